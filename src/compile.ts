@@ -1,0 +1,70 @@
+/**
+ * The front half of the pipeline, top to bottom: read -> parse -> index ->
+ * build the graph of the chosen model -> infer shapes. Every failure comes back
+ * as diagnostics; nothing here prints or exits.
+ */
+import { readFileSync } from 'node:fs';
+import type { Program, Source } from './frontend/ast.js';
+import { parse } from './frontend/parse.js';
+import { buildGraph, indexProgram, ProgramIndex } from './ir/build.js';
+import { inferShapes } from './ir/infer.js';
+import type { Graph } from './ir/types.js';
+import { CompileError, Diagnostic, messages, suggest } from './diagnostics.js';
+
+export interface CompiledFile {
+  program: Program;
+  index: ProgramIndex;
+  /** Every model in the file, checked. */
+  graphs: Graph[];
+}
+
+export function readSource(path: string): Source {
+  try {
+    return { path, text: readFileSync(path, 'utf8') };
+  } catch (e) {
+    throw new CompileError([messages.readFile(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)]);
+  }
+}
+
+/** Parses and checks every model of a source; throws CompileError with all diagnostics found. */
+export function compileSource(source: Source): CompiledFile {
+  const parsed = parse(source);
+  if (!parsed.ok) throw new CompileError([parsed.diagnostic]);
+  const diagnostics: Diagnostic[] = [];
+  const index = indexProgram(parsed.program, diagnostics);
+  if (index.models.size === 0 && diagnostics.length === 0)
+    diagnostics.push(messages.noModel({ source, start: 0, end: Math.min(1, source.text.length) }));
+  const graphs: Graph[] = [];
+  for (const model of index.models.values()) {
+    const before = diagnostics.length;
+    const graph = buildGraph(index, model, diagnostics);
+    if (diagnostics.length === before) inferShapes(graph, diagnostics);
+    graphs.push(graph);
+  }
+  if (diagnostics.length > 0) throw new CompileError(dedupe(diagnostics));
+  return { program: parsed.program, index, graphs };
+}
+
+export function compileFile(path: string): CompiledFile {
+  return compileSource(readSource(path));
+}
+
+/** The model named `name`, or else the file's last model. */
+export function selectModel(file: CompiledFile, name?: string): Graph {
+  if (name === undefined) return file.graphs.at(-1)!;
+  const graph = file.graphs.find((g) => g.name === name);
+  const names = file.graphs.map((g) => g.name);
+  if (!graph) throw new CompileError([messages.unknownModel(name, names, suggest(name, names))]);
+  return graph;
+}
+
+/** Blocks inlined several times report the same problem at the same place once. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.span?.source.path}:${d.span?.start}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * Parsing: .dl text -> AST, or one syntax diagnostic with its location.
+ * This is the only module that imports ohm-js; everything after it sees the
+ * plain AST of ast.ts.
+ */
+import type { Node as OhmNode, NonterminalNode, IterationNode } from 'ohm-js';
+import grammar from '../../grammar/dl.ohm-bundle.js';
+import type { Arg, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
+import { Diagnostic, messages } from '../diagnostics.js';
+
+export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
+
+export function parse(source: Source): ParseResult {
+  const match = grammar.match(source.text);
+  if (match.failed()) {
+    const pos = match.getInterval().startIdx;
+    const expected = match.getExpectedText();
+    const span: Span = { source, start: pos, end: Math.min(pos + 1, source.text.length) };
+    return { ok: false, diagnostic: messages.syntax(span, expected, source.text.slice(pos, pos + 1)) };
+  }
+  const semantics = grammar.createSemantics();
+  const spanOf = (node: OhmNode): Span => ({ source, start: node.source.startIdx, end: node.source.endIdx });
+  const optional = <T>(iter: IterationNode, f: (n: NonterminalNode) => T): T | undefined =>
+    iter.children.length > 0 ? f(iter.children[0] as NonterminalNode) : undefined;
+  const binary = (op: Expr & { kind: 'binary' } extends { op: infer O } ? O : never) =>
+    function (this: NonterminalNode, left: NonterminalNode, _op: OhmNode, right: NonterminalNode): Expr {
+      return { kind: 'binary', op, left: left.expr(), right: right.expr(), span: spanOf(this) };
+    };
+
+  semantics.addOperation<Decl[]>('decls', {
+    Program(decls) {
+      return decls.children.map((d) => d.decl());
+    },
+  });
+  semantics.addOperation<Decl>('decl', {
+    TopDecl(d) {
+      return d.decl();
+    },
+    ConstDecl(_const, name, _eq, value) {
+      return { kind: 'const', name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
+    },
+    BlockDecl(_block, name, _open, params, _close, _lb, body, _rb) {
+      return {
+        kind: 'block',
+        name: name.sourceString,
+        nameSpan: spanOf(name),
+        params: params.asIteration().children.map((p) => p.param()),
+        body: body.children.map((s) => s.stmt()),
+        span: spanOf(this),
+      };
+    },
+    ModelDecl(_model, name, _lb, body, _rb) {
+      return { kind: 'model', name: name.sourceString, nameSpan: spanOf(name), body: body.children.map((s) => s.stmt()), span: spanOf(this) };
+    },
+    TrainDecl(_train, name, _lb, settings, _rb) {
+      return {
+        kind: 'train',
+        model: name.sourceString,
+        nameSpan: spanOf(name),
+        settings: settings.children.map((s) => s.setting()),
+        span: spanOf(this),
+      };
+    },
+  });
+  semantics.addOperation<Param>('param', {
+    Param(name, _eq, value) {
+      return { name: name.sourceString, nameSpan: spanOf(name), default: optional(value, (v) => v.expr()) };
+    },
+  });
+  semantics.addOperation<Setting>('setting', {
+    Setting(name, _eq, value) {
+      return { name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
+    },
+  });
+  semantics.addOperation<Stmt>('stmt', {
+    Stmt(s) {
+      return s.stmt();
+    },
+    Stmt_assign(setting) {
+      return { kind: 'assign', ...setting.setting() };
+    },
+    ConstDecl(_const, name, _eq, value) {
+      return { kind: 'const', name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
+    },
+    InputStmt(_input, name, _colon, shape, dtype) {
+      const type = optional(dtype, (d) => d.sourceString);
+      return {
+        kind: 'input',
+        name: name.sourceString,
+        nameSpan: spanOf(name),
+        shape: optional(shape, (s) => s.expr()),
+        dtype: type === undefined ? undefined : type.startsWith('int') ? 'int32' : 'float32',
+        span: spanOf(this),
+      };
+    },
+    OutputStmt(s) {
+      return s.stmt();
+    },
+    OutputStmt_named(_output, name, _eq, value) {
+      return { kind: 'output', name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
+    },
+    OutputStmt_anonymous(_output, value) {
+      return { kind: 'output', value: value.expr(), span: spanOf(this) };
+    },
+  });
+  semantics.addOperation<Expr>('expr', {
+    Expr_arrow(left, _arrow, stage) {
+      return { kind: 'arrow', left: left.expr(), stage: stage.expr(), span: spanOf(this) };
+    },
+    Named_as(expr, _as, name) {
+      return { kind: 'as', expr: expr.expr(), name: name.sourceString, nameSpan: spanOf(name), span: spanOf(this) };
+    },
+    Sum_plus: binary('+'),
+    Sum_minus: binary('-'),
+    Term_times: binary('*'),
+    Term_floordiv: binary('//'),
+    Term_div: binary('/'),
+    Term_mod: binary('%'),
+    Power_power: binary('**'),
+    Unary_neg(_minus, operand) {
+      return { kind: 'unary', op: '-', operand: operand.expr(), span: spanOf(this) };
+    },
+    Unary_pos(_plus, operand) {
+      return { kind: 'unary', op: '+', operand: operand.expr(), span: spanOf(this) };
+    },
+    Primary_paren(_open, expr, _close) {
+      return expr.expr();
+    },
+    Primary_call(callee, _open, args, _comma, _close) {
+      return {
+        kind: 'call',
+        callee: callee.sourceString,
+        calleeSpan: spanOf(callee),
+        args: args.asIteration().children.map((a) => a.arg()),
+        span: spanOf(this),
+      };
+    },
+    Primary_list(_open, items, _comma, _close) {
+      return { kind: 'list', items: items.asIteration().children.map((i) => i.expr()), span: spanOf(this) };
+    },
+    Primary_name(name) {
+      return { kind: 'name', name: name.sourceString, span: spanOf(this) };
+    },
+    number(_n) {
+      return { kind: 'number', value: Number(this.sourceString.replaceAll('_', '')), span: spanOf(this) };
+    },
+    string(_open, chars, _close) {
+      return { kind: 'string', value: unescape(chars.sourceString), span: spanOf(this) };
+    },
+  });
+  semantics.addOperation<Arg>('arg', {
+    Arg_named(name, _eq, value) {
+      return { name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
+    },
+    Arg_positional(value) {
+      return { value: value.expr(), span: spanOf(this) };
+    },
+  });
+
+  const decls: Decl[] = semantics(match).decls();
+  return { ok: true, program: { source, decls } };
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
+function unescape(raw: string): string {
+  return raw.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c);
+}

@@ -1,0 +1,550 @@
+/**
+ * AST -> graph IR for one model: evaluates constant expressions, resolves op
+ * and block names through the registry, validates arguments against each op's
+ * AttrSpecs, inlines blocks, expands `repeat`, and names layers Keras-style.
+ * Shapes are not inferred here (see infer.ts); node types are placeholders.
+ *
+ * Values defined in a model or block may be used before the line that defines
+ * them: each is evaluated on first use, which orders the graph topologically
+ * and lets us report a cycle as one.
+ * Problems are collected as diagnostics; evaluation continues with a poison
+ * value so that independent errors are all reported in one run.
+ */
+import type { Arg, Decl, Expr, Program, Span, Stmt } from '../frontend/ast.js';
+import { Diagnostic, messages, suggest } from '../diagnostics.js';
+import { callableOps, lookupOp } from '../ops/index.js';
+import type { AttrSpec, OpDef } from '../ops/op.js';
+import { arithmetic, ConstValue, describeConst, isTensor, stack } from './constants.js';
+import type { AttrValue, BlockFrame, ConstTensor, Graph, Node, OpCall, TensorType } from './types.js';
+
+type BlockDecl = Extract<Decl, { kind: 'block' }>;
+type ModelDecl = Extract<Decl, { kind: 'model' }>;
+type CallExpr = Extract<Expr, { kind: 'call' }>;
+
+/** What an expression evaluates to. */
+type Value =
+  | { kind: 'tensor'; node: Node }
+  | { kind: 'const'; value: ConstValue }
+  | { kind: 'call'; expr: CallExpr; scope: Scope } // an op or block call not yet given its inputs
+  | { kind: 'name'; name: string; span: Span; candidates: string[] } // an unresolved bare name: a symbol such as `same`, or a typo
+  | { kind: 'error' };
+
+const ERROR: Value = { kind: 'error' };
+const UNTYPED: TensorType = { shape: [], dtype: 'float32' };
+
+/** One definition in a model or block body, evaluated on first use. */
+interface Binding {
+  span: Span;
+  state: 'pending' | 'active' | 'done';
+  expr?: Expr;
+  value?: Value;
+}
+
+/** Names visible in a model or block body. */
+interface Scope {
+  bindings: Map<string, Binding>;
+  frames: BlockFrame[];
+  /** Blocks being inlined, for recursion errors. */
+  callStack: string[];
+}
+
+export interface ProgramIndex {
+  program: Program;
+  consts: Map<string, { decl: Extract<Decl, { kind: 'const' }>; value?: ConstValue; state: 'pending' | 'active' | 'done' }>;
+  blocks: Map<string, BlockDecl>;
+  models: Map<string, ModelDecl>;
+}
+
+/** Indexes the top-level declarations, reporting duplicates. */
+export function indexProgram(program: Program, diagnostics: Diagnostic[]): ProgramIndex {
+  const index: ProgramIndex = { program, consts: new Map(), blocks: new Map(), models: new Map() };
+  const seen = new Map<string, Span>();
+  for (const decl of program.decls) {
+    if (decl.kind === 'train') continue;
+    const previous = seen.get(decl.name);
+    if (previous || lookupOp(decl.name) || decl.name === 'repeat') {
+      diagnostics.push(previous ? messages.redefined(decl.nameSpan, decl.name, previous) : messages.redefined(decl.nameSpan, decl.name, decl.nameSpan));
+      continue;
+    }
+    seen.set(decl.name, decl.nameSpan);
+    if (decl.kind === 'const') index.consts.set(decl.name, { decl, state: 'pending' });
+    if (decl.kind === 'block') index.blocks.set(decl.name, decl);
+    if (decl.kind === 'model') index.models.set(decl.name, decl);
+  }
+  for (const decl of program.decls)
+    if (decl.kind === 'train' && !index.models.has(decl.model))
+      diagnostics.push(messages.trainForUnknownModel(decl.nameSpan, decl.model, suggest(decl.model, index.models.keys())));
+  return index;
+}
+
+export function buildGraph(index: ProgramIndex, model: ModelDecl, diagnostics: Diagnostic[]): Graph {
+  return new GraphBuilder(index, diagnostics).model(model);
+}
+
+class GraphBuilder {
+  private nodes: Node[] = [];
+  private taken = new Set<string>();
+  private counters = new Map<string, number>();
+
+  constructor(
+    private index: ProgramIndex,
+    private diagnostics: Diagnostic[],
+  ) {}
+
+  model(decl: ModelDecl): Graph {
+    const scope = this.scopeFor(decl.body, [], []);
+    const inputs: Node[] = [];
+    for (const stmt of decl.body)
+      if (stmt.kind === 'input') {
+        const node = this.modelInput(stmt);
+        if (node) {
+          inputs.push(node);
+          scope.bindings.set(stmt.name, { span: stmt.nameSpan, state: 'done', value: { kind: 'tensor', node } });
+        }
+      }
+    if (inputs.length === 0 && !decl.body.some((s) => s.kind === 'input')) this.report(messages.missingInput(decl.nameSpan, decl.name));
+    const outputs: Graph['outputs'] = [];
+    for (const stmt of decl.body) {
+      if (stmt.kind === 'output') {
+        const node = this.tensor(this.expr(stmt.value, scope), stmt.value.span);
+        if (node) outputs.push({ name: stmt.name ?? node.name, node });
+      } else if (stmt.kind === 'assign' || stmt.kind === 'const') {
+        this.resolve(stmt.name, scope);
+      }
+    }
+    if (!decl.body.some((s) => s.kind === 'output')) this.report(messages.missingOutput(decl.nameSpan, `model '${decl.name}'`));
+    return { name: decl.name, nodes: this.nodes, inputs, outputs, span: decl.span };
+  }
+
+  // ---- scopes and names -------------------------------------------------
+
+  private scopeFor(body: Stmt[], frames: BlockFrame[], callStack: string[]): Scope {
+    const scope: Scope = { bindings: new Map(), frames, callStack };
+    for (const stmt of body) {
+      if (stmt.kind === 'output') continue;
+      const previous = scope.bindings.get(stmt.name);
+      if (previous) {
+        this.report(messages.redefined(stmt.nameSpan, stmt.name, previous.span));
+        continue;
+      }
+      const expr = stmt.kind === 'input' ? undefined : stmt.value;
+      scope.bindings.set(stmt.name, { span: stmt.nameSpan, state: expr ? 'pending' : 'done', expr, value: expr ? undefined : ERROR });
+    }
+    return scope;
+  }
+
+  /** Evaluates a local definition on first use; a use while it is being evaluated is a cycle. */
+  private resolve(name: string, scope: Scope, useSpan?: Span, path: string[] = []): Value | undefined {
+    const binding = scope.bindings.get(name);
+    if (!binding) return undefined;
+    if (binding.state === 'done') return binding.value!;
+    if (binding.state === 'active') {
+      this.report(messages.cycle(useSpan ?? binding.span, [name, ...this.activePath(scope), name]));
+      return ERROR;
+    }
+    binding.state = 'active';
+    binding.value = this.expr(binding.expr!, scope);
+    binding.state = 'done';
+    return binding.value;
+  }
+
+  private activePath(scope: Scope): string[] {
+    return [...scope.bindings].filter(([, b]) => b.state === 'active').map(([n]) => n).reverse().slice(0, -1).reverse();
+  }
+
+  private globalConst(name: string): ConstValue | undefined | null {
+    const entry = this.index.consts.get(name);
+    if (!entry) return undefined;
+    if (entry.state === 'active') {
+      this.report(messages.cycle(entry.decl.nameSpan, [name, name]));
+      return null;
+    }
+    if (entry.state === 'pending') {
+      entry.state = 'active';
+      const v = this.expr(entry.decl.value, { bindings: new Map(), frames: [], callStack: [] });
+      entry.value = v.kind === 'const' ? v.value : undefined;
+      if (v.kind !== 'const' && v.kind !== 'error') this.report(messages.notAConstant(entry.decl.value.span, this.describe(v)));
+      entry.state = 'done';
+    }
+    return entry.value ?? null;
+  }
+
+  private uniqueName(base: string): string {
+    let n = this.counters.get(base) ?? 0;
+    let name = n === 0 ? base : `${base}_${n}`;
+    while (this.taken.has(name)) name = `${base}_${++n}`;
+    this.counters.set(base, n + 1);
+    this.taken.add(name);
+    return name;
+  }
+
+  private report(d: Diagnostic): void {
+    this.diagnostics.push(d);
+  }
+
+  // ---- expressions --------------------------------------------------------
+
+  private expr(e: Expr, scope: Scope): Value {
+    switch (e.kind) {
+      case 'number':
+        return { kind: 'const', value: e.value };
+      case 'string':
+        return { kind: 'const', value: e.value };
+      case 'name': {
+        const local = this.resolve(e.name, scope, e.span);
+        if (local) return local;
+        const global = this.globalConst(e.name);
+        if (global === null) return ERROR;
+        if (global !== undefined) return { kind: 'const', value: global };
+        if (e.name === 'true' || e.name === 'false') return { kind: 'const', value: e.name === 'true' };
+        return { kind: 'name', name: e.name, span: e.span, candidates: [...scope.bindings.keys()] };
+      }
+      case 'list': {
+        const items: (number | ConstTensor)[] = [];
+        for (const item of e.items) {
+          const v = this.constant(this.expr(item, scope), item.span);
+          if (v === undefined) return ERROR;
+          if (typeof v !== 'number' && !isTensor(v)) return this.fail(messages.notAConstant(item.span, `${describeConst(v)} in a list of numbers`));
+          items.push(v);
+        }
+        const t = stack(items);
+        return typeof t === 'string' ? this.fail(messages.constEval(e.span, t)) : { kind: 'const', value: t };
+      }
+      case 'unary': {
+        const v = this.number(this.expr(e.operand, scope), e.operand.span);
+        if (v === undefined) return ERROR;
+        return { kind: 'const', value: e.op === '-' ? (arithmetic('*', v, -1) as number | ConstTensor) : v };
+      }
+      case 'binary': {
+        const a = this.expr(e.left, scope);
+        const b = this.expr(e.right, scope);
+        if (a.kind === 'tensor' || b.kind === 'tensor')
+          return this.fail(messages.constEval(e.span, `arithmetic works on constants; combine tensors with an op, e.g. add(a, b)`));
+        const x = this.number(a, e.left.span);
+        const y = this.number(b, e.right.span);
+        if (x === undefined || y === undefined) return ERROR;
+        const r = arithmetic(e.op, x, y);
+        return typeof r === 'string' ? this.fail(messages.constEval(e.span, r)) : { kind: 'const', value: r };
+      }
+      case 'call':
+        return this.call(e, scope, [], undefined);
+      case 'arrow': {
+        const left = this.tensor(this.expr(e.left, scope), e.left.span);
+        if (!left) return ERROR;
+        return this.stage(e.stage, scope, left);
+      }
+      case 'as':
+        return this.fail(messages.notAStage(e.span, `'as ${e.name}' outside a chain or call`));
+    }
+  }
+
+  /** Applies the right side of `->` to `input`. */
+  private stage(e: Expr, scope: Scope, input: Node, layerName?: { name: string; span: Span }): Value {
+    if (e.kind === 'as') {
+      if (layerName) return this.fail(messages.notAStage(e.span, 'two layer names'));
+      return this.stage(e.expr, scope, input, { name: e.name, span: e.nameSpan });
+    }
+    if (e.kind === 'name') {
+      const local = scope.bindings.get(e.name) ?? this.index.consts.get(e.name);
+      if (local) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
+      return this.call({ kind: 'call', callee: e.name, calleeSpan: e.span, args: [], span: e.span }, scope, [input], layerName);
+    }
+    if (e.kind === 'call') return this.call(e, scope, [input], layerName);
+    return this.fail(messages.notAStage(e.span, 'an expression'));
+  }
+
+  /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
+  private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: { name: string; span: Span }): Value {
+    if (e.callee === 'repeat') return this.repeat(e, scope, prepend);
+    const block = this.index.blocks.get(e.callee);
+    const op = lookupOp(e.callee);
+    if (!block && (!op || op.internal)) {
+      const candidates = [...callableOps(), ...this.index.blocks.keys(), 'repeat'];
+      return this.fail(messages.unknownOp(e.calleeSpan, e.callee, suggest(e.callee, candidates)));
+    }
+    const args = e.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    if (args.some((a) => a.value.kind === 'error')) return ERROR;
+    const inputs = [...prepend];
+    const attrArgs: { arg: Arg; value: Value }[] = [];
+    for (const a of args) {
+      if (!a.arg.name && a.value.kind === 'tensor') {
+        if (attrArgs.some((x) => !x.arg.name)) return this.fail(messages.inputAfterAttr(a.arg.span, e.callee));
+        inputs.push(a.value.node);
+      } else attrArgs.push(a);
+    }
+    const minInputs = block ? block.body.filter((s) => s.kind === 'input').length : op!.inputs.min;
+    if (inputs.length === 0 && minInputs > 0) return { kind: 'call', expr: e, scope };
+    if (block) return this.inlineBlock(block, e, scope, inputs, attrArgs, layerName);
+    return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
+  }
+
+  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: { arg: Arg; value: Value }[], scope: Scope, layerName?: { name: string; span: Span }): Value {
+    const { min, max } = op.inputs;
+    if (inputs.length < min || inputs.length > max) {
+      const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
+      return this.fail(messages.inputCount(e.span, op.name, expected, inputs.length));
+    }
+    const attrs = this.attrs(op.name, op.attrs, args, e.span);
+    if (!attrs) return ERROR;
+    let name: string;
+    if (layerName) {
+      name = scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${layerName.name}` : layerName.name;
+      if (this.taken.has(name)) return this.fail(messages.layerNameReused(layerName.span, layerName.name));
+      this.taken.add(name);
+    } else name = this.uniqueName(op.name);
+    const node: Node = { id: this.nodes.length, name, op: op.name, inputs, attrs, type: UNTYPED, span: e.span, blockPath: scope.frames };
+    this.nodes.push(node);
+    return { kind: 'tensor', node };
+  }
+
+  /** Validates named and positional arguments against `specs`, filling in defaults. */
+  private attrs(owner: string, specs: readonly AttrSpec[], args: { arg: Arg; value: Value }[], callSpan: Span): Record<string, AttrValue> | undefined {
+    const out: Record<string, AttrValue> = Object.create(null);
+    const given = new Set<string>();
+    const positional = specs.filter((s) => s.positional);
+    let nextPositional = 0;
+    let ok = true;
+    for (const { arg, value } of args) {
+      let spec: AttrSpec | undefined;
+      if (arg.name) {
+        spec = specs.find((s) => s.name === arg.name);
+        if (!spec) {
+          const names = specs.map((s) => s.name);
+          this.report(messages.unknownArg(arg.nameSpan!, owner, arg.name, names, suggest(arg.name, names)));
+          ok = false;
+          continue;
+        }
+      } else {
+        while (nextPositional < positional.length && given.has(positional[nextPositional].name)) nextPositional++;
+        spec = positional[nextPositional++];
+        if (!spec) {
+          this.report(messages.tooManyArgs(arg.span, owner, positional.length));
+          ok = false;
+          continue;
+        }
+      }
+      if (given.has(spec.name)) {
+        this.report(messages.duplicateArg(arg.span, owner, spec.name));
+        ok = false;
+        continue;
+      }
+      given.add(spec.name);
+      const converted = this.attrValue(owner, spec, value, arg.value.span);
+      if (converted === undefined) ok = false;
+      else out[spec.name] = converted;
+    }
+    for (const spec of specs)
+      if (!given.has(spec.name)) {
+        if (spec.default !== undefined) out[spec.name] = spec.default;
+        else if (!spec.optional) {
+          this.report(messages.missingArg(callSpan, owner, spec.name));
+          ok = false;
+        }
+      }
+    if (!ok) return undefined;
+    const ordered: Record<string, AttrValue> = Object.create(null);
+    for (const spec of specs) if (spec.name in out) ordered[spec.name] = out[spec.name];
+    return ordered;
+  }
+
+  /** Converts one argument to its AttrKind, reporting a typed error. */
+  private attrValue(owner: string, spec: AttrSpec, value: Value, span: Span): AttrValue | undefined {
+    const t = spec.type;
+    const bad = (expected: string) => (this.report(messages.argType(span, owner, spec.name, expected, this.describe(value))), undefined);
+    if (t.kind === 'op') {
+      if (value.kind !== 'call') return bad('an op call such as lstm(64)');
+      const inner = lookupOp(value.expr.callee);
+      if (!inner || inner.internal) return bad('an op call such as lstm(64)');
+      const args = value.expr.args.map((a) => ({ arg: a, value: this.expr(a.value, value.scope) }));
+      const attrs = this.attrs(inner.name, inner.attrs, args, value.expr.span);
+      return attrs && ({ call: inner.name, attrs, span: value.expr.span } satisfies OpCall);
+    }
+    if (t.kind === 'symbol') {
+      const sym = value.kind === 'name' ? value.name : value.kind === 'const' && typeof value.value === 'string' ? value.value : undefined;
+      if (sym === undefined) return bad(`one of ${t.choices.map((c) => `'${c}'`).join(', ')}`);
+      if (!t.choices.includes(sym)) return (this.report(messages.argChoice(span, owner, spec.name, sym, [...t.choices], suggest(sym, t.choices))), undefined);
+      return { symbol: sym };
+    }
+    const c = this.constant(value, span);
+    if (c === undefined) return undefined;
+    const wholes = (xs: ArrayLike<number>, allowMinusOne = false) => Array.from(xs).every((x) => Number.isInteger(x) && (x > 0 || (allowMinusOne && x === -1)));
+    switch (t.kind) {
+      case 'bool':
+        return typeof c === 'boolean' ? c : bad('true or false');
+      case 'number': {
+        if (typeof c !== 'number') return bad('a number');
+        const min = t.min ?? -Infinity, max = t.max ?? Infinity;
+        if (c < min || c > max || (t.exclusiveMax && c === max))
+          return (this.report(messages.outOfRange(span, owner, spec.name, c, `in [${min}, ${max}${t.exclusiveMax ? ')' : ']'}`)), undefined);
+        return c;
+      }
+      case 'int': {
+        if (typeof c !== 'number') return bad('a whole number');
+        if (!Number.isInteger(c)) return (this.report(messages.notInteger(span, owner, spec.name, c)), undefined);
+        if (c < (t.min ?? 1)) return (this.report(messages.notPositive(span, owner, spec.name, c)), undefined);
+        return c;
+      }
+      case 'ints':
+      case 'kernel': {
+        if (typeof c === 'number') {
+          if (!Number.isInteger(c)) return (this.report(messages.notInteger(span, owner, spec.name, c)), undefined);
+          if (c < 1) return (this.report(messages.notPositive(span, owner, spec.name, c)), undefined);
+          return c;
+        }
+        if (!isTensor(c)) return bad(t.kind === 'kernel' ? 'a size or a constant tensor' : 'a positive whole number or a list of them');
+        if (t.kind === 'kernel') return c;
+        if (c.shape.length !== 1 || !wholes(c.data)) return bad('a positive whole number or a list of them');
+        return Array.from(c.data);
+      }
+      case 'shape': {
+        const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
+        if (!list || !wholes(list, true) || list.filter((x) => x === -1).length > 1) return bad('a list of positive whole numbers (one may be -1)');
+        return list;
+      }
+    }
+  }
+
+  // ---- blocks ---------------------------------------------------------------
+
+  private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: { arg: Arg; value: Value }[], layerName?: { name: string; span: Span }): Value {
+    if (callerScope.callStack.includes(block.name))
+      return this.fail(messages.recursiveBlock(e.calleeSpan, [...callerScope.callStack.slice(callerScope.callStack.indexOf(block.name)), block.name]));
+    const inputStmts = block.body.filter((s): s is Extract<Stmt, { kind: 'input' }> => s.kind === 'input');
+    if (inputs.length !== inputStmts.length) return this.fail(messages.blockArgCount(e.span, block.name, inputStmts.length, inputs.length));
+    const paramSpecs: AttrSpec[] = block.params.map((p) => ({ name: p.name, type: { kind: 'int' }, positional: true, doc: '' }));
+    // Block parameters accept any constant: validate names and count here, values where they are used.
+    const given = this.blockParams(block, args, callerScope, paramSpecs, e.span);
+    if (!given) return ERROR;
+    const instance = layerName ? layerName.name : this.uniqueName(block.name);
+    const frame: BlockFrame = { block: block.name, instance, label: e.span.source.text.slice(e.span.start, e.span.end), span: e.span };
+    const scope = this.scopeFor(block.body, [...callerScope.frames, frame], [...callerScope.callStack, block.name]);
+    for (const [name, value] of given) {
+      if (scope.bindings.has(name)) continue; // a body definition shadows the parameter; reported as redefinition below
+      scope.bindings.set(name, { span: block.nameSpan, state: 'done', value });
+    }
+    inputStmts.forEach((stmt, i) => {
+      if (stmt.shape) this.report(messages.inputShapeInBlock(stmt.shape.span, stmt.name));
+      scope.bindings.set(stmt.name, { span: stmt.nameSpan, state: 'done', value: { kind: 'tensor', node: inputs[i] } });
+    });
+    const outputs = block.body.filter((s) => s.kind === 'output');
+    if (outputs.length !== 1) return this.fail(outputs.length === 0 ? messages.missingOutput(block.nameSpan, `block '${block.name}'`) : messages.blockOutputCount(outputs[1].span, block.name));
+    for (const stmt of block.body) if (stmt.kind === 'assign' || stmt.kind === 'const') this.resolve(stmt.name, scope);
+    const out = this.tensor(this.expr((outputs[0] as Extract<Stmt, { kind: 'output' }>).value, scope), outputs[0].span);
+    return out ? { kind: 'tensor', node: out } : ERROR;
+  }
+
+  private blockParams(block: BlockDecl, args: { arg: Arg; value: Value }[], callerScope: Scope, specs: AttrSpec[], span: Span): Map<string, Value> | undefined {
+    const values = new Map<string, Value>();
+    let next = 0;
+    for (const { arg, value } of args) {
+      const name = arg.name ?? specs[next++]?.name;
+      if (!name) return this.fail(messages.tooManyArgs(arg.span, block.name, specs.length)), undefined;
+      if (!specs.some((s) => s.name === name)) {
+        const names = specs.map((s) => s.name);
+        return this.fail(messages.unknownArg(arg.nameSpan!, block.name, name, names, suggest(name, names))), undefined;
+      }
+      if (values.has(name)) return this.fail(messages.duplicateArg(arg.span, block.name, name)), undefined;
+      values.set(name, value);
+    }
+    for (const p of block.params)
+      if (!values.has(p.name)) {
+        if (!p.default) return this.fail(messages.missingArg(span, block.name, p.name)), undefined;
+        values.set(p.name, this.expr(p.default, { bindings: new Map(), frames: callerScope.frames, callStack: callerScope.callStack }));
+      }
+    return values;
+  }
+
+  /** `x -> repeat(n, f(...))` applies f n times in sequence. */
+  private repeat(e: CallExpr, scope: Scope, prepend: Node[]): Value {
+    const [countArg, callArg, ...rest] = e.args;
+    if (!countArg || !callArg || rest.length > 0 || countArg.name || callArg.name || callArg.value.kind !== 'call')
+      return this.fail(messages.repeatUsage(e.span));
+    const count = this.constant(this.expr(countArg.value, scope), countArg.span);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return this.fail(messages.repeatUsage(countArg.span));
+    if (prepend.length !== 1) return this.fail(messages.repeatUsage(e.span));
+    const group = this.uniqueName('repeat');
+    let current: Value = { kind: 'tensor', node: prepend[0] };
+    for (let i = 0; i < count && current.kind === 'tensor'; i++) {
+      const before = this.nodes.length;
+      current = this.call(callArg.value, scope, [current.node]);
+      // Tag the nodes of this round so diagrams can collapse the repetition.
+      for (const node of this.nodes.slice(before)) {
+        const depth = scope.frames.length;
+        const own = node.blockPath[depth];
+        const frame: BlockFrame = own
+          ? { ...own, repeat: { index: i, count, group } }
+          : { block: callArg.value.callee, instance: `${group}/${i}`, label: callArg.value.span.source.text.slice(callArg.value.span.start, callArg.value.span.end), span: callArg.value.span, repeat: { index: i, count, group } };
+        node.blockPath = own ? [...node.blockPath.slice(0, depth), frame, ...node.blockPath.slice(depth + 1)] : [...node.blockPath.slice(0, depth), frame, ...node.blockPath.slice(depth)];
+      }
+    }
+    return current;
+  }
+
+  // ---- value coercions --------------------------------------------------------
+
+  private modelInput(stmt: Extract<Stmt, { kind: 'input' }>): Node | undefined {
+    if (!stmt.shape) return this.report(messages.inputShapeRequired(stmt.nameSpan, stmt.name)), undefined;
+    const c = this.constant(this.expr(stmt.shape, { bindings: new Map(), frames: [], callStack: [] }), stmt.shape.span);
+    if (c === undefined) return undefined;
+    const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
+    if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
+      return this.report(messages.badShape(stmt.shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+    if (this.taken.has(stmt.name)) return this.report(messages.layerNameReused(stmt.nameSpan, stmt.name)), undefined;
+    this.taken.add(stmt.name);
+    const type: TensorType = { shape: [null, ...list], dtype: stmt.dtype ?? 'float32' };
+    const node: Node = { id: this.nodes.length, name: stmt.name, op: 'input', inputs: [], attrs: { type: type as unknown as AttrValue }, type, span: stmt.span, blockPath: [] };
+    this.nodes.push(node);
+    return node;
+  }
+
+  private tensor(v: Value, span: Span): Node | undefined {
+    if (v.kind === 'tensor') return v.node;
+    if (v.kind === 'error') return undefined;
+    if (v.kind === 'name') return this.unknown(v), undefined;
+    if (v.kind === 'call') {
+      const call = v.expr.span.source.text.slice(v.expr.span.start, v.expr.span.end);
+      this.report({ ...messages.notAValue(span, `${this.describe(v)}, which has no input`), hint: `chain it: x -> ${call}` });
+      return undefined;
+    }
+    this.report(messages.notAValue(span, this.describe(v)));
+    return undefined;
+  }
+
+  private constant(v: Value, span: Span): ConstValue | undefined {
+    if (v.kind === 'const') return v.value;
+    if (v.kind === 'error') return undefined;
+    if (v.kind === 'name') return this.unknown(v), undefined;
+    return this.report(messages.notAConstant(span, this.describe(v))), undefined;
+  }
+
+  private number(v: Value, span: Span): number | ConstTensor | undefined {
+    const c = this.constant(v, span);
+    if (c === undefined) return undefined;
+    if (typeof c === 'number' || isTensor(c)) return c;
+    return this.report(messages.notAConstant(span, `${describeConst(c)} where a number is needed`)), undefined;
+  }
+
+  private unknown(v: { name: string; span: Span; candidates: string[] }): void {
+    this.report(messages.unknownName(v.span, v.name, suggest(v.name, [...v.candidates, ...this.index.consts.keys()])));
+  }
+
+  private describe(v: Value): string {
+    switch (v.kind) {
+      case 'tensor':
+        return `the tensor '${v.node.name}'`;
+      case 'const':
+        return describeConst(v.value);
+      case 'call':
+        return `the call ${v.expr.callee}(...)`;
+      case 'name':
+        return `'${v.name}'`;
+      case 'error':
+        return 'an error';
+    }
+  }
+
+  private fail(d: Diagnostic): Value {
+    this.report(d);
+    return ERROR;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The graph IR: a typed dataflow graph of single-output nodes in topological
+ * order. Every value has a static shape whose first dimension is the symbolic
+ * batch (`null`); all other dimensions are known positive integers.
+ * This file holds types only; building, verifying and printing live beside it.
+ */
+import type { Span } from '../frontend/ast.js';
+
+export type DType = 'float32' | 'int32';
+
+/** A static tensor type. `shape[0]` is the batch dimension (`null`) for graph values. */
+export interface TensorType {
+  shape: Dim[];
+  dtype: DType;
+}
+export type Dim = number | null;
+
+/** A constant tensor, row-major, as folded by the front end or the optimizer. */
+export interface ConstTensor {
+  shape: number[];
+  data: Float64Array;
+}
+
+/** Attribute values after constant evaluation. Symbols are bare identifiers such as `same`. */
+export type AttrValue =
+  | number
+  | boolean
+  | string
+  | { symbol: string }
+  | number[]
+  | ConstTensor
+  | OpCall;
+
+/** A not-yet-applied op or block call, the argument of wrappers such as `bidirectional(lstm(64))`. */
+export interface OpCall {
+  call: string;
+  attrs: Record<string, AttrValue>;
+  span: Span;
+}
+
+/** One frame of the block-inlining path: which block call produced a node. */
+export interface BlockFrame {
+  block: string;
+  /** The instance's unique name, e.g. `residual_1`. */
+  instance: string;
+  /** The call as written, e.g. `residual(16)`, for diagram titles. */
+  label: string;
+  span: Span;
+  /** Set when the instance came from `repeat(n, ...)`: its index and the count. */
+  repeat?: { index: number; count: number; group: string };
+}
+
+export interface Node {
+  id: number;
+  /** Unique layer name (Keras style: `conv2d`, `conv2d_1`, or the `as` name). */
+  name: string;
+  op: string;
+  inputs: Node[];
+  attrs: Record<string, AttrValue>;
+  type: TensorType;
+  span: Span;
+  blockPath: BlockFrame[];
+}
+
+export interface GraphOutput {
+  name: string;
+  node: Node;
+}
+
+export interface Graph {
+  name: string;
+  /** Nodes in topological order; inputs are nodes with op `input`. */
+  nodes: Node[];
+  inputs: Node[];
+  outputs: GraphOutput[];
+  span: Span;
+}

@@ -1,0 +1,36 @@
+/**
+ * The op registry: the one place that maps an op name to its contract.
+ * Backends key their tables by `OpName`, so TypeScript reports an op a backend misses.
+ */
+import type { OpDef } from './op.js';
+import { relu, sigmoid, softmax, tanh } from './activations.js';
+import attention from './attention.js';
+import { conv1d, conv2d } from './conv.js';
+import dense from './dense.js';
+import dropout from './dropout.js';
+import embedding from './embedding.js';
+import { constant, input } from './io.js';
+import layernorm from './layernorm.js';
+import { add, concat } from './merge.js';
+import { avgpool, global_avgpool, global_maxpool, maxpool } from './pool.js';
+import positional from './positional.js';
+import { bidirectional, lstm, rnn } from './recurrent.js';
+import { flatten, reshape } from './shape.js';
+
+export const OPS = {
+  input, constant,
+  dense, conv1d, conv2d,
+  maxpool, avgpool, global_maxpool, global_avgpool,
+  relu, sigmoid, tanh, softmax,
+  dropout, flatten, reshape, add, concat,
+  embedding, positional, rnn, lstm, bidirectional, attention, layernorm,
+} satisfies Record<string, OpDef>;
+
+export type OpName = keyof typeof OPS;
+
+export function lookupOp(name: string): OpDef | undefined {
+  return Object.hasOwn(OPS, name) ? OPS[name as OpName] : undefined;
+}
+
+/** Op names that .dl source may call. */
+export const callableOps = (): string[] => Object.values(OPS).filter((op: OpDef) => !op.internal).map((op) => op.name);

@@ -1,0 +1,138 @@
+/**
+ * The contract every op fulfils, on one screen per op (src/ops/<op>.ts):
+ * its arguments, its shape rule, its parameters and its FLOPs.
+ *
+ * Shapes seen by an op include the batch dimension first (`null`).
+ * FLOPs are 2 x multiply-accumulates per example (elementwise work counts 0).
+ * Parameter shapes and initialisers follow Keras's defaults.
+ */
+import type { AttrValue, ConstTensor, Dim, OpCall, TensorType } from '../ir/types.js';
+
+export type AttrKind =
+  | { kind: 'int'; min?: number } // a whole number (min defaults to 1)
+  | { kind: 'number'; min?: number; max?: number; exclusiveMax?: boolean }
+  | { kind: 'bool' }
+  | { kind: 'symbol'; choices: readonly string[] }
+  | { kind: 'ints' } // a positive whole number, or a list of them (one per spatial dimension)
+  | { kind: 'kernel' } // like 'ints' (a size), or a constant tensor of fixed weights
+  | { kind: 'shape' } // a list of whole numbers, one of which may be -1
+  | { kind: 'op' }; // an op call to wrap, e.g. lstm(64)
+
+export interface AttrSpec {
+  name: string;
+  type: AttrKind;
+  /** Absent: the argument is required. */
+  default?: AttrValue;
+  /** May be given without its name, in declaration order. */
+  positional?: boolean;
+  /** May be left out without a default; the op then derives it (e.g. conv filters from a fixed kernel). */
+  optional?: boolean;
+  doc: string;
+}
+
+export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
+
+export interface ParamSpec {
+  /** Local name; the weights file stores `<layer>.<name>`. */
+  name: string;
+  shape: number[];
+  init: InitKind;
+  trainable: boolean;
+  /** Fixed weights written in the source (a constant kernel); not initialised or trained. */
+  value?: ConstTensor;
+}
+
+/** Diagram colour group. */
+export type OpFamily = 'io' | 'core' | 'conv' | 'pool' | 'activation' | 'recurrent' | 'attention' | 'norm' | 'merge' | 'shape' | 'regularization' | 'embedding';
+
+export interface OpDef {
+  name: string;
+  family: OpFamily;
+  doc: string;
+  /** How many tensor inputs, and what they are called (for messages). */
+  inputs: { min: number; max: number; names: readonly string[] };
+  attrs: readonly AttrSpec[];
+  /** Accepts int32 inputs (only embedding and the graph's own input nodes). */
+  acceptsInt?: boolean;
+  /** Not callable from .dl source (input, constant, fused nodes made by passes). */
+  internal?: boolean;
+  /** The output type; calls ctx.fail(...) when the inputs do not fit. */
+  infer(ctx: OpContext): TensorType;
+  params?(ctx: OpContext): ParamSpec[];
+  flops?(ctx: OpContext, out: TensorType): number;
+  /** A short label of the key attributes for diagrams and summaries, e.g. `32 3x3 same`. */
+  label?(ctx: OpContext): string;
+}
+
+/** Raised by OpContext.fail; the shape pass turns it into a located diagnostic. */
+export class OpError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+/** Typed, checked access to one node's inputs and attributes. Attributes were validated against the op's AttrSpecs. */
+export class OpContext {
+  constructor(
+    readonly op: OpDef,
+    readonly inputs: readonly TensorType[],
+    readonly attrs: Readonly<Record<string, AttrValue>>,
+  ) {}
+
+  fail(message: string, hint?: string): never {
+    throw new OpError(message, hint);
+  }
+  get input(): TensorType {
+    return this.inputs[0];
+  }
+  int(name: string): number {
+    return this.attrs[name] as number;
+  }
+  num(name: string): number {
+    return this.attrs[name] as number;
+  }
+  bool(name: string): boolean {
+    return this.attrs[name] as boolean;
+  }
+  sym(name: string): string {
+    return (this.attrs[name] as { symbol: string }).symbol;
+  }
+  /** A scalar repeated `rank` times, or a list of exactly `rank` entries. */
+  ints(name: string, rank: number): number[] {
+    const v = this.attrs[name];
+    if (typeof v === 'number') return Array(rank).fill(v);
+    const list = v as number[];
+    if (list.length !== rank)
+      this.fail(`'${name}' has ${list.length} entries but the input has ${rank} spatial dimension${rank === 1 ? '' : 's'}`);
+    return list;
+  }
+  /** A fixed-weights tensor given for a 'kernel' attribute, if any. */
+  fixed(name: string): ConstTensor | undefined {
+    const v = this.attrs[name];
+    return v && typeof v === 'object' && 'data' in v ? v : undefined;
+  }
+  call(name: string): OpCall {
+    return this.attrs[name] as OpCall;
+  }
+  /** Requires the input's per-example rank to be one of `ranks`. */
+  rank(ranks: number[], what: string, hint?: string): number {
+    const r = this.input.shape.length - 1;
+    if (!ranks.includes(r)) this.fail(`expects ${what}, got ${shapeStr(this.input.shape)}`, hint);
+    return r;
+  }
+}
+
+export const shapeStr = (shape: readonly Dim[]): string => `[${shape.slice(1).join(', ')}]`;
+export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+/** Per-example dims as numbers (all but the batch dimension are static). */
+export const dims = (t: TensorType): number[] => t.shape.slice(1) as number[];
+export const batched = (shape: number[], dtype: TensorType['dtype'] = 'float32'): TensorType => ({ shape: [null, ...shape], dtype });
+
+/** Output length of a sliding window, as TensorFlow computes it. */
+export function windowOut(length: number, kernel: number, stride: number, dilation: number, padding: string): number {
+  return padding === 'same' ? Math.ceil(length / stride) : Math.floor((length - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+export function defineOp(def: OpDef): OpDef {
+  return def;
+}

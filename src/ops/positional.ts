@@ -1,0 +1,20 @@
+/**
+ * positional: adds a position encoding to a [steps, width] sequence, as the
+ * Transformer does: the fixed sinusoidal table (even index 2i: sin(p / 10000^(2i/d)),
+ * odd index 2i+1: cos of the same angle) or a learned [steps, width] table.
+ */
+import { defineOp, dims } from './op.js';
+
+export default defineOp({
+  name: 'positional',
+  family: 'embedding',
+  doc: 'Adds a sinusoidal or learned position encoding to a sequence.',
+  inputs: { min: 1, max: 1, names: ['x'] },
+  attrs: [{ name: 'kind', type: { kind: 'symbol', choices: ['sinusoidal', 'learned'] }, positional: true, default: { symbol: 'sinusoidal' }, doc: "'sinusoidal' (fixed) or 'learned'" }],
+  infer(ctx) {
+    ctx.rank([2], 'a [steps, width] sequence', "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'");
+    return ctx.input;
+  },
+  params: (ctx) => (ctx.sym('kind') === 'learned' ? [{ name: 'embeddings', shape: dims(ctx.input), init: 'glorot_uniform', trainable: true }] : []),
+  label: (ctx) => ctx.sym('kind'),
+});
