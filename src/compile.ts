@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Program, Source } from './frontend/ast.js';
 import { parse } from './frontend/parse.js';
-import { buildGraph, indexProgram, ProgramIndex } from './ir/build.js';
+import { buildGraph, checkConstants, indexProgram, ProgramIndex } from './ir/build.js';
 import { inferShapes } from './ir/infer.js';
 import type { Graph } from './ir/types.js';
 import { CompileError, Diagnostic, messages, suggest } from './diagnostics.js';
@@ -36,12 +36,14 @@ export function compileSource(source: Source): CompiledFile {
     diagnostics.push(messages.noModel({ source, start: 0, end: Math.min(1, source.text.length) }));
   const graphs: Graph[] = [];
   for (const model of index.models.values()) {
-    const before = diagnostics.length;
+    // Every node that was built has valid inputs and arguments, so shapes can
+    // be checked even when other parts of the model had errors.
     const graph = buildGraph(index, model, diagnostics);
-    if (diagnostics.length === before) inferShapes(graph, diagnostics);
+    inferShapes(graph, diagnostics);
     graphs.push(graph);
   }
-  if (diagnostics.length > 0) throw new CompileError(dedupe(diagnostics));
+  checkConstants(index, diagnostics);
+  if (diagnostics.length > 0) throw new CompileError(dedupe(diagnostics).sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1)));
   return { program: parsed.program, index, graphs };
 }
 

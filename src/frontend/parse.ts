@@ -14,9 +14,10 @@ export function parse(source: Source): ParseResult {
   const match = grammar.match(source.text);
   if (match.failed()) {
     const pos = match.getInterval().startIdx;
-    const expected = match.getExpectedText();
-    const span: Span = { source, start: pos, end: Math.min(pos + 1, source.text.length) };
-    return { ok: false, diagnostic: messages.syntax(span, expected, source.text.slice(pos, pos + 1)) };
+    const expected = summarizeExpected(match.getExpectedText());
+    const found = /^(\w+|\S)/.exec(source.text.slice(pos))?.[0] ?? '';
+    const span: Span = { source, start: pos, end: pos + Math.max(found.length, 1) };
+    return { ok: false, diagnostic: messages.syntax(span, expected, found) };
   }
   const semantics = grammar.createSemantics();
   const spanOf = (node: OhmNode): Span => ({ source, start: node.source.startIdx, end: node.source.endIdx });
@@ -164,4 +165,29 @@ export function parse(source: Source): ParseResult {
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };
 function unescape(raw: string): string {
   return raw.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c);
+}
+
+/**
+ * Ohm lists every token that could come next; a person wants the few that
+ * matter: "an expression" instead of the dozen tokens that can start one.
+ */
+function summarizeExpected(text: string): string {
+  const items = text.replace(/, or /, ', ').split(', ').map((x) => x.trim());
+  const groups: [string, string[]][] = [
+    ['an expression', ['a name', 'a number', 'a string', '"["', '"("', '"+"', '"-"']],
+    ['a statement', ['"output"', '"input"', '"const"']],
+    ["an operator such as '->'", ['"->"', '"**"', '"%"', '"/"', '"//"', '"*"', '"as"', '"+"', '"-"']],
+  ];
+  let rest = items;
+  const found: string[] = [];
+  for (const [label, members] of groups) {
+    const present = members.filter((m) => rest.includes(m));
+    if (present.length >= 3 && (label !== 'an expression' || present.includes('a number'))) {
+      found.push(label);
+      rest = rest.filter((x) => !members.includes(x) || (label === 'a statement' && x === 'a name'));
+    }
+  }
+  rest = rest.filter((x) => !(found.includes('a statement') && x === 'a name'));
+  const all = [...rest.map((x) => x.replace(/^"(.*)"$/, "'$1'")), ...found];
+  return all.length <= 1 ? all.join('') : `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`;
 }

@@ -81,6 +81,12 @@ export function buildGraph(index: ProgramIndex, model: ModelDecl, diagnostics: D
   return new GraphBuilder(index, diagnostics).model(model);
 }
 
+/** Evaluates the top-level constants no model used, so that their errors are reported too. */
+export function checkConstants(index: ProgramIndex, diagnostics: Diagnostic[]): void {
+  const builder = new GraphBuilder(index, diagnostics);
+  for (const name of index.consts.keys()) builder.constantNamed(name);
+}
+
 class GraphBuilder {
   private nodes: Node[] = [];
   private taken = new Set<string>();
@@ -150,6 +156,10 @@ class GraphBuilder {
 
   private activePath(scope: Scope): string[] {
     return [...scope.bindings].filter(([, b]) => b.state === 'active').map(([n]) => n).reverse().slice(0, -1).reverse();
+  }
+
+  constantNamed(name: string): void {
+    this.globalConst(name);
   }
 
   private globalConst(name: string): ConstValue | undefined | null {
@@ -230,7 +240,7 @@ class GraphBuilder {
         return this.call(e, scope, [], undefined);
       case 'arrow': {
         const left = this.tensor(this.expr(e.left, scope), e.left.span);
-        if (!left) return ERROR;
+        if (!left) return this.checkStage(e.stage, scope), ERROR;
         return this.stage(e.stage, scope, left);
       }
       case 'as':
@@ -253,6 +263,24 @@ class GraphBuilder {
     return this.fail(messages.notAStage(e.span, 'an expression'));
   }
 
+  /**
+   * After an error upstream in a chain, still reports unknown names and bad
+   * arguments in the later stages, so that one run lists them all.
+   */
+  private checkStage(e: Expr, scope: Scope): void {
+    if (e.kind === 'as') return this.checkStage(e.expr, scope);
+    const call = e.kind === 'call' ? e : e.kind === 'name' ? { callee: e.name, calleeSpan: e.span, args: [] as Arg[], span: e.span } : undefined;
+    if (!call || call.callee === 'repeat' || this.index.blocks.has(call.callee)) return;
+    const op = lookupOp(call.callee);
+    if (!op || op.internal) {
+      this.report(messages.unknownOp(call.calleeSpan, call.callee, suggest(call.callee, [...callableOps(), ...this.index.blocks.keys(), 'repeat'])));
+      return;
+    }
+    const args = call.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    args.forEach((a) => this.reportTypo(a.value));
+    if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op.name, op.attrs, args, call.span);
+  }
+
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
   private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: { name: string; span: Span }): Value {
     if (e.callee === 'repeat') return this.repeat(e, scope, prepend);
@@ -260,7 +288,9 @@ class GraphBuilder {
     const op = lookupOp(e.callee);
     if (!block && (!op || op.internal)) {
       const candidates = [...callableOps(), ...this.index.blocks.keys(), 'repeat'];
-      return this.fail(messages.unknownOp(e.calleeSpan, e.callee, suggest(e.callee, candidates)));
+      this.report(messages.unknownOp(e.calleeSpan, e.callee, suggest(e.callee, candidates)));
+      for (const a of e.args) this.reportTypo(this.expr(a.value, scope));
+      return ERROR;
     }
     const args = e.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
@@ -310,7 +340,9 @@ class GraphBuilder {
         spec = specs.find((s) => s.name === arg.name);
         if (!spec) {
           const names = specs.map((s) => s.name);
-          this.report(messages.unknownArg(arg.nameSpan!, owner, arg.name, names, suggest(arg.name, names)));
+          const suggestion = suggest(arg.name, names);
+          this.report(messages.unknownArg(arg.nameSpan!, owner, arg.name, names, suggestion));
+          if (suggestion) given.add(suggestion); // its "missing argument" error would only repeat this one
           ok = false;
           continue;
         }
@@ -500,6 +532,10 @@ class GraphBuilder {
   private tensor(v: Value, span: Span): Node | undefined {
     if (v.kind === 'tensor') return v.node;
     if (v.kind === 'error') return undefined;
+    if (v.kind === 'name' && (lookupOp(v.name) || this.index.blocks.has(v.name))) {
+      this.report({ ...messages.notAValue(span, `the ${lookupOp(v.name) ? 'op' : 'block'} ${v.name}, which has no input`), hint: `chain it: x -> ${v.name}` });
+      return undefined;
+    }
     if (v.kind === 'name') return this.unknown(v), undefined;
     if (v.kind === 'call') {
       const call = v.expr.span.source.text.slice(v.expr.span.start, v.expr.span.end);
@@ -522,6 +558,11 @@ class GraphBuilder {
     if (c === undefined) return undefined;
     if (typeof c === 'number' || isTensor(c)) return c;
     return this.report(messages.notAConstant(span, `${describeConst(c)} where a number is needed`)), undefined;
+  }
+
+  /** A bare name that is close to a defined one is a typo, even where a symbol could stand. */
+  private reportTypo(v: Value): void {
+    if (v.kind === 'name' && suggest(v.name, [...v.candidates, ...this.index.consts.keys()])) this.unknown(v);
   }
 
   private unknown(v: { name: string; span: Span; candidates: string[] }): void {

@@ -31,21 +31,21 @@ export const concat = defineOp({
   family: 'merge',
   doc: 'Joins tensors along an axis (default: the last).',
   inputs: { min: 1, max: Infinity, names: ['a', 'b'] },
-  attrs: [{ name: 'axis', type: { kind: 'int', min: -Infinity }, default: -1, doc: 'axis of the per-example shape; negative counts from the end' }],
+  attrs: [{ name: 'axis', type: { kind: 'int', min: -Infinity }, default: -1, doc: 'axis counted as Keras does: 0 is the batch, -1 the last' }],
   infer(ctx) {
     const first = dims(ctx.inputs[0]);
-    const rank = first.length;
+    const rank = first.length + 1;
     const given = ctx.int('axis');
     const axis = given < 0 ? rank + given : given;
-    if (axis < 0 || axis >= rank) ctx.fail(`axis ${given} is out of range for rank-${rank} inputs ${shapeStr(ctx.inputs[0].shape)}`);
+    if (axis <= 0 || axis >= rank) ctx.fail(`axis ${given} is ${axis === 0 ? 'the batch dimension' : 'out of range'} for inputs ${shapeStr(ctx.inputs[0].shape)}`);
     let joined = 0;
     for (const t of ctx.inputs) {
       const d = dims(t);
-      const bad = d.length !== rank ? 0 : d.findIndex((n, k) => k !== axis && n !== first[k]);
-      if (d.length !== rank || bad >= 0)
+      const bad = d.length !== first.length || d.some((n, k) => k !== axis - 1 && n !== first[k]);
+      if (bad)
         ctx.fail(`shapes ${shapeStr(ctx.inputs[0].shape)} and ${shapeStr(t.shape)} must agree except in dimension ${axis}`, 'flatten the inputs first, e.g. concat(a -> flatten, b -> flatten)');
-      joined += d[axis];
+      joined += d[axis - 1];
     }
-    return batched(first.map((n, k) => (k === axis ? joined : n)));
+    return batched(first.map((n, k) => (k === axis - 1 ? joined : n)));
   },
 });

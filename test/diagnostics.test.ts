@@ -1,0 +1,203 @@
+/**
+ * One test per diagnostic: the message a user reads, its line:column, and
+ * its hint. Sources are tiny .dl programs that make exactly that mistake.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../src/diagnostics.js';
+import { errorsOf } from './helpers.js';
+
+/** The single error of `src`, as "line:col message" (+ hint). */
+function only(src: string): { at: string; message: string; hint?: string } {
+  const errors = errorsOf(src);
+  expect(errors.map((e) => `${e.at} ${e.message}`)).toHaveLength(1);
+  const { at, message, hint } = errors[0];
+  return { at, message, hint };
+}
+
+const model = (body: string, input = 'input x: [28, 28, 1]') => `model M {\n  ${input}\n  ${body}\n}\n`;
+
+describe('syntax', () => {
+  it('reports the position and what was expected', () => {
+    expect(only('model M {\n  input x: [10\n  output y = x\n}\n')).toEqual({ at: '3:3', message: "syntax error: expected ']', ',' or an operator such as '->', found 'output'", hint: undefined });
+  });
+  it('a missing model name', () => {
+    expect(only('model { }').message).toBe("syntax error: expected a name, found '{'");
+  });
+  it('a dangling arrow', () => {
+    expect(only(model('output y = x -> relu ->')).message).toBe("syntax error: expected an expression, found '}'");
+  });
+  it('a keyword as a name', () => {
+    expect(only('model M {\n  input model: [3]\n  output y = model\n}').at).toBe('2:9');
+  });
+});
+
+describe('names', () => {
+  it('unknown op, with a suggestion', () => {
+    expect(only(model('output y = x -> flaten'))).toEqual({ at: '3:19', message: "unknown op or block 'flaten'", hint: "did you mean 'flatten'?" });
+  });
+  it('unknown argument, with a suggestion', () => {
+    expect(only(model('output y = x -> conv2d(8, kernal = 3)'))).toEqual({ at: '3:29', message: "conv2d: unknown argument 'kernal'", hint: "did you mean 'kernel'?" });
+  });
+  it('unknown constant, with a suggestion', () => {
+    expect(only('const classes = 10\n' + model('output y = x -> flatten -> dense(clases)'))).toEqual({
+      at: '4:36',
+      message: "'clases' is not defined",
+      hint: "did you mean 'classes'?",
+    });
+  });
+  it('undefined value, with a suggestion', () => {
+    expect(only(model('features = x -> flatten\n  output y = featres -> dense(2)'))).toEqual({ at: '4:14', message: "'featres' is not defined", hint: "did you mean 'features'?" });
+  });
+  it('a value defined twice', () => {
+    expect(only(model('h = x -> relu\n  h = x -> sigmoid\n  output y = h')).message).toBe("'h' is already defined (at line 3)");
+  });
+  it('a layer name used twice', () => {
+    expect(only(model('a = x -> relu as act\n  output y = a -> relu as act'))).toMatchObject({ at: '4:27', message: "layer name 'act' is already used" });
+  });
+  it('several independent errors in one run, in source order', () => {
+    const errors = errorsOf(model('output y = x -> dens(4) -> softmx'));
+    expect(errors.map((e) => `${e.at} ${e.message}`)).toEqual(["3:19 unknown op or block 'dens'", "3:30 unknown op or block 'softmx'"]);
+  });
+});
+
+describe('arguments', () => {
+  it('wrong type', () => {
+    expect(only(model('output y = x -> conv2d(8, kernel = 3, padding = 1)')).message).toBe(
+      "conv2d: argument 'padding' must be one of 'valid', 'same', got the number 1",
+    );
+  });
+  it('a symbol not in the choices, with a suggestion', () => {
+    expect(only(model('output y = x -> conv2d(8, kernel = 3, padding = sane)'))).toMatchObject({
+      message: "conv2d: argument 'padding' must be one of 'valid', 'same', got 'sane'",
+      hint: "did you mean 'same'?",
+    });
+  });
+  it('too many positional arguments', () => {
+    expect(only(model('output y = x -> flatten -> dense(10, 20)'))).toMatchObject({ at: '3:40', message: 'dense: too many positional arguments (at most 1)' });
+  });
+  it('a missing required argument', () => {
+    expect(only(model('output y = x -> flatten -> dense')).message).toBe("dense: missing required argument 'units'");
+  });
+  it('an argument given twice', () => {
+    expect(only(model('output y = x -> flatten -> dense(10, units = 10)')).message).toBe("dense: argument 'units' is given twice");
+  });
+  it('non-integer size', () => {
+    expect(only(model('output y = x -> maxpool(2.5)'))).toMatchObject({ at: '3:27', message: "maxpool: argument 'size' must be a whole number, got 2.5" });
+  });
+  it('non-positive size', () => {
+    expect(only(model('output y = x -> conv2d(0, kernel = 3)')).message).toBe("conv2d: argument 'filters' must be positive, got 0");
+  });
+  it('a rate out of range', () => {
+    expect(only(model('output y = x -> dropout(1)')).message).toBe("dropout: argument 'rate' must be in [0, 1), got 1");
+  });
+  it('wrong number of inputs', () => {
+    expect(only(model('output y = add(x)')).message).toBe('add: expects at least 2 inputs, got 1');
+  });
+  it('a call with no input where a tensor is needed', () => {
+    expect(only(model('output y = relu'))).toMatchObject({ at: '3:14', message: 'expected a tensor value, got the op relu, which has no input', hint: 'chain it: x -> relu' });
+    expect(only(model('output y = dense(10)'))).toMatchObject({ message: 'expected a tensor value, got the call dense(...), which has no input', hint: 'chain it: x -> dense(10)' });
+  });
+  it('a bad input shape', () => {
+    expect(only('model M {\n  input x: [28, -1]\n  output y = x\n}').message).toBe('a shape must be a list of positive whole numbers, got [28, -1]');
+  });
+  it('constant arithmetic errors', () => {
+    expect(only('const k = [1, 2] + [1, 2, 3]\n' + model('output y = x')).message).toBe('cannot combine constant tensors of shapes [2] and [3]');
+    expect(only('const k = [[1, 2], [3]]\n' + model('output y = x')).message).toBe('a nested list must be rectangular: found rows of shapes [2] and [1]');
+  });
+});
+
+describe('structure', () => {
+  it('no model', () => {
+    expect(only('const a = 1').message).toBe('no model in this file');
+  });
+  it('missing input', () => {
+    expect(errorsOf('model M {\n  output y = 1\n}')[0]).toMatchObject({ at: '1:7', message: "model 'M' has no input" });
+  });
+  it('missing output', () => {
+    expect(only('model M {\n  input x: [3]\n}')).toMatchObject({ at: '1:7', message: "model 'M' has no output", hint: "add 'output y = ...'" });
+  });
+  it('a cycle', () => {
+    expect(only(model('a = b -> relu\n  b = a -> relu\n  output y = a'))).toMatchObject({ at: '4:7', message: "'a' depends on itself: a -> b -> a" });
+  });
+  it('a recursive block', () => {
+    const src = 'block loop(n) {\n  input x\n  output x -> loop(n)\n}\n' + model('output y = x -> loop(2)');
+    expect(only(src)).toMatchObject({ at: '3:15', message: "block 'loop' calls itself: loop -> loop" });
+  });
+  it('a block called with the wrong number of inputs', () => {
+    const src = 'block pair() {\n  input a\n  input b\n  output add(a, b)\n}\n' + model('output y = x -> pair()');
+    expect(only(src).message).toBe("block 'pair' takes 2 tensor inputs, got 1");
+  });
+  it('a train section for an unknown model', () => {
+    expect(only(model('output y = x') + 'train N {\n  epochs = 1\n}\n')).toMatchObject({ message: "train section for unknown model 'N'", hint: "did you mean 'M'?" });
+  });
+});
+
+describe('shapes', () => {
+  it('add: the example of the issue', () => {
+    const src = model('c = x -> conv2d(32, kernel = 3)\n  d = x -> conv2d(32, kernel = 5)\n  output s = add(c, d)');
+    expect(only(src)).toEqual({
+      at: '5:14',
+      message: 'add: shapes [26, 26, 32] and [24, 24, 32] differ in dimension 1',
+      hint: 'the branches shrink differently: use padding = same in the convolutions',
+    });
+  });
+  it('concat', () => {
+    expect(only(model('output y = concat(x, x -> flatten)')).message).toBe('concat: shapes [28, 28, 1] and [784] must agree except in dimension 3');
+  });
+  it('dense on an image: hint to flatten', () => {
+    expect(only(model('output y = x -> conv2d(32, kernel = 3) -> dense(10)'))).toEqual({
+      at: '3:45',
+      message: 'dense: expects a [features] or [steps, features] input, got [26, 26, 32]',
+      hint: 'insert flatten before dense',
+    });
+  });
+  it('conv on a flat input', () => {
+    expect(only(model('output y = x -> conv2d(4, kernel = 3)', 'input x: [784]')).message).toBe('conv2d: expects a [height, width, channels] input, got [784]');
+  });
+  it('conv kernel larger than its input', () => {
+    expect(only(model('output y = x -> conv2d(4, kernel = 5, dilation = 2)', 'input x: [8, 8, 1]'))).toMatchObject({
+      message: 'conv2d: kernel 5x5 (dilated to 9x9) is larger than the input [8, 8, 1]',
+      hint: 'use a smaller kernel or padding = same',
+    });
+  });
+  it('pool window larger than its input', () => {
+    expect(only(model('output y = x -> maxpool(4)', 'input x: [3, 3, 2]')).message).toBe('maxpool: pool window 4x4 is larger than the input [3, 3, 2]');
+  });
+  it('a fixed kernel on a multi-channel input', () => {
+    expect(only('const k = [[1, 0], [0, 1]]\n' + model('output y = x -> conv2d(kernel = k)', 'input x: [8, 8, 3]')).message).toBe(
+      'conv2d: a fixed 2x2 kernel filters a 1-channel input, but the input has 3 channels',
+    );
+  });
+  it('attention: key and value lengths differ', () => {
+    const src = model('q = x -> reshape([16, 8])\n  k = x -> reshape([8, 16])\n  v = x -> reshape([4, 32])\n  output y = attention(q, v, k, heads = 2, key_dim = 4)', 'input x: [128]');
+    expect(only(src).message).toBe('attention: key [8, 16] and value [4, 32] must have the same number of steps');
+  });
+  it('attention on an image', () => {
+    expect(only(model('output y = x -> attention(heads = 2, key_dim = 4)')).message).toBe('attention: expects [steps, width] sequences, got [28, 28, 1]');
+  });
+  it('integer input into a non-embedding op', () => {
+    expect(only(model('output y = x -> dense(4)', 'input x: [20] int'))).toMatchObject({ message: 'dense: integer input is only accepted by embedding' });
+  });
+  it('float input into embedding', () => {
+    expect(only(model('output y = x -> embedding(100, 8)', 'input x: [20]')).hint).toBe("declare the input as 'int', e.g. 'input tokens: [200] int'");
+  });
+  it('errors downstream of a failed layer are not repeated', () => {
+    expect(errorsOf(model('output y = x -> dense(10) -> relu -> dense(3)'))).toHaveLength(1);
+  });
+});
+
+describe('rendering', () => {
+  it('prints file:line:col, a code frame with a caret, and the hint', () => {
+    const [d] = errorsOf(model('output y = x -> flaten'));
+    expect(formatDiagnostic(d)).toBe(
+      [
+        "test.dl:3:19: error: unknown op or block 'flaten'",
+        '  2 |   input x: [28, 28, 1]',
+        '> 3 |   output y = x -> flaten',
+        '    |                   ^^^^^^',
+        '  4 | }',
+        "  hint: did you mean 'flatten'?",
+      ].join('\n'),
+    );
+  });
+});

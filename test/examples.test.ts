@@ -1,0 +1,133 @@
+/**
+ * Every example's summary against an independent implementation: the same
+ * model built with TensorFlow.js's Keras layers API (tf.layers), whose output
+ * shapes and parameter counts follow Keras. Attention and positional encoding
+ * have no tf.layers counterpart; their counts come from Keras's documented
+ * formulas, written out in the test.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compileFile, selectModel } from '../src/compile.js';
+import { summarize } from '../src/summary.js';
+
+tf.setBackend('cpu');
+const summaryOf = (file: string, model?: string) => summarize(selectModel(compileFile(`examples/${file}`), model));
+
+/** Our per-layer [outputShape, params], skipping inputs, for layers that tf.layers also has. */
+function ours(file: string) {
+  return summaryOf(file).layers.filter((l) => l.op !== 'input').map((l) => [l.outputShape, l.params]);
+}
+/** The same for a tf.layers model, one entry per layer. */
+function keras(model: tf.LayersModel | tf.Sequential) {
+  return model.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => [l.outputShape, l.countParams()]);
+}
+
+describe('example summaries match Keras (tf.layers)', () => {
+  it('covers every example', () => {
+    const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer'];
+    expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
+  });
+
+  it('perceptron', () => {
+    const m = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 1 }), tf.layers.activation({ activation: 'sigmoid' })] });
+    expect(ours('perceptron.dl')).toEqual(keras(m));
+  });
+
+  it('deep MLP', () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [784], units: 128 }), tf.layers.activation({ activation: 'relu' }), tf.layers.dropout({ rate: 0.2 }),
+        tf.layers.dense({ units: 64 }), tf.layers.activation({ activation: 'relu' }),
+        tf.layers.dense({ units: 10 }), tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    expect(ours('mlp.dl')).toEqual(keras(m));
+    expect(summaryOf('mlp.dl').totalParams).toBe(109_386);
+  });
+
+  it('MNIST convnet: 34,826 parameters and the shapes Keras prints', () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3 }), tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 3 }), tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(), tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({ units: 10 }), tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    expect(ours('mnist_convnet.dl')).toEqual(keras(m));
+    const s = summaryOf('mnist_convnet.dl');
+    expect(s.totalParams).toBe(34_826);
+    expect(s.trainableParams).toBe(34_826);
+    const shapes = s.layers.filter((l) => ['conv2d', 'maxpool', 'flatten', 'dense'].includes(l.op)).map((l) => l.outputShape.slice(1));
+    expect(shapes).toEqual([[26, 26, 32], [13, 13, 32], [11, 11, 64], [5, 5, 64], [1600], [10]]);
+    // FLOPs = 2 x MACs: 26*26*32*9 + 11*11*64*(9*32) + 1600*10 multiply-accumulates.
+    expect(s.flops).toBe(2 * (26 * 26 * 32 * 9 + 11 * 11 * 64 * 9 * 32 + 1600 * 10));
+  });
+
+  it('200x200 image into 400,000 units: 16,000,400,000 parameters, nothing allocated', () => {
+    const s = summaryOf('fully_connected.dl');
+    expect(s.totalParams).toBe(40_000 * 400_000 + 400_000);
+    expect(s.totalParams).toBe(16_000_400_000);
+  });
+
+  it('residual net (functional model with skip connections)', () => {
+    const input = tf.input({ shape: [32, 32, 3] });
+    let x = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(input)) as tf.SymbolicTensor;
+    for (let i = 0; i < 3; i++) {
+      const h1 = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+      const h2 = tf.layers.activation({ activation: 'relu' }).apply(h1) as tf.SymbolicTensor;
+      const h3 = tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(h2) as tf.SymbolicTensor;
+      x = tf.layers.activation({ activation: 'relu' }).apply(tf.layers.add().apply([x, h3])) as tf.SymbolicTensor;
+    }
+    const out = tf.layers.dense({ units: 10 }).apply(tf.layers.globalAveragePooling2d({}).apply(x));
+    const m = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+    expect(ours('residual.dl')).toEqual(keras(m));
+    expect(summaryOf('residual.dl').totalParams).toBe(m.countParams());
+  });
+
+  it('simple RNN', () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.simpleRNN({ inputShape: [20, 27], units: 64, returnSequences: true }),
+        tf.layers.dense({ units: 27 }), tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    expect(ours('rnn.dl')).toEqual(keras(m));
+  });
+
+  it('LSTM sentiment', () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputShape: [200], inputDim: 20000, outputDim: 128 }),
+        tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 64, returnSequences: true }) as tf.RNN }),
+        tf.layers.lstm({ units: 32 }),
+        tf.layers.dense({ units: 1 }), tf.layers.activation({ activation: 'sigmoid' }),
+      ],
+    });
+    expect(ours('lstm_sentiment.dl')).toEqual(keras(m));
+  });
+
+  it('1-D convolution, image kernels and pooling: fixed kernels count as non-trainable', () => {
+    expect(ours('conv1d.dl')).toEqual([[[null, 4, 1], 3]]);
+    const kernels = summaryOf('image_kernels.dl');
+    expect(kernels.layers.filter((l) => l.op === 'conv2d').map((l) => l.outputShape)).toEqual(Array(3).fill([null, 5, 5, 1]));
+    expect([kernels.totalParams, kernels.trainableParams]).toEqual([27, 0]);
+    const pool = tf.layers.maxPooling2d({ poolSize: 2 });
+    pool.build([null, 4, 4, 1]);
+    expect(summaryOf('pooling.dl').layers.slice(1).map((l) => l.outputShape)).toEqual([pool.computeOutputShape([null, 4, 4, 1]), [null, 2, 2, 1]]);
+  });
+
+  it('Transformer classifier: Keras MultiHeadAttention and LayerNormalization counts', () => {
+    const s = summaryOf('transformer.dl');
+    const d = 64, H = 4, K = 16, ff = 128;
+    // Keras MultiHeadAttention: H*K*(d+1) for query, key and value, H*K*d + d for the output projection.
+    const mha = 3 * H * K * (d + 1) + H * K * d + d;
+    const encoder = mha + 2 * (2 * d) + (d * ff + ff) + (ff * d + d);
+    expect(s.layers.filter((l) => l.op === 'attention').map((l) => l.params)).toEqual([mha, mha]);
+    expect(s.totalParams).toBe(10_000 * d + 2 * encoder + (d * 2 + 2));
+    expect(s.layers.at(-1)!.outputShape).toEqual([null, 2]);
+  });
+});

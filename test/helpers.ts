@@ -1,0 +1,22 @@
+/** Shared test helpers: compile .dl text in memory and read its diagnostics. */
+import { compileSource, selectModel } from '../src/compile.js';
+import { CompileError, Diagnostic, lineCol } from '../src/diagnostics.js';
+import type { Graph } from '../src/ir/types.js';
+
+export function compileText(text: string, model?: string): Graph {
+  return selectModel(compileSource({ path: 'test.dl', text }), model);
+}
+
+/** The diagnostics of a source that must fail, with 1-based line:column of each. */
+export function errorsOf(text: string): (Diagnostic & { at: string })[] {
+  try {
+    compileSource({ path: 'test.dl', text });
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    return e.diagnostics.map((d) => {
+      const { line, column } = d.span ? lineCol(d.span) : { line: 0, column: 0 };
+      return { ...d, at: `${line}:${column}` };
+    });
+  }
+  throw new Error('expected the source to fail to compile');
+}
