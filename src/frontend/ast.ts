@@ -20,7 +20,7 @@ export type Expr =
   | { kind: 'name'; name: string; span: Span }
   | { kind: 'list'; items: Expr[]; span: Span }
   | { kind: 'call'; callee: string; calleeSpan: Span; args: Arg[]; span: Span }
-  | { kind: 'arrow'; left: Expr; stage: Expr; span: Span }
+  | { kind: 'chain'; head: Expr; stages: Expr[]; span: Span } // head -> stages[0] -> stages[1] ...
   | { kind: 'as'; expr: Expr; name: string; nameSpan: Span; span: Span }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: 'unary'; op: '-' | '+'; operand: Expr; span: Span };

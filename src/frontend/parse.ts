@@ -5,7 +5,7 @@
  */
 import type { Node as OhmNode, NonterminalNode, IterationNode } from 'ohm-js';
 import grammar from '../../grammar/dl.ohm-bundle.js';
-import type { Arg, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
+import type { Arg, BinaryOp, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
 import { Diagnostic, messages } from '../diagnostics.js';
 
 export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
@@ -27,6 +27,18 @@ export function parse(source: Source): ParseResult {
     function (this: NonterminalNode, left: NonterminalNode, _op: OhmNode, right: NonterminalNode): Expr {
       return { kind: 'binary', op, left: left.expr(), right: right.expr(), span: spanOf(this) };
     };
+
+  const foldLeft = (first: NonterminalNode, ops: IterationNode, rest: IterationNode): Expr =>
+    rest.children.reduce<Expr>(
+      (left, right, i) => ({
+        kind: 'binary',
+        op: ops.children[i].sourceString as BinaryOp,
+        left,
+        right: right.expr(),
+        span: { source, start: first.source.startIdx, end: right.source.endIdx },
+      }),
+      first.expr(),
+    );
 
   semantics.addOperation<Decl[]>('decls', {
     Program(decls) {
@@ -105,18 +117,22 @@ export function parse(source: Source): ParseResult {
     },
   });
   semantics.addOperation<Expr>('expr', {
-    Expr_arrow(left, _arrow, stage) {
-      return { kind: 'arrow', left: left.expr(), stage: stage.expr(), span: spanOf(this) };
+    Expr(head, _arrows, stages) {
+      if (stages.children.length === 0) return head.expr();
+      return { kind: 'chain', head: head.expr(), stages: stages.children.map((s) => s.expr()), span: spanOf(this) };
+    },
+    Stage_as(expr, _as, name) {
+      return { kind: 'as', expr: expr.expr(), name: name.sourceString, nameSpan: spanOf(name), span: spanOf(this) };
     },
     Named_as(expr, _as, name) {
       return { kind: 'as', expr: expr.expr(), name: name.sourceString, nameSpan: spanOf(name), span: spanOf(this) };
     },
-    Sum_plus: binary('+'),
-    Sum_minus: binary('-'),
-    Term_times: binary('*'),
-    Term_floordiv: binary('//'),
-    Term_div: binary('/'),
-    Term_mod: binary('%'),
+    Sum(first, ops, rest) {
+      return foldLeft(first, ops, rest);
+    },
+    Term(first, ops, rest) {
+      return foldLeft(first, ops, rest);
+    },
     Power_power: binary('**'),
     Unary_neg(_minus, operand) {
       return { kind: 'unary', op: '-', operand: operand.expr(), span: spanOf(this) };

@@ -238,10 +238,18 @@ class GraphBuilder {
       }
       case 'call':
         return this.call(e, scope, [], undefined);
-      case 'arrow': {
-        const left = this.tensor(this.expr(e.left, scope), e.left.span);
-        if (!left) return this.checkStage(e.stage, scope), ERROR;
-        return this.stage(e.stage, scope, left);
+      case 'chain': {
+        let current: Value = this.expr(e.head, scope);
+        let span = e.head.span;
+        for (const stage of e.stages) {
+          const input = current.kind === 'error' ? undefined : this.tensor(current, span);
+          if (!input) {
+            this.checkStage(stage, scope);
+            current = ERROR;
+          } else current = this.stage(stage, scope, input);
+          span = stage.span;
+        }
+        return current;
       }
       case 'as':
         return this.fail(messages.notAStage(e.span, `'as ${e.name}' outside a chain or call`));
