@@ -1,0 +1,14 @@
+/**
+ * The public API of dlc. Everything the command line does is available here:
+ * compile a file, summarize a model, print its IR.
+ */
+export { compileFile, compileSource, selectModel, readSource } from './compile.js';
+export type { CompiledFile } from './compile.js';
+export { CompileError, formatDiagnostic } from './diagnostics.js';
+export type { Diagnostic } from './diagnostics.js';
+export { printGraph } from './ir/print.js';
+export type { Graph, Node, TensorType, DType, Dim } from './ir/types.js';
+export { summarize, formatSummary, summaryJson } from './summary.js';
+export type { Summary, SummaryRow } from './summary.js';
+export { OPS } from './ops/index.js';
+export type { OpName } from './ops/index.js';

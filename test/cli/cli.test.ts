@@ -1,0 +1,74 @@
+/**
+ * The command line as a user meets it: exit codes, what goes to stdout and
+ * stderr, and that no input makes it print a stack trace.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'dlc-cli-'));
+function dlc(...args: string[]) {
+  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('dlc check', () => {
+  it('exits 0 on a good file', () => {
+    expect(dlc('check', 'examples/mnist_convnet.dl')).toMatchObject({ code: 0, stdout: 'examples/mnist_convnet.dl: ok (MnistConvNet)\n' });
+  });
+  it('exits 1 with located diagnostics and a count', () => {
+    const path = file('bad.dl', 'model M {\n  input x: [4]\n  output y = x -> dens(2)\n}\n');
+    const r = dlc('check', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}:3:19: error: unknown op or block 'dens'`);
+    expect(r.stderr).toContain("hint: did you mean 'dense'?");
+    expect(r.stderr.trim().endsWith('1 error')).toBe(true);
+  });
+  it('a missing file is an error, not a crash', () => {
+    expect(dlc('check', join(dir, 'nope.dl'))).toMatchObject({ code: 1, stderr: `error: cannot read '${join(dir, 'nope.dl')}': no such file\n\n1 error\n` });
+  });
+  it('binary garbage is a syntax error, not a crash', () => {
+    const r = dlc('check', file('garbage.dl', '\u0000\u0001\u00ff{{{'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/garbage\.dl:1:\d+: error: syntax error/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('unknown commands and options exit 1 with help', () => {
+    expect(dlc('frobnicate').code).toBe(1);
+    expect(dlc('summary', 'examples/mlp.dl', '--bogus').code).toBe(1);
+  });
+});
+
+describe('dlc summary', () => {
+  it('prints a Keras-like table with totals', () => {
+    const r = dlc('summary', 'examples/mnist_convnet.dl');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('conv2d_1 (conv2d)     (batch, 11, 11, 64)   18,496');
+    expect(r.stdout).toContain('Total params: 34,826 (136.04 KB)');
+  });
+  it('--json has the documented fields with null for the batch', () => {
+    const json = JSON.parse(execFileSync('node', ['bin/dlc.js', 'summary', 'examples/perceptron.dl', '--json'], { encoding: 'utf8' }));
+    expect(Object.keys(json)).toEqual(expect.arrayContaining(['model', 'layers', 'totalParams', 'trainableParams', 'flops']));
+    expect(json.layers[1]).toEqual({ name: 'neuron', op: 'dense', outputShape: [null, 1], params: 4, flops: 6 });
+  });
+  it('--model picks a model; an unknown one is an error with a suggestion', () => {
+    expect(dlc('summary', 'test/fixtures/issue-sample.dl', '--model', 'Sentiment').stdout).toContain('Model: "Sentiment"');
+    const r = dlc('summary', 'test/fixtures/issue-sample.dl', '--model', 'Sentimen');
+    expect(r).toMatchObject({ code: 1 });
+    expect(r.stderr).toContain("error: no model named 'Sentimen' (models: MnistConvNet, TinyResNet, Sentiment, Seq2Class)\n  hint: did you mean 'Sentiment'?");
+  });
+});
+
+describe('dlc compile --emit ir', () => {
+  it('prints the IR', () => {
+    const r = dlc('compile', 'examples/perceptron.dl', '--emit', 'ir');
+    expect(r.stdout).toContain('%neuron: [1] = dense(%x, units=1, bias=true)  # 6:19');
+  });
+});
