@@ -6,7 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
 import { CompileError, formatDiagnostic } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
-import { formatSummary, summarize, summaryJson } from './summary.js';
+import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js';
+import { readFileSync } from 'node:fs';
+import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
+import { WeightsFileError } from './weights/safetensors.js';
+import type { Graph } from './ir/types.js';
+import type { Tensor } from './backends/interp/tensor.js';
 
 const color = process.stderr.isTTY && !process.env.NO_COLOR;
 
@@ -49,7 +54,98 @@ function program(): Command {
       console.log(printGraph(graph));
     });
 
+  cli
+    .command('init')
+    .description('write freshly initialised weights (Keras default initialisers) for a model')
+    .argument('<file>', '.dl source file')
+    .requiredOption('-o, --output <weights>', 'weights file to write (safetensors)')
+    .option('--model <name>', 'the model (default: the only or last one)')
+    .option('--seed <n>', 'random seed', parseSeed, 0)
+    .option('--normal <sigma>', "initialise kernels from N(0, sigma^2) as in the lecture's gradient descent", parsePositive)
+    .action(async (file: string, opts: { output: string; model?: string; seed: number; normal?: number }) => {
+      const graph = selectModel(compileFile(file), opts.model);
+      const weights = initWeights(graph, { seed: opts.seed, normalSigma: opts.normal });
+      await saveWeights(opts.output, graph, weights, { seed: `${opts.seed}` });
+      const count = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
+      console.log(`${opts.output}: ${weights.size} tensors, ${count.toLocaleString('en-US')} parameters (${humanBytes(count * 4)})`);
+    });
+
+  cli
+    .command('run')
+    .description('run a model in the built-in interpreter on JSON inputs')
+    .argument('<file>', '.dl source file')
+    .requiredOption('--input <json>', 'inputs: a JSON file keyed by input name, batch dimension first')
+    .option('--model <name>', 'the model (default: the only or last one)')
+    .option('--weights <file>', 'weights file (default: fresh weights from --seed)')
+    .option('--seed <n>', 'random seed for fresh weights', parseSeed, 0)
+    .option('--json', 'print outputs as JSON')
+    .option('--stats', 'print time per layer and peak activation memory')
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean }) => {
+      const graph = selectModel(compileFile(file), opts.model);
+      const inputs = inputsFromJson(graph, readJson(opts.input));
+      const weights = opts.weights ? await loadWeights(opts.weights, graph) : initWeights(graph, { seed: opts.seed });
+      const { outputs, stats } = new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
+      const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
+      if (opts.json) console.log(JSON.stringify(json));
+      else for (const [name, t] of Object.entries(outputs)) console.log(`${name} [${t.shape.join(', ')}]:\n${formatTensor(t)}`);
+      if (stats) printStats(graph, stats);
+    });
+
   return cli;
+}
+
+function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run']>['stats']>): void {
+  const width = Math.max(...stats.layers.map((l) => l.name.length + l.op.length + 3));
+  console.error(`time per layer (${graph.name}):`);
+  for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms`);
+  console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
+  console.error(`peak activation memory: ${humanBytes(stats.peakActivationBytes)}`);
+}
+
+/**
+ * Each example of a batch as aligned rows when it is a vector or a matrix once
+ * size-1 dimensions are dropped (the lecture's tables); as JSON otherwise.
+ */
+function formatTensor(t: Tensor): string {
+  const perExample = t.shape.slice(1).filter((d) => d !== 1);
+  const size = perExample.reduce((a, b) => a * b, 1);
+  if (perExample.length > 2) return JSON.stringify(tensorToJson(t));
+  const cols = perExample.at(-1) ?? 1;
+  const cells = Array.from(t.data, (x) => `${+x.toPrecision(6)}`);
+  const width = Math.max(...cells.map((c) => c.length));
+  const examples: string[] = [];
+  for (let b = 0; b < t.shape[0]; b++) {
+    const rows: string[] = [];
+    for (let r = 0; r < size / cols; r++) rows.push('  ' + cells.slice(b * size + r * cols, b * size + (r + 1) * cols).map((c) => c.padStart(width)).join(' '));
+    examples.push(rows.join('\n'));
+  }
+  return examples.join('\n  --\n');
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed must be a whole number >= 0, got '${text}'`);
+  return n;
+}
+
+function parsePositive(text: string): number {
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`expected a positive number, got '${text}'`);
+  return n;
 }
 
 /** A mistake in the command line itself. */
@@ -67,8 +163,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`${n} error${n === 1 ? '' : 's'}`);
       return 1;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof InputError || e instanceof WeightsFileError) {
       console.error(`error: ${e.message}`);
+      return 1;
+    }
+    const io = e as NodeJS.ErrnoException;
+    if (io.code && io.path) {
+      const reason = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system' }[io.code] ?? io.code;
+      console.error(`error: cannot ${io.syscall === 'open' && /write|\.tmp$/.test(io.path) ? 'write' : 'access'} '${io.path}': ${reason}`);
       return 1;
     }
     // A bug in dlc, not in the input: say so plainly; the stack only on request.

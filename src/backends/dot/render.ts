@@ -1,0 +1,181 @@
+/**
+ * Rendering DOT to SVG and PNG with nothing installed on the machine: no system
+ * Graphviz, no system fonts, no network.
+ *
+ * DOT -> SVG runs Graphviz compiled to WebAssembly (@viz-js/viz, Graphviz 16) in a
+ * worker thread, so a Graphviz crash or endless layout cannot take this process down,
+ * and the process can exit while the worker idles. (graphviz-cli's own build,
+ * @aduh95/viz.js 3.7, draws every HTML-like label as the bare node name, so it is not used.)
+ * SVG -> PNG runs resvg with one bundled font, Arimo, and system fonts off, so the
+ * pictures are the same on every machine. Arimo is metric-compatible with Arial, and
+ * Graphviz sizes text with its built-in Arial/Helvetica metrics when the fontname is
+ * "Arimo", so labels fit their boxes. DIAGRAM_FONT is therefore every graph's default
+ * fontname; DOT that names another font still draws in Arimo, but its boxes are sized
+ * for that font (Times: about 10% too narrow for Arimo).
+ *
+ * Not here: building DOT from a graph.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { renderAsync } from '@resvg/resvg-js';
+import type { RenderOptions, RenderResult } from '@viz-js/viz';
+
+/** The font family of diagrams: the default fontname of every graph, node and edge, and the font PNGs are drawn with. */
+export const DIAGRAM_FONT = 'Arimo';
+/** The TrueType file of DIAGRAM_FONT (Arimo Regular, SIL Open Font License 1.1), from an npm package. */
+export const DIAGRAM_FONT_FILE = createRequire(import.meta.url).resolve('@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf');
+
+/** Graphviz's -G, -N and -E defaults: what the DOT does not set itself. */
+const FONT_DEFAULTS = {
+  graphAttributes: { fontname: DIAGRAM_FONT },
+  nodeAttributes: { fontname: DIAGRAM_FONT },
+  edgeAttributes: { fontname: DIAGRAM_FONT },
+};
+
+export interface DotToSvgOptions {
+  /** Receives each Graphviz warning (unknown shape, unknown port, a font without metrics, ...). Without it, warnings are dropped. */
+  onWarning?: (message: string) => void;
+  /** Give up after this long (default two minutes); the next call starts a fresh Graphviz. */
+  timeoutMs?: number;
+}
+
+/**
+ * Lays out `dot` with `engine` (dot, neato, fdp, sfdp, circo, twopi, osage, patchwork)
+ * and returns the SVG text. Any Graphviz error, including one it recovers from (a malformed
+ * HTML label drawn as plain text), is thrown as an Error whose message is Graphviz's own,
+ * one line per message. Warnings do not fail the render: Graphviz warns about every
+ * non-ASCII character (it has no width for it), which names may contain.
+ */
+export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOptions = {}): Promise<string> {
+  const result = await graphviz().render(dot, { format: 'svg', engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
+  const messages = (level: 'error' | 'warning') =>
+    result.errors.filter((e) => (e.level ?? 'error') === level).map((e) => e.message.replace(/^(Error|Warning): /, '').trim());
+  const errors = messages('error');
+  if (result.status === 'failure' || errors.length > 0) throw new Error(errors.join('\n') || 'Graphviz failed without a message');
+  for (const warning of messages('warning')) options.onWarning?.(warning);
+  return result.output;
+}
+
+/**
+ * Rasterizes SVG to PNG bytes at `scale` device pixels per CSS pixel. The PNG is
+ * `scale` times the SVG's size in CSS pixels (96 per inch, so 1pt = 4/3 px, the
+ * size a browser shows), rounded to whole pixels.
+ */
+export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+  if (!(scale > 0 && Number.isFinite(scale))) throw new RangeError(`svgToPng: scale must be a positive number, got ${scale}`);
+  const image = await renderAsync(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: [DIAGRAM_FONT_FILE],
+      defaultFontFamily: DIAGRAM_FONT,
+      serifFamily: DIAGRAM_FONT,
+      sansSerifFamily: DIAGRAM_FONT,
+      monospaceFamily: DIAGRAM_FONT,
+      cursiveFamily: DIAGRAM_FONT,
+      fantasyFamily: DIAGRAM_FONT,
+    },
+    logLevel: 'off',
+  });
+  return new Uint8Array(image.asPng());
+}
+
+// ---------------------------------------------------------------- the Graphviz worker
+
+/**
+ * The worker's code: one Graphviz instance answering `{ id, dot, options }` with
+ * `{ id, result }`. A throw from render (a WebAssembly trap, which leaves the instance
+ * unusable) goes unhandled and ends the worker, which the main thread sees as a crash.
+ */
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const viz = require(workerData.viz).instance();
+parentPort.on('message', async ({ id, dot, options }) => {
+  parentPort.postMessage({ id, result: (await viz).render(dot, options) });
+});
+`;
+const VIZ = createRequire(import.meta.url).resolve('@viz-js/viz');
+
+interface Request {
+  id: number;
+  dot: string;
+  options: RenderOptions;
+}
+interface Answer {
+  id: number;
+  result: RenderResult;
+}
+interface Job {
+  request: Request;
+  timeoutMs: number;
+  resolve: (result: RenderResult) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * One worker, started on first use, given one request at a time (so a timeout measures one
+ * layout). If the worker dies (a WebAssembly trap, an exit) or a request times out, the
+ * request in hand is rejected and the waiting ones move to a fresh worker. The worker does
+ * not keep the process alive while idle.
+ */
+class GraphvizWorker {
+  private readonly worker = new Worker(WORKER_CODE, { eval: true, workerData: { viz: VIZ } });
+  private readonly queue: Job[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  dead = false;
+
+  constructor() {
+    this.worker.unref();
+    this.worker.on('message', (answer: Answer) => this.answer(answer));
+    this.worker.on('error', (error) => this.die(`Graphviz crashed: ${error.message}`));
+    this.worker.on('exit', (code) => this.die(`Graphviz stopped unexpectedly (exit code ${code})`));
+  }
+
+  render(dot: string, options: RenderOptions, timeoutMs: number): Promise<RenderResult> {
+    return new Promise((resolve, reject) => this.enqueue({ request: { id: nextId++, dot, options }, timeoutMs, resolve, reject }));
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    if (this.queue.length === 1) this.send();
+  }
+
+  private send(): void {
+    const job = this.queue[0];
+    if (job === undefined) return this.worker.unref();
+    this.worker.ref(); // keep the process alive until the answer arrives
+    this.timer = setTimeout(() => this.die(`Graphviz did not finish within ${job.timeoutMs / 1000} s`), job.timeoutMs);
+    this.worker.postMessage(job.request);
+  }
+
+  private answer({ id, result }: Answer): void {
+    const job = this.queue[0];
+    if (job === undefined || job.request.id !== id) return;
+    clearTimeout(this.timer);
+    this.queue.shift();
+    job.resolve(result);
+    this.send();
+  }
+
+  /** Rejects the request in hand, stops this worker for good and moves the waiting requests to a fresh one. */
+  private die(message: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    clearTimeout(this.timer);
+    void this.worker.terminate();
+    const [inHand, ...waiting] = this.queue.splice(0);
+    inHand?.reject(new Error(message));
+    if (waiting.length > 0) {
+      const next = graphviz();
+      for (const job of waiting) next.enqueue(job);
+    }
+  }
+}
+
+let current: GraphvizWorker | undefined;
+let nextId = 0;
+
+function graphviz(): GraphvizWorker {
+  if (current === undefined || current.dead) current = new GraphvizWorker();
+  return current;
+}

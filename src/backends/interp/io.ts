@@ -1,0 +1,75 @@
+/**
+ * Tensors to and from JSON for `dlc run`: inputs and outputs are objects keyed
+ * by the model's input and output names, each a nested array with the batch
+ * dimension first. Inputs are checked against the model's static types, and
+ * every problem names the input and the expected and actual shapes.
+ */
+import { suggest } from '../../diagnostics.js';
+import type { Graph, TensorType } from '../../ir/types.js';
+import type { Tensor } from './tensor.js';
+
+/** Bad input data: reported to the user as is, exit 1. */
+export class InputError extends Error {}
+
+const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).join(', ')}]`;
+
+export function inputsFromJson(graph: Graph, json: unknown): Record<string, Tensor> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new InputError(`inputs must be a JSON object keyed by input name (${graph.inputs.map((i) => `"${i.name}"`).join(', ')})`);
+  const given = new Map(Object.entries(json));
+  const names = graph.inputs.map((i) => i.name);
+  for (const key of given.keys())
+    if (!names.includes(key)) {
+      const s = suggest(key, names);
+      throw new InputError(`inputs have an unknown key "${key}"${s ? ` (did you mean "${s}"?)` : ''}; the model's inputs are ${names.map((n) => `"${n}"`).join(', ')}`);
+    }
+  const tensors: Record<string, Tensor> = {};
+  let batch: number | undefined;
+  for (const input of graph.inputs) {
+    if (!given.has(input.name)) throw new InputError(`missing input "${input.name}" of shape ${expectedText(input.type)}`);
+    const t = tensorFromJson(input.name, given.get(input.name), input.type);
+    if (batch !== undefined && t.shape[0] !== batch) throw new InputError(`input "${input.name}" has batch size ${t.shape[0]}, other inputs have ${batch}`);
+    batch = t.shape[0];
+    tensors[input.name] = t;
+  }
+  return tensors;
+}
+
+export function tensorFromJson(name: string, value: unknown, type: TensorType): Tensor {
+  const shape: number[] = [];
+  for (let v = value; Array.isArray(v); v = v[0]) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+  }
+  const rank = type.shape.length;
+  const perExample = type.shape.slice(1) as number[];
+  if (shape.length === rank - 1 && shape.join() === perExample.join())
+    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but needs ${expectedText(type)}: wrap one example in [ ] to make a batch of one`);
+  if (shape.length !== rank || shape.slice(1).join() !== perExample.join() || shape[0] === 0)
+    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but the model needs ${expectedText(type)}`);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  let i = 0;
+  const walk = (v: unknown, depth: number, path: number[]): void => {
+    if (depth === rank) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`input "${name}"${path.map((p) => `[${p}]`).join('')} must be a finite number, got ${JSON.stringify(v)}`);
+      if (type.dtype === 'int32' && !Number.isInteger(v)) throw new InputError(`input "${name}"${path.map((p) => `[${p}]`).join('')} must be a whole number (integer token id), got ${v}`);
+      data[i++] = v;
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth])
+      throw new InputError(`input "${name}" is ragged at ${path.map((p) => `[${p}]`).join('')}: expected ${shape[depth]} entries, got ${Array.isArray(v) ? v.length : JSON.stringify(v)}`);
+    v.forEach((x, k) => walk(x, depth + 1, [...path, k]));
+  };
+  walk(value, 0, []);
+  return { shape, data };
+}
+
+/** Nested arrays, rounded to float32's precision so that JSON does not show noise digits. */
+export function tensorToJson(t: Tensor): unknown {
+  const build = (depth: number, offset: number): unknown => {
+    if (depth === t.shape.length) return +t.data[offset].toPrecision(7);
+    const stride = t.shape.slice(depth + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: t.shape[depth] }, (_, k) => build(depth + 1, offset + k * stride));
+  };
+  return build(0, 0);
+}

@@ -1,0 +1,113 @@
+/**
+ * Multi-head scaled dot-product attention, forward only, as Keras's
+ * MultiHeadAttention up to the layout of its kernels (Keras stores e.g. the
+ * query kernel as [dq, H, K]; here it is the same numbers viewed as [dq, H*K]).
+ *
+ *   multiHeadAttention(query [B,T,dq], value [B,S,dv], key [B,S,dk], w, {heads H, keyDim K, valueDim V, causal})
+ *     -> [B,T,O]
+ *
+ *   Q = query Wq + bq  [B,T,H*K]     Kp = key Wk + bk  [B,S,H*K]     Vp = value Wv + bv  [B,S,H*V]
+ *   head h uses columns [h*K, (h+1)*K) of Q and Kp and [h*V, (h+1)*V) of Vp:
+ *     P_h   = softmax_s(Q_h Kp_h^T / sqrt(K))       [B,T,S], entries with s > t removed when causal
+ *     ctx_h = P_h Vp_h                              [B,T,V]
+ *   out = concat_h(ctx_h) Wo + bo                   [B,T,O]
+ *
+ * For self-attention pass the same tensor as query, value and key. Biases may
+ * be null (Keras's use_bias=False).
+ */
+import { activateInPlace } from './activation.js';
+import { matmulInto } from './matmul.js';
+import type { Tensor } from '../tensor.js';
+import { showShape } from '../tensor.js';
+
+export interface AttentionWeights {
+  queryKernel: Tensor; // [dq, H*K]
+  queryBias: Tensor | null; // [H*K]
+  keyKernel: Tensor; // [dk, H*K]
+  keyBias: Tensor | null; // [H*K]
+  valueKernel: Tensor; // [dv, H*V]
+  valueBias: Tensor | null; // [H*V]
+  outputKernel: Tensor; // [H*V, O]
+  outputBias: Tensor | null; // [O]
+}
+
+export interface AttentionOptions {
+  heads: number;
+  keyDim: number;
+  /** Defaults to keyDim, as in Keras. */
+  valueDim?: number;
+  causal?: boolean;
+}
+
+export function multiHeadAttention(
+  query: Tensor,
+  value: Tensor,
+  key: Tensor,
+  w: AttentionWeights,
+  opts: AttentionOptions,
+): Tensor {
+  const { heads: H, keyDim: K, valueDim: V = opts.keyDim, causal = false } = opts;
+  if (query.shape.length !== 3 || value.shape.length !== 3 || key.shape.length !== 3) {
+    throw new Error(
+      `multiHeadAttention: expected rank-3 inputs, got query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`,
+    );
+  }
+  const [B, T] = query.shape;
+  const S = value.shape[1];
+  if (key.shape[0] !== B || value.shape[0] !== B || key.shape[1] !== S) {
+    throw new Error(`multiHeadAttention: batch or length mismatch: query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`);
+  }
+  if (w.outputKernel.shape.length !== 2 || w.outputKernel.shape[0] !== H * V) {
+    throw new Error(`multiHeadAttention: output kernel ${showShape(w.outputKernel.shape)} should be [${H * V}, O]`);
+  }
+  const O = w.outputKernel.shape[1];
+  const Q = project(query, w.queryKernel, w.queryBias, H * K, 'query');
+  const Kp = project(key, w.keyKernel, w.keyBias, H * K, 'key');
+  const Vp = project(value, w.valueKernel, w.valueBias, H * V, 'value');
+  const scale = 1 / Math.sqrt(K);
+  for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
+
+  const qh = new Float32Array(T * K);
+  const kh = new Float32Array(S * K);
+  const vh = new Float32Array(S * V);
+  const scores = new Float32Array(T * S);
+  const ctxh = new Float32Array(T * V);
+  const ctx = new Float32Array(B * T * H * V);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      gather(qh, Q, b * T, T, H * K, h * K, K);
+      gather(kh, Kp, b * S, S, H * K, h * K, K);
+      gather(vh, Vp, b * S, S, H * V, h * V, V);
+      matmulInto(scores, qh, kh, T, K, S, { transB: true });
+      if (causal) for (let t = 0; t < T; t++) scores.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
+      activateInPlace(scores, 'softmax', S, 0, T);
+      matmulInto(ctxh, scores, vh, T, S, V);
+      for (let t = 0; t < T; t++) ctx.set(ctxh.subarray(t * V, (t + 1) * V), (b * T + t) * H * V + h * V);
+    }
+  }
+  const out = new Float32Array(B * T * O);
+  matmulInto(out, ctx, w.outputKernel.data, B * T, H * V, O, { bias: w.outputBias?.data ?? null });
+  return { shape: [B, T, O], data: out };
+}
+
+/** x [B,L,d] W [d,width] + bias -> [B*L, width]. */
+function project(x: Tensor, kernel: Tensor, bias: Tensor | null, width: number, role: string): Float32Array {
+  const d = x.shape[2];
+  if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] !== width || (bias && bias.data.length !== width)) {
+    throw new Error(
+      `multiHeadAttention: ${role} kernel ${showShape(kernel.shape)}${bias ? ` and bias ${showShape(bias.shape)}` : ''} should be [${d}, ${width}] and [${width}]`,
+    );
+  }
+  const rows = x.shape[0] * x.shape[1];
+  const out = new Float32Array(rows * width);
+  matmulInto(out, x.data, kernel.data, rows, d, width, { bias: bias?.data ?? null });
+  return out;
+}
+
+/** dst[r, :] = src[row0 + r, col0 : col0 + n] for r < rows, with `stride` floats per src row. */
+function gather(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
+  for (let r = 0; r < rows; r++) {
+    const from = (row0 + r) * stride + col0;
+    dst.set(src.subarray(from, from + n), r * n);
+  }
+}

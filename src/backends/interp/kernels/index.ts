@@ -1,0 +1,13 @@
+/** The interpreter's kernels: pure functions from Tensors to a new Tensor. See each file for its contract. */
+export * from './activation.js';
+export * from './matmul.js';
+export * from './dense.js';
+export * from './window.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './elementwise.js';
+export * from './embedding.js';
+export * from './positional.js';
+export * from './recurrent.js';
+export * from './layernorm.js';
+export * from './attention.js';

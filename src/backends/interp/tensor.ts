@@ -1,0 +1,40 @@
+/**
+ * The interpreter's value type: a dense float32 tensor, row-major, batch
+ * first (NHWC for images). Integer inputs such as embedding ids travel as
+ * float32 holding whole numbers. Tensors are treated as immutable by the
+ * kernels: every kernel returns a fresh tensor and never writes its inputs.
+ */
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Number of elements of a shape (1 for a scalar `[]`). */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A tensor of `shape`, zero-filled, or wrapping `data` (not copied) whose length must match. */
+export function tensor(shape: readonly number[], data?: Float32Array | ArrayLike<number>): Tensor {
+  const n = sizeOf(shape);
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`tensor: bad shape ${showShape(shape)}`);
+  }
+  const buf = data === undefined ? new Float32Array(n) : data instanceof Float32Array ? data : Float32Array.from(data);
+  if (buf.length !== n) {
+    throw new Error(`tensor: shape ${showShape(shape)} needs ${n} values, got ${buf.length}`);
+  }
+  return { shape: [...shape], data: buf };
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** `[2, 3, 4]` as text, for error messages. */
+export function showShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
