@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
 import { CompileError, formatDiagnostic } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
+import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js';
 import { readFileSync } from 'node:fs';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
@@ -44,14 +45,24 @@ function program(): Command {
 
   cli
     .command('compile')
-    .description('compile a model; --emit ir prints the graph IR')
+    .description('compile a model: --emit ir prints the graph IR (after the optimizer)')
     .argument('<file>', '.dl source file')
     .option('--model <name>', 'the model to compile (default: the only or last one)')
-    .option('--emit <what>', 'what to print: ir', 'ir')
-    .action((file: string, opts: { model?: string; emit: string }) => {
-      const graph = selectModel(compileFile(file), opts.model);
+    .option('--emit <what>', 'what to produce: ir', 'ir')
+    .option('--opt <level>', 'optimization level: 0 (none) or 1 (all passes)', parseLevel, 1)
+    .option('--dump-after <pass>', `print the IR after one pass (${passNames().join(', ')})`)
+    .option('--stats', 'print node counts and what each pass changed')
+    .action((file: string, opts: { model?: string; emit: string; opt: number; dumpAfter?: string; stats?: boolean }) => {
       if (opts.emit !== 'ir') throw new UsageError(`unknown --emit '${opts.emit}' (expected: ir)`);
-      console.log(printGraph(graph));
+      if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(`unknown pass '${opts.dumpAfter}' (passes: ${passNames().join(', ')})`);
+      const source = selectModel(compileFile(file), opts.model);
+      const dumps: string[] = [];
+      const { graph, stats } = optimize(source, {
+        level: opts.dumpAfter ? 1 : opts.opt,
+        after: (pass, g) => pass === opts.dumpAfter && dumps.push(printGraph(g)),
+      });
+      console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
+      if (opts.stats) printPassStats(stats);
     });
 
   cli
@@ -80,10 +91,13 @@ function program(): Command {
     .option('--seed <n>', 'random seed for fresh weights', parseSeed, 0)
     .option('--json', 'print outputs as JSON')
     .option('--stats', 'print time per layer and peak activation memory')
-    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean }) => {
-      const graph = selectModel(compileFile(file), opts.model);
-      const inputs = inputsFromJson(graph, readJson(opts.input));
-      const weights = opts.weights ? await loadWeights(opts.weights, graph) : initWeights(graph, { seed: opts.seed });
+    .option('--opt <level>', 'optimization level: 0 or 1', parseLevel, 1)
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number }) => {
+      const source = selectModel(compileFile(file), opts.model);
+      const inputs = inputsFromJson(source, readJson(opts.input));
+      // Weights belong to the source model; the optimized graph keeps its layer names.
+      const weights = opts.weights ? await loadWeights(opts.weights, source) : initWeights(source, { seed: opts.seed });
+      const { graph } = optimize(source, { level: opts.opt });
       const { outputs, stats } = new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
       const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
       if (opts.json) console.log(JSON.stringify(json));
@@ -92,6 +106,24 @@ function program(): Command {
     });
 
   return cli;
+}
+
+function printPassStats(stats: PassStats[]): void {
+  console.error('pass        nodes  changes');
+  for (const s of stats) {
+    const counts = new Map<string, number>();
+    for (const c of s.changes) {
+      const rule = c.split(':')[0];
+      counts.set(rule, (counts.get(rule) ?? 0) + 1);
+    }
+    const what = [...counts].map(([rule, n]) => `${rule} x${n}`).join(', ') || '-';
+    console.error(`${s.pass.padEnd(10)} ${`${s.nodesBefore} -> ${s.nodesAfter}`.padStart(9)}  ${what}`);
+  }
+}
+
+function parseLevel(text: string): number {
+  if (text !== '0' && text !== '1') throw new UsageError(`--opt must be 0 or 1, got '${text}'`);
+  return Number(text);
 }
 
 function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run']>['stats']>): void {

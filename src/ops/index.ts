@@ -16,6 +16,7 @@ import { avgpool, global_avgpool, global_maxpool, maxpool } from './pool.js';
 import positional from './positional.js';
 import { bidirectional, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
+import { fused_conv1d, fused_conv2d, fused_dense } from './fused.js';
 
 export const OPS = {
   input, constant,
@@ -24,6 +25,7 @@ export const OPS = {
   relu, sigmoid, tanh, softmax,
   dropout, flatten, reshape, add, concat,
   embedding, positional, rnn, lstm, bidirectional, attention, layernorm,
+  fused_dense, fused_conv1d, fused_conv2d,
 } satisfies Record<string, OpDef>;
 
 export type OpName = keyof typeof OPS;

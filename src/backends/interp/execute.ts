@@ -47,6 +47,8 @@ interface Call {
 }
 
 const padding = (c: Call) => c.ctx.sym('padding') as K.Padding;
+/** A fused node's activation; plain dense and conv nodes have none. */
+const fusedActivation = (c: Call): K.Activation => (c.ctx.attrs.activation ? (c.ctx.sym('activation') as K.Activation) : 'linear');
 const pair = (xs: number[]) => xs as [number, number];
 
 /** Runs bidirectional's or the plain recurrent layer's kernel with the params under `prefix`. */
@@ -66,19 +68,25 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
     const v = c.node.attrs.value as ConstTensor;
     return { shape: [1, ...v.shape], data: Float32Array.from(v.data) };
   },
-  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias')),
+  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), fusedActivation(c)),
   conv1d: (c) =>
     K.conv1d(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), {
       stride: c.ctx.ints('stride', 1)[0],
       dilation: c.ctx.ints('dilation', 1)[0],
       padding: padding(c),
+      activation: fusedActivation(c),
     }),
   conv2d: (c) =>
     K.conv2d(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), {
       stride: pair(c.ctx.ints('stride', 2)),
       dilation: pair(c.ctx.ints('dilation', 2)),
       padding: padding(c),
+      activation: fusedActivation(c),
     }),
+  // The kernels apply the activation in the same pass as the bias (see matmulInto).
+  fused_dense: (c) => KERNELS.dense(c),
+  fused_conv1d: (c) => KERNELS.conv1d(c),
+  fused_conv2d: (c) => KERNELS.conv2d(c),
   maxpool: (c) => pool(c, 'max'),
   avgpool: (c) => pool(c, 'avg'),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0]),
@@ -90,7 +98,7 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
   dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.ctx.num('rate'), c.rng) : c.inputs[0]),
   flatten: (c) => reshapeTo(c),
   reshape: (c) => reshapeTo(c),
-  add: (c) => K.add(c.inputs),
+  add: (c) => K.add(broadcastBatch(c.inputs)),
   concat: (c) => K.concat(c.inputs, c.ctx.int('axis')), // both count the batch as axis 0
   embedding: (c) => K.embedding(c.inputs[0], c.param('embeddings')),
   positional: (c) => {
@@ -136,6 +144,17 @@ function pool(c: Call, kind: 'max' | 'avg'): Tensor {
   const stride = c.ctx.attrs.stride === undefined ? size : c.ctx.ints('stride', rank);
   if (rank === 1) return (kind === 'max' ? K.maxPool1d : K.avgPool1d)(x, { size: size[0], stride: stride[0], padding: padding(c) });
   return (kind === 'max' ? K.maxPool2d : K.avgPool2d)(x, { size: pair(size), stride: pair(stride), padding: padding(c) });
+}
+
+/** Constants hold one example; repeat them over the batch of the other inputs. */
+function broadcastBatch(xs: Tensor[]): Tensor[] {
+  const batch = Math.max(...xs.map((x) => x.shape[0]));
+  return xs.map((x) => {
+    if (x.shape[0] === batch) return x;
+    const data = new Float32Array(x.data.length * batch);
+    for (let b = 0; b < batch; b++) data.set(x.data, b * x.data.length);
+    return { shape: [batch, ...x.shape.slice(1)], data };
+  });
 }
 
 /** flatten and reshape keep the data; only the per-example shape changes. */
@@ -222,3 +241,12 @@ function missing(node: Node, name: string): never {
 }
 
 export const bytesOf = (shape: number[]) => sizeOf(shape) * 4;
+
+/** Evaluates one node whose inputs are all constants (for constant folding); returns its per-example value. */
+export function evaluateNode(node: Node): ConstTensor {
+  const inputs = node.inputs as Node[];
+  const graph: Graph = { name: 'fold', nodes: [...inputs, node], inputs: [], outputs: [{ name: 'out', node }], span: node.span };
+  const { outputs } = new Interpreter(graph, new Map()).run({});
+  const t = outputs.out;
+  return { shape: t.shape.slice(1), data: Float64Array.from(t.data) };
+}

@@ -1,0 +1,87 @@
+/**
+ * The optimizer's rewrite rules, as data: each has a name, a one-line pattern
+ * -> replacement, and its match. Folding evaluates with the interpreter's own
+ * kernels, so an op's meaning is defined once.
+ */
+import { evaluateNode } from '../backends/interp/execute.js';
+import { sinusoidalTable } from '../backends/interp/kernels/positional.js';
+import { layerStats } from '../ir/infer.js';
+import type { Node } from '../ir/types.js';
+import { FUSABLE_ACTIVATIONS } from '../ops/fused.js';
+import type { Rule, RuleContext } from './rewrite.js';
+
+const sameShape = (a: Node, b: Node) => a.type.shape.join() === b.type.shape.join();
+
+/** Identity numbers for nodes, for common-subexpression keys. */
+let nextIdentity = 0;
+const identities = new WeakMap<Node, number>();
+const identity = (n: Node) => identities.get(n) ?? (identities.set(n, ++nextIdentity), nextIdentity);
+const key = (n: Node) => `${n.op}(${n.inputs.map(identity).join(',')})${JSON.stringify(n.attrs, (_, v) => (v instanceof Float64Array ? Array.from(v) : v))}`;
+
+export const FOLD: Rule[] = [
+  {
+    name: 'fold-sinusoidal',
+    doc: 'positional(x, sinusoidal) -> add(x, constant(table))',
+    apply(node, cx) {
+      if (node.op !== 'positional' || (node.attrs.kind as { symbol: string }).symbol !== 'sinusoidal') return undefined;
+      const [, steps, width] = node.type.shape as number[];
+      const table = sinusoidalTable(steps, width);
+      const constant = cx.make({ ...node, name: `${node.name}/table`, op: 'constant', inputs: [], attrs: { value: { shape: [steps, width], data: Float64Array.from(table.data) } } });
+      return cx.make({ ...node, op: 'add', inputs: [node.inputs[0], constant], attrs: {} });
+    },
+  },
+  {
+    name: 'fold-constant',
+    doc: 'op(constant, ...) -> constant, evaluated by the interpreter',
+    apply(node, cx) {
+      if (node.op === 'constant' || node.inputs.length === 0 || !node.inputs.every((i) => i.op === 'constant')) return undefined;
+      if (layerStats(node).params.some((p) => !p.value)) return undefined; // learned weights are not constants
+      const value = evaluateNode(node);
+      return cx.make({ ...node, op: 'constant', inputs: [], attrs: { value } });
+    },
+  },
+];
+
+export const SIMPLIFY: Rule[] = [
+  { name: 'drop-dropout', doc: 'dropout(x) -> x (inference)', inferenceOnly: true, apply: (n) => (n.op === 'dropout' ? n.inputs[0] : undefined) },
+  {
+    name: 'drop-identity-reshape',
+    doc: 'reshape(x) or flatten(x) to the shape x has -> x',
+    apply: (n) => ((n.op === 'reshape' || n.op === 'flatten') && sameShape(n, n.inputs[0]) ? n.inputs[0] : undefined),
+  },
+  { name: 'drop-single-concat', doc: 'concat(x) -> x', apply: (n) => (n.op === 'concat' && n.inputs.length === 1 ? n.inputs[0] : undefined) },
+];
+
+/** Common subexpressions: a second parameter-free node computing the same thing as an earlier one. */
+export function cseRules(): Rule[] {
+  const seen = new Map<string, Node>();
+  return [
+    {
+      name: 'cse',
+      doc: 'f(x) twice -> one f(x), for ops without weights',
+      apply(node) {
+        if (node.op === 'input' || node.op === 'constant' || layerStats(node).params.length > 0) return undefined;
+        const k = key(node);
+        const earlier = seen.get(k);
+        if (earlier && earlier !== node) return earlier;
+        seen.set(k, node);
+        return undefined;
+      },
+    },
+  ];
+}
+
+const FUSABLE_BASES = ['dense', 'conv1d', 'conv2d'];
+
+export const FUSE: Rule[] = [
+  {
+    name: 'fuse-activation',
+    doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d(x)) -> fused_<op>(x, activation)',
+    apply(node, cx: RuleContext) {
+      const base = node.inputs[0];
+      if (!(FUSABLE_ACTIVATIONS as readonly string[]).includes(node.op) || !FUSABLE_BASES.includes(base?.op)) return undefined;
+      if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unactivated value is needed elsewhere
+      return cx.make({ ...base, op: `fused_${base.op}`, attrs: { ...base.attrs, activation: { symbol: node.op } }, type: node.type });
+    },
+  },
+];
