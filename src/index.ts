@@ -12,3 +12,7 @@ export { summarize, formatSummary, summaryJson } from './summary.js';
 export type { Summary, SummaryRow } from './summary.js';
 export { OPS } from './ops/index.js';
 export type { OpName } from './ops/index.js';
+export { optimize, passNames, PIPELINE } from './passes/pipeline.js';
+export type { PassStats } from './passes/pipeline.js';
+export { Interpreter, initWeights, loadWeights, saveWeights, inputsFromJson, tensorToJson, InputError } from './backends/interp/index.js';
+export type { Tensor, Weights, RunOptions, RunStats } from './backends/interp/index.js';
