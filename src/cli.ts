@@ -4,11 +4,14 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, formatDiagnostic } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js';
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { renderDiagram } from './backends/dot/index.js';
+import { writeFileAtomic } from './files.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import { WeightsFileError } from './weights/safetensors.js';
 import type { Graph } from './ir/types.js';
@@ -105,7 +108,50 @@ function program(): Command {
       if (stats) printStats(graph, stats);
     });
 
+  cli
+    .command('diagram')
+    .description('draw a model for slides: DOT, SVG or PNG (by the output extension)')
+    .argument('<file>', '.dl source file')
+    .requiredOption('-o, --output <file>', 'output file: .svg, .png or .dot')
+    .option('--model <name>', 'the model (default: the only or last one)')
+    .option('--direction <dir>', 'LR (left to right) or TB (top to bottom)', 'LR')
+    .option('--detail <level>', 'layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets)', 'layers')
+    .option('--theme <theme>', 'light, dark or print', 'light')
+    .option('--unroll <k>', 'draw the recurrent layer unrolled over K steps', parseCount)
+    .option('--no-shapes', 'hide tensor shapes on edges')
+    .option('--no-params', 'hide parameter counts')
+    .option('--opt <level>', 'optimization level: 1 shows fused nodes, 0 the model as written', parseLevel, 1)
+    .option('--scale <factor>', 'PNG resolution relative to the SVG', parsePositive, 2)
+    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number }) => {
+      const format = extname(opts.output).slice(1).toLowerCase();
+      if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(`-o must end in .svg, .png or .dot, got '${opts.output}'`);
+      const choose = <T extends string>(flag: string, value: string, choices: readonly T[]): T => {
+        if (!choices.includes(value as T)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+        return value as T;
+      };
+      const source = selectModel(compileFile(file), opts.model);
+      const { graph } = optimize(source, { level: opts.opt });
+      const data = await renderDiagram(graph, {
+        format,
+        direction: choose('direction', opts.direction.toUpperCase(), ['LR', 'TB'] as const),
+        detail: choose('detail', opts.detail, ['layers', 'blocks', 'neurons'] as const),
+        theme: choose('theme', opts.theme, ['light', 'dark', 'print'] as const),
+        shapes: opts.shapes,
+        params: opts.params,
+        unroll: opts.unroll,
+        scale: opts.scale,
+      });
+      await writeFileAtomic(opts.output, data);
+      console.log(`${opts.output}: ${format.toUpperCase()} of ${graph.name}`);
+    });
+
   return cli;
+}
+
+function parseCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected a whole number >= 1, got '${text}'`);
+  return n;
 }
 
 function printPassStats(stats: PassStats[]): void {
@@ -195,14 +241,15 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`${n} error${n === 1 ? '' : 's'}`);
       return 1;
     }
-    if (e instanceof UsageError || e instanceof InputError || e instanceof WeightsFileError) {
+    if (e instanceof UsageError || e instanceof UserError || e instanceof WeightsFileError) {
       console.error(`error: ${e.message}`);
       return 1;
     }
     const io = e as NodeJS.ErrnoException;
     if (io.code && io.path) {
-      const reason = { ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory', EROFS: 'read-only file system' }[io.code] ?? io.code;
-      console.error(`error: cannot ${io.syscall === 'open' && /write|\.tmp$/.test(io.path) ? 'write' : 'access'} '${io.path}': ${reason}`);
+      // A temporary file's name means nothing to the user: name the file they gave.
+      const path = io.path.replace(/\/\.([^/]+)\.[0-9a-f]{12}\.tmp$/, '/$1');
+      console.error(`error: cannot access '${path}': ${ERRNO_TEXT[io.code] ?? io.code}`);
       return 1;
     }
     // A bug in dlc, not in the input: say so plainly; the stack only on request.

@@ -10,6 +10,7 @@ import type { OpName } from '../../ops/index.js';
 import type { OpContext } from '../../ops/op.js';
 import { innerContext } from '../../ops/recurrent.js';
 import * as K from './kernels/index.js';
+import { InputError } from './io.js';
 import { createRng, Rng } from './random.js';
 import { sizeOf, Tensor } from './tensor.js';
 import type { Weights } from './weights.js';
@@ -100,7 +101,14 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
   reshape: (c) => reshapeTo(c),
   add: (c) => K.add(broadcastBatch(c.inputs)),
   concat: (c) => K.concat(c.inputs, c.ctx.int('axis')), // both count the batch as axis 0
-  embedding: (c) => K.embedding(c.inputs[0], c.param('embeddings')),
+  embedding: (c) => {
+    // Token ids are data: an id outside the vocabulary is the user's input error.
+    try {
+      return K.embedding(c.inputs[0], c.param('embeddings'));
+    } catch (e) {
+      throw new InputError(`layer '${c.node.name}': ${(e as Error).message}`);
+    }
+  },
   positional: (c) => {
     const [, T, d] = c.inputs[0].shape;
     return K.addPositional(c.inputs[0], c.ctx.sym('kind') === 'learned' ? c.param('embeddings') : K.sinusoidalTable(T, d));

@@ -4,12 +4,12 @@
  * dimension first. Inputs are checked against the model's static types, and
  * every problem names the input and the expected and actual shapes.
  */
-import { suggest } from '../../diagnostics.js';
+import { suggest, UserError } from '../../diagnostics.js';
 import type { Graph, TensorType } from '../../ir/types.js';
 import type { Tensor } from './tensor.js';
 
 /** Bad input data: reported to the user as is, exit 1. */
-export class InputError extends Error {}
+export class InputError extends UserError {}
 
 const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).join(', ')}]`;
 

@@ -9,6 +9,8 @@ import { layerStats } from '../../ir/infer.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { readWeightsFile, WeightsFileError, writeWeightsFile } from '../../weights/safetensors.js';
+import { ERRNO_TEXT, UserError } from '../../diagnostics.js';
+import { humanBytes } from '../../summary.js';
 import { initialize, InitKind } from './init.js';
 import { createRng } from './random.js';
 import { showShape, Tensor } from './tensor.js';
@@ -37,7 +39,13 @@ export interface InitOptions {
   normalSigma?: number;
 }
 
+/** The largest model we allocate: a float32 array holds at most 2^31 - 1 values, and memory runs out before that. */
+const MAX_PARAMETERS = 1_000_000_000;
+
 export function initWeights(graph: Graph, options: InitOptions): Weights {
+  const total = weightSlots(graph).reduce((n, { spec }) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
+  if (total > MAX_PARAMETERS)
+    throw new UserError(`model '${graph.name}' has ${total.toLocaleString('en-US')} parameters (${humanBytes(total * 4)} at fp32): too many to allocate (the limit is ${MAX_PARAMETERS.toLocaleString('en-US')})`);
   const root = createRng(options.seed);
   const weights: Weights = new Map();
   for (const { name, spec } of weightSlots(graph)) {
@@ -66,7 +74,10 @@ export function weightProblems(graph: Graph, weights: Weights): string[] {
 
 /** Reads a weights file and checks it against the graph; every problem is reported at once. */
 export async function loadWeights(path: string, graph: Graph): Promise<Weights> {
-  const file = await readWeightsFile(path);
+  const file = await readWeightsFile(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code) throw new WeightsFileError(`cannot read: ${ERRNO_TEXT[e.code] ?? e.code}`, path);
+    throw e;
+  });
   const problems = weightProblems(graph, file.tensors);
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '), path);
   return file.tensors;

@@ -1,0 +1,67 @@
+/**
+ * Architecture diagrams of a checked graph, for slides and papers: DOT text,
+ * and SVG or PNG through render.ts (Graphviz in WebAssembly, resvg).
+ *
+ * Views (DiagramOptions.detail): `layers` (a node per layer, emit.ts), `blocks`
+ * (a cluster of small chips per block instance, a repeat collapsed into one
+ * marked `× n`, emit.ts), `neurons` (a circle per unit, for small dense
+ * networks, neurons.ts); `unroll: K` draws the model's recurrent layer over K
+ * time steps instead (unroll.ts). The same graph and options always give the
+ * same DOT; requests a view cannot draw throw a CompileError with one message.
+ */
+import type { Graph } from '../../ir/types.js';
+import { diagramErrors, fail } from './dot.js';
+import { blockView, layerView } from './emit.js';
+import { neuronView } from './neurons.js';
+import { dotToSvg, svgToPng } from './render.js';
+import { THEME_NAMES, themeOf } from './theme.js';
+import { unrolledView } from './unroll.js';
+
+export { escapeText, quoteDot } from './dot.js';
+export { DIAGRAM_FONT } from './render.js';
+
+export interface DiagramOptions {
+  direction: 'LR' | 'TB';
+  detail: 'layers' | 'blocks' | 'neurons';
+  theme: 'light' | 'dark' | 'print';
+  /** Label edges with per-example tensor shapes. */
+  shapes: boolean;
+  /** Show parameter counts. */
+  params: boolean;
+  /** Draw the recurrent layer unrolled over this many steps (overrides `detail`). */
+  unroll?: number;
+}
+
+export const DEFAULT_DIAGRAM_OPTIONS: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: true, params: true };
+
+export function graphToDot(graph: Graph, options: DiagramOptions): string {
+  const theme = themeOf(options.theme);
+  if (!theme) fail(diagramErrors.unknownOption('theme', options.theme, THEME_NAMES));
+  if (options.direction !== 'LR' && options.direction !== 'TB') fail(diagramErrors.unknownOption('direction', options.direction, ['LR', 'TB']));
+  if (options.unroll !== undefined) {
+    if (!Number.isInteger(options.unroll) || options.unroll < 1 || options.unroll > 50) fail(diagramErrors.unrollCount(options.unroll));
+    return unrolledView(graph, options, theme);
+  }
+  switch (options.detail) {
+    case 'layers':
+      return layerView(graph, options, theme);
+    case 'blocks':
+      return blockView(graph, options, theme);
+    case 'neurons':
+      return neuronView(graph, options, theme);
+    default:
+      return fail(diagramErrors.unknownOption('detail', options.detail, ['layers', 'blocks', 'neurons']));
+  }
+}
+
+/** The neuron and unrolled views pin every node (neato); the others are ranked by dot. */
+const engineFor = (options: DiagramOptions) => (options.unroll !== undefined || options.detail === 'neurons' ? 'neato' : 'dot');
+
+/** DOT text, SVG text, or PNG bytes at `scale` pixels per CSS pixel (default 2). */
+export async function renderDiagram(graph: Graph, options: DiagramOptions & { format: 'dot' | 'svg' | 'png'; scale?: number }): Promise<Uint8Array | string> {
+  const dot = graphToDot(graph, options);
+  if (options.format === 'dot') return dot;
+  const svg = await dotToSvg(dot, engineFor(options));
+  if (options.format === 'svg') return svg;
+  return svgToPng(svg, options.scale ?? 2);
+}

@@ -1,0 +1,102 @@
+/**
+ * Every view renders: to non-empty SVG through the WebAssembly Graphviz, to a
+ * PNG of a sensible size through resvg, and, where Debian's graphviz is
+ * installed, through `dot -Tsvg` without a single warning (the WebAssembly
+ * build reports errors only). Escaped hostile text survives a real parse.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { DiagramOptions, graphToDot, renderDiagram } from '../../../src/backends/dot/index.js';
+import { escapeText } from '../../../src/backends/dot/dot.js';
+import { DIAGRAM_FONT, dotToSvg } from '../../../src/backends/dot/render.js';
+import type { Graph } from '../../../src/ir/types.js';
+import { compileText } from '../../helpers.js';
+import { DENSE_MODELS, ISSUE_MODELS, RECURRENT_MODELS, UNICODE_NAMES } from './models.js';
+
+const defaults: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: true, params: true };
+
+const views: [string, () => Graph, Partial<DiagramOptions>][] = [
+  ['MnistConvNet layers', () => compileText(ISSUE_MODELS, 'MnistConvNet'), {}],
+  ['MnistConvNet layers TB print', () => compileText(ISSUE_MODELS, 'MnistConvNet'), { direction: 'TB', theme: 'print' }],
+  ['TinyResNet layers dark', () => compileText(ISSUE_MODELS, 'TinyResNet'), { theme: 'dark' }],
+  ['TinyResNet blocks', () => compileText(ISSUE_MODELS, 'TinyResNet'), { detail: 'blocks' }],
+  ['Sentiment layers', () => compileText(ISSUE_MODELS, 'Sentiment'), {}],
+  ['Seq2Class layers', () => compileText(ISSUE_MODELS, 'Seq2Class'), {}],
+  ['DeepMLP neurons', () => compileText(DENSE_MODELS, 'DeepMLP'), { detail: 'neurons' }],
+  ['Perceptron neurons TB', () => compileText(DENSE_MODELS, 'Perceptron'), { detail: 'neurons', direction: 'TB' }],
+  ['CharRNN unrolled', () => compileText(RECURRENT_MODELS, 'CharRNN'), { unroll: 4 }],
+  ['CharRNN unrolled TB', () => compileText(RECURRENT_MODELS, 'CharRNN'), { unroll: 3, direction: 'TB' }],
+  ['LastState (lstm) unrolled', () => compileText(RECURRENT_MODELS, 'LastState'), { unroll: 3 }],
+  ['BiTagger unrolled', () => compileText(RECURRENT_MODELS, 'BiTagger'), { unroll: 3 }],
+  ['Unicode names', () => compileText(UNICODE_NAMES), {}],
+];
+
+/** Width and height from the PNG's IHDR chunk. */
+const pngSize = (png: Uint8Array) => {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+};
+const svgInches = (svg: string) => {
+  const [, w, h] = /<svg[^>]*\swidth="([\d.]+)pt" height="([\d.]+)pt"/.exec(svg)!;
+  return { width: Number(w) / 72, height: Number(h) / 72 };
+};
+const xmlText = (svg: string) =>
+  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
+    m[1].replace(/&(quot|lt|gt|amp|#(\d+));/g, (_, name: string, code?: string) => (code ? String.fromCodePoint(Number(code)) : { quot: '"', lt: '<', gt: '>', amp: '&' }[name]!)),
+  );
+
+const systemDot = spawnSync('dot', ['-V']).status === 0;
+const NO_DOT = systemDot ? '' : ' (skipped: needs Debian graphviz, and `which dot` finds none)';
+
+describe('rendering each view', () => {
+  for (const [name, graph, options] of views) {
+    it(`${name}: SVG and a PNG over 300 px wide at scale 2`, async () => {
+      const svg = (await renderDiagram(graph(), { ...defaults, ...options, format: 'svg' })) as string;
+      expect(svg).toContain('<svg');
+      expect(svg).toContain(`font-family="${DIAGRAM_FONT}"`);
+      expect(xmlText(svg).length).toBeGreaterThan(3);
+      const png = (await renderDiagram(graph(), { ...defaults, ...options, format: 'png', scale: 2 })) as Uint8Array;
+      const { width, height } = pngSize(png);
+      expect(width).toBeGreaterThan(300);
+      expect(height).toBeGreaterThan(100);
+    });
+
+    it.skipIf(!systemDot)(`${name}: Debian's dot -Tsvg reads the DOT without warnings${NO_DOT}`, () => {
+      const dot = graphToDot(graph(), { ...defaults, ...options });
+      const run = spawnSync('dot', ['-Tsvg', '-o', '/dev/null'], { input: dot, encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toBe('');
+    });
+  }
+
+  it('fits the MNIST convnet in LR on a 16:9 slide at 9 pt or more', async () => {
+    const svg = (await renderDiagram(compileText(ISSUE_MODELS, 'MnistConvNet'), { ...defaults, format: 'svg' })) as string;
+    const { width, height } = svgInches(svg);
+    const scale = Math.min(1, 13.33 / width, 7.5 / height); // a 13.33 x 7.5 in widescreen slide
+    expect(11 * scale).toBeGreaterThanOrEqual(9); // 11 pt node text stays readable
+    expect(width / height).toBeGreaterThan(16 / 9); // a strip across the slide, not a tower
+  });
+
+  it('returns DOT text for format dot', async () => {
+    const graph = compileText(ISSUE_MODELS, 'MnistConvNet');
+    expect(await renderDiagram(graph, { ...defaults, format: 'dot' })).toBe(graphToDot(graph, defaults));
+  });
+});
+
+describe('escaped text through Graphviz', () => {
+  const hostile = ['"<>&{}|\\', 'a"];\nb [label="pwned', '\\N \\G \\n \\l', '&amp; &#65; &bogus;', 'Ψ_数_é'];
+
+  it('shows hostile strings literally in the WebAssembly Graphviz', async () => {
+    for (const shape of ['box', 'record']) {
+      const nodes = hostile.map((text, i) => `n${i} [shape=${shape}, label="${escapeText(text)}"];`);
+      const svg = await dotToSvg(`digraph { node [fontname="${DIAGRAM_FONT}"]; ${nodes.join(' ')} }`);
+      expect(xmlText(svg)).toEqual(hostile.map((t) => t.replace(/\n/g, ' ')));
+    }
+  });
+
+  it.skipIf(!systemDot)(`shows hostile strings literally in Debian's dot${NO_DOT}`, () => {
+    const nodes = hostile.map((text, i) => `n${i} [label="${escapeText(text)}"];`);
+    const out = execFileSync('dot', ['-Tsvg'], { input: `digraph { ${nodes.join(' ')} }`, encoding: 'utf8' });
+    expect(xmlText(out)).toEqual(hostile.map((t) => t.replace(/\n/g, ' ')));
+  });
+});
