@@ -16,6 +16,24 @@ export interface Diagnostic {
   hint?: string;
 }
 
+/**
+ * A mistake in what the user gave us that has no source location (inputs,
+ * weights files, paths, sizes): the CLI prints `error: <message>` and exits 1.
+ */
+export class UserError extends Error {}
+
+/** Plain words for the file-system errors a user can cause. */
+export const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EEXIST: 'already exists',
+};
+
 /** Thrown to abandon a phase with diagnostics already collected; never escapes the public API. */
 export class CompileError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
@@ -100,6 +118,38 @@ export const messages = {
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
   usage: (message: string) => d('usage', undefined, message),
+
+  // Training (src/train/): the `train` section, its data, and the training run.
+  noTrainSection: (span: Span, model: string) =>
+    d('train', span, `model '${model}' has no train section`, `add one, e.g. 'train ${model} { data = mnist()  loss = crossentropy  optimizer = adam() }'`),
+  duplicateTrain: (span: Span, model: string, previous: Span) =>
+    d('train', span, `model '${model}' already has a train section (at line ${lineCol(previous).line})`),
+  unknownSetting: (span: Span, name: string, known: string[], suggestion?: string) =>
+    d('train-setting', span, `train: unknown setting '${name}'`, didYouMean(suggestion) ?? `settings are ${quoteList(known)}`),
+  duplicateSetting: (span: Span, name: string, previous: Span) =>
+    d('train-setting', span, `train: setting '${name}' is already given (at line ${lineCol(previous).line})`),
+  missingSetting: (span: Span, name: string, example: string) => d('train-setting', span, `train: missing setting '${name}'`, `add e.g. '${example}'`),
+  settingType: (span: Span, name: string, expected: string, found: string) =>
+    d('train-setting', span, `train: '${name}' must be ${expected}, got ${found}`),
+  unknownChoice: (span: Span, what: string, name: string, choices: string[], suggestion?: string) =>
+    d('train-setting', span, `train: unknown ${what} '${name}'`, didYouMean(suggestion) ?? `expected one of ${quoteList(choices)}`),
+  nothingToTrain: (span: Span, model: string) =>
+    d('train', span, `model '${model}' has nothing to train: it has no weights`, 'training needs a layer with parameters, such as dense or conv2d'),
+  trainSignature: (span: Span, model: string, inputs: number, outputs: number) =>
+    d('train', span, `training needs a model with one input and one output; '${model}' has ${inputs} input${inputs === 1 ? '' : 's'} and ${outputs} output${outputs === 1 ? '' : 's'}`),
+  dataDoesNotFit: (span: Span, message: string, hint?: string) => d('train-data', span, message, hint),
+  csvNoColumn: (span: Span, file: string, column: string, columns: string[], suggestion?: string) =>
+    d('train-data', span, `csv: '${file}' has no column '${column}' (columns: ${columns.join(', ')})`, didYouMean(suggestion)),
+  csvProblem: (file: string, line: number, column: string | undefined, message: string) =>
+    d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${column}'`}: ${message}`),
+  /** `what` went wrong: 'the loss became NaN', 'a weight became infinite', ... */
+  diverged: (epoch: number, batch: number, batches: number, what: string, lr: number) =>
+    d(
+      'diverged',
+      undefined,
+      `training stopped in epoch ${epoch} at batch ${batch}/${batches}: ${what}; the weights of the last step with a finite loss were kept`,
+      `the learning rate is probably too high: try 'lr = ${+(lr / 10).toPrecision(3)}' (now ${lr})`,
+    ),
 };
 
 export function lineCol(span: Span): { line: number; column: number } {
