@@ -3,7 +3,7 @@
  * stderr, and that no input makes it print a stack trace.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,8 +67,40 @@ describe('dlc summary', () => {
 });
 
 describe('dlc compile --emit ir', () => {
-  it('prints the IR', () => {
-    const r = dlc('compile', 'examples/perceptron.dl', '--emit', 'ir');
+  it('prints the IR as written with --opt 0', () => {
+    const r = dlc('compile', 'examples/perceptron.dl', '--emit', 'ir', '--opt', '0');
     expect(r.stdout).toContain('%neuron: [1] = dense(%x, units=1, bias=true)  # 6:19');
+  });
+  it('prints the optimized IR by default, and pass statistics', () => {
+    const r = dlc('compile', 'examples/perceptron.dl', '--stats');
+    expect(r.stdout).toContain('%neuron: [1] = fused_dense(%x, units=1, bias=true, activation=sigmoid)  # 6:19');
+    expect(r.stderr).toContain('fuse          3 -> 3  fuse-activation x1');
+    expect(r.stderr).toContain('dce           3 -> 2  dead x1');
+  });
+  it('--dump-after shows one pass; an unknown pass is an error', () => {
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'simplify').stdout).not.toContain('dropout(');
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'fold').stdout).toContain('dropout(');
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'fusion')).toMatchObject({ code: 1, stderr: 'error: unknown pass \'fusion\' (passes: fold, simplify, cse, fuse, dce)\n' });
+  });
+});
+
+describe('dlc diagram', () => {
+  it('writes SVG, PNG and DOT by extension', () => {
+    for (const ext of ['svg', 'png', 'dot']) {
+      const out = join(dir, `mnist.${ext}`);
+      expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out)).toMatchObject({ code: 0, stdout: `${out}: ${ext.toUpperCase()} of MnistConvNet\n` });
+    }
+    expect(readFileSync(join(dir, 'mnist.svg'), 'utf8')).toContain('conv2d_1');
+    expect(readFileSync(join(dir, 'mnist.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+  it('bad flags and views are errors that leave no file', () => {
+    const out = join(dir, 'bad.svg');
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'x.jpg')).stderr).toBe(`error: -o must end in .svg, .png or .dot, got '${join(dir, 'x.jpg')}'\n`);
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, '--theme', 'neon').stderr).toBe("error: --theme must be one of light, dark, print, got 'neon'\n");
+    const r = dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, '--detail', 'neurons');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('the neuron view draws a chain of dense layers');
+    expect(existsSync(out)).toBe(false);
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'no/such/dir.svg')).stderr).toBe(`error: cannot write '${join(dir, 'no/such/dir.svg')}': no such file or directory\n`);
   });
 });

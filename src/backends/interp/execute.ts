@@ -106,7 +106,7 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
     try {
       return K.embedding(c.inputs[0], c.param('embeddings'));
     } catch (e) {
-      throw new InputError(`layer '${c.node.name}': ${(e as Error).message}`);
+      throw new InputError(`'${c.node.inputs[0].name}' -> layer '${c.node.name}': ${(e as Error).message}`);
     }
   },
   positional: (c) => {
