@@ -239,9 +239,13 @@ export class Interpreter {
 }
 
 /** A conv's fixed kernel from the source, in the [..window, C, F] layout the kernels take. */
-function fixedWeights(ctx: OpContext, name: string): Tensor {
-  const spec = ctx.op.params!(ctx).find((p) => p.name === name)!;
-  return { shape: spec.shape, data: Float32Array.from(spec.value!.data) };
+/**
+ * A conv's fixed kernel from the source, in the [..window, C, F] layout the
+ * kernels take; undefined when the attribute is a size list such as [3, 2].
+ */
+function fixedWeights(ctx: OpContext, name: string): Tensor | undefined {
+  const spec = ctx.op.params?.(ctx).find((p) => p.name === name);
+  return spec?.value && { shape: spec.shape, data: Float32Array.from(spec.value.data) };
 }
 
 function missing(node: Node, name: string): never {

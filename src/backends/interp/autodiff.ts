@@ -1,0 +1,493 @@
+/**
+ * Reverse-mode automatic differentiation over the IR: one training step's
+ * forward pass (dropout active, seeded) recorded on a tape, the loss, and one
+ * reverse pass. Not the optimizer or the training loop (src/train/), and no
+ * weight decay: those are the caller's.
+ *
+ * The forward runs the interpreter's own kernels (execute.ts's KERNELS), so
+ * training computes exactly what inference computes; the few ops whose
+ * backward needs intermediate values (the recurrent layers' states, the
+ * attention probabilities) run a forward from grad/ that keeps them. Every
+ * activation stays alive until the step ends.
+ *
+ * The reverse pass visits the nodes in reverse topological order and calls
+ * BACKWARD[op], a table (TypeScript reports an op without a backward) whose
+ * entries each say in a line or two how the op's gradient is formed; the
+ * numerics live in grad/<family>.ts beside the forward they invert. A value
+ * read by several nodes sums their gradients; a parameter's gradient is
+ * stored under its weight name `<layer>.<param>`. Only nodes that depend on a
+ * trainable weight (or on an input whose gradient was asked for) are visited.
+ *
+ * Keras's from_logits: when the loss's output is a softmax (categorical
+ * crossentropies) or a sigmoid (binary crossentropy), including a layer with
+ * the activation fused in, the loss and its gradient are computed from the
+ * logits (losses.ts, lossAndGradFromLogits) and the reverse pass starts below
+ * the activation.
+ */
+import { contextOf } from '../../ir/infer.js';
+import type { Graph, Node } from '../../ir/types.js';
+import type { OpName } from '../../ops/index.js';
+import { OpContext, type ParamSpec } from '../../ops/op.js';
+import { innerContext } from '../../ops/recurrent.js';
+import { KERNELS } from './execute.js';
+import type { Activation, Padding } from './kernels/index.js';
+import { activate, concat } from './kernels/index.js';
+import { LossName, lossAndGrad, lossAndGradFromLogits } from './losses.js';
+import { createRng, Rng } from './random.js';
+import type { Tensor } from './tensor.js';
+import { showShape } from './tensor.js';
+import type { Weights } from './weights.js';
+import { weightSlots } from './weights.js';
+import { activationGrad } from './grad/activation.js';
+import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
+import { conv1dBackward, conv2dBackward } from './grad/conv.js';
+import { LayerGrads, denseBackward } from './grad/dense.js';
+import { concatBackward, dropoutBackward } from './grad/elementwise.js';
+import { embeddingBackward, positionalTableBackward } from './grad/embedding.js';
+import { layerNormBackward } from './grad/layernorm.js';
+import * as P from './grad/pool.js';
+import { RecurrentTrace, recurrentBackward, recurrentForward } from './grad/recurrent.js';
+import { addInto } from './grad/util.js';
+
+/** What a kernel sees of its node (execute.ts's Call). */
+type Call = Parameters<(typeof KERNELS)['dense']>[0];
+
+/** What a backward sees of its node. */
+export interface GradCall {
+  node: Node;
+  ctx: OpContext;
+  /** The forward's inputs and output. */
+  inputs: Tensor[];
+  output: Tensor;
+  /** What the op's training forward kept (TRAINING_FORWARD), else undefined. */
+  saved: unknown;
+  /** d loss / d output. */
+  dy: Tensor;
+  /** Which inputs want a gradient (the others may get null). */
+  needsInput: boolean[];
+  param(name: string): Tensor;
+  optionalParam(name: string): Tensor | null;
+  /** The parameter is a weight that takes a gradient (false for fixed kernels from the source). */
+  trainable(name: string): boolean;
+  /** A fresh copy of the stream the forward's kernel drew from (dropout's mask). */
+  rng(): Rng;
+  /** The activation to differentiate through for fused layers ('linear' when the loss already did). */
+  activation: Activation;
+}
+
+export interface Grads {
+  /** One per input, null where there is none or none was wanted. */
+  inputs: (Tensor | null)[];
+  /** By local parameter name (`kernel`, `forward.bias`, `query.kernel`). */
+  params?: Record<string, Tensor>;
+}
+
+export type Backward = (g: GradCall) => Grads;
+
+/** Forwards that keep what their backward needs; all other ops run the interpreter's kernel. */
+const TRAINING_FORWARD: Partial<Record<OpName, (c: Call) => { output: Tensor; saved: unknown }>> = {
+  rnn: (c) => recurrentTrained(c, c.ctx, '', false),
+  lstm: (c) => recurrentTrained(c, c.ctx, '', false),
+  bidirectional: (c) => {
+    const inner = innerContext(c.ctx);
+    const forward = recurrentTrained(c, inner, 'forward.', false);
+    const backward = recurrentTrained(c, inner, 'backward.', true);
+    return { output: concat([forward.output, backward.output], -1), saved: [forward.saved, backward.saved] };
+  },
+  attention: (c) => {
+    const [query, value = query, key = value] = c.inputs;
+    const { output, trace } = attentionForward(query, value, key, attentionWeights(c.optionalParam), attentionOptions(c.ctx));
+    return { output, saved: trace };
+  },
+};
+
+export const BACKWARD: Record<OpName, Backward> = {
+  input: () => ({ inputs: [] }),
+  constant: () => ({ inputs: [] }),
+  // x W + b, then the activation (fused nodes): dz = act'(y) dy; dW = x^T dz, db = sum dz, dx = dz W^T.
+  dense: (g) => layer(g, denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  // im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T).
+  conv1d: (g) =>
+    layer(g, conv1dBackward(g.inputs[0], g.param('kernel'), preActivation(g), {
+      stride: g.ctx.ints('stride', 1)[0],
+      dilation: g.ctx.ints('dilation', 1)[0],
+      padding: padding(g),
+    }, want(g))),
+  conv2d: (g) =>
+    layer(g, conv2dBackward(g.inputs[0], g.param('kernel'), preActivation(g), {
+      stride: pair(g.ctx.ints('stride', 2)),
+      dilation: pair(g.ctx.ints('dilation', 2)),
+      padding: padding(g),
+    }, want(g))),
+  // The activation's backward, then the base layer's.
+  fused_dense: (g) => BACKWARD.dense(g),
+  fused_conv1d: (g) => BACKWARD.conv1d(g),
+  fused_conv2d: (g) => BACKWARD.conv2d(g),
+  // To the window's (first) max; spread over the window's real cells.
+  maxpool: (g) => ({ inputs: [poolBackward(g, 'max')] }),
+  avgpool: (g) => ({ inputs: [poolBackward(g, 'avg')] }),
+  global_maxpool: (g) => ({ inputs: [P.globalMaxPoolBackward(g.inputs[0], g.dy)] }),
+  global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy)] }),
+  // From the output y: dy [y > 0], dy y (1 - y), dy (1 - y^2), y (dy - sum dy y).
+  relu: (g) => elementwise(g, 'relu'),
+  sigmoid: (g) => elementwise(g, 'sigmoid'),
+  tanh: (g) => elementwise(g, 'tanh'),
+  softmax: (g) => elementwise(g, 'softmax'),
+  // The same mask, drawn again from the same stream.
+  dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.ctx.num('rate'), g.rng())] }),
+  // The same numbers in the input's shape.
+  flatten: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
+  reshape: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
+  // dy to each input; a constant (one example, repeated over the batch) takes none.
+  add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
+  // Each input's slice of dy.
+  concat: (g) => ({ inputs: concatBackward(g.dy, g.inputs.map((x) => x.shape), g.ctx.int('axis')) }),
+  // Scatter-add dy into the table rows read; the integer ids take none.
+  embedding: (g) => ({ inputs: [null], params: { embeddings: embeddingBackward(g.inputs[0], g.dy, g.param('embeddings').shape) } }),
+  // x + table: dy passes through; a learned table sums dy over the batch.
+  positional: (g) => ({
+    inputs: [g.dy],
+    params: g.trainable('embeddings') ? { embeddings: positionalTableBackward(g.dy, g.param('embeddings').shape) } : undefined,
+  }),
+  // Backpropagation through time (grad/recurrent.ts).
+  rnn: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
+  lstm: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
+  // Split dy between the two directions; their input gradients add.
+  bidirectional: (g) => {
+    const [fwd, bwd] = g.saved as [RecurrentTrace, RecurrentTrace];
+    const u = fwd.recurrentKernel.shape[0];
+    const [dyF, dyB] = concatBackward(g.dy, [[...g.dy.shape.slice(0, -1), u], [...g.dy.shape.slice(0, -1), u]], -1);
+    const f = recurrentGrads(g, fwd, dyF, 'forward.');
+    const b = recurrentGrads(g, bwd, dyB, 'backward.');
+    if (f.inputs[0] && b.inputs[0]) addInto(f.inputs[0].data, b.inputs[0].data);
+    return { inputs: f.inputs, params: { ...f.params, ...b.params } };
+  },
+  // Both products and the softmax per head, then the four projections (grad/attention.ts).
+  attention: (g) => {
+    const n = g.inputs.length;
+    // query, value = query, key = value: an input standing for several roles sums their gradients.
+    const roleOf = [0, Math.min(1, n - 1), Math.min(2, n - 1)];
+    const wants = roleOf.map((i) => g.needsInput[i]);
+    const r = attentionBackward(g.saved as AttentionTrace, g.dy, { query: wants[0], value: wants[1], key: wants[2] });
+    const inputs: (Tensor | null)[] = g.inputs.map(() => null);
+    [r.dQuery, r.dValue, r.dKey].forEach((d, role) => {
+      const i = roleOf[role];
+      if (!d) return;
+      if (inputs[i]) addInto(inputs[i]!.data, d.data);
+      else inputs[i] = d;
+    });
+    return { inputs, params: r.params };
+  },
+  // Through the normalisation: dx = inv (g - mean g - xhat mean(g xhat)), g = dy gamma.
+  layernorm: (g) => {
+    const r = layerNormBackward(g.inputs[0], g.param('gamma'), g.ctx.num('epsilon'), g.dy, g.needsInput[0]);
+    return { inputs: [r.dx], params: { gamma: r.dGamma, beta: r.dBeta } };
+  },
+};
+
+const padding = (g: GradCall) => g.ctx.sym('padding') as Padding;
+const pair = (xs: number[]) => xs as [number, number];
+
+/** dz = d loss / d(pre-activation) for dense and conv layers: the fused activation's backward, if any. */
+function preActivation(g: GradCall): Tensor {
+  if (g.activation === 'linear') return g.dy;
+  const width = g.output.shape[g.output.shape.length - 1];
+  return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.activation, width) };
+}
+
+function want(g: GradCall) {
+  return { input: g.needsInput[0], kernel: g.trainable('kernel'), bias: g.trainable('bias') };
+}
+
+function layer(g: GradCall, r: LayerGrads): Grads {
+  const params: Record<string, Tensor> = {};
+  if (r.dKernel) params.kernel = r.dKernel;
+  if (r.dBias) params.bias = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
+function elementwise(g: GradCall, act: Activation): Grads {
+  const width = g.output.shape[g.output.shape.length - 1];
+  return { inputs: [{ shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, act, width) }] };
+}
+
+function poolBackward(g: GradCall, kind: 'max' | 'avg'): Tensor {
+  const x = g.inputs[0];
+  const rank = x.shape.length - 2;
+  const size = g.ctx.ints('size', rank);
+  const stride = g.ctx.attrs.stride === undefined ? size : g.ctx.ints('stride', rank);
+  if (rank === 1) {
+    return (kind === 'max' ? P.maxPool1dBackward : P.avgPool1dBackward)(x, g.dy, { size: size[0], stride: stride[0], padding: padding(g) });
+  }
+  return (kind === 'max' ? P.maxPool2dBackward : P.avgPool2dBackward)(x, g.dy, { size: pair(size), stride: pair(stride), padding: padding(g) });
+}
+
+function recurrentTrained(c: Call, attrs: OpContext, prefix: string, reverse: boolean): { output: Tensor; saved: RecurrentTrace } {
+  const p = (n: string) => c.param(`${prefix}${n}`);
+  const cell = attrs.op.name as 'rnn' | 'lstm';
+  const activation = cell === 'rnn' ? (attrs.sym('activation') as Activation) : undefined;
+  const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
+    cell, sequences: attrs.bool('sequences'), reverse, activation,
+  });
+  return { output, saved: trace };
+}
+
+function recurrentGrads(g: GradCall, trace: RecurrentTrace, dy: Tensor, prefix: string): Grads {
+  const r = recurrentBackward(trace, dy, g.needsInput[0]);
+  const params: Record<string, Tensor> = { [`${prefix}kernel`]: r.dKernel, [`${prefix}recurrent_kernel`]: r.dRecurrentKernel };
+  if (r.dBias) params[`${prefix}bias`] = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
+function attentionWeights(p: (name: string) => Tensor | null) {
+  const need = (name: string) => p(name) ?? missingWeight(name);
+  return {
+    queryKernel: need('query.kernel'), queryBias: p('query.bias'),
+    keyKernel: need('key.kernel'), keyBias: p('key.bias'),
+    valueKernel: need('value.kernel'), valueBias: p('value.bias'),
+    outputKernel: need('output.kernel'), outputBias: p('output.bias'),
+  };
+}
+
+function attentionOptions(ctx: OpContext) {
+  return {
+    heads: ctx.int('heads'),
+    keyDim: ctx.int('key_dim'),
+    valueDim: (ctx.attrs.value_dim as number | undefined) ?? ctx.int('key_dim'),
+    causal: ctx.bool('causal'),
+  };
+}
+
+function missingWeight(name: string): never {
+  throw new Error(`no weight for attention parameter "${name}"`);
+}
+
+// ---------------------------------------------------------------------------
+// The tape.
+
+interface Entry {
+  node: Node;
+  /** Null for the graph's inputs. */
+  ctx: OpContext | null;
+  call: Call | null;
+  /** The op's parameters (a fixed kernel carries its value). */
+  specs: ParamSpec[];
+  output: Tensor;
+  saved: unknown;
+  /** The node depends on something that takes a gradient. */
+  needsGrad: boolean;
+}
+
+export interface BackpropOptions {
+  /** Seeds dropout (as RunOptions.seed); default 0. */
+  seed?: number;
+  /** Also return gradients for the graph's float inputs. */
+  inputGrads?: boolean;
+  /** Where the reverse pass starts: d loss / d value of these outputs. */
+  outputGrads?: Record<string, Tensor>;
+  /** Internal: the output whose fused activation the loss took (its gradient is w.r.t. the pre-activation). */
+  logitsOf?: Node;
+}
+
+export interface BackpropResult {
+  /** Every graph output of the training-mode forward. */
+  outputs: Record<string, Tensor>;
+  /** d loss / d weight for every trainable weight (zeros where the loss does not depend on it). */
+  grads: Map<string, Tensor>;
+  /** With inputGrads: d loss / d input for each float input. */
+  inputGrads: Record<string, Tensor>;
+}
+
+/** The forward of a training step, every value kept. */
+function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, seed: number, inputGrads: boolean, logitsOf?: Node) {
+  const root = createRng(seed);
+  const tape = new Map<Node, Entry>();
+  const logits = new Map<Node, Tensor>();
+  for (const node of graph.nodes) {
+    if (node.op === 'input') {
+      const value = inputs[node.name];
+      if (!value) throw new Error(`no value for input "${node.name}"`);
+      tape.set(node, { node, ctx: null, call: null, specs: [], output: value, saved: undefined, needsGrad: inputGrads && node.type.dtype === 'float32' });
+      continue;
+    }
+    const ctx = contextOf(node);
+    const specs = ctx.op.params?.(ctx) ?? [];
+    const fixed = (name: string): Tensor | undefined => {
+      const spec = specs.find((s) => s.name === name);
+      return spec?.value ? { shape: spec.shape, data: Float32Array.from(spec.value.data) } : undefined;
+    };
+    const call: Call = {
+      node,
+      ctx,
+      inputs: node.inputs.map((n) => tape.get(n)!.output),
+      param: (name) => fixed(name) ?? weights.get(`${node.name}.${name}`) ?? missing(node, name),
+      optionalParam: (name) => fixed(name) ?? weights.get(`${node.name}.${name}`) ?? null,
+      training: true,
+      rng: root.child(node.name),
+    };
+    const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
+    let output: Tensor, saved: unknown;
+    const own = TRAINING_FORWARD[node.op as OpName];
+    if (own) ({ output, saved } = own(call));
+    else if (node === logitsOf) {
+      // The loss takes the fused activation: keep the logits, output the activation of them.
+      const { activation, ...attrs } = ctx.attrs;
+      const z = KERNELS[node.op as OpName]({ ...call, ctx: new OpContext(ctx.op, ctx.inputs, attrs) });
+      logits.set(node, z);
+      output = activate(z, (activation as { symbol: Activation }).symbol);
+    } else output = KERNELS[node.op as OpName](call);
+    tape.set(node, { node, ctx, call, specs, output, saved, needsGrad });
+  }
+  return { tape, logits };
+}
+
+/**
+ * A training-mode forward and the reverse pass from the given output
+ * gradients. The building block of lossAndGradients, and of the tests, which
+ * seed arbitrary output gradients and also ask for input gradients.
+ */
+export function backprop(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, options: BackpropOptions = {}): BackpropResult {
+  const { tape } = record(graph, weights, inputs, options.seed ?? 0, options.inputGrads ?? false, options.logitsOf);
+  const seeds = new Map<Node, Tensor>();
+  for (const [name, grad] of Object.entries(options.outputGrads ?? {})) {
+    const out = graph.outputs.find((o) => o.name === name) ?? missingOutput(graph, name);
+    seeds.set(out.node, grad);
+  }
+  return reverse(graph, weights, tape, seeds, options);
+}
+
+function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: Map<Node, Tensor>, options: BackpropOptions): BackpropResult {
+  const grads = new Map<Node, Tensor>();
+  const paramGrads = new Map<string, Tensor>();
+  // Buffers this pass allocated for a sum, safe to add into; others may be shared (dy passed through).
+  const owned = new Set<Float32Array>();
+  const accumulate = <K>(map: Map<K, Tensor>, key: K, g: Tensor) => {
+    const prev = map.get(key);
+    if (!prev) return void map.set(key, g);
+    if (!owned.has(prev.data)) {
+      const sum = { shape: prev.shape, data: prev.data.slice() };
+      owned.add(sum.data);
+      map.set(key, sum);
+      addInto(sum.data, g.data);
+    } else addInto(prev.data, g.data);
+  };
+  for (const [node, g] of seeds) {
+    const expected = tape.get(node)!.output.shape;
+    if (g.shape.join() !== expected.join()) throw new Error(`output gradient ${showShape(g.shape)} does not match output ${showShape(expected)}`);
+    accumulate(grads, node, g);
+  }
+  const seed = options.seed ?? 0;
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i];
+    const entry = tape.get(node)!;
+    const dy = grads.get(node);
+    const { ctx, call, specs } = entry;
+    if (!dy || !entry.needsGrad || !ctx || !call) continue;
+    const fusedActivation = node === options.logitsOf || !ctx.attrs.activation || !node.op.startsWith('fused_') ? 'linear' : (ctx.sym('activation') as Activation);
+    const r = BACKWARD[node.op as OpName]({
+      node,
+      ctx,
+      inputs: call.inputs,
+      output: entry.output,
+      saved: entry.saved,
+      dy,
+      needsInput: node.inputs.map((n) => tape.get(n)!.needsGrad),
+      param: call.param,
+      optionalParam: call.optionalParam,
+      trainable: (name) => specs.some((s) => s.name === name && s.trainable && !s.value),
+      rng: () => createRng(seed).child(node.name),
+      activation: fusedActivation,
+    });
+    r.inputs.forEach((g, k) => {
+      if (g && tape.get(node.inputs[k])!.needsGrad) accumulate(grads, node.inputs[k], g);
+    });
+    for (const [name, g] of Object.entries(r.params ?? {})) {
+      if (specs.some((s) => s.name === name && s.trainable && !s.value)) accumulate(paramGrads, `${node.name}.${name}`, g);
+    }
+    grads.delete(node);
+  }
+  const out: Map<string, Tensor> = new Map();
+  for (const { name, spec } of weightSlots(graph)) {
+    if (!spec.trainable) continue;
+    const shape = weights.get(name)?.shape ?? spec.shape;
+    out.set(name, paramGrads.get(name) ?? { shape: [...shape], data: new Float32Array(shape.reduce((n, d) => n * d, 1)) });
+  }
+  const inputGrads: Record<string, Tensor> = {};
+  if (options.inputGrads) {
+    for (const node of graph.inputs) {
+      if (node.type.dtype !== 'float32') continue;
+      const x = tape.get(node)!.output;
+      inputGrads[node.name] = grads.get(node) ?? { shape: [...x.shape], data: new Float32Array(x.data.length) };
+    }
+  }
+  const outputs: Record<string, Tensor> = {};
+  for (const o of graph.outputs) outputs[o.name] = tape.get(o.node)!.output;
+  return { outputs, grads: out, inputGrads };
+}
+
+// ---------------------------------------------------------------------------
+// One training step.
+
+export interface StepResult {
+  loss: number;
+  predictions: Tensor;
+  /** Same names and shapes as the trainable weights. */
+  grads: Map<string, Tensor>;
+}
+
+/**
+ * One forward pass in training mode (dropout active, seeded by `seed`) and one
+ * reverse pass. `output` names the graph output the loss applies to (default:
+ * the first). A softmax (or sigmoid) output with a crossentropy loss is
+ * differentiated from its logits, as Keras does.
+ */
+export function lossAndGradients(
+  graph: Graph,
+  weights: Weights,
+  inputs: Record<string, Tensor>,
+  targets: Tensor,
+  loss: LossName,
+  options: { seed?: number; output?: string } = {},
+): StepResult {
+  const out = options.output === undefined ? graph.outputs[0] : (graph.outputs.find((o) => o.name === options.output) ?? missingOutput(graph, options.output));
+  if (!out) throw new Error('lossAndGradients: the graph has no outputs');
+  const head = logitsHead(out.node, loss);
+  const seed = options.seed ?? 0;
+  const logitsOf = head?.fused ? out.node : undefined;
+  const { tape, logits } = record(graph, weights, inputs, seed, false, logitsOf);
+  const predictions = tape.get(out.node)!.output;
+  const seeds = new Map<Node, Tensor>();
+  let value: number;
+  if (head) {
+    // Softmax/sigmoid node: its input holds the logits. Fused layer: the tape kept them.
+    const at = head.fused ? out.node : out.node.inputs[0];
+    const z = head.fused ? logits.get(out.node)! : tape.get(at)!.output;
+    const r = lossAndGradFromLogits(loss, z, targets);
+    value = r.loss;
+    seeds.set(at, r.grad);
+  } else {
+    const r = lossAndGrad(loss, predictions, targets);
+    value = r.loss;
+    seeds.set(out.node, r.grad);
+  }
+  const { grads } = reverse(graph, weights, tape, seeds, { seed, logitsOf });
+  return { loss: value, predictions, grads };
+}
+
+/** Whether the loss can start from the logits below `node`'s activation, and where they are. */
+function logitsHead(node: Node, loss: LossName): { fused: boolean } | null {
+  const wanted: Activation | null =
+    loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
+  if (!wanted) return null;
+  if (node.op === wanted) return { fused: false };
+  const fused = node.op.startsWith('fused_') && (node.attrs.activation as { symbol: string } | undefined)?.symbol === wanted;
+  return fused ? { fused: true } : null;
+}
+
+function missing(node: Node, name: string): never {
+  throw new Error(`no weight "${node.name}.${name}"`);
+}
+
+function missingOutput(graph: Graph, name: string): never {
+  throw new Error(`model ${graph.name} has no output "${name}" (outputs: ${graph.outputs.map((o) => o.name).join(', ')})`);
+}

@@ -1,0 +1,43 @@
+/**
+ * Backward of dense (kernels/dense.ts), given dz = d loss / d(x W + b), the
+ * gradient before the activation (the caller applies activation.ts first):
+ *
+ *   forward   z [R, u] = x [R, in] W [in, u] + b,   R = all leading dims
+ *   dW = x^T dz      db = sum over rows of dz      dx = dz W^T
+ *
+ * Each product is one blocked matmul with a transposed operand.
+ */
+import { matmulInto } from '../kernels/matmul.js';
+import type { Tensor } from '../tensor.js';
+import { columnSums } from './util.js';
+
+export interface Want {
+  input: boolean;
+  kernel: boolean;
+  bias: boolean;
+}
+
+export interface LayerGrads {
+  dx: Tensor | null;
+  dKernel: Tensor | null;
+  dBias: Tensor | null;
+}
+
+export function denseBackward(x: Tensor, kernel: Tensor, dz: Tensor, want: Want): LayerGrads {
+  const [inDim, units] = kernel.shape;
+  const rows = x.data.length / inDim;
+  let dKernel: Tensor | null = null;
+  let dx: Tensor | null = null;
+  if (want.kernel) {
+    const data = new Float32Array(inDim * units);
+    matmulInto(data, x.data, dz.data, inDim, rows, units, { transA: true });
+    dKernel = { shape: [inDim, units], data };
+  }
+  if (want.input) {
+    const data = new Float32Array(rows * inDim);
+    matmulInto(data, dz.data, kernel.data, rows, units, inDim, { transB: true });
+    dx = { shape: [...x.shape], data };
+  }
+  const dBias = want.bias ? { shape: [units], data: columnSums(dz.data, rows, units) } : null;
+  return { dx, dKernel, dBias };
+}

@@ -1,0 +1,36 @@
+/**
+ * Backward of the shape-preserving and joining kernels (kernels/elementwise.ts;
+ * activations are in activation.ts):
+ *
+ *   dropout  y = x m,  m = 0 or 1/(1-rate)     dx = dy m, with m drawn again from
+ *            a fresh copy of the same named stream, so it is the forward's mask
+ *   add      y = sum_i x_i                     dx_i = dy
+ *   concat   y = [x_1 | x_2 | ...] on `axis`    dx_i = dy's slice of x_i
+ */
+import type { Rng } from '../random.js';
+import type { Tensor } from '../tensor.js';
+
+/** `rng` must be a fresh stream equal to the one the forward consumed. */
+export function dropoutBackward(dy: Tensor, rate: number, rng: Rng): Tensor {
+  const dx = new Float32Array(dy.data.length);
+  const scale = 1 / (1 - rate);
+  for (let i = 0; i < dx.length; i++) dx[i] = rng.uniform() < rate ? 0 : dy.data[i] * scale;
+  return { shape: [...dy.shape], data: dx };
+}
+
+/** Splits dy into the pieces that `concat(inputs, axis)` joined; `shapes` are the inputs' shapes. */
+export function concatBackward(dy: Tensor, shapes: number[][], axis: number): Tensor[] {
+  const rank = dy.shape.length;
+  const ax = axis < 0 ? axis + rank : axis;
+  const outer = dy.shape.slice(0, ax).reduce((n, d) => n * d, 1);
+  const inner = dy.shape.slice(ax + 1).reduce((n, d) => n * d, 1);
+  const outWidth = dy.shape[ax] * inner;
+  let offset = 0;
+  return shapes.map((shape) => {
+    const w = shape[ax] * inner;
+    const data = new Float32Array(outer * w);
+    for (let r = 0; r < outer; r++) data.set(dy.data.subarray(r * outWidth + offset, r * outWidth + offset + w), r * w);
+    offset += w;
+    return { shape: [...shape], data };
+  });
+}
