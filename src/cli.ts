@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { writeFileAtomic } from './files.js';
+import { evalCommand, trainCommand } from './train/index.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import { WeightsFileError } from './weights/safetensors.js';
 import type { Graph } from './ir/types.js';
@@ -106,6 +107,32 @@ function program(): Command {
       if (opts.json) console.log(JSON.stringify(json));
       else for (const [name, t] of Object.entries(outputs)) console.log(`${name} [${t.shape.join(', ')}]:\n${formatTensor(t)}`);
       if (stats) printStats(graph, stats);
+    });
+
+  cli
+    .command('train')
+    .description("train a model with its `train` section in the interpreter; writes weights, metrics JSON and a curves SVG")
+    .argument('<file>', '.dl source file')
+    .requiredOption('-o, --output <weights>', 'weights file to write (safetensors)')
+    .option('--model <name>', 'the model (default: the only or last one with a train section)')
+    .option('--epochs <n>', 'override the number of epochs', parseCount)
+    .option('--lr <rate>', "override the optimizer's learning rate", parsePositive)
+    .option('--seed <n>', 'random seed (weights, shuffling, dropout)', parseSeed)
+    .option('--metrics <file>', 'metrics JSON (default: next to the weights, .metrics.json)')
+    .option('--plot <file>', 'loss and accuracy curves SVG (default: next to the weights, .curves.svg)')
+    .option('--quiet', 'print nothing but errors')
+    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean }) => {
+      await trainCommand(file, opts);
+    });
+
+  cli
+    .command('eval')
+    .description('report loss and accuracy of trained weights on the test split of the train section')
+    .argument('<file>', '.dl source file')
+    .requiredOption('--weights <file>', 'weights file (safetensors)')
+    .option('--model <name>', 'the model (default: the only or last one with a train section)')
+    .action(async (file: string, opts: { weights: string; model?: string }) => {
+      await evalCommand(file, opts);
     });
 
   cli

@@ -16,3 +16,8 @@ export { optimize, passNames, PIPELINE } from './passes/pipeline.js';
 export type { PassStats } from './passes/pipeline.js';
 export { Interpreter, initWeights, loadWeights, saveWeights, inputsFromJson, tensorToJson, InputError } from './backends/interp/index.js';
 export type { Tensor, Weights, RunOptions, RunStats } from './backends/interp/index.js';
+export { trainCommand, evalCommand, train, evaluate, trainConfig, loadData, TrainError } from './train/index.js';
+export { lossAndGradients } from './backends/interp/autodiff.js';
+export { renderDiagram, graphToDot, DEFAULT_DIAGRAM_OPTIONS } from './backends/dot/index.js';
+export type { DiagramOptions } from './backends/dot/index.js';
+export { UserError } from './diagnostics.js';

@@ -1,0 +1,124 @@
+/**
+ * `dlc train` and `dlc eval`: train a model as its file's `train` section says,
+ * write the weights, a metrics JSON and an SVG of the learning curves; or
+ * evaluate saved weights on the section's test data.
+ * The command line (src/cli.ts) wires these; user mistakes surface as
+ * CompileError (located in the .dl file) or TrainError (everything else).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { loadWeights, saveWeights } from '../backends/interp/weights.js';
+import { compileFile } from '../compile.js';
+import type { Graph } from '../ir/types.js';
+import { optimize } from '../passes/pipeline.js';
+import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
+import { loadData, Split } from './data.js';
+import { TrainError } from './errors.js';
+import { curvesSvg } from './plot.js';
+import { duration, percent, reporter } from './progress.js';
+import { evaluate, train, TrainHooks, TrainRun } from './train.js';
+
+export { TrainError } from './errors.js';
+export { trainConfig, selectTrainModel } from './config.js';
+export type { TrainConfig, DataSpec, OptimizerSpec, LossName } from './config.js';
+export { loadData } from './data.js';
+export type { Dataset, Split } from './data.js';
+export { createOptimizer } from './optimizers.js';
+export { train, evaluate } from './train.js';
+export type { EpochMetrics, Progress, TrainHooks, TrainRun } from './train.js';
+export { curvesSvg } from './plot.js';
+
+export interface TrainOverrides {
+  model?: string;
+  epochs?: number;
+  lr?: number;
+  seed?: number;
+}
+
+export interface TrainCommandOptions extends TrainOverrides {
+  /** The weights file to write (safetensors). */
+  output: string;
+  /** Default: `<output without extension>.metrics.json`. */
+  metrics?: string;
+  /** Default: `<output without extension>.curves.svg`. */
+  plot?: string;
+  quiet?: boolean;
+}
+
+/** Compiles `file` and resolves its train section, the command-line overrides applied, and loads its data. */
+export function prepareTraining(file: string, options: TrainOverrides = {}): { graph: Graph; config: TrainConfig; data: Split } {
+  const compiled = compileFile(file);
+  const graph = selectTrainModel(compiled, options.model);
+  const config = trainConfig(compiled, graph);
+  if (options.epochs !== undefined) config.epochs = options.epochs;
+  if (options.seed !== undefined) config.seed = options.seed;
+  if (options.lr !== undefined) config.optimizer = { ...config.optimizer, lr: options.lr };
+  return { graph, config, data: loadData(config, graph) };
+}
+
+/** Trains the model of a .dl file and writes its weights, metrics and curves. */
+export async function trainCommand(file: string, options: TrainCommandOptions): Promise<void> {
+  const { graph, config, data } = prepareTraining(file, options);
+  const say = (line: string) => options.quiet || process.stdout.write(`${line}\n`);
+  const batches = Math.ceil(data.train.n / config.batch);
+  say(`training ${graph.name} on ${data.description}`);
+  say(`  ${config.epochs} epoch${config.epochs === 1 ? '' : 's'} of ${batches} batch${batches === 1 ? '' : 'es'} of ${config.batch}, ${config.loss}, ${optimizerText(config.optimizer)}${config.weightDecay ? `, weight_decay = ${config.weightDecay}` : ''}, seed ${config.seed}`);
+  const report = options.quiet ? undefined : reporter(process.stdout, config.epochs);
+  const hooks: TrainHooks = report ?? {};
+  const run = train(graph, config, data, hooks);
+  report?.clear();
+
+  const base = options.output.replace(/\.[^./\\]*$/, '');
+  const metricsPath = options.metrics ?? `${base}.metrics.json`;
+  const plotPath = options.plot ?? `${base}.curves.svg`;
+  for (const path of [options.output, metricsPath, plotPath]) await mkdir(dirname(path), { recursive: true });
+  await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
+  await writeFile(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
+  await writeFile(plotPath, curvesSvg({ title: `${graph.name}: ${data.description}`, history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
+
+  const last = run.history.at(-1);
+  if (last) say(`${last.testAccuracy !== null ? `test accuracy ${percent(last.testAccuracy)}, ` : last.testLoss !== null ? `test loss ${last.testLoss.toFixed(4)}, ` : ''}${duration(run.seconds)} in all`);
+  say(`wrote ${options.output}, ${metricsPath}, ${plotPath}`);
+  if (run.stopped) throw new TrainError(run.stopped);
+}
+
+/** Evaluates saved weights on the test set of the model's train section (its training set if it has none). */
+export async function evalCommand(file: string, options: { model?: string; weights: string }): Promise<void> {
+  const { graph, config, data } = prepareTraining(file, { model: options.model });
+  const weights = await loadWeights(options.weights, graph);
+  const [set, which] = data.test ? [data.test, 'test'] : [data.train, 'training'];
+  const result = evaluate(optimize(graph).graph, weights, set, config.loss);
+  const acc = result.accuracy === null ? '' : `  accuracy ${percent(result.accuracy)}`;
+  process.stdout.write(`${graph.name} on ${set.n} ${which} examples (${data.description}): loss ${result.loss.toFixed(4)}${acc}\n`);
+}
+
+export function optimizerText(spec: OptimizerSpec): string {
+  const { kind, ...args } = spec;
+  return `${kind}(${Object.entries(args).map(([k, v]) => `${k} = ${v}`).join(', ')})`;
+}
+
+function metricsJson(file: string, graph: Graph, config: TrainConfig, data: Split, run: TrainRun) {
+  const { span: _span, argSpans: _args, ...source } = config.data;
+  if (source.source === 'csv') delete (source as { path?: string }).path;
+  const round = (x: number | null) => (x === null ? null : +x.toPrecision(6));
+  return {
+    model: graph.name,
+    file,
+    data: data.description,
+    config: { data: source, loss: config.loss, optimizer: config.optimizer, epochs: config.epochs, batch: config.batch, weight_decay: config.weightDecay, seed: config.seed },
+    train_examples: data.train.n,
+    test_examples: data.test?.n ?? 0,
+    epochs: run.history.map((m) => ({
+      epoch: m.epoch,
+      loss: round(m.loss),
+      accuracy: round(m.accuracy),
+      test_loss: round(m.testLoss),
+      test_accuracy: round(m.testAccuracy),
+      seconds: +m.seconds.toFixed(3),
+      samples_per_second: Math.round(m.samplesPerSecond),
+    })),
+    seconds: +run.seconds.toFixed(3),
+    ...(run.stopped ? { stopped: run.stopped.message } : {}),
+    batch_losses: run.batchLosses.map((l) => round(l)),
+  };
+}

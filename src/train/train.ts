@@ -1,0 +1,178 @@
+/**
+ * The training loop: minibatch gradient descent on the interpreter.
+ *
+ * Each epoch visits the training set in a seeded random order, in batches;
+ * each batch runs the training graph (dropout on) forward and backward
+ * (backends/interp/autodiff.ts) and applies one optimizer step. After each
+ * epoch the test set is evaluated on the inference graph (dropout removed).
+ * Train loss and accuracy are the means over the epoch's batches, as Keras
+ * reports them; losses are the data loss, without the weight decay term.
+ *
+ * Everything random (initial weights, split, order, dropout) derives from the
+ * config's seed, and nothing depends on time, so the same seed gives the same
+ * weights bit for bit. A batch whose loss is NaN or infinite, or a step that
+ * makes a weight so, stops the run with the weights of the last finite step.
+ */
+import { lossAndGradients } from '../backends/interp/autodiff.js';
+import { Interpreter } from '../backends/interp/execute.js';
+import { accuracy as accuracyOf, lossAndGrad } from '../backends/interp/losses.js';
+import { createRng } from '../backends/interp/random.js';
+import { initWeights, Weights } from '../backends/interp/weights.js';
+import { Diagnostic, messages } from '../diagnostics.js';
+import type { Graph } from '../ir/types.js';
+import { optimize } from '../passes/pipeline.js';
+import { checkTrainable, LossName, TrainConfig } from './config.js';
+import { batchOf, Dataset, shuffled, Split } from './data.js';
+import { createOptimizer } from './optimizers.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  /** Null for losses without a notion of accuracy (mse). */
+  accuracy: number | null;
+  /** Null when there is no test set. */
+  testLoss: number | null;
+  testAccuracy: number | null;
+  /** Wall time of the epoch, evaluation included. */
+  seconds: number;
+  /** Training examples per second (forward, backward and update). */
+  samplesPerSecond: number;
+}
+
+/** Where a run is, after each batch. */
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** Means over the epoch so far. */
+  loss: number;
+  accuracy: number | null;
+  samplesPerSecond: number;
+  secondsLeft: number;
+}
+
+export interface TrainHooks {
+  onBatch?(progress: Progress): void;
+  onEpoch?(metrics: EpochMetrics): void;
+}
+
+export interface TrainRun {
+  weights: Weights;
+  /** How many optimizer steps `weights` have had. */
+  updates: number;
+  history: EpochMetrics[];
+  /** Every batch's loss, in order, for the curves. */
+  batchLosses: number[];
+  batchesPerEpoch: number;
+  /** Set when the loss diverged and the run stopped early. */
+  stopped?: Diagnostic;
+  seconds: number;
+}
+
+/**
+ * Trains `graph` (the checked source model) on `data` as `config` says.
+ * Starts from `initial` when given (it is not modified), else from fresh weights from the seed.
+ */
+export function train(graph: Graph, config: TrainConfig, data: Split, hooks: TrainHooks = {}, initial?: Weights): TrainRun {
+  checkTrainable(graph, config);
+  const trainGraph = optimize(graph, { training: true }).graph;
+  const evalGraph = optimize(graph).graph;
+  const weights: Weights = initial ? copyWeights(initial) : initWeights(graph, { seed: config.seed });
+  const optimizer = createOptimizer(config.optimizer, config.weightDecay);
+  const rng = createRng(config.seed);
+  const input = graph.inputs[0].name, output = graph.outputs[0].name;
+  const { train: ds, test } = data;
+  const batches = Math.ceil(ds.n / config.batch);
+  const history: EpochMetrics[] = [];
+  const batchLosses: number[] = [];
+  const start = performance.now();
+  let good = copyWeights(weights);
+  let stepSeconds = 0, updates = 0;
+
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = shuffled(ds.n, rng.child(`epoch ${epoch}`));
+    let lossSum = 0, accSum = 0, seen = 0;
+    for (let b = 0; b < batches; b++) {
+      const t0 = performance.now();
+      const { x, y } = batchOf(ds, order, b * config.batch, Math.min(ds.n, (b + 1) * config.batch));
+      const n = x.shape[0];
+      const seed = rng.child(`dropout ${epoch}.${b}`).seed;
+      const step = lossAndGradients(trainGraph, weights, { [input]: x }, y, config.loss, { seed, output });
+      if (!Number.isFinite(step.loss)) return stop(epoch, b + 1, `the loss became ${Number.isNaN(step.loss) ? 'NaN' : 'infinite'}`, updates - 1);
+      good = copyWeights(weights, good);
+      optimizer.step(weights, step.grads);
+      const bad = firstNonFinite(weights);
+      if (bad) return stop(epoch, b + 1, `weight '${bad}' became NaN or infinite`, updates);
+      updates++;
+      lossSum += step.loss * n;
+      accSum += (accuracyOf(config.loss, step.predictions, y) ?? 0) * n;
+      seen += n;
+      batchLosses.push(step.loss);
+      stepSeconds += (performance.now() - t0) / 1000;
+      hooks.onBatch?.({
+        epoch, epochs: config.epochs, batch: b + 1, batches,
+        loss: lossSum / seen, accuracy: hasAccuracy(config.loss) ? accSum / seen : null,
+        samplesPerSecond: seen / ((performance.now() - epochStart) / 1000),
+        secondsLeft: (stepSeconds / updates) * ((config.epochs - epoch) * batches + batches - b - 1),
+      });
+    }
+    const trainSeconds = (performance.now() - epochStart) / 1000;
+    const evaluated = test ? evaluate(evalGraph, weights, test, config.loss) : null;
+    const metrics: EpochMetrics = {
+      epoch,
+      loss: lossSum / seen,
+      accuracy: hasAccuracy(config.loss) ? accSum / seen : null,
+      testLoss: evaluated?.loss ?? null,
+      testAccuracy: evaluated?.accuracy ?? null,
+      seconds: (performance.now() - epochStart) / 1000,
+      samplesPerSecond: seen / trainSeconds,
+    };
+    history.push(metrics);
+    hooks.onEpoch?.(metrics);
+  }
+  return { weights, updates, history, batchLosses, batchesPerEpoch: batches, seconds: (performance.now() - start) / 1000 };
+
+  /** Ends the run with `good`, the weights after `kept` updates. */
+  function stop(epoch: number, batch: number, what: string, kept: number): TrainRun {
+    return {
+      weights: good, updates: Math.max(0, kept), history, batchLosses, batchesPerEpoch: batches,
+      stopped: messages.diverged(epoch, batch, batches, what, config.optimizer.lr),
+      seconds: (performance.now() - start) / 1000,
+    };
+  }
+}
+
+/** Mean loss and accuracy of `weights` on a dataset, in inference mode, in chunks of `batch`. */
+export function evaluate(graph: Graph, weights: Weights, ds: Dataset, loss: LossName, batch = 256): { loss: number; accuracy: number | null } {
+  const interpreter = new Interpreter(graph, weights);
+  const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
+  const input = graph.inputs[0].name, output = graph.outputs[0].name;
+  let lossSum = 0, accSum = 0;
+  for (let start = 0; start < ds.n; start += batch) {
+    const { x, y } = batchOf(ds, order, start, Math.min(ds.n, start + batch));
+    const predictions = interpreter.run({ [input]: x }).outputs[output];
+    lossSum += lossAndGrad(loss, predictions, y).loss * x.shape[0];
+    accSum += (accuracyOf(loss, predictions, y) ?? 0) * x.shape[0];
+  }
+  return { loss: lossSum / ds.n, accuracy: hasAccuracy(loss) ? accSum / ds.n : null };
+}
+
+const hasAccuracy = (loss: LossName) => loss !== 'mse';
+
+/** A deep copy of the weights, reusing `into`'s buffers when given. */
+function copyWeights(weights: Weights, into?: Weights): Weights {
+  const copy: Weights = into ?? new Map();
+  for (const [name, t] of weights) {
+    const target = copy.get(name);
+    if (target) target.data.set(t.data);
+    else copy.set(name, { shape: [...t.shape], data: Float32Array.from(t.data) });
+  }
+  return copy;
+}
+
+function firstNonFinite(weights: Weights): string | undefined {
+  for (const [name, t] of weights) for (const x of t.data) if (!Number.isFinite(x)) return name;
+  return undefined;
+}
