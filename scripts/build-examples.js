@@ -8,6 +8,17 @@ import { basename, join } from 'node:path';
 import * as dlc from '../dist/src/index.js';
 
 const OUT = 'out';
+/** Extra diagram views that suit some examples, written as <name>.<view>.svg/png. */
+const EXTRA_VIEWS = {
+  perceptron: { neurons: { detail: 'neurons' } },
+  mlp: { neurons: { detail: 'neurons' } },
+  rnn: { unrolled: { unroll: 4 } },
+  residual: { blocks: { detail: 'blocks' } },
+  transformer: { blocks: { detail: 'blocks' } },
+  mnist_convnet: { tb: { direction: 'TB' }, print: { theme: 'print' } },
+};
+/** Training runs quick enough for every build (MNIST takes minutes: see bench/mnist.js). */
+const TRAIN = ['xor'];
 mkdirSync(OUT, { recursive: true });
 let failed = false;
 
@@ -26,10 +37,12 @@ for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort
       const optimized = dlc.optimize(graph).graph;
       write(`${stem}.ir`, dlc.printGraph(optimized) + '\n');
       if (dlc.emitTfjs) write(`${graph.name}.ts`, await dlc.emitTfjs(optimized, { sourcePath: join('examples', file) }));
-      if (dlc.renderDiagram) {
-        const options = { ...dlc.DEFAULT_DIAGRAM_OPTIONS, format: 'svg' };
-        write(`${stem}.svg`, await dlc.renderDiagram(optimized, options));
-        write(`${stem}.png`, await dlc.renderDiagram(optimized, { ...options, format: 'png' }));
+      const views = { '': {}, ...(EXTRA_VIEWS[name] ?? {}) };
+      for (const [view, changes] of Object.entries(views)) {
+        const options = { ...dlc.DEFAULT_DIAGRAM_OPTIONS, ...changes };
+        const file = view ? `${stem}.${view}` : stem;
+        write(`${file}.svg`, await dlc.renderDiagram(optimized, { ...options, format: 'svg' }));
+        write(`${file}.png`, await dlc.renderDiagram(optimized, { ...options, format: 'png' }));
       }
       const inputs = join('examples', `${name}.json`);
       if (existsSync(inputs)) {
@@ -37,6 +50,11 @@ for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort
         const { outputs } = new dlc.Interpreter(optimized, weights).run(dlc.inputsFromJson(graph, JSON.parse(readFileSync(inputs, 'utf8'))));
         write(`${stem}.outputs.json`, JSON.stringify(Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, dlc.tensorToJson(t)]))) + '\n');
       }
+    }
+    if (TRAIN.includes(name)) {
+      await dlc.trainCommand(join('examples', file), { output: join(OUT, `${name}.safetensors`), quiet: true });
+      writeFileSync(join(OUT, `${name}.curves.png`), await dlc.svgToPng(readFileSync(join(OUT, `${name}.curves.svg`), 'utf8'), 1.5));
+      written.push(`${name}.safetensors`, `${name}.metrics.json`, `${name}.curves.svg`, `${name}.curves.png`);
     }
     console.log(`${file}: ${written.join(', ')}`);
   } catch (e) {

@@ -19,5 +19,6 @@ export type { Tensor, Weights, RunOptions, RunStats } from './backends/interp/in
 export { trainCommand, evalCommand, train, evaluate, trainConfig, loadData, TrainError } from './train/index.js';
 export { lossAndGradients } from './backends/interp/autodiff.js';
 export { renderDiagram, graphToDot, DEFAULT_DIAGRAM_OPTIONS } from './backends/dot/index.js';
+export { dotToSvg, svgToPng } from './backends/dot/render.js';
 export type { DiagramOptions } from './backends/dot/index.js';
 export { UserError } from './diagnostics.js';
