@@ -36,7 +36,7 @@ for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort
       write(`${stem}.summary.txt`, dlc.formatSummary(dlc.summarize(graph)) + '\n');
       const optimized = dlc.optimize(graph).graph;
       write(`${stem}.ir`, dlc.printGraph(optimized) + '\n');
-      if (dlc.emitTfjs) write(`${graph.name}.ts`, await dlc.emitTfjs(optimized, { sourcePath: join('examples', file) }));
+      write(`${stem}.ts`, await dlc.emitTfjs(optimized, { sourcePath: join('examples', file) }));
       const views = { '': {}, ...(EXTRA_VIEWS[name] ?? {}) };
       for (const [view, changes] of Object.entries(views)) {
         const options = { ...dlc.DEFAULT_DIAGRAM_OPTIONS, ...changes };

@@ -11,6 +11,7 @@ import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js'
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
+import { emitTfjs } from './backends/tfjs/index.js';
 import { writeFileAtomic } from './files.js';
 import { evalCommand, trainCommand } from './train/index.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
@@ -49,15 +50,20 @@ function program(): Command {
 
   cli
     .command('compile')
-    .description('compile a model: --emit ir prints the graph IR (after the optimizer)')
+    .description('compile a model: --target tfjs writes a TensorFlow.js TypeScript module; --emit ir prints the graph IR')
     .argument('<file>', '.dl source file')
     .option('--model <name>', 'the model to compile (default: the only or last one)')
-    .option('--emit <what>', 'what to produce: ir', 'ir')
+    .option('--target <target>', 'tfjs: a typed TensorFlow.js module (needs -o)')
+    .option('-o, --output <file>', 'where to write the module, e.g. out/Model.ts')
+    .option('--emit <what>', 'ir: print the graph IR instead (the default without --target)')
     .option('--opt <level>', 'optimization level: 0 (none) or 1 (all passes)', parseLevel, 1)
     .option('--dump-after <pass>', `print the IR after one pass (${passNames().join(', ')})`)
     .option('--stats', 'print node counts and what each pass changed')
-    .action((file: string, opts: { model?: string; emit: string; opt: number; dumpAfter?: string; stats?: boolean }) => {
-      if (opts.emit !== 'ir') throw new UsageError(`unknown --emit '${opts.emit}' (expected: ir)`);
+    .action(async (file: string, opts: { model?: string; target?: string; output?: string; emit?: string; opt: number; dumpAfter?: string; stats?: boolean }) => {
+      if (opts.target !== undefined && opts.target !== 'tfjs') throw new UsageError(`unknown --target '${opts.target}' (targets: tfjs)`);
+      if (opts.emit !== undefined && opts.emit !== 'ir') throw new UsageError(`unknown --emit '${opts.emit}' (expected: ir)`);
+      if (opts.target && opts.emit) throw new UsageError('give either --target tfjs or --emit ir, not both');
+      if (opts.target && !opts.output) throw new UsageError('--target tfjs needs -o FILE.ts');
       if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(`unknown pass '${opts.dumpAfter}' (passes: ${passNames().join(', ')})`);
       const source = selectModel(compileFile(file), opts.model);
       const dumps: string[] = [];
@@ -65,7 +71,10 @@ function program(): Command {
         level: opts.dumpAfter ? 1 : opts.opt,
         after: (pass, g) => pass === opts.dumpAfter && dumps.push(printGraph(g)),
       });
-      console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
+      if (opts.target === 'tfjs') {
+        await writeFileAtomic(opts.output!, await emitTfjs(graph, { sourcePath: file }));
+        console.log(`${opts.output}: TensorFlow.js module of ${graph.name}`);
+      } else console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
       if (opts.stats) printPassStats(stats);
     });
 

@@ -84,6 +84,22 @@ describe('dlc compile --emit ir', () => {
   });
 });
 
+describe('dlc compile --target tfjs', () => {
+  it('writes a module and says so', () => {
+    const out = join(dir, 'Mnist.ts');
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs', '-o', out)).toMatchObject({ code: 0, stdout: `${out}: TensorFlow.js module of MnistConvNet\n` });
+    expect(readFileSync(out, 'utf8')).toContain("import * as tf from '@tensorflow/tfjs';");
+  });
+  it('an unknown target, a missing -o, an unknown model and an unwritable path are errors that leave no file', () => {
+    const out = join(dir, 'never.ts');
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'onnx', '-o', out)).toMatchObject({ code: 1, stderr: "error: unknown --target 'onnx' (targets: tfjs)\n" });
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs')).toMatchObject({ code: 1, stderr: 'error: --target tfjs needs -o FILE.ts\n' });
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs', '--model', 'Nope', '-o', out).stderr).toContain("error: no model named 'Nope' (models: MnistConvNet)");
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs', '-o', join(dir, 'missing/dir/M.ts')).stderr).toBe(`error: cannot write '${join(dir, 'missing/dir/M.ts')}': no such file or directory\n`);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('dlc diagram', () => {
   it('writes SVG, PNG and DOT by extension', () => {
     for (const ext of ['svg', 'png', 'dot']) {

@@ -1,0 +1,261 @@
+/**
+ * The safetensors weights format as pure functions on bytes: encode and
+ * decode, with no file system and no Node-only APIs, so that generated
+ * TensorFlow.js modules can include this file's text as their codec (see
+ * src/backends/tfjs/inline.ts) and the format is defined once.
+ *
+ * Layout: an 8-byte little-endian u64 N, then N bytes of UTF-8 JSON header,
+ * then the data section. The header maps each tensor name to
+ * `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}` (offsets into
+ * the data section, little-endian row-major data) and may hold
+ * `"__metadata__": {string: string}`.
+ *
+ * Writing matches the reference implementation byte for byte for float32
+ * tensors: tensors in name order (by UTF-8 bytes), packed without gaps, compact
+ * JSON with `__metadata__` first, the header padded with spaces to a multiple of 8.
+ * Reading accepts F32, and converts F64, F16, BF16 and I32 to float32. It is as
+ * strict as the reference: the tensors must tile the data section exactly.
+ * Every problem with a file is a WeightsFileError naming the tensor and what
+ * was expected versus found; hostile input never reaches a bare TypeError.
+ *
+ * Not here: reading and writing files (safetensors.ts), and which tensors a
+ * model needs and their shapes (the backends decide).
+ */
+
+export interface WeightTensor {
+  shape: number[];
+  /** Row-major values; length is the product of `shape`. */
+  data: Float32Array;
+}
+
+export interface WeightsFile {
+  tensors: Map<string, WeightTensor>;
+  /** Free-form string pairs from `__metadata__`; a null-prototype object. */
+  metadata: Record<string, string>;
+}
+
+/** A weights file that cannot be read or written. `file` is its path, when known. */
+export class WeightsFileError extends Error {
+  override name = 'WeightsFileError';
+  constructor(
+    readonly detail: string,
+    readonly file?: string,
+  ) {
+    super(`${file ?? 'weights file'}: ${detail}`);
+  }
+}
+
+function fail(detail: string): never {
+  throw new WeightsFileError(detail);
+}
+
+/** The reference implementation refuses headers above 100 MB; so do we. */
+export const MAX_HEADER_BYTES = 100_000_000;
+const METADATA_KEY = '__metadata__';
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+/** A name or header value as messages show it: as JSON (so hostile names cannot break lines), cut at 100 characters. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'missing';
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+const utf8 = new TextEncoder();
+/** Orders strings by their UTF-8 bytes, as the reference implementation sorts names. */
+function byUtf8(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+// ---------------------------------------------------------------- writing
+
+export function encodeSafetensors(tensors: Map<string, WeightTensor>, metadata?: Record<string, string>): Uint8Array {
+  const names = [...tensors.keys()].sort(byUtf8);
+  const entries: string[] = [];
+  if (metadata !== undefined) {
+    const pairs = Object.keys(metadata)
+      .sort(byUtf8)
+      .map((key) => {
+        const value: unknown = metadata[key];
+        if (typeof value !== 'string') fail(`cannot write metadata ${shown(key)}: values must be strings, found ${jsonKind(value)}`);
+        return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      });
+    entries.push(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(',')}}`);
+  }
+  let offset = 0;
+  for (const name of names) {
+    if (name === METADATA_KEY) fail(`cannot write a tensor named "${METADATA_KEY}": the name is reserved for metadata`);
+    const { shape, data } = tensors.get(name)!;
+    checkShape(name, shape);
+    const count = elementCount(shape);
+    if (data.length !== count) {
+      fail(`cannot write tensor ${shown(name)}: shape ${shapeText(shape)} needs ${count} values but it has ${data.length}`);
+    }
+    const info = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
+    entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
+    offset += data.length * 4;
+  }
+  const json = new TextEncoder().encode(`{${entries.join(',')}}`);
+  const headerLength = Math.ceil(json.length / 8) * 8;
+
+  const bytes = new Uint8Array(8 + headerLength + offset);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, BigInt(headerLength), true);
+  bytes.set(json, 8);
+  bytes.fill(0x20, 8 + json.length, 8 + headerLength); // pad with spaces, as the reference does
+  let at = 8 + headerLength;
+  for (const name of names) {
+    for (const x of tensors.get(name)!.data) {
+      view.setFloat32(at, x, true);
+      at += 4;
+    }
+  }
+  return bytes;
+}
+
+// ---------------------------------------------------------------- reading
+
+/** The dtypes we read, each with its element size and how to read one element as a number. */
+const DTYPES = new Map<string, { size: number; read: (view: DataView, at: number) => number }>([
+  ['F32', { size: 4, read: (v, at) => v.getFloat32(at, true) }],
+  ['F64', { size: 8, read: (v, at) => v.getFloat64(at, true) }],
+  ['F16', { size: 2, read: (v, at) => halfToFloat(v.getUint16(at, true)) }],
+  ['BF16', { size: 2, read: (v, at) => bfloat16ToFloat(v.getUint16(at, true)) }],
+  ['I32', { size: 4, read: (v, at) => v.getInt32(at, true) }],
+]);
+
+interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export function decodeSafetensors(bytes: Uint8Array): WeightsFile {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 8) fail(`the file is ${bytes.length} bytes long, too short for the 8-byte header length`);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`header length ${declared} is larger than the limit of ${MAX_HEADER_BYTES} bytes`);
+  const headerLength = Number(declared);
+  if (8 + headerLength > bytes.length) {
+    fail(`header length is ${headerLength} bytes but only ${bytes.length - 8} bytes follow the length field`);
+  }
+  const header = parseHeader(bytes.subarray(8, 8 + headerLength));
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+
+  const metadata: Record<string, string> = Object.create(null);
+  const entries: TensorEntry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === METADATA_KEY) readMetadata(value, metadata);
+    else entries.push(readEntry(name, value, dataLength));
+  }
+  checkTiling(entries, dataLength);
+
+  const tensors = new Map<string, WeightTensor>();
+  for (const { name, dtype, shape, begin } of entries.sort((a, b) => byUtf8(a.name, b.name))) {
+    const { size, read } = DTYPES.get(dtype)!;
+    const data = new Float32Array(elementCount(shape));
+    for (let i = 0; i < data.length; i++) data[i] = read(view, dataStart + begin + i * size);
+    tensors.set(name, { shape, data });
+  }
+  return { tensors, metadata };
+}
+
+function parseHeader(raw: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    fail('the header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text); // a "__proto__" key stays an own data property: JSON.parse never sets prototypes
+  } catch (e) {
+    fail(`the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(header)) fail(`the header must be a JSON object, found ${jsonKind(header)}`);
+  return header;
+}
+
+function readMetadata(value: unknown, into: Record<string, string>): void {
+  if (!isObject(value)) fail(`"${METADATA_KEY}" must be an object of strings, found ${jsonKind(value)}`);
+  for (const [key, text] of Object.entries(value)) {
+    if (typeof text !== 'string') fail(`"${METADATA_KEY}" entry ${shown(key)} must be a string, found ${jsonKind(text)}`);
+    into[key] = text;
+  }
+}
+
+/** One tensor's header entry, checked on its own: fields, dtype, shape, and offsets against its shape and the data section. */
+function readEntry(name: string, value: unknown, dataLength: number): TensorEntry {
+  const tensor = `tensor ${shown(name)}`;
+  if (!isObject(value)) fail(`${tensor} must be described by an object, found ${jsonKind(value)}`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== 'string') fail(`${tensor} has no "dtype" string (found ${jsonKind(dtype)})`);
+  checkShape(name, shape);
+  if (!isIndexList(offsets) || offsets.length !== 2) {
+    fail(`${tensor} has "data_offsets" ${shown(offsets)}; expected [begin, end], two non-negative integers`);
+  }
+  const [begin, end] = offsets;
+  if (begin > end) fail(`${tensor} has data_offsets [${begin}, ${end}]: begin is after end`);
+  if (end > dataLength) fail(`${tensor} has data_offsets [${begin}, ${end}] but the data section is only ${dataLength} bytes long`);
+  const kind = DTYPES.get(dtype);
+  if (kind === undefined) fail(`${tensor} has dtype ${shown(dtype)}; supported dtypes are ${[...DTYPES.keys()].join(', ')}`);
+  const needed = elementCount(shape) * kind.size;
+  if (end - begin !== needed) fail(`${tensor} has ${end - begin} bytes of data but shape ${shapeText(shape)} ${dtype} needs ${needed}`);
+  return { name, dtype, shape, begin, end };
+}
+
+/** The tensors, in offset order, must cover the data section exactly once: no overlap, no gap, nothing left over. */
+function checkTiling(entries: TensorEntry[], dataLength: number): void {
+  const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous: TensorEntry | undefined;
+  for (const entry of byOffset) {
+    const at = `tensor ${shown(entry.name)} has data_offsets [${entry.begin}, ${entry.end}]`;
+    if (entry.begin < covered) fail(`${at}, which overlaps tensor ${shown(previous!.name)} [${previous!.begin}, ${previous!.end}]`);
+    if (entry.begin > covered) fail(`${at}, leaving bytes [${covered}, ${entry.begin}) of the data section unused`);
+    covered = entry.end;
+    previous = entry;
+  }
+  if (covered !== dataLength) fail(`the data section is ${dataLength} bytes long but its tensors use only ${covered}`);
+}
+
+function checkShape(name: string, shape: unknown): asserts shape is number[] {
+  if (!isIndexList(shape)) {
+    fail(`tensor ${shown(name)} has shape ${shown(shape)}; expected a list of non-negative integers`);
+  }
+}
+
+const isIndex = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+const isIndexList = (x: unknown): x is number[] => Array.isArray(x) && x.every(isIndex);
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+/** How a JSON value reads in a message: "an array", "a number", ... */
+function jsonKind(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'nothing';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
+}
+
+/** IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24; // zero and subnormals
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** bfloat16 is the top half of a float32. */
+const scratch = new DataView(new ArrayBuffer(4));
+function bfloat16ToFloat(b: number): number {
+  scratch.setUint32(0, b << 16);
+  return scratch.getFloat32(0);
+}
