@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
+import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { writeFileAtomic } from './files.js';
 import { evalCommand, trainCommand } from './train/index.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
@@ -105,7 +106,10 @@ function program(): Command {
     .option('--json', 'print outputs as JSON')
     .option('--stats', 'print time per layer and peak activation memory')
     .option('--opt <level>', 'optimization level: 0 or 1', parseLevel, 1)
-    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number }) => {
+    .option('--kernels <kind>', 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)', 'auto')
+    .option('--threads <n>', 'threads for large matrix products (default: all cores)', parseCount)
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number }) => {
+      useKernels(opts);
       const source = selectModel(compileFile(file), opts.model);
       const inputs = inputsFromJson(source, readJson(opts.input));
       // Weights belong to the source model; the optimized graph keeps its layer names.
@@ -130,7 +134,10 @@ function program(): Command {
     .option('--metrics <file>', 'metrics JSON (default: next to the weights, .metrics.json)')
     .option('--plot <file>', 'loss and accuracy curves SVG (default: next to the weights, .curves.svg)')
     .option('--quiet', 'print nothing but errors')
-    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean }) => {
+    .option('--kernels <kind>', 'matrix kernels: auto, wasm or js', 'auto')
+    .option('--threads <n>', 'threads for large matrix products (default: all cores)', parseCount)
+    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number }) => {
+      useKernels(opts);
       await trainCommand(file, opts);
     });
 
@@ -184,6 +191,13 @@ function program(): Command {
   return cli;
 }
 
+/** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
+function useKernels(opts: { kernels: string; threads?: number }): void {
+  if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(`--kernels must be auto, wasm or js, got '${opts.kernels}'`);
+  if (opts.kernels !== 'auto' || !process.env.DLC_KERNELS) setKernelBackend(opts.kernels as KernelChoice);
+  if (opts.threads !== undefined) setThreads(opts.threads);
+}
+
 function parseCount(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected a whole number >= 1, got '${text}'`);
@@ -214,6 +228,8 @@ function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run
   for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms`);
   console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
   console.error(`peak activation memory: ${humanBytes(stats.peakActivationBytes)}`);
+  const k = kernelBackend();
+  console.error(`matrix kernels: ${k.kernel}${k.kernel === 'wasm' ? ` (SIMD, up to ${k.threads} thread${k.threads === 1 ? '' : 's'})` : ''}${k.note ? ` (${k.note})` : ''}`);
 }
 
 /**

@@ -5,3 +5,5 @@ export { initWeights, loadWeights, saveWeights, weightProblems, weightSlots } fr
 export type { Weights } from './weights.js';
 export { inputsFromJson, tensorFromJson, tensorToJson, InputError } from './io.js';
 export type { Tensor } from './tensor.js';
+export { kernelBackend, setKernelBackend, setThreads } from './wasm/index.js';
+export type { KernelChoice, KernelBackend } from './wasm/index.js';

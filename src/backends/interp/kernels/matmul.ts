@@ -24,11 +24,17 @@
  *     cases; only the final store checks bounds. Packing also absorbs
  *     transposed operands, which is why `transA`/`transB` cost nothing extra.
  * Pack buffers are module-level scratch, grown on demand and reused.
+ *
+ * This is the reference implementation. Where WebAssembly SIMD is available,
+ * `matmulInto` hands large products to the kernel in ../wasm/ (same contract,
+ * float32 sums over at most 128 terms then float64); `setKernelBackend('js')`
+ * or DLC_KERNELS=js keeps everything here.
  */
 import type { Activation } from './activation.js';
 import { activateInPlace } from './activation.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
+import { matmulWasm } from '../wasm/index.js';
 
 export interface MatmulOptions {
   /** `a` holds A transposed, i.e. is stored as [K, M]. */
@@ -72,6 +78,7 @@ export function matmulInto(
     );
   }
   if (bias && bias.length !== N) throw new Error(`matmulInto: bias has ${bias.length} values, expected ${N}`);
+  if (matmulWasm(out, a, b, M, K, N, opts)) return;
 
   if (M < MR) {
     fewRows(out, a, b, M, K, N, transA, transB, accumulate);

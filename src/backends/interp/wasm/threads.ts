@@ -1,0 +1,195 @@
+/**
+ * Worker threads for the WebAssembly matmul, driven synchronously.
+ *
+ * `matmulInto` is synchronous, so the main thread cannot await workers. It
+ * publishes a job in a shared Int32Array (`control`), wakes the workers with
+ * Atomics.notify, takes chunks itself like any worker, then blocks in
+ * Atomics.wait (allowed on Node's main thread) until every chunk is done.
+ * Chunks are claimed one at a time with compare-and-swap, so a worker that
+ * is still starting up, or descheduled, simply gets fewer of them: the first
+ * jobs run on the main thread alone while the workers boot, and a busy
+ * machine degrades to single-threaded speed instead of waiting.
+ *
+ * Workers run the same gemm.wasm module on the same shared memory (no copies).
+ * They are unref'd, so they never keep the process alive, and idle in
+ * Atomics.wait between jobs. Their code is the functions below marked
+ * "runs in workers too", serialised with Function.prototype.toString, so the
+ * protocol is written once.
+ *
+ * The job word packs (seq << 12) | next chunk; seq tells jobs apart, so a
+ * worker that wakes late cannot claim a chunk of the next job with the
+ * arguments of the previous one. A job's arguments are written only while
+ * its word is CLOSED, and read only after a successful claim.
+ */
+import { Worker } from 'node:worker_threads';
+import type { GemmExports } from './gemm.js';
+
+/** How a job's C is cut: rowChunks blocks of rows times column groups of panelsPerChunk panels. */
+export interface ChunkPlan {
+  rowsPerChunk: number;
+  rowChunks: number;
+  panelsPerChunk: number;
+  panels: number;
+  chunks: number;
+}
+
+/** One call of gemm.wat's `gemm`, cut into chunks; byte offsets into the shared memory. */
+export interface Job extends ChunkPlan {
+  a: number;
+  transA: number;
+  pb: number;
+  c: number;
+  bias: number;
+  M: number;
+  K: number;
+  N: number;
+  flags: number;
+  scratch: number;
+  scratchStride: number;
+  mc: number;
+}
+
+// Slots of the control array. Everything these functions use must be in PRELUDE.
+const JOB = 0;
+const DONE = 1;
+const FAILED = 2;
+const ACTIVE = 3;
+const ONLINE = 4;
+/** The job's arguments, in the order of ARG_NAMES. */
+const ARGS = 8;
+/** Chunks run by each thread, main thread first. */
+const STATS = 32;
+const MAX_THREADS = 64;
+const ARG_NAMES = [
+  'a', 'transA', 'pb', 'c', 'bias', 'M', 'K', 'N', 'flags', 'scratch', 'scratchStride', 'mc',
+  'rowsPerChunk', 'rowChunks', 'panelsPerChunk', 'panels', 'chunks',
+] as const;
+const CHUNKS = ARGS + ARG_NAMES.indexOf('chunks');
+const CHUNK_BITS = 12;
+/** The largest number of chunks in one job. */
+export const MAX_CHUNKS = (1 << CHUNK_BITS) - 2;
+/** The low bits of a job word that no job reaches: nothing left to claim. */
+const CLOSED = (1 << CHUNK_BITS) - 1;
+const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
+
+/** Claim the next chunk of job `seq`, or -1 when it has none left (or is over). Runs in workers too. */
+function claim(ctl: Int32Array, seq: number): number {
+  for (;;) {
+    const word = Atomics.load(ctl, JOB);
+    const next = word & CLOSED;
+    if (word >>> CHUNK_BITS !== seq || next >= ctl[CHUNKS]) return -1;
+    if (Atomics.compareExchange(ctl, JOB, word, word + 1) === word) return next;
+  }
+}
+
+/** Compute one claimed chunk on thread `index`, then count it done (failed or not). Runs in workers too. */
+function runChunk(ctl: Int32Array, gemm: GemmExports['gemm'], index: number, chunk: number): void {
+  try {
+    const job: Record<string, number> = {};
+    ARG_NAMES.forEach((name, i) => (job[name] = ctl[ARGS + i]));
+    const r0 = (chunk % job.rowChunks) * job.rowsPerChunk;
+    const p0 = Math.floor(chunk / job.rowChunks) * job.panelsPerChunk;
+    const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
+    const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
+    const scratch = job.scratch + index * job.scratchStride;
+    gemm(job.a, job.transA, job.pb, job.c, job.bias, job.M, job.K, job.N, job.flags, r0, r1, p0, p1, scratch, job.mc);
+    Atomics.add(ctl, STATS + index, 1);
+  } catch {
+    Atomics.store(ctl, FAILED, 1);
+  }
+  Atomics.add(ctl, DONE, 1);
+  Atomics.notify(ctl, DONE);
+}
+
+const PRELUDE = `
+const JOB = ${JOB}, DONE = ${DONE}, FAILED = ${FAILED}, ACTIVE = ${ACTIVE}, ONLINE = ${ONLINE};
+const ARGS = ${ARGS}, STATS = ${STATS}, CHUNKS = ${CHUNKS}, CHUNK_BITS = ${CHUNK_BITS}, CLOSED = ${CLOSED};
+const ARG_NAMES = ${JSON.stringify(ARG_NAMES)};
+${claim.toString()}
+${runChunk.toString()}
+`;
+
+const WORKER = `${PRELUDE}
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index } = workerData;
+const ctl = new Int32Array(control);
+const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+Atomics.add(ctl, ONLINE, 1);
+let lastSeq = -1;
+for (;;) {
+  const word = Atomics.load(ctl, JOB);
+  const seq = word >>> CHUNK_BITS;
+  if (seq === lastSeq) {
+    Atomics.wait(ctl, JOB, word);
+    continue;
+  }
+  lastSeq = seq;
+  if (index >= Atomics.load(ctl, ACTIVE)) continue;
+  for (let chunk; (chunk = claim(ctl, seq)) >= 0; ) runChunk(ctl, gemm, index, chunk);
+}
+`;
+
+export class Pool {
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (STATS + MAX_THREADS)));
+  private readonly workers: Worker[] = [];
+  /** Workers that died or never started. */
+  private failed = 0;
+  private seq = 0;
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+  ) {
+    this.ctl[JOB] = CLOSED;
+  }
+
+  /** Run `job` on up to `threads` threads (this one included); returns when all of C is written. */
+  run(x: GemmExports, job: Job, threads: number): void {
+    const ctl = this.ctl;
+    const n = Math.min(threads, MAX_THREADS);
+    this.spawn(n);
+    Atomics.store(ctl, ACTIVE, n);
+    ARG_NAMES.forEach((name, i) => (ctl[ARGS + i] = job[name]));
+    ctl[DONE] = 0;
+    ctl[FAILED] = 0;
+    this.seq = (this.seq + 1) & SEQ_MASK;
+    Atomics.store(ctl, JOB, this.seq << CHUNK_BITS);
+    Atomics.notify(ctl, JOB);
+
+    for (let chunk; (chunk = claim(ctl, this.seq)) >= 0; ) runChunk(ctl, x.gemm, 0, chunk);
+    for (let done; (done = Atomics.load(ctl, DONE)) < job.chunks; ) Atomics.wait(ctl, DONE, done);
+    Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
+    if (ctl[FAILED]) throw new Error(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
+  }
+
+  /** Start workers 1..n-1 that do not exist yet; they join jobs as soon as they are up. */
+  private spawn(n: number): void {
+    for (let index = this.workers.length + 1; index < n; index++) {
+      const worker = new Worker(WORKER, {
+        eval: true,
+        workerData: { module: this.module, memory: this.memory, control: this.ctl.buffer, index },
+      });
+      worker.unref();
+      // A worker that fails to start only means fewer helpers: the main thread takes its chunks.
+      worker.on('error', () => this.failed++);
+      this.workers.push(worker);
+    }
+  }
+
+  /** Workers that have instantiated the kernel and wait for jobs. */
+  online(): number {
+    return Atomics.load(this.ctl, ONLINE);
+  }
+
+  /** Chunks computed so far by each thread, the main thread first. */
+  chunksByThread(): number[] {
+    return Array.from({ length: this.workers.length + 1 }, (_, i) => Atomics.load(this.ctl, STATS + i));
+  }
+
+  /** Start the workers for `threads` threads now, resolving once each is up (or has failed). */
+  async warmUp(threads: number): Promise<void> {
+    const n = Math.min(threads, MAX_THREADS);
+    this.spawn(n);
+    while (this.online() + this.failed < n - 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The WebAssembly SIMD matmul against the TS reference kernel (itself checked
+ * against tfjs in ../matmul.test.ts), on one thread and on two, over shapes
+ * that hit every packing edge: odd M/K/N, one row, fewer than 8 columns,
+ * K past the kernel's 128-term float32 chunks, transposed operands,
+ * accumulation, bias and each activation. Also the switches and the fallback.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Activation } from '../../../../src/backends/interp/kernels/activation.js';
+import type { MatmulOptions } from '../../../../src/backends/interp/kernels/matmul.js';
+import { matmulInto } from '../../../../src/backends/interp/kernels/matmul.js';
+import { createRng } from '../../../../src/backends/interp/random.js';
+import type { Tensor } from '../../../../src/backends/interp/tensor.js';
+import type { Gemm } from '../../../../src/backends/interp/wasm/gemm.js';
+import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
+import {
+  chunksByThread,
+  gemmKernel,
+  kernelBackend,
+  setKernelBackend,
+  warmUpThreads,
+} from '../../../../src/backends/interp/wasm/index.js';
+import { expectClose, randTensor } from '../helpers.js';
+
+const rng = createRng(5150);
+let g: Gemm;
+
+beforeAll(async () => {
+  const loaded = gemmKernel();
+  if (typeof loaded === 'string') throw new Error(`test: ${loaded}`);
+  g = loaded;
+  await warmUpThreads(2);
+});
+
+/** The TS kernel's answer. */
+function reference(out: Float32Array, a: Float32Array, b: Float32Array, M: number, K: number, N: number, opts: MatmulOptions) {
+  const { choice } = kernelBackend();
+  setKernelBackend('js');
+  try {
+    matmulInto(out, a, b, M, K, N, opts);
+  } finally {
+    setKernelBackend(choice);
+  }
+}
+
+/** Random operands for op(A)[M,K]·op(B)[K,N], run through both kernels; returns [wasm, reference]. */
+function both(M: number, K: number, N: number, opts: MatmulOptions, threads: number): [Tensor, Tensor] {
+  const a = randTensor(opts.transA ? [K, M] : [M, K], rng);
+  const b = randTensor(opts.transB ? [N, K] : [K, N], rng);
+  const start = randTensor([M, N], rng);
+  const got = start.data.slice();
+  const want = start.data.slice();
+  expect(gemm(g, got, a.data, b.data, M, K, N, opts, threads)).toBe(true);
+  reference(want, a.data, b.data, M, K, N, opts);
+  return [{ shape: [M, N], data: got }, { shape: [M, N], data: want }];
+}
+
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 37, 19],
+  [2, 3, 8],
+  [3, 5, 7],
+  [4, 4, 8],
+  [5, 129, 17],
+  [17, 33, 9],
+  [64, 64, 64],
+  [67, 300, 41],
+  [130, 1100, 3],
+  [9, 513, 200],
+];
+
+describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
+  it.each(shapes)('M=%i K=%i N=%i matches the TS kernel', (M, K, N) => {
+    expectClose(...both(M, K, N, {}, threads));
+  });
+
+  it.each([
+    [false, true],
+    [true, false],
+    [true, true],
+  ])('transA=%s transB=%s', (transA, transB) => {
+    for (const [M, K, N] of [[1, 7, 3], [13, 21, 6], [36, 45, 50]]) expectClose(...both(M, K, N, { transA, transB }, threads));
+  });
+
+  it('accumulate adds to the existing output', () => {
+    for (const [M, K, N] of [[2, 700, 9], [7, 700, 9], [40, 130, 24]]) expectClose(...both(M, K, N, { accumulate: true }, threads));
+  });
+
+  const activations: Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
+  it.each(activations)('bias and %s, accumulating and transposed too', (activation) => {
+    for (const [M, K, N] of [[6, 10, 7], [33, 20, 16]]) {
+      const bias = randTensor([N], rng).data;
+      expectClose(...both(M, K, N, { bias, activation }, threads));
+      expectClose(...both(M, K, N, { bias, activation, accumulate: true, transA: true, transB: true }, threads));
+    }
+  });
+});
+
+describe('threads', () => {
+  it('workers compute chunks of a large product', () => {
+    const before = chunksByThread().slice(1).reduce((x, y) => x + y, 0);
+    // The main thread takes chunks too, and may take all of them on a busy machine: retry a few times.
+    for (let i = 0; i < 50 && chunksByThread().slice(1).reduce((x, y) => x + y, 0) === before; i++) {
+      expectClose(...both(256, 256, 256, {}, 2));
+    }
+    expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
+  });
+
+  it('many jobs in a row stay apart', () => {
+    for (let i = 0; i < 300; i++) {
+      const [M, K, N] = [1 + Math.floor(rng.uniform() * 70), 1 + Math.floor(rng.uniform() * 90), 1 + Math.floor(rng.uniform() * 70)];
+      expectClose(...both(M, K, N, { transB: i % 2 === 1, accumulate: i % 3 === 0 }, 2));
+    }
+  });
+});
+
+describe('kernel selection', () => {
+  it('matmulInto takes the WebAssembly kernel unless told not to', () => {
+    const { choice } = kernelBackend();
+    setKernelBackend('wasm');
+    expect(kernelBackend()).toMatchObject({ choice: 'wasm', kernel: 'wasm' });
+    setKernelBackend('js');
+    expect(kernelBackend()).toEqual({ choice: 'js', kernel: 'js', threads: 1 });
+    setKernelBackend(choice);
+  });
+
+  it('a missing gemm.wasm is reported, not thrown', () => {
+    expect(loadGemm(new URL('./no-such.wasm', import.meta.url))).toMatch(/gemm\.wasm not found/);
+  });
+});
