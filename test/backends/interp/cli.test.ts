@@ -168,7 +168,7 @@ describe('dlc run', () => {
     expect(layerLines(plain.stderr)).toEqual(source.nodes.map((n) => `${n.name} (${n.op})`));
     expect(plain.stderr).toMatch(/\n {2}total +\d+\.\d{3} ms\n/);
     // The largest live set is the [2, 784] input with the first layer's [2, 128] output: 2 * (784 + 128) * 4 bytes.
-    expect(plain.stderr).toMatch(/\npeak activation memory: 7\.13 KB\n$/);
+    expect(plain.stderr).toMatch(/\npeak activation memory: 7\.13 KB\nmatrix kernels: (wasm \(SIMD, up to \d+ threads?\)|js)\n$/);
     // By default the optimized graph runs: fewer layers, each one named after a source layer.
     const optimized = dlc('run', 'examples/mlp.dl', '--input', input, '--weights', weights, '--stats');
     expect(optimized.code).toBe(0);
