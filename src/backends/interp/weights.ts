@@ -79,6 +79,8 @@ export async function loadWeights(path: string, graph: Graph): Promise<Weights> 
     throw e;
   });
   const problems = weightProblems(graph, file.tensors);
+  const madeFor = file.metadata.model;
+  if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(`(this file was written for model '${madeFor}', not '${graph.name}')`);
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '), path);
   return file.tensors;
 }
