@@ -36,7 +36,10 @@ for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort
       write(`${stem}.summary.txt`, dlc.formatSummary(dlc.summarize(graph)) + '\n');
       const optimized = dlc.optimize(graph).graph;
       write(`${stem}.ir`, dlc.printGraph(optimized) + '\n');
-      write(`${stem}.ts`, await dlc.emitTfjs(optimized, { sourcePath: join('examples', file) }));
+      // With a train section the module also trains: emit it from the training graph, which keeps dropout.
+      const training = dlc.tfjsTraining(compiled, graph);
+      const tfjsGraph = training ? dlc.optimize(graph, { training: true }).graph : optimized;
+      write(`${stem}.ts`, await dlc.emitTfjs(tfjsGraph, { sourcePath: join('examples', file), training }));
       const views = { '': {}, ...(EXTRA_VIEWS[name] ?? {}) };
       for (const [view, changes] of Object.entries(views)) {
         const options = { ...dlc.DEFAULT_DIAGRAM_OPTIONS, ...changes };

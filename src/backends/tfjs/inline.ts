@@ -2,7 +2,8 @@
  * Code that generated modules share with the rest of dlc, copied from dlc's
  * own TypeScript sources instead of being written twice: the interpreter's
  * seeded initialisers (random.ts, init.ts) and sinusoidal table, the
- * safetensors codec, and this backend's support.ts.
+ * safetensors codec, the training loop's shuffle and its rule for which
+ * weights decay, and this backend's support.ts.
  *
  * Each source file is cut into its top-level declarations, each with the doc
  * comment directly above it; imports are dropped and `export` removed. A
@@ -36,6 +37,10 @@ const SOURCES: { file: string; take?: string[]; rename?: Record<string, string> 
   { file: 'src/backends/interp/init.ts' },
   { file: 'src/backends/interp/kernels/positional.ts', take: ['sinusoidalTable'] },
   { file: 'src/weights/safetensors-codec.ts' },
+  { file: 'src/backends/interp/losses.ts', take: ['LossName'] },
+  { file: 'src/train/config.ts', take: ['OptimizerSpec'] },
+  { file: 'src/train/data.ts', take: ['shuffled'] },
+  { file: 'src/train/optimizers.ts', take: ['isDecayed'] },
   { file: 'src/backends/tfjs/support.ts' },
 ];
 

@@ -1,7 +1,9 @@
 /**
  * Run-time helpers of the generated TensorFlow.js modules: weights tables,
- * input checks, and the layers tfjs has no single op for (recurrent layers,
- * attention, layer normalisation, 1-D convolution and pooling).
+ * input checks, the layers tfjs has no single op for (recurrent layers,
+ * attention, layer normalisation, 1-D convolution and pooling, dropout in
+ * training), and training: the losses, the optimizers and the loop of
+ * `dlc train` on tf.Variables.
  *
  * Nothing imports this file at run time. The emitter copies the declarations
  * a model needs into its generated module (see inline.ts: imports dropped,
@@ -12,9 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InitKind as OpInitKind } from '../../ops/op.js';
+import type { OptimizerSpec } from '../../train/config.js';
+import { shuffled } from '../../train/data.js';
+import { isDecayed } from '../../train/optimizers.js';
 import { initialize, type InitKind } from '../interp/init.js';
 import { sinusoidalTable } from '../interp/kernels/positional.js';
-import { createRng } from '../interp/random.js';
+import type { LossName } from '../interp/losses.js';
+import { createRng, type Rng } from '../interp/random.js';
 import { showShape } from '../interp/tensor.js';
 import { WeightsFileError, type WeightTensor } from '../../weights/safetensors-codec.js';
 
@@ -245,4 +251,342 @@ export function multiHeadAttention(
   const context = tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]); // [B, T, H, V]
   const out = tf.fused.matMul({ a: tf.reshape(context, [-1, heads * valueDim]), b: w.outputKernel, bias: w.outputBias });
   return tf.reshape(out, [batch, T, w.outputKernel.shape[1]]);
+}
+
+/**
+ * The interpreter's dropout in training (kernels/elementwise.ts): unit i, in
+ * row-major order, is zeroed when the stream's i-th uniform is below `rate`,
+ * the others are scaled by 1 / (1 - rate); the same stream gives the same mask.
+ */
+export function applyDropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng): T {
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < rate ? 0 : scale;
+  return tf.mul(x, tf.tensor(mask, x.shape));
+}
+
+// ---------------------------------------------------------------- training
+
+/** A generated module's train section: src/train/config.ts's TrainConfig without its source spans. */
+export type TrainingConfig = {
+  /** The section's data source and its settings, e.g. { source: 'mnist', train: 8000, test: 2000 }. */
+  readonly data: { readonly source: string; readonly [setting: string]: string | number };
+  readonly loss: LossName;
+  readonly optimizer: OptimizerSpec;
+  readonly epochs: number;
+  readonly batch: number;
+  /** L2 factor: the loss gains weightDecay * sum(w^2) over every kernel. */
+  readonly weightDecay: number;
+  /** Seeds the shuffling and dropout; `dlc train` also initialises with it (createWeights(seed)). */
+  readonly seed: number;
+};
+
+/**
+ * Examples: `x` holds n inputs and `y` their targets, batch first, as tensors
+ * or as flat row-major arrays (dlc's loadData gives these). Targets are what
+ * the loss compares with the output: one-hot rows for categorical
+ * crossentropy, class ids for sparse, 0 or 1 for binary, values for mse.
+ */
+export type TrainingData = { readonly x: tf.Tensor | Float32Array | Int32Array; readonly y: tf.Tensor | Float32Array };
+
+/** What train may change of the train section, and a callback after each epoch. */
+export type TrainOptions = {
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  /** Held-out examples, evaluated after each epoch (testLoss, testAccuracy); null or absent: none. */
+  validation?: TrainingData | null;
+  onEpoch?(metrics: EpochMetrics): void;
+};
+
+/** One epoch, as `dlc train` reports it: means over the epoch's batches, the data loss without the weight decay term. */
+export type EpochMetrics = {
+  epoch: number;
+  loss: number;
+  /** Null for mse, which has no accuracy. */
+  accuracy: number | null;
+  /** Null without validation data. */
+  testLoss: number | null;
+  testAccuracy: number | null;
+  seconds: number;
+};
+
+export type Trained<W> = {
+  /** New tf.Variables; the weights passed in are unchanged. */
+  weights: W;
+  history: EpochMetrics[];
+  /** Set when a batch's loss was NaN or infinite: training stopped before that batch's update. */
+  stopped?: string;
+};
+
+export type Evaluation = { loss: number; accuracy: number | null };
+
+/** What fit and evaluateModel know of a model: the generated module's `trainable`. */
+export type Trainable<W> = {
+  config: TrainingConfig;
+  specs: WeightSpecs;
+  /** Per-example shapes of the input and of the targets. */
+  input: { shape: readonly number[]; dtype: 'float32' | 'int32' };
+  targetShape: readonly number[];
+  /**
+   * The model's layers on one batch: its predictions and, when the loss takes
+   * them (a softmax or sigmoid output with a crossentropy, Keras's from_logits),
+   * the logits beneath. `training`: dropout on, drawing from this stream.
+   */
+  forward(weights: W, x: tf.Tensor, training: Rng | null): { predictions: tf.Tensor; logits?: tf.Tensor };
+};
+
+/**
+ * `dlc train`'s loop (src/train/train.ts) on tf.Variables. Each epoch visits
+ * the examples in a seeded order, in batches; each batch runs forward with
+ * dropout on, the loss (from the logits when the model gives them), its
+ * gradients (tf.variableGrads) and one optimizer step; then `validation` is
+ * evaluated. For the same seed, examples and batch size the order and the
+ * dropout masks are the interpreter's. A batch whose loss is NaN or infinite
+ * stops the run before its update.
+ */
+export async function fit<W extends Readonly<Record<string, tf.Tensor>>>(model: Trainable<W>, weights: W, data: TrainingData, options: TrainOptions = {}): Promise<Trained<W>> {
+  const { loss: lossName, optimizer } = model.config;
+  const epochs = options.epochs ?? model.config.epochs;
+  const batch = options.batch ?? model.config.batch;
+  const rng = createRng(options.seed ?? model.config.seed);
+  const names = Object.keys(model.specs);
+  for (const name of names) {
+    const { shape } = model.specs[name];
+    const w: unknown = weights[name];
+    if (!(w instanceof tf.Tensor) || w.shape.join() !== shape.join()) throw new Error(`train: weight "${name}" must be a tf.Tensor of shape ${showShape(shape)}`);
+  }
+  const owned: { dispose(): void }[] = []; // freed at the end; the variables are returned
+  const variables = names.map((name) => tf.variable(weights[name]));
+  const current = Object.fromEntries(names.map((name, i) => [name, variables[i]])) as unknown as W;
+  try {
+    const { x, y } = asExamples(model, data);
+    owned.push(x, y);
+    const validation = options.validation ? asExamples(model, options.validation) : null;
+    if (validation) owned.push(validation.x, validation.y);
+    const update = createUpdater({ ...optimizer, lr: options.lr ?? optimizer.lr }, model.config.weightDecay, names, variables);
+    owned.push(update);
+    const n = x.shape[0];
+    const batches = Math.ceil(n / batch);
+    const history: EpochMetrics[] = [];
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const start = performance.now();
+      const order = shuffled(n, rng.child(`epoch ${epoch}`));
+      let lossSum = 0, accSum = 0, seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const ids = Int32Array.from(order.subarray(b * batch, Math.min(n, (b + 1) * batch)));
+        // The interpreter seeds the batch's forward with this stream; each dropout layer draws from its child named after it.
+        const dropout = rng.child(`dropout ${epoch}.${b}`);
+        const step = tf.tidy(() => {
+          const indices = tf.tensor1d(ids, 'int32');
+          const [xb, yb] = [tf.gather(x, indices), tf.gather(y, indices)];
+          let predictions: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            const out = model.forward(current, xb, dropout);
+            predictions = tf.keep(out.predictions);
+            return out.logits ? lossFromLogits(lossName, out.logits, yb) : lossOf(lossName, out.predictions, yb);
+          }, variables);
+          const hits = accuracyOf(lossName, predictions!, yb);
+          predictions!.dispose();
+          return { value, correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+        });
+        let loss: number, accuracy: number;
+        try {
+          [loss] = await step.value.data();
+          accuracy = (await step.correct.data())[0] / step.count;
+          if (!Number.isFinite(loss)) return { weights: current, history, stopped: `epoch ${epoch}, batch ${b + 1} of ${batches}: the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'}` };
+          update(step.grads);
+        } finally {
+          tf.dispose(step);
+        }
+        lossSum += loss * ids.length;
+        accSum += accuracy * ids.length;
+        seen += ids.length;
+      }
+      const test = validation ? await evaluateExamples(model, current, validation.x, validation.y, 256) : null;
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: lossSum / seen,
+        accuracy: lossName === 'mse' ? null : accSum / seen,
+        testLoss: test?.loss ?? null,
+        testAccuracy: test?.accuracy ?? null,
+        seconds: (performance.now() - start) / 1000,
+      };
+      history.push(metrics);
+      options.onEpoch?.(metrics);
+    }
+    return { weights: current, history };
+  } catch (e) {
+    tf.dispose(variables);
+    throw e;
+  } finally {
+    owned.forEach((o) => o.dispose());
+  }
+}
+
+/** Mean loss and accuracy at inference (dropout off), in chunks of `batch`, as `dlc eval` computes them (from the predictions). */
+export async function evaluateModel<W>(model: Trainable<W>, weights: W, data: TrainingData, batch = 256): Promise<Evaluation> {
+  const { x, y } = asExamples(model, data);
+  try {
+    return await evaluateExamples(model, weights, x, y, batch);
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
+async function evaluateExamples<W>(model: Trainable<W>, weights: W, x: tf.Tensor, y: tf.Tensor, batch: number): Promise<Evaluation> {
+  const n = x.shape[0];
+  const lossName = model.config.loss;
+  let lossSum = 0, accSum = 0;
+  for (let start = 0; start < n; start += batch) {
+    const size = Math.min(batch, n - start);
+    const { loss, correct, count } = tf.tidy(() => {
+      const [xb, yb] = [tf.slice(x, start, size), tf.slice(y, start, size)];
+      const { predictions } = model.forward(weights, xb, null);
+      const hits = accuracyOf(lossName, predictions, yb);
+      return { loss: lossOf(lossName, predictions, yb), correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1 };
+    });
+    lossSum += (await loss.data())[0] * size;
+    accSum += ((await correct.data())[0] / count) * size;
+    tf.dispose([loss, correct]);
+  }
+  return { loss: lossSum / n, accuracy: lossName === 'mse' ? null : accSum / n };
+}
+
+/** The examples as tensors [n, ...shape] of the model's input dtype and float32 targets; new tensors, the caller's are kept. */
+export function asExamples<W>(model: Trainable<W>, data: TrainingData): { x: tf.Tensor; y: tf.Tensor } {
+  const batchOf = (what: string, values: tf.Tensor | Float32Array | Int32Array, shape: readonly number[], dtype: 'float32' | 'int32') => {
+    const size = values instanceof tf.Tensor ? values.size : values.length;
+    const n = size / shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n === 0) throw new Error(`training data: ${what} holds ${size} values, not a whole number of examples of shape [${shape.join(', ')}]`);
+    return tf.tidy(() => {
+      const t = values instanceof tf.Tensor ? tf.reshape(values, [n, ...shape]) : tf.tensor(values, [n, ...shape], dtype);
+      return t.dtype === dtype ? t : tf.cast(t, dtype);
+    });
+  };
+  const x = batchOf('x', data.x, model.input.shape, model.input.dtype);
+  const y = batchOf('y', data.y, model.targetShape, 'float32');
+  if (x.shape[0] !== y.shape[0]) {
+    tf.dispose([x, y]);
+    throw new Error(`training data: x holds ${x.shape[0]} examples but y holds targets for ${y.shape[0]}`);
+  }
+  return { x, y };
+}
+
+/**
+ * The interpreter's optimizers (src/train/optimizers.ts), Keras's update rules,
+ * on tf.Variables, g the gradient plus 2 * weightDecay * w for kernels:
+ *   sgd:   v = momentum * v - lr * g;  w += v           (momentum 0: w -= lr * g)
+ *   adam:  t += 1;  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+ *          m += (1 - beta1) * (g - m);  v += (1 - beta2) * (g^2 - v);  w -= lr_t * m / (sqrt(v) + epsilon)
+ * (tf.train.adam adds epsilon to the bias-corrected sqrt(v) instead, which differs for small gradients.)
+ */
+export function createUpdater(spec: OptimizerSpec, weightDecay: number, names: readonly string[], weights: readonly tf.Variable[]): ((grads: tf.Tensor[]) => void) & { dispose(): void } {
+  const count = spec.kind === 'adam' ? 2 : spec.momentum > 0 ? 1 : 0;
+  const slots = weights.map((w) => Array.from({ length: count }, () => tf.tidy(() => tf.variable(tf.zerosLike(w), false))));
+  let t = 0;
+  const step = (grads: tf.Tensor[]) => {
+    t++;
+    // Adam folds both bias corrections into the step size.
+    const lrT = spec.kind === 'adam' ? (spec.lr * Math.sqrt(1 - spec.beta2 ** t)) / (1 - spec.beta1 ** t) : spec.lr;
+    tf.tidy(() =>
+      weights.forEach((w, i) => {
+        const g = isDecayed(names[i]) && weightDecay > 0 ? tf.add(grads[i], tf.mul(w, 2 * weightDecay)) : grads[i];
+        if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, spec.lr)));
+        else if (spec.kind === 'sgd') {
+          const [v] = slots[i];
+          v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, spec.lr)));
+          w.assign(tf.add(w, v));
+        } else {
+          const [m, v] = slots[i];
+          m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - spec.beta1)));
+          v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - spec.beta2)));
+          w.assign(tf.sub(w, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), spec.epsilon))));
+        }
+      }),
+    );
+  };
+  return Object.assign(step, { dispose: () => tf.dispose(slots.flat()) });
+}
+
+/** Keras's crossentropies clip probabilities to [1e-7, 1 - 1e-7] as float32 holds them; no gradient flows through a clipped value. */
+function clipProbabilities(p: tf.Tensor): tf.Tensor {
+  return tf.clipByValue(p, Math.fround(1e-7), Math.fround(1 - 1e-7));
+}
+
+/**
+ * The interpreter's losses of probabilities (losses.ts, lossAndGrad; Keras's),
+ * means over the batch, q = clipProbabilities(p), rows along the last axis:
+ *   mse                       mean of (p - y)^2
+ *   binary_crossentropy       mean of -(y log q + (1 - y) log(1 - q))
+ *   categorical_crossentropy  mean over rows of -sum y log clip(p / sum p)
+ *   sparse_...                mean over rows of log(sum q) - log q_id   (y: class ids)
+ */
+export function lossOf(loss: LossName, p: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    switch (loss) {
+      case 'mse':
+        return tf.mean<tf.Scalar>(tf.squaredDifference(p, y));
+      case 'binary_crossentropy': {
+        const q = clipProbabilities(p);
+        return tf.neg(tf.mean<tf.Scalar>(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))))));
+      }
+      case 'categorical_crossentropy': {
+        const q = clipProbabilities(tf.div(p, tf.sum(p, -1, true)));
+        return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(y, tf.log(q)), -1)));
+      }
+      case 'sparse_categorical_crossentropy': {
+        const q = clipProbabilities(p);
+        const picked = tf.sum(tf.mul(q, oneHotIds(y, p)), -1);
+        return tf.mean<tf.Scalar>(tf.sub(tf.log(tf.sum(q, -1)), tf.log(picked)));
+      }
+    }
+  });
+}
+
+/**
+ * The interpreter's losses from the logits z of a softmax or sigmoid output
+ * (losses.ts, lossAndGradFromLogits; Keras's from_logits), stable and unclipped:
+ *   binary       mean of softplus(z) - z y                   (gradient sigmoid(z) - y)
+ *   categorical  mean over rows of -sum y logSoftmax(z)      (gradient softmax(z) sum y - y)
+ *   sparse       mean over rows of -logSoftmax(z)_id
+ */
+export function lossFromLogits(loss: LossName, z: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    switch (loss) {
+      case 'binary_crossentropy':
+        return tf.mean<tf.Scalar>(tf.sub(tf.softplus(z), tf.mul(z, y)));
+      case 'categorical_crossentropy':
+        return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(y, tf.logSoftmax(z)), -1)));
+      case 'sparse_categorical_crossentropy':
+        return tf.neg(tf.mean<tf.Scalar>(tf.sum(tf.mul(oneHotIds(y, z), tf.logSoftmax(z)), -1)));
+      default:
+        throw new Error(`loss '${loss}' has no logits form`);
+    }
+  });
+}
+
+/**
+ * Correct predictions out of `count`, as the interpreter's accuracy counts
+ * them: per row, the argmax matches the target's (categorical) or the class id
+ * (sparse); for binary, p > 0.5 matches y > 0.5 element by element. Null for mse.
+ */
+export function accuracyOf(loss: LossName, p: tf.Tensor, y: tf.Tensor): { correct: tf.Scalar; count: number } | null {
+  if (loss === 'mse') return null;
+  const hits = tf.tidy(() =>
+    loss === 'binary_crossentropy'
+      ? tf.equal(tf.greater(p, 0.5), tf.greater(y, 0.5))
+      : tf.equal(tf.argMax(p, -1), loss === 'sparse_categorical_crossentropy' ? tf.reshape(tf.cast(y, 'int32'), p.shape.slice(0, -1)) : tf.argMax(y, -1)),
+  );
+  const correct = tf.sum<tf.Scalar>(tf.cast(hits, 'float32'));
+  const count = hits.size;
+  tf.dispose(hits);
+  return { correct, count };
+}
+
+/** Class ids y, one per row of `like`, as float32 one-hot rows of its width. */
+function oneHotIds(y: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  const ids = tf.reshape(tf.cast(y, 'int32'), like.shape.slice(0, -1));
+  return tf.oneHot(ids, like.shape[like.shape.length - 1], 1, 0, 'float32');
 }

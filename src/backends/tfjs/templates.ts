@@ -11,6 +11,7 @@ import type { ConstTensor, Node } from '../../ir/types.js';
 import type { OpName } from '../../ops/index.js';
 import type { OpContext } from '../../ops/op.js';
 import { innerContext } from '../../ops/recurrent.js';
+import { str } from './names.js';
 
 /** What a template sees of its layer. */
 export interface Layer {
@@ -22,6 +23,8 @@ export interface Layer {
   param(name: string): string | undefined;
   /** A float32 tensor of `shape` holding a constant's values: a literal, or a module-level array when large. */
   literal(value: ConstTensor, shape: readonly number[]): string;
+  /** The layer is in a module that trains: its forward pass has `training`, the batch's seeded stream (null at inference). */
+  training: boolean;
 }
 
 export type Template = (l: Layer) => string;
@@ -152,7 +155,8 @@ export const TEMPLATES: Record<OpName, Template> = {
   sigmoid: (l) => `tf.sigmoid(${l.inputs[0]})`,
   tanh: (l) => `tf.tanh(${l.inputs[0]})`,
   softmax: (l) => `tf.softmax(${l.inputs[0]})`,
-  dropout: (l) => l.inputs[0], // identity at inference
+  // Identity at inference; in training the interpreter's mask, from the layer's own stream.
+  dropout: (l) => (l.training ? `training ? applyDropout(${l.inputs[0]}, ${l.ctx.num('rate')}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
   flatten: reshape,
   reshape,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
