@@ -1,20 +1,29 @@
 // The interpreter against TensorFlow.js's CPU backend and its WebAssembly
 // backend, in one process, on the same weights and inputs: a 512x512 matmul,
-// the MNIST convnet at batch 64, an LSTM(128) over 50 steps at batch 32 and a
-// Transformer encoder block (T 128, d 128, 4 heads x 32, FFN 512) at batch 8.
-// The interpreter runs the optimized graph, as `dlc run` does. FLOPs are dlc's
-// own count (`summarize`) times the batch, and 2 n^3 for the matmul; every
-// backend is credited with the same FLOPs. The last column checks that the
-// three computed the same numbers.
+// the MNIST convnet at batch 64 (forward, and one training step), an
+// LSTM(128) over 50 steps at batch 32 and a Transformer encoder block (T 128,
+// d 128, 4 heads x 32, FFN 512) at batch 8.
+//
+// The interpreter runs three ways: the WebAssembly kernels on every core
+// (setThreads(cores)), on one thread (setThreads(1)), and the TS reference
+// kernels (setKernelBackend('js')). It runs the optimized graph, as `dlc run`
+// does. FLOPs are dlc's own count (`summarize`) times the batch, 2 n^3 for
+// the matmul, and 3x the forward's for a training step (forward, and the two
+// products of each layer's backward); every backend is credited with the same
+// FLOPs. The last column checks that the backends computed the same numbers.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { lossAndGradients } from '../dist/src/backends/interp/autodiff.js';
 import { Interpreter, initWeights } from '../dist/src/backends/interp/index.js';
 import { matmulInto } from '../dist/src/backends/interp/kernels/index.js';
 import { createRng } from '../dist/src/backends/interp/random.js';
+import { setKernelBackend, setThreads, warmUpThreads } from '../dist/src/backends/interp/wasm/index.js';
 import { compileSource, selectModel } from '../dist/src/compile.js';
 import { optimize } from '../dist/src/passes/pipeline.js';
 import { summarize } from '../dist/src/summary.js';
+import { createOptimizer } from '../dist/src/train/optimizers.js';
 import { fixed, machine, medianMs, table } from './util.js';
 
 const ENCODER = `model EncoderBlock {
@@ -30,6 +39,10 @@ const LSTM = `model Lstm128 {
   output h = x -> lstm(128)
 }
 `;
+const example = (name) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+const CORES = os.availableParallelism();
+/** The training step's optimizer: examples/mnist_train.dl's. */
+const SGD = { kind: 'sgd', lr: 0.05, momentum: 0.9 };
 
 /** Uniform values in [lo, hi) as float32. */
 function random(n, seed, lo = -1, hi = 1) {
@@ -47,6 +60,7 @@ function model(text, batch, seed, lo, hi) {
   const interpreter = new Interpreter(optimize(graph).graph, weights);
   const output = graph.outputs[0].name;
   return {
+    graph,
     flops: summarize(graph).flops * batch,
     weights,
     shape,
@@ -57,6 +71,23 @@ function model(text, batch, seed, lo, hi) {
 
 /** Our weights as tfjs tensors on the current backend, by name. */
 const tfWeights = (weights) => Object.fromEntries([...weights].map(([name, t]) => [name, tf.tensor(t.data, t.shape)]));
+
+/** The MNIST convnet as tf.layers with our weights; `dropout` adds examples/mnist_train.dl's dropout(0.5). */
+function mnistLayers(weights, dropout) {
+  const input = tf.input({ shape: [28, 28, 1] });
+  const c0 = tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' });
+  const c1 = tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' });
+  const dense = tf.layers.dense({ units: 10, activation: 'softmax' });
+  const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
+  const layers = [c0, pool(), c1, pool(), tf.layers.flatten(), ...(dropout ? [tf.layers.dropout({ rate: 0.5 })] : []), dense];
+  const net = tf.model({ inputs: input, outputs: layers.reduce((h, l) => l.apply(h), input) });
+  const w = tfWeights(weights);
+  c0.setWeights([w['conv2d.kernel'], w['conv2d.bias']]);
+  c1.setWeights([w['conv2d_1.kernel'], w['conv2d_1.bias']]);
+  dense.setWeights([w['dense.kernel'], w['dense.bias']]);
+  tf.dispose(Object.values(w));
+  return net;
+}
 
 const CASES = [
   {
@@ -77,26 +108,56 @@ const CASES = [
     },
   },
   {
-    name: 'MNIST convnet, batch 64',
+    name: 'MNIST convnet forward, batch 64',
     prepare() {
-      const m = model(readFileSync(new URL('../examples/mnist_convnet.dl', import.meta.url), 'utf8'), 64, 3, 0, 1);
+      const m = model(example('mnist_convnet.dl'), 64, 3, 0, 1);
       return {
         ...m,
         tfjs() {
-          const input = tf.input({ shape: [28, 28, 1] });
-          const c0 = tf.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' });
-          const c1 = tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' });
-          const dense = tf.layers.dense({ units: 10, activation: 'softmax' });
-          const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
-          const out = [c0, pool(), c1, pool(), tf.layers.flatten(), dense].reduce((h, l) => l.apply(h), input);
-          const net = tf.model({ inputs: input, outputs: out });
-          const w = tfWeights(m.weights);
-          c0.setWeights([w['conv2d.kernel'], w['conv2d.bias']]);
-          c1.setWeights([w['conv2d_1.kernel'], w['conv2d_1.bias']]);
-          dense.setWeights([w['dense.kernel'], w['dense.bias']]);
-          tf.dispose(Object.values(w));
+          const net = mnistLayers(m.weights, false);
           const x = tf.tensor(m.data, m.shape);
           return { run: () => net.predict(x), dispose: () => (net.dispose(), x.dispose()) };
+        },
+      };
+    },
+  },
+  {
+    name: 'MNIST convnet training step, batch 64',
+    training: true,
+    prepare() {
+      const m = model(example('mnist_train.dl'), 64, 3, 0, 1);
+      const labels = Float32Array.from({ length: 64 * 10 }, (_, i) => (i % 10 === (Math.floor(i / 10) * 7) % 10 ? 1 : 0));
+      const graph = optimize(m.graph, { training: true }).graph;
+      const input = graph.inputs[0].name;
+      const targets = { shape: [64, 10], data: labels };
+      // Fresh weights and optimizer state per measured series: the steps do train.
+      const weights = initWeights(m.graph, { seed: 3 });
+      const sgd = createOptimizer(SGD);
+      let seed = 0;
+      return {
+        flops: 3 * m.flops,
+        interp() {
+          const step = lossAndGradients(graph, weights, { [input]: { shape: m.shape, data: m.data } }, targets, 'categorical_crossentropy', { seed: seed++ });
+          sgd.step(weights, step.grads);
+          return Float32Array.of(step.loss);
+        },
+        tfjs() {
+          if (!tf.getKernel('Conv2DBackpropFilter', tf.getBackend())) return null; // tfjs-wasm cannot train convolutions
+          const net = mnistLayers(m.weights, true);
+          const optimizer = tf.train.momentum(SGD.lr, SGD.momentum);
+          const [x, y] = [tf.tensor(m.data, m.shape), tf.tensor(labels, [64, 10])];
+          const loss = () => tf.metrics.categoricalCrossentropy(y, net.apply(x, { training: true })).mean();
+          return {
+            run() {
+              const { value, grads } = tf.variableGrads(loss);
+              optimizer.applyGradients(grads);
+              tf.dispose(Object.values(grads));
+              return value;
+            },
+            dispose: () => (net.dispose(), optimizer.dispose(), tf.dispose([x, y])),
+            // tens of seconds a step on the CPU backend: one timed step after the warm-up
+            timing: { warmup: 0, min: 1, max: 1 },
+          };
         },
       };
     },
@@ -157,21 +218,35 @@ function encoder(w, x) {
   });
 }
 
-/** Median ms of one tfjs forward pass (including reading the result back) on `backend`, and its output. */
+/** Median ms of one tfjs run (including reading the result back) on `backend`, and its output; null if it cannot run there. */
 async function timeTfjs(backend, c) {
   await tf.setBackend(backend);
   await tf.ready();
-  const { run, dispose } = c.tfjs();
+  const prepared = c.tfjs();
+  if (!prepared) return null;
+  const { run, dispose, timing = { warmup: 1, min: 5 } } = prepared;
   const once = () => {
     const y = run();
     const data = y.dataSync();
     y.dispose();
     return data;
   };
-  const output = once();
-  const { ms, runs } = await medianMs(once, { warmup: 1, min: 5 });
+  const output = once(); // and a warm-up
+  const { ms, runs } = await medianMs(once, timing);
   dispose();
   return { ms, runs, output };
+}
+
+/** Median ms of the interpreter with the given kernels and threads. */
+async function timeInterp(c, kernels, threads) {
+  setKernelBackend(kernels);
+  setThreads(threads);
+  try {
+    return await medianMs(c.interp, { warmup: 1, min: 5 });
+  } finally {
+    setKernelBackend('auto');
+    setThreads(CORES);
+  }
 }
 
 function maxAbsDiff(a, b) {
@@ -181,39 +256,52 @@ function maxAbsDiff(a, b) {
 }
 
 export async function run() {
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  await warmUpThreads(CORES);
   const rows = [];
   for (const spec of CASES) {
     const c = spec.prepare();
+    // The forward outputs are compared; a training step changes the weights, so only its timing is.
     const ours = c.interp().slice();
-    const interp = await medianMs(c.interp, { warmup: 1, min: 5 });
+    const multi = await timeInterp(c, 'auto', CORES);
+    const single = CORES > 1 ? await timeInterp(c, 'auto', 1) : multi;
+    const js = await timeInterp(c, 'js', CORES);
     const cpu = await timeTfjs('cpu', c);
     const wasm = await timeTfjs('wasm', c);
-    const gflops = (ms) => fixed(c.flops / (ms * 1e6), 2);
+    const gflops = (t) => (t ? fixed(c.flops / (t.ms * 1e6), 1) : '-');
+    const ms = (t) => (t ? `${fixed(t.ms)} (${t.runs})` : 'cannot');
+    const ratio = (theirs, mine) => (theirs ? `${fixed(theirs.ms / mine.ms, 2)}x` : '-');
+    const diff = (t) => (!t ? '-' : spec.training ? 'n/a' : maxAbsDiff(ours, t.output).toExponential(1));
     rows.push([
       spec.name,
       fixed(c.flops / 1e9, 3),
-      `${fixed(interp.ms)} (${interp.runs})`,
-      `${fixed(cpu.ms)} (${cpu.runs})`,
-      `${fixed(wasm.ms)} (${wasm.runs})`,
-      gflops(interp.ms),
-      gflops(cpu.ms),
-      gflops(wasm.ms),
-      `${fixed(cpu.ms / interp.ms, 2)}x`,
-      `${fixed(wasm.ms / interp.ms, 2)}x`,
-      `${maxAbsDiff(ours, cpu.output).toExponential(1)} / ${maxAbsDiff(ours, wasm.output).toExponential(1)}`,
+      ms(multi),
+      ms(single),
+      ms(js),
+      ms(cpu),
+      ms(wasm),
+      `${gflops(multi)} / ${gflops(single)} / ${gflops(js)} / ${gflops(cpu)} / ${gflops(wasm)}`,
+      `${ratio(wasm, multi)} / ${ratio(wasm, single)}`,
+      `${ratio(cpu, multi)} / ${ratio(cpu, single)}`,
+      `${diff(cpu)} / ${diff(wasm)}`,
     ]);
   }
   await tf.setBackend('cpu');
   return [
     '## Interpreter vs TensorFlow.js (CPU and WebAssembly backends)',
     '',
-    `Machine: ${machine()}. tfjs ${tf.version.tfjs}; WebAssembly backend: SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, ${getThreadsCount()} thread(s). The interpreter is single-threaded JavaScript.`,
+    `Machine: ${machine()}, load average ${load} at the start. tfjs ${tf.version.tfjs}; its WebAssembly backend: SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, ${getThreadsCount()} thread(s).`,
+    `The interpreter: the WebAssembly kernels on ${CORES} thread(s) ("${CORES} thr") and on 1 ("1 thr"), and its TS reference kernels ("TS").`,
     '',
-    'Median ms per forward pass after a warm-up (runs in parentheses); GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul).',
-    'Speed-up = backend ms / interpreter ms: above 1x the interpreter is faster. Max \\|diff\\| compares the outputs with the interpreter\'s.',
+    'Median ms per run after a warm-up (runs in parentheses): a forward pass, or a training step (forward with dropout, loss, backward, SGD with momentum).',
+    'The tfjs CPU training step takes tens of seconds: it is timed once, after one warm-up step. tfjs-wasm has no convolution gradients (Conv2DBackpropFilter): "cannot".',
+    'GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul, 3x the forward for a training step). Speed-up = their ms / ours: above 1x the interpreter is faster.',
     '',
     table(
-      ['workload', 'GFLOP', 'interp ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'interp GFLOP/s', 'cpu GFLOP/s', 'wasm GFLOP/s', 'speed-up vs cpu', 'speed-up vs wasm', 'max \\|diff\\| cpu / wasm'],
+      [
+        'workload', 'GFLOP', `interp ${CORES} thr ms`, 'interp 1 thr ms', 'interp TS ms', 'tfjs-cpu ms', 'tfjs-wasm ms',
+        `GFLOP/s (${CORES} thr / 1 thr / TS / cpu / wasm)`, `vs tfjs-wasm (${CORES} thr / 1 thr)`, `vs tfjs-cpu (${CORES} thr / 1 thr)`, 'max \\|diff\\| cpu / wasm',
+      ],
       rows,
     ),
   ].join('\n');

@@ -232,6 +232,8 @@ function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run
   for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms`);
   console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
   console.error(`peak activation memory: ${humanBytes(stats.peakActivationBytes)}`);
+  if (stats.plan)
+    console.error(`planned activation memory: ${humanBytes(stats.plan.plannedBytes)} in one arena (one buffer per activation: ${humanBytes(stats.plan.naiveBytes)})`);
   const k = kernelBackend();
   console.error(`matrix kernels: ${k.kernel}${k.kernel === 'wasm' ? ` (SIMD, up to ${k.threads} thread${k.threads === 1 ? '' : 's'})` : ''}${k.note ? ` (${k.note})` : ''}`);
 }

@@ -18,6 +18,11 @@
  * stored under its weight name `<layer>.<param>`. Only nodes that depend on a
  * trainable weight (or on an input whose gradient was asked for) are visited.
  *
+ * Memory: a step's kept activations (each kernel writes into its own buffer,
+ * sized by plan.ts) and its gradients come from the step's memory
+ * (grad/util.ts's duringStep), given back when the step ends; the results
+ * (outputs, gradients) are returned as copies.
+ *
  * Keras's from_logits: when the loss's output is a softmax (categorical
  * crossentropies) or a sigmoid (binary crossentropy), including a layer with
  * the activation fused in, the loss and its gradient are computed from the
@@ -47,7 +52,9 @@ import { embeddingBackward, positionalTableBackward } from './grad/embedding.js'
 import { layerNormBackward } from './grad/layernorm.js';
 import * as P from './grad/pool.js';
 import { RecurrentTrace, recurrentBackward, recurrentForward } from './grad/recurrent.js';
-import { addInto } from './grad/util.js';
+import { addInto, buffer, duringStep, keep, zeros } from './grad/util.js';
+import type { MemoryPlan } from './plan.js';
+import { planMemory } from './plan.js';
 
 /** What a kernel sees of its node (execute.ts's Call). */
 type Call = Parameters<(typeof KERNELS)['dense']>[0];
@@ -92,7 +99,7 @@ const TRAINING_FORWARD: Partial<Record<OpName, (c: Call) => { output: Tensor; sa
     const inner = innerContext(c.ctx);
     const forward = recurrentTrained(c, inner, 'forward.', false);
     const backward = recurrentTrained(c, inner, 'backward.', true);
-    return { output: concat([forward.output, backward.output], -1), saved: [forward.saved, backward.saved] };
+    return { output: concat([forward.output, backward.output], -1, c.out), saved: [forward.saved, backward.saved] };
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
@@ -301,6 +308,8 @@ export interface BackpropResult {
 /** The forward of a training step, every value kept. */
 function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, seed: number, inputGrads: boolean, logitsOf?: Node) {
   const root = createRng(seed);
+  const batch = Math.max(1, ...graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
+  const plan = planOf(graph, batch);
   const tape = new Map<Node, Entry>();
   const logits = new Map<Node, Tensor>();
   for (const node of graph.nodes) {
@@ -324,6 +333,8 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       optionalParam: (name) => fixed(name) ?? weights.get(`${node.name}.${name}`) ?? null,
       training: true,
       rng: root.child(node.name),
+      // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`.
+      out: plan.slots.has(node) && (!TRAINING_FORWARD[node.op as OpName] || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
@@ -334,11 +345,21 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       const { activation, ...attrs } = ctx.attrs;
       const z = KERNELS[node.op as OpName]({ ...call, ctx: new OpContext(ctx.op, ctx.inputs, attrs) });
       logits.set(node, z);
-      output = activate(z, (activation as { symbol: Activation }).symbol);
+      output = activate(z, (activation as { symbol: Activation }).symbol, call.out && buffer(call.out.length));
     } else output = KERNELS[node.op as OpName](call);
     tape.set(node, { node, ctx, call, specs, output, saved, needsGrad });
   }
   return { tape, logits };
+}
+
+/** Output sizes of a training step's nodes, per graph and batch (plan.ts's rule). */
+const plans = new WeakMap<Graph, Map<number, MemoryPlan>>();
+function planOf(graph: Graph, batch: number): MemoryPlan {
+  let byBatch = plans.get(graph);
+  if (!byBatch) plans.set(graph, (byBatch = new Map()));
+  let plan = byBatch.get(batch);
+  if (!plan) byBatch.set(batch, (plan = planMemory(graph, batch, { training: true })));
+  return plan;
 }
 
 /**
@@ -347,13 +368,18 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
  * seed arbitrary output gradients and also ask for input gradients.
  */
 export function backprop(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, options: BackpropOptions = {}): BackpropResult {
-  const { tape } = record(graph, weights, inputs, options.seed ?? 0, options.inputGrads ?? false, options.logitsOf);
-  const seeds = new Map<Node, Tensor>();
-  for (const [name, grad] of Object.entries(options.outputGrads ?? {})) {
-    const out = graph.outputs.find((o) => o.name === name) ?? missingOutput(graph, name);
-    seeds.set(out.node, grad);
-  }
-  return reverse(graph, weights, tape, seeds, options);
+  return duringStep(() => {
+    const { tape } = record(graph, weights, inputs, options.seed ?? 0, options.inputGrads ?? false, options.logitsOf);
+    const seeds = new Map<Node, Tensor>();
+    for (const [name, grad] of Object.entries(options.outputGrads ?? {})) {
+      const out = graph.outputs.find((o) => o.name === name) ?? missingOutput(graph, name);
+      seeds.set(out.node, grad);
+    }
+    const r = reverse(graph, weights, tape, seeds, options);
+    const copy = (t: Tensor) => ({ shape: t.shape, data: keep(t.data) });
+    const copies = (ts: Record<string, Tensor>) => Object.fromEntries(Object.entries(ts).map(([k, t]) => [k, copy(t)]));
+    return { outputs: copies(r.outputs), inputGrads: copies(r.inputGrads), grads: new Map([...r.grads].map(([k, t]) => [k, copy(t)])) };
+  });
 }
 
 function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: Map<Node, Tensor>, options: BackpropOptions): BackpropResult {
@@ -365,7 +391,8 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
     const prev = map.get(key);
     if (!prev) return void map.set(key, g);
     if (!owned.has(prev.data)) {
-      const sum = { shape: prev.shape, data: prev.data.slice() };
+      const sum = { shape: prev.shape, data: buffer(prev.data.length) };
+      sum.data.set(prev.data);
       owned.add(sum.data);
       map.set(key, sum);
       addInto(sum.data, g.data);
@@ -410,14 +437,14 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
   for (const { name, spec } of weightSlots(graph)) {
     if (!spec.trainable) continue;
     const shape = weights.get(name)?.shape ?? spec.shape;
-    out.set(name, paramGrads.get(name) ?? { shape: [...shape], data: new Float32Array(shape.reduce((n, d) => n * d, 1)) });
+    out.set(name, paramGrads.get(name) ?? { shape: [...shape], data: zeros(shape.reduce((n, d) => n * d, 1)) });
   }
   const inputGrads: Record<string, Tensor> = {};
   if (options.inputGrads) {
     for (const node of graph.inputs) {
       if (node.type.dtype !== 'float32') continue;
       const x = tape.get(node)!.output;
-      inputGrads[node.name] = grads.get(node) ?? { shape: [...x.shape], data: new Float32Array(x.data.length) };
+      inputGrads[node.name] = grads.get(node) ?? { shape: [...x.shape], data: zeros(x.data.length) };
     }
   }
   const outputs: Record<string, Tensor> = {};
@@ -454,24 +481,30 @@ export function lossAndGradients(
   const head = logitsHead(out.node, loss);
   const seed = options.seed ?? 0;
   const logitsOf = head?.fused ? out.node : undefined;
-  const { tape, logits } = record(graph, weights, inputs, seed, false, logitsOf);
-  const predictions = tape.get(out.node)!.output;
-  const seeds = new Map<Node, Tensor>();
-  let value: number;
-  if (head) {
-    // Softmax/sigmoid node: its input holds the logits. Fused layer: the tape kept them.
-    const at = head.fused ? out.node : out.node.inputs[0];
-    const z = head.fused ? logits.get(out.node)! : tape.get(at)!.output;
-    const r = lossAndGradFromLogits(loss, z, targets);
-    value = r.loss;
-    seeds.set(at, r.grad);
-  } else {
-    const r = lossAndGrad(loss, predictions, targets);
-    value = r.loss;
-    seeds.set(out.node, r.grad);
-  }
-  const { grads } = reverse(graph, weights, tape, seeds, { seed, logitsOf });
-  return { loss: value, predictions, grads };
+  return duringStep(() => {
+    const { tape, logits } = record(graph, weights, inputs, seed, false, logitsOf);
+    const predictions = tape.get(out.node)!.output;
+    const seeds = new Map<Node, Tensor>();
+    let value: number;
+    if (head) {
+      // Softmax/sigmoid node: its input holds the logits. Fused layer: the tape kept them.
+      const at = head.fused ? out.node : out.node.inputs[0];
+      const z = head.fused ? logits.get(out.node)! : tape.get(at)!.output;
+      const r = lossAndGradFromLogits(loss, z, targets);
+      value = r.loss;
+      seeds.set(at, r.grad);
+    } else {
+      const r = lossAndGrad(loss, predictions, targets);
+      value = r.loss;
+      seeds.set(out.node, r.grad);
+    }
+    const { grads } = reverse(graph, weights, tape, seeds, { seed, logitsOf });
+    return {
+      loss: value,
+      predictions: { shape: predictions.shape, data: keep(predictions.data) },
+      grads: new Map([...grads].map(([k, t]) => [k, { shape: t.shape, data: keep(t.data) }])),
+    };
+  });
 }
 
 /** Whether the loss can start from the logits below `node`'s activation, and where they are. */

@@ -25,6 +25,7 @@
  *   binary       element   max(z, 0) - z y + log(1 + e^-|z|),         grad (sigmoid(z) - y) / N
  * Sums are taken in float64.
  */
+import { buffer, zeros } from './grad/util.js';
 import { activateInPlace, logistic } from './kernels/activation.js';
 import { showShape, sizeOf, Tensor } from './tensor.js';
 
@@ -46,7 +47,7 @@ export interface LossAndGrad {
 export function lossAndGrad(loss: LossName, predictions: Tensor, targets: Tensor): LossAndGrad {
   const p = predictions.data;
   const y = targets.data;
-  const grad = new Float32Array(p.length);
+  const grad = zeros(p.length);
   const C = classesOf(predictions);
   const rows = p.length / C;
   let total = 0;
@@ -120,8 +121,9 @@ export function lossAndGradFromLogits(loss: LossName, logits: Tensor, targets: T
   const y = targets.data;
   const C = classesOf(logits);
   const rows = z.length / C;
-  const grad = new Float32Array(z.length);
-  const probs = z.slice();
+  const grad = zeros(z.length);
+  const probs = buffer(z.length);
+  probs.set(z);
   let total = 0;
   switch (loss) {
     case 'binary_crossentropy': {

@@ -2,7 +2,8 @@
  * The interpreter's value type: a dense float32 tensor, row-major, batch
  * first (NHWC for images). Integer inputs such as embedding ids travel as
  * float32 holding whole numbers. Tensors are treated as immutable by the
- * kernels: every kernel returns a fresh tensor and never writes its inputs.
+ * kernels: a kernel never writes its inputs, and returns its result in the
+ * `out` buffer its caller planned (see outputBuffer), or else a fresh one.
  */
 
 export interface Tensor {
@@ -37,4 +38,15 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 /** `[2, 3, 4]` as text, for error messages. */
 export function showShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/**
+ * The buffer a kernel writes its `n`-float output into: `out` when the caller
+ * planned one (it must hold exactly n floats; its contents are garbage, so the
+ * kernel writes every element), else a fresh zeroed array.
+ */
+export function outputBuffer(out: Float32Array | undefined, n: number, who: string): Float32Array {
+  if (!out) return new Float32Array(n);
+  if (out.length !== n) throw new Error(`${who}: planned output holds ${out.length} floats, the result ${n}`);
+  return out;
 }

@@ -168,7 +168,11 @@ describe('dlc run', () => {
     expect(layerLines(plain.stderr)).toEqual(source.nodes.map((n) => `${n.name} (${n.op})`));
     expect(plain.stderr).toMatch(/\n {2}total +\d+\.\d{3} ms\n/);
     // The largest live set is the [2, 784] input with the first layer's [2, 128] output: 2 * (784 + 128) * 4 bytes.
-    expect(plain.stderr).toMatch(/\npeak activation memory: 7\.13 KB\nmatrix kernels: (wasm \(SIMD, up to \d+ threads?\)|js)\n$/);
+    // The arena: layer outputs at batch 2 are 2 * 4 bytes * (128 + 128 + 64 + 64 + 10 + 10) = 3.16 KB one buffer each
+    // (dropout shares its input's); planned, the two 128-wide outputs live at once: 2 * 4 * 256 = 2.00 KB.
+    expect(plain.stderr).toMatch(
+      /\npeak activation memory: 7\.13 KB\nplanned activation memory: 2\.00 KB in one arena \(one buffer per activation: 3\.16 KB\)\nmatrix kernels: (wasm \(SIMD, up to \d+ threads?\)|js)\n$/,
+    );
     // By default the optimized graph runs: fewer layers, each one named after a source layer.
     const optimized = dlc('run', 'examples/mlp.dl', '--input', input, '--weights', weights, '--stats');
     expect(optimized.code).toBe(0);
@@ -177,7 +181,7 @@ describe('dlc run', () => {
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.length).toBeLessThan(source.nodes.length);
     for (const line of lines) expect(names).toContain(line.split(' ')[0]);
-    expect(optimized.stderr).toMatch(/\npeak activation memory: 7\.13 KB\nmatrix kernels: /);
+    expect(optimized.stderr).toMatch(/\npeak activation memory: 7\.13 KB\nplanned activation memory: /);
   });
 });
 

@@ -9,6 +9,8 @@
  *   linear   y = x                  dx = dy
  */
 import type { Activation } from '../kernels/activation.js';
+import { reluGradWasm } from '../wasm/index.js';
+import { buffer } from './util.js';
 
 /** dx[offset, offset + rows*width) from y and dy over the same range; dx may alias dy. */
 export function activationGradInto(
@@ -26,6 +28,7 @@ export function activationGradInto(
       if (dx !== dy) dx.set(dy.subarray(offset, end), offset);
       return;
     case 'relu':
+      if (end > offset && reluGradWasm(dx.subarray(offset, end), y.subarray(offset, end), dy.subarray(offset, end))) return;
       for (let i = offset; i < end; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
       return;
     case 'sigmoid':
@@ -48,7 +51,7 @@ export function activationGradInto(
 
 /** A fresh dx for y = act(x) over a whole tensor's data, rows of `width` (the last axis). */
 export function activationGrad(y: Float32Array, dy: Float32Array, act: Activation, width: number): Float32Array {
-  const dx = new Float32Array(y.length);
+  const dx = buffer(y.length);
   activationGradInto(dx, y, dy, act, width);
   return dx;
 }

@@ -1,7 +1,7 @@
 /**
- * Multi-head attention for training: the forward of kernels/attention.ts (same
- * operations in the same order, so the same numbers) keeping the projections
- * and every head's probabilities, side by side with its backward.
+ * Multi-head attention for training: the forward of kernels/attention.ts
+ * (the same code, so the same numbers) keeping the projections and every
+ * head's probabilities, side by side with its backward.
  *
  * Letters as there: B batch, T query steps, S key/value steps, H heads, K key
  * size, V value size, O output width; scale = 1/sqrt(K).
@@ -16,28 +16,22 @@
  *             then each projection as dense: dQ carries the scale back;
  *             dW = input^T dproj, db = sum dproj, dinput = dproj W^T.
  */
-import { activateInPlace } from '../kernels/activation.js';
-import type { AttentionOptions, AttentionWeights } from '../kernels/attention.js';
+import type { AttentionKept, AttentionOptions, AttentionWeights } from '../kernels/attention.js';
+import { attend, gather, scatter } from '../kernels/attention.js';
 import { matmulInto } from '../kernels/matmul.js';
 import type { Tensor } from '../tensor.js';
-import { columnSums } from './util.js';
+import { buffer, columnSums, zeros } from './util.js';
 
-export interface AttentionTrace {
+export interface AttentionTrace extends AttentionKept {
   query: Tensor;
   value: Tensor;
   key: Tensor;
   w: AttentionWeights;
   H: number; K: number; V: number; T: number; S: number; O: number;
   causal: boolean;
-  /** The scaled query projection [B*T, H*K], key and value projections [B*S, H*K], [B*S, H*V]. */
-  Q: Float32Array;
-  Kp: Float32Array;
-  Vp: Float32Array;
-  /** Probabilities [B, H, T, S] and the heads' concatenated outputs [B*T, H*V]. */
-  P: Float32Array;
-  ctx: Float32Array;
 }
 
+/** The inference kernel itself (kernels/attention.ts's attend), keeping what the backward needs. */
 export function attentionForward(
   query: Tensor,
   value: Tensor,
@@ -49,32 +43,15 @@ export function attentionForward(
   const [B, T] = query.shape;
   const S = value.shape[1];
   const O = w.outputKernel.shape[1];
-  const Q = project(query, w.queryKernel, w.queryBias, H * K);
-  const Kp = project(key, w.keyKernel, w.keyBias, H * K);
-  const Vp = project(value, w.valueKernel, w.valueBias, H * V);
-  const scale = 1 / Math.sqrt(K);
-  for (let i = 0; i < Q.length; i++) Q[i] *= scale;
-
-  const qh = new Float32Array(T * K), kh = new Float32Array(S * K), vh = new Float32Array(S * V);
-  const ctxh = new Float32Array(T * V);
-  const P = new Float32Array(B * H * T * S);
-  const ctx = new Float32Array(B * T * H * V);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      gather(qh, Q, b * T, T, H * K, h * K, K);
-      gather(kh, Kp, b * S, S, H * K, h * K, K);
-      gather(vh, Vp, b * S, S, H * V, h * V, V);
-      const scores = P.subarray((b * H + h) * T * S, (b * H + h + 1) * T * S);
-      matmulInto(scores, qh, kh, T, K, S, { transB: true });
-      if (causal) for (let t = 0; t < T; t++) scores.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
-      activateInPlace(scores, 'softmax', S, 0, T);
-      matmulInto(ctxh, scores, vh, T, S, V);
-      scatter(ctx, ctxh, b * T, T, H * V, h * V, V);
-    }
-  }
-  const out = new Float32Array(B * T * O);
-  matmulInto(out, ctx, w.outputKernel.data, B * T, H * V, O, { bias: w.outputBias?.data ?? null });
-  return { output: { shape: [B, T, O], data: out }, trace: { query, value, key, w, H, K, V, T, S, O, causal, Q, Kp, Vp, P, ctx } };
+  const kept: AttentionKept = {
+    Q: zeros(B * T * H * K),
+    Kp: zeros(B * S * H * K),
+    Vp: zeros(B * S * H * V),
+    P: zeros(B * H * T * S),
+    ctx: zeros(B * T * H * V),
+  };
+  const output = attend(query, value, key, w, opts, buffer(B * T * O), kept);
+  return { output, trace: { query, value, key, w, H, K, V, T, S, O, causal, ...kept } };
 }
 
 export interface AttentionGrads {
@@ -90,18 +67,18 @@ export function attentionBackward(trace: AttentionTrace, dy: Tensor, want: { que
   const B = trace.query.shape[0];
   const params: Record<string, Tensor> = {};
   // Output projection.
-  const dWo = new Float32Array(H * V * O);
+  const dWo = zeros(H * V * O);
   matmulInto(dWo, ctx, dy.data, H * V, B * T, O, { transA: true });
   params['output.kernel'] = { shape: [H * V, O], data: dWo };
   if (w.outputBias) params['output.bias'] = { shape: [O], data: columnSums(dy.data, B * T, O) };
-  const dctx = new Float32Array(B * T * H * V);
+  const dctx = zeros(B * T * H * V);
   matmulInto(dctx, dy.data, w.outputKernel.data, B * T, O, H * V, { transB: true });
 
   // The heads.
-  const dQ = new Float32Array(Q.length), dK = new Float32Array(Kp.length), dV = new Float32Array(Vp.length);
-  const qh = new Float32Array(T * K), kh = new Float32Array(S * K), vh = new Float32Array(S * V);
-  const dctxh = new Float32Array(T * V), dP = new Float32Array(T * S);
-  const dqh = new Float32Array(T * K), dkh = new Float32Array(S * K), dvh = new Float32Array(S * V);
+  const dQ = zeros(Q.length), dK = zeros(Kp.length), dV = zeros(Vp.length);
+  const qh = zeros(T * K), kh = zeros(S * K), vh = zeros(S * V);
+  const dctxh = zeros(T * V), dP = zeros(T * S);
+  const dqh = zeros(T * K), dkh = zeros(S * K), dvh = zeros(S * V);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       gather(qh, Q, b * T, T, H * K, h * K, K);
@@ -129,12 +106,12 @@ export function attentionBackward(trace: AttentionTrace, dy: Tensor, want: { que
   // The input projections, each a dense layer's backward.
   const back = (role: string, x: Tensor, kernel: Tensor, bias: Tensor | null, dproj: Float32Array, width: number, wantInput: boolean) => {
     const [rows, d] = [x.shape[0] * x.shape[1], x.shape[2]];
-    const dW = new Float32Array(d * width);
+    const dW = zeros(d * width);
     matmulInto(dW, x.data, dproj, d, rows, width, { transA: true });
     params[`${role}.kernel`] = { shape: [d, width], data: dW };
     if (bias) params[`${role}.bias`] = { shape: [width], data: columnSums(dproj, rows, width) };
     if (!wantInput) return null;
-    const dx = new Float32Array(rows * d);
+    const dx = zeros(rows * d);
     matmulInto(dx, dproj, kernel.data, rows, width, d, { transB: true });
     return { shape: [...x.shape], data: dx };
   };
@@ -144,25 +121,4 @@ export function attentionBackward(trace: AttentionTrace, dy: Tensor, want: { que
     dValue: back('value', trace.value, w.valueKernel, w.valueBias, dV, H * V, want.value),
     params,
   };
-}
-
-/** x [B,L,d] W [d,width] + bias -> [B*L, width]. */
-function project(x: Tensor, kernel: Tensor, bias: Tensor | null, width: number): Float32Array {
-  const rows = x.shape[0] * x.shape[1];
-  const out = new Float32Array(rows * width);
-  matmulInto(out, x.data, kernel.data, rows, x.shape[2], width, { bias: bias?.data ?? null });
-  return out;
-}
-
-/** dst[r, :] = src[row0 + r, col0 : col0 + n] for r < rows, with `stride` floats per src row. */
-function gather(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
-  for (let r = 0; r < rows; r++) {
-    const from = (row0 + r) * stride + col0;
-    dst.set(src.subarray(from, from + n), r * n);
-  }
-}
-
-/** dst[row0 + r, col0 : col0 + n] = src[r, :], the inverse of gather. */
-function scatter(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
-  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * n, (r + 1) * n), (row0 + r) * stride + col0);
 }

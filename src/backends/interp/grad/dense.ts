@@ -9,7 +9,7 @@
  */
 import { matmulInto } from '../kernels/matmul.js';
 import type { Tensor } from '../tensor.js';
-import { columnSums } from './util.js';
+import { buffer, columnSums } from './util.js';
 
 export interface Want {
   input: boolean;
@@ -29,12 +29,12 @@ export function denseBackward(x: Tensor, kernel: Tensor, dz: Tensor, want: Want)
   let dKernel: Tensor | null = null;
   let dx: Tensor | null = null;
   if (want.kernel) {
-    const data = new Float32Array(inDim * units);
+    const data = buffer(inDim * units);
     matmulInto(data, x.data, dz.data, inDim, rows, units, { transA: true });
     dKernel = { shape: [inDim, units], data };
   }
   if (want.input) {
-    const data = new Float32Array(rows * inDim);
+    const data = buffer(rows * inDim);
     matmulInto(data, dz.data, kernel.data, rows, units, inDim, { transB: true });
     dx = { shape: [...x.shape], data };
   }

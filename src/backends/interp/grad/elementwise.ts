@@ -9,10 +9,11 @@
  */
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
+import { buffer } from './util.js';
 
 /** `rng` must be a fresh stream equal to the one the forward consumed. */
 export function dropoutBackward(dy: Tensor, rate: number, rng: Rng): Tensor {
-  const dx = new Float32Array(dy.data.length);
+  const dx = buffer(dy.data.length);
   const scale = 1 / (1 - rate);
   for (let i = 0; i < dx.length; i++) dx[i] = rng.uniform() < rate ? 0 : dy.data[i] * scale;
   return { shape: [...dy.shape], data: dx };
@@ -28,8 +29,8 @@ export function concatBackward(dy: Tensor, shapes: number[][], axis: number): Te
   let offset = 0;
   return shapes.map((shape) => {
     const w = shape[ax] * inner;
-    const data = new Float32Array(outer * w);
-    for (let r = 0; r < outer; r++) data.set(dy.data.subarray(r * outWidth + offset, r * outWidth + offset + w), r * w);
+    const data = buffer(outer * w);
+    for (let r = 0; r < outer; r++) for (let j = 0, from = r * outWidth + offset; j < w; j++) data[r * w + j] = dy.data[from + j];
     offset += w;
     return { shape: [...shape], data };
   });

@@ -6,10 +6,11 @@
  *   positional  y[b, t] = x[b, t] + pe[t]    dx = dy;  for a learned table dpe[t] = sum_b dy[b, t]
  */
 import type { Tensor } from '../tensor.js';
+import { zeros } from './util.js';
 
 export function embeddingBackward(ids: Tensor, dy: Tensor, tableShape: number[]): Tensor {
   const D = tableShape[1];
-  const dt = new Float32Array(tableShape[0] * D);
+  const dt = zeros(tableShape[0] * D);
   const g = dy.data;
   for (let i = 0; i < ids.data.length; i++) {
     const row = ids.data[i] * D;
@@ -23,7 +24,7 @@ export function positionalTableBackward(dy: Tensor, tableShape: number[]): Tenso
   const [B, T, d] = dy.shape;
   const acc = new Float64Array(T * d);
   for (let b = 0; b < B; b++) for (let i = 0, src = b * T * d; i < T * d; i++, src++) acc[i] += dy.data[src];
-  const dt = new Float32Array(tableShape[0] * tableShape[1]);
+  const dt = zeros(tableShape[0] * tableShape[1]);
   dt.set(acc);
   return { shape: [...tableShape], data: dt };
 }

@@ -8,6 +8,7 @@
  * The row statistics are recomputed here (a cheap pass), in float64 as the forward.
  */
 import type { Tensor } from '../tensor.js';
+import { buffer } from './util.js';
 
 export interface LayerNormGrads {
   dx: Tensor | null;
@@ -18,7 +19,7 @@ export interface LayerNormGrads {
 export function layerNormBackward(x: Tensor, gamma: Tensor, epsilon: number, dy: Tensor, wantInput: boolean): LayerNormGrads {
   const d = x.shape[x.shape.length - 1];
   const xd = x.data, gd = gamma.data, g = dy.data;
-  const dx = wantInput ? new Float32Array(xd.length) : null;
+  const dx = wantInput ? buffer(xd.length) : null;
   const dGamma = new Float64Array(d);
   const dBeta = new Float64Array(d);
   const xhat = new Float64Array(d);
@@ -46,7 +47,13 @@ export function layerNormBackward(x: Tensor, gamma: Tensor, epsilon: number, dy:
   }
   return {
     dx: dx && { shape: [...x.shape], data: dx },
-    dGamma: { shape: [...gamma.shape], data: Float32Array.from(dGamma) },
-    dBeta: { shape: [...gamma.shape], data: Float32Array.from(dBeta) },
+    dGamma: { shape: [...gamma.shape], data: rounded(dGamma) },
+    dBeta: { shape: [...gamma.shape], data: rounded(dBeta) },
   };
+}
+
+function rounded(sums: Float64Array): Float32Array {
+  const out = buffer(sums.length);
+  out.set(sums);
+  return out;
 }

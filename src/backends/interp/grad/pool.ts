@@ -8,10 +8,15 @@
  *   avg  each output's gradient is spread evenly over the real cells of its
  *        window (the forward divides by their count; padding gets nothing).
  *   global max / avg: the same over all spatial cells, per channel.
+ *
+ * 2-D max pooling's backward runs in WebAssembly when it is loaded
+ * (wasm/gemm.wat's max_pool_grad, the same rule).
  */
 import type { Pool1dOptions, Pool2dOptions } from '../kernels/pool.js';
 import { slidingWindow } from '../kernels/window.js';
 import type { Tensor } from '../tensor.js';
+import { maxPoolGradWasm } from '../wasm/index.js';
+import { zeros } from './util.js';
 
 type Reduce = 'max' | 'avg';
 
@@ -26,45 +31,63 @@ function pool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions, reduce: Redu
   const rowsWin = slidingWindow(H, size[0], stride[0], 1, padding, 'pool (height)');
   const colsWin = slidingWindow(W, size[1], stride[1], 1, padding, 'pool (width)');
   const OH = rowsWin.out, OW = colsWin.out;
-  const xd = x.data, g = dy.data;
-  const dx = new Float32Array(xd.length);
-  const best = new Float32Array(C);
-  const at = new Int32Array(C);
+  const dx = zeros(x.data.length);
+  const args = [B, H, W, C, OH, OW, size, stride, rowsWin.padBefore, colsWin.padBefore] as const;
+  if (reduce === 'avg') avgWindowsBackward(dx, dy.data, ...args);
+  else if (!maxPoolGradWasm(dx, x.data, dy.data, ...args)) maxWindowsBackward(dx, x.data, dy.data, ...args);
+  return { shape: [...x.shape], data: dx };
+}
+
+/** dx += each output's gradient at its window's first maximal cell (the TS twin of gemm.wat's max_pool_grad). */
+function maxWindowsBackward(
+  dx: Float32Array, xd: Float32Array, g: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+): void {
   for (let b = 0, o = 0; b < B; b++) {
     for (let oy = 0; oy < OH; oy++) {
-      const y0 = oy * stride[0] - rowsWin.padBefore;
+      const y0 = oy * stride[0] - padTop;
       const yFrom = Math.max(y0, 0), yTo = Math.min(y0 + size[0], H);
       for (let ox = 0; ox < OW; ox++, o += C) {
-        const x0 = ox * stride[1] - colsWin.padBefore;
+        const x0 = ox * stride[1] - padLeft;
         const xFrom = Math.max(x0, 0), xTo = Math.min(x0 + size[1], W);
-        if (reduce === 'avg') {
-          const inv = 1 / ((yTo - yFrom) * (xTo - xFrom));
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity, at = -1;
           for (let iy = yFrom; iy < yTo; iy++) {
-            for (let ix = xFrom; ix < xTo; ix++) {
-              const dst = ((b * H + iy) * W + ix) * C;
-              for (let c = 0; c < C; c++) dx[dst + c] += g[o + c] * inv;
-            }
-          }
-          continue;
-        }
-        best.fill(-Infinity);
-        at.fill(-1);
-        for (let iy = yFrom; iy < yTo; iy++) {
-          for (let ix = xFrom; ix < xTo; ix++) {
-            const src = ((b * H + iy) * W + ix) * C;
-            for (let c = 0; c < C; c++) {
-              if (xd[src + c] > best[c]) {
-                best[c] = xd[src + c];
-                at[c] = src + c;
+            for (let ix = xFrom, i = ((b * H + iy) * W + xFrom) * C + c; ix < xTo; ix++, i += C) {
+              if (xd[i] > best) {
+                best = xd[i];
+                at = i;
               }
             }
           }
+          if (at >= 0) dx[at] += g[o + c];
         }
-        for (let c = 0; c < C; c++) if (at[c] >= 0) dx[at[c]] += g[o + c];
       }
     }
   }
-  return { shape: [...x.shape], data: dx };
+}
+
+/** dx += each output's gradient spread evenly over its window's real cells. */
+function avgWindowsBackward(
+  dx: Float32Array, g: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+): void {
+  for (let b = 0, o = 0; b < B; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      const y0 = oy * stride[0] - padTop;
+      const yFrom = Math.max(y0, 0), yTo = Math.min(y0 + size[0], H);
+      for (let ox = 0; ox < OW; ox++, o += C) {
+        const x0 = ox * stride[1] - padLeft;
+        const xFrom = Math.max(x0, 0), xTo = Math.min(x0 + size[1], W);
+        const inv = 1 / ((yTo - yFrom) * (xTo - xFrom));
+        for (let iy = yFrom; iy < yTo; iy++) {
+          for (let ix = xFrom, dst = ((b * H + iy) * W + xFrom) * C; ix < xTo; ix++, dst += C) {
+            for (let c = 0; c < C; c++) dx[dst + c] += g[o + c] * inv;
+          }
+        }
+      }
+    }
+  }
 }
 
 function pool1dBackward(x: Tensor, dy: Tensor, opts: Pool1dOptions, reduce: Reduce): Tensor {
@@ -82,7 +105,7 @@ function pool1dBackward(x: Tensor, dy: Tensor, opts: Pool1dOptions, reduce: Redu
 export function globalMaxPoolBackward(x: Tensor, dy: Tensor): Tensor {
   const { B, C, cells } = globalGeometry(x);
   const xd = x.data;
-  const dx = new Float32Array(xd.length);
+  const dx = zeros(xd.length);
   for (let b = 0; b < B; b++) {
     const base = b * cells * C;
     for (let c = 0; c < C; c++) {
@@ -96,7 +119,7 @@ export function globalMaxPoolBackward(x: Tensor, dy: Tensor): Tensor {
 
 export function globalAvgPoolBackward(x: Tensor, dy: Tensor): Tensor {
   const { B, C, cells } = globalGeometry(x);
-  const dx = new Float32Array(x.data.length);
+  const dx = zeros(x.data.length);
   for (let b = 0; b < B; b++) {
     for (let s = 0, dst = b * cells * C; s < cells; s++, dst += C) {
       for (let c = 0; c < C; c++) dx[dst + c] = dy.data[b * C + c] / cells;

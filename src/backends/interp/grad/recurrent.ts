@@ -1,7 +1,7 @@
 /**
- * simpleRnn and lstm for training: the forward of kernels/recurrent.ts (same
- * operations in the same order, so the same numbers) that also keeps every
- * step's states, side by side with backpropagation through time.
+ * simpleRnn and lstm for training: the forward of kernels/recurrent.ts (its
+ * loop and its cellStep, so the same numbers) that also keeps every step's
+ * states, side by side with backpropagation through time.
  *
  * Letters: B batch, T steps, I input width, u units, G = gates * u (u for the
  * RNN, 4u for the LSTM, gates in Keras's order i, f, c, o). Per-step buffers
@@ -20,12 +20,14 @@
  *   then dW = x^T dZ,  dU = Hprev^T dZ,  db = sum dZ,  dx = dZ W^T.
  */
 import type { Activation } from '../kernels/activation.js';
-import { activateInPlace, logistic } from '../kernels/activation.js';
 import { matmulInto } from '../kernels/matmul.js';
+import { cellStep } from '../kernels/recurrent.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
+import { withScratch } from '../wasm/heap.js';
+import { heap } from '../wasm/index.js';
 import { activationGradInto } from './activation.js';
-import { columnSums } from './util.js';
+import { columnSums, zeros } from './util.js';
 
 export type Cell = 'rnn' | 'lstm';
 
@@ -65,57 +67,41 @@ export function recurrentForward(
   const [B, T, I] = x.shape;
   const u = recurrentKernel.shape[0];
   const G = (cell === 'lstm' ? 4 : 1) * u;
-  const xw = new Float32Array(B * T * G);
-  matmulInto(xw, x.data, kernel.data, B * T, I, G, { bias: bias?.data ?? null });
-
   const trace: RecurrentTrace = {
     spec, x, kernel, recurrentKernel, hasBias: bias !== null,
-    h: new Float32Array(B * T * u),
-    hPrev: new Float32Array(B * T * u),
+    h: zeros(B * T * u),
+    hPrev: zeros(B * T * u),
   };
   if (cell === 'lstm') {
-    trace.gates = new Float32Array(B * T * G);
-    trace.c = new Float32Array(B * T * u);
-    trace.cPrev = new Float32Array(B * T * u);
+    trace.gates = zeros(B * T * G);
+    trace.c = zeros(B * T * u);
+    trace.cPrev = zeros(B * T * u);
   }
-  const h = new Float32Array(B * u);
-  const c = new Float32Array(B * u);
-  const z = new Float32Array(B * G);
-  for (let step = 0; step < T; step++) {
-    const t = reverse ? T - 1 - step : step;
-    for (let b = 0; b < B; b++) {
-      z.set(xw.subarray((b * T + t) * G, (b * T + t + 1) * G), b * G);
-      trace.hPrev.set(h.subarray(b * u, (b + 1) * u), (b * T + t) * u);
+  const last = zeros(B * u);
+  // The inference kernel's loop (kernels/recurrent.ts), each step's states and gates copied to the trace.
+  withScratch(heap(), (take) => {
+    const xw = take(B * T * G);
+    matmulInto(xw, x.data, kernel.data, B * T, I, G, { bias: bias?.data ?? null });
+    const zh = take(B * G);
+    const h = take(B * u).fill(0);
+    const c = take(B * u).fill(0);
+    const gates = cell === 'lstm' ? take(B * G) : undefined;
+    const keep = (to: Float32Array, from: Float32Array, width: number, t: number) => {
+      for (let b = 0; b < B; b++) to.set(from.subarray(b * width, (b + 1) * width), (b * T + t) * width);
+    };
+    for (let step = 0; step < T; step++) {
+      const t = reverse ? T - 1 - step : step;
+      keep(trace.hPrev, h, u, t);
+      if (trace.cPrev) keep(trace.cPrev, c, u, t);
+      matmulInto(zh, h, recurrentKernel.data, B, u, G);
+      cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates });
+      keep(trace.h, h, u, t);
+      if (trace.c) keep(trace.c, c, u, t);
+      if (gates) keep(trace.gates!, gates, G, t);
     }
-    matmulInto(z, h, recurrentKernel.data, B, u, G, { accumulate: true });
-    if (cell === 'rnn') {
-      activateInPlace(z, activation, u);
-      h.set(z);
-    } else {
-      const gates = trace.gates!, cs = trace.c!, cPrev = trace.cPrev!;
-      for (let b = 0; b < B; b++) {
-        const zb = b * G, row = b * T + t;
-        for (let j = 0; j < u; j++) {
-          const i = logistic(z[zb + j]);
-          const f = logistic(z[zb + u + j]);
-          const g = Math.tanh(z[zb + 2 * u + j]);
-          const o = logistic(z[zb + 3 * u + j]);
-          const k = b * u + j;
-          cPrev[row * u + j] = c[k];
-          c[k] = f * c[k] + i * g;
-          h[k] = o * Math.tanh(c[k]);
-          cs[row * u + j] = c[k];
-          const a = row * G + j;
-          gates[a] = i;
-          gates[a + u] = f;
-          gates[a + 2 * u] = g;
-          gates[a + 3 * u] = o;
-        }
-      }
-    }
-    for (let b = 0; b < B; b++) trace.h.set(h.subarray(b * u, (b + 1) * u), (b * T + t) * u);
-  }
-  const output = sequences ? { shape: [B, T, u], data: trace.h } : { shape: [B, u], data: h };
+    last.set(h);
+  });
+  const output = sequences ? { shape: [B, T, u], data: trace.h } : { shape: [B, u], data: last };
   return { output, trace };
 }
 
@@ -131,11 +117,11 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   const [B, T, I] = x.shape;
   const u = recurrentKernel.shape[0];
   const G = (spec.cell === 'lstm' ? 4 : 1) * u;
-  const dZ = new Float32Array(B * T * G);
-  const dh = new Float32Array(B * u);
-  const dc = new Float32Array(B * u);
-  const dz = new Float32Array(B * G);
-  const hStep = new Float32Array(B * u);
+  const dZ = zeros(B * T * G);
+  const dh = zeros(B * u);
+  const dc = zeros(B * u);
+  const dz = zeros(B * G);
+  const hStep = zeros(B * u);
   for (let step = T - 1; step >= 0; step--) {
     const t = spec.reverse ? T - 1 - step : step;
     // The output's gradient for this step: every state with sequences, else only the last one's.
@@ -151,13 +137,13 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     for (let b = 0; b < B; b++) dZ.set(dz.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     if (step > 0) matmulInto(dh, dz, recurrentKernel.data, B, G, u, { transB: true });
   }
-  const dKernel = new Float32Array(I * G);
+  const dKernel = zeros(I * G);
   matmulInto(dKernel, x.data, dZ, I, B * T, G, { transA: true });
-  const dRecurrent = new Float32Array(u * G);
+  const dRecurrent = zeros(u * G);
   matmulInto(dRecurrent, trace.hPrev, dZ, u, B * T, G, { transA: true });
   let dx: Tensor | null = null;
   if (wantInput) {
-    const data = new Float32Array(B * T * I);
+    const data = zeros(B * T * I);
     matmulInto(data, dZ, kernel.data, B * T, G, I, { transB: true });
     dx = { shape: [B, T, I], data };
   }

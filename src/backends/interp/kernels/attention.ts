@@ -13,12 +13,16 @@
  *   out = concat_h(ctx_h) Wo + bo                   [B,T,O]
  *
  * For self-attention pass the same tensor as query, value and key. Biases may
- * be null (Keras's use_bias=False).
+ * be null (Keras's use_bias=False). Q, Kp, Vp and each head's operands are
+ * scratch on the kernel's heap, so every product runs in place in the
+ * WebAssembly matmul; `out` is the planned output buffer (tensor.ts).
  */
 import { activateInPlace } from './activation.js';
 import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
-import { showShape } from '../tensor.js';
+import { outputBuffer, showShape } from '../tensor.js';
+import { withScratch } from '../wasm/heap.js';
+import { heap } from '../wasm/index.js';
 
 export interface AttentionWeights {
   queryKernel: Tensor; // [dq, H*K]
@@ -45,6 +49,31 @@ export function multiHeadAttention(
   key: Tensor,
   w: AttentionWeights,
   opts: AttentionOptions,
+  out?: Float32Array,
+): Tensor {
+  return attend(query, value, key, w, opts, out, null);
+}
+
+/** What the backward needs (grad/attention.ts): the projections, every head's probabilities, the heads' outputs. */
+export interface AttentionKept {
+  /** The scaled query projection [B*T, H*K], key and value projections [B*S, H*K], [B*S, H*V]. */
+  Q: Float32Array;
+  Kp: Float32Array;
+  Vp: Float32Array;
+  /** Probabilities [B, H, T, S] and the heads' concatenated outputs [B*T, H*V]. */
+  P: Float32Array;
+  ctx: Float32Array;
+}
+
+/** multiHeadAttention, copying into `keep` (when given, sized as its fields say) what the backward needs. */
+export function attend(
+  query: Tensor,
+  value: Tensor,
+  key: Tensor,
+  w: AttentionWeights,
+  opts: AttentionOptions,
+  out: Float32Array | undefined,
+  keep: AttentionKept | null,
 ): Tensor {
   const { heads: H, keyDim: K, valueDim: V = opts.keyDim, causal = false } = opts;
   if (query.shape.length !== 3 || value.shape.length !== 3 || key.shape.length !== 3) {
@@ -61,37 +90,41 @@ export function multiHeadAttention(
     throw new Error(`multiHeadAttention: output kernel ${showShape(w.outputKernel.shape)} should be [${H * V}, O]`);
   }
   const O = w.outputKernel.shape[1];
-  const Q = project(query, w.queryKernel, w.queryBias, H * K, 'query');
-  const Kp = project(key, w.keyKernel, w.keyBias, H * K, 'key');
-  const Vp = project(value, w.valueKernel, w.valueBias, H * V, 'value');
-  const scale = 1 / Math.sqrt(K);
-  for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
+  const data = outputBuffer(out, B * T * O, 'multiHeadAttention');
+  withScratch(heap(), (take) => {
+    const Q = project(take, query, w.queryKernel, w.queryBias, H * K, 'query');
+    const Kp = project(take, key, w.keyKernel, w.keyBias, H * K, 'key');
+    const Vp = project(take, value, w.valueKernel, w.valueBias, H * V, 'value');
+    const scale = 1 / Math.sqrt(K);
+    for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
 
-  const qh = new Float32Array(T * K);
-  const kh = new Float32Array(S * K);
-  const vh = new Float32Array(S * V);
-  const scores = new Float32Array(T * S);
-  const ctxh = new Float32Array(T * V);
-  const ctx = new Float32Array(B * T * H * V);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      gather(qh, Q, b * T, T, H * K, h * K, K);
-      gather(kh, Kp, b * S, S, H * K, h * K, K);
-      gather(vh, Vp, b * S, S, H * V, h * V, V);
-      matmulInto(scores, qh, kh, T, K, S, { transB: true });
-      if (causal) for (let t = 0; t < T; t++) scores.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
-      activateInPlace(scores, 'softmax', S, 0, T);
-      matmulInto(ctxh, scores, vh, T, S, V);
-      for (let t = 0; t < T; t++) ctx.set(ctxh.subarray(t * V, (t + 1) * V), (b * T + t) * H * V + h * V);
+    const qh = take(T * K);
+    const kh = take(S * K);
+    const vh = take(S * V);
+    const scores = take(T * S);
+    const ctxh = take(T * V);
+    const ctx = take(B * T * H * V);
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        gather(qh, Q, b * T, T, H * K, h * K, K);
+        gather(kh, Kp, b * S, S, H * K, h * K, K);
+        gather(vh, Vp, b * S, S, H * V, h * V, V);
+        matmulInto(scores, qh, kh, T, K, S, { transB: true });
+        if (causal) for (let t = 0; t < T; t++) scores.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
+        activateInPlace(scores, 'softmax', S, 0, T);
+        keep?.P.set(scores, (b * H + h) * T * S);
+        matmulInto(ctxh, scores, vh, T, S, V);
+        scatter(ctx, ctxh, b * T, T, H * V, h * V, V);
+      }
     }
-  }
-  const out = new Float32Array(B * T * O);
-  matmulInto(out, ctx, w.outputKernel.data, B * T, H * V, O, { bias: w.outputBias?.data ?? null });
-  return { shape: [B, T, O], data: out };
+    matmulInto(data, ctx, w.outputKernel.data, B * T, H * V, O, { bias: w.outputBias?.data ?? null });
+    if (keep) for (const [to, from] of [[keep.Q, Q], [keep.Kp, Kp], [keep.Vp, Vp], [keep.ctx, ctx]]) to.set(from);
+  });
+  return { shape: [B, T, O], data };
 }
 
-/** x [B,L,d] W [d,width] + bias -> [B*L, width]. */
-function project(x: Tensor, kernel: Tensor, bias: Tensor | null, width: number, role: string): Float32Array {
+/** x [B,L,d] W [d,width] + bias -> [B*L, width], in scratch. */
+function project(take: (floats: number) => Float32Array, x: Tensor, kernel: Tensor, bias: Tensor | null, width: number, role: string): Float32Array {
   const d = x.shape[2];
   if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] !== width || (bias && bias.data.length !== width)) {
     throw new Error(
@@ -99,15 +132,21 @@ function project(x: Tensor, kernel: Tensor, bias: Tensor | null, width: number, 
     );
   }
   const rows = x.shape[0] * x.shape[1];
-  const out = new Float32Array(rows * width);
+  const out = take(rows * width);
   matmulInto(out, x.data, kernel.data, rows, d, width, { bias: bias?.data ?? null });
   return out;
 }
 
 /** dst[r, :] = src[row0 + r, col0 : col0 + n] for r < rows, with `stride` floats per src row. */
-function gather(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
+export function gather(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
   for (let r = 0; r < rows; r++) {
-    const from = (row0 + r) * stride + col0;
-    dst.set(src.subarray(from, from + n), r * n);
+    for (let j = 0, from = (row0 + r) * stride + col0, to = r * n; j < n; j++) dst[to + j] = src[from + j];
+  }
+}
+
+/** gather's inverse: dst[row0 + r, col0 : col0 + n] = src[r, :]. */
+export function scatter(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0, to = (row0 + r) * stride + col0, from = r * n; j < n; j++) dst[to + j] = src[from + j];
   }
 }

@@ -13,14 +13,20 @@
  * Implementation: im2col. Each output position becomes one row of kh*kw*C
  * input values (in the kernel's own [kh,kw,C] order), so the whole layer is
  * one matmul with the kernel viewed as [kh*kw*C, F], bias and activation fused.
- * Rows are built in chunks into a reused scratch buffer to bound memory.
+ * The WebAssembly kernel packs those rows straight from x as it multiplies
+ * (wasm/gemm.wat's pack_a_conv); the TS path builds them in chunks, in scratch
+ * on the kernel's heap (wasm/heap.ts). `out`: the planned output
+ * buffer (tensor.ts's outputBuffer). im2col and its adjoint col2im are shared
+ * with the backward (grad/conv.ts).
  */
 import type { Activation } from './activation.js';
 import { matmulInto } from './matmul.js';
 import type { Padding } from './window.js';
 import { slidingWindow } from './window.js';
 import type { Tensor } from '../tensor.js';
-import { showShape } from '../tensor.js';
+import { outputBuffer, showShape } from '../tensor.js';
+import { withScratch } from '../wasm/heap.js';
+import { convWasm, heap } from '../wasm/index.js';
 
 export interface Conv2dOptions {
   stride?: [number, number];
@@ -36,72 +42,152 @@ export interface Conv1dOptions {
   activation?: Activation;
 }
 
-/** Upper bound on the im2col scratch, in floats (4 MB). */
+/** Upper bound on one chunk of im2col rows, in floats (4 MB). */
 const CHUNK_FLOATS = 1 << 20;
-let cols = new Float32Array(0);
 
-export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  return convolve(x, kernel, bias, opts, 'conv2d');
+export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions = {}, out?: Float32Array): Tensor {
+  return convolve(x, kernel, bias, opts, 'conv2d', out);
 }
 
-/** conv2d, naming `who` in its errors. */
-function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, who: string): Tensor {
-  const { stride = [1, 1], padding = 'valid', dilation = [1, 1], activation = 'linear' } = opts;
+/** A convolution's geometry: input, kernel and output sizes, and the window (window.ts). */
+export interface ConvShape {
+  B: number; H: number; W: number; C: number;
+  kh: number; kw: number; F: number;
+  OH: number; OW: number;
+  stride: [number, number];
+  dilation: [number, number];
+  padTop: number; padLeft: number;
+}
+
+/** The geometry of x [B,H,W,C] under kernel [kh,kw,C,F], naming `who` in errors. */
+export function convShape(x: Tensor, kernel: Tensor, opts: Conv2dOptions, who: string): ConvShape {
+  const { stride = [1, 1], padding = 'valid', dilation = [1, 1] } = opts;
   if (x.shape.length !== 4 || kernel.shape.length !== 4 || kernel.shape[2] !== x.shape[3]) {
     throw new Error(`${who}: input ${showShape(x.shape)} does not fit kernel ${showShape(kernel.shape)}`);
   }
   const [B, H, W, C] = x.shape;
   const [kh, kw, , F] = kernel.shape;
+  const rows = slidingWindow(H, kh, stride[0], dilation[0], padding, `${who} (height)`);
+  const cols = slidingWindow(W, kw, stride[1], dilation[1], padding, `${who} (width)`);
+  return { B, H, W, C, kh, kw, F, OH: rows.out, OW: cols.out, stride, dilation, padTop: rows.padBefore, padLeft: cols.padBefore };
+}
+
+/** A 1x1 kernel with unit stride reads each pixel once, in order: x already is the im2col matrix. */
+export const isPointwise = (s: ConvShape) => s.kh === 1 && s.kw === 1 && s.OH === s.H && s.OW === s.W && s.padTop === 0 && s.padLeft === 0;
+
+/** Output positions per im2col chunk: rows of kh*kw*C floats within CHUNK_FLOATS. */
+export const chunkPositions = (s: ConvShape) => Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(s.kh * s.kw * s.C, 1)));
+
+/** conv2d, naming `who` in its errors. */
+function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, who: string, out?: Float32Array): Tensor {
+  const s = convShape(x, kernel, opts, who);
+  const { B, C, kh, kw, F, OH, OW } = s;
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== F)) {
     throw new Error(`${who}: bias ${showShape(bias.shape)} does not match ${F} filters`);
   }
-  const rowsWin = slidingWindow(H, kh, stride[0], dilation[0], padding, `${who} (height)`);
-  const colsWin = slidingWindow(W, kw, stride[1], dilation[1], padding, `${who} (width)`);
-  const OH = rowsWin.out;
-  const OW = colsWin.out;
   const positions = B * OH * OW;
   const depth = kh * kw * C;
-  const out = new Float32Array(positions * F);
-  const epilogue = { bias: bias?.data ?? null, activation };
-
-  // A 1x1 kernel with unit stride reads each pixel once, in order: x already is the im2col matrix.
-  if (kh === 1 && kw === 1 && OH === H && OW === W && rowsWin.padBefore === 0 && colsWin.padBefore === 0) {
-    matmulInto(out, x.data, kernel.data, positions, C, F, epilogue);
-    return { shape: [B, OH, OW, F], data: out };
+  const data = outputBuffer(out, positions * F, who);
+  const epilogue = { bias: bias?.data ?? null, activation: opts.activation ?? 'linear' };
+  if (isPointwise(s)) {
+    matmulInto(data, x.data, kernel.data, positions, C, F, epilogue);
+    return { shape: [B, OH, OW, F], data };
   }
+  if (kernel.data.length < depth * F || x.data.length < B * s.H * s.W * C) throw new Error(`${who}: input or kernel holds too few values`);
+  if (convWasm(data, x.data, s, kernel.data, epilogue)) return { shape: [B, OH, OW, F], data };
+  const chunk = Math.min(chunkPositions(s), positions);
+  withScratch(heap(), (take) => {
+    // On the kernel's heap, so that the matmul reads the rows where they are written.
+    const cols = take(chunk * depth);
+    for (let p0 = 0; p0 < positions; p0 += chunk) {
+      const p1 = Math.min(positions, p0 + chunk);
+      im2col(cols, x.data, s, p0, p1);
+      matmulInto(data.subarray(p0 * F, p1 * F), cols, kernel.data, p1 - p0, depth, F, epilogue);
+    }
+  });
+  return { shape: [B, OH, OW, F], data };
+}
 
-  const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(depth, 1)));
-  if (cols.length < Math.min(chunk, positions) * depth) cols = new Float32Array(Math.min(chunk, positions) * depth);
-  const xd = x.data;
-  for (let p0 = 0; p0 < positions; p0 += chunk) {
-    const p1 = Math.min(positions, p0 + chunk);
-    // Fill one im2col row per output position p = (b*OH + oy)*OW + ox.
-    for (let p = p0, r = 0; p < p1; p++) {
-      const ox = p % OW;
-      const oy = Math.floor(p / OW) % OH;
-      const b = Math.floor(p / (OW * OH));
-      const y0 = oy * stride[0] - rowsWin.padBefore;
-      const x0 = ox * stride[1] - colsWin.padBefore;
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = y0 + ky * dilation[0];
-        const rowInside = iy >= 0 && iy < H;
-        for (let kx = 0; kx < kw; kx++, r += C) {
-          const ix = x0 + kx * dilation[1];
-          if (rowInside && ix >= 0 && ix < W) {
-            const src = ((b * H + iy) * W + ix) * C;
-            for (let c = 0; c < C; c++) cols[r + c] = xd[src + c];
-          } else {
-            cols.fill(0, r, r + C);
-          }
+/**
+ * cols[r, :] for output positions p = p0 + r < p1, p = (b*OH + oy)*OW + ox:
+ * the kh*kw*C input values the window at p reads, in the kernel's [kh,kw,C]
+ * order, zero for padding. Without dilation a kernel row's kw cells are
+ * contiguous in x, and are copied as one run.
+ */
+export function im2col(cols: Float32Array, xd: Float32Array, s: ConvShape, p0: number, p1: number): void {
+  const { H, W, C, kh, kw, OH, OW, padTop, padLeft } = s;
+  const [sh, sw] = s.stride;
+  const [dh, dw] = s.dilation;
+  const run = kw * C;
+  let ox = p0 % OW;
+  let oy = Math.floor(p0 / OW) % OH;
+  let b = Math.floor(p0 / (OW * OH));
+  for (let p = p0, r = 0; p < p1; p++) {
+    const y0 = oy * sh - padTop;
+    const x0 = ox * sw - padLeft;
+    const whole = dw === 1 && x0 >= 0 && x0 + kw <= W;
+    for (let ky = 0; ky < kh; ky++, r += run) {
+      const iy = y0 + ky * dh;
+      if (iy < 0 || iy >= H) {
+        for (let j = 0; j < run; j++) cols[r + j] = 0;
+      } else if (whole) {
+        const src = ((b * H + iy) * W + x0) * C;
+        for (let j = 0; j < run; j++) cols[r + j] = xd[src + j];
+      } else {
+        for (let kx = 0, at = r; kx < kw; kx++, at += C) {
+          const ix = x0 + kx * dw;
+          if (ix < 0 || ix >= W) for (let c = 0; c < C; c++) cols[at + c] = 0;
+          else for (let c = 0, src = ((b * H + iy) * W + ix) * C; c < C; c++) cols[at + c] = xd[src + c];
         }
       }
     }
-    matmulInto(out.subarray(p0 * F, p1 * F), cols, kernel.data, p1 - p0, depth, F, epilogue);
+    if (++ox === OW) {
+      ox = 0;
+      if (++oy === OH) {
+        oy = 0;
+        b++;
+      }
+    }
   }
-  return { shape: [B, OH, OW, F], data: out };
 }
 
-export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv1dOptions = {}): Tensor {
+/** The adjoint of im2col: dx[cell] += dcols[r, :] for every real input cell the rows of p0..p1 read. */
+export function col2im(dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): void {
+  const { H, W, C, kh, kw, OH, OW, padTop, padLeft } = s;
+  const [sh, sw] = s.stride;
+  const [dh, dw] = s.dilation;
+  const run = kw * C;
+  let ox = p0 % OW;
+  let oy = Math.floor(p0 / OW) % OH;
+  let b = Math.floor(p0 / (OW * OH));
+  for (let p = p0, r = 0; p < p1; p++) {
+    const y0 = oy * sh - padTop;
+    const x0 = ox * sw - padLeft;
+    const whole = dw === 1 && x0 >= 0 && x0 + kw <= W;
+    for (let ky = 0; ky < kh; ky++, r += run) {
+      const iy = y0 + ky * dh;
+      if (iy < 0 || iy >= H) continue;
+      if (whole) {
+        const dst = ((b * H + iy) * W + x0) * C;
+        for (let j = 0; j < run; j++) dx[dst + j] += dcols[r + j];
+      } else {
+        for (let kx = 0, at = r; kx < kw; kx++, at += C) {
+          const ix = x0 + kx * dw;
+          if (ix >= 0 && ix < W) for (let c = 0, dst = ((b * H + iy) * W + ix) * C; c < C; c++) dx[dst + c] += dcols[at + c];
+        }
+      }
+    }
+    if (++ox === OW) {
+      ox = 0;
+      if (++oy === OH) {
+        oy = 0;
+        b++;
+      }
+    }
+  }
+}
+
+export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv1dOptions = {}, out?: Float32Array): Tensor {
   if (x.shape.length !== 3 || kernel.shape.length !== 3) {
     throw new Error(`conv1d: expected input [B,L,C] and kernel [k,C,F], got ${showShape(x.shape)} and ${showShape(kernel.shape)}`);
   }
@@ -113,6 +199,7 @@ export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Con
     bias,
     { stride: [1, stride], padding, dilation: [1, dilation], activation },
     'conv1d',
+    out,
   );
   return { shape: [B, y.shape[2], y.shape[3]], data: y.data };
 }

@@ -4,14 +4,15 @@
  *   dense(x [..., in], kernel [in, units], bias [units] | null, act) -> [..., units]
  *
  * Leading dimensions are flattened into rows of one matmul; bias and
- * activation (softmax over `units`) are fused into its epilogue.
+ * activation (softmax over `units`) are fused into its epilogue. `out`: the
+ * planned output buffer (tensor.ts's outputBuffer).
  */
 import type { Activation } from './activation.js';
 import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
-import { showShape, sizeOf } from '../tensor.js';
+import { outputBuffer, showShape, sizeOf } from '../tensor.js';
 
-export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: Activation = 'linear'): Tensor {
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation: Activation = 'linear', out?: Float32Array): Tensor {
   const inDim = x.shape[x.shape.length - 1];
   if (x.shape.length < 1 || kernel.shape.length !== 2 || kernel.shape[0] !== inDim) {
     throw new Error(`dense: input ${showShape(x.shape)} does not fit kernel ${showShape(kernel.shape)}`);
@@ -21,7 +22,7 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, activation
     throw new Error(`dense: bias ${showShape(bias.shape)} does not match ${units} units`);
   }
   const rows = sizeOf(x.shape.slice(0, -1));
-  const out = new Float32Array(rows * units);
-  matmulInto(out, x.data, kernel.data, rows, inDim, units, { bias: bias?.data ?? null, activation });
-  return { shape: [...x.shape.slice(0, -1), units], data: out };
+  const data = outputBuffer(out, rows * units, 'dense');
+  matmulInto(data, x.data, kernel.data, rows, inDim, units, { bias: bias?.data ?? null, activation });
+  return { shape: [...x.shape.slice(0, -1), units], data };
 }

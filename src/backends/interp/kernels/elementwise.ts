@@ -4,47 +4,69 @@
  *   relu, sigmoid, tanh (x) -> same shape, elementwise
  *   softmax(x [..., n])     -> same shape, each last-axis row normalised (max subtracted first)
  *   activate(x, act)        -> any of the above by name (see activation.ts)
- *   add(xs)                 -> elementwise sum of tensors of one shape
+ *   add(xs)                 -> elementwise sum of tensors of one shape; an input
+ *                              with batch 1 (a constant: one example) is repeated
+ *                              over the others' batch
  *   concat(xs, axis)        -> join along `axis` (negative counts from the end)
  *   dropout(x, rate, rng)   -> inverted dropout: each unit zeroed with probability
  *                              `rate`, survivors scaled by 1 / (1 - rate)
  *
- * Dropout is the training-time behaviour; at inference the caller simply
- * does not call it.
+ * Each takes an optional last argument `out`, the planned output buffer (see
+ * tensor.ts's outputBuffer). Dropout is the training-time behaviour; at
+ * inference the caller simply does not call it.
  */
 import type { Activation } from './activation.js';
-import { activateInPlace } from './activation.js';
+import { activateInto } from './activation.js';
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { sameShape, showShape } from '../tensor.js';
+import { outputBuffer, sameShape, showShape } from '../tensor.js';
 
-export function activate(x: Tensor, act: Activation): Tensor {
-  const data = x.data.slice();
+export function activate(x: Tensor, act: Activation, out?: Float32Array): Tensor {
+  const data = outputBuffer(out, x.data.length, act);
   const width = x.shape.length === 0 ? 1 : x.shape[x.shape.length - 1];
-  activateInPlace(data, act, width);
+  activateInto(data, x.data, act, width);
   return { shape: [...x.shape], data };
 }
 
-export const relu = (x: Tensor): Tensor => activate(x, 'relu');
-export const sigmoid = (x: Tensor): Tensor => activate(x, 'sigmoid');
-export const tanh = (x: Tensor): Tensor => activate(x, 'tanh');
-export const softmax = (x: Tensor): Tensor => activate(x, 'softmax');
+export const relu = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'relu', out);
+export const sigmoid = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'sigmoid', out);
+export const tanh = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'tanh', out);
+export const softmax = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'softmax', out);
 
-export function add(xs: Tensor[]): Tensor {
+export function add(xs: Tensor[], out?: Float32Array): Tensor {
   if (xs.length === 0) throw new Error('add: needs at least one input');
-  const shape = xs[0].shape;
+  const differ = (a: Tensor, b: Tensor) => new Error(`add: shapes ${showShape(a.shape)} and ${showShape(b.shape)} differ`);
   for (const x of xs) {
-    if (!sameShape(x.shape, shape)) throw new Error(`add: shapes ${showShape(shape)} and ${showShape(x.shape)} differ`);
+    if (x.shape.length !== xs[0].shape.length || !sameShape(x.shape.slice(1), xs[0].shape.slice(1))) throw differ(xs[0], x);
   }
-  const out = xs[0].data.slice();
-  for (let t = 1; t < xs.length; t++) {
-    const d = xs[t].data;
-    for (let i = 0; i < out.length; i++) out[i] += d[i];
-  }
-  return { shape: [...shape], data: out };
+  if (xs[0].shape.length === 0) return { shape: [], data: sumInto(outputBuffer(out, 1, 'add'), xs, 1) };
+  const batch = Math.max(...xs.map((x) => x.shape[0]));
+  const widest = xs.find((x) => x.shape[0] === batch)!;
+  for (const x of xs) if (x.shape[0] !== batch && x.shape[0] !== 1) throw differ(widest, x);
+  const shape = [batch, ...xs[0].shape.slice(1)];
+  const n = (xs[0].data.length / Math.max(xs[0].shape[0], 1)) * batch;
+  return { shape, data: sumInto(outputBuffer(out, n, 'add'), xs, n) };
 }
 
-export function concat(xs: Tensor[], axis: number): Tensor {
+/** data[0, n) = the sum of xs, each repeated to fill n floats (a batch-1 input over the batch). */
+function sumInto(data: Float32Array, xs: Tensor[], n: number): Float32Array {
+  const first = xs[0].data;
+  if (xs.length === 2 && first.length === n && xs[1].data.length === n) {
+    const second = xs[1].data;
+    for (let i = 0; i < n; i++) data[i] = first[i] + second[i];
+    return data;
+  }
+  for (let t = 0; t < xs.length; t++) {
+    const d = xs[t].data;
+    const m = d.length;
+    if (m === 0) continue;
+    if (t === 0) for (let i = 0; i < n; i += m) data.set(d, i);
+    else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) data[i] += d[j];
+  }
+  return data;
+}
+
+export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {
   if (xs.length === 0) throw new Error('concat: needs at least one input');
   const rank = xs[0].shape.length;
   const ax = axis < 0 ? axis + rank : axis;
@@ -60,21 +82,23 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   const inner = xs[0].shape.slice(ax + 1).reduce((n, d) => n * d, 1);
   const widths = xs.map((x) => x.shape[ax] * inner);
   const outWidth = widths.reduce((n, w) => n + w, 0);
-  const out = new Float32Array(outer * outWidth);
+  const data = outputBuffer(out, outer * outWidth, 'concat');
   for (let i = 0, offset = 0; i < xs.length; offset += widths[i], i++) {
     const w = widths[i];
     const d = xs[i].data;
-    for (let r = 0; r < outer; r++) out.set(d.subarray(r * w, (r + 1) * w), r * outWidth + offset);
+    for (let r = 0; r < outer; r++) {
+      for (let j = 0, from = r * w, to = r * outWidth + offset; j < w; j++) data[to + j] = d[from + j];
+    }
   }
   const shape = [...xs[0].shape];
   shape[ax] = xs.reduce((n, x) => n + x.shape[ax], 0);
-  return { shape, data: out };
+  return { shape, data };
 }
 
-export function dropout(x: Tensor, rate: number, rng: Rng): Tensor {
+export function dropout(x: Tensor, rate: number, rng: Rng, out?: Float32Array): Tensor {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
-  const out = new Float32Array(x.data.length);
+  const data = outputBuffer(out, x.data.length, 'dropout');
   const scale = 1 / (1 - rate);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform() < rate ? 0 : x.data[i] * scale;
-  return { shape: [...x.shape], data: out };
+  for (let i = 0; i < data.length; i++) data[i] = rng.uniform() < rate ? 0 : x.data[i] * scale;
+  return { shape: [...x.shape], data };
 }

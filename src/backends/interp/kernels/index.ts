@@ -1,4 +1,4 @@
-/** The interpreter's kernels: pure functions from Tensors to a new Tensor. See each file for its contract. */
+/** The interpreter's kernels: functions from Tensors to a Tensor, written into a planned `out` buffer when given. See each file for its contract. */
 export * from './activation.js';
 export * from './matmul.js';
 export * from './dense.js';

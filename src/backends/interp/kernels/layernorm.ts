@@ -6,12 +6,13 @@
  *   y = (x - mean) / sqrt(var + epsilon) * gamma + beta
  *
  * with the biased variance (divide by d). Keras's default epsilon is 1e-3.
- * Statistics are accumulated in float64.
+ * Statistics are accumulated in float64. `out`: the planned output buffer
+ * (tensor.ts's outputBuffer).
  */
 import type { Tensor } from '../tensor.js';
-import { showShape } from '../tensor.js';
+import { outputBuffer, showShape } from '../tensor.js';
 
-export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): Tensor {
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, out?: Float32Array): Tensor {
   const d = x.shape[x.shape.length - 1];
   if (x.shape.length < 1 || gamma.data.length !== d || beta.data.length !== d) {
     throw new Error(
@@ -21,7 +22,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: numbe
   const xd = x.data;
   const g = gamma.data;
   const bt = beta.data;
-  const out = new Float32Array(xd.length);
+  const data = outputBuffer(out, xd.length, 'layerNorm');
   for (let start = 0; start < xd.length; start += d) {
     let mean = 0;
     for (let j = 0; j < d; j++) mean += xd[start + j];
@@ -33,7 +34,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: numbe
     }
     variance /= d;
     const inv = 1 / Math.sqrt(variance + epsilon);
-    for (let j = 0; j < d; j++) out[start + j] = (xd[start + j] - mean) * inv * g[j] + bt[j];
+    for (let j = 0; j < d; j++) data[start + j] = (xd[start + j] - mean) * inv * g[j] + bt[j];
   }
-  return { shape: [...x.shape], data: out };
+  return { shape: [...x.shape], data };
 }

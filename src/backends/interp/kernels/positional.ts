@@ -6,10 +6,11 @@
  *   addPositional(x [B, T, d], table [T', d]) -> x + table[:T]   (T' >= T)
  *
  * For odd d the last column is a sine with no cosine partner. Angles are
- * computed in float64 and rounded once.
+ * computed in float64 and rounded once. `out`: the planned output buffer
+ * (tensor.ts's outputBuffer).
  */
 import type { Tensor } from '../tensor.js';
-import { showShape } from '../tensor.js';
+import { outputBuffer, showShape } from '../tensor.js';
 
 export function sinusoidalTable(T: number, d: number): Tensor {
   const out = new Float32Array(T * d);
@@ -23,15 +24,16 @@ export function sinusoidalTable(T: number, d: number): Tensor {
   return { shape: [T, d], data: out };
 }
 
-export function addPositional(x: Tensor, table: Tensor): Tensor {
+export function addPositional(x: Tensor, table: Tensor, out?: Float32Array): Tensor {
   if (x.shape.length !== 3 || table.shape.length !== 2 || table.shape[1] !== x.shape[2] || table.shape[0] < x.shape[1]) {
     throw new Error(`addPositional: table ${showShape(table.shape)} does not cover input ${showShape(x.shape)}`);
   }
   const [B, T, d] = x.shape;
   const span = T * d;
-  const out = new Float32Array(B * span);
+  const data = outputBuffer(out, B * span, 'addPositional');
+  const xd = x.data, td = table.data;
   for (let b = 0; b < B; b++) {
-    for (let i = 0, o = b * span; i < span; i++, o++) out[o] = x.data[o] + table.data[i];
+    for (let i = 0, o = b * span; i < span; i++, o++) data[o] = xd[o] + td[i];
   }
-  return { shape: [B, T, d], data: out };
+  return { shape: [B, T, d], data };
 }

@@ -15,14 +15,20 @@
  * Keras's Bidirectional does for its backward layer. (A bare Keras layer with
  * go_backwards and return_sequences returns them in processing order instead.)
  *
- * x W + b for all steps is one matmul up front; each step then adds h U into
- * its slice with one accumulating matmul.
+ * x W + b for all steps is one matmul up front; each step then computes h U
+ * with one matmul, and the cell adds the two. The LSTM cell runs in
+ * WebAssembly SIMD when it is loaded (float32, exp and tanh within 2 ulp),
+ * else in float64 per element. Working buffers are scratch on the kernel's
+ * heap; `out` is the planned output buffer (tensor.ts's outputBuffer).
  */
 import type { Activation } from './activation.js';
-import { activateInPlace, logistic } from './activation.js';
+import { activateInPlace } from './activation.js';
 import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
-import { showShape } from '../tensor.js';
+import { outputBuffer, showShape } from '../tensor.js';
+import { withScratch } from '../wasm/heap.js';
+import { inMemory } from '../wasm/gemm.js';
+import { heap, wasmKernels } from '../wasm/index.js';
 
 export interface RecurrentOptions {
   sequences?: boolean;
@@ -39,37 +45,82 @@ export function simpleRnn(
   recurrentKernel: Tensor,
   bias: Tensor | null,
   opts: SimpleRnnOptions = {},
+  out?: Float32Array,
 ): Tensor {
   const act = opts.activation ?? 'tanh';
-  return recur(x, kernel, recurrentKernel, bias, opts, 1, 'simpleRnn', (z, h, units) => {
-    activateInPlace(z, act, units);
-    h.set(z);
-  });
+  return recur(x, kernel, recurrentKernel, bias, opts, 1, 'simpleRnn', out, (step) => cellStep('rnn', act, step));
 }
 
-export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}): Tensor {
-  const c = new Float32Array(x.shape[0] * recurrentKernel.shape[0]); // the cell state, zero at t = 0
-  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', (z, h, units) => {
-    const rows = h.length / units;
-    for (let b = 0; b < rows; b++) {
-      const zb = b * 4 * units;
-      for (let j = 0; j < units; j++) {
-        const i = logistic(z[zb + j]);
-        const f = logistic(z[zb + units + j]);
-        const g = Math.tanh(z[zb + 2 * units + j]);
-        const o = logistic(z[zb + 3 * units + j]);
-        const k = b * units + j;
-        c[k] = f * c[k] + i * g;
-        h[k] = o * Math.tanh(c[k]);
+export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}, out?: Float32Array): Tensor {
+  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step));
+}
+
+/** One step's operands: z = xw[row + b*stride, :] + zh[b, :] for each row b < rows. */
+export interface Step {
+  xw: Float32Array;
+  row: number;
+  stride: number;
+  zh: Float32Array;
+  /** The state [rows, u] (and the LSTM's cell state), updated in place. */
+  h: Float32Array;
+  c: Float32Array;
+  rows: number;
+  units: number;
+  /** LSTM: where to keep the post-activation gates i, f, g, o [rows, 4u], for the backward. */
+  gates?: Float32Array;
+}
+
+/**
+ * The cell of one step, shared with the training forward (grad/recurrent.ts)
+ * so that both compute the same numbers: the RNN's h = act(z); the LSTM's
+ * gates, c and h, in WebAssembly SIMD when it is loaded and every buffer is in
+ * its memory, else in float64 per element.
+ */
+export function cellStep(cell: 'rnn' | 'lstm', act: Activation, step: Step): void {
+  if (cell === 'lstm') return void (lstmStepWasm(step) || lstmStep(step));
+  const { xw, row, stride, zh, h, rows, units } = step;
+  for (let b = 0; b < rows; b++) {
+    for (let j = 0, from = row + b * stride, k = b * units; j < units; j++, k++) h[k] = xw[from + j] + zh[k];
+  }
+  activateInPlace(h, act, units, 0, rows);
+}
+
+function lstmStep({ xw, row, stride, zh, h, c, rows, units, gates }: Step): void {
+  for (let b = 0; b < rows; b++) {
+    const zi = row + b * stride, zf = zi + units, zg = zf + units, zo = zg + units;
+    const hi = b * 4 * units, hf = hi + units, hg = hf + units, ho = hg + units;
+    for (let j = 0, k = b * units; j < units; j++, k++) {
+      const i = 1 / (1 + Math.exp(-(xw[zi + j] + zh[hi + j])));
+      const f = 1 / (1 + Math.exp(-(xw[zf + j] + zh[hf + j])));
+      const g = Math.tanh(xw[zg + j] + zh[hg + j]);
+      const o = 1 / (1 + Math.exp(-(xw[zo + j] + zh[ho + j])));
+      c[k] = f * c[k] + i * g;
+      h[k] = o * Math.tanh(c[k]);
+      if (gates) {
+        gates[hi + j] = i;
+        gates[hf + j] = f;
+        gates[hg + j] = g;
+        gates[ho + j] = o;
       }
     }
-  });
+  }
+}
+
+/** lstmStep in gemm.wat's lstm_cell (float32, exp and tanh within 2 ulp); false if not in use. */
+function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): boolean {
+  const k = wasmKernels();
+  if (!k || units % 4 !== 0 || rows === 0) return false;
+  const zx = xw.subarray(row, row + (rows - 1) * stride + 4 * units);
+  return inMemory(k, [zx, zh, c, h, gates ?? zh], ['in', 'in', 'inout', 'inout', gates ? 'out' : 'in'], (at) =>
+    k.exports.lstm_cell(at[0], stride * 4, at[1], at[2], at[3], gates ? at[4] : 0, 16 * units, rows, units),
+  );
 }
 
 /**
  * The loop shared by both cells. `gates` is the width multiplier of W and U
- * (1 for SimpleRNN, 4 for LSTM); `cell(z, h, units)` turns the
- * pre-activations z [B, gates*u] into the new state h [B, u] in place.
+ * (1 for SimpleRNN, 4 for LSTM); `cell(step)` turns the pre-activations
+ * z = x_t W + b + h U into the new state h in place. Every buffer but the
+ * output is scratch.
  */
 function recur(
   x: Tensor,
@@ -79,7 +130,8 @@ function recur(
   opts: RecurrentOptions,
   gates: number,
   who: string,
-  cell: (z: Float32Array, h: Float32Array, units: number) => void,
+  out: Float32Array | undefined,
+  cell: (step: Step) => void,
 ): Tensor {
   const { sequences = false, reverse = false } = opts;
   if (x.shape.length !== 3) throw new Error(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
@@ -96,19 +148,25 @@ function recur(
         `${bias ? `, ${showShape(bias.shape)}` : ''} do not fit input ${showShape(x.shape)} with ${units} units`,
     );
   }
-  // xw[(b*T + t), :] = x[b, t, :] W + bias, for every step at once.
-  const xw = new Float32Array(B * T * width);
-  matmulInto(xw, x.data, kernel.data, B * T, inDim, width, { bias: bias?.data ?? null });
-
-  const h = new Float32Array(B * units);
-  const z = new Float32Array(B * width);
-  const out = sequences ? new Float32Array(B * T * units) : h;
-  for (let step = 0; step < T; step++) {
-    const t = reverse ? T - 1 - step : step;
-    for (let b = 0; b < B; b++) z.set(xw.subarray((b * T + t) * width, (b * T + t + 1) * width), b * width);
-    matmulInto(z, h, recurrentKernel.data, B, units, width, { accumulate: true });
-    cell(z, h, units);
-    if (sequences) for (let b = 0; b < B; b++) out.set(h.subarray(b * units, (b + 1) * units), (b * T + t) * units);
-  }
-  return { shape: sequences ? [B, T, units] : [B, units], data: out };
+  const data = outputBuffer(out, sequences ? B * T * units : B * units, who);
+  withScratch(heap(), (take) => {
+    // xw[(b*T + t), :] = x[b, t, :] W + bias, for every step at once.
+    const xw = take(B * T * width);
+    matmulInto(xw, x.data, kernel.data, B * T, inDim, width, { bias: bias?.data ?? null });
+    const zh = take(B * width);
+    const h = take(B * units).fill(0);
+    const c = take(B * units).fill(0);
+    for (let s = 0; s < T; s++) {
+      const t = reverse ? T - 1 - s : s;
+      matmulInto(zh, h, recurrentKernel.data, B, units, width);
+      cell({ xw, row: t * width, stride: T * width, zh, h, c, rows: B, units });
+      if (sequences) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0, from = b * units, to = (b * T + t) * units; j < units; j++) data[to + j] = h[from + j];
+        }
+      }
+    }
+    if (!sequences) data.set(h);
+  });
+  return { shape: sequences ? [B, T, units] : [B, units], data };
 }

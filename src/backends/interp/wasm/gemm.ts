@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD matrix product: gemm.wat's kernel, its memory, and the
- * copies in and out. Same contract as kernels/matmul.ts's `matmulInto`:
+ * copies in and out (and the calls into gemm.wat's other kernels). Same contract as kernels/matmul.ts's `matmulInto`:
  *
  *   out[M,N] = act((accumulate ? out : 0) + op(a)[M,K] · op(b)[K,N] + bias)
  *
@@ -9,19 +9,27 @@
  * few float32 ulps. Bias and relu are fused into the kernel's store; sigmoid,
  * tanh and softmax run afterwards in TS (activateInPlace).
  *
- * Every call copies a, b (and out when accumulating) into one shared
- * WebAssembly.Memory, packs B there once, computes C there, copies C out.
- * The memory grows on demand and is never shrunk. Layout, in bytes:
- *   [a | b | c | bias | packed B | scratch of thread 0 | scratch of thread 1 | ...]
+ * Operands that already live in the kernel's shared WebAssembly.Memory (the
+ * interpreter's arena and scratch, heap.ts) are used in place; the others are
+ * copied in above the heap's stack (and C copied out). B is packed there once
+ * per call. Layout of one call, in bytes, from the heap's first free byte:
+ *   [a | b | c | bias (those not in memory) | packed B | scratch of thread 0 | scratch of thread 1 | ...]
  * With more than one thread, row blocks and column panels of C are handed
  * out to worker threads running the same kernel on the same memory (threads.ts).
  *
- * Not here: the choice of when to use this (index.ts), memory reuse across
- * layers, conv-specific packing (conv.ts builds im2col in JS memory).
+ * A may also be a convolution's im2col matrix, described by its input and
+ * geometry (OperandA), which gemm.wat packs straight from the input.
+ * `inMemory` runs gemm.wat's other kernels the same way: in place on
+ * operands in the memory, through scratch copies for the rest.
+ *
+ * Not here: the choice of when to use this (index.ts), the memory's layout
+ * below the operands (heap.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { Activation } from '../kernels/activation.js';
+import type { ConvShape } from '../kernels/conv.js';
 import { activateInPlace } from '../kernels/activation.js';
+import { align, Heap, MAX_PAGES } from './heap.js';
 import { MAX_CHUNKS, Pool } from './threads.js';
 import type { ChunkPlan } from './threads.js';
 
@@ -40,6 +48,20 @@ export interface GemmExports {
     a: number, transA: number, pb: number, c: number, bias: number, M: number, K: number, N: number,
     flags: number, r0: number, r1: number, p0: number, p1: number, scratch: number, mc: number,
   ): void;
+  max_pool_grad(
+    x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number,
+    sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
+  ): void;
+  relu_grad(y: number, dy: number, dx: number, n: number): void;
+  column_sums(src: number, rows: number, n: number, acc: number, out: number): void;
+  col2im(desc: number, dcols: number, p0: number, p1: number): void;
+  activate(act: number, src: number, dst: number, n: number): void;
+  softmax_rows(src: number, dst: number, rows: number, n: number): void;
+  lstm_cell(zx: number, zxStride: number, zh: number, c: number, h: number, gates: number, gatesStride: number, rows: number, units: number): void;
+  max_pool(
+    x: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
+    sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
+  ): void;
 }
 
 /** Flags of gemm.wat's store. */
@@ -49,16 +71,14 @@ const RELU = 4;
 
 /** Rows of A packed per block: their strips (MC*K floats) stay in L2 while every B panel meets them. */
 const MC = 64;
-const PAGE = 65536;
-/** 2 GiB keeps every byte offset a positive i32; bigger products take the TS kernel. */
-const MAX_PAGES = 32768;
-const ALIGN = 64;
 
 /** A loaded kernel: the module (shared with workers), its memory, and the main thread's instance. */
 export interface Gemm {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   exports: GemmExports;
+  /** The memory's layout: the interpreter's arena and scratch, then each call's operands. */
+  heap: Heap;
   pool: Pool | null;
 }
 
@@ -74,40 +94,75 @@ export function loadGemm(file = new URL('./gemm.wasm', import.meta.url)): Gemm |
     const module = new WebAssembly.Module(bytes);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return { module, memory, exports: instance.exports as unknown as GemmExports, pool: null };
+    return { module, memory, exports: instance.exports as unknown as GemmExports, heap: new Heap(memory), pool: null };
   } catch (e) {
     return `WebAssembly SIMD or shared memory unavailable (${e instanceof Error ? e.message : String(e)})`;
   }
 }
 
-/** Byte offsets of one call's operands in the memory; false if it would not fit. */
-function layout(g: Gemm, M: number, K: number, N: number, threads: number) {
-  let end = 0;
+/**
+ * op(A) for `gemm`: a matrix (transposed when `trans`), or the im2col matrix
+ * of a convolution (transposed when `trans`: for its kernel's gradient), which
+ * gemm.wat packs straight from the input x [B,H,W,C] (pack_a_conv,
+ * pack_at_conv) instead of reading a matrix written out first.
+ */
+export type OperandA = { matrix: Float32Array; trans: boolean } | { conv: Float32Array; shape: ConvShape; trans: boolean };
+
+/** The transA values of gemm.wat's gemm that make `a` a conv descriptor: im2col rows, or their transpose. */
+const CONV = 2;
+const CONV_TRANSPOSED = 3;
+/** A conv descriptor: 16 i32 (see gemm.wat's pack_a_conv), then C zero floats that padded cells read. */
+const DESC_INTS = 16;
+
+/** Write at byte `desc` the descriptor of convolution `s` over the input at byte `x` (gemm.wat's pack_a_conv). */
+function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape): void {
+  new Int32Array(heap.buffer, desc, DESC_INTS).set([
+    x, s.H, s.W, s.C, s.kh, s.kw, s.OH, s.OW, s.stride[0], s.stride[1], s.dilation[0], s.dilation[1], s.padTop, s.padLeft,
+    desc + DESC_INTS * 4, 0,
+  ]);
+  heap.fill(0, desc / 4 + DESC_INTS, desc / 4 + DESC_INTS + s.C);
+}
+
+/** dx += col2im(dcols) for output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if they do not fit. */
+export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): boolean {
+  return inMemory(g, [dx, dcols], ['inout', 'in'], ([dxAt, dcolsAt]) => {
+    const desc = g.heap.take(DESC_INTS + s.C);
+    describeConv(new Float32Array(g.heap.buffer()), desc.byteOffset, dxAt, s);
+    g.exports.col2im(desc.byteOffset, dcolsAt, p0, p1);
+  });
+}
+
+/**
+ * Byte offsets of one call's operands in the memory, above the heap's stack;
+ * an operand that already lives in the memory is used where it is. False if
+ * the call would not fit.
+ */
+function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: Float32Array | null, M: number, K: number, N: number, threads: number) {
+  let end = g.heap.free();
   const take = (floats: number) => {
     const at = end;
-    end += Math.ceil((floats * 4) / ALIGN) * ALIGN;
+    end += align(floats * 4);
     return at;
+  };
+  const place = (x: Float32Array | null, floats: number) => {
+    const at = x ? g.heap.offsetOf(x) : -1;
+    return { at: at >= 0 ? at : take(floats), copy: at < 0 };
   };
   const panels = Math.ceil(N / 8);
   const at = {
-    a: take(M * K),
-    b: take(K * N),
-    c: take(M * N),
-    bias: take(N),
+    a: 'matrix' in a ? place(a.matrix, M * K) : place(a.conv, a.conv.length),
+    desc: 'conv' in a ? take(DESC_INTS + a.shape.C) : 0,
+    b: place(b, K * N),
+    c: place(out, M * N),
+    bias: place(bias, N),
     pb: take(panels * 8 * K),
-    scratchStride: Math.ceil((MC * K * 4 + 384) / ALIGN) * ALIGN,
+    scratchStride: align(MC * K * 4 + 384),
     scratch: 0,
     panels,
   };
   at.scratch = end;
   end += threads * at.scratchStride;
-  const have = g.memory.buffer.byteLength;
-  if (end > have) {
-    const pages = Math.ceil((end - have) / PAGE);
-    if (have / PAGE + pages > MAX_PAGES) return false;
-    g.memory.grow(pages);
-  }
-  return at;
+  return g.heap.reserve(end) && at;
 }
 
 /**
@@ -117,7 +172,7 @@ function layout(g: Gemm, M: number, K: number, N: number, threads: number) {
 export function gemm(
   g: Gemm,
   out: Float32Array,
-  a: Float32Array,
+  a: Float32Array | OperandA,
   b: Float32Array,
   M: number,
   K: number,
@@ -126,27 +181,37 @@ export function gemm(
   threads: number,
 ): boolean {
   const { transA = false, transB = false, accumulate = false, bias = null, activation = 'linear' } = opts;
-  const at = layout(g, M, K, N, threads);
+  const A: OperandA = 'matrix' in a || 'conv' in a ? a : { matrix: a, trans: transA };
+  const at = layout(g, A, b, out, bias, M, K, N, threads);
   if (!at) return false;
-  const heap = new Float32Array(g.memory.buffer);
-  heap.set(a.subarray(0, M * K), at.a / 4);
-  heap.set(b.subarray(0, K * N), at.b / 4);
-  if (accumulate) heap.set(out.subarray(0, M * N), at.c / 4);
-  if (bias) heap.set(bias, at.bias / 4);
+  const heap = new Float32Array(g.heap.buffer());
+  let aAt = at.a.at, aMode = 0;
+  if ('matrix' in A) {
+    if (at.a.copy) heap.set(A.matrix.subarray(0, M * K), at.a.at / 4);
+    aMode = A.trans ? 1 : 0;
+  } else {
+    if (at.a.copy) heap.set(A.conv, at.a.at / 4);
+    describeConv(heap, at.desc, at.a.at, A.shape);
+    aAt = at.desc;
+    aMode = A.trans ? CONV_TRANSPOSED : CONV;
+  }
+  if (at.b.copy) heap.set(b.subarray(0, K * N), at.b.at / 4);
+  if (accumulate && at.c.copy) heap.set(out.subarray(0, M * N), at.c.at / 4);
+  if (bias && at.bias.copy) heap.set(bias, at.bias.at / 4);
   const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | (activation === 'relu' ? RELU : 0);
   const x = g.exports;
 
-  x.pack_b(at.b, transB ? 1 : 0, K, N, at.pb, 0, at.panels);
+  x.pack_b(at.b.at, transB ? 1 : 0, K, N, at.pb, 0, at.panels);
   if (threads <= 1) {
-    x.gemm(at.a, transA ? 1 : 0, at.pb, at.c, at.bias, M, K, N, flags, 0, M, 0, at.panels, at.scratch, MC);
+    x.gemm(aAt, aMode, at.pb, at.c.at, at.bias.at, M, K, N, flags, 0, M, 0, at.panels, at.scratch, MC);
   } else {
     poolOf(g).run(x, {
-      a: at.a, transA: transA ? 1 : 0, pb: at.pb, c: at.c, bias: at.bias, M, K, N, flags,
+      a: aAt, transA: aMode, pb: at.pb, c: at.c.at, bias: at.bias.at, M, K, N, flags,
       scratch: at.scratch, scratchStride: at.scratchStride, mc: MC, ...chunkPlan(M, at.panels, threads),
     }, threads);
   }
 
-  out.set(heap.subarray(at.c / 4, at.c / 4 + M * N));
+  if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
   if (activation !== 'linear' && activation !== 'relu') activateInPlace(out, activation, N, 0, M);
   return true;
 }
@@ -168,4 +233,35 @@ function chunkPlan(M: number, panels: number, threads: number): ChunkPlan {
   const colChunks = Math.min(panels, Math.ceil(want / rowChunks));
   const panelsPerChunk = Math.ceil(panels / colChunks);
   return { rowsPerChunk, rowChunks, panelsPerChunk, panels, chunks: rowChunks * Math.ceil(panels / panelsPerChunk) };
+}
+
+/** How a kernel uses an operand: read, written, or both. */
+export type Use = 'in' | 'out' | 'inout';
+
+/**
+ * Run `fn` on the byte offsets of `arrays` in the memory: an array that lives
+ * elsewhere goes through the heap's scratch, copied in before the call unless
+ * it is only written, and out after unless it is only read. False, doing
+ * nothing, if they would not fit.
+ */
+export function inMemory(g: Gemm, arrays: Float32Array[], uses: Use[], fn: (at: number[]) => void): boolean {
+  const heap = g.heap;
+  const mark = heap.mark();
+  try {
+    const copies: (Float32Array | null)[] = [];
+    const at: number[] = [];
+    for (const x of arrays) {
+      const offset = heap.offsetOf(x);
+      const copy = offset >= 0 ? null : heap.take(x.length);
+      if (copy && heap.offsetOf(copy) < 0) return false;
+      copies.push(copy);
+      at.push(copy ? copy.byteOffset : offset);
+    }
+    copies.forEach((copy, i) => uses[i] !== 'out' && copy?.set(arrays[i]));
+    fn(at);
+    copies.forEach((copy, i) => uses[i] !== 'in' && copy && arrays[i].set(copy));
+    return true;
+  } finally {
+    heap.release(mark);
+  }
 }

@@ -1,4 +1,5 @@
-;; Single-precision GEMM for dlc's interpreter, in WebAssembly SIMD (f32x4).
+;; Single-precision GEMM for dlc's interpreter, in WebAssembly SIMD (f32x4),
+;; and the kernels that work on the same memory (listed below the GEMM's notes).
 ;;
 ;;   C[M,N] = epilogue((accumulate ? C : 0) + op(A)[M,K] . op(B)[K,N])
 ;;
@@ -22,6 +23,19 @@
 ;;   - store applies to the tile, in order: + old C
 ;;     (accumulate), + bias[j], relu. Other activations are applied by the caller.
 ;; transA / transB cost nothing extra: they only change how packing reads.
+;; transA 2 and 3 make A the im2col matrix of a convolution (or its
+;; transpose), packed straight from the input image (pack_a_conv,
+;; pack_at_conv): conv2d and its kernel gradient never write im2col out.
+;;
+;; Beside the GEMM, the kernels that let the interpreter keep its activations
+;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS
+;; for the work around each product, each with a TS twin in kernels/ or grad/:
+;;   max_pool, max_pool_grad           2-D max pooling and its backward
+;;   col2im                            im2col's adjoint, for conv's input gradient
+;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
+;;   activate, softmax_rows            relu, sigmoid, tanh; softmax per row
+;;   lstm_cell                         one LSTM step's gate math
+;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 (module
   (import "env" "memory" (memory 1 32768 shared))
 
@@ -383,7 +397,714 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rows))))
 
+  ;; Where the window of im2col row (output position) p starts: (y, x) =
+  ;; (oy*sh - pt, ox*sw - pl), and m = b*H, the image's first row. A row past
+  ;; M gets a window far above the image, so that every cell reads as padding.
+  (func $origin (param $d i32) (param $p i32) (param $M i32) (result i32 i32 i32)
+    (local $t i32) (local $OW i32) (local $OH i32) (local $y i32)
+    (local.set $OH (i32.load offset=24 (local.get $d)))
+    (local.set $OW (i32.load offset=28 (local.get $d)))
+    (local.set $t (i32.div_u (local.get $p) (local.get $OW)))
+    (local.set $y (i32.sub
+      (i32.mul (i32.rem_u (local.get $t) (local.get $OH)) (i32.load offset=32 (local.get $d)))
+      (i32.load offset=48 (local.get $d))))
+    (if (i32.ge_u (local.get $p) (local.get $M)) (then (local.set $y (i32.const -1073741824))))
+    (local.get $y)
+    (i32.sub
+      (i32.mul (i32.sub (local.get $p) (i32.mul (local.get $t) (local.get $OW))) (i32.load offset=36 (local.get $d)))
+      (i32.load offset=52 (local.get $d)))
+    (i32.mul (i32.div_u (local.get $t) (local.get $OH)) (i32.load offset=4 (local.get $d))))
+
+  ;; One im2col row's source for kernel cell (ky, kx): the address of the C
+  ;; input values the window at (y0, x0) of image row `img` (= b*H) reads there,
+  ;; or the descriptor's zeros when the cell is padding.
+  (func $cell (param $d i32) (param $y0 i32) (param $x0 i32) (param $img i32) (param $ky i32) (param $kx i32) (result i32)
+    (local $iy i32) (local $ix i32)
+    (local.set $iy (i32.add (local.get $y0) (i32.mul (local.get $ky) (i32.load offset=40 (local.get $d)))))
+    (local.set $ix (i32.add (local.get $x0) (i32.mul (local.get $kx) (i32.load offset=44 (local.get $d)))))
+    (if (result i32) (i32.and
+          (i32.lt_u (local.get $iy) (i32.load offset=4 (local.get $d)))
+          (i32.lt_u (local.get $ix) (i32.load offset=8 (local.get $d))))
+      (then (i32.add (i32.load (local.get $d))
+        (i32.shl (i32.mul (i32.add (i32.mul (i32.add (local.get $img) (local.get $iy)) (i32.load offset=8 (local.get $d))) (local.get $ix))
+          (i32.load offset=12 (local.get $d))) (i32.const 2))))
+      (else (i32.load offset=56 (local.get $d)))))
+
+  ;; Pack rows i0..i0+3 of the im2col matrix of a convolution into a strip at
+  ;; dst, as pack_a does for a stored matrix, reading the input directly. Row p
+  ;; is output position p = (b*OH + oy)*OW + ox; its K = kh*kw*C values are, in
+  ;; the kernel's order, x[b, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw, c], zero
+  ;; outside the image (and for rows past M). The descriptor d (gemm.ts) holds
+  ;; i32s: x, H, W, C, kh, kw, OH, OW, sh, sw, dh, dw, pt, pl, zeros (C zero
+  ;; floats). With C a multiple of 4, four channels of the four rows at a time,
+  ;; transposed; else one value at a time.
+  (func $pack_a_conv (param $d i32) (param $M i32) (param $i0 i32) (param $dst i32)
+    (local $y0 i32) (local $y1 i32) (local $y2 i32) (local $y3 i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $m0 i32) (local $m1 i32) (local $m2 i32) (local $m3 i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $ky i32) (local $kx i32) (local $kh i32) (local $kw i32) (local $C i32) (local $cb i32)
+    (local $c i32) (local $out i32)
+    (local $same i32) (local $step i32) (local $H i32) (local $W i32) (local $iy i32) (local $ix i32)
+    (local.set $kh (i32.load offset=16 (local.get $d)))
+    (local.set $kw (i32.load offset=20 (local.get $d)))
+    (local.set $C (i32.load offset=12 (local.get $d)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (call $origin (local.get $d) (local.get $i0) (local.get $M))
+    (local.set $m0) (local.set $x0) (local.set $y0)
+    (call $origin (local.get $d) (i32.add (local.get $i0) (i32.const 1)) (local.get $M))
+    (local.set $m1) (local.set $x1) (local.set $y1)
+    (call $origin (local.get $d) (i32.add (local.get $i0) (i32.const 2)) (local.get $M))
+    (local.set $m2) (local.set $x2) (local.set $y2)
+    (call $origin (local.get $d) (i32.add (local.get $i0) (i32.const 3)) (local.get $M))
+    (local.set $m3) (local.set $x3) (local.set $y3)
+    ;; the usual case: four neighbours on one output row, windows sw apart
+    (local.set $same (i32.and (i32.eq (local.get $y0) (local.get $y3)) (i32.eq (local.get $m0) (local.get $m3))))
+    (local.set $step (i32.mul (i32.sub (local.get $x1) (local.get $x0)) (local.get $cb)))
+    (local.set $H (i32.load offset=4 (local.get $d)))
+    (local.set $W (i32.load offset=8 (local.get $d)))
+    (local.set $out (local.get $dst))
+    (local.set $ky (i32.const 0))
+    (loop $kys
+      (local.set $iy (i32.add (local.get $y0) (i32.mul (local.get $ky) (i32.load offset=40 (local.get $d)))))
+      (local.set $kx (i32.const 0))
+      (loop $kxs
+        (local.set $ix (i32.add (local.get $x0) (i32.mul (local.get $kx) (i32.load offset=44 (local.get $d)))))
+        (if (i32.and (i32.and (local.get $same) (i32.lt_u (local.get $iy) (local.get $H)))
+              (i32.and (i32.ge_s (local.get $ix) (i32.const 0))
+                (i32.lt_s (i32.add (local.get $ix) (i32.sub (local.get $x3) (local.get $x0))) (local.get $W))))
+          (then
+            ;; all four cells inside the image: one address, then steps
+            (local.set $s0 (i32.add (i32.load (local.get $d))
+              (i32.mul (i32.add (i32.mul (i32.add (local.get $m0) (local.get $iy)) (local.get $W)) (local.get $ix)) (local.get $cb))))
+            (local.set $s1 (i32.add (local.get $s0) (local.get $step)))
+            (local.set $s2 (i32.add (local.get $s1) (local.get $step)))
+            (local.set $s3 (i32.add (local.get $s2) (local.get $step))))
+          (else
+            (local.set $s0 (call $cell (local.get $d) (local.get $y0) (local.get $x0) (local.get $m0) (local.get $ky) (local.get $kx)))
+            (local.set $s1 (call $cell (local.get $d) (local.get $y1) (local.get $x1) (local.get $m1) (local.get $ky) (local.get $kx)))
+            (local.set $s2 (call $cell (local.get $d) (local.get $y2) (local.get $x2) (local.get $m2) (local.get $ky) (local.get $kx)))
+            (local.set $s3 (call $cell (local.get $d) (local.get $y3) (local.get $x3) (local.get $m3) (local.get $ky) (local.get $kx)))))
+        (local.set $c (i32.const 0))
+        (if (i32.eqz (i32.and (local.get $C) (i32.const 3)))
+          (then
+            (loop $quads
+              (call $tr4
+                (i32.add (local.get $s0) (local.get $c)) (i32.add (local.get $s1) (local.get $c))
+                (i32.add (local.get $s2) (local.get $c)) (i32.add (local.get $s3) (local.get $c))
+                (local.get $out) (i32.const 16))
+              (local.set $out (i32.add (local.get $out) (i32.const 64)))
+              (local.set $c (i32.add (local.get $c) (i32.const 16)))
+              (br_if $quads (i32.lt_u (local.get $c) (local.get $cb)))))
+          (else
+            (loop $singles
+              (f32.store offset=0 (local.get $out) (f32.load (i32.add (local.get $s0) (local.get $c))))
+              (f32.store offset=4 (local.get $out) (f32.load (i32.add (local.get $s1) (local.get $c))))
+              (f32.store offset=8 (local.get $out) (f32.load (i32.add (local.get $s2) (local.get $c))))
+              (f32.store offset=12 (local.get $out) (f32.load (i32.add (local.get $s3) (local.get $c))))
+              (local.set $out (i32.add (local.get $out) (i32.const 16)))
+              (local.set $c (i32.add (local.get $c) (i32.const 4)))
+              (br_if $singles (i32.lt_u (local.get $c) (local.get $cb))))))
+        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+        (br_if $kxs (i32.lt_u (local.get $kx) (local.get $kw))))
+      (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+      (br_if $kys (i32.lt_u (local.get $ky) (local.get $kh)))))
+
+  ;; Pack rows i0..i0+3 of the transposed im2col matrix (rows: the K' = kh*kw*C
+  ;; kernel entries d = (ky*kw + kx)*C + c; columns: the output positions p < P)
+  ;; into a strip at dst, reading the input directly: element (r, p) is
+  ;; x[b, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw, c] for d = i0 + r, zero for
+  ;; padding and rows past M. Used for a convolution's kernel gradient
+  ;; im2col(x)^T dz. With C a multiple of 4 the four rows are four channels of
+  ;; one cell: one load per position; else one value at a time.
+  (func $pack_at_conv (param $d i32) (param $M i32) (param $P i32) (param $i0 i32) (param $dst i32)
+    (local $H i32) (local $W i32) (local $C i32) (local $cb i32) (local $kw i32) (local $OH i32) (local $OW i32)
+    (local $sh i32) (local $sw i32) (local $step i32) (local $quad i32)
+    (local $r i32) (local $row i32) (local $cell i32) (local $c i32) (local $dy i32) (local $dx i32)
+    (local $img i32) (local $oy i32) (local $ox i32) (local $iy i32) (local $ix i32) (local $at i32) (local $out i32)
+    (local $inside i32) (local $images i32)
+    (local.set $H (i32.load offset=4 (local.get $d)))
+    (local.set $W (i32.load offset=8 (local.get $d)))
+    (local.set $C (i32.load offset=12 (local.get $d)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $kw (i32.load offset=20 (local.get $d)))
+    (local.set $OH (i32.load offset=24 (local.get $d)))
+    (local.set $OW (i32.load offset=28 (local.get $d)))
+    (local.set $sh (i32.load offset=32 (local.get $d)))
+    (local.set $sw (i32.load offset=36 (local.get $d)))
+    (local.set $step (i32.mul (local.get $sw) (local.get $cb)))
+    (local.set $images (i32.div_u (local.get $P) (i32.mul (local.get $OH) (local.get $OW))))
+    (local.set $quad (i32.eqz (i32.and (local.get $C) (i32.const 3))))
+    (local.set $r (i32.const 0))
+    (loop $rows
+      ;; this row's kernel entry: cell (ky, kx) as offsets (dy, dx), channel byte offset c
+      (local.set $row (i32.add (local.get $i0) (local.get $r)))
+      (local.set $cell (i32.div_u (local.get $row) (local.get $C)))
+      (local.set $c (i32.shl (i32.sub (local.get $row) (i32.mul (local.get $cell) (local.get $C))) (i32.const 2)))
+      (local.set $dy (i32.mul (i32.div_u (local.get $cell) (local.get $kw)) (i32.load offset=40 (local.get $d))))
+      (local.set $dx (i32.mul (i32.rem_u (local.get $cell) (local.get $kw)) (i32.load offset=44 (local.get $d))))
+      (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $img (i32.const 0))
+      (block $images_done
+        (loop $images_loop
+          (br_if $images_done (i32.ge_u (local.get $img) (local.get $images)))
+          (local.set $oy (i32.const 0))
+          (loop $oys
+            (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (i32.load offset=48 (local.get $d))) (local.get $dy)))
+            ;; the row's first window cell; inside: the row is in the image and the entry is a real row of A
+            (local.set $ix (i32.sub (local.get $dx) (i32.load offset=52 (local.get $d))))
+            (local.set $inside (i32.and (i32.lt_u (local.get $iy) (local.get $H)) (i32.lt_u (local.get $row) (local.get $M))))
+            (local.set $at (i32.add (i32.add (i32.load (local.get $d))
+              (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $img) (local.get $H)) (local.get $iy)) (local.get $W)) (local.get $ix)) (local.get $cb)))
+              (local.get $c)))
+            (local.set $ox (i32.const 0))
+            (loop $oxs
+              (if (local.get $quad)
+                (then (v128.store (local.get $out)
+                  (if (result v128) (i32.and (local.get $inside) (i32.lt_u (local.get $ix) (local.get $W)))
+                    (then (v128.load align=4 (local.get $at))) (else (v128.const i32x4 0 0 0 0)))))
+                (else (f32.store (local.get $out)
+                  (if (result f32) (i32.and (local.get $inside) (i32.lt_u (local.get $ix) (local.get $W)))
+                    (then (f32.load (local.get $at))) (else (f32.const 0))))))
+              (local.set $out (i32.add (local.get $out) (i32.const 16)))
+              (local.set $at (i32.add (local.get $at) (local.get $step)))
+              (local.set $ix (i32.add (local.get $ix) (local.get $sw)))
+              (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+              (br_if $oxs (i32.lt_u (local.get $ox) (local.get $OW))))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (br_if $oys (i32.lt_u (local.get $oy) (local.get $OH))))
+          (local.set $img (i32.add (local.get $img) (i32.const 1)))
+          (br $images_loop)))
+      ;; the four rows share a cell when C is a multiple of 4: one pass did them all
+      (local.set $r (i32.add (local.get $r) (select (i32.const 4) (i32.const 1) (local.get $quad))))
+      (br_if $rows (i32.lt_u (local.get $r) (i32.const 4)))))
+
+  ;; 2-D max pooling, NHWC, of output pixels [0, P) (P = B*OH*OW): out[p, c] =
+  ;; the max over the window's real cells of x[., ., c], starting from -inf and
+  ;; keeping a value only when greater (pmax), as kernels/pool.ts does: padding
+  ;; never wins and NaN is never taken. Four channels at a time, then the rest.
+  (func (export "max_pool")
+    (param $x i32) (param $out i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $P i32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32)
+    (local $yFrom i32) (local $yTo i32) (local $xFrom i32) (local $xTo i32)
+    (local $c i32) (local $cb i32) (local $iy i32) (local $ix i32) (local $at i32) (local $rowBytes i32)
+    (local $m v128) (local $ms f32) (local $v f32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
+        ;; the window clipped to the image: rows [yFrom, yTo), columns [xFrom, xTo)
+        (local.set $yFrom (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $yTo (i32.add (local.get $yFrom) (local.get $kh)))
+        (if (i32.lt_s (local.get $yFrom) (i32.const 0)) (then (local.set $yFrom (i32.const 0))))
+        (if (i32.gt_s (local.get $yTo) (local.get $H)) (then (local.set $yTo (local.get $H))))
+        (local.set $xFrom (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+        (local.set $xTo (i32.add (local.get $xFrom) (local.get $kw)))
+        (if (i32.lt_s (local.get $xFrom) (i32.const 0)) (then (local.set $xFrom (i32.const 0))))
+        (if (i32.gt_s (local.get $xTo) (local.get $W)) (then (local.set $xTo (local.get $W))))
+        (local.set $c (i32.const 0))
+        (block $quads_done
+          (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+            (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $iy (local.get $yFrom))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $iy) (local.get $yTo)))
+                (local.set $at (i32.add (i32.add (local.get $x)
+                  (i32.mul (i32.add (local.get $img) (local.get $iy)) (local.get $rowBytes)))
+                  (i32.add (i32.mul (local.get $xFrom) (local.get $cb)) (local.get $c))))
+                (local.set $ix (local.get $xFrom))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $ix) (local.get $xTo)))
+                    (local.set $m (f32x4.pmax (local.get $m) (v128.load align=4 (local.get $at))))
+                    (local.set $at (i32.add (local.get $at) (local.get $cb)))
+                    (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                    (br $cols)))
+                (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+                (br $rows)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $c)) (local.get $m))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $quads)))
+        (block $singles_done
+          (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $ms (f32.const -inf))
+            (local.set $iy (local.get $yFrom))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $iy) (local.get $yTo)))
+                (local.set $at (i32.add (i32.add (local.get $x)
+                  (i32.mul (i32.add (local.get $img) (local.get $iy)) (local.get $rowBytes)))
+                  (i32.add (i32.mul (local.get $xFrom) (local.get $cb)) (local.get $c))))
+                (local.set $ix (local.get $xFrom))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $ix) (local.get $xTo)))
+                    (local.set $v (f32.load (local.get $at)))
+                    (local.set $ms (select (local.get $v) (local.get $ms) (f32.gt (local.get $v) (local.get $ms))))
+                    (local.set $at (i32.add (local.get $at) (local.get $cb)))
+                    (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                    (br $cols)))
+                (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+                (br $rows)))
+            (f32.store (i32.add (local.get $out) (local.get $c)) (local.get $ms))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $singles)))
+        (local.set $out (i32.add (local.get $out) (local.get $cb)))
+        ;; next pixel: ox, then oy, then the next image
+        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+        (if (i32.eq (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pixels))))
+
+  ;; Backward of max_pool: dx (zero on entry, same layout as x) gets each
+  ;; output's dy[p, c] added at the window's first maximal cell, the one the
+  ;; forward kept (strictly greater wins); windows that overlap add up.
+  (func (export "max_pool_grad")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $P i32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32)
+    (local $yFrom i32) (local $yTo i32) (local $xFrom i32) (local $xTo i32)
+    (local $c i32) (local $cb i32) (local $iy i32) (local $ix i32) (local $at i32) (local $rowBytes i32)
+    (local $m v128) (local $v v128) (local $gt v128) (local $arg v128) (local $g v128)
+    (local $ms f32) (local $vs f32) (local $args i32) (local $to i32) (local $shift i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
+    ;; dx's address for x's address a is a + shift
+    (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $yFrom (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $yTo (i32.add (local.get $yFrom) (local.get $kh)))
+        (if (i32.lt_s (local.get $yFrom) (i32.const 0)) (then (local.set $yFrom (i32.const 0))))
+        (if (i32.gt_s (local.get $yTo) (local.get $H)) (then (local.set $yTo (local.get $H))))
+        (local.set $xFrom (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+        (local.set $xTo (i32.add (local.get $xFrom) (local.get $kw)))
+        (if (i32.lt_s (local.get $xFrom) (i32.const 0)) (then (local.set $xFrom (i32.const 0))))
+        (if (i32.gt_s (local.get $xTo) (local.get $W)) (then (local.set $xTo (local.get $W))))
+        (local.set $c (i32.const 0))
+        (block $quads_done
+          (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+            ;; the max and the x address of each lane's first maximal cell (-1: none)
+            (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $arg (v128.const i32x4 -1 -1 -1 -1))
+            (local.set $iy (local.get $yFrom))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $iy) (local.get $yTo)))
+                (local.set $at (i32.add (i32.add (local.get $x)
+                  (i32.mul (i32.add (local.get $img) (local.get $iy)) (local.get $rowBytes)))
+                  (i32.add (i32.mul (local.get $xFrom) (local.get $cb)) (local.get $c))))
+                (local.set $ix (local.get $xFrom))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $ix) (local.get $xTo)))
+                    (local.set $v (v128.load align=4 (local.get $at)))
+                    (local.set $gt (f32x4.gt (local.get $v) (local.get $m)))
+                    (local.set $m (v128.bitselect (local.get $v) (local.get $m) (local.get $gt)))
+                    (local.set $arg (v128.bitselect
+                      (i32x4.add (i32x4.splat (local.get $at)) (v128.const i32x4 0 4 8 12)) (local.get $arg) (local.get $gt)))
+                    (local.set $at (i32.add (local.get $at) (local.get $cb)))
+                    (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                    (br $cols)))
+                (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+                (br $rows)))
+            (local.set $g (v128.load align=4 (i32.add (local.get $dy) (local.get $c))))
+            (local.set $args (i32x4.extract_lane 0 (local.get $arg)))
+            (if (i32.ge_s (local.get $args) (i32.const 0)) (then
+              (local.set $to (i32.add (local.get $args) (local.get $shift)))
+              (f32.store (local.get $to) (f32.add (f32.load (local.get $to)) (f32x4.extract_lane 0 (local.get $g))))))
+            (local.set $args (i32x4.extract_lane 1 (local.get $arg)))
+            (if (i32.ge_s (local.get $args) (i32.const 0)) (then
+              (local.set $to (i32.add (local.get $args) (local.get $shift)))
+              (f32.store (local.get $to) (f32.add (f32.load (local.get $to)) (f32x4.extract_lane 1 (local.get $g))))))
+            (local.set $args (i32x4.extract_lane 2 (local.get $arg)))
+            (if (i32.ge_s (local.get $args) (i32.const 0)) (then
+              (local.set $to (i32.add (local.get $args) (local.get $shift)))
+              (f32.store (local.get $to) (f32.add (f32.load (local.get $to)) (f32x4.extract_lane 2 (local.get $g))))))
+            (local.set $args (i32x4.extract_lane 3 (local.get $arg)))
+            (if (i32.ge_s (local.get $args) (i32.const 0)) (then
+              (local.set $to (i32.add (local.get $args) (local.get $shift)))
+              (f32.store (local.get $to) (f32.add (f32.load (local.get $to)) (f32x4.extract_lane 3 (local.get $g))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $quads)))
+        (block $singles_done
+          (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $ms (f32.const -inf))
+            (local.set $args (i32.const -1))
+            (local.set $iy (local.get $yFrom))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $iy) (local.get $yTo)))
+                (local.set $at (i32.add (i32.add (local.get $x)
+                  (i32.mul (i32.add (local.get $img) (local.get $iy)) (local.get $rowBytes)))
+                  (i32.add (i32.mul (local.get $xFrom) (local.get $cb)) (local.get $c))))
+                (local.set $ix (local.get $xFrom))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $ix) (local.get $xTo)))
+                    (local.set $vs (f32.load (local.get $at)))
+                    (if (f32.gt (local.get $vs) (local.get $ms)) (then (local.set $ms (local.get $vs)) (local.set $args (local.get $at))))
+                    (local.set $at (i32.add (local.get $at) (local.get $cb)))
+                    (local.set $ix (i32.add (local.get $ix) (i32.const 1)))
+                    (br $cols)))
+                (local.set $iy (i32.add (local.get $iy) (i32.const 1)))
+                (br $rows)))
+            (if (i32.ge_s (local.get $args) (i32.const 0)) (then
+              (local.set $to (i32.add (local.get $args) (local.get $shift)))
+              (f32.store (local.get $to) (f32.add (f32.load (local.get $to)) (f32.load (i32.add (local.get $dy) (local.get $c)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $singles)))
+        (local.set $dy (i32.add (local.get $dy) (local.get $cb)))
+        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+        (if (i32.eq (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pixels))))
+
+  ;; out[j] = the sum over rows of src[r, j], j < n, in float64 (acc: n zeroed
+  ;; float64 of scratch), rounded once: a bias gradient.
+  (func (export "column_sums") (param $src i32) (param $rows i32) (param $n i32) (param $acc i32) (param $out i32)
+    (local $r i32) (local $j i32) (local $n4 i32) (local $v v128) (local $a i32)
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $j (i32.const 0))
+        (local.set $a (local.get $acc))
+        (block $quads_done
+          (loop $quads
+            (br_if $quads_done (i32.ge_u (local.get $j) (local.get $n4)))
+            (local.set $v (v128.load align=4 (local.get $src)))
+            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+            (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (local.set $a (i32.add (local.get $a) (i32.const 32)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $quads)))
+        (block $singles_done
+          (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $j) (local.get $n)))
+            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.promote_f32 (f32.load (local.get $src)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $singles)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop)))
+    (local.set $j (i32.const 0))
+    (block $done
+      (loop $round
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $round))))
+
+  ;; relu's backward from its output y: dx[i] = y[i] > 0 ? dy[i] : 0, i < n. dx may be dy.
+  (func (export "relu_grad") (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $nb i32) (local $n4 i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store align=4 (i32.add (local.get $dx) (local.get $i))
+          (v128.and (v128.load align=4 (i32.add (local.get $dy) (local.get $i)))
+            (f32x4.gt (v128.load align=4 (i32.add (local.get $y) (local.get $i))) (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dx) (local.get $i))
+          (select (f32.load (i32.add (local.get $dy) (local.get $i))) (f32.const 0)
+            (f32.gt (f32.load (i32.add (local.get $y) (local.get $i))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $singles))))
+
+  ;; col2im, the adjoint of the im2col rows pack_a_conv reads: for output
+  ;; positions p in [p0, p1), add row p - p0 of dcols (K = kh*kw*C floats) to
+  ;; the input cells its window reads. The descriptor's x is dx here; padded
+  ;; cells (the descriptor's zeros) take nothing.
+  (func (export "col2im") (param $d i32) (param $dcols i32) (param $p0 i32) (param $p1 i32)
+    (local $p i32) (local $y i32) (local $x i32) (local $m i32) (local $ky i32) (local $kx i32)
+    (local $kh i32) (local $kw i32) (local $cb i32) (local $c i32) (local $to i32) (local $zeros i32) (local $c4 i32)
+    (local.set $kh (i32.load offset=16 (local.get $d)))
+    (local.set $kw (i32.load offset=20 (local.get $d)))
+    (local.set $cb (i32.shl (i32.load offset=12 (local.get $d)) (i32.const 2)))
+    (local.set $c4 (i32.and (local.get $cb) (i32.const -16)))
+    (local.set $zeros (i32.load offset=56 (local.get $d)))
+    (local.set $p (local.get $p0))
+    (block $done
+      (loop $positions
+        (br_if $done (i32.ge_u (local.get $p) (local.get $p1)))
+        (call $origin (local.get $d) (local.get $p) (local.get $p1))
+        (local.set $m) (local.set $x) (local.set $y)
+        (local.set $ky (i32.const 0))
+        (loop $kys
+          (local.set $kx (i32.const 0))
+          (loop $kxs
+            (local.set $to (call $cell (local.get $d) (local.get $y) (local.get $x) (local.get $m) (local.get $ky) (local.get $kx)))
+            (if (i32.ne (local.get $to) (local.get $zeros))
+              (then
+                (local.set $c (i32.const 0))
+                (block $quads_done
+                  (loop $quads
+                    (br_if $quads_done (i32.ge_u (local.get $c) (local.get $c4)))
+                    (v128.store align=4 (i32.add (local.get $to) (local.get $c))
+                      (f32x4.add (v128.load align=4 (i32.add (local.get $to) (local.get $c)))
+                        (v128.load align=4 (i32.add (local.get $dcols) (local.get $c)))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                    (br $quads)))
+                (block $singles_done
+                  (loop $singles
+                    (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+                    (f32.store (i32.add (local.get $to) (local.get $c))
+                      (f32.add (f32.load (i32.add (local.get $to) (local.get $c)))
+                        (f32.load (i32.add (local.get $dcols) (local.get $c)))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $singles)))))
+            (local.set $dcols (i32.add (local.get $dcols) (local.get $cb)))
+            (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+            (br_if $kxs (i32.lt_u (local.get $kx) (local.get $kw))))
+          (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+          (br_if $kys (i32.lt_u (local.get $ky) (local.get $kh))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $positions))))
+
+  ;; e^x, four lanes, in float32 (Cephes' expf): x = n ln2 + r with |r| <= ln2/2
+  ;; (ln2 split in two for an exact n ln2), e^r by a degree-7 polynomial, times
+  ;; 2^n built in the exponent bits. Within 2 ulp of the exact value for x in
+  ;; [-87.3, 88.3]; below, 0 (exact e^x is denormal there, and e^-inf = 0);
+  ;; above, 2e38 instead of infinity.
+  (func $exp4 (param $x v128) (result v128)
+    (local $n v128) (local $r v128) (local $p v128) (local $c v128)
+    (local.set $c (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3))
+      (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
+    (local.set $n (f32x4.nearest (f32x4.mul (local.get $c) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    (local.set $r (f32x4.sub (local.get $c) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    ;; e^r = 1 + r + r^2 p
+    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
+      (v128.const f32x4 1 1 1 1)))
+    ;; times 2^n ((n + 127) << 23 is its bit pattern); 0 below the range
+    (v128.andnot
+      (f32x4.mul (local.get $p)
+        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (f32x4.lt (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))))
+
+    ;; 1 / (1 + e^-x), four lanes.
+  (func $sigmoid4 (param $x v128) (result v128)
+    (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp4 (f32x4.neg (local.get $x))))))
+
+  ;; tanh x, four lanes (Cephes' tanhf): for |x| < 0.625 an odd polynomial,
+  ;; else (1 - e) / (1 + e) with e = e^-2|x| and the sign of x. Within 2 ulp.
+  (func $tanh4 (param $x v128) (result v128)
+    (local $a v128) (local $e v128) (local $z v128) (local $p v128) (local $big v128)
+    (local.set $a (f32x4.abs (local.get $x)))
+    (local.set $e (call $exp4 (f32x4.mul (local.get $a) (v128.const f32x4 -2 -2 -2 -2))))
+    (local.set $big (f32x4.div (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $e))
+      (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+    ;; the sign of x on |result|
+    (local.set $big (v128.or (local.get $big)
+      (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $p (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1)))
+    (local.set $p (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $z)) (local.get $x)) (local.get $x)))
+    (v128.bitselect (local.get $p) (local.get $big) (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625))))
+
+  ;; dst[i] = act(src[i]) for i < n, four at a time then one by one; act 0 is
+  ;; relu (x < 0 ? 0 : x, keeping NaN and -0), 1 sigmoid, 2 tanh. dst may be src.
+  (func (export "activate") (param $act i32) (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end)))
+        (v128.store align=4 (local.get $dst) (call $act4 (local.get $act) (v128.load align=4 (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (f32.store (local.get $dst)
+          (f32x4.extract_lane 0 (call $act4 (local.get $act) (v128.load32_zero (local.get $src)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $singles))))
+
+  (func $act4 (param $act i32) (param $v v128) (result v128)
+    (if (result v128) (i32.eqz (local.get $act))
+      (then (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v) (f32x4.lt (local.get $v) (v128.const i32x4 0 0 0 0))))
+      (else (if (result v128) (i32.eq (local.get $act) (i32.const 1))
+        (then (call $sigmoid4 (local.get $v)))
+        (else (call $tanh4 (local.get $v)))))))
+
+  ;; Softmax of each of `rows` rows of n floats, src to dst (which may be src):
+  ;; subtract the row's max, exponentiate, sum in float64, scale by 1 / sum.
+  (func (export "softmax_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $n i32)
+    (local $r i32) (local $i i32) (local $nb i32) (local $n4 i32) (local $s i32) (local $d i32)
+    (local $mv v128) (local $m f32) (local $e v128) (local $sum v128) (local $inv f32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $nb))))
+        (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $nb))))
+        ;; the max, keeping a value only when greater (as the TS kernel)
+        (local.set $mv (v128.const f32x4 -inf -inf -inf -inf))
+        (local.set $i (i32.const 0))
+        (block $max_done
+          (loop $max
+            (br_if $max_done (i32.ge_u (local.get $i) (local.get $n4)))
+            (local.set $mv (f32x4.pmax (local.get $mv) (v128.load align=4 (i32.add (local.get $s) (local.get $i)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $max)))
+        (local.set $m (f32x4.extract_lane 0 (local.get $mv)))
+        (if (f32.gt (f32x4.extract_lane 1 (local.get $mv)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 1 (local.get $mv)))))
+        (if (f32.gt (f32x4.extract_lane 2 (local.get $mv)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 2 (local.get $mv)))))
+        (if (f32.gt (f32x4.extract_lane 3 (local.get $mv)) (local.get $m)) (then (local.set $m (f32x4.extract_lane 3 (local.get $mv)))))
+        (block $max_done
+          (loop $max
+            (br_if $max_done (i32.ge_u (local.get $i) (local.get $nb)))
+            (if (f32.gt (f32.load (i32.add (local.get $s) (local.get $i))) (local.get $m))
+              (then (local.set $m (f32.load (i32.add (local.get $s) (local.get $i))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $max)))
+        ;; e = exp(x - max) into dst, summed in float64 (two f64x2 lanes, one per half)
+        (local.set $mv (f32x4.splat (local.get $m)))
+        (local.set $sum (v128.const f64x2 0 0))
+        (local.set $i (i32.const 0))
+        (block $exp_done
+          (loop $exp
+            (br_if $exp_done (i32.ge_u (local.get $i) (local.get $n4)))
+            (local.set $e (call $exp4 (f32x4.sub (v128.load align=4 (i32.add (local.get $s) (local.get $i))) (local.get $mv))))
+            (v128.store align=4 (i32.add (local.get $d) (local.get $i)) (local.get $e))
+            (local.set $sum (f64x2.add (local.get $sum) (f64x2.add (f64x2.promote_low_f32x4 (local.get $e))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $e) (local.get $e))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $exp)))
+        (block $exp_done
+          (loop $exp
+            (br_if $exp_done (i32.ge_u (local.get $i) (local.get $nb)))
+            (local.set $e (call $exp4 (f32x4.sub (v128.load32_zero (i32.add (local.get $s) (local.get $i))) (local.get $mv))))
+            (f32.store (i32.add (local.get $d) (local.get $i)) (f32x4.extract_lane 0 (local.get $e)))
+            (local.set $sum (f64x2.add (local.get $sum) (f64x2.promote_low_f32x4 (v128.and (local.get $e) (v128.const i32x4 -1 0 0 0)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $exp)))
+        (local.set $inv (f32.demote_f64 (f64.div (f64.const 1)
+          (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))))
+        (local.set $mv (f32x4.splat (local.get $inv)))
+        (local.set $i (i32.const 0))
+        (block $scale_done
+          (loop $scale
+            (br_if $scale_done (i32.ge_u (local.get $i) (local.get $n4)))
+            (v128.store align=4 (i32.add (local.get $d) (local.get $i))
+              (f32x4.mul (v128.load align=4 (i32.add (local.get $d) (local.get $i))) (local.get $mv)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $scale)))
+        (block $scale_done
+          (loop $scale
+            (br_if $scale_done (i32.ge_u (local.get $i) (local.get $nb)))
+            (f32.store (i32.add (local.get $d) (local.get $i))
+              (f32.mul (f32.load (i32.add (local.get $d) (local.get $i))) (local.get $inv)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $scale)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop))))
+
+  ;; One LSTM step for `rows` rows of `units` (a multiple of 4) units, gates i, f, c, o:
+  ;;   z = zx + zh   (zx: row r at zx + r*zxStride bytes, zh: [rows, 4u] dense)
+  ;;   i, f, o = sigmoid(z_i, z_f, z_o), g = tanh(z_c), c = f c + i g, h = o tanh(c)
+  ;; c and h are [rows, u] dense, updated in place. When gates is not 0, the
+  ;; post-activation i, f, g, o of row r are stored at gates + r*gatesStride
+  ;; (for the backward).
+  (func (export "lstm_cell")
+    (param $zx i32) (param $zxStride i32) (param $zh i32) (param $c i32) (param $h i32)
+    (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
+    (local $gt i32)
+    (local $r i32) (local $j i32) (local $ub i32) (local $x i32) (local $y i32) (local $k i32)
+    (local $i v128) (local $f v128) (local $g v128) (local $o v128) (local $cv v128) (local $hv v128)
+    (local.set $ub (i32.shl (local.get $units) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $x (i32.add (local.get $zx) (i32.mul (local.get $r) (local.get $zxStride))))
+        (local.set $y (i32.add (local.get $zh) (i32.mul (local.get $r) (i32.shl (local.get $ub) (i32.const 2)))))
+        (local.set $k (i32.mul (local.get $r) (local.get $ub)))
+        (local.set $j (i32.const 0))
+        (block $units_done
+          (loop $units_loop
+            (br_if $units_done (i32.ge_u (local.get $j) (local.get $ub)))
+            (local.set $i (call $sigmoid4 (f32x4.add (v128.load align=4 (local.get $x)) (v128.load align=4 (local.get $y)))))
+            (local.set $f (call $sigmoid4 (f32x4.add
+              (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
+              (v128.load align=4 (i32.add (local.get $y) (local.get $ub))))))
+            (local.set $g (call $tanh4 (f32x4.add
+              (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $ub) (i32.const 1))))
+              (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1)))))))
+            (local.set $o (call $sigmoid4 (f32x4.add
+              (v128.load align=4 (i32.add (local.get $x) (i32.mul (local.get $ub) (i32.const 3))))
+              (v128.load align=4 (i32.add (local.get $y) (i32.mul (local.get $ub) (i32.const 3)))))))
+            (local.set $cv (f32x4.add
+              (f32x4.mul (local.get $f) (v128.load align=4 (i32.add (local.get $c) (local.get $k))))
+              (f32x4.mul (local.get $i) (local.get $g))))
+            (v128.store align=4 (i32.add (local.get $c) (local.get $k)) (local.get $cv))
+            (local.set $hv (f32x4.mul (local.get $o) (call $tanh4 (local.get $cv))))
+            (v128.store align=4 (i32.add (local.get $h) (local.get $k)) (local.get $hv))
+            (if (local.get $gates)
+              (then
+                (local.set $gt (i32.add (i32.add (local.get $gates) (i32.mul (local.get $r) (local.get $gatesStride))) (local.get $j)))
+                (v128.store align=4 (local.get $gt) (local.get $i))
+                (v128.store align=4 (i32.add (local.get $gt) (local.get $ub)) (local.get $f))
+                (v128.store align=4 (i32.add (local.get $gt) (i32.shl (local.get $ub) (i32.const 1))) (local.get $g))
+                (v128.store align=4 (i32.add (local.get $gt) (i32.mul (local.get $ub) (i32.const 3))) (local.get $o))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $units_loop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
   ;; C[r0:r1, 8*p0 : 8*p1] from op(A) at a and the packed B at pb (pack_b, all
+  ;; panels). transA = 2: a is a conv descriptor and A the im2col rows
+  ;; (pack_a_conv); 3: the same, A transposed (pack_at_conv).
   ;; panels). r0 is a multiple of 4. scratch holds mc/4 strips of K*16 bytes,
   ;; then micro's 384-byte tile; mc (rows per block) is a multiple of 4.
   (func (export "gemm")
@@ -409,8 +1130,12 @@
         (block $packed
           (loop $pack
             (br_if $packed (i32.ge_s (local.get $i0) (local.get $ie)))
-            (call $pack_a (local.get $a) (local.get $transA) (local.get $M) (local.get $K)
-              (local.get $i0) (local.get $strip))
+            (if (i32.eq (local.get $transA) (i32.const 2))
+              (then (call $pack_a_conv (local.get $a) (local.get $M) (local.get $i0) (local.get $strip)))
+              (else (if (i32.eq (local.get $transA) (i32.const 3))
+                (then (call $pack_at_conv (local.get $a) (local.get $M) (local.get $K) (local.get $i0) (local.get $strip)))
+                (else (call $pack_a (local.get $a) (local.get $transA) (local.get $M) (local.get $K)
+                  (local.get $i0) (local.get $strip))))))
             (local.set $strip (i32.add (local.get $strip) (local.get $stripBytes)))
             (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
             (br $pack)))

@@ -1,11 +1,18 @@
 /**
- * Which matmul kernel the interpreter runs, and on how many threads.
+ * Which kernels the interpreter runs, and on how many threads.
  *
  *   'auto' (default)  the WebAssembly SIMD kernel (gemm.ts) for products big
  *                     enough to pay for copying into its memory, the TS kernel
  *                     (kernels/matmul.ts) for the rest
  *   'wasm'            the WebAssembly kernel for every product with K > 0
- *   'js'              the TS kernel only: the reference
+ *   'js'              the TS kernels only: the reference
+ *
+ * Besides products, 'auto' and 'wasm' run conv2d's packing, max pooling, the
+ * activations, the LSTM cell and some backward kernels in WebAssembly (the
+ * *Wasm functions below; each says false when it is not in use and its caller
+ * runs the TS twin), whatever the size: results depend on the choice only,
+ * not on where the data lives. Only products use more than one thread.
+ * `heap()` is where activations and scratch live (heap.ts).
  *
  * Environment: DLC_KERNELS=auto|wasm|js, DLC_THREADS=n (default: every core,
  * os.availableParallelism()). Loading is synchronous, on first use; if
@@ -13,8 +20,11 @@
  * kernel and `kernelBackend().note` says why.
  */
 import os from 'node:os';
+import type { Activation } from '../kernels/activation.js';
+import type { ConvShape } from '../kernels/conv.js';
 import type { Gemm, GemmOptions } from './gemm.js';
-import { gemm, loadGemm, poolOf } from './gemm.js';
+import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
+import { Heap } from './heap.js';
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
 
@@ -69,6 +79,26 @@ export function kernelBackend(): KernelBackend {
   return typeof g === 'string' ? { choice, kernel: 'js', threads: 1, note: g } : { choice, kernel: 'wasm', threads };
 }
 
+/** Without the WebAssembly kernel, scratch comes from JS buffers and each Interpreter allocates its arena. */
+const jsHeap = new Heap(null);
+
+/**
+ * Where the interpreter keeps activations and kernels take scratch: the
+ * WebAssembly kernel's memory whenever it loads (whatever the kernel choice,
+ * which only decides who multiplies), else JS buffers.
+ */
+export function heap(): Heap {
+  const g = gemmKernel();
+  return typeof g === 'string' ? jsHeap : g.heap;
+}
+
+/** The WebAssembly module's exports and heap for the non-matmul kernels, unless the choice is 'js' or it did not load. */
+export function wasmKernels(): Gemm | null {
+  if (choice === 'js') return null;
+  const g = gemmKernel();
+  return typeof g === 'string' ? null : g;
+}
+
 /** The loaded kernel, or why there is none. */
 export function gemmKernel(): Gemm | string {
   loaded ??= loadGemm();
@@ -89,13 +119,94 @@ export function matmulWasm(
   N: number,
   opts: GemmOptions,
 ): boolean {
-  if (choice === 'js' || K === 0 || M === 0 || N === 0) return false;
-  const product = M * K * N;
-  if (choice === 'auto' && product < MIN_WASM_PRODUCT) return false;
+  const g = productKernel(M, K, N);
+  return g !== null && gemm(g, out, a, b, M, K, N, opts, threadsFor(M * K * N));
+}
+
+/** The WebAssembly kernel if the choice and the size of an [M,K]x[K,N] product call for it. */
+function productKernel(M: number, K: number, N: number): Gemm | null {
+  if (choice === 'js' || K === 0 || M === 0 || N === 0) return null;
+  if (choice === 'auto' && M * K * N < MIN_WASM_PRODUCT) return null;
   const g = gemmKernel();
-  if (typeof g === 'string') return false;
-  const useThreads = Math.max(1, Math.min(threads, Math.floor(product / MIN_PRODUCT_PER_THREAD)));
-  return gemm(g, out, a, b, M, K, N, opts, useThreads);
+  return typeof g === 'string' ? null : g;
+}
+
+const threadsFor = (product: number) => Math.max(1, Math.min(threads, Math.floor(product / MIN_PRODUCT_PER_THREAD)));
+
+/**
+ * conv2d's fast path: out [P,F] = act(im2col(x) kernel + bias), P = B*OH*OW,
+ * with the WebAssembly kernel packing the im2col rows straight from x (no
+ * im2col matrix is written). Says whether it ran, as matmulWasm.
+ */
+export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
+  const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
+  const g = productKernel(M, K, N);
+  return g !== null && gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
+}
+
+/** The kernel gradient of that convolution, dK [kh*kw*C, F] = im2col(x)^T dz, packed from x the same way; false if not in use. */
+export function convKernelGradWasm(dK: Float32Array, x: Float32Array, s: ConvShape, dz: Float32Array): boolean {
+  const M = s.kh * s.kw * s.C, K = s.B * s.OH * s.OW, N = s.F;
+  const g = productKernel(M, K, N);
+  return g !== null && gemm(g, dK, { conv: x, shape: s, trans: true }, dz, M, K, N, {}, threadsFor(M * K * N));
+}
+
+/** 2-D max pooling of x [B,H,W,C] into out [B,OH,OW,C] in WebAssembly (see gemm.wat's max_pool); false if not in use. */
+export function maxPoolWasm(
+  out: Float32Array, x: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+): boolean {
+  const g = wasmKernels();
+  if (!g || out.length === 0) return false;
+  return inMemory(g, [x, out], ['in', 'out'], ([xAt, outAt]) =>
+    g.exports.max_pool(xAt, outAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
+  );
+}
+
+/** maxPoolWasm's backward: dx (zero on entry) += dy routed to each window's max (gemm.wat's max_pool_grad). */
+export function maxPoolGradWasm(
+  dx: Float32Array, x: Float32Array, dy: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+): boolean {
+  const g = wasmKernels();
+  if (!g || dy.length === 0) return false;
+  return inMemory(g, [x, dy, dx], ['in', 'in', 'inout'], ([xAt, dyAt, dxAt]) =>
+    g.exports.max_pool_grad(xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
+  );
+}
+
+/** relu's backward dx = y > 0 ? dy : 0 (gemm.wat's relu_grad); false if not in use. */
+export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array): boolean {
+  const g = wasmKernels();
+  if (!g || dx.length === 0) return false;
+  return inMemory(g, [y, dy, dx], ['in', 'in', 'out'], ([yAt, dyAt, dxAt]) => g.exports.relu_grad(yAt, dyAt, dxAt, dx.length));
+}
+
+/** out[j] = sum over rows of src[r, j], in float64 rounded once (gemm.wat's column_sums); false if not in use. */
+export function columnSumsWasm(out: Float32Array, src: Float32Array, rows: number, n: number): boolean {
+  const g = wasmKernels();
+  if (!g || n === 0) return false;
+  return inMemory(g, [src.subarray(0, rows * n), out], ['in', 'out'], ([srcAt, outAt]) => {
+    const acc = g.heap.take(2 * n).fill(0); // n float64
+    g.exports.column_sums(srcAt, rows, n, acc.byteOffset, outAt);
+  });
+}
+
+/** dx += col2im(dcols) over output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if not in use. */
+export function col2imWasm(dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): boolean {
+  const g = wasmKernels();
+  return g !== null && p1 > p0 && col2im(g, dx, dcols, s, p0, p1);
+}
+
+const ACTIVATION_CODES: Partial<Record<Activation, number>> = { relu: 0, sigmoid: 1, tanh: 2 };
+
+/** dst = act(src), rows of `width` (softmax), in WebAssembly (gemm.wat's activate, softmax_rows); false if not in use. */
+export function activateWasm(dst: Float32Array, src: Float32Array, act: Activation, width: number): boolean {
+  const g = wasmKernels();
+  const code = ACTIVATION_CODES[act];
+  if (!g || dst.length === 0 || (code === undefined && act !== 'softmax')) return false;
+  const run = ([s, d]: number[]) => (code === undefined ? g.exports.softmax_rows(s, d, dst.length / width, width) : g.exports.activate(code, s, d, dst.length));
+  return dst === src ? inMemory(g, [dst], ['inout'], ([d]) => run([d, d])) : inMemory(g, [src, dst], ['in', 'out'], run);
 }
 
 /** Start the worker threads now rather than at the first large product; resolves when they are up. */

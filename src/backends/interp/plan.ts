@@ -1,0 +1,105 @@
+/**
+ * The memory plan of one forward pass, made before it runs: every activation
+ * gets a byte range in one arena, and two activations share bytes only if
+ * they are never alive at the same time. Not here: the arena itself
+ * (wasm/heap.ts) and running the graph (execute.ts).
+ *
+ *   size       4 bytes x the batch x the per-example elements of the node's
+ *              type; a constant and whatever is computed from constants alone
+ *              hold one example (batch 1)
+ *   aliases    flatten, reshape and (at inference) dropout return their input's
+ *              buffer: they take no bytes and extend their source's life
+ *   live range from the node's position to the last node that reads it or any
+ *              alias of it; graph outputs live to the end; a node nobody reads
+ *              lives at its own step only
+ *   placement  greedy by size (largest first, as TensorFlow Lite's arena
+ *              planner): each buffer goes at the lowest 64-byte-aligned offset
+ *              where it overlaps no placed buffer whose live range meets its own
+ *
+ * Inputs (and aliases of them) are the caller's and are not in the arena. A
+ * node's output is live while its inputs are read, so no kernel's output
+ * overlaps its inputs.
+ */
+import type { Graph, Node } from '../../ir/types.js';
+import { align } from './wasm/heap.js';
+
+export interface Slot {
+  /** Byte offset in the arena. */
+  offset: number;
+  /** Floats the node's output holds. */
+  floats: number;
+  /** Positions in graph.nodes of its definition and last read. */
+  first: number;
+  last: number;
+}
+
+export interface MemoryPlan {
+  batch: number;
+  /** Where each node that owns arena bytes keeps its output. */
+  slots: Map<Node, Slot>;
+  /** For each alias, the node whose buffer it shares (never itself an alias). */
+  aliases: Map<Node, Node>;
+  /** The arena's size: the end of the highest slot. */
+  plannedBytes: number;
+  /** What one buffer per activation would take: the sum of the slots' sizes. */
+  naiveBytes: number;
+  /** The most bytes alive at one step: no plan can use fewer. */
+  liveBytes: number;
+}
+
+/** Ops whose output is their input's buffer: the kernel changes the shape only. */
+export function isAlias(node: Node, training: boolean): boolean {
+  return node.op === 'flatten' || node.op === 'reshape' || (node.op === 'dropout' && !training);
+}
+
+export function planMemory(graph: Graph, batch: number, options: { training?: boolean } = {}): MemoryPlan {
+  const training = options.training ?? false;
+  const end = graph.nodes.length;
+  const position = new Map<Node, number>();
+  const aliases = new Map<Node, Node>();
+  const batchOf = new Map<Node, number>();
+  const root = (n: Node) => aliases.get(n) ?? n;
+  const owners: Node[] = [];
+  graph.nodes.forEach((node, i) => {
+    position.set(node, i);
+    const b = node.op === 'input' ? batch : node.op === 'constant' || node.inputs.length === 0 ? 1 : Math.max(...node.inputs.map((n) => batchOf.get(n)!));
+    batchOf.set(node, b);
+    if (isAlias(node, training)) aliases.set(node, root(node.inputs[0]));
+    else if (node.op !== 'input') owners.push(node);
+  });
+  const last = new Map<Node, number>();
+  graph.nodes.forEach((node, i) => node.inputs.forEach((n) => last.set(root(n), i)));
+  for (const out of graph.outputs) last.set(root(out.node), end);
+
+  const slots = new Map<Node, Slot>();
+  for (const node of owners) {
+    const first = position.get(node)!;
+    const floats = batchOf.get(node)! * node.type.shape.slice(1).reduce((n: number, d) => n * (d ?? 1), 1);
+    slots.set(node, { offset: 0, floats, first, last: last.get(node) ?? first });
+  }
+
+  // Largest first; each at the lowest gap among the placed slots that are alive with it.
+  const bySize = [...slots.values()].sort((a, b) => b.floats - a.floats || a.first - b.first);
+  const placed: Slot[] = [];
+  let plannedBytes = 0;
+  for (const slot of bySize) {
+    const bytes = align(slot.floats * 4);
+    const busy = placed.filter((p) => p.first <= slot.last && slot.first <= p.last).sort((a, b) => a.offset - b.offset);
+    let offset = 0;
+    for (const p of busy) {
+      if (offset + bytes <= p.offset) break;
+      offset = Math.max(offset, p.offset + align(p.floats * 4));
+    }
+    slot.offset = offset;
+    placed.push(slot);
+    plannedBytes = Math.max(plannedBytes, offset + bytes);
+  }
+
+  let naiveBytes = 0;
+  const alive = new Array<number>(end + 1).fill(0);
+  for (const slot of slots.values()) {
+    naiveBytes += slot.floats * 4;
+    for (let i = slot.first; i <= slot.last; i++) alive[i] += align(slot.floats * 4);
+  }
+  return { batch, slots, aliases, plannedBytes, naiveBytes, liveBytes: Math.max(0, ...alive) };
+}

@@ -1,0 +1,117 @@
+/**
+ * The interpreter's float memory. When the WebAssembly kernel is loaded it is
+ * that kernel's own (shared) memory, so a kernel that leaves its operands
+ * there hands gemm.wat byte offsets instead of copies; otherwise plain
+ * ArrayBuffers. Layout of the WebAssembly memory, in bytes:
+ *
+ *   [0, arenaEnd)      the activation arena (plan.ts), shared by every
+ *                      Interpreter: a run owns all of it while it runs, and
+ *                      runs never nest (they are synchronous)
+ *   [arenaEnd, top)    a stack of scratch blocks (attention's heads, recurrent
+ *                      states, a training step's activations and gradients:
+ *                      grad/util.ts), each given back by its taker (mark,
+ *                      release; withScratch)
+ *   [top, ...)         gemm.ts's per-call operands, above everything
+ *
+ * The memory grows and never shrinks. Growing a shared memory does not
+ * detach the views already made on it, so arena and scratch views stay valid;
+ * `offsetOf` recognises a view on any of the memory's buffers.
+ *
+ * Not here: what goes in the arena (plan.ts), the kernels' use of scratch.
+ */
+
+const ALIGN = 64;
+const PAGE = 65536;
+/** 2 GiB keeps every byte offset a positive i32. */
+export const MAX_PAGES = 32768;
+
+export const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+
+export class Heap {
+  private arenaEnd = 0;
+  /** The scratch stack's top, in bytes. */
+  private top = 0;
+  /** Every buffer object this memory has shown: views on any of them live in it. */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** Without a WebAssembly memory: one growable JS buffer standing in for the stack. */
+  private jsStack: ArrayBuffer | null = null;
+
+  constructor(readonly memory: WebAssembly.Memory | null) {}
+
+  /** The byte offset of `view` in the WebAssembly memory, or -1 if it lives elsewhere. */
+  offsetOf(view: Float32Array): number {
+    return this.memory && this.buffers.has(view.buffer) ? view.byteOffset : -1;
+  }
+
+  /**
+   * A buffer whose bytes [0, bytes) are the arena, for one run; null when
+   * there is no WebAssembly memory, it cannot grow that far, or scratch is
+   * still taken (the caller then allocates its own).
+   */
+  arena(bytes: number): ArrayBufferLike | null {
+    if (!this.memory) return null;
+    if (bytes > this.arenaEnd) {
+      if (this.top !== this.arenaEnd || !this.reserve(align(bytes))) return null;
+      this.arenaEnd = this.top = align(bytes);
+    }
+    return this.buffer();
+  }
+
+  /** Where the stack stands: pass to `release` to give back everything taken after. */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  /** `floats` floats of scratch on the stack (contents undefined), until `release` below them. */
+  take(floats: number): Float32Array {
+    const at = this.top;
+    const end = at + align(floats * 4);
+    if (this.memory) {
+      // Past 2 GiB: an ordinary buffer, which gemm.ts copies like any other.
+      if (!this.reserve(end)) return new Float32Array(floats);
+      this.top = end;
+      return new Float32Array(this.buffer(), at, floats);
+    }
+    // A JS stack: a new, larger buffer when full; views on the old one stay valid.
+    if (!this.jsStack || this.jsStack.byteLength < end) this.jsStack = new ArrayBuffer(Math.max(end, 2 * (this.jsStack?.byteLength ?? 0)));
+    this.top = end;
+    return new Float32Array(this.jsStack, at, floats);
+  }
+
+  /** The first free byte above the stack: gemm.ts lays its operands out from here. */
+  free(): number {
+    return this.top;
+  }
+
+  /** Make bytes [0, end) of the WebAssembly memory exist; false if that passes 2 GiB. */
+  reserve(end: number): boolean {
+    const memory = this.memory!;
+    const have = memory.buffer.byteLength;
+    if (end <= have) return true;
+    const pages = Math.ceil((end - have) / PAGE);
+    if (have / PAGE + pages > MAX_PAGES) return false;
+    memory.grow(pages);
+    return true;
+  }
+
+  /** The memory's current buffer, noted as ours. */
+  buffer(): ArrayBufferLike {
+    const b = this.memory!.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+}
+
+/** Run `fn` with scratch from `heap`, giving it all back afterwards (also on a throw). */
+export function withScratch<T>(heap: Heap, fn: (take: (floats: number) => Float32Array) => T): T {
+  const mark = heap.mark();
+  try {
+    return fn((floats) => heap.take(floats));
+  } finally {
+    heap.release(mark);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The memory plan (plan.ts) and the interpreter's use of it: on every example
+ * and on random models, as written and optimized, no two activations that are
+ * alive at the same step share a byte (checked pair by pair), the arena is
+ * never larger than one buffer per activation nor smaller than what is alive
+ * at once, and a planned run computes exactly (bit for bit) what a run that
+ * allocates every activation computes. Repeated runs reuse the arena: the
+ * heap does not grow per call. A training step allocates nothing but the
+ * results it returns.
+ */
+import { readdirSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
+import { Interpreter } from '../../../src/backends/interp/execute.js';
+import { planMemory } from '../../../src/backends/interp/plan.js';
+import { createRng } from '../../../src/backends/interp/random.js';
+import type { Tensor } from '../../../src/backends/interp/tensor.js';
+import { gemmKernel } from '../../../src/backends/interp/wasm/index.js';
+import { initWeights } from '../../../src/backends/interp/weights.js';
+import { compileFile } from '../../../src/compile.js';
+import type { Graph } from '../../../src/ir/types.js';
+import { optimize } from '../../../src/passes/pipeline.js';
+import { compileText } from '../../helpers.js';
+import { randomModel } from '../../random-models.js';
+
+const examples = readdirSync('examples').filter((f) => f.endsWith('.dl'));
+const exampleGraphs = () => examples.flatMap((f) => compileFile(`examples/${f}`).graphs.map((g) => ({ name: f, graph: g })));
+const randomGraphs = () => Array.from({ length: 40 }, (_, i) => ({ name: `random ${i + 1}`, graph: compileText(randomModel(i + 1)) }));
+
+/** Both forms `dlc run` may execute. */
+const forms = (g: Graph) => [g, optimize(g).graph];
+
+function expectSound(graph: Graph, batch: number, training: boolean): void {
+  const plan = planMemory(graph, batch, { training });
+  const slots = [...plan.slots.values()];
+  for (const s of slots) {
+    expect(s.offset % 64).toBe(0);
+    expect(s.offset + s.floats * 4).toBeLessThanOrEqual(plan.plannedBytes);
+    expect(s.first).toBeLessThanOrEqual(s.last);
+  }
+  for (let i = 0; i < slots.length; i++) {
+    for (let j = i + 1; j < slots.length; j++) {
+      const [a, b] = [slots[i], slots[j]];
+      const together = a.first <= b.last && b.first <= a.last;
+      const overlap = a.floats > 0 && b.floats > 0 && a.offset < b.offset + b.floats * 4 && b.offset < a.offset + a.floats * 4;
+      if (together && overlap) expect.fail(`${graph.name}: slots [${a.first}, ${a.last}] and [${b.first}, ${b.last}] overlap`);
+    }
+  }
+  // An alias's source lives as long as the alias is read.
+  graph.nodes.forEach((node, i) => {
+    for (const input of node.inputs) {
+      const slot = plan.slots.get(plan.aliases.get(input) ?? input);
+      if (slot) expect(slot.last).toBeGreaterThanOrEqual(i);
+    }
+  });
+  for (const out of graph.outputs) {
+    const slot = plan.slots.get(plan.aliases.get(out.node) ?? out.node);
+    if (slot) expect(slot.last).toBe(graph.nodes.length);
+  }
+  expect(plan.plannedBytes).toBeGreaterThanOrEqual(plan.liveBytes);
+  // Alignment to 64 bytes may add up to 60 bytes per slot to one buffer per activation.
+  expect(plan.plannedBytes).toBeLessThanOrEqual(plan.naiveBytes + 64 * slots.length);
+}
+
+function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
+  const rng = createRng(seed);
+  return Object.fromEntries(
+    graph.inputs.map((input) => {
+      const shape = [batch, ...(input.type.shape.slice(1) as number[])];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * 50) : rng.normal()));
+      return [input.name, { shape, data }];
+    }),
+  );
+}
+
+/** A planned run and an allocating one agree exactly, in inference and training mode. */
+function expectSameAsUnplanned(graph: Graph, batch: number): void {
+  const weights = initWeights(graph, { seed: 3 });
+  const inputs = randomInputs(graph, batch, 4);
+  const interp = new Interpreter(graph, weights);
+  for (const training of [false, true]) {
+    const planned = interp.run(inputs, { training, seed: 5 }).outputs;
+    const reference = new Interpreter(graph, weights).run(inputs, { training, seed: 5, arena: false }).outputs;
+    for (const [name, t] of Object.entries(reference)) {
+      expect(planned[name].shape).toEqual(t.shape);
+      expect(planned[name].data).toEqual(t.data);
+    }
+  }
+}
+
+describe('the memory plan', () => {
+  it('never overlaps two live activations, on every example, batch 1 and 3, inference and training', () => {
+    for (const { graph } of exampleGraphs()) {
+      for (const g of forms(graph)) for (const batch of [1, 3]) for (const training of [false, true]) expectSound(g, batch, training);
+    }
+  });
+
+  it('never overlaps two live activations on random models', () => {
+    for (const { graph } of randomGraphs()) for (const g of forms(graph)) for (const training of [false, true]) expectSound(g, 2, training);
+  });
+
+  it('reuses memory: the MNIST convnet at batch 64 plans well under one buffer per activation', () => {
+    const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
+    const plan = planMemory(graph, 64);
+    // conv 64x26x26x32 (5.5 MB) dies into the pool; conv_1 (2 MB) reuses it.
+    expect(plan.plannedBytes).toBeLessThan(0.8 * plan.naiveBytes);
+    expect(plan.plannedBytes).toBe(plan.liveBytes);
+    // flatten takes no bytes of its own (the optimizer removed the inference dropout)
+    expect([...plan.aliases.keys()].map((n) => n.op)).toEqual(['flatten']);
+    // as written, inference dropout is an alias too; in training it owns bytes
+    const written = compileFile('examples/mnist_convnet.dl').graphs[0];
+    expect([...planMemory(written, 64).aliases.keys()].map((n) => n.op).sort()).toEqual(['dropout', 'flatten']);
+    expect([...planMemory(written, 64, { training: true }).aliases.keys()].map((n) => n.op)).toEqual(['flatten']);
+  });
+
+  it('counts a constant, and what is computed from constants alone, as one example', () => {
+    // The optimizer folds sinusoidal positions into add(x, constant(table)).
+    const graph = optimize(compileText(`model C {
+      input x: [4, 6]
+      output y = x -> positional(kind = sinusoidal)
+    }`)).graph;
+    const plan = planMemory(graph, 5);
+    const sizes = [...plan.slots].map(([node, slot]) => [node.op, slot.floats]);
+    expect(sizes).toEqual(expect.arrayContaining([['constant', 24], ['add', 120]]));
+  });
+});
+
+/** The floats of every new Float32Array that `fn` makes that is not a view on an existing buffer. */
+function allocatedFloats(fn: () => void): number {
+  const Original = globalThis.Float32Array;
+  let floats = 0;
+  class Counting extends Original {
+    constructor(...args: unknown[]) {
+      super(...(args as [number]));
+      if (!(args[0] instanceof ArrayBuffer || args[0] instanceof SharedArrayBuffer)) floats += this.length;
+    }
+  }
+  globalThis.Float32Array = Counting;
+  try {
+    fn();
+  } finally {
+    globalThis.Float32Array = Original;
+  }
+  return floats;
+}
+
+describe('a planned run', () => {
+  const runnable = (name: string) => name !== 'fully_connected.dl'; // 16 billion weights: planned, never run
+  it('computes exactly what an allocating run does, on every example (batch 2)', () => {
+    for (const { name, graph } of exampleGraphs()) if (runnable(name)) for (const g of forms(graph)) expectSameAsUnplanned(g, 2);
+  });
+
+  it('computes exactly what an allocating run does, on random models (batch 3)', () => {
+    for (const { graph } of randomGraphs()) for (const g of forms(graph)) expectSameAsUnplanned(g, 3);
+  });
+
+  it('returns outputs that the next run does not overwrite', () => {
+    const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
+    const interp = new Interpreter(graph, initWeights(graph, { seed: 1 }));
+    const first = interp.run(randomInputs(graph, 4, 1)).outputs.probs;
+    const copy = first.data.slice();
+    interp.run(randomInputs(graph, 4, 2));
+    expect(first.data).toEqual(copy);
+  });
+
+  it('reports the plan in --stats: planned bytes next to one buffer per activation', () => {
+    const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
+    const { stats } = new Interpreter(graph, initWeights(graph, { seed: 1 })).run(randomInputs(graph, 64, 1), { stats: true });
+    const plan = planMemory(graph, 64);
+    expect(stats!.plan).toEqual({ plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes });
+  });
+
+  it('allocates no float buffer after the first run at a batch size, on every example, inference and training', () => {
+    for (const { name, graph } of exampleGraphs()) {
+      if (!runnable(name)) continue;
+      for (const g of forms(graph)) {
+        const interp = new Interpreter(g, initWeights(g, { seed: 1 }));
+        for (const training of [false, true]) {
+          const inputs = randomInputs(g, 3, 2);
+          interp.run(inputs, { training });
+          const floats = allocatedFloats(() => interp.run(inputs, { training }));
+          expect({ name, training, floats }).toEqual({ name, training, floats: 0 });
+        }
+      }
+    }
+  });
+
+  it('reuses one arena per batch size: repeated runs do not grow the heap', () => {
+    const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
+    const interp = new Interpreter(graph, initWeights(graph, { seed: 1 }));
+    const inputs = randomInputs(graph, 16, 1);
+    interp.run(inputs);
+    const arena = interp.arena(16);
+    const views = [...arena.views.values()];
+    const g = gemmKernel();
+    const wasmBytes = () => (typeof g === 'string' ? 0 : g.memory.buffer.byteLength);
+    const wasmBefore = wasmBytes();
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 30; i++) interp.run(inputs);
+    gc();
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(interp.arena(16)).toBe(arena);
+    expect([...interp.arena(16).views.values()]).toEqual(views);
+    expect(wasmBytes()).toBe(wasmBefore);
+    // 30 runs' worth of activations would be 30 x several MB; allow noise of 1 MB.
+    expect(grown).toBeLessThan(1 << 20);
+  });
+});
+
+describe('a training step', () => {
+  it('allocates nothing but its results after the first step: predictions and one gradient per weight', () => {
+    for (const file of ['mnist_train.dl', 'mnist_mlp_train.dl', 'lstm_sentiment.dl', 'transformer.dl', 'residual.dl']) {
+      const written = compileFile(`examples/${file}`).graphs[0];
+      const graph = optimize(written, { training: true }).graph;
+      const weights = initWeights(written, { seed: 1 });
+      const inputs = randomInputs(graph, 4, 3);
+      const [output] = graph.outputs;
+      const targets = { shape: [4, ...(output.node.type.shape.slice(1) as number[])], data: new Float32Array(4 * sizeOfShape(output.node.type.shape)).fill(0.5) };
+      const step = () => lossAndGradients(graph, weights, inputs, targets, 'mse');
+      const first = step();
+      const results = first.predictions.data.length + [...first.grads.values()].reduce((n, t) => n + t.data.length, 0);
+      expect({ file, floats: allocatedFloats(step) }).toEqual({ file, floats: results });
+    }
+  });
+
+  it('returns results that outlive the step', () => {
+    const written = compileFile('examples/mnist_train.dl').graphs[0];
+    const graph = optimize(written, { training: true }).graph;
+    const weights = initWeights(written, { seed: 1 });
+    const inputs = randomInputs(graph, 4, 3);
+    const targets = { shape: [4, 10], data: new Float32Array(40).fill(0.1) };
+    const a = lossAndGradients(graph, weights, inputs, targets, 'categorical_crossentropy', { seed: 1 });
+    const copy = new Map([...a.grads].map(([k, t]) => [k, t.data.slice()]));
+    lossAndGradients(graph, weights, randomInputs(graph, 4, 9), targets, 'categorical_crossentropy', { seed: 2 });
+    for (const [k, t] of a.grads) expect(t.data).toEqual(copy.get(k));
+  });
+});
+
+const sizeOfShape = (shape: (number | null)[]) => shape.slice(1).reduce((n: number, d) => n * (d ?? 1), 1);

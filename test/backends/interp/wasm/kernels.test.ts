@@ -1,0 +1,196 @@
+/**
+ * The WebAssembly kernels besides the matmul (gemm.wat) against the TS
+ * kernels they stand in for (themselves checked against tfjs elsewhere):
+ * conv2d packing its im2col rows straight from the input (every padding,
+ * stride and dilation, channel counts that are and are not multiples of 4),
+ * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
+ * a few ulp, over the whole float range), the LSTM cell, and the backward
+ * kernels (col2im, max pooling's and relu's gradients, bias sums). Also that the
+ * heap's arena and scratch views are recognised, so kernels use them in place.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Activation } from '../../../../src/backends/interp/kernels/activation.js';
+import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
+import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
+import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
+import { columnSums } from '../../../../src/backends/interp/grad/util.js';
+import { activate, conv2d, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
+import { createRng } from '../../../../src/backends/interp/random.js';
+import type { Tensor } from '../../../../src/backends/interp/tensor.js';
+import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
+import { heap, kernelBackend, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
+import { expectClose, randTensor } from '../helpers.js';
+
+const rng = createRng(2718);
+
+/** `run` with the TS kernels, then with the WebAssembly ones: [wasm, reference]. */
+function both(run: () => Tensor): [Tensor, Tensor] {
+  const { choice } = kernelBackend();
+  setKernelBackend('js');
+  let reference: Tensor;
+  try {
+    reference = run();
+  } finally {
+    setKernelBackend(choice);
+  }
+  setKernelBackend('auto');
+  try {
+    return [run(), reference];
+  } finally {
+    setKernelBackend(choice);
+  }
+}
+
+describe('conv2d packing im2col rows from the input', () => {
+  const cases: [number[], number[], [number, number], [number, number], Padding][] = [
+    // [B, H, W, C], [kh, kw, F], stride, dilation, padding
+    [[2, 9, 8, 1], [3, 3, 5], [1, 1], [1, 1], 'valid'],
+    [[3, 7, 7, 3], [3, 2, 8], [2, 1], [1, 1], 'same'],
+    [[1, 10, 9, 4], [3, 3, 9], [1, 2], [2, 1], 'same'],
+    [[2, 6, 6, 8], [2, 2, 12], [2, 2], [1, 1], 'valid'],
+    [[1, 5, 11, 6], [1, 3, 7], [1, 1], [1, 3], 'same'],
+    [[4, 13, 13, 32], [3, 3, 64], [1, 1], [1, 1], 'valid'],
+    [[1, 4, 4, 5], [4, 4, 3], [3, 3], [1, 1], 'same'],
+  ];
+  it.each(cases)('x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([kh, kw, xShape[3], F], rng);
+    const bias = randTensor([F], rng);
+    for (const activation of ['linear', 'relu'] as Activation[]) {
+      expectClose(...both(() => conv2d(x, kernel, bias, { stride, dilation, padding, activation })), 1e-5);
+    }
+  });
+});
+
+describe('2-D max pooling', () => {
+  it.each([
+    [[2, 8, 8, 4], [2, 2], [2, 2], 'valid'],
+    [[3, 7, 9, 5], [3, 2], [2, 3], 'same'],
+    [[1, 6, 6, 7], [3, 3], [1, 1], 'same'],
+    [[2, 26, 26, 32], [2, 2], [2, 2], 'valid'],
+  ] as [number[], [number, number], [number, number], Padding][])('x %j, size %j, stride %j, %s', (shape, size, stride, padding) => {
+    const x = randTensor(shape, rng);
+    const [wasm, reference] = both(() => maxPool2d(x, { size, stride, padding }));
+    expect(wasm).toEqual(reference); // a max is exact
+  });
+
+  it('NaN never wins and -Infinity is a value, as in the TS kernel', () => {
+    const x = randTensor([1, 4, 4, 6], rng);
+    [0, 7, 13, 30, 31, 50].forEach((i) => (x.data[i] = NaN));
+    [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
+    const [wasm, reference] = both(() => maxPool2d(x, { size: [2, 2], padding: 'same' }));
+    expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+});
+
+describe('activations in float32', () => {
+  /** Values across the range: tiny, around the polynomial switch points, large, and past exp's range. */
+  const spread = (n: number) => {
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = Math.sign(rng.uniform() - 0.5) * Math.exp(30 * rng.uniform() - 20);
+    data.set([0, -0, 0.625, -0.625, 88.3, -87.3, 100, -100, 1e-30, -1e-30, 20, -20]);
+    return { shape: [n / 8, 8], data };
+  };
+
+  it.each(['relu', 'sigmoid', 'tanh'] as Activation[])('%s is within 3 ulp of the float64 kernel', (act) => {
+    const x = spread(4000);
+    const [wasm, reference] = both(() => activate(x, act));
+    for (let i = 0; i < x.data.length; i++) {
+      const [a, e] = [wasm.data[i], reference.data[i]];
+      expect(Math.abs(a - e)).toBeLessThanOrEqual(3 * 2 ** -23 * Math.abs(e) + 1e-38);
+    }
+  });
+
+  it('softmax rows (odd widths, masked -Infinity entries) agree to 1e-6', () => {
+    for (const width of [1, 3, 8, 37, 128]) {
+      const x = randTensor([9, width], rng, 20);
+      for (let i = 1; i < x.data.length; i += 5) x.data[i] = -Infinity;
+      for (let r = 0; r < 9; r++) x.data[r * width] = 0; // each row keeps one finite entry
+      const [wasm, reference] = both(() => activate(x, 'softmax'));
+      expectClose(wasm, reference, 1e-6);
+      wasm.data.forEach((p, i) => x.data[i] === -Infinity && expect(p).toBe(0));
+    }
+  });
+});
+
+describe('the LSTM cell', () => {
+  it.each([
+    [3, 5, 7, 8, false],
+    [2, 4, 6, 12, true],
+    [4, 9, 3, 16, true],
+  ])('B %i, T %i, in %i, %i units, sequences %s', (B, T, I, u, sequences) => {
+    const x = randTensor([B, T, I], rng);
+    const [W, U, b] = [randTensor([I, 4 * u], rng, 0.5), randTensor([u, 4 * u], rng, 0.5), randTensor([4 * u], rng)];
+    for (const reverse of [false, true]) expectClose(...both(() => lstm(x, W, U, b, { sequences, reverse })), 2e-6);
+  });
+});
+
+describe('backward kernels', () => {
+  const want = { input: true, kernel: true, bias: true };
+  it.each([
+    [[2, 9, 8, 4], [3, 3, 5], [1, 1], [1, 1], 'same'],
+    [[3, 7, 7, 3], [3, 2, 8], [2, 1], [1, 1], 'valid'],
+    [[1, 10, 9, 8], [3, 3, 6], [1, 2], [2, 1], 'same'],
+  ] as [number[], number[], [number, number], [number, number], Padding][])('conv2d backward (col2im) x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([kh, kw, xShape[3], F], rng);
+    const y = conv2d(x, kernel, null, { stride, dilation, padding });
+    const dz = randTensor(y.shape, rng);
+    const grads = (pick: 'dx' | 'dKernel') => both(() => conv2dBackward(x, kernel, dz, { stride, dilation, padding }, want)[pick]!);
+    expectClose(...grads('dx'), 1e-5);
+    expectClose(...grads('dKernel'), 1e-5);
+  });
+
+  it.each([
+    [[2, 8, 8, 4], [2, 2], [2, 2], 'valid'],
+    [[3, 7, 9, 5], [3, 2], [2, 1], 'same'],
+    [[2, 26, 26, 32], [2, 2], [2, 2], 'valid'],
+  ] as [number[], [number, number], [number, number], Padding][])('max pooling backward x %j, size %j, stride %j, %s: exactly the TS kernel', (shape, size, stride, padding) => {
+    const x = randTensor(shape, rng);
+    x.data[3] = x.data[3 + shape[3]]; // a tie: the first cell wins
+    const dy = randTensor(maxPool2d(x, { size, stride, padding }).shape, rng);
+    const [wasm, reference] = both(() => maxPool2dBackward(x, dy, { size, stride, padding }));
+    expect(wasm).toEqual(reference);
+  });
+
+  it('bias gradients (column sums in float64) are exactly the TS sums', () => {
+    for (const [rows, n] of [[1, 1], [37, 3], [100, 8], [513, 13]]) {
+      const dz = randTensor([rows, n], rng, 100);
+      const [wasm, reference] = both(() => ({ shape: [n], data: columnSums(dz.data, rows, n) }));
+      expect(wasm).toEqual(reference);
+    }
+  });
+
+  it('relu backward is exact', () => {
+    const y = activate(randTensor([7, 13], rng), 'relu');
+    y.data[5] = NaN;
+    const dy = randTensor([7, 13], rng);
+    const [wasm, reference] = both(() => ({ shape: y.shape, data: activationGrad(y.data, dy.data, 'relu', 13) }));
+    expect(wasm).toEqual(reference);
+  });
+});
+
+describe('the heap', () => {
+  it('knows its own views, also across growth, and not others', () => {
+    const h = heap();
+    withScratch(h, (take) => {
+      const small = take(16);
+      const big = take(4 << 20); // grows the memory
+      expect(h.offsetOf(small)).toBe(small.byteOffset);
+      expect(h.offsetOf(big)).toBe(big.byteOffset);
+      expect(h.offsetOf(new Float32Array(16))).toBe(-1);
+      // Views made before the memory grew still see the same bytes.
+      const later = new Float32Array(big.buffer, small.byteOffset, 16);
+      small[3] = 42;
+      expect(later[3]).toBe(42);
+    });
+  });
+
+  it('gives back scratch on release, also after a throw', () => {
+    const h = heap();
+    const mark = h.mark();
+    expect(() => withScratch(h, (take) => (take(100), take(200), (() => { throw new Error('boom'); })()))).toThrow('boom');
+    expect(h.mark()).toBe(mark);
+  });
+});
