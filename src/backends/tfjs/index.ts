@@ -45,6 +45,17 @@ const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights', 'train', 
 
 const PRETTIER = { parser: 'typescript', singleQuote: true, printWidth: 100, trailingComma: 'all' } as const;
 
+/**
+ * Loads TensorFlow's native backend when it is installed: importing it registers and selects it.
+ * The specifier is a variable so that type-checking does not require the optional package;
+ * without it (or where it cannot load, as in browsers) the module runs on @tensorflow/tfjs.
+ */
+const NATIVE_BACKEND = [
+  '// TensorFlow\'s native backend when installed (Node): importing it registers and selects it.',
+  "const NATIVE_BACKEND = '@tensorflow/tfjs-node';",
+  'await import(NATIVE_BACKEND).catch(() => undefined);',
+].join('\n');
+
 export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<string> {
   const pool = supportPool();
   // One scope for every name the module makes: types, layers, constants.
@@ -60,6 +71,7 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
   const code = [
     header(graph, options),
     "import * as tf from '@tensorflow/tfjs';",
+    NATIVE_BACKEND,
     declarations(graph, types),
     ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass)]),
     api(),
@@ -142,9 +154,9 @@ function header(graph: Graph, options: TfjsOptions): string {
     ...(options.training ? [...trainingHelp(graph, options.training, options.sourcePath), ''] : []),
     'Backend: this module imports only @tensorflow/tfjs and uses its active backend: CPU in Node,',
     "WebGL in browsers, or wasm once you `import '@tensorflow/tfjs-backend-wasm'` and",
-    "`await tf.setBackend('wasm')`. For TensorFlow's native backend in Node, install",
-    "@tensorflow/tfjs-node and `import '@tensorflow/tfjs-node'` before importing this module.",
-    'Needs ES2020 (BigInt, for the weights file header).',
+    "`await tf.setBackend('wasm')`. TensorFlow's native backend, @tensorflow/tfjs-node, is used",
+    'automatically when it is installed and loads (see NATIVE_BACKEND below); it is optional.',
+    'Needs an ES2022 module setting (top-level await, for the native backend) and BigInt (weights file header).',
   ];
   return lines.map(comment).join('\n');
 }
