@@ -1,3 +1,7 @@
+import { createRng } from '../src/backends/interp/random.js';
+import type { Tensor } from '../src/backends/interp/tensor.js';
+import type { Graph } from '../src/ir/types.js';
+
 /**
  * Random valid .dl models for differential tests: chains that track their own
  * shape and pick, at each step, an op that fits it (images, sequences or
@@ -51,4 +55,17 @@ export function randomModel(seed: number, length = 8): string {
     shape = next;
   }
   return `model Random${seed} {\n  ${input}\n  ${lines.join('\n  ')}\n  output y = ${current}\n}\n`;
+}
+
+/** Random inputs for a graph: normal floats, or token ids below 50 for integer inputs. */
+export function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
+  const rng = createRng(seed);
+  return Object.fromEntries(
+    graph.inputs.map((input) => {
+      const shape = [batch, ...(input.type.shape.slice(1) as number[])];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * 50) : rng.normal()));
+      return [input.name, { shape, data }];
+    }),
+  );
 }

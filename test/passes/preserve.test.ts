@@ -5,25 +5,12 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Interpreter, initWeights } from '../../src/backends/interp/index.js';
-import { createRng } from '../../src/backends/interp/random.js';
-import type { Tensor } from '../../src/backends/interp/tensor.js';
 import { compileFile } from '../../src/compile.js';
 import type { Graph } from '../../src/ir/types.js';
 import { optimize } from '../../src/passes/pipeline.js';
 import { compileText } from '../helpers.js';
-import { randomModel } from '../random-models.js';
+import { randomInputs, randomModel } from '../random-models.js';
 
-function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
-  const rng = createRng(seed);
-  return Object.fromEntries(
-    graph.inputs.map((input) => {
-      const shape = [batch, ...(input.type.shape.slice(1) as number[])];
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * 50) : rng.normal()));
-      return [input.name, { shape, data }];
-    }),
-  );
-}
 
 function expectSameOutputs(source: Graph, batch = 2): number {
   const weights = initWeights(source, { seed: 7 });

@@ -15,15 +15,13 @@ import { describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { planMemory } from '../../../src/backends/interp/plan.js';
-import { createRng } from '../../../src/backends/interp/random.js';
-import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { gemmKernel } from '../../../src/backends/interp/wasm/index.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { compileText } from '../../helpers.js';
-import { randomModel } from '../../random-models.js';
+import { randomInputs, randomModel } from '../../random-models.js';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dl'));
 const exampleGraphs = () => examples.flatMap((f) => compileFile(`examples/${f}`).graphs.map((g) => ({ name: f, graph: g })));
@@ -64,17 +62,6 @@ function expectSound(graph: Graph, batch: number, training: boolean): void {
   expect(plan.plannedBytes).toBeLessThanOrEqual(plan.naiveBytes + 64 * slots.length);
 }
 
-function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
-  const rng = createRng(seed);
-  return Object.fromEntries(
-    graph.inputs.map((input) => {
-      const shape = [batch, ...(input.type.shape.slice(1) as number[])];
-      const n = shape.reduce((a, b) => a * b, 1);
-      const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * 50) : rng.normal()));
-      return [input.name, { shape, data }];
-    }),
-  );
-}
 
 /** A planned run and an allocating one agree exactly, in inference and training mode. */
 function expectSameAsUnplanned(graph: Graph, batch: number): void {
