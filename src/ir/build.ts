@@ -12,7 +12,7 @@
  */
 import type { Arg, Decl, Expr, Program, Span, Stmt } from '../frontend/ast.js';
 import { Diagnostic, messages, suggest } from '../diagnostics.js';
-import { callableOps, lookupOp } from '../ops/index.js';
+import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { AttrSpec, OpDef } from '../ops/op.js';
 import { arithmetic, ConstValue, describeConst, isTensor, stack } from './constants.js';
 import type { AttrValue, BlockFrame, ConstTensor, Graph, Node, OpCall, TensorType } from './types.js';
@@ -330,7 +330,7 @@ class GraphBuilder {
       if (this.taken.has(name)) return this.fail(messages.layerNameReused(layerName.span, layerName.name));
       this.taken.add(name);
     } else name = this.uniqueName(op.name);
-    const node: Node = { id: this.nodes.length, name, op: op.name, inputs, attrs, type: UNTYPED, span: e.span, blockPath: scope.frames };
+    const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
     this.nodes.push(node);
     return { kind: 'tensor', node };
   }
@@ -532,7 +532,7 @@ class GraphBuilder {
     if (this.taken.has(stmt.name)) return this.report(messages.layerNameReused(stmt.nameSpan, stmt.name)), undefined;
     this.taken.add(stmt.name);
     const type: TensorType = { shape: [null, ...list], dtype: stmt.dtype ?? 'float32' };
-    const node: Node = { id: this.nodes.length, name: stmt.name, op: 'input', inputs: [], attrs: { type: type as unknown as AttrValue }, type, span: stmt.span, blockPath: [] };
+    const node: Node = { id: this.nodes.length, name: stmt.name, op: 'input', inputs: [], attrs: { type: type as unknown as AttrValue }, resolved: {}, type, span: stmt.span, blockPath: [] };
     this.nodes.push(node);
     return node;
   }

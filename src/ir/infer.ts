@@ -1,15 +1,29 @@
 /**
- * Shape inference: one pass over the nodes in topological order calling each
- * op's shape rule. A failing node reports one located diagnostic naming the op
- * and the shapes; nodes downstream of it are skipped, not reported again.
+ * Shape inference and attribute resolution: one pass over the nodes in
+ * topological order calling each op's shape rule, which stores the node's
+ * output type and its resolved attribute record (`Node.resolved`). A failing
+ * node reports one located diagnostic naming the op and the shapes; nodes
+ * downstream of it are skipped, not reported again.
  * Also computes each layer's parameters and FLOPs for summaries.
  */
 import { Diagnostic, messages } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
-import { OpContext, OpError, ParamSpec, product } from '../ops/op.js';
+import { OpContext, OpDef, OpError, ParamSpec, product } from '../ops/op.js';
 import type { Graph, Node } from './types.js';
 
-export const contextOf = (node: Node): OpContext => new OpContext(lookupOp(node.op)!, node.inputs.map((n) => n.type), node.attrs);
+const opOf = (node: Node): OpDef => lookupOp(node.op)!;
+
+/**
+ * Runs `node`'s shape rule on its inputs' types, storing its type and
+ * resolved attributes; throws OpError when the inputs do not fit. Passes call
+ * it for the nodes they make.
+ */
+export function resolveNode(node: Node): Node {
+  const { type, attrs } = opOf(node).infer(new OpContext(opOf(node), node.inputs.map((n) => n.type), node.attrs));
+  node.type = type;
+  node.resolved = attrs;
+  return node;
+}
 
 /** Types every node in place; returns false if any node failed. */
 export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
@@ -20,15 +34,14 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
       failed.add(node);
       continue;
     }
-    const op = lookupOp(node.op)!;
     const intInput = node.inputs.find((i) => i.type.dtype === 'int32');
-    if (intInput && !op.acceptsInt) {
+    if (intInput && !opOf(node).acceptsInt) {
       diagnostics.push(messages.intInput(node.span, node.op));
       failed.add(node);
       continue;
     }
     try {
-      node.type = op.infer(contextOf(node));
+      resolveNode(node);
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
       diagnostics.push(messages.shape(node.span, node.op, e.message, e.hint));
@@ -46,17 +59,21 @@ export interface LayerStats {
   flops: number;
 }
 
+/** The parameters (weights, state and fixed kernels) of a typed node. */
+export const paramsOf = (node: Node): ParamSpec[] => opOf(node).params?.(node.resolved) ?? [];
+
 /** Parameters and FLOPs of a typed node. */
 export function layerStats(node: Node): LayerStats {
-  const op = lookupOp(node.op)!;
-  const ctx = contextOf(node);
-  const params = op.params?.(ctx) ?? [];
+  const params = paramsOf(node);
   const count = (ps: ParamSpec[]) => ps.reduce((sum, p) => sum + product(p.shape), 0);
   return {
     node,
     params,
     paramCount: count(params),
     trainableCount: count(params.filter((p) => p.trainable)),
-    flops: op.flops?.(ctx, node.type) ?? 0,
+    flops: opOf(node).flops?.(node.resolved) ?? 0,
   };
 }
+
+/** The node's short label for diagrams and summaries (`32 3x3 same`), '' when its op has none. */
+export const labelOf = (node: Node): string => opOf(node).label?.(node.resolved) ?? '';

@@ -2,9 +2,11 @@
  * The graph IR: a typed dataflow graph of single-output nodes in topological
  * order. Every value has a static shape whose first dimension is the symbolic
  * batch (`null`); all other dimensions are known positive integers.
- * This file holds types only; building, verifying and printing live beside it.
+ * This file holds types only; building (build.ts), shape inference and
+ * attribute resolution (infer.ts) and printing (print.ts) live beside it.
  */
 import type { Span } from '../frontend/ast.js';
+import type { AttrsOf, OpName } from '../ops/index.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -54,13 +56,22 @@ export interface Node {
   id: number;
   /** Unique layer name (Keras style: `conv2d`, `conv2d_1`, or the `as` name). */
   name: string;
-  op: string;
+  op: OpName;
   inputs: Node[];
+  /** The arguments as written and bound (constants evaluated, defaults filled in). */
   attrs: Record<string, AttrValue>;
+  /**
+   * The op's typed attribute record (`AttrsOf<op>`), set with `type` by shape
+   * inference (infer.ts); what every backend reads. Read it through `NodeOf`.
+   */
+  resolved: unknown;
   type: TensorType;
   span: Span;
   blockPath: BlockFrame[];
 }
+
+/** A node whose op is known to be `K`, with its resolved attributes typed. */
+export type NodeOf<K extends OpName> = Node & { op: K; resolved: AttrsOf<K> };
 
 export interface GraphOutput {
   name: string;

@@ -6,21 +6,27 @@
  * H K (dk + 1) for the key, H V (dv + 1) for the value and H V O + O for the
  * output projection. `causal` hides later steps from earlier ones.
  */
-import { batched, defineOp, dims, OpContext, shapeStr } from './op.js';
+import { batched, defineOp, dims, shapeStr } from './op.js';
 
-function geometry(ctx: OpContext) {
-  for (const t of ctx.inputs)
-    if (t.shape.length !== 3) ctx.fail(`expects [steps, width] sequences, got ${shapeStr(t.shape)}`, 'embed or reshape the input to [steps, width] first');
-  const [query, value = query, key = value] = ctx.inputs.map(dims);
-  if (key[0] !== value[0]) ctx.fail(`key ${shapeStr([null, ...key])} and value ${shapeStr([null, ...value])} must have the same number of steps`);
-  const H = ctx.int('heads');
-  const K = ctx.int('key_dim');
-  const V = (ctx.attrs.value_dim as number | undefined) ?? K;
-  const O = (ctx.attrs.output_dim as number | undefined) ?? query[1];
-  return { T: query[0], S: value[0], dq: query[1], dv: value[1], dk: key[1], H, K, V, O };
+/**
+ * Attention's resolved attributes: steps T (query) and S (key and value),
+ * input widths dq, dv, dk, and the geometry H heads of key size K and value
+ * size V, output width O.
+ */
+export interface AttentionAttrs {
+  T: number;
+  S: number;
+  dq: number;
+  dv: number;
+  dk: number;
+  H: number;
+  K: number;
+  V: number;
+  O: number;
+  causal: boolean;
 }
 
-export default defineOp({
+export default defineOp<AttentionAttrs>({
   name: 'attention',
   family: 'attention',
   doc: 'Multi-head attention: self-attention when chained, cross-attention with explicit query and value.',
@@ -33,24 +39,30 @@ export default defineOp({
     { name: 'causal', type: { kind: 'bool' }, default: false, doc: 'mask out later steps (for decoders)' },
   ],
   infer(ctx) {
-    const { T, O } = geometry(ctx);
-    if (ctx.bool('causal') && ctx.inputs.length > 1 && dims(ctx.inputs[1])[0] !== T)
-      ctx.fail('a causal mask needs query and value of the same length');
-    return batched([T, O]);
+    for (const t of ctx.inputs)
+      if (t.shape.length !== 3) ctx.fail(`expects [steps, width] sequences, got ${shapeStr(t.shape)}`, 'embed or reshape the input to [steps, width] first');
+    const [query, value = query, key = value] = ctx.inputs.map(dims);
+    if (key[0] !== value[0]) ctx.fail(`key ${shapeStr([null, ...key])} and value ${shapeStr([null, ...value])} must have the same number of steps`);
+    const causal = ctx.bool('causal');
+    if (causal && ctx.inputs.length > 1 && value[0] !== query[0]) ctx.fail('a causal mask needs query and value of the same length');
+    const K = ctx.int('key_dim');
+    const a: AttentionAttrs = {
+      T: query[0], S: value[0], dq: query[1], dv: value[1], dk: key[1],
+      H: ctx.int('heads'), K, V: ctx.maybeInt('value_dim') ?? K, O: ctx.maybeInt('output_dim') ?? query[1], causal,
+    };
+    return { type: batched([a.T, a.O]), attrs: a };
   },
-  params(ctx) {
-    const { dq, dv, dk, H, K, V, O } = geometry(ctx);
+  params({ dq, dv, dk, H, K, V, O }) {
     const proj = (name: string, inW: number, outW: number) => [
       { name: `${name}.kernel`, shape: [inW, outW], init: 'glorot_uniform' as const, trainable: true },
       { name: `${name}.bias`, shape: [outW], init: 'zeros' as const, trainable: true },
     ];
     return [...proj('query', dq, H * K), ...proj('key', dk, H * K), ...proj('value', dv, H * V), ...proj('output', H * V, O)];
   },
-  flops(ctx) {
-    const { T, S, dq, dv, dk, H, K, V, O } = geometry(ctx);
+  flops({ T, S, dq, dv, dk, H, K, V, O }) {
     const projections = T * dq * H * K + S * dk * H * K + S * dv * H * V + T * H * V * O;
     const products = T * S * H * K + T * S * H * V;
     return 2 * (projections + products);
   },
-  label: (ctx) => `${ctx.int('heads')} heads x ${ctx.int('key_dim')}${ctx.bool('causal') ? ' causal' : ''}`,
+  label: (a) => `${a.H} heads x ${a.K}${a.causal ? ' causal' : ''}`,
 });

@@ -6,13 +6,33 @@
  * one-channel filter, or [k, C, F] / [kh, kw, C, F] in full.
  */
 import type { ConstTensor } from '../ir/types.js';
+import type { Activation } from './activations.js';
 import { bias, padding } from './common.js';
-import { batched, defineOp, dims, OpContext, OpDef, product, windowOut } from './op.js';
+import { batched, defineOp, dims, OpContext, OpDef, Padding, product, windowAxis, WindowAxis } from './op.js';
+
+/** A convolution's resolved attributes. Lists have one entry per spatial axis. */
+export interface ConvAttrs {
+  rank: 1 | 2;
+  filters: number;
+  window: number[];
+  stride: number[];
+  dilation: number[];
+  padding: Padding;
+  /** Input spatial sizes and channels. */
+  spatial: number[];
+  channels: number;
+  /** Output spatial sizes, and each axis's window geometry. */
+  axes: WindowAxis[];
+  /** Fixed weights from the source, as [...window, C, F]. */
+  fixed?: ConstTensor;
+  bias: boolean;
+  /** Applied in the same pass ('linear' but for the optimizer's fused nodes). */
+  activation: Activation;
+}
 
 /** The kernel's window and, for fixed weights, the weights as [...window, C, F]. */
-function kernelOf(ctx: OpContext, rank: number): { window: number[]; fixed?: ConstTensor } {
+function kernelOf(ctx: OpContext, rank: number, channels: number): { window: number[]; fixed?: ConstTensor } {
   const fixed = ctx.fixed('kernel');
-  const channels = dims(ctx.input).at(-1)!;
   if (!fixed) return { window: ctx.ints('kernel', rank) };
   const isSizeList = fixed.shape.length === 1 && fixed.shape[0] === rank;
   if (isSizeList) {
@@ -37,7 +57,7 @@ function kernelOf(ctx: OpContext, rank: number): { window: number[]; fixed?: Con
 }
 
 function filtersOf(ctx: OpContext, fixed: ConstTensor | undefined): number {
-  const given = ctx.attrs.filters as number | undefined;
+  const given = ctx.maybeInt('filters');
   if (fixed) {
     const f = fixed.shape.at(-1)!;
     if (given !== undefined && given !== f) ctx.fail(`filters = ${given} but the fixed kernel has ${f}`);
@@ -46,13 +66,33 @@ function filtersOf(ctx: OpContext, fixed: ConstTensor | undefined): number {
   return given ?? ctx.fail("missing required argument 'filters'");
 }
 
-const useBias = (ctx: OpContext, fixed: ConstTensor | undefined) => (ctx.attrs.bias as boolean | undefined) ?? !fixed;
+function resolveConv(ctx: OpContext, rank: 1 | 2): ConvAttrs {
+  const layout = rank === 1 ? '[steps, channels]' : '[height, width, channels]';
+  ctx.rank([rank + 1], `a ${layout} input`, rank === 2 ? 'conv2d needs an image: reshape to [height, width, channels]' : undefined);
+  const channels = dims(ctx.input).at(-1)!;
+  const { window, fixed } = kernelOf(ctx, rank, channels);
+  const stride = ctx.ints('stride', rank);
+  const dilation = ctx.ints('dilation', rank);
+  const pad = ctx.sym<Padding>('padding');
+  const spatial = dims(ctx.input).slice(0, rank);
+  const axes = spatial.map((len, i) => windowAxis(len, window[i], stride[i], dilation[i], pad));
+  if (axes.some((a) => a.out < 1)) {
+    const span = window.map((k, i) => dilation[i] * (k - 1) + 1);
+    ctx.fail(
+      `kernel ${window.join('x')}${dilation.some((d) => d > 1) ? ` (dilated to ${span.join('x')})` : ''} is larger than the input [${dims(ctx.input).join(', ')}]`,
+      'use a smaller kernel or padding = same',
+    );
+  }
+  const filters = filtersOf(ctx, fixed);
+  const useBias = (ctx.attrs.bias as boolean | undefined) ?? !fixed;
+  const activation = ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation');
+  return { rank, filters, window, stride, dilation, padding: pad, spatial, channels, axes, fixed, bias: useBias, activation };
+}
 
-function convOp(rank: 1 | 2): OpDef {
-  const name = `conv${rank}d`;
+function convOp(rank: 1 | 2): OpDef<ConvAttrs> {
   const layout = rank === 1 ? '[steps, channels]' : '[height, width, channels]';
   return defineOp({
-    name,
+    name: `conv${rank}d`,
     family: 'conv',
     doc: `${rank}-D convolution over a ${layout} input.`,
     inputs: { min: 1, max: 1, names: ['x'] },
@@ -65,42 +105,20 @@ function convOp(rank: 1 | 2): OpDef {
       { ...bias, default: undefined, optional: true, doc: 'add a learned bias (default: yes, unless the kernel is fixed)' },
     ],
     infer(ctx) {
-      ctx.rank([rank + 1], `a ${layout} input`, rank === 2 ? 'conv2d needs an image: reshape to [height, width, channels]' : undefined);
-      const { window, fixed } = kernelOf(ctx, rank);
-      const stride = ctx.ints('stride', rank);
-      const dilation = ctx.ints('dilation', rank);
-      const spatial = dims(ctx.input).slice(0, rank);
-      const out = spatial.map((len, i) => windowOut(len, window[i], stride[i], dilation[i], ctx.sym('padding')));
-      if (out.some((n) => n < 1)) {
-        const span = window.map((k, i) => dilation[i] * (k - 1) + 1);
-        ctx.fail(
-          `kernel ${window.join('x')}${dilation.some((d) => d > 1) ? ` (dilated to ${span.join('x')})` : ''} is larger than the input ${'['}${dims(ctx.input).join(', ')}]`,
-          "use a smaller kernel or padding = same",
-        );
-      }
-      return batched([...out, filtersOf(ctx, fixed)]);
+      const a = resolveConv(ctx, rank);
+      return { type: batched([...a.axes.map((x) => x.out), a.filters]), attrs: a };
     },
-    params(ctx) {
-      const { window, fixed } = kernelOf(ctx, rank);
-      const channels = dims(ctx.input).at(-1)!;
-      const filters = filtersOf(ctx, fixed);
-      return [
-        fixed
-          ? { name: 'kernel', shape: fixed.shape, init: 'zeros' as const, trainable: false, value: fixed }
-          : { name: 'kernel', shape: [...window, channels, filters], init: 'glorot_uniform' as const, trainable: true },
-        ...(useBias(ctx, fixed) ? [{ name: 'bias', shape: [filters], init: 'zeros' as const, trainable: true }] : []),
-      ];
-    },
-    flops(ctx, out) {
-      const { window } = kernelOf(ctx, rank);
-      return 2 * product(dims(out)) * product(window) * dims(ctx.input).at(-1)!;
-    },
-    label(ctx) {
-      const { window, fixed } = kernelOf(ctx, rank);
-      const stride = ctx.ints('stride', rank);
-      const parts = [fixed ? 'fixed' : `${filtersOf(ctx, fixed)}`, window.join('x')];
-      if (stride.some((s) => s > 1)) parts.push(`/${stride.join('x')}`);
-      if (ctx.sym('padding') === 'same') parts.push('same');
+    params: (a) => [
+      a.fixed
+        ? { name: 'kernel', shape: a.fixed.shape, init: 'zeros', trainable: false, value: a.fixed }
+        : { name: 'kernel', shape: [...a.window, a.channels, a.filters], init: 'glorot_uniform', trainable: true },
+      ...(a.bias ? [{ name: 'bias', shape: [a.filters], init: 'zeros' as const, trainable: true }] : []),
+    ],
+    flops: (a) => 2 * product(a.axes.map((x) => x.out)) * a.filters * product(a.window) * a.channels,
+    label(a) {
+      const parts = [a.fixed ? 'fixed' : `${a.filters}`, a.window.join('x')];
+      if (a.stride.some((s) => s > 1)) parts.push(`/${a.stride.join('x')}`);
+      if (a.padding === 'same') parts.push('same');
       return parts.join(' ');
     },
   });

@@ -1,7 +1,12 @@
 /** embedding: integer token ids [steps] -> vectors [steps, dim] by table lookup (Keras Embedding). */
 import { batched, defineOp, dims } from './op.js';
 
-export default defineOp({
+export interface EmbeddingAttrs {
+  vocab: number;
+  dim: number;
+}
+
+export default defineOp<EmbeddingAttrs>({
   name: 'embedding',
   family: 'embedding',
   doc: 'Looks up a learned vector for each integer token id.',
@@ -13,8 +18,9 @@ export default defineOp({
   ],
   infer(ctx) {
     if (ctx.input.dtype !== 'int32') ctx.fail(`input [${dims(ctx.input).join(', ')}] must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'");
-    return batched([...dims(ctx.input), ctx.int('dim')]);
+    const a = { vocab: ctx.int('vocab'), dim: ctx.int('dim') };
+    return { type: batched([...dims(ctx.input), a.dim]), attrs: a };
   },
-  params: (ctx) => [{ name: 'embeddings', shape: [ctx.int('vocab'), ctx.int('dim')], init: 'uniform', trainable: true }],
-  label: (ctx) => `${ctx.int('vocab')} x ${ctx.int('dim')}`,
+  params: (a) => [{ name: 'embeddings', shape: [a.vocab, a.dim], init: 'uniform', trainable: true }],
+  label: (a) => `${a.vocab} x ${a.dim}`,
 });

@@ -1,9 +1,10 @@
 /**
  * The op registry: the one place that maps an op name to its contract.
- * Backends key their tables by `OpName`, so TypeScript reports an op a backend misses.
+ * Backends key their tables by `OpName` (`Record<OpName, ...>`, or a mapped
+ * type over `AttrsOf`), so TypeScript reports an op a backend misses.
  */
 import type { OpDef } from './op.js';
-import { relu, sigmoid, softmax, tanh } from './activations.js';
+import { ACTIVATION_OPS } from './activations.js';
 import attention from './attention.js';
 import { conv1d, conv2d } from './conv.js';
 import dense from './dense.js';
@@ -22,7 +23,7 @@ export const OPS = {
   input, constant,
   dense, conv1d, conv2d,
   maxpool, avgpool, global_maxpool, global_avgpool,
-  relu, sigmoid, tanh, softmax,
+  ...ACTIVATION_OPS,
   dropout, flatten, reshape, add, concat,
   embedding, positional, rnn, lstm, bidirectional, attention, layernorm,
   fused_dense, fused_conv1d, fused_conv2d,
@@ -30,9 +31,14 @@ export const OPS = {
 
 export type OpName = keyof typeof OPS;
 
+/** The resolved attribute record of op `K` (what its shape rule stores on the node). */
+export type AttrsOf<K extends OpName> = (typeof OPS)[K] extends OpDef<infer A> ? A : never;
+
 export function lookupOp(name: string): OpDef | undefined {
-  return Object.hasOwn(OPS, name) ? OPS[name as OpName] : undefined;
+  return isOpName(name) ? OPS[name] : undefined;
 }
 
+export const isOpName = (name: string): name is OpName => Object.hasOwn(OPS, name);
+
 /** Op names that .dl source may call. */
-export const callableOps = (): string[] => Object.values(OPS).filter((op: OpDef) => !op.internal).map((op) => op.name);
+export const callableOps = (): string[] => Object.values<OpDef>(OPS).filter((op) => !op.internal).map((op) => op.name);

@@ -2,7 +2,7 @@
 import type { ConstTensor, TensorType } from '../ir/types.js';
 import { defineOp } from './op.js';
 
-export const input = defineOp({
+export const input = defineOp<{}>({
   name: 'input',
   family: 'io',
   doc: 'A model input.',
@@ -10,15 +10,23 @@ export const input = defineOp({
   acceptsInt: true,
   inputs: { min: 0, max: 0, names: [] },
   attrs: [],
-  infer: (ctx) => ctx.attrs.type as unknown as TensorType,
+  infer: (ctx) => ({ type: ctx.attrs.type as unknown as TensorType, attrs: {} }),
 });
 
-export const constant = defineOp({
+/** A constant's value: one example, shared by every example in the batch. */
+export interface ConstantAttrs {
+  value: ConstTensor;
+}
+
+export const constant = defineOp<ConstantAttrs>({
   name: 'constant',
   family: 'io',
   doc: 'A constant tensor, shared by every example in the batch.',
   internal: true,
   inputs: { min: 0, max: 0, names: [] },
   attrs: [],
-  infer: (ctx) => ({ shape: [null, ...(ctx.attrs.value as ConstTensor).shape], dtype: 'float32' }),
+  infer(ctx) {
+    const value = ctx.attrs.value as ConstTensor;
+    return { type: { shape: [null, ...value.shape], dtype: 'float32' }, attrs: { value } };
+  },
 });

@@ -1,7 +1,7 @@
 /** add (elementwise sum of equal shapes, as Keras Add) and concat (along an axis; other dimensions must agree). */
 import { batched, defineOp, dims, shapeStr } from './op.js';
 
-export const add = defineOp({
+export const add = defineOp<{}>({
   name: 'add',
   family: 'merge',
   doc: 'Elementwise sum of two or more tensors of the same shape.',
@@ -15,7 +15,7 @@ export const add = defineOp({
       const i = a.findIndex((n, k) => n !== b[k]);
       if (i >= 0) ctx.fail(`shapes ${shapeStr(first.shape)} and ${shapeStr(other.shape)} differ in dimension ${i + 1}`, hintFor(a, b));
     }
-    return first;
+    return { type: first, attrs: {} };
   },
 });
 
@@ -26,7 +26,12 @@ function hintFor(a: number[], b: number[]): string | undefined {
   return undefined;
 }
 
-export const concat = defineOp({
+/** concat's axis, counted as Keras does (0 is the batch), resolved to be positive. */
+export interface ConcatAttrs {
+  axis: number;
+}
+
+export const concat = defineOp<ConcatAttrs>({
   name: 'concat',
   family: 'merge',
   doc: 'Joins tensors along an axis (default: the last).',
@@ -46,6 +51,6 @@ export const concat = defineOp({
         ctx.fail(`shapes ${shapeStr(ctx.inputs[0].shape)} and ${shapeStr(t.shape)} must agree except in dimension ${axis}`, 'flatten the inputs first, e.g. concat(a -> flatten, b -> flatten)');
       joined += d[axis - 1];
     }
-    return batched(first.map((n, k) => (k === axis - 1 ? joined : n)));
+    return { type: batched(first.map((n, k) => (k === axis - 1 ? joined : n))), attrs: { axis } };
   },
 });

@@ -1,6 +1,13 @@
 /**
- * The contract every op fulfils, on one screen per op (src/ops/<op>.ts):
- * its arguments, its shape rule, its parameters and its FLOPs.
+ * The contract every op fulfils, on one screen per op (src/ops/<op>.ts): its
+ * arguments, its shape rule, its parameters, its FLOPs and its label.
+ *
+ * The shape rule runs once per node (src/ir/infer.ts): it checks the inputs,
+ * turns the raw arguments into the op's typed, normalised attribute record
+ * (conv: window, stride, dilation, padding, fixed weights, channels) and
+ * returns it with the output type. The record is stored on the node
+ * (`Node.resolved`); parameters, FLOPs, labels and every backend read it and
+ * never decode raw arguments again.
  *
  * Shapes seen by an op include the batch dimension first (`null`).
  * FLOPs are 2 x multiply-accumulates per example (elementwise work counts 0).
@@ -32,12 +39,21 @@ export interface AttrSpec {
 
 export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
 
+/**
+ * One tensor a layer owns, stored in the weights file as `<layer>.<name>`.
+ * - a trainable weight (trainable: true): the optimizer updates it from its gradient;
+ * - layer state (state: true, not trainable): a training step updates it from
+ *   the batch (batch normalization's moving statistics), inference reads it;
+ * - a fixed weight written in the source (value set): neither.
+ */
 export interface ParamSpec {
   /** Local name; the weights file stores `<layer>.<name>`. */
   name: string;
   shape: number[];
   init: InitKind;
   trainable: boolean;
+  /** Updated by training steps from the batch, not by gradients (Keras's non-trainable variables). */
+  state?: boolean;
   /** Fixed weights written in the source (a constant kernel); not initialised or trained. */
   value?: ConstTensor;
 }
@@ -45,7 +61,17 @@ export interface ParamSpec {
 /** Diagram colour group. */
 export type OpFamily = 'io' | 'core' | 'conv' | 'pool' | 'activation' | 'recurrent' | 'attention' | 'norm' | 'merge' | 'shape' | 'regularization' | 'embedding';
 
-export interface OpDef {
+/** What an op's shape rule returns: the output type and the resolved attributes. */
+export interface Resolved<A> {
+  type: TensorType;
+  attrs: A;
+}
+
+/**
+ * One op. `A` is its resolved attribute record, computed once by `infer`;
+ * `params`, `flops` and `label` are functions of it alone.
+ */
+export interface OpDef<A = unknown> {
   name: string;
   family: OpFamily;
   doc: string;
@@ -56,22 +82,28 @@ export interface OpDef {
   acceptsInt?: boolean;
   /** Not callable from .dl source (input, constant, fused nodes made by passes). */
   internal?: boolean;
-  /** The output type; calls ctx.fail(...) when the inputs do not fit. */
-  infer(ctx: OpContext): TensorType;
-  params?(ctx: OpContext): ParamSpec[];
-  flops?(ctx: OpContext, out: TensorType): number;
+  /** The shape rule: the output type and the resolved attributes; calls ctx.fail(...) when the inputs do not fit. */
+  infer(ctx: OpContext): Resolved<A>;
+  params?(a: A): ParamSpec[];
+  flops?(a: A): number;
   /** A short label of the key attributes for diagrams and summaries, e.g. `32 3x3 same`. */
-  label?(ctx: OpContext): string;
+  label?(a: A): string;
 }
 
 /** Raised by OpContext.fail; the shape pass turns it into a located diagnostic. */
 export class OpError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }
 
-/** Typed, checked access to one node's inputs and attributes. Attributes were validated against the op's AttrSpecs. */
+/**
+ * Typed, checked access to one node's inputs and raw arguments, for shape
+ * rules only. Arguments were validated against the op's AttrSpecs when bound.
+ */
 export class OpContext {
   constructor(
     readonly op: OpDef,
@@ -88,14 +120,18 @@ export class OpContext {
   int(name: string): number {
     return this.attrs[name] as number;
   }
+  /** An optional whole-number argument (undefined when left out). */
+  maybeInt(name: string): number | undefined {
+    return this.attrs[name] as number | undefined;
+  }
   num(name: string): number {
     return this.attrs[name] as number;
   }
   bool(name: string): boolean {
     return this.attrs[name] as boolean;
   }
-  sym(name: string): string {
-    return (this.attrs[name] as { symbol: string }).symbol;
+  sym<S extends string = string>(name: string): S {
+    return (this.attrs[name] as { symbol: S }).symbol;
   }
   /** A scalar repeated `rank` times, or a list of exactly `rank` entries. */
   ints(name: string, rank: number): number[] {
@@ -128,11 +164,36 @@ export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a 
 export const dims = (t: TensorType): number[] => t.shape.slice(1) as number[];
 export const batched = (shape: number[], dtype: TensorType['dtype'] = 'float32'): TensorType => ({ shape: [null, ...shape], dtype });
 
-/** Output length of a sliding window, as TensorFlow computes it. */
-export function windowOut(length: number, kernel: number, stride: number, dilation: number, padding: string): number {
-  return padding === 'same' ? Math.ceil(length / stride) : Math.floor((length - dilation * (kernel - 1) - 1) / stride) + 1;
+export type Padding = 'valid' | 'same';
+
+/** A sliding window along one spatial axis: its output length and the zero cells added before the input. */
+export interface WindowAxis {
+  out: number;
+  padBefore: number;
 }
 
-export function defineOp(def: OpDef): OpDef {
+/**
+ * Sliding-window geometry along one spatial axis, exactly as TensorFlow
+ * computes it; the one definition that shapes, kernels, gradients and the
+ * emitters share:
+ *
+ *   effective kernel  e   = dilation * (size - 1) + 1
+ *   valid             out = floor((input - e) / stride) + 1,   no padding
+ *   same              out = ceil(input / stride),
+ *                     total padding = max((out - 1) * stride + e - input, 0),
+ *                     padBefore = floor(total / 2)   (an odd extra cell goes at the end)
+ *
+ * Window `o` covers input cells o*stride - padBefore + t*dilation, t in [0, size).
+ * `out` may come out below 1 for valid padding; shape rules report that.
+ */
+export function windowAxis(input: number, size: number, stride: number, dilation: number, padding: Padding): WindowAxis {
+  const effective = dilation * (size - 1) + 1;
+  if (padding === 'valid') return { out: Math.floor((input - effective) / stride) + 1, padBefore: 0 };
+  const out = Math.ceil(input / stride);
+  const total = Math.max((out - 1) * stride + effective - input, 0);
+  return { out, padBefore: Math.floor(total / 2) };
+}
+
+export function defineOp<A>(def: OpDef<A>): OpDef<A> {
   return def;
 }

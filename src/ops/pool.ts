@@ -4,16 +4,22 @@
  * (with same padding, averages count only real cells).
  */
 import { padding } from './common.js';
-import { batched, defineOp, dims, OpContext, OpDef, windowOut } from './op.js';
+import { batched, defineOp, dims, OpDef, Padding, windowAxis, WindowAxis } from './op.js';
 
-function geometry(ctx: OpContext) {
-  const rank = ctx.rank([2, 3], 'a [steps, channels] or [height, width, channels] input') - 1;
-  const size = ctx.ints('size', rank);
-  const stride = ctx.attrs.stride === undefined ? size : ctx.ints('stride', rank);
-  return { rank, size, stride };
+/** A pool's resolved attributes; lists have one entry per spatial axis. */
+export interface PoolAttrs {
+  kind: 'max' | 'avg';
+  rank: 1 | 2;
+  size: number[];
+  /** The size when not given (Keras's pool_size default for strides). */
+  stride: number[];
+  padding: Padding;
+  spatial: number[];
+  channels: number;
+  axes: WindowAxis[];
 }
 
-function poolOp(kind: 'max' | 'avg'): OpDef {
+function poolOp(kind: 'max' | 'avg'): OpDef<PoolAttrs> {
   return defineOp({
     name: `${kind}pool`,
     family: 'pool',
@@ -25,17 +31,21 @@ function poolOp(kind: 'max' | 'avg'): OpDef {
       padding,
     ],
     infer(ctx) {
-      const { rank, size, stride } = geometry(ctx);
-      const spatial = dims(ctx.input).slice(0, rank);
-      const out = spatial.map((len, i) => windowOut(len, size[i], stride[i], 1, ctx.sym('padding')));
-      if (out.some((n) => n < 1))
-        ctx.fail(`pool window ${size.join('x')} is larger than the input [${dims(ctx.input).join(', ')}]`, 'use a smaller size or padding = same');
-      return batched([...out, dims(ctx.input).at(-1)!]);
+      const rank = (ctx.rank([2, 3], 'a [steps, channels] or [height, width, channels] input') - 1) as 1 | 2;
+      const size = ctx.ints('size', rank);
+      const stride = ctx.attrs.stride === undefined ? size : ctx.ints('stride', rank);
+      const pad = ctx.sym<Padding>('padding');
+      const d = dims(ctx.input);
+      const spatial = d.slice(0, rank);
+      const axes = spatial.map((len, i) => windowAxis(len, size[i], stride[i], 1, pad));
+      if (axes.some((a) => a.out < 1))
+        ctx.fail(`pool window ${size.join('x')} is larger than the input [${d.join(', ')}]`, 'use a smaller size or padding = same');
+      const channels = d.at(-1)!;
+      return { type: batched([...axes.map((a) => a.out), channels]), attrs: { kind, rank, size, stride, padding: pad, spatial, channels, axes } };
     },
-    label(ctx) {
-      const { size, stride } = geometry(ctx);
-      const same = size.every((s, i) => s === stride[i]);
-      return `${size.join('x')}${same ? '' : ` /${stride.join('x')}`}${ctx.sym('padding') === 'same' ? ' same' : ''}`;
+    label(a) {
+      const same = a.size.every((s, i) => s === a.stride[i]);
+      return `${a.size.join('x')}${same ? '' : ` /${a.stride.join('x')}`}${a.padding === 'same' ? ' same' : ''}`;
     },
   });
 }
@@ -43,7 +53,7 @@ function poolOp(kind: 'max' | 'avg'): OpDef {
 export const maxpool = poolOp('max');
 export const avgpool = poolOp('avg');
 
-function globalPoolOp(kind: 'max' | 'avg'): OpDef {
+function globalPoolOp(kind: 'max' | 'avg'): OpDef<{ kind: 'max' | 'avg' }> {
   return defineOp({
     name: `global_${kind}pool`,
     family: 'pool',
@@ -52,7 +62,7 @@ function globalPoolOp(kind: 'max' | 'avg'): OpDef {
     attrs: [],
     infer(ctx) {
       ctx.rank([2, 3], 'a [steps, channels] or [height, width, channels] input');
-      return batched([dims(ctx.input).at(-1)!]);
+      return { type: batched([dims(ctx.input).at(-1)!]), attrs: { kind } };
     },
   });
 }

@@ -5,7 +5,13 @@
  */
 import { defineOp, dims } from './op.js';
 
-export default defineOp({
+export interface PositionalAttrs {
+  kind: 'sinusoidal' | 'learned';
+  steps: number;
+  width: number;
+}
+
+export default defineOp<PositionalAttrs>({
   name: 'positional',
   family: 'embedding',
   doc: 'Adds a sinusoidal or learned position encoding to a sequence.',
@@ -13,8 +19,9 @@ export default defineOp({
   attrs: [{ name: 'kind', type: { kind: 'symbol', choices: ['sinusoidal', 'learned'] }, positional: true, default: { symbol: 'sinusoidal' }, doc: "'sinusoidal' (fixed) or 'learned'" }],
   infer(ctx) {
     ctx.rank([2], 'a [steps, width] sequence', "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'");
-    return ctx.input;
+    const [steps, width] = dims(ctx.input);
+    return { type: ctx.input, attrs: { kind: ctx.sym<PositionalAttrs['kind']>('kind'), steps, width } };
   },
-  params: (ctx) => (ctx.sym('kind') === 'learned' ? [{ name: 'embeddings', shape: dims(ctx.input), init: 'glorot_uniform', trainable: true }] : []),
-  label: (ctx) => ctx.sym('kind'),
+  params: (a) => (a.kind === 'learned' ? [{ name: 'embeddings', shape: [a.steps, a.width], init: 'glorot_uniform', trainable: true }] : []),
+  label: (a) => a.kind,
 });

@@ -4,84 +4,96 @@
  * lstm uses Keras's gate order i, f, c, o: 4(u(in + u) + u) parameters;
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
+import type { Activation } from './activations.js';
 import { sequences, units } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, ParamSpec } from './op.js';
 
-const sequenceInput = (ctx: OpContext) => {
+export type Cell = 'rnn' | 'lstm';
+
+/** A recurrent layer's resolved attributes (bidirectional holds one per direction's copy). */
+export interface RecurrentAttrs {
+  cell: Cell;
+  units: number;
+  /** Return every step's state, not only the last. */
+  sequences: boolean;
+  /** rnn's f; lstm's cell activation is tanh with sigmoid gates, as Keras's defaults. */
+  activation: Activation;
+  steps: number;
+  features: number;
+}
+
+const GATES: Record<Cell, number> = { rnn: 1, lstm: 4 };
+
+function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
   ctx.rank([2], 'a [steps, features] sequence', 'a recurrent layer reads a sequence: reshape or embed the input first');
   const [steps, features] = dims(ctx.input);
-  return { steps, features };
-};
+  const activation = cell === 'rnn' ? ctx.sym<Activation>('activation') : 'tanh';
+  return { cell, units: ctx.int('units'), sequences: ctx.bool('sequences'), activation, steps, features };
+}
 
-function recurrentOp(name: 'rnn' | 'lstm', gates: number): OpDef {
+const outputShape = (a: RecurrentAttrs) => (a.sequences ? [a.steps, a.units] : [a.units]);
+
+function recurrentParams(a: RecurrentAttrs): ParamSpec[] {
+  const g = GATES[a.cell];
+  return [
+    { name: 'kernel', shape: [a.features, g * a.units], init: 'glorot_uniform', trainable: true },
+    { name: 'recurrent_kernel', shape: [a.units, g * a.units], init: 'orthogonal', trainable: true },
+    { name: 'bias', shape: [g * a.units], init: a.cell === 'lstm' ? 'lstm_bias' : 'zeros', trainable: true },
+  ];
+}
+
+const recurrentFlops = (a: RecurrentAttrs) => 2 * a.steps * GATES[a.cell] * a.units * (a.features + a.units);
+const recurrentLabel = (a: RecurrentAttrs) => `${a.units}${a.sequences ? ' seq' : ''}`;
+
+function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
   return defineOp({
-    name,
+    name: cell,
     family: 'recurrent',
-    doc: name === 'rnn' ? 'Simple recurrent layer: s_t = f(x_t U + s_{t-1} W + b).' : 'Long short-term memory layer (Keras LSTM).',
+    doc: cell === 'rnn' ? 'Simple recurrent layer: s_t = f(x_t U + s_{t-1} W + b).' : 'Long short-term memory layer (Keras LSTM).',
     inputs: { min: 1, max: 1, names: ['x'] },
     attrs: [
       units,
       sequences,
-      ...(name === 'rnn'
+      ...(cell === 'rnn'
         ? [{ name: 'activation', type: { kind: 'symbol' as const, choices: ['tanh', 'relu', 'sigmoid'] }, default: { symbol: 'tanh' }, doc: 'the f in s_t = f(...)' }]
         : []),
     ],
     infer(ctx) {
-      const { steps } = sequenceInput(ctx);
-      const u = ctx.int('units');
-      return batched(ctx.bool('sequences') ? [steps, u] : [u]);
+      const a = resolveRecurrent(ctx, cell);
+      return { type: batched(outputShape(a)), attrs: a };
     },
-    params(ctx): ParamSpec[] {
-      const { features } = sequenceInput(ctx);
-      const u = ctx.int('units');
-      return [
-        { name: 'kernel', shape: [features, gates * u], init: 'glorot_uniform', trainable: true },
-        { name: 'recurrent_kernel', shape: [u, gates * u], init: 'orthogonal', trainable: true },
-        { name: 'bias', shape: [gates * u], init: gates === 4 ? 'lstm_bias' : 'zeros', trainable: true },
-      ];
-    },
-    flops(ctx) {
-      const { steps, features } = sequenceInput(ctx);
-      const u = ctx.int('units');
-      return 2 * steps * gates * u * (features + u);
-    },
-    label: (ctx) => `${ctx.int('units')}${ctx.bool('sequences') ? ' seq' : ''}`,
+    params: recurrentParams,
+    flops: recurrentFlops,
+    label: recurrentLabel,
   });
 }
 
-export const rnn = recurrentOp('rnn', 1);
-export const lstm = recurrentOp('lstm', 4);
-const WRAPPABLE: Record<string, OpDef> = { rnn, lstm };
+export const rnn = recurrentOp('rnn');
+export const lstm = recurrentOp('lstm');
+const WRAPPABLE: Record<string, Cell> = { rnn: 'rnn', lstm: 'lstm' };
 
-/** The wrapped layer's own context: same inputs, its validated attributes. */
-export function innerContext(ctx: OpContext): OpContext {
-  const call = ctx.call('layer');
-  const inner = WRAPPABLE[call.call] ?? ctx.fail(`wraps rnn or lstm, got '${call.call}'`);
-  return new OpContext(inner, ctx.inputs, call.attrs);
+/** bidirectional's resolved attributes: the wrapped layer's, shared by both directions. */
+export interface BidirectionalAttrs {
+  layer: RecurrentAttrs;
 }
 
-export const bidirectional = defineOp({
+/** The two directions' weights live under these prefixes: `forward.kernel`, `backward.bias`, ... */
+export const DIRECTIONS = ['forward', 'backward'] as const;
+
+export const bidirectional = defineOp<BidirectionalAttrs>({
   name: 'bidirectional',
   family: 'recurrent',
   doc: 'Runs a recurrent layer forwards and backwards and concatenates the two outputs.',
   inputs: { min: 1, max: 1, names: ['x'] },
   attrs: [{ name: 'layer', type: { kind: 'op' }, positional: true, doc: 'the recurrent layer to run both ways, e.g. lstm(64)' }],
   infer(ctx) {
-    const inner = innerContext(ctx);
-    const out = dims(inner.op.infer(inner));
-    return batched([...out.slice(0, -1), 2 * out.at(-1)!]);
+    const call = ctx.call('layer');
+    const cell = Object.hasOwn(WRAPPABLE, call.call) ? WRAPPABLE[call.call] : ctx.fail(`wraps rnn or lstm, got '${call.call}'`);
+    const layer = resolveRecurrent(new OpContext(cell === 'rnn' ? rnn : lstm, ctx.inputs, call.attrs), cell);
+    const out = outputShape(layer);
+    return { type: batched([...out.slice(0, -1), 2 * out.at(-1)!]), attrs: { layer } };
   },
-  params(ctx) {
-    const inner = innerContext(ctx);
-    const own = inner.op.params!(inner);
-    return ['forward', 'backward'].flatMap((dir) => own.map((p) => ({ ...p, name: `${dir}.${p.name}` })));
-  },
-  flops(ctx, out) {
-    const inner = innerContext(ctx);
-    return 2 * inner.op.flops!(inner, out);
-  },
-  label(ctx) {
-    const inner = innerContext(ctx);
-    return `${inner.op.name} ${inner.op.label!(inner)}`;
-  },
+  params: ({ layer }) => DIRECTIONS.flatMap((dir) => recurrentParams(layer).map((p) => ({ ...p, name: `${dir}.${p.name}` }))),
+  flops: ({ layer }) => 2 * recurrentFlops(layer),
+  label: ({ layer }) => `${layer.cell} ${recurrentLabel(layer)}`,
 });

@@ -5,7 +5,10 @@
  * such as its own input) or nothing. Graphs are never mutated; each pass makes
  * a new one, so a dump after any pass shows exactly that pass's result.
  */
-import type { Graph, Node } from '../ir/types.js';
+import { resolveNode } from '../ir/infer.js';
+import type { Graph, Node, TensorType } from '../ir/types.js';
+
+const UNTYPED: TensorType = { shape: [], dtype: 'float32' };
 
 export interface PassOptions {
   /** Training builds keep dropout and anything gradients need. */
@@ -17,8 +20,8 @@ export interface RuleContext {
   /** How many nodes read `node` in the graph being rewritten. */
   uses(node: Node): number;
   isOutput(node: Node): boolean;
-  /** Makes a node for the rebuilt graph (ids are assigned at the end). */
-  make(fields: Omit<Node, 'id'>): Node;
+  /** Makes a node for the rebuilt graph, typed and resolved by its op's shape rule (ids are assigned at the end). */
+  make(fields: Omit<Node, 'id' | 'type' | 'resolved'>): Node;
 }
 
 export interface Rule {
@@ -58,7 +61,7 @@ export function rewriteGraph(graph: Graph, rules: readonly Rule[], options: Pass
     options,
     uses: (n) => newUses.get(n) ?? 0,
     isOutput: (n) => newOutputs.has(n),
-    make: (fields) => ({ id: -1, ...fields }),
+    make: (fields) => resolveNode({ id: -1, type: UNTYPED, resolved: undefined, ...fields }),
   };
   for (const old of graph.nodes) {
     let node: Node = { ...old, inputs: old.inputs.map((i) => mapped.get(i)!) };

@@ -7,7 +7,8 @@ import { evaluateNode } from '../backends/interp/execute.js';
 import { sinusoidalTable } from '../backends/interp/kernels/positional.js';
 import { layerStats } from '../ir/infer.js';
 import type { Node } from '../ir/types.js';
-import { FUSABLE_ACTIVATIONS } from '../ops/fused.js';
+import { type Activation, FUSABLE_ACTIVATIONS } from '../ops/activations.js';
+import type { AttrsOf, OpName } from '../ops/index.js';
 import type { Rule, RuleContext } from './rewrite.js';
 
 const sameShape = (a: Node, b: Node) => a.type.shape.join() === b.type.shape.join();
@@ -23,7 +24,7 @@ export const FOLD: Rule[] = [
     name: 'fold-sinusoidal',
     doc: 'positional(x, sinusoidal) -> add(x, constant(table))',
     apply(node, cx) {
-      if (node.op !== 'positional' || (node.attrs.kind as { symbol: string }).symbol !== 'sinusoidal') return undefined;
+      if (node.op !== 'positional' || (node.resolved as AttrsOf<'positional'>).kind !== 'sinusoidal') return undefined;
       const [, steps, width] = node.type.shape as number[];
       const table = sinusoidalTable(steps, width);
       const constant = cx.make({ ...node, name: `${node.name}/table`, op: 'constant', inputs: [], attrs: { value: { shape: [steps, width], data: Float64Array.from(table.data) } } });
@@ -71,7 +72,8 @@ export function cseRules(): Rule[] {
   ];
 }
 
-const FUSABLE_BASES = ['dense', 'conv1d', 'conv2d'];
+/** The layers a fusable activation folds into, and the fused op each becomes. */
+const FUSED: Partial<Record<OpName, OpName>> = { dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d' };
 
 export const FUSE: Rule[] = [
   {
@@ -79,9 +81,10 @@ export const FUSE: Rule[] = [
     doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d(x)) -> fused_<op>(x, activation)',
     apply(node, cx: RuleContext) {
       const base = node.inputs[0];
-      if (!(FUSABLE_ACTIVATIONS as readonly string[]).includes(node.op) || !FUSABLE_BASES.includes(base?.op)) return undefined;
+      const fused = base && FUSED[base.op];
+      if (!fused || !(FUSABLE_ACTIVATIONS as string[]).includes(node.op)) return undefined;
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unactivated value is needed elsewhere
-      return cx.make({ ...base, op: `fused_${base.op}`, attrs: { ...base.attrs, activation: { symbol: node.op } }, type: node.type });
+      return cx.make({ ...base, op: fused, attrs: { ...base.attrs, activation: { symbol: node.op as Activation } } });
     },
   },
 ];

@@ -13,7 +13,8 @@
  *
  * Nodes and edge labels are pinned (neato) so labels never sit on lines.
  */
-import type { AttrValue, Graph, Node, OpCall } from '../../ir/types.js';
+import type { Graph, Node } from '../../ir/types.js';
+import type { AttrsOf } from '../../ops/index.js';
 import { Attrs, diagramErrors, DotWriter, fail, label, plural, pos, sub } from './dot.js';
 import { layerInfo } from './layer.js';
 import type { DiagramOptions } from './index.js';
@@ -35,32 +36,29 @@ interface Cell {
   vActivation?: string;
 }
 
-const symbolOf = (v: AttrValue | undefined, fallback: string) => (v && typeof v === 'object' && 'symbol' in v ? v.symbol : fallback);
-
 function cellOf(graph: Graph): Cell {
   const layers = graph.nodes.filter((n) => RECURRENT.has(n.op));
   if (layers.length === 0) fail(diagramErrors.unrollNeedsRecurrent(graph.name));
   if (layers.length > 1) fail(diagramErrors.unrollNeedsOneRecurrent(graph.name, layers.map((n) => n.name)));
   const layer = layers[0];
   const bidirectional = layer.op === 'bidirectional';
-  const attrs = bidirectional ? (layer.attrs.layer as OpCall).attrs : layer.attrs;
-  const kind = (bidirectional ? (layer.attrs.layer as OpCall).call : layer.op) as 'rnn' | 'lstm';
-  const [, steps, features] = layer.inputs[0].type.shape as number[];
+  const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm'>);
+  const kind = a.cell;
   const readers = (n: Node) => graph.nodes.filter((m) => m.inputs.includes(n));
   const next = readers(layer);
   const v = next.length === 1 && (next[0].op === 'dense' || next[0].op === 'fused_dense') ? next[0] : undefined;
   const after = v && readers(v);
   const vActivation =
-    v?.op === 'fused_dense' ? symbolOf(v.attrs.activation, '') || undefined : after?.length === 1 && layerInfo(after[0]).family === 'activation' ? after[0].op : undefined;
+    v?.op === 'fused_dense' ? (v.resolved as AttrsOf<'fused_dense'>).activation : after?.length === 1 && layerInfo(after[0]).family === 'activation' ? after[0].op : undefined;
   return {
     layer,
     kind,
     bidirectional,
-    units: attrs.units as number,
-    sequences: attrs.sequences as boolean,
-    activation: kind === 'rnn' ? symbolOf(attrs.activation, 'tanh') : 'lstm',
-    steps,
-    features,
+    units: a.units,
+    sequences: a.sequences,
+    activation: kind === 'rnn' ? a.activation : 'lstm',
+    steps: a.steps,
+    features: a.features,
     v,
     vActivation,
   };

@@ -29,13 +29,14 @@
  * logits (losses.ts, lossAndGradFromLogits) and the reverse pass starts below
  * the activation.
  */
-import { contextOf } from '../../ir/infer.js';
-import type { Graph, Node } from '../../ir/types.js';
-import type { OpName } from '../../ops/index.js';
-import { OpContext, type ParamSpec } from '../../ops/op.js';
-import { innerContext } from '../../ops/recurrent.js';
-import { KERNELS } from './execute.js';
-import type { Activation, Padding } from './kernels/index.js';
+import { paramsOf } from '../../ir/infer.js';
+import type { Graph, Node, NodeOf } from '../../ir/types.js';
+import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
+import type { AttrsOf, OpName } from '../../ops/index.js';
+import type { ParamSpec } from '../../ops/op.js';
+import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
+import { attentionOptions, attentionWeights, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import type { Activation } from './kernels/index.js';
 import { activate, concat } from './kernels/index.js';
 import { LossName, lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from './random.js';
@@ -43,7 +44,7 @@ import type { Tensor } from './tensor.js';
 import { showShape } from './tensor.js';
 import type { Weights } from './weights.js';
 import { weightSlots } from './weights.js';
-import { activationGrad } from './grad/activation.js';
+import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
@@ -56,13 +57,10 @@ import { addInto, buffer, duringStep, keep, zeros } from './grad/util.js';
 import type { MemoryPlan } from './plan.js';
 import { planMemory } from './plan.js';
 
-/** What a kernel sees of its node (execute.ts's Call). */
-type Call = Parameters<(typeof KERNELS)['dense']>[0];
-
-/** What a backward sees of its node. */
-export interface GradCall {
-  node: Node;
-  ctx: OpContext;
+/** What a backward sees of its node: `a` is its op's resolved attribute record. */
+export interface GradCall<Op extends OpName = OpName> {
+  node: NodeOf<Op>;
+  a: AttrsOf<Op>;
   /** The forward's inputs and output. */
   inputs: Tensor[];
   output: Tensor;
@@ -78,8 +76,6 @@ export interface GradCall {
   trainable(name: string): boolean;
   /** A fresh copy of the stream the forward's kernel drew from (dropout's mask). */
   rng(): Rng;
-  /** The activation to differentiate through for fused layers ('linear' when the loss already did). */
-  activation: Activation;
 }
 
 export interface Grads {
@@ -89,66 +85,56 @@ export interface Grads {
   params?: Record<string, Tensor>;
 }
 
-export type Backward = (g: GradCall) => Grads;
+/** One backward per op, typed by the op's attributes. */
+export type BackwardTable = { [Op in OpName]: (g: GradCall<Op>) => Grads };
+
+/** A forward that keeps what its backward needs. */
+type TrainingForward<Op extends OpName> = (c: Call<Op>) => { output: Tensor; saved: unknown };
 
 /** Forwards that keep what their backward needs; all other ops run the interpreter's kernel. */
-const TRAINING_FORWARD: Partial<Record<OpName, (c: Call) => { output: Tensor; saved: unknown }>> = {
-  rnn: (c) => recurrentTrained(c, c.ctx, '', false),
-  lstm: (c) => recurrentTrained(c, c.ctx, '', false),
+const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
+  rnn: (c) => recurrentTrained(c, c.a, '', false),
+  lstm: (c) => recurrentTrained(c, c.a, '', false),
   bidirectional: (c) => {
-    const inner = innerContext(c.ctx);
-    const forward = recurrentTrained(c, inner, 'forward.', false);
-    const backward = recurrentTrained(c, inner, 'backward.', true);
+    const [forward, backward] = DIRECTIONS.map((dir, i) => recurrentTrained(c, c.a.layer, `${dir}.`, i === 1));
     return { output: concat([forward.output, backward.output], -1, c.out), saved: [forward.saved, backward.saved] };
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
-    const { output, trace } = attentionForward(query, value, key, attentionWeights(c.optionalParam), attentionOptions(c.ctx));
+    const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c.a));
     return { output, saved: trace };
   },
 };
+const trainingForwardOf = (op: OpName) => TRAINING_FORWARD[op] as TrainingForward<OpName> | undefined;
 
-export const BACKWARD: Record<OpName, Backward> = {
+export const BACKWARD: BackwardTable = {
   input: () => ({ inputs: [] }),
   constant: () => ({ inputs: [] }),
   // x W + b, then the activation (fused nodes): dz = act'(y) dy; dW = x^T dz, db = sum dz, dx = dz W^T.
   dense: (g) => layer(g, denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   // im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T).
-  conv1d: (g) =>
-    layer(g, conv1dBackward(g.inputs[0], g.param('kernel'), preActivation(g), {
-      stride: g.ctx.ints('stride', 1)[0],
-      dilation: g.ctx.ints('dilation', 1)[0],
-      padding: padding(g),
-    }, want(g))),
-  conv2d: (g) =>
-    layer(g, conv2dBackward(g.inputs[0], g.param('kernel'), preActivation(g), {
-      stride: pair(g.ctx.ints('stride', 2)),
-      dilation: pair(g.ctx.ints('dilation', 2)),
-      padding: padding(g),
-    }, want(g))),
+  conv1d: (g) => convBackward(g),
+  conv2d: (g) => convBackward(g),
   // The activation's backward, then the base layer's.
-  fused_dense: (g) => BACKWARD.dense(g),
-  fused_conv1d: (g) => BACKWARD.conv1d(g),
-  fused_conv2d: (g) => BACKWARD.conv2d(g),
+  fused_dense: (g) => layer(g, denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  fused_conv1d: (g) => convBackward(g),
+  fused_conv2d: (g) => convBackward(g),
   // To the window's (first) max; spread over the window's real cells.
-  maxpool: (g) => ({ inputs: [poolBackward(g, 'max')] }),
-  avgpool: (g) => ({ inputs: [poolBackward(g, 'avg')] }),
+  maxpool: (g) => ({ inputs: [poolBackward(g)] }),
+  avgpool: (g) => ({ inputs: [poolBackward(g)] }),
   global_maxpool: (g) => ({ inputs: [P.globalMaxPoolBackward(g.inputs[0], g.dy)] }),
   global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy)] }),
-  // From the output y: dy [y > 0], dy y (1 - y), dy (1 - y^2), y (dy - sum dy y).
-  relu: (g) => elementwise(g, 'relu'),
-  sigmoid: (g) => elementwise(g, 'sigmoid'),
-  tanh: (g) => elementwise(g, 'tanh'),
-  softmax: (g) => elementwise(g, 'softmax'),
+  // The activation table's backward, from the output y or the input x.
+  ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation)),
   // The same mask, drawn again from the same stream.
-  dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.ctx.num('rate'), g.rng())] }),
+  dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.a.rate, g.rng())] }),
   // The same numbers in the input's shape.
   flatten: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
   reshape: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // Each input's slice of dy.
-  concat: (g) => ({ inputs: concatBackward(g.dy, g.inputs.map((x) => x.shape), g.ctx.int('axis')) }),
+  concat: (g) => ({ inputs: concatBackward(g.dy, g.inputs.map((x) => x.shape), g.a.axis) }),
   // Scatter-add dy into the table rows read; the integer ids take none.
   embedding: (g) => ({ inputs: [null], params: { embeddings: embeddingBackward(g.inputs[0], g.dy, g.param('embeddings').shape) } }),
   // x + table: dy passes through; a learned table sums dy over the batch.
@@ -162,10 +148,10 @@ export const BACKWARD: Record<OpName, Backward> = {
   // Split dy between the two directions; their input gradients add.
   bidirectional: (g) => {
     const [fwd, bwd] = g.saved as [RecurrentTrace, RecurrentTrace];
-    const u = fwd.recurrentKernel.shape[0];
+    const u = g.a.layer.units;
     const [dyF, dyB] = concatBackward(g.dy, [[...g.dy.shape.slice(0, -1), u], [...g.dy.shape.slice(0, -1), u]], -1);
-    const f = recurrentGrads(g, fwd, dyF, 'forward.');
-    const b = recurrentGrads(g, bwd, dyB, 'backward.');
+    const f = recurrentGrads(g, fwd, dyF, `${DIRECTIONS[0]}.`);
+    const b = recurrentGrads(g, bwd, dyB, `${DIRECTIONS[1]}.`);
     if (f.inputs[0] && b.inputs[0]) addInto(f.inputs[0].data, b.inputs[0].data);
     return { inputs: f.inputs, params: { ...f.params, ...b.params } };
   },
@@ -187,19 +173,27 @@ export const BACKWARD: Record<OpName, Backward> = {
   },
   // Through the normalisation: dx = inv (g - mean g - xhat mean(g xhat)), g = dy gamma.
   layernorm: (g) => {
-    const r = layerNormBackward(g.inputs[0], g.param('gamma'), g.ctx.num('epsilon'), g.dy, g.needsInput[0]);
+    const r = layerNormBackward(g.inputs[0], g.param('gamma'), g.a.epsilon, g.dy, g.needsInput[0]);
     return { inputs: [r.dx], params: { gamma: r.dGamma, beta: r.dBeta } };
   },
 };
 
-const padding = (g: GradCall) => g.ctx.sym('padding') as Padding;
-const pair = (xs: number[]) => xs as [number, number];
+/** im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T). */
+function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Grads {
+  const o = convOptions(g.a);
+  const args = [g.inputs[0], g.param('kernel'), preActivation(g)] as const;
+  return layer(g, o.rank === 1 ? conv1dBackward(...args, o, want(g)) : conv2dBackward(...args, o, want(g)));
+}
 
-/** dz = d loss / d(pre-activation) for dense and conv layers: the fused activation's backward, if any. */
-function preActivation(g: GradCall): Tensor {
-  if (g.activation === 'linear') return g.dy;
+/**
+ * dz = d loss / d(pre-activation) for dense and conv layers: the fused
+ * activation's backward, if any, from the output (fusable activations' rows
+ * differentiate from y).
+ */
+function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
+  if (g.a.activation === 'linear') return g.dy;
   const width = g.output.shape[g.output.shape.length - 1];
-  return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.activation, width) };
+  return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.a.activation, width) };
 }
 
 function want(g: GradCall) {
@@ -215,26 +209,22 @@ function layer(g: GradCall, r: LayerGrads): Grads {
 
 function elementwise(g: GradCall, act: Activation): Grads {
   const width = g.output.shape[g.output.shape.length - 1];
-  return { inputs: [{ shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, act, width) }] };
+  const v = gradientFrom(act) === 'y' ? g.output : g.inputs[0];
+  return { inputs: [{ shape: [...g.dy.shape], data: activationGrad(v.data, g.dy.data, act, width) }] };
 }
 
-function poolBackward(g: GradCall, kind: 'max' | 'avg'): Tensor {
+function poolBackward(g: GradCall<'maxpool' | 'avgpool'>): Tensor {
   const x = g.inputs[0];
-  const rank = x.shape.length - 2;
-  const size = g.ctx.ints('size', rank);
-  const stride = g.ctx.attrs.stride === undefined ? size : g.ctx.ints('stride', rank);
-  if (rank === 1) {
-    return (kind === 'max' ? P.maxPool1dBackward : P.avgPool1dBackward)(x, g.dy, { size: size[0], stride: stride[0], padding: padding(g) });
-  }
-  return (kind === 'max' ? P.maxPool2dBackward : P.avgPool2dBackward)(x, g.dy, { size: pair(size), stride: pair(stride), padding: padding(g) });
+  const o = poolOptions(g.a);
+  if (o.rank === 1) return (g.a.kind === 'max' ? P.maxPool1dBackward : P.avgPool1dBackward)(x, g.dy, o);
+  return (g.a.kind === 'max' ? P.maxPool2dBackward : P.avgPool2dBackward)(x, g.dy, o);
 }
 
-function recurrentTrained(c: Call, attrs: OpContext, prefix: string, reverse: boolean): { output: Tensor; saved: RecurrentTrace } {
+function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean): { output: Tensor; saved: RecurrentTrace } {
   const p = (n: string) => c.param(`${prefix}${n}`);
-  const cell = attrs.op.name as 'rnn' | 'lstm';
-  const activation = cell === 'rnn' ? (attrs.sym('activation') as Activation) : undefined;
+  const activation = a.cell === 'rnn' ? a.activation : undefined;
   const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell, sequences: attrs.bool('sequences'), reverse, activation,
+    cell: a.cell, sequences: a.sequences, reverse, activation,
   });
   return { output, saved: trace };
 }
@@ -244,25 +234,6 @@ function recurrentGrads(g: GradCall, trace: RecurrentTrace, dy: Tensor, prefix: 
   const params: Record<string, Tensor> = { [`${prefix}kernel`]: r.dKernel, [`${prefix}recurrent_kernel`]: r.dRecurrentKernel };
   if (r.dBias) params[`${prefix}bias`] = r.dBias;
   return { inputs: [r.dx], params };
-}
-
-function attentionWeights(p: (name: string) => Tensor | null) {
-  const need = (name: string) => p(name) ?? missingWeight(name);
-  return {
-    queryKernel: need('query.kernel'), queryBias: p('query.bias'),
-    keyKernel: need('key.kernel'), keyBias: p('key.bias'),
-    valueKernel: need('value.kernel'), valueBias: p('value.bias'),
-    outputKernel: need('output.kernel'), outputBias: p('output.bias'),
-  };
-}
-
-function attentionOptions(ctx: OpContext) {
-  return {
-    heads: ctx.int('heads'),
-    keyDim: ctx.int('key_dim'),
-    valueDim: (ctx.attrs.value_dim as number | undefined) ?? ctx.int('key_dim'),
-    causal: ctx.bool('causal'),
-  };
 }
 
 function missingWeight(name: string): never {
@@ -275,7 +246,6 @@ function missingWeight(name: string): never {
 interface Entry {
   node: Node;
   /** Null for the graph's inputs. */
-  ctx: OpContext | null;
   call: Call | null;
   /** The op's parameters (a fixed kernel carries its value). */
   specs: ParamSpec[];
@@ -316,38 +286,32 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
     if (node.op === 'input') {
       const value = inputs[node.name];
       if (!value) throw new Error(`no value for input "${node.name}"`);
-      tape.set(node, { node, ctx: null, call: null, specs: [], output: value, saved: undefined, needsGrad: inputGrads && node.type.dtype === 'float32' });
+      tape.set(node, { node, call: null, specs: [], output: value, saved: undefined, needsGrad: inputGrads && node.type.dtype === 'float32' });
       continue;
     }
-    const ctx = contextOf(node);
-    const specs = ctx.op.params?.(ctx) ?? [];
-    const fixed = (name: string): Tensor | undefined => {
-      const spec = specs.find((s) => s.name === name);
-      return spec?.value ? { shape: spec.shape, data: Float32Array.from(spec.value.data) } : undefined;
-    };
+    const specs = paramsOf(node);
+    const own = trainingForwardOf(node.op);
     const call: Call = {
-      node,
-      ctx,
+      node: node as NodeOf<OpName>,
+      a: node.resolved as AttrsOf<OpName>,
       inputs: node.inputs.map((n) => tape.get(n)!.output),
-      param: (name) => fixed(name) ?? weights.get(`${node.name}.${name}`) ?? missing(node, name),
-      optionalParam: (name) => fixed(name) ?? weights.get(`${node.name}.${name}`) ?? null,
+      ...paramAccess(node, weights),
       training: true,
       rng: root.child(node.name),
       // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`.
-      out: plan.slots.has(node) && (!TRAINING_FORWARD[node.op as OpName] || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
+      out: plan.slots.has(node) && (!own || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
-    const own = TRAINING_FORWARD[node.op as OpName];
     if (own) ({ output, saved } = own(call));
     else if (node === logitsOf) {
       // The loss takes the fused activation: keep the logits, output the activation of them.
-      const { activation, ...attrs } = ctx.attrs;
-      const z = KERNELS[node.op as OpName]({ ...call, ctx: new OpContext(ctx.op, ctx.inputs, attrs) });
+      const { activation } = node.resolved as { activation: Activation };
+      const z = runKernel({ ...call, a: { ...(call.a as object), activation: 'linear' } as AttrsOf<OpName> });
       logits.set(node, z);
-      output = activate(z, (activation as { symbol: Activation }).symbol, call.out && buffer(call.out.length));
-    } else output = KERNELS[node.op as OpName](call);
-    tape.set(node, { node, ctx, call, specs, output, saved, needsGrad });
+      output = activate(z, activation, call.out && buffer(call.out.length));
+    } else output = runKernel(call);
+    tape.set(node, { node, call, specs, output, saved, needsGrad });
   }
   return { tape, logits };
 }
@@ -408,12 +372,14 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
     const node = graph.nodes[i];
     const entry = tape.get(node)!;
     const dy = grads.get(node);
-    const { ctx, call, specs } = entry;
-    if (!dy || !entry.needsGrad || !ctx || !call) continue;
-    const fusedActivation = node === options.logitsOf || !ctx.attrs.activation || !node.op.startsWith('fused_') ? 'linear' : (ctx.sym('activation') as Activation);
-    const r = BACKWARD[node.op as OpName]({
-      node,
-      ctx,
+    const { call, specs } = entry;
+    if (!dy || !entry.needsGrad || !call) continue;
+    // The loss took a fused activation: differentiate the layer as if linear.
+    const a = node === options.logitsOf ? ({ ...(call.a as object), activation: 'linear' } as AttrsOf<OpName>) : call.a;
+    const backward = BACKWARD[node.op] as (g: GradCall) => Grads; // the table's entry for this very op
+    const r = backward({
+      node: call.node,
+      a,
       inputs: call.inputs,
       output: entry.output,
       saved: entry.saved,
@@ -423,7 +389,6 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
       optionalParam: call.optionalParam,
       trainable: (name) => specs.some((s) => s.name === name && s.trainable && !s.value),
       rng: () => createRng(seed).child(node.name),
-      activation: fusedActivation,
     });
     r.inputs.forEach((g, k) => {
       if (g && tape.get(node.inputs[k])!.needsGrad) accumulate(grads, node.inputs[k], g);
@@ -513,7 +478,7 @@ function logitsHead(node: Node, loss: LossName): { fused: boolean } | null {
     loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
   if (!wanted) return null;
   if (node.op === wanted) return { fused: false };
-  const fused = node.op.startsWith('fused_') && (node.attrs.activation as { symbol: string } | undefined)?.symbol === wanted;
+  const fused = node.op.startsWith('fused_') && (node.resolved as { activation?: Activation }).activation === wanted;
   return fused ? { fused: true } : null;
 }
 

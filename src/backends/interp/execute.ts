@@ -13,11 +13,12 @@
  * records time per layer, the peak of live activations, and the plan's size
  * next to one buffer per activation.
  */
-import { contextOf } from '../../ir/infer.js';
-import type { ConstTensor, Graph, Node } from '../../ir/types.js';
-import type { OpName } from '../../ops/index.js';
-import type { OpContext } from '../../ops/op.js';
-import { innerContext } from '../../ops/recurrent.js';
+import { paramsOf } from '../../ir/infer.js';
+import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
+import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
+import type { AttrsOf, OpName } from '../../ops/index.js';
+import type { PoolAttrs } from '../../ops/pool.js';
+import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import * as K from './kernels/index.js';
 import { InputError } from './io.js';
 import type { MemoryPlan } from './plan.js';
@@ -52,10 +53,10 @@ export interface RunStats {
   totalMs: number;
 }
 
-/** What a kernel sees of its node. */
-interface Call {
-  node: Node;
-  ctx: OpContext;
+/** What a kernel sees of its node: `a` is its op's resolved attribute record. */
+export interface Call<Op extends OpName = OpName> {
+  node: NodeOf<Op>;
+  a: AttrsOf<Op>;
   inputs: Tensor[];
   /** The weight `<layer>.<name>`, or a fixed kernel from the source. */
   param(name: string): Tensor;
@@ -66,63 +67,51 @@ interface Call {
   out?: Float32Array;
 }
 
-const padding = (c: Call) => c.ctx.sym('padding') as K.Padding;
-/** A fused node's activation; plain dense and conv nodes have none. */
-const fusedActivation = (c: Call): K.Activation => (c.ctx.attrs.activation ? (c.ctx.sym('activation') as K.Activation) : 'linear');
-const pair = (xs: number[]) => xs as [number, number];
+/** One kernel per op, typed by the op's attributes. */
+export type KernelTable = { [Op in OpName]: (c: Call<Op>) => Tensor };
 
-/** Runs bidirectional's or the plain recurrent layer's kernel with the params under `prefix`. */
-function recurrent(c: Call, op: string, attrs: OpContext, prefix: string, reverse: boolean, out?: Float32Array): Tensor {
+/** Runs a node's kernel: the one place the table is indexed by a run-time op name. */
+export const runKernel = (c: Call): Tensor => (KERNELS[c.node.op] as (c: Call) => Tensor)(c);
+
+/** Runs rnn's or lstm's kernel (alone, or one direction of bidirectional) with the params under `prefix`. */
+function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean, out?: Float32Array): Tensor {
   const [x] = c.inputs;
   const p = (n: string) => c.param(`${prefix}${n}`);
-  const sequences = attrs.bool('sequences');
-  if (op === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences, reverse }, out);
-  return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences, reverse, activation: attrs.sym('activation') as K.Activation }, out);
+  if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse }, out);
+  return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, activation: a.activation }, out);
 }
 
-export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
+const pair = (xs: number[]) => xs as [number, number];
+
+export const KERNELS: KernelTable = {
   input: () => {
     throw new Error('input nodes are bound, not executed');
   },
   constant: (c) => {
-    const v = c.node.attrs.value as ConstTensor;
+    const v = c.a.value;
     const data = c.out ?? new Float32Array(v.data.length);
     data.set(v.data);
     return { shape: [1, ...v.shape], data };
   },
-  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), fusedActivation(c), c.out),
-  conv1d: (c) =>
-    K.conv1d(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), {
-      stride: c.ctx.ints('stride', 1)[0],
-      dilation: c.ctx.ints('dilation', 1)[0],
-      padding: padding(c),
-      activation: fusedActivation(c),
-    }, c.out),
-  conv2d: (c) =>
-    K.conv2d(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), {
-      stride: pair(c.ctx.ints('stride', 2)),
-      dilation: pair(c.ctx.ints('dilation', 2)),
-      padding: padding(c),
-      activation: fusedActivation(c),
-    }, c.out),
-  // The kernels apply the activation in the same pass as the bias (see matmulInto).
-  fused_dense: (c) => KERNELS.dense(c),
-  fused_conv1d: (c) => KERNELS.conv1d(c),
-  fused_conv2d: (c) => KERNELS.conv2d(c),
-  maxpool: (c) => pool(c, 'max'),
-  avgpool: (c) => pool(c, 'avg'),
+  // The kernels apply a fused activation in the same pass as the bias (see matmulInto).
+  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
+  fused_dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
+  conv1d: (c) => conv(c),
+  conv2d: (c) => conv(c),
+  fused_conv1d: (c) => conv(c),
+  fused_conv2d: (c) => conv(c),
+  maxpool: (c) => pool(c.inputs[0], c.a, c.out),
+  avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
   global_avgpool: (c) => K.globalAvgPool(c.inputs[0], c.out),
-  relu: (c) => K.relu(c.inputs[0], c.out),
-  sigmoid: (c) => K.sigmoid(c.inputs[0], c.out),
-  tanh: (c) => K.tanh(c.inputs[0], c.out),
-  softmax: (c) => K.softmax(c.inputs[0], c.out),
-  dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.ctx.num('rate'), c.rng, c.out) : c.inputs[0]),
-  flatten: (c) => reshapeTo(c),
-  reshape: (c) => reshapeTo(c),
+  ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out)),
+  dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.a.rate, c.rng, c.out) : c.inputs[0]),
+  // flatten and reshape keep the data; only the per-example shape changes.
+  flatten: (c) => ({ shape: [c.inputs[0].shape[0], ...c.a.shape], data: c.inputs[0].data }),
+  reshape: (c) => ({ shape: [c.inputs[0].shape[0], ...c.a.shape], data: c.inputs[0].data }),
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
-  concat: (c) => K.concat(c.inputs, c.ctx.int('axis'), c.out), // both count the batch as axis 0
+  concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0
   embedding: (c) => {
     // Token ids are data: an id outside the vocabulary is the user's input error.
     try {
@@ -131,46 +120,48 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
       throw new InputError(`'${c.node.inputs[0].name}' -> layer '${c.node.name}': ${(e as Error).message}`);
     }
   },
-  positional: (c) => {
-    const [, T, d] = c.inputs[0].shape;
-    return K.addPositional(c.inputs[0], c.ctx.sym('kind') === 'learned' ? c.param('embeddings') : sinusoidal(T, d), c.out);
-  },
-  rnn: (c) => recurrent(c, 'rnn', c.ctx, '', false, c.out),
-  lstm: (c) => recurrent(c, 'lstm', c.ctx, '', false, c.out),
+  positional: (c) => K.addPositional(c.inputs[0], c.a.kind === 'learned' ? c.param('embeddings') : sinusoidal(c.a.steps, c.a.width), c.out),
+  rnn: (c) => recurrent(c, c.a, '', false, c.out),
+  lstm: (c) => recurrent(c, c.a, '', false, c.out),
   bidirectional: (c) => {
-    const inner = innerContext(c.ctx);
     // Each direction's states in scratch, joined into the output.
     const half = sizeOf([c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])]) / 2;
     return withScratch(heap(), (take) => {
-      const forward = recurrent(c, inner.op.name, inner, 'forward.', false, take(half));
-      const backward = recurrent(c, inner.op.name, inner, 'backward.', true, take(half));
+      const [forward, backward] = DIRECTIONS.map((dir, i) => recurrent(c, c.a.layer, `${dir}.`, i === 1, take(half)));
       return K.concat([forward, backward], -1, c.out);
     });
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
-    const p = (n: string) => c.param(n);
-    return K.multiHeadAttention(
-      query,
-      value,
-      key,
-      {
-        queryKernel: p('query.kernel'), queryBias: p('query.bias'),
-        keyKernel: p('key.kernel'), keyBias: p('key.bias'),
-        valueKernel: p('value.kernel'), valueBias: p('value.bias'),
-        outputKernel: p('output.kernel'), outputBias: p('output.bias'),
-      },
-      {
-        heads: c.ctx.int('heads'),
-        keyDim: c.ctx.int('key_dim'),
-        valueDim: (c.ctx.attrs.value_dim as number | undefined) ?? c.ctx.int('key_dim'),
-        causal: c.ctx.bool('causal'),
-      },
-      c.out,
-    );
+    return K.multiHeadAttention(query, value, key, attentionWeights(c.param), attentionOptions(c.a), c.out);
   },
-  layernorm: (c) => K.layerNorm(c.inputs[0], c.param('gamma'), c.param('beta'), c.ctx.num('epsilon'), c.out),
+  layernorm: (c) => K.layerNorm(c.inputs[0], c.param('gamma'), c.param('beta'), c.a.epsilon, c.out),
 };
+
+/** Attention's eight projection weights, by the names its op gives them. */
+export function attentionWeights<T>(p: (name: string) => T) {
+  return {
+    queryKernel: p('query.kernel'), queryBias: p('query.bias'),
+    keyKernel: p('key.kernel'), keyBias: p('key.bias'),
+    valueKernel: p('value.kernel'), valueBias: p('value.bias'),
+    outputKernel: p('output.kernel'), outputBias: p('output.bias'),
+  };
+}
+
+export const attentionOptions = (a: AttrsOf<'attention'>) => ({ heads: a.H, keyDim: a.K, valueDim: a.V, causal: a.causal });
+
+/** The kernels' options for a convolution (plain or fused). */
+export function convOptions(a: AttrsOf<'conv2d'>) {
+  return a.rank === 1
+    ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation }
+    : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+}
+
+function conv(c: Call<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
+  const o = convOptions(c.a);
+  const args = [c.inputs[0], c.param('kernel'), c.optionalParam('bias')] as const;
+  return o.rank === 1 ? K.conv1d(...args, o, c.out) : K.conv2d(...args, o, c.out);
+}
 
 /** The sinusoidal table of each size, computed once. */
 const tables = new Map<string, Tensor>();
@@ -181,19 +172,17 @@ function sinusoidal(T: number, d: number): Tensor {
   return table;
 }
 
-function pool(c: Call, kind: 'max' | 'avg'): Tensor {
-  const x = c.inputs[0];
-  const rank = x.shape.length - 2;
-  const size = c.ctx.ints('size', rank);
-  const stride = c.ctx.attrs.stride === undefined ? size : c.ctx.ints('stride', rank);
-  if (rank === 1) return (kind === 'max' ? K.maxPool1d : K.avgPool1d)(x, { size: size[0], stride: stride[0], padding: padding(c) }, c.out);
-  return (kind === 'max' ? K.maxPool2d : K.avgPool2d)(x, { size: pair(size), stride: pair(stride), padding: padding(c) }, c.out);
+/** The kernels' options for a pool. */
+export function poolOptions(a: PoolAttrs) {
+  return a.rank === 1
+    ? { rank: 1 as const, size: a.size[0], stride: a.stride[0], padding: a.padding }
+    : { rank: 2 as const, size: pair(a.size), stride: pair(a.stride), padding: a.padding };
 }
 
-/** flatten and reshape keep the data; only the per-example shape changes. */
-function reshapeTo(c: Call): Tensor {
-  const x = c.inputs[0];
-  return { shape: [x.shape[0], ...(c.node.type.shape.slice(1) as number[])], data: x.data };
+function pool(x: Tensor, a: PoolAttrs, out?: Float32Array): Tensor {
+  const o = poolOptions(a);
+  if (o.rank === 1) return (a.kind === 'max' ? K.maxPool1d : K.avgPool1d)(x, o, out);
+  return (a.kind === 'max' ? K.maxPool2d : K.avgPool2d)(x, o, out);
 }
 
 /** One batch size's plan and the views of the arena it assigns. */
@@ -208,7 +197,6 @@ const MAX_ARENAS = 4;
 export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
-  private contexts = new Map<Node, OpContext>();
   private arenas = new Map<string, Arena>();
 
   constructor(
@@ -217,7 +205,6 @@ export class Interpreter {
   ) {
     graph.nodes.forEach((node, i) => node.inputs.forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
-    for (const node of graph.nodes) if (node.op !== 'input') this.contexts.set(node, contextOf(node));
   }
 
   /**
@@ -271,22 +258,16 @@ export class Interpreter {
       const t0 = options.stats ? performance.now() : 0;
       if (node.op === 'input') hold(node, inputs[node.name]);
       else {
-        const ctx = this.contexts.get(node)!;
-        const fixed = (name: string) => {
-          const v = node.attrs[name];
-          return v && typeof v === 'object' && 'data' in v ? fixedWeights(node, ctx, name) : undefined;
-        };
         const call: Call = {
-          node,
-          ctx,
+          node: node as NodeOf<OpName>,
+          a: node.resolved as AttrsOf<OpName>,
           inputs: node.inputs.map((n) => live.get(n)!),
-          param: (name) => fixed(name) ?? this.weights.get(`${node.name}.${name}`) ?? missing(node, name),
-          optionalParam: (name) => fixed(name) ?? this.weights.get(`${node.name}.${name}`) ?? null,
+          ...paramAccess(node, this.weights),
           training,
           rng: rng.child(node.name),
           out: views.get(node),
         };
-        hold(node, KERNELS[node.op as OpName](call));
+        hold(node, runKernel(call));
       }
       if (options.stats) timings.push({ name: node.name, op: node.op, ms: performance.now() - t0 });
       for (const input of new Set(node.inputs)) if (this.lastUse.get(input) === i) release(input);
@@ -306,20 +287,20 @@ export class Interpreter {
 }
 
 /**
- * A conv's fixed kernel from the source, in the [..window, C, F] layout the
- * kernels take; undefined when the attribute is a size list such as [3, 2].
- * Converted once per node.
+ * A node's parameters as kernels read them: fixed kernels from the source
+ * (converted to float32 once per node), else the weight `<layer>.<name>`.
  */
-function fixedWeights(node: Node, ctx: OpContext, name: string): Tensor | undefined {
-  let byName = fixedCache.get(node);
-  if (!byName) fixedCache.set(node, (byName = new Map()));
-  if (!byName.has(name)) {
-    const spec = ctx.op.params?.(ctx).find((p) => p.name === name);
-    byName.set(name, spec?.value && { shape: spec.shape, data: Float32Array.from(spec.value.data) });
+export function paramAccess(node: Node, weights: Weights): Pick<Call, 'param' | 'optionalParam'> {
+  let fixed = fixedCache.get(node);
+  if (!fixed) {
+    fixed = new Map(paramsOf(node).flatMap((p) => (p.value ? [[p.name, { shape: p.shape, data: Float32Array.from(p.value.data) }]] : [])));
+    fixedCache.set(node, fixed);
   }
-  return byName.get(name);
+  const known = fixed;
+  const optionalParam = (name: string) => known.get(name) ?? weights.get(`${node.name}.${name}`) ?? null;
+  return { optionalParam, param: (name) => optionalParam(name) ?? missing(node, name) };
 }
-const fixedCache = new WeakMap<Node, Map<string, Tensor | undefined>>();
+const fixedCache = new WeakMap<Node, Map<string, Tensor>>();
 
 function missing(node: Node, name: string): never {
   throw new Error(`no weight "${node.name}.${name}"`);

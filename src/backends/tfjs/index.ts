@@ -18,15 +18,16 @@
  */
 import { format } from 'prettier';
 import { lineCol } from '../../diagnostics.js';
-import { contextOf, layerStats } from '../../ir/infer.js';
+import { paramsOf } from '../../ir/infer.js';
 import type { CompiledFile } from '../../compile.js';
-import type { Graph, Node } from '../../ir/types.js';
-import type { OpName } from '../../ops/index.js';
+import type { Graph, Node, NodeOf } from '../../ir/types.js';
+import { activationDef, type Activation } from '../../ops/activations.js';
+import type { AttrsOf, OpName } from '../../ops/index.js';
 import { checkTrainable, trainConfig, type LossName, type TrainConfig } from '../../train/config.js';
 import { weightSlots } from '../interp/weights.js';
 import { Declaration, declarationsFor, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
-import { Layer, list, tensorType, TEMPLATES } from './templates.js';
+import { Layer, list, templateFor, tensorType } from './templates.js';
 
 export interface TfjsOptions {
   /** The .dl file as the reader should see it in comments, e.g. `examples/mnist_convnet.dl`. */
@@ -212,12 +213,10 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       body.push(`const ${id} = ${member('inputs', node.name)};`);
       continue;
     }
-    const template = Object.hasOwn(TEMPLATES, node.op) ? TEMPLATES[node.op as OpName] : undefined;
-    if (!template) throw new Error(`tfjs: no TensorFlow.js code for op '${node.op}' (layer '${node.name}')`);
-    const specs = layerStats(node).params;
+    const specs = paramsOf(node);
     const layer: Layer = {
-      node,
-      ctx: contextOf(node),
+      node: node as NodeOf<OpName>,
+      a: node.resolved as AttrsOf<OpName>,
       inputs: node.inputs.map((n) => ids.get(n)!),
       param: (name) => {
         const spec = specs.find((p) => p.name === name);
@@ -238,13 +237,14 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
     if (node === output.node && head === 'fused') {
       // The loss takes the pre-activation: the linear layer, then its activation.
       const z = locals.take(`${node.name}_logits`);
-      const linear = TEMPLATES[node.op.replace(/^fused_/, '') as OpName](layer);
-      body.push('', where, `const ${z}: ${type} = ${linear};`, `const ${id}: ${type} = tf.${layer.ctx.sym('activation')}(${z});`);
+      const { activation } = node.resolved as { activation: Activation };
+      const linear = templateFor({ ...layer, a: { ...(layer.a as object), activation: 'linear' } as AttrsOf<OpName> });
+      body.push('', where, `const ${z}: ${type} = ${linear};`, `const ${id}: ${type} = ${activationDef(activation).tfjs.apply(z)};`);
       logits = { id: z, type };
       continue;
     }
     if (node === output.node && head === 'input') logits = { id: ids.get(node.inputs[0])!, type: tensorType(node.inputs[0].type.shape.length) };
-    body.push('', where, `const ${id}: ${type} = ${template(layer)};`);
+    body.push('', where, `const ${id}: ${type} = ${templateFor(layer)};`);
   }
   // An output that is an input (or another output) is cloned, so that disposing one never frees the other.
   const returned = new Set<Node>(graph.inputs);
@@ -267,7 +267,7 @@ function logitsHead(node: Node, loss: LossName): 'input' | 'fused' | null {
   const wanted = loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
   if (!wanted) return null;
   if (node.op === wanted) return 'input';
-  return node.op.startsWith('fused_') && (node.attrs.activation as { symbol: string } | undefined)?.symbol === wanted ? 'fused' : null;
+  return node.op.startsWith('fused_') && (node.resolved as { activation?: Activation }).activation === wanted ? 'fused' : null;
 }
 
 function predict(pass: Layers): string {

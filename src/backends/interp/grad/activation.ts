@@ -1,57 +1,35 @@
 /**
- * Backward of the activations (activation.ts), from the forward's output y:
- * every activation here has a derivative that is a function of y alone.
- *
- *   relu     y = max(0, x)          dx = dy [y > 0]          (0 at the kink, as TensorFlow)
- *   sigmoid  y = 1 / (1 + e^-x)     dx = dy y (1 - y)
- *   tanh     y = tanh x             dx = dy (1 - y^2)
- *   softmax  y = e^x / sum e^x      dx = y (dy - sum_j dy_j y_j)   per row of `width`
- *   linear   y = x                  dx = dy
+ * Backward of the activations, by their row in the activation table
+ * (src/ops/activations.ts), which gives each derivative as a function of the
+ * forward's output y or its input x; the row's wasm kernel runs where it has one.
  */
-import type { Activation } from '../kernels/activation.js';
+import { activationDef, type Activation } from '../../../ops/activations.js';
 import { reluGradWasm } from '../wasm/index.js';
 import { buffer } from './util.js';
 
-/** dx[offset, offset + rows*width) from y and dy over the same range; dx may alias dy. */
+/** What `act`'s backward reads: the forward's output ('y') or input ('x'). */
+export const gradientFrom = (act: Activation): 'x' | 'y' => activationDef(act).backward.from;
+
+/** dx[offset, offset + rows*width) from v (y or x, see gradientFrom) and dy over the same range; dx may alias dy. */
 export function activationGradInto(
   dx: Float32Array,
-  y: Float32Array,
+  v: Float32Array,
   dy: Float32Array,
   act: Activation,
   width: number,
   offset = 0,
-  rows = width === 0 ? 0 : (y.length - offset) / width,
+  rows = width === 0 ? 0 : (v.length - offset) / width,
 ): void {
   const end = offset + rows * width;
-  switch (act) {
-    case 'linear':
-      if (dx !== dy) dx.set(dy.subarray(offset, end), offset);
-      return;
-    case 'relu':
-      if (end > offset && reluGradWasm(dx.subarray(offset, end), y.subarray(offset, end), dy.subarray(offset, end))) return;
-      for (let i = offset; i < end; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
-      return;
-    case 'sigmoid':
-      for (let i = offset; i < end; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
-      return;
-    case 'tanh':
-      for (let i = offset; i < end; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
-      return;
-    case 'softmax':
-      for (let r = offset; r < end; r += width) {
-        let dot = 0;
-        for (let i = r; i < r + width; i++) dot += dy[i] * y[i];
-        for (let i = r; i < r + width; i++) dx[i] = y[i] * (dy[i] - dot);
-      }
-      return;
-    default:
-      throw new Error(`unknown activation '${act as string}'`);
-  }
+  if (end === offset) return;
+  const row = activationDef(act);
+  if (row.wasm?.backward === 'relu_grad' && reluGradWasm(dx.subarray(offset, end), v.subarray(offset, end), dy.subarray(offset, end))) return;
+  row.backward.into(dx, v, dy, offset, end, width);
 }
 
-/** A fresh dx for y = act(x) over a whole tensor's data, rows of `width` (the last axis). */
-export function activationGrad(y: Float32Array, dy: Float32Array, act: Activation, width: number): Float32Array {
-  const dx = buffer(y.length);
-  activationGradInto(dx, y, dy, act, width);
+/** A fresh dx for y = act(x) over a whole tensor's data, rows of `width` (the last axis); `v` as for activationGradInto. */
+export function activationGrad(v: Float32Array, dy: Float32Array, act: Activation, width: number): Float32Array {
+  const dx = buffer(v.length);
+  activationGradInto(dx, v, dy, act, width);
   return dx;
 }

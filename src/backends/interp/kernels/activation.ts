@@ -1,17 +1,19 @@
 /**
- * The activation functions, in one place, applied in place to a row-major
- * block of `rows x width` floats. Softmax normalises each row of `width`
- * (the last axis); every other activation is elementwise. Used by the
- * elementwise kernels and as the fused epilogue of matmul, dense and conv.
- * With the WebAssembly kernels loaded they run there (wasm/gemm.wat's
- * activate and softmax_rows: float32, exp within 2 ulp), wherever the data
- * lives, so that results depend on the kernel choice only; else here, in
- * float64 per element.
+ * The activation functions applied to a row-major block of `rows x width`
+ * floats, by their row in the activation table (src/ops/activations.ts).
+ * Softmax normalises each row of `width` (the last axis); every other
+ * activation is elementwise. Used by the elementwise kernels and as the fused
+ * epilogue of matmul, dense and conv. With the WebAssembly kernels loaded, an
+ * activation whose row names a wasm kernel runs there (gemm.wat's activate
+ * and softmax_rows: float32, exp within 2 ulp), wherever the data lives, so
+ * that results depend on the kernel choice only; else the row's TypeScript
+ * forward runs, in float64 per element.
  */
-
+import { activationDef, type Activation } from '../../../ops/activations.js';
 import { activateWasm } from '../wasm/index.js';
 
-export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
+export type { Activation } from '../../../ops/activations.js';
+export { logistic } from '../../../ops/activations.js';
 
 /** Apply `act` to `data[offset, offset + rows * width)`. */
 export function activateInPlace(
@@ -34,49 +36,8 @@ export function activateInto(
   rows = width === 0 ? 0 : (src.length - offset) / width,
 ): void {
   const end = offset + rows * width;
-  if (act !== 'linear' && end > offset && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), act, width)) {
-    return;
-  }
-  switch (act) {
-    case 'linear':
-      if (dst !== src) dst.set(src.subarray(offset, end), offset);
-      return;
-    case 'relu':
-      for (let i = offset; i < end; i++) {
-        const v = src[i];
-        dst[i] = v < 0 ? 0 : v;
-      }
-      return;
-    case 'sigmoid':
-      for (let i = offset; i < end; i++) dst[i] = 1 / (1 + Math.exp(-src[i]));
-      return;
-    case 'tanh':
-      for (let i = offset; i < end; i++) dst[i] = Math.tanh(src[i]);
-      return;
-    case 'softmax':
-      for (let r = offset; r < end; r += width) softmaxRow(dst, src, r, width);
-      return;
-    default:
-      throw new Error(`unknown activation '${act as string}'`);
-  }
-}
-
-/** The sigmoid 1 / (1 + e^-x) of one number; e^-x overflows to Infinity for x < -88, giving the correct limit 0. */
-export function logistic(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
-/** Numerically stable softmax of `src[start, start + n)` into dst: subtract the max, sum in float64. */
-function softmaxRow(dst: Float32Array, src: Float32Array, start: number, n: number): void {
-  const end = start + n;
-  let max = -Infinity;
-  for (let i = start; i < end; i++) if (src[i] > max) max = src[i];
-  let sum = 0;
-  for (let i = start; i < end; i++) {
-    const e = Math.exp(src[i] - max);
-    dst[i] = e;
-    sum += e;
-  }
-  const inv = 1 / sum;
-  for (let i = start; i < end; i++) dst[i] *= inv;
+  if (end === offset) return;
+  const row = activationDef(act);
+  if (row.wasm && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), row.wasm.forward, width)) return;
+  row.forward(dst, src, offset, end, width);
 }

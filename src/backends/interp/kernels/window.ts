@@ -1,44 +1,20 @@
 /**
- * Sliding-window geometry shared by convolution and pooling, exactly as
- * TensorFlow computes it for one spatial axis:
- *
- *   effective kernel  e   = dilation * (size - 1) + 1
- *   valid             out = floor((input - e) / stride) + 1,   no padding
- *   same              out = ceil(input / stride),
- *                     total padding = max((out - 1) * stride + e - input, 0),
- *                     padBefore = floor(total / 2)   (an odd extra cell goes at the end)
- *
- * Window `o` covers input cells o*stride - padBefore + t*dilation, t in [0, size).
+ * Sliding-window geometry for the kernels: TensorFlow's rule for one spatial
+ * axis (windowAxis in src/ops/op.ts, the one definition shapes, kernels,
+ * gradients and emitters share), checked, since kernels are also called
+ * directly with sizes no shape rule has seen.
  */
+import { windowAxis, type Padding, type WindowAxis } from '../../../ops/op.js';
 
-export type Padding = 'valid' | 'same';
+export type { Padding } from '../../../ops/op.js';
+export type Window = WindowAxis;
 
-export interface Window {
-  out: number;
-  padBefore: number;
-}
-
-export function slidingWindow(
-  input: number,
-  size: number,
-  stride: number,
-  dilation: number,
-  padding: Padding,
-  who: string,
-): Window {
+export function slidingWindow(input: number, size: number, stride: number, dilation: number, padding: Padding, who: string): Window {
   if (!(size >= 1 && stride >= 1 && dilation >= 1)) {
     throw new Error(`${who}: size ${size}, stride ${stride} and dilation ${dilation} must be positive`);
   }
-  const effective = dilation * (size - 1) + 1;
-  if (padding === 'valid') {
-    const out = Math.floor((input - effective) / stride) + 1;
-    if (out < 1) throw new Error(`${who}: window of extent ${effective} does not fit input of size ${input}`);
-    return { out, padBefore: 0 };
-  }
-  if (padding === 'same') {
-    const out = Math.ceil(input / stride);
-    const total = Math.max((out - 1) * stride + effective - input, 0);
-    return { out, padBefore: Math.floor(total / 2) };
-  }
-  throw new Error(`${who}: unknown padding '${padding as string}'`);
+  if (padding !== 'valid' && padding !== 'same') throw new Error(`${who}: unknown padding '${padding as string}'`);
+  const w = windowAxis(input, size, stride, dilation, padding);
+  if (w.out < 1) throw new Error(`${who}: window of extent ${dilation * (size - 1) + 1} does not fit input of size ${input}`);
+  return w;
 }

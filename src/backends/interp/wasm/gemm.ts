@@ -26,7 +26,7 @@
  * below the operands (heap.ts).
  */
 import { readFileSync } from 'node:fs';
-import type { Activation } from '../kernels/activation.js';
+import { activationDef, type Activation } from '../../../ops/activations.js';
 import type { ConvShape } from '../kernels/conv.js';
 import { activateInPlace } from '../kernels/activation.js';
 import { align, Heap, MAX_PAGES } from './heap.js';
@@ -68,6 +68,8 @@ export interface GemmExports {
 const ACCUMULATE = 1;
 const BIAS = 2;
 const RELU = 4;
+/** The GEMM's epilogue applies an activation whose table row says so (its RELU flag computes max(0, x)). */
+const epilogueActivation = (act: Activation) => activationDef(act).wasm?.epilogue === true;
 
 /** Rows of A packed per block: their strips (MC*K floats) stay in L2 while every B panel meets them. */
 const MC = 64;
@@ -198,7 +200,8 @@ export function gemm(
   if (at.b.copy) heap.set(b.subarray(0, K * N), at.b.at / 4);
   if (accumulate && at.c.copy) heap.set(out.subarray(0, M * N), at.c.at / 4);
   if (bias && at.bias.copy) heap.set(bias, at.bias.at / 4);
-  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | (activation === 'relu' ? RELU : 0);
+  const inEpilogue = epilogueActivation(activation);
+  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | (inEpilogue ? RELU : 0);
   const x = g.exports;
 
   x.pack_b(at.b.at, transB ? 1 : 0, K, N, at.pb, 0, at.panels);
@@ -212,7 +215,7 @@ export function gemm(
   }
 
   if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
-  if (activation !== 'linear' && activation !== 'relu') activateInPlace(out, activation, N, 0, M);
+  if (activation !== 'linear' && !inEpilogue) activateInPlace(out, activation, N, 0, M);
   return true;
 }
 

@@ -20,7 +20,6 @@
  * kernel and `kernelBackend().note` says why.
  */
 import os from 'node:os';
-import type { Activation } from '../kernels/activation.js';
 import type { ConvShape } from '../kernels/conv.js';
 import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
@@ -198,14 +197,16 @@ export function col2imWasm(dx: Float32Array, dcols: Float32Array, s: ConvShape, 
   return g !== null && p1 > p0 && col2im(g, dx, dcols, s, p0, p1);
 }
 
-const ACTIVATION_CODES: Partial<Record<Activation, number>> = { relu: 0, sigmoid: 1, tanh: 2 };
-
-/** dst = act(src), rows of `width` (softmax), in WebAssembly (gemm.wat's activate, softmax_rows); false if not in use. */
-export function activateWasm(dst: Float32Array, src: Float32Array, act: Activation, width: number): boolean {
+/**
+ * dst = act(src) in WebAssembly: gemm.wat's `activate` with the activation
+ * table's code for it, or its `softmax_rows` over rows of `width`; false if
+ * not in use.
+ */
+export function activateWasm(dst: Float32Array, src: Float32Array, kernel: number | 'softmax_rows', width: number): boolean {
   const g = wasmKernels();
-  const code = ACTIVATION_CODES[act];
-  if (!g || dst.length === 0 || (code === undefined && act !== 'softmax')) return false;
-  const run = ([s, d]: number[]) => (code === undefined ? g.exports.softmax_rows(s, d, dst.length / width, width) : g.exports.activate(code, s, d, dst.length));
+  if (!g || dst.length === 0) return false;
+  const run = ([s, d]: number[]) =>
+    kernel === 'softmax_rows' ? g.exports.softmax_rows(s, d, dst.length / width, width) : g.exports.activate(kernel, s, d, dst.length);
   return dst === src ? inMemory(g, [dst], ['inout'], ([d]) => run([d, d])) : inMemory(g, [src, dst], ['in', 'out'], run);
 }
 
