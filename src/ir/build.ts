@@ -1,7 +1,9 @@
 /**
- * AST -> graph IR for one model: evaluates constant expressions, resolves op
- * and block names through the registry, validates arguments against each op's
- * AttrSpecs, inlines blocks, expands `repeat`, and names layers Keras-style.
+ * AST -> graph IR for one model: resolves op and block names through the
+ * registry, binds call arguments (bind.ts: against an op's AttrSpecs or a
+ * block's parameters), inlines blocks, expands `repeat`, and names layers
+ * Keras-style. Constant expressions go through the shared evaluator
+ * (constants.ts); this file supplies what names, calls and chains mean in a body.
  * Shapes are not inferred here (see infer.ts); node types are placeholders.
  *
  * Values defined in a model or block may be used before the line that defines
