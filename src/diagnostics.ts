@@ -150,6 +150,25 @@ export const messages = {
       `training stopped in epoch ${epoch} at batch ${batch}/${batches}: ${what}; the weights of the last step with a finite loss were kept`,
       `the learning rate is probably too high: try 'lr = ${+(lr / 10).toPrecision(3)}' (now ${lr})`,
     ),
+
+  // Constant expressions (src/ir/constants.ts).
+  arithmeticOnTensors: (span: Span) => d('const-eval', span, 'arithmetic works on constants; combine tensors with an op, e.g. add(a, b)'),
+  /** `found`: one description per operand, e.g. ['the number 3', 'the string "x"']. */
+  arithmeticOperands: (span: Span, op: string, found: string[]) =>
+    d('const-eval', span, `'${op}' needs ${found.length === 1 ? 'a number' : 'numbers'}, got ${found.join(' and ')}`),
+
+  // Training sections (src/train/config.ts): what each setting takes.
+  missingData: (span: Span): Diagnostic => messages.missingSetting(span, 'data', 'data = mnist(train = 8000, test = 2000)'),
+  missingLoss: (span: Span): Diagnostic => messages.missingSetting(span, 'loss', 'loss = crossentropy'),
+  notADataSource: (span: Span, found: string): Diagnostic => messages.settingType(span, 'data', 'a data source such as mnist() or csv("file.csv")', found),
+  notALoss: (span: Span, found: string): Diagnostic => messages.settingType(span, 'loss', 'a loss name such as crossentropy', found),
+  notAnOptimizer: (span: Span, found: string): Diagnostic => messages.settingType(span, 'optimizer', 'an optimizer such as sgd(lr = 0.01) or adam()', found),
+  unknownDataSource: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'data source', name, choices, suggest(name, choices)),
+  unknownLoss: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'loss', name, choices, suggest(name, choices)),
+  unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
+  tooManyDigits: (span: Span, asked: number, available: number): Diagnostic =>
+    messages.outOfRange(span, 'mnist', 'train + test', asked, `at most ${available} (the digits in the mnist package)`),
+  notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
 };
 
 export function lineCol(span: Span): { line: number; column: number } {

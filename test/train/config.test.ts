@@ -153,9 +153,15 @@ describe('train section diagnostics', () => {
     });
   });
   it('a value that is not an expression of numbers', () => {
+    // Lists are constants (tensors) like anywhere else; the setting says what it takes.
     expect(only('train Net { data = mnist()  loss = mse  epochs = [1, 2] }')).toEqual({
       at: '1:50',
-      message: 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a list',
+      message: "train: 'epochs' must be a whole number >= 1, got a constant tensor of shape [2]",
+      hint: undefined,
+    });
+    expect(only('train Net { data = mnist()  loss = mse  epochs = x -> relu }')).toEqual({
+      at: '1:50',
+      message: 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression',
       hint: undefined,
     });
     expect(only('train Net { data = mnist()  loss = mse  epochs = 3 * "x" }').message).toBe('\'*\' needs numbers, got the number 3 and the string "x"');
