@@ -6,6 +6,7 @@
 import type { OpDef } from './op.js';
 import { ACTIVATION_OPS } from './activations.js';
 import attention from './attention.js';
+import batchnorm from './batchnorm.js';
 import { conv1d, conv2d } from './conv.js';
 import dense from './dense.js';
 import dropout from './dropout.js';
@@ -25,7 +26,7 @@ export const OPS = {
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, add, concat,
-  embedding, positional, rnn, lstm, bidirectional, attention, layernorm,
+  embedding, positional, rnn, lstm, bidirectional, attention, layernorm, batchnorm,
   fused_dense, fused_conv1d, fused_conv2d,
 } satisfies Record<string, OpDef>;
 

@@ -103,6 +103,7 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
       if (!Number.isFinite(step.loss)) return stop(epoch, b + 1, `the loss became ${Number.isNaN(step.loss) ? 'NaN' : 'infinite'}`, updates - 1);
       good = copyWeights(weights, good);
       optimizer.step(weights, step.grads);
+      for (const [name, value] of step.state) weights.get(name)!.data.set(value.data); // layer state: batchnorm's moving statistics
       const bad = firstNonFinite(weights);
       if (bad) return stop(epoch, b + 1, `weight '${bad}' became NaN or infinite`, updates);
       updates++;

@@ -35,7 +35,9 @@ import { activationOpTable, type ActivationOpName } from '../../ops/activations.
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import type { BatchNormTrace } from './kernels/index.js';
+import { batchNormBackward } from './grad/batchnorm.js';
 import type { Activation } from './kernels/index.js';
 import { activate, concat } from './kernels/index.js';
 import { LossName, lossAndGrad, lossAndGradFromLogits } from './losses.js';
@@ -104,6 +106,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
     const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c.a));
     return { output, saved: trace };
   },
+  batchnorm: (c) => batchNormTrained(c),
 };
 const trainingForwardOf = (op: OpName) => TRAINING_FORWARD[op] as TrainingForward<OpName> | undefined;
 
@@ -172,6 +175,11 @@ export const BACKWARD: BackwardTable = {
     return { inputs, params: r.params };
   },
   // Through the normalisation: dx = inv (g - mean g - xhat mean(g xhat)), g = dy gamma.
+  // With the batch statistics kept by the forward (grad/batchnorm.ts); the moving ones take no gradient.
+  batchnorm: (g) => {
+    const r = batchNormBackward(g.a, g.saved as BatchNormTrace, g.optionalParam('gamma'), g.dy, g.needsInput[0]);
+    return { inputs: [r.dx], params: { gamma: r.dGamma, beta: r.dBeta } };
+  },
   layernorm: (g) => {
     const r = layerNormBackward(g.inputs[0], g.param('gamma'), g.a.epsilon, g.dy, g.needsInput[0]);
     return { inputs: [r.dx], params: { gamma: r.dGamma, beta: r.dBeta } };
@@ -273,6 +281,8 @@ export interface BackpropResult {
   grads: Map<string, Tensor>;
   /** With inputGrads: d loss / d input for each float input. */
   inputGrads: Record<string, Tensor>;
+  /** The step's new values of the layers' state tensors (batchnorm's moving statistics), by weight name; the caller applies them. */
+  state: Map<string, Tensor>;
 }
 
 /** The forward of a training step, every value kept. */
@@ -282,6 +292,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
   const plan = planOf(graph, batch);
   const tape = new Map<Node, Entry>();
   const logits = new Map<Node, Tensor>();
+  const state = new Map<string, Tensor>();
   for (const node of graph.nodes) {
     if (node.op === 'input') {
       const value = inputs[node.name];
@@ -300,6 +311,8 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       rng: root.child(node.name),
       // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`.
       out: plan.slots.has(node) && (!own || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
+      // New values of state tensors outlive the step: copied out of its memory.
+      updateState: (name, value) => state.set(`${node.name}.${name}`, { shape: [...value.shape], data: keep(value.data) }),
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
@@ -313,7 +326,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
     } else output = runKernel(call);
     tape.set(node, { node, call, specs, output, saved, needsGrad });
   }
-  return { tape, logits };
+  return { tape, logits, state };
 }
 
 /** Output sizes of a training step's nodes, per graph and batch (plan.ts's rule). */
@@ -333,7 +346,7 @@ function planOf(graph: Graph, batch: number): MemoryPlan {
  */
 export function backprop(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, options: BackpropOptions = {}): BackpropResult {
   return duringStep(() => {
-    const { tape } = record(graph, weights, inputs, options.seed ?? 0, options.inputGrads ?? false, options.logitsOf);
+    const { tape, state } = record(graph, weights, inputs, options.seed ?? 0, options.inputGrads ?? false, options.logitsOf);
     const seeds = new Map<Node, Tensor>();
     for (const [name, grad] of Object.entries(options.outputGrads ?? {})) {
       const out = graph.outputs.find((o) => o.name === name) ?? missingOutput(graph, name);
@@ -342,11 +355,11 @@ export function backprop(graph: Graph, weights: Weights, inputs: Record<string, 
     const r = reverse(graph, weights, tape, seeds, options);
     const copy = (t: Tensor) => ({ shape: t.shape, data: keep(t.data) });
     const copies = (ts: Record<string, Tensor>) => Object.fromEntries(Object.entries(ts).map(([k, t]) => [k, copy(t)]));
-    return { outputs: copies(r.outputs), inputGrads: copies(r.inputGrads), grads: new Map([...r.grads].map(([k, t]) => [k, copy(t)])) };
+    return { outputs: copies(r.outputs), inputGrads: copies(r.inputGrads), grads: new Map([...r.grads].map(([k, t]) => [k, copy(t)])), state };
   });
 }
 
-function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: Map<Node, Tensor>, options: BackpropOptions): BackpropResult {
+function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: Map<Node, Tensor>, options: BackpropOptions): Omit<BackpropResult, 'state'> {
   const grads = new Map<Node, Tensor>();
   const paramGrads = new Map<string, Tensor>();
   // Buffers this pass allocated for a sum, safe to add into; others may be shared (dy passed through).
@@ -425,6 +438,8 @@ export interface StepResult {
   predictions: Tensor;
   /** Same names and shapes as the trainable weights. */
   grads: Map<string, Tensor>;
+  /** New values of the layers' state tensors by weight name, for the caller to apply with the update (BackpropResult.state). */
+  state: Map<string, Tensor>;
 }
 
 /**
@@ -447,7 +462,7 @@ export function lossAndGradients(
   const seed = options.seed ?? 0;
   const logitsOf = head?.fused ? out.node : undefined;
   return duringStep(() => {
-    const { tape, logits } = record(graph, weights, inputs, seed, false, logitsOf);
+    const { tape, logits, state } = record(graph, weights, inputs, seed, false, logitsOf);
     const predictions = tape.get(out.node)!.output;
     const seeds = new Map<Node, Tensor>();
     let value: number;
@@ -468,6 +483,7 @@ export function lossAndGradients(
       loss: value,
       predictions: { shape: predictions.shape, data: keep(predictions.data) },
       grads: new Map([...grads].map(([k, t]) => [k, { shape: t.shape, data: keep(t.data) }])),
+      state,
     };
   });
 }

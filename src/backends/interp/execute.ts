@@ -65,6 +65,12 @@ export interface Call<Op extends OpName = OpName> {
   rng: Rng;
   /** The planned buffer for the node's output, when it has one (plan.ts). */
   out?: Float32Array;
+  /**
+   * In training mode: the new value of one of the layer's state tensors
+   * (ParamSpec.state, e.g. batchnorm's moving_mean), by local name. The run
+   * reports them; the caller decides whether to keep them.
+   */
+  updateState?(name: string, value: Tensor): void;
 }
 
 /** One kernel per op, typed by the op's attributes. */
@@ -136,7 +142,20 @@ export const KERNELS: KernelTable = {
     return K.multiHeadAttention(query, value, key, attentionWeights(c.param), attentionOptions(c.a), c.out);
   },
   layernorm: (c) => K.layerNorm(c.inputs[0], c.param('gamma'), c.param('beta'), c.a.epsilon, c.out),
+  // Batch statistics (and moving-average updates of the state) in training; the moving statistics at inference.
+  batchnorm: (c) =>
+    c.training
+      ? batchNormTrained(c).output
+      : K.batchNormInference(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.param('moving_mean'), c.param('moving_variance'), c.out),
 };
+
+/** batchnorm in training: normalises with the batch's statistics and reports the updated moving ones. */
+export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace } {
+  const r = K.batchNormTraining(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.out);
+  c.updateState?.('moving_mean', K.movingAverage(c.param('moving_mean'), r.mean, c.a.momentum));
+  c.updateState?.('moving_variance', K.movingAverage(c.param('moving_variance'), r.variance, c.a.momentum));
+  return { output: r.y, saved: r.trace };
+}
 
 /** Attention's eight projection weights, by the names its op gives them. */
 export function attentionWeights<T>(p: (name: string) => T) {
@@ -226,8 +245,12 @@ export class Interpreter {
     return arena;
   }
 
-  /** Runs the graph on inputs keyed by input name (already validated: see inputs.ts). */
-  run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats } {
+  /**
+   * Runs the graph on inputs keyed by input name (already validated: see io.ts).
+   * In training mode `state` holds the new values of the layers' state
+   * tensors by weight name (`<layer>.moving_mean`); the weights are not changed.
+   */
+  run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
@@ -236,6 +259,7 @@ export class Interpreter {
     // Reshapes share their input's buffer: count holders so a buffer is freed once.
     const holders = new Map<Float32Array, number>();
     const timings: LayerTiming[] = [];
+    const state = new Map<string, Tensor>();
     let liveBytes = 0, peak = 0;
     const start = performance.now();
     const hold = (node: Node, t: Tensor) => {
@@ -266,6 +290,7 @@ export class Interpreter {
           training,
           rng: rng.child(node.name),
           out: views.get(node),
+          updateState: training ? (name, value) => state.set(`${node.name}.${name}`, value) : undefined,
         };
         hold(node, runKernel(call));
       }
@@ -282,7 +307,7 @@ export class Interpreter {
     const stats = options.stats
       ? { layers: timings, peakActivationBytes: peak, plan: { plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes }, totalMs: performance.now() - start }
       : undefined;
-    return { outputs, stats };
+    return { outputs, stats, state };
   }
 }
 

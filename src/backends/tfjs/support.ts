@@ -156,6 +156,29 @@ export function layerNormalization<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
 }
 
+/**
+ * batchnorm in training (the interpreter's batchNormTraining and
+ * movingAverage): normalises with the batch's mean and biased variance over
+ * every axis but `axis` (the channels, counting the batch as 0), then moves
+ * the state toward them, m <- m - (m - batch) (1 - momentum), when it is a
+ * tf.Variable (inside train()). The weights are the layer's [channels] vectors.
+ */
+export function batchNormTraining<T extends tf.Tensor>(
+  x: T,
+  axis: number,
+  weights: { movingMean: tf.Tensor; movingVariance: tf.Tensor; gamma?: tf.Tensor; beta?: tf.Tensor },
+  momentum: number,
+  epsilon: number,
+): T {
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== axis);
+  const { mean, variance } = tf.moments(x, axes, true);
+  for (const [moving, value] of [[weights.movingMean, mean], [weights.movingVariance, variance]] as const) {
+    if (moving instanceof tf.Variable) moving.assign(tf.sub(moving, tf.mul(tf.sub(moving, tf.reshape(value, moving.shape)), 1 - momentum)));
+  }
+  const broadcast = (w: tf.Tensor | undefined) => w && tf.reshape(w, mean.shape);
+  return tf.batchNorm(x, mean, variance, broadcast(weights.beta), broadcast(weights.gamma), epsilon) as T;
+}
+
 export type RecurrentOutput<S extends boolean> = S extends true ? tf.Tensor3D : tf.Tensor2D;
 export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: boolean };
 

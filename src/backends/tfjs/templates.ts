@@ -177,6 +177,22 @@ export const TEMPLATES: TemplateTable = {
     const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`]]);
     return `multiHeadAttention(${query}, ${value}, ${key}, ${weights}, ${options})`;
   },
+  // Inference: the moving statistics. Training: the batch's, moving the state variables (support.ts).
+  batchnorm: (l) => {
+    const { axis, channels, momentum, epsilon } = l.a;
+    const rank = rankOf(l.node);
+    // Parameters broadcast over the axes after the channels.
+    const after = rank - 2 - axis;
+    const p = (name: string) => {
+      const w = l.param(name);
+      return w && after > 0 ? `tf.reshape(${w}, ${list([channels, ...Array<number>(after).fill(1)])})` : w;
+    };
+    const [mean, variance, beta, gamma] = [p('moving_mean'), p('moving_variance'), p('beta'), p('gamma')];
+    const inference = `tf.batchNorm(${l.inputs[0]}, ${mean}, ${variance}, ${beta ?? 'undefined'}, ${gamma ?? 'undefined'}, ${epsilon})`;
+    if (!l.training) return inference;
+    const weights = fields([['movingMean', l.param('moving_mean')], ['movingVariance', l.param('moving_variance')], ['gamma', l.param('gamma')], ['beta', l.param('beta')]]);
+    return `training ? batchNormTraining(${l.inputs[0]}, ${axis + 1}, ${weights}, ${momentum}, ${epsilon}) : ${inference}`;
+  },
   layernorm: (l) => `layerNormalization(${l.inputs[0]}, ${required(l, 'gamma')}, ${required(l, 'beta')}, ${l.a.epsilon})`,
 };
 

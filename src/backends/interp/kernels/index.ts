@@ -11,3 +11,4 @@ export * from './positional.js';
 export * from './recurrent.js';
 export * from './layernorm.js';
 export * from './attention.js';
+export * from './batchnorm.js';

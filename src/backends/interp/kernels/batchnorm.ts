@@ -1,0 +1,109 @@
+/**
+ * Batch normalization (src/ops/batchnorm.ts for the semantics), on data laid
+ * out as [groups, channels, inner] per the op's resolved geometry, where
+ * groups = batch * outer: the statistics of channel c run over every group
+ * and inner position.
+ *
+ *   batchNormInference(x, g, a, gamma, beta, mean, variance) -> y
+ *       y = (x - mean) / sqrt(variance + eps) * gamma + beta, per channel
+ *   batchNormTraining(x, g, a, gamma, beta) -> { y, mean, variance, xhat, invStd }
+ *       the batch's mean and biased variance (float64 sums), y from them,
+ *       and what the backward needs
+ *   movingAverage(moving, value, momentum) -> moving momentum + value (1 - momentum)
+ *
+ * gamma and beta may be null (scale = false, center = false).
+ */
+import type { BatchNormAttrs } from '../../../ops/batchnorm.js';
+import type { Tensor } from '../tensor.js';
+import { outputBuffer } from '../tensor.js';
+
+/** Calls f(start, c) for the start of every contiguous run of `inner` values of channel c. */
+function forEachRun(n: number, a: BatchNormAttrs, f: (start: number, c: number) => void): void {
+  const { channels, inner } = a;
+  for (let start = 0, c = 0; start < n; start += inner, c = c + 1 === channels ? 0 : c + 1) f(start, c);
+}
+
+export function batchNormInference(
+  x: Tensor,
+  a: BatchNormAttrs,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  mean: Tensor,
+  variance: Tensor,
+  out?: Float32Array,
+): Tensor {
+  const { channels, inner, epsilon } = a;
+  const scale = new Float64Array(channels);
+  const shift = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = (gamma ? gamma.data[c] : 1) / Math.sqrt(variance.data[c] + epsilon);
+    shift[c] = (beta ? beta.data[c] : 0) - mean.data[c] * scale[c];
+  }
+  const xd = x.data;
+  const y = outputBuffer(out, xd.length, 'batchnorm');
+  forEachRun(xd.length, a, (start, c) => {
+    const s = scale[c], t = shift[c];
+    for (let i = start; i < start + inner; i++) y[i] = xd[i] * s + t;
+  });
+  return { shape: [...x.shape], data: y };
+}
+
+export interface BatchNormTrace {
+  /** The normalised input (x - mean) / sqrt(var + eps), before gamma and beta. */
+  xhat: Float32Array;
+  invStd: Float64Array;
+  /** Values per channel in the batch. */
+  count: number;
+}
+
+export function batchNormTraining(
+  x: Tensor,
+  a: BatchNormAttrs,
+  gamma: Tensor | null,
+  beta: Tensor | null,
+  out?: Float32Array,
+): { y: Tensor; mean: Tensor; variance: Tensor; trace: BatchNormTrace } {
+  const { channels, inner, epsilon } = a;
+  const xd = x.data;
+  const count = xd.length / channels;
+  const sum = new Float64Array(channels);
+  forEachRun(xd.length, a, (start, c) => {
+    let s = 0;
+    for (let i = start; i < start + inner; i++) s += xd[i];
+    sum[c] += s;
+  });
+  const mean = sum.map((s) => s / count);
+  const squares = new Float64Array(channels);
+  forEachRun(xd.length, a, (start, c) => {
+    let s = 0;
+    const m = mean[c];
+    for (let i = start; i < start + inner; i++) s += (xd[i] - m) ** 2;
+    squares[c] += s;
+  });
+  const variance = squares.map((s) => s / count);
+  const invStd = variance.map((v) => 1 / Math.sqrt(v + epsilon));
+  const xhat = new Float32Array(xd.length);
+  const y = outputBuffer(out, xd.length, 'batchnorm');
+  forEachRun(xd.length, a, (start, c) => {
+    const m = mean[c], inv = invStd[c];
+    const g = gamma ? gamma.data[c] : 1, b = beta ? beta.data[c] : 0;
+    for (let i = start; i < start + inner; i++) {
+      const h = (xd[i] - m) * inv;
+      xhat[i] = h;
+      y[i] = h * g + b;
+    }
+  });
+  return {
+    y: { shape: [...x.shape], data: y },
+    mean: { shape: [channels], data: Float32Array.from(mean) },
+    variance: { shape: [channels], data: Float32Array.from(variance) },
+    trace: { xhat, invStd, count },
+  };
+}
+
+/** Keras's moving-average update: moving - (moving - value) (1 - momentum), elementwise. */
+export function movingAverage(moving: Tensor, value: Tensor, momentum: number): Tensor {
+  const data = new Float32Array(moving.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = moving.data[i] - (moving.data[i] - value.data[i]) * (1 - momentum);
+  return { shape: [...moving.shape], data };
+}
