@@ -28,7 +28,7 @@ import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { encodeSafetensors, WeightsFileError } from '../../../src/weights/safetensors.js';
 import { expectClose, fromTf, randTensor, useTfCpu } from '../interp/helpers.js';
-import { randomModel } from './random-models.js';
+import { randomModel } from '../../random-models.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -124,9 +124,8 @@ beforeAll(async () => {
     // As the optimizer leaves them: fused dense and conv, folded constants, no dropout.
     sources.push({ label: `${name}, optimized`, graphs: graphs.map((g) => optimize(g).graph), sourcePath: `examples/${name}` });
   }
-  const rng = createRng(2024);
   for (let i = 0; i < 10; i++) {
-    const text = randomModel(rng.child(`model ${i}`), `Random${i}`);
+    const text = randomModel(2024 + i, `Random${i}`);
     sources.push({ label: `random ${i}:\n${text}`, graphs: compileSource({ path: `random${i}.dl`, text }).graphs, sourcePath: `random${i}.dl` });
   }
   const coverage = compileSource({ path: 'coverage.dl', text: COVERAGE }).graphs;
