@@ -49,7 +49,7 @@ export function humanBytes(bytes: number): string {
 export function humanCount(n: number): string {
   const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
   for (const [scale, unit] of units) if (n >= scale) return `${(n / scale).toFixed(2)} ${unit}`;
-  return `${n}`;
+  return `${n} `;
 }
 
 export function formatSummary(s: Summary): string {

@@ -42,4 +42,4 @@ export function lookupOp(name: string): OpDef | undefined {
 export const isOpName = (name: string): name is OpName => Object.hasOwn(OPS, name);
 
 /** Op names that .dl source may call. */
-export const callableOps = (): string[] => Object.values<OpDef>(OPS).filter((op) => !op.internal).map((op) => op.name);
+export const callableOps = (): OpName[] => (Object.keys(OPS) as OpName[]).filter((name) => !(OPS[name] as OpDef).internal);
