@@ -27,6 +27,7 @@ import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
 import type { Weights } from './weights.js';
+import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface RunOptions {
   /** Training mode: dropout drops units (seeded). Default: inference. */
@@ -82,7 +83,7 @@ function recurrent(c: Call, op: string, attrs: OpContext, prefix: string, revers
 
 export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
   input: () => {
-    throw new Error('input nodes are bound, not executed');
+    throw internal('input nodes are bound, not executed');
   },
   constant: (c) => {
     const v = c.node.attrs.value as ConstTensor;
@@ -128,7 +129,8 @@ export const KERNELS: Record<OpName, (c: Call) => Tensor> = {
     try {
       return K.embedding(c.inputs[0], c.param('embeddings'), c.out);
     } catch (e) {
-      throw new InputError(`'${c.node.inputs[0].name}' -> layer '${c.node.name}': ${(e as Error).message}`);
+      if (!(e instanceof UserError)) throw e;
+      throw new InputError(messages.layerInput(c.node.inputs[0].name, c.node.name, (e as Error).message));
     }
   },
   positional: (c) => {
@@ -322,7 +324,7 @@ function fixedWeights(node: Node, ctx: OpContext, name: string): Tensor | undefi
 const fixedCache = new WeakMap<Node, Map<string, Tensor | undefined>>();
 
 function missing(node: Node, name: string): never {
-  throw new Error(`no weight "${node.name}.${name}"`);
+  throw internal(`no weight "${node.name}.${name}"`);
 }
 
 export const bytesOf = (shape: number[]) => sizeOf(shape) * 4;

@@ -17,7 +17,7 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { lineCol } from '../../diagnostics.js';
+import { internal, lineCol } from '../../diagnostics.js';
 import { contextOf, layerStats } from '../../ir/infer.js';
 import type { CompiledFile } from '../../compile.js';
 import type { Graph, Node } from '../../ir/types.js';
@@ -213,7 +213,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       continue;
     }
     const template = Object.hasOwn(TEMPLATES, node.op) ? TEMPLATES[node.op as OpName] : undefined;
-    if (!template) throw new Error(`tfjs: no TensorFlow.js code for op '${node.op}' (layer '${node.name}')`);
+    if (!template) throw internal(`tfjs: no TensorFlow.js code for op '${node.op}' (layer '${node.name}')`);
     const specs = layerStats(node).params;
     const layer: Layer = {
       node,

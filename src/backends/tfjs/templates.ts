@@ -12,6 +12,7 @@ import type { OpName } from '../../ops/index.js';
 import type { OpContext } from '../../ops/op.js';
 import { innerContext } from '../../ops/recurrent.js';
 import { str } from './names.js';
+import { internal } from '../../diagnostics.js';
 
 /** What a template sees of its layer. */
 export interface Layer {
@@ -40,7 +41,7 @@ const dims = (n: Node) => n.type.shape.slice(1) as number[];
 const required = (l: Layer, name: string) => l.param(name) ?? fail(l, `has no weight '${name}'`);
 
 function fail(l: Layer, message: string): never {
-  throw new Error(`tfjs: layer '${l.node.name}' (${l.node.op}) ${message}`);
+  throw internal(`tfjs: layer '${l.node.name}' (${l.node.op}) ${message}`);
 }
 
 /** Optional arguments of a tfjs call: `bias: ...` only when there is one. */
@@ -54,7 +55,7 @@ const fields = (entries: [string, string | undefined][]) =>
 function withActivation(activation: string, fused: (act: string) => string): string {
   if (FUSED_IN_TFJS.has(activation)) return fused(`'${activation}'`);
   const apply = ({ tanh: 'tf.tanh', softmax: 'tf.softmax' } as Record<string, string | undefined>)[activation];
-  if (!apply) throw new Error(`tfjs: unknown activation '${activation}'`);
+  if (!apply) throw internal(`tfjs: unknown activation '${activation}'`);
   return `${apply}(${fused("'linear'")})`;
 }
 
@@ -135,7 +136,7 @@ function recurrent(l: Layer, inner: OpContext, prefix: string, reverse: boolean)
 
 export const TEMPLATES: Record<OpName, Template> = {
   input: () => {
-    throw new Error('tfjs: input nodes are bound, not emitted');
+    throw internal('tfjs: input nodes are bound, not emitted');
   },
   constant: (l) => {
     const value = l.node.attrs.value as ConstTensor;

@@ -11,6 +11,7 @@
 import type { Activation } from '../kernels/activation.js';
 import { reluGradWasm } from '../wasm/index.js';
 import { buffer } from './util.js';
+import { internal } from '../../../diagnostics.js';
 
 /** dx[offset, offset + rows*width) from y and dy over the same range; dx may alias dy. */
 export function activationGradInto(
@@ -45,7 +46,7 @@ export function activationGradInto(
       }
       return;
     default:
-      throw new Error(`unknown activation '${act as string}'`);
+      throw internal(`unknown activation '${act as string}'`);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 
 import { activateWasm } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax';
 
@@ -57,7 +58,7 @@ export function activateInto(
       for (let r = offset; r < end; r += width) softmaxRow(dst, src, r, width);
       return;
     default:
-      throw new Error(`unknown activation '${act as string}'`);
+      throw internal(`unknown activation '${act as string}'`);
   }
 }
 

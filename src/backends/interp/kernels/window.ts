@@ -10,6 +10,7 @@
  *
  * Window `o` covers input cells o*stride - padBefore + t*dilation, t in [0, size).
  */
+import { internal } from '../../../diagnostics.js';
 
 export type Padding = 'valid' | 'same';
 
@@ -27,12 +28,12 @@ export function slidingWindow(
   who: string,
 ): Window {
   if (!(size >= 1 && stride >= 1 && dilation >= 1)) {
-    throw new Error(`${who}: size ${size}, stride ${stride} and dilation ${dilation} must be positive`);
+    throw internal(`${who}: size ${size}, stride ${stride} and dilation ${dilation} must be positive`);
   }
   const effective = dilation * (size - 1) + 1;
   if (padding === 'valid') {
     const out = Math.floor((input - effective) / stride) + 1;
-    if (out < 1) throw new Error(`${who}: window of extent ${effective} does not fit input of size ${input}`);
+    if (out < 1) throw internal(`${who}: window of extent ${effective} does not fit input of size ${input}`);
     return { out, padBefore: 0 };
   }
   if (padding === 'same') {
@@ -40,5 +41,5 @@ export function slidingWindow(
     const total = Math.max((out - 1) * stride + effective - input, 0);
     return { out, padBefore: Math.floor(total / 2) };
   }
-  throw new Error(`${who}: unknown padding '${padding as string}'`);
+  throw internal(`${who}: unknown padding '${padding as string}'`);
 }
