@@ -2,7 +2,8 @@
  * The graph IR: a typed dataflow graph of single-output nodes in topological
  * order. Every value has a static shape whose first dimension is the symbolic
  * batch (`null`); all other dimensions are known positive integers.
- * This file holds types only; building, verifying and printing live beside it.
+ * This file holds types only; building (build.ts), shape inference (infer.ts)
+ * and printing (print.ts) live beside it. There is no separate IR verifier.
  */
 import type { Span } from '../frontend/ast.js';
 

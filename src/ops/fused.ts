@@ -24,6 +24,3 @@ function fused(base: OpDef): OpDef {
 export const fused_dense = fused(dense);
 export const fused_conv1d = fused(conv1d);
 export const fused_conv2d = fused(conv2d);
-
-/** The base op of a fused op name, e.g. fused_conv2d -> conv2d. */
-export const baseOf = (op: string): string => op.replace(/^fused_/, '');

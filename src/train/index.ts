@@ -93,7 +93,7 @@ export async function evalCommand(file: string, options: { model?: string; weigh
   process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, accuracy)}\n`);
 }
 
-export function optimizerText(spec: OptimizerSpec): string {
+function optimizerText(spec: OptimizerSpec): string {
   const { kind, ...args } = spec;
   return `${kind}(${Object.entries(args).map(([k, v]) => `${k} = ${v}`).join(', ')})`;
 }

@@ -241,7 +241,7 @@ export class Interpreter {
     return arena;
   }
 
-  /** Runs the graph on inputs keyed by input name (already validated: see inputs.ts). */
+  /** Runs the graph on inputs keyed by input name (already validated: see io.ts). */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats } {
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
