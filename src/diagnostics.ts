@@ -10,13 +10,15 @@
  * is thrown with `internal(...)`. Tests assert these texts and locations, and
  * test/messages.test.ts checks that every entry here is used.
  *
- * Not here: the words of the training progress bar and epoch lines
- * (src/train/progress.ts lays those out) and the summary table (src/summary.ts).
+ * Not here: the layer table of `dlc summary` (src/summary.ts), the labels
+ * inside the learning-curve picture (src/train/plot.ts) and the column
+ * layout of `--stats` tables (src/cli.ts).
  */
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Span } from './frontend/ast.js';
 import type { Dim } from './ir/types.js';
+import type { EpochMetrics, Progress } from './train/train.js';
 
 // ---------------------------------------------------------------- kinds of errors
 
@@ -74,6 +76,16 @@ export const ERRNO_TEXT: Record<string, string> = {
 export const shapeText = (shape: readonly Dim[]): string => `[${shape.map((d) => (d === null ? 'batch' : d)).join(', ')}]`;
 /** A per-example shape as users write it (without the batch dimension). */
 export const exampleShape = (shape: readonly Dim[]): string => shapeText(shape.slice(1));
+
+/** A fraction as a percentage with two decimals: 0.9612 -> `96.12%`. */
+export const percent = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** Seconds as `m:ss`, or `h:mm:ss` from an hour on. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), rest = `${s % 60}`.padStart(2, '0');
+  return h > 0 ? `${h}:${`${m}`.padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
 
 const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
@@ -328,11 +340,35 @@ export const reports = {
   trainingStart: (model: string, data: string) => `training ${model} on ${data}`,
   trainingPlan: (epochs: number, batches: number, batch: number, loss: string, optimizer: string, weightDecay: number, seed: number) =>
     `  ${plural(epochs, 'epoch')} of ${plural(batches, 'batch', 'batches')} of ${batch}, ${loss}, ${optimizer}${weightDecay ? `, weight_decay = ${weightDecay}` : ''}, seed ${seed}`,
-  trainingResult: (testAccuracy: string | null, testLoss: number | null, time: string) =>
-    `${testAccuracy !== null ? `test accuracy ${testAccuracy}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${time} in all`,
+  /** The bar a terminal redraws in place while an epoch runs, fitted to `columns`. */
+  progressBar: (p: Progress, columns: number) => {
+    const stats = [
+      `loss ${p.loss.toFixed(4)}`,
+      p.accuracy === null ? '' : `acc ${percent(p.accuracy)}`,
+      `${Math.round(p.samplesPerSecond)} samples/s`,
+      `${duration(p.secondsLeft)} left`,
+    ].filter(Boolean).join('  ');
+    const head = `epoch ${p.epoch}/${p.epochs} ${`${p.batch}/${p.batches}`.padStart(2 * `${p.batches}`.length + 1)}`;
+    const barWidth = Math.max(10, Math.min(30, columns - head.length - stats.length - 6));
+    const filled = Math.round((p.batch / p.batches) * barWidth);
+    return `${head} [${'='.repeat(filled)}${' '.repeat(barWidth - filled)}] ${stats}`;
+  },
+  /** The summary line of one epoch. */
+  epochLine: (m: EpochMetrics, epochs: number) =>
+    [
+      `epoch ${`${m.epoch}`.padStart(`${epochs}`.length)}/${epochs}`,
+      `loss ${m.loss.toFixed(4)}`,
+      m.accuracy === null ? '' : `acc ${percent(m.accuracy)}`,
+      m.testLoss === null ? '' : `test loss ${m.testLoss.toFixed(4)}`,
+      m.testAccuracy === null ? '' : `test acc ${percent(m.testAccuracy)}`,
+      `${Math.round(m.samplesPerSecond)} samples/s`,
+      `${m.seconds.toFixed(1)} s`,
+    ].filter(Boolean).join('  '),
+  trainingResult: (testAccuracy: number | null, testLoss: number | null, seconds: number) =>
+    `${testAccuracy !== null ? `test accuracy ${percent(testAccuracy)}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${duration(seconds)} in all`,
   wroteTrainingFiles: (paths: string[]) => `wrote ${paths.join(', ')}`,
-  evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: string | null) =>
-    `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${accuracy}`}`,
+  evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
+    `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,
   // after errors
   errorLine: (message: string) => `error: ${message}`,

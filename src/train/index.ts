@@ -16,7 +16,7 @@ import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './con
 import { loadData, Split } from './data.js';
 import { TrainError } from './errors.js';
 import { curvesSvg } from './plot.js';
-import { duration, percent, reporter } from './progress.js';
+import { reporter } from './progress.js';
 import { evaluate, train, TrainHooks, TrainRun } from './train.js';
 
 export { TrainError } from './errors.js';
@@ -78,7 +78,7 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   await writeFile(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
 
   const last = run.history.at(-1);
-  if (last) say(reports.trainingResult(last.testAccuracy === null ? null : percent(last.testAccuracy), last.testLoss, duration(run.seconds)));
+  if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));
   say(reports.wroteTrainingFiles([options.output, metricsPath, plotPath]));
   if (run.stopped) throw new TrainError(run.stopped);
 }
@@ -89,8 +89,7 @@ export async function evalCommand(file: string, options: { model?: string; weigh
   const weights = await loadWeights(options.weights, graph);
   const [set, which] = data.test ? [data.test, 'test' as const] : [data.train, 'training' as const];
   const result = evaluate(optimize(graph).graph, weights, set, config.loss);
-  const accuracy = result.accuracy === null ? null : percent(result.accuracy);
-  process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, accuracy)}\n`);
+  process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, result.accuracy)}\n`);
 }
 
 function optimizerText(spec: OptimizerSpec): string {
