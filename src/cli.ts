@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, UserError } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson, humanBytes } from './summary.js';
@@ -24,26 +24,26 @@ const color = process.stderr.isTTY && !process.env.NO_COLOR;
 
 function program(): Command {
   const cli = new Command('dlc')
-    .description('A compiler for .dl model files: check, summarize, compile, run, train and draw neural networks.')
+    .description(help.program)
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
 
   cli
     .command('check')
-    .description('check every model in FILE; exit 0 if well formed, 1 with diagnostics')
-    .argument('<file>', '.dl source file')
+    .description(help.check)
+    .argument('<file>', help.file)
     .action((file: string) => {
       const compiled = compileFile(file);
-      console.log(`${file}: ok (${compiled.graphs.map((g) => g.name).join(', ')})`);
+      console.log(reports.checked(file, compiled.graphs.map((g) => g.name)));
     });
 
   cli
     .command('summary')
-    .description('print each layer of a model with its output shape, parameters and FLOPs')
-    .argument('<file>', '.dl source file')
-    .option('--model <name>', 'the model to summarize (default: the only or last one)')
-    .option('--json', 'print JSON instead of a table')
+    .description(help.summary)
+    .argument('<file>', help.file)
+    .option('--model <name>', help.summaryModel)
+    .option('--json', help.summaryJson)
     .action((file: string, opts: { model?: string; json?: boolean }) => {
       const summary = summarize(selectModel(compileFile(file), opts.model));
       console.log(opts.json ? JSON.stringify(summaryJson(summary), null, 2) : formatSummary(summary));
@@ -51,21 +51,21 @@ function program(): Command {
 
   cli
     .command('compile')
-    .description('compile a model: --target tfjs writes a TensorFlow.js TypeScript module; --emit ir prints the graph IR')
-    .argument('<file>', '.dl source file')
-    .option('--model <name>', 'the model to compile (default: the only or last one)')
-    .option('--target <target>', 'tfjs: a typed TensorFlow.js module (needs -o)')
-    .option('-o, --output <file>', 'where to write the module, e.g. out/Model.ts')
-    .option('--emit <what>', 'ir: print the graph IR instead (the default without --target)')
-    .option('--opt <level>', 'optimization level: 0 (none) or 1 (all passes)', parseLevel, 1)
-    .option('--dump-after <pass>', `print the IR after one pass (${passNames().join(', ')})`)
-    .option('--stats', 'print node counts and what each pass changed')
+    .description(help.compile)
+    .argument('<file>', help.file)
+    .option('--model <name>', help.compileModel)
+    .option('--target <target>', help.compileTarget)
+    .option('-o, --output <file>', help.compileOutput)
+    .option('--emit <what>', help.compileEmit)
+    .option('--opt <level>', help.compileOpt, parseLevel, 1)
+    .option('--dump-after <pass>', help.compileDumpAfter(passNames()))
+    .option('--stats', help.compileStats)
     .action(async (file: string, opts: { model?: string; target?: string; output?: string; emit?: string; opt: number; dumpAfter?: string; stats?: boolean }) => {
-      if (opts.target !== undefined && opts.target !== 'tfjs') throw new UsageError(`unknown --target '${opts.target}' (targets: tfjs)`);
-      if (opts.emit !== undefined && opts.emit !== 'ir') throw new UsageError(`unknown --emit '${opts.emit}' (expected: ir)`);
-      if (opts.target && opts.emit) throw new UsageError('give either --target tfjs or --emit ir, not both');
-      if (opts.target && !opts.output) throw new UsageError('--target tfjs needs -o FILE.ts');
-      if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(`unknown pass '${opts.dumpAfter}' (passes: ${passNames().join(', ')})`);
+      if (opts.target !== undefined && opts.target !== 'tfjs') throw new UsageError(messages.unknownTarget(opts.target));
+      if (opts.emit !== undefined && opts.emit !== 'ir') throw new UsageError(messages.unknownEmit(opts.emit));
+      if (opts.target && opts.emit) throw new UsageError(messages.targetAndEmit());
+      if (opts.target && !opts.output) throw new UsageError(messages.targetNeedsOutput());
+      if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(messages.unknownPass(opts.dumpAfter, passNames()));
       const compiled = compileFile(file);
       const source = selectModel(compiled, opts.model);
       // A model with a train section gets train()/evaluate() in its module, built on the training graph (dropout kept).
@@ -78,40 +78,40 @@ function program(): Command {
       });
       if (opts.target === 'tfjs') {
         await writeFileAtomic(opts.output!, await emitTfjs(graph, { sourcePath: file, training }));
-        console.log(`${opts.output}: TensorFlow.js module of ${graph.name}`);
+        console.log(reports.wroteModule(opts.output!, graph.name));
       } else console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
       if (opts.stats) printPassStats(stats);
     });
 
   cli
     .command('init')
-    .description('write freshly initialised weights (Keras default initialisers) for a model')
-    .argument('<file>', '.dl source file')
-    .requiredOption('-o, --output <weights>', 'weights file to write (safetensors)')
-    .option('--model <name>', 'the model (default: the only or last one)')
-    .option('--seed <n>', 'random seed', parseSeed, 0)
-    .option('--normal <sigma>', "initialise kernels from N(0, sigma^2) as in the lecture's gradient descent", parsePositive)
+    .description(help.init)
+    .argument('<file>', help.file)
+    .requiredOption('-o, --output <weights>', help.weightsOutput)
+    .option('--model <name>', help.model)
+    .option('--seed <n>', help.initSeed, parseSeed, 0)
+    .option('--normal <sigma>', help.initNormal, parsePositive)
     .action(async (file: string, opts: { output: string; model?: string; seed: number; normal?: number }) => {
       const graph = selectModel(compileFile(file), opts.model);
       const weights = initWeights(graph, { seed: opts.seed, normalSigma: opts.normal });
       await saveWeights(opts.output, graph, weights, { seed: `${opts.seed}` });
       const count = [...weights.values()].reduce((n, t) => n + t.data.length, 0);
-      console.log(`${opts.output}: ${weights.size} tensors, ${count.toLocaleString('en-US')} parameters (${humanBytes(count * 4)})`);
+      console.log(reports.wroteWeights(opts.output, weights.size, count.toLocaleString('en-US'), humanBytes(count * 4)));
     });
 
   cli
     .command('run')
-    .description('run a model in the built-in interpreter on JSON inputs')
-    .argument('<file>', '.dl source file')
-    .requiredOption('--input <json>', 'inputs: a JSON file keyed by input name, batch dimension first')
-    .option('--model <name>', 'the model (default: the only or last one)')
-    .option('--weights <file>', 'weights file (default: fresh weights from --seed)')
-    .option('--seed <n>', 'random seed for fresh weights', parseSeed, 0)
-    .option('--json', 'print outputs as JSON')
-    .option('--stats', 'print time per layer and peak activation memory')
-    .option('--opt <level>', 'optimization level: 0 or 1', parseLevel, 1)
-    .option('--kernels <kind>', 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)', 'auto')
-    .option('--threads <n>', 'threads for large matrix products (default: all cores)', parseCount)
+    .description(help.run)
+    .argument('<file>', help.file)
+    .requiredOption('--input <json>', help.runInput)
+    .option('--model <name>', help.model)
+    .option('--weights <file>', help.runWeights)
+    .option('--seed <n>', help.runSeed, parseSeed, 0)
+    .option('--json', help.runJson)
+    .option('--stats', help.runStats)
+    .option('--opt <level>', help.runOpt, parseLevel, 1)
+    .option('--kernels <kind>', help.runKernels, 'auto')
+    .option('--threads <n>', help.threads, parseCount)
     .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number }) => {
       useKernels(opts);
       const source = selectModel(compileFile(file), opts.model);
@@ -122,24 +122,24 @@ function program(): Command {
       const { outputs, stats } = new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
       const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
       if (opts.json) console.log(JSON.stringify(json));
-      else for (const [name, t] of Object.entries(outputs)) console.log(`${name} [${t.shape.join(', ')}]:\n${formatTensor(t)}`);
+      else for (const [name, t] of Object.entries(outputs)) console.log(reports.runOutput(name, t.shape, formatTensor(t)));
       if (stats) printStats(graph, stats);
     });
 
   cli
     .command('train')
-    .description("train a model with its `train` section in the interpreter; writes weights, metrics JSON and a curves SVG")
-    .argument('<file>', '.dl source file')
-    .requiredOption('-o, --output <weights>', 'weights file to write (safetensors)')
-    .option('--model <name>', 'the model (default: the only or last one with a train section)')
-    .option('--epochs <n>', 'override the number of epochs', parseCount)
-    .option('--lr <rate>', "override the optimizer's learning rate", parsePositive)
-    .option('--seed <n>', 'random seed (weights, shuffling, dropout)', parseSeed)
-    .option('--metrics <file>', 'metrics JSON (default: next to the weights, .metrics.json)')
-    .option('--plot <file>', 'loss and accuracy curves SVG (default: next to the weights, .curves.svg)')
-    .option('--quiet', 'print nothing but errors')
-    .option('--kernels <kind>', 'matrix kernels: auto, wasm or js', 'auto')
-    .option('--threads <n>', 'threads for large matrix products (default: all cores)', parseCount)
+    .description(help.train)
+    .argument('<file>', help.file)
+    .requiredOption('-o, --output <weights>', help.weightsOutput)
+    .option('--model <name>', help.trainModel)
+    .option('--epochs <n>', help.trainEpochs, parseCount)
+    .option('--lr <rate>', help.trainLr, parsePositive)
+    .option('--seed <n>', help.trainSeed, parseSeed)
+    .option('--metrics <file>', help.trainMetrics)
+    .option('--plot <file>', help.trainPlot)
+    .option('--quiet', help.trainQuiet)
+    .option('--kernels <kind>', help.trainKernels, 'auto')
+    .option('--threads <n>', help.threads, parseCount)
     .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number }) => {
       useKernels(opts);
       await trainCommand(file, opts);
@@ -147,33 +147,33 @@ function program(): Command {
 
   cli
     .command('eval')
-    .description('report loss and accuracy of trained weights on the test split of the train section')
-    .argument('<file>', '.dl source file')
-    .requiredOption('--weights <file>', 'weights file (safetensors)')
-    .option('--model <name>', 'the model (default: the only or last one with a train section)')
+    .description(help.eval)
+    .argument('<file>', help.file)
+    .requiredOption('--weights <file>', help.evalWeights)
+    .option('--model <name>', help.trainModel)
     .action(async (file: string, opts: { weights: string; model?: string }) => {
       await evalCommand(file, opts);
     });
 
   cli
     .command('diagram')
-    .description('draw a model for slides: DOT, SVG or PNG (by the output extension)')
-    .argument('<file>', '.dl source file')
-    .requiredOption('-o, --output <file>', 'output file: .svg, .png or .dot')
-    .option('--model <name>', 'the model (default: the only or last one)')
-    .option('--direction <dir>', 'LR (left to right) or TB (top to bottom)', 'LR')
-    .option('--detail <level>', 'layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets)', 'layers')
-    .option('--theme <theme>', 'light, dark or print', 'light')
-    .option('--unroll <k>', 'draw the recurrent layer unrolled over K steps', parseCount)
-    .option('--no-shapes', 'hide tensor shapes on edges')
-    .option('--no-params', 'hide parameter counts')
-    .option('--opt <level>', 'optimization level: 1 shows fused nodes, 0 the model as written', parseLevel, 1)
-    .option('--scale <factor>', 'PNG resolution relative to the SVG', parsePositive, 2)
+    .description(help.diagram)
+    .argument('<file>', help.file)
+    .requiredOption('-o, --output <file>', help.diagramOutput)
+    .option('--model <name>', help.model)
+    .option('--direction <dir>', help.diagramDirection, 'LR')
+    .option('--detail <level>', help.diagramDetail, 'layers')
+    .option('--theme <theme>', help.diagramTheme, 'light')
+    .option('--unroll <k>', help.diagramUnroll, parseCount)
+    .option('--no-shapes', help.diagramNoShapes)
+    .option('--no-params', help.diagramNoParams)
+    .option('--opt <level>', help.diagramOpt, parseLevel, 1)
+    .option('--scale <factor>', help.diagramScale, parsePositive, 2)
     .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number }) => {
       const format = extname(opts.output).slice(1).toLowerCase();
-      if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(`-o must end in .svg, .png or .dot, got '${opts.output}'`);
+      if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(messages.diagramExtension(opts.output));
       const choose = <T extends string>(flag: string, value: string, choices: readonly T[]): T => {
-        if (!choices.includes(value as T)) throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+        if (!choices.includes(value as T)) throw new UsageError(messages.flagChoice(flag, value, choices));
         return value as T;
       };
       const source = selectModel(compileFile(file), opts.model);
@@ -189,7 +189,7 @@ function program(): Command {
         scale: opts.scale,
       });
       await writeFileAtomic(opts.output, data);
-      console.log(`${opts.output}: ${format.toUpperCase()} of ${graph.name}`);
+      console.log(reports.wroteDiagram(opts.output, format, graph.name));
     });
 
   return cli;
@@ -197,14 +197,14 @@ function program(): Command {
 
 /** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
 function useKernels(opts: { kernels: string; threads?: number }): void {
-  if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(`--kernels must be auto, wasm or js, got '${opts.kernels}'`);
+  if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(messages.kernelsChoice(opts.kernels));
   if (opts.kernels !== 'auto' || !process.env.DLC_KERNELS) setKernelBackend(opts.kernels as KernelChoice);
   if (opts.threads !== undefined) setThreads(opts.threads);
 }
 
 function parseCount(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`expected a whole number >= 1, got '${text}'`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(messages.countValue(text));
   return n;
 }
 
@@ -222,20 +222,20 @@ function printPassStats(stats: PassStats[]): void {
 }
 
 function parseLevel(text: string): number {
-  if (text !== '0' && text !== '1') throw new UsageError(`--opt must be 0 or 1, got '${text}'`);
+  if (text !== '0' && text !== '1') throw new UsageError(messages.optLevel(text));
   return Number(text);
 }
 
 function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run']>['stats']>): void {
   const width = Math.max(...stats.layers.map((l) => l.name.length + l.op.length + 3));
-  console.error(`time per layer (${graph.name}):`);
+  console.error(reports.timePerLayer(graph.name));
   for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms`);
   console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
-  console.error(`peak activation memory: ${humanBytes(stats.peakActivationBytes)}`);
+  console.error(reports.peakMemory(humanBytes(stats.peakActivationBytes)));
   if (stats.plan)
-    console.error(`planned activation memory: ${humanBytes(stats.plan.plannedBytes)} in one arena (one buffer per activation: ${humanBytes(stats.plan.naiveBytes)})`);
+    console.error(reports.plannedMemory(humanBytes(stats.plan.plannedBytes), humanBytes(stats.plan.naiveBytes)));
   const k = kernelBackend();
-  console.error(`matrix kernels: ${k.kernel}${k.kernel === 'wasm' ? ` (SIMD, up to ${k.threads} thread${k.threads === 1 ? '' : 's'})` : ''}${k.note ? ` (${k.note})` : ''}`);
+  console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note));
 }
 
 /**
@@ -263,29 +263,29 @@ function readJson(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(messages.readFile(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message));
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new InputError(messages.notJson(path, (e as Error).message));
   }
 }
 
 function parseSeed(text: string): number {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed must be a whole number >= 0, got '${text}'`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(messages.seedValue(text));
   return n;
 }
 
 function parsePositive(text: string): number {
   const n = Number(text);
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`expected a positive number, got '${text}'`);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(messages.positiveValue(text));
   return n;
 }
 
 /** A mistake in the command line itself. */
-export class UsageError extends Error {}
+export class UsageError extends UserError {}
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -295,23 +295,22 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     if (e instanceof CompileError) {
       for (const d of e.diagnostics) console.error(formatDiagnostic(d, color) + '\n');
-      const n = e.diagnostics.length;
-      console.error(`${n} error${n === 1 ? '' : 's'}`);
+      console.error(reports.errorCount(e.diagnostics.length));
       return 1;
     }
     if (e instanceof UsageError || e instanceof UserError || e instanceof WeightsFileError) {
-      console.error(`error: ${e.message}`);
+      console.error(reports.errorLine(e.message));
       return 1;
     }
     const io = e as NodeJS.ErrnoException;
     if (io.code && io.path) {
       // A temporary file's name means nothing to the user: name the file they gave.
       const path = io.path.replace(/\/\.([^/]+)\.[0-9a-f]{12}\.tmp$/, '/$1');
-      console.error(`error: cannot access '${path}': ${ERRNO_TEXT[io.code] ?? io.code}`);
+      console.error(reports.errorLine(messages.fileAccess(path, ERRNO_TEXT[io.code] ?? io.code).message));
       return 1;
     }
     // A bug in dlc, not in the input: say so plainly; the stack only on request.
-    console.error(`dlc: internal error: ${(e as Error).message ?? e}`);
+    console.error(reports.internalError(String((e as Error).message ?? e)));
     if (process.env.DLC_DEBUG) console.error((e as Error).stack);
     return 1;
   }

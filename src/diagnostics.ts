@@ -1,13 +1,26 @@
 /**
- * Every user-visible error message of dlc, in one place, and their rendering
- * as `file:line:col: error: message` plus a code frame with a caret.
- * Code elsewhere reports problems by calling `messages.<kind>(span, ...)`;
- * tests assert these texts and locations.
+ * Every user-visible text of dlc, in one place: the errors (`messages`), the
+ * command line's help (`help`) and what commands print when they succeed
+ * (`reports`); and the rendering of an error as `file:line:col: error: message`
+ * plus a code frame with a caret.
+ *
+ * Code elsewhere reports a problem by calling `messages.<kind>(...)`: located
+ * ones end in a CompileError, the rest in a UserError (the CLI prints
+ * `error: <message>`). A broken invariant of dlc itself is not a message: it
+ * is thrown with `internal(...)`. Tests assert these texts and locations, and
+ * test/messages.test.ts checks that every entry here is used.
+ *
+ * Not here: the layer table of `dlc summary` (src/summary.ts), the labels
+ * inside the learning-curve picture (src/train/plot.ts) and the column
+ * layout of `--stats` tables (src/cli.ts).
  */
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Span } from './frontend/ast.js';
 import type { Dim } from './ir/types.js';
+import type { EpochMetrics, Progress } from './train/train.js';
+
+// ---------------------------------------------------------------- kinds of errors
 
 export interface Diagnostic {
   code: string;
@@ -19,8 +32,34 @@ export interface Diagnostic {
 /**
  * A mistake in what the user gave us that has no source location (inputs,
  * weights files, paths, sizes): the CLI prints `error: <message>` and exits 1.
+ * Given a Diagnostic, its hint follows the message on a line of its own.
  */
-export class UserError extends Error {}
+export class UserError extends Error {
+  constructor(what: string | Diagnostic) {
+    super(typeof what === 'string' ? what : what.hint ? `${what.message}\n  hint: ${what.hint}` : what.message);
+  }
+}
+
+/** Thrown to abandon a phase with diagnostics already collected; never escapes the public API. */
+export class CompileError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(diagnostics.map((d) => d.message).join('\n'));
+  }
+}
+
+/**
+ * A broken invariant of dlc (a bug, not the user's mistake), e.g. a kernel
+ * given shapes that shape inference has already ruled out. Its text is for
+ * dlc's developers; the CLI prints it as `dlc: internal error: <text>`.
+ */
+export class InternalError extends Error {
+  override name = 'InternalError';
+}
+
+/** `throw internal('why')`: marks the failure as dlc's own, not a user-facing message. */
+export const internal = (what: string): InternalError => new InternalError(what);
+
+// ---------------------------------------------------------------- shared wording
 
 /** Plain words for the file-system errors a user can cause. */
 export const ERRNO_TEXT: Record<string, string> = {
@@ -34,24 +73,35 @@ export const ERRNO_TEXT: Record<string, string> = {
   EEXIST: 'already exists',
 };
 
-/** Thrown to abandon a phase with diagnostics already collected; never escapes the public API. */
-export class CompileError extends Error {
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.map((d) => d.message).join('\n'));
-  }
-}
-
 export const shapeText = (shape: readonly Dim[]): string => `[${shape.map((d) => (d === null ? 'batch' : d)).join(', ')}]`;
 /** A per-example shape as users write it (without the batch dimension). */
 export const exampleShape = (shape: readonly Dim[]): string => shapeText(shape.slice(1));
 
-const quoteList = (xs: string[]) => xs.map((x) => `'${x}'`).join(', ');
+/** A fraction as a percentage with two decimals: 0.9612 -> `96.12%`. */
+export const percent = (x: number): string => `${(x * 100).toFixed(2)}%`;
+
+/** Seconds as `m:ss`, or `h:mm:ss` from an hour on. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), rest = `${s % 60}`.padStart(2, '0');
+  return h > 0 ? `${h}:${`${m}`.padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
+const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
 
 const d = (code: string, span: Span | undefined, message: string, hint?: string): Diagnostic => ({ code, span, message, hint });
 
+// ---------------------------------------------------------------- errors
+
+/** Shared shapes of several training-section messages below. */
+const missingSetting = (span: Span, name: string, example: string) => d('train-setting', span, `train: missing setting '${name}'`, `add e.g. '${example}'`);
+const unknownChoice = (span: Span, what: string, name: string, choices: string[], suggestion?: string) =>
+  d('train-setting', span, `train: unknown ${what} '${name}'`, didYouMean(suggestion) ?? `expected one of ${quoteList(choices)}`);
+
 export const messages = {
-  // Syntax and names.
+  // ---- Syntax and names.
   syntax: (span: Span, expected: string, found: string) =>
     d('syntax', span, `syntax error: expected ${expected}${found ? `, found '${found === '\n' ? '\\n' : found}'` : ' at end of file'}`),
   unknownOp: (span: Span, name: string, suggestion?: string) => d('unknown-op', span, `unknown op or block '${name}'`, didYouMean(suggestion)),
@@ -77,9 +127,8 @@ export const messages = {
   redefined: (span: Span, name: string, previous: Span) =>
     d('redefined', span, `'${name}' is already defined (at line ${lineCol(previous).line})`),
   layerNameReused: (span: Span, name: string) => d('redefined', span, `layer name '${name}' is already used`),
-  unusedValue: (span: Span, name: string) => d('unused', span, `value '${name}' is computed but never used`),
 
-  // Structure.
+  // ---- Structure.
   noModel: (span: Span) => d('no-model', span, 'no model in this file', "declare one with 'model Name { ... }'"),
   unknownModel: (name: string, models: string[], suggestion?: string) =>
     d('unknown-model', undefined, `no model named '${name}' (models: ${models.join(', ') || 'none'})`, didYouMean(suggestion)),
@@ -107,19 +156,65 @@ export const messages = {
   trainForUnknownModel: (span: Span, name: string, suggestion?: string) =>
     d('unknown-model', span, `train section for unknown model '${name}'`, didYouMean(suggestion)),
 
-  // Shapes: every shape message names the op and the shapes involved.
+  // ---- Shapes: every shape message names the op and the shapes involved.
   shape: (span: Span, op: string, message: string, hint?: string) => d('shape', span, `${op}: ${message}`, hint),
   intInput: (span: Span, op: string) =>
     d('dtype', span, `${op}: integer input is only accepted by embedding`, "feed integer tokens through 'embedding(vocab = ..., dim = ...)' first"),
-  floatIntoEmbedding: (span: Span, shape: readonly Dim[]) =>
-    d('dtype', span, `embedding: input ${exampleShape(shape)} must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'"),
 
-  // Files and commands.
+  // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
-  usage: (message: string) => d('usage', undefined, message),
+  /** An error the operating system raised on a path the user gave (the CLI's last resort). */
+  fileAccess: (path: string, reason: string) => d('io', undefined, `cannot access '${path}': ${reason}`),
+  notJson: (path: string, reason: string) => d('io', undefined, `${path}: not valid JSON (${reason})`),
 
-  // Training (src/train/): the `train` section, its data, and the training run.
+  // ---- The command line (src/cli.ts): flags it cannot use.
+  unknownTarget: (target: string) => d('usage', undefined, `unknown --target '${target}' (targets: tfjs)`),
+  unknownEmit: (emit: string) => d('usage', undefined, `unknown --emit '${emit}' (expected: ir)`),
+  targetAndEmit: () => d('usage', undefined, 'give either --target tfjs or --emit ir, not both'),
+  targetNeedsOutput: () => d('usage', undefined, '--target tfjs needs -o FILE.ts'),
+  unknownPass: (pass: string, passes: string[]) => d('usage', undefined, `unknown pass '${pass}' (passes: ${passes.join(', ')})`),
+  diagramExtension: (output: string) => d('usage', undefined, `-o must end in .svg, .png or .dot, got '${output}'`),
+  flagChoice: (flag: string, value: string, choices: readonly string[]) =>
+    d('usage', undefined, `--${flag} must be one of ${choices.join(', ')}, got '${value}'`),
+  kernelsChoice: (value: string) => d('usage', undefined, `--kernels must be auto, wasm or js, got '${value}'`),
+  optLevel: (text: string) => d('usage', undefined, `--opt must be 0 or 1, got '${text}'`),
+  seedValue: (text: string) => d('usage', undefined, `--seed must be a whole number >= 0, got '${text}'`),
+  countValue: (text: string) => d('usage', undefined, `expected a whole number >= 1, got '${text}'`),
+  positiveValue: (text: string) => d('usage', undefined, `expected a positive number, got '${text}'`),
+
+  // ---- Diagrams (src/backends/dot/): requests a view cannot draw.
+  diagramOption: (name: string, given: string, expected: readonly string[]) =>
+    d('diagram', undefined, `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`),
+  unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
+  unrollNeedsRecurrent: (model: string) =>
+    d('diagram', undefined, `the unrolled view draws a recurrent layer (rnn, lstm or bidirectional), but model '${model}' has none`),
+  unrollNeedsOneRecurrent: (model: string, layers: string[]) =>
+    d('diagram', undefined, `the unrolled view draws one recurrent layer, but model '${model}' has ${layers.length}: ${quoteList(layers)}`),
+  neuronsInputCount: (model: string, n: number) => notADenseChain(model, `has ${n} inputs`),
+  neuronsOutputCount: (model: string, n: number) => notADenseChain(model, `has ${n} outputs`),
+  neuronsInputNotVector: (model: string, input: string, shape: readonly Dim[]) =>
+    notADenseChain(model, `has input '${input}' of shape ${exampleShape(shape)}, not a vector`),
+  neuronsBranch: (model: string, layer: string) => notADenseChain(model, `branches at layer '${layer}'`),
+  neuronsLayer: (model: string, op: string, layer: string) => notADenseChain(model, `has a ${op} layer ('${layer}')`),
+  neuronsNoDense: (model: string) => notADenseChain(model, 'has no dense layer'),
+  neuronsLastLayer: (model: string) => notADenseChain(model, 'does not output its last layer'),
+  /** Graphviz reported errors on DOT that dlc generated (so a bug of dlc's, but Graphviz's words are the useful part). */
+  graphvizErrors: (errors: string[]) => d('graphviz', undefined, errors.join('\n') || 'Graphviz failed without a message'),
+  graphvizCrashed: (reason: string) => d('graphviz', undefined, `Graphviz crashed: ${reason}`),
+  graphvizExited: (code: number) => d('graphviz', undefined, `Graphviz stopped unexpectedly (exit code ${code})`),
+  graphvizTimeout: (seconds: number) => d('graphviz', undefined, `Graphviz did not finish within ${seconds} s`),
+
+  // ---- Running a model (src/backends/interp/): inputs the interpreter cannot use.
+  tokenOutOfRange: (id: number, position: number, vocab: number) =>
+    d('input', undefined, `embedding: id ${id} at position ${position} is not a whole number in [0, ${vocab})`),
+  /** A layer refused the data of one of the user's inputs; `message` says why. */
+  layerInput: (input: string, layer: string, message: string) => d('input', undefined, `'${input}' -> layer '${layer}': ${message}`),
+
+  // ---- Emitting TensorFlow.js (src/backends/tfjs/).
+  sourcesMissing: () => d('install', undefined, 'dlc: cannot find its TypeScript sources (src/), which the TensorFlow.js emitter copies from'),
+
+  // ---- Training (src/train/): the `train` section, its data, and the training run.
   noTrainSection: (span: Span, model: string) =>
     d('train', span, `model '${model}' has no train section`, `add one, e.g. 'train ${model} { data = mnist()  loss = crossentropy  optimizer = adam() }'`),
   duplicateTrain: (span: Span, model: string, previous: Span) =>
@@ -128,11 +223,8 @@ export const messages = {
     d('train-setting', span, `train: unknown setting '${name}'`, didYouMean(suggestion) ?? `settings are ${quoteList(known)}`),
   duplicateSetting: (span: Span, name: string, previous: Span) =>
     d('train-setting', span, `train: setting '${name}' is already given (at line ${lineCol(previous).line})`),
-  missingSetting: (span: Span, name: string, example: string) => d('train-setting', span, `train: missing setting '${name}'`, `add e.g. '${example}'`),
   settingType: (span: Span, name: string, expected: string, found: string) =>
     d('train-setting', span, `train: '${name}' must be ${expected}, got ${found}`),
-  unknownChoice: (span: Span, what: string, name: string, choices: string[], suggestion?: string) =>
-    d('train-setting', span, `train: unknown ${what} '${name}'`, didYouMean(suggestion) ?? `expected one of ${quoteList(choices)}`),
   nothingToTrain: (span: Span, model: string) =>
     d('train', span, `model '${model}' has nothing to train: it has no weights`, 'training needs a layer with parameters, such as dense or conv2d'),
   trainSignature: (span: Span, model: string, inputs: number, outputs: number) =>
@@ -142,12 +234,14 @@ export const messages = {
     d('train-data', span, `csv: '${file}' has no column '${column}' (columns: ${columns.join(', ')})`, didYouMean(suggestion)),
   csvProblem: (file: string, line: number, column: string | undefined, message: string) =>
     d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${column}'`}: ${message}`),
-  /** `what` went wrong: 'the loss became NaN', 'a weight became infinite', ... */
-  diverged: (epoch: number, batch: number, batches: number, what: string, lr: number) =>
+  /** A step made the loss (a number) or a weight (its name) NaN or infinite. */
+  diverged: (epoch: number, batch: number, batches: number, culprit: { loss: number } | { weight: string }, lr: number) =>
     d(
       'diverged',
       undefined,
-      `training stopped in epoch ${epoch} at batch ${batch}/${batches}: ${what}; the weights of the last step with a finite loss were kept`,
+      `training stopped in epoch ${epoch} at batch ${batch}/${batches}: ${
+        'loss' in culprit ? `the loss became ${Number.isNaN(culprit.loss) ? 'NaN' : 'infinite'}` : `weight '${culprit.weight}' became NaN or infinite`
+      }; the weights of the last step with a finite loss were kept`,
       `the learning rate is probably too high: try 'lr = ${+(lr / 10).toPrecision(3)}' (now ${lr})`,
     ),
 
@@ -158,18 +252,152 @@ export const messages = {
     d('const-eval', span, `'${op}' needs ${found.length === 1 ? 'a number' : 'numbers'}, got ${found.join(' and ')}`),
 
   // Training sections (src/train/config.ts): what each setting takes.
-  missingData: (span: Span): Diagnostic => messages.missingSetting(span, 'data', 'data = mnist(train = 8000, test = 2000)'),
-  missingLoss: (span: Span): Diagnostic => messages.missingSetting(span, 'loss', 'loss = crossentropy'),
+  missingData: (span: Span): Diagnostic => missingSetting(span, 'data', 'data = mnist(train = 8000, test = 2000)'),
+  missingLoss: (span: Span): Diagnostic => missingSetting(span, 'loss', 'loss = crossentropy'),
   notADataSource: (span: Span, found: string): Diagnostic => messages.settingType(span, 'data', 'a data source such as mnist() or csv("file.csv")', found),
   notALoss: (span: Span, found: string): Diagnostic => messages.settingType(span, 'loss', 'a loss name such as crossentropy', found),
   notAnOptimizer: (span: Span, found: string): Diagnostic => messages.settingType(span, 'optimizer', 'an optimizer such as sgd(lr = 0.01) or adam()', found),
-  unknownDataSource: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'data source', name, choices, suggest(name, choices)),
-  unknownLoss: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'loss', name, choices, suggest(name, choices)),
-  unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => messages.unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
+  unknownDataSource: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'data source', name, choices, suggest(name, choices)),
+  unknownLoss: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'loss', name, choices, suggest(name, choices)),
+  unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
   tooManyDigits: (span: Span, asked: number, available: number): Diagnostic =>
     messages.outOfRange(span, 'mnist', 'train + test', asked, `at most ${available} (the digits in the mnist package)`),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
 };
+
+function notADenseChain(model: string, why: string): Diagnostic {
+  return d(
+    'diagram',
+    undefined,
+    `the neuron view draws a chain of dense layers (one vector input -> dense, activation or dropout layers -> one output), but model '${model}' ${why}`,
+  );
+}
+
+// ---------------------------------------------------------------- the command line's help
+
+/** The descriptions `dlc --help` and `dlc <command> --help` print: commands, then their arguments and options. */
+export const help = {
+  program: 'A compiler for .dl model files: check, summarize, compile, run, train and draw neural networks.',
+  check: 'check every model in FILE; exit 0 if well formed, 1 with diagnostics',
+  summary: 'print each layer of a model with its output shape, parameters and FLOPs',
+  compile: 'compile a model: --target tfjs writes a TensorFlow.js TypeScript module; --emit ir prints the graph IR',
+  init: 'write freshly initialised weights (Keras default initialisers) for a model',
+  run: 'run a model in the built-in interpreter on JSON inputs',
+  train: 'train a model with its `train` section in the interpreter; writes weights, metrics JSON and a curves SVG',
+  eval: 'report loss and accuracy of trained weights on the test split of the train section',
+  diagram: 'draw a model for slides: DOT, SVG or PNG (by the output extension)',
+
+  // Arguments and options shared by several commands.
+  file: '.dl source file',
+  model: 'the model (default: the only or last one)',
+  trainModel: 'the model (default: the only or last one with a train section)',
+  weightsOutput: 'weights file to write (safetensors)',
+  threads: 'threads for large matrix products (default: all cores)',
+
+  // summary
+  summaryModel: 'the model to summarize (default: the only or last one)',
+  summaryJson: 'print JSON instead of a table',
+  // compile
+  compileModel: 'the model to compile (default: the only or last one)',
+  compileTarget: 'tfjs: a typed TensorFlow.js module (needs -o)',
+  compileOutput: 'where to write the module, e.g. out/Model.ts',
+  compileEmit: 'ir: print the graph IR instead (the default without --target)',
+  compileOpt: 'optimization level: 0 (none) or 1 (all passes)',
+  compileDumpAfter: (passes: string[]) => `print the IR after one pass (${passes.join(', ')})`,
+  compileStats: 'print node counts and what each pass changed',
+  // init
+  initSeed: 'random seed',
+  initNormal: "initialise kernels from N(0, sigma^2) as in the lecture's gradient descent",
+  // run
+  runInput: 'inputs: a JSON file keyed by input name, batch dimension first',
+  runWeights: 'weights file (default: fresh weights from --seed)',
+  runSeed: 'random seed for fresh weights',
+  runJson: 'print outputs as JSON',
+  runStats: 'print time per layer and peak activation memory',
+  runOpt: 'optimization level: 0 or 1',
+  runKernels: 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)',
+  // train
+  trainEpochs: 'override the number of epochs',
+  trainLr: "override the optimizer's learning rate",
+  trainSeed: 'random seed (weights, shuffling, dropout)',
+  trainMetrics: 'metrics JSON (default: next to the weights, .metrics.json)',
+  trainPlot: 'loss and accuracy curves SVG (default: next to the weights, .curves.svg)',
+  trainQuiet: 'print nothing but errors',
+  trainKernels: 'matrix kernels: auto, wasm or js',
+  // eval
+  evalWeights: 'weights file (safetensors)',
+  // diagram
+  diagramOutput: 'output file: .svg, .png or .dot',
+  diagramDirection: 'LR (left to right) or TB (top to bottom)',
+  diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets)',
+  diagramTheme: 'light, dark or print',
+  diagramUnroll: 'draw the recurrent layer unrolled over K steps',
+  diagramNoShapes: 'hide tensor shapes on edges',
+  diagramNoParams: 'hide parameter counts',
+  diagramOpt: 'optimization level: 1 shows fused nodes, 0 the model as written',
+  diagramScale: 'PNG resolution relative to the SVG',
+};
+
+// ---------------------------------------------------------------- what commands print
+
+/**
+ * The lines commands print when they succeed, and the CLI's closing lines after
+ * errors. Numbers arrive formatted (`18,496`, `59.61 GB`) where their format is
+ * shared with other output.
+ */
+export const reports = {
+  checked: (file: string, models: string[]) => `${file}: ok (${models.join(', ')})`,
+  wroteModule: (output: string, model: string) => `${output}: TensorFlow.js module of ${model}`,
+  wroteWeights: (output: string, tensors: number, parameters: string, bytes: string) => `${output}: ${tensors} tensors, ${parameters} parameters (${bytes})`,
+  wroteDiagram: (output: string, format: string, model: string) => `${output}: ${format.toUpperCase()} of ${model}`,
+  runOutput: (name: string, shape: readonly number[], values: string) => `${name} [${shape.join(', ')}]:\n${values}`,
+  // `dlc run --stats`
+  timePerLayer: (model: string) => `time per layer (${model}):`,
+  peakMemory: (bytes: string) => `peak activation memory: ${bytes}`,
+  plannedMemory: (planned: string, naive: string) => `planned activation memory: ${planned} in one arena (one buffer per activation: ${naive})`,
+  matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined) =>
+    `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD, up to ${plural(threads, 'thread')})` : ''}${note ? ` (${note})` : ''}`,
+  // `dlc train` and `dlc eval`
+  trainingStart: (model: string, data: string) => `training ${model} on ${data}`,
+  trainingPlan: (epochs: number, batches: number, batch: number, loss: string, optimizer: string, weightDecay: number, seed: number) =>
+    `  ${plural(epochs, 'epoch')} of ${plural(batches, 'batch', 'batches')} of ${batch}, ${loss}, ${optimizer}${weightDecay ? `, weight_decay = ${weightDecay}` : ''}, seed ${seed}`,
+  /** The bar a terminal redraws in place while an epoch runs, fitted to `columns`. */
+  progressBar: (p: Progress, columns: number) => {
+    const stats = [
+      `loss ${p.loss.toFixed(4)}`,
+      p.accuracy === null ? '' : `acc ${percent(p.accuracy)}`,
+      `${Math.round(p.samplesPerSecond)} samples/s`,
+      `${duration(p.secondsLeft)} left`,
+    ].filter(Boolean).join('  ');
+    const head = `epoch ${p.epoch}/${p.epochs} ${`${p.batch}/${p.batches}`.padStart(2 * `${p.batches}`.length + 1)}`;
+    const barWidth = Math.max(10, Math.min(30, columns - head.length - stats.length - 6));
+    const filled = Math.round((p.batch / p.batches) * barWidth);
+    return `${head} [${'='.repeat(filled)}${' '.repeat(barWidth - filled)}] ${stats}`;
+  },
+  /** The summary line of one epoch. */
+  epochLine: (m: EpochMetrics, epochs: number) =>
+    [
+      `epoch ${`${m.epoch}`.padStart(`${epochs}`.length)}/${epochs}`,
+      `loss ${m.loss.toFixed(4)}`,
+      m.accuracy === null ? '' : `acc ${percent(m.accuracy)}`,
+      m.testLoss === null ? '' : `test loss ${m.testLoss.toFixed(4)}`,
+      m.testAccuracy === null ? '' : `test acc ${percent(m.testAccuracy)}`,
+      `${Math.round(m.samplesPerSecond)} samples/s`,
+      `${m.seconds.toFixed(1)} s`,
+    ].filter(Boolean).join('  '),
+  trainingResult: (testAccuracy: number | null, testLoss: number | null, seconds: number) =>
+    `${testAccuracy !== null ? `test accuracy ${percent(testAccuracy)}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${duration(seconds)} in all`,
+  wroteTrainingFiles: (paths: string[]) => `wrote ${paths.join(', ')}`,
+  evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
+    `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
+  curvesTitle: (model: string, data: string) => `${model}: ${data}`,
+  // after errors
+  errorLine: (message: string) => `error: ${message}`,
+  errorCount: (n: number) => plural(n, 'error'),
+  internalError: (message: string) => `dlc: internal error: ${message}`,
+};
+
+// ---------------------------------------------------------------- rendering
 
 export function lineCol(span: Span): { line: number; column: number } {
   const before = span.source.text.slice(0, span.start);

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ERRNO_TEXT, UserError } from './diagnostics.js';
+import { ERRNO_TEXT, messages, UserError } from './diagnostics.js';
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -15,6 +15,6 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (e) {
     await unlink(temporary).catch(() => {});
     const code = (e as NodeJS.ErrnoException).code;
-    throw code ? new UserError(`cannot write '${path}': ${ERRNO_TEXT[code] ?? code}`) : e;
+    throw code ? new UserError(messages.writeFile(path, ERRNO_TEXT[code] ?? code)) : e;
   }
 }

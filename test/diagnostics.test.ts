@@ -3,8 +3,9 @@
  * its hint. Sources are tiny .dl programs that make exactly that mistake.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../src/diagnostics.js';
-import { errorsOf } from './helpers.js';
+import { graphToDot } from '../src/backends/dot/index.js';
+import { CompileError, formatDiagnostic, internal, InternalError, messages, UserError } from '../src/diagnostics.js';
+import { compileText, errorsOf } from './helpers.js';
 
 /** The single error of `src`, as "line:col message" (+ hint). */
 function only(src: string): { at: string; message: string; hint?: string } {
@@ -199,5 +200,37 @@ describe('rendering', () => {
         "  hint: did you mean 'flatten'?",
       ].join('\n'),
     );
+  });
+});
+
+describe('errors without a location', () => {
+  it('a UserError made from a diagnostic carries its hint on a line of its own', () => {
+    const e = new UserError(messages.diverged(2, 3, 10, { loss: NaN }, 0.5));
+    expect(e.message).toBe(
+      "training stopped in epoch 2 at batch 3/10: the loss became NaN; the weights of the last step with a finite loss were kept\n  hint: the learning rate is probably too high: try 'lr = 0.05' (now 0.5)",
+    );
+    expect(new UserError(messages.diverged(1, 7, 7, { weight: 'dense.kernel' }, 0.01)).message).toMatch(/^training stopped in epoch 1 at batch 7\/7: weight 'dense.kernel' became NaN or infinite;/);
+  });
+  it('formats without a location as error: message and hint', () => {
+    expect(formatDiagnostic(messages.unknownModel('Mlp', ['MLP', 'CNN'], 'MLP'))).toBe("error: no model named 'Mlp' (models: MLP, CNN)\n  hint: did you mean 'MLP'?");
+  });
+  it('internal(...) is not a user error', () => {
+    const e = internal('matmul: cannot multiply [2, 3] by [4, 5]');
+    expect(e).toBeInstanceOf(InternalError);
+    expect(e).not.toBeInstanceOf(UserError);
+    expect(e.message).toBe('matmul: cannot multiply [2, 3] by [4, 5]');
+  });
+});
+
+describe('diagram refusals', () => {
+  const neurons = (text: string) => () =>
+    graphToDot(compileText(text), { direction: 'LR', detail: 'neurons', theme: 'light', shapes: true, params: true });
+  it('the neuron view needs one input and one output', () => {
+    expect(neurons('model M {\n  input a: [3]\n  input b: [3]\n  output y = add(a, b) -> dense(2)\n}')).toThrow(/ but model 'M' has 2 inputs$/);
+    expect(neurons('model M {\n  input x: [3]\n  h = x -> dense(4)\n  output y = h -> dense(2)\n  output z = h\n}')).toThrow(CompileError);
+    expect(neurons('model M {\n  input x: [3]\n  h = x -> dense(4)\n  output y = h -> dense(2)\n  output z = h\n}')).toThrow(/ but model 'M' has 2 outputs$/);
+  });
+  it('the neuron view needs the last layer as the output', () => {
+    expect(neurons('model M {\n  input x: [3]\n  h = x -> dense(4)\n  unused = h -> dense(2)\n  output y = h\n}')).toThrow(/ but model 'M' does not output its last layer$/);
   });
 });

@@ -4,6 +4,7 @@
  * batch (`null`); all other dimensions are known positive integers.
  * This file holds types only; building (build.ts), shape inference and
  * attribute resolution (infer.ts) and printing (print.ts) live beside it.
+ * There is no separate IR verifier: the shape pass is the check.
  */
 import type { Span } from '../frontend/ast.js';
 import type { AttrsOf, OpName } from '../ops/index.js';

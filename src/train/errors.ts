@@ -9,7 +9,7 @@ import { CompileError, Diagnostic } from '../diagnostics.js';
 export class TrainError extends UserError {
   override name = 'TrainError';
   constructor(readonly diagnostic: Diagnostic) {
-    super(diagnostic.hint ? `${diagnostic.message}\n  hint: ${diagnostic.hint}` : diagnostic.message);
+    super(diagnostic);
   }
 }
 

@@ -9,13 +9,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile } from '../compile.js';
+import { reports } from '../diagnostics.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
 import { loadData, Split } from './data.js';
 import { TrainError } from './errors.js';
 import { curvesSvg } from './plot.js';
-import { duration, percent, reporter } from './progress.js';
+import { reporter } from './progress.js';
 import { evaluate, train, TrainHooks, TrainRun } from './train.js';
 
 export { TrainError } from './errors.js';
@@ -61,8 +62,8 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const { graph, config, data } = prepareTraining(file, options);
   const say = (line: string) => options.quiet || process.stdout.write(`${line}\n`);
   const batches = Math.ceil(data.train.n / config.batch);
-  say(`training ${graph.name} on ${data.description}`);
-  say(`  ${config.epochs} epoch${config.epochs === 1 ? '' : 's'} of ${batches} batch${batches === 1 ? '' : 'es'} of ${config.batch}, ${config.loss}, ${optimizerText(config.optimizer)}${config.weightDecay ? `, weight_decay = ${config.weightDecay}` : ''}, seed ${config.seed}`);
+  say(reports.trainingStart(graph.name, data.description));
+  say(reports.trainingPlan(config.epochs, batches, config.batch, config.loss, optimizerText(config.optimizer), config.weightDecay, config.seed));
   const report = options.quiet ? undefined : reporter(process.stdout, config.epochs);
   const hooks: TrainHooks = report ?? {};
   const run = train(graph, config, data, hooks);
@@ -74,11 +75,11 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   for (const path of [options.output, metricsPath, plotPath]) await mkdir(dirname(path), { recursive: true });
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
   await writeFile(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
-  await writeFile(plotPath, curvesSvg({ title: `${graph.name}: ${data.description}`, history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
+  await writeFile(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
 
   const last = run.history.at(-1);
-  if (last) say(`${last.testAccuracy !== null ? `test accuracy ${percent(last.testAccuracy)}, ` : last.testLoss !== null ? `test loss ${last.testLoss.toFixed(4)}, ` : ''}${duration(run.seconds)} in all`);
-  say(`wrote ${options.output}, ${metricsPath}, ${plotPath}`);
+  if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));
+  say(reports.wroteTrainingFiles([options.output, metricsPath, plotPath]));
   if (run.stopped) throw new TrainError(run.stopped);
 }
 
@@ -86,13 +87,12 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
 export async function evalCommand(file: string, options: { model?: string; weights: string }): Promise<void> {
   const { graph, config, data } = prepareTraining(file, { model: options.model });
   const weights = await loadWeights(options.weights, graph);
-  const [set, which] = data.test ? [data.test, 'test'] : [data.train, 'training'];
+  const [set, which] = data.test ? [data.test, 'test' as const] : [data.train, 'training' as const];
   const result = evaluate(optimize(graph).graph, weights, set, config.loss);
-  const acc = result.accuracy === null ? '' : `  accuracy ${percent(result.accuracy)}`;
-  process.stdout.write(`${graph.name} on ${set.n} ${which} examples (${data.description}): loss ${result.loss.toFixed(4)}${acc}\n`);
+  process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, result.accuracy)}\n`);
 }
 
-export function optimizerText(spec: OptimizerSpec): string {
+function optimizerText(spec: OptimizerSpec): string {
   const { kind, ...args } = spec;
   return `${kind}(${Object.entries(args).map(([k, v]) => `${k} = ${v}`).join(', ')})`;
 }

@@ -69,8 +69,3 @@ export function createOptimizer(spec: OptimizerSpec, weightDecay = 0): Optimizer
     },
   };
 }
-
-/** The spec with its learning rate replaced (the `--lr` option). */
-export function withLearningRate(spec: OptimizerSpec, lr: number): OptimizerSpec {
-  return { ...spec, lr };
-}

@@ -106,7 +106,7 @@ function panel(title: string, yLabel: string, series: Series[], epochs: number, 
 }
 
 /** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
+function niceTicks(lo: number, hi: number, count: number): number[] {
   if (!(hi > lo)) hi = lo + 1;
   const raw = (hi - lo) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));

@@ -100,12 +100,12 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
       const n = x.shape[0];
       const seed = rng.child(`dropout ${epoch}.${b}`).seed;
       const step = lossAndGradients(trainGraph, weights, { [input]: x }, y, config.loss, { seed, output });
-      if (!Number.isFinite(step.loss)) return stop(epoch, b + 1, `the loss became ${Number.isNaN(step.loss) ? 'NaN' : 'infinite'}`, updates - 1);
+      if (!Number.isFinite(step.loss)) return stop(epoch, b + 1, { loss: step.loss }, updates - 1);
       good = copyWeights(weights, good);
       optimizer.step(weights, step.grads);
       for (const [name, value] of step.state) weights.get(name)!.data.set(value.data); // layer state: batchnorm's moving statistics
       const bad = firstNonFinite(weights);
-      if (bad) return stop(epoch, b + 1, `weight '${bad}' became NaN or infinite`, updates);
+      if (bad) return stop(epoch, b + 1, { weight: bad }, updates);
       updates++;
       lossSum += step.loss * n;
       accSum += (accuracyOf(config.loss, step.predictions, y) ?? 0) * n;
@@ -136,10 +136,10 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
   return { weights, updates, history, batchLosses, batchesPerEpoch: batches, seconds: (performance.now() - start) / 1000 };
 
   /** Ends the run with `good`, the weights after `kept` updates. */
-  function stop(epoch: number, batch: number, what: string, kept: number): TrainRun {
+  function stop(epoch: number, batch: number, culprit: { loss: number } | { weight: string }, kept: number): TrainRun {
     return {
       weights: good, updates: Math.max(0, kept), history, batchLosses, batchesPerEpoch: batches,
-      stopped: messages.diverged(epoch, batch, batches, what, config.optimizer.lr),
+      stopped: messages.diverged(epoch, batch, batches, culprit, config.optimizer.lr),
       seconds: (performance.now() - start) / 1000,
     };
   }

@@ -120,3 +120,35 @@ describe('dlc diagram', () => {
     expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'no/such/dir.svg')).stderr).toBe(`error: cannot write '${join(dir, 'no/such/dir.svg')}': no such file or directory\n`);
   });
 });
+
+describe('flags the CLI cannot use', () => {
+  // Each is one line on stderr and exit 1, before any file is read or written.
+  it.each([
+    [['compile', 'examples/perceptron.dl', '--emit', 'onnx'], "error: unknown --emit 'onnx' (expected: ir)"],
+    [['compile', 'examples/perceptron.dl', '--target', 'tfjs', '--emit', 'ir', '-o', 'x.ts'], 'error: give either --target tfjs or --emit ir, not both'],
+    [['compile', 'examples/perceptron.dl', '--opt', '2'], "error: --opt must be 0 or 1, got '2'"],
+    [['run', 'examples/perceptron.dl', '--input', 'x.json', '--kernels', 'gpu'], "error: --kernels must be auto, wasm or js, got 'gpu'"],
+    [['init', 'examples/perceptron.dl', '-o', 'x.safetensors', '--seed', '-3'], "error: --seed must be a whole number >= 0, got '-3'"],
+    [['train', 'examples/xor.dl', '-o', 'x.safetensors', '--epochs', '1.5'], "error: expected a whole number >= 1, got '1.5'"],
+    [['train', 'examples/xor.dl', '-o', 'x.safetensors', '--lr', '0'], "error: expected a positive number, got '0'"],
+  ])('dlc %j', (args, line) => {
+    expect(dlc(...args)).toMatchObject({ code: 1, stdout: '', stderr: `${line}\n` });
+  });
+});
+
+describe('dlc --help', () => {
+  it('shows the program description, every command, and the options with their descriptions', () => {
+    const commands = ['check', 'summary', 'compile', 'init', 'run', 'train', 'eval', 'diagram'];
+    // Commander wraps descriptions to the terminal width: compare with whitespace collapsed.
+    const flat = (text: string) => text.replace(/\s+/g, ' ');
+    const main = flat(dlc('--help').stdout);
+    expect(main).toContain('A compiler for .dl model files: check, summarize, compile, run, train and draw neural networks.');
+    for (const c of commands) expect(main).toMatch(new RegExp(`\\b${c}\\b`));
+    const compile = flat(dlc('compile', '--help').stdout);
+    expect(compile).toContain('--dump-after <pass> print the IR after one pass (fold, simplify, cse, fuse, dce)');
+    expect(compile).toContain('--target <target> tfjs: a typed TensorFlow.js module (needs -o)');
+    const diagram = flat(dlc('diagram', '--help').stdout);
+    expect(diagram).toContain('--detail <level> layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets) (default: "layers")');
+    expect(diagram).toContain('--no-shapes hide tensor shapes on edges');
+  });
+});

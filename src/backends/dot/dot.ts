@@ -1,12 +1,12 @@
 /**
  * Writing DOT text safely: escaping, attribute lists, number and shape formats,
- * and the diagram errors users can see. Every view builds its DOT with these, so
+ * and how a view refuses a request it cannot draw. Every view builds its DOT with these, so
  * no user text (model, layer and block names) reaches the output unescaped and
  * every node ID is generated (n0, n1, ...).
  *
  * Not here: layout decisions (emit.ts, neurons.ts, unroll.ts) or rendering (render.ts).
  */
-import { CompileError, messages } from '../../diagnostics.js';
+import { CompileError, Diagnostic } from '../../diagnostics.js';
 import type { Dim } from '../../ir/types.js';
 
 /** A label already escaped for a DOT string (escString), written between quotes as is. */
@@ -115,17 +115,7 @@ export const shapeLabel = (shape: readonly Dim[]): string => (shape.length <= 1 
 /** Inches for neato's pinned `pos`, fixed to two decimals so the DOT is stable. */
 export const pos = (x: number, y: number): string => `${x.toFixed(2)},${y.toFixed(2)}!`;
 
-/** Every message of the diagram views: requests they cannot draw, raised by `fail` as a CompileError the CLI prints like any other. */
-export const diagramErrors = {
-  neuronsNeedDenseChain: (model: string, why: string) =>
-    `the neuron view draws a chain of dense layers (one vector input -> dense, activation or dropout layers -> one output), but model '${model}' ${why}`,
-  unrollNeedsRecurrent: (model: string) => `the unrolled view draws a recurrent layer (rnn, lstm or bidirectional), but model '${model}' has none`,
-  unrollNeedsOneRecurrent: (model: string, names: string[]) =>
-    `the unrolled view draws one recurrent layer, but model '${model}' has ${names.length}: ${names.map((n) => `'${n}'`).join(', ')}`,
-  unrollCount: (k: number) => `unroll needs a whole number of steps from 1 to 50, got ${k}`,
-  unknownOption: (name: string, given: string, expected: readonly string[]) => `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`,
-};
-
-export function fail(message: string): never {
-  throw new CompileError([messages.usage(message)]);
+/** Refuses a request a diagram view cannot draw: a CompileError the CLI prints like any other (texts in diagnostics.ts). */
+export function fail(diagnostic: Diagnostic): never {
+  throw new CompileError([diagnostic]);
 }

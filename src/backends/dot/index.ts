@@ -9,8 +9,9 @@
  * time steps instead (unroll.ts). The same graph and options always give the
  * same DOT; requests a view cannot draw throw a CompileError with one message.
  */
+import { messages } from '../../diagnostics.js';
 import type { Graph } from '../../ir/types.js';
-import { diagramErrors, fail } from './dot.js';
+import { fail } from './dot.js';
 import { blockView, layerView } from './emit.js';
 import { neuronView } from './neurons.js';
 import { dotToSvg, svgToPng } from './render.js';
@@ -36,10 +37,10 @@ export const DEFAULT_DIAGRAM_OPTIONS: DiagramOptions = { direction: 'LR', detail
 
 export function graphToDot(graph: Graph, options: DiagramOptions): string {
   const theme = themeOf(options.theme);
-  if (!theme) fail(diagramErrors.unknownOption('theme', options.theme, THEME_NAMES));
-  if (options.direction !== 'LR' && options.direction !== 'TB') fail(diagramErrors.unknownOption('direction', options.direction, ['LR', 'TB']));
+  if (!theme) fail(messages.diagramOption('theme', options.theme, THEME_NAMES));
+  if (options.direction !== 'LR' && options.direction !== 'TB') fail(messages.diagramOption('direction', options.direction, ['LR', 'TB']));
   if (options.unroll !== undefined) {
-    if (!Number.isInteger(options.unroll) || options.unroll < 1 || options.unroll > 50) fail(diagramErrors.unrollCount(options.unroll));
+    if (!Number.isInteger(options.unroll) || options.unroll < 1 || options.unroll > 50) fail(messages.unrollCount(options.unroll));
     return unrolledView(graph, options, theme);
   }
   switch (options.detail) {
@@ -50,7 +51,7 @@ export function graphToDot(graph: Graph, options: DiagramOptions): string {
     case 'neurons':
       return neuronView(graph, options, theme);
     default:
-      return fail(diagramErrors.unknownOption('detail', options.detail, ['layers', 'blocks', 'neurons']));
+      return fail(messages.diagramOption('detail', options.detail, ['layers', 'blocks', 'neurons']));
   }
 }
 

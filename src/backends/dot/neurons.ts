@@ -9,9 +9,9 @@
  * else is refused with a message. Nodes are pinned (neato), so the columns
  * form an exact grid whatever the layer widths.
  */
-import { exampleShape } from '../../diagnostics.js';
+import { messages } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/types.js';
-import { diagramErrors, DotWriter, fail, label, plural, pos, sub } from './dot.js';
+import { DotWriter, fail, label, plural, pos, sub } from './dot.js';
 import { captionText, layerInfo } from './layer.js';
 import type { DiagramOptions } from './index.js';
 import { filled, header, TEXT, Theme } from './theme.js';
@@ -29,27 +29,26 @@ interface Column {
 }
 
 function columnsOf(graph: Graph): Column[] {
-  const refuse = (why: string): never => fail(diagramErrors.neuronsNeedDenseChain(graph.name, why));
-  if (graph.inputs.length !== 1) refuse(`has ${graph.inputs.length} inputs`);
-  if (graph.outputs.length !== 1) refuse(`has ${graph.outputs.length} outputs`);
+  if (graph.inputs.length !== 1) fail(messages.neuronsInputCount(graph.name, graph.inputs.length));
+  if (graph.outputs.length !== 1) fail(messages.neuronsOutputCount(graph.name, graph.outputs.length));
   const input = graph.inputs[0];
-  if (input.type.shape.length !== 2) refuse(`has input '${input.name}' of shape ${exampleShape(input.type.shape)}, not a vector`);
+  if (input.type.shape.length !== 2) fail(messages.neuronsInputNotVector(graph.name, input.name, input.type.shape));
   const columns: Column[] = [{ role: 'input', units: input.type.shape[1]!, node: input, notes: [], params: 0 }];
   let previous = input;
   for (const node of graph.nodes) {
     if (node === input) continue;
-    if (node.inputs.length !== 1 || node.inputs[0] !== previous) refuse(`branches at layer '${node.name}'`);
+    if (node.inputs.length !== 1 || node.inputs[0] !== previous) fail(messages.neuronsBranch(graph.name, node.name));
     const info = layerInfo(node);
     const last = columns.at(-1)!;
     if (node.op === 'dense' || node.op === 'fused_dense') {
       columns.push({ role: 'hidden', units: node.type.shape.at(-1)!, node, notes: node.op === 'fused_dense' ? [info.title.replace(/^dense \+ /, '')] : [], params: info.params });
     } else if (info.family === 'activation') last.notes.push(node.op);
     else if (node.op === 'dropout') last.notes.push(`${info.title} ${info.detail}`);
-    else refuse(`has a ${node.op} layer ('${node.name}')`);
+    else fail(messages.neuronsLayer(graph.name, node.op, node.name));
     previous = node;
   }
-  if (columns.length < 2) refuse('has no dense layer');
-  if (graph.outputs[0].node !== previous) refuse(`does not output its last layer`);
+  if (columns.length < 2) fail(messages.neuronsNoDense(graph.name));
+  if (graph.outputs[0].node !== previous) fail(messages.neuronsLastLayer(graph.name));
   columns.at(-1)!.role = 'output';
   return columns;
 }

@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { renderAsync } from '@resvg/resvg-js';
 import type { RenderOptions, RenderResult } from '@viz-js/viz';
+import { messages } from '../../diagnostics.js';
 
 /** The font family of diagrams: the default fontname of every graph, node and edge, and the font PNGs are drawn with. */
 export const DIAGRAM_FONT = 'Arimo';
@@ -48,11 +49,11 @@ export interface DotToSvgOptions {
  */
 export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOptions = {}): Promise<string> {
   const result = await graphviz().render(dot, { format: 'svg', engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
-  const messages = (level: 'error' | 'warning') =>
+  const reported = (level: 'error' | 'warning') =>
     result.errors.filter((e) => (e.level ?? 'error') === level).map((e) => e.message.replace(/^(Error|Warning): /, '').trim());
-  const errors = messages('error');
-  if (result.status === 'failure' || errors.length > 0) throw new Error(errors.join('\n') || 'Graphviz failed without a message');
-  for (const warning of messages('warning')) options.onWarning?.(warning);
+  const errors = reported('error');
+  if (result.status === 'failure' || errors.length > 0) throw new Error(messages.graphvizErrors(errors).message);
+  for (const warning of reported('warning')) options.onWarning?.(warning);
   return result.output;
 }
 
@@ -127,8 +128,8 @@ class GraphvizWorker {
   constructor() {
     this.worker.unref();
     this.worker.on('message', (answer: Answer) => this.answer(answer));
-    this.worker.on('error', (error) => this.die(`Graphviz crashed: ${error.message}`));
-    this.worker.on('exit', (code) => this.die(`Graphviz stopped unexpectedly (exit code ${code})`));
+    this.worker.on('error', (error) => this.die(messages.graphvizCrashed(error.message).message));
+    this.worker.on('exit', (code) => this.die(messages.graphvizExited(code).message));
   }
 
   render(dot: string, options: RenderOptions, timeoutMs: number): Promise<RenderResult> {
@@ -144,7 +145,7 @@ class GraphvizWorker {
     const job = this.queue[0];
     if (job === undefined) return this.worker.unref();
     this.worker.ref(); // keep the process alive until the answer arrives
-    this.timer = setTimeout(() => this.die(`Graphviz did not finish within ${job.timeoutMs / 1000} s`), job.timeoutMs);
+    this.timer = setTimeout(() => this.die(messages.graphvizTimeout(job.timeoutMs / 1000).message), job.timeoutMs);
     this.worker.postMessage(job.request);
   }
 

@@ -13,9 +13,10 @@
  *
  * Nodes and edge labels are pinned (neato) so labels never sit on lines.
  */
+import { messages } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { AttrsOf } from '../../ops/index.js';
-import { Attrs, diagramErrors, DotWriter, fail, label, plural, pos, sub } from './dot.js';
+import { Attrs, DotWriter, fail, label, plural, pos, sub } from './dot.js';
 import { layerInfo } from './layer.js';
 import type { DiagramOptions } from './index.js';
 import { filled, header, TEXT, Theme } from './theme.js';
@@ -38,8 +39,8 @@ interface Cell {
 
 function cellOf(graph: Graph): Cell {
   const layers = graph.nodes.filter((n) => RECURRENT.has(n.op));
-  if (layers.length === 0) fail(diagramErrors.unrollNeedsRecurrent(graph.name));
-  if (layers.length > 1) fail(diagramErrors.unrollNeedsOneRecurrent(graph.name, layers.map((n) => n.name)));
+  if (layers.length === 0) fail(messages.unrollNeedsRecurrent(graph.name));
+  if (layers.length > 1) fail(messages.unrollNeedsOneRecurrent(graph.name, layers.map((n) => n.name)));
   const layer = layers[0];
   const bidirectional = layer.op === 'bidirectional';
   const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm'>);

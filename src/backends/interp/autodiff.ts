@@ -58,6 +58,7 @@ import { RecurrentTrace, recurrentBackward, recurrentForward } from './grad/recu
 import { addInto, buffer, duringStep, keep, zeros } from './grad/util.js';
 import type { MemoryPlan } from './plan.js';
 import { planMemory } from './plan.js';
+import { internal } from '../../diagnostics.js';
 
 /** What a backward sees of its node: `a` is its op's resolved attribute record. */
 export interface GradCall<Op extends OpName = OpName> {
@@ -245,7 +246,7 @@ function recurrentGrads(g: GradCall, trace: RecurrentTrace, dy: Tensor, prefix: 
 }
 
 function missingWeight(name: string): never {
-  throw new Error(`no weight for attention parameter "${name}"`);
+  throw internal(`no weight for attention parameter "${name}"`);
 }
 
 // ---------------------------------------------------------------------------
@@ -296,7 +297,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
   for (const node of graph.nodes) {
     if (node.op === 'input') {
       const value = inputs[node.name];
-      if (!value) throw new Error(`no value for input "${node.name}"`);
+      if (!value) throw internal(`no value for input "${node.name}"`);
       tape.set(node, { node, call: null, specs: [], output: value, saved: undefined, needsGrad: inputGrads && node.type.dtype === 'float32' });
       continue;
     }
@@ -377,7 +378,7 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
   };
   for (const [node, g] of seeds) {
     const expected = tape.get(node)!.output.shape;
-    if (g.shape.join() !== expected.join()) throw new Error(`output gradient ${showShape(g.shape)} does not match output ${showShape(expected)}`);
+    if (g.shape.join() !== expected.join()) throw internal(`output gradient ${showShape(g.shape)} does not match output ${showShape(expected)}`);
     accumulate(grads, node, g);
   }
   const seed = options.seed ?? 0;
@@ -457,7 +458,7 @@ export function lossAndGradients(
   options: { seed?: number; output?: string } = {},
 ): StepResult {
   const out = options.output === undefined ? graph.outputs[0] : (graph.outputs.find((o) => o.name === options.output) ?? missingOutput(graph, options.output));
-  if (!out) throw new Error('lossAndGradients: the graph has no outputs');
+  if (!out) throw internal('lossAndGradients: the graph has no outputs');
   const head = logitsHead(out.node, loss);
   const seed = options.seed ?? 0;
   const logitsOf = head?.fused ? out.node : undefined;
@@ -499,9 +500,9 @@ function logitsHead(node: Node, loss: LossName): { fused: boolean } | null {
 }
 
 function missing(node: Node, name: string): never {
-  throw new Error(`no weight "${node.name}.${name}"`);
+  throw internal(`no weight "${node.name}.${name}"`);
 }
 
 function missingOutput(graph: Graph, name: string): never {
-  throw new Error(`model ${graph.name} has no output "${name}" (outputs: ${graph.outputs.map((o) => o.name).join(', ')})`);
+  throw internal(`model ${graph.name} has no output "${name}" (outputs: ${graph.outputs.map((o) => o.name).join(', ')})`);
 }

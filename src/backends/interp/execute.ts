@@ -28,6 +28,7 @@ import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
 import type { Weights } from './weights.js';
+import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface RunOptions {
   /** Training mode: dropout drops units (seeded). Default: inference. */
@@ -91,7 +92,7 @@ const pair = (xs: number[]) => xs as [number, number];
 
 export const KERNELS: KernelTable = {
   input: () => {
-    throw new Error('input nodes are bound, not executed');
+    throw internal('input nodes are bound, not executed');
   },
   constant: (c) => {
     const v = c.a.value;
@@ -123,7 +124,8 @@ export const KERNELS: KernelTable = {
     try {
       return K.embedding(c.inputs[0], c.param('embeddings'), c.out);
     } catch (e) {
-      throw new InputError(`'${c.node.inputs[0].name}' -> layer '${c.node.name}': ${(e as Error).message}`);
+      if (!(e instanceof UserError)) throw e;
+      throw new InputError(messages.layerInput(c.node.inputs[0].name, c.node.name, (e as Error).message));
     }
   },
   positional: (c) => K.addPositional(c.inputs[0], c.a.kind === 'learned' ? c.param('embeddings') : sinusoidal(c.a.steps, c.a.width), c.out),
@@ -328,7 +330,7 @@ export function paramAccess(node: Node, weights: Weights): Pick<Call, 'param' | 
 const fixedCache = new WeakMap<Node, Map<string, Tensor>>();
 
 function missing(node: Node, name: string): never {
-  throw new Error(`no weight "${node.name}.${name}"`);
+  throw internal(`no weight "${node.name}.${name}"`);
 }
 
 export const bytesOf = (shape: number[]) => sizeOf(shape) * 4;

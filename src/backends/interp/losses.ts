@@ -28,6 +28,7 @@
 import { buffer, zeros } from './grad/util.js';
 import { activateInPlace, logistic } from './kernels/activation.js';
 import { showShape, sizeOf, Tensor } from './tensor.js';
+import { internal } from '../../diagnostics.js';
 
 export type LossName = 'mse' | 'binary_crossentropy' | 'categorical_crossentropy' | 'sparse_categorical_crossentropy';
 
@@ -108,7 +109,7 @@ export function lossAndGrad(loss: LossName, predictions: Tensor, targets: Tensor
       return { loss: total / rows, grad: like(predictions, grad) };
     }
     default:
-      throw new Error(`unknown loss '${loss as string}'`);
+      throw internal(`unknown loss '${loss as string}'`);
   }
 }
 
@@ -163,7 +164,7 @@ export function lossAndGradFromLogits(loss: LossName, logits: Tensor, targets: T
       return { loss: total / rows, grad: like(logits, grad), predictions: like(logits, probs) };
     }
     default:
-      throw new Error(`loss '${loss}' has no logits form`);
+      throw internal(`loss '${loss}' has no logits form`);
   }
 }
 
@@ -195,7 +196,7 @@ export function accuracy(loss: LossName, predictions: Tensor, targets: Tensor): 
       return rows === 0 ? 0 : correct / rows;
     }
     default:
-      throw new Error(`unknown loss '${loss as string}'`);
+      throw internal(`unknown loss '${loss as string}'`);
   }
 }
 
@@ -218,20 +219,20 @@ function argmax(data: Float32Array, start: number, n: number): number {
 
 function sameSize(loss: LossName, predictions: Tensor, targets: Tensor): void {
   if (predictions.data.length !== targets.data.length) {
-    throw new Error(`${loss}: targets ${showShape(targets.shape)} do not match predictions ${showShape(predictions.shape)}`);
+    throw internal(`${loss}: targets ${showShape(targets.shape)} do not match predictions ${showShape(predictions.shape)}`);
   }
 }
 
 /** Class ids, one per row ([B], [B, 1], or [B, T] for per-step predictions), checked to be whole numbers in [0, C). */
 function classIds(targets: Tensor, rows: number, C: number): Int32Array {
   if (sizeOf(targets.shape) !== rows) {
-    throw new Error(`sparse_categorical_crossentropy: expected ${rows} class ids, got targets ${showShape(targets.shape)}`);
+    throw internal(`sparse_categorical_crossentropy: expected ${rows} class ids, got targets ${showShape(targets.shape)}`);
   }
   const ids = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     const id = targets.data[r];
     if (!Number.isInteger(id) || id < 0 || id >= C) {
-      throw new Error(`sparse_categorical_crossentropy: target ${id} at row ${r} is not a class id in [0, ${C})`);
+      throw internal(`sparse_categorical_crossentropy: target ${id} at row ${r} is not a class id in [0, ${C})`);
     }
     ids[r] = id;
   }

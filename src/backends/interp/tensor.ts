@@ -5,6 +5,7 @@
  * kernels: a kernel never writes its inputs, and returns its result in the
  * `out` buffer its caller planned (see outputBuffer), or else a fresh one.
  */
+import { internal } from '../../diagnostics.js';
 
 export interface Tensor {
   shape: number[];
@@ -22,11 +23,11 @@ export function sizeOf(shape: readonly number[]): number {
 export function tensor(shape: readonly number[], data?: Float32Array | ArrayLike<number>): Tensor {
   const n = sizeOf(shape);
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`tensor: bad shape ${showShape(shape)}`);
+    if (!Number.isInteger(d) || d < 0) throw internal(`tensor: bad shape ${showShape(shape)}`);
   }
   const buf = data === undefined ? new Float32Array(n) : data instanceof Float32Array ? data : Float32Array.from(data);
   if (buf.length !== n) {
-    throw new Error(`tensor: shape ${showShape(shape)} needs ${n} values, got ${buf.length}`);
+    throw internal(`tensor: shape ${showShape(shape)} needs ${n} values, got ${buf.length}`);
   }
   return { shape: [...shape], data: buf };
 }
@@ -47,6 +48,6 @@ export function showShape(shape: readonly number[]): string {
  */
 export function outputBuffer(out: Float32Array | undefined, n: number, who: string): Float32Array {
   if (!out) return new Float32Array(n);
-  if (out.length !== n) throw new Error(`${who}: planned output holds ${out.length} floats, the result ${n}`);
+  if (out.length !== n) throw internal(`${who}: planned output holds ${out.length} floats, the result ${n}`);
   return out;
 }

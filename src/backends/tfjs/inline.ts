@@ -17,6 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface Declaration {
   name: string;
@@ -53,7 +54,7 @@ export function supportPool(): Declaration[] {
   const pool: Declaration[] = [];
   for (const { file, take, rename = {} } of SOURCES) {
     const all = declarationsOf(file, readFileSync(fileURLToPath(new URL(file, root)), 'utf8'));
-    for (const want of take ?? []) if (!all.some((d) => d.name === want)) throw new Error(`inline: ${file} has no declaration '${want}'`);
+    for (const want of take ?? []) if (!all.some((d) => d.name === want)) throw internal(`inline: ${file} has no declaration '${want}'`);
     for (const d of all.filter((d) => !take || take.includes(d.name))) {
       const name = rename[d.name];
       pool.push(name ? { ...d, name, text: d.text.replace(new RegExp(`(\\b(?:type|interface|function|class|const)\\s+)${d.name}\\b`), `$1${name}`) } : d);
@@ -61,7 +62,7 @@ export function supportPool(): Declaration[] {
   }
   const seen = new Set<string>();
   for (const d of pool) {
-    if (seen.has(d.name)) throw new Error(`inline: '${d.name}' is declared twice among ${SOURCES.map((s) => s.file).join(', ')}`);
+    if (seen.has(d.name)) throw internal(`inline: '${d.name}' is declared twice among ${SOURCES.map((s) => s.file).join(', ')}`);
     seen.add(d.name);
   }
   return (cached = pool);
@@ -90,7 +91,7 @@ function packageRoot(): URL {
     const root = new URL(up, import.meta.url);
     if (existsSync(fileURLToPath(new URL('src/backends/interp/random.ts', root)))) return root;
   }
-  throw new Error('dlc: cannot find its TypeScript sources (src/), which the TensorFlow.js emitter copies from');
+  throw new UserError(messages.sourcesMissing());
 }
 
 const DECLARATION = /^(?:export\s+)?(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\*?|class|interface|type|const|let|var|enum)\s+([\p{L}_$][\p{L}\p{N}_$]*)/u;
@@ -128,7 +129,7 @@ export function declarationsOf(file: string, text: string): Declaration[] {
       comment = -1;
       i = next;
     } else {
-      throw new Error(`inline: ${file}:${i + 1} is not a top-level declaration: ${line}`);
+      throw internal(`inline: ${file}:${i + 1} is not a top-level declaration: ${line}`);
     }
   }
   return out;

@@ -13,6 +13,7 @@ import { activationDef, activationOpTable, type Activation, type ActivationOpNam
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
+import { internal } from '../../diagnostics.js';
 
 /** What a template sees of its layer: `a` is its op's resolved attribute record. */
 export interface Layer<Op extends OpName = OpName> {
@@ -44,7 +45,7 @@ const dims = (n: Node) => n.type.shape.slice(1) as number[];
 const required = (l: Layer, name: string) => l.param(name) ?? fail(l, `has no weight '${name}'`);
 
 function fail(l: Layer, message: string): never {
-  throw new Error(`tfjs: layer '${l.node.name}' (${l.node.op}) ${message}`);
+  throw internal(`tfjs: layer '${l.node.name}' (${l.node.op}) ${message}`);
 }
 
 /** Optional arguments of a tfjs call: `bias: ...` only when there is one. */
@@ -133,7 +134,7 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean
 
 export const TEMPLATES: TemplateTable = {
   input: () => {
-    throw new Error('tfjs: input nodes are bound, not emitted');
+    throw internal('tfjs: input nodes are bound, not emitted');
   },
   constant: (l) => {
     const { value } = l.a;

@@ -28,6 +28,7 @@ import { withScratch } from '../wasm/heap.js';
 import { heap } from '../wasm/index.js';
 import { activationGradInto } from './activation.js';
 import { columnSums, zeros } from './util.js';
+import { internal } from '../../../diagnostics.js';
 
 export type Cell = 'rnn' | 'lstm';
 
@@ -63,7 +64,7 @@ export function recurrentForward(
   spec: RecurrentSpec,
 ): { output: Tensor; trace: RecurrentTrace } {
   const { cell, sequences, reverse, activation = 'tanh' } = spec;
-  if (x.shape.length !== 3) throw new Error(`${cell}: expected input [B,T,in], got ${showShape(x.shape)}`);
+  if (x.shape.length !== 3) throw internal(`${cell}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, I] = x.shape;
   const u = recurrentKernel.shape[0];
   const G = (cell === 'lstm' ? 4 : 1) * u;

@@ -23,6 +23,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { heap } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export interface AttentionWeights {
   queryKernel: Tensor; // [dq, H*K]
@@ -77,17 +78,17 @@ export function attend(
 ): Tensor {
   const { heads: H, keyDim: K, valueDim: V = opts.keyDim, causal = false } = opts;
   if (query.shape.length !== 3 || value.shape.length !== 3 || key.shape.length !== 3) {
-    throw new Error(
+    throw internal(
       `multiHeadAttention: expected rank-3 inputs, got query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`,
     );
   }
   const [B, T] = query.shape;
   const S = value.shape[1];
   if (key.shape[0] !== B || value.shape[0] !== B || key.shape[1] !== S) {
-    throw new Error(`multiHeadAttention: batch or length mismatch: query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`);
+    throw internal(`multiHeadAttention: batch or length mismatch: query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`);
   }
   if (w.outputKernel.shape.length !== 2 || w.outputKernel.shape[0] !== H * V) {
-    throw new Error(`multiHeadAttention: output kernel ${showShape(w.outputKernel.shape)} should be [${H * V}, O]`);
+    throw internal(`multiHeadAttention: output kernel ${showShape(w.outputKernel.shape)} should be [${H * V}, O]`);
   }
   const O = w.outputKernel.shape[1];
   const data = outputBuffer(out, B * T * O, 'multiHeadAttention');
@@ -127,7 +128,7 @@ export function attend(
 function project(take: (floats: number) => Float32Array, x: Tensor, kernel: Tensor, bias: Tensor | null, width: number, role: string): Float32Array {
   const d = x.shape[2];
   if (kernel.shape.length !== 2 || kernel.shape[0] !== d || kernel.shape[1] !== width || (bias && bias.data.length !== width)) {
-    throw new Error(
+    throw internal(
       `multiHeadAttention: ${role} kernel ${showShape(kernel.shape)}${bias ? ` and bias ${showShape(bias.shape)}` : ''} should be [${d}, ${width}] and [${width}]`,
     );
   }

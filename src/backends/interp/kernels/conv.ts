@@ -27,6 +27,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { convWasm, heap } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export interface Conv2dOptions {
   stride?: [number, number];
@@ -63,7 +64,7 @@ export interface ConvShape {
 export function convShape(x: Tensor, kernel: Tensor, opts: Conv2dOptions, who: string): ConvShape {
   const { stride = [1, 1], padding = 'valid', dilation = [1, 1] } = opts;
   if (x.shape.length !== 4 || kernel.shape.length !== 4 || kernel.shape[2] !== x.shape[3]) {
-    throw new Error(`${who}: input ${showShape(x.shape)} does not fit kernel ${showShape(kernel.shape)}`);
+    throw internal(`${who}: input ${showShape(x.shape)} does not fit kernel ${showShape(kernel.shape)}`);
   }
   const [B, H, W, C] = x.shape;
   const [kh, kw, , F] = kernel.shape;
@@ -83,7 +84,7 @@ function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOp
   const s = convShape(x, kernel, opts, who);
   const { B, C, kh, kw, F, OH, OW } = s;
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== F)) {
-    throw new Error(`${who}: bias ${showShape(bias.shape)} does not match ${F} filters`);
+    throw internal(`${who}: bias ${showShape(bias.shape)} does not match ${F} filters`);
   }
   const positions = B * OH * OW;
   const depth = kh * kw * C;
@@ -93,7 +94,7 @@ function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOp
     matmulInto(data, x.data, kernel.data, positions, C, F, epilogue);
     return { shape: [B, OH, OW, F], data };
   }
-  if (kernel.data.length < depth * F || x.data.length < B * s.H * s.W * C) throw new Error(`${who}: input or kernel holds too few values`);
+  if (kernel.data.length < depth * F || x.data.length < B * s.H * s.W * C) throw internal(`${who}: input or kernel holds too few values`);
   if (convWasm(data, x.data, s, kernel.data, epilogue)) return { shape: [B, OH, OW, F], data };
   const chunk = Math.min(chunkPositions(s), positions);
   withScratch(heap(), (take) => {
@@ -189,7 +190,7 @@ export function col2im(dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: 
 
 export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv1dOptions = {}, out?: Float32Array): Tensor {
   if (x.shape.length !== 3 || kernel.shape.length !== 3) {
-    throw new Error(`conv1d: expected input [B,L,C] and kernel [k,C,F], got ${showShape(x.shape)} and ${showShape(kernel.shape)}`);
+    throw internal(`conv1d: expected input [B,L,C] and kernel [k,C,F], got ${showShape(x.shape)} and ${showShape(kernel.shape)}`);
   }
   const { stride = 1, padding = 'valid', dilation = 1, activation = 'linear' } = opts;
   const [B, L, C] = x.shape;

@@ -20,6 +20,7 @@ import { activateInto } from './activation.js';
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
+import { internal } from '../../../diagnostics.js';
 
 export function activate(x: Tensor, act: Activation, out?: Float32Array): Tensor {
   const data = outputBuffer(out, x.data.length, act);
@@ -34,8 +35,8 @@ export const tanh = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'tanh
 export const softmax = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'softmax', out);
 
 export function add(xs: Tensor[], out?: Float32Array): Tensor {
-  if (xs.length === 0) throw new Error('add: needs at least one input');
-  const differ = (a: Tensor, b: Tensor) => new Error(`add: shapes ${showShape(a.shape)} and ${showShape(b.shape)} differ`);
+  if (xs.length === 0) throw internal('add: needs at least one input');
+  const differ = (a: Tensor, b: Tensor) => internal(`add: shapes ${showShape(a.shape)} and ${showShape(b.shape)} differ`);
   for (const x of xs) {
     if (x.shape.length !== xs[0].shape.length || !sameShape(x.shape.slice(1), xs[0].shape.slice(1))) throw differ(xs[0], x);
   }
@@ -67,13 +68,13 @@ function sumInto(data: Float32Array, xs: Tensor[], n: number): Float32Array {
 }
 
 export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {
-  if (xs.length === 0) throw new Error('concat: needs at least one input');
+  if (xs.length === 0) throw internal('concat: needs at least one input');
   const rank = xs[0].shape.length;
   const ax = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw new Error(`concat: axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw internal(`concat: axis ${axis} out of range for rank ${rank}`);
   for (const x of xs) {
     if (x.shape.length !== rank || x.shape.some((d, i) => i !== ax && d !== xs[0].shape[i])) {
-      throw new Error(`concat: shapes ${showShape(xs[0].shape)} and ${showShape(x.shape)} differ off axis ${axis}`);
+      throw internal(`concat: shapes ${showShape(xs[0].shape)} and ${showShape(x.shape)} differ off axis ${axis}`);
     }
   }
   // View each input as [outer, width] with width = its axis size times the inner size;
@@ -96,7 +97,7 @@ export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {
 }
 
 export function dropout(x: Tensor, rate: number, rng: Rng, out?: Float32Array): Tensor {
-  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (!(rate >= 0 && rate < 1)) throw internal(`dropout: rate must be in [0, 1), got ${rate}`);
   const data = outputBuffer(out, x.data.length, 'dropout');
   const scale = 1 / (1 - rate);
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform() < rate ? 0 : x.data[i] * scale;

@@ -9,15 +9,16 @@
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
+import { internal, messages, UserError } from '../../../diagnostics.js';
 
 export function embedding(ids: Tensor, table: Tensor, out?: Float32Array): Tensor {
-  if (table.shape.length !== 2) throw new Error(`embedding: table must be [V, D], got ${showShape(table.shape)}`);
+  if (table.shape.length !== 2) throw internal(`embedding: table must be [V, D], got ${showShape(table.shape)}`);
   const [V, D] = table.shape;
   const data = outputBuffer(out, ids.data.length * D, 'embedding');
   for (let i = 0; i < ids.data.length; i++) {
     const id = ids.data[i];
     if (!Number.isInteger(id) || id < 0 || id >= V) {
-      throw new Error(`embedding: id ${id} at position ${i} is not a whole number in [0, ${V})`);
+      throw new UserError(messages.tokenOutOfRange(id, i, V));
     }
     for (let j = 0, from = id * D, to = i * D; j < D; j++) data[to + j] = table.data[from + j];
   }

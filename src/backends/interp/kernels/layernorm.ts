@@ -11,11 +11,12 @@
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
+import { internal } from '../../../diagnostics.js';
 
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, out?: Float32Array): Tensor {
   const d = x.shape[x.shape.length - 1];
   if (x.shape.length < 1 || gamma.data.length !== d || beta.data.length !== d) {
-    throw new Error(
+    throw internal(
       `layerNorm: gamma ${showShape(gamma.shape)} and beta ${showShape(beta.shape)} must match the last axis of ${showShape(x.shape)}`,
     );
   }

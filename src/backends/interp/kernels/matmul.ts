@@ -35,6 +35,7 @@ import { activateInPlace } from './activation.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { matmulWasm } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export interface MatmulOptions {
   /** `a` holds A transposed, i.e. is stored as [K, M]. */
@@ -73,11 +74,11 @@ export function matmulInto(
 ): void {
   const { transA = false, transB = false, accumulate = false, bias = null, activation = 'linear' } = opts;
   if (a.length < M * K || b.length < K * N || out.length < M * N) {
-    throw new Error(
+    throw internal(
       `matmulInto: buffers too small for [${M},${K}]x[${K},${N}] (a ${a.length}, b ${b.length}, out ${out.length})`,
     );
   }
-  if (bias && bias.length !== N) throw new Error(`matmulInto: bias has ${bias.length} values, expected ${N}`);
+  if (bias && bias.length !== N) throw internal(`matmulInto: bias has ${bias.length} values, expected ${N}`);
   if (matmulWasm(out, a, b, M, K, N, opts)) return;
 
   if (M < MR) {
@@ -102,7 +103,7 @@ export function matmulInto(
 /** [M,K] x [K,N] -> [M,N]. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== b.shape[0]) {
-    throw new Error(`matmul: cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
+    throw internal(`matmul: cannot multiply ${showShape(a.shape)} by ${showShape(b.shape)}`);
   }
   const [M, K] = a.shape;
   const N = b.shape[1];

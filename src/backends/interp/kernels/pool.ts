@@ -17,6 +17,7 @@ import { slidingWindow } from './window.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { maxPoolWasm } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export interface Pool2dOptions {
   size: [number, number];
@@ -40,7 +41,7 @@ export const globalMaxPool = (x: Tensor, out?: Float32Array): Tensor => globalPo
 export const globalAvgPool = (x: Tensor, out?: Float32Array): Tensor => globalPool(x, 'avg', 'globalAvgPool', out);
 
 function pool2d(x: Tensor, opts: Pool2dOptions, reduce: Reduce, who: string, out?: Float32Array): Tensor {
-  if (x.shape.length !== 4) throw new Error(`${who}: expected input [B,H,W,C], got ${showShape(x.shape)}`);
+  if (x.shape.length !== 4) throw internal(`${who}: expected input [B,H,W,C], got ${showShape(x.shape)}`);
   const { size, stride = size, padding = 'valid' } = opts;
   const [B, H, W, C] = x.shape;
   const rowsWin = slidingWindow(H, size[0], stride[0], 1, padding, `${who} (height)`);
@@ -48,7 +49,7 @@ function pool2d(x: Tensor, opts: Pool2dOptions, reduce: Reduce, who: string, out
   const OH = rowsWin.out;
   const OW = colsWin.out;
   const data = outputBuffer(out, B * OH * OW * C, who);
-  if (x.data.length < B * H * W * C) throw new Error(`${who}: input ${showShape(x.shape)} holds ${x.data.length} values`);
+  if (x.data.length < B * H * W * C) throw internal(`${who}: input ${showShape(x.shape)} holds ${x.data.length} values`);
   const args = [B, H, W, C, OH, OW, size, stride, rowsWin.padBefore, colsWin.padBefore] as const;
   if (reduce === 'max' && !maxPoolWasm(data, x.data, ...args)) maxWindows(x.data, data, ...args);
   if (reduce === 'avg') avgWindows(x.data, data, ...args);
@@ -124,7 +125,7 @@ function avgWindows(
 let acc = new Float64Array(64);
 
 function pool1d(x: Tensor, opts: Pool1dOptions, reduce: Reduce, who: string, out?: Float32Array): Tensor {
-  if (x.shape.length !== 3) throw new Error(`${who}: expected input [B,L,C], got ${showShape(x.shape)}`);
+  if (x.shape.length !== 3) throw internal(`${who}: expected input [B,L,C], got ${showShape(x.shape)}`);
   const { size, stride = size, padding = 'valid' } = opts;
   const [B, L, C] = x.shape;
   const y = pool2d({ shape: [B, 1, L, C], data: x.data }, { size: [1, size], stride: [1, stride], padding }, reduce, who, out);
@@ -133,7 +134,7 @@ function pool1d(x: Tensor, opts: Pool1dOptions, reduce: Reduce, who: string, out
 
 /** Reduce every axis between the batch and the channels. */
 function globalPool(x: Tensor, reduce: Reduce, who: string, out?: Float32Array): Tensor {
-  if (x.shape.length < 3) throw new Error(`${who}: expected input [B, ...spatial, C], got ${showShape(x.shape)}`);
+  if (x.shape.length < 3) throw internal(`${who}: expected input [B, ...spatial, C], got ${showShape(x.shape)}`);
   const B = x.shape[0];
   const C = x.shape[x.shape.length - 1];
   const cells = x.shape.slice(1, -1).reduce((n, d) => n * d, 1);

@@ -11,6 +11,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
+import { internal } from '../../../diagnostics.js';
 
 export function sinusoidalTable(T: number, d: number): Tensor {
   const out = new Float32Array(T * d);
@@ -26,7 +27,7 @@ export function sinusoidalTable(T: number, d: number): Tensor {
 
 export function addPositional(x: Tensor, table: Tensor, out?: Float32Array): Tensor {
   if (x.shape.length !== 3 || table.shape.length !== 2 || table.shape[1] !== x.shape[2] || table.shape[0] < x.shape[1]) {
-    throw new Error(`addPositional: table ${showShape(table.shape)} does not cover input ${showShape(x.shape)}`);
+    throw internal(`addPositional: table ${showShape(table.shape)} does not cover input ${showShape(x.shape)}`);
   }
   const [B, T, d] = x.shape;
   const span = T * d;

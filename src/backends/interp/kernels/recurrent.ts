@@ -29,6 +29,7 @@ import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { inMemory } from '../wasm/gemm.js';
 import { heap, wasmKernels } from '../wasm/index.js';
+import { internal } from '../../../diagnostics.js';
 
 export interface RecurrentOptions {
   sequences?: boolean;
@@ -134,7 +135,7 @@ function recur(
   cell: (step: Step) => void,
 ): Tensor {
   const { sequences = false, reverse = false } = opts;
-  if (x.shape.length !== 3) throw new Error(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
+  if (x.shape.length !== 3) throw internal(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, inDim] = x.shape;
   const units = recurrentKernel.shape[0];
   const width = gates * units;
@@ -143,7 +144,7 @@ function recur(
     recurrentKernel.shape.length !== 2 || recurrentKernel.shape[1] !== width ||
     (bias && (bias.shape.length !== 1 || bias.shape[0] !== width))
   ) {
-    throw new Error(
+    throw internal(
       `${who}: weights ${showShape(kernel.shape)}, ${showShape(recurrentKernel.shape)}` +
         `${bias ? `, ${showShape(bias.shape)}` : ''} do not fit input ${showShape(x.shape)} with ${units} units`,
     );

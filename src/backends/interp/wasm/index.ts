@@ -24,6 +24,7 @@ import type { ConvShape } from '../kernels/conv.js';
 import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
 import { Heap } from './heap.js';
+import { internal } from '../../../diagnostics.js';
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
 
@@ -67,7 +68,7 @@ export function setKernelBackend(kind: KernelChoice): void {
 
 /** Let large products use up to `n` threads, this one included (overrides DLC_THREADS). */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw internal(`setThreads: expected a positive integer, got ${n}`);
   threads = n;
 }
 

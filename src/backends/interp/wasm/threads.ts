@@ -23,6 +23,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { GemmExports } from './gemm.js';
+import { internal } from '../../../diagnostics.js';
 
 /** How a job's C is cut: rowChunks blocks of rows times column groups of panelsPerChunk panels. */
 export interface ChunkPlan {
@@ -159,7 +160,7 @@ export class Pool {
     for (let chunk; (chunk = claim(ctl, this.seq)) >= 0; ) runChunk(ctl, x.gemm, 0, chunk);
     for (let done; (done = Atomics.load(ctl, DONE)) < job.chunks; ) Atomics.wait(ctl, DONE, done);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
-    if (ctl[FAILED]) throw new Error(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
+    if (ctl[FAILED]) throw internal(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
   }
 
   /** Start workers 1..n-1 that do not exist yet; they join jobs as soon as they are up. */
