@@ -55,6 +55,28 @@ export function logistic(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
+/** Keras's SELU constants (Klambauer et al. 2017). */
+const SELU_SCALE = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
+/** ln(1 + e^x) without overflow for large x or loss of precision for very negative x. */
+function softplusOf(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/**
+ * The error function, to about 1.2e-7 relative error (Numerical Recipes'
+ * Chebyshev fit of erfc), well inside float32's precision.
+ */
+export function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const poly =
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  const erfc = t * Math.exp(poly);
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}
+
 export const ACTIVATIONS = {
   // y = x; dx = dy.
   linear: {
@@ -125,6 +147,143 @@ export const ACTIVATIONS = {
     wasm: { forward: 2 },
     tfjs: { apply: (x) => `tf.tanh(${x})` },
     fusable: true,
+  },
+  // y = min(max(0, x), 6); dx = dy [0 < y < 6].
+  relu6: {
+    doc: 'min(max(0, x), 6)',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = Math.min(Math.max(src[i], 0), 6);
+    },
+    backward: {
+      from: 'y',
+      into: (dx, y, dy, start, end) => {
+        for (let i = start; i < end; i++) dx[i] = y[i] > 0 && y[i] < 6 ? dy[i] : 0;
+      },
+    },
+    tfjs: { apply: (x) => `tf.relu6(${x})`, fused: 'relu6' },
+    fusable: true,
+  },
+  // y = x for x > 0, e^x - 1 otherwise (Keras's alpha = 1); dx = dy for y > 0, dy (y + 1) otherwise.
+  elu: {
+    doc: 'x if x > 0, else e^x - 1',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = src[i] > 0 ? src[i] : Math.expm1(src[i]);
+    },
+    backward: {
+      from: 'y',
+      into: (dx, y, dy, start, end) => {
+        for (let i = start; i < end; i++) dx[i] = y[i] > 0 ? dy[i] : dy[i] * (y[i] + 1);
+      },
+    },
+    tfjs: { apply: (x) => `tf.elu(${x})`, fused: 'elu' },
+    fusable: true,
+  },
+  // y = s x for x > 0, s a (e^x - 1) otherwise, with Keras's constants; dx = dy s for y > 0, dy (y + s a) otherwise.
+  selu: {
+    doc: '1.0507 x if x > 0, else 1.0507 * 1.6733 (e^x - 1)',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = src[i] > 0 ? SELU_SCALE * src[i] : SELU_SCALE * SELU_ALPHA * Math.expm1(src[i]);
+    },
+    backward: {
+      from: 'y',
+      into: (dx, y, dy, start, end) => {
+        for (let i = start; i < end; i++) dx[i] = y[i] > 0 ? dy[i] * SELU_SCALE : dy[i] * (y[i] + SELU_SCALE * SELU_ALPHA);
+      },
+    },
+    tfjs: { apply: (x) => `tf.selu(${x})` },
+    fusable: true,
+  },
+  // y = ln(1 + e^x), computed without overflow; dx = dy sigmoid(x).
+  softplus: {
+    doc: 'ln(1 + e^x)',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = softplusOf(src[i]);
+    },
+    backward: {
+      from: 'x',
+      into: (dx, x, dy, start, end) => {
+        for (let i = start; i < end; i++) dx[i] = dy[i] * logistic(x[i]);
+      },
+    },
+    tfjs: { apply: (x) => `tf.softplus(${x})` },
+    fusable: false,
+  },
+  // y = x / (1 + |x|); dx = dy (1 - |y|)^2.
+  softsign: {
+    doc: 'x / (1 + |x|)',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = src[i] / (1 + Math.abs(src[i]));
+    },
+    backward: {
+      from: 'y',
+      into: (dx, y, dy, start, end) => {
+        for (let i = start; i < end; i++) dx[i] = dy[i] * (1 - Math.abs(y[i])) ** 2;
+      },
+    },
+    tfjs: { apply: (x) => `tf.div(${x}, tf.add(1, tf.abs(${x})))` },
+    fusable: true,
+  },
+  // y = x sigmoid(x) (Keras's silu, also called swish); dx = dy (s + x s (1 - s)), s = sigmoid(x).
+  silu: {
+    doc: 'x / (1 + e^-x), also called swish',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = src[i] * logistic(src[i]);
+    },
+    backward: {
+      from: 'x',
+      into: (dx, x, dy, start, end) => {
+        for (let i = start; i < end; i++) {
+          const s = logistic(x[i]);
+          dx[i] = dy[i] * (s + x[i] * s * (1 - s));
+        }
+      },
+    },
+    tfjs: { apply: (x) => `tf.mul(${x}, tf.sigmoid(${x}))` },
+    fusable: false,
+  },
+  // y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, the exact GELU (Keras's approximate = False); dx = dy (Phi(x) + x phi(x)).
+  gelu: {
+    doc: 'x (1 + erf(x / sqrt(2))) / 2',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = 0.5 * src[i] * (1 + erf(src[i] / Math.SQRT2));
+    },
+    backward: {
+      from: 'x',
+      into: (dx, x, dy, start, end) => {
+        for (let i = start; i < end; i++) {
+          const v = x[i];
+          dx[i] = dy[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI));
+        }
+      },
+    },
+    tfjs: { apply: (x) => `tf.mul(tf.mul(0.5, ${x}), tf.add(1, tf.erf(tf.div(${x}, Math.SQRT2))))` },
+    fusable: false,
+  },
+  // y = x tanh(softplus(x)); dx = dy (t + x (1 - t^2) sigmoid(x)), t = tanh(softplus(x)).
+  mish: {
+    doc: 'x tanh(ln(1 + e^x))',
+    op: true,
+    forward: (dst, src, start, end) => {
+      for (let i = start; i < end; i++) dst[i] = src[i] * Math.tanh(softplusOf(src[i]));
+    },
+    backward: {
+      from: 'x',
+      into: (dx, x, dy, start, end) => {
+        for (let i = start; i < end; i++) {
+          const t = Math.tanh(softplusOf(x[i]));
+          dx[i] = dy[i] * (t + x[i] * (1 - t * t) * logistic(x[i]));
+        }
+      },
+    },
+    tfjs: { apply: (x) => `tf.mul(${x}, tf.tanh(tf.softplus(${x})))` },
+    fusable: false,
   },
   // y = e^x / sum e^x per row (stable: the row's max subtracted, summed in float64); dx = y (dy - sum_j dy_j y_j).
   softmax: {

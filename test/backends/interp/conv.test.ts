@@ -10,17 +10,12 @@ import type { Activation, Padding } from '../../../src/backends/interp/kernels/i
 import { conv1d, conv2d, slidingWindow } from '../../../src/backends/interp/kernels/index.js';
 import { createRng } from '../../../src/backends/interp/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
+import { kerasActivation } from './keras-activations.js';
 
 beforeAll(useTfCpu);
 const rng = createRng(7);
 
-const act: Record<Activation, (t: tf.Tensor) => tf.Tensor> = {
-  linear: (t) => t,
-  relu: tf.relu,
-  sigmoid: tf.sigmoid,
-  tanh: tf.tanh,
-  softmax: (t) => tf.softmax(t),
-};
+const act = (name: Activation) => kerasActivation(name);
 
 describe('slidingWindow (TensorFlow output sizes and padding split)', () => {
   it.each([
@@ -71,7 +66,7 @@ describe('conv2d', () => {
     const bias = c.bias ? randTensor([c.f], rng) : null;
     let expected = tf.conv2d(toTf(x) as tf.Tensor4D, toTf(kernel) as tf.Tensor4D, c.stride, c.padding, 'NHWC', c.dilation);
     if (bias) expected = tf.add(expected, toTf(bias));
-    expectClose(conv2d(x, kernel, bias, c), act[c.activation](expected));
+    expectClose(conv2d(x, kernel, bias, c), act(c.activation)(expected));
   });
 
   it.each(['same', 'valid'] as const)('stride 2 with dilation 2 (%s) equals tf on the zero-spread kernel', (padding) => {

@@ -9,6 +9,8 @@ import type { Activation } from '../../../src/backends/interp/kernels/index.js';
 import { dense, matmul, matmulInto } from '../../../src/backends/interp/kernels/index.js';
 import { createRng } from '../../../src/backends/interp/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
+import { kerasActivation } from './keras-activations.js';
+import { ACTIVATIONS } from '../../../src/ops/activations.js';
 
 beforeAll(useTfCpu);
 const rng = createRng(20240601);
@@ -74,20 +76,15 @@ describe('matmul', () => {
 });
 
 describe('dense', () => {
-  const activations: Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
-  const reference: Record<Activation, (t: tf.Tensor) => tf.Tensor> = {
-    linear: (t) => t,
-    relu: tf.relu,
-    sigmoid: tf.sigmoid,
-    tanh: tf.tanh,
-    softmax: (t) => tf.softmax(t),
-  };
+  // Every activation of the table, applied in the kernel's epilogue.
+  const activations = Object.keys(ACTIVATIONS) as Activation[];
+  const reference = kerasActivation;
 
   it.each(activations)('%s on [2,3,10] x [10,7] + bias matches tf', (act) => {
     const x = randTensor([2, 3, 10], rng, 2);
     const kernel = randTensor([10, 7], rng);
     const bias = randTensor([7], rng);
-    const expected = reference[act](tf.add(tf.matMul(toTf(x).reshape([6, 10]), toTf(kernel)), toTf(bias))).reshape([2, 3, 7]);
+    const expected = reference(act)(tf.add(tf.matMul(toTf(x).reshape([6, 10]), toTf(kernel)), toTf(bias))).reshape([2, 3, 7]);
     expectClose(dense(x, kernel, bias, act), expected);
   });
 
