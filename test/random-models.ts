@@ -1,4 +1,4 @@
-import { createRng } from '../src/backends/interp/random.js';
+import { createRng } from '../src/runtime/random.js';
 import type { Tensor } from '../src/backends/interp/tensor.js';
 import type { Graph } from '../src/ir/types.js';
 

@@ -7,6 +7,7 @@
  * Parameter shapes and initialisers follow Keras's defaults.
  */
 import type { AttrValue, ConstTensor, Dim, OpCall, TensorType } from '../ir/types.js';
+import type { InitializerName } from '../runtime/init.js';
 
 export type AttrKind =
   | { kind: 'int'; min?: number } // a whole number (min defaults to 1)
@@ -30,7 +31,8 @@ export interface AttrSpec {
   doc: string;
 }
 
-export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
+/** A parameter's initialiser: the runtime's names (runtime/init.ts). */
+export type InitKind = InitializerName;
 
 export interface ParamSpec {
   /** Local name; the weights file stores `<layer>.<name>`. */

@@ -6,7 +6,8 @@
  */
 import { suggest, UserError } from '../../diagnostics.js';
 import type { Graph, TensorType } from '../../ir/types.js';
-import type { Tensor } from './tensor.js';
+import { inputMessages } from '../../runtime/messages.js';
+import { showShape, type Tensor } from './tensor.js';
 
 /** Bad input data: reported to the user as is, exit 1. */
 export class InputError extends UserError {}
@@ -26,9 +27,9 @@ export function inputsFromJson(graph: Graph, json: unknown): Record<string, Tens
   const tensors: Record<string, Tensor> = {};
   let batch: number | undefined;
   for (const input of graph.inputs) {
-    if (!given.has(input.name)) throw new InputError(`missing input "${input.name}" of shape ${expectedText(input.type)}`);
+    if (!given.has(input.name)) throw new InputError(inputMessages.missing(input.name, expectedText(input.type), ''));
     const t = tensorFromJson(input.name, given.get(input.name), input.type);
-    if (batch !== undefined && t.shape[0] !== batch) throw new InputError(`input "${input.name}" has batch size ${t.shape[0]}, other inputs have ${batch}`);
+    if (batch !== undefined && t.shape[0] !== batch) throw new InputError(inputMessages.batchSize(input.name, t.shape[0], batch));
     batch = t.shape[0];
     tensors[input.name] = t;
   }
@@ -44,9 +45,9 @@ export function tensorFromJson(name: string, value: unknown, type: TensorType): 
   const rank = type.shape.length;
   const perExample = type.shape.slice(1) as number[];
   if (shape.length === rank - 1 && shape.join() === perExample.join())
-    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but needs ${expectedText(type)}: wrap one example in [ ] to make a batch of one`);
+    throw new InputError(inputMessages.unbatched(name, showShape(shape), expectedText(type), inputMessages.jsonBatchHint));
   if (shape.length !== rank || shape.slice(1).join() !== perExample.join() || shape[0] === 0)
-    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but the model needs ${expectedText(type)}`);
+    throw new InputError(inputMessages.shape(name, showShape(shape), expectedText(type)));
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let i = 0;
   const walk = (v: unknown, depth: number, path: number[]): void => {

@@ -8,49 +8,41 @@
  * Nothing imports this file at run time. The emitter copies the declarations
  * a model needs into its generated module (see inline.ts: imports dropped,
  * `export` removed), so it may import only TensorFlow.js as `tf` and the
- * declarations inline.ts inlines too. It is ordinary TypeScript so that the
- * project's type check covers it. Each layer helper names the interpreter
+ * runtime (src/runtime), whose declarations are copied alike. It is ordinary
+ * TypeScript so that the project's type check covers it, and it must also
+ * pass the strictest settings a module's user may have (scripts/support.js
+ * checks it with them at build time). Each layer helper names the interpreter
  * kernel whose semantics it reproduces; the tfjs tests compare them.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { InitKind as OpInitKind } from '../../ops/op.js';
-import type { OptimizerSpec } from '../../train/config.js';
-import { shuffled } from '../../train/data.js';
-import { isDecayed } from '../../train/optimizers.js';
-import { initialize, type InitKind } from '../interp/init.js';
-import { sinusoidalTable } from '../interp/kernels/positional.js';
-import type { LossName } from '../interp/losses.js';
-import { createRng, type Rng } from '../interp/random.js';
-import { showShape } from '../interp/tensor.js';
-import { WeightsFileError, type WeightTensor } from '../../weights/safetensors-codec.js';
+import { initialize, initializerFor, type InitializerName } from '../../runtime/init.js';
+import type { LossName } from '../../runtime/losses.js';
+import { inputMessages, weightProblems } from '../../runtime/messages.js';
+import { decayFactor, slotCount, stepSize, type OptimizerSpec } from '../../runtime/optimizers.js';
+import { sinusoidalTable } from '../../runtime/positional.js';
+import { createRng, shuffled, type Rng } from '../../runtime/random.js';
+import { WeightsFileError, type WeightTensor } from '../../runtime/safetensors.js';
+import { showShape } from '../../runtime/tensor.js';
 
 // ---------------------------------------------------------------- weights and inputs
 
 /** A generated module's table of weights: each `<layer>.<param>` with its shape and initialiser. */
-export type WeightSpecs = { readonly [name: string]: { readonly shape: readonly number[]; readonly init: OpInitKind } };
+export type WeightSpecs = { readonly [name: string]: { readonly shape: readonly number[]; readonly init: InitializerName } };
 
 /** Fresh values for every weight, as the interpreter's initWeights: each from its own stream `seed -> name`. */
 export function initialValues(specs: WeightSpecs, seed: number, normalSigma?: number): Map<string, Float32Array> {
   const root = createRng(seed);
   const values = new Map<string, Float32Array>();
-  for (const [name, { shape, init }] of Object.entries(specs)) {
-    const kind: InitKind = normalSigma !== undefined && init !== 'zeros' && init !== 'ones' && init !== 'lstm_bias' ? { normal: normalSigma } : init;
-    values.set(name, initialize(kind, [...shape], root.child(name)));
-  }
+  for (const [name, { shape, init }] of Object.entries(specs)) values.set(name, initialize(initializerFor(init, normalSigma), [...shape], root.child(name)));
   return values;
 }
 
 /** Throws a WeightsFileError listing every way `tensors` do not fit `specs` (the interpreter's messages). */
 export function checkWeights(specs: WeightSpecs, tensors: ReadonlyMap<string, WeightTensor>): void {
-  const problems: string[] = [];
-  for (const [name, { shape }] of Object.entries(specs)) {
-    const t = tensors.get(name);
-    if (!t) problems.push(`weights file has no tensor "${name}" (expected shape ${showShape(shape)})`);
-    else if (t.shape.join() !== shape.join()) problems.push(`tensor "${name}" has shape ${showShape(t.shape)} but the model needs ${showShape(shape)}`);
-    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor "${name}" contains NaN or infinite values`);
-  }
-  const extra = [...tensors.keys()].filter((n) => !Object.hasOwn(specs, n));
-  if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map((n) => `"${n}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  const problems = weightProblems(
+    Object.entries(specs).map(([name, { shape }]) => ({ name, shape })),
+    tensors,
+  );
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '));
 }
 
@@ -81,19 +73,17 @@ export function checkInputs(shapes: InputShapes, dtypes: InputDtypes, inputs: ob
   let batch: number | undefined;
   for (const [name, shape] of Object.entries(shapes)) {
     const x: unknown = (inputs as Record<string, unknown>)[name];
-    const dtype = dtypes[name];
+    const dtype = dtypes[name] ?? 'float32';
     const needs = `[batch, ${shape.slice(1).join(', ')}]`;
-    if (!(x instanceof tf.Tensor)) throw new Error(`missing input "${name}": a ${dtype} tf.Tensor of shape ${needs}`);
+    if (!(x instanceof tf.Tensor)) throw new Error(inputMessages.missing(name, needs, inputMessages.tensorHint(dtype)));
     const dims: number[] = x.shape;
-    const has = `[${dims.join(', ')}]`;
-    if (dims.length === shape.length - 1 && dims.every((d, i) => d === shape[i + 1]))
-      throw new Error(`input "${name}" has shape ${has} but needs ${needs}: add the batch dimension, e.g. tf.expandDims(x, 0)`);
-    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && d !== shape[i]) || dims[0] === 0)
-      throw new Error(`input "${name}" has shape ${has} but the model needs ${needs}`);
-    if (x.dtype !== dtype)
-      throw new Error(`input "${name}" is ${x.dtype} but the model needs ${dtype}${dtype === 'int32' ? ' token ids' : ''}: convert it with tf.cast(x, '${dtype}')`);
-    if (batch !== undefined && dims[0] !== batch) throw new Error(`input "${name}" has batch size ${dims[0]}, other inputs have ${batch}`);
-    batch = dims[0];
+    const has = showShape(dims);
+    const size = dims[0] ?? 0;
+    if (dims.length === shape.length - 1 && dims.every((d, i) => d === shape[i + 1])) throw new Error(inputMessages.unbatched(name, has, needs, inputMessages.tensorBatchHint));
+    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && d !== shape[i]) || size === 0) throw new Error(inputMessages.shape(name, has, needs));
+    if (x.dtype !== dtype) throw new Error(inputMessages.dtype(name, x.dtype, dtype));
+    if (batch !== undefined && size !== batch) throw new Error(inputMessages.batchSize(name, size, batch));
+    batch = size;
   }
 }
 
@@ -475,34 +465,31 @@ export function asExamples<W>(model: Trainable<W>, data: TrainingData): { x: tf.
 }
 
 /**
- * The interpreter's optimizers (src/train/optimizers.ts), Keras's update rules,
- * on tf.Variables, g the gradient plus 2 * weightDecay * w for kernels:
- *   sgd:   v = momentum * v - lr * g;  w += v           (momentum 0: w -= lr * g)
- *   adam:  t += 1;  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
- *          m += (1 - beta1) * (g - m);  v += (1 - beta2) * (g^2 - v);  w -= lr_t * m / (sqrt(v) + epsilon)
- * (tf.train.adam adds epsilon to the bias-corrected sqrt(v) instead, which differs for small gradients.)
+ * The optimizers of runtime/optimizers.ts (Keras's update rules, its state,
+ * step size and weight decay) on tf.Variables: the elementwise update as tf
+ * ops, where the interpreter's (src/train/optimizers.ts) loops over arrays.
  */
 export function createUpdater(spec: OptimizerSpec, weightDecay: number, names: readonly string[], weights: readonly tf.Variable[]): ((grads: tf.Tensor[]) => void) & { dispose(): void } {
-  const count = spec.kind === 'adam' ? 2 : spec.momentum > 0 ? 1 : 0;
+  const count = slotCount(spec);
   const slots = weights.map((w) => Array.from({ length: count }, () => tf.tidy(() => tf.variable(tf.zerosLike(w), false))));
   let t = 0;
   const step = (grads: tf.Tensor[]) => {
     t++;
-    // Adam folds both bias corrections into the step size.
-    const lrT = spec.kind === 'adam' ? (spec.lr * Math.sqrt(1 - spec.beta2 ** t)) / (1 - spec.beta1 ** t) : spec.lr;
+    const lr = stepSize(spec, t);
     tf.tidy(() =>
       weights.forEach((w, i) => {
-        const g = isDecayed(names[i]) && weightDecay > 0 ? tf.add(grads[i], tf.mul(w, 2 * weightDecay)) : grads[i];
-        if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, spec.lr)));
+        const decay = decayFactor(names[i], weightDecay);
+        const g = decay > 0 ? tf.add(grads[i], tf.mul(w, decay)) : grads[i];
+        if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, lr)));
         else if (spec.kind === 'sgd') {
           const [v] = slots[i];
-          v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, spec.lr)));
+          v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, lr)));
           w.assign(tf.add(w, v));
         } else {
           const [m, v] = slots[i];
           m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - spec.beta1)));
           v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - spec.beta2)));
-          w.assign(tf.sub(w, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), spec.epsilon))));
+          w.assign(tf.sub(w, tf.div(tf.mul(m, lr), tf.add(tf.sqrt(v), spec.epsilon))));
         }
       }),
     );

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Padding } from '../../../src/backends/interp/kernels/index.js';
 import { conv1d, conv2d, slidingWindow } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 
 beforeAll(useTfCpu);

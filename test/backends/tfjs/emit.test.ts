@@ -18,7 +18,7 @@ import { format } from 'prettier';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights, saveWeights, weightProblems, type Weights } from '../../../src/backends/interp/weights.js';
 import { emitTfjs, tfjsModuleNames } from '../../../src/backends/tfjs/index.js';
@@ -365,7 +365,7 @@ describe('predict', () => {
   it('checks its inputs with clear messages', async () => {
     const mod = await load(caseNamed('MnistConvNet'));
     const weights = mod.createWeights(1);
-    expect(() => mod.predict(weights, {})).toThrow('missing input "image": a float32 tf.Tensor of shape [batch, 28, 28, 1]');
+    expect(() => mod.predict(weights, {})).toThrow('missing input "image" of shape [batch, 28, 28, 1] (a float32 tf.Tensor)');
     expect(() => mod.predict(weights, { image: tf.zeros([28, 28, 1]) })).toThrow(
       'input "image" has shape [28, 28, 1] but needs [batch, 28, 28, 1]: add the batch dimension, e.g. tf.expandDims(x, 0)',
     );

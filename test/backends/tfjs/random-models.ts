@@ -6,7 +6,7 @@
  * connections through add and concat. The per-example shape is tracked with
  * the ops' own window rule, so every model compiles.
  */
-import type { Rng } from '../../../src/backends/interp/random.js';
+import type { Rng } from '../../../src/runtime/random.js';
 import { windowOut } from '../../../src/ops/op.js';
 
 interface Stage {

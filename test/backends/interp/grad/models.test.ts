@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../../src/backends/interp/execute.js';
 import { LossName, lossAndGrad } from '../../../../src/backends/interp/losses.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { weightSlots, type Weights } from '../../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../../src/compile.js';

@@ -13,12 +13,22 @@
  * The values follow Keras's distributions, not its exact numbers (the
  * generators differ).
  */
-import type { InitKind as OpInitKind } from '../../ops/op.js';
 import type { Rng } from './random.js';
 import { sizeOf, showShape } from './tensor.js';
 
+/** The initialisers an op's parameter may name (ops/op.ts's ParamSpec.init). */
+export type InitializerName = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
+
 /** The ops' initialiser names plus the lecture's N(0, sigma^2). */
-export type InitKind = OpInitKind | { normal: number };
+export type InitKind = InitializerName | { normal: number };
+
+/**
+ * What initialises a parameter named `init`: itself, or with `normalSigma`
+ * (the lecture's option) N(0, sigma^2) for every kernel, biases and norms kept.
+ */
+export function initializerFor(init: InitializerName, normalSigma: number | undefined): InitKind {
+  return normalSigma !== undefined && init !== 'zeros' && init !== 'ones' && init !== 'lstm_bias' ? { normal: normalSigma } : init;
+}
 
 export function initialize(kind: InitKind, shape: number[], rng: Rng): Float32Array {
   if (typeof kind === 'object') return normal(shape, kind.normal, rng);

@@ -18,7 +18,7 @@
  * Every problem with a file is a WeightsFileError naming the tensor and what
  * was expected versus found; hostile input never reaches a bare TypeError.
  *
- * Not here: reading and writing files (safetensors.ts), and which tensors a
+ * Not here: reading and writing files (src/weights/safetensors.ts), and which tensors a
  * model needs and their shapes (the backends decide).
  */
 

@@ -32,6 +32,16 @@ export function createRng(seed: number): Rng {
   return new Xoshiro128(high === 0 ? low : mix32(low ^ mix32(high)));
 }
 
+/** 0..n-1 in a seeded random order (Fisher-Yates). */
+export function shuffled(n: number, rng: Rng): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 class Xoshiro128 implements Rng {
   private s0: number;
   private s1: number;
