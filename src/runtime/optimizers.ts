@@ -1,6 +1,14 @@
 /**
- * The optimizers dlc trains with, Keras's update rules (keras.optimizers.SGD
- * and Adam), g the gradient of the loss for weight w:
+ * What dlc's two optimizers share: the interpreter's (src/train/optimizers.ts,
+ * Float32Array loops) and generated modules' (support.ts's createUpdater, tf
+ * ops on tf.Variables). The spec, the state each keeps, the step size and the
+ * weight decay are defined here; the elementwise update is written once per
+ * backend, since one loops over arrays and the other composes tf ops.
+ */
+
+/**
+ * An optimizer with Keras's update rules (keras.optimizers.SGD and Adam), g the
+ * gradient of the loss for weight w:
  *
  *   sgd:   v = momentum * v - lr * g;   w += v           (momentum 0: w -= lr * g)
  *   adam:  t += 1;  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
@@ -8,19 +16,10 @@
  *          w -= lr_t * m / (sqrt(v) + epsilon)
  *
  * (tf.train.adam adds epsilon to the bias-corrected sqrt(v) instead, which
- * differs for small gradients, so neither backend uses it.)
- *
- * Weight decay is Keras's L2 regulariser on every kernel (weights named
- * `*kernel`, not biases or norms): the loss gains decay * sum(w^2), so the
- * gradient gains 2 * decay * w before the update.
- *
- * This file holds what the interpreter's optimizer (src/train/optimizers.ts,
- * Float32Array loops) and generated modules' (support.ts's createUpdater,
- * tf ops on tf.Variables) share: the spec, the state each keeps, the step
- * size and the decay. The elementwise updates are written once per backend,
- * because one is loops over arrays and the other tf ops.
+ * differs for small gradients, so neither backend uses it.) Weight decay is
+ * Keras's L2 regulariser on every kernel: the loss gains decay * sum(w^2), so
+ * g gains 2 * decay * w (decayFactor).
  */
-
 export type OptimizerSpec =
   | { kind: 'sgd'; lr: number; momentum: number }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number };

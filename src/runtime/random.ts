@@ -37,7 +37,9 @@ export function shuffled(n: number, rng: Rng): Uint32Array {
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
   }
   return order;
 }

@@ -10,8 +10,8 @@
  * `export` removed), so it may import only TensorFlow.js as `tf` and the
  * runtime (src/runtime), whose declarations are copied alike. It is ordinary
  * TypeScript so that the project's type check covers it, and it must also
- * pass the strictest settings a module's user may have (scripts/support.js
- * checks it with them at build time). Each layer helper names the interpreter
+ * pass the strictest settings a module's user may have (the tfjs tests check
+ * generated modules with them, test/backends/tfjs/typecheck.ts). Each layer helper names the interpreter
  * kernel whose semantics it reproduces; the tfjs tests compare them.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -172,7 +172,7 @@ export function recur<S extends boolean>(
   const states: tf.Tensor2D[] = [];
   for (let step = 0; step < steps; step++) {
     const t = reverse ? steps - 1 - step : step;
-    h = cell(tf.add(inputs[t], tf.matMul(h, recurrentKernel)));
+    h = cell(tf.add(inputs[t]!, tf.matMul(h, recurrentKernel)));
     states[t] = h;
   }
   return (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>;
@@ -193,7 +193,7 @@ export function simpleRnnLayer<S extends boolean>(
 export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentOutput<S> {
   let c: tf.Tensor2D = tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
   return recur(x, kernel, recurrentKernel, bias, options, (z) => {
-    const [i, f, g, o] = tf.split(z, 4, 1);
+    const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
     return tf.mul(tf.sigmoid(o), tf.tanh(c));
   });
@@ -342,13 +342,12 @@ export async function fit<W extends Readonly<Record<string, tf.Tensor>>>(model: 
   const batch = options.batch ?? model.config.batch;
   const rng = createRng(options.seed ?? model.config.seed);
   const names = Object.keys(model.specs);
-  for (const name of names) {
-    const { shape } = model.specs[name];
+  for (const [name, { shape }] of Object.entries(model.specs)) {
     const w: unknown = weights[name];
     if (!(w instanceof tf.Tensor) || w.shape.join() !== shape.join()) throw new Error(`train: weight "${name}" must be a tf.Tensor of shape ${showShape(shape)}`);
   }
   const owned: { dispose(): void }[] = []; // freed at the end; the variables are returned
-  const variables = names.map((name) => tf.variable(weights[name]));
+  const variables = names.map((name) => tf.variable(weights[name] as tf.Tensor)); // each checked above
   const current = Object.fromEntries(names.map((name, i) => [name, variables[i]])) as unknown as W;
   try {
     const { x, y } = asExamples(model, data);
@@ -383,8 +382,8 @@ export async function fit<W extends Readonly<Record<string, tf.Tensor>>>(model: 
         });
         let loss: number, accuracy: number;
         try {
-          [loss] = await step.value.data();
-          accuracy = (await step.correct.data())[0] / step.count;
+          loss = (await step.value.data())[0] ?? NaN;
+          accuracy = ((await step.correct.data())[0] ?? 0) / step.count;
           if (!Number.isFinite(loss)) return { weights: current, history, stopped: `epoch ${epoch}, batch ${b + 1} of ${batches}: the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'}` };
           update(step.grads);
         } finally {
@@ -437,8 +436,8 @@ async function evaluateExamples<W>(model: Trainable<W>, weights: W, x: tf.Tensor
       const hits = accuracyOf(lossName, predictions, yb);
       return { loss: lossOf(lossName, predictions, yb), correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1 };
     });
-    lossSum += (await loss.data())[0] * size;
-    accSum += ((await correct.data())[0] / count) * size;
+    lossSum += ((await loss.data())[0] ?? NaN) * size;
+    accSum += (((await correct.data())[0] ?? 0) / count) * size;
     tf.dispose([loss, correct]);
   }
   return { loss: lossSum / n, accuracy: lossName === 'mse' ? null : accSum / n };
@@ -478,15 +477,16 @@ export function createUpdater(spec: OptimizerSpec, weightDecay: number, names: r
     const lr = stepSize(spec, t);
     tf.tidy(() =>
       weights.forEach((w, i) => {
-        const decay = decayFactor(names[i], weightDecay);
-        const g = decay > 0 ? tf.add(grads[i], tf.mul(w, decay)) : grads[i];
+        // names, grads and slots run parallel to weights; each weight has slotCount(spec) slots.
+        const decay = decayFactor(names[i]!, weightDecay);
+        const g = decay > 0 ? tf.add(grads[i]!, tf.mul(w, decay)) : grads[i]!;
         if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, lr)));
         else if (spec.kind === 'sgd') {
-          const [v] = slots[i];
+          const v = slots[i]![0]!;
           v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, lr)));
           w.assign(tf.add(w, v));
         } else {
-          const [m, v] = slots[i];
+          const [m, v] = slots[i] as [tf.Variable, tf.Variable];
           m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - spec.beta1)));
           v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - spec.beta2)));
           w.assign(tf.sub(w, tf.div(tf.mul(m, lr), tf.add(tf.sqrt(v), spec.epsilon))));
@@ -575,5 +575,5 @@ export function accuracyOf(loss: LossName, p: tf.Tensor, y: tf.Tensor): { correc
 /** Class ids y, one per row of `like`, as float32 one-hot rows of its width. */
 function oneHotIds(y: tf.Tensor, like: tf.Tensor): tf.Tensor {
   const ids = tf.reshape(tf.cast(y, 'int32'), like.shape.slice(0, -1));
-  return tf.oneHot(ids, like.shape[like.shape.length - 1], 1, 0, 'float32');
+  return tf.oneHot(ids, like.shape[like.shape.length - 1]!, 1, 0, 'float32');
 }

@@ -17,7 +17,6 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
@@ -34,6 +33,7 @@ import { loadData, type Dataset } from '../../../src/train/data.js';
 import { createOptimizer } from '../../../src/train/optimizers.js';
 import { evaluate as interpEvaluate, train as interpTrain } from '../../../src/train/train.js';
 import { expectClose, randTensor, useTfCpu } from '../interp/helpers.js';
+import { typeCheck } from './typecheck.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -171,31 +171,10 @@ beforeAll(async () => {
       return { ...c, path, code };
     }),
   );
-  diagnostics = typeCheck(cases.map((c) => c.path));
+  diagnostics = [...typeCheck(cases.map((c) => c.path)).values()].flat();
 }, 60_000);
 
 afterAll(() => rmSync(generated, { recursive: true, force: true }));
-
-/** One strict program over the generated modules, as emit.test.ts checks them: browser and ES2022 libraries, no Node types. */
-function typeCheck(files: string[]): string[] {
-  const program = ts.createProgram(files, {
-    strict: true,
-    noUnusedLocals: true,
-    noImplicitReturns: true,
-    noFallthroughCasesInSwitch: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    types: [],
-    skipLibCheck: true,
-    noEmit: true,
-  });
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : 'program';
-    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  });
-}
 
 const caseNamed = (name: string) => cases.find((c) => c.name === name) ?? expect.fail(`no case ${name}`);
 const load = (c: Case) => import(pathToFileURL(c.path).href) as Promise<TrainingModule>;
