@@ -6,7 +6,7 @@
  * .dl source line, the forward pass in one tf.tidy), and `createWeights`,
  * `loadWeights` and `saveWeights`, which read and write the interpreter's
  * weights files and initialise exactly as it does: their code is the
- * interpreter's own, copied in by inline.ts.
+ * runtime's (src/runtime), which the interpreter runs too, copied in by inline.ts.
  *
  * A model with a train section also gets `trainingConfig`, `train` and
  * `evaluate`: `dlc train`'s loss, optimizer, example order and dropout masks
