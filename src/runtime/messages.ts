@@ -3,7 +3,8 @@
  * weights.ts) and generated TensorFlow.js modules give about the same
  * mistakes: inputs of the wrong shape or type, and weights files that do not
  * fit the model. One text per mistake; the two differ only in the hint on how
- * to fix it, since `dlc run` reads JSON arrays and a module tf.Tensors.
+ * to fix it, since `dlc run` reads JSON arrays and a module tf.Tensors. The
+ * interpreter's own input and weights messages are here too, beside them.
  * (The safetensors format's own errors are the codec's, safetensors.ts.)
  */
 import { showShape } from './tensor.js';
@@ -14,13 +15,22 @@ export const inputMessages = {
   unbatched: (name: string, has: string, needs: string, hint: string) => `input "${name}" has shape ${has} but needs ${needs}: ${hint}`,
   shape: (name: string, has: string, needs: string) => `input "${name}" has shape ${has} but the model needs ${needs}`,
   batchSize: (name: string, size: number, others: number) => `input "${name}" has batch size ${size}, other inputs have ${others}`,
-  /** Hints for `dlc run`'s JSON inputs. */
-  jsonBatchHint: 'wrap one example in [ ] to make a batch of one',
   /** Hints for a generated module's tf.Tensor inputs. */
   tensorHint: (dtype: string) => ` (a ${dtype} tf.Tensor)`,
   tensorBatchHint: 'add the batch dimension, e.g. tf.expandDims(x, 0)',
   dtype: (name: string, has: string, needs: string) =>
     `input "${name}" is ${has} but the model needs ${needs}${needs === 'int32' ? ' token ids' : ''}: convert it with tf.cast(x, '${needs}')`,
+};
+
+/** `dlc run`'s JSON inputs only (backends/interp/io.ts); `at` is an index path such as `[0][3]`, `names` the quoted input names. */
+export const jsonInputMessages = {
+  notObject: (names: string) => `inputs must be a JSON object keyed by input name (${names})`,
+  unknownKey: (key: string, suggestion: string | undefined, names: string) =>
+    `inputs have an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; the model's inputs are ${names}`,
+  batchHint: 'wrap one example in [ ] to make a batch of one',
+  notFinite: (name: string, at: string, value: string) => `input "${name}"${at} must be a finite number, got ${value}`,
+  notWhole: (name: string, at: string, value: number) => `input "${name}"${at} must be a whole number (integer token id), got ${value}`,
+  ragged: (name: string, at: string, expected: number, got: string) => `input "${name}" is ragged at ${at}: expected ${expected} entries, got ${got}`,
 };
 
 /** What is wrong with a weights file's tensors for a model; empty when they fit. Each problem is one line. */
@@ -39,5 +49,11 @@ export function weightProblems(specs: Iterable<{ readonly name: string; readonly
   return problems;
 }
 
-/** Added to a weights file's problems when its metadata names another model. */
-export const writtenForMessage = (madeFor: string, model: string) => `(this file was written for model '${madeFor}', not '${model}')`;
+/** The interpreter's weights messages (backends/interp/weights.ts). */
+export const weightMessages = {
+  tooMany: (model: string, count: string, bytes: string, limit: string) =>
+    `model '${model}' has ${count} parameters (${bytes} at fp32): too many to allocate (the limit is ${limit})`,
+  cannotRead: (reason: string) => `cannot read: ${reason}`,
+  /** Added to a weights file's problems when its metadata names another model. */
+  writtenFor: (madeFor: string, model: string) => `(this file was written for model '${madeFor}', not '${model}')`,
+};

@@ -10,7 +10,7 @@ import { weightSlots } from '../../weights/slots.js';
 import { ERRNO_TEXT, UserError } from '../../diagnostics.js';
 import { humanBytes } from '../../units.js';
 import { initialize, initializerFor } from '../../runtime/init.js';
-import { weightProblems as problemsOf, writtenForMessage } from '../../runtime/messages.js';
+import { weightMessages, weightProblems as problemsOf } from '../../runtime/messages.js';
 import { createRng } from '../../runtime/random.js';
 import type { Tensor } from './tensor.js';
 
@@ -30,7 +30,7 @@ const MAX_PARAMETERS = 1_000_000_000;
 export function initWeights(graph: Graph, options: InitOptions): Weights {
   const total = weightSlots(graph).reduce((n, { spec }) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
   if (total > MAX_PARAMETERS)
-    throw new UserError(`model '${graph.name}' has ${total.toLocaleString('en-US')} parameters (${humanBytes(total * 4)} at fp32): too many to allocate (the limit is ${MAX_PARAMETERS.toLocaleString('en-US')})`);
+    throw new UserError(weightMessages.tooMany(graph.name, total.toLocaleString('en-US'), humanBytes(total * 4), MAX_PARAMETERS.toLocaleString('en-US')));
   const root = createRng(options.seed);
   const weights: Weights = new Map();
   for (const { name, spec } of weightSlots(graph)) {
@@ -47,12 +47,12 @@ export function weightProblems(graph: Graph, weights: Weights): string[] {
 /** Reads a weights file and checks it against the graph; every problem is reported at once. */
 export async function loadWeights(path: string, graph: Graph): Promise<Weights> {
   const file = await readWeightsFile(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code) throw new WeightsFileError(`cannot read: ${ERRNO_TEXT[e.code] ?? e.code}`, path);
+    if (e.code) throw new WeightsFileError(weightMessages.cannotRead(ERRNO_TEXT[e.code] ?? e.code), path);
     throw e;
   });
   const problems = weightProblems(graph, file.tensors);
   const madeFor = file.metadata.model;
-  if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(writtenForMessage(madeFor, graph.name));
+  if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(weightMessages.writtenFor(madeFor, graph.name));
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '), path);
   return file.tensors;
 }
