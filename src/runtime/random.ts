@@ -1,5 +1,6 @@
 /**
- * Seeded randomness for parameter initialisation and dropout.
+ * Seeded randomness for parameter initialisation, dropout and the order of
+ * training examples (shuffled).
  *
  * The generator is xoshiro128** (Blackman and Vigna), seeded through
  * splitmix32; it uses only 32-bit integer arithmetic (Math.imul, shifts), so
