@@ -18,7 +18,7 @@ import os from 'node:os';
 import { lossAndGradients } from '../dist/src/backends/interp/autodiff.js';
 import { Interpreter, initWeights } from '../dist/src/backends/interp/index.js';
 import { matmulInto } from '../dist/src/backends/interp/kernels/index.js';
-import { createRng } from '../dist/src/backends/interp/random.js';
+import { createRng } from '../dist/src/runtime/random.js';
 import { setKernelBackend, setThreads, warmUpThreads } from '../dist/src/backends/interp/wasm/index.js';
 import { compileSource, selectModel } from '../dist/src/compile.js';
 import { optimize } from '../dist/src/passes/pipeline.js';

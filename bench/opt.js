@@ -3,7 +3,7 @@
 // conv/dense + activation fused). The generated TensorFlow.js module's
 // opt 0 / opt 1 comparison is in the tfjs section.
 import { Interpreter, initWeights } from '../dist/src/backends/interp/index.js';
-import { createRng } from '../dist/src/backends/interp/random.js';
+import { createRng } from '../dist/src/runtime/random.js';
 import { compileFile, selectModel } from '../dist/src/compile.js';
 import { optimize } from '../dist/src/passes/pipeline.js';
 import { fixed, medianMs, table } from './util.js';

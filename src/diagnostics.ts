@@ -211,9 +211,6 @@ export const messages = {
   /** A layer refused the data of one of the user's inputs; `message` says why. */
   layerInput: (input: string, layer: string, message: string) => d('input', undefined, `'${input}' -> layer '${layer}': ${message}`),
 
-  // ---- Emitting TensorFlow.js (src/backends/tfjs/).
-  sourcesMissing: () => d('install', undefined, 'dlc: cannot find its TypeScript sources (src/), which the TensorFlow.js emitter copies from'),
-
   // ---- Training (src/train/): the `train` section, its data, and the training run.
   noTrainSection: (span: Span, model: string) =>
     d('train', span, `model '${model}' has no train section`, `add one, e.g. 'train ${model} { data = mnist()  loss = crossentropy  optimizer = adam() }'`),

@@ -5,6 +5,7 @@
 import { exampleShape } from './diagnostics.js';
 import { layerStats } from './ir/infer.js';
 import type { Dim, Graph } from './ir/types.js';
+import { humanBytes } from './units.js';
 
 export interface SummaryRow {
   name: string;
@@ -38,13 +39,6 @@ export function summarize(graph: Graph): Summary {
 }
 
 const grouped = (n: number) => n.toLocaleString('en-US');
-
-export function humanBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (bytes >= 1024 && i < units.length - 1) [bytes, i] = [bytes / 1024, i + 1];
-  return `${i === 0 ? bytes : bytes.toFixed(2)} ${units[i]}`;
-}
 
 export function humanCount(n: number): string {
   const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];

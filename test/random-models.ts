@@ -17,7 +17,7 @@
  * 'valid' gives ceil((n - dilation * (kernel - 1)) / stride)), not with the
  * compiler's: a disagreement makes the model fail to compile or mismatch.
  */
-import { createRng } from '../src/backends/interp/random.js';
+import { createRng } from '../src/runtime/random.js';
 import type { Tensor } from '../src/backends/interp/tensor.js';
 import type { Graph } from '../src/ir/types.js';
 

@@ -14,6 +14,7 @@
  * Parameter shapes and initialisers follow Keras's defaults.
  */
 import type { AttrValue, ConstTensor, Dim, OpCall, TensorType } from '../ir/types.js';
+import type { InitializerName } from '../runtime/init.js';
 
 export type AttrKind =
   | { kind: 'int'; min?: number } // a whole number (min defaults to 1)
@@ -37,7 +38,8 @@ export interface AttrSpec {
   doc: string;
 }
 
-export type InitKind = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
+/** A parameter's initialiser: the runtime's names (runtime/init.ts). */
+export type InitKind = InitializerName;
 
 /**
  * One tensor a layer owns, stored in the weights file as `<layer>.<name>`.
@@ -164,35 +166,7 @@ export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a 
 export const dims = (t: TensorType): number[] => t.shape.slice(1) as number[];
 export const batched = (shape: number[], dtype: TensorType['dtype'] = 'float32'): TensorType => ({ shape: [null, ...shape], dtype });
 
-export type Padding = 'valid' | 'same';
-
-/** A sliding window along one spatial axis: its output length and the zero cells added before the input. */
-export interface WindowAxis {
-  out: number;
-  padBefore: number;
-}
-
-/**
- * Sliding-window geometry along one spatial axis, exactly as TensorFlow
- * computes it; the one definition that shapes, kernels, gradients and the
- * emitters share:
- *
- *   effective kernel  e   = dilation * (size - 1) + 1
- *   valid             out = floor((input - e) / stride) + 1,   no padding
- *   same              out = ceil(input / stride),
- *                     total padding = max((out - 1) * stride + e - input, 0),
- *                     padBefore = floor(total / 2)   (an odd extra cell goes at the end)
- *
- * Window `o` covers input cells o*stride - padBefore + t*dilation, t in [0, size).
- * `out` may come out below 1 for valid padding; shape rules report that.
- */
-export function windowAxis(input: number, size: number, stride: number, dilation: number, padding: Padding): WindowAxis {
-  const effective = dilation * (size - 1) + 1;
-  if (padding === 'valid') return { out: Math.floor((input - effective) / stride) + 1, padBefore: 0 };
-  const out = Math.ceil(input / stride);
-  const total = Math.max((out - 1) * stride + effective - input, 0);
-  return { out, padBefore: Math.floor(total / 2) };
-}
+export { windowAxis, type Padding, type WindowAxis } from '../runtime/window.js';
 
 export function defineOp<A>(def: OpDef<A>): OpDef<A> {
   return def;

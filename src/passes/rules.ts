@@ -4,7 +4,7 @@
  * kernels, so an op's meaning is defined once.
  */
 import { evaluateNode } from '../backends/interp/execute.js';
-import { sinusoidalTable } from '../backends/interp/kernels/positional.js';
+import { sinusoidalTable } from '../runtime/positional.js';
 import { layerStats } from '../ir/infer.js';
 import type { Node } from '../ir/types.js';
 import { type Activation, FUSABLE_ACTIVATIONS } from '../ops/activations.js';

@@ -18,8 +18,9 @@
  * data and checking it against the model is data.ts's job, not this file's.
  */
 import { dirname, resolve } from 'node:path';
-import type { LossName } from '../backends/interp/losses.js';
-import { weightSlots } from '../backends/interp/weights.js';
+import type { LossName } from '../runtime/losses.js';
+import type { OptimizerSpec } from '../runtime/optimizers.js';
+import { weightSlots } from '../weights/slots.js';
 import type { CompiledFile } from '../compile.js';
 import { selectModel } from '../compile.js';
 import { CompileError, Diagnostic, messages, suggest } from '../diagnostics.js';
@@ -29,7 +30,7 @@ import { ConstValue, describeValue, ERROR, Evaluator, Host, type Value as AnyVal
 import type { Graph } from '../ir/types.js';
 import { fail } from './errors.js';
 
-export type { LossName };
+export type { LossName, OptimizerSpec };
 
 /** Where the data comes from; `span` is the call, `argSpans` each argument as written (for data errors). */
 export type DataSpec = (
@@ -39,10 +40,6 @@ export type DataSpec = (
   | { source: 'spirals'; n: number; noise: number; test: number }
   | { source: 'sine'; steps: number; n: number; test: number }
 ) & { span: Span; argSpans: Record<string, Span> };
-
-export type OptimizerSpec =
-  | { kind: 'sgd'; lr: number; momentum: number }
-  | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number };
 
 export interface TrainConfig {
   model: string;

@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createRng, Rng } from '../backends/interp/random.js';
+import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
 import { messages, shapeText, suggest } from '../diagnostics.js';
 import type { Graph } from '../ir/types.js';
@@ -90,15 +90,6 @@ export function batchOf(ds: Dataset, order: ArrayLike<number>, start: number, en
   return { x: { shape: [b, ...ds.xShape], data: x }, y: { shape: [b, ...ds.yShape], data: y } };
 }
 
-/** 0..n-1 in a seeded random order (Fisher-Yates). */
-export function shuffled(n: number, rng: Rng): Uint32Array {
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
 
 // ---- sources ---------------------------------------------------------------
 

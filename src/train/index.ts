@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
-import { compileFile } from '../compile.js';
+import { compileFile, type CompiledFile } from '../compile.js';
 import { reports } from '../diagnostics.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
@@ -28,6 +28,14 @@ export { createOptimizer } from './optimizers.js';
 export { train, evaluate } from './train.js';
 export type { EpochMetrics, Progress, TrainHooks, TrainRun } from './train.js';
 export { curvesSvg } from './plot.js';
+
+/**
+ * The train section of `graph` (a model of `file`), checked, for emitTfjs's
+ * `training`; undefined when the model has none. Throws CompileError when the section is wrong.
+ */
+export function tfjsTraining(file: CompiledFile, graph: Graph): TrainConfig | undefined {
+  return file.program.decls.some((d) => d.kind === 'train' && d.model === graph.name) ? trainConfig(file, graph) : undefined;
+}
 
 export interface TrainOverrides {
   model?: string;

@@ -16,13 +16,13 @@
 import { lossAndGradients } from '../backends/interp/autodiff.js';
 import { Interpreter } from '../backends/interp/execute.js';
 import { accuracy as accuracyOf, lossAndGrad } from '../backends/interp/losses.js';
-import { createRng } from '../backends/interp/random.js';
+import { createRng, shuffled } from '../runtime/random.js';
 import { initWeights, Weights } from '../backends/interp/weights.js';
 import { Diagnostic, messages } from '../diagnostics.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { checkTrainable, LossName, TrainConfig } from './config.js';
-import { batchOf, Dataset, shuffled, Split } from './data.js';
+import { batchOf, Dataset, Split } from './data.js';
 import { createOptimizer } from './optimizers.js';
 
 export interface EpochMetrics {

@@ -1,17 +1,17 @@
 /**
  * Weights files in the safetensors format: read and write them on disk.
  * The format itself (encode, decode, validation and its errors) is the pure
- * codec in safetensors-codec.ts, re-exported here; this file adds only the
+ * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { decodeSafetensors, encodeSafetensors, WeightsFileError } from './safetensors-codec.js';
-import type { WeightsFile, WeightTensor } from './safetensors-codec.js';
+import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
+import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
-export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from './safetensors-codec.js';
-export type { WeightsFile, WeightTensor } from './safetensors-codec.js';
+export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from '../runtime/safetensors.js';
+export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
   const bytes = await readFile(path);

@@ -17,7 +17,6 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { renderAsync } from '@resvg/resvg-js';
 import type { RenderOptions, RenderResult } from '@viz-js/viz';
 import { messages } from '../../diagnostics.js';
 
@@ -64,6 +63,8 @@ export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOpt
  */
 export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   if (!(scale > 0 && Number.isFinite(scale))) throw new RangeError(`svgToPng: scale must be a positive number, got ${scale}`);
+  // Loaded here, not at startup: resvg is a native binding that commands without PNG output never need.
+  const { renderAsync } = await import('@resvg/resvg-js');
   const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: scale },
     font: {

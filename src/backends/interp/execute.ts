@@ -23,7 +23,7 @@ import * as K from './kernels/index.js';
 import { InputError } from './io.js';
 import type { MemoryPlan } from './plan.js';
 import { planMemory } from './plan.js';
-import { createRng, Rng } from './random.js';
+import { createRng, Rng } from '../../runtime/random.js';
 import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';

@@ -6,29 +6,28 @@
  */
 import { suggest, UserError } from '../../diagnostics.js';
 import type { Graph, TensorType } from '../../ir/types.js';
-import type { Tensor } from './tensor.js';
+import { inputMessages, jsonInputMessages } from '../../runtime/messages.js';
+import { showShape, type Tensor } from './tensor.js';
 
 /** Bad input data: reported to the user as is, exit 1. */
 export class InputError extends UserError {}
 
 const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).join(', ')}]`;
+const at = (path: number[]) => path.map((p) => `[${p}]`).join('');
 
 export function inputsFromJson(graph: Graph, json: unknown): Record<string, Tensor> {
   if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new InputError(`inputs must be a JSON object keyed by input name (${graph.inputs.map((i) => `"${i.name}"`).join(', ')})`);
+    throw new InputError(jsonInputMessages.notObject(graph.inputs.map((i) => `"${i.name}"`).join(', ')));
   const given = new Map(Object.entries(json));
   const names = graph.inputs.map((i) => i.name);
   for (const key of given.keys())
-    if (!names.includes(key)) {
-      const s = suggest(key, names);
-      throw new InputError(`inputs have an unknown key "${key}"${s ? ` (did you mean "${s}"?)` : ''}; the model's inputs are ${names.map((n) => `"${n}"`).join(', ')}`);
-    }
+    if (!names.includes(key)) throw new InputError(jsonInputMessages.unknownKey(key, suggest(key, names), names.map((n) => `"${n}"`).join(', ')));
   const tensors: Record<string, Tensor> = {};
   let batch: number | undefined;
   for (const input of graph.inputs) {
-    if (!given.has(input.name)) throw new InputError(`missing input "${input.name}" of shape ${expectedText(input.type)}`);
+    if (!given.has(input.name)) throw new InputError(inputMessages.missing(input.name, expectedText(input.type), ''));
     const t = tensorFromJson(input.name, given.get(input.name), input.type);
-    if (batch !== undefined && t.shape[0] !== batch) throw new InputError(`input "${input.name}" has batch size ${t.shape[0]}, other inputs have ${batch}`);
+    if (batch !== undefined && t.shape[0] !== batch) throw new InputError(inputMessages.batchSize(input.name, t.shape[0], batch));
     batch = t.shape[0];
     tensors[input.name] = t;
   }
@@ -44,20 +43,20 @@ export function tensorFromJson(name: string, value: unknown, type: TensorType): 
   const rank = type.shape.length;
   const perExample = type.shape.slice(1) as number[];
   if (shape.length === rank - 1 && shape.join() === perExample.join())
-    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but needs ${expectedText(type)}: wrap one example in [ ] to make a batch of one`);
+    throw new InputError(inputMessages.unbatched(name, showShape(shape), expectedText(type), jsonInputMessages.batchHint));
   if (shape.length !== rank || shape.slice(1).join() !== perExample.join() || shape[0] === 0)
-    throw new InputError(`input "${name}" has shape [${shape.join(', ')}] but the model needs ${expectedText(type)}`);
+    throw new InputError(inputMessages.shape(name, showShape(shape), expectedText(type)));
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let i = 0;
   const walk = (v: unknown, depth: number, path: number[]): void => {
     if (depth === rank) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(`input "${name}"${path.map((p) => `[${p}]`).join('')} must be a finite number, got ${JSON.stringify(v)}`);
-      if (type.dtype === 'int32' && !Number.isInteger(v)) throw new InputError(`input "${name}"${path.map((p) => `[${p}]`).join('')} must be a whole number (integer token id), got ${v}`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(jsonInputMessages.notFinite(name, at(path), JSON.stringify(v)));
+      if (type.dtype === 'int32' && !Number.isInteger(v)) throw new InputError(jsonInputMessages.notWhole(name, at(path), v));
       data[i++] = v;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth])
-      throw new InputError(`input "${name}" is ragged at ${path.map((p) => `[${p}]`).join('')}: expected ${shape[depth]} entries, got ${Array.isArray(v) ? v.length : JSON.stringify(v)}`);
+      throw new InputError(jsonInputMessages.ragged(name, at(path), shape[depth], Array.isArray(v) ? String(v.length) : JSON.stringify(v)));
     v.forEach((x, k) => walk(x, depth + 1, [...path, k]));
   };
   walk(value, 0, []);

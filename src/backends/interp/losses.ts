@@ -27,12 +27,9 @@
  */
 import { buffer, zeros } from './grad/util.js';
 import { activateInPlace, logistic } from './kernels/activation.js';
+import type { LossName } from '../../runtime/losses.js';
 import { showShape, sizeOf, Tensor } from './tensor.js';
 import { internal } from '../../diagnostics.js';
-
-export type LossName = 'mse' | 'binary_crossentropy' | 'categorical_crossentropy' | 'sparse_categorical_crossentropy';
-
-export const LOSSES: readonly LossName[] = ['mse', 'binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy'];
 
 /** Keras's backend epsilon; the clip bounds as float32 holds them (1 - 1e-7 rounds to 1 - 2^-23), as in Keras. */
 const EPSILON = Math.fround(1e-7);

@@ -6,18 +6,10 @@
  * `out` buffer its caller planned (see outputBuffer), or else a fresh one.
  */
 import { internal } from '../../diagnostics.js';
+import { showShape, sizeOf, type Tensor } from '../../runtime/tensor.js';
 
-export interface Tensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-/** Number of elements of a shape (1 for a scalar `[]`). */
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+/** The Tensor type and its shape helpers are the runtime's, shared with generated modules. */
+export { showShape, sizeOf, type Tensor };
 
 /** A tensor of `shape`, zero-filled, or wrapping `data` (not copied) whose length must match. */
 export function tensor(shape: readonly number[], data?: Float32Array | ArrayLike<number>): Tensor {
@@ -34,11 +26,6 @@ export function tensor(shape: readonly number[], data?: Float32Array | ArrayLike
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** `[2, 3, 4]` as text, for error messages. */
-export function showShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
 }
 
 /**

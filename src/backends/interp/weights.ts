@@ -1,37 +1,22 @@
 /**
- * A model's weights: one float32 tensor per parameter, named `<layer>.<param>`
- * (`conv2d.kernel`, `lstm.recurrent_kernel`, `bidirectional.forward.kernel`).
- * Fixed kernels written in the source are constants of the graph, not weights.
+ * A model's weights in the interpreter: one float32 tensor per weight slot
+ * (weights/slots.ts: `<layer>.<param>`), created, checked, read and written.
  * Initialisation follows Keras's defaults and depends only on the seed and
  * each tensor's name (see random.ts), so the same seed gives the same weights.
  */
-import { layerStats } from '../../ir/infer.js';
-import type { Graph, Node } from '../../ir/types.js';
-import type { ParamSpec } from '../../ops/op.js';
+import type { Graph } from '../../ir/types.js';
 import { readWeightsFile, WeightsFileError, writeWeightsFile } from '../../weights/safetensors.js';
+import { weightSlots } from '../../weights/slots.js';
 import { ERRNO_TEXT, UserError } from '../../diagnostics.js';
-import { humanBytes } from '../../summary.js';
-import { initialize, InitKind } from './init.js';
-import { createRng } from './random.js';
-import { showShape, Tensor } from './tensor.js';
+import { humanBytes } from '../../units.js';
+import { initialize, initializerFor } from '../../runtime/init.js';
+import { weightMessages, weightProblems as problemsOf } from '../../runtime/messages.js';
+import { createRng } from '../../runtime/random.js';
+import type { Tensor } from './tensor.js';
 
 export type Weights = Map<string, Tensor>;
 
-export interface WeightSlot {
-  /** The name in the weights file. */
-  name: string;
-  node: Node;
-  spec: ParamSpec;
-}
-
-/** Every weight a graph needs, in graph order; fixed (source-given) kernels excluded. */
-export function weightSlots(graph: Graph): WeightSlot[] {
-  return graph.nodes.flatMap((node) =>
-    layerStats(node)
-      .params.filter((spec) => !spec.value)
-      .map((spec) => ({ name: `${node.name}.${spec.name}`, node, spec })),
-  );
-}
+export { weightSlots, type WeightSlot } from '../../weights/slots.js';
 
 export interface InitOptions {
   seed: number;
@@ -45,42 +30,29 @@ const MAX_PARAMETERS = 1_000_000_000;
 export function initWeights(graph: Graph, options: InitOptions): Weights {
   const total = weightSlots(graph).reduce((n, { spec }) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
   if (total > MAX_PARAMETERS)
-    throw new UserError(`model '${graph.name}' has ${total.toLocaleString('en-US')} parameters (${humanBytes(total * 4)} at fp32): too many to allocate (the limit is ${MAX_PARAMETERS.toLocaleString('en-US')})`);
+    throw new UserError(weightMessages.tooMany(graph.name, total.toLocaleString('en-US'), humanBytes(total * 4), MAX_PARAMETERS.toLocaleString('en-US')));
   const root = createRng(options.seed);
   const weights: Weights = new Map();
   for (const { name, spec } of weightSlots(graph)) {
-    const kind: InitKind = options.normalSigma !== undefined && spec.init !== 'zeros' && spec.init !== 'ones' && spec.init !== 'lstm_bias' ? { normal: options.normalSigma } : spec.init;
-    weights.set(name, { shape: spec.shape, data: initialize(kind, spec.shape, root.child(name)) });
+    weights.set(name, { shape: spec.shape, data: initialize(initializerFor(spec.init, options.normalSigma), spec.shape, root.child(name)) });
   }
   return weights;
 }
 
-/** What is wrong with a set of weights for a graph; empty when they fit. */
+/** What is wrong with a set of weights for a graph; empty when they fit (the runtime's texts, shared with generated modules). */
 export function weightProblems(graph: Graph, weights: Weights): string[] {
-  const problems: string[] = [];
-  const expected = new Set<string>();
-  for (const { name, spec } of weightSlots(graph)) {
-    expected.add(name);
-    const t = weights.get(name);
-    if (!t) problems.push(`weights file has no tensor "${name}" (expected shape ${showShape(spec.shape)})`);
-    else if (t.shape.join() !== spec.shape.join())
-      problems.push(`tensor "${name}" has shape ${showShape(t.shape)} but the model needs ${showShape(spec.shape)}`);
-    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor "${name}" contains NaN or infinite values`);
-  }
-  const extra = [...weights.keys()].filter((n) => !expected.has(n));
-  if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map((n) => `"${n}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
-  return problems;
+  return problemsOf(weightSlots(graph).map(({ name, spec }) => ({ name, shape: spec.shape })), weights);
 }
 
 /** Reads a weights file and checks it against the graph; every problem is reported at once. */
 export async function loadWeights(path: string, graph: Graph): Promise<Weights> {
   const file = await readWeightsFile(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code) throw new WeightsFileError(`cannot read: ${ERRNO_TEXT[e.code] ?? e.code}`, path);
+    if (e.code) throw new WeightsFileError(weightMessages.cannotRead(ERRNO_TEXT[e.code] ?? e.code), path);
     throw e;
   });
   const problems = weightProblems(graph, file.tensors);
   const madeFor = file.metadata.model;
-  if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(`(this file was written for model '${madeFor}', not '${graph.name}')`);
+  if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(weightMessages.writtenFor(madeFor, graph.name));
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '), path);
   return file.tensors;
 }

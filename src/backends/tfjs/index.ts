@@ -6,7 +6,7 @@
  * .dl source line, the forward pass in one tf.tidy), and `createWeights`,
  * `loadWeights` and `saveWeights`, which read and write the interpreter's
  * weights files and initialise exactly as it does: their code is the
- * interpreter's own, copied in by inline.ts.
+ * runtime's (src/runtime), which the interpreter runs too, copied in by inline.ts.
  *
  * A model with a train section also gets `trainingConfig`, `train` and
  * `evaluate`: `dlc train`'s loss, optimizer, example order and dropout masks
@@ -17,15 +17,15 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { lineCol } from '../../diagnostics.js';
+import { internal, lineCol } from '../../diagnostics.js';
 import { paramsOf } from '../../ir/infer.js';
-import type { CompiledFile } from '../../compile.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, type Activation } from '../../ops/activations.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
-import { checkTrainable, trainConfig, type LossName, type TrainConfig } from '../../train/config.js';
-import { weightSlots } from '../interp/weights.js';
-import { Declaration, declarationsFor, supportPool } from './inline.js';
+import type { LossName } from '../../runtime/losses.js';
+import type { OptimizerSpec } from '../../runtime/optimizers.js';
+import { weightSlots } from '../../weights/slots.js';
+import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
 import { Layer, list, templateFor, tensorType } from './templates.js';
 
@@ -33,18 +33,29 @@ export interface TfjsOptions {
   /** The .dl file as the reader should see it in comments, e.g. `examples/mnist_convnet.dl`. */
   sourcePath: string;
   /**
-   * The model's train section (see tfjsTraining): the module then exports
-   * trainingConfig, train and evaluate. Emit the graph as
-   * optimize(source, { training: true }) leaves it, so that dropout is there to train.
+   * The model's train section, checked (tfjsTraining, src/train/index.ts, gives
+   * it): the module then exports trainingConfig, train and evaluate. Emit the
+   * graph as optimize(source, { training: true }) leaves it, so that dropout is
+   * there to train.
    */
-  training?: TrainConfig;
+  training?: TfjsTraining;
+}
+
+/** What the emitter reads of a train section: src/train/config.ts's TfjsTraining fits it. */
+export interface TfjsTraining {
+  /** The data source and its settings as written; `span`, `argSpans` and `path` are left out of the module. */
+  data: { source: string };
+  loss: LossName;
+  optimizer: OptimizerSpec;
+  epochs: number;
+  batch: number;
+  weightDecay: number;
+  seed: number;
 }
 
 /** The names every generated module declares itself, besides those of the copied support code. */
 const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward'];
 const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights', 'train', 'evaluate'];
-
-const PRETTIER = { parser: 'typescript', singleQuote: true, printWidth: 100, trailingComma: 'all' } as const;
 
 /**
  * Loads TensorFlow's native backend when it is installed: importing it registers and selects it.
@@ -66,7 +77,7 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
     outputs: graph.outputs.map((o) => names.takeType(o.name, 'Output')),
   };
   const { training } = options;
-  if (training) checkTrainable(graph, training);
+  if (training && (graph.inputs.length !== 1 || graph.outputs.length !== 1)) throw internal(`tfjs: model '${graph.name}' is not trainable (one input and one output); check its train section with trainConfig`);
   const constants: string[] = [];
   const pass = layers(graph, options, names, constants);
   const code = [
@@ -81,34 +92,14 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
   ].join('\n\n');
   const support = declarationsFor(code, pool);
   const files = [...new Set(support.map((d) => d.file))];
-  const copied = await Promise.all(
-    files.map(async (file) => {
-      const texts = await Promise.all(support.filter((d) => d.file === file).map(formatted));
-      return [`// From ${file}:`, ...texts].join('\n\n');
-    }),
-  );
+  const copied = files.map((file) => [`// From ${file}:`, ...support.filter((d) => d.file === file).map((d) => d.text)].join('\n\n'));
   const banner = [
     '// ' + '-'.repeat(76),
     '// Support code, copied by dlc from its own sources so that it means the same',
     "// here as in dlc's interpreter. Do not edit.",
   ].join('\n');
-  // Top-level declarations format alike alone or together, so the copied ones are formatted once per process.
+  // Top-level declarations format alike alone or together, so the copied ones come formatted (scripts/support.js).
   return [(await format(code, PRETTIER)).trimEnd(), banner, ...copied].join('\n\n') + '\n';
-}
-
-const formattedCache = new Map<Declaration, Promise<string>>();
-function formatted(d: Declaration): Promise<string> {
-  let text = formattedCache.get(d);
-  if (!text) formattedCache.set(d, (text = format(d.text, PRETTIER).then((t) => t.trimEnd())));
-  return text;
-}
-
-/**
- * The train section of `graph` (a model of `file`) for TfjsOptions.training;
- * undefined when the model has none. Throws CompileError when the section is wrong.
- */
-export function tfjsTraining(file: CompiledFile, graph: Graph): TrainConfig | undefined {
-  return file.program.decls.some((d) => d.kind === 'train' && d.model === graph.name) ? trainConfig(file, graph) : undefined;
 }
 
 /** File names (without `.ts`) for the modules of several models: identifiers, unique even on a case-insensitive file system. */
@@ -181,7 +172,7 @@ function declarations(graph: Graph, types: { inputs: string[]; outputs: string[]
     `export const outputShapes = { ${graph.outputs.map((o) => `${key(o.name)}: ${shapeOf(o.node)}`).join(', ')} } as const;`,
     '',
     "/** Every weight, named `<layer>.<param>` as in dlc's weights files, with its shape and initialiser (Keras's defaults). */",
-    `export const weightSpecs = {${weights.map(({ name, spec }) => `${key(name)}: { shape: [${spec.shape.join(', ')}], init: '${spec.init}' }`).join(', ')}} as const satisfies WeightSpecs;`,
+    `export const weightSpecs = {${weights.map(({ name, spec }) => `${key(name)}: { shape: [${spec.shape.join(', ')}], init: '${spec.init}'${spec.state ? ', state: true' : ''} }`).join(', ')}} as const satisfies WeightSpecs;`,
     'export type WeightName = keyof typeof weightSpecs;',
     `export type Weights = {${weights.map(({ name, spec }) => `readonly ${key(name)}: ${tensorType(spec.shape.length)}`).join('; ')}};`,
   ];
@@ -361,10 +352,10 @@ function targetShape(graph: Graph, loss: LossName): number[] {
 }
 
 /** The train section as a typed constant: the data source's settings as written, without source spans and paths. */
-function trainingConfigOf(config: TrainConfig, options: TfjsOptions): string {
+function trainingConfigOf(config: TfjsTraining, options: TfjsOptions): string {
   const value = (v: unknown) => (typeof v === 'string' ? str(v) : String(v));
   const { source, ...settings } = config.data;
-  const data = [['source', source], ...Object.entries(settings).filter(([k]) => !['span', 'argSpans', 'path'].includes(k))];
+  const data = [['source', source], ...Object.entries(settings as Record<string, unknown>).filter(([k]) => !['span', 'argSpans', 'path'].includes(k))];
   const optimizer = Object.entries(config.optimizer);
   return [
     comment(`The train section of ${options.sourcePath}: what train does unless told otherwise, as \`dlc train\` does.`),
@@ -380,7 +371,7 @@ function trainingConfigOf(config: TrainConfig, options: TfjsOptions): string {
   ].join('\n');
 }
 
-function trainingApi(graph: Graph, types: { inputs: string[] }, config: TrainConfig, logits: boolean): string {
+function trainingApi(graph: Graph, types: { inputs: string[] }, config: TfjsTraining, logits: boolean): string {
   const [input] = graph.inputs;
   const [output] = graph.outputs;
   const z = logits ? ', logits' : '';
@@ -416,7 +407,7 @@ export type { TrainingConfig, TrainingData, TrainOptions, Trained, EpochMetrics,
 }
 
 /** The header's paragraph on training data: its shapes, and how to get the examples `dlc train` uses. */
-function trainingHelp(graph: Graph, config: TrainConfig, sourcePath: string): string[] {
+function trainingHelp(graph: Graph, config: TfjsTraining, sourcePath: string): string[] {
   const [input] = graph.inputs;
   const per = (shape: number[]) => `[n${shape.map((d) => `, ${d}`).join('')}]`;
   const targets = targetShape(graph, config.loss);

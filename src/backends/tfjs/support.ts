@@ -8,49 +8,47 @@
  * Nothing imports this file at run time. The emitter copies the declarations
  * a model needs into its generated module (see inline.ts: imports dropped,
  * `export` removed), so it may import only TensorFlow.js as `tf` and the
- * declarations inline.ts inlines too. It is ordinary TypeScript so that the
- * project's type check covers it. Each layer helper names the interpreter
+ * runtime (src/runtime), whose declarations are copied alike. It is ordinary
+ * TypeScript so that the project's type check covers it, and it must also
+ * pass the strictest settings a module's user may have (the tfjs tests check
+ * generated modules with them, test/backends/tfjs/typecheck.ts). Each layer helper names the interpreter
  * kernel whose semantics it reproduces; the tfjs tests compare them.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { InitKind as OpInitKind } from '../../ops/op.js';
-import type { OptimizerSpec } from '../../train/config.js';
-import { shuffled } from '../../train/data.js';
-import { isDecayed } from '../../train/optimizers.js';
-import { initialize, type InitKind } from '../interp/init.js';
-import { sinusoidalTable } from '../interp/kernels/positional.js';
-import type { LossName } from '../interp/losses.js';
-import { createRng, type Rng } from '../interp/random.js';
-import { showShape } from '../interp/tensor.js';
-import { WeightsFileError, type WeightTensor } from '../../weights/safetensors-codec.js';
+import { initialize, initializerFor, type InitializerName } from '../../runtime/init.js';
+import type { LossName } from '../../runtime/losses.js';
+import { inputMessages, weightProblems } from '../../runtime/messages.js';
+import { decayFactor, slotCount, stepSize, type OptimizerSpec } from '../../runtime/optimizers.js';
+import { sinusoidalTable } from '../../runtime/positional.js';
+import { createRng, shuffled, type Rng } from '../../runtime/random.js';
+import { WeightsFileError, type WeightTensor } from '../../runtime/safetensors.js';
+import { showShape } from '../../runtime/tensor.js';
+import { windowAxis } from '../../runtime/window.js';
 
 // ---------------------------------------------------------------- weights and inputs
 
 /** A generated module's table of weights: each `<layer>.<param>` with its shape and initialiser. */
-export type WeightSpecs = { readonly [name: string]: { readonly shape: readonly number[]; readonly init: OpInitKind } };
+/**
+ * A generated module's table of weights: each `<layer>.<param>` with its shape
+ * and initialiser; `state: true` marks layer state (batchnorm's moving
+ * statistics), which training updates from the batch instead of a gradient.
+ */
+export type WeightSpecs = { readonly [name: string]: { readonly shape: readonly number[]; readonly init: InitializerName; readonly state?: true } };
 
 /** Fresh values for every weight, as the interpreter's initWeights: each from its own stream `seed -> name`. */
 export function initialValues(specs: WeightSpecs, seed: number, normalSigma?: number): Map<string, Float32Array> {
   const root = createRng(seed);
   const values = new Map<string, Float32Array>();
-  for (const [name, { shape, init }] of Object.entries(specs)) {
-    const kind: InitKind = normalSigma !== undefined && init !== 'zeros' && init !== 'ones' && init !== 'lstm_bias' ? { normal: normalSigma } : init;
-    values.set(name, initialize(kind, [...shape], root.child(name)));
-  }
+  for (const [name, { shape, init }] of Object.entries(specs)) values.set(name, initialize(initializerFor(init, normalSigma), [...shape], root.child(name)));
   return values;
 }
 
 /** Throws a WeightsFileError listing every way `tensors` do not fit `specs` (the interpreter's messages). */
 export function checkWeights(specs: WeightSpecs, tensors: ReadonlyMap<string, WeightTensor>): void {
-  const problems: string[] = [];
-  for (const [name, { shape }] of Object.entries(specs)) {
-    const t = tensors.get(name);
-    if (!t) problems.push(`weights file has no tensor "${name}" (expected shape ${showShape(shape)})`);
-    else if (t.shape.join() !== shape.join()) problems.push(`tensor "${name}" has shape ${showShape(t.shape)} but the model needs ${showShape(shape)}`);
-    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor "${name}" contains NaN or infinite values`);
-  }
-  const extra = [...tensors.keys()].filter((n) => !Object.hasOwn(specs, n));
-  if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map((n) => `"${n}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  const problems = weightProblems(
+    Object.entries(specs).map(([name, { shape }]) => ({ name, shape })),
+    tensors,
+  );
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '));
 }
 
@@ -81,19 +79,17 @@ export function checkInputs(shapes: InputShapes, dtypes: InputDtypes, inputs: ob
   let batch: number | undefined;
   for (const [name, shape] of Object.entries(shapes)) {
     const x: unknown = (inputs as Record<string, unknown>)[name];
-    const dtype = dtypes[name];
+    const dtype = dtypes[name] ?? 'float32';
     const needs = `[batch, ${shape.slice(1).join(', ')}]`;
-    if (!(x instanceof tf.Tensor)) throw new Error(`missing input "${name}": a ${dtype} tf.Tensor of shape ${needs}`);
+    if (!(x instanceof tf.Tensor)) throw new Error(inputMessages.missing(name, needs, inputMessages.tensorHint(dtype)));
     const dims: number[] = x.shape;
-    const has = `[${dims.join(', ')}]`;
-    if (dims.length === shape.length - 1 && dims.every((d, i) => d === shape[i + 1]))
-      throw new Error(`input "${name}" has shape ${has} but needs ${needs}: add the batch dimension, e.g. tf.expandDims(x, 0)`);
-    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && d !== shape[i]) || dims[0] === 0)
-      throw new Error(`input "${name}" has shape ${has} but the model needs ${needs}`);
-    if (x.dtype !== dtype)
-      throw new Error(`input "${name}" is ${x.dtype} but the model needs ${dtype}${dtype === 'int32' ? ' token ids' : ''}: convert it with tf.cast(x, '${dtype}')`);
-    if (batch !== undefined && dims[0] !== batch) throw new Error(`input "${name}" has batch size ${dims[0]}, other inputs have ${batch}`);
-    batch = dims[0];
+    const has = showShape(dims);
+    const size = dims[0] ?? 0;
+    if (dims.length === shape.length - 1 && dims.every((d, i) => d === shape[i + 1])) throw new Error(inputMessages.unbatched(name, has, needs, inputMessages.tensorBatchHint));
+    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && d !== shape[i]) || size === 0) throw new Error(inputMessages.shape(name, has, needs));
+    if (x.dtype !== dtype) throw new Error(inputMessages.dtype(name, x.dtype, dtype));
+    if (batch !== undefined && size !== batch) throw new Error(inputMessages.batchSize(name, size, batch));
+    batch = size;
   }
 }
 
@@ -112,16 +108,14 @@ export type ConvArgs<T extends tf.Tensor> = {
 /**
  * tf.fused.conv2d for strides and dilations both above 1, which tfjs refuses
  * (the interpreter's conv2d allows it): pad as TensorFlow's padding rule would
- * for the strided convolution (kernels/window.ts), convolve at stride 1, keep
+ * for the strided convolution (runtime/window.ts), convolve at stride 1, keep
  * every stride-th output.
  */
 export function stridedDilatedConv2d({ x, strides, pad, dilations, ...rest }: ConvArgs<tf.Tensor4D>): tf.Tensor4D {
   const [kh, kw] = rest.filter.shape;
   const axis = (size: number, k: number, stride: number, dilation: number) => {
-    const extent = dilation * (k - 1) + 1;
-    const out = pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - extent) / stride) + 1;
-    const total = pad === 'same' ? Math.max((out - 1) * stride + extent - size, 0) : 0;
-    return { out, padding: [Math.floor(total / 2), total - Math.floor(total / 2)] as [number, number] };
+    const { out, padBefore, padAfter } = windowAxis(size, k, stride, dilation, pad);
+    return { out, padding: [padBefore, padAfter] as [number, number] };
   };
   const rows = axis(x.shape[1], kh, strides[0], dilations[0]);
   const cols = axis(x.shape[2], kw, strides[1], dilations[1]);
@@ -175,8 +169,10 @@ export function batchNormTraining<T extends tf.Tensor>(
   for (const [moving, value] of [[weights.movingMean, mean], [weights.movingVariance, variance]] as const) {
     if (moving instanceof tf.Variable) moving.assign(tf.sub(moving, tf.mul(tf.sub(moving, tf.reshape(value, moving.shape)), 1 - momentum)));
   }
-  const broadcast = (w: tf.Tensor | undefined) => w && tf.reshape(w, mean.shape);
-  return tf.batchNorm(x, mean, variance, broadcast(weights.beta), broadcast(weights.gamma), epsilon) as T;
+  // Plain ops rather than tf.batchNorm, whose gradient mishandles statistics of rank 2.
+  const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+  const scaled = weights.gamma ? tf.mul(normed, tf.reshape(weights.gamma, mean.shape)) : normed;
+  return (weights.beta ? tf.add(scaled, tf.reshape(weights.beta, mean.shape)) : scaled) as T;
 }
 
 export type RecurrentOutput<S extends boolean> = S extends true ? tf.Tensor3D : tf.Tensor2D;
@@ -205,7 +201,7 @@ export function recur<S extends boolean>(
   const states: tf.Tensor2D[] = [];
   for (let step = 0; step < steps; step++) {
     const t = reverse ? steps - 1 - step : step;
-    h = cell(tf.add(inputs[t], tf.matMul(h, recurrentKernel)));
+    h = cell(tf.add(inputs[t]!, tf.matMul(h, recurrentKernel)));
     states[t] = h;
   }
   return (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>;
@@ -226,7 +222,7 @@ export function simpleRnnLayer<S extends boolean>(
 export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentOutput<S> {
   let c: tf.Tensor2D = tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
   return recur(x, kernel, recurrentKernel, bias, options, (z) => {
-    const [i, f, g, o] = tf.split(z, 4, 1);
+    const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
     return tf.mul(tf.sigmoid(o), tf.tanh(c));
   });
@@ -375,20 +371,21 @@ export async function fit<W extends Readonly<Record<string, tf.Tensor>>>(model: 
   const batch = options.batch ?? model.config.batch;
   const rng = createRng(options.seed ?? model.config.seed);
   const names = Object.keys(model.specs);
-  for (const name of names) {
-    const { shape } = model.specs[name];
+  for (const [name, { shape }] of Object.entries(model.specs)) {
     const w: unknown = weights[name];
     if (!(w instanceof tf.Tensor) || w.shape.join() !== shape.join()) throw new Error(`train: weight "${name}" must be a tf.Tensor of shape ${showShape(shape)}`);
   }
   const owned: { dispose(): void }[] = []; // freed at the end; the variables are returned
-  const variables = names.map((name) => tf.variable(weights[name]));
+  const variables = names.map((name) => tf.variable(weights[name] as tf.Tensor)); // each checked above
   const current = Object.fromEntries(names.map((name, i) => [name, variables[i]])) as unknown as W;
   try {
     const { x, y } = asExamples(model, data);
     owned.push(x, y);
     const validation = options.validation ? asExamples(model, options.validation) : null;
     if (validation) owned.push(validation.x, validation.y);
-    const update = createUpdater({ ...optimizer, lr: options.lr ?? optimizer.lr }, model.config.weightDecay, names, variables);
+    // Gradients and updates for the trained weights; layer state moves inside the forward (batchNormTraining).
+    const trained = names.flatMap((name, i) => (model.specs[name]!.state ? [] : [{ name, variable: variables[i]! }]));
+    const update = createUpdater({ ...optimizer, lr: options.lr ?? optimizer.lr }, model.config.weightDecay, trained.map((t) => t.name), trained.map((t) => t.variable));
     owned.push(update);
     const n = x.shape[0];
     const batches = Math.ceil(n / batch);
@@ -409,15 +406,15 @@ export async function fit<W extends Readonly<Record<string, tf.Tensor>>>(model: 
             const out = model.forward(current, xb, dropout);
             predictions = tf.keep(out.predictions);
             return out.logits ? lossFromLogits(lossName, out.logits, yb) : lossOf(lossName, out.predictions, yb);
-          }, variables);
+          }, trained.map((t) => t.variable));
           const hits = accuracyOf(lossName, predictions!, yb);
           predictions!.dispose();
-          return { value, correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+          return { value, correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1, grads: trained.map(({ variable }) => grads[variable.name] ?? tf.zerosLike(variable)) };
         });
         let loss: number, accuracy: number;
         try {
-          [loss] = await step.value.data();
-          accuracy = (await step.correct.data())[0] / step.count;
+          loss = (await step.value.data())[0] ?? NaN;
+          accuracy = ((await step.correct.data())[0] ?? 0) / step.count;
           if (!Number.isFinite(loss)) return { weights: current, history, stopped: `epoch ${epoch}, batch ${b + 1} of ${batches}: the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'}` };
           update(step.grads);
         } finally {
@@ -470,8 +467,8 @@ async function evaluateExamples<W>(model: Trainable<W>, weights: W, x: tf.Tensor
       const hits = accuracyOf(lossName, predictions, yb);
       return { loss: lossOf(lossName, predictions, yb), correct: hits?.correct ?? tf.scalar(0), count: hits?.count ?? 1 };
     });
-    lossSum += (await loss.data())[0] * size;
-    accSum += ((await correct.data())[0] / count) * size;
+    lossSum += ((await loss.data())[0] ?? NaN) * size;
+    accSum += (((await correct.data())[0] ?? 0) / count) * size;
     tf.dispose([loss, correct]);
   }
   return { loss: lossSum / n, accuracy: lossName === 'mse' ? null : accSum / n };
@@ -498,34 +495,32 @@ export function asExamples<W>(model: Trainable<W>, data: TrainingData): { x: tf.
 }
 
 /**
- * The interpreter's optimizers (src/train/optimizers.ts), Keras's update rules,
- * on tf.Variables, g the gradient plus 2 * weightDecay * w for kernels:
- *   sgd:   v = momentum * v - lr * g;  w += v           (momentum 0: w -= lr * g)
- *   adam:  t += 1;  lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
- *          m += (1 - beta1) * (g - m);  v += (1 - beta2) * (g^2 - v);  w -= lr_t * m / (sqrt(v) + epsilon)
- * (tf.train.adam adds epsilon to the bias-corrected sqrt(v) instead, which differs for small gradients.)
+ * The optimizers of runtime/optimizers.ts (Keras's update rules, its state,
+ * step size and weight decay) on tf.Variables: the elementwise update as tf
+ * ops, where the interpreter's (src/train/optimizers.ts) loops over arrays.
  */
 export function createUpdater(spec: OptimizerSpec, weightDecay: number, names: readonly string[], weights: readonly tf.Variable[]): ((grads: tf.Tensor[]) => void) & { dispose(): void } {
-  const count = spec.kind === 'adam' ? 2 : spec.momentum > 0 ? 1 : 0;
+  const count = slotCount(spec);
   const slots = weights.map((w) => Array.from({ length: count }, () => tf.tidy(() => tf.variable(tf.zerosLike(w), false))));
   let t = 0;
   const step = (grads: tf.Tensor[]) => {
     t++;
-    // Adam folds both bias corrections into the step size.
-    const lrT = spec.kind === 'adam' ? (spec.lr * Math.sqrt(1 - spec.beta2 ** t)) / (1 - spec.beta1 ** t) : spec.lr;
+    const lr = stepSize(spec, t);
     tf.tidy(() =>
       weights.forEach((w, i) => {
-        const g = isDecayed(names[i]) && weightDecay > 0 ? tf.add(grads[i], tf.mul(w, 2 * weightDecay)) : grads[i];
-        if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, spec.lr)));
+        // names, grads and slots run parallel to weights; each weight has slotCount(spec) slots.
+        const decay = decayFactor(names[i]!, weightDecay);
+        const g = decay > 0 ? tf.add(grads[i]!, tf.mul(w, decay)) : grads[i]!;
+        if (spec.kind === 'sgd' && count === 0) w.assign(tf.sub(w, tf.mul(g, lr)));
         else if (spec.kind === 'sgd') {
-          const [v] = slots[i];
-          v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, spec.lr)));
+          const v = slots[i]![0]!;
+          v.assign(tf.sub(tf.mul(v, spec.momentum), tf.mul(g, lr)));
           w.assign(tf.add(w, v));
         } else {
-          const [m, v] = slots[i];
+          const [m, v] = slots[i] as [tf.Variable, tf.Variable];
           m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - spec.beta1)));
           v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - spec.beta2)));
-          w.assign(tf.sub(w, tf.div(tf.mul(m, lrT), tf.add(tf.sqrt(v), spec.epsilon))));
+          w.assign(tf.sub(w, tf.div(tf.mul(m, lr), tf.add(tf.sqrt(v), spec.epsilon))));
         }
       }),
     );
@@ -611,5 +606,5 @@ export function accuracyOf(loss: LossName, p: tf.Tensor, y: tf.Tensor): { correc
 /** Class ids y, one per row of `like`, as float32 one-hot rows of its width. */
 function oneHotIds(y: tf.Tensor, like: tf.Tensor): tf.Tensor {
   const ids = tf.reshape(tf.cast(y, 'int32'), like.shape.slice(0, -1));
-  return tf.oneHot(ids, like.shape[like.shape.length - 1], 1, 0, 'float32');
+  return tf.oneHot(ids, like.shape[like.shape.length - 1]!, 1, 0, 'float32');
 }

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { ACTIVATION_OP_NAMES, ACTIVATIONS } from '../../../src/ops/activations.js';
 import { compileText } from '../../helpers.js';
 import { checkGradients, tfDense } from './grad/harness.js';

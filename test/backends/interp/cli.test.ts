@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { inputsFromJson } from '../../../src/backends/interp/io.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { initWeights, loadWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile, selectModel } from '../../../src/compile.js';
 import { encodeSafetensors, type WeightTensor } from '../../../src/weights/safetensors.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation, Padding } from '../../../src/backends/interp/kernels/index.js';
 import { conv1d, conv2d, slidingWindow } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 import { kerasActivation } from './keras-activations.js';
 
@@ -19,16 +19,16 @@ const act = (name: Activation) => kerasActivation(name);
 
 describe('slidingWindow (TensorFlow output sizes and padding split)', () => {
   it.each([
-    // input, size, stride, dilation, padding, out, padBefore
-    [5, 3, 1, 1, 'valid', 3, 0],
-    [5, 3, 2, 1, 'valid', 2, 0],
-    [7, 3, 1, 2, 'valid', 3, 0],
-    [5, 3, 1, 1, 'same', 5, 1],
-    [6, 3, 2, 1, 'same', 3, 0], // total padding 1: none before, one after
-    [7, 4, 2, 1, 'same', 4, 1], // total 3: one before, two after
-    [7, 3, 1, 2, 'same', 7, 2],
-  ] as const)('L=%i k=%i s=%i d=%i %s -> out %i, padBefore %i', (L, k, s, d, padding, out, padBefore) => {
-    expect(slidingWindow(L, k, s, d, padding, 'test')).toEqual({ out, padBefore });
+    // input, size, stride, dilation, padding, out, padBefore, padAfter
+    [5, 3, 1, 1, 'valid', 3, 0, 0],
+    [5, 3, 2, 1, 'valid', 2, 0, 0],
+    [7, 3, 1, 2, 'valid', 3, 0, 0],
+    [5, 3, 1, 1, 'same', 5, 1, 1],
+    [6, 3, 2, 1, 'same', 3, 0, 1], // total padding 1: none before, one after
+    [7, 4, 2, 1, 'same', 4, 1, 2], // total 3: one before, two after
+    [7, 3, 1, 2, 'same', 7, 2, 2],
+  ] as const)('L=%i k=%i s=%i d=%i %s -> out %i, padding %i before and %i after', (L, k, s, d, padding, out, padBefore, padAfter) => {
+    expect(slidingWindow(L, k, s, d, padding, 'test')).toEqual({ out, padBefore, padAfter });
   });
 
   it('rejects a window larger than a valid-padded input', () => {

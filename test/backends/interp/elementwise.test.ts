@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { add, concat, dropout, relu, sigmoid, softmax, tanh } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { tensor } from '../../../src/backends/interp/tensor.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 

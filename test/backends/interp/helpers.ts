@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
-import type { Rng } from '../../../src/backends/interp/random.js';
+import type { Rng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { sizeOf } from '../../../src/backends/interp/tensor.js';
 

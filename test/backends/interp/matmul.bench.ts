@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, bench, describe } from 'vitest';
 import { matmulInto } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { randTensor, toTf, useTfCpu } from './helpers.js';
 
 beforeAll(useTfCpu);

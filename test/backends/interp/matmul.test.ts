@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../../../src/backends/interp/kernels/index.js';
 import { dense, matmul, matmulInto } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 import { kerasActivation } from './keras-activations.js';
 import { ACTIVATIONS } from '../../../src/ops/activations.js';

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { inputsFromJson } from '../../../src/backends/interp/io.js';
-import { createRng, type Rng } from '../../../src/backends/interp/random.js';
+import { createRng, type Rng } from '../../../src/runtime/random.js';
 import { sizeOf, type Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights, weightSlots, type Weights } from '../../../src/backends/interp/weights.js';
 import { compileFile, compileSource, selectModel } from '../../../src/compile.js';

@@ -15,7 +15,7 @@ import {
   maxPool1d,
   maxPool2d,
 } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 
 beforeAll(useTfCpu);

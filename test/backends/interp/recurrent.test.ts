@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, it } from 'vitest';
 import { lstm, simpleRnn } from '../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 
 beforeAll(useTfCpu);

@@ -18,7 +18,7 @@ import { format } from 'prettier';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights, saveWeights, weightProblems, type Weights } from '../../../src/backends/interp/weights.js';
 import { emitTfjs, tfjsModuleNames } from '../../../src/backends/tfjs/index.js';
@@ -29,6 +29,7 @@ import { optimize } from '../../../src/passes/pipeline.js';
 import { encodeSafetensors, WeightsFileError } from '../../../src/weights/safetensors.js';
 import { expectClose, fromTf, randTensor, useTfCpu } from '../interp/helpers.js';
 import { randomModel } from '../../random-models.js';
+import { typeCheck } from './typecheck.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -151,31 +152,6 @@ afterAll(() => {
   rmSync(generated, { recursive: true, force: true });
 });
 
-/** One strict program over every generated module: no Node types, browser and ES2022 libraries only. */
-function typeCheck(files: string[]): Map<string, string[]> {
-  const program = ts.createProgram(files, {
-    strict: true,
-    noUnusedLocals: true,
-    noImplicitReturns: true,
-    noImplicitOverride: true,
-    noFallthroughCasesInSwitch: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    types: [],
-    skipLibCheck: true,
-    noEmit: true,
-  });
-  const byFile = new Map<string, string[]>(files.map((f) => [f, []]));
-  for (const d of ts.getPreEmitDiagnostics(program)) {
-    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : 'program';
-    const list = (d.file && byFile.get(d.file.fileName)) ?? byFile.get(files[0])!;
-    list.push(`${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
-  }
-  return byFile;
-}
-
 const load = (c: Case) => import(pathToFileURL(c.file).href) as Promise<GeneratedModule>;
 /** The case of a model as written (the optimized copy comes second). */
 const caseNamed = (name: string) => cases.find((c) => c.graph.name === name)!;
@@ -262,6 +238,20 @@ describe('generated modules', () => {
     const commented = c.code.match(/\/\/ examples\/mnist_convnet\.dl:\d+: .*\n *const \w+: tf/g)!;
     expect(commented.length).toBe(consts.length);
     expect(consts.length).toBe(c.graph.nodes.length - 1);
+  });
+
+  it("copy the support declarations of this build, parsed from the runtime's and support.ts's sources", async () => {
+    // @ts-expect-error: a build script, plain JavaScript without types
+    const { supportDeclarations } = await import('../../../scripts/support.js');
+    const built = JSON.parse(readFileSync(new URL('../../../src/backends/tfjs/support-declarations.json', import.meta.url), 'utf8'));
+    expect(built, 'the table is stale: run `npm run build`').toEqual(await supportDeclarations());
+    const names = built.map((d: { name: string }) => d.name);
+    expect(names).toContain('createRng');
+    expect(names).toContain('decodeSafetensors');
+    expect(names).toContain('fit');
+    // createRng's uses, as random.ts shows them: its interface, its class and the seed mixer.
+    const byName = new Map(built.map((d: { name: string; uses: string[] }) => [d.name, d.uses]));
+    expect(byName.get('createRng')).toEqual(['Rng', 'Xoshiro128', 'mix32']);
   });
 
   it('keep the MNIST module under review', async () => {
@@ -364,7 +354,7 @@ describe('predict', () => {
   it('checks its inputs with clear messages', async () => {
     const mod = await load(caseNamed('MnistConvNet'));
     const weights = mod.createWeights(1);
-    expect(() => mod.predict(weights, {})).toThrow('missing input "image": a float32 tf.Tensor of shape [batch, 28, 28, 1]');
+    expect(() => mod.predict(weights, {})).toThrow('missing input "image" of shape [batch, 28, 28, 1] (a float32 tf.Tensor)');
     expect(() => mod.predict(weights, { image: tf.zeros([28, 28, 1]) })).toThrow(
       'input "image" has shape [28, 28, 1] but needs [batch, 28, 28, 1]: add the batch dimension, e.g. tf.expandDims(x, 0)',
     );

@@ -17,14 +17,14 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { createRng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights, loadWeights, type Weights } from '../../../src/backends/interp/weights.js';
-import { emitTfjs, tfjsModuleNames, tfjsTraining } from '../../../src/backends/tfjs/index.js';
+import { emitTfjs, tfjsModuleNames } from '../../../src/backends/tfjs/index.js';
+import { tfjsTraining } from '../../../src/train/index.js';
 import { compileFile, compileSource, type CompiledFile } from '../../../src/compile.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
@@ -33,6 +33,7 @@ import { loadData, type Dataset } from '../../../src/train/data.js';
 import { createOptimizer } from '../../../src/train/optimizers.js';
 import { evaluate as interpEvaluate, train as interpTrain } from '../../../src/train/train.js';
 import { expectClose, randTensor, useTfCpu } from '../interp/helpers.js';
+import { typeCheck } from './typecheck.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
@@ -120,6 +121,13 @@ model Attending {
   output p = x -> attention(heads = 2, key_dim = 3) -> layernorm -> global_avgpool -> dense(2) -> softmax
 }
 train Attending { data = spirals()  loss = crossentropy  optimizer = sgd(lr = 0.1, momentum = 0.9) }
+
+model Normalized {
+  input image: [6, 6, 1]
+  # A bias before batchnorm gets a zero gradient (up to rounding): sgd keeps it, where Adam would scale the rounding up.
+  output p = image -> conv2d(3, kernel = 3) -> batchnorm(momentum = 0.8) -> relu -> flatten -> dense(4) -> batchnorm(axis = 1) -> dense(3) -> softmax
+}
+train Normalized { data = spirals()  loss = sparse_categorical_crossentropy  optimizer = sgd(lr = 0.1, momentum = 0.9) }
 `;
 
 /** Layer and output names that the training code uses itself. */
@@ -170,31 +178,10 @@ beforeAll(async () => {
       return { ...c, path, code };
     }),
   );
-  diagnostics = typeCheck(cases.map((c) => c.path));
+  diagnostics = [...typeCheck(cases.map((c) => c.path)).values()].flat();
 }, 60_000);
 
 afterAll(() => rmSync(generated, { recursive: true, force: true }));
-
-/** One strict program over the generated modules, as emit.test.ts checks them: browser and ES2022 libraries, no Node types. */
-function typeCheck(files: string[]): string[] {
-  const program = ts.createProgram(files, {
-    strict: true,
-    noUnusedLocals: true,
-    noImplicitReturns: true,
-    noFallthroughCasesInSwitch: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-    types: [],
-    skipLibCheck: true,
-    noEmit: true,
-  });
-  return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : 'program';
-    return `${where}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  });
-}
 
 const caseNamed = (name: string) => cases.find((c) => c.name === name) ?? expect.fail(`no case ${name}`);
 const load = (c: Case) => import(pathToFileURL(c.path).href) as Promise<TrainingModule>;
@@ -269,7 +256,7 @@ describe('the generated training module', () => {
 describe('one training step', () => {
   it("equals the interpreter's loss and updated weights for each loss and optimizer", async () => {
     const steps = cases.filter((c) => c.sourcePath === 'steps.dl');
-    expect(steps.length).toBe(14);
+    expect(steps.length).toBe(16);
     for (const c of steps) {
       const mod = await load(c);
       const { x, y } = stepBatch(c);
@@ -283,6 +270,7 @@ describe('one training step', () => {
         const r = lossAndGradients(c.graph, weights, { [c.graph.inputs[0].name]: x }, y, c.config.loss, { output });
         losses.push(r.loss);
         optimizer.step(weights, r.grads);
+        for (const [name, value] of r.state) weights.set(name, value); // batchnorm's moving statistics, as dlc train keeps them
       }
       // The module: two epochs of one batch (its shuffled order sums the same gradients).
       const data = { x: x.data, y: y.data };

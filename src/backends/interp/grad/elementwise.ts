@@ -7,7 +7,7 @@
  *   add      y = sum_i x_i                     dx_i = dy
  *   concat   y = [x_1 | x_2 | ...] on `axis`    dx_i = dy's slice of x_i
  */
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { buffer } from './util.js';
 

@@ -17,7 +17,7 @@
  */
 import type { Activation } from './activation.js';
 import { activateInto } from './activation.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
 import { internal } from '../../../diagnostics.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionForward } from '../../../../src/backends/interp/grad/attention.js';
 import { multiHeadAttention } from '../../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import { randTensor, useTfCpu } from '../helpers.js';
 import { checkGradients, tfDense } from './harness.js';
 

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { backprop } from '../../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../../src/backends/interp/execute.js';
-import { createRng, type Rng } from '../../../../src/backends/interp/random.js';
+import { createRng, type Rng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { initWeights, weightSlots, type Weights } from '../../../../src/backends/interp/weights.js';
 import type { Graph } from '../../../../src/ir/types.js';

@@ -8,8 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../../src/backends/interp/autodiff.js';
-import { accuracy, LossName, LOSSES, lossAndGrad, lossAndGradFromLogits } from '../../../../src/backends/interp/losses.js';
-import { createRng, Rng } from '../../../../src/backends/interp/random.js';
+import { accuracy, lossAndGrad, lossAndGradFromLogits } from '../../../../src/backends/interp/losses.js';
+import { LOSSES, type LossName } from '../../../../src/runtime/losses.js';
+import { createRng, Rng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { expectClose, fromTf, randTensor, toTf, useTfCpu } from '../helpers.js';
 import { modelOf, tfDense, weightsFor } from './harness.js';

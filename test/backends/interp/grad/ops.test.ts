@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backprop } from '../../../../src/backends/interp/autodiff.js';
 import { dropout, sinusoidalTable } from '../../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import { expectClose, toTf, useTfCpu } from '../helpers.js';
 import { checkGradients, modelOf, randomIds, tfConv1d, tfConv2d, tfDense } from './harness.js';
 

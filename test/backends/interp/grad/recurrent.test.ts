@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recurrentForward } from '../../../../src/backends/interp/grad/recurrent.js';
 import { lstm, simpleRnn } from '../../../../src/backends/interp/kernels/index.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import { randTensor, useTfCpu } from '../helpers.js';
 import { checkGradients, tfDense } from './harness.js';
 

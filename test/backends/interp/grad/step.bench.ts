@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, bench, describe } from 'vitest';
 import { lossAndGradients } from '../../../../src/backends/interp/autodiff.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import { initWeights } from '../../../../src/backends/interp/weights.js';
 import { compileFile, selectModel } from '../../../../src/compile.js';
 import { optimize } from '../../../../src/passes/pipeline.js';

@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, bench, describe } from 'vitest';
 import { Interpreter } from '../../../../src/backends/interp/execute.js';
 import { matmulInto } from '../../../../src/backends/interp/kernels/matmul.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import { initWeights } from '../../../../src/backends/interp/weights.js';
 import { setKernelBackend, setThreads, warmUpThreads } from '../../../../src/backends/interp/wasm/index.js';
 import { compileFile, selectModel } from '../../../../src/compile.js';

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../../../../src/backends/interp/kernels/activation.js';
 import type { MatmulOptions } from '../../../../src/backends/interp/kernels/matmul.js';
 import { matmulInto } from '../../../../src/backends/interp/kernels/matmul.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import type { Gemm } from '../../../../src/backends/interp/wasm/gemm.js';
 import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';

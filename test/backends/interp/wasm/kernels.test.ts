@@ -16,7 +16,7 @@ import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js'
 import { columnSums } from '../../../../src/backends/interp/grad/util.js';
 import { activate, conv2d, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
-import { createRng } from '../../../../src/backends/interp/random.js';
+import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
 import { heap, kernelBackend, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';

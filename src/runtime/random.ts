@@ -1,5 +1,6 @@
 /**
- * Seeded randomness for parameter initialisation and dropout.
+ * Seeded randomness for parameter initialisation, dropout and the order of
+ * training examples (shuffled).
  *
  * The generator is xoshiro128** (Blackman and Vigna), seeded through
  * splitmix32; it uses only 32-bit integer arithmetic (Math.imul, shifts), so
@@ -30,6 +31,18 @@ export function createRng(seed: number): Rng {
   const low = seed >>> 0;
   const high = Math.floor(seed / 2 ** 32) >>> 0;
   return new Xoshiro128(high === 0 ? low : mix32(low ^ mix32(high)));
+}
+
+/** 0..n-1 in a seeded random order (Fisher-Yates). */
+export function shuffled(n: number, rng: Rng): Uint32Array {
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
+  }
+  return order;
 }
 
 class Xoshiro128 implements Rng {

@@ -13,12 +13,22 @@
  * The values follow Keras's distributions, not its exact numbers (the
  * generators differ).
  */
-import type { InitKind as OpInitKind } from '../../ops/op.js';
 import type { Rng } from './random.js';
 import { sizeOf, showShape } from './tensor.js';
 
+/** The initialisers an op's parameter may name (ops/op.ts's ParamSpec.init). */
+export type InitializerName = 'glorot_uniform' | 'orthogonal' | 'zeros' | 'ones' | 'uniform' | 'lstm_bias';
+
 /** The ops' initialiser names plus the lecture's N(0, sigma^2). */
-export type InitKind = OpInitKind | { normal: number };
+export type InitKind = InitializerName | { normal: number };
+
+/**
+ * What initialises a parameter named `init`: itself, or with `normalSigma`
+ * (the lecture's option) N(0, sigma^2) for every kernel, biases and norms kept.
+ */
+export function initializerFor(init: InitializerName, normalSigma: number | undefined): InitKind {
+  return normalSigma !== undefined && init !== 'zeros' && init !== 'ones' && init !== 'lstm_bias' ? { normal: normalSigma } : init;
+}
 
 export function initialize(kind: InitKind, shape: number[], rng: Rng): Float32Array {
   if (typeof kind === 'object') return normal(shape, kind.normal, rng);
@@ -33,9 +43,11 @@ export function initialize(kind: InitKind, shape: number[], rng: Rng): Float32Ar
       return ones(shape);
     case 'uniform':
       return randomUniform(shape, -0.05, 0.05, rng);
-    case 'lstm_bias':
-      if (shape.length !== 1 || shape[0] % 4 !== 0) throw new Error(`init: lstm_bias needs shape [4*units], got ${showShape(shape)}`);
-      return lstmBias(shape[0] / 4);
+    case 'lstm_bias': {
+      const [size = 0] = shape;
+      if (shape.length !== 1 || size % 4 !== 0) throw new Error(`init: lstm_bias needs shape [4*units], got ${showShape(shape)}`);
+      return lstmBias(size / 4);
+    }
     default:
       throw new Error(`init: unknown initialiser ${JSON.stringify(kind)}`);
   }
@@ -46,10 +58,11 @@ export function initialize(kind: InitKind, shape: number[], rng: Rng): Float32Ar
  * [...spatial, in, out] -> (in * r, out * r) with r the product of the spatial dims.
  */
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
-  if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
-  if (shape.length === 1) return { fanIn: shape[0], fanOut: shape[0] };
+  const [n = 1] = shape;
+  if (shape.length <= 1) return { fanIn: n, fanOut: n };
   const receptive = sizeOf(shape.slice(0, -2));
-  return { fanIn: shape[shape.length - 2] * receptive, fanOut: shape[shape.length - 1] * receptive };
+  const [inputs = 1, outputs = 1] = shape.slice(-2);
+  return { fanIn: inputs * receptive, fanOut: outputs * receptive };
 }
 
 export function glorotUniform(shape: readonly number[], rng: Rng): Float32Array {
@@ -93,7 +106,7 @@ export function lstmBias(units: number): Float32Array {
 export function orthogonal(shape: readonly number[], rng: Rng, gain = 1): Float32Array {
   if (shape.length < 2) throw new Error(`init: orthogonal needs at least 2 dimensions, got ${showShape(shape)}`);
   const rows = sizeOf(shape.slice(0, -1));
-  const cols = shape[shape.length - 1];
+  const cols = shape[shape.length - 1]!;
   const n = Math.max(rows, cols);
   const m = Math.min(rows, cols);
   // Draw the [n, m] matrix row-major, but keep it by columns: q[j*n + i] = a[i, j].
@@ -105,20 +118,20 @@ export function orthogonal(shape: readonly number[], rng: Rng, gain = 1): Float3
     for (let p = 0; p < j; p++) {
       const vp = p * n;
       let dot = 0;
-      for (let i = 0; i < n; i++) dot += q[vp + i] * q[vj + i];
-      for (let i = 0; i < n; i++) q[vj + i] -= dot * q[vp + i];
+      for (let i = 0; i < n; i++) dot += q[vp + i]! * q[vj + i]!;
+      for (let i = 0; i < n; i++) q[vj + i]! -= dot * q[vp + i]!;
     }
     let norm = 0;
-    for (let i = 0; i < n; i++) norm += q[vj + i] * q[vj + i];
+    for (let i = 0; i < n; i++) norm += q[vj + i]! * q[vj + i]!;
     norm = Math.sqrt(norm);
     if (norm === 0) throw new Error('init: orthogonal drew a singular matrix');
-    for (let i = 0; i < n; i++) q[vj + i] /= norm;
+    for (let i = 0; i < n; i++) q[vj + i]! /= norm;
   }
   // Q as [n, m] is q by columns; rows >= cols wants Q itself, rows < cols wants Q^T [m, n].
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
-      const value = gain * q[j * n + i];
+      const value = gain * q[j * n + i]!;
       if (rows >= cols) out[i * cols + j] = value;
       else out[j * cols + i] = value;
     }

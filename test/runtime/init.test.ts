@@ -1,8 +1,8 @@
 /** Seeded streams and Keras's default initialisers: determinism, independence by name, distributions, orthogonality. */
 import { describe, expect, it } from 'vitest';
-import { fans, initialize, orthogonal } from '../../../src/backends/interp/init.js';
-import type { Rng } from '../../../src/backends/interp/random.js';
-import { createRng } from '../../../src/backends/interp/random.js';
+import { fans, initialize, orthogonal } from '../../src/runtime/init.js';
+import type { Rng } from '../../src/runtime/random.js';
+import { createRng } from '../../src/runtime/random.js';
 
 const take = (n: number, f: () => number) => Array.from({ length: n }, f);
 

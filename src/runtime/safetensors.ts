@@ -18,7 +18,7 @@
  * Every problem with a file is a WeightsFileError naming the tensor and what
  * was expected versus found; hostile input never reaches a bare TypeError.
  *
- * Not here: reading and writing files (safetensors.ts), and which tensors a
+ * Not here: reading and writing files (src/weights/safetensors.ts), and which tensors a
  * model needs and their shapes (the backends decide).
  */
 
@@ -66,7 +66,7 @@ function byUtf8(a: string, b: string): number {
   const x = utf8.encode(a);
   const y = utf8.encode(b);
   const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
   return x.length - y.length;
 }
 
@@ -201,7 +201,7 @@ function readEntry(name: string, value: unknown, dataLength: number): TensorEntr
   if (!isIndexList(offsets) || offsets.length !== 2) {
     fail(`${tensor} has "data_offsets" ${shown(offsets)}; expected [begin, end], two non-negative integers`);
   }
-  const [begin, end] = offsets;
+  const [begin, end] = offsets as [number, number];
   if (begin > end) fail(`${tensor} has data_offsets [${begin}, ${end}]: begin is after end`);
   if (end > dataLength) fail(`${tensor} has data_offsets [${begin}, ${end}] but the data section is only ${dataLength} bytes long`);
   const kind = DTYPES.get(dtype);
