@@ -26,26 +26,14 @@ import { compileFile, compileSource } from '../../../src/compile.js';
 import { layerStats } from '../../../src/ir/infer.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
-import { encodeSafetensors, WeightsFileError } from '../../../src/weights/safetensors.js';
+import { encodeSafetensors } from '../../../src/weights/safetensors.js';
 import { expectClose, fromTf, randTensor, useTfCpu } from '../interp/helpers.js';
 import { randomModel } from '../../random-models.js';
+import type { GeneratedModule } from './generated.js';
 import { typeCheck } from './typecheck.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
-
-/** The API every generated module exports, as the tests use it. */
-interface GeneratedModule {
-  modelName: string;
-  inputShapes: Record<string, readonly (number | null)[]>;
-  outputShapes: Record<string, readonly (number | null)[]>;
-  weightSpecs: Record<string, { shape: readonly number[]; init: string }>;
-  predict(weights: object, inputs: object): Record<string, tf.Tensor>;
-  createWeights(seed: number, options?: { normalSigma?: number }): Record<string, tf.Tensor>;
-  loadWeights(bytes: Uint8Array): Record<string, tf.Tensor>;
-  saveWeights(weights: object, metadata?: Record<string, string>): Uint8Array;
-  WeightsFileError: typeof WeightsFileError;
-}
 
 interface Case {
   label: string;

@@ -6,39 +6,15 @@
  * differences. Self-attention reads one value three times; cross-attention
  * has distinct query, value and key.
  */
-import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionForward } from '../../../../src/backends/interp/grad/attention.js';
 import { multiHeadAttention } from '../../../../src/backends/interp/kernels/index.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import { randTensor, useTfCpu } from '../helpers.js';
 import { checkGradients, tfDense } from './harness.js';
+import { tfAttention } from './references.js';
 
 beforeAll(useTfCpu);
-
-interface Dims {
-  heads: number;
-  keyDim: number;
-  valueDim?: number;
-  causal?: boolean;
-}
-
-function tfAttention(query: tf.Tensor, value: tf.Tensor, key: tf.Tensor, w: Record<string, tf.Tensor>, d: Dims): tf.Tensor {
-  const [B, T] = query.shape as number[];
-  const S = value.shape[1] as number;
-  const { heads: H, keyDim: K, valueDim: V = d.keyDim } = d;
-  const proj = (x: tf.Tensor, role: string) => tfDense(x, w[`attention.${role}.kernel`], w[`attention.${role}.bias`]);
-  const [Q, Kp, Vp] = [proj(query, 'query'), proj(key, 'key'), proj(value, 'value')];
-  // Entries with s > t get -1e9 before the softmax: exp underflows to exactly 0.
-  const mask = tf.tensor2d(Array.from({ length: T * S }, (_, i) => (Math.floor(i / S) < i % S ? -1e9 : 0)), [T, S]);
-  const heads = Array.from({ length: H }, (_, h) => {
-    const slice = (t: tf.Tensor, L: number, n: number) => t.slice([0, 0, h * n], [B, L, n]);
-    let scores = tf.div(tf.matMul(slice(Q, T, K), slice(Kp, S, K), false, true), Math.sqrt(K));
-    if (d.causal) scores = tf.add(scores, mask);
-    return tf.matMul(tf.softmax(scores), slice(Vp, S, V));
-  });
-  return proj(tf.concat(heads, -1), 'output');
-}
 
 describe('the training forward keeps the inference kernel numbers', () => {
   it.each([false, true])('causal=%s', (causal) => {

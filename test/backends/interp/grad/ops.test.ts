@@ -11,6 +11,7 @@ import { dropout, sinusoidalTable } from '../../../../src/backends/interp/kernel
 import { createRng } from '../../../../src/runtime/random.js';
 import { expectClose, toTf, useTfCpu } from '../helpers.js';
 import { checkGradients, modelOf, randomIds, tfConv1d, tfConv2d, tfDense } from './harness.js';
+import { tfAvgPool } from './references.js';
 
 beforeAll(useTfCpu);
 
@@ -125,25 +126,6 @@ describe('pools', () => {
     { x: [9, 8, 2], size: 3, stride: 2, padding: 'valid' as const },
     { x: [5, 5, 1], size: 4, stride: 3, padding: 'same' as const },
   ];
-  /**
-   * tfjs's average-pool gradient divides by the whole window even where its
-   * forward (and TensorFlow's, and ours) averages only the real cells of a
-   * "same" window. So the reference pads explicitly and divides by the count
-   * of real cells, both with valid pools, whose gradients are right.
-   */
-  const tfAvgPool = (x: tf.Tensor4D, size: number | Pair, stride: number | Pair, padding: 'valid' | 'same'): tf.Tensor4D => {
-    if (padding === 'valid') return tf.avgPool(x, size, stride, 'valid');
-    const [sh, sw] = typeof size === 'number' ? [size, size] : size;
-    const [th, tw] = typeof stride === 'number' ? [stride, stride] : stride;
-    const pads = ([n, k, s]: number[]) => {
-      const total = Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
-      return [Math.floor(total / 2), total - Math.floor(total / 2)] as [number, number];
-    };
-    const p: [number, number][] = [[0, 0], pads([x.shape[1], sh, th]), pads([x.shape[2], sw, tw]), [0, 0]];
-    const sums = tf.avgPool(tf.pad(x, p), [sh, sw], [th, tw], 'valid');
-    const counts = tf.avgPool(tf.pad(tf.onesLike(x), p), [sh, sw], [th, tw], 'valid');
-    return tf.div(sums, counts);
-  };
   for (const kind of ['max', 'avg'] as const) {
     const tfPool = kind === 'max' ? tf.maxPool : tfAvgPool;
     it.each(cases2d)(`${kind}pool 2-D: $x, size $size, stride $stride, $padding`, (c) => {

@@ -11,38 +11,9 @@ import { lstm, simpleRnn } from '../../../../src/backends/interp/kernels/index.j
 import { createRng } from '../../../../src/runtime/random.js';
 import { randTensor, useTfCpu } from '../helpers.js';
 import { checkGradients, tfDense } from './harness.js';
+import { tfRecurrent } from './references.js';
 
 beforeAll(useTfCpu);
-
-interface Spec {
-  sequences: boolean;
-  reverse?: boolean;
-  act?: 'tanh' | 'relu' | 'sigmoid';
-}
-
-/** The recurrence as tf ops, one step at a time. */
-function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: Spec): tf.Tensor {
-  const [B, T, I] = x.shape;
-  const [W, U, b] = ['kernel', 'recurrent_kernel', 'bias'].map((n) => w[`${prefix}${n}`]);
-  const u = U.shape[0];
-  let h: tf.Tensor = tf.zeros([B, u]);
-  let c: tf.Tensor = tf.zeros([B, u]);
-  const states: tf.Tensor[] = new Array(T);
-  for (let step = 0; step < T; step++) {
-    const t = spec.reverse ? T - 1 - step : step;
-    const xt = x.slice([0, t, 0], [B, 1, I]).reshape([B, I]);
-    const z = tf.add(tf.add(tf.matMul(xt, W as tf.Tensor2D), tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D)), b);
-    if (cell === 'rnn') {
-      h = { tanh: tf.tanh, relu: tf.relu, sigmoid: tf.sigmoid }[spec.act ?? 'tanh'](z);
-    } else {
-      const [zi, zf, zc, zo] = tf.split(z, 4, 1);
-      c = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), tf.tanh(zc)));
-      h = tf.mul(tf.sigmoid(zo), tf.tanh(c));
-    }
-    states[t] = h;
-  }
-  return spec.sequences ? tf.stack(states, 1) : h;
-}
 
 describe('the training forward keeps the inference kernels numbers', () => {
   it.each([
