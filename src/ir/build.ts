@@ -139,7 +139,7 @@ class GraphBuilder {
   }
 
   /** Evaluates a local definition on first use; a use while it is being evaluated is a cycle. */
-  private resolve(name: string, scope: Scope, useSpan?: Span, path: string[] = []): Value | undefined {
+  private resolve(name: string, scope: Scope, useSpan?: Span): Value | undefined {
     const binding = scope.bindings.get(name);
     if (!binding) return undefined;
     if (binding.state === 'done') return binding.value!;

@@ -4,7 +4,7 @@
  * lstm uses Keras's gate order i, f, c, o: 4(u(in + u) + u) parameters;
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
-import type { Activation } from './activations.js';
+import { ACTIVATION_OP_NAMES, ACTIVATIONS, type Activation } from './activations.js';
 import { sequences, units } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, ParamSpec } from './op.js';
 
@@ -23,6 +23,9 @@ export interface RecurrentAttrs {
 }
 
 const GATES: Record<Cell, number> = { rnn: 1, lstm: 4 };
+
+/** rnn's f may be any elementwise activation whose backward reads its output (backpropagation through time keeps the states). */
+const RECURRENT_ACTIVATIONS = ACTIVATION_OP_NAMES.filter((a) => a !== 'softmax' && ACTIVATIONS[a].backward.from === 'y');
 
 function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
   ctx.rank([2], 'a [steps, features] sequence', 'a recurrent layer reads a sequence: reshape or embed the input first');
@@ -55,7 +58,7 @@ function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
       units,
       sequences,
       ...(cell === 'rnn'
-        ? [{ name: 'activation', type: { kind: 'symbol' as const, choices: ['tanh', 'relu', 'sigmoid'] }, default: { symbol: 'tanh' }, doc: 'the f in s_t = f(...)' }]
+        ? [{ name: 'activation', type: { kind: 'symbol' as const, choices: RECURRENT_ACTIVATIONS }, default: { symbol: 'tanh' }, doc: 'the f in s_t = f(...)' }]
         : []),
     ],
     infer(ctx) {

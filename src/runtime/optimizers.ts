@@ -5,6 +5,7 @@
  * weight decay are defined here; the elementwise update is written once per
  * backend, since one loops over arrays and the other composes tf ops.
  */
+import type { LossName } from './losses.js';
 
 /**
  * An optimizer with Keras's update rules (keras.optimizers.SGD and Adam), g the
@@ -23,6 +24,22 @@
 export type OptimizerSpec =
   | { kind: 'sgd'; lr: number; momentum: number }
   | { kind: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number };
+
+/**
+ * The settings of a training run that `dlc train` and generated modules'
+ * `train()` share: the loss, the optimizer and the loop's numbers. The
+ * interpreter's TrainConfig (src/train/config.ts) adds where the data comes from.
+ */
+export interface TrainingSettings {
+  loss: LossName;
+  optimizer: OptimizerSpec;
+  epochs: number;
+  batch: number;
+  /** L2 factor: the loss gains weight_decay * sum(w^2) over every kernel. */
+  weightDecay: number;
+  /** Seeds the initial weights, the data split, the shuffling and dropout. */
+  seed: number;
+}
 
 /** Whether L2 weight decay applies to a weight (kernels only, as Keras's kernel_regularizer). */
 export const isDecayed = (name: string): boolean => name.endsWith('kernel');

@@ -19,7 +19,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { LossName } from '../runtime/losses.js';
-import type { OptimizerSpec } from '../runtime/optimizers.js';
+import type { OptimizerSpec, TrainingSettings } from '../runtime/optimizers.js';
 import { weightSlots } from '../weights/slots.js';
 import type { CompiledFile } from '../compile.js';
 import { selectModel } from '../compile.js';
@@ -41,17 +41,9 @@ export type DataSpec = (
   | { source: 'sine'; steps: number; n: number; test: number }
 ) & { span: Span; argSpans: Record<string, Span> };
 
-export interface TrainConfig {
+export interface TrainConfig extends TrainingSettings {
   model: string;
   data: DataSpec;
-  loss: LossName;
-  optimizer: OptimizerSpec;
-  epochs: number;
-  batch: number;
-  /** L2 factor: the loss gains weight_decay * sum(w^2) over every kernel. */
-  weightDecay: number;
-  /** Seeds the initial weights, the data split, the shuffling and dropout. */
-  seed: number;
   /** The train section, for errors about the run as a whole. */
   span: Span;
 }

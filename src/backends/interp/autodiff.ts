@@ -116,12 +116,12 @@ export const BACKWARD: BackwardTable = {
   input: () => ({ inputs: [] }),
   constant: () => ({ inputs: [] }),
   // x W + b, then the activation (fused nodes): dz = act'(y) dy; dW = x^T dz, db = sum dz, dx = dz W^T.
-  dense: (g) => layer(g, denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   // im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T).
   conv1d: (g) => convBackward(g),
   conv2d: (g) => convBackward(g),
   // The activation's backward, then the base layer's.
-  fused_dense: (g) => layer(g, denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
   // To the window's (first) max; spread over the window's real cells.
@@ -192,7 +192,7 @@ export const BACKWARD: BackwardTable = {
 function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Grads {
   const o = convOptions(g.a);
   const args = [g.inputs[0], g.param('kernel'), preActivation(g)] as const;
-  return layer(g, o.rank === 1 ? conv1dBackward(...args, o, want(g)) : conv2dBackward(...args, o, want(g)));
+  return layerGrads(o.rank === 1 ? conv1dBackward(...args, o, want(g)) : conv2dBackward(...args, o, want(g)));
 }
 
 /**
@@ -210,7 +210,8 @@ function want(g: GradCall) {
   return { input: g.needsInput[0], kernel: g.trainable('kernel'), bias: g.trainable('bias') };
 }
 
-function layer(g: GradCall, r: LayerGrads): Grads {
+/** A dense or conv layer's gradients as the reverse pass takes them. */
+function layerGrads(r: LayerGrads): Grads {
   const params: Record<string, Tensor> = {};
   if (r.dKernel) params.kernel = r.dKernel;
   if (r.dBias) params.bias = r.dBias;
@@ -498,10 +499,6 @@ function logitsHead(node: Node, loss: LossName): { fused: boolean } | null {
   if (node.op === wanted) return { fused: false };
   const fused = node.op.startsWith('fused_') && (node.resolved as { activation?: Activation }).activation === wanted;
   return fused ? { fused: true } : null;
-}
-
-function missing(node: Node, name: string): never {
-  throw internal(`no weight "${node.name}.${name}"`);
 }
 
 function missingOutput(graph: Graph, name: string): never {

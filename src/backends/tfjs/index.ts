@@ -23,7 +23,7 @@ import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, type Activation } from '../../ops/activations.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { LossName } from '../../runtime/losses.js';
-import type { OptimizerSpec } from '../../runtime/optimizers.js';
+import type { TrainingSettings } from '../../runtime/optimizers.js';
 import { weightSlots } from '../../weights/slots.js';
 import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
@@ -42,15 +42,9 @@ export interface TfjsOptions {
 }
 
 /** What the emitter reads of a train section: src/train/config.ts's TfjsTraining fits it. */
-export interface TfjsTraining {
+export interface TfjsTraining extends TrainingSettings {
   /** The data source and its settings as written; `span`, `argSpans` and `path` are left out of the module. */
   data: { source: string };
-  loss: LossName;
-  optimizer: OptimizerSpec;
-  epochs: number;
-  batch: number;
-  weightDecay: number;
-  seed: number;
 }
 
 /** The names every generated module declares itself, besides those of the copied support code. */

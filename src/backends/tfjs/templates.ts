@@ -13,6 +13,7 @@ import { activationDef, activationOpTable, type Activation, type ActivationOpNam
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
+import type * as support from './support.js';
 import { internal } from '../../diagnostics.js';
 
 /** What a template sees of its layer: `a` is its op's resolved attribute record. */
@@ -30,6 +31,12 @@ export interface Layer<Op extends OpName = OpName> {
 }
 
 export type Template<Op extends OpName = OpName> = (l: Layer<Op>) => string;
+
+/**
+ * The name of a support.ts helper that generated code calls; TypeScript
+ * checks it exists, so a template cannot name a helper the module will lack.
+ */
+const helper = (name: keyof typeof support): string => name;
 
 /** One template per op, typed by the op's attributes. */
 export type TemplateTable = { [Op in OpName]: Template<Op> };
@@ -76,7 +83,7 @@ function dense(l: Layer<'dense' | 'fused_dense'>): string {
 /** conv2d: tf.fused.conv2d with TensorFlow's padding; stride and dilation both above 1 need support.ts's helper. */
 function conv2d(l: Layer<'conv2d' | 'fused_conv2d'>): string {
   const { stride: strides, dilation: dilations } = l.a;
-  const call = strides.some((s) => s > 1) && dilations.some((d) => d > 1) ? 'stridedDilatedConv2d' : 'tf.fused.conv2d';
+  const call = strides.some((s) => s > 1) && dilations.some((d) => d > 1) ? helper('stridedDilatedConv2d') : 'tf.fused.conv2d';
   return withActivation(l.a.activation, (act) =>
     `${call}(${fields([
       ['x', l.inputs[0]],
@@ -93,7 +100,7 @@ function conv2d(l: Layer<'conv2d' | 'fused_conv2d'>): string {
 /** conv1d: conv2d over a height-1 image (support.ts), as the interpreter defines it. */
 function conv1d(l: Layer<'conv1d' | 'fused_conv1d'>): string {
   return withActivation(l.a.activation, (act) =>
-    `fusedConv1d(${fields([
+    `${helper('fusedConv1d')}(${fields([
       ['x', l.inputs[0]],
       ['filter', required(l, 'kernel')],
       ['bias', l.param('bias')],
@@ -109,7 +116,7 @@ function conv1d(l: Layer<'conv1d' | 'fused_conv1d'>): string {
 function pool(l: Layer<'maxpool' | 'avgpool'>): string {
   const { kind, rank, size, stride } = l.a;
   const pad = `'${l.a.padding}'`;
-  if (rank === 1) return `pool1d('${kind}', ${l.inputs[0]}, ${size[0]}, ${stride[0]}, ${pad})`;
+  if (rank === 1) return `${helper('pool1d')}('${kind}', ${l.inputs[0]}, ${size[0]}, ${stride[0]}, ${pad})`;
   return `tf.${kind}Pool(${l.inputs[0]}, ${list(size)}, ${list(stride)}, ${pad})`;
 }
 
@@ -127,9 +134,9 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
   if (reverse) options.push(['reverse', 'true']);
-  if (a.cell === 'rnn') options.push(['activation', `tf.${a.activation}`]);
-  const helper = a.cell === 'lstm' ? 'lstmLayer' : 'simpleRnnLayer';
-  return `${helper}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
+  if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z')} as tf.Tensor2D`]);
+  const layer = helper(a.cell === 'lstm' ? 'lstmLayer' : 'simpleRnnLayer');
+  return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
 }
 
 export const TEMPLATES: TemplateTable = {
@@ -152,7 +159,7 @@ export const TEMPLATES: TemplateTable = {
   global_avgpool: (l) => globalPool(l, 'mean'),
   ...activationOpTable((l: Layer<ActivationOpName>) => activationDef(l.a.activation).tfjs.apply(l.inputs[0])),
   // Identity at inference; in training the interpreter's mask, from the layer's own stream.
-  dropout: (l) => (l.training ? `training ? applyDropout(${l.inputs[0]}, ${l.a.rate}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
+  dropout: (l) => (l.training ? `training ? ${helper('applyDropout')}(${l.inputs[0]}, ${l.a.rate}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
   flatten: reshape,
   reshape,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
@@ -160,7 +167,7 @@ export const TEMPLATES: TemplateTable = {
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {
     const { steps, width } = l.a;
-    const table = l.a.kind === 'learned' ? required(l, 'embeddings') : `positionEncoding(${steps}, ${width})`;
+    const table = l.a.kind === 'learned' ? required(l, 'embeddings') : `${helper('positionEncoding')}(${steps}, ${width})`;
     return `tf.add(${l.inputs[0]}, ${table})`;
   },
   rnn: (l) => recurrent(l, l.a, '', false),
@@ -176,7 +183,7 @@ export const TEMPLATES: TemplateTable = {
       ]),
     );
     const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`]]);
-    return `multiHeadAttention(${query}, ${value}, ${key}, ${weights}, ${options})`;
+    return `${helper('multiHeadAttention')}(${query}, ${value}, ${key}, ${weights}, ${options})`;
   },
   // Inference: the moving statistics. Training: the batch's, moving the state variables (support.ts).
   batchnorm: (l) => {
@@ -192,9 +199,9 @@ export const TEMPLATES: TemplateTable = {
     const inference = `tf.batchNorm(${l.inputs[0]}, ${mean}, ${variance}, ${beta ?? 'undefined'}, ${gamma ?? 'undefined'}, ${epsilon})`;
     if (!l.training) return inference;
     const weights = fields([['movingMean', l.param('moving_mean')], ['movingVariance', l.param('moving_variance')], ['gamma', l.param('gamma')], ['beta', l.param('beta')]]);
-    return `training ? batchNormTraining(${l.inputs[0]}, ${axis + 1}, ${weights}, ${momentum}, ${epsilon}) : ${inference}`;
+    return `training ? ${helper('batchNormTraining')}(${l.inputs[0]}, ${axis + 1}, ${weights}, ${momentum}, ${epsilon}) : ${inference}`;
   },
-  layernorm: (l) => `layerNormalization(${l.inputs[0]}, ${required(l, 'gamma')}, ${required(l, 'beta')}, ${l.a.epsilon})`,
+  layernorm: (l) => `${helper('layerNormalization')}(${l.inputs[0]}, ${required(l, 'gamma')}, ${required(l, 'beta')}, ${l.a.epsilon})`,
 };
 
 export { list, tensorType };

@@ -12,22 +12,14 @@ import { multiHeadAttention } from '../../../src/backends/interp/kernels/index.j
 import { createRng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
+import type { AttentionAttrs } from '../../../src/ops/attention.js';
 
 beforeAll(useTfCpu);
 const rng = createRng(23);
 
-interface Case {
+/** The op's geometry (T, S, dq, dv, dk, H, K, V, O, causal), a batch and whether query, value and key are one tensor. */
+interface Case extends AttentionAttrs {
   B: number;
-  T: number;
-  S: number;
-  dq: number;
-  dv: number;
-  dk: number;
-  H: number;
-  K: number;
-  V: number;
-  O: number;
-  causal: boolean;
   self: boolean;
 }
 

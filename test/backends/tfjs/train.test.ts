@@ -191,10 +191,6 @@ function asInterp(weights: TfWeights): Weights {
   return new Map(Object.entries(weights).map(([name, t]) => [name, { shape: [...t.shape], data: Float32Array.from(t.dataSync()) }]));
 }
 
-function copy(weights: Weights): Weights {
-  return new Map([...weights].map(([name, t]) => [name, { shape: [...t.shape], data: t.data.slice() }]));
-}
-
 function expectSameWeights(actual: TfWeights, expected: Weights, tol: number, what: string): void {
   for (const [name, t] of expected) {
     try {

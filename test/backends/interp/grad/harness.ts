@@ -86,7 +86,7 @@ function spread(shape: number[], rng: Rng): Tensor {
   return { shape, data };
 }
 
-const batchShape = (graph: Graph, shape: readonly (number | null)[], batch: number) => [batch, ...(shape.slice(1) as number[])];
+const batchShape = (shape: readonly (number | null)[], batch: number) => [batch, ...(shape.slice(1) as number[])];
 
 /** Runs all three and compares; returns the gradients for further checks. */
 export function checkGradients(c: GradCase): { grads: Map<string, Tensor>; inputGrads: Record<string, Tensor>; graph: Graph } {
@@ -97,11 +97,11 @@ export function checkGradients(c: GradCase): { grads: Map<string, Tensor>; input
   const weights = weightsFor(graph, seed);
   const inputs: Record<string, Tensor> = {};
   for (const node of graph.inputs) {
-    const shape = batchShape(graph, node.type.shape, batch);
+    const shape = batchShape(node.type.shape, batch);
     inputs[node.name] = c.inputs?.[node.name] ?? (c.distinct ? spread(shape, rng) : randTensor(shape, rng));
   }
   const out = graph.outputs[0];
-  const r = randTensor(batchShape(graph, out.node.type.shape, batch), rng);
+  const r = randTensor(batchShape(out.node.type.shape, batch), rng);
   const ours = backprop(graph, weights, inputs, { outputGrads: { [out.name]: r }, inputGrads: true, seed });
 
   const floatInputs = graph.inputs.filter((n) => n.type.dtype === 'float32').map((n) => n.name);

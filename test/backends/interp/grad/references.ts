@@ -6,6 +6,8 @@
  * tfConv2d live in harness.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Activation } from '../../../../src/ops/activations.js';
+import { kerasActivation } from '../keras-activations.js';
 import { tfDense } from './harness.js';
 
 type Pair = [number, number];
@@ -33,7 +35,7 @@ export function tfAvgPool(x: tf.Tensor4D, size: number | Pair, stride: number | 
 export interface RecurrentSpec {
   sequences: boolean;
   reverse?: boolean;
-  act?: 'tanh' | 'relu' | 'sigmoid';
+  act?: Activation;
 }
 
 /** The recurrence as tf ops, one step at a time. */
@@ -49,7 +51,7 @@ export function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string
     const xt = x.slice([0, t, 0], [B, 1, I]).reshape([B, I]);
     const z = tf.add(tf.add(tf.matMul(xt, W as tf.Tensor2D), tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D)), b);
     if (cell === 'rnn') {
-      h = { tanh: tf.tanh, relu: tf.relu, sigmoid: tf.sigmoid }[spec.act ?? 'tanh'](z);
+      h = kerasActivation(spec.act ?? 'tanh')(z);
     } else {
       const [zi, zf, zc, zo] = tf.split(z, 4, 1);
       c = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), tf.tanh(zc)));
