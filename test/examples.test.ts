@@ -25,7 +25,7 @@ function keras(model: tf.LayersModel | tf.Sequential) {
 
 describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
-    const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train'];
+    const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -119,6 +119,25 @@ describe('example summaries match Keras (tf.layers)', () => {
     pool.build([null, 4, 4, 1]);
     const pooled = summaryOf('pooling.dl').layers.filter((l) => l.op !== 'input');
     expect(pooled.map((l) => l.outputShape)).toEqual([pool.computeOutputShape([null, 4, 4, 1]), [null, 2, 2, 1]]);
+  });
+
+  it('batch normalization: Keras counts the moving statistics as non-trainable parameters', () => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', useBias: false }),
+        tf.layers.batchNormalization({ momentum: 0.9 }), tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', useBias: false }),
+        tf.layers.batchNormalization({ momentum: 0.9 }), tf.layers.activation({ activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(), tf.layers.dense({ units: 10 }), tf.layers.activation({ activation: 'softmax' }),
+      ],
+    });
+    expect(ours('batchnorm.dl')).toEqual(keras(m));
+    const s = summaryOf('batchnorm.dl');
+    const nonTrainable = m.nonTrainableWeights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+    expect([s.totalParams, s.nonTrainableParams]).toEqual([m.countParams(), nonTrainable]);
+    expect(nonTrainable).toBe(2 * (32 + 64));
   });
 
   it('Transformer classifier: Keras MultiHeadAttention and LayerNormalization counts', () => {

@@ -314,8 +314,14 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       rng: root.child(node.name),
       // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`.
       out: plan.slots.has(node) && (!own || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
-      // New values of state tensors outlive the step: copied out of its memory.
-      updateState: (name, value) => state.set(`${node.name}.${name}`, { shape: [...value.shape], data: keep(value.data) }),
+      // New values of state tensors outlive the step: written outside its memory.
+      updateState: (name, write) => {
+        const shape = specs.find((s) => s.name === name)!.shape;
+        const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+        write(data);
+        state.set(`${node.name}.${name}`, { shape: [...shape], data });
+      },
+      keepTrace: true,
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;

@@ -67,11 +67,14 @@ export interface Call<Op extends OpName = OpName> {
   /** The planned buffer for the node's output, when it has one (plan.ts). */
   out?: Float32Array;
   /**
-   * In training mode: the new value of one of the layer's state tensors
-   * (ParamSpec.state, e.g. batchnorm's moving_mean), by local name. The run
-   * reports them; the caller decides whether to keep them.
+   * In training mode: the layer's state tensor `name` (ParamSpec.state, e.g.
+   * batchnorm's moving_mean) takes a new value, which `write` puts in the
+   * buffer it is given. The run reports the new values; the caller decides
+   * whether to keep them.
    */
-  updateState?(name: string, value: Tensor): void;
+  updateState?(name: string, write: (into: Float32Array) => void): void;
+  /** A training step keeps what its backward needs (autodiff's tape); a plain run does not. */
+  keepTrace?: boolean;
 }
 
 /** One kernel per op, typed by the op's attributes. */
@@ -152,10 +155,11 @@ export const KERNELS: KernelTable = {
 };
 
 /** batchnorm in training: normalises with the batch's statistics and reports the updated moving ones. */
-export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace } {
-  const r = K.batchNormTraining(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.out);
-  c.updateState?.('moving_mean', K.movingAverage(c.param('moving_mean'), r.mean, c.a.momentum));
-  c.updateState?.('moving_variance', K.movingAverage(c.param('moving_variance'), r.variance, c.a.momentum));
+export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace | undefined } {
+  const r = K.batchNormTraining(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.out, c.keepTrace ?? false);
+  for (const [name, batch] of [['moving_mean', r.mean], ['moving_variance', r.variance]] as const) {
+    c.updateState?.(name, (into) => K.movingAverageInto(into, c.param(name).data, batch, c.a.momentum));
+  }
   return { output: r.y, saved: r.trace };
 }
 
@@ -219,6 +223,7 @@ export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
   private arenas = new Map<string, Arena>();
+  private states = new Map<string, Tensor>();
 
   constructor(
     readonly graph: Graph,
@@ -248,9 +253,25 @@ export class Interpreter {
   }
 
   /**
+   * The buffer of a state tensor's new value, one per interpreter and tensor,
+   * so that runs after the first allocate nothing.
+   */
+  private stateBuffer(node: Node, name: string, write: (into: Float32Array) => void): Tensor {
+    const key = `${node.name}.${name}`;
+    let t = this.states.get(key);
+    if (!t) {
+      const shape = this.weights.get(key)?.shape ?? paramsOf(node).find((p) => p.name === name)!.shape;
+      this.states.set(key, (t = { shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+    }
+    write(t.data);
+    return t;
+  }
+
+  /**
    * Runs the graph on inputs keyed by input name (already validated: see io.ts).
    * In training mode `state` holds the new values of the layers' state
-   * tensors by weight name (`<layer>.moving_mean`); the weights are not changed.
+   * tensors by weight name (`<layer>.moving_mean`), valid until the next run;
+   * the weights are not changed.
    */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
     const rng = createRng(options.seed ?? 0);
@@ -292,7 +313,7 @@ export class Interpreter {
           training,
           rng: rng.child(node.name),
           out: views.get(node),
-          updateState: training ? (name, value) => state.set(`${node.name}.${name}`, value) : undefined,
+          updateState: training ? (name, write) => state.set(`${node.name}.${name}`, this.stateBuffer(node, name, write)) : undefined,
         };
         hold(node, runKernel(call));
       }

@@ -275,6 +275,23 @@ describe('convnets', () => {
     compare(graph, weightsFor(graph, 7), { image }, (w) => convnet(w, image), 1e-5);
   });
 
+  it('batchnorm: conv -> batchnorm (its moving statistics at inference) -> relu -> pool twice, flatten, dense, softmax', () => {
+    const graph = example('batchnorm');
+    const image = randTensor([2, 28, 28, 1], createRng(9));
+    compare(graph, weightsFor(graph, 9), { image }, (w) => {
+      const input = tf.input({ shape: [28, 28, 1] });
+      const c0 = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', useBias: false });
+      const c1 = tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', useBias: false });
+      const [b0, b1] = [0, 1].map(() => tf.layers.batchNormalization({ momentum: 0.9 }));
+      const dense = tf.layers.dense({ units: 10 });
+      const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
+      const probs = chain(input, c0, b0, act('relu'), pool(), c1, b1, act('relu'), pool(), tf.layers.flatten(), dense, act('softmax'));
+      const bn = (name: string) => ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((p) => `${name}.${p}`);
+      withWeights([[c0, ['conv2d.kernel']], [b0, bn('batchnorm')], [c1, ['conv2d_1.kernel']], [b1, bn('batchnorm_1')], [dense, ['dense.kernel', 'dense.bias']]], w);
+      return predict([input], { probs }, [toTf(image)]);
+    }, 1e-5);
+  });
+
   it('residual: three skip-connected blocks, global average pool, dense', () => {
     const graph = example('residual');
     const image = randTensor([2, 32, 32, 3], createRng(8));
@@ -439,7 +456,7 @@ describe('transformer', () => {
 });
 
 /** Examples with a test above; fully_connected is checked by its summary and a scaled-down copy. */
-const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer'];
+const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));

@@ -6,10 +6,11 @@
  *
  *   batchNormInference(x, g, a, gamma, beta, mean, variance) -> y
  *       y = (x - mean) / sqrt(variance + eps) * gamma + beta, per channel
- *   batchNormTraining(x, g, a, gamma, beta) -> { y, mean, variance, xhat, invStd }
+ *   batchNormTraining(x, a, gamma, beta, out, trace) -> { y, mean, variance, trace }
  *       the batch's mean and biased variance (float64 sums), y from them,
- *       and what the backward needs
- *   movingAverage(moving, value, momentum) -> moving momentum + value (1 - momentum)
+ *       and, when asked, what the backward needs
+ *   movingAverageInto(dst, moving, value, momentum)
+ *       dst = moving - (moving - value) (1 - momentum), Keras's update
  *
  * gamma and beta may be null (scale = false, center = false).
  */
@@ -62,7 +63,8 @@ export function batchNormTraining(
   gamma: Tensor | null,
   beta: Tensor | null,
   out?: Float32Array,
-): { y: Tensor; mean: Tensor; variance: Tensor; trace: BatchNormTrace } {
+  trace = true,
+): { y: Tensor; mean: Float64Array; variance: Float64Array; trace?: BatchNormTrace } {
   const { channels, inner, epsilon } = a;
   const xd = x.data;
   const count = xd.length / channels;
@@ -82,28 +84,22 @@ export function batchNormTraining(
   });
   const variance = squares.map((s) => s / count);
   const invStd = variance.map((v) => 1 / Math.sqrt(v + epsilon));
-  const xhat = new Float32Array(xd.length);
+  // The normalised values are kept only for a backward pass.
+  const xhat = trace ? new Float32Array(xd.length) : null;
   const y = outputBuffer(out, xd.length, 'batchnorm');
   forEachRun(xd.length, a, (start, c) => {
     const m = mean[c], inv = invStd[c];
     const g = gamma ? gamma.data[c] : 1, b = beta ? beta.data[c] : 0;
     for (let i = start; i < start + inner; i++) {
       const h = (xd[i] - m) * inv;
-      xhat[i] = h;
+      if (xhat) xhat[i] = h;
       y[i] = h * g + b;
     }
   });
-  return {
-    y: { shape: [...x.shape], data: y },
-    mean: { shape: [channels], data: Float32Array.from(mean) },
-    variance: { shape: [channels], data: Float32Array.from(variance) },
-    trace: { xhat, invStd, count },
-  };
+  return { y: { shape: [...x.shape], data: y }, mean, variance, trace: xhat ? { xhat, invStd, count } : undefined };
 }
 
-/** Keras's moving-average update: moving - (moving - value) (1 - momentum), elementwise. */
-export function movingAverage(moving: Tensor, value: Tensor, momentum: number): Tensor {
-  const data = new Float32Array(moving.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = moving.data[i] - (moving.data[i] - value.data[i]) * (1 - momentum);
-  return { shape: [...moving.shape], data };
+/** Keras's moving-average update, elementwise: dst = moving - (moving - value) (1 - momentum). */
+export function movingAverageInto(dst: Float32Array, moving: Float32Array, value: Float64Array, momentum: number): void {
+  for (let i = 0; i < dst.length; i++) dst[i] = moving[i] - (moving[i] - value[i]) * (1 - momentum);
 }
