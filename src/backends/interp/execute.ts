@@ -1,7 +1,9 @@
 /**
  * The interpreter: runs a typed graph node by node on float32 tensors, the
  * reference semantics of the language. A table maps every op to its kernel
- * call (TypeScript reports an op without one).
+ * call, each row reading its op's resolved attributes (`Call.a`); TypeScript
+ * reports an op without a row. In training mode layers with state report its
+ * new values (`Call.updateState`), which a run returns and does not apply.
  *
  * Memory is planned, not allocated: for each batch size the graph runs at,
  * plan.ts assigns every activation a range of one arena (reused once the
