@@ -1,8 +1,9 @@
 /**
  * Every user-visible text of dlc, in one place: the errors (`messages`), the
- * command line's help (`help`) and what commands print when they succeed
- * (`reports`); and the rendering of an error as `file:line:col: error: message`
- * plus a code frame with a caret.
+ * mistakes ops' shape rules report (`shapeRules`), the command line's help
+ * (`help`) and what commands print when they succeed (`reports`); and the
+ * rendering of an error as `file:line:col: error: message` plus a code frame
+ * with a caret.
  *
  * Code elsewhere reports a problem by calling `messages.<kind>(...)`: located
  * ones end in a CompileError, the rest in a UserError (the CLI prints
@@ -269,6 +270,109 @@ function notADenseChain(model: string, why: string): Diagnostic {
     `the neuron view draws a chain of dense layers (one vector input -> dense, activation or dropout layers -> one output), but model '${model}' ${why}`,
   );
 }
+
+// ---------------------------------------------------------------- shape rules
+
+/**
+ * One mistake an op's shape rule reports (src/ops/<op>.ts calls
+ * `ctx.fail(shapeRules.<mistake>(...))`): the text after `<op>: `.
+ * src/ir/infer.ts adds the op's name and the node's location (`messages.shape`).
+ */
+export interface ShapeMistake {
+  message: string;
+  hint?: string;
+}
+
+const mistake = (message: string, hint?: string): ShapeMistake => ({ message, hint });
+/** An input of the wrong rank: `what` says the shapes the op takes. */
+const expects = (what: string, got: readonly Dim[], hint?: string) => mistake(`expects ${what}, got ${shapeText(got)}`, hint);
+const badAxis = (given: number, isBatch: boolean, inputs: string, got: readonly Dim[]) =>
+  `axis ${given} is ${isBatch ? 'the batch dimension' : 'out of range'} for ${inputs} ${shapeText(got)}`;
+
+/**
+ * Every mistake a shape rule reports, grouped by op. Shapes are per example
+ * (without the batch dimension), as users write them: `got` is the input's.
+ */
+export const shapeRules = {
+  // ---- Any op (src/ops/op.ts).
+  listLength: (name: string, entries: number, rank: number) =>
+    mistake(`'${name}' has ${entries} entries but the input has ${plural(rank, 'spatial dimension')}`),
+
+  // ---- dense, conv1d/conv2d, pools, positional, rnn/lstm, attention: inputs of the wrong rank.
+  denseInput: (got: readonly Dim[]) => expects('a [features] or [steps, features] input', got, 'insert flatten before dense'),
+  convInput: (rank: 1 | 2, got: readonly Dim[]) =>
+    rank === 1
+      ? expects('a [steps, channels] input', got)
+      : expects('a [height, width, channels] input', got, 'conv2d needs an image: reshape to [height, width, channels]'),
+  poolInput: (got: readonly Dim[]) => expects('a [steps, channels] or [height, width, channels] input', got),
+  positionalInput: (got: readonly Dim[]) => expects('a [steps, width] sequence', got, "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'"),
+  recurrentInput: (got: readonly Dim[]) =>
+    expects('a [steps, features] sequence', got, 'a recurrent layer reads a sequence: reshape or embed the input first'),
+  attentionInput: (got: readonly Dim[]) => expects('[steps, width] sequences', got, 'embed or reshape the input to [steps, width] first'),
+
+  // ---- attention (src/ops/attention.ts).
+  keyValueSteps: (key: readonly Dim[], value: readonly Dim[]) =>
+    mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
+  causalLengths: () => mistake('a causal mask needs query and value of the same length'),
+
+  // ---- batchnorm (src/ops/batchnorm.ts).
+  batchnormAxis: (given: number, isBatch: boolean, got: readonly Dim[]) =>
+    mistake(badAxis(given, isBatch, 'input', got), `use an axis from 1 to ${got.length}, or -1 for the channels`),
+
+  // ---- conv1d, conv2d (src/ops/conv.ts): the kernel, given as a size or as fixed weights.
+  kernelSizeNotPositive: (window: readonly number[]) => mistake(`kernel size [${window.join(', ')}] must be positive whole numbers`),
+  fixedKernelOneChannel: (kernel: readonly number[], channels: number) =>
+    mistake(
+      `a fixed ${kernel.join('x')} kernel filters a 1-channel input, but the input has ${channels} channels`,
+      `give the kernel as a [${kernel.join(', ')}, ${channels}, filters] tensor`,
+    ),
+  fixedKernelChannels: (kernel: readonly number[], expected: number, channels: number) =>
+    mistake(`fixed kernel [${kernel.join(', ')}] expects ${expected} input channels, the input has ${channels}`),
+  fixedKernelRank: (rank: number, kernel: readonly number[]) =>
+    mistake(`a fixed kernel must have ${rank} or ${rank + 2} dimensions, got [${kernel.join(', ')}]`),
+  filtersDisagree: (given: number, fixed: number) => mistake(`filters = ${given} but the fixed kernel has ${fixed}`),
+  missingFilters: () => mistake("missing required argument 'filters'"),
+  /** The window spans `dilation * (k - 1) + 1` input positions per axis. */
+  kernelLargerThanInput: (window: readonly number[], dilation: readonly number[], got: readonly Dim[]) =>
+    mistake(
+      `kernel ${window.join('x')}${
+        dilation.some((d) => d > 1) ? ` (dilated to ${window.map((k, i) => dilation[i] * (k - 1) + 1).join('x')})` : ''
+      } is larger than the input ${shapeText(got)}`,
+      'use a smaller kernel or padding = same',
+    ),
+
+  // ---- maxpool, avgpool (src/ops/pool.ts).
+  poolLargerThanInput: (size: readonly number[], got: readonly Dim[]) =>
+    mistake(`pool window ${size.join('x')} is larger than the input ${shapeText(got)}`, 'use a smaller size or padding = same'),
+
+  // ---- embedding (src/ops/embedding.ts).
+  tokenIdsNotInt: (got: readonly Dim[]) =>
+    mistake(`input ${shapeText(got)} must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'"),
+
+  // ---- add, concat (src/ops/merge.ts).
+  addRanks: (a: readonly Dim[], b: readonly Dim[]) => mistake(`shapes ${shapeText(a)} and ${shapeText(b)} have different ranks`),
+  /** Dimension `i` (from 0) differs; the hint guesses why from how the shapes differ. */
+  addDimension: (a: readonly Dim[], b: readonly Dim[], i: number) =>
+    mistake(
+      `shapes ${shapeText(a)} and ${shapeText(b)} differ in dimension ${i + 1}`,
+      // Equal channels but different spatial sizes usually mean the branches pad differently.
+      a.length === 3 && a[2] === b[2] && a[0] !== b[0]
+        ? 'the branches shrink differently: use padding = same in the convolutions'
+        : a.at(-1) !== b.at(-1)
+          ? 'the widths differ: add a dense or 1x1 conv to match them'
+          : undefined,
+    ),
+  concatAxis: (given: number, isBatch: boolean, got: readonly Dim[]) => mistake(badAxis(given, isBatch, 'inputs', got)),
+  concatShapes: (a: readonly Dim[], b: readonly Dim[], axis: number) =>
+    mistake(`shapes ${shapeText(a)} and ${shapeText(b)} must agree except in dimension ${axis}`, 'flatten the inputs first, e.g. concat(a -> flatten, b -> flatten)'),
+
+  // ---- bidirectional (src/ops/recurrent.ts).
+  notRecurrent: (call: string) => mistake(`wraps rnn or lstm, got '${call}'`),
+
+  // ---- reshape (src/ops/shape.ts).
+  cannotReshape: (from: readonly Dim[], size: number, to: readonly number[]) =>
+    mistake(`cannot reshape ${shapeText(from)} (${size} values) to [${to.join(', ')}]`),
+};
 
 // ---------------------------------------------------------------- the command line's help
 

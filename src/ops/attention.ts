@@ -6,7 +6,8 @@
  * H K (dk + 1) for the key, H V (dv + 1) for the value and H V O + O for the
  * output projection. `causal` hides later steps from earlier ones.
  */
-import { batched, defineOp, dims, shapeStr } from './op.js';
+import { shapeRules } from '../diagnostics.js';
+import { batched, defineOp, dims } from './op.js';
 
 /**
  * Attention's resolved attributes: steps T (query) and S (key and value),
@@ -40,11 +41,11 @@ export default defineOp<AttentionAttrs>({
   ],
   infer(ctx) {
     for (const t of ctx.inputs)
-      if (t.shape.length !== 3) ctx.fail(`expects [steps, width] sequences, got ${shapeStr(t.shape)}`, 'embed or reshape the input to [steps, width] first');
+      if (t.shape.length !== 3) ctx.fail(shapeRules.attentionInput(dims(t)));
     const [query, value = query, key = value] = ctx.inputs.map(dims);
-    if (key[0] !== value[0]) ctx.fail(`key ${shapeStr([null, ...key])} and value ${shapeStr([null, ...value])} must have the same number of steps`);
+    if (key[0] !== value[0]) ctx.fail(shapeRules.keyValueSteps(key, value));
     const causal = ctx.bool('causal');
-    if (causal && ctx.inputs.length > 1 && value[0] !== query[0]) ctx.fail('a causal mask needs query and value of the same length');
+    if (causal && ctx.inputs.length > 1 && value[0] !== query[0]) ctx.fail(shapeRules.causalLengths());
     const K = ctx.int('key_dim');
     const a: AttentionAttrs = {
       T: query[0], S: value[0], dq: query[1], dv: value[1], dk: key[1],

@@ -13,7 +13,8 @@
  * (ones) are state: non-trainable, updated by training steps, stored in the
  * weights file. Keras counts all four in Total params.
  */
-import { defineOp, dims, product, shapeStr } from './op.js';
+import { shapeRules } from '../diagnostics.js';
+import { defineOp, dims, product } from './op.js';
 
 export interface BatchNormAttrs {
   /** The normalised axis, counted without the batch (0 is the first per-example axis). */
@@ -45,11 +46,7 @@ export default defineOp<BatchNormAttrs>({
     const rank = d.length + 1;
     const given = ctx.int('axis');
     const axis = (given < 0 ? rank + given : given) - 1;
-    if (axis < 0 || axis >= d.length)
-      ctx.fail(
-        `axis ${given} is ${given === 0 || axis === -1 ? 'the batch dimension' : 'out of range'} for input ${shapeStr(ctx.input.shape)}`,
-        `use an axis from 1 to ${d.length}, or -1 for the channels`,
-      );
+    if (axis < 0 || axis >= d.length) ctx.fail(shapeRules.batchnormAxis(given, given === 0 || axis === -1, d));
     const a: BatchNormAttrs = {
       axis,
       channels: d[axis],

@@ -5,6 +5,7 @@
  * dimension) or a constant tensor of fixed weights: [k] / [kh, kw] for a
  * one-channel filter, or [k, C, F] / [kh, kw, C, F] in full.
  */
+import { shapeRules } from '../diagnostics.js';
 import type { ConstTensor } from '../ir/types.js';
 import type { Activation } from './activations.js';
 import { bias, padding } from './common.js';
@@ -37,38 +38,32 @@ function kernelOf(ctx: OpContext, rank: number, channels: number): { window: num
   const isSizeList = fixed.shape.length === 1 && fixed.shape[0] === rank;
   if (isSizeList) {
     const window = Array.from(fixed.data);
-    if (!window.every((k) => Number.isInteger(k) && k > 0)) ctx.fail(`kernel size [${window.join(', ')}] must be positive whole numbers`);
+    if (!window.every((k) => Number.isInteger(k) && k > 0)) ctx.fail(shapeRules.kernelSizeNotPositive(window));
     return { window };
   }
   if (fixed.shape.length === rank) {
-    if (channels !== 1)
-      ctx.fail(
-        `a fixed ${fixed.shape.join('x')} kernel filters a 1-channel input, but the input has ${channels} channels`,
-        `give the kernel as a [${fixed.shape.join(', ')}, ${channels}, filters] tensor`,
-      );
+    if (channels !== 1) ctx.fail(shapeRules.fixedKernelOneChannel(fixed.shape, channels));
     return { window: fixed.shape, fixed: { shape: [...fixed.shape, 1, 1], data: fixed.data } };
   }
   if (fixed.shape.length === rank + 2) {
-    if (fixed.shape[rank] !== channels)
-      ctx.fail(`fixed kernel [${fixed.shape.join(', ')}] expects ${fixed.shape[rank]} input channels, the input has ${channels}`);
+    if (fixed.shape[rank] !== channels) ctx.fail(shapeRules.fixedKernelChannels(fixed.shape, fixed.shape[rank], channels));
     return { window: fixed.shape.slice(0, rank), fixed };
   }
-  return ctx.fail(`a fixed kernel must have ${rank} or ${rank + 2} dimensions, got [${fixed.shape.join(', ')}]`);
+  return ctx.fail(shapeRules.fixedKernelRank(rank, fixed.shape));
 }
 
 function filtersOf(ctx: OpContext, fixed: ConstTensor | undefined): number {
   const given = ctx.maybeInt('filters');
   if (fixed) {
     const f = fixed.shape.at(-1)!;
-    if (given !== undefined && given !== f) ctx.fail(`filters = ${given} but the fixed kernel has ${f}`);
+    if (given !== undefined && given !== f) ctx.fail(shapeRules.filtersDisagree(given, f));
     return f;
   }
-  return given ?? ctx.fail("missing required argument 'filters'");
+  return given ?? ctx.fail(shapeRules.missingFilters());
 }
 
 function resolveConv(ctx: OpContext, rank: 1 | 2): ConvAttrs {
-  const layout = rank === 1 ? '[steps, channels]' : '[height, width, channels]';
-  ctx.rank([rank + 1], `a ${layout} input`, rank === 2 ? 'conv2d needs an image: reshape to [height, width, channels]' : undefined);
+  ctx.rank([rank + 1], (got) => shapeRules.convInput(rank, got));
   const channels = dims(ctx.input).at(-1)!;
   const { window, fixed } = kernelOf(ctx, rank, channels);
   const stride = ctx.ints('stride', rank);
@@ -76,13 +71,7 @@ function resolveConv(ctx: OpContext, rank: 1 | 2): ConvAttrs {
   const pad = ctx.sym<Padding>('padding');
   const spatial = dims(ctx.input).slice(0, rank);
   const axes = spatial.map((len, i) => windowAxis(len, window[i], stride[i], dilation[i], pad));
-  if (axes.some((a) => a.out < 1)) {
-    const span = window.map((k, i) => dilation[i] * (k - 1) + 1);
-    ctx.fail(
-      `kernel ${window.join('x')}${dilation.some((d) => d > 1) ? ` (dilated to ${span.join('x')})` : ''} is larger than the input [${dims(ctx.input).join(', ')}]`,
-      'use a smaller kernel or padding = same',
-    );
-  }
+  if (axes.some((a) => a.out < 1)) ctx.fail(shapeRules.kernelLargerThanInput(window, dilation, dims(ctx.input)));
   const filters = filtersOf(ctx, fixed);
   const useBias = (ctx.attrs.bias as boolean | undefined) ?? !fixed;
   const activation = ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation');

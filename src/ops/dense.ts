@@ -1,4 +1,5 @@
 /** dense: y = x W + b over the last axis (Keras Dense). Accepts [features] or [steps, features]. */
+import { shapeRules } from '../diagnostics.js';
 import type { Activation } from './activations.js';
 import { bias, units } from './common.js';
 import { batched, defineOp, dims, OpContext, product } from './op.js';
@@ -16,7 +17,7 @@ export interface DenseAttrs {
 function resolveDense(ctx: OpContext): DenseAttrs {
   // Keras would apply Dense to the last axis of an image too; on a [H, W, C]
   // feature map that is nearly always a forgotten flatten, so we reject it.
-  ctx.rank([1, 2], 'a [features] or [steps, features] input', 'insert flatten before dense');
+  ctx.rank([1, 2], shapeRules.denseInput);
   const d = dims(ctx.input);
   const activation = ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation');
   return { units: ctx.int('units'), bias: ctx.bool('bias'), inWidth: d.at(-1)!, positions: product(d.slice(0, -1)), activation };

@@ -1,4 +1,5 @@
 /** embedding: integer token ids [steps] -> vectors [steps, dim] by table lookup (Keras Embedding). */
+import { shapeRules } from '../diagnostics.js';
 import { batched, defineOp, dims } from './op.js';
 
 export interface EmbeddingAttrs {
@@ -17,7 +18,7 @@ export default defineOp<EmbeddingAttrs>({
     { name: 'dim', type: { kind: 'int' }, positional: true, doc: 'vector width (Keras output_dim)' },
   ],
   infer(ctx) {
-    if (ctx.input.dtype !== 'int32') ctx.fail(`input [${dims(ctx.input).join(', ')}] must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'");
+    if (ctx.input.dtype !== 'int32') ctx.fail(shapeRules.tokenIdsNotInt(dims(ctx.input)));
     const a = { vocab: ctx.int('vocab'), dim: ctx.int('dim') };
     return { type: batched([...dims(ctx.input), a.dim]), attrs: a };
   },

@@ -13,6 +13,7 @@
  * FLOPs are 2 x multiply-accumulates per example (elementwise work counts 0).
  * Parameter shapes and initialisers follow Keras's defaults.
  */
+import { shapeRules, type ShapeMistake } from '../diagnostics.js';
 import type { AttrValue, ConstTensor, Dim, OpCall, TensorType } from '../ir/types.js';
 import type { InitializerName } from '../runtime/init.js';
 
@@ -84,7 +85,7 @@ export interface OpDef<A = unknown> {
   acceptsInt?: boolean;
   /** Not callable from .dl source (input, constant, fused nodes made by passes). */
   internal?: boolean;
-  /** The shape rule: the output type and the resolved attributes; calls ctx.fail(...) when the inputs do not fit. */
+  /** The shape rule: the output type and the resolved attributes; calls ctx.fail(shapeRules.<mistake>(...)) when the inputs do not fit. */
   infer(ctx: OpContext): Resolved<A>;
   params?(a: A): ParamSpec[];
   flops?(a: A): number;
@@ -113,8 +114,9 @@ export class OpContext {
     readonly attrs: Readonly<Record<string, AttrValue>>,
   ) {}
 
-  fail(message: string, hint?: string): never {
-    throw new OpError(message, hint);
+  /** Reports one of the mistakes in diagnostics.ts's `shapeRules`. */
+  fail(mistake: ShapeMistake): never {
+    throw new OpError(mistake.message, mistake.hint);
   }
   get input(): TensorType {
     return this.inputs[0];
@@ -140,8 +142,7 @@ export class OpContext {
     const v = this.attrs[name];
     if (typeof v === 'number') return Array(rank).fill(v);
     const list = v as number[];
-    if (list.length !== rank)
-      this.fail(`'${name}' has ${list.length} entries but the input has ${rank} spatial dimension${rank === 1 ? '' : 's'}`);
+    if (list.length !== rank) this.fail(shapeRules.listLength(name, list.length, rank));
     return list;
   }
   /** A fixed-weights tensor given for a 'kernel' attribute, if any. */
@@ -152,15 +153,14 @@ export class OpContext {
   call(name: string): OpCall {
     return this.attrs[name] as OpCall;
   }
-  /** Requires the input's per-example rank to be one of `ranks`. */
-  rank(ranks: number[], what: string, hint?: string): number {
+  /** Requires the input's per-example rank to be one of `ranks`; otherwise reports `mistake` of the input's per-example shape. */
+  rank(ranks: number[], mistake: (got: readonly Dim[]) => ShapeMistake): number {
     const r = this.input.shape.length - 1;
-    if (!ranks.includes(r)) this.fail(`expects ${what}, got ${shapeStr(this.input.shape)}`, hint);
+    if (!ranks.includes(r)) this.fail(mistake(this.input.shape.slice(1)));
     return r;
   }
 }
 
-export const shapeStr = (shape: readonly Dim[]): string => `[${shape.slice(1).join(', ')}]`;
 export const product = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 /** Per-example dims as numbers (all but the batch dimension are static). */
 export const dims = (t: TensorType): number[] => t.shape.slice(1) as number[];

@@ -3,6 +3,7 @@
  * channels] (2-D) input, chosen by the input's rank; TensorFlow semantics
  * (with same padding, averages count only real cells).
  */
+import { shapeRules } from '../diagnostics.js';
 import { padding } from './common.js';
 import { batched, defineOp, dims, OpDef, Padding, windowAxis, WindowAxis } from './op.js';
 
@@ -31,15 +32,14 @@ function poolOp(kind: 'max' | 'avg'): OpDef<PoolAttrs> {
       padding,
     ],
     infer(ctx) {
-      const rank = (ctx.rank([2, 3], 'a [steps, channels] or [height, width, channels] input') - 1) as 1 | 2;
+      const rank = (ctx.rank([2, 3], shapeRules.poolInput) - 1) as 1 | 2;
       const size = ctx.ints('size', rank);
       const stride = ctx.attrs.stride === undefined ? size : ctx.ints('stride', rank);
       const pad = ctx.sym<Padding>('padding');
       const d = dims(ctx.input);
       const spatial = d.slice(0, rank);
       const axes = spatial.map((len, i) => windowAxis(len, size[i], stride[i], 1, pad));
-      if (axes.some((a) => a.out < 1))
-        ctx.fail(`pool window ${size.join('x')} is larger than the input [${d.join(', ')}]`, 'use a smaller size or padding = same');
+      if (axes.some((a) => a.out < 1)) ctx.fail(shapeRules.poolLargerThanInput(size, d));
       const channels = d.at(-1)!;
       return { type: batched([...axes.map((a) => a.out), channels]), attrs: { kind, rank, size, stride, padding: pad, spatial, channels, axes } };
     },
@@ -61,7 +61,7 @@ function globalPoolOp(kind: 'max' | 'avg'): OpDef<{ kind: 'max' | 'avg' }> {
     inputs: { min: 1, max: 1, names: ['x'] },
     attrs: [],
     infer(ctx) {
-      ctx.rank([2, 3], 'a [steps, channels] or [height, width, channels] input');
+      ctx.rank([2, 3], shapeRules.poolInput);
       return { type: batched([dims(ctx.input).at(-1)!]), attrs: { kind } };
     },
   });

@@ -3,6 +3,7 @@
  * Transformer does: the fixed sinusoidal table (even index 2i: sin(p / 10000^(2i/d)),
  * odd index 2i+1: cos of the same angle) or a learned [steps, width] table.
  */
+import { shapeRules } from '../diagnostics.js';
 import { defineOp, dims } from './op.js';
 
 export interface PositionalAttrs {
@@ -18,7 +19,7 @@ export default defineOp<PositionalAttrs>({
   inputs: { min: 1, max: 1, names: ['x'] },
   attrs: [{ name: 'kind', type: { kind: 'symbol', choices: ['sinusoidal', 'learned'] }, positional: true, default: { symbol: 'sinusoidal' }, doc: "'sinusoidal' (fixed) or 'learned'" }],
   infer(ctx) {
-    ctx.rank([2], 'a [steps, width] sequence', "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'");
+    ctx.rank([2], shapeRules.positionalInput);
     const [steps, width] = dims(ctx.input);
     return { type: ctx.input, attrs: { kind: ctx.sym<PositionalAttrs['kind']>('kind'), steps, width } };
   },

@@ -4,6 +4,7 @@
  * lstm uses Keras's gate order i, f, c, o: 4(u(in + u) + u) parameters;
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
+import { shapeRules } from '../diagnostics.js';
 import { ACTIVATION_OP_NAMES, ACTIVATIONS, type Activation } from './activations.js';
 import { sequences, units } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, ParamSpec } from './op.js';
@@ -28,7 +29,7 @@ const GATES: Record<Cell, number> = { rnn: 1, lstm: 4 };
 const RECURRENT_ACTIVATIONS = ACTIVATION_OP_NAMES.filter((a) => a !== 'softmax' && ACTIVATIONS[a].backward.from === 'y');
 
 function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
-  ctx.rank([2], 'a [steps, features] sequence', 'a recurrent layer reads a sequence: reshape or embed the input first');
+  ctx.rank([2], shapeRules.recurrentInput);
   const [steps, features] = dims(ctx.input);
   const activation = cell === 'rnn' ? ctx.sym<Activation>('activation') : 'tanh';
   return { cell, units: ctx.int('units'), sequences: ctx.bool('sequences'), activation, steps, features };
@@ -91,7 +92,7 @@ export const bidirectional = defineOp<BidirectionalAttrs>({
   attrs: [{ name: 'layer', type: { kind: 'op' }, positional: true, doc: 'the recurrent layer to run both ways, e.g. lstm(64)' }],
   infer(ctx) {
     const call = ctx.call('layer');
-    const cell = Object.hasOwn(WRAPPABLE, call.call) ? WRAPPABLE[call.call] : ctx.fail(`wraps rnn or lstm, got '${call.call}'`);
+    const cell = Object.hasOwn(WRAPPABLE, call.call) ? WRAPPABLE[call.call] : ctx.fail(shapeRules.notRecurrent(call.call));
     const layer = resolveRecurrent(new OpContext(cell === 'rnn' ? rnn : lstm, ctx.inputs, call.attrs), cell);
     const out = outputShape(layer);
     return { type: batched([...out.slice(0, -1), 2 * out.at(-1)!]), attrs: { layer } };

@@ -1,4 +1,5 @@
 /** flatten and reshape: change the per-example shape, keep the data and the batch dimension. */
+import { shapeRules } from '../diagnostics.js';
 import { batched, defineOp, dims, product } from './op.js';
 
 /** The per-example shape after the op, -1 resolved. */
@@ -34,7 +35,7 @@ export const reshape = defineOp<ReshapeAttrs & { written: number[] }>({
         ? written.map((d) => (d === -1 ? size / known : d))
         : free === 0 && known === size
           ? written
-          : ctx.fail(`cannot reshape [${dims(ctx.input).join(', ')}] (${size} values) to [${written.join(', ')}]`);
+          : ctx.fail(shapeRules.cannotReshape(dims(ctx.input), size, written));
     return { type: batched(shape, ctx.input.dtype), attrs: { shape, written } };
   },
   label: (a) => `[${a.written.join(', ')}]`,
