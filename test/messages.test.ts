@@ -1,8 +1,10 @@
 /**
- * The message tables of src/diagnostics.ts against the code that uses them:
- * every entry is used somewhere in src/, and no code outside diagnostics.ts
- * builds a user-facing error from a string literal of its own (internal
- * invariant failures use `internal(...)`, which is not a message).
+ * The message tables of src/diagnostics.ts and of src/runtime/messages.ts (the
+ * runtime's, which generated modules carry) against the code that uses them:
+ * every entry is used somewhere in src/ outside its table's file, and no code
+ * outside those two files builds a user-facing error from a string literal of
+ * its own (internal invariant failures use `internal(...)`, which is not a
+ * message).
  *
  * Both checks read the source text, so they count what they looked at and
  * assert those counts, so that an empty scan cannot pass.
@@ -11,6 +13,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { help, messages, reports, shapeRules } from '../src/diagnostics.js';
+import * as runtime from '../src/runtime/messages.js';
 
 const SRC = join(import.meta.dirname, '..', 'src');
 const DIAGNOSTICS = 'diagnostics.ts';
@@ -28,23 +31,38 @@ const sources = new Map(
     .filter(([path]) => path !== DIAGNOSTICS),
 );
 
-const TABLES = { messages, help, reports, shapeRules };
+const RUNTIME_MESSAGES = 'runtime/messages.ts';
+/** The runtime's tables: the plain objects runtime/messages.ts exports (its functions, such as weightProblems, are not tables). */
+const runtimeTables = Object.entries(runtime).filter(([, value]) => typeof value === 'object' && value !== null);
+
+/** Each table by name, with the file it is defined in (whose own text does not count as a use). */
+const TABLES: [name: string, entries: object, file: string][] = [
+  ['messages', messages, DIAGNOSTICS],
+  ['help', help, DIAGNOSTICS],
+  ['reports', reports, DIAGNOSTICS],
+  ['shapeRules', shapeRules, DIAGNOSTICS],
+  ...runtimeTables.map(([name, entries]) => [name, entries as object, RUNTIME_MESSAGES] as [string, object, string]),
+];
 
 describe('message tables', () => {
-  it('every entry of messages, help, reports and shapeRules is used in src/', () => {
+  it('every entry of the message tables is used in src/ outside its own file', () => {
+    expect(sources.has(RUNTIME_MESSAGES)).toBe(true);
     const unused: string[] = [];
     let checked = 0;
-    for (const [table, entries] of Object.entries(TABLES)) {
+    for (const [table, entries, file] of TABLES) {
       for (const name of Object.keys(entries)) {
         checked++;
         const use = new RegExp(`\\b${table}\\.${name}\\b`);
-        if (![...sources.values()].some((text) => use.test(text))) unused.push(`${table}.${name}`);
+        if (![...sources].some(([path, text]) => path !== file && use.test(text))) unused.push(`${table}.${name}`);
       }
     }
     expect(unused).toEqual([]);
+    // The scan saw every table: diagnostics.ts's four and the runtime's, by name.
+    expect(runtimeTables.map(([name]) => name).sort()).toEqual(['inputMessages', 'jsonInputMessages', 'safetensorsMessages', 'weightMessages']);
+    expect(checked).toBe(TABLES.reduce((n, [, entries]) => n + Object.keys(entries).length, 0));
     // The tables hold well over a hundred texts; a scan that saw few of them checked nothing.
-    expect(checked).toBe(Object.keys(messages).length + Object.keys(help).length + Object.keys(reports).length + Object.keys(shapeRules).length);
-    expect(checked).toBeGreaterThan(120);
+    expect(checked).toBe(Object.keys(messages).length + Object.keys(help).length + Object.keys(reports).length + Object.keys(shapeRules).length + runtimeTables.reduce((n, [, t]) => n + Object.keys(t as object).length, 0));
+    expect(checked).toBeGreaterThan(180);
     expect(sources.size).toBeGreaterThan(80);
   });
 });
@@ -55,11 +73,9 @@ describe('message tables', () => {
  */
 const ALLOWED: Record<string, string> = {
   // The runtime (src/runtime) is carried into generated TensorFlow.js modules, which cannot import
-  // diagnostics.ts: the texts they share with the interpreter are in runtime/messages.ts; these keep
-  // their invariant failures (init, random) and the weights-file codec's texts beside their code.
+  // diagnostics.ts: its messages are in runtime/messages.ts; these keep their invariant failures.
   'runtime/init.ts': 'runtime: invariant failures',
   'runtime/random.ts': 'runtime: invariant failures',
-  'runtime/safetensors.ts': 'runtime: the codec, carried into generated modules',
   'backends/tfjs/support.ts': 'support code of generated modules: their own training texts',
 };
 

@@ -1,11 +1,16 @@
 /**
- * The messages that dlc's interpreter (`dlc run`, backends/interp/io.ts and
- * weights.ts) and generated TensorFlow.js modules give about the same
- * mistakes: inputs of the wrong shape or type, and weights files that do not
- * fit the model. One text per mistake; the two differ only in the hint on how
- * to fix it, since `dlc run` reads JSON arrays and a module tf.Tensors. The
- * interpreter's own input and weights messages are here too, beside them.
- * (The safetensors format's own errors are the codec's, safetensors.ts.)
+ * Every user-visible message of the runtime (src/runtime), which generated
+ * TensorFlow.js modules carry and so cannot import src/diagnostics.ts. First
+ * those dlc's interpreter (`dlc run`, backends/interp/io.ts and weights.ts)
+ * and generated modules give about the same mistakes: inputs of the wrong
+ * shape or type, and weights files that do not fit the model. One text per
+ * mistake; the two differ only in the hint on how to fix it, since `dlc run`
+ * reads JSON arrays and a module tf.Tensors. The interpreter's own input and
+ * weights messages are here too, beside them; then the safetensors codec's
+ * (safetensors.ts), which both share.
+ *
+ * Not here: the runtime's invariant failures (init.ts, random.ts), which are
+ * not messages about a user's mistake.
  */
 import { showShape } from './tensor.js';
 
@@ -57,3 +62,65 @@ export const weightMessages = {
   /** Added to a weights file's problems when its metadata names another model. */
   writtenFor: (madeFor: string, model: string) => `(this file was written for model '${madeFor}', not '${model}')`,
 };
+
+/**
+ * The safetensors codec's messages (safetensors.ts), one per way a file cannot
+ * be written or read; each is a WeightsFileError's detail. Names, keys and
+ * header values are shown as JSON, cut at 100 characters, so that a hostile
+ * name cannot break a line; a wrong JSON value is named by its kind ("an array").
+ */
+export const safetensorsMessages = {
+  // writing
+  metadataNotString: (key: string, value: unknown) => `cannot write metadata ${shown(key)}: values must be strings, found ${jsonKind(value)}`,
+  reservedName: (reserved: string) => `cannot write a tensor named "${reserved}": the name is reserved for metadata`,
+  valueCount: (name: string, shape: readonly number[], needs: number, has: number) =>
+    `cannot write tensor ${shown(name)}: shape ${showShape(shape)} needs ${needs} values but it has ${has}`,
+  // reading: the length field and the header
+  tooShort: (length: number) => `the file is ${length} bytes long, too short for the 8-byte header length`,
+  headerTooLong: (declared: bigint, limit: number) => `header length ${declared} is larger than the limit of ${limit} bytes`,
+  headerCut: (declared: number, following: number) => `header length is ${declared} bytes but only ${following} bytes follow the length field`,
+  notUtf8: 'the header is not valid UTF-8',
+  notJson: (reason: string) => `the header is not valid JSON (${reason})`,
+  headerNotObject: (header: unknown) => `the header must be a JSON object, found ${jsonKind(header)}`,
+  /** `section` is the metadata key, `__metadata__`. */
+  metadataNotObject: (section: string, value: unknown) => `"${section}" must be an object of strings, found ${jsonKind(value)}`,
+  metadataEntry: (section: string, key: string, value: unknown) => `"${section}" entry ${shown(key)} must be a string, found ${jsonKind(value)}`,
+  // reading: one tensor's entry
+  entryNotObject: (name: string, value: unknown) => `tensor ${shown(name)} must be described by an object, found ${jsonKind(value)}`,
+  noDtype: (name: string, dtype: unknown) => `tensor ${shown(name)} has no "dtype" string (found ${jsonKind(dtype)})`,
+  shape: (name: string, shape: unknown) => `tensor ${shown(name)} has shape ${shown(shape)}; expected a list of non-negative integers`,
+  offsets: (name: string, offsets: unknown) => `tensor ${shown(name)} has "data_offsets" ${shown(offsets)}; expected [begin, end], two non-negative integers`,
+  beginAfterEnd: ({ name, begin, end }: DataRange) => `tensor ${shown(name)} has data_offsets [${begin}, ${end}]: begin is after end`,
+  pastData: ({ name, begin, end }: DataRange, dataLength: number) =>
+    `tensor ${shown(name)} has data_offsets [${begin}, ${end}] but the data section is only ${dataLength} bytes long`,
+  dtype: (name: string, dtype: string, supported: readonly string[]) => `tensor ${shown(name)} has dtype ${shown(dtype)}; supported dtypes are ${supported.join(', ')}`,
+  byteCount: (name: string, bytes: number, shape: readonly number[], dtype: string, needs: number) =>
+    `tensor ${shown(name)} has ${bytes} bytes of data but shape ${showShape(shape)} ${dtype} needs ${needs}`,
+  // reading: the tensors together must tile the data section
+  overlap: ({ name, begin, end }: DataRange, other: DataRange) =>
+    `tensor ${shown(name)} has data_offsets [${begin}, ${end}], which overlaps tensor ${shown(other.name)} [${other.begin}, ${other.end}]`,
+  gap: ({ name, begin, end }: DataRange, covered: number) =>
+    `tensor ${shown(name)} has data_offsets [${begin}, ${end}], leaving bytes [${covered}, ${begin}) of the data section unused`,
+  unusedData: (dataLength: number, used: number) => `the data section is ${dataLength} bytes long but its tensors use only ${used}`,
+};
+
+/** A tensor's name and its `data_offsets` into the data section. */
+interface DataRange {
+  readonly name: string;
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** A name or header value as messages show it: as JSON (so hostile names cannot break lines), cut at 100 characters. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'missing';
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+
+/** How a JSON value reads in a message: "an array", "a number", ... */
+function jsonKind(x: unknown): string {
+  if (x === null) return 'null';
+  if (x === undefined) return 'nothing';
+  if (Array.isArray(x)) return 'an array';
+  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
+}

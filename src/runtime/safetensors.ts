@@ -18,9 +18,12 @@
  * Every problem with a file is a WeightsFileError naming the tensor and what
  * was expected versus found; hostile input never reaches a bare TypeError.
  *
- * Not here: reading and writing files (src/weights/safetensors.ts), and which tensors a
- * model needs and their shapes (the backends decide).
+ * Not here: the texts of those errors (safetensorsMessages, in messages.ts
+ * with the runtime's other messages), reading and writing files
+ * (src/weights/safetensors.ts), and which tensors a model needs and their
+ * shapes (the backends decide).
  */
+import { safetensorsMessages } from './messages.js';
 
 export interface WeightTensor {
   shape: number[];
@@ -53,12 +56,6 @@ function fail(detail: string): never {
 export const MAX_HEADER_BYTES = 100_000_000;
 const METADATA_KEY = '__metadata__';
 
-const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-/** A name or header value as messages show it: as JSON (so hostile names cannot break lines), cut at 100 characters. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'missing';
-  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
-}
 const elementCount = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
 const utf8 = new TextEncoder();
 /** Orders strings by their UTF-8 bytes, as the reference implementation sorts names. */
@@ -80,20 +77,18 @@ export function encodeSafetensors(tensors: Map<string, WeightTensor>, metadata?:
       .sort(byUtf8)
       .map((key) => {
         const value: unknown = metadata[key];
-        if (typeof value !== 'string') fail(`cannot write metadata ${shown(key)}: values must be strings, found ${jsonKind(value)}`);
+        if (typeof value !== 'string') fail(safetensorsMessages.metadataNotString(key, value));
         return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
       });
     entries.push(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(',')}}`);
   }
   let offset = 0;
   for (const name of names) {
-    if (name === METADATA_KEY) fail(`cannot write a tensor named "${METADATA_KEY}": the name is reserved for metadata`);
+    if (name === METADATA_KEY) fail(safetensorsMessages.reservedName(METADATA_KEY));
     const { shape, data } = tensors.get(name)!;
     checkShape(name, shape);
     const count = elementCount(shape);
-    if (data.length !== count) {
-      fail(`cannot write tensor ${shown(name)}: shape ${shapeText(shape)} needs ${count} values but it has ${data.length}`);
-    }
+    if (data.length !== count) fail(safetensorsMessages.valueCount(name, shape, count, data.length));
     const info = { dtype: 'F32', shape, data_offsets: [offset, offset + data.length * 4] };
     entries.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset += data.length * 4;
@@ -137,13 +132,11 @@ interface TensorEntry {
 
 export function decodeSafetensors(bytes: Uint8Array): WeightsFile {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) fail(`the file is ${bytes.length} bytes long, too short for the 8-byte header length`);
+  if (bytes.length < 8) fail(safetensorsMessages.tooShort(bytes.length));
   const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(MAX_HEADER_BYTES)) fail(`header length ${declared} is larger than the limit of ${MAX_HEADER_BYTES} bytes`);
+  if (declared > BigInt(MAX_HEADER_BYTES)) fail(safetensorsMessages.headerTooLong(declared, MAX_HEADER_BYTES));
   const headerLength = Number(declared);
-  if (8 + headerLength > bytes.length) {
-    fail(`header length is ${headerLength} bytes but only ${bytes.length - 8} bytes follow the length field`);
-  }
+  if (8 + headerLength > bytes.length) fail(safetensorsMessages.headerCut(headerLength, bytes.length - 8));
   const header = parseHeader(bytes.subarray(8, 8 + headerLength));
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -171,43 +164,40 @@ function parseHeader(raw: Uint8Array): Record<string, unknown> {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    fail('the header is not valid UTF-8');
+    fail(safetensorsMessages.notUtf8);
   }
   let header: unknown;
   try {
     header = JSON.parse(text); // a "__proto__" key stays an own data property: JSON.parse never sets prototypes
   } catch (e) {
-    fail(`the header is not valid JSON (${(e as Error).message})`);
+    fail(safetensorsMessages.notJson((e as Error).message));
   }
-  if (!isObject(header)) fail(`the header must be a JSON object, found ${jsonKind(header)}`);
+  if (!isObject(header)) fail(safetensorsMessages.headerNotObject(header));
   return header;
 }
 
 function readMetadata(value: unknown, into: Record<string, string>): void {
-  if (!isObject(value)) fail(`"${METADATA_KEY}" must be an object of strings, found ${jsonKind(value)}`);
+  if (!isObject(value)) fail(safetensorsMessages.metadataNotObject(METADATA_KEY, value));
   for (const [key, text] of Object.entries(value)) {
-    if (typeof text !== 'string') fail(`"${METADATA_KEY}" entry ${shown(key)} must be a string, found ${jsonKind(text)}`);
+    if (typeof text !== 'string') fail(safetensorsMessages.metadataEntry(METADATA_KEY, key, text));
     into[key] = text;
   }
 }
 
 /** One tensor's header entry, checked on its own: fields, dtype, shape, and offsets against its shape and the data section. */
 function readEntry(name: string, value: unknown, dataLength: number): TensorEntry {
-  const tensor = `tensor ${shown(name)}`;
-  if (!isObject(value)) fail(`${tensor} must be described by an object, found ${jsonKind(value)}`);
+  if (!isObject(value)) fail(safetensorsMessages.entryNotObject(name, value));
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string') fail(`${tensor} has no "dtype" string (found ${jsonKind(dtype)})`);
+  if (typeof dtype !== 'string') fail(safetensorsMessages.noDtype(name, dtype));
   checkShape(name, shape);
-  if (!isIndexList(offsets) || offsets.length !== 2) {
-    fail(`${tensor} has "data_offsets" ${shown(offsets)}; expected [begin, end], two non-negative integers`);
-  }
+  if (!isIndexList(offsets) || offsets.length !== 2) fail(safetensorsMessages.offsets(name, offsets));
   const [begin, end] = offsets as [number, number];
-  if (begin > end) fail(`${tensor} has data_offsets [${begin}, ${end}]: begin is after end`);
-  if (end > dataLength) fail(`${tensor} has data_offsets [${begin}, ${end}] but the data section is only ${dataLength} bytes long`);
+  if (begin > end) fail(safetensorsMessages.beginAfterEnd({ name, begin, end }));
+  if (end > dataLength) fail(safetensorsMessages.pastData({ name, begin, end }, dataLength));
   const kind = DTYPES.get(dtype);
-  if (kind === undefined) fail(`${tensor} has dtype ${shown(dtype)}; supported dtypes are ${[...DTYPES.keys()].join(', ')}`);
+  if (kind === undefined) fail(safetensorsMessages.dtype(name, dtype, [...DTYPES.keys()]));
   const needed = elementCount(shape) * kind.size;
-  if (end - begin !== needed) fail(`${tensor} has ${end - begin} bytes of data but shape ${shapeText(shape)} ${dtype} needs ${needed}`);
+  if (end - begin !== needed) fail(safetensorsMessages.byteCount(name, end - begin, shape, dtype, needed));
   return { name, dtype, shape, begin, end };
 }
 
@@ -217,31 +207,21 @@ function checkTiling(entries: TensorEntry[], dataLength: number): void {
   let covered = 0;
   let previous: TensorEntry | undefined;
   for (const entry of byOffset) {
-    const at = `tensor ${shown(entry.name)} has data_offsets [${entry.begin}, ${entry.end}]`;
-    if (entry.begin < covered) fail(`${at}, which overlaps tensor ${shown(previous!.name)} [${previous!.begin}, ${previous!.end}]`);
-    if (entry.begin > covered) fail(`${at}, leaving bytes [${covered}, ${entry.begin}) of the data section unused`);
+    if (entry.begin < covered) fail(safetensorsMessages.overlap(entry, previous!));
+    if (entry.begin > covered) fail(safetensorsMessages.gap(entry, covered));
     covered = entry.end;
     previous = entry;
   }
-  if (covered !== dataLength) fail(`the data section is ${dataLength} bytes long but its tensors use only ${covered}`);
+  if (covered !== dataLength) fail(safetensorsMessages.unusedData(dataLength, covered));
 }
 
 function checkShape(name: string, shape: unknown): asserts shape is number[] {
-  if (!isIndexList(shape)) {
-    fail(`tensor ${shown(name)} has shape ${shown(shape)}; expected a list of non-negative integers`);
-  }
+  if (!isIndexList(shape)) fail(safetensorsMessages.shape(name, shape));
 }
 
 const isIndex = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
 const isIndexList = (x: unknown): x is number[] => Array.isArray(x) && x.every(isIndex);
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-/** How a JSON value reads in a message: "an array", "a number", ... */
-function jsonKind(x: unknown): string {
-  if (x === null) return 'null';
-  if (x === undefined) return 'nothing';
-  if (Array.isArray(x)) return 'an array';
-  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
-}
 
 /** IEEE 754 half precision: 1 sign bit, 5 exponent bits (bias 15), 10 fraction bits. */
 function halfToFloat(h: number): number {
