@@ -304,7 +304,8 @@ export const shapeRules = {
     rank === 1
       ? expects('a [steps, channels] input', got)
       : expects('a [height, width, channels] input', got, 'conv2d needs an image: reshape to [height, width, channels]'),
-  poolInput: (got: readonly Dim[]) => expects('a [steps, channels] or [height, width, channels] input', got),
+  /** Pools, padding and cropping: 1-D or 2-D by the input's rank. */
+  spatialInput: (got: readonly Dim[]) => expects('a [steps, channels] or [height, width, channels] input', got),
   positionalInput: (got: readonly Dim[]) => expects('a [steps, width] sequence', got, "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'"),
   recurrentInput: (got: readonly Dim[]) =>
     expects('a [steps, features] sequence', got, 'a recurrent layer reads a sequence: reshape or embed the input first'),
@@ -344,6 +345,13 @@ export const shapeRules = {
   // ---- maxpool, avgpool (src/ops/pool.ts).
   poolLargerThanInput: (size: readonly number[], got: readonly Dim[]) =>
     mistake(`pool window ${size.join('x')} is larger than the input ${shapeText(got)}`, 'use a smaller size or padding = same'),
+
+  // ---- cropping (src/ops/resize.ts).
+  croppedAway: (cropping: readonly (readonly [number, number])[], got: readonly Dim[]) =>
+    mistake(
+      `cropping ${cropping.map(([a, b]) => `${a}+${b}`).join(', ')} leaves nothing of the input ${shapeText(got)}`,
+      'crop less than each spatial size',
+    ),
 
   // ---- embedding (src/ops/embedding.ts).
   tokenIdsNotInt: (got: readonly Dim[]) =>

@@ -181,6 +181,15 @@ export function checkAttr<S>(
       if (c.shape.length !== 1 || !wholes(c.data)) return bad('a positive whole number or a list of them');
       return Array.from(c.data);
     }
+    case 'margins': {
+      // A number for every side, a list per axis, or [before, after] pairs per axis.
+      const nonNegative = (xs: ArrayLike<number>) => Array.from(xs).every((x) => Number.isInteger(x) && x >= 0);
+      const expected = 'a non-negative whole number, a list of them per axis, or [before, after] pairs';
+      if (typeof c === 'number') return nonNegative([c]) ? c : bad(expected);
+      if (!isTensor(c) || !nonNegative(c.data)) return bad(expected);
+      if (c.shape.length === 1) return Array.from(c.data);
+      return c.shape.length === 2 && c.shape[1] === 2 ? c : bad(expected);
+    }
     case 'shape': {
       const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
       if (!list || !wholes(list, true) || list.filter((x) => x === -1).length > 1) return bad('a list of positive whole numbers (one may be -1)');

@@ -25,6 +25,7 @@ export type AttrKind =
   | { kind: 'ints' } // a positive whole number, or a list of them (one per spatial dimension)
   | { kind: 'kernel' } // like 'ints' (a size), or a constant tensor of fixed weights
   | { kind: 'shape' } // a list of whole numbers, one of which may be -1
+  | { kind: 'margins' } // non-negative whole numbers: one for every side, one per spatial axis, or [[before, after], ...] per axis
   | { kind: 'op' }; // an op call to wrap, e.g. lstm(64)
 
 export interface AttrSpec {
@@ -144,6 +145,18 @@ export class OpContext {
     const list = v as number[];
     if (list.length !== rank) this.fail(shapeRules.listLength(name, list.length, rank));
     return list;
+  }
+  /** A 'margins' attribute as [before, after] for each of `rank` spatial axes (Keras's padding and cropping tuples). */
+  margins(name: string, rank: number): [number, number][] {
+    const v = this.attrs[name];
+    if (typeof v === 'number') return Array.from({ length: rank }, () => [v, v]);
+    if (Array.isArray(v)) {
+      if (v.length !== rank) this.fail(shapeRules.listLength(name, v.length, rank));
+      return (v as number[]).map((m) => [m, m]);
+    }
+    const pairs = v as ConstTensor;
+    if (pairs.shape[0] !== rank) this.fail(shapeRules.listLength(name, pairs.shape[0], rank));
+    return Array.from({ length: rank }, (_, i) => [pairs.data[2 * i], pairs.data[2 * i + 1]]);
   }
   /** A fixed-weights tensor given for a 'kernel' attribute, if any. */
   fixed(name: string): ConstTensor | undefined {

@@ -32,7 +32,7 @@ function poolOp(kind: 'max' | 'avg'): OpDef<PoolAttrs> {
       padding,
     ],
     infer(ctx) {
-      const rank = (ctx.rank([2, 3], shapeRules.poolInput) - 1) as 1 | 2;
+      const rank = (ctx.rank([2, 3], shapeRules.spatialInput) - 1) as 1 | 2;
       const size = ctx.ints('size', rank);
       const stride = ctx.attrs.stride === undefined ? size : ctx.ints('stride', rank);
       const pad = ctx.sym<Padding>('padding');
@@ -61,7 +61,7 @@ function globalPoolOp(kind: 'max' | 'avg'): OpDef<{ kind: 'max' | 'avg' }> {
     inputs: { min: 1, max: 1, names: ['x'] },
     attrs: [],
     infer(ctx) {
-      ctx.rank([2, 3], shapeRules.poolInput);
+      ctx.rank([2, 3], shapeRules.spatialInput);
       return { type: batched([dims(ctx.input).at(-1)!]), attrs: { kind } };
     },
   });

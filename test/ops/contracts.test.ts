@@ -171,6 +171,16 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i) => i.x.reshape([-1, 12]),
     layer: (i) => applyLayer(tf.layers.flatten(), i.x),
   },
+  zero_padding: {
+    body: 'input x: [4, 5, 2]\noutput y = x -> zero_padding([[1, 2], [0, 3]])',
+    reference: (i) => tf.pad(i.x, [[0, 0], [1, 2], [0, 3], [0, 0]]),
+    layer: (i) => applyLayer(tf.layers.zeroPadding2d({ padding: [[1, 2], [0, 3]] }), i.x),
+  },
+  cropping: {
+    body: 'input x: [6, 5, 2]\noutput y = x -> cropping([[1, 2], [0, 1]])',
+    reference: (i) => tf.slice(i.x, [0, 1, 0, 0], [-1, 3, 4, -1]),
+    layer: (i) => applyLayer(tf.layers.cropping2D({ cropping: [[1, 2], [0, 1]] }), i.x),
+  },
   reshape: {
     body: 'input x: [12]\noutput y = x -> reshape([3, -1])',
     reference: (i) => i.x.reshape([-1, 3, 4]),

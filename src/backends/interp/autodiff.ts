@@ -39,7 +39,7 @@ import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import type { Activation } from './kernels/index.js';
-import { activate, concat } from './kernels/index.js';
+import { activate, concat, shiftCopy } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -136,6 +136,9 @@ export const BACKWARD: BackwardTable = {
   // The same numbers in the input's shape.
   flatten: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
   reshape: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
+  // Each is the other's backward: crop dy back to the input, or pad it back out.
+  zero_padding: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => before))] }),
+  cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // Each input's slice of dy.

@@ -162,6 +162,9 @@ export const TEMPLATES: TemplateTable = {
   dropout: (l) => (l.training ? `training ? ${helper('applyDropout')}(${l.inputs[0]}, ${l.a.rate}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
   flatten: reshape,
   reshape,
+  // tf.pad with the batch and channels unpadded; tf.slice keeps the middle.
+  zero_padding: (l) => `tf.pad(${l.inputs[0]}, ${list([[0, 0], ...l.a.margins, [0, 0]].map((m) => list(m)))})`,
+  cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,

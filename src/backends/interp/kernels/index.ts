@@ -12,3 +12,4 @@ export * from './recurrent.js';
 export * from './layernorm.js';
 export * from './attention.js';
 export * from './batchnorm.js';
+export * from './resize.js';
