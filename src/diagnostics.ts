@@ -358,6 +358,12 @@ export const shapeRules = {
     mistake(`input ${shapeText(got)} must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'"),
 
   // ---- add, concat (src/ops/merge.ts).
+  /** multiply, subtract, maximum, minimum, average: dimension `i` (from 0) is neither equal nor 1 in one of them. */
+  notBroadcastable: (a: readonly Dim[], b: readonly Dim[], i: number) =>
+    mistake(
+      `shapes ${shapeText(a)} and ${shapeText(b)} do not broadcast: dimension ${i + 1} is ${a[i]} in one and ${b[i]} in the other`,
+      'each dimension must be equal, or 1 in one of them (reshape a [C] vector to [1, 1, C] to scale an image per channel)',
+    ),
   addRanks: (a: readonly Dim[], b: readonly Dim[]) => mistake(`shapes ${shapeText(a)} and ${shapeText(b)} have different ranks`),
   /** Dimension `i` (from 0) differs; the hint guesses why from how the shapes differ. */
   addDimension: (a: readonly Dim[], b: readonly Dim[], i: number) =>

@@ -13,7 +13,7 @@ import dropout from './dropout.js';
 import embedding from './embedding.js';
 import { constant, input } from './io.js';
 import layernorm from './layernorm.js';
-import { add, concat } from './merge.js';
+import { add, average, concat, maximum, minimum, multiply, subtract } from './merge.js';
 import { avgpool, global_avgpool, global_maxpool, maxpool } from './pool.js';
 import positional from './positional.js';
 import { bidirectional, lstm, rnn } from './recurrent.js';
@@ -27,6 +27,7 @@ export const OPS = {
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, zero_padding, cropping, add, concat,
+  multiply, subtract, maximum, minimum, average,
   embedding, positional, rnn, lstm, bidirectional, attention, layernorm, batchnorm,
   fused_dense, fused_conv1d, fused_conv2d,
 } satisfies Record<string, OpDef>;

@@ -1,6 +1,11 @@
-/** add (elementwise sum of equal shapes, as Keras Add) and concat (along an axis; other dimensions must agree). */
+/**
+ * Merges: add (elementwise sum of equal shapes, as Keras Add); multiply,
+ * subtract, maximum, minimum and average (elementwise, broadcasting as Keras
+ * does: each dimension equal, or 1 in some of the inputs); concat (along an
+ * axis; other dimensions must agree).
+ */
 import { shapeRules } from '../diagnostics.js';
-import { batched, defineOp, dims } from './op.js';
+import { batched, defineOp, dims, type OpDef } from './op.js';
 
 export const add = defineOp<{}>({
   name: 'add',
@@ -47,3 +52,38 @@ export const concat = defineOp<ConcatAttrs>({
     return { type: batched(first.map((n, k) => (k === axis - 1 ? joined : n))), attrs: { axis } };
   },
 });
+
+export type MergeKind = 'multiply' | 'subtract' | 'maximum' | 'minimum' | 'average';
+
+/** A broadcasting merge's kind; the output's per-example shape is the inputs' dimension-wise maximum. */
+export interface MergeAttrs {
+  kind: MergeKind;
+}
+
+function mergeOp(kind: MergeKind, doc: string, inputs: { min: number; max: number }): OpDef<MergeAttrs> {
+  return defineOp({
+    name: kind,
+    family: 'merge',
+    doc,
+    inputs: { ...inputs, names: ['a', 'b'] },
+    attrs: [],
+    infer(ctx) {
+      const [first, ...rest] = ctx.inputs.map(dims);
+      const shape = [...first];
+      for (const other of rest) {
+        if (other.length !== shape.length) ctx.fail(shapeRules.addRanks(shape, other));
+        other.forEach((n, i) => {
+          if (n !== shape[i] && n !== 1 && shape[i] !== 1) ctx.fail(shapeRules.notBroadcastable(shape, other, i));
+          shape[i] = Math.max(shape[i], n);
+        });
+      }
+      return { type: batched(shape), attrs: { kind } };
+    },
+  });
+}
+
+export const multiply = mergeOp('multiply', 'Elementwise product of two or more tensors (broadcasting dimensions of 1).', { min: 2, max: Infinity });
+export const subtract = mergeOp('subtract', 'The first tensor minus the second, elementwise (broadcasting dimensions of 1).', { min: 2, max: 2 });
+export const maximum = mergeOp('maximum', 'Elementwise maximum of two or more tensors (broadcasting dimensions of 1).', { min: 2, max: Infinity });
+export const minimum = mergeOp('minimum', 'Elementwise minimum of two or more tensors (broadcasting dimensions of 1).', { min: 2, max: Infinity });
+export const average = mergeOp('average', 'Elementwise mean of two or more tensors (broadcasting dimensions of 1).', { min: 2, max: Infinity });

@@ -191,6 +191,34 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i) => tf.addN([i.a, i.b, i.a]),
     layer: (i) => applyLayer(tf.layers.add(), [i.a, i.b, i.a]),
   },
+  // The broadcasting merges: b's dimensions of 1 repeat (a squeeze-and-excite scale), c has a's shape.
+  multiply: {
+    body: 'input a: [3, 4, 2]\ninput b: [1, 1, 2]\ninput c: [3, 4, 2]\noutput y = multiply(a, b, c)',
+    reference: (i) => tf.mul(tf.mul(i.a, i.b), i.c),
+    layer: (i) => applyLayer(tf.layers.multiply(), [i.a, i.c]).mul(i.b),
+  },
+  subtract: {
+    body: 'input a: [3, 4]\ninput b: [3, 1]\noutput y = subtract(a, b)',
+    reference: (i) => tf.sub(i.a, i.b),
+  },
+  maximum: {
+    body: 'input a: [3, 4]\ninput b: [1, 4]\ninput c: [3, 4]\noutput y = maximum(a, b, c)',
+    // b tiled explicitly: tfjs's gradient of a broadcasting tf.maximum does not reduce to b's shape.
+    reference: (i) => tf.maximum(tf.maximum(i.a, tf.tile(i.b, [1, 3, 1])), i.c),
+    layer: (i) => applyLayer(tf.layers.maximum(), [i.a, i.c]).maximum(i.b),
+    grad: { distinct: true },
+  },
+  minimum: {
+    body: 'input a: [2, 3, 2]\ninput b: [2, 3, 2]\noutput y = minimum(a, b)',
+    reference: (i) => tf.minimum(i.a, i.b),
+    layer: (i) => applyLayer(tf.layers.minimum(), [i.a, i.b]),
+    grad: { distinct: true },
+  },
+  average: {
+    body: 'input a: [5]\ninput b: [5]\ninput c: [1]\noutput y = average(a, b, c)',
+    reference: (i) => tf.div(tf.add(tf.add(i.a, i.b), i.c), 3),
+    layer: (i) => tf.div(tf.add(applyLayer(tf.layers.add(), [i.a, i.b]), i.c), 3),
+  },
   concat: {
     body: 'input a: [3, 2]\ninput b: [2, 2]\noutput y = concat(a, b, axis = 1)',
     reference: (i) => tf.concat([i.a, i.b], 1),

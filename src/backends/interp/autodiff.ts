@@ -38,6 +38,7 @@ import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
+import { mergeBackward } from './grad/merge.js';
 import type { Activation } from './kernels/index.js';
 import { activate, concat, shiftCopy } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
@@ -141,6 +142,12 @@ export const BACKWARD: BackwardTable = {
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
+  // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).
+  multiply: (g) => ({ inputs: mergeBackward('multiply', g.inputs, g.output, g.dy, g.needsInput) }),
+  subtract: (g) => ({ inputs: mergeBackward('subtract', g.inputs, g.output, g.dy, g.needsInput) }),
+  maximum: (g) => ({ inputs: mergeBackward('maximum', g.inputs, g.output, g.dy, g.needsInput) }),
+  minimum: (g) => ({ inputs: mergeBackward('minimum', g.inputs, g.output, g.dy, g.needsInput) }),
+  average: (g) => ({ inputs: mergeBackward('average', g.inputs, g.output, g.dy, g.needsInput) }),
   // Each input's slice of dy.
   concat: (g) => ({ inputs: concatBackward(g.dy, g.inputs.map((x) => x.shape), g.a.axis) }),
   // Scatter-add dy into the table rows read; the integer ids take none.

@@ -127,6 +127,12 @@ export const KERNELS: KernelTable = {
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
   concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0
+  // Broadcasting over dimensions of 1, the batch too (a constant holds one example).
+  multiply: (c) => K.merge('multiply', c.inputs, c.out),
+  subtract: (c) => K.merge('subtract', c.inputs, c.out),
+  maximum: (c) => K.merge('maximum', c.inputs, c.out),
+  minimum: (c) => K.merge('minimum', c.inputs, c.out),
+  average: (c) => K.merge('average', c.inputs, c.out),
   embedding: (c) => {
     // Token ids are data: an id outside the vocabulary is the user's input error.
     try {

@@ -166,6 +166,12 @@ export const TEMPLATES: TemplateTable = {
   zero_padding: (l) => `tf.pad(${l.inputs[0]}, ${list([[0, 0], ...l.a.margins, [0, 0]].map((m) => list(m)))})`,
   cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
+  // tf's own broadcasting, folded left to right as the interpreter folds them.
+  multiply: (l) => l.inputs.reduce((y, x) => `tf.mul(${y}, ${x})`),
+  subtract: (l) => `tf.sub(${l.inputs[0]}, ${l.inputs[1]})`,
+  maximum: (l) => l.inputs.reduce((y, x) => `tf.maximum(${y}, ${x})`),
+  minimum: (l) => l.inputs.reduce((y, x) => `tf.minimum(${y}, ${x})`),
+  average: (l) => `tf.div(${l.inputs.reduce((y, x) => `tf.add(${y}, ${x})`)}, ${l.inputs.length})`,
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {

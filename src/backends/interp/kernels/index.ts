@@ -13,3 +13,4 @@ export * from './layernorm.js';
 export * from './attention.js';
 export * from './batchnorm.js';
 export * from './resize.js';
+export * from './merge.js';
