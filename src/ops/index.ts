@@ -18,7 +18,7 @@ import { avgpool, global_avgpool, global_maxpool, maxpool } from './pool.js';
 import positional from './positional.js';
 import { bidirectional, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
-import { cropping, zero_padding } from './resize.js';
+import { cropping, upsampling, zero_padding } from './resize.js';
 import { fused_conv1d, fused_conv2d, fused_dense } from './fused.js';
 
 export const OPS = {
@@ -26,7 +26,7 @@ export const OPS = {
   dense, conv1d, conv2d,
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
-  dropout, flatten, reshape, zero_padding, cropping, add, concat,
+  dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,
   multiply, subtract, maximum, minimum, average,
   embedding, positional, rnn, lstm, bidirectional, attention, layernorm, batchnorm,
   fused_dense, fused_conv1d, fused_conv2d,

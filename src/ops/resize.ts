@@ -1,4 +1,7 @@
 /**
+ * Resizing a [steps, channels] or [height, width, channels] input, 1-D or
+ * 2-D by its rank: zero_padding, cropping and upsampling.
+ *
  * zero_padding and cropping: add zeros around, or cut rows and columns off,
  * a [steps, channels] (1-D) or [height, width, channels] (2-D) input, by
  * the input's rank (Keras ZeroPadding1D/2D, Cropping1D/2D). Each spatial
@@ -48,3 +51,34 @@ function resizeOp(name: 'zero_padding' | 'cropping', arg: 'padding' | 'cropping'
 export const zero_padding = resizeOp('zero_padding', 'padding', 1, 'Adds rows and columns of zeros around each example (1-D or 2-D by input rank).', 'zeros added before and after each spatial axis', 1);
 // Keras's default cropping differs by rank (1-D: 1, 2-D: 0, a no-op), so dlc asks for it.
 export const cropping = resizeOp('cropping', 'cropping', -1, 'Cuts rows and columns off the edges of each example (1-D or 2-D by input rank).', 'cells removed before and after each spatial axis');
+
+/** upsampling's factor per spatial axis, with the sizes before and after. */
+export interface UpsamplingAttrs {
+  rank: 1 | 2;
+  size: number[];
+  spatial: number[];
+  out: number[];
+  channels: number;
+}
+
+/**
+ * upsampling: repeats each step (1-D) or each row and column (2-D) `size`
+ * times, Keras's UpSampling1D/2D with nearest interpolation.
+ */
+export const upsampling = defineOp<UpsamplingAttrs>({
+  name: 'upsampling',
+  family: 'shape',
+  doc: 'Repeats each step, or each row and column, size times (nearest-neighbour upsampling, 1-D or 2-D by input rank).',
+  inputs: { min: 1, max: 1, names: ['x'] },
+  attrs: [{ name: 'size', type: { kind: 'ints' }, positional: true, default: 2, doc: 'the factor per spatial axis' }],
+  infer(ctx) {
+    const rank = (ctx.rank([2, 3], shapeRules.spatialInput) - 1) as 1 | 2;
+    const d = dims(ctx.input);
+    const size = ctx.ints('size', rank);
+    const spatial = d.slice(0, rank);
+    const out = spatial.map((n, i) => n * size[i]);
+    const channels = d.at(-1)!;
+    return { type: batched([...out, channels]), attrs: { rank, size, spatial, out, channels } };
+  },
+  label: (a) => a.size.join('x'),
+});

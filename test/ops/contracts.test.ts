@@ -181,6 +181,13 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i) => tf.slice(i.x, [0, 1, 0, 0], [-1, 3, 4, -1]),
     layer: (i) => applyLayer(tf.layers.cropping2D({ cropping: [[1, 2], [0, 1]] }), i.x),
   },
+  upsampling: {
+    body: 'input x: [3, 2, 2]\noutput y = x -> upsampling([2, 3])',
+    // Written as gathers of rows floor(i / 2) and columns floor(j / 3): tfjs's gradient of resizeNearestNeighbor
+    // is off for unequal factors, and it has no gradient for rank-6 tiles.
+    reference: (i) => tf.gather(tf.gather(i.x, [0, 0, 1, 1, 2, 2], 1), [0, 0, 0, 1, 1, 1], 2),
+    layer: (i) => applyLayer(tf.layers.upSampling2d({ size: [2, 3] }), i.x),
+  },
   reshape: {
     body: 'input x: [12]\noutput y = x -> reshape([3, -1])',
     reference: (i) => i.x.reshape([-1, 3, 4]),

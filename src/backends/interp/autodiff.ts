@@ -40,7 +40,7 @@ import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
 import type { Activation } from './kernels/index.js';
-import { activate, concat, shiftCopy } from './kernels/index.js';
+import { activate, concat, shiftCopy, upsampleNearestBackward } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -140,6 +140,8 @@ export const BACKWARD: BackwardTable = {
   // Each is the other's backward: crop dy back to the input, or pad it back out.
   zero_padding: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => before))] }),
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
+  // Each cell takes the sum of its copies' gradients.
+  upsampling: (g) => ({ inputs: [upsampleNearestBackward(g.dy, g.inputs[0].shape, g.a.size)] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).

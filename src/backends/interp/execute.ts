@@ -124,6 +124,7 @@ export const KERNELS: KernelTable = {
   // The input seen through a window: zeros around it, or its edges cut off.
   zero_padding: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => -before), c.out),
   cropping: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => before), c.out),
+  upsampling: (c) => K.upsampleNearest(c.inputs[0], c.a.size, c.out),
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
   concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0

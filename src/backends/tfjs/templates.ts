@@ -165,6 +165,12 @@ export const TEMPLATES: TemplateTable = {
   // tf.pad with the batch and channels unpadded; tf.slice keeps the middle.
   zero_padding: (l) => `tf.pad(${l.inputs[0]}, ${list([[0, 0], ...l.a.margins, [0, 0]].map((m) => list(m)))})`,
   cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
+  // Nearest neighbour as one gather per axis of the source indices floor(i / size), differentiable in tfjs.
+  upsampling: (l) =>
+    l.a.out.reduce(
+      (y, n, axis) => `tf.gather(${y}, tf.tensor1d(${list(Array.from({ length: n }, (_, i) => Math.floor(i / l.a.size[axis]!)))}, 'int32'), ${axis + 1})`,
+      l.inputs[0],
+    ),
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
   // tf's own broadcasting, folded left to right as the interpreter folds them.
   multiply: (l) => l.inputs.reduce((y, x) => `tf.mul(${y}, ${x})`),

@@ -1,5 +1,5 @@
 /**
- * zero_padding and cropping in every way their margins can be written
+ * zero_padding, cropping and upsampling; zero_padding and cropping in every way their margins can be written
  * (one number, one per axis, [before, after] pairs) and in 1-D and 2-D,
  * against TensorFlow.js (tf.layers.zeroPadding2d where tfjs has the layer,
  * tf.pad and tf.slice otherwise), with their gradients; and their errors.
@@ -62,6 +62,24 @@ describe('cropping', () => {
   it('1-D [[2, 1]] keeps steps 2 to L - 2', () => {
     const { x, y } = run([7, 3], 'cropping([[2, 1]])');
     expectClose(y, tf.slice(toTf(x), [0, 2, 0], [-1, 4, -1]));
+  });
+});
+
+describe('upsampling', () => {
+  it("2-D by Keras's default 2, as tf.layers.upSampling2d", () => {
+    const { x, y } = run([3, 4, 2], 'upsampling');
+    expect(y.shape).toEqual([2, 6, 8, 2]);
+    expectClose(y, tf.layers.upSampling2d({}).apply(toTf(x)) as tf.Tensor);
+  });
+
+  it('1-D repeats each step (Keras UpSampling1D), with its gradient', () => {
+    const reference = (x: tf.Tensor) => {
+      const [B, L, C] = x.shape;
+      return tf.reshape(tf.tile(tf.reshape(x, [B, L, 1, C]), [1, 1, 3, 1]), [B, L * 3, C]);
+    };
+    const { x, y } = run([4, 2], 'upsampling(3)');
+    expectClose(y, reference(toTf(x)));
+    checkGradients({ body: 'input x: [4, 2]\noutput y = x -> upsampling(3)', reference: (i) => reference(i.x) });
   });
 });
 

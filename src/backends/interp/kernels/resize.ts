@@ -6,6 +6,9 @@
  *
  * zero outside the input. Padding by `before` is the offset -before; cropping
  * by `before` is +before. Each is the other's backward.
+ *
+ *   upsampleNearest(x, size) -> each cell repeated size[i] times along axis i
+ *   upsampleNearestBackward(dy, inputShape, size) -> the sums over those repeats
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer } from '../tensor.js';
@@ -30,4 +33,45 @@ export function shiftCopy(x: Tensor, outSpatial: readonly number[], offsets: rea
     }
   }
   return { shape: [B, ...outSpatial, C], data: y };
+}
+
+/** Nearest-neighbour upsampling of [B, H, W, C] (or [B, L, C]): y[b, i, j, c] = x[b, floor(i / sh), floor(j / sw), c]. */
+export function upsampleNearest(x: Tensor, size: readonly number[], out?: Float32Array): Tensor {
+  const [B] = x.shape;
+  const C = x.shape[x.shape.length - 1];
+  const [H, W] = x.shape.length === 4 ? [x.shape[1], x.shape[2]] : [1, x.shape[1]];
+  const [sh, sw] = size.length === 2 ? size : [1, size[0]];
+  const [OH, OW] = [H * sh, W * sw];
+  const y = outputBuffer(out, B * OH * OW * C, 'upsampling');
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < OH; i++) {
+      const row = (b * H + Math.floor(i / sh)) * W;
+      for (let j = 0; j < OW; j++) {
+        const from = (row + Math.floor(j / sw)) * C;
+        y.set(x.data.subarray(from, from + C), ((b * OH + i) * OW + j) * C);
+      }
+    }
+  }
+  return { shape: [B, ...(x.shape.length === 4 ? [OH, OW] : [OW]), C], data: y };
+}
+
+/** upsampleNearest's backward: each input cell sums the gradients of the sh x sw cells it was copied to. */
+export function upsampleNearestBackward(dy: Tensor, inputShape: readonly number[], size: readonly number[]): Tensor {
+  const [B] = inputShape;
+  const C = inputShape[inputShape.length - 1];
+  const [H, W] = inputShape.length === 4 ? [inputShape[1], inputShape[2]] : [1, inputShape[1]];
+  const [sh, sw] = size.length === 2 ? size : [1, size[0]];
+  const [OH, OW] = [H * sh, W * sw];
+  const dx = new Float32Array(B * H * W * C);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < OH; i++) {
+      const row = (b * H + Math.floor(i / sh)) * W;
+      for (let j = 0; j < OW; j++) {
+        const to = (row + Math.floor(j / sw)) * C;
+        const from = ((b * OH + i) * OW + j) * C;
+        for (let c = 0; c < C; c++) dx[to + c] += dy.data[from + c];
+      }
+    }
+  }
+  return { shape: [...inputShape], data: dx };
 }
