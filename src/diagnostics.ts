@@ -106,6 +106,11 @@ export const messages = {
   syntax: (span: Span, expected: string, found: string) =>
     d('syntax', span, `syntax error: expected ${expected}${found ? `, found '${found === '\n' ? '\\n' : found}'` : ' at end of file'}`),
   unknownOp: (span: Span, name: string, suggestion?: string) => d('unknown-op', span, `unknown op or block '${name}'`, didYouMean(suggestion)),
+  /** Keras's name for a layer that dlc calls `op`. */
+  kerasName: (span: Span, name: string, op: string) => d('unknown-op', span, `unknown op or block '${name}'`, `dlc calls Keras's ${name} '${op}'`),
+  /** A layer dlc does not have; `ops` are its ops of the same family, nearest in meaning. */
+  notAnOpYet: (span: Span, name: string, family: string, ops: string[]) =>
+    d('unknown-op', span, `'${name}' is not an op dlc has`, `the ${family} ops it has: ${ops.join(', ')}`),
   unknownName: (span: Span, name: string, suggestion?: string) =>
     d('unknown-name', span, `'${name}' is not defined`, didYouMean(suggestion)),
   unknownArg: (span: Span, op: string, arg: string, known: string[], suggestion?: string) =>

@@ -14,6 +14,7 @@
  */
 import type { Arg, Decl, Expr, Program, Span, Stmt } from '../frontend/ast.js';
 import { Diagnostic, messages, suggest } from '../diagnostics.js';
+import { unknownOpAdvice } from '../ops/aliases.js';
 import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { attrParams, bind, BindArg, Param } from './bind.js';
@@ -230,12 +231,20 @@ class GraphBuilder {
     if (!call || call.callee === 'repeat' || this.index.blocks.has(call.callee)) return;
     const op = lookupOp(call.callee);
     if (!op || op.internal) {
-      this.report(messages.unknownOp(call.calleeSpan, call.callee, suggest(call.callee, [...callableOps(), ...this.index.blocks.keys(), 'repeat'])));
+      this.report(this.unknownOp(call.callee, call.calleeSpan));
       return;
     }
     const args = call.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
     args.forEach((a) => this.ev.reportTypo(a.value));
     if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
+  }
+
+  /** A call of something that is no op or block: Keras's name for an op, a layer dlc lacks (with its family's ops), or a typo. */
+  private unknownOp(name: string, span: Span): Diagnostic {
+    const { alias, family } = unknownOpAdvice(name, callableOps());
+    if (alias) return messages.kerasName(span, name, alias);
+    if (family) return messages.notAnOpYet(span, name, family.name, family.ops);
+    return messages.unknownOp(span, name, suggest(name, [...callableOps(), ...this.index.blocks.keys(), 'repeat']));
   }
 
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
@@ -244,8 +253,7 @@ class GraphBuilder {
     const block = this.index.blocks.get(e.callee);
     const op = lookupOp(e.callee);
     if (!block && (!op || op.internal)) {
-      const candidates = [...callableOps(), ...this.index.blocks.keys(), 'repeat'];
-      this.report(messages.unknownOp(e.calleeSpan, e.callee, suggest(e.callee, candidates)));
+      this.report(this.unknownOp(e.callee, e.calleeSpan));
       for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
       return ERROR;
     }

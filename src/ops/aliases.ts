@@ -1,0 +1,41 @@
+/**
+ * Names users bring from Keras, for the unknown-op message: the layers dlc
+ * writes under another name, and the layers it does not have yet with the
+ * family of ops nearest in meaning (so that `gelu`-like misses are not
+ * answered with an edit-distance guess such as `relu`). Keys are normalised:
+ * lower case, no underscores.
+ */
+import { lookupOp, type OpName } from './index.js';
+import type { OpFamily } from './op.js';
+
+const KERAS_NAMES: Record<string, OpName> = {
+  conv1d: 'conv1d', conv2d: 'conv2d', convolution2d: 'conv2d',
+  maxpooling1d: 'maxpool', maxpooling2d: 'maxpool', maxpool1d: 'maxpool', maxpool2d: 'maxpool',
+  averagepooling1d: 'avgpool', averagepooling2d: 'avgpool', avgpool1d: 'avgpool', avgpool2d: 'avgpool',
+  globalmaxpooling1d: 'global_maxpool', globalmaxpooling2d: 'global_maxpool', globalmaxpool: 'global_maxpool',
+  globalaveragepooling1d: 'global_avgpool', globalaveragepooling2d: 'global_avgpool', globalavgpool: 'global_avgpool',
+  batchnormalization: 'batchnorm', layernormalization: 'layernorm',
+  simplernn: 'rnn', multiheadattention: 'attention', concatenate: 'concat',
+  zeropadding1d: 'zero_padding', zeropadding2d: 'zero_padding', cropping1d: 'cropping', cropping2d: 'cropping',
+  upsampling1d: 'upsampling', upsampling2d: 'upsampling', swish: 'silu',
+};
+
+const NOT_YET: Record<string, OpFamily> = {
+  gru: 'recurrent', convlstm2d: 'recurrent',
+  leakyrelu: 'activation', prelu: 'activation', hardsigmoid: 'activation', hardswish: 'activation', logsoftmax: 'activation',
+  depthwiseconv2d: 'conv', separableconv2d: 'conv', conv2dtranspose: 'conv', conv1dtranspose: 'conv', conv3d: 'conv', deconv2d: 'conv',
+  groupnormalization: 'norm', unitnormalization: 'norm', rmsnorm: 'norm',
+  maxpooling3d: 'pool', averagepooling3d: 'pool',
+  dot: 'merge', repeatvector: 'shape', permute: 'shape', transpose: 'shape',
+};
+
+/** What to tell a user who called `name`: the dlc op Keras's name stands for, or the ops nearest in meaning to a layer dlc lacks. */
+export function unknownOpAdvice(name: string, callable: readonly OpName[]): { alias?: OpName; family?: { name: OpFamily; ops: OpName[] } } {
+  const key = name.toLowerCase().replace(/_/g, '');
+  if (Object.hasOwn(KERAS_NAMES, key)) return { alias: KERAS_NAMES[key] };
+  if (Object.hasOwn(NOT_YET, key)) {
+    const family = NOT_YET[key]!;
+    return { family: { name: family, ops: callable.filter((op) => lookupOp(op)!.family === family) } };
+  }
+  return {};
+}

@@ -1,0 +1,35 @@
+/**
+ * The unknown-op message: Keras's name for an op dlc has points at dlc's
+ * name; a layer dlc lacks is said to be missing, with the ops of its family
+ * (nearest in meaning, not in spelling); anything else gets a did-you-mean.
+ */
+import { describe, expect, it } from 'vitest';
+import { errorsOf } from '../helpers.js';
+
+const only = (call: string, input = '[8, 8, 3]') => {
+  const [e, ...rest] = errorsOf(`model M {\n  input x: ${input}\n  output y = x -> ${call}\n}\n`);
+  expect(rest).toEqual([]);
+  return { at: e.at, message: e.message, hint: e.hint };
+};
+
+describe('unknown ops', () => {
+  it("Keras's layer names point at dlc's", () => {
+    expect(only('BatchNormalization')).toEqual({ at: '3:19', message: "unknown op or block 'BatchNormalization'", hint: "dlc calls Keras's BatchNormalization 'batchnorm'" });
+    expect(only('MaxPooling2D(2)').hint).toBe("dlc calls Keras's MaxPooling2D 'maxpool'");
+    expect(only('global_average_pooling2d').hint).toBe("dlc calls Keras's global_average_pooling2d 'global_avgpool'");
+  });
+
+  it('a layer dlc does not have is named as missing, with the ops of its family, not a look-alike', () => {
+    expect(only('leaky_relu')).toEqual({
+      at: '3:19',
+      message: "'leaky_relu' is not an op dlc has",
+      hint: 'the activation ops it has: relu, sigmoid, tanh, relu6, elu, selu, softplus, softsign, silu, gelu, mish, softmax',
+    });
+    expect(only('gru(16)', '[10, 4]')).toMatchObject({ message: "'gru' is not an op dlc has", hint: 'the recurrent ops it has: rnn, lstm, bidirectional' });
+    expect(only('depthwise_conv2d(3)')).toMatchObject({ hint: 'the conv ops it has: conv1d, conv2d' });
+  });
+
+  it('anything else gets a did-you-mean by spelling', () => {
+    expect(only('rellu')).toEqual({ at: '3:19', message: "unknown op or block 'rellu'", hint: "did you mean 'relu'?" });
+  });
+});
