@@ -35,12 +35,12 @@ import { activationOpTable, type ActivationOpName } from '../../ops/activations.
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
 import type { Activation } from './kernels/index.js';
-import { activate, concat, shiftCopy, upsampleNearestBackward } from './kernels/index.js';
+import { activate, concat, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -51,6 +51,7 @@ import { weightSlots } from './weights.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
+import { conv1dTransposeBackward, conv2dTransposeBackward } from './grad/conv_transpose.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
 import { concatBackward, dropoutBackward } from './grad/elementwise.js';
 import { embeddingBackward, positionalTableBackward } from './grad/embedding.js';
@@ -125,6 +126,9 @@ export const BACKWARD: BackwardTable = {
   fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
+  // col2im(x K^T) + b, the adjoint of a conv: dx = that conv of dz, dK = im2col(dz)^T x.
+  conv1d_transpose: (g) => layerGrads(conv1dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose1d(g.a), want(g))),
+  conv2d_transpose: (g) => layerGrads(conv2dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose2d(g.a), want(g))),
   // To the window's (first) max; spread over the window's real cells.
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
@@ -140,8 +144,8 @@ export const BACKWARD: BackwardTable = {
   // Each is the other's backward: crop dy back to the input, or pad it back out.
   zero_padding: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => before))] }),
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
-  // Each cell takes the sum of its copies' gradients.
-  upsampling: (g) => ({ inputs: [upsampleNearestBackward(g.dy, g.inputs[0].shape, g.a.size)] }),
+  // Each cell takes the sum of its copies' gradients (bilinear: weighted by its share in each).
+  upsampling: (g) => ({ inputs: [(g.a.interpolation === 'bilinear' ? upsampleBilinearBackward : upsampleNearestBackward)(g.dy, g.inputs[0].shape, g.a.size)] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).
@@ -212,7 +216,7 @@ function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_
  * activation's backward, if any, from the output (fusable activations' rows
  * differentiate from y).
  */
-function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
+function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d' | 'conv1d_transpose' | 'conv2d_transpose'>): Tensor {
   if (g.a.activation === 'linear') return g.dy;
   const width = g.output.shape[g.output.shape.length - 1];
   return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.a.activation, width) };
