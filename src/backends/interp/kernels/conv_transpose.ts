@@ -61,16 +61,19 @@ export function conv2dTranspose(x: Tensor, kernel: Tensor, bias: Tensor | null, 
   const depth = s.kh * s.kw * filters;
   const outCells = s.B * s.H * s.W;
   const data = outputBuffer(out, outCells * filters, who);
-  data.fill(0);
   const chunk = Math.min(chunkPositions(s), Math.max(cells, 1));
   withScratch(heap(), (take) => {
-    // On the kernel's heap, so that the WebAssembly col2im reads the rows where the product wrote them.
+    // On the kernel's heap, so that the WebAssembly col2im adds in place: the rows where the product
+    // wrote them, and the output (the planned arena is there; any other buffer is summed in scratch, copied out once).
+    const sum = heap().offsetOf(data) >= 0 ? data : take(data.length);
+    sum.fill(0);
     const rows = take(chunk * depth);
     for (let p0 = 0; p0 < cells; p0 += chunk) {
       const p1 = Math.min(cells, p0 + chunk);
       matmulInto(rows, x.data.subarray(p0 * channels, p1 * channels), kernel.data, p1 - p0, channels, depth, { transB: true });
-      if (!col2imWasm(data, rows, s, p0, p1)) col2im(data, rows, s, p0, p1);
+      if (!col2imWasm(sum, rows, s, p0, p1)) col2im(sum, rows, s, p0, p1);
     }
+    if (sum !== data) data.set(sum);
   });
   if (bias) {
     const b = bias.data;
