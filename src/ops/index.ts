@@ -24,7 +24,8 @@ import { fused_conv1d, fused_conv2d, fused_dense } from './fused.js';
 
 export const OPS = {
   input, constant,
-  dense, conv1d, conv2d, conv1d_transpose, conv2d_transpose,
+  dense, conv1d, conv2d,
+  conv1d_transpose, conv2d_transpose,
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,
