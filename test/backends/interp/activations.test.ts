@@ -22,6 +22,7 @@ import { optimize } from '../../../src/passes/pipeline.js';
 import { layerStats } from '../../../src/ir/infer.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { emitModules, generatedDir, loadModule, removeGenerated } from '../tfjs/generated.js';
+import { typeCheck } from '../tfjs/typecheck.js';
 import { tfRecurrent } from './grad/references.js';
 import { checkGradients, tfConv1d, tfConv2d, tfDense, weightsFor } from './grad/harness.js';
 import { expectClose, fromTf, randTensor, toTf, useTfCpu } from './helpers.js';
@@ -209,7 +210,7 @@ describe('fusion and arguments', () => {
 });
 
 describe('the emitted TensorFlow.js module', () => {
-  it('computes every argument form and activation = as the interpreter', async () => {
+  it('type-checks under strict settings and computes every argument form and activation = as the interpreter', async () => {
     const body = [
       'input x: [3, 4, 5]',
       'input s: [4, 5]',
@@ -223,6 +224,7 @@ describe('the emitted TensorFlow.js module', () => {
     const dir = generatedDir();
     try {
       const [file] = await emitModules(dir, [{ graph, sourcePath: 'args.dl' }]);
+      expect([...typeCheck([file]).values()].flat()).toEqual([]);
       const weights = weightsFor(graph, 9);
       const inputs = { x: randTensor([2, 3, 4, 5], createRng(8), 3), s: randTensor([2, 4, 5], createRng(10), 3) };
       const expected = new Interpreter(graph, weights).run(inputs).outputs;
