@@ -20,6 +20,7 @@ import { OPS } from '../../../src/ops/index.js';
 import type { Activation } from '../../../src/ops/activations.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { layerStats } from '../../../src/ir/infer.js';
+import { layerInfo } from '../../../src/backends/dot/layer.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { emitModules, generatedDir, loadModule, removeGenerated } from '../tfjs/generated.js';
 import { typeCheck } from '../tfjs/typecheck.js';
@@ -141,6 +142,11 @@ describe.each(LAYER_ACTIVATIONS)('dense(4, activation = %s)', (name) => {
       expectClose(y, dense.apply(toTf(x)) as tf.Tensor);
     }
     expectClose(y, keras(name)(tfDense(toTf(x), kernel, bias)));
+  });
+
+  it(`reads 'dense + ${name}' in diagrams, as a fused layer does`, () => {
+    const graph = compileText(`model M {\n${body}\n}\n`);
+    expect(layerInfo(graph.nodes[1]).title).toBe(name === 'linear' ? 'dense' : `dense + ${name}`);
   });
 
   it(`trains: gradients (activation backward from ${backwardFrom(name)}) against tf.grads and finite differences`, () => {
