@@ -321,6 +321,12 @@ export const shapeRules = {
     mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
   causalLengths: () => mistake('a causal mask needs query and value of the same length'),
 
+  // ---- relu, softmax (src/ops/activations.ts).
+  negativeMaxValue: (given: number) =>
+    mistake(`max_value ${given} is negative`, 'max_value caps the output from above: give a number >= 0, or leave it out for no cap'),
+  softmaxAxis: (given: number, isBatch: boolean, got: readonly Dim[]) =>
+    mistake(badAxis(given, isBatch, 'input', got), `use an axis from 1 to ${got.length}, or -1 for the last`),
+
   // ---- batchnorm (src/ops/batchnorm.ts).
   batchnormAxis: (given: number, isBatch: boolean, got: readonly Dim[]) =>
     mistake(badAxis(given, isBatch, 'input', got), `use an axis from 1 to ${got.length}, or -1 for the channels`),

@@ -20,8 +20,8 @@
  * where TensorFlow's own conv2d_transpose rejects the shape).
  */
 import { shapeRules } from '../diagnostics.js';
-import { type Activation, FUSABLE_ACTIVATIONS } from './activations.js';
-import { bias, padding } from './common.js';
+import type { Activation } from './activations.js';
+import { activation, bias, padding } from './common.js';
 import { batched, defineOp, dims, type OpDef, type Padding, product } from './op.js';
 
 /** A transposed convolution's resolved attributes. Lists have one entry per spatial axis. */
@@ -70,7 +70,7 @@ function convTransposeOp(rank: 1 | 2): OpDef<ConvTransposeAttrs> {
       { name: 'output_padding', type: { kind: 'ints', min: 0 }, optional: true, doc: 'cells added at the end of each output axis, below the stride (default: sized as Keras)' },
       { name: 'dilation', type: { kind: 'ints' }, default: 1, doc: 'spacing between kernel taps' },
       bias,
-      { name: 'activation', type: { kind: 'symbol', choices: ['linear', ...FUSABLE_ACTIVATIONS] }, default: { symbol: 'linear' }, doc: 'applied to the output, in the same pass' },
+      activation,
     ],
     infer(ctx) {
       ctx.rank([rank + 1], (got) => shapeRules.convInput(rank, got));
@@ -88,7 +88,7 @@ function convTransposeOp(rank: 1 | 2): OpDef<ConvTransposeAttrs> {
       const filters = ctx.int('filters');
       const attrs: ConvTransposeAttrs = {
         rank, filters, window, stride, dilation, padding: pad, outputPadding, spatial, channels: d.at(-1)!,
-        out, padBefore: axes.map((a) => a.padBefore), bias: ctx.bool('bias'), activation: ctx.sym<Activation>('activation'),
+        out, padBefore: axes.map((a) => a.padBefore), bias: ctx.bool('bias'), activation: ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation'),
       };
       return { type: batched([...out, filters]), attrs };
     },

@@ -118,7 +118,7 @@ export const KERNELS: KernelTable = {
   avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
   global_avgpool: (c) => K.globalAvgPool(c.inputs[0], c.out),
-  ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out)),
+  ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out, c.a.args)),
   dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.a.rate, c.rng, c.out) : c.inputs[0]),
   // flatten and reshape keep the data; only the per-example shape changes.
   flatten: (c) => ({ shape: [c.inputs[0].shape[0], ...c.a.shape], data: c.inputs[0].data }),

@@ -9,7 +9,7 @@
  * their activation to tf.fused (or apply it after, for those tfjs cannot fuse).
  */
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
-import { activationDef, activationOpTable, type Activation, type ActivationOpName } from '../../ops/activations.js';
+import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
@@ -65,7 +65,7 @@ const fields = (entries: [string, string | undefined][]) =>
 /** `tf.fused` applies `activation` when it can (the table's tfjs.fused); otherwise the op runs linear and the activation follows. */
 function withActivation(activation: Activation, fused: (act: string) => string): string {
   const { tfjs } = activationDef(activation);
-  return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"));
+  return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"), nameArgs(activation));
 }
 
 /** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened). */
@@ -144,7 +144,7 @@ function convTranspose(l: Layer<'conv1d_transpose' | 'conv2d_transpose'>): strin
   let y = `tf.conv2dTranspose(${input}, ${kernel}, ${shape}, ${list(stride)}, ${list([list([0, 0]), ...pads, list([0, 0])])})`;
   const bias = l.param('bias');
   if (bias) y = `tf.add(${y}, ${bias})`;
-  y = activationDef(a.activation).tfjs.apply(y);
+  y = activationDef(a.activation).tfjs.apply(y, nameArgs(a.activation));
   return a.rank === 1 ? `tf.reshape(${y}, ${list([-1, a.out[0], a.filters])}) as tf.Tensor3D` : `${y} as tf.Tensor4D`;
 }
 
@@ -195,7 +195,7 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
   if (reverse) options.push(['reverse', 'true']);
-  if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z')} as tf.Tensor2D`]);
+  if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
   const layer = helper(a.cell === 'lstm' ? 'lstmLayer' : 'simpleRnnLayer');
   return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
 }
@@ -220,7 +220,7 @@ export const TEMPLATES: TemplateTable = {
   avgpool: pool,
   global_maxpool: (l) => globalPool(l, 'max'),
   global_avgpool: (l) => globalPool(l, 'mean'),
-  ...activationOpTable((l: Layer<ActivationOpName>) => activationDef(l.a.activation).tfjs.apply(l.inputs[0])),
+  ...activationOpTable((l: Layer<ActivationOpName>) => activationDef(l.a.activation).tfjs.apply(l.inputs[0], l.a.args)),
   // Identity at inference; in training the interpreter's mask, from the layer's own stream.
   dropout: (l) => (l.training ? `training ? ${helper('applyDropout')}(${l.inputs[0]}, ${l.a.rate}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
   flatten: reshape,
