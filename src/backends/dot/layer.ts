@@ -1,6 +1,6 @@
 /**
  * What a node is, for every view's labels: its op (an optimizer's `fused_X`
- * node with activation A reads `X + A`), key attributes (OpDef.label of the
+ * node with activation A reads `X + A`, with a batchnorm folded in `X + bn + A`), key attributes (OpDef.label of the
  * node's resolved attributes), op family (the colour) and parameter count.
  * A node without resolved attributes (never typed) gets a plain label.
  */
@@ -26,8 +26,8 @@ export function layerInfo(node: Node): LayerInfo {
   const op = lookupOp(node.op)!;
   const fused = node.op.startsWith('fused_');
   const base = fused ? lookupOp(node.op.slice('fused_'.length))! : op;
-  const resolved = node.resolved as { activation?: string } | undefined;
-  const title = fused ? `${base.name} + ${resolved?.activation}` : node.op;
+  const resolved = node.resolved as { activation?: string; batchnorm?: unknown } | undefined;
+  const title = fused ? [base.name, resolved?.batchnorm ? 'bn' : '', resolved?.activation === 'linear' ? '' : resolved?.activation].filter(Boolean).join(' + ') : node.op;
   if (resolved === undefined) return { title, detail: '', family: op.family, params: 0, op };
   const params = paramsOf(node).reduce((sum, p) => sum + product(p.shape), 0);
   return { title, detail: base.label?.(resolved) ?? '', family: op.family, params, op };
