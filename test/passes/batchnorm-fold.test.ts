@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter, initWeights, weightProblems, type Weights } from '../../src/backends/interp/index.js';
+import { backprop } from '../../src/backends/interp/autodiff.js';
 import { weightSlots } from '../../src/weights/slots.js';
 import type { Graph } from '../../src/ir/types.js';
 import { optimize } from '../../src/passes/pipeline.js';
@@ -103,6 +104,9 @@ describe('fold-batchnorm', () => {
     expect(ops(optimize(source, { training: true }).graph)).toEqual(['input', 'conv2d', 'batchnorm', 'relu']);
     expect(ops(optimize(source, { level: 0 }).graph)).toEqual(['input', 'conv2d', 'batchnorm', 'relu']);
     expect(ops(optimize(source).graph)).toEqual(['input', 'fused_conv2d']);
+    // A folded graph handed to training anyway is refused, not trained with the batchnorm left out.
+    const folded = optimize(source).graph;
+    expect(() => backprop(folded, initWeights(source, { seed: 1 }), inputsOf(source, 2))).toThrow('has a batchnorm folded in, which is for inference only');
   });
 
   it('derives the folded weights when they are bound, leaving the given ones as they were', () => {
