@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter, initWeights, weightProblems, type Weights } from '../../src/backends/interp/index.js';
 import { backprop } from '../../src/backends/interp/autodiff.js';
+import { layerInfo } from '../../src/backends/dot/layer.js';
 import { weightSlots } from '../../src/weights/slots.js';
 import type { Graph } from '../../src/ir/types.js';
 import { optimize } from '../../src/passes/pipeline.js';
@@ -107,6 +108,12 @@ describe('fold-batchnorm', () => {
     // A folded graph handed to training anyway is refused, not trained with the batchnorm left out.
     const folded = optimize(source).graph;
     expect(() => backprop(folded, initWeights(source, { seed: 1 }), inputsOf(source, 2))).toThrow('has a batchnorm folded in, which is for inference only');
+  });
+
+  it('labels the folded layer in diagrams', () => {
+    const [, conv, , dense] = optimize(model('[6, 6, 2]', 'conv2d(8, kernel = 3, padding = same) -> batchnorm -> relu -> flatten -> dense(3) -> batchnorm')).graph.nodes;
+    expect([layerInfo(conv).title, layerInfo(conv).detail, layerInfo(conv).params]).toEqual(['conv2d + bn + relu', '8 3x3 same', 3 * 3 * 2 * 8 + 8 + 4 * 8]);
+    expect([layerInfo(dense).title, layerInfo(dense).params]).toEqual(['dense + bn', 6 * 6 * 8 * 3 + 3 + 4 * 3]);
   });
 
   it('derives the folded weights when they are bound, leaving the given ones as they were', () => {
