@@ -1,6 +1,7 @@
 /**
  * What a node is, for every view's labels: its op (an optimizer's `fused_X`
- * node with activation A reads `X + A`, with a batchnorm folded in `X + bn + A`), key attributes (OpDef.label of the
+ * node with activation A reads `X + A`; with a batchnorm folded in,
+ * `X + bn + A`, or `X + bn` without activation), key attributes (OpDef.label of the
  * node's resolved attributes), op family (the colour) and parameter count.
  * A node without resolved attributes (never typed) gets a plain label.
  */
