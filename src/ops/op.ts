@@ -53,6 +53,8 @@ export type InitKind = InitializerName;
 export interface ParamSpec {
   /** Local name; the weights file stores `<layer>.<name>`. */
   name: string;
+  /** Stored under this layer's name instead of its own: the parameters of a batchnorm the optimizer folded into a layer keep the batchnorm's. */
+  layer?: string;
   shape: number[];
   init: InitKind;
   trainable: boolean;

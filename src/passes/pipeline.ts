@@ -1,11 +1,11 @@
 /**
  * The optimizer: the named passes in the order they run. `--opt 0` runs none,
  * `--opt 1` (the default) runs them all; training builds skip the rules marked
- * inference-only (dropout stays). Each pass's result can be dumped by name.
+ * inference-only (dropout stays, batchnorm is not folded). Each pass's result can be dumped by name.
  */
 import type { Graph } from '../ir/types.js';
 import { eliminateDeadNodes, PassOptions, RewriteResult, rewriteGraph } from './rewrite.js';
-import { cseRules, FOLD, FUSE, SIMPLIFY } from './rules.js';
+import { BATCHNORM, cseRules, FOLD, FUSE, SIMPLIFY } from './rules.js';
 
 export interface Pass {
   name: string;
@@ -17,6 +17,7 @@ export const PIPELINE: readonly Pass[] = [
   { name: 'fold', doc: 'evaluate constant subgraphs (the sinusoidal table, ops on constants)', run: (g, o) => rewriteGraph(g, FOLD, o) },
   { name: 'simplify', doc: 'remove dropout at inference and identity reshapes/concats', run: (g, o) => rewriteGraph(g, SIMPLIFY, o) },
   { name: 'cse', doc: 'share nodes that compute the same thing', run: (g, o) => rewriteGraph(g, cseRules(), o) },
+  { name: 'bnfold', doc: 'fold batchnorm into the dense/conv before it at inference', run: (g, o) => rewriteGraph(g, BATCHNORM, o) },
   { name: 'fuse', doc: 'fuse dense/conv with a following activation', run: (g, o) => rewriteGraph(g, FUSE, o) },
   { name: 'dce', doc: 'drop nodes that reach no output', run: (g) => eliminateDeadNodes(g) },
 ];

@@ -72,8 +72,34 @@ export function cseRules(): Rule[] {
   ];
 }
 
-/** The layers a fusable activation folds into, and the fused op each becomes. */
-const FUSED: Partial<Record<OpName, OpName>> = { dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d' };
+/** The layers a fusable activation folds into, and the fused op each becomes (a fused one while it has no activation: a batchnorm folded in). */
+const FUSED: Partial<Record<OpName, OpName>> = {
+  dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d',
+  fused_dense: 'fused_dense', fused_conv1d: 'fused_conv1d', fused_conv2d: 'fused_conv2d',
+};
+
+/** The layers a batchnorm folds into; a fused one only before its activation (one activation per layer, after the batchnorm). */
+const FOLDABLE = new Set<OpName>(['dense', 'conv1d', 'conv2d', 'fused_dense', 'fused_conv1d', 'fused_conv2d']);
+
+export const BATCHNORM: Rule[] = [
+  {
+    name: 'fold-batchnorm',
+    doc: 'batchnorm(dense|conv1d|conv2d(x)) on the channel axis -> fused_<op>(x, batchnorm) (inference)',
+    inferenceOnly: true, // training needs the batch statistics, and the separate gradients
+    apply(node, cx) {
+      const base = node.inputs[0];
+      if (node.op !== 'batchnorm' || !base || !FOLDABLE.has(base.op)) return undefined;
+      const bn = node.resolved as AttrsOf<'batchnorm'>;
+      const layer = base.resolved as { activation: Activation; fixed?: unknown; batchnorm?: unknown };
+      if (bn.inner !== 1) return undefined; // not the channel axis: the scale is not per output channel
+      if (layer.activation !== 'linear' || layer.batchnorm || layer.fixed) return undefined; // after a nonlinearity, a second batchnorm, or a source-written kernel
+      if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unnormalised value is needed elsewhere
+      const op = FUSED[base.op]!;
+      const folded = { call: 'batchnorm', attrs: { layer: node.name, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }, span: node.span };
+      return cx.make({ ...base, op, attrs: { ...base.attrs, activation: { symbol: 'linear' }, batchnorm: folded } });
+    },
+  },
+];
 
 export const FUSE: Rule[] = [
   {
@@ -83,6 +109,7 @@ export const FUSE: Rule[] = [
       const base = node.inputs[0];
       const fused = base && FUSED[base.op];
       if (!fused || !(FUSABLE_ACTIVATIONS as string[]).includes(node.op)) return undefined;
+      if ((base.resolved as { activation: Activation }).activation !== 'linear') return undefined; // it has one
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unactivated value is needed elsewhere
       if ((base.resolved as { activation: Activation }).activation !== 'linear') return undefined; // dense(activation = a) -> b: a stays the layer's
       // A fused layer carries its activation by name, as Keras's string form does (and tf.fused and

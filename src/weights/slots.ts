@@ -21,6 +21,6 @@ export function weightSlots(graph: Graph): WeightSlot[] {
   return graph.nodes.flatMap((node) =>
     layerStats(node)
       .params.filter((spec) => !spec.value)
-      .map((spec) => ({ name: `${node.name}.${spec.name}`, node, spec })),
+      .map((spec) => ({ name: `${spec.layer ?? node.name}.${spec.name}`, node, spec })),
   );
 }

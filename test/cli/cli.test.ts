@@ -80,7 +80,7 @@ describe('dlc compile --emit ir', () => {
   it('--dump-after shows one pass; an unknown pass is an error', () => {
     expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'simplify').stdout).not.toContain('dropout(');
     expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'fold').stdout).toContain('dropout(');
-    expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'fusion')).toMatchObject({ code: 1, stderr: 'error: unknown pass \'fusion\' (passes: fold, simplify, cse, fuse, dce)\n' });
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--dump-after', 'fusion')).toMatchObject({ code: 1, stderr: 'error: unknown pass \'fusion\' (passes: fold, simplify, cse, bnfold, fuse, dce)\n' });
   });
 });
 
@@ -145,7 +145,7 @@ describe('dlc --help', () => {
     expect(main).toContain('A compiler for .dl model files: check, summarize, compile, run, train and draw neural networks.');
     for (const c of commands) expect(main).toMatch(new RegExp(`\\b${c}\\b`));
     const compile = flat(dlc('compile', '--help').stdout);
-    expect(compile).toContain('--dump-after <pass> print the IR after one pass (fold, simplify, cse, fuse, dce)');
+    expect(compile).toContain('--dump-after <pass> print the IR after one pass (fold, simplify, cse, bnfold, fuse, dce)');
     expect(compile).toContain('--target <target> tfjs: a typed TensorFlow.js module (needs -o)');
     const diagram = flat(dlc('diagram', '--help').stdout);
     expect(diagram).toContain('--detail <level> layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets) (default: "layers")');

@@ -1,7 +1,8 @@
 /**
  * What a node is, for every view's labels: its op (a layer applying
  * activation A itself, `dense(activation = A)` or an optimizer's `fused_X`
- * node, reads `X + A`), key attributes (OpDef.label of the
+ * node, reads `X + A`; with a batchnorm folded in, `X + bn + A`, or `X + bn`
+ * without activation), key attributes (OpDef.label of the
  * node's resolved attributes), op family (the colour) and parameter count.
  * A node without resolved attributes (never typed) gets a plain label.
  */
@@ -28,9 +29,9 @@ export function layerInfo(node: Node): LayerInfo {
   const op = lookupOp(node.op)!;
   const fused = node.op.startsWith('fused_');
   const base = fused ? lookupOp(node.op.slice('fused_'.length))! : op;
-  const resolved = node.resolved as { activation?: string } | undefined;
+  const resolved = node.resolved as { activation?: string; batchnorm?: unknown } | undefined;
   const activation = ownActivation(op, resolved);
-  const title = activation ? `${base.name} + ${activation}` : node.op;
+  const title = activation || resolved?.batchnorm ? [base.name, resolved?.batchnorm ? 'bn' : '', activation ?? ''].filter(Boolean).join(' + ') : node.op;
   if (resolved === undefined) return { title, detail: '', family: op.family, params: 0, op };
   const params = paramsOf(node).reduce((sum, p) => sum + product(p.shape), 0);
   return { title, detail: base.label?.(resolved) ?? '', family: op.family, params, op };

@@ -342,6 +342,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       tape.set(node, { node, call: null, specs: [], output: value, saved: undefined, needsGrad: inputGrads && node.type.dtype === 'float32' });
       continue;
     }
+    if ((node.resolved as { batchnorm?: unknown }).batchnorm) throw internal(`layer "${node.name}" has a batchnorm folded in, which is for inference only: train optimize(graph, { training: true })`);
     const specs = paramsOf(node);
     const own = trainingForwardOf(node.op);
     const call: Call = {

@@ -29,7 +29,7 @@ import { createRng, Rng } from '../../runtime/random.js';
 import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
-import type { Weights } from './weights.js';
+import { bindWeights, type Weights } from './weights.js';
 import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface RunOptions {
@@ -247,10 +247,14 @@ export class Interpreter {
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
 
+  /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
+  readonly weights: Weights;
+
   constructor(
     readonly graph: Graph,
-    readonly weights: Weights,
+    weights: Weights,
   ) {
+    this.weights = bindWeights(graph, weights);
     graph.nodes.forEach((node, i) => node.inputs.forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
   }

@@ -7,7 +7,9 @@
 import type { Graph } from '../../ir/types.js';
 import { readWeightsFile, WeightsFileError, writeWeightsFile } from '../../weights/safetensors.js';
 import { weightSlots } from '../../weights/slots.js';
-import { ERRNO_TEXT, UserError } from '../../diagnostics.js';
+import { ERRNO_TEXT, internal, UserError } from '../../diagnostics.js';
+import type { FoldedBatchNorm } from '../../ops/fused.js';
+import { foldBatchNorm } from '../../runtime/batchnorm.js';
 import { humanBytes } from '../../units.js';
 import { initialize, initializerFor } from '../../runtime/init.js';
 import { weightMessages, weightProblems as problemsOf } from '../../runtime/messages.js';
@@ -55,6 +57,44 @@ export async function loadWeights(path: string, graph: Graph): Promise<Weights> 
   if (problems.length > 0 && madeFor && madeFor !== graph.name) problems.push(weightMessages.writtenFor(madeFor, graph.name));
   if (problems.length > 0) throw new WeightsFileError(problems.join('\n  '), path);
   return file.tensors;
+}
+
+/**
+ * The weights as a graph's kernels read them: `weights` itself, except that a
+ * layer with a batchnorm folded in (ops/fused.ts) reads the kernel and bias
+ * derived from its own and the batchnorm's weights (runtime/batchnorm.ts),
+ * computed here once per binding (the Interpreter's construction), not per
+ * run. `weights` is not modified: it keeps the file's separate tensors.
+ */
+export function bindWeights(graph: Graph, weights: Weights): Weights {
+  const folded = graph.nodes.filter((n) => (n.resolved as { batchnorm?: FoldedBatchNorm } | undefined)?.batchnorm);
+  if (folded.length === 0) return weights;
+  const bound: Weights = new Map(weights);
+  for (const node of folded) {
+    const bn = (node.resolved as { batchnorm: FoldedBatchNorm }).batchnorm;
+    const get = (name: string) => weights.get(name) ?? missing(name);
+    const optional = (name: string) => weights.get(name)?.data ?? null;
+    const kernel = get(`${node.name}.kernel`);
+    const { kernel: k, bias } = foldBatchNorm(
+      {
+        kernel: kernel.data,
+        bias: optional(`${node.name}.bias`),
+        gamma: bn.scale ? get(`${bn.layer}.gamma`).data : null,
+        beta: bn.center ? get(`${bn.layer}.beta`).data : null,
+        movingMean: get(`${bn.layer}.moving_mean`).data,
+        movingVariance: get(`${bn.layer}.moving_variance`).data,
+      },
+      kernel.shape,
+      bn.epsilon,
+    );
+    bound.set(`${node.name}.kernel`, k);
+    bound.set(`${node.name}.bias`, bias);
+  }
+  return bound;
+}
+
+function missing(name: string): never {
+  throw internal(`no weight "${name}" to fold a batchnorm with`);
 }
 
 export async function saveWeights(path: string, graph: Graph, weights: Weights, metadata: Record<string, string> = {}): Promise<void> {

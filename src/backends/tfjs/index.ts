@@ -22,6 +22,7 @@ import { paramsOf } from '../../ir/infer.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
 import { ownActivation } from '../../ops/common.js';
+import type { FoldedBatchNorm } from '../../ops/fused.js';
 import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import type { TrainingSettings } from '../../runtime/optimizers.js';
@@ -49,7 +50,7 @@ export interface TfjsTraining extends TrainingSettings {
 }
 
 /** The names every generated module declares itself, besides those of the copied support code. */
-const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward'];
+const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward', 'batchNormFolds'];
 const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights', 'train', 'evaluate'];
 
 /**
@@ -66,13 +67,15 @@ const NATIVE_BACKEND = [
 export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<string> {
   const pool = supportPool();
   // One scope for every name the module makes: types, layers, constants.
-  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights', 'training']);
+  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights', 'training', 'folded']);
   const types = {
     inputs: graph.inputs.map((n) => names.takeType(n.name, 'Input')),
     outputs: graph.outputs.map((o) => names.takeType(o.name, 'Output')),
   };
   const { training } = options;
   if (training && (graph.inputs.length !== 1 || graph.outputs.length !== 1)) throw internal(`tfjs: model '${graph.name}' is not trainable (one input and one output); check its train section with trainConfig`);
+  const folds = foldedLayers(graph);
+  if (training && folds.length > 0) throw internal(`tfjs: model '${graph.name}' folds batchnorm but trains; emit optimize(source, { training: true })`);
   const constants: string[] = [];
   const pass = layers(graph, options, names, constants);
   const code = [
@@ -80,7 +83,8 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
     "import * as tf from '@tensorflow/tfjs';",
     NATIVE_BACKEND,
     declarations(graph, types),
-    ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass)]),
+    ...(folds.length > 0 ? [batchNormFolds(folds)] : []),
+    ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass, folds.length > 0)]),
     api(),
     ...(training ? [trainingApi(graph, types, training, pass.logits !== undefined)] : []),
     ...constants,
@@ -200,12 +204,16 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       continue;
     }
     const specs = paramsOf(node);
+    const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm !== undefined;
     const layer: Layer = {
       node: node as NodeOf<OpName>,
       a: node.resolved as AttrsOf<OpName>,
       inputs: node.inputs.map((n) => ids.get(n)!),
       param: (name) => {
-        const spec = specs.find((p) => p.name === name);
+        // A folded layer's kernel and bias are derived from the weights once per weights object (batchNormFolds).
+        if (folded && name === 'bias') return member(member('folded', node.name), 'bias');
+        if (folded && name === 'kernel') return `${member(member('folded', node.name), 'kernel')} as ${tensorType(specs[0].shape.length)}`;
+        const spec = specs.find((p) => p.name === name && p.layer === undefined);
         if (!spec) return undefined;
         return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(`${node.name}.${name}`)}]`;
       },
@@ -256,7 +264,38 @@ function logitsHead(node: Node, loss: LossName): 'input' | 'fused' | null {
   return ownActivation(lookupOp(node.op)!, node.resolved) === wanted ? 'fused' : null;
 }
 
-function predict(pass: Layers): string {
+/** The layers with a batchnorm folded in (ops/fused.ts), in graph order. */
+const foldedLayers = (graph: Graph): Node[] => graph.nodes.filter((n) => (n.resolved as { batchnorm?: FoldedBatchNorm } | undefined)?.batchnorm);
+
+/** The module's table of folded layers: the weights each one's kernel and bias derive from (support.ts's foldBatchNorms). */
+function batchNormFolds(folds: Node[]): string {
+  const name = (n: string | null) => (n === null ? 'null' : str(n));
+  const rows = folds.map((node) => {
+    const bn = (node.resolved as { batchnorm: FoldedBatchNorm }).batchnorm;
+    const has = (local: string) => paramsOf(node).some((p) => p.name === local && p.layer === undefined);
+    const fields = [
+      ['kernel', name(`${node.name}.kernel`)],
+      ['bias', name(has('bias') ? `${node.name}.bias` : null)],
+      ['gamma', name(bn.scale ? `${bn.layer}.gamma` : null)],
+      ['beta', name(bn.center ? `${bn.layer}.beta` : null)],
+      ['movingMean', name(`${bn.layer}.moving_mean`)],
+      ['movingVariance', name(`${bn.layer}.moving_variance`)],
+      ['epsilon', `${bn.epsilon}`],
+    ];
+    return `${key(node.name)}: { ${fields.map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
+  });
+  return [
+    '/**',
+    ' * The batchnorm layers dlc folded into the layer before them: at inference each such layer',
+    " * runs with kernel' = kernel * gamma / sqrt(moving_variance + epsilon) per output channel and",
+    " * bias' = (bias - moving_mean) * gamma / sqrt(moving_variance + epsilon) + beta, computed from",
+    ' * these weights once per weights object (foldBatchNorms), not per call.',
+    ' */',
+    `const batchNormFolds = { ${rows.join(', ')} } as const satisfies BatchNormFolds;`,
+  ].join('\n');
+}
+
+function predict(pass: Layers, folds: boolean): string {
   return [
     '/**',
     ' * The forward pass at inference, in one tf.tidy: intermediate tensors are freed, the',
@@ -264,6 +303,7 @@ function predict(pass: Layers): string {
     ' */',
     'export function predict(weights: Weights, inputs: Inputs): Outputs {',
     'checkInputs(inputShapes, inputDtypes, inputs);',
+    ...(folds ? ['const folded = foldBatchNorms(weights, batchNormFolds);'] : []),
     'return tf.tidy((): Outputs => {',
     ...pass.body,
     '',

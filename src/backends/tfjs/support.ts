@@ -15,6 +15,7 @@
  * kernel whose semantics it reproduces; the tfjs tests compare them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { foldBatchNorm } from '../../runtime/batchnorm.js';
 import { initialize, initializerFor, type InitializerName } from '../../runtime/init.js';
 import type { LossName } from '../../runtime/losses.js';
 import { inputMessages, weightProblems } from '../../runtime/messages.js';
@@ -91,6 +92,68 @@ export function checkInputs(shapes: InputShapes, dtypes: InputDtypes, inputs: ob
     if (batch !== undefined && size !== batch) throw new Error(inputMessages.batchSize(name, size, batch));
     batch = size;
   }
+}
+
+// ---------------------------------------------------------------- batchnorm folded at inference
+
+/**
+ * A layer with a batchnorm folded into it by dlc's optimizer: the weights its
+ * kernel and bias derive from (null: the layer has no bias, the batchnorm no
+ * gamma or beta) and the batchnorm's epsilon.
+ */
+export type BatchNormFold = {
+  readonly kernel: string;
+  readonly bias: string | null;
+  readonly gamma: string | null;
+  readonly beta: string | null;
+  readonly movingMean: string;
+  readonly movingVariance: string;
+  readonly epsilon: number;
+};
+export type BatchNormFolds = { readonly [layer: string]: BatchNormFold };
+export type FoldedWeights = { readonly kernel: tf.Tensor; readonly bias: tf.Tensor1D };
+
+/** Each weights object's folded kernels and biases, and every tensor they depend on. */
+const foldedCache = new WeakMap<object, { tensors: tf.Tensor[]; folded: { [layer: string]: FoldedWeights } }>();
+/** Frees a weights object's folded tensors once the object itself is garbage (tf.dispose(weights) reaches only its own). */
+const foldedRelease = new FinalizationRegistry<tf.Tensor[]>((tensors) => tf.dispose(tensors));
+
+/**
+ * The folded layers' kernels and biases for `weights` (foldBatchNorm, the
+ * interpreter's arithmetic): computed on the first call for a weights object
+ * and kept for the next (kept out of any tf.tidy), so predict pays for them
+ * once, not per call. A Weights object is read as immutable: its tensors are
+ * not replaced. Disposed weights are recomputed, which fails as reading them does.
+ */
+export function foldBatchNorms<F extends BatchNormFolds>(weights: Readonly<Record<string, tf.Tensor>>, folds: F): { readonly [L in keyof F]: FoldedWeights } {
+  const cached = foldedCache.get(weights);
+  if (cached && cached.tensors.every((t) => !t.isDisposed)) return cached.folded as { readonly [L in keyof F]: FoldedWeights };
+  if (cached) {
+    foldedRelease.unregister(cached);
+    tf.dispose(Object.values(cached.folded).flatMap((f) => [f.kernel, f.bias]));
+  }
+  const tensors: tf.Tensor[] = [];
+  const values = (name: string): Float32Array => {
+    const t = weights[name];
+    if (!(t instanceof tf.Tensor)) throw new WeightsFileError(`cannot fold batchnorm: "${name}" is not a tf.Tensor`);
+    tensors.push(t);
+    const data = t.dataSync();
+    return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  };
+  const optional = (name: string | null) => (name === null ? null : values(name));
+  const folded: { [layer: string]: FoldedWeights } = {};
+  for (const [layer, f] of Object.entries(folds)) {
+    const kernel = values(f.kernel);
+    const shape = weights[f.kernel]!.shape;
+    const w = { kernel, bias: optional(f.bias), gamma: optional(f.gamma), beta: optional(f.beta), movingMean: values(f.movingMean), movingVariance: values(f.movingVariance) };
+    const r = foldBatchNorm(w, shape, f.epsilon);
+    folded[layer] = { kernel: tf.keep(tf.tensor(r.kernel.data, r.kernel.shape, 'float32')), bias: tf.keep(tf.tensor1d(r.bias.data, 'float32')) };
+  }
+  const own = Object.values(folded).flatMap((f) => [f.kernel, f.bias]);
+  const entry = { tensors: [...tensors, ...own], folded };
+  foldedCache.set(weights, entry);
+  foldedRelease.register(weights, own, entry);
+  return folded as { readonly [L in keyof F]: FoldedWeights };
 }
 
 // ---------------------------------------------------------------- layers
