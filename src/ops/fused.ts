@@ -8,6 +8,7 @@
 import { type Activation, FUSABLE_ACTIVATIONS } from './activations.js';
 import { conv1d, conv2d } from './conv.js';
 import dense from './dense.js';
+import { depthwise_conv2d, separable_conv2d } from './depthwise.js';
 import { defineOp, OpDef } from './op.js';
 
 function fused<A extends { activation: Activation }>(base: OpDef<A>): OpDef<A> {
@@ -24,3 +25,5 @@ function fused<A extends { activation: Activation }>(base: OpDef<A>): OpDef<A> {
 export const fused_dense = fused(dense);
 export const fused_conv1d = fused(conv1d);
 export const fused_conv2d = fused(conv2d);
+export const fused_depthwise_conv2d = fused(depthwise_conv2d);
+export const fused_separable_conv2d = fused(separable_conv2d);

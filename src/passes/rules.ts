@@ -73,12 +73,15 @@ export function cseRules(): Rule[] {
 }
 
 /** The layers a fusable activation folds into, and the fused op each becomes. */
-const FUSED: Partial<Record<OpName, OpName>> = { dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d' };
+const FUSED: Partial<Record<OpName, OpName>> = {
+  dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d',
+  depthwise_conv2d: 'fused_depthwise_conv2d', separable_conv2d: 'fused_separable_conv2d',
+};
 
 export const FUSE: Rule[] = [
   {
     name: 'fuse-activation',
-    doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d(x)) -> fused_<op>(x, activation)',
+    doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d|depthwise_conv2d|separable_conv2d(x)) -> fused_<op>(x, activation)',
     apply(node, cx: RuleContext) {
       const base = node.inputs[0];
       const fused = base && FUSED[base.op];

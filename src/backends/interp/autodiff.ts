@@ -35,7 +35,7 @@ import { activationOpTable, type ActivationOpName } from '../../ops/activations.
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
@@ -51,6 +51,7 @@ import { weightSlots } from './weights.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
+import { depthwiseConv2dBackward, separableConv2dBackward } from './grad/depthwise.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
 import { concatBackward, dropoutBackward } from './grad/elementwise.js';
 import { embeddingBackward, positionalTableBackward } from './grad/embedding.js';
@@ -125,6 +126,12 @@ export const BACKWARD: BackwardTable = {
   fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
+  // Per channel, over each tap's cells: dK = sum x dz, dx += K dz (grad/depthwise.ts).
+  depthwise_conv2d: (g) => depthwiseBackward(g),
+  fused_depthwise_conv2d: (g) => depthwiseBackward(g),
+  // The 1x1 conv's backward on the recomputed depthwise output, then the depthwise backward.
+  separable_conv2d: (g) => separableBackward(g),
+  fused_separable_conv2d: (g) => separableBackward(g),
   // To the window's (first) max; spread over the window's real cells.
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
@@ -207,12 +214,33 @@ function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_
   return layerGrads(o.rank === 1 ? conv1dBackward(...args, o, want(g)) : conv2dBackward(...args, o, want(g)));
 }
 
+function depthwiseBackward(g: GradCall<'depthwise_conv2d' | 'fused_depthwise_conv2d'>): Grads {
+  const want = { input: g.needsInput[0], kernel: g.trainable('depthwise_kernel'), bias: g.trainable('bias') };
+  const r = depthwiseConv2dBackward(g.inputs[0], g.param('depthwise_kernel'), preActivation(g), depthwiseOptions(g.a), want);
+  const params: Record<string, Tensor> = {};
+  if (r.dKernel) params.depthwise_kernel = r.dKernel;
+  if (r.dBias) params.bias = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
+function separableBackward(g: GradCall<'separable_conv2d' | 'fused_separable_conv2d'>): Grads {
+  const want = { input: g.needsInput[0], kernel: g.trainable('depthwise_kernel'), pointwise: g.trainable('pointwise_kernel'), bias: g.trainable('bias') };
+  const r = separableConv2dBackward(g.inputs[0], g.param('depthwise_kernel'), g.param('pointwise_kernel'), preActivation(g), depthwiseOptions(g.a), want);
+  const params: Record<string, Tensor> = {};
+  if (r.dDepthwise) params.depthwise_kernel = r.dDepthwise;
+  if (r.dPointwise) params.pointwise_kernel = r.dPointwise;
+  if (r.dBias) params.bias = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
 /**
  * dz = d loss / d(pre-activation) for dense and conv layers: the fused
  * activation's backward, if any, from the output (fusable activations' rows
  * differentiate from y).
  */
-function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
+type LayerWithActivation = 'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d';
+type DepthwiseOp = 'depthwise_conv2d' | 'fused_depthwise_conv2d' | 'separable_conv2d' | 'fused_separable_conv2d';
+function preActivation(g: GradCall<LayerWithActivation | DepthwiseOp>): Tensor {
   if (g.a.activation === 'linear') return g.dy;
   const width = g.output.shape[g.output.shape.length - 1];
   return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.a.activation, width) };

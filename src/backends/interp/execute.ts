@@ -112,6 +112,11 @@ export const KERNELS: KernelTable = {
   conv2d: (c) => conv(c),
   fused_conv1d: (c) => conv(c),
   fused_conv2d: (c) => conv(c),
+  // One kernel per channel (depthwise.ts); separable adds the 1x1 conv to `filters` after it.
+  depthwise_conv2d: (c) => K.depthwiseConv2d(c.inputs[0], c.param('depthwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out),
+  fused_depthwise_conv2d: (c) => K.depthwiseConv2d(c.inputs[0], c.param('depthwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out),
+  separable_conv2d: (c) => separable(c),
+  fused_separable_conv2d: (c) => separable(c),
   maxpool: (c) => pool(c.inputs[0], c.a, c.out),
   avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
@@ -190,8 +195,17 @@ export const attentionOptions = (a: AttrsOf<'attention'>) => ({ heads: a.H, keyD
 /** The kernels' options for a convolution (plain or fused). */
 export function convOptions(a: AttrsOf<'conv2d'>) {
   return a.rank === 1
-    ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation }
-    : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+    ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation, groups: a.groups }
+    : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation, groups: a.groups };
+}
+
+/** The kernels' options for depthwise_conv2d and separable_conv2d (their depthwise step's window). */
+export function depthwiseOptions(a: AttrsOf<'depthwise_conv2d'>) {
+  return { stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+}
+
+function separable(c: Call<'separable_conv2d' | 'fused_separable_conv2d'>): Tensor {
+  return K.separableConv2d(c.inputs[0], c.param('depthwise_kernel'), c.param('pointwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out);
 }
 
 function conv(c: Call<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {

@@ -62,6 +62,10 @@ export interface GemmExports {
     x: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
   ): void;
+  depthwise_conv(
+    x: number, k: number, bias: number, hasBias: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
+    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, P: number,
+  ): void;
 }
 
 /** Flags of gemm.wat's store. */

@@ -7,7 +7,7 @@
  *   'wasm'            the WebAssembly kernel for every product with K > 0
  *   'js'              the TS kernels only: the reference
  *
- * Besides products, 'auto' and 'wasm' run conv2d's packing, max pooling, the
+ * Besides products, 'auto' and 'wasm' run conv2d's packing, depthwise convolution, max pooling, the
  * activations, the LSTM cell and some backward kernels in WebAssembly (the
  * *Wasm functions below; each says false when it is not in use and its caller
  * runs the TS twin), whatever the size: results depend on the choice only,
@@ -21,6 +21,7 @@
  */
 import os from 'node:os';
 import type { ConvShape } from '../kernels/conv.js';
+import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
 import { Heap } from './heap.js';
@@ -160,6 +161,23 @@ export function maxPoolWasm(
   if (!g || out.length === 0) return false;
   return inMemory(g, [x, out], ['in', 'out'], ([xAt, outAt]) =>
     g.exports.max_pool(xAt, outAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
+  );
+}
+
+/**
+ * Depthwise convolution with one kernel per channel (dm = 1) of x [B,H,W,C]
+ * into out [B,OH,OW,C] in WebAssembly (gemm.wat's depthwise_conv), bias but
+ * no activation; false if not in use or dm > 1.
+ */
+export function depthwiseWasm(out: Float32Array, x: Float32Array, kernel: Float32Array, bias: Float32Array | null, s: DepthwiseShape): boolean {
+  const g = wasmKernels();
+  if (!g || s.dm !== 1 || out.length === 0) return false;
+  const arrays = [x, kernel.subarray(0, s.kh * s.kw * s.C), out, ...(bias ? [bias] : [])];
+  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) =>
+    g.exports.depthwise_conv(
+      xAt, kAt, biasAt, bias ? 1 : 0, outAt, s.H, s.W, s.C, s.OH, s.OW,
+      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, s.B * s.OH * s.OW,
+    ),
   );
 }
 
