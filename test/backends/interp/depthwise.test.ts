@@ -54,18 +54,18 @@ function spread(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
   return tf
     .pad(kernel.reshape([kh, 1, kw, 1, C, F]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]])
     .reshape([kh * dh, kw * dw, C, F])
-    .slice([0, 0, 0, 0], [dh * (kh - 1) + 1, dw * (kw - 1) + 1, C, F]);
+    .slice([0, 0, 0, 0], [dh * (kh - 1) + 1, dw * (kw - 1) + 1, C, F]) as tf.Tensor4D;
 }
 
 /** tf.depthwiseConv2d with any stride and dilation (differentiable for dilation > 1 too). */
 function tfDepthwise(x: tf.Tensor, kernel: tf.Tensor, stride: [number, number], padding: Padding, dilation: [number, number] = [1, 1]): tf.Tensor4D {
-  return tf.depthwiseConv2d(x as tf.Tensor4D, spread(kernel as tf.Tensor4D, dilation), stride, padding);
+  return tf.depthwiseConv2d(x as tf.Tensor4D, spread(kernel as tf.Tensor4D, dilation), stride, padding) as tf.Tensor4D;
 }
 
 /** The written-out grouped convolution: group g convolves channels [g*C/G, (g+1)*C/G) with kernel columns [g*F/G, (g+1)*F/G). */
 function tfGrouped(x: tf.Tensor, kernel: tf.Tensor, groups: number, stride: [number, number], padding: Padding, dilation: [number, number] = [1, 1]): tf.Tensor4D {
-  const xs = tf.split(x as tf.Tensor4D, groups, 3);
-  const ks = tf.split(kernel as tf.Tensor4D, groups, 3);
+  const xs = tf.split<tf.Tensor4D>(x, groups, 3);
+  const ks = tf.split<tf.Tensor4D>(kernel, groups, 3);
   return tf.concat(xs.map((xg, g) => tf.conv2d(xg, spread(ks[g], dilation), stride, padding)), 3);
 }
 
