@@ -17,7 +17,8 @@
  * it is bound by memory and by the loop: the WebAssembly kernel
  * (gemm.wat's depthwise_conv, four channels per instruction) runs it when
  * dm = 1 (MobileNet's case); the TS loop below is its twin and the rest.
- * The bias starts the sums; the activation follows (activation.ts).
+ * The bias starts the sums; the activation follows (activation.ts), or is
+ * applied by the WebAssembly kernel as it stores when it is a clamp (relu, relu6).
  */
 import type { Activation } from './activation.js';
 import { activateInPlace } from './activation.js';
@@ -58,11 +59,24 @@ export function depthwiseConv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, 
   const { B, OH, OW, F } = s;
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== F)) throw internal(`${who}: bias ${showShape(bias.shape)} does not match ${F} channels`);
   const data = outputBuffer(out, B * OH * OW * F, who);
-  if (!depthwiseWasm(data, x.data, kernel.data, bias?.data ?? null, s)) depthwiseInto(data, x.data, kernel.data, bias?.data ?? null, s);
   const act: Activation = opts.activation ?? 'linear';
-  if (act !== 'linear') activateInPlace(data, act, F);
+  const clamp = CLAMPS[act];
+  const inWasm = depthwiseWasm(data, x.data, kernel.data, bias?.data ?? null, s, clamp ?? CLAMPS.linear!);
+  if (!inWasm) depthwiseInto(data, x.data, kernel.data, bias?.data ?? null, s);
+  if (act !== 'linear' && !(inWasm && clamp)) activateInPlace(data, act, F);
   return { shape: [B, OH, OW, F], data };
 }
+
+/**
+ * The activations that are a clamp of x to [lo, hi], which the WebAssembly
+ * kernel applies as it stores (MobileNet's relu6 after every depthwise layer):
+ * the same numbers as their rows' forward (NaN stays NaN).
+ */
+const CLAMPS: Partial<Record<Activation, readonly [number, number]>> = {
+  linear: [-Infinity, Infinity],
+  relu: [0, Infinity],
+  relu6: [0, 6],
+};
 
 /** The TS twin of gemm.wat's depthwise_conv: out[p, :] = bias + the window's taps, any dm. */
 function depthwiseInto(out: Float32Array, x: Float32Array, k: Float32Array, bias: Float32Array | null, s: DepthwiseShape): void {

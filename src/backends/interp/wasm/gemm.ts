@@ -64,7 +64,7 @@ export interface GemmExports {
   ): void;
   depthwise_conv(
     x: number, k: number, bias: number, hasBias: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
-    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, P: number,
+    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, P: number, lo: number, hi: number,
   ): void;
 }
 

@@ -787,19 +787,22 @@
   ;; 1), NHWC, of output pixels [0, P) (P = B*OH*OW):
   ;;   out[p, c] = bias[c] + sum of x[cell, c] * k[ky, kx, c]
   ;; over the window's taps that fall inside the input, in order ky, kx, in
-  ;; float32 (hasBias 0: no bias term). kernels/depthwise.ts holds its TS
-  ;; twin. Sixteen channels at a time in four registers, then four, then one:
-  ;; each value of x read is used once per tap, so the loop is bound by loads.
+  ;; float32 (hasBias 0: no bias term), then clamped to [lo, hi] (relu: 0, inf;
+  ;; relu6: 0, 6; none: -inf, inf; NaN stays NaN). kernels/depthwise.ts holds
+  ;; its TS twin. Sixteen channels at a time in four registers, then four, then
+  ;; one: each value of x read is used once per tap, so the loop is bound by loads.
   (func (export "depthwise_conv")
     (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
     (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
-    (param $pt i32) (param $pl i32) (param $P i32)
+    (param $pt i32) (param $pl i32) (param $P i32) (param $lo f32) (param $hi f32)
     (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32)
     (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32) (local $ky i32) (local $kx i32)
     (local $cb i32) (local $c i32) (local $base i32) (local $kbase i32) (local $r i32) (local $kr i32) (local $at i32) (local $kat i32)
     (local $xStep i32) (local $rowStep i32) (local $kRowStep i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32) (local $lo4 v128) (local $hi4 v128)
+    (local.set $lo4 (f32x4.splat (local.get $lo)))
+    (local.set $hi4 (f32x4.splat (local.get $hi)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
     (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
@@ -867,10 +870,10 @@
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $rows)))
             (local.set $at (i32.add (local.get $out) (local.get $c)))
-            (v128.store align=4 (local.get $at) (local.get $a0))
-            (v128.store offset=16 align=4 (local.get $at) (local.get $a1))
-            (v128.store offset=32 align=4 (local.get $at) (local.get $a2))
-            (v128.store offset=48 align=4 (local.get $at) (local.get $a3))
+            (v128.store align=4 (local.get $at) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=16 align=4 (local.get $at) (call $clamp4 (local.get $a1) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=32 align=4 (local.get $at) (call $clamp4 (local.get $a2) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=48 align=4 (local.get $at) (call $clamp4 (local.get $a3) (local.get $lo4) (local.get $hi4)))
             (local.set $c (i32.add (local.get $c) (i32.const 64)))
             (br $sixteens)))
         (block $quads_done
@@ -899,7 +902,7 @@
                 (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $rows)))
-            (v128.store align=4 (i32.add (local.get $out) (local.get $c)) (local.get $a0))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $c)) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br $quads)))
         (block $singles_done
@@ -928,7 +931,8 @@
                 (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $rows)))
-            (f32.store (i32.add (local.get $out) (local.get $c)) (local.get $s))
+            (f32.store (i32.add (local.get $out) (local.get $c))
+              (f32x4.extract_lane 0 (call $clamp4 (f32x4.splat (local.get $s)) (local.get $lo4) (local.get $hi4))))
             (local.set $c (i32.add (local.get $c) (i32.const 4)))
             (br $singles)))
         (local.set $out (i32.add (local.get $out) (local.get $cb)))
@@ -944,6 +948,11 @@
                 (local.set $img (i32.add (local.get $img) (local.get $H)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
+
+  ;; v below lo becomes lo, above hi becomes hi; NaN stays NaN.
+  (func $clamp4 (param $v v128) (param $lo v128) (param $hi v128) (result v128)
+    (local.set $v (v128.bitselect (local.get $lo) (local.get $v) (f32x4.lt (local.get $v) (local.get $lo))))
+    (v128.bitselect (local.get $hi) (local.get $v) (f32x4.gt (local.get $v) (local.get $hi))))
 
   ;; out[j] = the sum over rows of src[r, j], j < n, in float64 (acc: n zeroed
   ;; float64 of scratch), rounded once: a bias gradient.

@@ -166,17 +166,20 @@ export function maxPoolWasm(
 
 /**
  * Depthwise convolution with one kernel per channel (dm = 1) of x [B,H,W,C]
- * into out [B,OH,OW,C] in WebAssembly (gemm.wat's depthwise_conv), bias but
- * no activation; false if not in use or dm > 1.
+ * into out [B,OH,OW,C] in WebAssembly (gemm.wat's depthwise_conv), with the
+ * bias, clamped to [lo, hi] (an activation that is a clamp: relu, relu6);
+ * false if not in use or dm > 1.
  */
-export function depthwiseWasm(out: Float32Array, x: Float32Array, kernel: Float32Array, bias: Float32Array | null, s: DepthwiseShape): boolean {
+export function depthwiseWasm(
+  out: Float32Array, x: Float32Array, kernel: Float32Array, bias: Float32Array | null, s: DepthwiseShape, [lo, hi]: readonly [number, number],
+): boolean {
   const g = wasmKernels();
   if (!g || s.dm !== 1 || out.length === 0) return false;
   const arrays = [x, kernel.subarray(0, s.kh * s.kw * s.C), out, ...(bias ? [bias] : [])];
   return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) =>
     g.exports.depthwise_conv(
       xAt, kAt, biasAt, bias ? 1 : 0, outAt, s.H, s.W, s.C, s.OH, s.OW,
-      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, s.B * s.OH * s.OW,
+      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, s.B * s.OH * s.OW, lo, hi,
     ),
   );
 }
