@@ -135,7 +135,11 @@ export function groupedConv2d({ x, filter, bias, ...rest }: ConvArgs<tf.Tensor4D
   const conv = rest.strides.some((s) => s > 1) && rest.dilations.some((d) => d > 1) ? stridedDilatedConv2d : tf.fused.conv2d<tf.Tensor4D>;
   const filters = tf.split<tf.Tensor4D>(filter, groups, 3);
   const biases = bias ? tf.split<tf.Tensor1D>(bias, groups) : [];
-  return tf.concat(tf.split<tf.Tensor4D>(x, groups, 3).map((xg, g) => conv({ ...rest, x: xg, filter: filters[g], bias: biases[g] })), 3);
+  const outputs = tf.split<tf.Tensor4D>(x, groups, 3).map((xg, g) => {
+    const b = biases[g];
+    return conv({ ...rest, x: xg, filter: filters[g]!, ...(b ? { bias: b } : {}) });
+  });
+  return tf.concat(outputs, 3);
 }
 
 /** The interpreter's conv1d: conv2d over a height-1 image, so that tf.fused.conv2d adds the bias and activation. */
