@@ -37,13 +37,16 @@ export function depthwiseConv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, g
           for (let kx = t.kx0; kx < t.kx1; kx++) {
             const xi = (row + t.x0 + kx * dw) * C;
             const ki = (ky * kw + kx) * F;
-            for (let c = 0; c < C; c++) {
-              let dxc = 0;
-              for (let m = 0, f = c * dm; m < dm; m++, f++) {
-                if (acc) acc[ki + f] += xd[xi + c] * g[o + f];
-                dxc += k[ki + f] * g[o + f];
+            // Separate loops without branches: the JIT keeps them tight (MobileNet's dm = 1 is the common case).
+            if (acc && dm === 1) for (let c = 0; c < C; c++) acc[ki + c] += xd[xi + c] * g[o + c];
+            else if (acc) for (let c = 0; c < C; c++) for (let m = 0, f = c * dm; m < dm; m++, f++) acc[ki + f] += xd[xi + c] * g[o + f];
+            if (dX && dm === 1) for (let c = 0; c < C; c++) dX[xi + c] += k[ki + c] * g[o + c];
+            else if (dX) {
+              for (let c = 0; c < C; c++) {
+                let sum = 0;
+                for (let m = 0, f = c * dm; m < dm; m++, f++) sum += k[ki + f] * g[o + f];
+                dX[xi + c] += sum;
               }
-              if (dX) dX[xi + c] += dxc;
             }
           }
         }
