@@ -31,7 +31,7 @@
 ;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS
 ;; for the work around each product, each with a TS twin in kernels/ or grad/:
 ;;   max_pool, max_pool_grad           2-D max pooling and its backward
-;;   depthwise_conv                    depthwise convolution (one kernel per channel)
+;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
 ;;   activate, softmax_rows            relu, sigmoid, tanh; softmax per row
@@ -936,6 +936,101 @@
             (local.set $c (i32.add (local.get $c) (i32.const 4)))
             (br $singles)))
         (local.set $out (i32.add (local.get $out) (local.get $cb)))
+        ;; next pixel: ox, then oy, then the next image
+        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+        (if (i32.eq (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pixels))))
+
+  ;; Backward of depthwise_conv (depth multiplier 1) over output pixels
+  ;; [p0, p1): for each tap of a pixel's window inside the input,
+  ;;   dx[cell, c] += k[ky, kx, c] * dz[p, c]     (hasDx)
+  ;;   dk[ky, kx, c] += x[cell, c] * dz[p, c]      (hasDk)
+  ;; dk holds float32 partial sums: the caller runs a few rows of pixels per
+  ;; call and adds them up in float64 (grad/depthwise.ts, its TS twin).
+  (func (export "depthwise_conv_grad")
+    (param $x i32) (param $k i32) (param $dz i32) (param $dx i32) (param $dk i32) (param $hasDx i32) (param $hasDk i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $pt i32) (param $pl i32) (param $p0 i32) (param $p1 i32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32)
+    (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32) (local $ky i32) (local $kx i32)
+    (local $cb i32) (local $c i32) (local $xat i32) (local $kat i32) (local $g i32) (local $gv v128) (local $gs f32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
+    (local.set $oy (i32.rem_u (i32.div_u (local.get $p0) (local.get $OW)) (local.get $OH)))
+    (local.set $img (i32.mul (i32.div_u (local.get $p0) (i32.mul (local.get $OW) (local.get $OH))) (local.get $H)))
+    (local.set $g (i32.add (local.get $dz) (i32.mul (local.get $p0) (local.get $cb))))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+        (local.set $ky0 (i32.const 0))
+        (if (i32.lt_s (local.get $y0) (i32.const 0))
+          (then (local.set $ky0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))))
+        (local.set $ky1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $H) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))
+        (if (i32.gt_s (local.get $ky1) (local.get $kh)) (then (local.set $ky1 (local.get $kh))))
+        (local.set $kx0 (i32.const 0))
+        (if (i32.lt_s (local.get $x0) (i32.const 0))
+          (then (local.set $kx0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))))
+        (local.set $kx1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $W) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))
+        (if (i32.gt_s (local.get $kx1) (local.get $kw)) (then (local.set $kx1 (local.get $kw))))
+        (local.set $ky (local.get $ky0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+            (local.set $kx (local.get $kx0))
+            (block $cols_done
+              (loop $cols
+                (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                ;; byte offsets of the tap's cell in x / dx and of its kernel row
+                (local.set $xat (i32.mul (local.get $cb)
+                  (i32.add (i32.mul (i32.add (local.get $img) (i32.add (local.get $y0) (i32.mul (local.get $ky) (local.get $dh)))) (local.get $W))
+                    (i32.add (local.get $x0) (i32.mul (local.get $kx) (local.get $dw))))))
+                (local.set $kat (i32.mul (local.get $cb) (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx))))
+                (local.set $c (i32.const 0))
+                (block $quads_done
+                  (loop $quads
+                    (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+                    (local.set $gv (v128.load align=4 (i32.add (local.get $g) (local.get $c))))
+                    (if (local.get $hasDx)
+                      (then (v128.store align=4 (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c)))
+                        (f32x4.add (v128.load align=4 (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c))))
+                          (f32x4.mul (v128.load align=4 (i32.add (local.get $k) (i32.add (local.get $kat) (local.get $c)))) (local.get $gv))))))
+                    (if (local.get $hasDk)
+                      (then (v128.store align=4 (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c)))
+                        (f32x4.add (v128.load align=4 (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c))))
+                          (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (i32.add (local.get $xat) (local.get $c)))) (local.get $gv))))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                    (br $quads)))
+                (block $singles_done
+                  (loop $singles
+                    (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+                    (local.set $gs (f32.load (i32.add (local.get $g) (local.get $c))))
+                    (if (local.get $hasDx)
+                      (then (f32.store (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c)))
+                        (f32.add (f32.load (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c))))
+                          (f32.mul (f32.load (i32.add (local.get $k) (i32.add (local.get $kat) (local.get $c)))) (local.get $gs))))))
+                    (if (local.get $hasDk)
+                      (then (f32.store (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c)))
+                        (f32.add (f32.load (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c))))
+                          (f32.mul (f32.load (i32.add (local.get $x) (i32.add (local.get $xat) (local.get $c)))) (local.get $gs))))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $singles)))
+                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                (br $cols)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $rows)))
+        (local.set $g (i32.add (local.get $g) (local.get $cb)))
         ;; next pixel: ox, then oy, then the next image
         (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
         (if (i32.eq (local.get $ox) (local.get $OW))

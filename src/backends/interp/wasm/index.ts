@@ -184,6 +184,35 @@ export function depthwiseWasm(
   );
 }
 
+/** Output pixels per call of depthwise_conv_grad: each kernel gradient entry sums at most this many terms in float32. */
+const DEPTHWISE_GRAD_CHUNK = 128;
+
+/**
+ * depthwiseWasm's backward (gemm.wat's depthwise_conv_grad): dx (zero on
+ * entry) += each tap's k dz, and dk += its x dz, summed in float32 over
+ * chunks of pixels and across them in float64; either may be null. False if
+ * not in use or dm > 1.
+ */
+export function depthwiseGradWasm(
+  dx: Float32Array | null, dk: Float64Array | null, x: Float32Array, kernel: Float32Array, dz: Float32Array, s: DepthwiseShape,
+): boolean {
+  const g = wasmKernels();
+  if (!g || s.dm !== 1 || dz.length === 0) return false;
+  const P = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C;
+  const arrays = [x, kernel.subarray(0, K), dz, ...(dx ? [dx] : [])];
+  return inMemory(g, arrays, ['in', 'in', 'in', 'inout'], ([xAt, kAt, dzAt, dxAt = 0]) => {
+    const part = dk ? g.heap.take(K) : null;
+    for (let p0 = 0; p0 < P; p0 += DEPTHWISE_GRAD_CHUNK) {
+      part?.fill(0);
+      g.exports.depthwise_conv_grad(
+        xAt, kAt, dzAt, dxAt, part?.byteOffset ?? 0, dx ? 1 : 0, part ? 1 : 0, s.H, s.W, s.C, s.OH, s.OW,
+        s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, p0, Math.min(P, p0 + DEPTHWISE_GRAD_CHUNK),
+      );
+      if (dk && part) for (let i = 0; i < K; i++) dk[i] += part[i];
+    }
+  });
+}
+
 /** maxPoolWasm's backward: dx (zero on entry) += dy routed to each window's max (gemm.wat's max_pool_grad). */
 export function maxPoolGradWasm(
   dx: Float32Array, x: Float32Array, dy: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
