@@ -239,6 +239,17 @@ describe('gradients', () => {
       reference: (i, w) => tf.relu6(tf.add(tfDepthwise(i.x, w['depthwise_conv2d.depthwise_kernel'], [1, 1], 'same'), w['depthwise_conv2d.bias'])),
     });
   });
+
+  it('separable_conv2d with tanh fused by the optimizer', () => {
+    checkGradients({
+      body: 'input x: [6, 5, 4]\noutput y = x -> separable_conv2d(3, [2, 3], padding = same, bias = false) -> tanh',
+      optimized: ['fused_separable_conv2d'],
+      reference: (i, w) => {
+        const p = (n: string) => w[`separable_conv2d.${n}`] as tf.Tensor4D;
+        return tf.tanh(tf.separableConv2d(i.x as tf.Tensor4D, p('depthwise_kernel'), p('pointwise_kernel'), 1, 'same'));
+      },
+    });
+  });
 });
 
 describe('parameters as Keras counts them (tf.layers countParams)', () => {
