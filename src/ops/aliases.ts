@@ -19,12 +19,13 @@ const KERAS_NAMES: Record<string, OpName> = {
   zeropadding1d: 'zero_padding', zeropadding2d: 'zero_padding', cropping1d: 'cropping', cropping2d: 'cropping',
   upsampling1d: 'upsampling', upsampling2d: 'upsampling', swish: 'silu',
   depthwiseconv2d: 'depthwise_conv2d', separableconv2d: 'separable_conv2d', separableconvolution2d: 'separable_conv2d',
+  conv1dtranspose: 'conv1d_transpose', conv2dtranspose: 'conv2d_transpose', convolution2dtranspose: 'conv2d_transpose', deconv2d: 'conv2d_transpose', deconvolution2d: 'conv2d_transpose',
 };
 
 const NOT_YET: Record<string, OpFamily> = {
   gru: 'recurrent', convlstm2d: 'recurrent',
   leakyrelu: 'activation', prelu: 'activation', hardsigmoid: 'activation', hardswish: 'activation', logsoftmax: 'activation',
-  conv2dtranspose: 'conv', conv1dtranspose: 'conv', conv3d: 'conv', deconv2d: 'conv',
+  conv3d: 'conv',
   groupnormalization: 'norm', unitnormalization: 'norm', rmsnorm: 'norm',
   maxpooling3d: 'pool', averagepooling3d: 'pool',
   dot: 'merge', repeatvector: 'shape', permute: 'shape', transpose: 'shape',

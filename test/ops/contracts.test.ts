@@ -154,6 +154,21 @@ const SAMPLES: Record<CallableOpName, Sample> = {
         pick(w, 'separable_conv2d', ['depthwise_kernel', 'pointwise_kernel', 'bias']),
       ),
   },
+  // tfjs's own padding from the output shape agrees with Keras's here (no output_padding); conv1d as a height-1 image.
+  conv1d_transpose: {
+    body: 'input x: [5, 2]\noutput y = x -> conv1d_transpose(3, 4, stride = 2, padding = same)',
+    reference: (i, w) => {
+      const [B, L, C] = i.x.shape;
+      const [k, F] = w['conv1d_transpose.kernel'].shape;
+      const y = tf.conv2dTranspose(i.x.reshape([B, 1, L, C]) as tf.Tensor4D, w['conv1d_transpose.kernel'].reshape([1, k, F, C]) as tf.Tensor4D, [B, 1, 2 * L, F], 2, 'same');
+      return tf.add(y.reshape([B, 2 * L, F]), w['conv1d_transpose.bias']);
+    },
+  },
+  conv2d_transpose: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> conv2d_transpose(3, 3, stride = 2)',
+    reference: (i, w) => tf.add(tf.conv2dTranspose(i.x as tf.Tensor4D, w['conv2d_transpose.kernel'] as tf.Tensor4D, [i.x.shape[0], 9, 7, 3], 2, 'valid'), w['conv2d_transpose.bias']),
+    layer: (i, w) => applyLayer(tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2 }), i.x, pick(w, 'conv2d_transpose', ['kernel', 'bias'])),
+  },
   maxpool: {
     body: 'input x: [7, 5, 2]\noutput y = x -> maxpool(3, stride = 2, padding = same)',
     reference: (i) => tf.maxPool(i.x as tf.Tensor4D, 3, 2, 'same'),

@@ -35,12 +35,12 @@ import { activationOpTable, type ActivationOpName } from '../../ops/activations.
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
 import type { Activation } from './kernels/index.js';
-import { activate, concat, shiftCopy, upsampleNearestBackward } from './kernels/index.js';
+import { activate, concat, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -51,6 +51,7 @@ import { weightSlots } from './weights.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
+import { conv1dTransposeBackward, conv2dTransposeBackward } from './grad/conv_transpose.js';
 import { depthwiseConv2dBackward, separableConv2dBackward } from './grad/depthwise.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
 import { concatBackward, dropoutBackward } from './grad/elementwise.js';
@@ -126,6 +127,9 @@ export const BACKWARD: BackwardTable = {
   fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
+  // col2im(x K^T) + b, the adjoint of a conv: dx = that conv of dz, dK = im2col(dz)^T x.
+  conv1d_transpose: (g) => layerGrads(conv1dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose1d(g.a), want(g))),
+  conv2d_transpose: (g) => layerGrads(conv2dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose2d(g.a), want(g))),
   // Per channel, over each tap's cells: dK = sum x dz, dx += K dz (grad/depthwise.ts).
   depthwise_conv2d: (g) => depthwiseBackward(g),
   fused_depthwise_conv2d: (g) => depthwiseBackward(g),
@@ -147,8 +151,8 @@ export const BACKWARD: BackwardTable = {
   // Each is the other's backward: crop dy back to the input, or pad it back out.
   zero_padding: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => before))] }),
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
-  // Each cell takes the sum of its copies' gradients.
-  upsampling: (g) => ({ inputs: [upsampleNearestBackward(g.dy, g.inputs[0].shape, g.a.size)] }),
+  // Each cell takes the sum of its copies' gradients (bilinear: weighted by its share in each).
+  upsampling: (g) => ({ inputs: [(g.a.interpolation === 'bilinear' ? upsampleBilinearBackward : upsampleNearestBackward)(g.dy, g.inputs[0].shape, g.a.size)] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).
@@ -238,7 +242,7 @@ function separableBackward(g: GradCall<'separable_conv2d' | 'fused_separable_con
  * activation's backward, if any, from the output (fusable activations' rows
  * differentiate from y).
  */
-type LayerWithActivation = 'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d';
+type LayerWithActivation = 'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d' | 'conv1d_transpose' | 'conv2d_transpose';
 type DepthwiseOp = 'depthwise_conv2d' | 'fused_depthwise_conv2d' | 'separable_conv2d' | 'fused_separable_conv2d';
 function preActivation(g: GradCall<LayerWithActivation | DepthwiseOp>): Tensor {
   if (g.a.activation === 'linear') return g.dy;

@@ -117,6 +117,8 @@ export const KERNELS: KernelTable = {
   fused_depthwise_conv2d: (c) => K.depthwiseConv2d(c.inputs[0], c.param('depthwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out),
   separable_conv2d: (c) => separable(c),
   fused_separable_conv2d: (c) => separable(c),
+  conv1d_transpose: (c) => K.conv1dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose1d(c.a), c.out),
+  conv2d_transpose: (c) => K.conv2dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose2d(c.a), c.out),
   maxpool: (c) => pool(c.inputs[0], c.a, c.out),
   avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
@@ -129,7 +131,7 @@ export const KERNELS: KernelTable = {
   // The input seen through a window: zeros around it, or its edges cut off.
   zero_padding: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => -before), c.out),
   cropping: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => before), c.out),
-  upsampling: (c) => K.upsampleNearest(c.inputs[0], c.a.size, c.out),
+  upsampling: (c) => (c.a.interpolation === 'bilinear' ? K.upsampleBilinear : K.upsampleNearest)(c.inputs[0], c.a.size, c.out),
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
   concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0
@@ -206,6 +208,14 @@ export function depthwiseOptions(a: AttrsOf<'depthwise_conv2d'>) {
 
 function separable(c: Call<'separable_conv2d' | 'fused_separable_conv2d'>): Tensor {
   return K.separableConv2d(c.inputs[0], c.param('depthwise_kernel'), c.param('pointwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out);
+}
+
+/** A transposed convolution's geometry as its kernels take it (kernels/conv_transpose.ts). */
+export function convTranspose2d(a: AttrsOf<'conv2d_transpose'>): K.ConvTransposeGeometry {
+  return { stride: pair(a.stride), dilation: pair(a.dilation), out: pair(a.out), padBefore: pair(a.padBefore), activation: a.activation };
+}
+export function convTranspose1d(a: AttrsOf<'conv1d_transpose'>): K.ConvTranspose1dGeometry {
+  return { stride: a.stride[0], dilation: a.dilation[0], out: a.out[0], padBefore: a.padBefore[0], activation: a.activation };
 }
 
 function conv(c: Call<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
