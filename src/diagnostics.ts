@@ -289,6 +289,8 @@ export interface ShapeMistake {
 }
 
 const mistake = (message: string, hint?: string): ShapeMistake => ({ message, hint });
+/** The whole numbers dividing both a and b, ascending. */
+const commonDivisors = (a: number, b: number) => Array.from({ length: Math.min(a, b) }, (_, i) => i + 1).filter((k) => a % k === 0 && b % k === 0);
 /** An input of the wrong rank: `what` says the shapes the op takes. */
 const expects = (what: string, got: readonly Dim[], hint?: string) => mistake(`expects ${what}, got ${shapeText(got)}`, hint);
 const badAxis = (given: number, isBatch: boolean, inputs: string, got: readonly Dim[]) =>
@@ -343,6 +345,12 @@ export const shapeRules = {
   fixedKernelRank: (rank: number, kernel: readonly number[]) =>
     mistake(`a fixed kernel must have ${rank} or ${rank + 2} dimensions, got [${kernel.join(', ')}]`),
   filtersDisagree: (given: number, fixed: number) => mistake(`filters = ${given} but the fixed kernel has ${fixed}`),
+  /** Keras's rule: both the input channels and the filters split into `groups` equal blocks. */
+  groupsNotDividing: (channels: number, filters: number, groups: number) =>
+    mistake(
+      `groups = ${groups} must divide both the input channels (${channels}) and the filters (${filters})`,
+      `use one of their common divisors: ${commonDivisors(channels, filters).join(', ')}`,
+    ),
   missingFilters: () => mistake("missing required argument 'filters'"),
   /** The window spans `dilation * (k - 1) + 1` input positions per axis. */
   kernelLargerThanInput: (window: readonly number[], dilation: readonly number[], got: readonly Dim[]) =>

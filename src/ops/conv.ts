@@ -1,9 +1,13 @@
 /**
  * conv1d and conv2d: cross-correlation as in TensorFlow (NWC / NHWC), with
- * stride, dilation, valid/same padding and an optional bias.
+ * stride, dilation, valid/same padding, groups and an optional bias.
  * `kernel` is either the window size (a number, or one entry per spatial
  * dimension) or a constant tensor of fixed weights: [k] / [kh, kw] for a
- * one-channel filter, or [k, C, F] / [kh, kw, C, F] in full.
+ * one-channel filter, or [k, C/groups, F] / [kh, kw, C/groups, F] in full.
+ *
+ * Groups (Keras's `groups`): the channels and the filters are cut into
+ * `groups` contiguous blocks; filter block g sees only channel block g.
+ * The window geometry (slidingGeometry) is shared with depthwise.ts.
  */
 import { shapeRules } from '../diagnostics.js';
 import type { ConstTensor } from '../ir/types.js';
@@ -22,16 +26,18 @@ export interface ConvAttrs {
   /** Input spatial sizes and channels. */
   spatial: number[];
   channels: number;
+  /** Channel groups (Keras's `groups`): filters f read channels [g*C/groups, (g+1)*C/groups) for g = floor(f / (F/groups)). */
+  groups: number;
   /** Output spatial sizes, and each axis's window geometry. */
   axes: WindowAxis[];
-  /** Fixed weights from the source, as [...window, C, F]. */
+  /** Fixed weights from the source, as [...window, C/groups, F]. */
   fixed?: ConstTensor;
   bias: boolean;
   /** Applied in the same pass ('linear' but for the optimizer's fused nodes). */
   activation: Activation;
 }
 
-/** The kernel's window and, for fixed weights, the weights as [...window, C, F]. */
+/** The kernel's window and, for fixed weights, the weights as [...window, channels, F] (channels: per group). */
 function kernelOf(ctx: OpContext, rank: number, channels: number): { window: number[]; fixed?: ConstTensor } {
   const fixed = ctx.fixed('kernel');
   if (!fixed) return { window: ctx.ints('kernel', rank) };
@@ -62,20 +68,31 @@ function filtersOf(ctx: OpContext, fixed: ConstTensor | undefined): number {
   return given ?? ctx.fail(shapeRules.missingFilters());
 }
 
+/** A sliding window's geometry over the input's spatial axes: stride, dilation, padding and each axis's output size. */
+export function slidingGeometry(ctx: OpContext, rank: number, window: number[]) {
+  const stride = ctx.ints('stride', rank);
+  const dilation = ctx.ints('dilation', rank);
+  const padding = ctx.sym<Padding>('padding');
+  const spatial = dims(ctx.input).slice(0, rank);
+  const axes = spatial.map((len, i) => windowAxis(len, window[i], stride[i], dilation[i], padding));
+  if (axes.some((a) => a.out < 1)) ctx.fail(shapeRules.kernelLargerThanInput(window, dilation, dims(ctx.input)));
+  return { stride, dilation, padding, spatial, axes };
+}
+
+/** The fused activation, 'linear' when none was given. */
+export const activationOf = (ctx: OpContext): Activation => (ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation'));
+
 function resolveConv(ctx: OpContext, rank: 1 | 2): ConvAttrs {
   ctx.rank([rank + 1], (got) => shapeRules.convInput(rank, got));
   const channels = dims(ctx.input).at(-1)!;
-  const { window, fixed } = kernelOf(ctx, rank, channels);
-  const stride = ctx.ints('stride', rank);
-  const dilation = ctx.ints('dilation', rank);
-  const pad = ctx.sym<Padding>('padding');
-  const spatial = dims(ctx.input).slice(0, rank);
-  const axes = spatial.map((len, i) => windowAxis(len, window[i], stride[i], dilation[i], pad));
-  if (axes.some((a) => a.out < 1)) ctx.fail(shapeRules.kernelLargerThanInput(window, dilation, dims(ctx.input)));
+  const groups = ctx.maybeInt('groups') ?? 1;
+  // Checked on the filters as given (or the fixed kernel's); a fixed kernel's channels are then per group.
+  const { window, fixed } = kernelOf(ctx, rank, channels % groups === 0 ? channels / groups : channels);
   const filters = filtersOf(ctx, fixed);
+  if (channels % groups !== 0 || filters % groups !== 0) ctx.fail(shapeRules.groupsNotDividing(channels, filters, groups));
+  const geometry = slidingGeometry(ctx, rank, window);
   const useBias = (ctx.attrs.bias as boolean | undefined) ?? !fixed;
-  const activation = ctx.attrs.activation === undefined ? 'linear' : ctx.sym<Activation>('activation');
-  return { rank, filters, window, stride, dilation, padding: pad, spatial, channels, axes, fixed, bias: useBias, activation };
+  return { rank, filters, window, ...geometry, channels, groups, fixed, bias: useBias, activation: activationOf(ctx) };
 }
 
 function convOp(rank: 1 | 2): OpDef<ConvAttrs> {
@@ -91,6 +108,7 @@ function convOp(rank: 1 | 2): OpDef<ConvAttrs> {
       { name: 'stride', type: { kind: 'ints' }, default: 1, doc: 'step between windows' },
       padding,
       { name: 'dilation', type: { kind: 'ints' }, default: 1, doc: 'spacing between kernel taps' },
+      { name: 'groups', type: { kind: 'int' }, optional: true, doc: 'channel groups: each block of filters sees one block of channels (Keras groups; default 1)' },
       { ...bias, default: undefined, optional: true, doc: 'add a learned bias (default: yes, unless the kernel is fixed)' },
       activation,
     ],
@@ -101,14 +119,15 @@ function convOp(rank: 1 | 2): OpDef<ConvAttrs> {
     params: (a) => [
       a.fixed
         ? { name: 'kernel', shape: a.fixed.shape, init: 'zeros', trainable: false, value: a.fixed }
-        : { name: 'kernel', shape: [...a.window, a.channels, a.filters], init: 'glorot_uniform', trainable: true },
+        : { name: 'kernel', shape: [...a.window, a.channels / a.groups, a.filters], init: 'glorot_uniform', trainable: true },
       ...(a.bias ? [{ name: 'bias', shape: [a.filters], init: 'zeros' as const, trainable: true }] : []),
     ],
-    flops: (a) => 2 * product(a.axes.map((x) => x.out)) * a.filters * product(a.window) * a.channels,
+    flops: (a) => 2 * product(a.axes.map((x) => x.out)) * a.filters * product(a.window) * (a.channels / a.groups),
     label(a) {
       const parts = [a.fixed ? 'fixed' : `${a.filters}`, a.window.join('x')];
       if (a.stride.some((s) => s > 1)) parts.push(`/${a.stride.join('x')}`);
       if (a.padding === 'same') parts.push('same');
+      if (a.groups > 1) parts.push(`groups ${a.groups}`);
       return parts.join(' ');
     },
   });

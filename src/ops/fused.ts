@@ -16,11 +16,14 @@ import { type Activation, FUSABLE_ACTIVATIONS } from './activations.js';
 import batchnorm from './batchnorm.js';
 import { conv1d, conv2d } from './conv.js';
 import dense from './dense.js';
+import { depthwise_conv2d, separable_conv2d } from './depthwise.js';
 import { defineOp, OpDef, ParamSpec } from './op.js';
 
 /** A batchnorm folded into a layer: its layer name and what its parameters are. */
 export interface FoldedBatchNorm {
   layer: string;
+  /** The layer's weight scaled per output channel: 'kernel', depthwise's 'depthwise_kernel', separable's 'pointwise_kernel'. */
+  kernel: string;
   epsilon: number;
   center: boolean;
   scale: boolean;
@@ -31,7 +34,7 @@ function foldedParams(bn: FoldedBatchNorm, channels: number): ParamSpec[] {
   return batchnorm.params!({ axis: 0, channels, outer: 1, inner: 1, momentum: 0, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }).map((p) => ({ ...p, layer: bn.layer }));
 }
 
-function fused<A extends { activation: Activation }>(base: OpDef<A>, channels: (a: A) => number): OpDef<A & { batchnorm?: FoldedBatchNorm }> {
+function fused<A extends { activation: Activation }>(base: OpDef<A>, channels: (a: A) => number, kernel = 'kernel'): OpDef<A & { batchnorm?: FoldedBatchNorm }> {
   return defineOp<A & { batchnorm?: FoldedBatchNorm }>({
     ...(base as OpDef<A & { batchnorm?: FoldedBatchNorm }>),
     name: `fused_${base.name}`,
@@ -46,7 +49,7 @@ function fused<A extends { activation: Activation }>(base: OpDef<A>, channels: (
       const { type, attrs } = base.infer(ctx);
       if (ctx.attrs.batchnorm === undefined) return { type, attrs };
       const bn = ctx.call('batchnorm').attrs;
-      return { type, attrs: { ...attrs, batchnorm: { layer: bn.layer as string, epsilon: bn.epsilon as number, center: bn.center as boolean, scale: bn.scale as boolean } } };
+      return { type, attrs: { ...attrs, batchnorm: { layer: bn.layer as string, kernel, epsilon: bn.epsilon as number, center: bn.center as boolean, scale: bn.scale as boolean } } };
     },
     params: (a) => [...(base.params?.(a) ?? []), ...(a.batchnorm ? foldedParams(a.batchnorm, channels(a)) : [])],
     label: (a) => [base.label?.(a) ?? '', a.batchnorm ? 'bn' : '', a.activation === 'linear' ? '' : a.activation].filter(Boolean).join(' + '),
@@ -56,3 +59,5 @@ function fused<A extends { activation: Activation }>(base: OpDef<A>, channels: (
 export const fused_dense = fused(dense, (a) => a.units);
 export const fused_conv1d = fused(conv1d, (a) => a.filters);
 export const fused_conv2d = fused(conv2d, (a) => a.filters);
+export const fused_depthwise_conv2d = fused(depthwise_conv2d, (a) => a.filters, 'depthwise_kernel');
+export const fused_separable_conv2d = fused(separable_conv2d, (a) => a.filters, 'pointwise_kernel');

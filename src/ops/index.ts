@@ -8,6 +8,7 @@ import { ACTIVATION_OPS } from './activations.js';
 import attention from './attention.js';
 import batchnorm from './batchnorm.js';
 import { conv1d, conv2d } from './conv.js';
+import { depthwise_conv2d, separable_conv2d } from './depthwise.js';
 import { conv1d_transpose, conv2d_transpose } from './conv_transpose.js';
 import dense from './dense.js';
 import dropout from './dropout.js';
@@ -20,18 +21,18 @@ import positional from './positional.js';
 import { bidirectional, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
 import { cropping, upsampling, zero_padding } from './resize.js';
-import { fused_conv1d, fused_conv2d, fused_dense } from './fused.js';
+import { fused_conv1d, fused_conv2d, fused_dense, fused_depthwise_conv2d, fused_separable_conv2d } from './fused.js';
 
 export const OPS = {
   input, constant,
-  dense, conv1d, conv2d,
+  dense, conv1d, conv2d, depthwise_conv2d, separable_conv2d,
   conv1d_transpose, conv2d_transpose,
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,
   multiply, subtract, maximum, minimum, average,
   embedding, positional, rnn, lstm, bidirectional, attention, layernorm, batchnorm,
-  fused_dense, fused_conv1d, fused_conv2d,
+  fused_dense, fused_conv1d, fused_conv2d, fused_depthwise_conv2d, fused_separable_conv2d,
 } satisfies Record<string, OpDef>;
 
 export type OpName = keyof typeof OPS;

@@ -75,16 +75,21 @@ export function cseRules(): Rule[] {
 /** The layers a fusable activation folds into, and the fused op each becomes (a fused one while it has no activation: a batchnorm folded in). */
 const FUSED: Partial<Record<OpName, OpName>> = {
   dense: 'fused_dense', conv1d: 'fused_conv1d', conv2d: 'fused_conv2d',
+  depthwise_conv2d: 'fused_depthwise_conv2d', separable_conv2d: 'fused_separable_conv2d',
   fused_dense: 'fused_dense', fused_conv1d: 'fused_conv1d', fused_conv2d: 'fused_conv2d',
+  fused_depthwise_conv2d: 'fused_depthwise_conv2d', fused_separable_conv2d: 'fused_separable_conv2d',
 };
 
 /** The layers a batchnorm folds into; a fused one only before its activation (one activation per layer, after the batchnorm). */
-const FOLDABLE = new Set<OpName>(['dense', 'conv1d', 'conv2d', 'fused_dense', 'fused_conv1d', 'fused_conv2d']);
+const FOLDABLE = new Set<OpName>([
+  'dense', 'conv1d', 'conv2d', 'depthwise_conv2d', 'separable_conv2d',
+  'fused_dense', 'fused_conv1d', 'fused_conv2d', 'fused_depthwise_conv2d', 'fused_separable_conv2d',
+]);
 
 export const BATCHNORM: Rule[] = [
   {
     name: 'fold-batchnorm',
-    doc: 'batchnorm(dense|conv1d|conv2d(x)) on the channel axis -> fused_<op>(x, batchnorm) (inference)',
+    doc: 'batchnorm(dense|conv|depthwise|separable(x)) on the channel axis -> fused_<op>(x, batchnorm) (inference)',
     inferenceOnly: true, // training needs the batch statistics, and the separate gradients
     apply(node, cx) {
       const base = node.inputs[0];
@@ -104,7 +109,7 @@ export const BATCHNORM: Rule[] = [
 export const FUSE: Rule[] = [
   {
     name: 'fuse-activation',
-    doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d(x)) -> fused_<op>(x, activation)',
+    doc: 'relu|sigmoid|tanh(dense|conv1d|conv2d|depthwise_conv2d|separable_conv2d(x)) -> fused_<op>(x, activation)',
     apply(node, cx: RuleContext) {
       const base = node.inputs[0];
       const fused = base && FUSED[base.op];

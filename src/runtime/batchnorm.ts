@@ -1,13 +1,15 @@
 /**
  * Batch normalization folded into the linear layer before it (dense, conv1d,
- * conv2d), as the optimizer does at inference: for each output channel c,
+ * conv2d, depthwise, separable's pointwise step), as the optimizer does at inference: for each output channel c,
  *
  *   s[c]       = gamma[c] / sqrt(moving_variance[c] + epsilon)
  *   kernel'[.., c] = kernel[.., c] s[c]
  *   bias'[c]   = (bias[c] - moving_mean[c]) s[c] + beta[c]
  *
  * so that layer'(x) = batchnorm(layer(x)) with the moving statistics. The
- * kernel's last axis is the output channels (Keras's layout); a missing bias
+ * kernel's last axis is the output channels (Keras's layout; a depthwise
+ * kernel [kh, kw, C, dm] flattens its last two axes to output channel
+ * c dm + m, so the same rule scales it); a missing bias
  * is 0, gamma 1 (scale = false) and beta 0 (center = false). Computed in
  * float64 and rounded once. The interpreter (backends/interp/weights.ts) and
  * generated modules (copied in) derive their folded weights with it.

@@ -17,6 +17,8 @@ describe('unknown ops', () => {
     expect(only('BatchNormalization')).toEqual({ at: '3:19', message: "unknown op or block 'BatchNormalization'", hint: "dlc calls Keras's BatchNormalization 'batchnorm'" });
     expect(only('MaxPooling2D(2)').hint).toBe("dlc calls Keras's MaxPooling2D 'maxpool'");
     expect(only('global_average_pooling2d').hint).toBe("dlc calls Keras's global_average_pooling2d 'global_avgpool'");
+    expect(only('DepthwiseConv2D(3)').hint).toBe("dlc calls Keras's DepthwiseConv2D 'depthwise_conv2d'");
+    expect(only('SeparableConv2D(8, 3)').hint).toBe("dlc calls Keras's SeparableConv2D 'separable_conv2d'");
   });
 
   it('a layer dlc does not have is named as missing, with the ops of its family, not a look-alike', () => {
@@ -26,7 +28,9 @@ describe('unknown ops', () => {
       hint: 'the activation ops it has: relu, sigmoid, tanh, relu6, leaky_relu, elu, selu, softplus, softsign, silu, swish, gelu, mish, hard_sigmoid, hard_swish, softmax',
     });
     expect(only('gru(16)', '[10, 4]')).toMatchObject({ message: "'gru' is not an op dlc has", hint: 'the recurrent ops it has: rnn, lstm, bidirectional' });
-    expect(only('depthwise_conv2d(3)')).toMatchObject({ hint: 'the conv ops it has: conv1d, conv2d, conv1d_transpose, conv2d_transpose' });
+    expect(only('conv3d(8, 3)')).toMatchObject({
+      hint: 'the conv ops it has: conv1d, conv2d, depthwise_conv2d, separable_conv2d, conv1d_transpose, conv2d_transpose',
+    });
   });
 
   it('anything else gets a did-you-mean by spelling', () => {

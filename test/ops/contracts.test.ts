@@ -147,6 +147,26 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i, w) => tf.add(tfConv2d(i.x, w['conv2d.kernel'], 1, 'same', 2), w['conv2d.bias']),
     layer: (i, w) => applyLayer(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', dilationRate: 2 }), i.x, pick(w, 'conv2d', ['kernel', 'bias'])),
   },
+  // 18 channels: the WebAssembly kernel's blocks of 16 and its single channels.
+  depthwise_conv2d: {
+    body: 'input x: [7, 6, 18]\noutput y = x -> depthwise_conv2d(3, stride = 2, padding = same)',
+    reference: (i, w) => tf.add(tf.depthwiseConv2d(i.x as tf.Tensor4D, w['depthwise_conv2d.depthwise_kernel'] as tf.Tensor4D, 2, 'same'), w['depthwise_conv2d.bias']),
+    layer: (i, w) =>
+      applyLayer(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }), i.x, pick(w, 'depthwise_conv2d', ['depthwise_kernel', 'bias'])),
+  },
+  separable_conv2d: {
+    body: 'input x: [6, 5, 3]\noutput y = x -> separable_conv2d(4, 3, padding = same, depth_multiplier = 2)',
+    reference: (i, w) => {
+      const [dk, pk, bias] = pick(w, 'separable_conv2d', ['depthwise_kernel', 'pointwise_kernel', 'bias']);
+      return tf.add(tf.separableConv2d(i.x as tf.Tensor4D, dk as tf.Tensor4D, pk as tf.Tensor4D, 1, 'same'), bias);
+    },
+    layer: (i, w) =>
+      applyLayer(
+        tf.layers.separableConv2d({ filters: 4, kernelSize: 3, padding: 'same', depthMultiplier: 2 }),
+        i.x,
+        pick(w, 'separable_conv2d', ['depthwise_kernel', 'pointwise_kernel', 'bias']),
+      ),
+  },
   // tfjs's own padding from the output shape agrees with Keras's here (no output_padding); conv1d as a height-1 image.
   conv1d_transpose: {
     body: 'input x: [5, 2]\noutput y = x -> conv1d_transpose(3, 4, stride = 2, padding = same)',

@@ -36,6 +36,9 @@ const FOLDED: [string, string, string][] = [
   ['dense', '[6]', 'dense(5) -> batchnorm'],
   ['dense without bias, batchnorm axis 1 (its channels)', '[6]', 'dense(5, bias = false) -> batchnorm(axis = 1) -> relu'],
   ['dense over steps', '[4, 6]', 'dense(3) -> batchnorm(axis = 2, center = false)'],
+  ['depthwise_conv2d without bias, then relu6 (MobileNet)', '[7, 7, 3]', 'depthwise_conv2d(3, padding = same, bias = false) -> batchnorm -> relu6'],
+  ['depthwise_conv2d, depth multiplier 2, strided', '[8, 8, 2]', 'depthwise_conv2d(3, stride = 2, depth_multiplier = 2) -> batchnorm(center = false)'],
+  ['separable_conv2d (into its pointwise step)', '[6, 6, 3]', 'separable_conv2d(4, 3, depth_multiplier = 2) -> batchnorm(scale = false) -> relu'],
   ['two in a row', '[8, 8, 1]', 'conv2d(4, kernel = 3) -> batchnorm -> relu -> conv2d(2, kernel = 3, bias = false) -> batchnorm -> flatten -> dense(3) -> batchnorm'],
 ];
 

@@ -36,7 +36,7 @@ import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import { ownActivation } from '../../ops/common.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
@@ -53,6 +53,7 @@ import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
 import { conv1dTransposeBackward, conv2dTransposeBackward } from './grad/conv_transpose.js';
+import { depthwiseConv2dBackward, separableConv2dBackward } from './grad/depthwise.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
 import { concatBackward, dropoutBackward } from './grad/elementwise.js';
 import { embeddingBackward, positionalTableBackward } from './grad/embedding.js';
@@ -117,6 +118,8 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
   conv2d: (c) => keepPreActivation(c),
   conv1d_transpose: (c) => keepPreActivation(c),
   conv2d_transpose: (c) => keepPreActivation(c),
+  depthwise_conv2d: (c) => keepPreActivation(c),
+  separable_conv2d: (c) => keepPreActivation(c),
 };
 
 /**
@@ -125,7 +128,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
  * training forward keeps the pre-activation z for the backward (saved);
  * with any other activation the layer's kernel applies it, as at inference.
  */
-function keepPreActivation(c: Call<'dense' | 'conv1d' | 'conv2d' | 'conv1d_transpose' | 'conv2d_transpose'>): { output: Tensor; saved: Tensor | undefined } {
+function keepPreActivation(c: Call<'dense' | 'conv1d' | 'conv2d' | 'conv1d_transpose' | 'conv2d_transpose' | 'depthwise_conv2d' | 'separable_conv2d'>): { output: Tensor; saved: Tensor | undefined } {
   const act = c.a.activation;
   // An own training forward gets no planned buffer: the output comes from the step's memory.
   const out = () => buffer(c.inputs[0].shape[0] * c.node.type.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1));
@@ -150,6 +153,12 @@ export const BACKWARD: BackwardTable = {
   // col2im(x K^T) + b, the adjoint of a conv: dx = that conv of dz, dK = im2col(dz)^T x.
   conv1d_transpose: (g) => layerGrads(conv1dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose1d(g.a), want(g))),
   conv2d_transpose: (g) => layerGrads(conv2dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose2d(g.a), want(g))),
+  // Per channel, over each tap's cells: dK = sum x dz, dx += K dz (grad/depthwise.ts).
+  depthwise_conv2d: (g) => depthwiseBackward(g),
+  fused_depthwise_conv2d: (g) => depthwiseBackward(g),
+  // The 1x1 conv's backward on the recomputed depthwise output, then the depthwise backward.
+  separable_conv2d: (g) => separableBackward(g),
+  fused_separable_conv2d: (g) => separableBackward(g),
   // To the window's (first) max; spread over the window's real cells.
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
@@ -232,13 +241,34 @@ function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_
   return layerGrads(o.rank === 1 ? conv1dBackward(...args, o, want(g)) : conv2dBackward(...args, o, want(g)));
 }
 
+function depthwiseBackward(g: GradCall<'depthwise_conv2d' | 'fused_depthwise_conv2d'>): Grads {
+  const want = { input: g.needsInput[0], kernel: g.trainable('depthwise_kernel'), bias: g.trainable('bias') };
+  const r = depthwiseConv2dBackward(g.inputs[0], g.param('depthwise_kernel'), preActivation(g), depthwiseOptions(g.a), want);
+  const params: Record<string, Tensor> = {};
+  if (r.dKernel) params.depthwise_kernel = r.dKernel;
+  if (r.dBias) params.bias = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
+function separableBackward(g: GradCall<'separable_conv2d' | 'fused_separable_conv2d'>): Grads {
+  const want = { input: g.needsInput[0], kernel: g.trainable('depthwise_kernel'), pointwise: g.trainable('pointwise_kernel'), bias: g.trainable('bias') };
+  const r = separableConv2dBackward(g.inputs[0], g.param('depthwise_kernel'), g.param('pointwise_kernel'), preActivation(g), depthwiseOptions(g.a), want);
+  const params: Record<string, Tensor> = {};
+  if (r.dDepthwise) params.depthwise_kernel = r.dDepthwise;
+  if (r.dPointwise) params.pointwise_kernel = r.dPointwise;
+  if (r.dBias) params.bias = r.dBias;
+  return { inputs: [r.dx], params };
+}
+
 /**
  * dz = d loss / d(pre-activation) for dense and conv layers: their
  * activation's backward, if any, from the output, or from the pre-activation
  * the training forward kept (fused layers only hold activations that
  * differentiate from y).
  */
-function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d' | 'conv1d_transpose' | 'conv2d_transpose'>): Tensor {
+type LayerWithActivation = 'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d' | 'conv1d_transpose' | 'conv2d_transpose';
+type DepthwiseOp = 'depthwise_conv2d' | 'fused_depthwise_conv2d' | 'separable_conv2d' | 'fused_separable_conv2d';
+function preActivation(g: GradCall<LayerWithActivation | DepthwiseOp>): Tensor {
   if (g.a.activation === 'linear') return g.dy;
   const width = g.output.shape[g.output.shape.length - 1];
   const v = gradientFrom(g.a.activation) === 'y' ? g.output : (g.saved as Tensor); // keepPreActivation's z

@@ -112,6 +112,11 @@ export const KERNELS: KernelTable = {
   conv2d: (c) => conv(c),
   fused_conv1d: (c) => conv(c),
   fused_conv2d: (c) => conv(c),
+  // One kernel per channel (depthwise.ts); separable adds the 1x1 conv to `filters` after it.
+  depthwise_conv2d: (c) => K.depthwiseConv2d(c.inputs[0], c.param('depthwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out),
+  fused_depthwise_conv2d: (c) => K.depthwiseConv2d(c.inputs[0], c.param('depthwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out),
+  separable_conv2d: (c) => separable(c),
+  fused_separable_conv2d: (c) => separable(c),
   conv1d_transpose: (c) => K.conv1dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose1d(c.a), c.out),
   conv2d_transpose: (c) => K.conv2dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose2d(c.a), c.out),
   maxpool: (c) => pool(c.inputs[0], c.a, c.out),
@@ -192,8 +197,17 @@ export const attentionOptions = (a: AttrsOf<'attention'>) => ({ heads: a.H, keyD
 /** The kernels' options for a convolution (plain or fused). */
 export function convOptions(a: AttrsOf<'conv2d'>) {
   return a.rank === 1
-    ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation }
-    : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+    ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation, groups: a.groups }
+    : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation, groups: a.groups };
+}
+
+/** The kernels' options for depthwise_conv2d and separable_conv2d (their depthwise step's window). */
+export function depthwiseOptions(a: AttrsOf<'depthwise_conv2d'>) {
+  return { stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+}
+
+function separable(c: Call<'separable_conv2d' | 'fused_separable_conv2d'>): Tensor {
+  return K.separableConv2d(c.inputs[0], c.param('depthwise_kernel'), c.param('pointwise_kernel'), c.optionalParam('bias'), depthwiseOptions(c.a), c.out);
 }
 
 /** A transposed convolution's geometry as its kernels take it (kernels/conv_transpose.ts). */

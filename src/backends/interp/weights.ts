@@ -74,7 +74,7 @@ export function bindWeights(graph: Graph, weights: Weights): Weights {
     const bn = (node.resolved as { batchnorm: FoldedBatchNorm }).batchnorm;
     const get = (name: string) => weights.get(name) ?? missing(name);
     const optional = (name: string) => weights.get(name)?.data ?? null;
-    const kernel = get(`${node.name}.kernel`);
+    const kernel = get(`${node.name}.${bn.kernel}`);
     const { kernel: k, bias } = foldBatchNorm(
       {
         kernel: kernel.data,
@@ -87,7 +87,7 @@ export function bindWeights(graph: Graph, weights: Weights): Weights {
       kernel.shape,
       bn.epsilon,
     );
-    bound.set(`${node.name}.kernel`, k);
+    bound.set(`${node.name}.${bn.kernel}`, k);
     bound.set(`${node.name}.bias`, bias);
   }
   return bound;

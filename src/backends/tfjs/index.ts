@@ -204,7 +204,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       continue;
     }
     const specs = paramsOf(node);
-    const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm !== undefined;
+    const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm;
     const layer: Layer = {
       node: node as NodeOf<OpName>,
       a: node.resolved as AttrsOf<OpName>,
@@ -212,7 +212,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       param: (name) => {
         // A folded layer's kernel and bias are derived from the weights once per weights object (batchNormFolds).
         if (folded && name === 'bias') return member(member('folded', node.name), 'bias');
-        if (folded && name === 'kernel') return `${member(member('folded', node.name), 'kernel')} as ${tensorType(specs[0].shape.length)}`;
+        if (folded && name === folded.kernel) return `${member(member('folded', node.name), 'kernel')} as ${tensorType(specs.find((p) => p.name === name)!.shape.length)}`;
         const spec = specs.find((p) => p.name === name && p.layer === undefined);
         if (!spec) return undefined;
         return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(`${node.name}.${name}`)}]`;
@@ -274,7 +274,7 @@ function batchNormFolds(folds: Node[]): string {
     const bn = (node.resolved as { batchnorm: FoldedBatchNorm }).batchnorm;
     const has = (local: string) => paramsOf(node).some((p) => p.name === local && p.layer === undefined);
     const fields = [
-      ['kernel', name(`${node.name}.kernel`)],
+      ['kernel', name(`${node.name}.${bn.kernel}`)],
       ['bias', name(has('bias') ? `${node.name}.bias` : null)],
       ['gamma', name(bn.scale ? `${bn.layer}.gamma` : null)],
       ['beta', name(bn.center ? `${bn.layer}.beta` : null)],

@@ -172,9 +172,9 @@ export type ConvArgs<T extends tf.Tensor> = {
  * tf.fused.conv2d for strides and dilations both above 1, which tfjs refuses
  * (the interpreter's conv2d allows it): pad as TensorFlow's padding rule would
  * for the strided convolution (runtime/window.ts), convolve at stride 1, keep
- * every stride-th output.
+ * every stride-th output. `depthwise`: the same for tf.fused.depthwiseConv2d.
  */
-export function stridedDilatedConv2d({ x, strides, pad, dilations, ...rest }: ConvArgs<tf.Tensor4D>): tf.Tensor4D {
+export function stridedDilatedConv2d({ x, strides, pad, dilations, ...rest }: ConvArgs<tf.Tensor4D>, depthwise = false): tf.Tensor4D {
   const [kh, kw] = rest.filter.shape;
   const axis = (size: number, k: number, stride: number, dilation: number) => {
     const { out, padBefore, padAfter } = windowAxis(size, k, stride, dilation, pad);
@@ -182,15 +182,36 @@ export function stridedDilatedConv2d({ x, strides, pad, dilations, ...rest }: Co
   };
   const rows = axis(x.shape[1], kh, strides[0], dilations[0]);
   const cols = axis(x.shape[2], kw, strides[1], dilations[1]);
-  const full = tf.fused.conv2d({ x, ...rest, strides: 1, pad: [[0, 0], rows.padding, cols.padding, [0, 0]], dilations });
+  const full = depthwise // tf.fused.depthwiseConv2d takes no explicit padding
+    ? tf.fused.depthwiseConv2d({ x: tf.pad(x, [[0, 0], rows.padding, cols.padding, [0, 0]]), ...rest, strides: 1, pad: 'valid', dilations })
+    : tf.fused.conv2d({ x, ...rest, strides: 1, pad: [[0, 0], rows.padding, cols.padding, [0, 0]], dilations });
   const end = [x.shape[0], (rows.out - 1) * strides[0] + 1, (cols.out - 1) * strides[1] + 1, full.shape[3]];
   return tf.stridedSlice(full, [0, 0, 0, 0], end, [1, strides[0], strides[1], 1]) as tf.Tensor4D;
 }
 
+/**
+ * The interpreter's grouped conv2d (kernels/conv.ts; tfjs has no groups): x,
+ * the filter's columns and the bias split into `groups` blocks, each block a
+ * convolution of its own channels, the outputs concatenated.
+ */
+export function groupedConv2d({ x, filter, bias, ...rest }: ConvArgs<tf.Tensor4D>, groups: number): tf.Tensor4D {
+  const conv = rest.strides.some((s) => s > 1) && rest.dilations.some((d) => d > 1) ? stridedDilatedConv2d : tf.fused.conv2d<tf.Tensor4D>;
+  const filters = tf.split<tf.Tensor4D>(filter, groups, 3);
+  const biases = bias ? tf.split<tf.Tensor1D>(bias, groups) : [];
+  const outputs = tf.split<tf.Tensor4D>(x, groups, 3).map((xg, g) => {
+    const b = biases[g];
+    return conv({ ...rest, x: xg, filter: filters[g]!, ...(b ? { bias: b } : {}) });
+  });
+  return tf.concat(outputs, 3);
+}
+
 /** The interpreter's conv1d: conv2d over a height-1 image, so that tf.fused.conv2d adds the bias and activation. */
-export function fusedConv1d(args: Omit<ConvArgs<tf.Tensor3D>, 'filter' | 'strides' | 'dilations'> & { filter: tf.Tensor3D; stride: number; dilation: number }): tf.Tensor3D {
-  const { x, filter, stride, dilation, ...rest } = args;
-  const conv = stride > 1 && dilation > 1 ? stridedDilatedConv2d : tf.fused.conv2d<tf.Tensor4D>;
+export function fusedConv1d(
+  args: Omit<ConvArgs<tf.Tensor3D>, 'filter' | 'strides' | 'dilations'> & { filter: tf.Tensor3D; stride: number; dilation: number; groups?: number },
+): tf.Tensor3D {
+  const { x, filter, stride, dilation, groups = 1, ...rest } = args;
+  const conv =
+    groups > 1 ? (a: ConvArgs<tf.Tensor4D>) => groupedConv2d(a, groups) : stride > 1 && dilation > 1 ? stridedDilatedConv2d : tf.fused.conv2d<tf.Tensor4D>;
   const y = conv({ ...rest, x: tf.expandDims<tf.Tensor4D>(x, 1), filter: tf.expandDims<tf.Tensor4D>(filter, 0), strides: [1, stride], dilations: [1, dilation] });
   return tf.squeeze<tf.Tensor3D>(y, [1]);
 }

@@ -80,18 +80,46 @@ function dense(l: Layer<'dense' | 'fused_dense'>): string {
   });
 }
 
-/** conv2d: tf.fused.conv2d with TensorFlow's padding; stride and dilation both above 1 need support.ts's helper. */
+const stridedAndDilated = (a: { stride: number[]; dilation: number[] }) => a.stride.some((s) => s > 1) && a.dilation.some((d) => d > 1);
+
+/** The arguments of tf.fused.conv2d / depthwiseConv2d for `x` and `filter` with the layer's window. */
+const convArgs = (l: Layer<'conv2d' | 'fused_conv2d' | DepthwiseOp>, filter: string, bias: string | undefined, act: string) =>
+  fields([
+    ['x', l.inputs[0]],
+    ['filter', filter],
+    ['bias', bias],
+    ['strides', list(l.a.stride)],
+    ['pad', `'${l.a.padding}'`],
+    ['dilations', list(l.a.dilation)],
+    ['activation', act],
+  ]);
+
+/** conv2d: tf.fused.conv2d with TensorFlow's padding; stride and dilation both above 1, and groups, need support.ts's helpers. */
 function conv2d(l: Layer<'conv2d' | 'fused_conv2d'>): string {
-  const { stride: strides, dilation: dilations } = l.a;
-  const call = strides.some((s) => s > 1) && dilations.some((d) => d > 1) ? helper('stridedDilatedConv2d') : 'tf.fused.conv2d';
+  return withActivation(l.a.activation, (act) => {
+    const args = convArgs(l, required(l, 'kernel'), l.param('bias'), act);
+    if (l.a.groups > 1) return `${helper('groupedConv2d')}(${args}, ${l.a.groups})`;
+    return `${stridedAndDilated(l.a) ? helper('stridedDilatedConv2d') : 'tf.fused.conv2d'}(${args})`;
+  });
+}
+
+type DepthwiseOp = 'depthwise_conv2d' | 'fused_depthwise_conv2d' | 'separable_conv2d' | 'fused_separable_conv2d';
+
+/** tf.fused.depthwiseConv2d (support.ts's helper for stride and dilation both above 1). */
+function depthwise(l: Layer<DepthwiseOp>, bias: string | undefined, act: string): string {
+  const args = convArgs(l, required(l, 'depthwise_kernel'), bias, act);
+  return stridedAndDilated(l.a) ? `${helper('stridedDilatedConv2d')}(${args}, true)` : `tf.fused.depthwiseConv2d(${args})`;
+}
+
+/** separable_conv2d as the interpreter runs it: the depthwise step, then a 1x1 tf.fused.conv2d with the bias and activation. */
+function separable(l: Layer<'separable_conv2d' | 'fused_separable_conv2d'>): string {
   return withActivation(l.a.activation, (act) =>
-    `${call}(${fields([
-      ['x', l.inputs[0]],
-      ['filter', required(l, 'kernel')],
+    `tf.fused.conv2d(${fields([
+      ['x', depthwise(l, undefined, "'linear'")],
+      ['filter', required(l, 'pointwise_kernel')],
       ['bias', l.param('bias')],
-      ['strides', list(strides)],
-      ['pad', `'${l.a.padding}'`],
-      ['dilations', list(dilations)],
+      ['strides', '1'],
+      ['pad', "'valid'"],
       ['activation', act],
     ])})`,
   );
@@ -107,6 +135,7 @@ function conv1d(l: Layer<'conv1d' | 'fused_conv1d'>): string {
       ['stride', `${l.a.stride[0]}`],
       ['pad', `'${l.a.padding}'`],
       ['dilation', `${l.a.dilation[0]}`],
+      ['groups', l.a.groups > 1 ? `${l.a.groups}` : undefined],
       ['activation', act],
     ])})`,
   );
@@ -216,6 +245,10 @@ export const TEMPLATES: TemplateTable = {
   fused_conv2d: conv2d,
   conv1d_transpose: convTranspose,
   conv2d_transpose: convTranspose,
+  depthwise_conv2d: (l) => withActivation(l.a.activation, (act) => depthwise(l, l.param('bias'), act)),
+  fused_depthwise_conv2d: (l) => withActivation(l.a.activation, (act) => depthwise(l, l.param('bias'), act)),
+  separable_conv2d: separable,
+  fused_separable_conv2d: separable,
   maxpool: pool,
   avgpool: pool,
   global_maxpool: (l) => globalPool(l, 'max'),

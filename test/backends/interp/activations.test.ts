@@ -170,6 +170,25 @@ describe('activation = on conv', () => {
     });
   });
 
+  // Every conv-family layer takes the same activation attribute; gelu's backward needs the pre-activation, relu6's the output.
+  it.each(['gelu', 'relu6'] as Activation[])('depthwise_conv2d, separable_conv2d and conv2d_transpose with activation = %s: gradients against tf.grads', (name) => {
+    checkGradients({
+      eps: 1e-4,
+      body: `input x: [5, 5, 2]\noutput y = x -> depthwise_conv2d(3, padding = same, activation = ${name})`,
+      reference: (i, w) => keras(name)(tf.add(tf.depthwiseConv2d(i.x as tf.Tensor4D, w['depthwise_conv2d.depthwise_kernel'] as tf.Tensor4D, 1, 'same'), w['depthwise_conv2d.bias'])),
+    });
+    checkGradients({
+      eps: 1e-4,
+      body: `input x: [5, 5, 2]\noutput y = x -> separable_conv2d(3, 3, activation = ${name})`,
+      reference: (i, w) => keras(name)(tf.add(tf.separableConv2d(i.x as tf.Tensor4D, w['separable_conv2d.depthwise_kernel'] as tf.Tensor4D, w['separable_conv2d.pointwise_kernel'] as tf.Tensor4D, 1, 'valid'), w['separable_conv2d.bias'])),
+    });
+    checkGradients({
+      eps: 1e-4,
+      body: `input x: [3, 3, 2]\noutput y = x -> conv2d_transpose(3, 2, stride = 2, activation = ${name})`,
+      reference: (i, w) => keras(name)(tf.add(tf.conv2dTranspose(i.x as tf.Tensor4D, w['conv2d_transpose.kernel'] as tf.Tensor4D, [i.x!.shape[0], 6, 6, 3], 2, 'valid'), w['conv2d_transpose.bias'])),
+    });
+  });
+
   it('conv2d(activation = relu) equals tf.layers.conv2d({activation: relu})', () => {
     const graph = compileText('model M {\n  input x: [5, 5, 2]\n  output y = x -> conv2d(3, 3, activation = relu)\n}\n');
     const weights = weightsFor(graph, 5);

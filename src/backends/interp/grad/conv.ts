@@ -16,23 +16,62 @@
  * col2im are the forward's (kernels/conv.ts), with scratch on the kernel's
  * heap. With the WebAssembly kernels, dW packs cols^T straight from x (no
  * im2col) and col2im runs there too.
+ *
+ * Groups: each group's backward on copies of its channels, kernel columns and
+ * dz columns, as the forward runs it (kernels/conv.ts), scattered back; one
+ * channel per group is depthwise_conv2d's backward (grad/depthwise.ts).
  */
-import { chunkPositions, col2im, convShape, im2col, isPointwise } from '../kernels/conv.js';
+import { chunkPositions, col2im, convShape, copyChannels, groupShape, im2col, isPointwise } from '../kernels/conv.js';
 import { matmulInto } from '../kernels/matmul.js';
 import type { Padding } from '../kernels/window.js';
 import type { Tensor } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { col2imWasm, convKernelGradWasm, heap } from '../wasm/index.js';
 import type { LayerGrads, Want } from './dense.js';
-import { columnSums, zeros } from './util.js';
+import { depthwiseConv2dBackward } from './depthwise.js';
+import { buffer, columnSums, zeros } from './util.js';
 
 export interface ConvGeometry {
   stride: [number, number];
   dilation: [number, number];
   padding: Padding;
+  groups?: number;
+}
+
+/** Each group's backward on its own channels (see the forward's convolveGroups). */
+function groupsBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvGeometry, want: Want): LayerGrads {
+  const G = geo.groups!;
+  const { B, H, W, C, kh, kw, Cg, F, Fg } = groupShape(x, kernel, G, 'conv2d');
+  const one = { ...geo, groups: 1 };
+  if (Cg === 1) {
+    const g = depthwiseConv2dBackward(x, { shape: [kh, kw, C, Fg], data: kernel.data }, dz, one, want);
+    return { ...g, dKernel: g.dKernel && { shape: [...kernel.shape], data: g.dKernel.data } };
+  }
+  const positions = dz.data.length / F;
+  const xg = { shape: [B, H, W, Cg], data: buffer(B * H * W * Cg) };
+  const kg = { shape: [kh, kw, Cg, Fg], data: buffer(kh * kw * Cg * Fg) };
+  const dzg = { shape: [...dz.shape.slice(0, -1), Fg], data: buffer(positions * Fg) };
+  const dX = want.input ? zeros(x.data.length) : null;
+  const dK = want.kernel ? zeros(kernel.data.length) : null;
+  const dB = want.bias ? zeros(F) : null;
+  for (let g = 0; g < G; g++) {
+    copyChannels(xg.data, Cg, 0, x.data, C, g * Cg, Cg, B * H * W);
+    copyChannels(kg.data, Fg, 0, kernel.data, F, g * Fg, Fg, kh * kw * Cg);
+    copyChannels(dzg.data, Fg, 0, dz.data, F, g * Fg, Fg, positions);
+    const r = conv2dBackward(xg, kg, dzg, one, want);
+    if (dX && r.dx) copyChannels(dX, C, g * Cg, r.dx.data, Cg, 0, Cg, B * H * W);
+    if (dK && r.dKernel) copyChannels(dK, F, g * Fg, r.dKernel.data, Fg, 0, Fg, kh * kw * Cg);
+    if (dB && r.dBias) dB.set(r.dBias.data, g * Fg);
+  }
+  return {
+    dx: dX && { shape: [...x.shape], data: dX },
+    dKernel: dK && { shape: [...kernel.shape], data: dK },
+    dBias: dB && { shape: [F], data: dB },
+  };
 }
 
 export function conv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvGeometry, want: Want): LayerGrads {
+  if ((geo.groups ?? 1) > 1) return groupsBackward(x, kernel, dz, geo, want);
   const s = convShape(x, kernel, geo, 'conv2d');
   const { C, F } = s;
   const positions = s.B * s.OH * s.OW;
@@ -78,7 +117,7 @@ export function conv1dBackward(
   x: Tensor,
   kernel: Tensor,
   dz: Tensor,
-  geo: { stride: number; dilation: number; padding: Padding },
+  geo: { stride: number; dilation: number; padding: Padding; groups?: number },
   want: Want,
 ): LayerGrads {
   const [B, L, C] = x.shape;
@@ -86,7 +125,7 @@ export function conv1dBackward(
     { shape: [B, 1, L, C], data: x.data },
     { shape: [1, ...kernel.shape], data: kernel.data },
     { shape: [B, 1, ...dz.shape.slice(1)], data: dz.data },
-    { stride: [1, geo.stride], dilation: [1, geo.dilation], padding: geo.padding },
+    { stride: [1, geo.stride], dilation: [1, geo.dilation], padding: geo.padding, groups: geo.groups },
     want,
   );
   return {

@@ -1,14 +1,18 @@
 /**
  * Convolution as TensorFlow and Keras define it: cross-correlation (the
- * kernel is not flipped), NHWC, no groups.
+ * kernel is not flipped), NHWC, with Keras's groups.
  *
- *   conv2d(x [B,H,W,C], kernel [kh,kw,C,F], bias [F] | null, opts) -> [B,OH,OW,F]
- *   conv1d(x [B,L,C],   kernel [k,C,F],     bias [F] | null, opts) -> [B,OL,F]
+ *   conv2d(x [B,H,W,C], kernel [kh,kw,C/G,F], bias [F] | null, opts) -> [B,OH,OW,F]
+ *   conv1d(x [B,L,C],   kernel [k,C/G,F],     bias [F] | null, opts) -> [B,OL,F]
  *
  *   out[b,oy,ox,f] = act(bias[f] + sum_{ky,kx,c} x[b, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw, c] * kernel[ky,kx,c,f])
  *
  * with cells outside the input reading as zero; output sizes and the padding
  * split (pt, pl) follow TensorFlow (see window.ts). conv1d is conv2d with H = 1.
+ * With G groups, filters [g*F/G, (g+1)*F/G) read only channels
+ * [g*C/G, (g+1)*C/G), through kernel rows [0, C/G): each group is an ordinary
+ * convolution of its channels, run on copies of them (copyChannels), except
+ * one channel per group, which is depthwise convolution (depthwise.ts).
  *
  * Implementation: im2col. Each output position becomes one row of kh*kw*C
  * input values (in the kernel's own [kh,kw,C] order), so the whole layer is
@@ -27,6 +31,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { convWasm, heap } from '../wasm/index.js';
+import { depthwiseConv2d } from './depthwise.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface Conv2dOptions {
@@ -34,6 +39,7 @@ export interface Conv2dOptions {
   padding?: Padding;
   dilation?: [number, number];
   activation?: Activation;
+  groups?: number;
 }
 
 export interface Conv1dOptions {
@@ -41,6 +47,7 @@ export interface Conv1dOptions {
   padding?: Padding;
   dilation?: number;
   activation?: Activation;
+  groups?: number;
 }
 
 /** Upper bound on one chunk of im2col rows, in floats (4 MB). */
@@ -79,8 +86,51 @@ export const isPointwise = (s: ConvShape) => s.kh === 1 && s.kw === 1 && s.OH ==
 /** Output positions per im2col chunk: rows of kh*kw*C floats within CHUNK_FLOATS. */
 export const chunkPositions = (s: ConvShape) => Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(s.kh * s.kw * s.C, 1)));
 
+/**
+ * Copies `n` channels of each of `rows` rows: src[r, from + j] to dst[r, to + j],
+ * rows of srcWidth and dstWidth floats. Gathers a group's channels, or scatters them back.
+ */
+export function copyChannels(dst: Float32Array, dstWidth: number, to: number, src: Float32Array, srcWidth: number, from: number, n: number, rows: number): void {
+  for (let r = 0, d = to, s = from; r < rows; r++, d += dstWidth, s += srcWidth) for (let j = 0; j < n; j++) dst[d + j] = src[s + j];
+}
+
+/** A grouped convolution's sizes: kernel [kh,kw,Cg,F] over x [B,H,W,C = G*Cg], Fg = F/G filters per group. */
+export function groupShape(x: Tensor, kernel: Tensor, groups: number, who: string) {
+  const [B, H, W, C] = x.shape;
+  const [kh, kw, Cg, F] = kernel.shape;
+  if (x.shape.length !== 4 || kernel.shape.length !== 4 || Cg * groups !== C || F % groups !== 0) {
+    throw internal(`${who}: input ${showShape(x.shape)} does not fit kernel ${showShape(kernel.shape)} in ${groups} groups`);
+  }
+  return { B, H, W, C, kh, kw, Cg, F, Fg: F / groups };
+}
+
+/** Each group as its own convolution on copies of its channels, kernel columns and bias; one channel per group is depthwise. */
+function convolveGroups(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, who: string, out?: Float32Array): Tensor {
+  const G = opts.groups!;
+  const { B, H, W, C, kh, kw, Cg, F, Fg } = groupShape(x, kernel, G, who);
+  const one = { ...opts, groups: 1 };
+  if (Cg === 1) return depthwiseConv2d(x, { shape: [kh, kw, C, Fg], data: kernel.data }, bias, one, out);
+  return withScratch(heap(), (take) => {
+    const xg = { shape: [B, H, W, Cg], data: take(B * H * W * Cg) };
+    const kg = { shape: [kh, kw, Cg, Fg], data: take(kh * kw * Cg * Fg) };
+    const s = convShape(xg, kg, opts, who);
+    const positions = B * s.OH * s.OW;
+    const yg = take(positions * Fg);
+    const data = outputBuffer(out, positions * F, who);
+    for (let g = 0; g < G; g++) {
+      copyChannels(xg.data, Cg, 0, x.data, C, g * Cg, Cg, B * H * W);
+      copyChannels(kg.data, Fg, 0, kernel.data, F, g * Fg, Fg, kh * kw * Cg);
+      const bg = bias && { shape: [Fg], data: bias.data.subarray(g * Fg, (g + 1) * Fg) };
+      convolve(xg, kg, bg, one, who, yg);
+      copyChannels(data, F, g * Fg, yg, Fg, 0, Fg, positions);
+    }
+    return { shape: [B, s.OH, s.OW, F], data };
+  });
+}
+
 /** conv2d, naming `who` in its errors. */
 function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, who: string, out?: Float32Array): Tensor {
+  if ((opts.groups ?? 1) > 1) return convolveGroups(x, kernel, bias, opts, who, out);
   const s = convShape(x, kernel, opts, who);
   const { B, C, kh, kw, F, OH, OW } = s;
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== F)) {
@@ -192,13 +242,13 @@ export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Con
   if (x.shape.length !== 3 || kernel.shape.length !== 3) {
     throw internal(`conv1d: expected input [B,L,C] and kernel [k,C,F], got ${showShape(x.shape)} and ${showShape(kernel.shape)}`);
   }
-  const { stride = 1, padding = 'valid', dilation = 1, activation = 'linear' } = opts;
+  const { stride = 1, padding = 'valid', dilation = 1, activation = 'linear', groups = 1 } = opts;
   const [B, L, C] = x.shape;
   const y = convolve(
     { shape: [B, 1, L, C], data: x.data },
     { shape: [1, ...kernel.shape], data: kernel.data },
     bias,
-    { stride: [1, stride], padding, dilation: [1, dilation], activation },
+    { stride: [1, stride], padding, dilation: [1, dilation], activation, groups },
     'conv1d',
     out,
   );

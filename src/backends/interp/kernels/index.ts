@@ -15,3 +15,4 @@ export * from './attention.js';
 export * from './batchnorm.js';
 export * from './resize.js';
 export * from './merge.js';
+export * from './depthwise.js';

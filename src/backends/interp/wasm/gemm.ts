@@ -62,6 +62,14 @@ export interface GemmExports {
     x: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
   ): void;
+  depthwise_conv(
+    x: number, k: number, bias: number, hasBias: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
+    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, P: number, lo: number, hi: number,
+  ): void;
+  depthwise_conv_grad(
+    x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
+    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,
+  ): void;
 }
 
 /** Flags of gemm.wat's store. */

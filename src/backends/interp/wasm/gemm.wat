@@ -31,6 +31,7 @@
 ;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS
 ;; for the work around each product, each with a TS twin in kernels/ or grad/:
 ;;   max_pool, max_pool_grad           2-D max pooling and its backward
+;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
@@ -781,6 +782,272 @@
                 (local.set $img (i32.add (local.get $img) (local.get $H)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
+
+  ;; Depthwise 2-D convolution with one kernel per channel (depth multiplier
+  ;; 1), NHWC, of output pixels [0, P) (P = B*OH*OW):
+  ;;   out[p, c] = bias[c] + sum of x[cell, c] * k[ky, kx, c]
+  ;; over the window's taps that fall inside the input, in order ky, kx, in
+  ;; float32 (hasBias 0: no bias term), then clamped to [lo, hi] (relu: 0, inf;
+  ;; relu6: 0, 6; none: -inf, inf; NaN stays NaN). kernels/depthwise.ts holds
+  ;; its TS twin. Sixteen channels at a time in four registers, then four, then
+  ;; one: each value of x read is used once per tap, so the loop is bound by loads.
+  (func (export "depthwise_conv")
+    (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $pt i32) (param $pl i32) (param $P i32) (param $lo f32) (param $hi f32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32)
+    (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32) (local $ky i32) (local $kx i32)
+    (local $cb i32) (local $c i32) (local $base i32) (local $kbase i32) (local $r i32) (local $kr i32) (local $at i32) (local $kat i32)
+    (local $xStep i32) (local $rowStep i32) (local $kRowStep i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32) (local $lo4 v128) (local $hi4 v128)
+    (local.set $lo4 (f32x4.splat (local.get $lo)))
+    (local.set $hi4 (f32x4.splat (local.get $hi)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
+    (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
+    (local.set $kRowStep (i32.mul (local.get $kw) (local.get $cb)))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
+        ;; the taps inside the input: ky in [ky0, ky1), kx in [kx0, kx1)
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+        (local.set $ky0 (i32.const 0))
+        (if (i32.lt_s (local.get $y0) (i32.const 0))
+          (then (local.set $ky0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))))
+        (local.set $ky1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $H) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))
+        (if (i32.gt_s (local.get $ky1) (local.get $kh)) (then (local.set $ky1 (local.get $kh))))
+        (local.set $kx0 (i32.const 0))
+        (if (i32.lt_s (local.get $x0) (i32.const 0))
+          (then (local.set $kx0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))))
+        (local.set $kx1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $W) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))
+        (if (i32.gt_s (local.get $kx1) (local.get $kw)) (then (local.set $kx1 (local.get $kw))))
+        ;; the first tap's cell in x and its kernel row
+        (local.set $base (i32.add (local.get $x) (i32.mul (local.get $cb)
+          (i32.add (i32.mul (i32.add (local.get $img) (i32.add (local.get $y0) (i32.mul (local.get $ky0) (local.get $dh)))) (local.get $W))
+            (i32.add (local.get $x0) (i32.mul (local.get $kx0) (local.get $dw)))))))
+        (local.set $kbase (i32.add (local.get $k) (i32.mul (local.get $cb)
+          (i32.add (i32.mul (local.get $ky0) (local.get $kw)) (local.get $kx0)))))
+        (local.set $c (i32.const 0))
+        (block $sixteens_done
+          (loop $sixteens
+            (br_if $sixteens_done (i32.gt_u (i32.add (local.get $c) (i32.const 64)) (local.get $cb)))
+            (if (local.get $hasBias)
+              (then
+                (local.set $at (i32.add (local.get $bias) (local.get $c)))
+                (local.set $a0 (v128.load align=4 (local.get $at)))
+                (local.set $a1 (v128.load offset=16 align=4 (local.get $at)))
+                (local.set $a2 (v128.load offset=32 align=4 (local.get $at)))
+                (local.set $a3 (v128.load offset=48 align=4 (local.get $at))))
+              (else
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))))
+            (local.set $r (i32.add (local.get $base) (local.get $c)))
+            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+            (local.set $ky (local.get $ky0))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                (local.set $at (local.get $r))
+                (local.set $kat (local.get $kr))
+                (local.set $kx (local.get $kx0))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 align=4 (local.get $at)) (v128.load offset=16 align=4 (local.get $kat)))))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 align=4 (local.get $at)) (v128.load offset=32 align=4 (local.get $kat)))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 align=4 (local.get $at)) (v128.load offset=48 align=4 (local.get $kat)))))
+                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br $cols)))
+                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                (br $rows)))
+            (local.set $at (i32.add (local.get $out) (local.get $c)))
+            (v128.store align=4 (local.get $at) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=16 align=4 (local.get $at) (call $clamp4 (local.get $a1) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=32 align=4 (local.get $at) (call $clamp4 (local.get $a2) (local.get $lo4) (local.get $hi4)))
+            (v128.store offset=48 align=4 (local.get $at) (call $clamp4 (local.get $a3) (local.get $lo4) (local.get $hi4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 64)))
+            (br $sixteens)))
+        (block $quads_done
+          (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (if (local.get $hasBias) (then (local.set $a0 (v128.load align=4 (i32.add (local.get $bias) (local.get $c))))))
+            (local.set $r (i32.add (local.get $base) (local.get $c)))
+            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+            (local.set $ky (local.get $ky0))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                (local.set $at (local.get $r))
+                (local.set $kat (local.get $kr))
+                (local.set $kx (local.get $kx0))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
+                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br $cols)))
+                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                (br $rows)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $c)) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $quads)))
+        (block $singles_done
+          (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $s (f32.const 0))
+            (if (local.get $hasBias) (then (local.set $s (f32.load (i32.add (local.get $bias) (local.get $c))))))
+            (local.set $r (i32.add (local.get $base) (local.get $c)))
+            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+            (local.set $ky (local.get $ky0))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                (local.set $at (local.get $r))
+                (local.set $kat (local.get $kr))
+                (local.set $kx (local.get $kx0))
+                (block $cols_done
+                  (loop $cols
+                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                    (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $at)) (f32.load (local.get $kat)))))
+                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br $cols)))
+                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                (br $rows)))
+            (f32.store (i32.add (local.get $out) (local.get $c))
+              (f32x4.extract_lane 0 (call $clamp4 (f32x4.splat (local.get $s)) (local.get $lo4) (local.get $hi4))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $singles)))
+        (local.set $out (i32.add (local.get $out) (local.get $cb)))
+        ;; next pixel: ox, then oy, then the next image
+        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+        (if (i32.eq (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pixels))))
+
+  ;; Backward of depthwise_conv (depth multiplier 1) over output pixels
+  ;; [p0, p1): for each tap of a pixel's window inside the input,
+  ;;   dx[cell, c] += k[ky, kx, c] * dz[p, c]     (hasDx)
+  ;;   dk[ky, kx, c] += x[cell, c] * dz[p, c]      (hasDk)
+  ;; dk holds float32 partial sums: the caller runs a few rows of pixels per
+  ;; call and adds them up in float64 (grad/depthwise.ts, its TS twin).
+  (func (export "depthwise_conv_grad")
+    (param $x i32) (param $k i32) (param $dz i32) (param $dx i32) (param $dk i32) (param $hasDx i32) (param $hasDk i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $pt i32) (param $pl i32) (param $p0 i32) (param $p1 i32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32)
+    (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32) (local $ky i32) (local $kx i32)
+    (local $cb i32) (local $c i32) (local $xat i32) (local $kat i32) (local $g i32) (local $gv v128) (local $gs f32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $p (local.get $p0))
+    (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
+    (local.set $oy (i32.rem_u (i32.div_u (local.get $p0) (local.get $OW)) (local.get $OH)))
+    (local.set $img (i32.mul (i32.div_u (local.get $p0) (i32.mul (local.get $OW) (local.get $OH))) (local.get $H)))
+    (local.set $g (i32.add (local.get $dz) (i32.mul (local.get $p0) (local.get $cb))))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $p1)))
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $pl)))
+        (local.set $ky0 (i32.const 0))
+        (if (i32.lt_s (local.get $y0) (i32.const 0))
+          (then (local.set $ky0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))))
+        (local.set $ky1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $H) (local.get $y0)) (local.get $dh)) (i32.const 1)) (local.get $dh)))
+        (if (i32.gt_s (local.get $ky1) (local.get $kh)) (then (local.set $ky1 (local.get $kh))))
+        (local.set $kx0 (i32.const 0))
+        (if (i32.lt_s (local.get $x0) (i32.const 0))
+          (then (local.set $kx0 (i32.div_s (i32.sub (i32.add (i32.sub (i32.const 0) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))))
+        (local.set $kx1 (i32.div_s (i32.sub (i32.add (i32.sub (local.get $W) (local.get $x0)) (local.get $dw)) (i32.const 1)) (local.get $dw)))
+        (if (i32.gt_s (local.get $kx1) (local.get $kw)) (then (local.set $kx1 (local.get $kw))))
+        (local.set $ky (local.get $ky0))
+        (block $rows_done
+          (loop $rows
+            (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+            (local.set $kx (local.get $kx0))
+            (block $cols_done
+              (loop $cols
+                (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                ;; byte offsets of the tap's cell in x / dx and of its kernel row
+                (local.set $xat (i32.mul (local.get $cb)
+                  (i32.add (i32.mul (i32.add (local.get $img) (i32.add (local.get $y0) (i32.mul (local.get $ky) (local.get $dh)))) (local.get $W))
+                    (i32.add (local.get $x0) (i32.mul (local.get $kx) (local.get $dw))))))
+                (local.set $kat (i32.mul (local.get $cb) (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx))))
+                (local.set $c (i32.const 0))
+                (block $quads_done
+                  (loop $quads
+                    (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+                    (local.set $gv (v128.load align=4 (i32.add (local.get $g) (local.get $c))))
+                    (if (local.get $hasDx)
+                      (then (v128.store align=4 (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c)))
+                        (f32x4.add (v128.load align=4 (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c))))
+                          (f32x4.mul (v128.load align=4 (i32.add (local.get $k) (i32.add (local.get $kat) (local.get $c)))) (local.get $gv))))))
+                    (if (local.get $hasDk)
+                      (then (v128.store align=4 (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c)))
+                        (f32x4.add (v128.load align=4 (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c))))
+                          (f32x4.mul (v128.load align=4 (i32.add (local.get $x) (i32.add (local.get $xat) (local.get $c)))) (local.get $gv))))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 16)))
+                    (br $quads)))
+                (block $singles_done
+                  (loop $singles
+                    (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+                    (local.set $gs (f32.load (i32.add (local.get $g) (local.get $c))))
+                    (if (local.get $hasDx)
+                      (then (f32.store (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c)))
+                        (f32.add (f32.load (i32.add (local.get $dx) (i32.add (local.get $xat) (local.get $c))))
+                          (f32.mul (f32.load (i32.add (local.get $k) (i32.add (local.get $kat) (local.get $c)))) (local.get $gs))))))
+                    (if (local.get $hasDk)
+                      (then (f32.store (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c)))
+                        (f32.add (f32.load (i32.add (local.get $dk) (i32.add (local.get $kat) (local.get $c))))
+                          (f32.mul (f32.load (i32.add (local.get $x) (i32.add (local.get $xat) (local.get $c)))) (local.get $gs))))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                    (br $singles)))
+                (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                (br $cols)))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $rows)))
+        (local.set $g (i32.add (local.get $g) (local.get $cb)))
+        ;; next pixel: ox, then oy, then the next image
+        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+        (if (i32.eq (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $pixels))))
+
+  ;; v below lo becomes lo, above hi becomes hi; NaN stays NaN.
+  (func $clamp4 (param $v v128) (param $lo v128) (param $hi v128) (result v128)
+    (local.set $v (v128.bitselect (local.get $lo) (local.get $v) (f32x4.lt (local.get $v) (local.get $lo))))
+    (v128.bitselect (local.get $hi) (local.get $v) (f32x4.gt (local.get $v) (local.get $hi))))
 
   ;; out[j] = the sum over rows of src[r, j], j < n, in float64 (acc: n zeroed
   ;; float64 of scratch), rounded once: a bias gradient.

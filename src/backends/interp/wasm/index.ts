@@ -7,7 +7,7 @@
  *   'wasm'            the WebAssembly kernel for every product with K > 0
  *   'js'              the TS kernels only: the reference
  *
- * Besides products, 'auto' and 'wasm' run conv2d's packing, max pooling, the
+ * Besides products, 'auto' and 'wasm' run conv2d's packing, depthwise convolution, max pooling, the
  * activations, the LSTM cell and some backward kernels in WebAssembly (the
  * *Wasm functions below; each says false when it is not in use and its caller
  * runs the TS twin), whatever the size: results depend on the choice only,
@@ -21,6 +21,7 @@
  */
 import os from 'node:os';
 import type { ConvShape } from '../kernels/conv.js';
+import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
 import { Heap } from './heap.js';
@@ -161,6 +162,55 @@ export function maxPoolWasm(
   return inMemory(g, [x, out], ['in', 'out'], ([xAt, outAt]) =>
     g.exports.max_pool(xAt, outAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
   );
+}
+
+/**
+ * Depthwise convolution with one kernel per channel (dm = 1) of x [B,H,W,C]
+ * into out [B,OH,OW,C] in WebAssembly (gemm.wat's depthwise_conv), with the
+ * bias, clamped to [lo, hi] (an activation that is a clamp: relu, relu6);
+ * false if not in use or dm > 1.
+ */
+export function depthwiseWasm(
+  out: Float32Array, x: Float32Array, kernel: Float32Array, bias: Float32Array | null, s: DepthwiseShape, [lo, hi]: readonly [number, number],
+): boolean {
+  const g = wasmKernels();
+  if (!g || s.dm !== 1 || out.length === 0) return false;
+  const arrays = [x, kernel.subarray(0, s.kh * s.kw * s.C), out, ...(bias ? [bias] : [])];
+  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) =>
+    g.exports.depthwise_conv(
+      xAt, kAt, biasAt, bias ? 1 : 0, outAt, s.H, s.W, s.C, s.OH, s.OW,
+      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, s.B * s.OH * s.OW, lo, hi,
+    ),
+  );
+}
+
+/** Output pixels per call of depthwise_conv_grad: each kernel gradient entry sums at most this many terms in float32. */
+const DEPTHWISE_GRAD_CHUNK = 128;
+
+/**
+ * depthwiseWasm's backward (gemm.wat's depthwise_conv_grad): dx (zero on
+ * entry) += each tap's k dz, and dk += its x dz, summed in float32 over
+ * chunks of pixels and across them in float64; either may be null. False if
+ * not in use or dm > 1.
+ */
+export function depthwiseGradWasm(
+  dx: Float32Array | null, dk: Float64Array | null, x: Float32Array, kernel: Float32Array, dz: Float32Array, s: DepthwiseShape,
+): boolean {
+  const g = wasmKernels();
+  if (!g || s.dm !== 1 || dz.length === 0) return false;
+  const P = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C;
+  const arrays = [x, kernel.subarray(0, K), dz, ...(dx ? [dx] : [])];
+  return inMemory(g, arrays, ['in', 'in', 'in', 'inout'], ([xAt, kAt, dzAt, dxAt = 0]) => {
+    const part = dk ? g.heap.take(K) : null;
+    for (let p0 = 0; p0 < P; p0 += DEPTHWISE_GRAD_CHUNK) {
+      part?.fill(0);
+      g.exports.depthwise_conv_grad(
+        xAt, kAt, dzAt, dxAt, part?.byteOffset ?? 0, dx ? 1 : 0, part ? 1 : 0, s.H, s.W, s.C, s.OH, s.OW,
+        s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, p0, Math.min(P, p0 + DEPTHWISE_GRAD_CHUNK),
+      );
+      if (dk && part) for (let i = 0; i < K; i++) dk[i] += part[i];
+    }
+  });
 }
 
 /** maxPoolWasm's backward: dx (zero on entry) += dy routed to each window's max (gemm.wat's max_pool_grad). */
