@@ -282,7 +282,9 @@ export async function run() {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
   await warmUpThreads(CORES);
   const rows = [];
-  for (const spec of CASES) {
+  // BENCH_CASES=ResNet runs only the workloads whose name contains it.
+  const only = process.env.BENCH_CASES;
+  for (const spec of CASES.filter((s) => !only || s.name.includes(only))) {
     const c = spec.prepare();
     // The forward outputs are compared; a training step changes the weights, so only its timing is.
     const ours = c.interp().slice();
