@@ -321,6 +321,12 @@ export const shapeRules = {
     mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
   causalLengths: () => mistake('a causal mask needs query and value of the same length'),
 
+  // ---- relu, softmax (src/ops/activations.ts).
+  negativeMaxValue: (given: number) =>
+    mistake(`max_value ${given} is negative`, 'max_value caps the output from above: give a number >= 0, or leave it out for no cap'),
+  softmaxAxis: (given: number, isBatch: boolean, got: readonly Dim[]) =>
+    mistake(badAxis(given, isBatch, 'input', got), `use an axis from 1 to ${got.length}, or -1 for the last`),
+
   // ---- batchnorm (src/ops/batchnorm.ts).
   batchnormAxis: (given: number, isBatch: boolean, got: readonly Dim[]) =>
     mistake(badAxis(given, isBatch, 'input', got), `use an axis from 1 to ${got.length}, or -1 for the channels`),
@@ -347,9 +353,30 @@ export const shapeRules = {
       'use a smaller kernel or padding = same',
     ),
 
+  // ---- conv1d_transpose, conv2d_transpose (src/ops/conv_transpose.ts).
+  outputPaddingNotBelowStride: (outputPadding: readonly number[], stride: readonly number[]) =>
+    mistake(
+      `output_padding ${outputPadding.join('x')} must be smaller than the stride ${stride.join('x')} on every axis`,
+      'output_padding only picks among the sizes a stride can round to: lower it, or leave it out',
+    ),
+  /** Keras's size rule, (L - 1) * stride + kernel - 2 * pad + output_padding, came out below 1. */
+  transposeOutputNotPositive: (out: readonly number[], got: readonly Dim[]) =>
+    mistake(
+      `the output would be ${out.join('x')} for the input ${shapeText(got)}`,
+      'with padding = same an even kernel cuts one cell more: use an odd kernel, output_padding = 1 or padding = valid',
+    ),
+
   // ---- maxpool, avgpool (src/ops/pool.ts).
   poolLargerThanInput: (size: readonly number[], got: readonly Dim[]) =>
     mistake(`pool window ${size.join('x')} is larger than the input ${shapeText(got)}`, 'use a smaller size or padding = same'),
+
+  // ---- upsampling (src/ops/resize.ts).
+  bilinearNeeds2d: (got: readonly Dim[]) =>
+    expects(
+      'a [height, width, channels] input for bilinear interpolation',
+      got,
+      'Keras upsamples 1-D inputs by repeating (UpSampling1D): use interpolation = nearest, or reshape to [steps, 1, channels] and upsample by [size, 1]',
+    ),
 
   // ---- cropping (src/ops/resize.ts).
   croppedAway: (cropping: readonly (readonly [number, number])[], got: readonly Dim[]) =>

@@ -171,14 +171,17 @@ export function checkAttr<S>(
     }
     case 'ints':
     case 'kernel': {
+      // 'ints' with min 0 also takes zeros (conv2d_transpose's output_padding).
+      const min = t.kind === 'ints' ? (t.min ?? 1) : 1;
+      const expected = min === 0 ? 'a non-negative whole number or a list of them' : 'a positive whole number or a list of them';
       if (typeof c === 'number') {
         if (!Number.isInteger(c)) return notInteger(c);
-        if (c < 1) return notPositive(c);
+        if (c < min) return min === 0 ? bad(expected) : notPositive(c);
         return c;
       }
-      if (!isTensor(c)) return bad(t.kind === 'kernel' ? 'a size or a constant tensor' : 'a positive whole number or a list of them');
+      if (!isTensor(c)) return bad(t.kind === 'kernel' ? 'a size or a constant tensor' : expected);
       if (t.kind === 'kernel') return c;
-      if (c.shape.length !== 1 || !wholes(c.data)) return bad('a positive whole number or a list of them');
+      if (c.shape.length !== 1 || !Array.from(c.data).every((x) => Number.isInteger(x) && x >= min)) return bad(expected);
       return Array.from(c.data);
     }
     case 'margins': {

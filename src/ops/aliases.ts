@@ -17,13 +17,16 @@ const KERAS_NAMES: Record<string, OpName> = {
   batchnormalization: 'batchnorm', layernormalization: 'layernorm',
   simplernn: 'rnn', multiheadattention: 'attention', concatenate: 'concat',
   zeropadding1d: 'zero_padding', zeropadding2d: 'zero_padding', cropping1d: 'cropping', cropping2d: 'cropping',
-  upsampling1d: 'upsampling', upsampling2d: 'upsampling', swish: 'silu',
+  upsampling1d: 'upsampling', upsampling2d: 'upsampling',
+  conv1dtranspose: 'conv1d_transpose', conv2dtranspose: 'conv2d_transpose', convolution2dtranspose: 'conv2d_transpose', deconv2d: 'conv2d_transpose', deconvolution2d: 'conv2d_transpose',
+  relu: 'relu', leakyrelu: 'leaky_relu', elu: 'elu', softmax: 'softmax', hardsilu: 'hard_swish', hardswish: 'hard_swish', hardsigmoid: 'hard_sigmoid',
 };
 
 const NOT_YET: Record<string, OpFamily> = {
   gru: 'recurrent', convlstm2d: 'recurrent',
-  leakyrelu: 'activation', prelu: 'activation', hardsigmoid: 'activation', hardswish: 'activation', logsoftmax: 'activation',
-  depthwiseconv2d: 'conv', separableconv2d: 'conv', conv2dtranspose: 'conv', conv1dtranspose: 'conv', conv3d: 'conv', deconv2d: 'conv',
+  // Keras's Activation('relu') layer: dlc calls each activation by its name.
+  activation: 'activation', prelu: 'activation', logsoftmax: 'activation',
+  depthwiseconv2d: 'conv', separableconv2d: 'conv', conv3d: 'conv',
   groupnormalization: 'norm', unitnormalization: 'norm', rmsnorm: 'norm',
   maxpooling3d: 'pool', averagepooling3d: 'pool',
   dot: 'merge', repeatvector: 'shape', permute: 'shape', transpose: 'shape',

@@ -8,7 +8,7 @@
 import { shapeRules } from '../diagnostics.js';
 import type { ConstTensor } from '../ir/types.js';
 import type { Activation } from './activations.js';
-import { bias, padding } from './common.js';
+import { activation, bias, padding } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, Padding, product, windowAxis, WindowAxis } from './op.js';
 
 /** A convolution's resolved attributes. Lists have one entry per spatial axis. */
@@ -92,6 +92,7 @@ function convOp(rank: 1 | 2): OpDef<ConvAttrs> {
       padding,
       { name: 'dilation', type: { kind: 'ints' }, default: 1, doc: 'spacing between kernel taps' },
       { ...bias, default: undefined, optional: true, doc: 'add a learned bias (default: yes, unless the kernel is fixed)' },
+      activation,
     ],
     infer(ctx) {
       const a = resolveConv(ctx, rank);

@@ -1,7 +1,7 @@
 /** dense: y = x W + b over the last axis (Keras Dense). Accepts [features] or [steps, features]. */
 import { shapeRules } from '../diagnostics.js';
 import type { Activation } from './activations.js';
-import { bias, units } from './common.js';
+import { activation, bias, units } from './common.js';
 import { batched, defineOp, dims, OpContext, product } from './op.js';
 
 export interface DenseAttrs {
@@ -10,7 +10,7 @@ export interface DenseAttrs {
   /** Width of the input's last axis, and the positions per example it applies to (steps, or 1). */
   inWidth: number;
   positions: number;
-  /** Applied in the same pass ('linear' but for the optimizer's fused node). */
+  /** `activation =`, or the optimizer's fused one, with its bare name's arguments ('linear': none); applied in the same pass. */
   activation: Activation;
 }
 
@@ -28,7 +28,7 @@ export default defineOp<DenseAttrs>({
   family: 'core',
   doc: 'Fully connected layer: every input unit connects to every output unit.',
   inputs: { min: 1, max: 1, names: ['x'] },
-  attrs: [units, bias],
+  attrs: [units, bias, activation],
   infer(ctx) {
     const a = resolveDense(ctx);
     return { type: batched([...dims(ctx.input).slice(0, -1), a.units]), attrs: a };

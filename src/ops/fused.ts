@@ -16,7 +16,10 @@ function fused<A extends { activation: Activation }>(base: OpDef<A>): OpDef<A> {
     name: `fused_${base.name}`,
     doc: `${base.name} with its activation fused in.`,
     internal: true,
-    attrs: [...base.attrs, { name: 'activation', type: { kind: 'symbol', choices: FUSABLE_ACTIVATIONS }, doc: 'the fused activation' }],
+    attrs: [
+      ...base.attrs.filter((spec) => spec.name !== 'activation'),
+      { name: 'activation', type: { kind: 'symbol', choices: FUSABLE_ACTIVATIONS }, doc: 'the fused activation' },
+    ],
     label: (a) => `${base.label?.(a) ?? ''} + ${a.activation}`.trim(),
   });
 }

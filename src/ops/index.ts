@@ -8,6 +8,7 @@ import { ACTIVATION_OPS } from './activations.js';
 import attention from './attention.js';
 import batchnorm from './batchnorm.js';
 import { conv1d, conv2d } from './conv.js';
+import { conv1d_transpose, conv2d_transpose } from './conv_transpose.js';
 import dense from './dense.js';
 import dropout from './dropout.js';
 import embedding from './embedding.js';
@@ -24,6 +25,7 @@ import { fused_conv1d, fused_conv2d, fused_dense } from './fused.js';
 export const OPS = {
   input, constant,
   dense, conv1d, conv2d,
+  conv1d_transpose, conv2d_transpose,
   maxpool, avgpool, global_maxpool, global_avgpool,
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,

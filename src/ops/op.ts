@@ -22,7 +22,7 @@ export type AttrKind =
   | { kind: 'number'; min?: number; max?: number; exclusiveMax?: boolean }
   | { kind: 'bool' }
   | { kind: 'symbol'; choices: readonly string[] }
-  | { kind: 'ints' } // a positive whole number, or a list of them (one per spatial dimension)
+  | { kind: 'ints'; min?: 0 | 1 } // a whole number >= min (default 1), or a list of them (one per spatial dimension)
   | { kind: 'kernel' } // like 'ints' (a size), or a constant tensor of fixed weights
   | { kind: 'shape' } // a list of whole numbers, one of which may be -1
   | { kind: 'margins' } // non-negative whole numbers: one for every side, one per spatial axis, or [[before, after], ...] per axis

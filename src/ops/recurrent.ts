@@ -5,7 +5,7 @@
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
 import { shapeRules } from '../diagnostics.js';
-import { ACTIVATION_OP_NAMES, ACTIVATIONS, type Activation } from './activations.js';
+import { ACTIVATION_OP_NAMES, backwardFrom, type Activation } from './activations.js';
 import { sequences, units } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, ParamSpec } from './op.js';
 
@@ -26,7 +26,7 @@ export interface RecurrentAttrs {
 const GATES: Record<Cell, number> = { rnn: 1, lstm: 4 };
 
 /** rnn's f may be any elementwise activation whose backward reads its output (backpropagation through time keeps the states). */
-const RECURRENT_ACTIVATIONS = ACTIVATION_OP_NAMES.filter((a) => a !== 'softmax' && ACTIVATIONS[a].backward.from === 'y');
+const RECURRENT_ACTIVATIONS = ACTIVATION_OP_NAMES.filter((a) => a !== 'softmax' && backwardFrom(a) === 'y');
 
 function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
   ctx.rank([2], shapeRules.recurrentInput);

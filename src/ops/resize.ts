@@ -52,6 +52,8 @@ export const zero_padding = resizeOp('zero_padding', 'padding', 1, 'Adds rows an
 // Keras's default cropping differs by rank (1-D: 1, 2-D: 0, a no-op), so dlc asks for it.
 export const cropping = resizeOp('cropping', 'cropping', -1, 'Cuts rows and columns off the edges of each example (1-D or 2-D by input rank).', 'cells removed before and after each spatial axis');
 
+export type Interpolation = 'nearest' | 'bilinear';
+
 /** upsampling's factor per spatial axis, with the sizes before and after. */
 export interface UpsamplingAttrs {
   rank: 1 | 2;
@@ -59,26 +61,35 @@ export interface UpsamplingAttrs {
   spatial: number[];
   out: number[];
   channels: number;
+  interpolation: Interpolation;
 }
 
 /**
- * upsampling: repeats each step (1-D) or each row and column (2-D) `size`
- * times, Keras's UpSampling1D/2D with nearest interpolation.
+ * upsampling: Keras's UpSampling1D/2D. Nearest repeats each step (1-D) or
+ * each row and column (2-D) `size` times. Bilinear (2-D only, as in Keras)
+ * is TensorFlow 2's tf.image.resize(method = 'bilinear'), which Keras calls:
+ * half-pixel centres, output cell i reads the input at (i + 0.5) / size - 0.5,
+ * clamped to the edge cells (kernels/resize.ts).
  */
 export const upsampling = defineOp<UpsamplingAttrs>({
   name: 'upsampling',
   family: 'shape',
-  doc: 'Repeats each step, or each row and column, size times (nearest-neighbour upsampling, 1-D or 2-D by input rank).',
+  doc: 'Upsamples each step, or each row and column, size times: repeated (nearest) or interpolated (bilinear, 2-D); 1-D or 2-D by input rank.',
   inputs: { min: 1, max: 1, names: ['x'] },
-  attrs: [{ name: 'size', type: { kind: 'ints' }, positional: true, default: 2, doc: 'the factor per spatial axis' }],
+  attrs: [
+    { name: 'size', type: { kind: 'ints' }, positional: true, default: 2, doc: 'the factor per spatial axis' },
+    { name: 'interpolation', type: { kind: 'symbol', choices: ['nearest', 'bilinear'] }, default: { symbol: 'nearest' }, doc: "'nearest' (repeat) or 'bilinear' (2-D inputs, as tf.image.resize)" },
+  ],
   infer(ctx) {
     const rank = (ctx.rank([2, 3], shapeRules.spatialInput) - 1) as 1 | 2;
     const d = dims(ctx.input);
+    const interpolation = ctx.sym<Interpolation>('interpolation');
+    if (interpolation === 'bilinear' && rank !== 2) ctx.fail(shapeRules.bilinearNeeds2d(d));
     const size = ctx.ints('size', rank);
     const spatial = d.slice(0, rank);
     const out = spatial.map((n, i) => n * size[i]);
     const channels = d.at(-1)!;
-    return { type: batched([...out, channels]), attrs: { rank, size, spatial, out, channels } };
+    return { type: batched([...out, channels]), attrs: { rank, size, spatial, out, channels, interpolation } };
   },
-  label: (a) => a.size.join('x'),
+  label: (a) => `${a.size.join('x')}${a.interpolation === 'bilinear' ? ' bilinear' : ''}`,
 });

@@ -7,7 +7,7 @@ import { evaluateNode } from '../backends/interp/execute.js';
 import { sinusoidalTable } from '../runtime/positional.js';
 import { layerStats } from '../ir/infer.js';
 import type { Node } from '../ir/types.js';
-import { type Activation, FUSABLE_ACTIVATIONS } from '../ops/activations.js';
+import { type Activation, type ActivationAttrs, FUSABLE_ACTIVATIONS, isNameArgs } from '../ops/activations.js';
 import type { AttrsOf, OpName } from '../ops/index.js';
 import type { Rule, RuleContext } from './rewrite.js';
 
@@ -84,6 +84,11 @@ export const FUSE: Rule[] = [
       const fused = base && FUSED[base.op];
       if (!fused || !(FUSABLE_ACTIVATIONS as string[]).includes(node.op)) return undefined;
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unactivated value is needed elsewhere
+      if ((base.resolved as { activation: Activation }).activation !== 'linear') return undefined; // dense(activation = a) -> b: a stays the layer's
+      // A fused layer carries its activation by name, as Keras's string form does (and tf.fused and
+      // the GEMM epilogue take only a name): an activation called with other arguments stays a node.
+      const { activation, args } = node.resolved as ActivationAttrs;
+      if (!isNameArgs(activation, args)) return undefined;
       return cx.make({ ...base, op: fused, attrs: { ...base.attrs, activation: { symbol: node.op as Activation } } });
     },
   },

@@ -20,13 +20,13 @@ describe('unknown ops', () => {
   });
 
   it('a layer dlc does not have is named as missing, with the ops of its family, not a look-alike', () => {
-    expect(only('leaky_relu')).toEqual({
+    expect(only('prelu')).toEqual({
       at: '3:19',
-      message: "'leaky_relu' is not an op dlc has",
-      hint: 'the activation ops it has: relu, sigmoid, tanh, relu6, elu, selu, softplus, softsign, silu, gelu, mish, softmax',
+      message: "'prelu' is not an op dlc has",
+      hint: 'the activation ops it has: relu, sigmoid, tanh, relu6, leaky_relu, elu, selu, softplus, softsign, silu, swish, gelu, mish, hard_sigmoid, hard_swish, softmax',
     });
     expect(only('gru(16)', '[10, 4]')).toMatchObject({ message: "'gru' is not an op dlc has", hint: 'the recurrent ops it has: rnn, lstm, bidirectional' });
-    expect(only('depthwise_conv2d(3)')).toMatchObject({ hint: 'the conv ops it has: conv1d, conv2d' });
+    expect(only('depthwise_conv2d(3)')).toMatchObject({ hint: 'the conv ops it has: conv1d, conv2d, conv1d_transpose, conv2d_transpose' });
   });
 
   it('anything else gets a did-you-mean by spelling', () => {

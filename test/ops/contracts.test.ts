@@ -36,7 +36,7 @@ import { DEFAULT_DIAGRAM_OPTIONS, graphToDot } from '../../src/backends/dot/inde
 import { layerInfo } from '../../src/backends/dot/layer.js';
 import { FAMILY_NAMES, themeOf } from '../../src/backends/dot/theme.js';
 import type { Graph } from '../../src/ir/types.js';
-import type { ActivationOpName } from '../../src/ops/activations.js';
+import type { ActivationAttrs, ActivationOpName } from '../../src/ops/activations.js';
 import { ACTIVATION_OP_NAMES } from '../../src/ops/activations.js';
 import { callableOps, type OpName } from '../../src/ops/index.js';
 import { expectClose, fromTf, randTensor, toTf, useTfCpu } from '../backends/interp/helpers.js';
@@ -84,31 +84,44 @@ function applyLayer(layer: tf.layers.Layer, x: tf.Tensor | tf.Tensor[], weights:
 
 const pick = (w: Tensors, prefix: string, names: string[]) => names.map((n) => w[`${prefix}.${n}`]);
 
-/** One row per callable activation: its formula in tf ops (its Keras activation in tfjs is the layer reference: keras-activations.ts). */
-const ACTIVATION_REFERENCES: Record<ActivationOpName, (x: tf.Tensor) => tf.Tensor> = {
-  relu: (x) => tf.maximum(x, 0),
-  sigmoid: (x) => tf.div(1, tf.add(1, tf.exp(tf.neg(x)))),
-  tanh: (x) => tf.tanh(x),
-  softmax: (x) => tf.div(tf.exp(x), tf.sum(tf.exp(x), -1, true)),
-  relu6: (x) => tf.minimum(tf.maximum(x, 0), 6),
-  elu: (x) => tf.add(tf.relu(x), tf.sub(tf.exp(tf.minimum(x, 0)), 1)),
-  selu: (x) => tf.mul(1.0507009873554805, tf.add(tf.relu(x), tf.mul(1.6732632423543772, tf.sub(tf.exp(tf.minimum(x, 0)), 1)))),
-  softplus: (x) => tf.log(tf.add(1, tf.exp(x))),
-  softsign: (x) => tf.div(x, tf.add(1, tf.abs(x))),
-  silu: (x) => tf.div(x, tf.add(1, tf.exp(tf.neg(x)))),
-  gelu: (x) => tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))),
-  mish: (x) => tf.mul(x, tf.tanh(tf.log(tf.add(1, tf.exp(x))))),
+const relu6 = (x: tf.Tensor) => tf.minimum(tf.maximum(x, 0), 6);
+
+/**
+ * One row per callable activation: its call in the sample, with Keras's
+ * arguments where it has some, and its formula in tf ops with the same
+ * arguments (its Keras activation in tfjs is the layer reference:
+ * keras-activations.ts).
+ */
+const ACTIVATION_REFERENCES: Record<ActivationOpName, { call?: string; formula: (x: tf.Tensor) => tf.Tensor }> = {
+  relu: { call: 'relu(max_value = 0.5)', formula: (x) => tf.minimum(tf.maximum(x, 0), 0.5) },
+  sigmoid: { formula: (x) => tf.div(1, tf.add(1, tf.exp(tf.neg(x)))) },
+  tanh: { formula: (x) => tf.tanh(x) },
+  softmax: { call: 'softmax(axis = 1)', formula: (x) => tf.div(tf.exp(x), tf.sum(tf.exp(x), 1, true)) },
+  relu6: { formula: relu6 },
+  leaky_relu: { call: 'leaky_relu(negative_slope = 0.1)', formula: (x) => tf.maximum(x, tf.mul(0.1, x)) },
+  elu: { call: 'elu(alpha = 0.5)', formula: (x) => tf.add(tf.relu(x), tf.mul(0.5, tf.sub(tf.exp(tf.minimum(x, 0)), 1))) },
+  selu: { formula: (x) => tf.mul(1.0507009873554805, tf.add(tf.relu(x), tf.mul(1.6732632423543772, tf.sub(tf.exp(tf.minimum(x, 0)), 1)))) },
+  softplus: { formula: (x) => tf.log(tf.add(1, tf.exp(x))) },
+  softsign: { formula: (x) => tf.div(x, tf.add(1, tf.abs(x))) },
+  silu: { formula: (x) => tf.div(x, tf.add(1, tf.exp(tf.neg(x)))) },
+  swish: { formula: (x) => tf.div(x, tf.add(1, tf.exp(tf.neg(x)))) },
+  gelu: { formula: (x) => tf.mul(tf.mul(0.5, x), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))) },
+  hard_sigmoid: { formula: (x) => tf.div(relu6(tf.add(x, 3)), 6) },
+  hard_swish: { formula: (x) => tf.mul(x, tf.div(relu6(tf.add(x, 3)), 6)) },
+  mish: { formula: (x) => tf.mul(x, tf.tanh(tf.log(tf.add(1, tf.exp(x))))) },
 };
 
 const activationSamples = Object.fromEntries(
   ACTIVATION_OP_NAMES.map((name): [ActivationOpName, Sample] => {
-    const ops = ACTIVATION_REFERENCES[name];
+    const { call = name, formula } = ACTIVATION_REFERENCES[name];
+    const body = `input x: [3, 5]\noutput y = x -> ${call}`;
+    const { args } = modelOf(body).nodes.find((n) => n.op === name)!.resolved as ActivationAttrs;
     return [
       name,
       {
-        body: `input x: [3, 5]\noutput y = x -> ${name}`,
-        reference: (i) => ops(i.x),
-        layer: (i) => kerasActivation(name)(i.x),
+        body,
+        reference: (i) => formula(i.x),
+        layer: (i) => kerasActivation(name, args)(i.x),
         // relu's kink: a smaller step is less likely to cross it.
         grad: name === 'relu' ? { eps: 1e-4 } : undefined,
       },
@@ -133,6 +146,21 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     body: 'input x: [7, 6, 2]\noutput y = x -> conv2d(3, kernel = 3, padding = same, dilation = 2)',
     reference: (i, w) => tf.add(tfConv2d(i.x, w['conv2d.kernel'], 1, 'same', 2), w['conv2d.bias']),
     layer: (i, w) => applyLayer(tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', dilationRate: 2 }), i.x, pick(w, 'conv2d', ['kernel', 'bias'])),
+  },
+  // tfjs's own padding from the output shape agrees with Keras's here (no output_padding); conv1d as a height-1 image.
+  conv1d_transpose: {
+    body: 'input x: [5, 2]\noutput y = x -> conv1d_transpose(3, 4, stride = 2, padding = same)',
+    reference: (i, w) => {
+      const [B, L, C] = i.x.shape;
+      const [k, F] = w['conv1d_transpose.kernel'].shape;
+      const y = tf.conv2dTranspose(i.x.reshape([B, 1, L, C]) as tf.Tensor4D, w['conv1d_transpose.kernel'].reshape([1, k, F, C]) as tf.Tensor4D, [B, 1, 2 * L, F], 2, 'same');
+      return tf.add(y.reshape([B, 2 * L, F]), w['conv1d_transpose.bias']);
+    },
+  },
+  conv2d_transpose: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> conv2d_transpose(3, 3, stride = 2)',
+    reference: (i, w) => tf.add(tf.conv2dTranspose(i.x as tf.Tensor4D, w['conv2d_transpose.kernel'] as tf.Tensor4D, [i.x.shape[0], 9, 7, 3], 2, 'valid'), w['conv2d_transpose.bias']),
+    layer: (i, w) => applyLayer(tf.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2 }), i.x, pick(w, 'conv2d_transpose', ['kernel', 'bias'])),
   },
   maxpool: {
     body: 'input x: [7, 5, 2]\noutput y = x -> maxpool(3, stride = 2, padding = same)',

@@ -1,11 +1,13 @@
 /**
- * What a node is, for every view's labels: its op (an optimizer's `fused_X`
- * node with activation A reads `X + A`), key attributes (OpDef.label of the
+ * What a node is, for every view's labels: its op (a layer applying
+ * activation A itself, `dense(activation = A)` or an optimizer's `fused_X`
+ * node, reads `X + A`), key attributes (OpDef.label of the
  * node's resolved attributes), op family (the colour) and parameter count.
  * A node without resolved attributes (never typed) gets a plain label.
  */
 import { paramsOf } from '../../ir/infer.js';
 import type { Graph, Node } from '../../ir/types.js';
+import { ownActivation } from '../../ops/common.js';
 import { lookupOp } from '../../ops/index.js';
 import { OpDef, OpFamily, product } from '../../ops/op.js';
 import { plural } from './dot.js';
@@ -27,7 +29,8 @@ export function layerInfo(node: Node): LayerInfo {
   const fused = node.op.startsWith('fused_');
   const base = fused ? lookupOp(node.op.slice('fused_'.length))! : op;
   const resolved = node.resolved as { activation?: string } | undefined;
-  const title = fused ? `${base.name} + ${resolved?.activation}` : node.op;
+  const activation = ownActivation(op, resolved);
+  const title = activation ? `${base.name} + ${activation}` : node.op;
   if (resolved === undefined) return { title, detail: '', family: op.family, params: 0, op };
   const params = paramsOf(node).reduce((sum, p) => sum + product(p.shape), 0);
   return { title, detail: base.label?.(resolved) ?? '', family: op.family, params, op };

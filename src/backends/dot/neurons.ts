@@ -41,7 +41,7 @@ function columnsOf(graph: Graph): Column[] {
     const info = layerInfo(node);
     const last = columns.at(-1)!;
     if (node.op === 'dense' || node.op === 'fused_dense') {
-      columns.push({ role: 'hidden', units: node.type.shape.at(-1)!, node, notes: node.op === 'fused_dense' ? [info.title.replace(/^dense \+ /, '')] : [], params: info.params });
+      columns.push({ role: 'hidden', units: node.type.shape.at(-1)!, node, notes: info.title.startsWith('dense + ') ? [info.title.slice('dense + '.length)] : [], params: info.params });
     } else if (info.family === 'activation') last.notes.push(node.op);
     else if (node.op === 'dropout') last.notes.push(`${info.title} ${info.detail}`);
     else fail(messages.neuronsLayer(graph.name, node.op, node.name));

@@ -50,7 +50,7 @@ function cellOf(graph: Graph): Cell {
   const v = next.length === 1 && (next[0].op === 'dense' || next[0].op === 'fused_dense') ? next[0] : undefined;
   const after = v && readers(v);
   const vActivation =
-    v?.op === 'fused_dense' ? (v.resolved as AttrsOf<'fused_dense'>).activation : after?.length === 1 && layerInfo(after[0]).family === 'activation' ? after[0].op : undefined;
+    v && (v.resolved as AttrsOf<'dense'>).activation !== 'linear' ? (v.resolved as AttrsOf<'dense'>).activation : after?.length === 1 && layerInfo(after[0]).family === 'activation' ? after[0].op : undefined;
   return {
     layer,
     kind,

@@ -31,16 +31,17 @@
  */
 import { paramsOf } from '../../ir/infer.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
-import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
-import type { AttrsOf, OpName } from '../../ops/index.js';
+import { activationOpTable, isNameArgs, type ActivationAttrs, type ActivationOpName } from '../../ops/activations.js';
+import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
+import { ownActivation } from '../../ops/common.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, paramAccess, poolOptions, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
-import type { Activation } from './kernels/index.js';
-import { activate, concat, shiftCopy, upsampleNearestBackward } from './kernels/index.js';
+import type { Activation, ActivationArgs } from './kernels/index.js';
+import { activate, concat, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -51,6 +52,7 @@ import { weightSlots } from './weights.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
+import { conv1dTransposeBackward, conv2dTransposeBackward } from './grad/conv_transpose.js';
 import { LayerGrads, denseBackward } from './grad/dense.js';
 import { concatBackward, dropoutBackward } from './grad/elementwise.js';
 import { embeddingBackward, positionalTableBackward } from './grad/embedding.js';
@@ -110,7 +112,27 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
     return { output, saved: trace };
   },
   batchnorm: (c) => batchNormTrained(c),
+  dense: (c) => keepPreActivation(c),
+  conv1d: (c) => keepPreActivation(c),
+  conv2d: (c) => keepPreActivation(c),
+  conv1d_transpose: (c) => keepPreActivation(c),
+  conv2d_transpose: (c) => keepPreActivation(c),
 };
+
+/**
+ * dense and conv (plain or transposed) with `activation =` an activation whose backward reads its
+ * input x (gelu, silu, softplus...): the layer stays one node, and its
+ * training forward keeps the pre-activation z for the backward (saved);
+ * with any other activation the layer's kernel applies it, as at inference.
+ */
+function keepPreActivation(c: Call<'dense' | 'conv1d' | 'conv2d' | 'conv1d_transpose' | 'conv2d_transpose'>): { output: Tensor; saved: Tensor | undefined } {
+  const act = c.a.activation;
+  // An own training forward gets no planned buffer: the output comes from the step's memory.
+  const out = () => buffer(c.inputs[0].shape[0] * c.node.type.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1));
+  if (act === 'linear' || gradientFrom(act) === 'y') return { output: runKernel({ ...c, out: out() } as Call), saved: undefined };
+  const z = runKernel({ ...c, a: { ...c.a, activation: 'linear' }, out: out() } as Call);
+  return { output: activate(z, act, out()), saved: z };
+}
 const trainingForwardOf = (op: OpName) => TRAINING_FORWARD[op] as TrainingForward<OpName> | undefined;
 
 export const BACKWARD: BackwardTable = {
@@ -125,13 +147,16 @@ export const BACKWARD: BackwardTable = {
   fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
+  // col2im(x K^T) + b, the adjoint of a conv: dx = that conv of dz, dK = im2col(dz)^T x.
+  conv1d_transpose: (g) => layerGrads(conv1dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose1d(g.a), want(g))),
+  conv2d_transpose: (g) => layerGrads(conv2dTransposeBackward(g.inputs[0], g.param('kernel'), preActivation(g), convTranspose2d(g.a), want(g))),
   // To the window's (first) max; spread over the window's real cells.
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
   global_maxpool: (g) => ({ inputs: [P.globalMaxPoolBackward(g.inputs[0], g.dy)] }),
   global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy)] }),
   // The activation table's backward, from the output y or the input x.
-  ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation)),
+  ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation, g.a.args)),
   // The same mask, drawn again from the same stream.
   dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.a.rate, g.rng())] }),
   // The same numbers in the input's shape.
@@ -140,8 +165,8 @@ export const BACKWARD: BackwardTable = {
   // Each is the other's backward: crop dy back to the input, or pad it back out.
   zero_padding: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => before))] }),
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
-  // Each cell takes the sum of its copies' gradients.
-  upsampling: (g) => ({ inputs: [upsampleNearestBackward(g.dy, g.inputs[0].shape, g.a.size)] }),
+  // Each cell takes the sum of its copies' gradients (bilinear: weighted by its share in each).
+  upsampling: (g) => ({ inputs: [(g.a.interpolation === 'bilinear' ? upsampleBilinearBackward : upsampleNearestBackward)(g.dy, g.inputs[0].shape, g.a.size)] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).
@@ -208,14 +233,16 @@ function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_
 }
 
 /**
- * dz = d loss / d(pre-activation) for dense and conv layers: the fused
- * activation's backward, if any, from the output (fusable activations' rows
+ * dz = d loss / d(pre-activation) for dense and conv layers: their
+ * activation's backward, if any, from the output, or from the pre-activation
+ * the training forward kept (fused layers only hold activations that
  * differentiate from y).
  */
-function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {
+function preActivation(g: GradCall<'dense' | 'fused_dense' | 'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d' | 'conv1d_transpose' | 'conv2d_transpose'>): Tensor {
   if (g.a.activation === 'linear') return g.dy;
   const width = g.output.shape[g.output.shape.length - 1];
-  return { shape: [...g.dy.shape], data: activationGrad(g.output.data, g.dy.data, g.a.activation, width) };
+  const v = gradientFrom(g.a.activation) === 'y' ? g.output : (g.saved as Tensor); // keepPreActivation's z
+  return { shape: [...g.dy.shape], data: activationGrad(v.data, g.dy.data, g.a.activation, width) };
 }
 
 function want(g: GradCall) {
@@ -230,10 +257,10 @@ function layerGrads(r: LayerGrads): Grads {
   return { inputs: [r.dx], params };
 }
 
-function elementwise(g: GradCall, act: Activation): Grads {
+function elementwise(g: GradCall, act: Activation, p: ActivationArgs): Grads {
   const width = g.output.shape[g.output.shape.length - 1];
-  const v = gradientFrom(act) === 'y' ? g.output : g.inputs[0];
-  return { inputs: [{ shape: [...g.dy.shape], data: activationGrad(v.data, g.dy.data, act, width) }] };
+  const v = gradientFrom(act, p) === 'y' ? g.output : g.inputs[0];
+  return { inputs: [{ shape: [...g.dy.shape], data: activationGrad(v.data, g.dy.data, act, width, p) }] };
 }
 
 function poolBackward(g: GradCall<'maxpool' | 'avgpool'>): Tensor {
@@ -324,8 +351,8 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       ...paramAccess(node, weights),
       training: true,
       rng: root.child(node.name),
-      // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`.
-      out: plan.slots.has(node) && (!own || node.op === 'bidirectional') ? buffer(plan.slots.get(node)!.floats) : undefined,
+      // The op's own training forward allocates what it keeps; bidirectional joins its two into `out`, and the loss's logits go there.
+      out: plan.slots.has(node) && (!own || node.op === 'bidirectional' || node === logitsOf) ? buffer(plan.slots.get(node)!.floats) : undefined,
       // New values of state tensors outlive the step: written outside its memory.
       updateState: (name, write) => {
         const shape = specs.find((s) => s.name === name)!.shape;
@@ -337,14 +364,14 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
-    if (own) ({ output, saved } = own(call));
-    else if (node === logitsOf) {
+    if (node === logitsOf) {
       // The loss takes the fused activation: keep the logits, output the activation of them.
       const { activation } = node.resolved as { activation: Activation };
       const z = runKernel({ ...call, a: { ...(call.a as object), activation: 'linear' } as AttrsOf<OpName> });
       logits.set(node, z);
       output = activate(z, activation, call.out && buffer(call.out.length));
-    } else output = runKernel(call);
+    } else if (own) ({ output, saved } = own(call));
+    else output = runKernel(call);
     tape.set(node, { node, call, specs, output, saved, needsGrad });
   }
   return { tape, logits, state };
@@ -514,9 +541,10 @@ function logitsHead(node: Node, loss: LossName): { fused: boolean } | null {
   const wanted: Activation | null =
     loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
   if (!wanted) return null;
-  if (node.op === wanted) return { fused: false };
-  const fused = node.op.startsWith('fused_') && (node.resolved as { activation?: Activation }).activation === wanted;
-  return fused ? { fused: true } : null;
+  // A softmax op on another axis than the last is not the loss's softmax.
+  if (node.op === wanted) return isNameArgs(wanted, (node.resolved as ActivationAttrs).args) ? { fused: false } : null;
+  // A layer applying it itself (dense(activation = softmax), a fused one): the record keeps its logits.
+  return ownActivation(lookupOp(node.op)!, node.resolved) === wanted ? { fused: true } : null;
 }
 
 function missingOutput(graph: Graph, name: string): never {

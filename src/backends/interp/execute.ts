@@ -112,11 +112,13 @@ export const KERNELS: KernelTable = {
   conv2d: (c) => conv(c),
   fused_conv1d: (c) => conv(c),
   fused_conv2d: (c) => conv(c),
+  conv1d_transpose: (c) => K.conv1dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose1d(c.a), c.out),
+  conv2d_transpose: (c) => K.conv2dTranspose(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), convTranspose2d(c.a), c.out),
   maxpool: (c) => pool(c.inputs[0], c.a, c.out),
   avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
   global_avgpool: (c) => K.globalAvgPool(c.inputs[0], c.out),
-  ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out)),
+  ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out, c.a.args)),
   dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.a.rate, c.rng, c.out) : c.inputs[0]),
   // flatten and reshape keep the data; only the per-example shape changes.
   flatten: (c) => ({ shape: [c.inputs[0].shape[0], ...c.a.shape], data: c.inputs[0].data }),
@@ -124,7 +126,7 @@ export const KERNELS: KernelTable = {
   // The input seen through a window: zeros around it, or its edges cut off.
   zero_padding: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => -before), c.out),
   cropping: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => before), c.out),
-  upsampling: (c) => K.upsampleNearest(c.inputs[0], c.a.size, c.out),
+  upsampling: (c) => (c.a.interpolation === 'bilinear' ? K.upsampleBilinear : K.upsampleNearest)(c.inputs[0], c.a.size, c.out),
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
   concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0
@@ -192,6 +194,14 @@ export function convOptions(a: AttrsOf<'conv2d'>) {
   return a.rank === 1
     ? { rank: 1 as const, stride: a.stride[0], dilation: a.dilation[0], padding: a.padding, activation: a.activation }
     : { rank: 2 as const, stride: pair(a.stride), dilation: pair(a.dilation), padding: a.padding, activation: a.activation };
+}
+
+/** A transposed convolution's geometry as its kernels take it (kernels/conv_transpose.ts). */
+export function convTranspose2d(a: AttrsOf<'conv2d_transpose'>): K.ConvTransposeGeometry {
+  return { stride: pair(a.stride), dilation: pair(a.dilation), out: pair(a.out), padBefore: pair(a.padBefore), activation: a.activation };
+}
+export function convTranspose1d(a: AttrsOf<'conv1d_transpose'>): K.ConvTranspose1dGeometry {
+  return { stride: a.stride[0], dilation: a.dilation[0], out: a.out[0], padBefore: a.padBefore[0], activation: a.activation };
 }
 
 function conv(c: Call<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Tensor {

@@ -20,8 +20,9 @@ import { format } from 'prettier';
 import { internal, lineCol } from '../../diagnostics.js';
 import { paramsOf } from '../../ir/infer.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
-import { activationDef, type Activation } from '../../ops/activations.js';
-import type { AttrsOf, OpName } from '../../ops/index.js';
+import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
+import { ownActivation } from '../../ops/common.js';
+import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import type { TrainingSettings } from '../../runtime/optimizers.js';
 import { weightSlots } from '../../weights/slots.js';
@@ -224,7 +225,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       const z = locals.take(`${node.name}_logits`);
       const { activation } = node.resolved as { activation: Activation };
       const linear = templateFor({ ...layer, a: { ...(layer.a as object), activation: 'linear' } as AttrsOf<OpName> });
-      body.push('', where, `const ${z}: ${type} = ${linear};`, `const ${id}: ${type} = ${activationDef(activation).tfjs.apply(z)};`);
+      body.push('', where, `const ${z}: ${type} = ${linear};`, `const ${id}: ${type} = ${activationDef(activation).tfjs.apply(z, nameArgs(activation))};`);
       logits = { id: z, type };
       continue;
     }
@@ -251,8 +252,8 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
 function logitsHead(node: Node, loss: LossName): 'input' | 'fused' | null {
   const wanted = loss === 'binary_crossentropy' ? 'sigmoid' : loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy' ? 'softmax' : null;
   if (!wanted) return null;
-  if (node.op === wanted) return 'input';
-  return node.op.startsWith('fused_') && (node.resolved as { activation?: Activation }).activation === wanted ? 'fused' : null;
+  if (node.op === wanted) return isNameArgs(wanted, (node.resolved as ActivationAttrs).args) ? 'input' : null; // not a softmax on another axis
+  return ownActivation(lookupOp(node.op)!, node.resolved) === wanted ? 'fused' : null;
 }
 
 function predict(pass: Layers): string {

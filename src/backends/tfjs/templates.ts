@@ -9,7 +9,7 @@
  * their activation to tf.fused (or apply it after, for those tfjs cannot fuse).
  */
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
-import { activationDef, activationOpTable, type Activation, type ActivationOpName } from '../../ops/activations.js';
+import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
@@ -65,7 +65,7 @@ const fields = (entries: [string, string | undefined][]) =>
 /** `tf.fused` applies `activation` when it can (the table's tfjs.fused); otherwise the op runs linear and the activation follows. */
 function withActivation(activation: Activation, fused: (act: string) => string): string {
   const { tfjs } = activationDef(activation);
-  return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"));
+  return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"), nameArgs(activation));
 }
 
 /** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened). */
@@ -112,6 +112,67 @@ function conv1d(l: Layer<'conv1d' | 'fused_conv1d'>): string {
   );
 }
 
+/**
+ * conv1d_transpose / conv2d_transpose: tf.conv2dTranspose (conv1d over a
+ * height-1 image) with the output shape and the padding split of the shape
+ * rule, given explicitly: tfjs would otherwise derive them from the output
+ * shape, which cannot express every Keras size. tf.conv2dTranspose has no
+ * dilations: a dilated kernel is spread out first, taps gathered between rows
+ * of zeros (differentiable, so the module trains). Bias and activation follow.
+ */
+function convTranspose(l: Layer<'conv1d_transpose' | 'conv2d_transpose'>): string {
+  const a = l.a;
+  const [x] = l.inputs;
+  const two = (xs: number[], one: number) => (a.rank === 1 ? [one, xs[0]] : xs);
+  const [window, stride, dilation, spatial, out, padBefore] = [two(a.window, 1), two(a.stride, 1), two(a.dilation, 1), two(a.spatial, 1), two(a.out, 1), two(a.padBefore, 0)];
+  let kernel = a.rank === 1 ? `tf.reshape(${required(l, 'kernel')}, ${list([1, a.window[0], a.filters, a.channels])}) as tf.Tensor4D` : required(l, 'kernel');
+  const kernelShape = [...window, a.filters, a.channels];
+  dilation.forEach((d, axis) => {
+    if (d === 1) return;
+    const k = window[axis]!;
+    const taps = Array.from({ length: d * (k - 1) + 1 }, (_, t) => (t % d === 0 ? t / d : k)); // index k: the row of zeros
+    const zeros = `tf.zeros(${list(kernelShape.map((n, i) => (i === axis ? 1 : n)))})`;
+    kernel = `tf.gather(tf.concat([${kernel}, ${zeros}], ${axis}), tf.tensor1d(${list(taps)}, 'int32'), ${axis}) as tf.Tensor4D`;
+    kernelShape[axis] = taps.length;
+  });
+  const pads = spatial.map((L, i) => {
+    const total = (L - 1) * stride[i] + dilation[i] * (window[i] - 1) + 1 - out[i];
+    return list([padBefore[i], Math.max(total - padBefore[i], 0)]);
+  });
+  const input = a.rank === 1 ? `tf.reshape(${x}, ${list([-1, 1, a.spatial[0], a.channels])}) as tf.Tensor4D` : x;
+  const shape = list([`${x}.shape[0]`, ...out, a.filters]);
+  let y = `tf.conv2dTranspose(${input}, ${kernel}, ${shape}, ${list(stride)}, ${list([list([0, 0]), ...pads, list([0, 0])])})`;
+  const bias = l.param('bias');
+  if (bias) y = `tf.add(${y}, ${bias})`;
+  y = activationDef(a.activation).tfjs.apply(y, nameArgs(a.activation));
+  return a.rank === 1 ? `tf.reshape(${y}, ${list([-1, a.out[0], a.filters])}) as tf.Tensor3D` : `${y} as tf.Tensor4D`;
+}
+
+/**
+ * upsampling: one gather per axis, differentiable in tfjs. Nearest gathers
+ * the source indices floor(i / size). Bilinear blends two gathers per axis
+ * with TensorFlow 2's half-pixel weights (kernels/resize.ts): tfjs's
+ * resizeBilinear computes the same forward with halfPixelCenters, but its
+ * gradient ignores that flag, and tf.layers.upSampling2d uses TF1's corners.
+ */
+function upsampling(l: Layer<'upsampling'>): string {
+  const { size, out, interpolation } = l.a;
+  const ints = (xs: number[]) => `tf.tensor1d(${list(xs)}, 'int32')`;
+  return out.reduce((y, n, i) => {
+    const axis = i + 1;
+    if (interpolation === 'nearest') return `tf.gather(${y}, ${ints(Array.from({ length: n }, (_, j) => Math.floor(j / size[i]!)))}, ${axis})`;
+    const inSize = n / size[i]!;
+    const t = Array.from({ length: n }, (_, j) => (j + 0.5) / size[i]! - 0.5);
+    const lo = t.map((v) => Math.max(Math.floor(v), 0));
+    const hi = t.map((v) => Math.min(Math.ceil(v), inSize - 1));
+    // Weights as a column along this axis: [n, 1] for the width, [n, 1, 1] for the height.
+    const column = (ws: number[]) => `tf.tensor(${list(ws)}, ${list([n, ...Array<number>(out.length - i).fill(1)])})`;
+    const w = t.map((v) => v - Math.floor(v));
+    // A function of v, so that the previous axis's expression is computed once.
+    return `((v: tf.Tensor) => tf.add(tf.mul(tf.gather(v, ${ints(lo)}, ${axis}), ${column(w.map((x) => 1 - x))}), tf.mul(tf.gather(v, ${ints(hi)}, ${axis}), ${column(w)})))(${y})`;
+  }, l.inputs[0]);
+}
+
 /** maxpool / avgpool: 2-D or 1-D by input rank; stride defaults to the size. */
 function pool(l: Layer<'maxpool' | 'avgpool'>): string {
   const { kind, rank, size, stride } = l.a;
@@ -134,7 +195,7 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
   if (reverse) options.push(['reverse', 'true']);
-  if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z')} as tf.Tensor2D`]);
+  if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
   const layer = helper(a.cell === 'lstm' ? 'lstmLayer' : 'simpleRnnLayer');
   return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
 }
@@ -153,11 +214,13 @@ export const TEMPLATES: TemplateTable = {
   fused_dense: dense,
   fused_conv1d: conv1d,
   fused_conv2d: conv2d,
+  conv1d_transpose: convTranspose,
+  conv2d_transpose: convTranspose,
   maxpool: pool,
   avgpool: pool,
   global_maxpool: (l) => globalPool(l, 'max'),
   global_avgpool: (l) => globalPool(l, 'mean'),
-  ...activationOpTable((l: Layer<ActivationOpName>) => activationDef(l.a.activation).tfjs.apply(l.inputs[0])),
+  ...activationOpTable((l: Layer<ActivationOpName>) => activationDef(l.a.activation).tfjs.apply(l.inputs[0], l.a.args)),
   // Identity at inference; in training the interpreter's mask, from the layer's own stream.
   dropout: (l) => (l.training ? `training ? ${helper('applyDropout')}(${l.inputs[0]}, ${l.a.rate}, training.child(${str(l.node.name)})) : ${l.inputs[0]}` : l.inputs[0]),
   flatten: reshape,
@@ -165,12 +228,7 @@ export const TEMPLATES: TemplateTable = {
   // tf.pad with the batch and channels unpadded; tf.slice keeps the middle.
   zero_padding: (l) => `tf.pad(${l.inputs[0]}, ${list([[0, 0], ...l.a.margins, [0, 0]].map((m) => list(m)))})`,
   cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
-  // Nearest neighbour as one gather per axis of the source indices floor(i / size), differentiable in tfjs.
-  upsampling: (l) =>
-    l.a.out.reduce(
-      (y, n, axis) => `tf.gather(${y}, tf.tensor1d(${list(Array.from({ length: n }, (_, i) => Math.floor(i / l.a.size[axis]!)))}, 'int32'), ${axis + 1})`,
-      l.inputs[0],
-    ),
+  upsampling,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
   // tf's own broadcasting, folded left to right as the interpreter folds them.
   multiply: (l) => l.inputs.reduce((y, x) => `tf.mul(${y}, ${x})`),

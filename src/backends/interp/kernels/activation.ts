@@ -9,13 +9,13 @@
  * that results depend on the kernel choice only; else the row's TypeScript
  * forward runs, in float64 per element.
  */
-import { activationDef, type Activation } from '../../../ops/activations.js';
+import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationArgs } from '../../../ops/activations.js';
 import { activateWasm } from '../wasm/index.js';
 
-export type { Activation } from '../../../ops/activations.js';
+export type { Activation, ActivationArgs } from '../../../ops/activations.js';
 export { logistic } from '../../../ops/activations.js';
 
-/** Apply `act` to `data[offset, offset + rows * width)`. */
+/** Apply `act` (with its bare name's arguments) to `data[offset, offset + rows * width)`. */
 export function activateInPlace(
   data: Float32Array,
   act: Activation,
@@ -26,7 +26,11 @@ export function activateInPlace(
   activateInto(data, data, act, width, offset, rows);
 }
 
-/** dst = act(src) over `[offset, offset + rows * width)` of both; dst may be src. */
+/**
+ * dst = act(src) over `[offset, offset + rows * width)` of both; dst may be
+ * src. `p`: the activation's arguments (default: its bare name's, which the
+ * WebAssembly kernels compute; other arguments run the table's forward).
+ */
 export function activateInto(
   dst: Float32Array,
   src: Float32Array,
@@ -34,10 +38,11 @@ export function activateInto(
   width: number,
   offset = 0,
   rows = width === 0 ? 0 : (src.length - offset) / width,
+  p: ActivationArgs = nameArgs(act),
 ): void {
   const end = offset + rows * width;
   if (end === offset) return;
   const row = activationDef(act);
-  if (row.wasm && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), row.wasm.forward, width)) return;
-  row.forward(dst, src, offset, end, width);
+  if (row.wasm && isNameArgs(act, p) && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), row.wasm.forward, width)) return;
+  row.forward(dst, src, offset, end, width, p);
 }

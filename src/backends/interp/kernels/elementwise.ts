@@ -15,17 +15,18 @@
  * tensor.ts's outputBuffer). Dropout is the training-time behaviour; at
  * inference the caller simply does not call it.
  */
-import type { Activation } from './activation.js';
+import type { Activation, ActivationArgs } from './activation.js';
 import { activateInto } from './activation.js';
 import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
 import { internal } from '../../../diagnostics.js';
 
-export function activate(x: Tensor, act: Activation, out?: Float32Array): Tensor {
+/** `p`: the activation's arguments (default: its bare name's). */
+export function activate(x: Tensor, act: Activation, out?: Float32Array, p?: ActivationArgs): Tensor {
   const data = outputBuffer(out, x.data.length, act);
   const width = x.shape.length === 0 ? 1 : x.shape[x.shape.length - 1];
-  activateInto(data, x.data, act, width);
+  activateInto(data, x.data, act, width, 0, undefined, p);
   return { shape: [...x.shape], data };
 }
 

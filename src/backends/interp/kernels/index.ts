@@ -4,6 +4,7 @@ export * from './matmul.js';
 export * from './dense.js';
 export * from './window.js';
 export * from './conv.js';
+export * from './conv_transpose.js';
 export * from './pool.js';
 export * from './elementwise.js';
 export * from './embedding.js';

@@ -9,6 +9,8 @@
  *
  *   upsampleNearest(x, size) -> each cell repeated size[i] times along axis i
  *   upsampleNearestBackward(dy, inputShape, size) -> the sums over those repeats
+ *   upsampleBilinear(x [B,H,W,C], size) -> [B, H*sh, W*sw, C], interpolated
+ *   upsampleBilinearBackward(dy, inputShape, size) -> its adjoint
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer } from '../tensor.js';
@@ -70,6 +72,80 @@ export function upsampleNearestBackward(dy: Tensor, inputShape: readonly number[
         const to = (row + Math.floor(j / sw)) * C;
         const from = ((b * OH + i) * OW + j) * C;
         for (let c = 0; c < C; c++) dx[to + c] += dy.data[from + c];
+      }
+    }
+  }
+  return { shape: [...inputShape], data: dx };
+}
+
+/**
+ * One axis of bilinear upsampling from n to n * size cells, as TensorFlow 2's
+ * resize_bilinear with half_pixel_centers (what tf.image.resize and so
+ * Keras's UpSampling2D(interpolation='bilinear') call; not TF1's
+ * align_corners=False default, which tfjs-layers still uses): output cell i
+ * samples the input at t = (i + 0.5) / size - 0.5 and blends cells
+ * lo = max(floor(t), 0) and hi = min(ceil(t), n - 1), giving hi the weight
+ * t - floor(t). Near the edges lo = hi, so the edge cell is copied.
+ */
+function bilinearTaps(n: number, size: number): { lo: Int32Array; hi: Int32Array; w: Float64Array } {
+  const m = n * size;
+  const lo = new Int32Array(m), hi = new Int32Array(m), w = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const t = (i + 0.5) / size - 0.5;
+    const f = Math.floor(t);
+    lo[i] = Math.max(f, 0);
+    hi[i] = Math.min(Math.ceil(t), n - 1);
+    w[i] = t - f;
+  }
+  return { lo, hi, w };
+}
+
+/** Bilinear upsampling of [B, H, W, C]: each output cell blends the 2 x 2 input cells of bilinearTaps, rows then columns. */
+export function upsampleBilinear(x: Tensor, size: readonly number[], out?: Float32Array): Tensor {
+  const [B, H, W, C] = x.shape;
+  const [OH, OW] = [H * size[0], W * size[1]];
+  const rows = bilinearTaps(H, size[0]), cols = bilinearTaps(W, size[1]);
+  const y = outputBuffer(out, B * OH * OW * C, 'upsampling');
+  const xd = x.data;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < OH; i++) {
+      const top = (b * H + rows.lo[i]) * W, bottom = (b * H + rows.hi[i]) * W, wy = rows.w[i];
+      for (let j = 0; j < OW; j++) {
+        const l = cols.lo[j] * C, r = cols.hi[j] * C, wx = cols.w[j];
+        const tl = top * C + l, tr = top * C + r, bl = bottom * C + l, br = bottom * C + r;
+        const at = ((b * OH + i) * OW + j) * C;
+        for (let c = 0; c < C; c++) {
+          const upper = xd[tl + c] + (xd[tr + c] - xd[tl + c]) * wx;
+          const lower = xd[bl + c] + (xd[br + c] - xd[bl + c]) * wx;
+          y[at + c] = upper + (lower - upper) * wy;
+        }
+      }
+    }
+  }
+  return { shape: [B, OH, OW, C], data: y };
+}
+
+/** upsampleBilinear's backward: each output cell's gradient goes back to its four input cells with the forward's weights. */
+export function upsampleBilinearBackward(dy: Tensor, inputShape: readonly number[], size: readonly number[]): Tensor {
+  const [B, H, W, C] = inputShape;
+  const [OH, OW] = [H * size[0], W * size[1]];
+  const rows = bilinearTaps(H, size[0]), cols = bilinearTaps(W, size[1]);
+  const dx = new Float32Array(B * H * W * C);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < OH; i++) {
+      const top = (b * H + rows.lo[i]) * W, bottom = (b * H + rows.hi[i]) * W, wy = rows.w[i];
+      for (let j = 0; j < OW; j++) {
+        const l = cols.lo[j] * C, r = cols.hi[j] * C, wx = cols.w[j];
+        const tl = top * C + l, tr = top * C + r, bl = bottom * C + l, br = bottom * C + r;
+        const [wtl, wtr, wbl, wbr] = [(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx];
+        const at = ((b * OH + i) * OW + j) * C;
+        for (let c = 0; c < C; c++) {
+          const g = dy.data[at + c];
+          dx[tl + c] += g * wtl;
+          dx[tr + c] += g * wtr;
+          dx[bl + c] += g * wbl;
+          dx[br + c] += g * wbr;
+        }
       }
     }
   }

@@ -33,7 +33,7 @@
 ;;   max_pool, max_pool_grad           2-D max pooling and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
-;;   activate, softmax_rows            relu, sigmoid, tanh; softmax per row
+;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 (module
@@ -947,7 +947,9 @@
     (v128.bitselect (local.get $p) (local.get $big) (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625))))
 
   ;; dst[i] = act(src[i]) for i < n, four at a time then one by one; act 0 is
-  ;; relu (x < 0 ? 0 : x, keeping NaN and -0), 1 sigmoid, 2 tanh. dst may be src.
+  ;; relu (x < 0 ? 0 : x, keeping NaN and -0), 1 sigmoid, 2 tanh, 3 relu6
+  ;; (min(max(x, 0), 6)), 4 hard_sigmoid (relu6(x + 3) / 6), 5 hard_swish
+  ;; (x relu6(x + 3) / 6), as the activation table's rows. dst may be src.
   (func (export "activate") (param $act i32) (param $src i32) (param $dst i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
@@ -968,11 +970,19 @@
         (br $singles))))
 
   (func $act4 (param $act i32) (param $v v128) (result v128)
-    (if (result v128) (i32.eqz (local.get $act))
-      (then (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v) (f32x4.lt (local.get $v) (v128.const i32x4 0 0 0 0))))
-      (else (if (result v128) (i32.eq (local.get $act) (i32.const 1))
-        (then (call $sigmoid4 (local.get $v)))
-        (else (call $tanh4 (local.get $v)))))))
+    (local $six v128) (local $r v128)
+    (if (i32.eqz (local.get $act))
+      (then (return (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v) (f32x4.lt (local.get $v) (v128.const i32x4 0 0 0 0))))))
+    (if (i32.eq (local.get $act) (i32.const 1)) (then (return (call $sigmoid4 (local.get $v)))))
+    (if (i32.eq (local.get $act) (i32.const 2)) (then (return (call $tanh4 (local.get $v)))))
+    (local.set $six (v128.const f32x4 6 6 6 6))
+    (if (i32.eq (local.get $act) (i32.const 3))
+      (then (return (f32x4.min (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)) (local.get $six)))))
+    ;; relu6(x + 3), then / 6 (hard_sigmoid) or x * it / 6 (hard_swish)
+    (local.set $r (f32x4.min (f32x4.max (f32x4.add (local.get $v) (v128.const f32x4 3 3 3 3)) (v128.const f32x4 0 0 0 0)) (local.get $six)))
+    (if (i32.eq (local.get $act) (i32.const 4))
+      (then (return (f32x4.div (local.get $r) (local.get $six)))))
+    (f32x4.div (f32x4.mul (local.get $v) (local.get $r)) (local.get $six)))
 
   ;; Softmax of each of `rows` rows of n floats, src to dst (which may be src):
   ;; subtract the row's max, exponentiate, sum in float64, scale by 1 / sum.
