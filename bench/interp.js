@@ -1,8 +1,10 @@
 // The interpreter against TensorFlow.js's CPU backend and its WebAssembly
 // backend, in one process, on the same weights and inputs: a 512x512 matmul,
 // the MNIST convnet at batch 64 (forward, and one training step), an
-// LSTM(128) over 50 steps at batch 32 and a Transformer encoder block (T 128,
-// d 128, 4 heads x 32, FFN 512) at batch 8.
+// LSTM(128) over 50 steps at batch 32, a Transformer encoder block (T 128,
+// d 128, 4 heads x 32, FFN 512) at batch 8 and ResNet-50
+// (examples/resnet50.dl, 224x224) at batch 1 and 8, whose tfjs side is
+// keras.applications' ResNet50 in tf.layers (bench/keras_zoo.js).
 //
 // The interpreter runs three ways: the WebAssembly kernels on every core
 // (setThreads(cores)), on one thread (setThreads(1)), and the TS reference
@@ -11,6 +13,8 @@
 // the matmul, and 3x the forward's for a training step (forward, and the two
 // products of each layer's backward); every backend is credited with the same
 // FLOPs. The last column checks that the backends computed the same numbers.
+// ResNet-50 skips the TS kernels and tfjs-cpu (tens of seconds a run) and
+// times fewer runs.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend
 import { readFileSync } from 'node:fs';
@@ -24,6 +28,7 @@ import { compileSource, selectModel } from '../dist/src/compile.js';
 import { optimize } from '../dist/src/passes/pipeline.js';
 import { summarize } from '../dist/src/summary.js';
 import { createOptimizer } from '../dist/src/train/optimizers.js';
+import { resnet50, setWeightsFrom } from './keras_zoo.js';
 import { fixed, machine, medianMs, table } from './util.js';
 
 const ENCODER = `model EncoderBlock {
@@ -196,6 +201,24 @@ const CASES = [
       };
     },
   },
+  ...[1, 8].map((batch) => ({
+    name: `ResNet-50 forward (224x224), batch ${batch}`,
+    skip: ['js', 'cpu'],
+    timing: { warmup: 1, min: 3, max: 5 },
+    prepare() {
+      // Inputs in [0, 1); the moving statistics of a fresh model (0 and 1) keep the activations in range.
+      const m = model(example('resnet50.dl'), batch, 6, 0, 1);
+      return {
+        ...m,
+        tfjs() {
+          const net = resnet50();
+          setWeightsFrom(net, (name) => tf.tensor(m.weights.get(name).data, m.weights.get(name).shape));
+          const x = tf.tensor(m.data, m.shape);
+          return { run: () => net.predict(x), dispose: () => (net.dispose(), x.dispose()), timing: { warmup: 1, min: 3, max: 5 } };
+        },
+      };
+    },
+  })),
 ];
 
 /** The encoder block in tf ops, heads as a batch dimension: [B, T, d] -> [B, T, d]. */
@@ -238,11 +261,11 @@ async function timeTfjs(backend, c) {
 }
 
 /** Median ms of the interpreter with the given kernels and threads. */
-async function timeInterp(c, kernels, threads) {
+async function timeInterp(c, kernels, threads, timing = { warmup: 1, min: 5 }) {
   setKernelBackend(kernels);
   setThreads(threads);
   try {
-    return await medianMs(c.interp, { warmup: 1, min: 5 });
+    return await medianMs(c.interp, timing);
   } finally {
     setKernelBackend('auto');
     setThreads(CORES);
@@ -259,17 +282,20 @@ export async function run() {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
   await warmUpThreads(CORES);
   const rows = [];
-  for (const spec of CASES) {
+  // BENCH_CASES=ResNet runs only the workloads whose name contains it.
+  const only = process.env.BENCH_CASES;
+  for (const spec of CASES.filter((s) => !only || s.name.includes(only))) {
     const c = spec.prepare();
     // The forward outputs are compared; a training step changes the weights, so only its timing is.
     const ours = c.interp().slice();
-    const multi = await timeInterp(c, 'auto', CORES);
-    const single = CORES > 1 ? await timeInterp(c, 'auto', 1) : multi;
-    const js = await timeInterp(c, 'js', CORES);
-    const cpu = await timeTfjs('cpu', c);
+    const skip = new Set(spec.skip ?? []);
+    const multi = await timeInterp(c, 'auto', CORES, spec.timing);
+    const single = CORES > 1 ? await timeInterp(c, 'auto', 1, spec.timing) : multi;
+    const js = skip.has('js') ? null : await timeInterp(c, 'js', CORES, spec.timing);
+    const cpu = skip.has('cpu') ? null : await timeTfjs('cpu', c);
     const wasm = await timeTfjs('wasm', c);
     const gflops = (t) => (t ? fixed(c.flops / (t.ms * 1e6), 1) : '-');
-    const ms = (t) => (t ? `${fixed(t.ms)} (${t.runs})` : 'cannot');
+    const ms = (t, skipped = false) => (t ? `${fixed(t.ms)} (${t.runs})` : skipped ? 'skipped' : 'cannot');
     const ratio = (theirs, mine) => (theirs ? `${fixed(theirs.ms / mine.ms, 2)}x` : '-');
     const diff = (t) => (!t ? '-' : spec.training ? 'n/a' : maxAbsDiff(ours, t.output).toExponential(1));
     rows.push([
@@ -277,8 +303,8 @@ export async function run() {
       fixed(c.flops / 1e9, 3),
       ms(multi),
       ms(single),
-      ms(js),
-      ms(cpu),
+      ms(js, skip.has('js')),
+      ms(cpu, skip.has('cpu')),
       ms(wasm),
       `${gflops(multi)} / ${gflops(single)} / ${gflops(js)} / ${gflops(cpu)} / ${gflops(wasm)}`,
       `${ratio(wasm, multi)} / ${ratio(wasm, single)}`,
@@ -295,6 +321,7 @@ export async function run() {
     '',
     'Median ms per run after a warm-up (runs in parentheses): a forward pass, or a training step (forward with dropout, loss, backward, SGD with momentum).',
     'The tfjs CPU training step takes tens of seconds: it is timed once, after one warm-up step. tfjs-wasm has no convolution gradients (Conv2DBackpropFilter): "cannot".',
+    'ResNet-50 is not run on the TS kernels and tfjs-cpu ("skipped": tens of seconds a forward pass); its tfjs-wasm side is Keras\'s ResNet50 in tf.layers with our weights.',
     'GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul, 3x the forward for a training step). Speed-up = their ms / ours: above 1x the interpreter is faster.',
     '',
     table(

@@ -15,6 +15,11 @@ const EXTRA_VIEWS = {
   rnn: { unrolled: { unroll: 4 } },
   residual: { blocks: { detail: 'blocks' } },
   transformer: { blocks: { detail: 'blocks' } },
+  resnet50: { blocks: { detail: 'blocks' } },
+  densenet121: { blocks: { detail: 'blocks' } },
+  inception_v3: { blocks: { detail: 'blocks', direction: 'TB' } },
+  squeeze_excite: { blocks: { detail: 'blocks' } },
+  conv_autoencoder: { blocks: { detail: 'blocks' } },
   mnist_convnet: { tb: { direction: 'TB' }, print: { theme: 'print' } },
 };
 /** Training runs quick enough for every build (MNIST takes minutes: see bench/mnist.js). */

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as zoo from '../bench/keras_zoo.js';
 import { compileFile, selectModel } from '../src/compile.js';
 import { summarize } from '../src/summary.js';
 
@@ -25,7 +26,8 @@ function keras(model: tf.LayersModel | tf.Sequential) {
 
 describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
-    const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm'];
+    const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
+      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -149,5 +151,71 @@ describe('example summaries match Keras (tf.layers)', () => {
     expect(s.layers.filter((l) => l.op === 'attention').map((l) => l.params)).toEqual([mha, mha]);
     expect(s.totalParams).toBe(10_000 * d + 2 * encoder + (d * 2 + 2));
     expect(s.layers.at(-1)!.outputShape).toEqual([null, 2]);
+  });
+});
+
+describe('model zoo: every layer against the same network in tf.layers (bench/keras_zoo.js), totals against Keras applications', () => {
+  /**
+   * [name, outputShape, params] per layer, inputs left out, sorted by name:
+   * the zoo's tf.layers models name their layers as dlc does, but list
+   * parallel branches in another order.
+   */
+  const byName = (rows: [string, unknown, number][]) => rows.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const oursByName = (file: string) => byName(summaryOf(file).layers.filter((l) => l.op !== 'input').map((l) => [l.name, l.outputShape, l.params]));
+  const kerasByName = (m: tf.LayersModel) => byName(m.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => [l.name, l.outputShape, l.countParams()]));
+  const count = (ws: tf.LayerVariable[]) => ws.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+
+  // Totals and trainable counts as keras.applications' model.summary() prints them (include_top, 1000 classes).
+  it.each([
+    ['resnet50', 25_636_712, 25_583_592, zoo.resnet50],
+    ['densenet121', 8_062_504, 7_978_856, zoo.densenet121],
+    ['inception_v3', 23_851_784, 23_817_352, zoo.inceptionV3],
+  ] as const)('%s: shapes and parameters layer by layer; %i parameters, %i trainable', (name, total, trainable, build) => {
+    const m = build();
+    try {
+      expect(oursByName(`${name}.dl`)).toEqual(kerasByName(m));
+      const s = summaryOf(`${name}.dl`);
+      expect([s.totalParams, s.trainableParams]).toEqual([total, trainable]);
+      expect([m.countParams(), count(m.trainableWeights)]).toEqual([total, trainable]);
+      expect(s.nonTrainableParams).toBe(count(m.nonTrainableWeights));
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('resnet50: FLOPs are 2 x the multiply-adds of its convolutions and dense layer, the 3.8 billion of He et al.\'s Table 1', () => {
+    const s = summaryOf('resnet50.dl');
+    const macs = s.layers.reduce((n, l) => {
+      if (l.op !== 'conv2d' && l.op !== 'dense') return n;
+      const [, ...out] = l.outputShape as number[];
+      // Weights per output value: the kernel's size, params minus the bias, divided by the output channels.
+      return n + out.reduce((a, b) => a * b, 1) * (l.params - out.at(-1)!) / out.at(-1)!;
+    }, 0);
+    expect(s.flops).toBe(2 * macs);
+    // 3.858 billion, which the paper gives to one decimal, truncated.
+    expect(Math.floor(macs / 1e8) / 10).toBe(3.8);
+  });
+
+  it('squeeze_excite: matches tf.layers; each squeeze-and-excite gate is two dense layers, C/16 wide', () => {
+    const m = zoo.seResNet();
+    expect(oursByName('squeeze_excite.dl')).toEqual(kerasByName(m));
+    const s = summaryOf('squeeze_excite.dl');
+    expect(s.totalParams).toBe(m.countParams());
+    const gates = s.layers.filter((l) => l.op === 'dense').slice(0, -1).map((l) => l.params);
+    // dense(C/16) has C * C/16 + C/16 parameters, dense(C) has C/16 * C + C; C = 32, 64, 64.
+    const se = (c: number) => [c * (c / 16) + c / 16, (c / 16) * c + c];
+    expect(gates).toEqual([...se(32), ...se(64), ...se(64)]);
+    m.dispose();
+  });
+
+  it("conv_autoencoder: matches tf.layers and the Keras blog's shapes: a 4x4x8 code, a 28x28x1 reconstruction, 4,385 parameters", () => {
+    const m = zoo.convAutoencoder();
+    expect(oursByName('conv_autoencoder.dl')).toEqual(kerasByName(m));
+    const s = summaryOf('conv_autoencoder.dl');
+    expect(s.layers.find((l) => l.name === 'maxpool_2')!.outputShape).toEqual([null, 4, 4, 8]);
+    expect(s.layers.at(-1)!.outputShape).toEqual([null, 28, 28, 1]);
+    expect(s.totalParams).toBe(m.countParams());
+    expect(s.totalParams).toBe(4_385);
+    m.dispose();
   });
 });

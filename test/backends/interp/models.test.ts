@@ -14,8 +14,10 @@
  * hard_sigmoid gates where Keras uses the sigmoid, so the references ask for it.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend, for the model zoo
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as zoo from '../../../bench/keras_zoo.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { inputsFromJson } from '../../../src/backends/interp/io.js';
 import { createRng, type Rng } from '../../../src/runtime/random.js';
@@ -455,8 +457,60 @@ describe('transformer', () => {
   });
 });
 
+describe('model zoo: Keras applications written with tf.layers (bench/keras_zoo.js)', () => {
+  /**
+   * The example cut before `tail` against the zoo model's layer of the same
+   * name, at batch `batch`, run on tfjs's `backend`. The cut keeps the last
+   * feature map (ResNet-50's [7, 7, 2048]) instead of a softmax over 1000
+   * classes, every one near 1/1000. The tf.layers model is built and given its
+   * weights on the CPU backend, where that takes 0.1 s instead of 2.5 s on
+   * wasm; tfjs moves the weights over on the first predict.
+   */
+  async function zooCase(name: string, tail: string, build: () => tf.LayersModel, batch: number, seed: number, backend: 'cpu' | 'wasm', tol: number) {
+    const graph = tail ? cut(name, tail) : example(name);
+    const [input] = graph.inputs;
+    const output = graph.outputs[0];
+    const x = randTensor([batch, ...(input.type.shape.slice(1) as number[])], createRng(seed));
+    const weights = weightsFor(graph, seed);
+    await useTfCpu();
+    const full = build();
+    const last = tf.model({ inputs: full.inputs, outputs: full.getLayer(output.node.name).output as Sym });
+    zoo.setWeightsFrom(last, (n) => toTf(weights.get(n) ?? expect.fail(`test: no weight ${n}`)));
+    await tf.setBackend(backend);
+    const expected = tf.tidy(() => last.predict(toTf(x)) as tf.Tensor);
+    full.dispose();
+    await useTfCpu();
+    compare(graph, weights, { [input.name]: x }, () => ({ [output.name]: expected }), tol);
+  }
+
+  describe('on tfjs-wasm at batch 1 (tfjs-cpu takes tens of seconds for these)', () => {
+    const tail = '\n    -> global_avgpool -> dense(1000) -> softmax';
+
+    it('resnet50: the [7, 7, 2048] map before the pool, with batchnorm at inference and projected skips', async () => {
+      // The worst seen is 1.4e-5 on a value of 0.5, in a map reaching 13: 1e-6 of its range.
+      await zooCase('resnet50', tail, zoo.resnet50, 1, 21, 'wasm', 5e-5);
+    });
+
+    it('densenet121: the [7, 7, 1024] map before the pool, after 58 concatenations', async () => {
+      await zooCase('densenet121', tail, zoo.densenet121, 1, 22, 'wasm', 1e-5);
+    });
+
+    it('inception_v3: the [8, 8, 2048] map before the pool: 1xn and nx1 kernels, same-padded average pools', async () => {
+      await zooCase('inception_v3', tail, zoo.inceptionV3, 1, 23, 'wasm', 1e-5);
+    });
+  });
+
+  it('squeeze_excite: SE-ResNet modules, the [16, 16, 64] map before the pool, batch 2', async () => {
+    await zooCase('squeeze_excite', ' -> global_avgpool\n    -> dense(10) -> softmax', zoo.seResNet, 2, 24, 'cpu', 1e-5);
+  });
+
+  it('conv_autoencoder: the reconstruction, batch 2', async () => {
+    await zooCase('conv_autoencoder', '', zoo.convAutoencoder, 2, 25, 'cpu', 1e-5);
+  });
+});
+
 /** Examples with a test above; fully_connected is checked by its summary and a scaled-down copy. */
-const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm'];
+const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));
