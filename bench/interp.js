@@ -2,9 +2,10 @@
 // backend, in one process, on the same weights and inputs: a 512x512 matmul,
 // the MNIST convnet at batch 64 (forward, and one training step), an
 // LSTM(128) over 50 steps at batch 32, a Transformer encoder block (T 128,
-// d 128, 4 heads x 32, FFN 512) at batch 8 and ResNet-50
-// (examples/resnet50.dl, 224x224) at batch 1 and 8, whose tfjs side is
-// keras.applications' ResNet50 in tf.layers (bench/keras_zoo.js).
+// d 128, 4 heads x 32, FFN 512) at batch 8, and ResNet-50 and MobileNetV2
+// (examples/resnet50.dl and mobilenet_v2.dl, 224x224) at batch 1 and 8, whose
+// tfjs side is keras.applications' ResNet50 and MobileNetV2 in tf.layers
+// (bench/keras_zoo.js).
 //
 // The interpreter runs three ways: the WebAssembly kernels on every core
 // (setThreads(cores)), on one thread (setThreads(1)), and the TS reference
@@ -13,14 +14,15 @@
 // the matmul, and 3x the forward's for a training step (forward, and the two
 // products of each layer's backward); every backend is credited with the same
 // FLOPs. The last column checks that the backends computed the same numbers.
-// ResNet-50 skips the TS kernels and tfjs-cpu (tens of seconds a run) and
-// times fewer runs.
+// ResNet-50 and MobileNetV2 skip the TS kernels and tfjs-cpu (seconds to tens
+// of seconds a run) and time fewer runs.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { lossAndGradients } from '../dist/src/backends/interp/autodiff.js';
 import { Interpreter, initWeights } from '../dist/src/backends/interp/index.js';
+import { weightSlots } from '../dist/src/backends/interp/weights.js';
 import { matmulInto } from '../dist/src/backends/interp/kernels/index.js';
 import { createRng } from '../dist/src/runtime/random.js';
 import { setKernelBackend, setThreads, warmUpThreads } from '../dist/src/backends/interp/wasm/index.js';
@@ -28,7 +30,7 @@ import { compileSource, selectModel } from '../dist/src/compile.js';
 import { optimize } from '../dist/src/passes/pipeline.js';
 import { summarize } from '../dist/src/summary.js';
 import { createOptimizer } from '../dist/src/train/optimizers.js';
-import { resnet50, setWeightsFrom } from './keras_zoo.js';
+import { mobilenetV2, resnet50, setWeightsFrom } from './keras_zoo.js';
 import { fixed, machine, medianMs, table } from './util.js';
 
 const ENCODER = `model EncoderBlock {
@@ -55,10 +57,25 @@ function random(n, seed, lo = -1, hi = 1) {
   return Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.uniform());
 }
 
-/** A compiled model with seeded weights, one random input batch, and its interpreter on the optimized graph. */
-function model(text, batch, seed, lo, hi) {
+/**
+ * A compiled model with seeded weights, one random input batch, and its
+ * interpreter on the optimized graph. `noise` adds uniform noise in [-0.5, 0.5)
+ * to the weights that start as constants (biases, batchnorm's gamma, beta and
+ * moving statistics), as test/backends/interp/models.test.ts does: through
+ * MobileNetV2's linear bottlenecks a fresh model's activations shrink to 1e-11,
+ * its softmax to exactly 1/1000, and the outputs' comparison would say nothing.
+ */
+function model(text, batch, seed, lo, hi, noise = false) {
   const graph = selectModel(compileSource({ path: 'bench.dl', text }));
   const weights = initWeights(graph, { seed });
+  if (noise) {
+    const rng = createRng(seed + 1000);
+    for (const { name, spec } of weightSlots(graph)) {
+      if (spec.init !== 'zeros' && spec.init !== 'ones') continue;
+      const data = weights.get(name).data;
+      for (let i = 0; i < data.length; i++) data[i] += rng.uniform() - 0.5;
+    }
+  }
   const [input] = graph.inputs;
   const shape = [batch, ...input.type.shape.slice(1)];
   const data = random(shape.reduce((a, b) => a * b, 1), seed + 1, lo, hi);
@@ -201,24 +218,30 @@ const CASES = [
       };
     },
   },
-  ...[1, 8].map((batch) => ({
-    name: `ResNet-50 forward (224x224), batch ${batch}`,
+  // The ImageNet models, each at batch 1 and 8: the file's graph after the optimizer
+  // (batchnorm folded into the convolution before it, the activation after it fused),
+  // against the same network in tf.layers on the same weights.
+  ...[
+    ['ResNet-50', 'resnet50.dl', resnet50, 6],
+    ['MobileNetV2', 'mobilenet_v2.dl', mobilenetV2, 7],
+  ].flatMap(([title, file, build, seed]) => [1, 8].map((batch) => ({
+    name: `${title} forward (224x224), batch ${batch}`,
     skip: ['js', 'cpu'],
     timing: { warmup: 1, min: 3, max: 5 },
     prepare() {
-      // Inputs in [0, 1); the moving statistics of a fresh model (0 and 1) keep the activations in range.
-      const m = model(example('resnet50.dl'), batch, 6, 0, 1);
+      // Inputs in [0, 1), noise on the constant weights (see `model`).
+      const m = model(example(file), batch, seed, 0, 1, true);
       return {
         ...m,
         tfjs() {
-          const net = resnet50();
+          const net = build();
           setWeightsFrom(net, (name) => tf.tensor(m.weights.get(name).data, m.weights.get(name).shape));
           const x = tf.tensor(m.data, m.shape);
           return { run: () => net.predict(x), dispose: () => (net.dispose(), x.dispose()), timing: { warmup: 1, min: 3, max: 5 } };
         },
       };
     },
-  })),
+  }))),
 ];
 
 /** The encoder block in tf ops, heads as a batch dimension: [B, T, d] -> [B, T, d]. */
@@ -321,7 +344,7 @@ export async function run() {
     '',
     'Median ms per run after a warm-up (runs in parentheses): a forward pass, or a training step (forward with dropout, loss, backward, SGD with momentum).',
     'The tfjs CPU training step takes tens of seconds: it is timed once, after one warm-up step. tfjs-wasm has no convolution gradients (Conv2DBackpropFilter): "cannot".',
-    'ResNet-50 is not run on the TS kernels and tfjs-cpu ("skipped": tens of seconds a forward pass); its tfjs-wasm side is Keras\'s ResNet50 in tf.layers with our weights.',
+    'ResNet-50 and MobileNetV2 are not run on the TS kernels and tfjs-cpu ("skipped": seconds to tens of seconds a forward pass); their tfjs-wasm side is Keras\'s ResNet50 and MobileNetV2 in tf.layers with our weights.',
     'GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul, 3x the forward for a training step). Speed-up = their ms / ours: above 1x the interpreter is faster.',
     '',
     table(

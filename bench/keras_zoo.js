@@ -1,8 +1,9 @@
 // The model-zoo examples (examples/resnet50.dl, densenet121.dl,
-// inception_v3.dl, squeeze_excite.dl, conv_autoencoder.dl) written again with
-// TensorFlow.js's Keras layers, following the Keras code they come from
-// (keras.applications' resnet.py, densenet.py and inception_v3.py; the SE
-// paper; the Keras blog's autoencoder). The tests compare dlc's summaries and
+// inception_v3.dl, mobilenet.dl, mobilenet_v2.dl, squeeze_excite.dl,
+// conv_autoencoder.dl, unet.dl) written again with TensorFlow.js's Keras
+// layers, following the Keras code they come from (keras.applications'
+// resnet.py, densenet.py, inception_v3.py, mobilenet.py and mobilenet_v2.py;
+// the SE and U-Net papers; the Keras blog's autoencoder). The tests compare dlc's summaries and
 // outputs with these models and the benchmarks time them on tfjs's backends.
 //
 // Every layer is named as dlc names the same layer (`conv2d`, `conv2d_1`, ...,
@@ -32,9 +33,16 @@ function layers() {
   return {
     conv: (x, filters, kernel, { stride = 1, padding = 'valid', bias = true } = {}) =>
       apply(tf.layers.conv2d({ filters, kernelSize: kernel, strides: stride, padding, useBias: bias, kernelInitializer: 'zeros', name: name('conv2d') }), x),
-    bn: (x, { epsilon = 1e-3, scale = true } = {}) => apply(tf.layers.batchNormalization({ epsilon, scale, name: name('batchnorm') }), x),
+    depthwise: (x, kernel, { stride = 1, padding = 'valid', bias = true } = {}) =>
+      apply(tf.layers.depthwiseConv2d({ kernelSize: kernel, strides: stride, padding, useBias: bias, depthwiseInitializer: 'zeros', name: name('depthwise_conv2d') }), x),
+    convTranspose: (x, filters, kernel, { stride = 1, padding = 'valid' } = {}) =>
+      apply(tf.layers.conv2dTranspose({ filters, kernelSize: kernel, strides: stride, padding, kernelInitializer: 'zeros', name: name('conv2d_transpose') }), x),
+    bn: (x, { epsilon = 1e-3, momentum = 0.99, scale = true } = {}) => apply(tf.layers.batchNormalization({ epsilon, momentum, scale, name: name('batchnorm') }), x),
+    relu6: (x) => apply(tf.layers.reLU({ maxValue: 6, name: name('relu6') }), x),
     act: (x, activation) => apply(tf.layers.activation({ activation, name: name(activation) }), x),
     pad: (x, padding) => apply(tf.layers.zeroPadding2d({ padding, name: name('zero_padding') }), x),
+    crop: (x, cropping) => apply(tf.layers.cropping2D({ cropping, name: name('cropping') }), x),
+    dropout: (x, rate) => apply(tf.layers.dropout({ rate, name: name('dropout') }), x),
     maxpool: (x, size, stride = size, padding = 'valid') => apply(tf.layers.maxPooling2d({ poolSize: size, strides: stride, padding, name: name('maxpool') }), x),
     avgpool: (x, size, stride = size, padding = 'valid') => apply(tf.layers.averagePooling2d({ poolSize: size, strides: stride, padding, name: name('avgpool') }), x),
     gap: (x) => apply(tf.layers.globalAveragePooling2d({ name: name('global_avgpool') }), x),
@@ -152,6 +160,55 @@ export function inceptionV3(inputShape = [299, 299, 3]) {
   return tf.model({ inputs: input, outputs: L.act(L.dense(L.gap(x), 1000), 'softmax') });
 }
 
+/** keras.applications.MobileNet (alpha 1, depth multiplier 1, include_top, 1000 classes). */
+export function mobilenet(inputShape = [224, 224, 3]) {
+  const L = layers();
+  // keras mobilenet.py _conv_block; the pointwise convolutions are 1x1 ones.
+  const convBlock = (x, filters, kernel = 1, stride = 1) => L.relu6(L.bn(L.conv(x, filters, kernel, { stride, padding: 'same', bias: false })));
+  // _depthwise_conv_block: a strided one pads the bottom and right and slides unpadded.
+  const dwBlock = (x, filters, stride = 1) => {
+    if (stride === 2) x = L.pad(x, [[0, 1], [0, 1]]);
+    x = L.relu6(L.bn(L.depthwise(x, 3, { stride, padding: stride === 1 ? 'same' : 'valid', bias: false })));
+    return convBlock(x, filters);
+  };
+  const input = tf.input({ shape: inputShape });
+  let x = convBlock(input, 32, 3, 2);
+  x = dwBlock(x, 64);
+  x = dwBlock(dwBlock(x, 128, 2), 128);
+  x = dwBlock(dwBlock(x, 256, 2), 256);
+  x = dwBlock(x, 512, 2);
+  for (let i = 0; i < 5; i++) x = dwBlock(x, 512);
+  x = dwBlock(dwBlock(x, 1024, 2), 1024);
+  // The top: the pooled features as a 1x1 image, a 1x1 convolution as the classifier.
+  x = L.dropout(L.reshape(L.gap(x), [1, 1, 1024]), 1e-3);
+  x = L.reshape(L.conv(x, 1000, 1), [1000]);
+  return tf.model({ inputs: input, outputs: L.act(x, 'softmax') });
+}
+
+/** keras.applications.MobileNetV2 (alpha 1, include_top, 1000 classes). */
+export function mobilenetV2(inputShape = [224, 224, 3]) {
+  const L = layers();
+  const bn = (x) => L.bn(x, { momentum: 0.999 });
+  const convBn = (x, filters, kernel = 1, stride = 1) => L.relu6(bn(L.conv(x, filters, kernel, { stride, padding: 'same', bias: false })));
+  // keras mobilenet_v2.py _inverted_res_block: expand (not in block 0), depthwise, linear projection, skip.
+  const block = (x, filters, expansion, stride) => {
+    const channels = x.shape.at(-1);
+    let h = expansion === 1 ? x : convBn(x, expansion * channels);
+    if (stride === 2) h = L.pad(h, [[0, 1], [0, 1]]);
+    h = L.relu6(bn(L.depthwise(h, 3, { stride, padding: stride === 1 ? 'same' : 'valid', bias: false })));
+    h = bn(L.conv(h, filters, 1, { bias: false }));
+    return channels === filters && stride === 1 ? L.add([x, h]) : h;
+  };
+  const input = tf.input({ shape: inputShape });
+  let x = convBn(input, 32, 3, 2);
+  // The paper's Table 2: expansion t, channels c, repeats n, first stride s.
+  for (const [t, c, n, s] of [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]) {
+    for (let i = 0; i < n; i++) x = block(x, c, t, i === 0 ? s : 1);
+  }
+  x = convBn(x, 1280);
+  return tf.model({ inputs: input, outputs: L.act(L.dense(L.gap(x), 1000), 'softmax') });
+}
+
 /** examples/squeeze_excite.dl: SE-ResNet modules (Hu et al., Fig. 3) in a small network on 32x32x3 images. */
 export function seResNet(inputShape = [32, 32, 3]) {
   const L = layers();
@@ -185,9 +242,34 @@ export function convAutoencoder(inputShape = [28, 28, 1]) {
 }
 
 /**
+ * The U-Net of Ronneberger et al. (Fig. 1): unpadded 3x3 convolutions, 2x2
+ * max pools, 2x2 up-convolutions, cropped skips. `base` channels at the top
+ * level (64 in the paper), as examples/unet.dl's `const base`.
+ */
+export function unet(inputShape = [572, 572, 1], base = 64) {
+  const L = layers();
+  const doubleConv = (x, filters) => L.act(L.conv(L.act(L.conv(x, filters, 3), 'relu'), filters, 3), 'relu');
+  const up = (x, skip, filters, crop) => {
+    const upsampled = L.convTranspose(x, filters, 2, { stride: 2 });
+    return doubleConv(L.concat([L.crop(skip, crop), upsampled]), filters);
+  };
+  const input = tf.input({ shape: inputShape });
+  const level1 = doubleConv(input, base);
+  const level2 = doubleConv(L.maxpool(level1, 2), 2 * base);
+  const level3 = doubleConv(L.maxpool(level2, 2), 4 * base);
+  const level4 = doubleConv(L.maxpool(level3, 2), 8 * base);
+  let x = doubleConv(L.maxpool(level4, 2), 16 * base);
+  x = up(x, level4, 8 * base, 4);
+  x = up(x, level3, 4 * base, 16);
+  x = up(x, level2, 2 * base, 40);
+  x = up(x, level1, base, 88);
+  return tf.model({ inputs: input, outputs: L.conv(x, 2, 1) });
+}
+
+/**
  * Loads dlc's weights into a model built above: each layer's weights by
  * `<layer>.<param>` (Keras's parameter names: kernel, bias, gamma, beta,
- * moving_mean, moving_variance). `weight` returns a tensor the caller owns.
+ * moving_mean, moving_variance, depthwise_kernel). `weight` returns a tensor the caller owns.
  */
 export function setWeightsFrom(model, weight) {
   for (const layer of model.layers) {

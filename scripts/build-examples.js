@@ -20,6 +20,9 @@ const EXTRA_VIEWS = {
   inception_v3: { blocks: { detail: 'blocks', direction: 'TB' } },
   squeeze_excite: { blocks: { detail: 'blocks' } },
   conv_autoencoder: { blocks: { detail: 'blocks' } },
+  mobilenet: { blocks: { detail: 'blocks' } },
+  mobilenet_v2: { blocks: { detail: 'blocks' } },
+  unet: { blocks: { detail: 'blocks' } },
   mnist_convnet: { tb: { direction: 'TB' }, print: { theme: 'print' } },
 };
 /** Training runs quick enough for every build (MNIST takes minutes: see bench/mnist.js). */

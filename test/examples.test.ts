@@ -27,7 +27,7 @@ function keras(model: tf.LayersModel | tf.Sequential) {
 describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
     const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
-      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder'];
+      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -170,6 +170,10 @@ describe('model zoo: every layer against the same network in tf.layers (bench/ke
     ['resnet50', 25_636_712, 25_583_592, zoo.resnet50],
     ['densenet121', 8_062_504, 7_978_856, zoo.densenet121],
     ['inception_v3', 23_851_784, 23_817_352, zoo.inceptionV3],
+    ['mobilenet', 4_253_864, 4_231_976, zoo.mobilenet],
+    ['mobilenet_v2', 3_538_984, 3_504_872, zoo.mobilenetV2],
+    // Not in keras.applications: the total is the one commonly quoted for the paper's network.
+    ['unet', 31_030_658, 31_030_658, () => zoo.unet()],
   ] as const)('%s: shapes and parameters layer by layer; %i parameters, %i trainable', (name, total, trainable, build) => {
     const m = build();
     try {
@@ -194,6 +198,24 @@ describe('model zoo: every layer against the same network in tf.layers (bench/ke
     expect(s.flops).toBe(2 * macs);
     // 3.858 billion, which the paper gives to one decimal, truncated.
     expect(Math.floor(macs / 1e8) / 10).toBe(3.8);
+  });
+
+  // Multiply-adds as the papers count them, in whole millions: MobileNet's Table 8 (1.0
+  // MobileNet-224, 569 million) and MobileNetV2's Table 6 (300 million). dlc counts no FLOPs
+  // for batchnorm, relu6 and the adds; ours are 568.7 and 300.8 million.
+  it.each([
+    ['mobilenet', 569],
+    ['mobilenet_v2', 300],
+  ] as const)('%s: %i million multiply-adds, as the paper gives them (to the million)', (name, millions) => {
+    expect(Math.abs(summaryOf(`${name}.dl`).flops / 2 / 1e6 - millions)).toBeLessThan(1);
+  });
+
+  it('unet: the paper\'s Figure 1, a 572x572x1 tile into a 388x388x2 segmentation; skips cropped from 64, 136, 280, 568 to 56, 104, 200, 392', () => {
+    const s = summaryOf('unet.dl');
+    expect(s.layers.at(-1)!.outputShape).toEqual([null, 388, 388, 2]);
+    const sizes = (op: string) => s.layers.filter((l) => l.op === op).map((l) => (l.outputShape as number[])[1]);
+    expect(sizes('cropping')).toEqual([56, 104, 200, 392]);
+    expect(sizes('maxpool')).toEqual([284, 140, 68, 32]);
   });
 
   it('squeeze_excite: matches tf.layers; each squeeze-and-excite gate is two dense layers, C/16 wide', () => {

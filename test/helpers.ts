@@ -4,12 +4,13 @@ import { CompileError, Diagnostic, lineCol } from '../src/diagnostics.js';
 import type { Graph } from '../src/ir/types.js';
 
 /**
- * The ImageNet-sized examples (billions of FLOPs, tens of millions of weights).
+ * The ImageNet-sized examples (from 0.6 to 300 GFLOPs, millions of weights;
+ * U-Net segments a 572x572 tile rather than classifying ImageNet).
  * Loops that run every example skip them to keep the suite within minutes;
  * test/backends/interp/models.test.ts checks their forward pass, as written and
  * optimized, against tf.layers.
  */
-export const IMAGENET_EXAMPLES = ['resnet50.dl', 'densenet121.dl', 'inception_v3.dl'];
+export const IMAGENET_EXAMPLES = ['resnet50.dl', 'densenet121.dl', 'inception_v3.dl', 'mobilenet.dl', 'mobilenet_v2.dl', 'unet.dl'];
 
 export function compileText(text: string, model?: string): Graph {
   return selectModel(compileSource({ path: 'test.dl', text }), model);

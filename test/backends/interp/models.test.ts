@@ -33,16 +33,22 @@ beforeAll(useTfCpu);
 
 const example = (name: string) => selectModel(compileFile(`examples/${name}.dl`));
 
+/** An example's source with each `[from, to]` replaced (each must occur in it), compiled. */
+function edited(name: string, ...changes: [string, string][]): Graph {
+  let text = readFileSync(`examples/${name}.dl`, 'utf8');
+  for (const [from, to] of changes) {
+    if (!text.includes(from)) throw new Error(`test: examples/${name}.dl no longer contains ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return selectModel(compileSource({ path: `${name}-edited.dl`, text }));
+}
+
 /**
  * An example with `tail` cut from its source, so that its output is an inner
  * layer's: the full models end in a handful of numbers (a pool, a softmax over
  * two classes), which would hide errors in the large activations before them.
  */
-function cut(name: string, tail: string): Graph {
-  const text = readFileSync(`examples/${name}.dl`, 'utf8');
-  if (!text.includes(tail)) throw new Error(`test: examples/${name}.dl no longer contains ${JSON.stringify(tail)}`);
-  return selectModel(compileSource({ path: `${name}-cut.dl`, text: text.replace(tail, '') }));
-}
+const cut = (name: string, tail: string): Graph => edited(name, [tail, '']);
 
 /** initWeights, with noise added to every tensor that starts as a constant. */
 function weightsFor(graph: Graph, seed: number): Weights {
@@ -459,15 +465,14 @@ describe('transformer', () => {
 
 describe('model zoo: Keras applications written with tf.layers (bench/keras_zoo.js)', () => {
   /**
-   * The example cut before `tail` against the zoo model's layer of the same
-   * name, at batch `batch`, run on tfjs's `backend`. The cut keeps the last
+   * An example (usually cut before its classifier) against the zoo model's
+   * layer of the same name as its output, at batch `batch`, run on tfjs's `backend`. The cut keeps the last
    * feature map (ResNet-50's [7, 7, 2048]) instead of a softmax over 1000
    * classes, every one near 1/1000. The tf.layers model is built and given its
    * weights on the CPU backend, where that takes 0.1 s instead of 2.5 s on
    * wasm; tfjs moves the weights over on the first predict.
    */
-  async function zooCase(name: string, tail: string, build: () => tf.LayersModel, batch: number, seed: number, backend: 'cpu' | 'wasm', tol: number) {
-    const graph = tail ? cut(name, tail) : example(name);
+  async function zooCase(graph: Graph, build: () => tf.LayersModel, batch: number, seed: number, backend: 'cpu' | 'wasm', tol: number) {
     const [input] = graph.inputs;
     const output = graph.outputs[0];
     const x = randTensor([batch, ...(input.type.shape.slice(1) as number[])], createRng(seed));
@@ -488,29 +493,45 @@ describe('model zoo: Keras applications written with tf.layers (bench/keras_zoo.
 
     it('resnet50: the [7, 7, 2048] map before the pool, with batchnorm at inference and projected skips', async () => {
       // The worst seen is 1.4e-5 on a value of 0.5, in a map reaching 13: 1e-6 of its range.
-      await zooCase('resnet50', tail, zoo.resnet50, 1, 21, 'wasm', 5e-5);
+      await zooCase(cut('resnet50', tail), zoo.resnet50, 1, 21, 'wasm', 5e-5);
     });
 
     it('densenet121: the [7, 7, 1024] map before the pool, after 58 concatenations', async () => {
-      await zooCase('densenet121', tail, zoo.densenet121, 1, 22, 'wasm', 1e-5);
+      await zooCase(cut('densenet121', tail), zoo.densenet121, 1, 22, 'wasm', 1e-5);
     });
 
     it('inception_v3: the [8, 8, 2048] map before the pool: 1xn and nx1 kernels, same-padded average pools', async () => {
-      await zooCase('inception_v3', tail, zoo.inceptionV3, 1, 23, 'wasm', 1e-5);
+      await zooCase(cut('inception_v3', tail), zoo.inceptionV3, 1, 23, 'wasm', 1e-5);
+    });
+
+    it('mobilenet: the [7, 7, 1024] map before the top: depthwise convolutions, bottom-right padding before the strided ones, relu6', async () => {
+      const top = '\n    -> global_avgpool -> reshape([1, 1, 1024]) -> dropout(0.001)\n    -> conv2d(1000, kernel = 1) -> reshape([1000]) -> softmax';
+      await zooCase(cut('mobilenet', top), zoo.mobilenet, 1, 26, 'wasm', 1e-5);
+    });
+
+    it('mobilenet_v2: the [7, 7, 1280] map before the pool: inverted residuals with linear bottlenecks', async () => {
+      await zooCase(cut('mobilenet_v2', ' -> global_avgpool -> dense(1000) -> softmax'), zoo.mobilenetV2, 1, 27, 'wasm', 1e-5);
     });
   });
 
   it('squeeze_excite: SE-ResNet modules, the [16, 16, 64] map before the pool, batch 2', async () => {
-    await zooCase('squeeze_excite', ' -> global_avgpool\n    -> dense(10) -> softmax', zoo.seResNet, 2, 24, 'cpu', 1e-5);
+    await zooCase(cut('squeeze_excite', ' -> global_avgpool\n    -> dense(10) -> softmax'), zoo.seResNet, 2, 24, 'cpu', 1e-5);
+  });
+
+  it('unet: the segmentation of a 204x204 tile with 4 channels at the top level (the file says 572 and 64): up-convolutions, cropped skips', async () => {
+    // The paper's crops hold for any tile n with (n - 4) / 8 odd; the output is n - 184 = 20 pixels square.
+    const small = edited('unet', ['const base = 64', 'const base = 4'], ['[572, 572, 1]', '[204, 204, 1]']);
+    expect(small.outputs[0].node.type.shape).toEqual([null, 20, 20, 2]);
+    await zooCase(small, () => zoo.unet([204, 204, 1], 4), 1, 28, 'cpu', 1e-5);
   });
 
   it('conv_autoencoder: the reconstruction, batch 2', async () => {
-    await zooCase('conv_autoencoder', '', zoo.convAutoencoder, 2, 25, 'cpu', 1e-5);
+    await zooCase(example('conv_autoencoder'), zoo.convAutoencoder, 2, 25, 'cpu', 1e-5);
   });
 });
 
 /** Examples with a test above; fully_connected is checked by its summary and a scaled-down copy. */
-const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder'];
+const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));
