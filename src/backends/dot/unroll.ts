@@ -21,11 +21,12 @@ import { layerInfo } from './layer.js';
 import type { DiagramOptions } from './index.js';
 import { filled, header, TEXT, Theme } from './theme.js';
 
-const RECURRENT = new Set(['rnn', 'lstm', 'bidirectional']);
+const RECURRENT = new Set(['rnn', 'lstm', 'gru', 'bidirectional']);
 
 interface Cell {
   layer: Node;
-  kind: 'rnn' | 'lstm';
+  /** A gru draws as an rnn (one state s); its gates show in the caption. */
+  kind: 'rnn' | 'lstm' | 'gru';
   bidirectional: boolean;
   units: number;
   sequences: boolean;
@@ -43,7 +44,7 @@ function cellOf(graph: Graph): Cell {
   if (layers.length > 1) fail(messages.unrollNeedsOneRecurrent(graph.name, layers.map((n) => n.name)));
   const layer = layers[0];
   const bidirectional = layer.op === 'bidirectional';
-  const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm'>);
+  const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm' | 'gru'>);
   const kind = a.cell;
   const readers = (n: Node) => graph.nodes.filter((m) => m.inputs.includes(n));
   const next = readers(layer);
@@ -57,7 +58,7 @@ function cellOf(graph: Graph): Cell {
     bidirectional,
     units: a.units,
     sequences: a.sequences,
-    activation: kind === 'rnn' ? a.activation : 'lstm',
+    activation: kind === 'rnn' ? a.activation : kind,
     steps: a.steps,
     features: a.features,
     v,
@@ -181,12 +182,13 @@ export function unrolledView(graph: Graph, options: DiagramOptions, theme: Theme
 
 function caption(graph: Graph, cell: Cell, options: DiagramOptions) {
   const u = cell.units;
-  const gates = cell.kind === 'lstm' ? 4 : 1;
+  const gates = { rnn: 1, lstm: 4, gru: 3 }[cell.kind];
   const what = `${cell.bidirectional ? 'bidirectional ' : ''}${cell.kind} ${u}`;
   const layer = cell.layer.name === cell.layer.op ? what : `${cell.layer.name} (${what})`;
   const lines = [`${graph.name}: ${layer} unrolled over ${plural(cell.steps, 'step')}`];
   const [st, xt, prev] = [sub('s', 't'), sub('x', 't'), sub('s', 't-1')];
   if (cell.kind === 'rnn') lines.push(`${st} = ${cell.activation}(U ${xt} + W ${prev} + b)`);
+  else if (cell.kind === 'gru') lines.push(`${st} = gru(U ${xt} + b, W ${prev} + b'), with gates z, r, h: ${st} = z ${prev} + (1 - z) h~`);
   else lines.push(`${st}, ${sub('c', 't')} = lstm(U ${xt} + W ${prev} + b, ${sub('c', 't-1')}), with gates i, f, c, o`);
   if (cell.bidirectional) lines.push(`${sub("s'", 't')}: the same kind of cell, run from the last step back to the first`);
   if (cell.v) {

@@ -7,6 +7,11 @@
  *     z = x_t W + h_{t-1} U + b, split into gates in Keras's order i, f, c, o:
  *     i = sigmoid(z_i), f = sigmoid(z_f), o = sigmoid(z_o), c_t = f c_{t-1} + i tanh(z_c),
  *     h_t = o tanh(c_t)
+ *   gru(x [B,T,in], kernel [in,3u], recurrentKernel [u,3u], bias [2,3u] | null, opts)
+ *     Keras's reset_after form, gates in Keras's order z, r, h; bias row 0 is
+ *     the input bias b_x, row 1 the recurrent bias b_h:
+ *     a = x_t W + b_x, e = h_{t-1} U + b_h, z = sigmoid(a_z + e_z), r = sigmoid(a_r + e_r),
+ *     h~ = tanh(a_h + r e_h), h_t = z h_{t-1} + (1 - z) h~
  *
  * Output: `sequences` gives every state [B,T,u], otherwise the last one [B,u].
  * `reverse` runs from t = T-1 down to 0 (Keras's go_backwards); the last state
@@ -18,7 +23,7 @@
  * x W + b for all steps is one matmul up front; each step then computes h U
  * with one matmul, and the cell adds the two. The LSTM cell runs in
  * WebAssembly SIMD when it is loaded (float32, exp and tanh within 2 ulp),
- * else in float64 per element. Working buffers are scratch on the kernel's
+ * else in float64 per element; the GRU cell always in float64 per element. Working buffers are scratch on the kernel's
  * heap; `out` is the planned output buffer (tensor.ts's outputBuffer).
  */
 import type { Activation } from './activation.js';
@@ -56,6 +61,18 @@ export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: T
   return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step));
 }
 
+export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}, out?: Float32Array): Tensor {
+  const { inputBias, recurrentBias } = splitGruBias(bias, kernel.shape[1]);
+  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias }));
+}
+
+/** gru's bias [2, 3u] as its input bias (added to x W with it) and its recurrent bias (added to h U in the cell). */
+export function splitGruBias(bias: Tensor | null, width: number): { inputBias: Tensor | null; recurrentBias?: Float32Array } {
+  if (!bias) return { inputBias: null };
+  if (bias.shape.length !== 2 || bias.shape[0] !== 2 || bias.shape[1] !== width) throw internal(`gru: bias ${showShape(bias.shape)} is not [2, ${width}]`);
+  return { inputBias: { shape: [width], data: bias.data.subarray(0, width) }, recurrentBias: bias.data.subarray(width, 2 * width) };
+}
+
 /** One step's operands: z = xw[row + b*stride, :] + zh[b, :] for each row b < rows. */
 export interface Step {
   xw: Float32Array;
@@ -67,8 +84,13 @@ export interface Step {
   c: Float32Array;
   rows: number;
   units: number;
-  /** LSTM: where to keep the post-activation gates i, f, g, o [rows, 4u], for the backward. */
+  /**
+   * Where to keep, for the backward, the LSTM's post-activation gates i, f, g, o [rows, 4u];
+   * the GRU's z, r, h~ and e_h = (h U + b_h)_h [rows, 4u].
+   */
   gates?: Float32Array;
+  /** GRU: the recurrent bias b_h [3u], added to zh (absent without a bias). */
+  recurrentBias?: Float32Array;
 }
 
 /**
@@ -77,8 +99,9 @@ export interface Step {
  * gates, c and h, in WebAssembly SIMD when it is loaded and every buffer is in
  * its memory, else in float64 per element.
  */
-export function cellStep(cell: 'rnn' | 'lstm', act: Activation, step: Step): void {
+export function cellStep(cell: 'rnn' | 'lstm' | 'gru', act: Activation, step: Step): void {
   if (cell === 'lstm') return void (lstmStepWasm(step) || lstmStep(step));
+  if (cell === 'gru') return gruStep(step);
   const { xw, row, stride, zh, h, rows, units } = step;
   for (let b = 0; b < rows; b++) {
     for (let j = 0, from = row + b * stride, k = b * units; j < units; j++, k++) h[k] = xw[from + j] + zh[k];
@@ -107,6 +130,27 @@ function lstmStep({ xw, row, stride, zh, h, c, rows, units, gates }: Step): void
   }
 }
 
+function gruStep({ xw, row, stride, zh, h, rows, units, gates, recurrentBias }: Step): void {
+  const u = units;
+  for (let b = 0; b < rows; b++) {
+    const az = row + b * stride, ez = b * 3 * u, g = b * 4 * u;
+    for (let j = 0, k = b * u; j < u; j++, k++) {
+      const bz = recurrentBias ? recurrentBias[j] : 0, br = recurrentBias ? recurrentBias[u + j] : 0, bh = recurrentBias ? recurrentBias[2 * u + j] : 0;
+      const z = 1 / (1 + Math.exp(-(xw[az + j] + zh[ez + j] + bz)));
+      const r = 1 / (1 + Math.exp(-(xw[az + u + j] + zh[ez + u + j] + br)));
+      const e = zh[ez + 2 * u + j] + bh;
+      const c = Math.tanh(xw[az + 2 * u + j] + r * e);
+      h[k] = z * h[k] + (1 - z) * c;
+      if (gates) {
+        gates[g + j] = z;
+        gates[g + u + j] = r;
+        gates[g + 2 * u + j] = c;
+        gates[g + 3 * u + j] = e;
+      }
+    }
+  }
+}
+
 /** lstmStep in gemm.wat's lstm_cell (float32, exp and tanh within 2 ulp); false if not in use. */
 function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): boolean {
   const k = wasmKernels();
@@ -119,7 +163,7 @@ function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): 
 
 /**
  * The loop shared by both cells. `gates` is the width multiplier of W and U
- * (1 for SimpleRNN, 4 for LSTM); `cell(step)` turns the pre-activations
+ * (1 for SimpleRNN, 4 for LSTM, 3 for GRU); `cell(step)` turns the pre-activations
  * z = x_t W + b + h U into the new state h in place. Every buffer but the
  * output is scratch.
  */

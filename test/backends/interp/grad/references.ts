@@ -38,8 +38,12 @@ export interface RecurrentSpec {
   act?: Activation;
 }
 
-/** The recurrence as tf ops, one step at a time. */
-export function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): tf.Tensor {
+/**
+ * The recurrence as tf ops, one step at a time. gru is Keras's GRUCell with
+ * reset_after (its bias [2, 3u]: input bias, recurrent bias), written out from
+ * Keras's source since tf.layers.gru refuses resetAfter.
+ */
+export function tfRecurrent(cell: 'rnn' | 'lstm' | 'gru', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): tf.Tensor {
   const [B, T, I] = x.shape;
   const [W, U, b] = ['kernel', 'recurrent_kernel', 'bias'].map((n) => w[`${prefix}${n}`]);
   const u = U.shape[0];
@@ -49,6 +53,16 @@ export function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string
   for (let step = 0; step < T; step++) {
     const t = spec.reverse ? T - 1 - step : step;
     const xt = x.slice([0, t, 0], [B, 1, I]).reshape([B, I]);
+    if (cell === 'gru') {
+      const [bx, bh] = tf.unstack(b);
+      const [xz, xr, xh] = tf.split(tf.add(tf.matMul(xt, W as tf.Tensor2D), bx), 3, 1);
+      const [hz, hr, hh] = tf.split(tf.add(tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D), bh), 3, 1);
+      const zg = tf.sigmoid(tf.add(xz, hz));
+      const rg = tf.sigmoid(tf.add(xr, hr));
+      h = tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), tf.tanh(tf.add(xh, tf.mul(rg, hh)))));
+      states[t] = h;
+      continue;
+    }
     const z = tf.add(tf.add(tf.matMul(xt, W as tf.Tensor2D), tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D)), b);
     if (cell === 'rnn') {
       h = kerasActivation(spec.act ?? 'tanh')(z);
