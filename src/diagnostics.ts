@@ -420,10 +420,8 @@ export const shapeRules = {
   concatShapes: (a: readonly Dim[], b: readonly Dim[], axis: number) =>
     mistake(`shapes ${shapeText(a)} and ${shapeText(b)} must agree except in dimension ${axis}`, 'flatten the inputs first, e.g. concat(a -> flatten, b -> flatten)'),
 
-  // ---- bidirectional, gru (src/ops/recurrent.ts).
+  // ---- bidirectional (src/ops/recurrent.ts).
   notRecurrent: (call: string) => mistake(`wraps rnn, lstm or gru, got '${call}'`),
-  gruResetBefore: () =>
-    mistake('gru has only reset_after = true (the form of Keras 2.x and later)', "leave reset_after out; Keras's GRU(reset_after=True) weights load as they are"),
 
   // ---- reshape (src/ops/shape.ts).
   cannotReshape: (from: readonly Dim[], size: number, to: readonly number[]) =>

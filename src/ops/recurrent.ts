@@ -2,9 +2,11 @@
  * rnn, lstm, gru and bidirectional over a [steps, features] sequence.
  * rnn is the lecture's s_t = f(U x_t + W s_{t-1}) plus a bias (Keras SimpleRNN);
  * lstm uses Keras's gate order i, f, c, o: 4(u(in + u) + u) parameters;
- * gru uses Keras's gate order z, r, h with reset_after (Keras's default, the
- * reset gate applied to h U + b_rec): 3(u(in + u) + 2u) parameters, the bias
- * [2, 3u] holding the input bias then the recurrent bias;
+ * gru uses Keras's gate order z, r, h; with reset_after (Keras's default, the
+ * reset gate applied to h U + b_rec) 3(u(in + u) + 2u) parameters, the bias
+ * [2, 3u] holding the input bias then the recurrent bias; with
+ * reset_after = false (r applied to h before U, Keras 1's form and tf.layers's)
+ * one bias [3u], 3(u(in + u) + u) parameters;
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
 import { shapeRules } from '../diagnostics.js';
@@ -22,7 +24,7 @@ export interface RecurrentAttrs {
   sequences: boolean;
   /** rnn's f; lstm's cell activation is tanh with sigmoid gates, as Keras's defaults. */
   activation: Activation;
-  /** gru only (false for the others): Keras's reset_after, the only form dlc has. */
+  /** gru only (false for the others): Keras's reset_after. */
   resetAfter: boolean;
   steps: number;
   features: number;
@@ -38,7 +40,6 @@ function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
   const [steps, features] = dims(ctx.input);
   const activation = cell === 'rnn' ? ctx.sym<Activation>('activation') : 'tanh';
   const resetAfter = cell === 'gru' && ctx.bool('reset_after');
-  if (cell === 'gru' && !resetAfter) ctx.fail(shapeRules.gruResetBefore());
   return { cell, units: ctx.int('units'), sequences: ctx.bool('sequences'), activation, resetAfter, steps, features };
 }
 
@@ -49,17 +50,17 @@ function recurrentParams(a: RecurrentAttrs): ParamSpec[] {
   return [
     { name: 'kernel', shape: [a.features, g * a.units], init: 'glorot_uniform', trainable: true },
     { name: 'recurrent_kernel', shape: [a.units, g * a.units], init: 'orthogonal', trainable: true },
-    { name: 'bias', shape: a.cell === 'gru' ? [2, g * a.units] : [g * a.units], init: a.cell === 'lstm' ? 'lstm_bias' : 'zeros', trainable: true },
+    { name: 'bias', shape: a.resetAfter ? [2, g * a.units] : [g * a.units], init: a.cell === 'lstm' ? 'lstm_bias' : 'zeros', trainable: true },
   ];
 }
 
 const recurrentFlops = (a: RecurrentAttrs) => 2 * a.steps * GATES[a.cell] * a.units * (a.features + a.units);
-const recurrentLabel = (a: RecurrentAttrs) => `${a.units}${a.sequences ? ' seq' : ''}`;
+const recurrentLabel = (a: RecurrentAttrs) => `${a.units}${a.sequences ? ' seq' : ''}${a.cell === 'gru' && !a.resetAfter ? ' reset before' : ''}`;
 
 const DOCS: Record<Cell, string> = {
   rnn: 'Simple recurrent layer: s_t = f(x_t U + s_{t-1} W + b).',
   lstm: 'Long short-term memory layer (Keras LSTM).',
-  gru: 'Gated recurrent unit (Keras GRU, reset_after = true).',
+  gru: 'Gated recurrent unit (Keras GRU).',
 };
 
 function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
@@ -75,7 +76,7 @@ function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
         ? [{ name: 'activation', type: { kind: 'symbol' as const, choices: RECURRENT_ACTIVATIONS }, default: { symbol: 'tanh' }, doc: 'the f in s_t = f(...)' }]
         : []),
       ...(cell === 'gru'
-        ? [{ name: 'reset_after', type: { kind: 'bool' as const }, default: true, doc: "Keras's reset_after: the reset gate multiplies h U + b_rec" }]
+        ? [{ name: 'reset_after', type: { kind: 'bool' as const }, default: true, doc: "Keras's reset_after: the reset gate multiplies h U + b_rec (true), or h before U (false)" }]
         : []),
     ],
     infer(ctx) {

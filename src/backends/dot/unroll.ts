@@ -31,6 +31,8 @@ interface Cell {
   units: number;
   sequences: boolean;
   activation: string;
+  /** gru: Keras's reset_after (its W s_{t-1} has a bias of its own). */
+  resetAfter: boolean;
   steps: number;
   features: number;
   /** The dense layer reading the states, and the activation after it. */
@@ -59,6 +61,7 @@ function cellOf(graph: Graph): Cell {
     units: a.units,
     sequences: a.sequences,
     activation: kind === 'rnn' ? a.activation : kind,
+    resetAfter: a.resetAfter,
     steps: a.steps,
     features: a.features,
     v,
@@ -188,7 +191,7 @@ function caption(graph: Graph, cell: Cell, options: DiagramOptions) {
   const lines = [`${graph.name}: ${layer} unrolled over ${plural(cell.steps, 'step')}`];
   const [st, xt, prev] = [sub('s', 't'), sub('x', 't'), sub('s', 't-1')];
   if (cell.kind === 'rnn') lines.push(`${st} = ${cell.activation}(U ${xt} + W ${prev} + b)`);
-  else if (cell.kind === 'gru') lines.push(`${st} = gru(U ${xt} + b, W ${prev} + b'), with gates z, r, h: ${st} = z ${prev} + (1 - z) h~`);
+  else if (cell.kind === 'gru') lines.push(`${st} = z ${prev} + (1 - z) h~, gru gates z, r, h from U ${xt} + b and W ${prev}${cell.resetAfter ? " + b'" : ''}`);
   else lines.push(`${st}, ${sub('c', 't')} = lstm(U ${xt} + W ${prev} + b, ${sub('c', 't-1')}), with gates i, f, c, o`);
   if (cell.bidirectional) lines.push(`${sub("s'", 't')}: the same kind of cell, run from the last step back to the first`);
   if (cell.v) {

@@ -306,7 +306,7 @@ function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, reverse: b
   const p = (n: string) => c.param(`${prefix}${n}`);
   const activation = a.cell === 'rnn' ? a.activation : undefined;
   const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell: a.cell, sequences: a.sequences, reverse, activation,
+    cell: a.cell, sequences: a.sequences, reverse, activation, resetAfter: a.resetAfter,
   });
   return { output, saved: trace };
 }

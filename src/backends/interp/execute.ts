@@ -90,7 +90,7 @@ function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean,
   const [x] = c.inputs;
   const p = (n: string) => c.param(`${prefix}${n}`);
   if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse }, out);
-  if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse }, out);
+  if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, resetAfter: a.resetAfter }, out);
   return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, activation: a.activation }, out);
 }
 

@@ -313,18 +313,27 @@ export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D
 }
 
 /**
- * The interpreter's gru, Keras's reset_after form with gates z, r, h; bias
- * [2, 3u] is the input bias then the recurrent bias: a = x W + b_x,
- * e = h U + b_h, h~ = tanh(a_h + r e_h), h = z h + (1 - z) h~.
+ * The interpreter's gru, Keras's gates z, r, h. With reset_after the bias is
+ * [2, 3u], the input bias then the recurrent bias: a = x W + b_x,
+ * e = h U + b_h, h~ = tanh(a_h + r e_h); without it one bias [3u] in a and
+ * h~ = tanh(a_h + (r h) U_h). Then h = z h + (1 - z) h~.
  */
-export function gruLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor2D, options: RecurrentOptions<S>): RecurrentOutput<S> {
-  const [inputBias, recurrentBias] = tf.unstack(bias) as [tf.Tensor1D, tf.Tensor1D];
+export function gruLayer<S extends boolean>(
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D | tf.Tensor2D,
+  options: RecurrentOptions<S> & { resetAfter: boolean },
+): RecurrentOutput<S> {
+  const units = recurrentKernel.shape[0];
+  const [inputBias, recurrentBias] = options.resetAfter ? (tf.unstack(bias) as [tf.Tensor1D, tf.Tensor1D]) : [bias as tf.Tensor1D, tf.zeros([3 * units])];
+  const candidateKernel = tf.slice(recurrentKernel, [0, 2 * units], [units, units]);
   return recur(x, kernel, recurrentKernel, inputBias, options, (xw, hu, h) => {
     const [az, ar, ah] = tf.split(xw, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const [ez, er, eh] = tf.split(tf.add(hu, recurrentBias), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const z = tf.sigmoid(tf.add(az, ez));
     const r = tf.sigmoid(tf.add(ar, er));
-    const candidate = tf.tanh(tf.add(ah, tf.mul(r, eh)));
+    const candidate = tf.tanh(tf.add(ah, options.resetAfter ? tf.mul(r, eh) : tf.matMul(tf.mul(r, h), candidateKernel)));
     return tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), candidate));
   });
 }

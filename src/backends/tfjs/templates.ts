@@ -224,6 +224,7 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
   if (reverse) options.push(['reverse', 'true']);
+  if (a.cell === 'gru') options.push(['resetAfter', `${a.resetAfter}`]);
   if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
   const layer = helper(({ rnn: 'simpleRnnLayer', lstm: 'lstmLayer', gru: 'gruLayer' } as const)[a.cell]);
   return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;

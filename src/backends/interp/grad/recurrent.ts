@@ -24,10 +24,13 @@
  *            da_r = de_r = da_h e_h r (1-r),  de_h = da_h r,  dh_prev = dh z + de U^T
  *   then dW = x^T dZ,  dU = Hprev^T dZ,  db = sum dZ,  dx = dZ W^T
  *   (the GRU: dZ the a's, dU and db_h from the e's, its bias gradient [db_x; db_h]).
+ *   gru with reset_after = false (bias [3u] in a, e = h U, h~ = tanh(a_h + (r h) U_h)):
+ *            d(rh) = da_h U_h^T,  da_r = de_r = d(rh) h_prev r (1-r),  de_h = 0,
+ *            dh_prev = dh z + d(rh) r + de U^T,  dU_h = (r h_prev)^T dA_h.
  */
 import type { Activation } from '../kernels/activation.js';
 import { matmulInto } from '../kernels/matmul.js';
-import { cellStep, splitGruBias } from '../kernels/recurrent.js';
+import { cellStep, resetBeforeOperands, splitGruBias, type ResetBefore } from '../kernels/recurrent.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
@@ -48,6 +51,8 @@ export interface RecurrentSpec {
   reverse: boolean;
   /** The RNN's activation (tanh by default); the LSTM's are fixed. */
   activation?: Activation;
+  /** The GRU's reset_after (default true). */
+  resetAfter?: boolean;
 }
 
 /** What the backward needs: the weights and every step's states. */
@@ -73,13 +78,14 @@ export function recurrentForward(
   bias: Tensor | null,
   spec: RecurrentSpec,
 ): { output: Tensor; trace: RecurrentTrace } {
-  const { cell, sequences, reverse, activation = 'tanh' } = spec;
+  const { cell, sequences, reverse, activation = 'tanh', resetAfter = true } = spec;
   if (x.shape.length !== 3) throw internal(`${cell}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, I] = x.shape;
   const u = recurrentKernel.shape[0];
   const G = GATES[cell] * u;
   const S = KEPT[cell] * u;
-  const { inputBias, recurrentBias } = cell === 'gru' ? splitGruBias(bias, G) : { inputBias: bias, recurrentBias: undefined };
+  const { inputBias, recurrentBias } = cell === 'gru' && resetAfter ? splitGruBias(bias, G) : { inputBias: bias, recurrentBias: undefined };
+  const resetBefore = cell === 'gru' && !resetAfter ? resetBeforeOperands(recurrentKernel, B) : undefined;
   const trace: RecurrentTrace = {
     spec, x, kernel, recurrentKernel, hasBias: bias !== null,
     h: zeros(B * T * u),
@@ -107,7 +113,7 @@ export function recurrentForward(
       keep(trace.hPrev, h, u, t);
       if (trace.cPrev) keep(trace.cPrev, c, u, t);
       matmulInto(zh, h, recurrentKernel.data, B, u, G);
-      cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates, recurrentBias });
+      cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates, recurrentBias, resetBefore });
       keep(trace.h, h, u, t);
       if (trace.c) keep(trace.c, c, u, t);
       if (gates) keep(trace.gates!, gates, S, t);
@@ -135,6 +141,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   // The GRU's state sees the e's (dZh), its input the a's (dZ); the other cells' are the same.
   const dZh = gru ? zeros(B * T * G) : dZ;
   const dzh = gru ? zeros(B * G) : undefined;
+  const resetBefore = gru && spec.resetAfter === false ? { ...resetBeforeOperands(recurrentKernel, B), dah: zeros(B * u) } : undefined;
   const dh = zeros(B * u);
   const dc = zeros(B * u);
   const dz = zeros(B * G);
@@ -149,7 +156,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
       for (let b = 0; b < B; b++) hStep.set(trace.h.subarray((b * T + t) * u, (b * T + t + 1) * u), b * u);
       activationGradInto(dz, hStep, dh, spec.activation ?? 'tanh', u);
     } else if (gru) {
-      gruStep(trace, dz, dzh!, dh, B, T, u, t);
+      gruStep(trace, dz, dzh!, dh, B, T, u, t, resetBefore);
     } else {
       lstmStep(trace, dz, dh, dc, B, T, u, t);
     }
@@ -162,6 +169,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   matmulInto(dKernel, x.data, dZ, I, B * T, G, { transA: true });
   const dRecurrent = zeros(u * G);
   matmulInto(dRecurrent, trace.hPrev, dZh, u, B * T, G, { transA: true });
+  if (resetBefore) addCandidateKernelGrad(dRecurrent, trace.gates!, dZ, B * T, u);
   let dx: Tensor | null = null;
   if (wantInput) {
     const data = zeros(B * T * I);
@@ -172,7 +180,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     dx,
     dKernel: { shape: [I, G], data: dKernel },
     dRecurrentKernel: { shape: [u, G], data: dRecurrent },
-    dBias: !trace.hasBias ? null : gru ? gruBiasGrad(dZ, dZh, B * T, G) : { shape: [G], data: columnSums(dZ, B * T, G) },
+    dBias: !trace.hasBias ? null : gru && !resetBefore ? gruBiasGrad(dZ, dZh, B * T, G) : { shape: [G], data: columnSums(dZ, B * T, G) },
   };
 }
 
@@ -183,25 +191,61 @@ function gruBiasGrad(dZ: Float32Array, dZh: Float32Array, rows: number, G: numbe
   return { shape: [2, G], data };
 }
 
-/** One GRU step back: dz (the a's) and dzh (the e's) [B, 3u] from dh, the state's gradient after step t; dh becomes dh z. */
-function gruStep(trace: RecurrentTrace, dz: Float32Array, dzh: Float32Array, dh: Float32Array, B: number, T: number, u: number, t: number): void {
+/** reset_after = false: dU_h += (r h_prev)^T dA_h, U_h the last u of U's 3u columns; r h_prev is kept (slot 3 of 4u), dA_h is dZ's last u columns. */
+function addCandidateKernelGrad(dU: Float32Array, kept: Float32Array, dZ: Float32Array, rows: number, u: number): void {
+  const rh = zeros(rows * u), dah = zeros(rows * u), product = zeros(u * u);
+  for (let row = 0; row < rows; row++) {
+    rh.set(kept.subarray(row * 4 * u + 3 * u, (row + 1) * 4 * u), row * u);
+    dah.set(dZ.subarray(row * 3 * u + 2 * u, (row + 1) * 3 * u), row * u);
+  }
+  matmulInto(product, rh, dah, u, rows, u, { transA: true });
+  for (let i = 0; i < u; i++) for (let j = 0; j < u; j++) dU[i * 3 * u + 2 * u + j] += product[i * u + j];
+}
+
+/**
+ * One GRU step back: dz (the a's) and dzh (the e's) [B, 3u] from dh, the
+ * state's gradient after step t; dh becomes the part of dh_prev that skips U
+ * (dh z, plus d(rh) r with reset_after = false).
+ */
+function gruStep(
+  trace: RecurrentTrace, dz: Float32Array, dzh: Float32Array, dh: Float32Array, B: number, T: number, u: number, t: number,
+  resetBefore?: ResetBefore & { dah: Float32Array },
+): void {
   const kept = trace.gates!, hPrev = trace.hPrev;
   for (let b = 0; b < B; b++) {
     const row = b * T + t;
     for (let j = 0; j < u; j++) {
       const a = row * 4 * u + j;
-      const z = kept[a], r = kept[a + u], c = kept[a + 2 * u], e = kept[a + 3 * u];
+      const z = kept[a], c = kept[a + 2 * u];
       const k = b * u + j;
-      const dhk = dh[k];
-      const daz = dhk * (hPrev[row * u + j] - c) * z * (1 - z);
-      const dah = dhk * (1 - z) * (1 - c * c);
-      const dar = dah * e * r * (1 - r);
+      const daz = dh[k] * (hPrev[row * u + j] - c) * z * (1 - z);
+      const dah = dh[k] * (1 - z) * (1 - c * c);
       const zb = b * 3 * u + j;
       dz[zb] = dzh[zb] = daz;
-      dz[zb + u] = dzh[zb + u] = dar;
       dz[zb + 2 * u] = dah;
-      dzh[zb + 2 * u] = dah * r;
-      dh[k] = dhk * z;
+      if (resetBefore) resetBefore.dah[k] = dah;
+    }
+  }
+  // reset_after = false: d(rh) = dA_h U_h^T, into resetBefore.rh.
+  if (resetBefore) matmulInto(resetBefore.rh, resetBefore.dah, resetBefore.uh, B, u, u, { transB: true });
+  for (let b = 0; b < B; b++) {
+    const row = b * T + t;
+    for (let j = 0; j < u; j++) {
+      const a = row * 4 * u + j;
+      const z = kept[a], r = kept[a + u];
+      const k = b * u + j;
+      const zb = b * 3 * u + j;
+      if (resetBefore) {
+        const drh = resetBefore.rh[k];
+        dz[zb + u] = dzh[zb + u] = drh * hPrev[row * u + j] * r * (1 - r);
+        dzh[zb + 2 * u] = 0;
+        dh[k] = dh[k] * z + drh * r;
+      } else {
+        const dah = dz[zb + 2 * u];
+        dz[zb + u] = dzh[zb + u] = dah * kept[a + 3 * u] * r * (1 - r);
+        dzh[zb + 2 * u] = dah * r;
+        dh[k] = dh[k] * z;
+      }
     }
   }
 }

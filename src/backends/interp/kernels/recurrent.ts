@@ -12,6 +12,8 @@
  *     the input bias b_x, row 1 the recurrent bias b_h:
  *     a = x_t W + b_x, e = h_{t-1} U + b_h, z = sigmoid(a_z + e_z), r = sigmoid(a_r + e_r),
  *     h~ = tanh(a_h + r e_h), h_t = z h_{t-1} + (1 - z) h~
+ *     With `resetAfter: false` (Keras 1, tf.layers) the bias is one [3u] (in a),
+ *     e = h_{t-1} U, and h~ = tanh(a_h + (r h_{t-1}) U_h), U_h U's last u columns.
  *
  * Output: `sequences` gives every state [B,T,u], otherwise the last one [B,u].
  * `reverse` runs from t = T-1 down to 0 (Keras's go_backwards); the last state
@@ -61,9 +63,30 @@ export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: T
   return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step));
 }
 
-export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}, out?: Float32Array): Tensor {
-  const { inputBias, recurrentBias } = splitGruBias(bias, kernel.shape[1]);
-  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias }));
+export interface GruOptions extends RecurrentOptions {
+  /** Keras's reset_after (default true). */
+  resetAfter?: boolean;
+}
+
+export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: GruOptions = {}, out?: Float32Array): Tensor {
+  const resetAfter = opts.resetAfter ?? true;
+  const { inputBias, recurrentBias } = resetAfter ? splitGruBias(bias, kernel.shape[1]) : { inputBias: bias, recurrentBias: undefined };
+  const resetBefore = resetAfter ? undefined : resetBeforeOperands(recurrentKernel, x.shape[0]);
+  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias, resetBefore }));
+}
+
+/** gru with reset_after = false: U_h (U's last u columns) [u, u], and room for r h and (r h) U_h [rows, u]. */
+export interface ResetBefore {
+  uh: Float32Array;
+  rh: Float32Array;
+  e: Float32Array;
+}
+
+export function resetBeforeOperands(recurrentKernel: Tensor, rows: number): ResetBefore {
+  const u = recurrentKernel.shape[0];
+  const uh = new Float32Array(u * u);
+  for (let i = 0; i < u; i++) uh.set(recurrentKernel.data.subarray(i * 3 * u + 2 * u, (i + 1) * 3 * u), i * u);
+  return { uh, rh: new Float32Array(rows * u), e: new Float32Array(rows * u) };
 }
 
 /** gru's bias [2, 3u] as its input bias (added to x W with it) and its recurrent bias (added to h U in the cell). */
@@ -86,11 +109,13 @@ export interface Step {
   units: number;
   /**
    * Where to keep, for the backward, the LSTM's post-activation gates i, f, g, o [rows, 4u];
-   * the GRU's z, r, h~ and e_h = (h U + b_h)_h [rows, 4u].
+   * the GRU's z, r, h~ and e_h = (h U + b_h)_h (reset_after) or r h (reset_after = false) [rows, 4u].
    */
   gates?: Float32Array;
-  /** GRU: the recurrent bias b_h [3u], added to zh (absent without a bias). */
+  /** GRU with reset_after: the recurrent bias b_h [3u], added to zh (absent without a bias). */
   recurrentBias?: Float32Array;
+  /** GRU with reset_after = false: the candidate's own product (zh's last u columns are then unused). */
+  resetBefore?: ResetBefore;
 }
 
 /**
@@ -130,22 +155,31 @@ function lstmStep({ xw, row, stride, zh, h, c, rows, units, gates }: Step): void
   }
 }
 
-function gruStep({ xw, row, stride, zh, h, rows, units, gates, recurrentBias }: Step): void {
+function gruStep({ xw, row, stride, zh, h, rows, units, gates, recurrentBias, resetBefore: rb }: Step): void {
   const u = units;
+  if (rb) {
+    // r h first: the candidate's recurrent term is (r h) U_h.
+    for (let b = 0; b < rows; b++) {
+      for (let j = 0, ar = row + b * stride + u, er = b * 3 * u + u, k = b * u; j < u; j++, k++) {
+        rb.rh[k] = h[k] / (1 + Math.exp(-(xw[ar + j] + zh[er + j])));
+      }
+    }
+    matmulInto(rb.e, rb.rh, rb.uh, rows, u, u);
+  }
   for (let b = 0; b < rows; b++) {
     const az = row + b * stride, ez = b * 3 * u, g = b * 4 * u;
     for (let j = 0, k = b * u; j < u; j++, k++) {
       const bz = recurrentBias ? recurrentBias[j] : 0, br = recurrentBias ? recurrentBias[u + j] : 0, bh = recurrentBias ? recurrentBias[2 * u + j] : 0;
       const z = 1 / (1 + Math.exp(-(xw[az + j] + zh[ez + j] + bz)));
       const r = 1 / (1 + Math.exp(-(xw[az + u + j] + zh[ez + u + j] + br)));
-      const e = zh[ez + 2 * u + j] + bh;
-      const c = Math.tanh(xw[az + 2 * u + j] + r * e);
+      const e = rb ? rb.e[k] : zh[ez + 2 * u + j] + bh;
+      const c = Math.tanh(xw[az + 2 * u + j] + (rb ? e : r * e));
       h[k] = z * h[k] + (1 - z) * c;
       if (gates) {
         gates[g + j] = z;
         gates[g + u + j] = r;
         gates[g + 2 * u + j] = c;
-        gates[g + 3 * u + j] = e;
+        gates[g + 3 * u + j] = rb ? rb.rh[k] : e;
       }
     }
   }
