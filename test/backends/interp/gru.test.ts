@@ -6,7 +6,8 @@
  * References: tf.layers.gru for reset_after = false (tfjs's GRU has only that
  * form; it throws for resetAfter = true); Keras's GRUCell written out in tf ops
  * (references.ts's tfRecurrent) for both forms; a two-step scalar GRU worked by
- * hand from Keras's equations; Keras's parameter formulas.
+ * hand from Keras's equations; Keras's parameter formulas. The WebAssembly
+ * cell against the TS one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { layerInfo } from '../../../src/backends/dot/layer.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { recurrentForward } from '../../../src/backends/interp/grad/recurrent.js';
 import { gru } from '../../../src/backends/interp/kernels/index.js';
+import { kernelBackend, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { createRng } from '../../../src/runtime/random.js';
 import { prepareTraining, train } from '../../../src/train/index.js';
@@ -83,6 +85,24 @@ describe("gru kernel, reset_after (Keras's default), against Keras's cell in tf 
     expectClose(after, { shape: [1, 2, 1], data: Float32Array.from([0.16181906952904962, -0.31086777137678717]) });
     const before = gru(x, W, U, t([3], [0.1, 0.2, -0.3]), { sequences: true, resetAfter: false });
     expectClose(before, { shape: [1, 2, 1], data: Float32Array.from([0.0651853663866967, -0.4104571778420016]) });
+  });
+});
+
+describe("the WebAssembly GRU cell (gemm.wat's gru_cell) against the TS one", () => {
+  it.each([
+    [3, 5, 7, 8, false],
+    [2, 4, 6, 12, true],
+    [4, 9, 3, 16, true],
+  ])('B %i, T %i, in %i, %i units, sequences %s', (B, T, I, u, sequences) => {
+    expect(kernelBackend().kernel).toBe('wasm');
+    const x = randTensor([B, T, I], rng);
+    const w = weights(I, u, true);
+    for (const reverse of [false, true]) {
+      setKernelBackend('js');
+      const reference = gru(x, w.kernel, w.recurrent, w.bias, { sequences, reverse });
+      setKernelBackend('auto');
+      expectClose(gru(x, w.kernel, w.recurrent, w.bias, { sequences, reverse }), reference, 2e-6);
+    }
   });
 });
 

@@ -25,7 +25,8 @@
  * x W + b for all steps is one matmul up front; each step then computes h U
  * with one matmul, and the cell adds the two. The LSTM cell runs in
  * WebAssembly SIMD when it is loaded (float32, exp and tanh within 2 ulp),
- * else in float64 per element; the GRU cell always in float64 per element. Working buffers are scratch on the kernel's
+ * else in float64 per element; so does the GRU cell with reset_after (the
+ * form with a recurrent bias; reset_after = false runs in float64). Working buffers are scratch on the kernel's
  * heap; `out` is the planned output buffer (tensor.ts's outputBuffer).
  */
 import type { Activation } from './activation.js';
@@ -126,7 +127,7 @@ export interface Step {
  */
 export function cellStep(cell: 'rnn' | 'lstm' | 'gru', act: Activation, step: Step): void {
   if (cell === 'lstm') return void (lstmStepWasm(step) || lstmStep(step));
-  if (cell === 'gru') return gruStep(step);
+  if (cell === 'gru') return void (gruStepWasm(step) || gruStep(step));
   const { xw, row, stride, zh, h, rows, units } = step;
   for (let b = 0; b < rows; b++) {
     for (let j = 0, from = row + b * stride, k = b * units; j < units; j++, k++) h[k] = xw[from + j] + zh[k];
@@ -183,6 +184,16 @@ function gruStep({ xw, row, stride, zh, h, rows, units, gates, recurrentBias, re
       }
     }
   }
+}
+
+/** gruStep in gemm.wat's gru_cell (reset_after with its recurrent bias; float32); false if not in use. */
+function gruStepWasm({ xw, row, stride, zh, h, rows, units, gates, recurrentBias, resetBefore }: Step): boolean {
+  const k = wasmKernels();
+  if (!k || units % 4 !== 0 || rows === 0 || resetBefore || !recurrentBias) return false;
+  const zx = xw.subarray(row, row + (rows - 1) * stride + 3 * units);
+  return inMemory(k, [zx, zh, recurrentBias, h, gates ?? zh], ['in', 'in', 'in', 'inout', gates ? 'out' : 'in'], (at) =>
+    k.exports.gru_cell(at[0], stride * 4, at[1], at[2], at[3], gates ? at[4] : 0, 16 * units, rows, units),
+  );
 }
 
 /** lstmStep in gemm.wat's lstm_cell (float32, exp and tanh within 2 ulp); false if not in use. */
