@@ -179,8 +179,9 @@ describe("parameters: Keras's counts", () => {
     layer.apply(tf.input({ shape: [10, 128] }));
     expect(layer.countParams()).toBe(37_056); // 3 (u (in + u) + u)
     expect(params('gru(64, reset_after = false)')).toBe(layer.countParams());
-    // Why the reset_after form has no tf.layers reference:
-    expect(() => tf.layers.gru({ units: 64, resetAfter: true })).toThrow(/reset_after/);
+    // Why the reset_after form has no tf.layers reference (its GRU's cell takes the argument, and throws):
+    const kerasDefault = { units: 64, resetAfter: true };
+    expect(() => tf.layers.gru(kerasDefault)).toThrow(/reset_after/);
   });
 });
 
