@@ -194,7 +194,7 @@ export const messages = {
     d('diagram', undefined, `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`),
   unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
   unrollNeedsRecurrent: (model: string) =>
-    d('diagram', undefined, `the unrolled view draws a recurrent layer (rnn, lstm or bidirectional), but model '${model}' has none`),
+    d('diagram', undefined, `the unrolled view draws a recurrent layer (rnn, lstm, gru or bidirectional), but model '${model}' has none`),
   unrollNeedsOneRecurrent: (model: string, layers: string[]) =>
     d('diagram', undefined, `the unrolled view draws one recurrent layer, but model '${model}' has ${layers.length}: ${quoteList(layers)}`),
   neuronsInputCount: (model: string, n: number) => notADenseChain(model, `has ${n} inputs`),
@@ -421,7 +421,7 @@ export const shapeRules = {
     mistake(`shapes ${shapeText(a)} and ${shapeText(b)} must agree except in dimension ${axis}`, 'flatten the inputs first, e.g. concat(a -> flatten, b -> flatten)'),
 
   // ---- bidirectional (src/ops/recurrent.ts).
-  notRecurrent: (call: string) => mistake(`wraps rnn or lstm, got '${call}'`),
+  notRecurrent: (call: string) => mistake(`wraps rnn, lstm or gru, got '${call}'`),
 
   // ---- reshape (src/ops/shape.ts).
   cannotReshape: (from: readonly Dim[], size: number, to: readonly number[]) =>

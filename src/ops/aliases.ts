@@ -15,7 +15,7 @@ const KERAS_NAMES: Record<string, OpName> = {
   globalmaxpooling1d: 'global_maxpool', globalmaxpooling2d: 'global_maxpool', globalmaxpool: 'global_maxpool',
   globalaveragepooling1d: 'global_avgpool', globalaveragepooling2d: 'global_avgpool', globalavgpool: 'global_avgpool',
   batchnormalization: 'batchnorm', layernormalization: 'layernorm',
-  simplernn: 'rnn', multiheadattention: 'attention', concatenate: 'concat',
+  simplernn: 'rnn', gru: 'gru', multiheadattention: 'attention', concatenate: 'concat',
   zeropadding1d: 'zero_padding', zeropadding2d: 'zero_padding', cropping1d: 'cropping', cropping2d: 'cropping',
   upsampling1d: 'upsampling', upsampling2d: 'upsampling',
   depthwiseconv2d: 'depthwise_conv2d', separableconv2d: 'separable_conv2d', separableconvolution2d: 'separable_conv2d',
@@ -24,7 +24,7 @@ const KERAS_NAMES: Record<string, OpName> = {
 };
 
 const NOT_YET: Record<string, OpFamily> = {
-  gru: 'recurrent', convlstm2d: 'recurrent',
+  convlstm2d: 'recurrent',
   // Keras's Activation('relu') layer: dlc calls each activation by its name.
   activation: 'activation', prelu: 'activation', logsoftmax: 'activation',
   conv3d: 'conv',

@@ -18,7 +18,7 @@ import layernorm from './layernorm.js';
 import { add, average, concat, maximum, minimum, multiply, subtract } from './merge.js';
 import { avgpool, global_avgpool, global_maxpool, maxpool } from './pool.js';
 import positional from './positional.js';
-import { bidirectional, lstm, rnn } from './recurrent.js';
+import { bidirectional, gru, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
 import { cropping, upsampling, zero_padding } from './resize.js';
 import { fused_conv1d, fused_conv2d, fused_dense, fused_depthwise_conv2d, fused_separable_conv2d } from './fused.js';
@@ -31,7 +31,7 @@ export const OPS = {
   ...ACTIVATION_OPS,
   dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,
   multiply, subtract, maximum, minimum, average,
-  embedding, positional, rnn, lstm, bidirectional, attention, layernorm, batchnorm,
+  embedding, positional, rnn, lstm, gru, bidirectional, attention, layernorm, batchnorm,
   fused_dense, fused_conv1d, fused_conv2d, fused_depthwise_conv2d, fused_separable_conv2d,
 } satisfies Record<string, OpDef>;
 

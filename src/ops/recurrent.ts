@@ -1,7 +1,12 @@
 /**
- * rnn, lstm and bidirectional over a [steps, features] sequence.
+ * rnn, lstm, gru and bidirectional over a [steps, features] sequence.
  * rnn is the lecture's s_t = f(U x_t + W s_{t-1}) plus a bias (Keras SimpleRNN);
  * lstm uses Keras's gate order i, f, c, o: 4(u(in + u) + u) parameters;
+ * gru uses Keras's gate order z, r, h; with reset_after (Keras's default, the
+ * reset gate applied to h U + b_rec) 3(u(in + u) + 2u) parameters, the bias
+ * [2, 3u] holding the input bias then the recurrent bias; with
+ * reset_after = false (r applied to h before U, Keras 1's form and tf.layers's)
+ * one bias [3u], 3(u(in + u) + u) parameters;
  * bidirectional runs a copy forwards and one backwards and concatenates them.
  */
 import { shapeRules } from '../diagnostics.js';
@@ -9,7 +14,7 @@ import { ACTIVATION_OP_NAMES, backwardFrom, type Activation } from './activation
 import { sequences, units } from './common.js';
 import { batched, defineOp, dims, OpContext, OpDef, ParamSpec } from './op.js';
 
-export type Cell = 'rnn' | 'lstm';
+export type Cell = 'rnn' | 'lstm' | 'gru';
 
 /** A recurrent layer's resolved attributes (bidirectional holds one per direction's copy). */
 export interface RecurrentAttrs {
@@ -19,11 +24,13 @@ export interface RecurrentAttrs {
   sequences: boolean;
   /** rnn's f; lstm's cell activation is tanh with sigmoid gates, as Keras's defaults. */
   activation: Activation;
+  /** gru only (false for the others): Keras's reset_after. */
+  resetAfter: boolean;
   steps: number;
   features: number;
 }
 
-const GATES: Record<Cell, number> = { rnn: 1, lstm: 4 };
+const GATES: Record<Cell, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 /** rnn's f may be any elementwise activation whose backward reads its output (backpropagation through time keeps the states). */
 const RECURRENT_ACTIVATIONS = ACTIVATION_OP_NAMES.filter((a) => a !== 'softmax' && backwardFrom(a) === 'y');
@@ -32,7 +39,8 @@ function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
   ctx.rank([2], shapeRules.recurrentInput);
   const [steps, features] = dims(ctx.input);
   const activation = cell === 'rnn' ? ctx.sym<Activation>('activation') : 'tanh';
-  return { cell, units: ctx.int('units'), sequences: ctx.bool('sequences'), activation, steps, features };
+  const resetAfter = cell === 'gru' && ctx.bool('reset_after');
+  return { cell, units: ctx.int('units'), sequences: ctx.bool('sequences'), activation, resetAfter, steps, features };
 }
 
 const outputShape = (a: RecurrentAttrs) => (a.sequences ? [a.steps, a.units] : [a.units]);
@@ -42,24 +50,33 @@ function recurrentParams(a: RecurrentAttrs): ParamSpec[] {
   return [
     { name: 'kernel', shape: [a.features, g * a.units], init: 'glorot_uniform', trainable: true },
     { name: 'recurrent_kernel', shape: [a.units, g * a.units], init: 'orthogonal', trainable: true },
-    { name: 'bias', shape: [g * a.units], init: a.cell === 'lstm' ? 'lstm_bias' : 'zeros', trainable: true },
+    { name: 'bias', shape: a.resetAfter ? [2, g * a.units] : [g * a.units], init: a.cell === 'lstm' ? 'lstm_bias' : 'zeros', trainable: true },
   ];
 }
 
 const recurrentFlops = (a: RecurrentAttrs) => 2 * a.steps * GATES[a.cell] * a.units * (a.features + a.units);
-const recurrentLabel = (a: RecurrentAttrs) => `${a.units}${a.sequences ? ' seq' : ''}`;
+const recurrentLabel = (a: RecurrentAttrs) => `${a.units}${a.sequences ? ' seq' : ''}${a.cell === 'gru' && !a.resetAfter ? ' reset before' : ''}`;
+
+const DOCS: Record<Cell, string> = {
+  rnn: 'Simple recurrent layer: s_t = f(x_t U + s_{t-1} W + b).',
+  lstm: 'Long short-term memory layer (Keras LSTM).',
+  gru: 'Gated recurrent unit (Keras GRU).',
+};
 
 function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
   return defineOp({
     name: cell,
     family: 'recurrent',
-    doc: cell === 'rnn' ? 'Simple recurrent layer: s_t = f(x_t U + s_{t-1} W + b).' : 'Long short-term memory layer (Keras LSTM).',
+    doc: DOCS[cell],
     inputs: { min: 1, max: 1, names: ['x'] },
     attrs: [
       units,
       sequences,
       ...(cell === 'rnn'
         ? [{ name: 'activation', type: { kind: 'symbol' as const, choices: RECURRENT_ACTIVATIONS }, default: { symbol: 'tanh' }, doc: 'the f in s_t = f(...)' }]
+        : []),
+      ...(cell === 'gru'
+        ? [{ name: 'reset_after', type: { kind: 'bool' as const }, default: true, doc: "Keras's reset_after: the reset gate multiplies h U + b_rec (true), or h before U (false)" }]
         : []),
     ],
     infer(ctx) {
@@ -74,7 +91,8 @@ function recurrentOp(cell: Cell): OpDef<RecurrentAttrs> {
 
 export const rnn = recurrentOp('rnn');
 export const lstm = recurrentOp('lstm');
-const WRAPPABLE: Record<string, Cell> = { rnn: 'rnn', lstm: 'lstm' };
+export const gru = recurrentOp('gru');
+const WRAPPABLE: Record<string, OpDef<RecurrentAttrs>> = { rnn, lstm, gru };
 
 /** bidirectional's resolved attributes: the wrapped layer's, shared by both directions. */
 export interface BidirectionalAttrs {
@@ -89,11 +107,11 @@ export const bidirectional = defineOp<BidirectionalAttrs>({
   family: 'recurrent',
   doc: 'Runs a recurrent layer forwards and backwards and concatenates the two outputs.',
   inputs: { min: 1, max: 1, names: ['x'] },
-  attrs: [{ name: 'layer', type: { kind: 'op' }, positional: true, doc: 'the recurrent layer to run both ways, e.g. lstm(64)' }],
+  attrs: [{ name: 'layer', type: { kind: 'op' }, positional: true, doc: 'the recurrent layer to run both ways, e.g. lstm(64) or gru(32)' }],
   infer(ctx) {
     const call = ctx.call('layer');
-    const cell = Object.hasOwn(WRAPPABLE, call.call) ? WRAPPABLE[call.call] : ctx.fail(shapeRules.notRecurrent(call.call));
-    const layer = resolveRecurrent(new OpContext(cell === 'rnn' ? rnn : lstm, ctx.inputs, call.attrs), cell);
+    const op = Object.hasOwn(WRAPPABLE, call.call) ? WRAPPABLE[call.call] : ctx.fail(shapeRules.notRecurrent(call.call));
+    const layer = resolveRecurrent(new OpContext(op, ctx.inputs, call.attrs), op.name as Cell);
     const out = outputShape(layer);
     return { type: batched([...out.slice(0, -1), 2 * out.at(-1)!]), attrs: { layer } };
   },

@@ -302,6 +302,11 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     // tfjs's LSTM defaults to hard_sigmoid for its gates; Keras 2 and dlc use the sigmoid.
     layer: (i, w) => applyLayer(tf.layers.lstm({ units: 4, recurrentActivation: 'sigmoid' }), i.x, pick(w, 'lstm', ['kernel', 'recurrent_kernel', 'bias'])),
   },
+  // tf.layers.gru refuses resetAfter = true (Keras's default): the reference is Keras's cell written out.
+  gru: {
+    body: 'input x: [5, 3]\noutput y = x -> gru(4, sequences = true)',
+    reference: (i, w) => tfRecurrent('gru', i.x, w, 'gru.', { sequences: true }),
+  },
   bidirectional: {
     body: 'input x: [5, 3]\noutput y = x -> bidirectional(lstm(3, sequences = true))',
     reference: (i, w) =>

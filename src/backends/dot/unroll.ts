@@ -21,15 +21,18 @@ import { layerInfo } from './layer.js';
 import type { DiagramOptions } from './index.js';
 import { filled, header, TEXT, Theme } from './theme.js';
 
-const RECURRENT = new Set(['rnn', 'lstm', 'bidirectional']);
+const RECURRENT = new Set(['rnn', 'lstm', 'gru', 'bidirectional']);
 
 interface Cell {
   layer: Node;
-  kind: 'rnn' | 'lstm';
+  /** A gru draws as an rnn (one state s); its gates show in the caption. */
+  kind: 'rnn' | 'lstm' | 'gru';
   bidirectional: boolean;
   units: number;
   sequences: boolean;
   activation: string;
+  /** gru: Keras's reset_after (its W s_{t-1} has a bias of its own). */
+  resetAfter: boolean;
   steps: number;
   features: number;
   /** The dense layer reading the states, and the activation after it. */
@@ -43,7 +46,7 @@ function cellOf(graph: Graph): Cell {
   if (layers.length > 1) fail(messages.unrollNeedsOneRecurrent(graph.name, layers.map((n) => n.name)));
   const layer = layers[0];
   const bidirectional = layer.op === 'bidirectional';
-  const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm'>);
+  const a = bidirectional ? (layer.resolved as AttrsOf<'bidirectional'>).layer : (layer.resolved as AttrsOf<'rnn' | 'lstm' | 'gru'>);
   const kind = a.cell;
   const readers = (n: Node) => graph.nodes.filter((m) => m.inputs.includes(n));
   const next = readers(layer);
@@ -57,7 +60,8 @@ function cellOf(graph: Graph): Cell {
     bidirectional,
     units: a.units,
     sequences: a.sequences,
-    activation: kind === 'rnn' ? a.activation : 'lstm',
+    activation: kind === 'rnn' ? a.activation : kind,
+    resetAfter: a.resetAfter,
     steps: a.steps,
     features: a.features,
     v,
@@ -181,12 +185,13 @@ export function unrolledView(graph: Graph, options: DiagramOptions, theme: Theme
 
 function caption(graph: Graph, cell: Cell, options: DiagramOptions) {
   const u = cell.units;
-  const gates = cell.kind === 'lstm' ? 4 : 1;
+  const gates = { rnn: 1, lstm: 4, gru: 3 }[cell.kind];
   const what = `${cell.bidirectional ? 'bidirectional ' : ''}${cell.kind} ${u}`;
   const layer = cell.layer.name === cell.layer.op ? what : `${cell.layer.name} (${what})`;
   const lines = [`${graph.name}: ${layer} unrolled over ${plural(cell.steps, 'step')}`];
   const [st, xt, prev] = [sub('s', 't'), sub('x', 't'), sub('s', 't-1')];
   if (cell.kind === 'rnn') lines.push(`${st} = ${cell.activation}(U ${xt} + W ${prev} + b)`);
+  else if (cell.kind === 'gru') lines.push(`${st} = z ${prev} + (1 - z) h~, gru gates z, r, h from U ${xt} + b and W ${prev}${cell.resetAfter ? " + b'" : ''}`);
   else lines.push(`${st}, ${sub('c', 't')} = lstm(U ${xt} + W ${prev} + b, ${sub('c', 't-1')}), with gates i, f, c, o`);
   if (cell.bidirectional) lines.push(`${sub("s'", 't')}: the same kind of cell, run from the last step back to the first`);
   if (cell.v) {

@@ -103,6 +103,7 @@ type TrainingForward<Op extends OpName> = (c: Call<Op>) => { output: Tensor; sav
 const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
   rnn: (c) => recurrentTrained(c, c.a, '', false),
   lstm: (c) => recurrentTrained(c, c.a, '', false),
+  gru: (c) => recurrentTrained(c, c.a, '', false),
   bidirectional: (c) => {
     const [forward, backward] = DIRECTIONS.map((dir, i) => recurrentTrained(c, c.a.layer, `${dir}.`, i === 1));
     return { output: concat([forward.output, backward.output], -1, c.out), saved: [forward.saved, backward.saved] };
@@ -196,6 +197,7 @@ export const BACKWARD: BackwardTable = {
   // Backpropagation through time (grad/recurrent.ts).
   rnn: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
   lstm: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
+  gru: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
   // Split dy between the two directions; their input gradients add.
   bidirectional: (g) => {
     const [fwd, bwd] = g.saved as [RecurrentTrace, RecurrentTrace];
@@ -304,7 +306,7 @@ function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, reverse: b
   const p = (n: string) => c.param(`${prefix}${n}`);
   const activation = a.cell === 'rnn' ? a.activation : undefined;
   const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell: a.cell, sequences: a.sequences, reverse, activation,
+    cell: a.cell, sequences: a.sequences, reverse, activation, resetAfter: a.resetAfter,
   });
   return { output, saved: trace };
 }

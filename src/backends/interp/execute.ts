@@ -85,11 +85,12 @@ export type KernelTable = { [Op in OpName]: (c: Call<Op>) => Tensor };
 /** Runs a node's kernel: the one place the table is indexed by a run-time op name. */
 export const runKernel = (c: Call): Tensor => (KERNELS[c.node.op] as (c: Call) => Tensor)(c);
 
-/** Runs rnn's or lstm's kernel (alone, or one direction of bidirectional) with the params under `prefix`. */
+/** Runs rnn's, lstm's or gru's kernel (alone, or one direction of bidirectional) with the params under `prefix`. */
 function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean, out?: Float32Array): Tensor {
   const [x] = c.inputs;
   const p = (n: string) => c.param(`${prefix}${n}`);
   if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse }, out);
+  if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, resetAfter: a.resetAfter }, out);
   return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, activation: a.activation }, out);
 }
 
@@ -153,6 +154,7 @@ export const KERNELS: KernelTable = {
   positional: (c) => K.addPositional(c.inputs[0], c.a.kind === 'learned' ? c.param('embeddings') : sinusoidal(c.a.steps, c.a.width), c.out),
   rnn: (c) => recurrent(c, c.a, '', false, c.out),
   lstm: (c) => recurrent(c, c.a, '', false, c.out),
+  gru: (c) => recurrent(c, c.a, '', false, c.out),
   bidirectional: (c) => {
     // Each direction's states in scratch, joined into the output.
     const half = sizeOf([c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])]) / 2;

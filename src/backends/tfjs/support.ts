@@ -265,7 +265,7 @@ export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: bool
 /**
  * The loop of the interpreter's recurrent kernels (kernels/recurrent.ts), zero
  * initial state: x W + b for all steps in one matmul, then per step
- * h = cell(xw_t + h U). `reverse` reads t = T-1 down to 0 and stores each state
+ * h = cell(xw_t, h U, h). `reverse` reads t = T-1 down to 0 and stores each state
  * at its step's index (Keras's Bidirectional backward layer). Returns every
  * state [B, T, u] with `sequences`, else the last one [B, u].
  */
@@ -275,7 +275,7 @@ export function recur<S extends boolean>(
   recurrentKernel: tf.Tensor2D,
   bias: tf.Tensor1D,
   { sequences, reverse = false }: RecurrentOptions<S>,
-  cell: (z: tf.Tensor2D) => tf.Tensor2D,
+  cell: (xw: tf.Tensor2D, hu: tf.Tensor2D, h: tf.Tensor2D) => tf.Tensor2D,
 ): RecurrentOutput<S> {
   const [batch, steps, features] = x.shape;
   const width = kernel.shape[1];
@@ -285,7 +285,7 @@ export function recur<S extends boolean>(
   const states: tf.Tensor2D[] = [];
   for (let step = 0; step < steps; step++) {
     const t = reverse ? steps - 1 - step : step;
-    h = cell(tf.add(inputs[t]!, tf.matMul(h, recurrentKernel)));
+    h = cell(inputs[t]!, tf.matMul(h, recurrentKernel), h);
     states[t] = h;
   }
   return (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>;
@@ -299,16 +299,42 @@ export function simpleRnnLayer<S extends boolean>(
   bias: tf.Tensor1D,
   options: RecurrentOptions<S> & { activation: (z: tf.Tensor2D) => tf.Tensor2D },
 ): RecurrentOutput<S> {
-  return recur(x, kernel, recurrentKernel, bias, options, options.activation);
+  return recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => options.activation(tf.add(xw, hu)));
 }
 
 /** The interpreter's lstm, Keras's gate order i, f, c, o: c = f c + i tanh(z_c), h = o tanh(c). */
 export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentOutput<S> {
   let c: tf.Tensor2D = tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
-  return recur(x, kernel, recurrentKernel, bias, options, (z) => {
-    const [i, f, g, o] = tf.split(z, 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  return recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => {
+    const [i, f, g, o] = tf.split(tf.add(xw, hu), 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
     return tf.mul(tf.sigmoid(o), tf.tanh(c));
+  });
+}
+
+/**
+ * The interpreter's gru, Keras's gates z, r, h. With reset_after the bias is
+ * [2, 3u], the input bias then the recurrent bias: a = x W + b_x,
+ * e = h U + b_h, h~ = tanh(a_h + r e_h); without it one bias [3u] in a and
+ * h~ = tanh(a_h + (r h) U_h). Then h = z h + (1 - z) h~.
+ */
+export function gruLayer<S extends boolean>(
+  x: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  recurrentKernel: tf.Tensor2D,
+  bias: tf.Tensor1D | tf.Tensor2D,
+  options: RecurrentOptions<S> & { resetAfter: boolean },
+): RecurrentOutput<S> {
+  const units = recurrentKernel.shape[0];
+  const [inputBias, recurrentBias] = options.resetAfter ? (tf.unstack(bias) as [tf.Tensor1D, tf.Tensor1D]) : [bias as tf.Tensor1D, tf.zeros([3 * units])];
+  const candidateKernel = tf.slice(recurrentKernel, [0, 2 * units], [units, units]);
+  return recur(x, kernel, recurrentKernel, inputBias, options, (xw, hu, h) => {
+    const [az, ar, ah] = tf.split(xw, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const [ez, er, eh] = tf.split(tf.add(hu, recurrentBias), 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const z = tf.sigmoid(tf.add(az, ez));
+    const r = tf.sigmoid(tf.add(ar, er));
+    const candidate = tf.tanh(tf.add(ah, options.resetAfter ? tf.mul(r, eh) : tf.matMul(tf.mul(r, h), candidateKernel)));
+    return tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), candidate));
   });
 }
 

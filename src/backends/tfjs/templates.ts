@@ -219,13 +219,14 @@ function globalPool(l: Layer, reduce: 'max' | 'mean'): string {
 /** flatten and reshape keep the data; the batch stays first. */
 const reshape: Template = (l) => `tf.reshape(${l.inputs[0]}, ${list([-1, ...dims(l.node)])})`;
 
-/** rnn or lstm over `x` with the weights under `prefix` (bidirectional's `forward.` / `backward.`). */
+/** rnn, lstm or gru over `x` with the weights under `prefix` (bidirectional's `forward.` / `backward.`). */
 function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean): string {
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
   if (reverse) options.push(['reverse', 'true']);
+  if (a.cell === 'gru') options.push(['resetAfter', `${a.resetAfter}`]);
   if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
-  const layer = helper(a.cell === 'lstm' ? 'lstmLayer' : 'simpleRnnLayer');
+  const layer = helper(({ rnn: 'simpleRnnLayer', lstm: 'lstmLayer', gru: 'gruLayer' } as const)[a.cell]);
   return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
 }
 
@@ -278,6 +279,7 @@ export const TEMPLATES: TemplateTable = {
   },
   rnn: (l) => recurrent(l, l.a, '', false),
   lstm: (l) => recurrent(l, l.a, '', false),
+  gru: (l) => recurrent(l, l.a, '', false),
   bidirectional: (l) => `tf.concat([${DIRECTIONS.map((dir, i) => recurrent(l, l.a.layer, `${dir}.`, i === 1)).join(', ')}], -1)`,
   attention: (l) => {
     const [query, value = query, key = value] = l.inputs;

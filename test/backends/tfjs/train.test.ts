@@ -116,6 +116,12 @@ model Tokens {
 }
 train Tokens { data = spirals()  loss = sparse_categorical_crossentropy  optimizer = adam(lr = 0.05)  weight_decay = 0.01 }
 
+model TokensGru {
+  input tokens: [5] int
+  output p = tokens -> embedding(vocab = 7, dim = 3) -> bidirectional(gru(3, sequences = true)) -> gru(2, reset_after = false) -> dense(2) -> softmax
+}
+train TokensGru { data = spirals()  loss = sparse_categorical_crossentropy  optimizer = adam(lr = 0.05)  weight_decay = 0.01 }
+
 model Attending {
   input x: [4, 6]
   output p = x -> attention(heads = 2, key_dim = 3) -> layernorm -> global_avgpool -> dense(2) -> softmax
@@ -252,7 +258,7 @@ describe('the generated training module', () => {
 describe('one training step', () => {
   it("equals the interpreter's loss and updated weights for each loss and optimizer", async () => {
     const steps = cases.filter((c) => c.sourcePath === 'steps.dl');
-    expect(steps.length).toBe(16);
+    expect(steps.length).toBe(18);
     for (const c of steps) {
       const mod = await load(c);
       const { x, y } = stepBatch(c);

@@ -7,6 +7,13 @@
  *     z = x_t W + h_{t-1} U + b, split into gates in Keras's order i, f, c, o:
  *     i = sigmoid(z_i), f = sigmoid(z_f), o = sigmoid(z_o), c_t = f c_{t-1} + i tanh(z_c),
  *     h_t = o tanh(c_t)
+ *   gru(x [B,T,in], kernel [in,3u], recurrentKernel [u,3u], bias [2,3u] | null, opts)
+ *     Keras's reset_after form, gates in Keras's order z, r, h; bias row 0 is
+ *     the input bias b_x, row 1 the recurrent bias b_h:
+ *     a = x_t W + b_x, e = h_{t-1} U + b_h, z = sigmoid(a_z + e_z), r = sigmoid(a_r + e_r),
+ *     h~ = tanh(a_h + r e_h), h_t = z h_{t-1} + (1 - z) h~
+ *     With `resetAfter: false` (Keras 1, tf.layers) the bias is one [3u] (in a),
+ *     e = h_{t-1} U, and h~ = tanh(a_h + (r h_{t-1}) U_h), U_h U's last u columns.
  *
  * Output: `sequences` gives every state [B,T,u], otherwise the last one [B,u].
  * `reverse` runs from t = T-1 down to 0 (Keras's go_backwards); the last state
@@ -18,7 +25,8 @@
  * x W + b for all steps is one matmul up front; each step then computes h U
  * with one matmul, and the cell adds the two. The LSTM cell runs in
  * WebAssembly SIMD when it is loaded (float32, exp and tanh within 2 ulp),
- * else in float64 per element. Working buffers are scratch on the kernel's
+ * else in float64 per element; so does the GRU cell with reset_after (the
+ * form with a recurrent bias; reset_after = false runs in float64). Working buffers are scratch on the kernel's
  * heap; `out` is the planned output buffer (tensor.ts's outputBuffer).
  */
 import type { Activation } from './activation.js';
@@ -56,6 +64,39 @@ export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: T
   return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step));
 }
 
+export interface GruOptions extends RecurrentOptions {
+  /** Keras's reset_after (default true). */
+  resetAfter?: boolean;
+}
+
+export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: GruOptions = {}, out?: Float32Array): Tensor {
+  const resetAfter = opts.resetAfter ?? true;
+  const { inputBias, recurrentBias } = resetAfter ? splitGruBias(bias, kernel.shape[1]) : { inputBias: bias, recurrentBias: undefined };
+  const resetBefore = resetAfter ? undefined : resetBeforeOperands(recurrentKernel, x.shape[0]);
+  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias, resetBefore }));
+}
+
+/** gru with reset_after = false: U_h (U's last u columns) [u, u], and room for r h and (r h) U_h [rows, u]. */
+export interface ResetBefore {
+  uh: Float32Array;
+  rh: Float32Array;
+  e: Float32Array;
+}
+
+export function resetBeforeOperands(recurrentKernel: Tensor, rows: number): ResetBefore {
+  const u = recurrentKernel.shape[0];
+  const uh = new Float32Array(u * u);
+  for (let i = 0; i < u; i++) uh.set(recurrentKernel.data.subarray(i * 3 * u + 2 * u, (i + 1) * 3 * u), i * u);
+  return { uh, rh: new Float32Array(rows * u), e: new Float32Array(rows * u) };
+}
+
+/** gru's bias [2, 3u] as its input bias (added to x W with it) and its recurrent bias (added to h U in the cell). */
+export function splitGruBias(bias: Tensor | null, width: number): { inputBias: Tensor | null; recurrentBias?: Float32Array } {
+  if (!bias) return { inputBias: null };
+  if (bias.shape.length !== 2 || bias.shape[0] !== 2 || bias.shape[1] !== width) throw internal(`gru: bias ${showShape(bias.shape)} is not [2, ${width}]`);
+  return { inputBias: { shape: [width], data: bias.data.subarray(0, width) }, recurrentBias: bias.data.subarray(width, 2 * width) };
+}
+
 /** One step's operands: z = xw[row + b*stride, :] + zh[b, :] for each row b < rows. */
 export interface Step {
   xw: Float32Array;
@@ -67,8 +108,15 @@ export interface Step {
   c: Float32Array;
   rows: number;
   units: number;
-  /** LSTM: where to keep the post-activation gates i, f, g, o [rows, 4u], for the backward. */
+  /**
+   * Where to keep, for the backward, the LSTM's post-activation gates i, f, g, o [rows, 4u];
+   * the GRU's z, r, h~ and e_h = (h U + b_h)_h (reset_after) or r h (reset_after = false) [rows, 4u].
+   */
   gates?: Float32Array;
+  /** GRU with reset_after: the recurrent bias b_h [3u], added to zh (absent without a bias). */
+  recurrentBias?: Float32Array;
+  /** GRU with reset_after = false: the candidate's own product (zh's last u columns are then unused). */
+  resetBefore?: ResetBefore;
 }
 
 /**
@@ -77,8 +125,9 @@ export interface Step {
  * gates, c and h, in WebAssembly SIMD when it is loaded and every buffer is in
  * its memory, else in float64 per element.
  */
-export function cellStep(cell: 'rnn' | 'lstm', act: Activation, step: Step): void {
+export function cellStep(cell: 'rnn' | 'lstm' | 'gru', act: Activation, step: Step): void {
   if (cell === 'lstm') return void (lstmStepWasm(step) || lstmStep(step));
+  if (cell === 'gru') return void (gruStepWasm(step) || gruStep(step));
   const { xw, row, stride, zh, h, rows, units } = step;
   for (let b = 0; b < rows; b++) {
     for (let j = 0, from = row + b * stride, k = b * units; j < units; j++, k++) h[k] = xw[from + j] + zh[k];
@@ -107,6 +156,46 @@ function lstmStep({ xw, row, stride, zh, h, c, rows, units, gates }: Step): void
   }
 }
 
+function gruStep({ xw, row, stride, zh, h, rows, units, gates, recurrentBias, resetBefore: rb }: Step): void {
+  const u = units;
+  if (rb) {
+    // r h first: the candidate's recurrent term is (r h) U_h.
+    for (let b = 0; b < rows; b++) {
+      for (let j = 0, ar = row + b * stride + u, er = b * 3 * u + u, k = b * u; j < u; j++, k++) {
+        rb.rh[k] = h[k] / (1 + Math.exp(-(xw[ar + j] + zh[er + j])));
+      }
+    }
+    matmulInto(rb.e, rb.rh, rb.uh, rows, u, u);
+  }
+  for (let b = 0; b < rows; b++) {
+    const az = row + b * stride, ez = b * 3 * u, g = b * 4 * u;
+    for (let j = 0, k = b * u; j < u; j++, k++) {
+      const bz = recurrentBias ? recurrentBias[j] : 0, br = recurrentBias ? recurrentBias[u + j] : 0, bh = recurrentBias ? recurrentBias[2 * u + j] : 0;
+      const z = 1 / (1 + Math.exp(-(xw[az + j] + zh[ez + j] + bz)));
+      const r = 1 / (1 + Math.exp(-(xw[az + u + j] + zh[ez + u + j] + br)));
+      const e = rb ? rb.e[k] : zh[ez + 2 * u + j] + bh;
+      const c = Math.tanh(xw[az + 2 * u + j] + (rb ? e : r * e));
+      h[k] = z * h[k] + (1 - z) * c;
+      if (gates) {
+        gates[g + j] = z;
+        gates[g + u + j] = r;
+        gates[g + 2 * u + j] = c;
+        gates[g + 3 * u + j] = rb ? rb.rh[k] : e;
+      }
+    }
+  }
+}
+
+/** gruStep in gemm.wat's gru_cell (reset_after with its recurrent bias; float32); false if not in use. */
+function gruStepWasm({ xw, row, stride, zh, h, rows, units, gates, recurrentBias, resetBefore }: Step): boolean {
+  const k = wasmKernels();
+  if (!k || units % 4 !== 0 || rows === 0 || resetBefore || !recurrentBias) return false;
+  const zx = xw.subarray(row, row + (rows - 1) * stride + 3 * units);
+  return inMemory(k, [zx, zh, recurrentBias, h, gates ?? zh], ['in', 'in', 'in', 'inout', gates ? 'out' : 'in'], (at) =>
+    k.exports.gru_cell(at[0], stride * 4, at[1], at[2], at[3], gates ? at[4] : 0, 16 * units, rows, units),
+  );
+}
+
 /** lstmStep in gemm.wat's lstm_cell (float32, exp and tanh within 2 ulp); false if not in use. */
 function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): boolean {
   const k = wasmKernels();
@@ -119,7 +208,7 @@ function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): 
 
 /**
  * The loop shared by both cells. `gates` is the width multiplier of W and U
- * (1 for SimpleRNN, 4 for LSTM); `cell(step)` turns the pre-activations
+ * (1 for SimpleRNN, 4 for LSTM, 3 for GRU); `cell(step)` turns the pre-activations
  * z = x_t W + b + h U into the new state h in place. Every buffer but the
  * output is scratch.
  */

@@ -36,6 +36,7 @@
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
+;;   gru_cell                          one GRU step's gate math (reset_after)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 (module
   (import "env" "memory" (memory 1 32768 shared))
@@ -1373,6 +1374,60 @@
                 (v128.store align=4 (i32.add (local.get $gt) (i32.mul (local.get $ub) (i32.const 3))) (local.get $o))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $units_loop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; One GRU step (Keras's reset_after), kernels/recurrent.ts's gruStep: per row,
+  ;; a = zx (input part, row stride zxStride bytes), e = zh + rb ([3u] each,
+  ;; gates z, r, h); z, r = sigmoid(a + e), h~ = tanh(a_h + r e_h),
+  ;; h = z h + (1 - z) h~ in place. gates (when not 0, row stride gatesStride
+  ;; bytes) keeps z, r, h~, e_h for the backward. units is a multiple of 4.
+  (func (export "gru_cell")
+    (param $zx i32) (param $zxStride i32) (param $zh i32) (param $rb i32) (param $h i32)
+    (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
+    (local $gt i32)
+    (local $r i32) (local $j i32) (local $ub i32) (local $x i32) (local $y i32) (local $b i32) (local $k i32)
+    (local $zv v128) (local $rv v128) (local $ev v128) (local $cv v128) (local $hv v128)
+    (local.set $ub (i32.shl (local.get $units) (i32.const 2)))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $x (i32.add (local.get $zx) (i32.mul (local.get $r) (local.get $zxStride))))
+        (local.set $y (i32.add (local.get $zh) (i32.mul (local.get $r) (i32.mul (local.get $ub) (i32.const 3)))))
+        (local.set $b (local.get $rb))
+        (local.set $k (i32.mul (local.get $r) (local.get $ub)))
+        (local.set $j (i32.const 0))
+        (block $units_done
+          (loop $units_loop
+            (br_if $units_done (i32.ge_u (local.get $j) (local.get $ub)))
+            (local.set $zv (call $sigmoid4 (f32x4.add (v128.load align=4 (local.get $x))
+              (f32x4.add (v128.load align=4 (local.get $y)) (v128.load align=4 (local.get $b))))))
+            (local.set $rv (call $sigmoid4 (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $y) (local.get $ub))) (v128.load align=4 (i32.add (local.get $b) (local.get $ub)))))))
+            (local.set $ev (f32x4.add
+              (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1))))
+              (v128.load align=4 (i32.add (local.get $b) (i32.shl (local.get $ub) (i32.const 1))))))
+            (local.set $cv (call $tanh4 (f32x4.add
+              (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $ub) (i32.const 1))))
+              (f32x4.mul (local.get $rv) (local.get $ev)))))
+            ;; z h + (1 - z) h~, as the TS twin computes it
+            (local.set $hv (f32x4.add
+              (f32x4.mul (local.get $zv) (v128.load align=4 (i32.add (local.get $h) (local.get $k))))
+              (f32x4.mul (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $zv)) (local.get $cv))))
+            (v128.store align=4 (i32.add (local.get $h) (local.get $k)) (local.get $hv))
+            (if (local.get $gates)
+              (then
+                (local.set $gt (i32.add (i32.add (local.get $gates) (i32.mul (local.get $r) (local.get $gatesStride))) (local.get $j)))
+                (v128.store align=4 (local.get $gt) (local.get $zv))
+                (v128.store align=4 (i32.add (local.get $gt) (local.get $ub)) (local.get $rv))
+                (v128.store align=4 (i32.add (local.get $gt) (i32.shl (local.get $ub) (i32.const 1))) (local.get $cv))
+                (v128.store align=4 (i32.add (local.get $gt) (i32.mul (local.get $ub) (i32.const 3))) (local.get $ev))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $b (i32.add (local.get $b) (i32.const 16)))
             (local.set $k (i32.add (local.get $k) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $units_loop)))

@@ -36,10 +36,18 @@ export interface RecurrentSpec {
   sequences: boolean;
   reverse?: boolean;
   act?: Activation;
+  /** gru: Keras's reset_after (default true). */
+  resetAfter?: boolean;
 }
 
-/** The recurrence as tf ops, one step at a time. */
-export function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): tf.Tensor {
+/**
+ * The recurrence as tf ops, one step at a time. gru is Keras's GRUCell,
+ * written out from Keras's source since tf.layers.gru refuses resetAfter:
+ * with reset_after its bias is [2, 3u] (input bias, recurrent bias) and
+ * h~ = tanh(x W_h + b_h + r (h U_h + b'_h)); without, one bias [3u] and
+ * h~ = tanh(x W_h + b_h + (r h) U_h).
+ */
+export function tfRecurrent(cell: 'rnn' | 'lstm' | 'gru', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): tf.Tensor {
   const [B, T, I] = x.shape;
   const [W, U, b] = ['kernel', 'recurrent_kernel', 'bias'].map((n) => w[`${prefix}${n}`]);
   const u = U.shape[0];
@@ -49,6 +57,18 @@ export function tfRecurrent(cell: 'rnn' | 'lstm', x: tf.Tensor, w: Record<string
   for (let step = 0; step < T; step++) {
     const t = spec.reverse ? T - 1 - step : step;
     const xt = x.slice([0, t, 0], [B, 1, I]).reshape([B, I]);
+    if (cell === 'gru') {
+      const resetAfter = spec.resetAfter ?? true;
+      const [bx, bh] = resetAfter ? tf.unstack(b) : [b, tf.zeros([3 * u])];
+      const [xz, xr, xh] = tf.split(tf.add(tf.matMul(xt, W as tf.Tensor2D), bx), 3, 1);
+      const [hz, hr, hh] = tf.split(tf.add(tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D), bh), 3, 1);
+      const zg = tf.sigmoid(tf.add(xz, hz));
+      const rg = tf.sigmoid(tf.add(xr, hr));
+      const recurrentH = resetAfter ? tf.mul(rg, hh) : tf.matMul(tf.mul(rg, h), U.slice([0, 2 * u], [u, u]));
+      h = tf.add(tf.mul(zg, h), tf.mul(tf.sub(1, zg), tf.tanh(tf.add(xh, recurrentH))));
+      states[t] = h;
+      continue;
+    }
     const z = tf.add(tf.add(tf.matMul(xt, W as tf.Tensor2D), tf.matMul(h as tf.Tensor2D, U as tf.Tensor2D)), b);
     if (cell === 'rnn') {
       h = kerasActivation(spec.act ?? 'tanh')(z);
