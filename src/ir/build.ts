@@ -91,10 +91,6 @@ class GraphBuilder {
   private nodes: Node[] = [];
   private taken = new Set<string>();
   private counters = new Map<string, number>();
-  /** Definitions being evaluated, innermost last. */
-  private active: Binding[] = [];
-  /** Uses of a name inside its own definition, which mean the symbol or op of that name (see resolve). */
-  private selfUses = new WeakSet<Span>();
   readonly ev: Evaluator;
 
   constructor(
@@ -163,16 +159,11 @@ class GraphBuilder {
     if (!binding) return undefined;
     if (binding.state === 'done') return binding.value!;
     if (binding.state === 'active') {
-      // No layer is its own input, so inside its own definition a name means the
-      // symbol or op it would mean without the value: `output learned = x -> positional(kind = learned)`.
-      if (useSpan && this.active.at(-1) === binding) return this.selfUses.add(useSpan), undefined;
       this.report(messages.cycle(useSpan ?? binding.span, [name, ...this.activePath(scope), name]));
       return ERROR;
     }
     binding.state = 'active';
-    this.active.push(binding);
     binding.value = this.expr(binding.expr!, scope);
-    this.active.pop();
     binding.state = 'done';
     return binding.value;
   }
@@ -249,9 +240,9 @@ class GraphBuilder {
       return this.stage(e.expr, scope, input, { name: e.name, span: e.nameSpan });
     }
     if (e.kind === 'name') {
+      // No value stands right of '->', so an op's or block's name there is the op even where a value has the name (`output softmax = ... -> softmax`).
       const local = scope.bindings.get(e.name) ?? this.index.consts.get(e.name);
-      const selfOp = local === this.active.at(-1) && (lookupOp(e.name) || this.index.blocks.has(e.name)); // `output softmax = ... -> softmax`
-      if (local && !selfOp) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
+      if (local && !lookupOp(e.name) && !this.index.blocks.has(e.name)) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
       return this.call({ kind: 'call', callee: e.name, calleeSpan: e.span, args: [], span: e.span }, scope, [input], layerName);
     }
     if (e.kind === 'call') return this.call(e, scope, [input], layerName);
@@ -294,7 +285,7 @@ class GraphBuilder {
       this.report(this.unknownOp(call.callee, call.calleeSpan));
       return;
     }
-    const args = call.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    const args = call.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     args.forEach((a) => this.ev.reportTypo(a.value));
     if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
   }
@@ -317,7 +308,7 @@ class GraphBuilder {
       for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
       return ERROR;
     }
-    const args = e.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    const args = e.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
     const attrArgs: BindArg<Value>[] = [];
@@ -333,11 +324,26 @@ class GraphBuilder {
     return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
   }
 
+  /**
+   * An argument's value. A bare name that one of the op's symbol arguments
+   * takes is that symbol even where a value has the name: `padding = same`
+   * with an `output same = ...` in the model (a tensor never fits there).
+   * By name it must be that argument's choice; by position, any symbol argument's.
+   */
+  private argValue(a: Arg, scope: Scope, op: OpDef | undefined): Value {
+    if (a.value.kind === 'name' && op) {
+      const name = a.value.name;
+      const takes = op.attrs.some((spec) => (a.name === undefined || spec.name === a.name) && spec.type.kind === 'symbol' && spec.type.choices.includes(name));
+      if (takes) return { kind: 'name', name, span: a.value.span, candidates: [] };
+    }
+    return this.expr(a.value, scope);
+  }
+
   private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName): Value {
     const { min, max } = op.inputs;
     if (inputs.length < min || inputs.length > max) {
       const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
-      return this.fail(this.selfInput(args) ?? messages.inputCount(e.span, op.name, expected, inputs.length));
+      return this.fail(messages.inputCount(e.span, op.name, expected, inputs.length));
     }
     const attrs = this.attrs(op, args, e.span);
     if (!attrs) return ERROR;
@@ -348,16 +354,10 @@ class GraphBuilder {
     return { kind: 'tensor', node };
   }
 
-  /** When a call lacks an input, a positional use of the name being defined (`w = add(x, w)`) is the cycle to report. */
-  private selfInput(args: BindArg<Value>[]): Diagnostic | undefined {
-    const self = args.find((a) => !a.arg.name && a.value.kind === 'name' && this.selfUses.has(a.value.span));
-    return self && self.value.kind === 'name' ? messages.cycle(self.value.span, [self.value.name, self.value.name]) : undefined;
-  }
-
   /** Binds an op call's non-tensor arguments to the op's AttrSpecs, filling in defaults. */
   private attrs(op: OpDef, args: BindArg<Value>[], callSpan: Span): Record<string, AttrValue> | undefined {
     const params = attrParams<Scope>(op.attrs, this.ev, (inner, call) => {
-      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.expr(a.value, call.scope) }));
+      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.argValue(a, call.scope, inner) }));
       const attrs = this.attrs(inner, innerArgs, call.expr.span);
       return attrs && ({ call: inner.name, attrs, span: call.expr.span } satisfies OpCall);
     });
@@ -370,7 +370,7 @@ class GraphBuilder {
     if (callerScope.callStack.includes(block.name))
       return this.fail(messages.recursiveBlock(e.calleeSpan, [...callerScope.callStack.slice(callerScope.callStack.indexOf(block.name)), block.name]));
     const inputStmts = block.body.filter((s): s is Extract<Stmt, { kind: 'input' }> => s.kind === 'input');
-    if (inputs.length !== inputStmts.length) return this.fail(this.selfInput(args) ?? messages.blockArgCount(e.span, block.name, inputStmts.length, inputs.length));
+    if (inputs.length !== inputStmts.length) return this.fail(messages.blockArgCount(e.span, block.name, inputStmts.length, inputs.length));
     // Block parameters take any value: their names and count are checked here, their values where the body uses them.
     // A default is evaluated at each call that leaves it out, in a scope of its own.
     const params: Param<Value, Value>[] = block.params.map((p) => ({
@@ -446,7 +446,6 @@ class GraphBuilder {
   private tensor(v: Value, span: Span): Node | undefined {
     if (v.kind === 'tensor') return v.node;
     if (v.kind === 'error') return undefined;
-    if (v.kind === 'name' && this.selfUses.has(v.span)) return this.report(messages.cycle(v.span, [v.name, v.name])), undefined;
     if (v.kind === 'name' && (lookupOp(v.name) || this.index.blocks.has(v.name))) {
       this.report({ ...messages.notAValue(span, `the ${lookupOp(v.name) ? 'op' : 'block'} ${v.name}, which has no input`), hint: `chain it: x -> ${v.name}` });
       return undefined;

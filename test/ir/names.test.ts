@@ -125,16 +125,25 @@ describe('outputs are values', () => {
     expect(errors(model('output w = add(x, w)'))).toEqual(["3:21 'w' depends on itself: w -> w"]);
   });
 
-  it('inside its own definition a name means its symbol or op, so an output may be named after one', () => {
-    const g = compileText(model('output learned = x -> positional(kind = learned)\noutput softmax = x -> flatten -> dense(3) -> softmax\nsame = x -> conv1d(2, 3, padding = same)\noutput y = same', 'input x: [5, 4]'));
-    expect(g.nodes.map((n) => [n.op, n.attrs.kind ?? n.attrs.padding])).toEqual([
+  it('a bare name that an op argument takes as a symbol is the symbol, and an op name right of -> is the op, whatever values are named', () => {
+    const body = 'output learned = x -> positional(learned)\noutput same = x -> positional(kind = learned)\noutput relu = x -> conv1d(2, 3, padding = same) -> relu\noutput softmax = x -> flatten -> dense(3, activation = relu) -> softmax';
+    const g = compileText(model(body, 'input x: [5, 4]'));
+    expect(g.nodes.map((n) => [n.op, n.attrs.kind ?? n.attrs.padding ?? n.attrs.activation])).toEqual([
       ['input', undefined],
       ['positional', { symbol: 'learned' }],
-      ['flatten', undefined],
-      ['dense', undefined],
-      ['softmax', undefined],
+      ['positional', { symbol: 'learned' }],
       ['conv1d', { symbol: 'same' }],
+      ['relu', undefined],
+      ['flatten', undefined],
+      ['dense', { symbol: 'relu' }],
+      ['softmax', undefined],
     ]);
+    expect(g.outputs.map((o) => o.name)).toEqual(['learned', 'same', 'relu', 'softmax']);
+  });
+
+  it('a value where a tensor input is expected is still the value', () => {
+    const g = compileText(model('output same = x -> dense(4)\noutput y = add(x, same)'));
+    expect(g.nodes.at(-1)!.inputs.map((n) => n.name)).toEqual(['x', 'dense']);
   });
 });
 
