@@ -6,9 +6,10 @@
  * (constants.ts); this file supplies what names, calls and chains mean in a body.
  * Shapes are not inferred here (see infer.ts); node types are placeholders.
  *
- * Values defined in a model or block may be used before the line that defines
- * them: each is evaluated on first use, which orders the graph topologically
- * and lets us report a cycle as one.
+ * Values defined in a model or block (named outputs included) may be used
+ * before the line that defines them: each is evaluated on first use, which
+ * orders the graph topologically and lets us report a cycle as one. Layer
+ * names (`as`) are a namespace of their own, apart from value names.
  * Problems are collected as diagnostics; evaluation continues with a poison
  * value so that independent errors are all reported in one run.
  */
