@@ -133,6 +133,10 @@ export const messages = {
   redefined: (span: Span, name: string, previous: Span) =>
     d('redefined', span, `'${name}' is already defined (at line ${lineCol(previous).line})`),
   layerNameReused: (span: Span, name: string) => d('redefined', span, `layer name '${name}' is already used`),
+  asNotACall: (span: Span, name: string, what: string) =>
+    d('not-a-layer', span, `'as ${name}' names the layer of an op or block call, got ${what}`),
+  asRepeat: (span: Span, name: string) =>
+    d('not-a-layer', span, `'as ${name}' cannot name repeat(...), which makes several layers`, 'name a layer inside the repeated block: each copy prefixes it with its instance'),
 
   // ---- Structure.
   noModel: (span: Span) => d('no-model', span, 'no model in this file', "declare one with 'model Name { ... }'"),

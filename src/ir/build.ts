@@ -6,9 +6,10 @@
  * (constants.ts); this file supplies what names, calls and chains mean in a body.
  * Shapes are not inferred here (see infer.ts); node types are placeholders.
  *
- * Values defined in a model or block may be used before the line that defines
- * them: each is evaluated on first use, which orders the graph topologically
- * and lets us report a cycle as one.
+ * Values defined in a model or block (named outputs included) may be used
+ * before the line that defines them: each is evaluated on first use, which
+ * orders the graph topologically and lets us report a cycle as one. Layer
+ * names (`as`) are a namespace of their own, apart from value names.
  * Problems are collected as diagnostics; evaluation continues with a poison
  * value so that independent errors are all reported in one run.
  */
@@ -24,6 +25,9 @@ import type { AttrValue, BlockFrame, Graph, Node, OpCall, TensorType } from './t
 type BlockDecl = Extract<Decl, { kind: 'block' }>;
 type ModelDecl = Extract<Decl, { kind: 'model' }>;
 type CallExpr = Extract<Expr, { kind: 'call' }>;
+type AsExpr = Extract<Expr, { kind: 'as' }>;
+/** A layer name given with `as`, and where it was written. */
+type LayerName = { name: string; span: Span };
 
 /** What an expression in a model or block body evaluates to; a deferred call keeps the scope of its arguments. */
 type Value = AnyValue<Scope>;
@@ -112,7 +116,7 @@ class GraphBuilder {
     const outputs: Graph['outputs'] = [];
     for (const stmt of decl.body) {
       if (stmt.kind === 'output') {
-        const node = this.tensor(this.expr(stmt.value, scope), stmt.value.span);
+        const node = this.tensor(this.outputValue(stmt, scope), stmt.value.span);
         if (node) outputs.push({ name: stmt.name ?? node.name, node });
       } else if (stmt.kind === 'assign' || stmt.kind === 'const') {
         this.resolve(stmt.name, scope);
@@ -124,10 +128,14 @@ class GraphBuilder {
 
   // ---- scopes and names -------------------------------------------------
 
+  /**
+   * Every named statement is a value of the body, a named output included:
+   * `output seq = x -> lstm(8, sequences = true)` can feed a later (or earlier) line.
+   */
   private scopeFor(body: Stmt[], frames: BlockFrame[], callStack: string[]): Scope {
     const scope: Scope = { bindings: new Map(), frames, callStack };
     for (const stmt of body) {
-      if (stmt.kind === 'output') continue;
+      if (stmt.name === undefined || stmt.nameSpan === undefined) continue; // an anonymous output
       const previous = scope.bindings.get(stmt.name);
       if (previous) {
         this.report(messages.redefined(stmt.nameSpan, stmt.name, previous.span));
@@ -137,6 +145,13 @@ class GraphBuilder {
       scope.bindings.set(stmt.name, { span: stmt.nameSpan, state: expr ? 'pending' : 'done', expr, value: expr ? undefined : ERROR });
     }
     return scope;
+  }
+
+  /** An output's value: through its binding when it is named (so a line that uses it shares the node), else evaluated here. */
+  private outputValue(stmt: Extract<Stmt, { kind: 'output' }>, scope: Scope): Value {
+    const binding = stmt.name === undefined ? undefined : scope.bindings.get(stmt.name);
+    // A binding of another statement means this output's name was a redefinition, already reported.
+    return binding?.expr === stmt.value ? this.resolve(stmt.name!, scope)! : this.expr(stmt.value, scope);
   }
 
   /** Evaluates a local definition on first use; a use while it is being evaluated is a cycle. */
@@ -163,6 +178,19 @@ class GraphBuilder {
     let name = n === 0 ? base : `${base}_${n}`;
     while (this.taken.has(name)) name = `${base}_${++n}`;
     this.counters.set(base, n + 1);
+    this.taken.add(name);
+    return name;
+  }
+
+  /**
+   * The layer (or block instance) name that `as` gives, inside a block
+   * prefixed with the block's instance (`residual_1/proj`); undefined, and
+   * reported, when a layer or input already has it. Layer names are their own
+   * namespace: `h = x -> dense(4) as h` is fine.
+   */
+  private claim(layerName: LayerName, scope: Scope): string | undefined {
+    const name = scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${layerName.name}` : layerName.name;
+    if (this.taken.has(name)) return this.report(messages.layerNameReused(layerName.span, name)), undefined;
     this.taken.add(name);
     return name;
   }
@@ -200,25 +228,49 @@ class GraphBuilder {
             return current;
           }
           case 'as':
-            return this.fail(messages.notAStage(e.span, `'as ${e.name}' outside a chain or call`));
+            return this.named(e, scope);
         }
       },
     };
   }
 
   /** Applies the right side of `->` to `input`. */
-  private stage(e: Expr, scope: Scope, input: Node, layerName?: { name: string; span: Span }): Value {
+  private stage(e: Expr, scope: Scope, input: Node, layerName?: LayerName): Value {
     if (e.kind === 'as') {
       if (layerName) return this.fail(messages.notAStage(e.span, 'two layer names'));
       return this.stage(e.expr, scope, input, { name: e.name, span: e.nameSpan });
     }
     if (e.kind === 'name') {
+      // No value stands right of '->', so an op's or block's name there is the op even where a value has the name (`output softmax = ... -> softmax`).
       const local = scope.bindings.get(e.name) ?? this.index.consts.get(e.name);
-      if (local) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
+      if (local && !lookupOp(e.name) && !this.index.blocks.has(e.name)) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
       return this.call({ kind: 'call', callee: e.name, calleeSpan: e.span, args: [], span: e.span }, scope, [input], layerName);
     }
     if (e.kind === 'call') return this.call(e, scope, [input], layerName);
     return this.fail(messages.notAStage(e.span, 'an expression'));
+  }
+
+  /**
+   * `E as NAME` outside a chain stage: names the layer that the call E makes
+   * (an op's node, or a block's instance). A chain in parentheses names its
+   * last stage, as `x -> f as NAME` does.
+   */
+  private named(e: AsExpr, scope: Scope): Value {
+    const layerName = { name: e.name, span: e.nameSpan };
+    const target = e.expr;
+    if (target.kind === 'chain') {
+      const last = target.stages.at(-1)!;
+      const stages = [...target.stages.slice(0, -1), { ...e, expr: last, span: { ...last.span, end: e.span.end } }];
+      return this.expr({ ...target, stages }, scope);
+    }
+    if (target.kind !== 'call') {
+      const what = target.kind === 'as' ? `a layer already named '${target.name}'` : target.kind === 'name' ? `the name '${target.name}'` : 'an expression';
+      return this.fail(messages.asNotACall(e.span, e.name, what));
+    }
+    const value = this.call(target, scope, [], layerName);
+    if (value.kind !== 'call') return value;
+    const call = target.span.source.text.slice(target.span.start, target.span.end);
+    return this.fail({ ...messages.asNotACall(e.span, e.name, `${describeValue(value)}, which has no input`), hint: `chain it: x -> ${call} as ${e.name}` });
   }
 
   /**
@@ -234,7 +286,7 @@ class GraphBuilder {
       this.report(this.unknownOp(call.callee, call.calleeSpan));
       return;
     }
-    const args = call.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    const args = call.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     args.forEach((a) => this.ev.reportTypo(a.value));
     if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
   }
@@ -248,8 +300,8 @@ class GraphBuilder {
   }
 
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
-  private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: { name: string; span: Span }): Value {
-    if (e.callee === 'repeat') return this.repeat(e, scope, prepend);
+  private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: LayerName): Value {
+    if (e.callee === 'repeat') return layerName ? this.fail(messages.asRepeat(layerName.span, layerName.name)) : this.repeat(e, scope, prepend);
     const block = this.index.blocks.get(e.callee);
     const op = lookupOp(e.callee);
     if (!block && (!op || op.internal)) {
@@ -257,7 +309,7 @@ class GraphBuilder {
       for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
       return ERROR;
     }
-    const args = e.args.map((a) => ({ arg: a, value: this.expr(a.value, scope) }));
+    const args = e.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
     const attrArgs: BindArg<Value>[] = [];
@@ -273,7 +325,22 @@ class GraphBuilder {
     return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
   }
 
-  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: { name: string; span: Span }): Value {
+  /**
+   * An argument's value. A bare name that one of the op's symbol arguments
+   * takes is that symbol even where a value has the name: `padding = same`
+   * with an `output same = ...` in the model (a tensor never fits there).
+   * By name it must be that argument's choice; by position, any symbol argument's.
+   */
+  private argValue(a: Arg, scope: Scope, op: OpDef | undefined): Value {
+    if (a.value.kind === 'name' && op) {
+      const name = a.value.name;
+      const takes = op.attrs.some((spec) => (a.name === undefined || spec.name === a.name) && spec.type.kind === 'symbol' && spec.type.choices.includes(name));
+      if (takes) return { kind: 'name', name, span: a.value.span, candidates: [] };
+    }
+    return this.expr(a.value, scope);
+  }
+
+  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName): Value {
     const { min, max } = op.inputs;
     if (inputs.length < min || inputs.length > max) {
       const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
@@ -281,12 +348,8 @@ class GraphBuilder {
     }
     const attrs = this.attrs(op, args, e.span);
     if (!attrs) return ERROR;
-    let name: string;
-    if (layerName) {
-      name = scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${layerName.name}` : layerName.name;
-      if (this.taken.has(name)) return this.fail(messages.layerNameReused(layerName.span, layerName.name));
-      this.taken.add(name);
-    } else name = this.uniqueName(op.name);
+    const name = layerName ? this.claim(layerName, scope) : this.uniqueName(op.name);
+    if (name === undefined) return ERROR;
     const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
     this.nodes.push(node);
     return { kind: 'tensor', node };
@@ -295,7 +358,7 @@ class GraphBuilder {
   /** Binds an op call's non-tensor arguments to the op's AttrSpecs, filling in defaults. */
   private attrs(op: OpDef, args: BindArg<Value>[], callSpan: Span): Record<string, AttrValue> | undefined {
     const params = attrParams<Scope>(op.attrs, this.ev, (inner, call) => {
-      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.expr(a.value, call.scope) }));
+      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.argValue(a, call.scope, inner) }));
       const attrs = this.attrs(inner, innerArgs, call.expr.span);
       return attrs && ({ call: inner.name, attrs, span: call.expr.span } satisfies OpCall);
     });
@@ -304,7 +367,7 @@ class GraphBuilder {
 
   // ---- blocks ---------------------------------------------------------------
 
-  private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: { name: string; span: Span }): Value {
+  private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: LayerName): Value {
     if (callerScope.callStack.includes(block.name))
       return this.fail(messages.recursiveBlock(e.calleeSpan, [...callerScope.callStack.slice(callerScope.callStack.indexOf(block.name)), block.name]));
     const inputStmts = block.body.filter((s): s is Extract<Stmt, { kind: 'input' }> => s.kind === 'input');
@@ -319,7 +382,8 @@ class GraphBuilder {
     }));
     const given = bind(block.name, params, args, e.span, (d) => this.report(d))?.values;
     if (!given) return ERROR;
-    const instance = layerName ? layerName.name : this.uniqueName(block.name);
+    const instance = layerName ? this.claim(layerName, callerScope) : this.uniqueName(block.name);
+    if (instance === undefined) return ERROR;
     const frame: BlockFrame = { block: block.name, instance, label: e.span.source.text.slice(e.span.start, e.span.end), span: e.span };
     const scope = this.scopeFor(block.body, [...callerScope.frames, frame], [...callerScope.callStack, block.name]);
     for (const [name, value] of Object.entries(given)) {
@@ -333,7 +397,7 @@ class GraphBuilder {
     const outputs = block.body.filter((s) => s.kind === 'output');
     if (outputs.length !== 1) return this.fail(outputs.length === 0 ? messages.missingOutput(block.nameSpan, `block '${block.name}'`) : messages.blockOutputCount(outputs[1].span, block.name));
     for (const stmt of block.body) if (stmt.kind === 'assign' || stmt.kind === 'const') this.resolve(stmt.name, scope);
-    const out = this.tensor(this.expr((outputs[0] as Extract<Stmt, { kind: 'output' }>).value, scope), outputs[0].span);
+    const out = this.tensor(this.outputValue(outputs[0] as Extract<Stmt, { kind: 'output' }>, scope), outputs[0].span);
     return out ? { kind: 'tensor', node: out } : ERROR;
   }
 
