@@ -27,7 +27,7 @@ function keras(model: tf.LayersModel | tf.Sequential) {
 describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
     const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
-      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet'];
+      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -110,6 +110,23 @@ describe('example summaries match Keras (tf.layers)', () => {
       ],
     });
     expect(ours('lstm_sentiment.dl')).toEqual(keras(m));
+  });
+
+  it("GRU classifier: 2,597,313 parameters; the GRU's by Keras's reset_after formula 3u(in + u + 2)", () => {
+    // tf.layers.gru refuses resetAfter (Keras's default), so the GRU's count is the formula written out;
+    // the embedding and dense layers around it are tf.layers'.
+    const embedding = tf.layers.embedding({ inputDim: 20000, outputDim: 128 });
+    embedding.build([null, 200]);
+    const dense = tf.layers.dense({ units: 1 });
+    dense.build([null, 64]);
+    const layers = summaryOf('gru_classifier.dl').layers.filter((l) => l.op !== 'input');
+    expect(layers.map((l) => [l.op, l.outputShape, l.params])).toEqual([
+      ['embedding', embedding.computeOutputShape([null, 200]), embedding.countParams()],
+      ['gru', [null, 64], 3 * 64 * (128 + 64 + 2)],
+      ['dense', dense.computeOutputShape([null, 64]), dense.countParams()],
+      ['sigmoid', [null, 1], 0],
+    ]);
+    expect(summaryOf('gru_classifier.dl').totalParams).toBe(2_597_313);
   });
 
   it('1-D convolution, image kernels and pooling: fixed kernels count as non-trainable', () => {

@@ -28,6 +28,7 @@ import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { summarize } from '../../../src/summary.js';
 import { expectClose, fromTf, randTensor, toTf, useTfCpu } from './helpers.js';
+import { tfRecurrent } from './grad/references.js';
 
 beforeAll(useTfCpu);
 
@@ -368,6 +369,17 @@ describe('recurrent models', () => {
     compare(graph, weightsFor(graph, 10), { tokens }, (w) => ({ positive: sentiment(w, tokens, 4) }), 1e-5);
   });
 
+  it("gru_classifier: embedding -> GRU(64) (Keras's reset_after cell, in tf ops: tf.layers.gru refuses it) -> dense -> sigmoid over 200 tokens", () => {
+    const graph = example('gru_classifier');
+    const tokens = randomIds([2, 200], 20000, createRng(12));
+    compare(graph, weightsFor(graph, 12), { tokens }, (w) => {
+      const embedded = tf.gather(w('embedding.embeddings'), tf.tensor(tokens.data, tokens.shape, 'int32'));
+      const weights = Object.fromEntries(['kernel', 'recurrent_kernel', 'bias'].map((n) => [`gru.${n}`, w(`gru.${n}`)]));
+      const state = tfRecurrent('gru', embedded, weights, 'gru.', { sequences: false });
+      return { positive: tf.sigmoid(tf.add(tf.matMul(state as tf.Tensor2D, w('dense.kernel') as tf.Tensor2D), w('dense.bias'))) };
+    }, 1e-5);
+  });
+
   it('lstm_sentiment cut after the bidirectional LSTM: all [2, 200, 128] states, backward ones in input order', () => {
     const graph = cut('lstm_sentiment', '\n    -> lstm(32)\n    -> dense(1) -> sigmoid');
     expect(graph.outputs[0].node.type.shape).toEqual([null, 200, 128]);
@@ -531,7 +543,7 @@ describe('model zoo: Keras applications written with tf.layers (bench/keras_zoo.
 });
 
 /** Examples with a test above; fully_connected is checked by its summary and a scaled-down copy. */
-const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet'];
+const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));
