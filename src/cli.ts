@@ -285,6 +285,13 @@ function parsePositive(text: string): number {
   return n;
 }
 
+/**
+ * Diagnostics printed in full, each with its code frame; the rest are
+ * counted. A file with thousands of errors is one mistake repeated, and
+ * printing them all took minutes.
+ */
+const MAX_SHOWN_DIAGNOSTICS = 50;
+
 /** A mistake in the command line itself. */
 export class UsageError extends UserError {}
 
@@ -295,7 +302,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
     if (e instanceof CompileError) {
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d, color) + '\n');
+      const shown = e.diagnostics.slice(0, MAX_SHOWN_DIAGNOSTICS);
+      for (const d of shown) console.error(formatDiagnostic(d, color) + '\n');
+      if (e.diagnostics.length > shown.length) console.error(reports.moreErrors(e.diagnostics.length - shown.length));
       console.error(reports.errorCount(e.diagnostics.length));
       return 1;
     }

@@ -553,6 +553,8 @@ export const reports = {
   // after errors
   errorLine: (message: string) => `error: ${message}`,
   errorCount: (n: number) => plural(n, 'error'),
+  /** After the first MAX_SHOWN_DIAGNOSTICS, the rest are counted, not printed. */
+  moreErrors: (n: number) => `... and ${plural(n, 'more error')} not shown`,
   internalError: (message: string) => `dlc: internal error: ${message}`,
 };
 
@@ -581,23 +583,40 @@ export function formatDiagnostic(diag: Diagnostic, color = false): string {
     .join('\n');
 }
 
-/** The closest candidate within a small edit distance, for "did you mean" hints. */
+/** Names longer than this get no "did you mean": a typo hint for them is unlikely and would cost quadratic time. */
+const SUGGEST_MAX_LENGTH = 64;
+
+/**
+ * The closest candidate within a small edit distance, for "did you mean"
+ * hints. Bounded work per candidate: a candidate whose length differs by the
+ * current limit or more cannot be closer and is skipped, and the distance is
+ * computed only up to the limit (editDistanceBelow), so a file of long names
+ * stays linear.
+ */
 export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+  if (name.length > SUGGEST_MAX_LENGTH) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  const wanted = name.toLowerCase();
   for (const c of candidates) {
-    const dist = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (Math.abs(c.length - name.length) >= bestDistance) continue;
+    const dist = editDistanceBelow(wanted, c.toLowerCase(), bestDistance);
     if (dist < bestDistance) [best, bestDistance] = [c, dist];
   }
   return best;
 }
 
-function editDistance(a: string, b: string): number {
+/** The edit distance of a and b if it is below `limit`; otherwise some number >= limit (it stops once every path costs that much). */
+function editDistanceBelow(a: string, b: string, limit: number): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++)
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]);
+    }
+    if (rowMin >= limit) return limit; // every later row only grows
     prev = cur;
   }
   return prev[b.length];

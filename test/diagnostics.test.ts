@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { graphToDot } from '../src/backends/dot/index.js';
-import { CompileError, formatDiagnostic, internal, InternalError, messages, UserError } from '../src/diagnostics.js';
+import { CompileError, formatDiagnostic, internal, InternalError, messages, suggest, UserError } from '../src/diagnostics.js';
 import { compileText, errorsOf } from './helpers.js';
 
 /** The single error of `src`, as "line:col message" (+ hint). */
@@ -232,5 +232,42 @@ describe('diagram refusals', () => {
   });
   it('the neuron view needs the last layer as the output', () => {
     expect(neurons('model M {\n  input x: [3]\n  h = x -> dense(4)\n  unused = h -> dense(2)\n  output y = h\n}')).toThrow(/ but model 'M' does not output its last layer$/);
+  });
+});
+
+describe('did you mean', () => {
+  /** Levenshtein distance, the textbook full table: the reference for suggest's bounded one. */
+  function levenshtein(a: string, b: string): number {
+    const t = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) t[i][j] = Math.min(t[i - 1][j] + 1, t[i][j - 1] + 1, t[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return t[a.length][b.length];
+  }
+  /** The first candidate at the smallest distance below suggest's limit, by the full table. */
+  function reference(name: string, candidates: string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+    for (const c of candidates) {
+      const dist = levenshtein(name.toLowerCase(), c.toLowerCase());
+      if (dist < bestDistance) [best, bestDistance] = [c, dist];
+    }
+    return best;
+  }
+
+  it('skipping candidates of distant lengths and stopping at the limit picks what the full edit distance picks', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const word = () => Array.from({ length: 1 + Math.floor(random() * 12) }, () => 'abcde'[Math.floor(random() * 5)]).join('');
+    for (let trial = 0; trial < 300; trial++) {
+      const candidates = Array.from({ length: 20 }, word);
+      const name = random() < 0.5 ? word() : candidates[0].slice(0, -1) + 'x';
+      expect(suggest(name, candidates), `${name} among ${candidates.join(' ')}`).toBe(reference(name, candidates));
+    }
+  });
+
+  it('offers nothing for a name longer than 64 characters', () => {
+    const long = 'a'.repeat(70);
+    expect(suggest(long, [long.slice(1) + 'b'])).toBeUndefined();
+    expect(suggest('a'.repeat(64), ['a'.repeat(63) + 'b'])).toBe('a'.repeat(63) + 'b');
   });
 });

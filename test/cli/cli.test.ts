@@ -31,6 +31,15 @@ describe('dlc check', () => {
     expect(r.stderr).toContain("hint: did you mean 'dense'?");
     expect(r.stderr.trim().endsWith('1 error')).toBe(true);
   });
+  it('prints the first 50 diagnostics in full and counts the rest', () => {
+    const lines = Array.from({ length: 120 }, (_, i) => `  v${i} = x -> nosuchop${i}`);
+    const r = dlc('check', file('many.dl', `model M {\n  input x: [4]\n${lines.join('\n')}\n  output y = x -> relu\n}\n`));
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/error: unknown op or block/g)).toHaveLength(50);
+    expect(r.stderr).toContain("many.dl:52:14: error: unknown op or block 'nosuchop49'");
+    expect(r.stderr).not.toContain("unknown op or block 'nosuchop50'");
+    expect(r.stderr.trim().split('\n').slice(-2)).toEqual(['... and 70 more errors not shown', '120 errors']);
+  });
   it('a missing file is an error, not a crash', () => {
     expect(dlc('check', join(dir, 'nope.dl'))).toMatchObject({ code: 1, stderr: `error: cannot read '${join(dir, 'nope.dl')}': no such file\n\n1 error\n` });
   });
