@@ -427,6 +427,28 @@ export const shapeRules = {
   // ---- bidirectional (src/ops/recurrent.ts).
   notRecurrent: (call: string) => mistake(`wraps rnn, lstm or gru, got '${call}'`),
 
+  // ---- take, slice, mean, sum, permute (src/ops/tensor.ts).
+  tensorAxis: (op: string, given: number, isBatch: boolean, got: readonly Dim[]) =>
+    mistake(
+      badAxis(given, isBatch, 'input', got),
+      isBatch ? `${op} works within each example: use an axis from 1 to ${got.length}, or -1 for the last` : `use an axis from 1 to ${got.length}, or -1 for the last`,
+    ),
+  takeIndex: (given: number, axis: number, got: readonly Dim[]) =>
+    mistake(
+      `index ${given} is out of range for axis ${axis} of size ${got[axis - 1]} in the input ${shapeText(got)}`,
+      `use an index from 0 to ${(got[axis - 1] as number) - 1}, or from -1 back to -${got[axis - 1]} counting from the end`,
+    ),
+  sliceRange: (start: number, end: number | undefined, empty: boolean, axis: number, got: readonly Dim[]) =>
+    mistake(
+      `slice ${start}:${end ?? ''} is ${empty ? 'empty' : 'out of range'} for axis ${axis} of size ${got[axis - 1]} in the input ${shapeText(got)}`,
+      `give 0 <= start < end <= ${got[axis - 1]}; negatives count from the end, and a left-out end is the end of the axis`,
+    ),
+  notPermutation: (given: readonly number[], got: readonly Dim[]) =>
+    mistake(
+      `dims [${given.join(', ')}] is not a permutation of the input's ${plural(got.length, 'axis', 'axes')} ${shapeText(got)}`,
+      `list each of 1 to ${got.length} once, the batch excluded, e.g. [${Array.from({ length: got.length }, (_, i) => got.length - i).join(', ')}]`,
+    ),
+
   // ---- reshape (src/ops/shape.ts).
   cannotReshape: (from: readonly Dim[], size: number, to: readonly number[]) =>
     mistake(`cannot reshape ${shapeText(from)} (${size} values) to [${to.join(', ')}]`),

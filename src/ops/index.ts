@@ -21,6 +21,7 @@ import positional from './positional.js';
 import { bidirectional, gru, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
 import { cropping, upsampling, zero_padding } from './resize.js';
+import { mean, permute, slice, sum, take } from './tensor.js';
 import { fused_conv1d, fused_conv2d, fused_dense, fused_depthwise_conv2d, fused_separable_conv2d } from './fused.js';
 
 export const OPS = {
@@ -32,6 +33,7 @@ export const OPS = {
   dropout, flatten, reshape, zero_padding, cropping, upsampling, add, concat,
   multiply, subtract, maximum, minimum, average,
   embedding, positional, rnn, lstm, gru, bidirectional, attention, layernorm, batchnorm,
+  take, slice, permute, mean, sum,
   fused_dense, fused_conv1d, fused_conv2d, fused_depthwise_conv2d, fused_separable_conv2d,
 } satisfies Record<string, OpDef>;
 

@@ -241,6 +241,27 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i) => i.x.reshape([-1, 3, 4]),
     layer: (i) => applyLayer(tf.layers.reshape({ targetShape: [3, 4] }), i.x),
   },
+  take: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> take(-2, axis = 2)',
+    reference: (i) => tf.gather(i.x, 1, 2),
+  },
+  slice: {
+    body: 'input x: [5, 3]\noutput y = x -> slice(1, -1)',
+    reference: (i) => tf.slice(i.x, [0, 1, 0], [-1, 3, -1]),
+  },
+  permute: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> permute([3, 1, 2])',
+    reference: (i) => tf.transpose(i.x, [0, 3, 1, 2]),
+    layer: (i) => applyLayer(tf.layers.permute({ dims: [3, 1, 2] }), i.x),
+  },
+  mean: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> mean(axis = 2, keepdims = true)',
+    reference: (i) => tf.mean(i.x, 2, true),
+  },
+  sum: {
+    body: 'input x: [4, 3, 2]\noutput y = x -> sum(1)',
+    reference: (i) => tf.sum(i.x, 1),
+  },
   add: {
     body: 'input a: [4]\ninput b: [4]\noutput y = add(a, b, a)',
     reference: (i) => tf.addN([i.a, i.b, i.a]),

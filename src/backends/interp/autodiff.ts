@@ -42,11 +42,12 @@ import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
 import type { Activation, ActivationArgs } from './kernels/index.js';
 import { activate, concat, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
+import { inversePerm, padAxis, permute, spreadAxis } from './kernels/tensor.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import type { Tensor } from './tensor.js';
-import { showShape } from './tensor.js';
+import { showShape, sizeOf } from './tensor.js';
 import type { Weights } from './weights.js';
 import { weightSlots } from './weights.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
@@ -177,6 +178,12 @@ export const BACKWARD: BackwardTable = {
   cropping: (g) => ({ inputs: [shiftCopy(g.dy, g.a.spatial, g.a.margins.map(([before]) => -before))] }),
   // Each cell takes the sum of its copies' gradients (bilinear: weighted by its share in each).
   upsampling: (g) => ({ inputs: [(g.a.interpolation === 'bilinear' ? upsampleBilinearBackward : upsampleNearestBackward)(g.dy, g.inputs[0].shape, g.a.size)] }),
+  // The adjoints of kernels/tensor.ts: dy put back in place, spread over the axis, or permuted back.
+  take: (g) => ({ inputs: [padAxis(g.dy, g.a, g.a.start, 1, [...g.inputs[0].shape], buffer(sizeOf(g.inputs[0].shape)))] }),
+  slice: (g) => ({ inputs: [padAxis(g.dy, g.a, g.a.start, g.a.length, [...g.inputs[0].shape], buffer(sizeOf(g.inputs[0].shape)))] }),
+  mean: (g) => ({ inputs: [spreadAxis(g.dy, g.a, 1 / g.a.n, [...g.inputs[0].shape], buffer(sizeOf(g.inputs[0].shape)))] }),
+  sum: (g) => ({ inputs: [spreadAxis(g.dy, g.a, 1, [...g.inputs[0].shape], buffer(sizeOf(g.inputs[0].shape)))] }),
+  permute: (g) => ({ inputs: [permute(g.dy, inversePerm(g.a.perm), g.a.perm.map((k) => g.a.in[k]), buffer(sizeOf(g.inputs[0].shape)))] }),
   // dy to each input; a constant (one example, repeated over the batch) takes none.
   add: (g) => ({ inputs: g.inputs.map((x) => (x.shape[0] === g.dy.shape[0] ? g.dy : null)) }),
   // dy times each input's local derivative, summed over where its broadcast value went (grad/merge.ts).

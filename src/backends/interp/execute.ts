@@ -95,6 +95,8 @@ function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean,
 }
 
 const pair = (xs: number[]) => xs as [number, number];
+/** The node's output shape for this batch. */
+const outShape = (c: Call) => [c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])];
 
 export const KERNELS: KernelTable = {
   input: () => {
@@ -133,6 +135,12 @@ export const KERNELS: KernelTable = {
   zero_padding: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => -before), c.out),
   cropping: (c) => K.shiftCopy(c.inputs[0], c.a.out, c.a.margins.map(([before]) => before), c.out),
   upsampling: (c) => (c.a.interpolation === 'bilinear' ? K.upsampleBilinear : K.upsampleNearest)(c.inputs[0], c.a.size, c.out),
+  // One axis as [outer, n, inner] (kernels/tensor.ts): a run of it copied, or summed over.
+  take: (c) => K.sliceAxis(c.inputs[0], c.a, c.a.start, 1, outShape(c), c.out),
+  slice: (c) => K.sliceAxis(c.inputs[0], c.a, c.a.start, c.a.length, outShape(c), c.out),
+  mean: (c) => K.reduceAxis(c.inputs[0], c.a, 1 / c.a.n, outShape(c), c.out),
+  sum: (c) => K.reduceAxis(c.inputs[0], c.a, 1, outShape(c), c.out),
+  permute: (c) => K.permute(c.inputs[0], c.a.perm, c.a.in, c.out),
   // A constant input holds one example: add repeats it over the batch.
   add: (c) => K.add(c.inputs, c.out),
   concat: (c) => K.concat(c.inputs, c.a.axis, c.out), // both count the batch as axis 0

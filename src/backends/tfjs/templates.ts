@@ -263,6 +263,16 @@ export const TEMPLATES: TemplateTable = {
   zero_padding: (l) => `tf.pad(${l.inputs[0]}, ${list([[0, 0], ...l.a.margins, [0, 0]].map((m) => list(m)))})`,
   cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
   upsampling,
+  // One axis, counted with the batch as the interpreter's resolved axis is.
+  take: (l) => `tf.gather(${l.inputs[0]}, ${l.a.start}, ${l.a.axis}) as ${tensorType(rankOf(l.node))}`,
+  slice: (l) => {
+    const rank = rankOf(l.node);
+    const at = (k: number, fill: number) => Array.from({ length: rank }, (_, i) => (i === l.a.axis ? k : fill));
+    return `tf.slice(${l.inputs[0]}, ${list(at(l.a.start, 0))}, ${list(at(l.a.length, -1))})`;
+  },
+  mean: (l) => `tf.mean(${l.inputs[0]}, ${l.a.axis}, ${l.a.keepdims}) as ${tensorType(rankOf(l.node))}`,
+  sum: (l) => `tf.sum(${l.inputs[0]}, ${l.a.axis}, ${l.a.keepdims}) as ${tensorType(rankOf(l.node))}`,
+  permute: (l) => `tf.transpose(${l.inputs[0]}, ${list([0, ...l.a.perm.map((k) => k + 1)])})`,
   add: (l) => l.inputs.reduce((sum, x) => `tf.add(${sum}, ${x})`), // left to right, as the interpreter sums
   // tf's own broadcasting, folded left to right as the interpreter folds them.
   multiply: (l) => l.inputs.reduce((y, x) => `tf.mul(${y}, ${x})`),

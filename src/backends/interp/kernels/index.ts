@@ -16,3 +16,4 @@ export * from './batchnorm.js';
 export * from './resize.js';
 export * from './merge.js';
 export * from './depthwise.js';
+export * from './tensor.js';
