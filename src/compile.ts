@@ -20,7 +20,7 @@ export interface CompiledFile {
 
 export function readSource(path: string): Source {
   try {
-    return { path, text: readFileSync(path, 'utf8') };
+    return { path, text: readFileSync(path, 'utf8').replace(/^\uFEFF/, '') }; // a UTF-8 byte order mark is not part of the program
   } catch (e) {
     throw new CompileError([messages.readFile(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)]);
   }

@@ -150,6 +150,8 @@ export const messages = {
   inputShapeInBlock: (span: Span, name: string) =>
     d('input-shape', span, `block input '${name}' takes its shape from the call site; remove the shape`),
   badShape: (span: Span, what: string) => d('bad-shape', span, `a shape must be a list of positive whole numbers, got ${what}`),
+  shapeTooLarge: (span: Span, dims: number[]) =>
+    d('bad-shape', span, `shape [${dims.join(', ')}] is too large: an example may hold at most 2^53 - 1 values`, 'a shape this size cannot be allocated or counted exactly; check the numbers'),
   recursiveBlock: (span: Span, chain: string[]) => d('recursion', span, `block '${chain[0]}' calls itself: ${chain.join(' -> ')}`),
   cycle: (span: Span, names: string[]) =>
     d('cycle', span, `'${names[0]}' depends on itself: ${names.join(' -> ')}`),
@@ -583,10 +585,27 @@ export const reports = {
 // ---------------------------------------------------------------- rendering
 
 export function lineCol(span: Span): { line: number; column: number } {
-  const before = span.source.text.slice(0, span.start);
-  const line = before.split('\n').length;
-  const column = span.start - before.lastIndexOf('\n');
-  return { line, column };
+  const starts = lineStarts(span.source.text);
+  let [lo, hi] = [0, starts.length - 1]; // the last line starting at or before span.start
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= span.start) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: span.start - starts[lo] + 1 };
+}
+
+/** Line breaks as @babel/code-frame splits lines, so that a location and its frame agree: CRLF, LF, a lone CR, U+2028, U+2029. */
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
+/** The offset each line starts at, built once per source text (the last one asked for), not once per diagnostic. */
+let indexed: { text: string; starts: number[] } | undefined;
+function lineStarts(text: string): number[] {
+  if (indexed?.text !== text) {
+    const starts = [0];
+    for (const m of text.matchAll(LINE_BREAK)) starts.push(m.index + m[0].length);
+    indexed = { text, starts };
+  }
+  return indexed.starts;
 }
 
 /** Renders a diagnostic for the terminal: location, message, code frame, hint. */

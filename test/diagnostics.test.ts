@@ -271,3 +271,25 @@ describe('did you mean', () => {
     expect(suggest('a'.repeat(64), ['a'.repeat(63) + 'b'])).toBe('a'.repeat(63) + 'b');
   });
 });
+
+describe('hostile numbers and text (issue 16 reproducers)', () => {
+  it('a constant that overflows to Infinity is an error where it is written', () => {
+    expect(only('const a = 1e309\n' + model('output y = x -> relu'))).toEqual({ at: '1:11', message: 'this number is too large: it overflows to Infinity', hint: undefined });
+    expect(only('const a = 10 ** 400\n' + model('output y = x -> relu'))).toEqual({ at: '1:11', message: "'**' overflows: the result is not a finite number", hint: undefined });
+    expect(only('const a = [1e308, 1] * 10\n' + model('output y = x -> relu')).message).toBe("'*' overflows: the result is not a finite number");
+  });
+
+  it('an input shape of 2^53 values or more is an error, not a rounded number or Params Infinity', () => {
+    expect(only(model('output y = x -> relu', 'input x: [1e300]')).message).toBe('shape [1e+300] is too large: an example may hold at most 2^53 - 1 values');
+    expect(only(model('output y = x -> relu', 'input x: [9007199254740993]')).message).toBe('shape [9007199254740992] is too large: an example may hold at most 2^53 - 1 values');
+    expect(only(model('output y = x -> relu', 'input x: [2 ** 27, 2 ** 26]')).at).toBe('2:12');
+  });
+
+  it('lines end at CR, LF or CRLF alike, as the code frame counts them', () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const errors = errorsOf(['model M {', '  input x: [4]', '  output y = x -> rel', '}', ''].join(eol));
+      expect(errors.map((e) => e.at), JSON.stringify(eol)).toEqual(['3:19']);
+      expect(formatDiagnostic(errors[0]), JSON.stringify(eol)).toContain('> 3 |   output y = x -> rel');
+    }
+  });
+});

@@ -436,6 +436,7 @@ class GraphBuilder {
     const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
     if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
       return this.report(messages.badShape(stmt.shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+    if (list.reduce((n, x) => n * x, 1) > Number.MAX_SAFE_INTEGER) return this.report(messages.shapeTooLarge(stmt.shape.span, list)), undefined;
     if (this.taken.has(stmt.name)) return this.report(messages.layerNameReused(stmt.nameSpan, stmt.name)), undefined;
     this.taken.add(stmt.name);
     const type: TensorType = { shape: [null, ...list], dtype: stmt.dtype ?? 'float32' };

@@ -53,6 +53,12 @@ const SCALAR_OPS: Record<BinaryOp, (a: number, b: number) => number> = {
 export function arithmetic(op: BinaryOp, a: number | ConstTensor, b: number | ConstTensor): number | ConstTensor | string {
   const f = SCALAR_OPS[op];
   if ((op === '/' || op === '//' || op === '%') && (typeof b === 'number' ? b === 0 : b.data.some((x) => x === 0))) return 'division by zero';
+  const r = combine(f, a, b);
+  if (typeof r === 'string') return r;
+  return (typeof r === 'number' ? Number.isFinite(r) : r.data.every(Number.isFinite)) ? r : `'${op}' overflows: the result is not a finite number`;
+}
+
+function combine(f: (a: number, b: number) => number, a: number | ConstTensor, b: number | ConstTensor): number | ConstTensor | string {
   if (typeof a === 'number' && typeof b === 'number') return f(a, b);
   if (typeof a !== 'number' && typeof b !== 'number' && a.shape.join() !== b.shape.join())
     return `cannot combine constant tensors of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`;
@@ -132,6 +138,8 @@ export class Evaluator {
   evaluate<S>(e: Expr, host: Host<S>): Value<S> {
     switch (e.kind) {
       case 'number':
+        if (!Number.isFinite(e.value)) return this.fail(messages.constEval(e.span, 'this number is too large: it overflows to Infinity'));
+        return { kind: 'const', value: e.value };
       case 'string':
         return { kind: 'const', value: e.value };
       case 'name': {

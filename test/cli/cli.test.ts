@@ -40,6 +40,11 @@ describe('dlc check', () => {
     expect(r.stderr).not.toContain("unknown op or block 'nosuchop50'");
     expect(r.stderr.trim().split('\n').slice(-2)).toEqual(['... and 70 more errors not shown', '120 errors']);
   });
+  it('a UTF-8 byte order mark is not part of the program', () => {
+    expect(dlc('check', file('bom.dl', '\uFEFFmodel M {\n  input x: [4]\n  output y = x -> relu\n}\n'))).toMatchObject({ code: 0 });
+    const r = dlc('check', file('bom-bad.dl', '\uFEFFmodel M {\n  input x: [4]\n  output y = x -> rel\n}\n'));
+    expect(r.stderr).toContain('bom-bad.dl:3:19: error:');
+  });
   it('a missing file is an error, not a crash', () => {
     expect(dlc('check', join(dir, 'nope.dl'))).toMatchObject({ code: 1, stderr: `error: cannot read '${join(dir, 'nope.dl')}': no such file\n\n1 error\n` });
   });
@@ -52,6 +57,15 @@ describe('dlc check', () => {
   it('unknown commands and options exit 1 with help', () => {
     expect(dlc('frobnicate').code).toBe(1);
     expect(dlc('summary', 'examples/mlp.dl', '--bogus').code).toBe(1);
+  });
+});
+
+describe('dlc run', () => {
+  it('an output named __proto__ is printed like any other', () => {
+    const path = file('proto.dl', 'model M {\n  input x: [4]\n  output __proto__ = x -> relu\n}\n');
+    const r = dlc('run', path, '--input', file('proto.json', '{"x": [[1, -2, 3, -4]]}'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse('{"__proto__": [[1, 0, 3, 0]]}'));
   });
 });
 

@@ -371,7 +371,7 @@ export class Interpreter {
       for (const input of new Set(node.inputs)) if (this.lastUse.get(input) === i) release(input);
     });
     // The arena is reused by the next run: outputs leave it as copies.
-    const outputs: Record<string, Tensor> = {};
+    const outputs: Record<string, Tensor> = Object.create(null); // an output may be named __proto__
     for (const out of this.graph.outputs) {
       const t = live.get(out.node)!;
       const inArena = views.has(plan.aliases.get(out.node) ?? out.node);
