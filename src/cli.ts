@@ -14,7 +14,7 @@ import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
-import { writeFileAtomic } from './files.js';
+import { checkOutputPaths, writeFileAtomic } from './files.js';
 import { evalCommand, tfjsTraining, trainCommand } from './train/index.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import { WeightsFileError } from './weights/safetensors.js';
@@ -67,6 +67,7 @@ function program(): Command {
       if (opts.target && opts.emit) throw new UsageError(messages.targetAndEmit());
       if (opts.target && !opts.output) throw new UsageError(messages.targetNeedsOutput());
       if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(messages.unknownPass(opts.dumpAfter, passNames()));
+      if (opts.output) checkOutputPaths([file], [['-o', opts.output]]);
       const compiled = compileFile(file);
       const source = selectModel(compiled, opts.model);
       // A model with a train section gets train()/evaluate() in its module, built on the training graph (dropout kept).
@@ -93,6 +94,7 @@ function program(): Command {
     .option('--seed <n>', help.initSeed, parseSeed, 0)
     .option('--normal <sigma>', help.initNormal, parsePositive)
     .action(async (file: string, opts: { output: string; model?: string; seed: number; normal?: number }) => {
+      checkOutputPaths([file], [['-o', opts.output]]);
       const graph = selectModel(compileFile(file), opts.model);
       const weights = initWeights(graph, { seed: opts.seed, normalSigma: opts.normal });
       await saveWeights(opts.output, graph, weights, { seed: `${opts.seed}` });
@@ -173,6 +175,7 @@ function program(): Command {
     .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number }) => {
       const format = extname(opts.output).slice(1).toLowerCase();
       if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(messages.diagramExtension(opts.output));
+      checkOutputPaths([file], [['-o', opts.output]]);
       const choose = <T extends string>(flag: string, value: string, choices: readonly T[]): T => {
         if (!choices.includes(value as T)) throw new UsageError(messages.flagChoice(flag, value, choices));
         return value as T;

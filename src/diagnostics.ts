@@ -176,6 +176,8 @@ export const messages = {
   // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
+  outputCollides: (flag: string, path: string, what: string, other: string) =>
+    d('io', undefined, `${flag} '${path}' would replace ${what} '${other}'`, 'write each output to its own new path'),
   /** An error the operating system raised on a path the user gave (the CLI's last resort). */
   fileAccess: (path: string, reason: string) => d('io', undefined, `cannot access '${path}': ${reason}`),
   notJson: (path: string, reason: string) => d('io', undefined, `${path}: not valid JSON (${reason})`),

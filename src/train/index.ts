@@ -5,11 +5,12 @@
  * The command line (src/cli.ts) wires these; user mistakes surface as
  * CompileError (located in the .dl file) or TrainError (everything else).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
 import { reports } from '../diagnostics.js';
+import { checkOutputPaths, writeFileAtomic } from '../files.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
@@ -67,6 +68,10 @@ export function prepareTraining(file: string, options: TrainOverrides = {}): { g
 
 /** Trains the model of a .dl file and writes its weights, metrics and curves. */
 export async function trainCommand(file: string, options: TrainCommandOptions): Promise<void> {
+  const base = options.output.replace(/\.[^./\\]*$/, '');
+  const metricsPath = options.metrics ?? `${base}.metrics.json`;
+  const plotPath = options.plot ?? `${base}.curves.svg`;
+  checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
   const say = (line: string) => options.quiet || process.stdout.write(`${line}\n`);
   const batches = Math.ceil(data.train.n / config.batch);
@@ -77,13 +82,10 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const run = train(graph, config, data, hooks);
   report?.clear();
 
-  const base = options.output.replace(/\.[^./\\]*$/, '');
-  const metricsPath = options.metrics ?? `${base}.metrics.json`;
-  const plotPath = options.plot ?? `${base}.curves.svg`;
   for (const path of [options.output, metricsPath, plotPath]) await mkdir(dirname(path), { recursive: true });
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
-  await writeFile(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
-  await writeFile(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
+  await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
+  await writeFileAtomic(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
 
   const last = run.history.at(-1);
   if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));

@@ -3,7 +3,7 @@
  * stderr, and that no input makes it print a stack trace.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,31 @@ describe('dlc check', () => {
   it('unknown commands and options exit 1 with help', () => {
     expect(dlc('frobnicate').code).toBe(1);
     expect(dlc('summary', 'examples/mlp.dl', '--bogus').code).toBe(1);
+  });
+});
+
+describe('an output never replaces an input or another output', () => {
+  const source = readFileSync('examples/xor.dl', 'utf8');
+  it('compile, init and diagram refuse -o on the source file, by any name for it, and leave it as it was', () => {
+    const path = file('keep.dl', source);
+    const link = join(dir, 'keep-link.dl');
+    if (!existsSync(link)) symlinkSync(path, link);
+    for (const args of [['compile', path, '--target', 'tfjs', '-o', path], ['init', path, '-o', join(dir, '.', 'keep.dl')], ['compile', path, '--target', 'tfjs', '-o', link]]) {
+      const r = dlc(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`error: -o '${args.at(-1)}' would replace the input '${path}'`);
+      expect(r.stderr).toContain('hint: write each output to its own new path');
+    }
+    expect(dlc('diagram', path, '-o', join(dir, 'keep.dl.svg')).code).toBe(0);
+    expect(readFileSync(path, 'utf8')).toBe(source);
+  });
+  it('train refuses --metrics on the weights path before it trains', () => {
+    const path = file('train.dl', source);
+    const weights = join(dir, 'trained.safetensors');
+    const r = dlc('train', path, '-o', weights, '--metrics', weights);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain(`error: --metrics '${weights}' would replace the -o output '${weights}'`);
+    expect(existsSync(weights)).toBe(false);
   });
 });
 
