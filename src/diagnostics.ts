@@ -91,6 +91,8 @@ export function duration(seconds: number): string {
 const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
 const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+/** A pixel count, in digits while they stay readable. */
+const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 
 const d = (code: string, span: Span | undefined, message: string, hint?: string): Diagnostic => ({ code, span, message, hint });
 
@@ -176,6 +178,8 @@ export const messages = {
   // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
+  pngTooLarge: (width: number, height: number, limit: number, largestScale: number) =>
+    d('render-size', undefined, `the PNG would be ${pixels(width)} x ${pixels(height)} pixels, more than ${limit.toLocaleString('en-US')} in all`, `use --scale ${Math.floor(largestScale * 100) / 100} or less, or write .svg`),
   outputCollides: (flag: string, path: string, what: string, other: string) =>
     d('io', undefined, `${flag} '${path}' would replace ${what} '${other}'`, 'write each output to its own new path'),
   /** An error the operating system raised on a path the user gave (the CLI's last resort). */

@@ -20,11 +20,19 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Refuses, before any work starts, a command whose output would replace one
  * of its inputs or another of its outputs (`dlc compile m.dl -o m.dl`,
  * `dlc train --metrics` on the weights path): the same path, or another
- * name (a link) for the same existing file. `outputs` pairs each path with
+ * name (a link) for the same existing file; and an output that is a directory. `outputs` pairs each path with
  * the flag it came from, for the message.
  */
 export function checkOutputPaths(inputs: readonly string[], outputs: readonly (readonly [flag: string, path: string])[]): void {
@@ -38,6 +46,7 @@ export function checkOutputPaths(inputs: readonly string[], outputs: readonly (r
   };
   const taken = new Map(inputs.map((path) => [identity(path), { what: 'the input', path }]));
   for (const [flag, path] of outputs) {
+    if (isDirectory(path)) throw new UserError(messages.writeFile(path, 'is a directory'));
     const clash = taken.get(identity(path));
     if (clash) throw new UserError(messages.outputCollides(flag, path, clash.what, clash.path));
     taken.set(identity(path), { what: `the ${flag} output`, path });

@@ -75,6 +75,10 @@ describe('an output never replaces an input or another output', () => {
     expect(dlc('diagram', path, '-o', join(dir, 'keep.dl.svg')).code).toBe(0);
     expect(readFileSync(path, 'utf8')).toBe(source);
   });
+  it('an output that is a directory is refused before any work', () => {
+    const r = dlc('init', file('dir.dl', source), '-o', dir);
+    expect(r).toMatchObject({ code: 1, stderr: `error: cannot write '${dir}': is a directory\n` });
+  });
   it('train refuses --metrics on the weights path before it trains', () => {
     const path = file('train.dl', source);
     const weights = join(dir, 'trained.safetensors');
@@ -82,6 +86,18 @@ describe('an output never replaces an input or another output', () => {
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toContain(`error: --metrics '${weights}' would replace the -o output '${weights}'`);
     expect(existsSync(weights)).toBe(false);
+  });
+});
+
+describe('dlc diagram --scale', () => {
+  it('a PNG too large to allocate is a clear error, not an abort', () => {
+    const path = file('scaled.dl', readFileSync('examples/xor.dl', 'utf8'));
+    for (const scale of ['1e300', '1000000']) {
+      const r = dlc('diagram', path, '-o', join(dir, 'scaled.png'), '--scale', scale);
+      expect(r.code, scale).toBe(1);
+      expect(r.stderr).toMatch(/^error: the PNG would be .+ x .+ pixels, more than 268,435,456 in all\n  hint: use --scale [0-9.]+ or less, or write \.svg\n$/);
+    }
+    expect(existsSync(join(dir, 'scaled.png'))).toBe(false);
   });
 });
 

@@ -18,7 +18,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { RenderOptions, RenderResult } from '@viz-js/viz';
-import { messages } from '../../diagnostics.js';
+import { messages, UserError } from '../../diagnostics.js';
 
 /** The font family of diagrams: the default fontname of every graph, node and edge, and the font PNGs are drawn with. */
 export const DIAGRAM_FONT = 'Arimo';
@@ -56,6 +56,16 @@ export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOpt
   return result.output;
 }
 
+/** The most pixels a PNG may have: 2^28, a 1 GiB RGBA canvas (the renderer aborts the process on sizes it cannot allocate). */
+const MAX_PNG_PIXELS = 2 ** 28;
+
+/** The SVG's size in CSS pixels from its root element's width and height in points, as Graphviz writes them; undefined if it has none. */
+function svgPixels(svg: string): { width: number; height: number } | undefined {
+  const root = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
+  const [width, height] = ['width', 'height'].map((a) => Number(new RegExp(`\\s${a}="([0-9.]+)pt"`).exec(root)?.[1]));
+  return width > 0 && height > 0 ? { width: (width * 4) / 3, height: (height * 4) / 3 } : undefined;
+}
+
 /**
  * Rasterizes SVG to PNG bytes at `scale` device pixels per CSS pixel. The PNG is
  * `scale` times the SVG's size in CSS pixels (96 per inch, so 1pt = 4/3 px, the
@@ -63,6 +73,11 @@ export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOpt
  */
 export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   if (!(scale > 0 && Number.isFinite(scale))) throw new RangeError(`svgToPng: scale must be a positive number, got ${scale}`);
+  const size = svgPixels(svg);
+  if (size && size.width * size.height * scale * scale > MAX_PNG_PIXELS) {
+    const largest = Math.sqrt(MAX_PNG_PIXELS / (size.width * size.height));
+    throw new UserError(messages.pngTooLarge(Math.round(size.width * scale), Math.round(size.height * scale), MAX_PNG_PIXELS, largest));
+  }
   // Loaded here, not at startup: resvg is a native binding that commands without PNG output never need.
   const { renderAsync } = await import('@resvg/resvg-js');
   const image = await renderAsync(svg, {
