@@ -24,7 +24,7 @@ import { compileText, errorsOf } from '../../helpers.js';
 import { emitModules, generatedDir, loadModule, removeGenerated } from '../tfjs/generated.js';
 import { checkGradients, weightsFor } from './grad/harness.js';
 import { tfRecurrent } from './grad/references.js';
-import { expectClose, fromTf, randTensor, toTf, useTfCpu } from './helpers.js';
+import { RECURRENT_CASES, expectClose, fromTf, randTensor, toTf, useTfCpu } from './helpers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,18 +32,7 @@ import { join } from 'node:path';
 beforeAll(useTfCpu);
 const rng = createRng(31);
 
-const flags = [
-  { sequences: false, reverse: false },
-  { sequences: true, reverse: false },
-  { sequences: false, reverse: true },
-  { sequences: true, reverse: true },
-];
-const sizes = [
-  { B: 2, T: 5, inDim: 3, units: 4 },
-  { B: 3, T: 7, inDim: 6, units: 9 },
-  { B: 1, T: 1, inDim: 2, units: 5 },
-];
-const cases = sizes.flatMap((s) => flags.map((f) => ({ ...s, ...f })));
+const cases = RECURRENT_CASES;
 
 function weights(inDim: number, units: number, resetAfter: boolean) {
   return {

@@ -56,3 +56,17 @@ export async function useTfCpu(): Promise<void> {
   await tf.setBackend('cpu');
   await tf.ready();
 }
+
+/** The recurrent layers' test grid: batch, steps, input width and units, each with every sequences/reverse combination. */
+export const RECURRENT_CASES = [
+  { B: 2, T: 5, inDim: 3, units: 4 },
+  { B: 3, T: 7, inDim: 6, units: 9 },
+  { B: 1, T: 1, inDim: 2, units: 5 },
+].flatMap((s) =>
+  [
+    { sequences: false, reverse: false },
+    { sequences: true, reverse: false },
+    { sequences: false, reverse: true },
+    { sequences: true, reverse: true },
+  ].map((f) => ({ ...s, ...f })),
+);

@@ -10,23 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, it } from 'vitest';
 import { lstm, simpleRnn } from '../../../src/backends/interp/kernels/index.js';
 import { createRng } from '../../../src/runtime/random.js';
-import { expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
+import { RECURRENT_CASES, expectClose, randTensor, toTf, useTfCpu } from './helpers.js';
 
 beforeAll(useTfCpu);
 const rng = createRng(17);
 
-const flags = [
-  { sequences: false, reverse: false },
-  { sequences: true, reverse: false },
-  { sequences: false, reverse: true },
-  { sequences: true, reverse: true },
-];
-const sizes = [
-  { B: 2, T: 5, inDim: 3, units: 4 },
-  { B: 3, T: 7, inDim: 6, units: 9 },
-  { B: 1, T: 1, inDim: 2, units: 5 },
-];
-const cases = sizes.flatMap((s) => flags.map((f) => ({ ...s, ...f })));
+const cases = RECURRENT_CASES;
 
 /** Run a tf.layers recurrent layer with the given weights, flipping reversed sequences back to time order. */
 function reference(layer: tf.layers.Layer, x: tf.Tensor, weights: tf.Tensor[], sequences: boolean, reverse: boolean): tf.Tensor {
