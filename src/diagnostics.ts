@@ -324,7 +324,7 @@ export const shapeRules = {
     mistake(
       `a symbolic dimension used where a fixed one is needed: ${what} would depend on ${vars.join(' and ')}`,
       `give ${vars[0]} a fixed size in the input's shape, or reduce over it first (global_avgpool, mean(axis = 1))` +
-        (windowed ? '; a conv or pool keeps a symbolic length only with padding = same and strides = 1' : ''),
+        (windowed ? '; a conv or pool keeps a symbolic length only with padding = same and stride = 1' : ''),
     ),
   /** Appended to a mistake between anonymous dimensions: each None is a dimension of its own. */
   anonymousHint: 'each None is a dimension of its own: give the dimensions that must agree one name, e.g. \'input x: [T, 64]\'',

@@ -14,7 +14,7 @@
  *     is the located error "a symbolic dimension used where a fixed one is
  *     needed" — so flatten over T, conv with padding = valid along T, strided
  *     pools and concatenating T with S are refused, and conv or pool with
- *     padding = same and strides = 1 keep T;
+ *     padding = same and stride = 1 keep T;
  *   - parameter shapes must be equal at every probe (dense over a T axis is refused);
  *   - an op's own mistake at a probe is reported with the variables' names
  *     written back for the probe sizes ("[T, 64] and [S, 64]");
