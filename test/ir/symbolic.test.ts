@@ -12,6 +12,11 @@ import { summarize, formatSummary } from '../../src/summary.js';
 import { optimize } from '../../src/passes/pipeline.js';
 import { compileText, errorsOf } from '../helpers.js';
 import { createRng } from '../../src/runtime/random.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareTraining } from '../../src/train/index.js';
+import { train } from '../../src/train/train.js';
 import { expectClose, useTfCpu } from '../backends/interp/helpers.js';
 import { emitModules, generatedDir, loadModule, removeGenerated } from '../backends/tfjs/generated.js';
 
@@ -167,5 +172,22 @@ describe('run time', () => {
     expect(() => mod.predict(tfWeights, { tokens: tf.tensor2d(ids(1, 4), [1, 4], 'int32'), mask: tf.zeros([1, 5, 3]) })).toThrow(
       'input "mask" has T = 5 but input "tokens" has T = 4: every T of the model is one length',
     );
+  });
+});
+
+describe('training', () => {
+  it('dlc train runs a [T, 1] model at the length of its data (sine windows of 10 steps) and its loss falls', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dlc-symbolic-'));
+    try {
+      const file = join(dir, 'wave.dl');
+      writeFileSync(file, 'model Wave {\n  input w: [T, 1]\n  output next = w -> rnn(8) -> dense(1)\n}\ntrain Wave {\n  data = sine(10, n = 400)\n  loss = mse\n  optimizer = adam(lr = 0.01)\n  epochs = 10\n  batch = 16\n}\n');
+      const p = prepareTraining(file);
+      expect(p.graph.inputs[0].type.shape).toEqual([null, 10, 1]);
+      expect(p.data.sizes).toEqual(new Map([['T', 10]]));
+      const run = train(p.graph, p.config, p.data);
+      expect(run.history.at(-1)!.testLoss).toBeLessThan(run.history[0].testLoss! / 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
