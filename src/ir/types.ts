@@ -69,6 +69,13 @@ export interface Node {
   type: TensorType;
   span: Span;
   blockPath: BlockFrame[];
+  /**
+   * Set on every call of a layer applied more than once (Keras: one layer
+   * object called on several inputs): `layer` is the layer's name, which its
+   * first call has as node name, and `use` counts the calls from 0. Calls
+   * after the first read the first's weights (infer.ts's paramsOf).
+   */
+  shared?: { layer: string; use: number };
 }
 
 /** A node whose op is known to be `K`, with its resolved attributes typed. */
