@@ -86,6 +86,13 @@ export interface Node {
    * number that follows a variable replaced by the variable's name.
    */
   symbolic?: { vars: string[]; probes: number[][]; records: unknown[] };
+  /**
+   * Set on every call of a layer applied more than once (Keras: one layer
+   * object called on several inputs): `layer` is the layer's name, which its
+   * first call has as node name, and `use` counts the calls from 0. Calls
+   * after the first read the first's weights (infer.ts's paramsOf).
+   */
+  shared?: { layer: string; use: number };
 }
 
 /** A node whose op is known to be `K`, with its resolved attributes typed. */
