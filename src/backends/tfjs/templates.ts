@@ -283,8 +283,10 @@ export const TEMPLATES: TemplateTable = {
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {
-    const { steps, width } = l.a;
-    const table = l.a.kind === 'learned' ? required(l, 'embeddings') : `${helper('positionEncoding')}(${steps}, ${width})`;
+    const { steps, width, maxLen } = l.a;
+    // A learned table longer than the sequence adds its first `steps` rows.
+    const learned = maxLen > steps ? `tf.slice(${required(l, 'embeddings')}, [0, 0], [${steps}, ${width}])` : required(l, 'embeddings');
+    const table = l.a.kind === 'learned' ? learned : `${helper('positionEncoding')}(${steps}, ${width})`;
     return `tf.add(${l.inputs[0]}, ${table})`;
   },
   rnn: (l) => recurrent(l, l.a, '', false),
