@@ -113,9 +113,9 @@ describe('located errors', () => {
   });
 
   it('a learned table of length rows takes a fixed length up to it, not beyond', () => {
-    expect(compileText('model P {\n  input x: [T, 8]\n  output y = x -> positional(learned, length = 16)\n}').outputs[0].node.type.shape).toEqual([null, 'T', 8]);
-    const e = one('model P {\n  input x: [20, 8]\n  output y = x -> positional(learned, length = 16)\n}');
-    expect(e.message).toBe('positional: the sequence has 20 steps but the position table has length = 16 rows');
+    expect(compileText('model P {\n  input x: [T, 8]\n  output y = x -> positional(learned, max_len = 16)\n}').outputs[0].node.type.shape).toEqual([null, 'T', 8]);
+    const e = one('model P {\n  input x: [20, 8]\n  output y = x -> positional(learned, max_len = 16)\n}');
+    expect(e.message).toBe('positional: the sequence has 20 steps but the table holds max_len = 16 positions');
   });
 
   it('a constant of the file is a size, not a variable', () => {
