@@ -91,6 +91,8 @@ export function duration(seconds: number): string {
 const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
 const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+/** A count in digits while they stay readable (1,000,000), in exponent form from 10^12 (1.00e+15). */
+const count = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 /** A pixel count, in digits while they stay readable. */
 const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 
@@ -277,6 +279,14 @@ export const messages = {
   unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
   tooManyDigits: (span: Span, asked: number, available: number): Diagnostic =>
     messages.outOfRange(span, 'mnist', 'train + test', asked, `at most ${available} (the digits in the mnist package)`),
+  /** A generated data set over MAX_DATA_VALUES (train/config.ts): `most` is the largest n that fits. */
+  tooMuchData: (span: Span, source: string, n: number, values: number, most: number, limit: number): Diagnostic =>
+    d(
+      'data-size',
+      span,
+      `${source}: n = ${count(n)} makes ${count(values)} values, more than the ${count(limit)} a data set may hold in memory`,
+      `use n = ${count(most)} or less`,
+    ),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
 };
 
