@@ -228,6 +228,26 @@ export const messages = {
   // ---- Running a model (src/backends/interp/): inputs the interpreter cannot use.
   tokenOutOfRange: (id: number, position: number, vocab: number) =>
     d('input', undefined, `embedding: id ${id} at position ${position} is not a whole number in [0, ${vocab})`),
+  /**
+   * A run over the memory budget (backends/interp/plan.ts checkMemory), before
+   * it allocates: `parts` name each kind of buffer and its size, `gigabytes`
+   * is the need rounded up, for the flag that would allow it.
+   */
+  memoryLimit: (what: string, need: string, parts: string[], limit: string, hint: string, gigabytes: number, machine: string) =>
+    d(
+      'memory',
+      undefined,
+      `${what} needs ${need} (${parts.join(', ')}), more than the memory limit of ${limit}`,
+      `${hint}, or raise the limit with --max-memory ${gigabytes}G (this machine has ${machine})`,
+    ),
+  /** What checkMemory's message says needs the memory, and how to need less. */
+  runningModel: (model: string, batch: number) => `running model '${model}' at batch ${batch}`,
+  smallerBatch: 'give fewer examples at once',
+  initialisingModel: (model: string) => `initialising model '${model}'`,
+  smallerModel: 'use fewer or smaller layers',
+  trainingModel: (model: string, batch: number) => `training model '${model}' with batch ${batch}`,
+  smallerTrainBatch: "use a smaller 'batch' in the train section",
+  memoryValue: (text: string) => d('usage', undefined, `--max-memory must be a size such as 512M, 2G or 1.5G, got '${text}'`),
   /** A layer refused the data of one of the user's inputs; `message` says why. */
   layerInput: (input: string, layer: string, message: string) => d('input', undefined, `'${input}' -> layer '${layer}': ${message}`),
 
@@ -513,6 +533,7 @@ export const help = {
   runSeed: 'random seed for fresh weights',
   runJson: 'print outputs as JSON',
   runStats: 'print time per layer and peak activation memory',
+  maxMemory: 'the most memory a run may plan, e.g. 512M or 4G (default: half of this machine\'s memory)',
   runOpt: 'optimization level: 0 or 1',
   runKernels: 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)',
   // train
