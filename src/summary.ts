@@ -10,9 +10,13 @@ import { humanBytes } from './units.js';
 export interface SummaryRow {
   name: string;
   op: string;
+  /** A shared layer's is its first call's. */
   outputShape: Dim[];
   params: number;
+  /** A shared layer's: all its calls'. */
   flops: number;
+  /** How many times a shared layer is applied (Node.shared); absent for a layer applied once. */
+  uses?: number;
 }
 
 export interface Summary {
@@ -26,15 +30,27 @@ export interface Summary {
   paramBytes: number;
 }
 
+/** One row per layer, as Keras lists them: a shared layer once, under its name, with its weights counted once. */
 export function summarize(graph: Graph): Summary {
   let totalParams = 0, trainableParams = 0, flops = 0;
-  const layers = graph.nodes.map((node) => {
+  const layers: SummaryRow[] = [];
+  const rowOf = new Map<string, SummaryRow>();
+  for (const node of graph.nodes) {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
     flops += s.flops;
-    return { name: node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops };
-  });
+    const row = node.shared && rowOf.get(node.shared.layer);
+    if (row) {
+      row.params += s.paramCount;
+      row.flops += s.flops;
+      row.uses = (row.uses ?? 1) + 1;
+      continue;
+    }
+    const fresh: SummaryRow = { name: node.shared?.layer ?? node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops };
+    rowOf.set(fresh.name, fresh);
+    layers.push(fresh);
+  }
   return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops, paramBytes: totalParams * 4 };
 }
 
@@ -48,7 +64,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`, shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -72,7 +88,7 @@ const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)}
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: l.flops })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: l.flops, ...(l.uses ? { uses: l.uses } : {}) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,
