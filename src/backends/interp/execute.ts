@@ -15,7 +15,7 @@
  * records time per layer, the peak of live activations, and the plan's size
  * next to one buffer per activation.
  */
-import { paramsOf } from '../../ir/infer.js';
+import { graphVars, paramsOf, specialize } from '../../ir/infer.js';
 import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
@@ -23,9 +23,10 @@ import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import * as K from './kernels/index.js';
-import { InputError } from './io.js';
+import { dimSizes, InputError } from './io.js';
+import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
-import { planMemory } from './plan.js';
+import { checkMemory, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
@@ -272,12 +273,20 @@ interface Arena {
 
 /** Arenas kept per interpreter (batch sizes x training): evaluation runs at one batch and a last, smaller one. */
 const MAX_ARENAS = 4;
+/** Specializations kept per interpreter of a graph with dimension variables (one per set of lengths, oldest dropped). */
+const MAX_SPECIALIZED = 8;
 
 export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
+  /**
+   * A graph with dimension variables runs as its specialization to the
+   * inputs' lengths (ir/infer.ts specialize), each an interpreter of its own
+   * with its own memory plans; undefined for a graph without variables.
+   */
+  private specialized?: Map<string, Interpreter>;
 
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
@@ -286,6 +295,11 @@ export class Interpreter {
     readonly graph: Graph,
     weights: Weights,
   ) {
+    if (graphVars(graph).length > 0) {
+      this.specialized = new Map();
+      this.weights = weights;
+      return;
+    }
     this.weights = bindWeights(graph, weights);
     graph.nodes.forEach((node, i) => node.inputs.forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
@@ -301,6 +315,7 @@ export class Interpreter {
     let arena = this.arenas.get(key);
     if (!arena) {
       const plan = planMemory(this.graph, batch, { training });
+      this.checkMemory(batch, plan.plannedBytes);
       const buffer = heap().arena(plan.plannedBytes) ?? new ArrayBuffer(plan.plannedBytes);
       const views = new Map<Node, Float32Array>();
       for (const [node, slot] of plan.slots) views.set(node, new Float32Array(buffer, slot.offset, slot.floats));
@@ -308,6 +323,37 @@ export class Interpreter {
       this.arenas.set(key, (arena = { plan, views }));
     }
     return arena;
+  }
+
+  /** The interpreter of this graph specialized to the lengths of `inputs`; a length the graph cannot take is an InputError. */
+  at(inputs: Record<string, Tensor>): Interpreter {
+    const sizes = dimSizes(this.graph, inputs);
+    const key = [...sizes].map(([d, n]) => `${d}=${n}`).join(',');
+    let interpreter = this.specialized!.get(key);
+    if (!interpreter) {
+      let graph: Graph;
+      try {
+        graph = specialize(this.graph, sizes);
+      } catch (e) {
+        if (e instanceof OpError) throw new InputError(e.message);
+        throw e;
+      }
+      if (this.specialized!.size >= MAX_SPECIALIZED) this.specialized!.delete(this.specialized!.keys().next().value!);
+      this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
+    }
+    return interpreter;
+  }
+
+  /** Refuses a run whose activations, with the weights and inputs, exceed the budget (--max-memory), before they are allocated. */
+  private checkMemory(batch: number, activationBytes: number): void {
+    let weightBytes = 0;
+    for (const t of this.weights.values()) weightBytes += t.data.byteLength;
+    const inputBytes = this.graph.inputs.reduce((sum, n) => sum + batch * bytesOf(n.type.shape.slice(1) as number[]), 0);
+    checkMemory(
+      messages.runningModel(this.graph.name, batch),
+      [['activations', activationBytes], ['weights', weightBytes], ['inputs', inputBytes]],
+      messages.smallerBatch,
+    );
   }
 
   /**
@@ -333,10 +379,16 @@ export class Interpreter {
    * the weights are not changed.
    */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
+    if (this.specialized) return this.at(inputs).run(inputs, options);
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
-    const { plan, views } = options.arena === false ? { plan: planMemory(this.graph, batch, { training }), views: new Map<Node, Float32Array>() } : this.arena(batch, training);
+    const unplanned = () => {
+      const plan = planMemory(this.graph, batch, { training });
+      this.checkMemory(batch, plan.naiveBytes); // each kernel allocates its own output
+      return { plan, views: new Map<Node, Float32Array>() };
+    };
+    const { plan, views } = options.arena === false ? unplanned() : this.arena(batch, training);
     const live = new Map<Node, Tensor>();
     // Reshapes share their input's buffer: count holders so a buffer is freed once.
     const holders = new Map<Float32Array, number>();
