@@ -138,6 +138,10 @@ export const messages = {
   redefined: (span: Span, name: string, previous: Span) =>
     d('redefined', span, `'${name}' is already defined (at line ${lineCol(previous).line})`),
   layerNameReused: (span: Span, name: string) => d('redefined', span, `layer name '${name}' is already used`),
+  sharedLayerArgs: (span: Span, name: string) =>
+    d('shared-layer', span, `${name} is a layer already made: it takes only tensor inputs`, `its other arguments are those of its first call; for a layer of its own, call the op or block again`),
+  asShared: (span: Span, name: string, layer: string) =>
+    d('not-a-layer', span, `'as ${name}' cannot rename the shared layer '${layer}'`, `every use of a shared layer is '${layer}': leave out 'as ${name}'`),
   unknownLayer: (span: Span, name: string, suggestion?: string) =>
     d('undefined', span, `no layer named '${name}' before this line`, didYouMean(suggestion) ?? "name the layer with 'as', e.g. 'embedding(50257, 768) as wte', upstream of this one"),
   asNotACall: (span: Span, name: string, what: string) =>
@@ -382,6 +386,13 @@ export const shapeRules = {
   keyValueSteps: (key: readonly Dim[], value: readonly Dim[]) =>
     mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
   causalLengths: () => mistake('a causal mask needs query and value of the same length'),
+
+  // ---- a shared layer applied again (src/ir/infer.ts).
+  sharedWeights: (layer: string, param: string, first: readonly number[], here: readonly number[], line: number) =>
+    mistake(
+      `the shared layer '${layer}' has ${param} ${shapeText(first)} (from its first use, line ${line}); this input would need ${shapeText(here)}`,
+      'every use of a shared layer applies the same weights: give it inputs of the same width',
+    ),
 
   // ---- dense tied to an embedding (src/ops/dense.ts).
   tieNotEmbedding: (layer: string, op: string) =>

@@ -23,7 +23,7 @@
  * At run time a graph with variables is specialized to the sizes of its inputs
  * (`specialize`), so the backends that execute it see plain numbers.
  */
-import { Diagnostic, messages, shapeRules } from '../diagnostics.js';
+import { Diagnostic, lineCol, messages, shapeRules } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
 import { OpContext, OpDef, OpError, ParamSpec, product, type Resolved } from '../ops/op.js';
 import { dimName, dimVars, type Dim, type Graph, type Node, type TensorType } from './types.js';
@@ -148,6 +148,7 @@ export function unfixedAttrs(node: Node): string[] {
 /** Types every node in place; returns false if any node failed. */
 export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
   const failed = new Set<Node>();
+  const firstUse = new Map<string, Node>(); // a shared layer's first call, whose weights the later ones read
   for (const node of graph.nodes) {
     if (node.op === 'input') continue;
     if (node.inputs.some((i) => failed.has(i))) {
@@ -162,13 +163,28 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
     }
     try {
       resolveNode(node);
+      if (node.shared?.use === 0) firstUse.set(node.name, node);
+      const owner = node.shared && node.shared.use > 0 ? firstUse.get(node.shared.layer) : undefined;
+      if (owner) sameWeights(owner, node);
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
-      diagnostics.push(messages.shape(node.span, node.op, e.message, e.hint));
+      diagnostics.push(messages.shape(node.shared?.at ?? node.span, node.op, e.message, e.hint));
       failed.add(node);
     }
   }
   return failed.size === 0;
+}
+
+/** A shared layer's later call needs weights of the shapes its first call made. */
+function sameWeights(owner: Node, node: Node): void {
+  const theirs = opOf(owner).params?.(owner.resolved) ?? [];
+  const ours = opOf(node).params?.(node.resolved) ?? [];
+  ours.forEach((p, i) => {
+    const q = theirs[i];
+    if (q && q.name === p.name && q.shape.join() === p.shape.join()) return;
+    const m = shapeRules.sharedWeights(owner.name, p.name, q?.shape ?? [], p.shape, lineCol(owner.span).line);
+    throw new OpError(m.message, m.hint);
+  });
 }
 
 export interface LayerStats {

@@ -115,6 +115,7 @@ export const BATCHNORM: Rule[] = [
       if (bn.inner !== 1) return undefined; // not the channel axis: the scale is not per output channel
       if (layer.activation !== 'linear' || layer.batchnorm || layer.fixed) return undefined; // after a nonlinearity, a second batchnorm, or a source-written kernel
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unnormalised value is needed elsewhere
+      if (base.shared || node.shared) return undefined; // a shared layer's weights serve its other calls unfolded
       const op = FUSED[base.op]!;
       const folded = { call: 'batchnorm', attrs: { layer: node.name, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }, span: node.span };
       return cx.make({ ...base, op, attrs: { ...base.attrs, activation: { symbol: 'linear' }, batchnorm: folded } });
