@@ -92,6 +92,8 @@ export function duration(seconds: number): string {
 const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
 const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+/** A count in digits while they stay readable (1,000,000), in exponent form from 10^12 (1.00e+15). */
+const count = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 /** A pixel count, in digits while they stay readable. */
 const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 
@@ -229,6 +231,26 @@ export const messages = {
   // ---- Running a model (src/backends/interp/): inputs the interpreter cannot use.
   tokenOutOfRange: (id: number, position: number, vocab: number) =>
     d('input', undefined, `embedding: id ${id} at position ${position} is not a whole number in [0, ${vocab})`),
+  /**
+   * A run over the memory budget (backends/interp/plan.ts checkMemory), before
+   * it allocates: `parts` name each kind of buffer and its size, `gigabytes`
+   * is the need rounded up, for the flag that would allow it.
+   */
+  memoryLimit: (what: string, need: string, parts: string[], limit: string, hint: string, gigabytes: number, machine: string) =>
+    d(
+      'memory',
+      undefined,
+      `${what} needs ${need} (${parts.join(', ')}), more than the memory limit of ${limit}`,
+      `${hint}, or raise the limit with --max-memory ${gigabytes}G (this machine has ${machine})`,
+    ),
+  /** What checkMemory's message says needs the memory, and how to need less. */
+  runningModel: (model: string, batch: number) => `running model '${model}' at batch ${batch}`,
+  smallerBatch: 'give fewer examples at once',
+  initialisingModel: (model: string) => `initialising model '${model}'`,
+  smallerModel: 'use fewer or smaller layers',
+  trainingModel: (model: string, batch: number) => `training model '${model}' with batch ${batch}`,
+  smallerTrainBatch: "use a smaller 'batch' in the train section",
+  memoryValue: (text: string) => d('usage', undefined, `--max-memory must be a size such as 512M, 2G or 1.5G, got '${text}'`),
   /** A layer refused the data of one of the user's inputs; `message` says why. */
   layerInput: (input: string, layer: string, message: string) => d('input', undefined, `'${input}' -> layer '${layer}': ${message}`),
 
@@ -280,6 +302,14 @@ export const messages = {
   unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
   tooManyDigits: (span: Span, asked: number, available: number): Diagnostic =>
     messages.outOfRange(span, 'mnist', 'train + test', asked, `at most ${available} (the digits in the mnist package)`),
+  /** A generated data set over MAX_DATA_VALUES (train/config.ts): `most` is the largest n that fits. */
+  tooMuchData: (span: Span, source: string, n: number, values: number, most: number, limit: number): Diagnostic =>
+    d(
+      'data-size',
+      span,
+      `${source}: n = ${count(n)} makes ${count(values)} values, more than the ${count(limit)} a data set may hold in memory`,
+      `use n = ${count(most)} or less`,
+    ),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
 };
 
@@ -529,6 +559,7 @@ export const help = {
   runSeed: 'random seed for fresh weights',
   runJson: 'print outputs as JSON',
   runStats: 'print time per layer and peak activation memory',
+  maxMemory: 'the most memory a run may plan, e.g. 512M or 4G (default: half of this machine\'s memory)',
   runOpt: 'optimization level: 0 or 1',
   runKernels: 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)',
   // train
