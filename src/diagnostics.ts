@@ -608,6 +608,8 @@ export const reports = {
   trainingResult: (testAccuracy: number | null, testLoss: number | null, seconds: number) =>
     `${testAccuracy !== null ? `test accuracy ${percent(testAccuracy)}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${duration(seconds)} in all`,
   wroteTrainingFiles: (paths: string[]) => `wrote ${paths.join(', ')}`,
+  trainingInterrupted: (epoch: number, batch: number, batches: number, updates: number, path: string) =>
+    `interrupted in epoch ${epoch} at batch ${batch}/${batches}: wrote the weights after ${plural(updates, 'step')} to ${path}`,
   evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
     `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,

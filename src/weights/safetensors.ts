@@ -4,9 +4,8 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open, readFile, rename } from 'node:fs/promises';
+import { removeTemporary, temporaryPath } from '../files.js';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
@@ -37,7 +36,7 @@ export async function writeWeightsFile(
   } catch (e) {
     throw e instanceof WeightsFileError ? new WeightsFileError(e.detail, path) : e;
   }
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = temporaryPath(path);
   try {
     const file = await open(temporary, 'wx');
     try {
@@ -47,8 +46,7 @@ export async function writeWeightsFile(
       await file.close();
     }
     await rename(temporary, path);
-  } catch (e) {
-    await unlink(temporary).catch(() => {});
-    throw e;
+  } finally {
+    await removeTemporary(temporary);
   }
 }
