@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, reports, UserError } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
@@ -279,7 +279,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(messages.notJson(path, (e as Error).message));
+    throw new InputError(messages.notJson(path, printable((e as Error).message))); // it quotes the file's text
   }
 }
 

@@ -4,7 +4,8 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
+import { safetensorsMessages } from '../runtime/messages.js';
 import { removeTemporary, temporaryPath } from '../files.js';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
@@ -12,7 +13,13 @@ import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from '../runtime/safetensors.js';
 export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
+/** The largest weights file read: Node reads at most 2 GiB into one buffer (ERR_FS_FILE_TOO_LARGE past it). */
+export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
+
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new WeightsFileError(safetensorsMessages.notAFile, path);
+  if (info.size > MAX_WEIGHTS_FILE_BYTES) throw new WeightsFileError(safetensorsMessages.fileTooLarge(info.size, MAX_WEIGHTS_FILE_BYTES), path);
   const bytes = await readFile(path);
   try {
     return decodeSafetensors(bytes);

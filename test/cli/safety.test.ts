@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors } from '../../src/weights/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/weights/safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlc-safety-'));
 function dlc(...args: string[]) {
@@ -134,5 +134,79 @@ describe('temporary files', () => {
   it('are removed on an exit and an uncaught error', () => {
     expect(stopped('process.exit(3)')).toEqual({ status: 3, left: [] });
     expect(stopped("throw new Error('boom')")).toEqual({ status: 1, left: [] });
+  });
+});
+
+describe('text from outside never reaches the terminal raw', () => {
+  const model = file('m.dl', 'model M {\n  input x: [2]\n  output y = x -> dense(1)\n}\n');
+  const ESC = '\u001b';
+
+  it('an input JSON key with an escape sequence is shown escaped', () => {
+    const r = dlc('run', model, '--input', file('esc.json', '{"x\\u001b[31mRED": [[1, 2]]}'));
+    expect(r).toMatchObject({ code: 1, stderr: 'error: inputs have an unknown key "x\\u001b[31mRED"; the model\'s inputs are "x"\n' });
+  });
+  it('1e400 in inputs, and a value float32 cannot hold, are too large, not null', () => {
+    expect(dlc('run', model, '--input', file('inf.json', '{"x": [[1e400, 1]]}')).stderr).toBe(
+      'error: input "x"[0][0] is too large: a number beyond +-1.8e308 is outside float32\'s range of +-3.4e38\n',
+    );
+    // float32's largest value is (2 - 2^-23) x 2^127 = 3.4028234663852886e38.
+    expect(dlc('run', model, '--input', file('f32.json', '{"x": [[1, -3.5e38]]}')).stderr).toBe(
+      'error: input "x"[0][1] is too large: -3.5e+38 is outside float32\'s range of +-3.4e38\n',
+    );
+    expect(dlc('run', model, '--input', file('f32max.json', '{"x": [[1, -3.4028234663852886e38]]}')).code).toBe(0);
+  });
+  it('tensor names from a weights file are shown escaped, C1 controls too', () => {
+    const bytes = encodeSafetensors(new Map([
+      ['dense.kernel', { shape: [2, 1], data: new Float32Array(2) }],
+      [`evil${ESC}]0;pwned\u0007\u009b2J`, { shape: [1], data: new Float32Array(1) }],
+    ]), { model: `M${ESC}[2J` });
+    const weights = join(dir, 'evil.safetensors');
+    writeFileSync(weights, bytes);
+    const r = dlc('run', model, '--input', file('ok.json', '{"x": [[1, 2]]}'), '--weights', weights);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('weights file has tensors this model does not use: "evil\\u001b]0;pwned\\u0007\\u009b2J"');
+    expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+  it('a weights file over 2 GB, or not a regular file, is a clear error', () => {
+    const big = join(dir, 'big.safetensors');
+    spawnSync('truncate', ['-s', '2200000000', big]); // sparse: no disk used
+    expect(dlc('run', model, '--input', join(dir, 'ok.json'), '--weights', big).stderr).toBe(
+      `error: ${big}: the file is 2,200,000,000 bytes, more than the 2,147,483,647 a weights file may have (2 GB, the most Node reads at once)\n`,
+    );
+    expect(dlc('run', model, '--input', join(dir, 'ok.json'), '--weights', dir).stderr).toBe(`error: ${dir}: not a regular file\n`);
+  });
+  it('a CSV header with controls and markup is escaped in messages and leaves the curves SVG valid XML', () => {
+    file('bad.csv', `a,b${ESC}[31m,c\u0001&<\n1,2,0\n3,4,1\n5,6,1\n7,8,0\n9,1,1\n`);
+    const source = file('csv.dl', 'model C {\n  input x: [2]\n  output y = x -> dense(1) -> sigmoid\n}\ntrain C {\n  data = csv("bad.csv")\n  loss = binary_crossentropy\n  epochs = 1\n}\n');
+    const r = dlc('train', source, '-o', join(dir, 'csv.safetensors'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('training C on csv: 5 rows of bad.csv, features a, b\\u001b[31m -> c\\u0001&<\n');
+    const svg = readFileSync(join(dir, 'csv.curves.svg'), 'utf8');
+    expect(svg).toContain('>C: csv: 5 rows of bad.csv, features a, b\\u001b[31m -&gt; c\\u0001&amp;&lt;</text>');
+    expect(svg).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]|&(?!amp;|lt;|gt;|quot;)/);
+    file('cell.csv', `a,b,c\n1,x${ESC}[2J,0\n`);
+    const cell = dlc('train', file('cell.dl', 'model C {\n  input x: [2]\n  output y = x -> dense(1) -> sigmoid\n}\ntrain C {\n  data = csv("cell.csv")\n  loss = binary_crossentropy\n}\n'), '-o', join(dir, 'cell.safetensors'));
+    expect(cell.stderr).toBe("error: cell.csv, line 2, column 'b': 'x\\u001b[2J' is not a number\n");
+  });
+  it('code frames show an astral character whole and a control character as its picture', () => {
+    const astral = dlc('check', file('astral.dl', 'model M {\n  input x: [2]\n  output y = x -> \u{1F600}\n}\n'));
+    expect(astral.stderr).toContain("error: syntax error: expected an expression, found '\u{1F600}'");
+    expect(astral.stderr).not.toContain('\uFFFD');
+    const control = dlc('check', file('control.dl', `model M {\n  input x: [2] # ${ESC}[2J\n  output y = x -> nope\n}\n`));
+    expect(control.stderr).toContain('  2 |   input x: [2] # \u241B[2J\n');
+    expect(control.stderr).not.toContain(ESC);
+    const found = dlc('check', file('found.dl', 'model M {\n  input x: [2]\n  output y = x -> \u202Eevil\n}\n')); // a right-to-left override
+    expect(found.stderr).toContain('found "\\u202e"');
+    expect(found.stderr).not.toContain('\u202E');
+  });
+  it('init -o a directory names the directory, not a temporary file', () => {
+    expect(dlc('init', model, '-o', dir)).toMatchObject({ code: 1, stderr: `error: cannot write '${dir}': is a directory\n` });
+    const missing = join(dir, 'no', 'such', 'w.safetensors');
+    expect(dlc('init', model, '-o', missing)).toMatchObject({ code: 1, stderr: `error: cannot access '${missing}': no such file or directory\n` });
+  });
+  it('duplicate output lines are a located error', () => {
+    const r = dlc('check', file('dup.dl', 'model M {\n  input x: [4]\n  output y = x -> relu\n  output y = x -> tanh\n}\n'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("dup.dl:4:10: error: 'y' is already defined (at line 3)");
   });
 });
