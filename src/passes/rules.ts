@@ -23,8 +23,8 @@ const sameShape = (a: Node, b: Node) => a.type.shape.join() === b.type.shape.joi
  */
 export const MAX_FOLDED_VALUES = 16_384;
 
-/** The values per example of a node's output (its type without the batch). */
-const valuesOf = (n: Node) => n.type.shape.slice(1).reduce((a: number, d) => a * (d ?? 1), 1);
+/** The values per example of a node's output (its type without the batch); Infinity over a symbolic length. */
+const valuesOf = (n: Node) => n.type.shape.slice(1).reduce((a: number, d) => a * (typeof d === 'number' ? d : Infinity), 1);
 
 /** Identity numbers for nodes, for common-subexpression keys. */
 let nextIdentity = 0;
@@ -38,8 +38,9 @@ export const FOLD: Rule[] = [
     doc: 'positional(x, sinusoidal) -> add(x, constant(table)), for tables of at most MAX_FOLDED_VALUES',
     apply(node, cx) {
       if (node.op !== 'positional' || (node.resolved as AttrsOf<'positional'>).kind !== 'sinusoidal') return undefined;
-      const [, steps, width] = node.type.shape as number[];
-      if (!(Number.isInteger(steps) && Number.isInteger(width) && steps * width <= MAX_FOLDED_VALUES)) return undefined; // a symbolic length has no table to fold
+      const [, steps, width] = node.type.shape;
+      // A symbolic length, or a table too large to hold in the graph: it is made at run time.
+      if (typeof steps !== 'number' || typeof width !== 'number' || steps * width > MAX_FOLDED_VALUES) return undefined;
       const table = sinusoidalTable(steps, width);
       const constant = cx.make({ ...node, name: `${node.name}/table`, op: 'constant', inputs: [], attrs: { value: { shape: [steps, width], data: Float64Array.from(table.data) } } });
       return cx.make({ ...node, op: 'add', inputs: [node.inputs[0], constant], attrs: {} });
