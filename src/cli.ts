@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, reports, UserError } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
@@ -15,7 +15,7 @@ import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, writeFileAtomic } from './files.js';
-import { evalCommand, tfjsTraining, trainCommand } from './train/index.js';
+import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import { WeightsFileError } from './weights/safetensors.js';
@@ -279,7 +279,7 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(messages.notJson(path, (e as Error).message));
+    throw new InputError(messages.notJson(path, printable((e as Error).message))); // it quotes the file's text
   }
 }
 
@@ -323,6 +323,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.diagnostics.length > shown.length) console.error(reports.moreErrors(e.diagnostics.length - shown.length));
       console.error(reports.errorCount(e.diagnostics.length));
       return 1;
+    }
+    if (e instanceof TrainInterrupted) {
+      console.error(e.message);
+      return e.exitCode;
     }
     if (e instanceof UsageError || e instanceof UserError || e instanceof WeightsFileError) {
       console.error(reports.errorLine(e.message));

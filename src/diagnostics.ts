@@ -19,6 +19,7 @@ import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Span } from './frontend/ast.js';
 import { dimName, type Dim } from './ir/types.js';
+import { escaped, shown } from './runtime/messages.js';
 import type { EpochMetrics, Progress } from './train/train.js';
 
 // ---------------------------------------------------------------- kinds of errors
@@ -97,6 +98,9 @@ const count = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponen
 /** A pixel count, in digits while they stay readable. */
 const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 
+/** What a syntax error found, quoted; a control or formatting character from the file escaped as JSON escapes it. */
+const foundText = (found: string) => (found === '\n' ? "'\\n'" : /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(found) ? shown(found) : `'${found}'`);
+
 const d = (code: string, span: Span | undefined, message: string, hint?: string): Diagnostic => ({ code, span, message, hint });
 
 // ---------------------------------------------------------------- errors
@@ -109,7 +113,7 @@ const unknownChoice = (span: Span, what: string, name: string, choices: string[]
 export const messages = {
   // ---- Syntax and names.
   syntax: (span: Span, expected: string, found: string) =>
-    d('syntax', span, `syntax error: expected ${expected}${found ? `, found '${found === '\n' ? '\\n' : found}'` : ' at end of file'}`),
+    d('syntax', span, `syntax error: expected ${expected}${found ? `, found ${foundText(found)}` : ' at end of file'}`),
   unknownOp: (span: Span, name: string, suggestion?: string) => d('unknown-op', span, `unknown op or block '${name}'`, didYouMean(suggestion)),
   /** Keras's name for a layer that dlc calls `op`. */
   kerasName: (span: Span, name: string, op: string) => d('unknown-op', span, `unknown op or block '${name}'`, `dlc calls Keras's ${name} '${op}'`),
@@ -274,10 +278,12 @@ export const messages = {
   trainSignature: (span: Span, model: string, inputs: number, outputs: number) =>
     d('train', span, `training needs a model with one input and one output; '${model}' has ${inputs} input${inputs === 1 ? '' : 's'} and ${outputs} output${outputs === 1 ? '' : 's'}`),
   dataDoesNotFit: (span: Span, message: string, hint?: string) => d('train-data', span, message, hint),
+  /** Column names and cells come from the file: escaped as JSON escapes them (runtime/messages.ts), never raw. */
   csvNoColumn: (span: Span, file: string, column: string, columns: string[], suggestion?: string) =>
-    d('train-data', span, `csv: '${file}' has no column '${column}' (columns: ${columns.join(', ')})`, didYouMean(suggestion)),
+    d('train-data', span, `csv: '${file}' has no column '${escaped(column)}' (columns: ${columns.map(escaped).join(', ')})`, didYouMean(suggestion && escaped(suggestion))),
   csvProblem: (file: string, line: number, column: string | undefined, message: string) =>
-    d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${column}'`}: ${message}`),
+    d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${escaped(column)}'`}: ${message}`),
+  csvNotANumber: (cell: string) => `'${escaped(cell)}' is not a number`,
   /** A step made the loss (a number) or a weight (its name) NaN or infinite. */
   diverged: (epoch: number, batch: number, batches: number, culprit: { loss: number } | { weight: string }, lr: number) =>
     d(
@@ -645,6 +651,8 @@ export const reports = {
   trainingResult: (testAccuracy: number | null, testLoss: number | null, seconds: number) =>
     `${testAccuracy !== null ? `test accuracy ${percent(testAccuracy)}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${duration(seconds)} in all`,
   wroteTrainingFiles: (paths: string[]) => `wrote ${paths.join(', ')}`,
+  trainingInterrupted: (epoch: number, batch: number, batches: number, updates: number, path: string) =>
+    `interrupted in epoch ${epoch} at batch ${batch}/${batches}: wrote the weights after ${plural(updates, 'step')} to ${path}`,
   evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
     `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,
@@ -683,6 +691,20 @@ function lineStarts(text: string): number[] {
 }
 
 /** Renders a diagnostic for the terminal: location, message, code frame, hint. */
+/**
+ * Source text as a code frame prints it: control characters (but tab and the
+ * line ends) become their visible Control Pictures (ESC -> U+241B), and C1
+ * controls and bidirectional overrides U+FFFD, one UTF-16 unit for one, so
+ * that columns stay where they were and no escape sequence in a file reaches
+ * the terminal.
+ */
+export function printable(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => String.fromCharCode(0x2400 + c.charCodeAt(0)))
+    .replace(/\u007f/g, '\u2421')
+    .replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
+}
+
 export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const red = color ? pc.red : (s: string) => s;
   const bold = color ? pc.bold : (s: string) => s;
@@ -691,7 +713,7 @@ export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const { line, column } = lineCol(diag.span);
   const endPos = lineCol({ ...diag.span, start: Math.max(diag.span.start, diag.span.end) });
   const end = endPos.line === line ? { line, column: Math.max(endPos.column, column + 1) } : undefined;
-  const frame = codeFrameColumns(diag.span.source.text, { start: { line, column }, end }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
+  const frame = codeFrameColumns(printable(diag.span.source.text), { start: { line, column }, end }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
   const location = `${diag.span.source.path}:${line}:${column}`;
   return [`${bold(location)}: ${bold(red('error:'))} ${bold(diag.message)}`, frame, diag.hint ? `  ${cyan('hint:')} ${diag.hint}` : '']
     .filter(Boolean)

@@ -72,11 +72,29 @@ export interface TrainRun {
   seconds: number;
 }
 
+/** The run so far after a completed step: the step's epoch and batch (from 1). */
+export type TrainStep = TrainRun & { epoch: number; batch: number };
+
 /**
  * Trains `graph` (the checked source model) on `data` as `config` says.
  * Starts from `initial` when given (it is not modified), else from fresh weights from the seed.
  */
 export function train(graph: Graph, config: TrainConfig, data: Split, hooks: TrainHooks = {}, initial?: Weights): TrainRun {
+  const steps = trainSteps(graph, config, data, hooks, initial);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * train() one step at a time: yields the run so far after each completed
+ * optimizer step and returns the finished run. A yielded run's weights are
+ * the live ones, which the next step changes: whoever keeps them (the CLI,
+ * saving on SIGINT) must do so before resuming. Between steps the caller may
+ * also let the event loop turn, so that a signal can be handled.
+ */
+export function* trainSteps(graph: Graph, config: TrainConfig, data: Split, hooks: TrainHooks = {}, initial?: Weights): Generator<TrainStep, TrainRun> {
   checkTrainable(graph, config);
   const trainGraph = optimize(graph, { training: true }).graph;
   const evalGraph = optimize(graph).graph;
@@ -121,6 +139,7 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
         samplesPerSecond: seen / ((performance.now() - epochStart) / 1000),
         secondsLeft: (stepSeconds / updates) * ((config.epochs - epoch) * batches + batches - b - 1),
       });
+      yield { weights, updates, history, batchLosses, batchesPerEpoch: batches, seconds: (performance.now() - start) / 1000, epoch, batch: b + 1 };
     }
     const trainSeconds = (performance.now() - epochStart) / 1000;
     const evaluated = test ? evaluate(evalGraph, weights, test, config.loss) : null;
