@@ -1,6 +1,8 @@
 /**
  * The model summary: one row per layer (name, op, output shape, params, FLOPs)
- * and the totals, as a Keras-like table or as JSON.
+ * and the totals, as a Keras-like table or as JSON. A layer with several
+ * results (return_state) lists their shapes, as Keras does; the `result`
+ * nodes that select them are no layers and have no rows.
  */
 import { exampleShape } from './diagnostics.js';
 import { layerStats } from './ir/infer.js';
@@ -11,6 +13,8 @@ export interface SummaryRow {
   name: string;
   op: string;
   outputShape: Dim[];
+  /** A layer with several results (return_state): each one's shape; outputShape is then the first's. */
+  outputShapes?: Dim[][];
   params: number;
   flops: number;
 }
@@ -28,12 +32,13 @@ export interface Summary {
 
 export function summarize(graph: Graph): Summary {
   let totalParams = 0, trainableParams = 0, flops = 0;
-  const layers = graph.nodes.map((node) => {
+  const layers = graph.nodes.filter((node) => node.op !== 'result').map((node): SummaryRow => {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
     flops += s.flops;
-    return { name: node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops };
+    const parts = node.type.parts?.map((p) => p.shape);
+    return { name: node.name, op: node.op, outputShape: parts?.[0] ?? node.type.shape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops };
   });
   return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops, paramBytes: totalParams * 4 };
 }
@@ -48,7 +53,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -72,7 +77,7 @@ const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)}
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: l.flops })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: l.flops })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,

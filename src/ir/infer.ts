@@ -3,7 +3,9 @@
  * topological order calling each op's shape rule, which stores the node's
  * output type and its resolved attribute record (`Node.resolved`). A failing
  * node reports one located diagnostic naming the op and the shapes; nodes
- * downstream of it are skipped, not reported again.
+ * downstream of it are skipped, not reported again. A tuple (a layer with
+ * return_state) is read only by `result` nodes, and a destructuring mistake
+ * is reported once per tuple, under the tuple's op.
  * Also computes each layer's parameters and FLOPs for summaries.
  */
 import { Diagnostic, messages } from '../diagnostics.js';
@@ -34,6 +36,12 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
       failed.add(node);
       continue;
     }
+    const tuple = node.op === 'result' ? undefined : node.inputs.find((i) => i.type.parts);
+    if (tuple) {
+      diagnostics.push(messages.tupleAsValue(node.span, tuple.op, tuple.type.parts!.length));
+      failed.add(node);
+      continue;
+    }
     const intInput = node.inputs.find((i) => i.type.dtype === 'int32');
     if (intInput && !opOf(node).acceptsInt) {
       diagnostics.push(messages.intInput(node.span, node.op));
@@ -44,9 +52,16 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
       resolveNode(node);
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
-      diagnostics.push(messages.shape(node.span, node.op, e.message, e.hint));
+      const unpacked = node.op === 'result' ? node.inputs[0] : undefined;
+      if (!unpacked || !failed.has(unpacked)) diagnostics.push(messages.shape(node.span, unpacked?.op ?? node.op, e.message, e.hint));
+      if (unpacked) failed.add(unpacked); // its other names fail silently
       failed.add(node);
     }
+  }
+  for (const out of graph.outputs) {
+    if (!out.node.type.parts) continue;
+    diagnostics.push(messages.tupleAsValue(out.node.span, out.node.op, out.node.type.parts.length));
+    failed.add(out.node);
   }
   return failed.size === 0;
 }
