@@ -1,12 +1,16 @@
 /**
  * The model summary: one row per layer (name, op, output shape, params, FLOPs)
- * and the totals, as a Keras-like table or as JSON. A layer with several
- * results (return_state) lists their shapes, as Keras does; the `result`
- * nodes that select them are no layers and have no rows.
+ * and the totals, as a Keras-like table or as JSON. With dimension variables
+ * shapes print their names (`T`, anonymous ones `None`) and FLOPs are
+ * polynomials in them (`98,304·T + 1,024·T²`); JSON gives such FLOPs as an
+ * object from monomial ('', 'T', 'T^2', 'S*T') to coefficient, and plain
+ * FLOPs as a number. A layer with several results (return_state) lists their
+ * shapes, as Keras does; the `result` nodes that select them are no layers
+ * and have no rows.
  */
 import { exampleShape } from './diagnostics.js';
-import { layerStats } from './ir/infer.js';
-import type { Dim, Graph } from './ir/types.js';
+import { addPoly, layerStats, type Poly } from './ir/infer.js';
+import { dimName, type Dim, type Graph } from './ir/types.js';
 import { humanBytes } from './units.js';
 
 export interface SummaryRow {
@@ -16,7 +20,7 @@ export interface SummaryRow {
   /** A layer with several results (return_state): each one's shape; outputShape is then the first's. */
   outputShapes?: Dim[][];
   params: number;
-  flops: number;
+  flops: Poly;
 }
 
 export interface Summary {
@@ -25,18 +29,19 @@ export interface Summary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
-  flops: number;
+  flops: Poly;
   /** Bytes of parameters at float32. */
   paramBytes: number;
 }
 
 export function summarize(graph: Graph): Summary {
-  let totalParams = 0, trainableParams = 0, flops = 0;
+  let totalParams = 0, trainableParams = 0;
+  let flops: Poly = { '': 0 };
   const layers = graph.nodes.filter((node) => node.op !== 'result').map((node): SummaryRow => {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
-    flops += s.flops;
+    flops = addPoly(flops, s.flops);
     const parts = node.type.parts?.map((p) => p.shape);
     return { name: node.name, op: node.op, outputShape: parts?.[0] ?? node.type.shape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops };
   });
@@ -53,7 +58,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flops, grouped)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -67,21 +72,41 @@ export function formatSummary(s: Summary): string {
     `Total params: ${grouped(s.totalParams)} (${humanBytes(s.paramBytes)})`,
     `Trainable params: ${grouped(s.trainableParams)}`,
     `Non-trainable params: ${grouped(s.nonTrainableParams)}`,
-    `FLOPs per example: ${grouped(s.flops)} (${humanCount(s.flops)}FLOPs)`,
+    `FLOPs per example: ${polyText(s.flops, grouped)} (${polyText(s.flops, humanCount)}${isConstant(s.flops) ? '' : ' '}FLOPs)`,
   ].join('\n');
 }
 
 /** Keras prints the batch dimension as None; we print it as `batch`. */
 const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)})`;
 
+const SUPERSCRIPT: Record<string, string> = { '2': '²', '3': '³' };
+/** A polynomial as `c0 + c1·T + c2·T²`, lowest degree first, each coefficient written by `count`; a constant alone is just its count. */
+export function polyText(p: Poly, count: (n: number) => string): string {
+  const degree = (key: string) => (key === '' ? 0 : key.split('*').reduce((n, f) => n + Number(f.split('^')[1] ?? 1), 0));
+  if (isConstant(p)) return count(p[''] ?? 0);
+  return Object.entries(p)
+    .filter(([, c]) => c !== 0)
+    .sort(([a], [b]) => degree(a) - degree(b) || (a < b ? -1 : 1))
+    .map(([k, c]) => {
+      if (k === '') return count(c).trimEnd();
+      const monomial = k.split('*').map((f) => { const [v, power] = f.split('^'); return dimName(v) + (power ? SUPERSCRIPT[power] ?? `^${power}` : ''); }).join('·');
+      return `${count(c).trimEnd()}·${monomial}`;
+    })
+    .join(' + ');
+}
+
+const isConstant = (p: Poly) => Object.entries(p).every(([k, c]) => k === '' || c === 0);
+/** FLOPs in JSON: a number, or the polynomial's terms. */
+const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p);
+
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: l.flops })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flops) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,
-    flops: s.flops,
+    flops: flopsJson(s.flops),
     paramBytes: s.paramBytes,
   };
 }

@@ -49,7 +49,13 @@ export function partRanges(tuple: TensorType, batch: number): [number, number][]
   });
 }
 
-/** The tuple type of `parts`: see TensorType.parts. */
+/**
+ * The tuple type of `parts`: see TensorType.parts. While a part has a
+ * dimension variable the packed size is unknown (null): a graph is
+ * specialized to numbers before the interpreter packs anything.
+ */
 export function tupleType(parts: TensorType[]): TensorType {
-  return { shape: [null, parts.reduce((n, p) => n + product(dims(p)), 0)], dtype: 'float32', parts };
+  const sizes = parts.map((p) => p.shape.slice(1));
+  const known = sizes.every((s) => s.every((d) => typeof d === 'number'));
+  return { shape: [null, known ? sizes.reduce((n, s) => n + product(s as number[]), 0) : null], dtype: 'float32', parts };
 }

@@ -21,7 +21,9 @@ import { createRequire } from 'node:module';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
 import { messages, shapeText, suggest } from '../diagnostics.js';
+import { graphVars, specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
+import { OpError } from '../ops/op.js';
 import type { DataSpec, LossName, TrainConfig } from './config.js';
 import { fail } from './errors.js';
 
@@ -40,6 +42,8 @@ export interface Split {
   test: Dataset | null;
   /** One line for the user, e.g. `mnist: 8000 train, 2000 test digits`. */
   description: string;
+  /** The lengths the data gives the model's dimension variables (T of `input w: [T, 1]` from sine windows of [10, 1]): train the model specialized to them. */
+  sizes?: Map<string, number>;
 }
 
 /** What a source produces before encoding: examples and one target number each. */
@@ -59,9 +63,17 @@ interface Raw {
 }
 
 /** Loads the data of a train section and checks it against the model. */
-export function loadData(config: TrainConfig, graph: Graph): Split {
+export function loadData(config: TrainConfig, symbolic: Graph): Split {
   const rng = createRng(config.seed).child('data');
   const raw = SOURCES[config.data.source](config.data as never, rng);
+  const sizes = dataSizes(symbolic, raw.xShape);
+  let graph = symbolic;
+  try {
+    if (sizes) graph = specialize(symbolic, sizes);
+  } catch (e) {
+    if (!(e instanceof OpError)) throw e;
+    fail(messages.dataDoesNotFit(config.data.span, e.message, e.hint));
+  }
   const input = graph.inputs[0];
   const inputShape = input.type.shape.slice(1) as number[];
   if (sizeOf(inputShape) !== sizeOf(raw.xShape)) fail(messages.dataDoesNotFit(config.data.span, ...inputMismatch(config.data, raw, graph)));
@@ -75,7 +87,17 @@ export function loadData(config: TrainConfig, graph: Graph): Split {
     });
     return ds;
   };
-  return { train: take(raw.trainIdx), test: raw.testIdx && raw.testIdx.length > 0 ? take(raw.testIdx) : null, description: raw.description };
+  return { train: take(raw.trainIdx), test: raw.testIdx && raw.testIdx.length > 0 ? take(raw.testIdx) : null, description: raw.description, sizes };
+}
+
+/** The lengths the examples give the first input's dimension variables, when it has some and the examples have its rank and fixed sizes. */
+function dataSizes(graph: Graph, xShape: number[]): Map<string, number> | undefined {
+  if (graphVars(graph).length === 0) return undefined;
+  const shape = graph.inputs[0].type.shape.slice(1);
+  if (shape.length !== xShape.length || shape.some((d, i) => typeof d === 'number' && d !== xShape[i])) return undefined;
+  const sizes = new Map<string, number>();
+  for (const [i, d] of shape.entries()) if (typeof d === 'string') sizes.set(d, xShape[i]);
+  return sizes;
 }
 
 /** The examples `order[start..end)` of a dataset as a batch. */
