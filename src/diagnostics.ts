@@ -344,10 +344,10 @@ export const shapeRules = {
   /** Pools, padding and cropping: 1-D or 2-D by the input's rank. */
   spatialInput: (got: readonly Dim[]) => expects('a [steps, channels] or [height, width, channels] input', got),
   positionalLength: () =>
-    mistake('a symbolic dimension used where a fixed one is needed: a learned position table needs a fixed number of rows', "give the longest sequence it takes, e.g. 'positional(learned, length = 512)' (Keras-NLP's sequence_length)"),
-  positionalTooLong: (steps: number, length: number) =>
-    mistake(`the sequence has ${steps} steps but the position table has length = ${length} rows`, `raise length to at least ${steps}, or shorten the sequence`),
+    mistake('a symbolic dimension used where a fixed one is needed: a learned position table needs a fixed number of rows', "give the longest sequence it takes, e.g. 'positional(learned, max_len = 512)' (Keras-NLP's sequence_length)"),
   positionalInput: (got: readonly Dim[]) => expects('a [steps, width] sequence', got, "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'"),
+  positionalTooLong: (steps: number, maxLen: number) =>
+    mistake(`the sequence has ${steps} steps but the table holds max_len = ${maxLen} positions`, `give max_len = ${steps} or more, or a shorter input`),
   recurrentInput: (got: readonly Dim[]) =>
     expects('a [steps, features] sequence', got, 'a recurrent layer reads a sequence: reshape or embed the input first'),
   repeatVectorInput: (got: readonly Dim[]) => expects('a [features] vector', got, 'repeat_vector repeats one vector per example: take the last step first, e.g. lstm(n) without sequences'),

@@ -2,14 +2,14 @@
  * The model summary: one row per layer (name, op, output shape, params, FLOPs)
  * and the totals, as a Keras-like table or as JSON. With dimension variables
  * shapes print their names (`T`, anonymous ones `None`) and FLOPs are
- * polynomials in them (`98,304·T + 1,024·T²`); JSON gives such FLOPs as an
- * object from monomial ('', 'T', 'T^2', 'S*T') to coefficient, and plain
- * FLOPs as a number. A layer with several results (return_state) lists their
- * shapes, as Keras does; the `result` nodes that select them are no layers
- * and have no rows.
+ * polynomials in them (`98,304·T + 1,024·T²`): `flops` is then NaN and
+ * `flopsTerms` maps each monomial ('', 'T', 'T^2', 'S*T') to its
+ * coefficient. JSON gives such FLOPs as that object, plain FLOPs as a number.
+ * A layer with several results (return_state) lists their shapes, as Keras
+ * does; the `result` nodes that select them are no layers and have no rows.
  */
 import { exampleShape } from './diagnostics.js';
-import { addPoly, layerStats, type Poly } from './ir/infer.js';
+import { addPoly, layerStats, polyValue, type Poly } from './ir/infer.js';
 import { dimName, type Dim, type Graph } from './ir/types.js';
 import { humanBytes } from './units.js';
 
@@ -20,7 +20,9 @@ export interface SummaryRow {
   /** A layer with several results (return_state): each one's shape; outputShape is then the first's. */
   outputShapes?: Dim[][];
   params: number;
-  flops: Poly;
+  /** NaN when the count depends on a dimension variable: see flopsTerms. */
+  flops: number;
+  flopsTerms: Poly;
 }
 
 export interface Summary {
@@ -29,23 +31,26 @@ export interface Summary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
-  flops: Poly;
+  /** NaN when the count depends on a dimension variable: see flopsTerms. */
+  flops: number;
+  flopsTerms: Poly;
   /** Bytes of parameters at float32. */
   paramBytes: number;
 }
 
 export function summarize(graph: Graph): Summary {
   let totalParams = 0, trainableParams = 0;
-  let flops: Poly = { '': 0 };
+  let flopsTerms: Poly = { '': 0 };
   const layers = graph.nodes.filter((node) => node.op !== 'result').map((node): SummaryRow => {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
-    flops = addPoly(flops, s.flops);
+    flopsTerms = addPoly(flopsTerms, s.flopsTerms);
     const parts = node.type.parts?.map((p) => p.shape);
-    return { name: node.name, op: node.op, outputShape: parts?.[0] ?? node.type.shape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops };
+    const outputShape = parts?.[0] ?? node.type.shape;
+    return { name: node.name, op: node.op, outputShape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
   });
-  return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops, paramBytes: totalParams * 4 };
+  return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops: polyValue(flopsTerms), flopsTerms, paramBytes: totalParams * 4 };
 }
 
 const grouped = (n: number) => n.toLocaleString('en-US');
@@ -58,7 +63,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flops, grouped)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -72,7 +77,7 @@ export function formatSummary(s: Summary): string {
     `Total params: ${grouped(s.totalParams)} (${humanBytes(s.paramBytes)})`,
     `Trainable params: ${grouped(s.trainableParams)}`,
     `Non-trainable params: ${grouped(s.nonTrainableParams)}`,
-    `FLOPs per example: ${polyText(s.flops, grouped)} (${polyText(s.flops, humanCount)}${isConstant(s.flops) ? '' : ' '}FLOPs)`,
+    `FLOPs per example: ${polyText(s.flopsTerms, grouped)} (${polyText(s.flopsTerms, humanCount)}${isConstant(s.flopsTerms) ? '' : ' '}FLOPs)`,
   ].join('\n');
 }
 
@@ -102,11 +107,11 @@ const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p)
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flops) })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flopsTerms) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,
-    flops: flopsJson(s.flops),
+    flops: flopsJson(s.flopsTerms),
     paramBytes: s.paramBytes,
   };
 }

@@ -202,8 +202,10 @@ export interface LayerStats {
   params: ParamSpec[];
   paramCount: number;
   trainableCount: number;
-  /** FLOPs per example: a polynomial in the dimension variables (a constant for a node without any). */
-  flops: Poly;
+  /** FLOPs per example; NaN when they depend on a dimension variable (then read flopsTerms). */
+  flops: number;
+  /** FLOPs per example as a polynomial in the dimension variables (only the constant '' for a node without any). */
+  flopsTerms: Poly;
 }
 
 /**
@@ -222,12 +224,14 @@ export function paramsOf(node: Node): ParamSpec[] {
 export function layerStats(node: Node): LayerStats {
   const params = paramsOf(node);
   const count = (ps: ParamSpec[]) => ps.reduce((sum, p) => sum + (p.shared ? 0 : product(p.shape)), 0);
+  const terms = flopsOf(node);
   return {
     node,
     params,
     paramCount: count(params),
     trainableCount: count(params.filter((p) => p.trainable)),
-    flops: flopsOf(node),
+    flops: polyValue(terms),
+    flopsTerms: terms,
   };
 }
 
@@ -290,6 +294,9 @@ function solve(a: number[][], b: number[]): number[] | undefined {
 }
 
 /** Adds polynomials term by term. */
+/** A polynomial's value when it is a constant, else NaN. */
+export const polyValue = (p: Poly): number => (Object.entries(p).every(([k, c]) => k === '' || c === 0) ? (p[''] ?? 0) : NaN);
+
 export const addPoly = (a: Poly, b: Poly): Poly => {
   const out = { ...a };
   for (const [k, c] of Object.entries(b)) out[k] = (out[k] ?? 0) + c;

@@ -112,7 +112,7 @@ function optimizerText(spec: OptimizerSpec): string {
 
 function metricsJson(file: string, graph: Graph, config: TrainConfig, data: Split, run: TrainRun) {
   const { span: _span, argSpans: _args, ...source } = config.data;
-  if (source.source === 'csv') delete (source as { path?: string }).path;
+  if (source.source === 'csv' || source.source === 'text') delete (source as { path?: string }).path;
   const round = (x: number | null) => (x === null ? null : +x.toPrecision(6));
   return {
     model: graph.name,

@@ -46,11 +46,12 @@ describe('shapes and summaries', () => {
     for (const n of [64, 100]) {
       const fixed = summarize(compileText(TRANSFORMER(`[${n}]`)));
       expect(symbolic.totalParams).toBe(fixed.totalParams);
-      expect(evaluatePoly(symbolic.flops, { T: n })).toBe(fixed.flops['']);
-      symbolic.layers.forEach((l, i) => expect(evaluatePoly(l.flops, { T: n })).toBe(fixed.layers[i].flops['']));
+      expect(evaluatePoly(symbolic.flopsTerms, { T: n })).toBe(fixed.flops);
+      expect(symbolic.flops).toBeNaN();
+      symbolic.layers.forEach((l, i) => expect(evaluatePoly(l.flopsTerms, { T: n })).toBe(fixed.layers[i].flops));
     }
     // attention: 4 projections of 2 T d^2 ... and 2 T^2 (heads x key_dim) for scores and context
-    expect(symbolic.layers[3].flops).toEqual({ T: 16384, 'T^2': 128 });
+    expect(symbolic.layers[3].flopsTerms).toEqual({ T: 16384, 'T^2': 128 });
   });
 
   it('the summary prints T in shapes and FLOPs as a polynomial, and None for an anonymous dimension', () => {
@@ -113,9 +114,9 @@ describe('located errors', () => {
   });
 
   it('a learned table of length rows takes a fixed length up to it, not beyond', () => {
-    expect(compileText('model P {\n  input x: [T, 8]\n  output y = x -> positional(learned, length = 16)\n}').outputs[0].node.type.shape).toEqual([null, 'T', 8]);
-    const e = one('model P {\n  input x: [20, 8]\n  output y = x -> positional(learned, length = 16)\n}');
-    expect(e.message).toBe('positional: the sequence has 20 steps but the position table has length = 16 rows');
+    expect(compileText('model P {\n  input x: [T, 8]\n  output y = x -> positional(learned, max_len = 16)\n}').outputs[0].node.type.shape).toEqual([null, 'T', 8]);
+    const e = one('model P {\n  input x: [20, 8]\n  output y = x -> positional(learned, max_len = 16)\n}');
+    expect(e.message).toBe('positional: the sequence has 20 steps but the table holds max_len = 16 positions');
   });
 
   it('a constant of the file is a size, not a variable', () => {

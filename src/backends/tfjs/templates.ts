@@ -294,11 +294,11 @@ export const TEMPLATES: TemplateTable = {
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {
-    // The input's own length, so that a symbolic T works; a learned table of `length` rows adds its first T.
-    const { steps, width, rows } = l.a;
+    // The input's own length, so that a symbolic T works; a learned table of max_len rows adds its first T.
+    const { steps, width, maxLen } = l.a;
     const x = l.inputs[0];
     const length = typeof steps === 'number' ? `${steps}` : `${x}.shape[1]`;
-    const table = l.a.kind === 'sinusoidal' ? `${helper('positionEncoding')}(${length}, ${width})` : rows === steps ? required(l, 'embeddings') : `tf.slice(${required(l, 'embeddings')}, [0, 0], [${length}, ${width}])`;
+    const table = l.a.kind === 'sinusoidal' ? `${helper('positionEncoding')}(${length}, ${width})` : maxLen === steps ? required(l, 'embeddings') : `tf.slice(${required(l, 'embeddings')}, [0, 0], [${length}, ${width}])`;
     return `tf.add(${x}, ${table})`;
   },
   // With return_state, the layer's value is an array: [output, ...final states] (support.ts's withStates); result picks one.
