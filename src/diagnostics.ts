@@ -185,6 +185,10 @@ export const messages = {
 
   // ---- Shapes: every shape message names the op and the shapes involved.
   shape: (span: Span, op: string, message: string, hint?: string) => d('shape', span, `${op}: ${message}`, hint),
+  wrappedValues: (span: Span, wrapper: string, inner: string, arg: string) =>
+    d('argument', span, `${inner} inside ${wrapper} cannot take ${arg}: ${wrapper} takes it for both directions`, `give it to ${wrapper}: x -> ${wrapper}(${inner}(...), ${arg} = [...])`),
+  tupleAsValue: (span: Span, op: string, parts: number) =>
+    d('shape', span, `${op}: returns ${plural(parts, 'result')} (return_state = true), which cannot be used as one value`, `name them: out, ${parts === 2 ? 'h' : parts === 3 ? 'h, c' : '...'} = x -> ${op}(...)`),
   intInput: (span: Span, op: string) =>
     d('dtype', span, `${op}: integer input is only accepted by embedding`, "feed integer tokens through 'embedding(vocab = ..., dim = ...)' first"),
 
@@ -386,6 +390,7 @@ export const shapeRules = {
     mistake(`the sequence has ${steps} steps but the table holds max_len = ${maxLen} positions`, `give max_len = ${steps} or more, or a shorter input`),
   recurrentInput: (got: readonly Dim[]) =>
     expects('a [steps, features] sequence', got, 'a recurrent layer reads a sequence: reshape or embed the input first'),
+  repeatVectorInput: (got: readonly Dim[]) => expects('a [features] vector', got, 'repeat_vector repeats one vector per example: take the last step first, e.g. lstm(n) without sequences'),
   attentionInput: (got: readonly Dim[]) => expects('[steps, width] sequences', got, 'embed or reshape the input to [steps, width] first'),
 
   // ---- attention (src/ops/attention.ts).
@@ -507,6 +512,21 @@ export const shapeRules = {
 
   // ---- bidirectional (src/ops/recurrent.ts).
   notRecurrent: (call: string) => mistake(`wraps rnn, lstm or gru, got '${call}'`),
+
+  // ---- return_state and initial_state (src/ops/recurrent.ts), destructuring (src/ops/result.ts).
+  initialStateCount: (cell: string, expected: number, given: number, bidirectional: boolean) =>
+    mistake(
+      `initial_state has ${plural(given, 'tensor')}, but ${bidirectional ? `bidirectional(${cell})` : cell} takes ${expected}`,
+      `give ${cell === 'lstm' ? '[h, c]' : '[h]'}${bidirectional ? ` for each direction, forward first: ${cell === 'lstm' ? '[h_f, c_f, h_b, c_b]' : '[h_f, h_b]'}` : ''}`,
+    ),
+  initialStateWidth: (index: number, got: readonly Dim[], units: number) =>
+    mistake(`initial_state[${index}] is ${shapeText(got.slice(1))}, but the layer's state is [${units}]`, `a state has the layer's units: give a [${units}] value, e.g. the state of an lstm(${units})`),
+  stateInputs: (extra: number) =>
+    mistake(`takes one sequence input, got ${extra + 1} inputs`, 'give initial states by name: initial_state = [h, c]'),
+  notATuple: (count: number) =>
+    mistake(`returns one value, but ${plural(count, 'name')} take its results`, 'a recurrent layer returns its final states with return_state = true'),
+  unpackCount: (parts: number, count: number) =>
+    mistake(`returns ${plural(parts, 'result')} (its output, then its states), but ${plural(count, 'name')} take them`, `name each of the ${parts} results: out, ${parts === 2 ? 'h' : parts === 3 ? 'h, c' : '...'} = ...`),
 
   // ---- take, slice, mean, sum, permute (src/ops/tensor.ts).
   tensorAxis: (op: string, given: number, isBatch: boolean, got: readonly Dim[]) =>

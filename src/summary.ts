@@ -5,6 +5,8 @@
  * polynomials in them (`98,304·T + 1,024·T²`): `flops` is then NaN and
  * `flopsTerms` maps each monomial ('', 'T', 'T^2', 'S*T') to its
  * coefficient. JSON gives such FLOPs as that object, plain FLOPs as a number.
+ * A layer with several results (return_state) lists their shapes, as Keras
+ * does; the `result` nodes that select them are no layers and have no rows.
  */
 import { exampleShape } from './diagnostics.js';
 import { addPoly, layerStats, polyValue, type Poly } from './ir/infer.js';
@@ -16,6 +18,8 @@ export interface SummaryRow {
   op: string;
   /** A shared layer's is its first call's. */
   outputShape: Dim[];
+  /** A layer with several results (return_state): each one's shape; outputShape is then the first's. */
+  outputShapes?: Dim[][];
   params: number;
   /** NaN when the count depends on a dimension variable: see flopsTerms. A shared layer's: all its calls'. */
   flops: number;
@@ -44,6 +48,7 @@ export function summarize(graph: Graph): Summary {
   const layers: SummaryRow[] = [];
   const rowOf = new Map<string, SummaryRow>();
   for (const node of graph.nodes) {
+    if (node.op === 'result') continue; // a result is shown in its layer's row
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
@@ -56,7 +61,9 @@ export function summarize(graph: Graph): Summary {
       row.uses = (row.uses ?? 1) + 1;
       continue;
     }
-    const fresh: SummaryRow = { name: node.shared?.layer ?? node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
+    const parts = node.type.parts?.map((p) => p.shape);
+    const outputShape = parts?.[0] ?? node.type.shape;
+    const fresh: SummaryRow = { name: node.shared?.layer ?? node.name, op: node.op, outputShape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
     rowOf.set(fresh.name, fresh);
     layers.push(fresh);
   }
@@ -73,7 +80,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`, shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -117,7 +124,7 @@ const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p)
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: flopsJson(l.flopsTerms), ...(l.uses ? { uses: l.uses } : {}) })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flopsTerms), ...(l.uses ? { uses: l.uses } : {}) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,

@@ -29,7 +29,7 @@ describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
     const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
       'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier',
-      'bert_base', 'gpt2', 'siamese'];
+      'bert_base', 'gpt2', 'siamese', 'seq2seq'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -112,6 +112,18 @@ describe('example summaries match Keras (tf.layers)', () => {
       ],
     });
     expect(ours('lstm_sentiment.dl')).toEqual(keras(m));
+  });
+
+  it("seq2seq: Keras's lstm_seq2seq, 718,173 parameters; each LSTM's output and states as tf.layers lists them", () => {
+    const [encoderIn, decoderIn] = [tf.input({ shape: [16, 71] }), tf.input({ shape: [59, 93] })];
+    const [, h, c] = tf.layers.lstm({ units: 256, returnState: true }).apply(encoderIn) as tf.SymbolicTensor[];
+    const [decoded] = tf.layers.lstm({ units: 256, returnSequences: true, returnState: true }).apply(decoderIn, { initialState: [h, c] }) as tf.SymbolicTensor[];
+    const out = tf.layers.dense({ units: 93, activation: 'softmax' }).apply(decoded) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: [encoderIn, decoderIn], outputs: out });
+    const layers = summaryOf('seq2seq.dl').layers.filter((l) => l.op !== 'input');
+    expect(layers.map((l) => [l.outputShapes ?? l.outputShape, l.params])).toEqual(keras(m));
+    expect(summaryOf('seq2seq.dl').totalParams).toBe(718_173);
+    expect(m.countParams()).toBe(718_173);
   });
 
   it("GRU classifier: 2,597,313 parameters; the GRU's by Keras's reset_after formula 3u(in + u + 2)", () => {

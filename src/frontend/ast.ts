@@ -39,7 +39,9 @@ export type Stmt =
   | { kind: 'const'; name: string; nameSpan: Span; value: Expr; span: Span }
   | { kind: 'input'; name: string; nameSpan: Span; shape?: Expr; dtype?: 'float32' | 'int32'; span: Span }
   | { kind: 'output'; name?: string; nameSpan?: Span; value: Expr; span: Span }
-  | { kind: 'assign'; name: string; nameSpan: Span; value: Expr; span: Span };
+  | { kind: 'assign'; name: string; nameSpan: Span; value: Expr; span: Span }
+  /** `out, h, c = E`: E's results (a tuple) by position. */
+  | { kind: 'unpack'; name?: undefined; nameSpan?: undefined; names: { name: string; nameSpan: Span }[]; value: Expr; span: Span };
 
 export interface Param {
   name: string;

@@ -89,6 +89,10 @@ export function parse(source: Source): ParseResult {
     Stmt(s) {
       return s.stmt();
     },
+    Unpack(first, _commas, rest, _eq, value) {
+      const names = [first, ...rest.children].map((n) => ({ name: n.sourceString, nameSpan: spanOf(n) }));
+      return { kind: 'unpack', names, value: value.expr(), span: spanOf(this) };
+    },
     Stmt_assign(setting) {
       return { kind: 'assign', ...setting.setting() };
     },

@@ -142,6 +142,8 @@ export function checkAttr<S>(
     if (value.kind !== 'call' || !inner || inner.internal) return bad('an op call such as lstm(64)');
     return nested(inner, value);
   }
+  // The builder has made the values the node's inputs already (build.ts, valueArgs): what arrives is their count.
+  if (t.kind === 'values') return value.kind === 'error' ? undefined : value.kind === 'const' && typeof value.value === 'number' ? value.value : bad('a list of values such as [h, c]');
   if (t.kind === 'symbol') {
     const sym = value.kind === 'name' ? value.name : value.kind === 'const' && typeof value.value === 'string' ? value.value : undefined;
     if (sym === undefined) return bad(`one of ${t.choices.map((c) => `'${c}'`).join(', ')}`);

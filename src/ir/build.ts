@@ -10,6 +10,9 @@
  * before the line that defines them: each is evaluated on first use, which
  * orders the graph topologically and lets us report a cycle as one. Layer
  * names (`as`) are a namespace of their own, apart from value names.
+ * A destructuring statement (`out, h, c = x -> lstm(8, return_state = true)`)
+ * evaluates its right side once, on first use of any of its names; each name
+ * is a `result` node selecting one part of the tuple (src/ops/result.ts).
  * Problems are collected as diagnostics; evaluation continues with a poison
  * value so that independent errors are all reported in one run.
  */
@@ -60,6 +63,8 @@ interface Binding {
   state: 'pending' | 'active' | 'done';
   expr?: Expr;
   value?: Value;
+  /** A name of a destructuring statement: part `index` of `count` of the statement's value (`of`, evaluated once for all its names). */
+  part?: { of: Binding; index: number; count: number };
 }
 
 /** Names visible in a model or block body. */
@@ -151,6 +156,8 @@ class GraphBuilder {
         if (node) outputs.push({ name: stmt.name ?? node.name, node });
       } else if (stmt.kind === 'assign' || stmt.kind === 'const') {
         this.resolve(stmt.name, scope);
+      } else if (stmt.kind === 'unpack') {
+        for (const { name } of stmt.names) this.resolve(name, scope);
       }
     }
     if (!decl.body.some((s) => s.kind === 'output')) this.report(messages.missingOutput(decl.nameSpan, `model '${decl.name}'`));
@@ -166,6 +173,16 @@ class GraphBuilder {
   private scopeFor(body: Stmt[], frames: BlockFrame[], callStack: string[]): Scope {
     const scope: Scope = { bindings: new Map(), frames, callStack };
     for (const stmt of body) {
+      if (stmt.kind === 'unpack') {
+        const of: Binding = { span: stmt.span, state: 'pending', expr: stmt.value };
+        stmt.names.forEach(({ name, nameSpan }, index) => {
+          if (name === '_') return; // a result not wanted, as in Python: `_, h, c = ...`
+          const previous = scope.bindings.get(name);
+          if (previous) this.report(messages.redefined(nameSpan, name, previous.span));
+          else scope.bindings.set(name, { span: nameSpan, state: 'pending', part: { of, index, count: stmt.names.length } });
+        });
+        continue;
+      }
       if (stmt.name === undefined || stmt.nameSpan === undefined) continue; // an anonymous output
       const previous = scope.bindings.get(stmt.name);
       if (previous) {
@@ -195,9 +212,26 @@ class GraphBuilder {
       return ERROR;
     }
     binding.state = 'active';
-    binding.value = this.expr(binding.expr!, scope);
+    binding.value = binding.part ? this.part(binding.part, scope) : this.expr(binding.expr!, scope);
     binding.state = 'done';
     return binding.value;
+  }
+
+  /** A destructured name's value: a `result` node of the statement's value, which is evaluated on the first such use. */
+  private part({ of, index, count }: NonNullable<Binding['part']>, scope: Scope): Value {
+    if (of.state === 'pending') {
+      of.state = 'active';
+      of.value = this.expr(of.expr!, scope);
+      of.state = 'done';
+    }
+    const tuple = of.value!.kind === 'error' ? undefined : this.tensor(of.value!, of.expr!.span);
+    if (!tuple) return ERROR;
+    const node: Node = {
+      id: this.nodes.length, name: this.uniqueName(`${tuple.name}:${index}`), op: 'result', inputs: [tuple], attrs: { index, count },
+      resolved: undefined, type: UNTYPED, span: of.span, blockPath: scope.frames,
+    };
+    this.nodes.push(node);
+    return { kind: 'tensor', node };
   }
 
   private activePath(scope: Scope): string[] {
@@ -345,7 +379,8 @@ class GraphBuilder {
       for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
       return ERROR;
     }
-    const args = e.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
+    const stateInputs: Node[] = [];
+    const args = e.args.map((a) => ({ arg: a, value: this.isValues(op, a) ? this.values(a, scope, stateInputs) : this.argValue(a, scope, op) }));
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
     const attrArgs: BindArg<Value>[] = [];
@@ -357,6 +392,7 @@ class GraphBuilder {
     }
     const minInputs = block ? block.body.filter((s) => s.kind === 'input').length : op!.inputs.min;
     if (inputs.length === 0 && minInputs > 0) return { kind: 'call', expr: e, scope };
+    inputs.push(...stateInputs);
     const target = block ? { block } : { op: op! };
     const before = this.nodes.length;
     const value = this.apply(target, e, scope, inputs, attrArgs, layerName);
@@ -440,6 +476,25 @@ class GraphBuilder {
     return value;
   }
 
+  /** The argument is given by name to one of the op's 'values' attributes (initial_state). */
+  private isValues(op: OpDef | undefined, a: Arg): boolean {
+    return a.name !== undefined && op !== undefined && op.attrs.some((spec) => spec.name === a.name && spec.type.kind === 'values');
+  }
+
+  /**
+   * A 'values' argument, `[h, c]` or one value: each becomes an input of the
+   * node (into `into`, after the others); the attribute's value is how many.
+   */
+  private values(a: Arg, scope: Scope, into: Node[]): Value {
+    const items = a.value.kind === 'list' ? a.value.items : [a.value];
+    for (const item of items) {
+      const node = this.tensor(this.expr(item, scope), item.span);
+      if (!node) return ERROR;
+      into.push(node);
+    }
+    return { kind: 'const', value: items.length };
+  }
+
   /**
    * An argument's value. A bare name that one of the op's symbol arguments
    * takes is that symbol even where a value has the name: `padding = same`
@@ -489,7 +544,11 @@ class GraphBuilder {
   /** Binds an op call's non-tensor arguments to the op's AttrSpecs, filling in defaults. */
   private attrs(op: OpDef, args: BindArg<Value>[], callSpan: Span): Record<string, AttrValue> | undefined {
     const params = attrParams<Scope>(op.attrs, this.ev, (inner, call) => {
-      const innerArgs = call.expr.args.map((a) => ({ arg: a, value: this.argValue(a, call.scope, inner) }));
+      // A wrapped layer's values (initial_state) are the wrapper's to take, as in Keras's Bidirectional.
+      const innerArgs = call.expr.args.map((a) => ({
+        arg: a,
+        value: this.isValues(inner, a) ? this.fail(messages.wrappedValues(a.span, op.name, inner.name, a.name!)) : this.argValue(a, call.scope, inner),
+      }));
       const attrs = this.attrs(inner, innerArgs, call.expr.span);
       return attrs && ({ call: inner.name, attrs, span: call.expr.span } satisfies OpCall);
     });
@@ -527,7 +586,10 @@ class GraphBuilder {
     });
     const outputs = block.body.filter((s) => s.kind === 'output');
     if (outputs.length !== 1) return this.fail(outputs.length === 0 ? messages.missingOutput(block.nameSpan, `block '${block.name}'`) : messages.blockOutputCount(outputs[1].span, block.name));
-    for (const stmt of block.body) if (stmt.kind === 'assign' || stmt.kind === 'const') this.resolve(stmt.name, scope);
+    for (const stmt of block.body) {
+      if (stmt.kind === 'assign' || stmt.kind === 'const') this.resolve(stmt.name, scope);
+      if (stmt.kind === 'unpack') for (const { name } of stmt.names) this.resolve(name, scope);
+    }
     const out = this.tensor(this.outputValue(outputs[0] as Extract<Stmt, { kind: 'output' }>, scope), outputs[0].span);
     return out ? { kind: 'tensor', node: out } : ERROR;
   }

@@ -3,7 +3,9 @@
  * topological order calling each op's shape rule, which stores the node's
  * output type and its resolved attribute record (`Node.resolved`). A failing
  * node reports one located diagnostic naming the op and the shapes; nodes
- * downstream of it are skipped, not reported again.
+ * downstream of it are skipped, not reported again. A tuple (a layer with
+ * return_state) is read only by `result` nodes, and a destructuring mistake
+ * is reported once per tuple, under the tuple's op.
  * Also computes each layer's parameters and FLOPs for summaries.
  *
  * Dimension variables (`input x: [T, 64]`) need nothing from the ops: a node
@@ -26,7 +28,11 @@
 import { Diagnostic, lineCol, messages, shapeRules } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
 import { OpContext, OpDef, OpError, ParamSpec, product, type Resolved } from '../ops/op.js';
+import { tupleType } from '../ops/result.js';
 import { dimName, dimVars, type Dim, type Graph, type Node, type TensorType } from './types.js';
+
+/** A type's dimension variables, a tuple's from its parts. */
+const typeVars = (t: TensorType): string[] => (t.parts ? t.parts.flatMap(typeVars) : dimVars(t.shape));
 
 const opOf = (node: Node): OpDef => lookupOp(node.op)!;
 
@@ -37,7 +43,7 @@ const opOf = (node: Node): OpDef => lookupOp(node.op)!;
  */
 export function resolveNode(node: Node): Node {
   const op = opOf(node);
-  const vars = [...new Set(node.inputs.flatMap((n) => dimVars(n.type.shape)))];
+  const vars = [...new Set(node.inputs.flatMap((n) => typeVars(n.type)))];
   if (vars.length === 0) {
     const { type, attrs } = op.infer(new OpContext(op, node.inputs.map((n) => n.type), node.attrs));
     node.type = type;
@@ -48,7 +54,11 @@ export function resolveNode(node: Node): Node {
   const probes = probeSizes(vars.length);
   const axes = node.inputs.map((n) => n.type.shape.map((d) => typeof d === 'string'));
   const results: Resolved<unknown>[] = probes.map((sizes) => {
-    const at = (t: TensorType): TensorType => ({ ...t, shape: t.shape.map((d) => (typeof d === 'string' ? sizes[vars.indexOf(d)] : d)) });
+    const at = (t: TensorType): TensorType => ({
+      ...t,
+      shape: t.shape.map((d) => (typeof d === 'string' ? sizes[vars.indexOf(d)] : d)),
+      ...(t.parts && { parts: t.parts.map(at) }),
+    });
     try {
       return op.infer(new OpContext(op, node.inputs.map((n) => at(n.type)), node.attrs, axes));
     } catch (e) {
@@ -62,16 +72,19 @@ export function resolveNode(node: Node): Node {
     const m = shapeRules.symbolicDim(what, [...new Set((used.length > 0 ? used : vars).map(dimName))], op.family === 'conv' || op.family === 'pool');
     throw new OpError(m.message, m.hint);
   };
-  // Output dimensions: a number, a variable, or the error.
-  const ranks = new Set(results.map((r) => r.type.shape.length));
-  if (ranks.size > 1) fail("the output's rank", []);
-  const shape: Dim[] = results[0].type.shape.map((_, axis) => {
-    if (axis === 0) return null;
-    const xs = results.map((r) => r.type.shape[axis] as number);
-    const v = follows(xs, vars, probes);
-    if (v === undefined) fail(`axis ${axis} of the output (${names.map((n, i) => `${n} = ${probes[0][i]}`).join(', ')} gives ${xs[0]})`, [xs]);
-    return v!;
-  });
+  // Output dimensions: a number, a variable, or the error; a tuple's for each of its parts.
+  const shapeAt = (typeOf: (r: Resolved<unknown>) => TensorType): Dim[] => {
+    const ranks = new Set(results.map((r) => typeOf(r).shape.length));
+    if (ranks.size > 1) fail("the output's rank", []);
+    return typeOf(results[0]).shape.map((_, axis) => {
+      if (axis === 0) return null;
+      const xs = results.map((r) => typeOf(r).shape[axis] as number);
+      const v = follows(xs, vars, probes);
+      if (v === undefined) fail(`axis ${axis} of the output (${names.map((n, i) => `${n} = ${probes[0][i]}`).join(', ')} gives ${xs[0]})`, [xs]);
+      return v!;
+    });
+  };
+  const parts = results[0].type.parts?.map((part, i) => ({ ...part, shape: shapeAt((r) => r.type.parts![i]) }));
   // Parameters: the same shapes at every probe.
   const shapesOf = (r: Resolved<unknown>) => (op.params?.(r.attrs) ?? []).map((p) => `${p.name} [${p.shape.join(', ')}]`);
   const first = shapesOf(results[0]);
@@ -80,7 +93,7 @@ export function resolveNode(node: Node): Node {
     const i = first.findIndex((p, k) => p !== other[k]);
     if (i >= 0 || other.length !== first.length) fail(`the shape of its weight ${named(new OpError(first[Math.max(i, 0)] ?? other[0]), vars, probes[0]).message}`, []);
   }
-  node.type = { shape, dtype: results[0].type.dtype };
+  node.type = parts ? tupleType(parts) : { shape: shapeAt((r) => r.type), dtype: results[0].type.dtype };
   node.resolved = symbolize(results.map((r) => r.attrs), vars, probes);
   node.symbolic = { vars, probes, records: results.map((r) => r.attrs) };
   return node;
@@ -155,6 +168,12 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
       failed.add(node);
       continue;
     }
+    const tuple = node.op === 'result' ? undefined : node.inputs.find((i) => i.type.parts);
+    if (tuple) {
+      diagnostics.push(messages.tupleAsValue(node.span, tuple.op, tuple.type.parts!.length));
+      failed.add(node);
+      continue;
+    }
     const intInput = node.inputs.find((i) => i.type.dtype === 'int32');
     if (intInput && !opOf(node).acceptsInt) {
       diagnostics.push(messages.intInput(node.span, node.op));
@@ -168,9 +187,16 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
       if (owner) sameWeights(owner, node);
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
-      diagnostics.push(messages.shape(node.shared?.at ?? node.span, node.op, e.message, e.hint));
+      const unpacked = node.op === 'result' ? node.inputs[0] : undefined;
+      if (!unpacked || !failed.has(unpacked)) diagnostics.push(messages.shape(node.shared?.at ?? node.span, unpacked?.op ?? node.op, e.message, e.hint));
+      if (unpacked) failed.add(unpacked); // its other names fail silently
       failed.add(node);
     }
+  }
+  for (const out of graph.outputs) {
+    if (!out.node.type.parts) continue;
+    diagnostics.push(messages.tupleAsValue(out.node.span, out.node.op, out.node.type.parts.length));
+    failed.add(out.node);
   }
   return failed.size === 0;
 }

@@ -22,7 +22,8 @@ export function printGraph(graph: Graph): string {
   return lines.join('\n');
 }
 
-const typeText = (n: Node) => `[${n.type.shape.slice(1).join(', ')}]${n.type.dtype === 'int32' ? ' int' : ''}`;
+const typeText = (n: Pick<Node, 'type'>): string =>
+  n.type.parts ? `(${n.type.parts.map((type) => typeText({ type })).join(', ')})` : `[${n.type.shape.slice(1).join(', ')}]${n.type.dtype === 'int32' ? ' int' : ''}`;
 
 export function attrText(v: AttrValue): string {
   if (typeof v === 'number' || typeof v === 'boolean') return `${v}`;

@@ -1,6 +1,9 @@
 /**
- * The graph IR: a typed dataflow graph of single-output nodes in topological
- * order. Every value has a static shape whose first dimension is the symbolic
+ * The graph IR: a typed dataflow graph of nodes in topological order, each
+ * with one value. A node with several results (a recurrent layer with
+ * return_state: its output and its final states) has a tuple type
+ * (`TensorType.parts`); `result` nodes (src/ops/result.ts) select one part,
+ * and nothing else reads a tuple. Every value has a static shape whose first dimension is the symbolic
  * batch (`null`); every other dimension is a known positive integer or a
  * dimension variable (a string): a name the source gave (`input x: [T, 64]`),
  * or an anonymous `None`, which is distinct from every other (`None$1`,
@@ -20,6 +23,13 @@ export type DType = 'float32' | 'int32';
 export interface TensorType {
   shape: Dim[];
   dtype: DType;
+  /**
+   * Set on a tuple: the types of its results, in order. `shape` is then
+   * [null, n] with n the per-example elements of all parts together, the
+   * size of the buffer the interpreter keeps them in (part after part, each
+   * batch-major: result.ts's partRanges), so the memory plan needs no case.
+   */
+  parts?: TensorType[];
 }
 export type Dim = number | null | string;
 

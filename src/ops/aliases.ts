@@ -18,7 +18,7 @@ const KERAS_NAMES: Record<string, OpName> = {
   simplernn: 'rnn', gru: 'gru', multiheadattention: 'attention', concatenate: 'concat',
   zeropadding1d: 'zero_padding', zeropadding2d: 'zero_padding', cropping1d: 'cropping', cropping2d: 'cropping',
   upsampling1d: 'upsampling', upsampling2d: 'upsampling',
-  permute: 'permute', transpose: 'permute',
+  permute: 'permute', transpose: 'permute', repeatvector: 'repeat_vector',
   depthwiseconv2d: 'depthwise_conv2d', separableconv2d: 'separable_conv2d', separableconvolution2d: 'separable_conv2d',
   conv1dtranspose: 'conv1d_transpose', conv2dtranspose: 'conv2d_transpose', convolution2dtranspose: 'conv2d_transpose', deconv2d: 'conv2d_transpose', deconvolution2d: 'conv2d_transpose',
   relu: 'relu', leakyrelu: 'leaky_relu', elu: 'elu', softmax: 'softmax', hardsilu: 'hard_swish', hardswish: 'hard_swish', hardsigmoid: 'hard_sigmoid',
@@ -31,7 +31,7 @@ const NOT_YET: Record<string, OpFamily> = {
   conv3d: 'conv',
   groupnormalization: 'norm', unitnormalization: 'norm', rmsnorm: 'norm',
   maxpooling3d: 'pool', averagepooling3d: 'pool',
-  dot: 'merge', repeatvector: 'shape',
+  dot: 'merge',
 };
 
 /** What to tell a user who called `name`: the dlc op Keras's name stands for, or the ops nearest in meaning to a layer dlc lacks. */

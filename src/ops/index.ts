@@ -22,6 +22,8 @@ import { bidirectional, gru, lstm, rnn } from './recurrent.js';
 import { flatten, reshape } from './shape.js';
 import { cropping, upsampling, zero_padding } from './resize.js';
 import { mean, permute, slice, sum, take } from './tensor.js';
+import repeat_vector from './repeat_vector.js';
+import result from './result.js';
 import { fused_conv1d, fused_conv2d, fused_dense, fused_depthwise_conv2d, fused_separable_conv2d } from './fused.js';
 
 export const OPS = {
@@ -34,6 +36,7 @@ export const OPS = {
   multiply, subtract, maximum, minimum, average,
   embedding, positional, rnn, lstm, gru, bidirectional, attention, layernorm, batchnorm,
   take, slice, permute, mean, sum,
+  repeat_vector, result,
   fused_dense, fused_conv1d, fused_conv2d, fused_depthwise_conv2d, fused_separable_conv2d,
 } satisfies Record<string, OpDef>;
 

@@ -27,7 +27,8 @@ export type AttrKind =
   | { kind: 'shape' } // a list of whole numbers, one of which may be -1
   | { kind: 'margins' } // non-negative whole numbers: one for every side, one per spatial axis, or [[before, after], ...] per axis
   | { kind: 'op' } // an op call to wrap, e.g. lstm(64)
-  | { kind: 'layer' }; // another layer, by its `as` name or its value (`tie = wte`): bound to an OpCall of that layer's op and attributes, with `layer` its name
+  | { kind: 'layer' } // another layer, by its `as` name or its value (`tie = wte`): bound to an OpCall of that layer's op and attributes, with `layer` its name
+  | { kind: 'values' }; // a list of graph values, e.g. initial_state = [h, c]: the builder appends them to the node's inputs and the attribute holds how many
 
 export interface AttrSpec {
   name: string;

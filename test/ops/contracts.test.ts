@@ -50,7 +50,7 @@ import { kerasActivation } from '../backends/interp/keras-activations.js';
  * registry's type (defineOp widens it to boolean), so the internal ops are
  * named here; the first test checks this list against callableOps().
  */
-type CallableOpName = Exclude<OpName, 'input' | 'constant' | `fused_${string}`>;
+type CallableOpName = Exclude<OpName, 'input' | 'constant' | 'result' | `fused_${string}`>;
 
 type Tensors = Record<string, tf.Tensor>;
 /** A computation on the model's inputs and weights (by file name, `<layer>.<name>`). */
@@ -341,6 +341,11 @@ const SAMPLES: Record<CallableOpName, Sample> = {
         i.x,
         ['forward', 'backward'].flatMap((d) => pick(w, `bidirectional.${d}`, ['kernel', 'recurrent_kernel', 'bias'])),
       ),
+  },
+  repeat_vector: {
+    body: 'input x: [4]\noutput y = x -> repeat_vector(3)',
+    reference: (i) => tf.tile(tf.expandDims(i.x, 1), [1, 3, 1]),
+    layer: (i) => applyLayer(tf.layers.repeatVector({ n: 3 }), i.x),
   },
   // TensorFlow.js has no MultiHeadAttention layer.
   attention: {

@@ -11,6 +11,8 @@
  * layer, nested blocks as one chip each; the instances of a `repeat(n, ...)`
  * collapse into one cluster marked `× n`.
  *
+ * A layer with several results (return_state) is one node; the edges of
+ * its results start there, each labelled with its result's shape.
  * Both views reduce the graph to units (drawn nodes) in clusters and links
  * (drawn edges); one writer lays them out. Labels are plain text (the WebAssembly
  * Graphviz has no HTML-like labels). Not here: the neuron and unrolled views.
@@ -115,6 +117,11 @@ function layerDrawing(graph: Graph, options: DiagramOptions, theme: Theme): Draw
   const drawing: Drawing = { units: [], links: [], families: new Set() };
   const unitOf = new Map<Node, Unit>();
   for (const node of graph.nodes) {
+    // A result is drawn as its tuple's node: its readers' edges start there, labelled with the result's shape.
+    if (node.op === 'result') {
+      unitOf.set(node, unitOf.get(node.inputs[0])!);
+      continue;
+    }
     const unit: Unit = { id: `n${drawing.units.length}`, attrs: layerNode(node, options, theme, drawing.families), clusters: instanceClusters(node.blockPath) };
     drawing.units.push(unit);
     unitOf.set(node, unit);
@@ -151,6 +158,10 @@ function blockDrawing(graph: Graph, options: DiagramOptions, theme: Theme): Draw
   for (const node of graph.nodes) {
     const rep = representative.get(node) ?? node;
     if (rep !== node) continue;
+    if (node.op === 'result') {
+      unitOf.set(node, unitOf.get(representative.get(node.inputs[0]) ?? node.inputs[0])!);
+      continue;
+    }
     const top = node.blockPath[0];
     if (!top) {
       const unit: Unit = { id: `n${drawing.units.length}`, attrs: layerNode(node, options, theme, drawing.families), clusters: [] };

@@ -36,8 +36,10 @@ import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import { ownActivation } from '../../ops/common.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { ParamSpec } from '../../ops/op.js';
-import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { DIRECTIONS, STATES, type RecurrentAttrs } from '../../ops/recurrent.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel, stateBuffers } from './execute.js';
+import { partRanges } from '../../ops/result.js';
+import { repeatVectorBackward } from './kernels/repeat.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
@@ -104,12 +106,14 @@ type TrainingForward<Op extends OpName> = (c: Call<Op>) => { output: Tensor; sav
 
 /** Forwards that keep what their backward needs; all other ops run the interpreter's kernel. */
 const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
-  rnn: (c) => recurrentTrained(c, c.a, '', false),
-  lstm: (c) => recurrentTrained(c, c.a, '', false),
-  gru: (c) => recurrentTrained(c, c.a, '', false),
+  rnn: (c) => recurrentLayerTrained(c),
+  lstm: (c) => recurrentLayerTrained(c),
+  gru: (c) => recurrentLayerTrained(c),
   bidirectional: (c) => {
-    const [forward, backward] = DIRECTIONS.map((dir, i) => recurrentTrained(c, c.a.layer, `${dir}.`, i === 1));
-    return { output: concat([forward.output, backward.output], -1, c.out), saved: [forward.saved, backward.saved] };
+    const a = c.a.layer;
+    const [forward, backward] = DIRECTIONS.map((dir, i) => recurrentTrained(c, a, `${dir}.`, i));
+    const output = concat([forward.output, backward.output], -1, a.returnState ? undefined : c.out);
+    return { output: a.returnState ? pack(c, [output, ...forward.states, ...backward.states]) : output, saved: [forward.saved, backward.saved] };
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
@@ -203,20 +207,34 @@ export const BACKWARD: BackwardTable = {
     inputs: [g.dy],
     params: g.trainable('embeddings') ? { embeddings: positionalTableBackward(g.dy, g.param('embeddings').shape) } : undefined,
   }),
-  // Backpropagation through time (grad/recurrent.ts).
-  rnn: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
-  lstm: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
-  gru: (g) => recurrentGrads(g, g.saved as RecurrentTrace, g.dy, ''),
-  // Split dy between the two directions; their input gradients add.
+  // Backpropagation through time (grad/recurrent.ts); with return_state dy is the tuple's: the output's, then the final states'.
+  rnn: (g) => recurrentLayerGrads(g),
+  lstm: (g) => recurrentLayerGrads(g),
+  gru: (g) => recurrentLayerGrads(g),
+  // Split dy between the two directions (and the tuple's final states between their layers); their input gradients add.
   bidirectional: (g) => {
+    const a = g.a.layer;
     const [fwd, bwd] = g.saved as [RecurrentTrace, RecurrentTrace];
-    const u = g.a.layer.units;
-    const [dyF, dyB] = concatBackward(g.dy, [[...g.dy.shape.slice(0, -1), u], [...g.dy.shape.slice(0, -1), u]], -1);
-    const f = recurrentGrads(g, fwd, dyF, `${DIRECTIONS[0]}.`);
-    const b = recurrentGrads(g, bwd, dyB, `${DIRECTIONS[1]}.`);
-    if (f.inputs[0] && b.inputs[0]) addInto(f.inputs[0].data, b.inputs[0].data);
-    return { inputs: f.inputs, params: { ...f.params, ...b.params } };
+    const [dy, ...dFinal] = unpack(g, a);
+    const half = [...dy.shape.slice(0, -1), a.units];
+    const [dyF, dyB] = concatBackward(dy, [half, half], -1);
+    const n = dFinal.length / 2;
+    const f = recurrentGrads(g, a, fwd, dyF, dFinal.slice(0, n), 0);
+    const b = recurrentGrads(g, a, bwd, dyB, dFinal.slice(n), 1);
+    if (f.dx && b.dx) addInto(f.dx.data, b.dx.data);
+    return { inputs: [f.dx, ...f.dInitial, ...b.dInitial], params: { ...f.params, ...b.params } };
   },
+  // The part's gradient in its place of the tuple's, zeros elsewhere.
+  result: (g) => {
+    const B = g.dy.shape[0];
+    const tuple = g.node.inputs[0].type;
+    const ranges = partRanges(tuple, B);
+    const data = zeros(ranges.reduce((n, [, length]) => n + length, 0));
+    data.set(g.dy.data, ranges[g.a.index][0]);
+    return { inputs: [{ shape: [B, data.length / B], data }] };
+  },
+  // Each copy's gradient summed back into the vector.
+  repeat_vector: (g) => ({ inputs: [repeatVectorBackward(g.dy)] }),
   // Both products and the softmax per head, then the four projections (grad/attention.ts).
   attention: (g) => {
     const n = g.inputs.length;
@@ -323,20 +341,53 @@ function poolBackward(g: GradCall<'maxpool' | 'avgpool'>): Tensor {
   return (g.a.kind === 'max' ? P.maxPool2dBackward : P.avgPool2dBackward)(x, g.dy, o);
 }
 
-function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean): { output: Tensor; saved: RecurrentTrace } {
+/** Direction `d` of a recurrent layer (0 alone or forwards, 1 backwards), from its initial states if given; keeps its trace. */
+function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, d: number): { output: Tensor; saved: RecurrentTrace; states: Tensor[] } {
   const p = (n: string) => c.param(`${prefix}${n}`);
   const activation = a.cell === 'rnn' ? a.activation : undefined;
-  const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell: a.cell, sequences: a.sequences, reverse, activation, resetAfter: a.resetAfter,
+  const { output, trace, states } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
+    cell: a.cell, sequences: a.sequences, reverse: d === 1, activation, resetAfter: a.resetAfter, initial: stateBuffers(c, a, d).initial,
   });
-  return { output, saved: trace };
+  return { output, saved: trace, states };
 }
 
-function recurrentGrads(g: GradCall, trace: RecurrentTrace, dy: Tensor, prefix: string): Grads {
-  const r = recurrentBackward(trace, dy, g.needsInput[0]);
+function recurrentLayerTrained(c: Call<'rnn' | 'lstm' | 'gru'>): { output: Tensor; saved: RecurrentTrace } {
+  const { output, saved, states } = recurrentTrained(c, c.a, '', 0);
+  return { output: c.a.returnState ? pack(c, [output, ...states]) : output, saved };
+}
+
+/** A tuple's parts in one buffer (result.ts's layout). */
+function pack(c: Call, parts: Tensor[]): Tensor {
+  const B = c.inputs[0].shape[0];
+  const ranges = partRanges(c.node.type, B);
+  const data = buffer(ranges.reduce((n, [, length]) => n + length, 0));
+  parts.forEach((t, i) => data.set(t.data, ranges[i][0]));
+  return { shape: [B, data.length / B], data };
+}
+
+/** dy as the layer's output gradient and its final states' (with return_state), else just dy. */
+function unpack(g: GradCall, a: RecurrentAttrs): Tensor[] {
+  if (!a.returnState) return [g.dy];
+  const B = g.dy.shape[0];
+  return partRanges(g.node.type, B).map(([at, length], i) => ({ shape: [B, ...(g.node.type.parts![i].shape.slice(1) as number[])], data: g.dy.data.subarray(at, at + length) }));
+}
+
+function recurrentLayerGrads(g: GradCall<'rnn' | 'lstm' | 'gru'>): Grads {
+  const [dy, ...dFinal] = unpack(g, g.a);
+  const r = recurrentGrads(g, g.a, g.saved as RecurrentTrace, dy, dFinal, 0);
+  return { inputs: [r.dx, ...r.dInitial], params: r.params };
+}
+
+/** Direction `d`'s gradients: its input's, its initial states' (when given and wanted), its weights' under its prefix. */
+function recurrentGrads(g: GradCall, a: RecurrentAttrs, trace: RecurrentTrace, dy: Tensor, dFinal: Tensor[], d: number) {
+  const n = STATES[a.cell];
+  const wantInitial = a.initialState && g.needsInput.slice(1 + d * n, 1 + (d + 1) * n).some(Boolean);
+  const r = recurrentBackward(trace, dy, g.needsInput[0], dFinal, wantInitial);
+  const prefix = g.node.op === 'bidirectional' ? `${DIRECTIONS[d]}.` : '';
   const params: Record<string, Tensor> = { [`${prefix}kernel`]: r.dKernel, [`${prefix}recurrent_kernel`]: r.dRecurrentKernel };
   if (r.dBias) params[`${prefix}bias`] = r.dBias;
-  return { inputs: [r.dx], params };
+  const dInitial: (Tensor | null)[] = a.initialState ? (wantInitial ? r.dInitial : Array(n).fill(null)) : [];
+  return { dx: r.dx, dInitial, params };
 }
 
 function missingWeight(name: string): never {

@@ -21,14 +21,15 @@ import { activationOpTable, type ActivationOpName } from '../../ops/activations.
 import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
-import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
+import { DIRECTIONS, STATES, type RecurrentAttrs } from '../../ops/recurrent.js';
+import { partRanges } from '../../ops/result.js';
 import * as K from './kernels/index.js';
 import { dimSizes, InputError } from './io.js';
 import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
 import { checkMemory, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
-import { sizeOf, Tensor } from './tensor.js';
+import { outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
@@ -89,12 +90,43 @@ export type KernelTable = { [Op in OpName]: (c: Call<Op>) => Tensor };
 export const runKernel = (c: Call): Tensor => (KERNELS[c.node.op] as (c: Call) => Tensor)(c);
 
 /** Runs rnn's, lstm's or gru's kernel (alone, or one direction of bidirectional) with the params under `prefix`. */
-function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean, out?: Float32Array): Tensor {
+function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean, out?: Float32Array, states: Pick<K.RecurrentOptions, 'initial' | 'final'> = {}): Tensor {
   const [x] = c.inputs;
   const p = (n: string) => c.param(`${prefix}${n}`);
-  if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse }, out);
-  if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, resetAfter: a.resetAfter }, out);
-  return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { sequences: a.sequences, reverse, activation: a.activation }, out);
+  const o = { sequences: a.sequences, reverse, ...states };
+  if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), o, out);
+  if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { ...o, resetAfter: a.resetAfter }, out);
+  return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { ...o, activation: a.activation }, out);
+}
+
+/**
+ * The initial states of direction `d` (the node's inputs after x, STATES per
+ * direction) and, with return_state, the parts of the tuple `packed` its
+ * final states go to (result.ts's layout: output, then each direction's states).
+ */
+export function stateBuffers(c: Call, a: RecurrentAttrs, d: number, packed?: Float32Array): Pick<K.RecurrentOptions, 'initial' | 'final'> {
+  const n = STATES[a.cell];
+  const initial = a.initialState ? c.inputs.slice(1 + d * n, 1 + (d + 1) * n).map((t) => t.data) : undefined;
+  if (!packed) return { initial };
+  const ranges = partRanges(c.node.type, c.inputs[0].shape[0]).slice(1 + d * n, 1 + (d + 1) * n);
+  return { initial, final: ranges.map(([at, length]) => packed.subarray(at, at + length)) };
+}
+
+/** A tuple's packed buffer (result.ts) with its output part, or undefined without return_state. */
+function tupleBuffer(c: Call, a: RecurrentAttrs): { packed: Float32Array; output: Float32Array; tensor: Tensor } | undefined {
+  if (!a.returnState) return undefined;
+  const B = c.inputs[0].shape[0];
+  const size = sizeOf([B, ...(c.node.type.shape.slice(1) as number[])]);
+  const packed = outputBuffer(c.out, size, c.node.op);
+  const [at, length] = partRanges(c.node.type, B)[0];
+  return { packed, output: packed.subarray(at, at + length), tensor: { shape: [B, size / B], data: packed } };
+}
+
+/** rnn, lstm, gru: the output, or the tuple of it and the final states. */
+function recurrentLayer(c: Call<'rnn' | 'lstm' | 'gru'>): Tensor {
+  const tuple = tupleBuffer(c, c.a);
+  const y = recurrent(c, c.a, '', false, tuple?.output ?? c.out, stateBuffers(c, c.a, 0, tuple?.packed));
+  return tuple?.tensor ?? y;
 }
 
 const pair = (xs: number[]) => xs as [number, number];
@@ -163,17 +195,29 @@ export const KERNELS: KernelTable = {
     }
   },
   positional: (c) => K.addPositional(c.inputs[0], c.a.kind === 'learned' ? c.param('embeddings') : sinusoidal(c.a.steps, c.a.width), c.out),
-  rnn: (c) => recurrent(c, c.a, '', false, c.out),
-  lstm: (c) => recurrent(c, c.a, '', false, c.out),
-  gru: (c) => recurrent(c, c.a, '', false, c.out),
+  rnn: (c) => recurrentLayer(c),
+  lstm: (c) => recurrentLayer(c),
+  gru: (c) => recurrentLayer(c),
   bidirectional: (c) => {
-    // Each direction's states in scratch, joined into the output.
-    const half = sizeOf([c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])]) / 2;
+    // Each direction's outputs in scratch, joined into the output (with return_state, the tuple's first part).
+    const a = c.a.layer;
+    const tuple = tupleBuffer(c, a);
+    const half = (tuple ? tuple.output.length : sizeOf([c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])])) / 2;
     return withScratch(heap(), (take) => {
-      const [forward, backward] = DIRECTIONS.map((dir, i) => recurrent(c, c.a.layer, `${dir}.`, i === 1, take(half)));
-      return K.concat([forward, backward], -1, c.out);
+      const [forward, backward] = DIRECTIONS.map((dir, i) => recurrent(c, a, `${dir}.`, i === 1, take(half), stateBuffers(c, a, i, tuple?.packed)));
+      const y = K.concat([forward, backward], -1, tuple?.output ?? c.out);
+      return tuple?.tensor ?? y;
     });
   },
+  // One part of a tuple, copied out of its packed buffer (result.ts's layout).
+  result: (c) => {
+    const B = c.inputs[0].shape[0];
+    const [at, length] = partRanges(c.node.inputs[0].type, B)[c.a.index];
+    const data = outputBuffer(c.out, length, 'result');
+    data.set(c.inputs[0].data.subarray(at, at + length));
+    return { shape: [B, ...(c.a.part.shape.slice(1) as number[])], data };
+  },
+  repeat_vector: (c) => K.repeatVector(c.inputs[0], c.a.n, c.out),
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
     return K.multiHeadAttention(query, value, key, attentionWeights(c.param), attentionOptions(c.a), c.out);

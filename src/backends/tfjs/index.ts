@@ -235,7 +235,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       },
       training: options.training !== undefined,
     };
-    const type = tensorType(node.type.shape.length);
+    const type = node.type.parts ? 'tf.Tensor[]' : tensorType(node.type.shape.length); // a tuple: [output, ...states]
     const where = sourceComment(node, id, options);
     if (node === output.node && head === 'fused') {
       // The loss takes the pre-activation: the linear layer, then its activation.

@@ -271,35 +271,44 @@ export function batchNormTraining<T extends tf.Tensor>(
 }
 
 export type RecurrentOutput<S extends boolean> = S extends true ? tf.Tensor3D : tf.Tensor2D;
-export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: boolean };
+/** `initialState`: h (and the lstm's c) to start from, default zeros (Keras's initial_state). */
+export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: boolean; initialState?: tf.Tensor2D[] };
+/** A layer's output and its final states: h, and the lstm's c (Keras's return_state). */
+export type RecurrentResult<S extends boolean> = { output: RecurrentOutput<S>; states: tf.Tensor2D[] };
 
 /**
- * The loop of the interpreter's recurrent kernels (kernels/recurrent.ts), zero
- * initial state: x W + b for all steps in one matmul, then per step
+ * The loop of the interpreter's recurrent kernels (kernels/recurrent.ts), from
+ * zero or the given initial h: x W + b for all steps in one matmul, then per step
  * h = cell(xw_t, h U, h). `reverse` reads t = T-1 down to 0 and stores each state
- * at its step's index (Keras's Bidirectional backward layer). Returns every
- * state [B, T, u] with `sequences`, else the last one [B, u].
+ * at its step's index (Keras's Bidirectional backward layer). The output is every
+ * state [B, T, u] with `sequences`, else the last one [B, u]; the states, the last h.
  */
 export function recur<S extends boolean>(
   x: tf.Tensor3D,
   kernel: tf.Tensor2D,
   recurrentKernel: tf.Tensor2D,
   bias: tf.Tensor1D,
-  { sequences, reverse = false }: RecurrentOptions<S>,
+  { sequences, reverse = false, initialState }: RecurrentOptions<S>,
   cell: (xw: tf.Tensor2D, hu: tf.Tensor2D, h: tf.Tensor2D) => tf.Tensor2D,
-): RecurrentOutput<S> {
+): RecurrentResult<S> {
   const [batch, steps, features] = x.shape;
   const width = kernel.shape[1];
   const xw = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [batch * steps, features]), b: kernel, bias }), [batch, steps, width]);
   const inputs = tf.unstack(xw, 1) as tf.Tensor2D[];
-  let h: tf.Tensor2D = tf.zeros([batch, recurrentKernel.shape[0]]);
+  let h: tf.Tensor2D = initialState?.[0] ?? tf.zeros([batch, recurrentKernel.shape[0]]);
   const states: tf.Tensor2D[] = [];
   for (let step = 0; step < steps; step++) {
     const t = reverse ? steps - 1 - step : step;
     h = cell(inputs[t]!, tf.matMul(h, recurrentKernel), h);
     states[t] = h;
   }
-  return (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>;
+  return { output: (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>, states: [h] };
+}
+
+/** A layer with return_state as the generated code holds it: [output, ...final states] (bidirectional's: forward's, then backward's). */
+export function withStates(...layers: RecurrentResult<boolean>[]): tf.Tensor[] {
+  const output = layers.length === 1 ? layers[0]!.output : tf.concat(layers.map((l) => l.output), -1);
+  return [output, ...layers.flatMap((l) => l.states)];
 }
 
 /** The interpreter's simpleRnn: s_t = f(x_t W + s_{t-1} U + b). */
@@ -309,18 +318,19 @@ export function simpleRnnLayer<S extends boolean>(
   recurrentKernel: tf.Tensor2D,
   bias: tf.Tensor1D,
   options: RecurrentOptions<S> & { activation: (z: tf.Tensor2D) => tf.Tensor2D },
-): RecurrentOutput<S> {
+): RecurrentResult<S> {
   return recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => options.activation(tf.add(xw, hu)));
 }
 
 /** The interpreter's lstm, Keras's gate order i, f, c, o: c = f c + i tanh(z_c), h = o tanh(c). */
-export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentOutput<S> {
-  let c: tf.Tensor2D = tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
-  return recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => {
+export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentResult<S> {
+  let c: tf.Tensor2D = options.initialState?.[1] ?? tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
+  const r = recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => {
     const [i, f, g, o] = tf.split(tf.add(xw, hu), 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
     return tf.mul(tf.sigmoid(o), tf.tanh(c));
   });
+  return { output: r.output, states: [...r.states, c] };
 }
 
 /**
@@ -335,7 +345,7 @@ export function gruLayer<S extends boolean>(
   recurrentKernel: tf.Tensor2D,
   bias: tf.Tensor1D | tf.Tensor2D,
   options: RecurrentOptions<S> & { resetAfter: boolean },
-): RecurrentOutput<S> {
+): RecurrentResult<S> {
   const units = recurrentKernel.shape[0];
   const [inputBias, recurrentBias] = options.resetAfter ? (tf.unstack(bias) as [tf.Tensor1D, tf.Tensor1D]) : [bias as tf.Tensor1D, tf.zeros([3 * units])];
   const candidateKernel = tf.slice(recurrentKernel, [0, 2 * units], [units, units]);

@@ -12,7 +12,7 @@ import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
-import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
+import { DIRECTIONS, STATES, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
 import type * as support from './support.js';
 import { internal } from '../../diagnostics.js';
@@ -222,16 +222,24 @@ function globalPool(l: Layer, reduce: 'max' | 'mean'): string {
 /** flatten and reshape keep the data; the batch stays first. */
 const reshape: Template = (l) => `tf.reshape(${l.inputs[0]}, ${list([-1, ...dims(l.node)])})`;
 
-/** rnn, lstm or gru over `x` with the weights under `prefix` (bidirectional's `forward.` / `backward.`). */
-function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, reverse: boolean): string {
+/**
+ * rnn, lstm or gru over `x` with the weights under `prefix` (bidirectional's
+ * `forward.` / `backward.`), direction `d`'s initial states the layer's inputs
+ * after x; a support.ts RecurrentResult (output and final states).
+ */
+function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, d: number): string {
   const p = (name: string) => required(l, `${prefix}${name}`);
   const options = [['sequences', `${a.sequences}`]];
-  if (reverse) options.push(['reverse', 'true']);
+  if (d === 1) options.push(['reverse', 'true']);
+  const n = STATES[a.cell];
+  if (a.initialState) options.push(['initialState', list(l.inputs.slice(1 + d * n, 1 + (d + 1) * n).map((s) => `${s} as tf.Tensor2D`))]);
   if (a.cell === 'gru') options.push(['resetAfter', `${a.resetAfter}`]);
   if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
   const layer = helper(({ rnn: 'simpleRnnLayer', lstm: 'lstmLayer', gru: 'gruLayer' } as const)[a.cell]);
   return `${layer}(${l.inputs[0]}, ${p('kernel')}, ${p('recurrent_kernel')}, ${p('bias')}, ${fields(options as [string, string][])})`;
 }
+
+const recurrentLayer = (l: Layer, a: RecurrentAttrs) => (a.returnState ? `${helper('withStates')}(${recurrent(l, a, '', 0)})` : `${recurrent(l, a, '', 0)}.output`);
 
 export const TEMPLATES: TemplateTable = {
   input: () => {
@@ -293,10 +301,16 @@ export const TEMPLATES: TemplateTable = {
     const table = l.a.kind === 'sinusoidal' ? `${helper('positionEncoding')}(${length}, ${width})` : maxLen === steps ? required(l, 'embeddings') : `tf.slice(${required(l, 'embeddings')}, [0, 0], [${length}, ${width}])`;
     return `tf.add(${x}, ${table})`;
   },
-  rnn: (l) => recurrent(l, l.a, '', false),
-  lstm: (l) => recurrent(l, l.a, '', false),
-  gru: (l) => recurrent(l, l.a, '', false),
-  bidirectional: (l) => `tf.concat([${DIRECTIONS.map((dir, i) => recurrent(l, l.a.layer, `${dir}.`, i === 1)).join(', ')}], -1)`,
+  // With return_state, the layer's value is an array: [output, ...final states] (support.ts's withStates); result picks one.
+  rnn: (l) => recurrentLayer(l, l.a),
+  lstm: (l) => recurrentLayer(l, l.a),
+  gru: (l) => recurrentLayer(l, l.a),
+  bidirectional: (l) => {
+    const [f, b] = DIRECTIONS.map((dir, i) => recurrent(l, l.a.layer, `${dir}.`, i));
+    return l.a.layer.returnState ? `${helper('withStates')}(${f}, ${b})` : `tf.concat([${f}.output, ${b}.output], -1)`;
+  },
+  result: (l) => `${l.inputs[0]}[${l.a.index}] as ${tensorType(rankOf(l.node))}`,
+  repeat_vector: (l) => `tf.tile(tf.expandDims(${l.inputs[0]}, 1), [1, ${l.a.n}, 1]) as tf.Tensor3D`,
   attention: (l) => {
     const [query, value = query, key = value] = l.inputs;
     const p = (n: string) => required(l, n);

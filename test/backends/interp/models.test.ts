@@ -380,6 +380,24 @@ describe('recurrent models', () => {
     }, 1e-5);
   });
 
+  it("seq2seq: Keras's lstm_seq2seq, the encoder's final states the decoder's initial_state (tf.layers with returnState and initialState)", () => {
+    const graph = example('seq2seq');
+    const rng = createRng(14);
+    const inputs = { encoder_inputs: randTensor([2, 16, 71], rng), decoder_inputs: randTensor([2, 59, 93], rng) };
+    compare(graph, weightsFor(graph, 14), inputs, (w) => {
+      const [encoderIn, decoderIn] = [tf.input({ shape: [16, 71] }), tf.input({ shape: [59, 93] })];
+      const lstm = (returnSequences: boolean) =>
+        tf.layers.lstm({ units: 256, returnSequences, returnState: true, recurrentActivation: 'sigmoid', recurrentInitializer: 'zeros' });
+      const [encoder, decoder, dense] = [lstm(false), lstm(true), tf.layers.dense({ units: 93, activation: 'softmax' })];
+      const [, h, c] = encoder.apply(encoderIn) as Sym[];
+      const [decoded] = decoder.apply(decoderIn, { initialState: [h, c] }) as Sym[];
+      const out = dense.apply(decoded) as Sym;
+      const cell = (p: string) => [`${p}kernel`, `${p}recurrent_kernel`, `${p}bias`];
+      withWeights([[encoder, cell('encoder.')], [decoder, cell('decoder.')], [dense, ['dense.kernel', 'dense.bias']]], w);
+      return predict([encoderIn, decoderIn], { decoder_outputs: out }, [toTf(inputs.encoder_inputs), toTf(inputs.decoder_inputs)]);
+    }, 1e-5);
+  });
+
   it('lstm_sentiment cut after the bidirectional LSTM: all [2, 200, 128] states, backward ones in input order', () => {
     const graph = cut('lstm_sentiment', '\n    -> lstm(32)\n    -> dense(1) -> sigmoid');
     expect(graph.outputs[0].node.type.shape).toEqual([null, 200, 128]);
@@ -547,7 +565,9 @@ const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected
   // Against their generated modules and tf ops: test/backends/tfjs/language-models.test.ts.
   'bert_base', 'gpt2',
   // Against a tf.layers tower called twice: test/weights/shared.test.ts.
-  'siamese'];
+  'siamese',
+  // Against tf.layers with initial states: test/backends/interp/state.test.ts.
+  'seq2seq'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));

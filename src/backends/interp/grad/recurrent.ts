@@ -23,6 +23,10 @@
  *     gru    da_z = de_z = dh (h_prev - h~) z (1-z),  da_h = dh (1-z) (1-h~^2),
  *            da_r = de_r = da_h e_h r (1-r),  de_h = da_h r,  dh_prev = dh z + de U^T
  *   then dW = x^T dZ,  dU = Hprev^T dZ,  db = sum dZ,  dx = dZ W^T
+ *   States: the recurrence starts from `initial` (default zeros) and the
+ *   final states may have gradients of their own (return_state), which join
+ *   dh (and the lstm's dc) at the last step processed; the gradients of the
+ *   initial states are dh_prev (and dc_prev) of the first step processed.
  *   (the GRU: dZ the a's, dU and db_h from the e's, its bias gradient [db_x; db_h]).
  *   gru with reset_after = false (bias [3u] in a, e = h U, h~ = tanh(a_h + (r h) U_h)):
  *            d(rh) = da_h U_h^T,  da_r = de_r = d(rh) h_prev r (1-r),  de_h = 0,
@@ -30,7 +34,7 @@
  */
 import type { Activation } from '../kernels/activation.js';
 import { matmulInto } from '../kernels/matmul.js';
-import { cellStep, resetBeforeOperands, splitGruBias, type ResetBefore } from '../kernels/recurrent.js';
+import { cellStep, resetBeforeOperands, splitGruBias, startStates, type ResetBefore } from '../kernels/recurrent.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
@@ -53,6 +57,8 @@ export interface RecurrentSpec {
   activation?: Activation;
   /** The GRU's reset_after (default true). */
   resetAfter?: boolean;
+  /** The states to start from [B, u]: h, and the lstm's c (default zeros). */
+  initial?: Float32Array[];
 }
 
 /** What the backward needs: the weights and every step's states. */
@@ -77,7 +83,7 @@ export function recurrentForward(
   recurrentKernel: Tensor,
   bias: Tensor | null,
   spec: RecurrentSpec,
-): { output: Tensor; trace: RecurrentTrace } {
+): { output: Tensor; trace: RecurrentTrace; states: Tensor[] } {
   const { cell, sequences, reverse, activation = 'tanh', resetAfter = true } = spec;
   if (x.shape.length !== 3) throw internal(`${cell}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, I] = x.shape;
@@ -97,6 +103,7 @@ export function recurrentForward(
     trace.cPrev = zeros(B * T * u);
   }
   const last = zeros(B * u);
+  const lastC = cell === 'lstm' ? zeros(B * u) : undefined;
   // The inference kernel's loop (kernels/recurrent.ts), each step's states and gates copied to the trace.
   withScratch(heap(), (take) => {
     const xw = take(B * T * G);
@@ -104,6 +111,7 @@ export function recurrentForward(
     const zh = take(B * G);
     const h = take(B * u).fill(0);
     const c = take(B * u).fill(0);
+    startStates(spec.initial, [h, c], B * u, cell);
     const gates = S > 0 ? take(B * S) : undefined;
     const keep = (to: Float32Array, from: Float32Array, width: number, t: number) => {
       for (let b = 0; b < B; b++) to.set(from.subarray(b * width, (b + 1) * width), (b * T + t) * width);
@@ -119,19 +127,24 @@ export function recurrentForward(
       if (gates) keep(trace.gates!, gates, S, t);
     }
     last.set(h);
+    lastC?.set(c);
   });
   const output = sequences ? { shape: [B, T, u], data: trace.h } : { shape: [B, u], data: last };
-  return { output, trace };
+  const states = [last, ...(lastC ? [lastC] : [])].map((data) => ({ shape: [B, u], data }));
+  return { output, trace, states };
 }
 
 export interface RecurrentGrads {
   dx: Tensor | null;
+  /** With `wantInitial`: the initial states' gradients, h (and the lstm's c). */
+  dInitial: Tensor[];
   dKernel: Tensor;
   dRecurrentKernel: Tensor;
   dBias: Tensor | null;
 }
 
-export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: boolean): RecurrentGrads {
+/** `dFinal`: the final states' gradients (h, and the lstm's c), when the layer returns them. */
+export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: boolean, dFinal: Tensor[] = [], wantInitial = false): RecurrentGrads {
   const { spec, x, kernel, recurrentKernel } = trace;
   const [B, T, I] = x.shape;
   const u = recurrentKernel.shape[0];
@@ -144,6 +157,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   const resetBefore = gru && spec.resetAfter === false ? { ...resetBeforeOperands(recurrentKernel, B), dah: zeros(B * u) } : undefined;
   const dh = zeros(B * u);
   const dc = zeros(B * u);
+  if (dFinal[1]) dc.set(dFinal[1].data);
   const dz = zeros(B * G);
   const hStep = zeros(B * u);
   for (let step = T - 1; step >= 0; step--) {
@@ -152,6 +166,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     if (spec.sequences) {
       for (let b = 0; b < B; b++) for (let j = 0, src = (b * T + t) * u; j < u; j++) dh[b * u + j] += dy.data[src + j];
     } else if (step === T - 1) dh.set(dy.data);
+    if (step === T - 1 && dFinal[0]) for (let k = 0; k < B * u; k++) dh[k] += dFinal[0].data[k];
     if (spec.cell === 'rnn') {
       for (let b = 0; b < B; b++) hStep.set(trace.h.subarray((b * T + t) * u, (b * T + t + 1) * u), b * u);
       activationGradInto(dz, hStep, dh, spec.activation ?? 'tanh', u);
@@ -163,8 +178,9 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     for (let b = 0; b < B; b++) dZ.set(dz.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     if (dzh) for (let b = 0; b < B; b++) dZh.set(dzh.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     // The GRU's gruStep left dh z in dh, the part of dh_prev that skips U.
-    if (step > 0) matmulInto(dh, dzh ?? dz, recurrentKernel.data, B, G, u, { transB: true, accumulate: gru });
+    if (step > 0 || wantInitial) matmulInto(dh, dzh ?? dz, recurrentKernel.data, B, G, u, { transB: true, accumulate: gru });
   }
+  const dInitial = !wantInitial ? [] : [dh, ...(spec.cell === 'lstm' ? [dc] : [])].map((d) => ({ shape: [B, u], data: d }));
   const dKernel = zeros(I * G);
   matmulInto(dKernel, x.data, dZ, I, B * T, G, { transA: true });
   const dRecurrent = zeros(u * G);
@@ -178,6 +194,7 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   }
   return {
     dx,
+    dInitial,
     dKernel: { shape: [I, G], data: dKernel },
     dRecurrentKernel: { shape: [u, G], data: dRecurrent },
     dBias: !trace.hasBias ? null : gru && !resetBefore ? gruBiasGrad(dZ, dZh, B * T, G) : { shape: [G], data: columnSums(dZ, B * T, G) },

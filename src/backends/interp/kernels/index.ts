@@ -17,3 +17,4 @@ export * from './resize.js';
 export * from './merge.js';
 export * from './depthwise.js';
 export * from './tensor.js';
+export * from './repeat.js';

@@ -1,5 +1,6 @@
 /**
- * Recurrent layers, forward only, as Keras defines them (zero initial state):
+ * Recurrent layers, forward only, as Keras defines them (zero initial state
+ * unless `initial` gives one; `final` receives the last states):
  *
  *   simpleRnn(x [B,T,in], kernel [in,u], recurrentKernel [u,u], bias [u] | null, opts)
  *     s_t = act(x_t W + s_{t-1} U + b)                        (act defaults to tanh)
@@ -42,6 +43,10 @@ import { internal } from '../../../diagnostics.js';
 export interface RecurrentOptions {
   sequences?: boolean;
   reverse?: boolean;
+  /** The states to start from, [B, u] each: h, and the lstm's c (Keras's initial_state; default zeros). */
+  initial?: Float32Array[];
+  /** Where to write the final states [B, u]: h, and the lstm's c (Keras's return_state). */
+  final?: Float32Array[];
 }
 
 export interface SimpleRnnOptions extends RecurrentOptions {
@@ -223,7 +228,7 @@ function recur(
   out: Float32Array | undefined,
   cell: (step: Step) => void,
 ): Tensor {
-  const { sequences = false, reverse = false } = opts;
+  const { sequences = false, reverse = false, initial, final } = opts;
   if (x.shape.length !== 3) throw internal(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, inDim] = x.shape;
   const units = recurrentKernel.shape[0];
@@ -246,6 +251,7 @@ function recur(
     const zh = take(B * width);
     const h = take(B * units).fill(0);
     const c = take(B * units).fill(0);
+    startStates(initial, [h, c], B * units, who);
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       matmulInto(zh, h, recurrentKernel.data, B, units, width);
@@ -257,6 +263,15 @@ function recur(
       }
     }
     if (!sequences) data.set(h);
+    final?.forEach((into, k) => into.set(k === 0 ? h : c));
   });
   return { shape: sequences ? [B, T, units] : [B, units], data };
+}
+
+/** Copies the given initial states into the loop's h and c (those not given stay zero). */
+export function startStates(initial: readonly Float32Array[] | undefined, into: Float32Array[], n: number, who: string): void {
+  initial?.forEach((state, k) => {
+    if (state.length !== n) throw internal(`${who}: initial state ${k} holds ${state.length} floats, not ${n}`);
+    into[k].set(state);
+  });
 }

@@ -38,6 +38,8 @@ export interface RecurrentSpec {
   act?: Activation;
   /** gru: Keras's reset_after (default true). */
   resetAfter?: boolean;
+  /** The states to start from: h, and the lstm's c (default zeros). */
+  initial?: tf.Tensor[];
 }
 
 /**
@@ -48,11 +50,16 @@ export interface RecurrentSpec {
  * h~ = tanh(x W_h + b_h + (r h) U_h).
  */
 export function tfRecurrent(cell: 'rnn' | 'lstm' | 'gru', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): tf.Tensor {
+  return tfRecurrentState(cell, x, w, prefix, spec).output;
+}
+
+/** tfRecurrent with the final states too (Keras's return_state): h, and the lstm's c. */
+export function tfRecurrentState(cell: 'rnn' | 'lstm' | 'gru', x: tf.Tensor, w: Record<string, tf.Tensor>, prefix: string, spec: RecurrentSpec): { output: tf.Tensor; states: tf.Tensor[] } {
   const [B, T, I] = x.shape;
   const [W, U, b] = ['kernel', 'recurrent_kernel', 'bias'].map((n) => w[`${prefix}${n}`]);
   const u = U.shape[0];
-  let h: tf.Tensor = tf.zeros([B, u]);
-  let c: tf.Tensor = tf.zeros([B, u]);
+  let h: tf.Tensor = spec.initial?.[0] ?? tf.zeros([B, u]);
+  let c: tf.Tensor = spec.initial?.[1] ?? tf.zeros([B, u]);
   const states: tf.Tensor[] = new Array(T);
   for (let step = 0; step < T; step++) {
     const t = spec.reverse ? T - 1 - step : step;
@@ -79,7 +86,7 @@ export function tfRecurrent(cell: 'rnn' | 'lstm' | 'gru', x: tf.Tensor, w: Recor
     }
     states[t] = h;
   }
-  return spec.sequences ? tf.stack(states, 1) : h;
+  return { output: spec.sequences ? tf.stack(states, 1) : h, states: cell === 'lstm' ? [h, c] : [h] };
 }
 
 export interface AttentionDims {
