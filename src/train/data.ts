@@ -17,6 +17,7 @@
  * 0/1 target of binary crossentropy or mse.
  */
 import { readFileSync } from 'node:fs';
+import { READ_LIMITS, readTextBounded } from '../files.js';
 import { createRequire } from 'node:module';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
@@ -173,10 +174,9 @@ function mnistDigits(): { x: Float32Array; labels: Float32Array } {
 function readCsv(spec: Spec<'csv'>, rng: Rng): Raw {
   let text: string;
   try {
-    text = readFileSync(spec.path, 'utf8');
+    text = readTextBounded(spec.path, READ_LIMITS.csv);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(messages.dataDoesNotFit(spec.argSpans.file ?? spec.span, `csv: cannot read '${spec.file}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`));
+    return fail(messages.dataDoesNotFit(spec.argSpans.file ?? spec.span, `csv: cannot read '${spec.file}': ${(e as Error).message}`));
   }
   const lines = text.split(/\r?\n/).map((l, i) => ({ line: i + 1, text: l })).filter((l) => l.text.trim() !== '');
   const cells = (s: string) => s.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));

@@ -4,7 +4,9 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
+import { READ_LIMITS, readBounded, ReadProblem } from '../files.js';
+import { weightMessages } from '../runtime/messages.js';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
@@ -14,7 +16,12 @@ export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileErro
 export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  const bytes = await readFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readBounded(path, READ_LIMITS.weights);
+  } catch (e) {
+    throw e instanceof ReadProblem ? new WeightsFileError(weightMessages.cannotRead(e.message), path) : e;
+  }
   try {
     return decodeSafetensors(bytes);
   } catch (e) {

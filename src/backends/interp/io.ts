@@ -50,17 +50,27 @@ export function tensorFromJson(name: string, value: unknown, type: TensorType): 
   let i = 0;
   const walk = (v: unknown, depth: number, path: number[]): void => {
     if (depth === rank) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(jsonInputMessages.notFinite(name, at(path), JSON.stringify(v)));
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(jsonInputMessages.notFinite(name, at(path), preview(v)));
       if (type.dtype === 'int32' && !Number.isInteger(v)) throw new InputError(jsonInputMessages.notWhole(name, at(path), v));
       data[i++] = v;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth])
-      throw new InputError(jsonInputMessages.ragged(name, at(path), shape[depth], Array.isArray(v) ? String(v.length) : JSON.stringify(v)));
+      throw new InputError(jsonInputMessages.ragged(name, at(path), shape[depth], Array.isArray(v) ? String(v.length) : preview(v)));
     v.forEach((x, k) => walk(x, depth + 1, [...path, k]));
   };
   walk(value, 0, []);
   return { shape, data };
+}
+
+/**
+ * A JSON value as a message shows it: JSON.stringify, but never recursing into
+ * a deep array (`[[[...]]]` 100,000 deep would overflow the stack) and cut at 60 characters.
+ */
+function preview(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? '[]' : Array.isArray(v[0]) || v.length > 8 ? `an array of ${v.length}` : `[${v.map((x) => (typeof x === 'object' && x !== null ? '...' : String(JSON.stringify(x)))).join(',')}]`.slice(0, 60);
+  const text = typeof v === 'object' && v !== null ? `an object` : String(JSON.stringify(v));
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /** Nested arrays, rounded to float32's precision so that JSON does not show noise digits. */
