@@ -31,8 +31,9 @@ const KINDS: [(s: Stats) => boolean, string][] = [
   [(s) => s.isSocket(), 'a socket'],
 ];
 
-export const byteSize = (n: number): string =>
-  n >= 2 ** 30 ? `${+(n / 2 ** 30).toFixed(1)} GiB` : n >= 2 ** 20 ? `${+(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
+/** A limit as messages give it: exact, then rounded (`8,388,608 bytes (8 MiB)`). */
+const limitText = (n: number): string =>
+  `${n.toLocaleString('en-US')} bytes (${n >= 2 ** 30 ? `${+(n / 2 ** 30).toFixed(1)} GiB` : `${+(n / 2 ** 20).toFixed(1)} MiB`})`;
 
 /**
  * A regular file's bytes, at most `limit` of them; anything else throws a
@@ -52,11 +53,11 @@ export function readBounded(path: string, limit: number): Buffer {
     const stat = fstatSync(fd);
     const kind = KINDS.find(([is]) => is(stat))?.[1];
     if (!stat.isFile()) throw new ReadProblem(kind ? `it is ${kind}, not a regular file` : 'it is not a regular file');
-    if (stat.size > limit) throw new ReadProblem(`it is ${byteSize(stat.size)}; the limit is ${byteSize(limit)}`);
+    if (stat.size > limit) throw new ReadProblem(`it is ${stat.size.toLocaleString('en-US')} bytes; the limit is ${limitText(limit)}`);
     const buffer = Buffer.allocUnsafe(Math.min(stat.size + 1, limit + 1));
     let length = 0;
     for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > limit) throw new ReadProblem(`it grew past the limit of ${byteSize(limit)} while being read`);
+    if (length > limit) throw new ReadProblem(`it grew past the limit of ${limitText(limit)} while being read`);
     return buffer.subarray(0, length);
   } catch (e) {
     if (e instanceof ReadProblem) throw e;
