@@ -4,9 +4,9 @@
 // reading the file. Issue 16's targets: 10,000 layers under 0.5 s; 1 MB under
 // 5 s within 300 MB.
 //
-// Each size is checked in fresh processes (`node bench/check.js <layers>`), so
-// that the peak resident memory (maxRSS) is this check's alone: the median
-// time of a first check, and of five more after it in the same process.
+// Each size is checked in fresh processes (`node bench/check.js <layers> <warm>`),
+// so that the peak resident memory (maxRSS) is this check's alone: the time of
+// a first check, and the median of `warm` more after it in the same process.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fixed, table } from './util.js';
@@ -20,25 +20,25 @@ export function chainSource(layers) {
 /** Layers whose chain source is `bytes` long (each line is 16 or 12 characters and a newline). */
 const layersFor = (bytes) => Math.floor(bytes / 15);
 
-async function child(layers) {
+async function child(layers, warmRuns) {
   const { compileSource } = await import('../dist/src/compile.js');
   const source = { path: `chain${layers}.dl`, text: chainSource(layers) };
   const times = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i <= warmRuns; i++) {
     const start = performance.now();
     const nodes = compileSource(source).graphs[0].nodes.length;
     times.push(performance.now() - start);
     if (nodes !== layers + 1) throw new Error(`bench/check: expected ${layers + 1} nodes, got ${nodes}`);
   }
-  const warm = times.slice(1).sort((a, b) => a - b)[2];
+  const warm = times.slice(1).sort((a, b) => a - b)[warmRuns >> 1];
   console.log(JSON.stringify({ chars: source.text.length, first: times[0], warm, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
 export async function run() {
   const rows = [];
-  for (const [label, layers] of [['10,000 layers', 10_000], ['1 MB', layersFor(2 ** 20)]]) {
+  for (const [label, layers, warmRuns] of [['10,000 layers', 10_000, 5], ['1 MB', layersFor(2 ** 20), 3]]) {
     const runs = [0, 1, 2].map(() => {
-      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(layers)], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), String(layers), String(warmRuns)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`bench/check: the child failed: ${r.stderr}`);
       return JSON.parse(r.stdout);
     });
@@ -55,10 +55,10 @@ export async function run() {
   return [
     '## Front end: check long sources',
     '',
-    'A chain of dense(64) and relu layers, one per line; compileSource (parse, build, infer shapes) in a fresh process: the first check, the median of five more, and the process\'s peak RSS (Node itself is about 45 MB). Medians of 3 processes.',
+    'A chain of dense(64) and relu layers, one per line; compileSource (parse, build, infer shapes) in a fresh process: the first check, the median of the next five (three for 1 MB), and the process\'s peak RSS (Node itself is about 45 MB). Medians of 3 processes.',
     '',
     table(['source', 'layers', 'size', 'first check ms', 'warm check ms', 'peak RSS MB'], rows),
   ].join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) await child(Number(process.argv[2]));
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) await child(Number(process.argv[2]), Number(process.argv[3]));

@@ -14,7 +14,9 @@ import type { FailedMatchResult, Node as OhmNode, NonterminalNode, IterationNode
 import grammar from '../../grammar/dl.ohm-bundle.js';
 import type { Arg, BinaryOp, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
 import { Diagnostic, messages } from '../diagnostics.js';
-import { DeclPlan, MAX_NESTING, MAX_SOURCE_CHARS, Range, scan, StmtPlan } from './scan.js';
+import { DeclPlan, KEYWORDS, MAX_NESTING, MAX_SOURCE_CHARS, Range, scan, StmtPlan } from './scan.js';
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
 
@@ -105,6 +107,12 @@ class Pieces {
     if (!('value' in stmt) || stmt.value === undefined) return undefined; // `input x: [4] -> ...`: let the whole parse say what is wrong
     const stages: Expr[] = [];
     for (const range of plan.stages) {
+      const text = this.source.text.slice(range.start, range.end);
+      // A stage that is one plain name (`-> relu`, half of most chains) is the grammar's Primary_name: skip Ohm for it.
+      if (PLAIN_NAME.test(text) && !KEYWORDS.has(text)) {
+        stages.push({ kind: 'name', name: text, span: { source: this.source, start: range.start, end: range.end } });
+        continue;
+      }
       const stage = this.piece(range, 'Stage');
       if (!stage) return undefined;
       stages.push(stage.expr());

@@ -64,7 +64,8 @@ interface Token {
   end: number;
 }
 
-const KEYWORDS = new Set(['const', 'block', 'model', 'train', 'input', 'output', 'as', 'int32', 'int', 'float32', 'float']);
+/** The grammar's `keyword` rule. */
+export const KEYWORDS = new Set(['const', 'block', 'model', 'train', 'input', 'output', 'as', 'int32', 'int', 'float32', 'float']);
 const TOP = new Set(['const', 'block', 'model', 'train']);
 const PUNCT3 = ['->', '**', '//'];
 const isSpace = (c: number) => c <= 0x20;
