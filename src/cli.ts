@@ -9,12 +9,11 @@ import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
 import { humanBytes, parseBytes } from './units.js';
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
-import { checkOutputPaths, writeFileAtomic } from './files.js';
+import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
 import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
@@ -272,9 +271,9 @@ function formatTensor(t: Tensor): string {
 function readJson(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readTextBounded(path, READ_LIMITS.json);
   } catch (e) {
-    throw new UsageError(messages.readFile(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message));
+    throw new UsageError(messages.readFile(path, (e as Error).message));
   }
   try {
     return JSON.parse(text);

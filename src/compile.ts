@@ -3,13 +3,14 @@
  * build the graph of the chosen model -> infer shapes. Every failure comes back
  * as diagnostics; nothing here prints or exits.
  */
-import { readFileSync } from 'node:fs';
 import type { Program, Source } from './frontend/ast.js';
 import { parse } from './frontend/parse.js';
 import { buildGraph, checkConstants, indexProgram, ProgramIndex } from './ir/build.js';
 import { inferShapes } from './ir/infer.js';
 import type { Graph } from './ir/types.js';
 import { CompileError, Diagnostic, messages, suggest } from './diagnostics.js';
+import { readTextBounded } from './files.js';
+import { MAX_SOURCE_CHARS } from './frontend/scan.js';
 
 export interface CompiledFile {
   program: Program;
@@ -20,9 +21,10 @@ export interface CompiledFile {
 
 export function readSource(path: string): Source {
   try {
-    return { path, text: readFileSync(path, 'utf8').replace(/^\uFEFF/, '') }; // a UTF-8 byte order mark is not part of the program
+    // Bytes bound characters from above, so the file limit is the text limit; a UTF-8 byte order mark is not part of the program.
+    return { path, text: readTextBounded(path, MAX_SOURCE_CHARS).replace(/^\uFEFF/, '') };
   } catch (e) {
-    throw new CompileError([messages.readFile(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message)]);
+    throw new CompileError([messages.readFile(path, (e as Error).message)]);
   }
 }
 

@@ -114,6 +114,18 @@ export const messages = {
   // ---- Syntax and names.
   syntax: (span: Span, expected: string, found: string) =>
     d('syntax', span, `syntax error: expected ${expected}${found ? `, found ${foundText(found)}` : ' at end of file'}`),
+  sourceTooLarge: (span: Span, limit: number) =>
+    d('limit', span, `this file is longer than dlc reads: the limit is ${(limit / 2 ** 20).toFixed(0)} MiB of text`, 'split the models into several files'),
+  nestingTooDeep: (span: Span, limit: number) =>
+    d('limit', span, `expressions nest more than ${limit} deep here (brackets, calls, signs and '**' open at once)`, 'name the inner parts with separate lines'),
+  blocksTooDeep: (span: Span, limit: number, chain: string[]) =>
+    d('limit', span, `blocks call blocks more than ${limit} deep: ${chain.length > 6 ? [...chain.slice(0, 3), '...', ...chain.slice(-2)].join(' -> ') : chain.join(' -> ')}`),
+  valuesTooDeep: (span: Span, limit: number) =>
+    d('limit', span, `values depend on values more than ${limit} deep while checking this line`, 'name fewer intermediate values, or chain them with ->'),
+  tooDeepToCheck: (span: Span, model: string) =>
+    d('limit', span, `model '${model}' nests blocks, values and expressions too deeply to check`, 'flatten the deepest block calls or expressions'),
+  graphTooLarge: (span: Span, limit: number, would: string) =>
+    d('limit', span, `the model would have ${would} layers; the limit is ${limit.toLocaleString('en-US')}`),
   unknownOp: (span: Span, name: string, suggestion?: string) => d('unknown-op', span, `unknown op or block '${name}'`, didYouMean(suggestion)),
   /** Keras's name for a layer that dlc calls `op`. */
   kerasName: (span: Span, name: string, op: string) => d('unknown-op', span, `unknown op or block '${name}'`, `dlc calls Keras's ${name} '${op}'`),

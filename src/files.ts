@@ -1,12 +1,75 @@
 /**
- * Writing outputs: to a temporary file beside the target, renamed into place
- * once complete, so that a failure never leaves a half-written file.
+ * The file system at the command line's edge. Reading: only regular files, of
+ * bounded size, so that `/dev/zero`, a FIFO or a directory is a clear error
+ * and never a hang. Writing: to a temporary file beside the target, renamed
+ * into place once complete, so that a failure never leaves a half-written file.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ERRNO_TEXT, messages, UserError } from './diagnostics.js';
+
+/** Largest files each reader accepts (the README's limits table). */
+export const READ_LIMITS = {
+  /** `--inputs` JSON for `dlc run`. */
+  json: 256 * 2 ** 20,
+  /** CSV data sets. */
+  csv: 256 * 2 ** 20,
+  /** safetensors weights: one Node buffer, read whole. */
+  weights: 2 ** 31 - 1,
+} as const;
+
+/** Why a file cannot be read, worded to follow "cannot read 'PATH': ". */
+export class ReadProblem extends Error {}
+
+const KINDS: [(s: Stats) => boolean, string][] = [
+  [(s) => s.isDirectory(), 'a directory'],
+  [(s) => s.isFIFO(), 'a FIFO (named pipe)'],
+  [(s) => s.isCharacterDevice(), 'a character device'],
+  [(s) => s.isBlockDevice(), 'a block device'],
+  [(s) => s.isSocket(), 'a socket'],
+];
+
+/** A limit as messages give it: exact, then rounded (`8,388,608 bytes (8 MiB)`). */
+const limitText = (n: number): string =>
+  `${n.toLocaleString('en-US')} bytes (${n >= 2 ** 30 ? `${+(n / 2 ** 30).toFixed(1)} GiB` : `${+(n / 2 ** 20).toFixed(1)} MiB`})`;
+
+/**
+ * A regular file's bytes, at most `limit` of them; anything else throws a
+ * ReadProblem. Opened without blocking (a FIFO with no writer would wait
+ * forever), checked with fstat on the open descriptor (no race with a rename),
+ * and read with a bound even if the file grows while we read.
+ */
+export function readBounded(path: string, limit: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReadProblem(code === 'ENOENT' ? 'no such file' : code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
+  }
+  try {
+    const stat = fstatSync(fd);
+    const kind = KINDS.find(([is]) => is(stat))?.[1];
+    if (!stat.isFile()) throw new ReadProblem(kind ? `it is ${kind}, not a regular file` : 'it is not a regular file');
+    if (stat.size > limit) throw new ReadProblem(`it is ${stat.size.toLocaleString('en-US')} bytes; the limit is ${limitText(limit)}`);
+    const buffer = Buffer.allocUnsafe(Math.min(stat.size + 1, limit + 1));
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > limit) throw new ReadProblem(`it grew past the limit of ${limitText(limit)} while being read`);
+    return buffer.subarray(0, length);
+  } catch (e) {
+    if (e instanceof ReadProblem) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ReadProblem(code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A bounded file as UTF-8 text. */
+export const readTextBounded = (path: string, limit: number): string => readBounded(path, limit).toString('utf8');
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temporary = temporaryPath(path);

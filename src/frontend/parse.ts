@@ -2,25 +2,136 @@
  * Parsing: .dl text -> AST, or one syntax diagnostic with its location.
  * This is the only module that imports ohm-js; everything after it sees the
  * plain AST of ast.ts.
+ *
+ * Ohm matches the file piece by piece, as scan.ts plans it (a declaration's
+ * header, each statement, each stage of a chain), so that its memo table
+ * stays the size of one piece. A declaration whose plan fails to match is
+ * matched again whole, from its start to the next declaration: the pieces
+ * only ever speed up a parse, and every syntax error reads as a whole-file
+ * parse reports it.
  */
-import type { Node as OhmNode, NonterminalNode, IterationNode } from 'ohm-js';
+import type { FailedMatchResult, Node as OhmNode, NonterminalNode, IterationNode, Semantics, MatchResult } from 'ohm-js';
 import grammar from '../../grammar/dl.ohm-bundle.js';
 import type { Arg, BinaryOp, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
 import { Diagnostic, messages } from '../diagnostics.js';
+import { DeclPlan, KEYWORDS, MAX_NESTING, MAX_SOURCE_CHARS, Range, scan, StmtPlan } from './scan.js';
+
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
 
 export function parse(source: Source): ParseResult {
-  const match = grammar.match(source.text);
-  if (match.failed()) {
-    const pos = match.getInterval().startIdx;
-    const expected = summarizeExpected(match.getExpectedText());
-    const found = /^(\w+|\S)/u.exec(source.text.slice(pos, pos + 200))?.[0] ?? ''; // u: an astral character is one, not half of one
-    const span: Span = { source, start: pos, end: pos + Math.max(found.length, 1) };
-    return { ok: false, diagnostic: messages.syntax(span, expected, found) };
+  const plan = scan(source);
+  if (!plan.ok)
+    return { ok: false, diagnostic: plan.limit === 'size' ? messages.sourceTooLarge(plan.span, MAX_SOURCE_CHARS) : messages.nestingTooDeep(plan.span, MAX_NESTING) };
+  const pieces = new Pieces(source);
+  const decls: Decl[] = [];
+  for (const d of plan.decls) {
+    const planned = d.whole ? undefined : pieces.decl(d);
+    if (planned) {
+      decls.push(planned);
+      continue;
+    }
+    const match = pieces.match(d.range, 'Program');
+    if (match.failed()) return { ok: false, diagnostic: syntaxError(source, d.range.start + match.getInterval().startIdx, match) };
+    decls.push(...pieces.run(match, d.range.start).decls());
   }
+  return { ok: true, program: { source, decls } };
+}
+
+/**
+ * The same parse in one Ohm match over the whole text: what `parse` must
+ * equal on every input (test/frontend checks it), at the memory cost that
+ * `parse` avoids. Within the nesting and size limits only.
+ */
+export function parseWhole(source: Source): ParseResult {
+  const pieces = new Pieces(source);
+  const match = pieces.match({ start: 0, end: source.text.length }, 'Program');
+  if (match.failed()) return { ok: false, diagnostic: syntaxError(source, match.getInterval().startIdx, match) };
+  return { ok: true, program: { source, decls: pieces.run(match, 0).decls() } };
+}
+
+function syntaxError(source: Source, pos: number, match: FailedMatchResult): Diagnostic {
+  const expected = summarizeExpected(match.getExpectedText());
+  const found = /^(\w+|\S)/u.exec(source.text.slice(pos, pos + 200))?.[0] ?? ''; // u: an astral character is one, not half of one
+  const span: Span = { source, start: pos, end: pos + Math.max(found.length, 1) };
+  return messages.syntax(span, expected, found);
+}
+
+/** Matches pieces of one source and turns them into AST, with spans offset to the whole text. */
+class Pieces {
+  private semantics: Semantics;
+  /** Where the piece being turned into AST starts in the source. */
+  private base = { offset: 0 };
+
+  constructor(private source: Source) {
+    this.semantics = astSemantics(source, this.base);
+  }
+
+  match(range: Range, rule: string): MatchResult {
+    return grammar.match(this.source.text.slice(range.start, range.end), rule);
+  }
+
+  run(match: MatchResult, offset: number) {
+    this.base.offset = offset;
+    return this.semantics(match);
+  }
+
+  /** A declaration from its planned pieces; undefined when a piece does not match. */
+  decl(plan: DeclPlan): Decl | undefined {
+    const span = (from: Range, to: Range): Span => ({ source: this.source, start: from.start, end: to.end });
+    if (plan.kind === 'const') {
+      const decl = this.stmt(plan.body[0], 'ConstDecl');
+      return decl?.kind === 'const' ? decl : undefined;
+    }
+    const head = this.piece(plan.header!, plan.kind === 'block' ? 'BlockHead' : plan.kind === 'model' ? 'ModelHead' : 'TrainHead')?.head();
+    if (!head) return undefined;
+    const body: Stmt[] = [];
+    for (const s of plan.body) {
+      const stmt = this.stmt(s, plan.kind === 'train' ? 'Setting' : 'Stmt');
+      if (!stmt) return undefined;
+      body.push(stmt);
+    }
+    const whole = span(plan.header!, plan.close!);
+    if (plan.kind === 'model') return { kind: 'model', name: head.name, nameSpan: head.nameSpan, body, span: whole };
+    if (plan.kind === 'block') return { kind: 'block', name: head.name, nameSpan: head.nameSpan, params: head.params, body, span: whole };
+    return { kind: 'train', model: head.name, nameSpan: head.nameSpan, settings: body as unknown as Setting[], span: whole };
+  }
+
+  /** One statement (a train setting, a top-level const) with the stages of its chain. */
+  private stmt(plan: StmtPlan, rule: 'Stmt' | 'Setting' | 'ConstDecl'): (Stmt & { value?: Expr }) | undefined {
+    const head = this.piece(plan.head, rule);
+    if (!head) return undefined;
+    const stmt: Stmt = rule === 'Stmt' ? head.stmt() : rule === 'Setting' ? head.setting() : head.decl();
+    if (plan.stages.length === 0) return stmt;
+    if (!('value' in stmt) || stmt.value === undefined) return undefined; // `input x: [4] -> ...`: let the whole parse say what is wrong
+    const stages: Expr[] = [];
+    for (const range of plan.stages) {
+      const text = this.source.text.slice(range.start, range.end);
+      // A stage that is one plain name (`-> relu`, half of most chains) is the grammar's Primary_name: skip Ohm for it.
+      if (PLAIN_NAME.test(text) && !KEYWORDS.has(text)) {
+        stages.push({ kind: 'name', name: text, span: { source: this.source, start: range.start, end: range.end } });
+        continue;
+      }
+      const stage = this.piece(range, 'Stage');
+      if (!stage) return undefined;
+      stages.push(stage.expr());
+    }
+    const end = plan.stages.at(-1)!.end;
+    const value: Expr = { kind: 'chain', head: stmt.value, stages, span: { source: this.source, start: stmt.value.span.start, end } };
+    return { ...stmt, value, span: { ...stmt.span, end } };
+  }
+
+  private piece(range: Range, rule: string) {
+    const match = this.match(range, rule);
+    return match.failed() ? undefined : this.run(match, range.start);
+  }
+}
+
+/** The AST operations over Ohm's parse tree; `base.offset` is added to every span. */
+function astSemantics(source: Source, base: { offset: number }): Semantics {
   const semantics = grammar.createSemantics();
-  const spanOf = (node: OhmNode): Span => ({ source, start: node.source.startIdx, end: node.source.endIdx });
+  const spanOf = (node: OhmNode): Span => ({ source, start: base.offset + node.source.startIdx, end: base.offset + node.source.endIdx });
   const optional = <T>(iter: IterationNode, f: (n: NonterminalNode) => T): T | undefined =>
     iter.children.length > 0 ? f(iter.children[0] as NonterminalNode) : undefined;
   const binary = (op: Expr & { kind: 'binary' } extends { op: infer O } ? O : never) =>
@@ -35,7 +146,7 @@ export function parse(source: Source): ParseResult {
         op: ops.children[i].sourceString as BinaryOp,
         left,
         right: right.expr(),
-        span: { source, start: first.source.startIdx, end: right.source.endIdx },
+        span: { source, start: base.offset + first.source.startIdx, end: base.offset + right.source.endIdx },
       }),
       first.expr(),
     );
@@ -52,27 +163,28 @@ export function parse(source: Source): ParseResult {
     ConstDecl(_const, name, _eq, value) {
       return { kind: 'const', name: name.sourceString, nameSpan: spanOf(name), value: value.expr(), span: spanOf(this) };
     },
-    BlockDecl(_block, name, _open, params, _close, _lb, body, _rb) {
-      return {
-        kind: 'block',
-        name: name.sourceString,
-        nameSpan: spanOf(name),
-        params: params.asIteration().children.map((p) => p.param()),
-        body: body.children.map((s) => s.stmt()),
-        span: spanOf(this),
-      };
+    BlockDecl(head, body, _rb) {
+      const { name, nameSpan, params } = head.head();
+      return { kind: 'block', name, nameSpan, params, body: body.children.map((s) => s.stmt()), span: spanOf(this) };
     },
-    ModelDecl(_model, name, _lb, body, _rb) {
-      return { kind: 'model', name: name.sourceString, nameSpan: spanOf(name), body: body.children.map((s) => s.stmt()), span: spanOf(this) };
+    ModelDecl(head, body, _rb) {
+      const { name, nameSpan } = head.head();
+      return { kind: 'model', name, nameSpan, body: body.children.map((s) => s.stmt()), span: spanOf(this) };
     },
-    TrainDecl(_train, name, _lb, settings, _rb) {
-      return {
-        kind: 'train',
-        model: name.sourceString,
-        nameSpan: spanOf(name),
-        settings: settings.children.map((s) => s.setting()),
-        span: spanOf(this),
-      };
+    TrainDecl(head, settings, _rb) {
+      const { name, nameSpan } = head.head();
+      return { kind: 'train', model: name, nameSpan, settings: settings.children.map((s) => s.setting()), span: spanOf(this) };
+    },
+  });
+  semantics.addOperation<{ name: string; nameSpan: Span; params: Param[] }>('head', {
+    BlockHead(_block, name, _open, params, _close, _lb) {
+      return { name: name.sourceString, nameSpan: spanOf(name), params: params.asIteration().children.map((p) => p.param()) };
+    },
+    ModelHead(_model, name, _lb) {
+      return { name: name.sourceString, nameSpan: spanOf(name), params: [] };
+    },
+    TrainHead(_train, name, _lb) {
+      return { name: name.sourceString, nameSpan: spanOf(name), params: [] };
     },
   });
   semantics.addOperation<Param>('param', {
@@ -178,8 +290,7 @@ export function parse(source: Source): ParseResult {
     },
   });
 
-  const decls: Decl[] = semantics(match).decls();
-  return { ok: true, program: { source, decls } };
+  return semantics;
 }
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', '"': '"', '\\': '\\' };

@@ -57,6 +57,18 @@ type Shareable = SharedLayer | { first: Extract<Value, { kind: 'call' }>; name: 
 type Value = AnyValue<Scope>;
 const UNTYPED: TensorType = { shape: [], dtype: 'float32' };
 
+/** Limits (the README's table), each checked before the work it bounds. */
+export const GRAPH_LIMITS = {
+  /** Layers in one model after `repeat` and blocks are expanded: GPT-2 XL and ResNet-152 need a few thousand. */
+  nodes: 100_000,
+  /** Blocks being inlined inside one another. */
+  blockDepth: 64,
+  /** Values whose evaluation waits on one another (only a cycle gets this deep: deep chains of definitions are ordered first). */
+  valueDepth: 200,
+  /** A body whose definitions depend on each other this deep is evaluated in dependency order, without recursion. */
+  orderFrom: 32,
+};
+
 /** One definition in a model or block body, evaluated on first use. */
 interface Binding {
   span: Span;
@@ -105,7 +117,14 @@ export function indexProgram(program: Program, diagnostics: Diagnostic[]): Progr
 }
 
 export function buildGraph(index: ProgramIndex, model: ModelDecl, diagnostics: Diagnostic[]): Graph {
-  return new GraphBuilder(index, diagnostics).model(model);
+  try {
+    return new GraphBuilder(index, diagnostics).model(model);
+  } catch (e) {
+    // Each limit alone keeps the recursion shallow; all of them at once (64 blocks deep, each line nested 40 deep) may not.
+    if (!(e instanceof RangeError && /call stack/.test(e.message))) throw e;
+    diagnostics.push(messages.tooDeepToCheck(model.nameSpan, model.name));
+    return { name: model.name, nodes: [], inputs: [], outputs: [], span: model.span };
+  }
 }
 
 /** Evaluates the top-level constants no model used, so that their errors are reported too. */
@@ -126,6 +145,10 @@ class GraphBuilder {
   private lastNamed?: SharedLayer;
   private taken = new Set<string>();
   private counters = new Map<string, number>();
+  /** Set once the node limit is reported: every later call fails fast instead of expanding. */
+  private full = false;
+  /** Local values being evaluated inside one another. */
+  private resolving = 0;
   /** Anonymous dimensions (`None`) made so far: each gets its own variable. */
   private anonymous = 0;
   readonly ev: Evaluator;
@@ -149,6 +172,7 @@ class GraphBuilder {
         }
       }
     if (inputs.length === 0 && !decl.body.some((s) => s.kind === 'input')) this.report(messages.missingInput(decl.nameSpan, decl.name));
+    this.resolveDeepFirst(scope);
     const outputs: Graph['outputs'] = [];
     for (const stmt of decl.body) {
       if (stmt.kind === 'output') {
@@ -211,8 +235,17 @@ class GraphBuilder {
       this.report(messages.cycle(useSpan ?? binding.span, [name, ...this.activePath(scope), name]));
       return ERROR;
     }
+    if (this.resolving >= GRAPH_LIMITS.valueDepth) {
+      this.report(messages.valuesTooDeep(useSpan ?? binding.span, GRAPH_LIMITS.valueDepth));
+      return ERROR;
+    }
     binding.state = 'active';
-    binding.value = binding.part ? this.part(binding.part, scope) : this.expr(binding.expr!, scope);
+    this.resolving++;
+    try {
+      binding.value = binding.part ? this.part(binding.part, scope) : this.expr(binding.expr!, scope);
+    } finally {
+      this.resolving--;
+    }
     binding.state = 'done';
     return binding.value;
   }
@@ -232,6 +265,41 @@ class GraphBuilder {
     };
     this.nodes.push(node);
     return { kind: 'tensor', node };
+  }
+
+  /**
+   * Evaluating on first use recurses once per definition a line waits on, so
+   * 3,000 definitions written in reverse order would overflow the stack. When
+   * a body's definitions depend on each other deeply, evaluate them first in
+   * order of their depth (found without recursion), so that each finds what
+   * it uses already done. Shallow bodies keep first-use order, which decides
+   * layer numbering.
+   */
+  private resolveDeepFirst(scope: Scope): void {
+    const pending = [...scope.bindings].filter(([, b]) => b.state === 'pending');
+    if (pending.length < GRAPH_LIMITS.orderFrom) return;
+    const uses = new Map(pending.map(([name, b]) => [name, namesIn(b.expr ?? b.part!.of.expr!).filter((n) => scope.bindings.get(n)?.state === 'pending')]));
+    const height = new Map<string, number>();
+    const onPath = new Set<string>();
+    for (const [root] of pending) {
+      if (height.has(root)) continue;
+      const stack: [string, number][] = [[root, 0]]; // a name and how many of its uses are done
+      onPath.add(root);
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        const next = uses.get(top[0])![top[1]++];
+        if (next === undefined) {
+          height.set(top[0], 1 + uses.get(top[0])!.reduce((h, n) => Math.max(h, onPath.has(n) ? 0 : (height.get(n) ?? 0)), 0));
+          onPath.delete(top[0]);
+          stack.pop();
+        } else if (!height.has(next) && !onPath.has(next)) {
+          onPath.add(next);
+          stack.push([next, 0]);
+        }
+      }
+    }
+    if ([...height.values()].every((h) => h < GRAPH_LIMITS.orderFrom)) return;
+    for (const [name] of [...height].sort((a, b) => a[1] - b[1])) this.resolve(name, scope);
   }
 
   private activePath(scope: Scope): string[] {
@@ -369,6 +437,7 @@ class GraphBuilder {
 
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
   private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: LayerName): Value {
+    if (this.full) return ERROR;
     if (e.callee === 'repeat') return layerName ? this.fail(messages.asRepeat(layerName.span, layerName.name)) : this.repeat(e, scope, prepend);
     const block = this.index.blocks.get(e.callee);
     const op = lookupOp(e.callee);
@@ -533,6 +602,7 @@ class GraphBuilder {
     }
     const attrs = this.attrs(op, args, e.span);
     if (!attrs) return ERROR;
+    if (this.nodes.length >= GRAPH_LIMITS.nodes) return this.tooLarge(e.span, 'more than');
     const name = layerName ? this.claim(layerName, scope) : this.uniqueName(op.name);
     if (name === undefined) return ERROR;
     const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
@@ -560,6 +630,7 @@ class GraphBuilder {
   private inlineBlock(block: BlockDecl, e: CallExpr, callerScope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: LayerName): Value {
     if (callerScope.callStack.includes(block.name))
       return this.fail(messages.recursiveBlock(e.calleeSpan, [...callerScope.callStack.slice(callerScope.callStack.indexOf(block.name)), block.name]));
+    if (callerScope.callStack.length >= GRAPH_LIMITS.blockDepth) return this.fail(messages.blocksTooDeep(e.calleeSpan, GRAPH_LIMITS.blockDepth, [...callerScope.callStack, block.name]));
     const inputStmts = block.body.filter((s): s is Extract<Stmt, { kind: 'input' }> => s.kind === 'input');
     if (inputs.length !== inputStmts.length) return this.fail(messages.blockArgCount(e.span, block.name, inputStmts.length, inputs.length));
     // Block parameters take any value: their names and count are checked here, their values where the body uses them.
@@ -584,6 +655,7 @@ class GraphBuilder {
       if (stmt.shape) this.report(messages.inputShapeInBlock(stmt.shape.span, stmt.name));
       scope.bindings.set(stmt.name, { span: stmt.nameSpan, state: 'done', value: { kind: 'tensor', node: inputs[i] } });
     });
+    this.resolveDeepFirst(scope);
     const outputs = block.body.filter((s) => s.kind === 'output');
     if (outputs.length !== 1) return this.fail(outputs.length === 0 ? messages.missingOutput(block.nameSpan, `block '${block.name}'`) : messages.blockOutputCount(outputs[1].span, block.name));
     for (const stmt of block.body) {
@@ -602,11 +674,15 @@ class GraphBuilder {
     const count = this.ev.constant(this.expr(countArg.value, scope), countArg.span);
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return this.fail(messages.repeatUsage(countArg.span));
     if (prepend.length !== 1) return this.fail(messages.repeatUsage(e.span));
+    if (count > GRAPH_LIMITS.nodes) return this.tooLarge(countArg.span, `at least ${count.toLocaleString('en-US')}`);
     const group = this.uniqueName('repeat');
     let current: Value = { kind: 'tensor', node: prepend[0] };
     for (let i = 0; i < count && current.kind === 'tensor'; i++) {
       const before = this.nodes.length;
       current = this.call(callArg.value, scope, [current.node]);
+      // The first round shows what each adds: refuse before expanding the rest.
+      const projected = this.nodes.length + (count - 1) * (this.nodes.length - before);
+      if (i === 0 && projected > GRAPH_LIMITS.nodes) return this.tooLarge(countArg.span, `about ${projected.toLocaleString('en-US')}`);
       // Tag the nodes of this round so diagrams can collapse the repetition.
       for (const node of this.nodes.slice(before)) {
         const depth = scope.frames.length;
@@ -684,4 +760,43 @@ class GraphBuilder {
     this.report(d);
     return ERROR;
   }
+
+  /** Reports the node limit once, at the call that crosses it, and stops all further expansion. */
+  private tooLarge(span: Span, would: string): Value {
+    if (!this.full) this.report(messages.graphTooLarge(span, GRAPH_LIMITS.nodes, would === 'more than' ? `more than ${GRAPH_LIMITS.nodes.toLocaleString('en-US')}` : would));
+    this.full = true;
+    return ERROR;
+  }
+}
+
+/** The bare names an expression mentions, without recursion (a superset of the values it uses: op names and symbols too). */
+function namesIn(root: Expr): string[] {
+  const names: string[] = [];
+  const stack: Expr[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    switch (e.kind) {
+      case 'name':
+        names.push(e.name);
+        break;
+      case 'list':
+        stack.push(...e.items);
+        break;
+      case 'call':
+        stack.push(...e.args.map((a) => a.value));
+        break;
+      case 'chain':
+        stack.push(e.head, ...e.stages);
+        break;
+      case 'as':
+        stack.push(e.expr);
+        break;
+      case 'binary':
+        stack.push(e.left, e.right);
+        break;
+      case 'unary':
+        stack.push(e.operand);
+    }
+  }
+  return names;
 }

@@ -168,14 +168,24 @@ export class Evaluator {
         return { kind: 'const', value: e.op === '-' ? (arithmetic('*', v, -1) as number | ConstTensor) : v };
       }
       case 'binary': {
-        const [x, y] = this.operands(e, [this.evaluate(e.left, host), this.evaluate(e.right, host)], [e.left.span, e.right.span]);
-        if (x === undefined || y === undefined) return ERROR;
-        const r = arithmetic(e.op, x, y);
-        return typeof r === 'string' ? this.fail(messages.constEval(e.span, r)) : { kind: 'const', value: r };
+        // `a + b + ... + z` leans left, one level per term: walk its spine with a loop, not recursion.
+        const spine: Extract<Expr, { kind: 'binary' }>[] = [];
+        let leftmost: Expr = e;
+        for (; leftmost.kind === 'binary'; leftmost = leftmost.left) spine.push(leftmost);
+        let value: Value<S> = this.evaluate(leftmost, host);
+        for (let i = spine.length - 1; i >= 0; i--) value = this.binary(spine[i], value, this.evaluate(spine[i].right, host));
+        return value;
       }
       default:
         return host.other(e);
     }
+  }
+
+  private binary(e: Extract<Expr, { kind: 'binary' }>, left: Value, right: Value): Value<never> {
+    const [x, y] = this.operands(e, [left, right], [e.left.span, e.right.span]);
+    if (x === undefined || y === undefined) return ERROR;
+    const r = arithmetic(e.op, x, y);
+    return typeof r === 'string' ? this.fail(messages.constEval(e.span, r)) : { kind: 'const', value: r };
   }
 
   /** The numbers (or tensors) an arithmetic expression works on; undefined entries were reported. */

@@ -20,6 +20,7 @@
  * 0/1 target of binary crossentropy or mse.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { READ_LIMITS, ReadProblem, readTextBounded } from '../files.js';
 import { createRequire } from 'node:module';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
@@ -205,10 +206,9 @@ function mnistDigits(): { x: Float32Array; labels: Float32Array } {
 function readCsv(spec: Spec<'csv'>, rng: Rng): Raw {
   let text: string;
   try {
-    text = readFileSync(spec.path, 'utf8');
+    text = readTextBounded(spec.path, READ_LIMITS.csv);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(messages.dataDoesNotFit(spec.argSpans.file ?? spec.span, `csv: cannot read '${spec.file}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`));
+    return fail(messages.dataDoesNotFit(spec.argSpans.file ?? spec.span, `csv: cannot read '${spec.file}': ${(e as Error).message}`));
   }
   const lines = text.split(/\r?\n/).map((l, i) => ({ line: i + 1, text: l })).filter((l) => l.text.trim() !== '');
   const cells = (s: string) => s.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
@@ -260,8 +260,9 @@ function readText(spec: Spec<'text'>, rng: Rng): Raw {
   try {
     const bytes = statSync(spec.path).size;
     if (bytes > MAX_TEXT_BYTES) fail(messages.dataDoesNotFit(at, `text: '${spec.file}' has ${bytes} bytes, more than the ${MAX_TEXT_BYTES} (16 MiB) a text source reads`, 'train on an excerpt of the file'));
-    text = readFileSync(spec.path, 'utf8');
+    text = readTextBounded(spec.path, MAX_TEXT_BYTES); // a regular file: /dev/zero or a FIFO would never end
   } catch (e) {
+    if (e instanceof ReadProblem) return fail(messages.dataDoesNotFit(at, `text: cannot read '${spec.file}': ${e.message}`));
     const code = (e as NodeJS.ErrnoException).code;
     if (!code) throw e;
     return fail(messages.dataDoesNotFit(at, `text: cannot read '${spec.file}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`));

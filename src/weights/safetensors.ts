@@ -4,23 +4,22 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, readFile, rename, stat } from 'node:fs/promises';
-import { safetensorsMessages } from '../runtime/messages.js';
-import { removeTemporary, temporaryPath } from '../files.js';
+import { open, rename } from 'node:fs/promises';
+import { READ_LIMITS, readBounded, ReadProblem, removeTemporary, temporaryPath } from '../files.js';
+import { weightMessages } from '../runtime/messages.js';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
 export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from '../runtime/safetensors.js';
 export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
-/** The largest weights file read: Node reads at most 2 GiB into one buffer (ERR_FS_FILE_TOO_LARGE past it). */
-export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
-
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  const info = await stat(path);
-  if (!info.isFile()) throw new WeightsFileError(safetensorsMessages.notAFile, path);
-  if (info.size > MAX_WEIGHTS_FILE_BYTES) throw new WeightsFileError(safetensorsMessages.fileTooLarge(info.size, MAX_WEIGHTS_FILE_BYTES), path);
-  const bytes = await readFile(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readBounded(path, READ_LIMITS.weights);
+  } catch (e) {
+    throw e instanceof ReadProblem ? new WeightsFileError(weightMessages.cannotRead(e.message), path) : e;
+  }
   try {
     return decodeSafetensors(bytes);
   } catch (e) {

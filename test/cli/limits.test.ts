@@ -1,0 +1,92 @@
+/**
+ * Issue 16's front-end reproducers through the command line, as a user meets
+ * them: a clear message and exit 1, never a hang, a stack trace or
+ * "Maximum call stack size exceeded".
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'dlc-limits-'));
+/** Runs dlc; a hang fails the test after 20 s instead of stalling the suite. */
+function dlc(...args: string[]) {
+  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.error !== undefined };
+}
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+const model = file('m.dl', 'model M {\n  input x: [2]\n  output y = x -> dense(1)\n}\n');
+const fifo = join(dir, 'fifo');
+const made = spawnSync('mkfifo', [fifo]).status === 0;
+
+describe('inputs must be regular files of bounded size', () => {
+  const cases: [string, string[], string][] = [
+    ['check /dev/zero', ['check', '/dev/zero'], "error: cannot read '/dev/zero': it is a character device, not a regular file"],
+    ['check a directory', ['check', dir], `error: cannot read '${dir}': it is a directory, not a regular file`],
+    ['run --weights /dev/zero', ['run', model, '--input', file('in.json', '{"x": [[1, 2]]}'), '--weights', '/dev/zero'], "/dev/zero: cannot read: it is a character device, not a regular file"],
+    ['run --input /dev/zero', ['run', model, '--input', '/dev/zero'], "cannot read '/dev/zero': it is a character device, not a regular file"],
+  ];
+  for (const [what, args, message] of cases)
+    it(what, () => {
+      const r = dlc(...args);
+      expect(r).toMatchObject({ code: 1, timedOut: false, stdout: '' });
+      expect(r.stderr).toContain(message);
+    });
+
+  it.runIf(made)('check a FIFO with no writer: an error, not a wait', () => {
+    const r = dlc('check', fifo);
+    expect(r).toMatchObject({ code: 1, timedOut: false });
+    expect(r.stderr).toContain(`cannot read '${fifo}': it is a FIFO (named pipe), not a regular file`);
+  });
+
+  it('a source over 8 MiB is refused before reading it', () => {
+    const big = file('big.dl', `model M {\n  input x: [2]\n  output y = x\n}\n#${'-'.repeat(8 * 2 ** 20)}\n`);
+    const r = dlc('check', big);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot read '${big}': it is ${statSync(big).size.toLocaleString('en-US')} bytes; the limit is 8,388,608 bytes (8 MiB)`);
+  });
+});
+
+describe('deep nesting is a located error', () => {
+  it('100 nested calls', () => {
+    const path = file('calls.dl', `model M {\n  input x: [4]\n  output y = ${'add('.repeat(100)}x${', x)'.repeat(100)}\n}\n`);
+    const r = dlc('check', path);
+    expect(r.code).toBe(1);
+    // At the 41st call's parenthesis: 1-based, after the line's prefix, 40 `add(` and `add`.
+    expect(r.stderr).toContain(`${path}:3:${'  output y = '.length + 40 * 4 + 3 + 1}: error: expressions nest more than 40 deep here`);
+  });
+
+  it('1,000 blocks calling blocks', () => {
+    const blocks = Array.from({ length: 1000 }, (_, i) => `block b${i}() {\n  input x\n  output y = x -> ${i < 999 ? `b${i + 1}()` : 'relu'}\n}`);
+    const path = file('blocks.dl', `${blocks.join('\n')}\nmodel M {\n  input x: [4]\n  output y = x -> b0()\n}\n`);
+    const r = dlc('check', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}:255:19: error: blocks call blocks more than 64 deep`);
+  });
+
+  it('3,000 values defined in reverse order check', () => {
+    const lines = Array.from({ length: 2999 }, (_, k) => `  v${2999 - k} = v${2998 - k} -> relu`);
+    const path = file('reverse.dl', `model M {\n  input x: [4]\n  output y = v2999\n${lines.join('\n')}\n  v0 = x -> relu\n}\n`);
+    expect(dlc('check', path)).toMatchObject({ code: 0, stdout: `${path}: ok (M)\n` });
+  });
+
+  it('repeat(1000000000, dense(8))', () => {
+    const path = file('repeat.dl', 'model M {\n  input x: [4]\n  output y = x -> repeat(1000000000, dense(8))\n}\n');
+    const r = dlc('check', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}:3:26: error: the model would have at least 1,000,000,000 layers; the limit is 100,000`);
+  });
+
+  it('a 100,000-deep JSON array as an input', () => {
+    const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
+    const r = dlc('run', model, '--input', file('deep.json', `{"x": [[1, ${deep}]]}`));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('input "x"[0][1] must be a finite number, got an array of 1');
+    expect(r.stderr).not.toContain('Maximum call stack');
+  });
+});
