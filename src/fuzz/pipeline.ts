@@ -1,0 +1,155 @@
+/**
+ * One fuzz input through the whole pipeline, in-process, the way the CLI runs
+ * it: check, optimize, summary, IR print, diagram (DOT always, SVG for a
+ * share), init and an interpreter run on random inputs (small models only),
+ * TensorFlow.js emit (prettier included) for every model of the file.
+ *
+ * The outcome is `ok`, `rejected` (a user error, as the CLI would print it:
+ * CompileError, UserError, WeightsFileError) or a failure of one class:
+ * - internal: any other exception (what the CLI prints as `internal error`);
+ * - unlocated: a diagnostic from checking source text that has no span;
+ * - output: generated TypeScript, DOT or SVG that breaks rules.ts.
+ * Hangs and crashes are classified by the pool (run.ts), which owns the clock.
+ */
+import { compileSource, type CompiledFile } from '../compile.js';
+import { CompileError, formatDiagnostic, UserError } from '../diagnostics.js';
+import { printGraph } from '../ir/print.js';
+import type { Graph } from '../ir/types.js';
+import { optimize } from '../passes/pipeline.js';
+import { formatSummary, summarize, summaryJson } from '../summary.js';
+import { DEFAULT_DIAGRAM_OPTIONS, graphToDot, type DiagramOptions } from '../backends/dot/index.js';
+import { dotToSvg } from '../backends/dot/render.js';
+import { emitTfjs } from '../backends/tfjs/index.js';
+import { initWeights, Interpreter } from '../backends/interp/index.js';
+import type { Tensor } from '../backends/interp/tensor.js';
+import { WeightsFileError } from '../runtime/safetensors.js';
+import { tfjsTraining } from '../train/index.js';
+import { createRng } from '../runtime/random.js';
+import { checkDot, checkTypeScript, checkXml } from './rules.js';
+
+export type FailureClass = 'internal' | 'unlocated' | 'output' | 'hang' | 'crash';
+
+export type Outcome =
+  | { status: 'ok' }
+  | { status: 'rejected'; stage: string }
+  | { status: 'failure'; class: FailureClass; stage: string; detail: string; signature: string };
+
+/** Limits for the interpreter run: what a fuzz input may cost (the 5 s budget is for the whole pipeline). */
+const SMALL = { params: 200_000, flops: 20_000_000, activations: 1_000_000 };
+
+/** A user error, as src/cli.ts tells them from dlc's own. */
+const isUserError = (e: unknown) => e instanceof CompileError || e instanceof UserError || e instanceof WeightsFileError;
+
+/** `Name: message` with numbers blanked, and the first dlc frame: failures with the same signature are one finding. */
+export function signatureOf(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const head = `${err.name}: ${err.message.split('\n')[0].slice(0, 160)}`.replace(/\d+(\.\d+)?/g, 'N');
+  const frame = (err.stack ?? '').split('\n').find((l) => /\/(src|dist\/src)\//.test(l) && !/\/fuzz\/|node_modules/.test(l));
+  const where = frame?.match(/([\w.-]+\/[\w.-]+\.[jt]s):\d+/)?.[1] ?? '';
+  return where ? `${head} at ${where}` : head;
+}
+
+export interface PipelineOptions {
+  /** Render SVG too (Graphviz in WebAssembly: slow, so only a share of inputs). */
+  svg: boolean;
+  /** Emit TensorFlow.js (prettier formats about 35 KB per model: the slowest stage, so a share of inputs). */
+  tfjs: boolean;
+  seed: number;
+  /** Told each stage as it starts, so that a hang or a crash can name where it happened. */
+  onStage?: (stage: string) => void;
+}
+
+export async function runPipeline(text: string, options: PipelineOptions): Promise<Outcome> {
+  let stage = 'check';
+  const at = (s: string) => {
+    stage = s;
+    options.onStage?.(s);
+  };
+  at('check');
+  try {
+    let compiled: CompiledFile;
+    try {
+      compiled = compileSource({ path: 'fuzz.dl', text });
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      const unlocated = e.diagnostics.find((d) => !d.span);
+      if (unlocated) return { status: 'failure', class: 'unlocated', stage, detail: unlocated.message, signature: `unlocated ${unlocated.code}` };
+      at('format');
+      e.diagnostics.slice(0, 50).forEach((d) => formatDiagnostic(d));
+      return { status: 'rejected', stage: 'check' };
+    }
+    for (const graph of compiled.graphs) {
+      const failure = await throughBackends(compiled, graph, options, at);
+      if (failure) return failure;
+    }
+    return { status: 'ok' };
+  } catch (e) {
+    if (isUserError(e)) return { status: 'rejected', stage };
+    return { status: 'failure', class: 'internal', stage, detail: (e as Error)?.stack ?? String(e), signature: `${stage}: ${signatureOf(e)}` };
+  }
+}
+
+/** Everything after checking, for one model; a rules failure, or undefined. Exceptions propagate. */
+async function throughBackends(compiled: CompiledFile, source: Graph, options: PipelineOptions, at: (stage: string) => void): Promise<Outcome | undefined> {
+  const rng = createRng(options.seed);
+  const output = (stage: string, detail: string | undefined): Outcome | undefined =>
+    detail === undefined ? undefined : { status: 'failure', class: 'output', stage, detail, signature: `${stage}: ${detail.replace(/"[^"]*"|\d+/g, '_').slice(0, 60)}` };
+
+  at('train config');
+  const training = tfjsTraining(compiled, source);
+  at('optimize');
+  const { graph } = optimize(source, { level: 1, training: training !== undefined });
+  at('summary');
+  const summary = summarize(graph);
+  formatSummary(summary);
+  JSON.stringify(summaryJson(summary));
+  at('print');
+  printGraph(graph);
+
+  at('diagram');
+  const views: Partial<DiagramOptions>[] = [{}, { detail: 'blocks', direction: 'TB', theme: 'dark' }, { detail: 'neurons' }, { unroll: 3 }];
+  const view = { ...DEFAULT_DIAGRAM_OPTIONS, ...views[Math.floor(rng.uniform() * views.length)] };
+  let dot: string | undefined;
+  try {
+    dot = graphToDot(graph, view);
+  } catch (e) {
+    // A view that cannot draw this model says so with one message; the layers view always draws.
+    if (!(e instanceof CompileError)) throw e;
+    dot = graphToDot(graph, DEFAULT_DIAGRAM_OPTIONS);
+  }
+  const dotProblem = output('dot', checkDot(dot));
+  if (dotProblem) return dotProblem;
+  if (options.svg) {
+    at('svg');
+    const svgProblem = output('svg', checkXml(await dotToSvg(dot, view.unroll !== undefined || view.detail === 'neurons' ? 'neato' : 'dot')));
+    if (svgProblem) return svgProblem;
+  }
+
+  const activations = graph.nodes.reduce((n, node) => n + node.type.shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1), 0);
+  if (summary.totalParams <= SMALL.params && summary.flops <= SMALL.flops && activations <= SMALL.activations) {
+    at('init');
+    const weights = initWeights(source, { seed: options.seed });
+    at('run');
+    new Interpreter(graph, weights).run(randomInputs(graph, 2, options.seed));
+  }
+
+  if (!options.tfjs) return undefined;
+  at('tfjs');
+  const code = await emitTfjs(graph, { sourcePath: 'fuzz.dl', training });
+  return output('tfjs', checkTypeScript(code, source.span.source.text));
+}
+
+/** Batch `batch` of random inputs: token ids below the smallest vocabulary that reads them, normal floats otherwise. */
+function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
+  const rng = createRng(seed);
+  return Object.fromEntries(
+    graph.inputs.map((input) => {
+      const shape = [batch, ...input.type.shape.slice(1).map((d) => d ?? 1)];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const readers = graph.nodes.filter((n) => n.op === 'embedding' && n.inputs.includes(input));
+      const vocab = Math.min(50, ...readers.map((n) => (n.attrs as { vocab?: number }).vocab ?? 50));
+      const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * vocab) : rng.normal()));
+      return [input.name, { shape, data }];
+    }),
+  );
+}
