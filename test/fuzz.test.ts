@@ -14,7 +14,8 @@ import { graphToDot, DEFAULT_DIAGRAM_OPTIONS } from '../src/backends/dot/index.j
 import { dotToSvg } from '../src/backends/dot/render.js';
 import { emitTfjs } from '../src/backends/tfjs/index.js';
 import { fuzzInput, loadCorpus, tokenize, type Family } from '../src/fuzz/inputs.js';
-import { runFuzz } from '../src/fuzz/run.js';
+import { garbled } from '../src/fuzz/pipeline.js';
+import { runFuzz, shrink } from '../src/fuzz/run.js';
 import { checkDot, checkTypeScript, checkXml, payloadsOf } from '../src/fuzz/rules.js';
 import { compileText } from './helpers.js';
 
@@ -48,6 +49,13 @@ describe('output rules', () => {
     expect(checkDot('digraph { a [label=<<b>x</b>>]; a -> b }')).toBeUndefined();
   });
 
+  it('find values printed unformatted in a message, unless the source has them', () => {
+    expect(garbled('dense: units must be a whole number, got undefined', 'model M {}')).toBe('undefined');
+    expect(garbled('input x: shape [null, 3] has no size', 'model M {}')).toBe('null');
+    expect(garbled('unknown name null', 'output null')).toBeUndefined();
+    expect(garbled('conv2d: kernel [3, 3] does not fit [2, 2]', 'model M {}')).toBeUndefined();
+  });
+
   it('find source text that escaped its string or comment in generated TypeScript', () => {
     const source = 'model M {\n  input x: [4] # ok */ evil(); /*\n}\n';
     expect(payloadsOf(source)).toContain('ok */ evil(); /*');
@@ -75,6 +83,16 @@ describe('inputs', () => {
     const ops = new Set(generated.flatMap((x) => [...x.text.matchAll(/(?:-> |= )(\w+)\(/g)].map((m) => m[1])));
     for (const { text } of generated) expect(() => compileText(text)).not.toThrow();
     expect(ops.size).toBeGreaterThan(15);
+  });
+});
+
+describe('shrink', () => {
+  it('cuts an input down to the lines and tokens the failure needs', async () => {
+    const text = 'model M {\n  input x: [4]\n  h = x -> dense(3) -> relu\n  output add(h, h -> repeat(9, dense(3)))\n}\n';
+    let runs = 0;
+    const fails = async (t: string) => (runs++, /repeat/.test(t) && /\(9/.test(t));
+    expect(await shrink(text, fails, { runs: 500 })).toBe('repeat(9');
+    expect(runs).toBeLessThan(200);
   });
 });
 

@@ -8,6 +8,8 @@
  * CompileError, UserError, WeightsFileError) or a failure of one class:
  * - internal: any other exception (what the CLI prints as `internal error`);
  * - unlocated: a diagnostic from checking source text that has no span;
+ * - message: a diagnostic or user error whose text shows a value that leaked
+ *   unformatted (`undefined`, `null`, `NaN`, `[object Object]`) and is not in the source;
  * - output: generated TypeScript, DOT or SVG that breaks rules.ts.
  * Hangs and crashes are classified by the pool (run.ts), which owns the clock.
  */
@@ -27,7 +29,7 @@ import { tfjsTraining } from '../train/index.js';
 import { createRng } from '../runtime/random.js';
 import { checkDot, checkTypeScript, checkXml } from './rules.js';
 
-export type FailureClass = 'internal' | 'unlocated' | 'output' | 'hang' | 'crash';
+export type FailureClass = 'internal' | 'unlocated' | 'message' | 'output' | 'hang' | 'crash';
 
 export type Outcome =
   | { status: 'ok' }
@@ -36,6 +38,11 @@ export type Outcome =
 
 /** Limits for the interpreter run: what a fuzz input may cost (the 5 s budget is for the whole pipeline). */
 const SMALL = { params: 200_000, flops: 20_000_000, activations: 1_000_000 };
+
+/** The first word of `message` that shows a value printed unformatted, unless the source itself has it. */
+export function garbled(message: string, source: string): string | undefined {
+  return message.match(/\bundefined\b|\bnull\b|\bNaN\b|\[object \w+\]/g)?.find((word) => !source.includes(word));
+}
 
 /** A user error, as src/cli.ts tells them from dlc's own. */
 const isUserError = (e: unknown) => e instanceof CompileError || e instanceof UserError || e instanceof WeightsFileError;
@@ -75,7 +82,11 @@ export async function runPipeline(text: string, options: PipelineOptions): Promi
       const unlocated = e.diagnostics.find((d) => !d.span);
       if (unlocated) return { status: 'failure', class: 'unlocated', stage, detail: unlocated.message, signature: `unlocated ${unlocated.code}` };
       at('format');
-      e.diagnostics.slice(0, 50).forEach((d) => formatDiagnostic(d));
+      for (const d of e.diagnostics.slice(0, 50)) {
+        const shown = formatDiagnostic(d); // the code frame, as the CLI prints it
+        const word = garbled(`${d.message} ${d.hint ?? ''}`, text);
+        if (word) return { status: 'failure', class: 'message', stage: 'check', detail: shown, signature: `${word} in ${d.code}` };
+      }
       return { status: 'rejected', stage: 'check' };
     }
     for (const graph of compiled.graphs) {
@@ -84,7 +95,12 @@ export async function runPipeline(text: string, options: PipelineOptions): Promi
     }
     return { status: 'ok' };
   } catch (e) {
-    if (isUserError(e)) return { status: 'rejected', stage };
+    if (isUserError(e)) {
+      const messages = e instanceof CompileError ? e.diagnostics.map((d) => `${d.message} ${d.hint ?? ''}`) : [(e as Error).message];
+      const word = messages.map((m) => garbled(m, text)).find(Boolean);
+      if (word) return { status: 'failure', class: 'message', stage, detail: messages.join('\n'), signature: `${stage}: ${word} in ${(e as Error).name}: ${messages[0].replace(/\d+/g, 'N').slice(0, 60)}` };
+      return { status: 'rejected', stage };
+    }
     return { status: 'failure', class: 'internal', stage, detail: (e as Error)?.stack ?? String(e), signature: `${stage}: ${signatureOf(e)}` };
   }
 }

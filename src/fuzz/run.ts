@@ -181,7 +181,7 @@ const key = (o: Outcome) => (o.status === 'failure' ? `${o.class} | ${o.signatur
  * Delta debugging (ddmin) over pieces of `text` (lines, then tokens): drops
  * chunks while `fails` holds, halving the chunk size when no drop works.
  */
-async function shrink(text: string, fails: (t: string) => Promise<boolean>, budget: { runs: number }): Promise<string> {
+export async function shrink(text: string, fails: (t: string) => Promise<boolean>, budget: { runs: number }): Promise<string> {
   const passes: [(t: string) => string[], string][] = [
     [(t) => t.split(/(?<=\n)/), ''],
     [(t) => tokenize(t), ''],
