@@ -20,7 +20,7 @@ import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { attrParams, bind, BindArg, Param } from './bind.js';
 import { ConstEntry, describeConst, describeValue, ERROR, Evaluator, Host, isTensor, Value as AnyValue } from './constants.js';
-import type { AttrValue, BlockFrame, Graph, Node, OpCall, TensorType } from './types.js';
+import type { AttrValue, BlockFrame, Dim, Graph, Node, OpCall, TensorType } from './types.js';
 
 type BlockDecl = Extract<Decl, { kind: 'block' }>;
 type ModelDecl = Extract<Decl, { kind: 'model' }>;
@@ -90,8 +90,12 @@ export function checkConstants(index: ProgramIndex, diagnostics: Diagnostic[]): 
 
 class GraphBuilder {
   private nodes: Node[] = [];
+  /** The op nodes built so far, by layer name, for layer arguments. */
+  private layers = new Map<string, Node>();
   private taken = new Set<string>();
   private counters = new Map<string, number>();
+  /** Anonymous dimensions (`None`) made so far: each gets its own variable. */
+  private anonymous = 0;
   readonly ev: Evaluator;
 
   constructor(
@@ -336,8 +340,23 @@ class GraphBuilder {
       const name = a.value.name;
       const takes = op.attrs.some((spec) => (a.name === undefined || spec.name === a.name) && spec.type.kind === 'symbol' && spec.type.choices.includes(name));
       if (takes) return { kind: 'name', name, span: a.value.span, candidates: [] };
+      if (op.attrs.some((spec) => spec.name === a.name && spec.type.kind === 'layer')) return this.layerArg(name, a.value.span, scope);
     }
     return this.expr(a.value, scope);
+  }
+
+  /**
+   * A layer argument (`tie = wte`): a layer name (`as`, or a Keras-style
+   * default such as `embedding`) first, then a value (the layer's output).
+   * The layer must be built already: the value it reads is upstream, as GPT-2's
+   * head reads the sequence its embedding began.
+   */
+  private layerArg(name: string, span: Span, scope: Scope): Value {
+    const scoped = scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${name}` : name;
+    const node = this.layers.get(scoped);
+    if (node) return { kind: 'tensor', node };
+    if (scope.bindings.has(name)) return this.expr({ kind: 'name', name, span }, scope);
+    return this.fail(messages.unknownLayer(span, name, suggest(name, [...this.layers.keys()])));
   }
 
   private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName): Value {
@@ -352,6 +371,7 @@ class GraphBuilder {
     if (name === undefined) return ERROR;
     const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
     this.nodes.push(node);
+    this.layers.set(name, node);
     return { kind: 'tensor', node };
   }
 
@@ -431,18 +451,43 @@ class GraphBuilder {
 
   private modelInput(stmt: Extract<Stmt, { kind: 'input' }>): Node | undefined {
     if (!stmt.shape) return this.report(messages.inputShapeRequired(stmt.nameSpan, stmt.name)), undefined;
-    const c = this.ev.constant(this.ev.evaluate(stmt.shape, this.ev.constantsOnly), stmt.shape.span);
-    if (c === undefined) return undefined;
-    const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
-    if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
-      return this.report(messages.badShape(stmt.shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
-    if (list.reduce((n, x) => n * x, 1) > Number.MAX_SAFE_INTEGER) return this.report(messages.shapeTooLarge(stmt.shape.span, list)), undefined;
+    const list = this.inputShape(stmt.shape);
+    if (!list) return undefined;
+    const fixed = list.filter((d): d is number => typeof d === 'number');
+    if (fixed.reduce((n, x) => n * x, 1) > Number.MAX_SAFE_INTEGER) return this.report(messages.shapeTooLarge(stmt.shape.span, fixed)), undefined;
     if (this.taken.has(stmt.name)) return this.report(messages.layerNameReused(stmt.nameSpan, stmt.name)), undefined;
     this.taken.add(stmt.name);
     const type: TensorType = { shape: [null, ...list], dtype: stmt.dtype ?? 'float32' };
     const node: Node = { id: this.nodes.length, name: stmt.name, op: 'input', inputs: [], attrs: { type: type as unknown as AttrValue }, resolved: {}, type, span: stmt.span, blockPath: [] };
     this.nodes.push(node);
     return node;
+  }
+
+  /**
+   * An input's shape: constant whole numbers, and dimension variables. In a
+   * written list, a name that is no constant is a variable (`[T, 64]`: every
+   * T of the model is one size) and `None` is an anonymous one, distinct from
+   * every other.
+   */
+  private inputShape(shape: Expr): Dim[] | undefined {
+    const items = shape.kind === 'list' ? shape.items : shape.kind === 'name' ? [shape] : undefined;
+    const isVar = (e: Expr) => e.kind === 'name' && !this.index.consts.has(e.name);
+    if (items && items.some(isVar)) {
+      const dims = items.map((e): Dim | undefined => {
+        if (isVar(e)) return (e as { name: string }).name === 'None' ? `None$${++this.anonymous}` : (e as { name: string }).name;
+        const c = this.ev.constant(this.ev.evaluate(e, this.ev.constantsOnly), e.span);
+        if (c === undefined) return undefined;
+        if (typeof c === 'number' && Number.isInteger(c) && c > 0) return c;
+        return this.report(messages.badShape(e.span, isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+      });
+      return dims.every((d) => d !== undefined) ? dims : undefined;
+    }
+    const c = this.ev.constant(this.ev.evaluate(shape, this.ev.constantsOnly), shape.span);
+    if (c === undefined) return undefined;
+    const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
+    if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
+      return this.report(messages.badShape(shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+    return list;
   }
 
   private tensor(v: Value, span: Span): Node | undefined {

@@ -15,14 +15,16 @@
  * records time per layer, the peak of live activations, and the plan's size
  * next to one buffer per activation.
  */
-import { paramsOf } from '../../ir/infer.js';
+import { graphVars, paramsOf, specialize } from '../../ir/infer.js';
 import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
+import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import * as K from './kernels/index.js';
-import { InputError } from './io.js';
+import { dimSizes, InputError } from './io.js';
+import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
 import { planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -30,6 +32,7 @@ import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
+import { weightName } from '../../weights/slots.js';
 import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface RunOptions {
@@ -109,8 +112,8 @@ export const KERNELS: KernelTable = {
     return { shape: [1, ...v.shape], data };
   },
   // The kernels apply a fused activation in the same pass as the bias (see matmulInto).
-  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
-  fused_dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
+  dense: (c) => dense(c),
+  fused_dense: (c) => dense(c),
   conv1d: (c) => conv(c),
   conv2d: (c) => conv(c),
   fused_conv1d: (c) => conv(c),
@@ -182,6 +185,12 @@ export const KERNELS: KernelTable = {
       ? batchNormTrained(c).output
       : K.batchNormInference(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.param('moving_mean'), c.param('moving_variance'), c.out),
 };
+
+/** dense, plain or fused; a tied head reads its embedding's table as the kernel, transposed. */
+function dense(c: Call<'dense' | 'fused_dense'>): Tensor {
+  const kernel = denseKernel(c.a);
+  return K.dense(c.inputs[0], c.param(kernel.name), c.optionalParam('bias'), c.a.activation, c.out, kernel.transposed);
+}
 
 /** batchnorm in training: normalises with the batch's statistics and reports the updated moving ones. */
 export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace | undefined } {
@@ -264,12 +273,20 @@ interface Arena {
 
 /** Arenas kept per interpreter (batch sizes x training): evaluation runs at one batch and a last, smaller one. */
 const MAX_ARENAS = 4;
+/** Specializations kept per interpreter of a graph with dimension variables (one per set of lengths, oldest dropped). */
+const MAX_SPECIALIZED = 8;
 
 export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
+  /**
+   * A graph with dimension variables runs as its specialization to the
+   * inputs' lengths (ir/infer.ts specialize), each an interpreter of its own
+   * with its own memory plans; undefined for a graph without variables.
+   */
+  private specialized?: Map<string, Interpreter>;
 
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
@@ -278,6 +295,11 @@ export class Interpreter {
     readonly graph: Graph,
     weights: Weights,
   ) {
+    if (graphVars(graph).length > 0) {
+      this.specialized = new Map();
+      this.weights = weights;
+      return;
+    }
     this.weights = bindWeights(graph, weights);
     graph.nodes.forEach((node, i) => node.inputs.forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
@@ -302,15 +324,35 @@ export class Interpreter {
     return arena;
   }
 
+  /** The interpreter of this graph specialized to the lengths of `inputs`; a length the graph cannot take is an InputError. */
+  at(inputs: Record<string, Tensor>): Interpreter {
+    const sizes = dimSizes(this.graph, inputs);
+    const key = [...sizes].map(([d, n]) => `${d}=${n}`).join(',');
+    let interpreter = this.specialized!.get(key);
+    if (!interpreter) {
+      let graph: Graph;
+      try {
+        graph = specialize(this.graph, sizes);
+      } catch (e) {
+        if (e instanceof OpError) throw new InputError(e.message);
+        throw e;
+      }
+      if (this.specialized!.size >= MAX_SPECIALIZED) this.specialized!.delete(this.specialized!.keys().next().value!);
+      this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
+    }
+    return interpreter;
+  }
+
   /**
    * The buffer of a state tensor's new value, one per interpreter and tensor,
    * so that runs after the first allocate nothing.
    */
   private stateBuffer(node: Node, name: string, write: (into: Float32Array) => void): Tensor {
-    const key = `${node.name}.${name}`;
+    const spec = paramsOf(node).find((p) => p.name === name)!;
+    const key = weightName(node, spec);
     let t = this.states.get(key);
     if (!t) {
-      const shape = this.weights.get(key)?.shape ?? paramsOf(node).find((p) => p.name === name)!.shape;
+      const shape = this.weights.get(key)?.shape ?? spec.shape;
       this.states.set(key, (t = { shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
     }
     write(t.data);
@@ -324,6 +366,7 @@ export class Interpreter {
    * the weights are not changed.
    */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
+    if (this.specialized) return this.at(inputs).run(inputs, options);
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
@@ -363,7 +406,7 @@ export class Interpreter {
           training,
           rng: rng.child(node.name),
           out: views.get(node),
-          updateState: training ? (name, write) => state.set(`${node.name}.${name}`, this.stateBuffer(node, name, write)) : undefined,
+          updateState: training ? (name, write) => state.set(weightName(node, paramsOf(node).find((p) => p.name === name)!), this.stateBuffer(node, name, write)) : undefined,
         };
         hold(node, runKernel(call));
       }
@@ -385,23 +428,29 @@ export class Interpreter {
 }
 
 /**
- * A node's parameters as kernels read them: fixed kernels from the source
- * (converted to float32 once per node), else the weight `<layer>.<name>`.
+ * A node's parameters as kernels read them, by local name: fixed kernels from
+ * the source (converted to float32 once per node), else the weight its spec
+ * names (weights/slots.ts's weightName: `<layer>.<name>`, another layer's for
+ * a tied or shared weight).
  */
 export function paramAccess(node: Node, weights: Weights): Pick<Call, 'param' | 'optionalParam'> {
-  let fixed = fixedCache.get(node);
-  if (!fixed) {
-    fixed = new Map(paramsOf(node).flatMap((p) => (p.value ? [[p.name, { shape: p.shape, data: Float32Array.from(p.value.data) }]] : [])));
-    fixedCache.set(node, fixed);
+  let bound = bindingCache.get(node);
+  if (!bound) {
+    bound = new Map(paramsOf(node).filter((p) => p.layer === undefined || p.shared).map((p) => [p.name, p.value ? { shape: p.shape, data: Float32Array.from(p.value.data) } : weightName(node, p)]));
+    bindingCache.set(node, bound);
   }
-  const known = fixed;
-  const optionalParam = (name: string) => known.get(name) ?? weights.get(`${node.name}.${name}`) ?? null;
-  return { optionalParam, param: (name) => optionalParam(name) ?? missing(node, name) };
+  const known = bound;
+  const optionalParam = (name: string) => {
+    const p = known.get(name) ?? `${node.name}.${name}`;
+    return typeof p === 'string' ? (weights.get(p) ?? null) : p;
+  };
+  return { optionalParam, param: (name) => optionalParam(name) ?? missing(known.get(name) ?? `${node.name}.${name}`) };
 }
-const fixedCache = new WeakMap<Node, Map<string, Tensor>>();
+/** Per node: each parameter's fixed value, or the name of the weight it reads. */
+const bindingCache = new WeakMap<Node, Map<string, Tensor | string>>();
 
-function missing(node: Node, name: string): never {
-  throw internal(`no weight "${node.name}.${name}"`);
+function missing(name: string | Tensor): never {
+  throw internal(`no weight "${name as string}"`);
 }
 
 export const bytesOf = (shape: number[]) => sizeOf(shape) * 4;

@@ -17,8 +17,8 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { internal, lineCol } from '../../diagnostics.js';
-import { paramsOf } from '../../ir/infer.js';
+import { internal, lineCol, shapeText } from '../../diagnostics.js';
+import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
 import { ownActivation } from '../../ops/common.js';
@@ -26,7 +26,7 @@ import type { FoldedBatchNorm } from '../../ops/fused.js';
 import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import type { TrainingSettings } from '../../runtime/optimizers.js';
-import { weightSlots } from '../../weights/slots.js';
+import { weightName, weightSlots } from '../../weights/slots.js';
 import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
 import { Layer, list, templateFor, tensorType } from './templates.js';
@@ -153,8 +153,8 @@ function header(graph: Graph, options: TfjsOptions): string {
 }
 
 function declarations(graph: Graph, types: { inputs: string[]; outputs: string[] }): string {
-  const shapeOf = (n: Node) => `[${n.type.shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
-  const readable = (n: Node) => `${n.type.dtype} [batch, ${n.type.shape.slice(1).join(', ')}]`;
+  const shapeOf = (n: Node) => `[${n.type.shape.map((d) => (d === null ? 'null' : typeof d === 'string' ? str(d) : d)).join(', ')}]`;
+  const readable = (n: Node) => `${n.type.dtype} ${shapeText(n.type.shape)}`;
   const weights = weightSlots(graph); // the interpreter's list: names, shapes, initialisers, in graph order
   const lines: string[] = [
     '/** The model\'s name in its .dl file and in its weights files. */',
@@ -196,13 +196,21 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
   const [output] = graph.outputs;
   const head = options.training && logitsHead(output.node, options.training.loss);
   let logits: Layers['logits'];
+  // Dimension variables are constants of the forward pass, read from the first input that has each; templates write them by name.
+  const vars = new Set(graphVars(graph));
+  for (const v of vars) if (locals.take(v) !== v) throw internal(`tfjs: the dimension variable '${v}' is not free as an identifier`);
   for (const node of graph.nodes) {
     const id = locals.take(node.name);
     ids.set(node, id);
     if (node.op === 'input') {
       body.push(`const ${id} = ${member('inputs', node.name)};`);
+      node.type.shape.forEach((d, axis) => {
+        if (typeof d === 'string' && vars.delete(d)) body.push(`const ${d} = ${id}.shape[${axis}];`);
+      });
       continue;
     }
+    const unfixed = unfixedAttrs(node);
+    if (unfixed.length > 0) throw internal(`tfjs: layer '${node.name}' (${node.op}) has sizes that follow no dimension variable: ${unfixed.join(', ')}`);
     const specs = paramsOf(node);
     const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm;
     const layer: Layer = {
@@ -213,9 +221,10 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
         // A folded layer's kernel and bias are derived from the weights once per weights object (batchNormFolds).
         if (folded && name === 'bias') return member(member('folded', node.name), 'bias');
         if (folded && name === folded.kernel) return `${member(member('folded', node.name), 'kernel')} as ${tensorType(specs.find((p) => p.name === name)!.shape.length)}`;
-        const spec = specs.find((p) => p.name === name && p.layer === undefined);
+        // Another layer's weight that this one reads too (tied, shared) is that layer's variable.
+        const spec = specs.find((p) => p.name === name && (p.layer === undefined || p.shared));
         if (!spec) return undefined;
-        return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(`${node.name}.${name}`)}]`;
+        return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(weightName(node, spec))}]`;
       },
       literal: (value, shape) => {
         const numbers = list(Array.from(value.data, (v) => (Object.is(v, -0) ? '-0' : String(v))));

@@ -10,6 +10,7 @@
  */
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
+import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
@@ -68,14 +69,16 @@ function withActivation(activation: Activation, fused: (act: string) => string):
   return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"), nameArgs(activation));
 }
 
-/** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened). */
+/** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened); a tied head multiplies by its embedding's table transposed. */
 function dense(l: Layer<'dense' | 'fused_dense'>): string {
   const [x] = l.inputs;
   const rank = rankOf(l.node.inputs[0]);
   const { inWidth: width, units } = l.a;
+  const kernel = denseKernel(l.a);
   return withActivation(l.a.activation, (act) => {
     const a = rank === 2 ? x : `tf.reshape(${x}, [-1, ${width}])`;
-    const y = `tf.fused.matMul(${fields([['a', a], ['b', required(l, 'kernel')], ['bias', l.param('bias')], ['activation', act]])})`;
+    const b = required(l, kernel.name);
+    const y = `tf.fused.matMul(${fields([['a', a], ['b', b], ['transposeB', kernel.transposed ? 'true' : undefined], ['bias', l.param('bias')], ['activation', act]])})`;
     return rank === 2 ? `${y} as tf.Tensor2D` : `tf.reshape(${y}, ${list([-1, ...dims(l.node).slice(0, -1), units])})`;
   });
 }
@@ -283,9 +286,12 @@ export const TEMPLATES: TemplateTable = {
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {
-    const { steps, width } = l.a;
-    const table = l.a.kind === 'learned' ? required(l, 'embeddings') : `${helper('positionEncoding')}(${steps}, ${width})`;
-    return `tf.add(${l.inputs[0]}, ${table})`;
+    // The input's own length, so that a symbolic T works; a learned table of max_len rows adds its first T.
+    const { steps, width, maxLen } = l.a;
+    const x = l.inputs[0];
+    const length = typeof steps === 'number' ? `${steps}` : `${x}.shape[1]`;
+    const table = l.a.kind === 'sinusoidal' ? `${helper('positionEncoding')}(${length}, ${width})` : maxLen === steps ? required(l, 'embeddings') : `tf.slice(${required(l, 'embeddings')}, [0, 0], [${length}, ${width}])`;
+    return `tf.add(${x}, ${table})`;
   },
   rnn: (l) => recurrent(l, l.a, '', false),
   lstm: (l) => recurrent(l, l.a, '', false),
