@@ -227,7 +227,9 @@ function generate(r: Random, index: number): string {
   const families = [...byFamily.values()];
   const start = r.int(0, 3);
   const shape = start === 3 ? [r.int(3, 8)] : [[r.int(2, 12)], [r.int(3, 8), r.int(2, 5)], [r.int(4, 9), r.int(4, 9), r.int(1, 3)]][start];
-  const lines = [`# Generated model ${index}.`, `model Generated${index} {`, `  input x: [${shape.join(', ')}]${start === 3 ? ' int' : ''}`];
+  // Sequences and tokens sometimes have a symbolic length.
+  const dims: (number | string)[] = start % 2 === 1 && r.chance(0.3) ? ['T', ...shape.slice(1)] : shape;
+  const lines = [`# Generated model ${index}.`, `model Generated${index} {`, `  input x: [${dims.join(', ')}]${start === 3 ? ' int' : ''}`];
   let last = 'x';
   if (start === 3) {
     lines.push(`  e = x -> embedding(${r.int(5, 30)}, ${r.int(2, 5)})`);
