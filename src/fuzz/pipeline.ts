@@ -38,6 +38,12 @@ export type Outcome =
 
 /** Limits for the interpreter run: what a fuzz input may cost (the 5 s budget is for the whole pipeline). */
 const SMALL = { params: 200_000, flops: 20_000_000, activations: 1_000_000 };
+/**
+ * Graphs with more nodes skip SVG and TypeScript emit: prettier needs about 7 s
+ * for ResNet-50's module on a loaded 2-core machine, past the per-input budget.
+ * test/backends/tfjs/emit.test.ts emits and type-checks every example, large ones included.
+ */
+const LARGE_NODES = 150;
 /** The length a run gives every dimension variable (`[T]`) and the batch. */
 const SYMBOLIC_LENGTH = 4;
 const concrete = (d: Dim) => (typeof d === 'number' ? d : SYMBOLIC_LENGTH);
@@ -138,7 +144,8 @@ async function throughBackends(compiled: CompiledFile, source: Graph, options: P
   }
   const dotProblem = output('dot', checkDot(dot));
   if (dotProblem) return dotProblem;
-  if (options.svg) {
+  const large = graph.nodes.length > LARGE_NODES;
+  if (options.svg && !large) {
     at('svg');
     const svgProblem = output('svg', checkXml(await dotToSvg(dot, view.unroll !== undefined || view.detail === 'neurons' ? 'neato' : 'dot')));
     if (svgProblem) return svgProblem;
@@ -153,7 +160,7 @@ async function throughBackends(compiled: CompiledFile, source: Graph, options: P
     new Interpreter(graph, weights).run(randomInputs(graph, 2, options.seed));
   }
 
-  if (!options.tfjs) return undefined;
+  if (!options.tfjs || large) return undefined;
   at('tfjs');
   const code = await emitTfjs(graph, { sourcePath: 'fuzz.dl', training });
   return output('tfjs', checkTypeScript(code, source.span.source.text));
