@@ -54,7 +54,7 @@ export function bertLayers() {
   return rows;
 }
 
-/** GPT-2 small's layers with weights: wte, wpe, 12 pre-LN decoder blocks, ln_f (the tied head adds none). */
+/** GPT-2 small's layers with weights: wte, wpe, 12 pre-LN decoder blocks, ln_f (the head reuses wte's table and adds none). */
 export function gpt2Layers() {
   const rows = [embedding('wte', 50257, WIDTH), embedding('wpe', 1024, WIDTH)];
   for (let l = 0; l < LAYERS; l++) {
@@ -110,7 +110,7 @@ export function bert(w, tokens, segments) {
   });
 }
 
-/** GPT-2 small on token ids (int32 [B, T]): the final layernorm's states [B, T, 768]. */
+/** GPT-2 small on token ids (int32 [B, T]): the final layernorm's states [B, T, 768] and the tied head's logits [B, T, 50257] = states wte^T. */
 export function gpt2(w, tokens) {
   return tf.tidy(() => {
     const [B, T] = tokens.shape;
@@ -121,6 +121,8 @@ export function gpt2(w, tokens) {
       const mlp = linear(w, nth('dense', 2 * l + 1), geluTanh(linear(w, nth('dense', 2 * l), norm(w, nth('layernorm', 2 * l + 1), h, 1e-5))));
       h = h.add(mlp);
     }
-    return { hidden: norm(w, 'ln_f', h, 1e-5).reshape([B, T, WIDTH]) };
+    const hidden = norm(w, 'ln_f', h, 1e-5);
+    const logits = tf.matMul(hidden, w('wte.embeddings'), false, true);
+    return { hidden: hidden.reshape([B, T, WIDTH]), logits: logits.reshape([B, T, -1]) };
   });
 }

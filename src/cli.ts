@@ -4,18 +4,19 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, reports, UserError } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
-import { humanBytes } from './units.js';
+import { humanBytes, parseBytes } from './units.js';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, writeFileAtomic } from './files.js';
-import { evalCommand, tfjsTraining, trainCommand } from './train/index.js';
+import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
+import { setMemoryLimit } from './backends/interp/plan.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import { WeightsFileError } from './weights/safetensors.js';
 import type { Graph } from './ir/types.js';
@@ -115,8 +116,10 @@ function program(): Command {
     .option('--opt <level>', help.runOpt, parseLevel, 1)
     .option('--kernels <kind>', help.runKernels, 'auto')
     .option('--threads <n>', help.threads, parseCount)
-    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number }) => {
+    .option('--max-memory <size>', help.maxMemory, parseMemory)
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number; maxMemory?: number }) => {
       useKernels(opts);
+      if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       const source = selectModel(compileFile(file), opts.model);
       const inputs = inputsFromJson(source, readJson(opts.input));
       // Weights belong to the source model; the optimized graph keeps its layer names.
@@ -143,8 +146,10 @@ function program(): Command {
     .option('--quiet', help.trainQuiet)
     .option('--kernels <kind>', help.trainKernels, 'auto')
     .option('--threads <n>', help.threads, parseCount)
-    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number }) => {
+    .option('--max-memory <size>', help.maxMemory, parseMemory)
+    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number; maxMemory?: number }) => {
       useKernels(opts);
+      if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       await trainCommand(file, opts);
     });
 
@@ -154,7 +159,9 @@ function program(): Command {
     .argument('<file>', help.file)
     .requiredOption('--weights <file>', help.evalWeights)
     .option('--model <name>', help.trainModel)
-    .action(async (file: string, opts: { weights: string; model?: string }) => {
+    .option('--max-memory <size>', help.maxMemory, parseMemory)
+    .action(async (file: string, opts: { weights: string; model?: string; maxMemory?: number }) => {
+      if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       await evalCommand(file, opts);
     });
 
@@ -272,8 +279,14 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(messages.notJson(path, (e as Error).message));
+    throw new InputError(messages.notJson(path, printable((e as Error).message))); // it quotes the file's text
   }
+}
+
+function parseMemory(text: string): number {
+  const bytes = parseBytes(text);
+  if (bytes === undefined) throw new UsageError(messages.memoryValue(text));
+  return bytes;
 }
 
 function parseSeed(text: string): number {
@@ -310,6 +323,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.diagnostics.length > shown.length) console.error(reports.moreErrors(e.diagnostics.length - shown.length));
       console.error(reports.errorCount(e.diagnostics.length));
       return 1;
+    }
+    if (e instanceof TrainInterrupted) {
+      console.error(e.message);
+      return e.exitCode;
     }
     if (e instanceof UsageError || e instanceof UserError || e instanceof WeightsFileError) {
       console.error(reports.errorLine(e.message));

@@ -19,6 +19,7 @@ import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Span } from './frontend/ast.js';
 import { dimName, type Dim } from './ir/types.js';
+import { escaped, shown } from './runtime/messages.js';
 import type { EpochMetrics, Progress } from './train/train.js';
 
 // ---------------------------------------------------------------- kinds of errors
@@ -92,8 +93,13 @@ export function duration(seconds: number): string {
 const quoteList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 const didYouMean = (suggestion: string | undefined) => (suggestion ? `did you mean '${suggestion}'?` : undefined);
 const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
+/** A count in digits while they stay readable (1,000,000), in exponent form from 10^12 (1.00e+15). */
+const count = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 /** A pixel count, in digits while they stay readable. */
 const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
+
+/** What a syntax error found, quoted; a control or formatting character from the file escaped as JSON escapes it. */
+const foundText = (found: string) => (found === '\n' ? "'\\n'" : /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(found) ? shown(found) : `'${found}'`);
 
 const d = (code: string, span: Span | undefined, message: string, hint?: string): Diagnostic => ({ code, span, message, hint });
 
@@ -107,7 +113,7 @@ const unknownChoice = (span: Span, what: string, name: string, choices: string[]
 export const messages = {
   // ---- Syntax and names.
   syntax: (span: Span, expected: string, found: string) =>
-    d('syntax', span, `syntax error: expected ${expected}${found ? `, found '${found === '\n' ? '\\n' : found}'` : ' at end of file'}`),
+    d('syntax', span, `syntax error: expected ${expected}${found ? `, found ${foundText(found)}` : ' at end of file'}`),
   unknownOp: (span: Span, name: string, suggestion?: string) => d('unknown-op', span, `unknown op or block '${name}'`, didYouMean(suggestion)),
   /** Keras's name for a layer that dlc calls `op`. */
   kerasName: (span: Span, name: string, op: string) => d('unknown-op', span, `unknown op or block '${name}'`, `dlc calls Keras's ${name} '${op}'`),
@@ -136,6 +142,10 @@ export const messages = {
   redefined: (span: Span, name: string, previous: Span) =>
     d('redefined', span, `'${name}' is already defined (at line ${lineCol(previous).line})`),
   layerNameReused: (span: Span, name: string) => d('redefined', span, `layer name '${name}' is already used`),
+  sharedLayerArgs: (span: Span, name: string) =>
+    d('shared-layer', span, `${name} is a layer already made: it takes only tensor inputs`, `its other arguments are those of its first call; for a layer of its own, call the op or block again`),
+  asShared: (span: Span, name: string, layer: string) =>
+    d('not-a-layer', span, `'as ${name}' cannot rename the shared layer '${layer}'`, `every use of a shared layer is '${layer}': leave out 'as ${name}'`),
   unknownLayer: (span: Span, name: string, suggestion?: string) =>
     d('undefined', span, `no layer named '${name}' before this line`, didYouMean(suggestion) ?? "name the layer with 'as', e.g. 'embedding(50257, 768) as wte', upstream of this one"),
   asNotACall: (span: Span, name: string, what: string) =>
@@ -233,6 +243,26 @@ export const messages = {
   // ---- Running a model (src/backends/interp/): inputs the interpreter cannot use.
   tokenOutOfRange: (id: number, position: number, vocab: number) =>
     d('input', undefined, `embedding: id ${id} at position ${position} is not a whole number in [0, ${vocab})`),
+  /**
+   * A run over the memory budget (backends/interp/plan.ts checkMemory), before
+   * it allocates: `parts` name each kind of buffer and its size, `gigabytes`
+   * is the need rounded up, for the flag that would allow it.
+   */
+  memoryLimit: (what: string, need: string, parts: string[], limit: string, hint: string, gigabytes: number, machine: string) =>
+    d(
+      'memory',
+      undefined,
+      `${what} needs ${need} (${parts.join(', ')}), more than the memory limit of ${limit}`,
+      `${hint}, or raise the limit with --max-memory ${gigabytes}G (this machine has ${machine})`,
+    ),
+  /** What checkMemory's message says needs the memory, and how to need less. */
+  runningModel: (model: string, batch: number) => `running model '${model}' at batch ${batch}`,
+  smallerBatch: 'give fewer examples at once',
+  initialisingModel: (model: string) => `initialising model '${model}'`,
+  smallerModel: 'use fewer or smaller layers',
+  trainingModel: (model: string, batch: number) => `training model '${model}' with batch ${batch}`,
+  smallerTrainBatch: "use a smaller 'batch' in the train section",
+  memoryValue: (text: string) => d('usage', undefined, `--max-memory must be a size such as 512M, 2G or 1.5G, got '${text}'`),
   /** A layer refused the data of one of the user's inputs; `message` says why. */
   layerInput: (input: string, layer: string, message: string) => d('input', undefined, `'${input}' -> layer '${layer}': ${message}`),
 
@@ -252,10 +282,12 @@ export const messages = {
   trainSignature: (span: Span, model: string, inputs: number, outputs: number) =>
     d('train', span, `training needs a model with one input and one output; '${model}' has ${inputs} input${inputs === 1 ? '' : 's'} and ${outputs} output${outputs === 1 ? '' : 's'}`),
   dataDoesNotFit: (span: Span, message: string, hint?: string) => d('train-data', span, message, hint),
+  /** Column names and cells come from the file: escaped as JSON escapes them (runtime/messages.ts), never raw. */
   csvNoColumn: (span: Span, file: string, column: string, columns: string[], suggestion?: string) =>
-    d('train-data', span, `csv: '${file}' has no column '${column}' (columns: ${columns.join(', ')})`, didYouMean(suggestion)),
+    d('train-data', span, `csv: '${file}' has no column '${escaped(column)}' (columns: ${columns.map(escaped).join(', ')})`, didYouMean(suggestion && escaped(suggestion))),
   csvProblem: (file: string, line: number, column: string | undefined, message: string) =>
-    d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${column}'`}: ${message}`),
+    d('train-data', undefined, `${file}, line ${line}${column === undefined ? '' : `, column '${escaped(column)}'`}: ${message}`),
+  csvNotANumber: (cell: string) => `'${escaped(cell)}' is not a number`,
   /** A step made the loss (a number) or a weight (its name) NaN or infinite. */
   diverged: (epoch: number, batch: number, batches: number, culprit: { loss: number } | { weight: string }, lr: number) =>
     d(
@@ -284,6 +316,14 @@ export const messages = {
   unknownOptimizer: (span: Span, name: string, choices: string[]): Diagnostic => unknownChoice(span, 'optimizer', name, choices, suggest(name, choices)),
   tooManyDigits: (span: Span, asked: number, available: number): Diagnostic =>
     messages.outOfRange(span, 'mnist', 'train + test', asked, `at most ${available} (the digits in the mnist package)`),
+  /** A generated data set over MAX_DATA_VALUES (train/config.ts): `most` is the largest n that fits. */
+  tooMuchData: (span: Span, source: string, n: number, values: number, most: number, limit: number): Diagnostic =>
+    d(
+      'data-size',
+      span,
+      `${source}: n = ${count(n)} makes ${count(values)} values, more than the ${count(limit)} a data set may hold in memory`,
+      `use n = ${count(most)} or less`,
+    ),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
 };
 
@@ -357,6 +397,13 @@ export const shapeRules = {
   keyValueSteps: (key: readonly Dim[], value: readonly Dim[]) =>
     mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
   causalLengths: () => mistake('a causal mask needs query and value of the same length'),
+
+  // ---- a shared layer applied again (src/ir/infer.ts).
+  sharedWeights: (layer: string, param: string, first: readonly number[], here: readonly number[], line: number) =>
+    mistake(
+      `the shared layer '${layer}' has ${param} ${shapeText(first)} (from its first use, line ${line}); this input would need ${shapeText(here)}`,
+      'every use of a shared layer applies the same weights: give it inputs of the same width',
+    ),
 
   // ---- dense tied to an embedding (src/ops/dense.ts).
   tieNotEmbedding: (layer: string, op: string) =>
@@ -549,6 +596,7 @@ export const help = {
   runSeed: 'random seed for fresh weights',
   runJson: 'print outputs as JSON',
   runStats: 'print time per layer and peak activation memory',
+  maxMemory: 'the most memory a run may plan, e.g. 512M or 4G (default: half of this machine\'s memory)',
   runOpt: 'optimization level: 0 or 1',
   runKernels: 'matrix kernels: auto (WebAssembly SIMD when it pays), wasm or js (the TypeScript reference)',
   // train
@@ -623,6 +671,8 @@ export const reports = {
   trainingResult: (testAccuracy: number | null, testLoss: number | null, seconds: number) =>
     `${testAccuracy !== null ? `test accuracy ${percent(testAccuracy)}, ` : testLoss !== null ? `test loss ${testLoss.toFixed(4)}, ` : ''}${duration(seconds)} in all`,
   wroteTrainingFiles: (paths: string[]) => `wrote ${paths.join(', ')}`,
+  trainingInterrupted: (epoch: number, batch: number, batches: number, updates: number, path: string) =>
+    `interrupted in epoch ${epoch} at batch ${batch}/${batches}: wrote the weights after ${plural(updates, 'step')} to ${path}`,
   evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
     `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,
@@ -661,6 +711,20 @@ function lineStarts(text: string): number[] {
 }
 
 /** Renders a diagnostic for the terminal: location, message, code frame, hint. */
+/**
+ * Source text as a code frame prints it: control characters (but tab and the
+ * line ends) become their visible Control Pictures (ESC -> U+241B), and C1
+ * controls and bidirectional overrides U+FFFD, one UTF-16 unit for one, so
+ * that columns stay where they were and no escape sequence in a file reaches
+ * the terminal.
+ */
+export function printable(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => String.fromCharCode(0x2400 + c.charCodeAt(0)))
+    .replace(/\u007f/g, '\u2421')
+    .replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
+}
+
 export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const red = color ? pc.red : (s: string) => s;
   const bold = color ? pc.bold : (s: string) => s;
@@ -669,7 +733,7 @@ export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const { line, column } = lineCol(diag.span);
   const endPos = lineCol({ ...diag.span, start: Math.max(diag.span.start, diag.span.end) });
   const end = endPos.line === line ? { line, column: Math.max(endPos.column, column + 1) } : undefined;
-  const frame = codeFrameColumns(diag.span.source.text, { start: { line, column }, end }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
+  const frame = codeFrameColumns(printable(diag.span.source.text), { start: { line, column }, end }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
   const location = `${diag.span.source.path}:${line}:${column}`;
   return [`${bold(location)}: ${bold(red('error:'))} ${bold(diag.message)}`, frame, diag.hint ? `  ${cyan('hint:')} ${diag.hint}` : '']
     .filter(Boolean)

@@ -3,20 +3,90 @@
  * once complete, so that a failure never leaves a half-written file.
  */
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { statSync, unlinkSync } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ERRNO_TEXT, messages, UserError } from './diagnostics.js';
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = temporaryPath(path);
   try {
     await writeFile(temporary, data, { flag: 'wx' });
     await rename(temporary, path);
   } catch (e) {
-    await unlink(temporary).catch(() => {});
     const code = (e as NodeJS.ErrnoException).code;
     throw code ? new UserError(messages.writeFile(path, ERRNO_TEXT[code] ?? code)) : e;
+  } finally {
+    await removeTemporary(temporary);
+  }
+}
+
+/**
+ * Temporary files being written. Until each is renamed into place or removed,
+ * SIGINT, SIGTERM and SIGHUP remove them before the process ends as the
+ * signal would have ended it (exit 128 + the signal's number), and so does any
+ * exit. SIGKILL runs no code: a `.<name>.<hex>.tmp` it leaves is garbage, never
+ * a half-written output. The handlers are installed only while a temporary
+ * file exists, so that a signal still stops a long synchronous run at once.
+ */
+const temporaries = new Set<string>();
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+
+const removeAll = () => {
+  for (const path of temporaries) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone, or never created
+    }
+  }
+  temporaries.clear();
+};
+const onSignal = (signal: keyof typeof SIGNALS) => {
+  removeAll();
+  process.exit(128 + SIGNALS[signal]);
+};
+
+/** A new temporary name beside `path`, removed on a signal or at exit until removeTemporary. */
+export function temporaryPath(path: string): string {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  if (temporaries.size === 0) {
+    for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(signal, onSignal);
+    process.on('exit', removeAll);
+  }
+  temporaries.add(temporary);
+  return temporary;
+}
+
+/** Removes a temporary file if it is still there (renamed into place, it is not) and stops tracking it. */
+export async function removeTemporary(temporary: string): Promise<void> {
+  await unlink(temporary).catch(() => {});
+  temporaries.delete(temporary);
+  if (temporaries.size === 0) {
+    for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.off(signal, onSignal);
+    process.off('exit', removeAll);
+  }
+}
+
+/**
+ * Makes each output's directory and checks that a file can be created in it,
+ * before long work starts: `dlc train` found an unwritable path only after
+ * the whole run. The probe is a temporary file, removed at once.
+ */
+export async function checkWritable(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const probe = temporaryPath(path);
+    try {
+      await mkdir(dirname(path), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'EEXIST' ? { code: 'ENOTDIR' } : e; // a file stands where a directory should
+      });
+      await writeFile(probe, '', { flag: 'wx' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw code ? new UserError(messages.writeFile(path, ERRNO_TEXT[code] ?? code)) : e;
+    } finally {
+      await removeTemporary(probe);
+    }
   }
 }
 

@@ -16,13 +16,16 @@ import { humanBytes } from './units.js';
 export interface SummaryRow {
   name: string;
   op: string;
+  /** A shared layer's is its first call's. */
   outputShape: Dim[];
   /** A layer with several results (return_state): each one's shape; outputShape is then the first's. */
   outputShapes?: Dim[][];
   params: number;
-  /** NaN when the count depends on a dimension variable: see flopsTerms. */
+  /** NaN when the count depends on a dimension variable: see flopsTerms. A shared layer's: all its calls'. */
   flops: number;
   flopsTerms: Poly;
+  /** How many times a shared layer is applied (Node.shared); absent for a layer applied once. */
+  uses?: number;
 }
 
 export interface Summary {
@@ -38,18 +41,34 @@ export interface Summary {
   paramBytes: number;
 }
 
+/** One row per layer, as Keras lists them: a shared layer once, under its name, with its weights counted once. */
 export function summarize(graph: Graph): Summary {
   let totalParams = 0, trainableParams = 0;
   let flopsTerms: Poly = { '': 0 };
-  const layers = graph.nodes.filter((node) => node.op !== 'result').map((node): SummaryRow => {
+  const layers: SummaryRow[] = [];
+  const rowOf = new Map<string, SummaryRow>();
+  for (const node of graph.nodes) {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
     flopsTerms = addPoly(flopsTerms, s.flopsTerms);
+    const row = node.shared && rowOf.get(node.shared.layer);
+    if (row) {
+      row.params += s.paramCount;
+      row.flopsTerms = addPoly(row.flopsTerms, s.flopsTerms);
+      row.flops = polyValue(row.flopsTerms);
+      row.uses = (row.uses ?? 1) + 1;
+      continue;
+    }
+    if (node.op === 'result') continue; // a part of a tuple, listed by its layer's row
     const parts = node.type.parts?.map((p) => p.shape);
-    const outputShape = parts?.[0] ?? node.type.shape;
-    return { name: node.name, op: node.op, outputShape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
-  });
+    const fresh: SummaryRow = {
+      name: node.shared?.layer ?? node.name, op: node.op, outputShape: parts?.[0] ?? node.type.shape, ...(parts && { outputShapes: parts }),
+      params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms,
+    };
+    rowOf.set(fresh.name, fresh);
+    layers.push(fresh);
+  }
   return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops: polyValue(flopsTerms), flopsTerms, paramBytes: totalParams * 4 };
 }
 
@@ -63,7 +82,12 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
+  const rows = s.layers.map((l) => [
+    `${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`,
+    l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape),
+    grouped(l.params),
+    polyText(l.flopsTerms, grouped),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -107,7 +131,10 @@ const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p)
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flopsTerms) })),
+    layers: s.layers.map((l) => ({
+      name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }),
+      params: l.params, flops: flopsJson(l.flopsTerms), ...(l.uses ? { uses: l.uses } : {}),
+    })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,

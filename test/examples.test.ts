@@ -30,7 +30,7 @@ describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
     const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
       'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier',
-      'bert_base', 'gpt2', 'seq2seq'];
+      'bert_base', 'gpt2', 'siamese', 'seq2seq'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -144,6 +144,20 @@ describe('example summaries match Keras (tf.layers)', () => {
       ['sigmoid', [null, 1], 0],
     ]);
     expect(summaryOf('gru_classifier.dl').totalParams).toBe(2_597_313);
+  });
+
+  it('Siamese: one tower called on both images, its layers counted once (108,801, a tf.layers tower called twice)', () => {
+    const left = tf.input({ shape: [28, 28] });
+    const right = tf.input({ shape: [28, 28] });
+    const layers = [tf.layers.flatten(), tf.layers.dense({ units: 128, activation: 'relu' }), tf.layers.dropout({ rate: 0.1 }), tf.layers.dense({ units: 64 })];
+    const tower = (x: tf.SymbolicTensor) => layers.reduce((h, l) => l.apply(h) as tf.SymbolicTensor, x);
+    const towers = tf.model({ inputs: [left, right], outputs: [tower(left), tower(right)] });
+    const head = tf.layers.dense({ units: 1, activation: 'sigmoid' });
+    head.build([null, 64]);
+    const s = summaryOf('siamese.dl');
+    expect(s.layers.filter((l) => l.uses === 2).map((l) => l.params)).toEqual(layers.map((l) => l.countParams()));
+    expect(s.totalParams).toBe(towers.countParams() + head.countParams());
+    expect(s.totalParams).toBe(108_801);
   });
 
   it('1-D convolution, image kernels and pooling: fixed kernels count as non-trainable', () => {

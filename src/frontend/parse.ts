@@ -15,7 +15,7 @@ export function parse(source: Source): ParseResult {
   if (match.failed()) {
     const pos = match.getInterval().startIdx;
     const expected = summarizeExpected(match.getExpectedText());
-    const found = /^(\w+|\S)/.exec(source.text.slice(pos))?.[0] ?? '';
+    const found = /^(\w+|\S)/u.exec(source.text.slice(pos, pos + 200))?.[0] ?? ''; // u: an astral character is one, not half of one
     const span: Span = { source, start: pos, end: pos + Math.max(found.length, 1) };
     return { ok: false, diagnostic: messages.syntax(span, expected, found) };
   }

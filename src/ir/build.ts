@@ -17,7 +17,7 @@
  * value so that independent errors are all reported in one run.
  */
 import type { Arg, Decl, Expr, Program, Span, Stmt } from '../frontend/ast.js';
-import { Diagnostic, messages, suggest } from '../diagnostics.js';
+import { Diagnostic, internal, messages, suggest } from '../diagnostics.js';
 import { unknownOpAdvice } from '../ops/aliases.js';
 import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
@@ -31,6 +31,27 @@ type CallExpr = Extract<Expr, { kind: 'call' }>;
 type AsExpr = Extract<Expr, { kind: 'as' }>;
 /** A layer name given with `as`, and where it was written. */
 type LayerName = { name: string; span: Span };
+
+/**
+ * A named layer, kept so that it can be applied again: the call as bound at
+ * its first application, and the nodes that application made. Applying it
+ * again (`b -> d`, `d(b)`) makes the same nodes on new inputs, each reading
+ * the weights of its counterpart (Node.shared), as calling one Keras layer
+ * object twice does.
+ */
+interface SharedLayer {
+  /** As written (`d`), and as claimed (`residual_1/d`). */
+  name: LayerName;
+  full: string;
+  e: CallExpr;
+  scope: Scope;
+  target: { block: BlockDecl } | { op: OpDef };
+  args: BindArg<Value>[];
+  nodes: Node[];
+  uses: number;
+}
+/** A named layer, or a value bound to a call that its first application makes one. */
+type Shareable = SharedLayer | { first: Extract<Value, { kind: 'call' }>; name: LayerName };
 
 /** What an expression in a model or block body evaluates to; a deferred call keeps the scope of its arguments. */
 type Value = AnyValue<Scope>;
@@ -97,6 +118,12 @@ class GraphBuilder {
   private nodes: Node[] = [];
   /** The op nodes built so far, by layer name, for layer arguments. */
   private layers = new Map<string, Node>();
+  /** Named layers (`as`, or a value bound to a call), by full name: how to apply each again, sharing its weights. */
+  private namedLayers = new Map<string, SharedLayer>();
+  /** The layer a value bound to a call (`tower = encoder(64)`) became at its first application. */
+  private layerOfValue = new Map<Value, SharedLayer>();
+  /** The named layer the latest call built (a value's layer, found by applyShared). */
+  private lastNamed?: SharedLayer;
   private taken = new Set<string>();
   private counters = new Map<string, number>();
   /** Anonymous dimensions (`None`) made so far: each gets its own variable. */
@@ -280,8 +307,11 @@ class GraphBuilder {
     }
     if (e.kind === 'name') {
       // No value stands right of '->', so an op's or block's name there is the op even where a value has the name (`output softmax = ... -> softmax`).
+      const isCallable = lookupOp(e.name) || this.index.blocks.has(e.name);
+      const shared = isCallable ? undefined : this.sharedLayer(e.name, e.span, scope);
+      if (shared) return this.applyShared(shared, [input], e.span, layerName);
       const local = scope.bindings.get(e.name) ?? this.index.consts.get(e.name);
-      if (local && !lookupOp(e.name) && !this.index.blocks.has(e.name)) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
+      if (local && !isCallable) return this.fail(messages.notAStage(e.span, `the value '${e.name}'`));
       return this.call({ kind: 'call', callee: e.name, calleeSpan: e.span, args: [], span: e.span }, scope, [input], layerName);
     }
     if (e.kind === 'call') return this.call(e, scope, [input], layerName);
@@ -342,6 +372,8 @@ class GraphBuilder {
     if (e.callee === 'repeat') return layerName ? this.fail(messages.asRepeat(layerName.span, layerName.name)) : this.repeat(e, scope, prepend);
     const block = this.index.blocks.get(e.callee);
     const op = lookupOp(e.callee);
+    const shared = !block && !op ? this.sharedLayer(e.callee, e.calleeSpan, scope) : undefined;
+    if (shared) return this.callShared(shared, e, scope, prepend, layerName);
     if (!block && (!op || op.internal)) {
       this.report(this.unknownOp(e.callee, e.calleeSpan));
       for (const a of e.args) this.ev.reportTypo(this.expr(a.value, scope));
@@ -361,8 +393,87 @@ class GraphBuilder {
     const minInputs = block ? block.body.filter((s) => s.kind === 'input').length : op!.inputs.min;
     if (inputs.length === 0 && minInputs > 0) return { kind: 'call', expr: e, scope };
     inputs.push(...stateInputs);
-    if (block) return this.inlineBlock(block, e, scope, inputs, attrArgs, layerName);
-    return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
+    const target = block ? { block } : { op: op! };
+    const before = this.nodes.length;
+    const value = this.apply(target, e, scope, inputs, attrArgs, layerName);
+    if (layerName && value.kind === 'tensor') {
+      const full = 'block' in target ? value.node.blockPath[scope.frames.length].instance : value.node.name;
+      this.lastNamed = { name: layerName, full, e, scope, target, args: attrArgs, nodes: this.nodes.slice(before), uses: 1 };
+      this.namedLayers.set(full, this.lastNamed);
+    }
+    return value;
+  }
+
+  private apply(target: SharedLayer['target'], e: CallExpr, scope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: LayerName): Value {
+    return 'block' in target ? this.inlineBlock(target.block, e, scope, inputs, args, layerName) : this.opNode(target.op, e, inputs, args, scope, layerName);
+  }
+
+  // ---- shared layers ----------------------------------------------------------
+
+  /**
+   * The layer `name` stands for where an op or block call could: a value
+   * bound to a call (`tower = encoder(64)`, Keras's layer object; `first` until
+   * it is applied), or a layer named with `as` before this line. Undefined
+   * when it is neither.
+   */
+  private sharedLayer(name: string, span: Span, scope: Scope): Shareable | undefined {
+    if (scope.bindings.has(name)) {
+      const value = this.resolve(name, scope, span)!;
+      if (value.kind !== 'call') return undefined;
+      return this.layerOfValue.get(value) ?? { first: value, name: { name, span: scope.bindings.get(name)!.span } };
+    }
+    return this.namedLayers.get(scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${name}` : name);
+  }
+
+  /** `d(b)`: a shared layer called on tensors; its other arguments are those of its first call. */
+  private callShared(layer: Shareable, e: CallExpr, scope: Scope, prepend: Node[], layerName?: LayerName): Value {
+    const inputs = [...prepend];
+    for (const a of e.args) {
+      const v = this.expr(a.value, scope);
+      if (v.kind === 'error') return ERROR;
+      if (a.name !== undefined || v.kind !== 'tensor') return this.fail(messages.sharedLayerArgs(a.span, e.callee));
+      inputs.push(v.node);
+    }
+    if (inputs.length === 0) return this.fail(messages.sharedLayerArgs(e.span, e.callee));
+    return this.applyShared(layer, inputs, e.span, layerName);
+  }
+
+  /**
+   * Applies a named layer to `inputs`: the first application of a value bound
+   * to a call builds the layer under the value's name; any later one builds the
+   * same nodes again, each reading its counterpart's weights.
+   */
+  private applyShared(layer: Shareable, inputs: Node[], span: Span, layerName?: LayerName): Value {
+    if (layerName) return this.fail(messages.asShared(layerName.span, layerName.name, layer.name.name));
+    if ('first' in layer) {
+      // A value bound to a call, applied for the first time: the layer is built here, named after the value.
+      const value = this.call(layer.first.expr, layer.first.scope, inputs, layer.name);
+      if (value.kind === 'tensor') this.layerOfValue.set(layer.first, this.lastNamed!);
+      return value;
+    }
+    const use = layer.uses++;
+    const before = this.nodes.length;
+    const counters = new Map(this.counters);
+    // An op's new node is where this use is written; a block's instance keeps the call that made it (its diagram title).
+    const e = 'op' in layer.target ? { ...layer.e, span } : layer.e;
+    const value = this.apply(layer.target, e, layer.scope, inputs, layer.args, { name: `${layer.name.name}[${use}]`, span });
+    const made = this.nodes.slice(before);
+    if (value.kind !== 'tensor') return value;
+    if (made.length !== layer.nodes.length || made.some((n, i) => n.op !== layer.nodes[i].op)) throw internal(`shared layer '${layer.full}' built differently on its use ${use}`);
+    // Each new node is named after its counterpart (`dense[1]`) and takes no default name, so that
+    // the layers after it are named as Keras names them (a layer called twice is one layer).
+    this.counters = counters;
+    layer.nodes.forEach((owner, i) => {
+      const node = made[i];
+      this.taken.delete(node.name);
+      this.layers.delete(node.name);
+      node.name = `${owner.name}[${use}]`;
+      this.taken.add(node.name);
+      this.layers.set(node.name, node);
+      owner.shared = { layer: owner.name, use: 0 };
+      node.shared = { layer: owner.name, use, at: span };
+    });
+    return value;
   }
 
   /** The argument is given by name to one of the op's 'values' attributes (initial_state). */

@@ -25,7 +25,7 @@
  * At run time a graph with variables is specialized to the sizes of its inputs
  * (`specialize`), so the backends that execute it see plain numbers.
  */
-import { Diagnostic, messages, shapeRules } from '../diagnostics.js';
+import { Diagnostic, lineCol, messages, shapeRules } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
 import { OpContext, OpDef, OpError, ParamSpec, product, type Resolved } from '../ops/op.js';
 import { tupleType } from '../ops/result.js';
@@ -161,6 +161,7 @@ export function unfixedAttrs(node: Node): string[] {
 /** Types every node in place; returns false if any node failed. */
 export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
   const failed = new Set<Node>();
+  const firstUse = new Map<string, Node>(); // a shared layer's first call, whose weights the later ones read
   for (const node of graph.nodes) {
     if (node.op === 'input') continue;
     if (node.inputs.some((i) => failed.has(i))) {
@@ -181,10 +182,13 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
     }
     try {
       resolveNode(node);
+      if (node.shared?.use === 0) firstUse.set(node.name, node);
+      const owner = node.shared && node.shared.use > 0 ? firstUse.get(node.shared.layer) : undefined;
+      if (owner) sameWeights(owner, node);
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
       const unpacked = node.op === 'result' ? node.inputs[0] : undefined;
-      if (!unpacked || !failed.has(unpacked)) diagnostics.push(messages.shape(node.span, unpacked?.op ?? node.op, e.message, e.hint));
+      if (!unpacked || !failed.has(unpacked)) diagnostics.push(messages.shape(node.shared?.at ?? node.span, unpacked?.op ?? node.op, e.message, e.hint));
       if (unpacked) failed.add(unpacked); // its other names fail silently
       failed.add(node);
     }
@@ -195,6 +199,18 @@ export function inferShapes(graph: Graph, diagnostics: Diagnostic[]): boolean {
     failed.add(out.node);
   }
   return failed.size === 0;
+}
+
+/** A shared layer's later call needs weights of the shapes its first call made. */
+function sameWeights(owner: Node, node: Node): void {
+  const theirs = opOf(owner).params?.(owner.resolved) ?? [];
+  const ours = opOf(node).params?.(node.resolved) ?? [];
+  ours.forEach((p, i) => {
+    const q = theirs[i];
+    if (q && q.name === p.name && q.shape.join() === p.shape.join()) return;
+    const m = shapeRules.sharedWeights(owner.name, p.name, q?.shape ?? [], p.shape, lineCol(owner.span).line);
+    throw new OpError(m.message, m.hint);
+  });
 }
 
 export interface LayerStats {

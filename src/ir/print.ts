@@ -15,7 +15,8 @@ export function printGraph(graph: Graph): string {
     const args = [...node.inputs.map((i) => `%${i.name}`), ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
     const { line, column } = lineCol(node.span);
     const path = node.blockPath.map((f) => f.instance).join('/');
-    lines.push(`  %${node.name}: ${typeText(node)} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}`);
+    const shares = node.shared && node.shared.use > 0 ? ` shares ${node.shared.layer}` : '';
+    lines.push(`  %${node.name}: ${typeText(node)} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}${shares}`);
   }
   lines.push(`  return ${graph.outputs.map((o) => `${o.name} = %${o.node.name}`).join(', ')}`, '}');
   return lines.join('\n');

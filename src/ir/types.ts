@@ -100,9 +100,11 @@ export interface Node {
    * Set on every call of a layer applied more than once (Keras: one layer
    * object called on several inputs): `layer` is the layer's name, which its
    * first call has as node name, and `use` counts the calls from 0. Calls
-   * after the first read the first's weights (infer.ts's paramsOf).
+   * after the first read the first's weights (infer.ts's paramsOf); `at` is
+   * where such a call is written (inside a block, the node's own span is its
+   * line in the block).
    */
-  shared?: { layer: string; use: number };
+  shared?: { layer: string; use: number; at?: Span };
 }
 
 /** A node whose op is known to be `K`, with its resolved attributes typed. */

@@ -13,6 +13,19 @@ import type { Rule, RuleContext } from './rewrite.js';
 
 const sameShape = (a: Node, b: Node) => a.type.shape.join() === b.type.shape.join();
 
+/**
+ * The most values a fold may produce. A folded constant is written out in
+ * full, into the IR and into a generated module as text (about 20 bytes a
+ * value): a sinusoidal table of [2000, 500] made a 21 MB .ts file and one of
+ * [10000, 500] exhausted the heap. Above this the node stays an op, which the
+ * interpreter and the generated module compute at run time. 16,384 values
+ * (a [128, 128] table) keep a module's constants under about 350 KB.
+ */
+export const MAX_FOLDED_VALUES = 16_384;
+
+/** The values per example of a node's output (its type without the batch); Infinity over a symbolic length. */
+const valuesOf = (n: Node) => n.type.shape.slice(1).reduce((a: number, d) => a * (typeof d === 'number' ? d : Infinity), 1);
+
 /** Identity numbers for nodes, for common-subexpression keys. */
 let nextIdentity = 0;
 const identities = new WeakMap<Node, number>();
@@ -22,11 +35,12 @@ const key = (n: Node) => `${n.op}(${n.inputs.map(identity).join(',')})${JSON.str
 export const FOLD: Rule[] = [
   {
     name: 'fold-sinusoidal',
-    doc: 'positional(x, sinusoidal) -> add(x, constant(table))',
+    doc: 'positional(x, sinusoidal) -> add(x, constant(table)), for tables of at most MAX_FOLDED_VALUES',
     apply(node, cx) {
       if (node.op !== 'positional' || (node.resolved as AttrsOf<'positional'>).kind !== 'sinusoidal') return undefined;
       const [, steps, width] = node.type.shape;
-      if (typeof steps !== 'number' || typeof width !== 'number') return undefined; // a symbolic length: the table is made at run time
+      // A symbolic length, or a table too large to hold in the graph: it is made at run time.
+      if (typeof steps !== 'number' || typeof width !== 'number' || steps * width > MAX_FOLDED_VALUES) return undefined;
       const table = sinusoidalTable(steps, width);
       const constant = cx.make({ ...node, name: `${node.name}/table`, op: 'constant', inputs: [], attrs: { value: { shape: [steps, width], data: Float64Array.from(table.data) } } });
       return cx.make({ ...node, op: 'add', inputs: [node.inputs[0], constant], attrs: {} });
@@ -34,9 +48,10 @@ export const FOLD: Rule[] = [
   },
   {
     name: 'fold-constant',
-    doc: 'op(constant, ...) -> constant, evaluated by the interpreter',
+    doc: 'op(constant, ...) -> constant, evaluated by the interpreter, for results of at most MAX_FOLDED_VALUES',
     apply(node, cx) {
       if (node.op === 'constant' || node.inputs.length === 0 || !node.inputs.every((i) => i.op === 'constant')) return undefined;
+      if (valuesOf(node) > MAX_FOLDED_VALUES) return undefined;
       if (layerStats(node).params.some((p) => !p.value)) return undefined; // learned weights are not constants
       const value = evaluateNode(node);
       return cx.make({ ...node, op: 'constant', inputs: [], attrs: { value } });
@@ -100,6 +115,7 @@ export const BATCHNORM: Rule[] = [
       if (bn.inner !== 1) return undefined; // not the channel axis: the scale is not per output channel
       if (layer.activation !== 'linear' || layer.batchnorm || layer.fixed) return undefined; // after a nonlinearity, a second batchnorm, or a source-written kernel
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unnormalised value is needed elsewhere
+      if (base.shared || node.shared) return undefined; // a shared layer's weights serve its other calls unfolded
       const op = FUSED[base.op]!;
       const folded = { call: 'batchnorm', attrs: { layer: node.name, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }, span: node.span };
       return cx.make({ ...base, op, attrs: { ...base.attrs, activation: { symbol: 'linear' }, batchnorm: folded } });

@@ -34,9 +34,12 @@ export const inputMessages = {
 export const jsonInputMessages = {
   notObject: (names: string) => `inputs must be a JSON object keyed by input name (${names})`,
   unknownKey: (key: string, suggestion: string | undefined, names: string) =>
-    `inputs have an unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; the model's inputs are ${names}`,
+    `inputs have an unknown key ${shown(key)}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; the model's inputs are ${names}`,
   batchHint: 'wrap one example in [ ] to make a batch of one',
   notFinite: (name: string, at: string, value: string) => `input "${name}"${at} must be a finite number, got ${value}`,
+  /** A number JSON reads as Infinity (1e400) or that float32 cannot hold (1e39). */
+  tooLarge: (name: string, at: string, value: number) =>
+    `input "${name}"${at} is too large: ${Number.isFinite(value) ? value : 'a number beyond +-1.8e308'} is outside float32's range of +-3.4e38`,
   notWhole: (name: string, at: string, value: number) => `input "${name}"${at} must be a whole number (integer token id), got ${value}`,
   ragged: (name: string, at: string, expected: number, got: string) => `input "${name}" is ragged at ${at}: expected ${expected} entries, got ${got}`,
 };
@@ -48,12 +51,12 @@ export function weightProblems(specs: Iterable<{ readonly name: string; readonly
   for (const { name, shape } of specs) {
     expected.add(name);
     const t = tensors.get(name);
-    if (!t) problems.push(`weights file has no tensor "${name}" (expected shape ${showShape(shape)})`);
-    else if (t.shape.join() !== shape.join()) problems.push(`tensor "${name}" has shape ${showShape(t.shape)} but the model needs ${showShape(shape)}`);
-    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor "${name}" contains NaN or infinite values`);
+    if (!t) problems.push(`weights file has no tensor ${shown(name)} (expected shape ${showShape(shape)})`);
+    else if (t.shape.join() !== shape.join()) problems.push(`tensor ${shown(name)} has shape ${showShape(t.shape)} but the model needs ${showShape(shape)}`);
+    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor ${shown(name)} contains NaN or infinite values`);
   }
   const extra = [...tensors.keys()].filter((n) => !expected.has(n));
-  if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map((n) => `"${n}"`).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
+  if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map(shown).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
   return problems;
 }
 
@@ -63,7 +66,7 @@ export const weightMessages = {
     `model '${model}' has ${count} parameters (${bytes} at fp32): too many to allocate (the limit is ${limit})`,
   cannotRead: (reason: string) => `cannot read: ${reason}`,
   /** Added to a weights file's problems when its metadata names another model. */
-  writtenFor: (madeFor: string, model: string) => `(this file was written for model '${madeFor}', not '${model}')`,
+  writtenFor: (madeFor: string, model: string) => `(this file was written for model ${shown(madeFor)}, not '${model}')`,
 };
 
 /**
@@ -78,6 +81,10 @@ export const safetensorsMessages = {
   reservedName: (reserved: string) => `cannot write a tensor named "${reserved}": the name is reserved for metadata`,
   valueCount: (name: string, shape: readonly number[], needs: number, has: number) =>
     `cannot write tensor ${shown(name)}: shape ${showShape(shape)} needs ${needs} values but it has ${has}`,
+  // reading: the file (weights/safetensors.ts)
+  notAFile: 'not a regular file',
+  fileTooLarge: (bytes: number, limit: number) =>
+    `the file is ${bytes.toLocaleString('en-US')} bytes, more than the ${limit.toLocaleString('en-US')} a weights file may have (2 GB, the most Node reads at once)`,
   // reading: the length field and the header
   tooShort: (length: number) => `the file is ${length} bytes long, too short for the 8-byte header length`,
   headerTooLong: (declared: bigint, limit: number) => `header length ${declared} is larger than the limit of ${limit} bytes`,
@@ -114,11 +121,26 @@ interface DataRange {
   readonly end: number;
 }
 
-/** A name or header value as messages show it: as JSON (so hostile names cannot break lines), cut at 100 characters. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'missing';
+/**
+ * A name or value from outside (a weights file, an input JSON key, a CSV
+ * header) as messages show it: as JSON, so that it cannot break a line, with
+ * the characters JSON leaves raw that a terminal acts on (DEL, the C1
+ * controls such as U+009B, which starts an escape sequence, and bidirectional
+ * overrides) escaped too; cut at 100 characters.
+ */
+export function shown(value: unknown): string {
+  const text = (JSON.stringify(value) ?? 'missing').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
+
+/** Text from outside escaped as `shown` escapes it, without the quotes, for messages that quote with '...' (CSV columns and cells). */
+export function escaped(text: string): string {
+  const inner = shown(text.length > 100 ? text.slice(0, 100) : text).slice(1, -1);
+  return text.length > 100 ? `${inner}...` : inner;
+}
+
+/** Characters a terminal or a text renderer acts on that JSON.stringify does not escape. */
+const UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** How a JSON value reads in a message: "an array", "a number", ... */
 function jsonKind(x: unknown): string {

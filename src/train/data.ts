@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
 import { messages, shapeText, suggest } from '../diagnostics.js';
+import { escaped } from '../runtime/messages.js';
 import { graphVars, specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
 import { OpError } from '../ops/op.js';
@@ -226,7 +227,7 @@ function readCsv(spec: Spec<'csv'>, rng: Rng): Raw {
     let j = 0;
     values.forEach((v, c) => {
       const num = v === '' ? NaN : Number(v);
-      if (!Number.isFinite(num)) fail(messages.csvProblem(spec.file, row.line, header[c], v === '' ? 'missing value' : `'${v}' is not a number`));
+      if (!Number.isFinite(num)) fail(messages.csvProblem(spec.file, row.line, header[c], v === '' ? 'missing value' : messages.csvNotANumber(v)));
       if (c === labelCol) targets[i] = num;
       else x[i * k + j++] = num;
     });
@@ -236,7 +237,7 @@ function readCsv(spec: Spec<'csv'>, rng: Rng): Raw {
     n: rows.length, x, xShape: [k], targets,
     where: (i) => ({ file: spec.file, line: rows[i].line, column: label }),
     ...splitByFraction(rows.length, spec.test, rng),
-    description: `csv: ${rows.length} rows of ${spec.file}, features ${features.join(', ')} -> ${label}`,
+    description: `csv: ${rows.length} rows of ${spec.file}, features ${features.map(escaped).join(', ')} -> ${escaped(label)}`,
   };
 }
 

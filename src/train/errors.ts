@@ -16,3 +16,9 @@ export class TrainError extends UserError {
 export function fail(d: Diagnostic): never {
   throw d.span ? new CompileError([d]) : new TrainError(d);
 }
+
+/** `dlc train` stopped by SIGINT after saving the last completed step's weights: the CLI prints the message and exits 130, as the shell expects of Ctrl-C. */
+export class TrainInterrupted extends UserError {
+  override name = 'TrainInterrupted';
+  readonly exitCode = 130;
+}

@@ -5,30 +5,28 @@
  * The command line (src/cli.ts) wires these; user mistakes surface as
  * CompileError (located in the .dl file) or TrainError (everything else).
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
 import { reports } from '../diagnostics.js';
-import { checkOutputPaths, writeFileAtomic } from '../files.js';
+import { checkOutputPaths, checkWritable, writeFileAtomic } from '../files.js';
 import { specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
 import { loadData, Split } from './data.js';
-import { TrainError } from './errors.js';
+import { TrainError, TrainInterrupted } from './errors.js';
 import { curvesSvg } from './plot.js';
 import { reporter } from './progress.js';
-import { evaluate, train, TrainHooks, TrainRun } from './train.js';
+import { evaluate, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
 
-export { TrainError } from './errors.js';
+export { TrainError, TrainInterrupted } from './errors.js';
 export { trainConfig, selectTrainModel } from './config.js';
 export type { TrainConfig, DataSpec, OptimizerSpec, LossName } from './config.js';
 export { loadData } from './data.js';
 export type { Dataset, Split } from './data.js';
 export { createOptimizer } from './optimizers.js';
-export { train, evaluate } from './train.js';
-export type { EpochMetrics, Progress, TrainHooks, TrainRun } from './train.js';
+export { train, trainSteps, evaluate } from './train.js';
+export type { EpochMetrics, Progress, TrainHooks, TrainRun, TrainStep } from './train.js';
 export { curvesSvg } from './plot.js';
 
 /**
@@ -76,16 +74,20 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const plotPath = options.plot ?? `${base}.curves.svg`;
   checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
+  await checkWritable([options.output, metricsPath, plotPath]);
   const say = (line: string) => options.quiet || process.stdout.write(`${line}\n`);
   const batches = Math.ceil(data.train.n / config.batch);
   say(reports.trainingStart(graph.name, data.description));
   say(reports.trainingPlan(config.epochs, batches, config.batch, config.loss, optimizerText(config.optimizer), config.weightDecay, config.seed));
   const report = options.quiet ? undefined : reporter(process.stdout, config.epochs);
   const hooks: TrainHooks = report ?? {};
-  const run = train(graph, config, data, hooks);
+  const run = await stepsUntilInterrupted(trainSteps(graph, config, data, hooks), async (last) => {
+    report?.clear();
+    await saveWeights(options.output, graph, last.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), updates: `${last.updates}` });
+    return new TrainInterrupted(reports.trainingInterrupted(last.epoch, last.batch, last.batchesPerEpoch, last.updates, options.output));
+  });
   report?.clear();
 
-  for (const path of [options.output, metricsPath, plotPath]) await mkdir(dirname(path), { recursive: true });
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
   await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
   await writeFileAtomic(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
@@ -94,6 +96,29 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));
   say(reports.wroteTrainingFiles([options.output, metricsPath, plotPath]));
   if (run.stopped) throw new TrainError(run.stopped);
+}
+
+/**
+ * Runs a training run step by step, letting the event loop turn after each
+ * step so that SIGINT (Ctrl-C) is seen: training itself is synchronous. On
+ * SIGINT the run stops after the step in progress, `interrupted` keeps what
+ * it has (the weights of the last completed step) and the error it returns
+ * is thrown. Only while the run lasts is SIGINT caught.
+ */
+async function stepsUntilInterrupted(steps: Generator<TrainStep, TrainRun>, interrupted: (last: TrainStep) => Promise<Error>): Promise<TrainRun> {
+  let stop = false;
+  const onSigint = () => (stop = true);
+  process.on('SIGINT', onSigint);
+  try {
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      await new Promise((resolve) => setImmediate(resolve)); // signals are delivered here
+      if (stop) throw await interrupted(next.value);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /** Evaluates saved weights on the test set of the model's train section (its training set if it has none). */

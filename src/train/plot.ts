@@ -117,4 +117,8 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
 }
 
 const r = (x: number) => Math.round(x * 10) / 10;
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Text as XML character data: markup escaped, and what XML 1.0 forbids (controls but tab and line ends, lone surrogates, U+FFFE/U+FFFF) replaced by U+FFFD. */
+const escape = (s: string) =>
+  s
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');

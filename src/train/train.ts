@@ -17,7 +17,9 @@ import { lossAndGradients } from '../backends/interp/autodiff.js';
 import { Interpreter } from '../backends/interp/execute.js';
 import { accuracy as accuracyOf, lossAndGrad } from '../backends/interp/losses.js';
 import { createRng, shuffled } from '../runtime/random.js';
-import { initWeights, Weights } from '../backends/interp/weights.js';
+import { checkMemory, planMemory } from '../backends/interp/plan.js';
+import { initWeights, weightSlots, Weights } from '../backends/interp/weights.js';
+import { slotCount } from '../runtime/optimizers.js';
 import { Diagnostic, messages } from '../diagnostics.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
@@ -70,14 +72,33 @@ export interface TrainRun {
   seconds: number;
 }
 
+/** The run so far after a completed step: the step's epoch and batch (from 1). */
+export type TrainStep = TrainRun & { epoch: number; batch: number };
+
 /**
  * Trains `graph` (the checked source model) on `data` as `config` says.
  * Starts from `initial` when given (it is not modified), else from fresh weights from the seed.
  */
 export function train(graph: Graph, config: TrainConfig, data: Split, hooks: TrainHooks = {}, initial?: Weights): TrainRun {
+  const steps = trainSteps(graph, config, data, hooks, initial);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * train() one step at a time: yields the run so far after each completed
+ * optimizer step and returns the finished run. A yielded run's weights are
+ * the live ones, which the next step changes: whoever keeps them (the CLI,
+ * saving on SIGINT) must do so before resuming. Between steps the caller may
+ * also let the event loop turn, so that a signal can be handled.
+ */
+export function* trainSteps(graph: Graph, config: TrainConfig, data: Split, hooks: TrainHooks = {}, initial?: Weights): Generator<TrainStep, TrainRun> {
   checkTrainable(graph, config);
   const trainGraph = optimize(graph, { training: true }).graph;
   const evalGraph = optimize(graph).graph;
+  checkTrainingMemory(graph, trainGraph, evalGraph, config, data);
   const weights: Weights = initial ? copyWeights(initial) : initWeights(graph, { seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.weightDecay);
   const rng = createRng(config.seed);
@@ -118,6 +139,7 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
         samplesPerSecond: seen / ((performance.now() - epochStart) / 1000),
         secondsLeft: (stepSeconds / updates) * ((config.epochs - epoch) * batches + batches - b - 1),
       });
+      yield { weights, updates, history, batchLosses, batchesPerEpoch: batches, seconds: (performance.now() - start) / 1000, epoch, batch: b + 1 };
     }
     const trainSeconds = (performance.now() - epochStart) / 1000;
     const evaluated = test ? evaluate(evalGraph, weights, test, config.loss) : null;
@@ -145,8 +167,32 @@ export function train(graph: Graph, config: TrainConfig, data: Split, hooks: Tra
   }
 }
 
+/**
+ * Refuses, before anything is allocated, a run whose buffers would exceed the
+ * memory budget (--max-memory). An estimate from the memory plan: a step
+ * keeps every activation of the training graph for its backward and makes a
+ * gradient of each (twice plan.ts's one-buffer-per-activation size); the
+ * weights exist as themselves, the last good copy, their gradients and the
+ * optimizer's slots; evaluation runs in its own arena; the data is loaded.
+ */
+function checkTrainingMemory(graph: Graph, trainGraph: Graph, evalGraph: Graph, config: TrainConfig, data: Split): void {
+  const parameters = weightSlots(graph).reduce((n, { spec }) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
+  const copies = 3 + slotCount(config.optimizer);
+  const step = planMemory(trainGraph, Math.min(config.batch, data.train.n), { training: true }).naiveBytes * 2;
+  const evaluation = data.test ? planMemory(evalGraph, Math.min(EVAL_BATCH, data.test.n)).plannedBytes : 0;
+  const dataBytes = [data.train, data.test].reduce((sum, ds) => sum + (ds ? ds.x.byteLength + ds.y.byteLength : 0), 0);
+  checkMemory(
+    messages.trainingModel(graph.name, config.batch),
+    [['activations and gradients', step + evaluation], ['weights and optimizer state', parameters * 4 * copies], ['data', dataBytes]],
+    messages.smallerTrainBatch,
+  );
+}
+
+/** Examples per evaluation batch. */
+const EVAL_BATCH = 256;
+
 /** Mean loss and accuracy of `weights` on a dataset, in inference mode, in chunks of `batch`. */
-export function evaluate(graph: Graph, weights: Weights, ds: Dataset, loss: LossName, batch = 256): { loss: number; accuracy: number | null } {
+export function evaluate(graph: Graph, weights: Weights, ds: Dataset, loss: LossName, batch = EVAL_BATCH): { loss: number; accuracy: number | null } {
   const interpreter = new Interpreter(graph, weights);
   const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
   const input = graph.inputs[0].name, output = graph.outputs[0].name;

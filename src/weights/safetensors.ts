@@ -4,16 +4,22 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat } from 'node:fs/promises';
+import { safetensorsMessages } from '../runtime/messages.js';
+import { removeTemporary, temporaryPath } from '../files.js';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
 export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from '../runtime/safetensors.js';
 export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
+/** The largest weights file read: Node reads at most 2 GiB into one buffer (ERR_FS_FILE_TOO_LARGE past it). */
+export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
+
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new WeightsFileError(safetensorsMessages.notAFile, path);
+  if (info.size > MAX_WEIGHTS_FILE_BYTES) throw new WeightsFileError(safetensorsMessages.fileTooLarge(info.size, MAX_WEIGHTS_FILE_BYTES), path);
   const bytes = await readFile(path);
   try {
     return decodeSafetensors(bytes);
@@ -37,7 +43,7 @@ export async function writeWeightsFile(
   } catch (e) {
     throw e instanceof WeightsFileError ? new WeightsFileError(e.detail, path) : e;
   }
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = temporaryPath(path);
   try {
     const file = await open(temporary, 'wx');
     try {
@@ -47,8 +53,7 @@ export async function writeWeightsFile(
       await file.close();
     }
     await rename(temporary, path);
-  } catch (e) {
-    await unlink(temporary).catch(() => {});
-    throw e;
+  } finally {
+    await removeTemporary(temporary);
   }
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileSource } from '../../src/compile.js';
 import { CompileError, lineCol } from '../../src/diagnostics.js';
-import { selectTrainModel, trainConfig } from '../../src/train/config.js';
+import { MAX_DATA_VALUES, selectTrainModel, trainConfig } from '../../src/train/config.js';
 
 const MODEL = 'model Net {\n  input x: [28, 28, 1]\n  output y = x -> flatten -> dense(10) -> softmax\n}\n';
 
@@ -151,6 +151,21 @@ describe('train section diagnostics', () => {
       message: "mnist: argument 'train + test' must be at most 10000 (the digits in the mnist package), got 11000",
       hint: undefined,
     });
+  });
+  it('a generated data set over 50,000,000 values (MAX_DATA_VALUES) is a located error naming the limit and the largest n', () => {
+    expect(MAX_DATA_VALUES).toBe(50_000_000);
+    // spirals: 2 coordinates and a class per point, 3 values; 50,000,000 / 3 = 16,666,666.
+    expect(only('train Net { data = spirals(1e15)  loss = mse }')).toEqual({
+      at: '1:20',
+      message: 'spirals: n = 1.00e+15 makes 3.00e+15 values, more than the 50,000,000 a data set may hold in memory',
+      hint: 'use n = 16,666,666 or less',
+    });
+    // sine: a window of 100 steps and the next value, 101 values; 50,000,000 / 101 = 495,049.
+    expect(only('train Net { data = sine(100, 1e6)  loss = mse }')).toMatchObject({
+      message: 'sine: n = 1,000,000 makes 101,000,000 values, more than the 50,000,000 a data set may hold in memory',
+      hint: 'use n = 495,049 or less',
+    });
+    expect(configOf(`${MODEL}train Net { data = spirals(16666666)  loss = mse }`).data).toMatchObject({ source: 'spirals', n: 16666666 });
   });
   it('a value that is not an expression of numbers', () => {
     // Lists are constants (tensors) like anywhere else; the setting says what it takes.

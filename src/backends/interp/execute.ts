@@ -27,7 +27,7 @@ import * as K from './kernels/index.js';
 import { dimSizes, InputError } from './io.js';
 import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
-import { planMemory } from './plan.js';
+import { checkMemory, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
@@ -359,6 +359,7 @@ export class Interpreter {
     let arena = this.arenas.get(key);
     if (!arena) {
       const plan = planMemory(this.graph, batch, { training });
+      this.checkMemory(batch, plan.plannedBytes);
       const buffer = heap().arena(plan.plannedBytes) ?? new ArrayBuffer(plan.plannedBytes);
       const views = new Map<Node, Float32Array>();
       for (const [node, slot] of plan.slots) views.set(node, new Float32Array(buffer, slot.offset, slot.floats));
@@ -385,6 +386,18 @@ export class Interpreter {
       this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
     }
     return interpreter;
+  }
+
+  /** Refuses a run whose activations, with the weights and inputs, exceed the budget (--max-memory), before they are allocated. */
+  private checkMemory(batch: number, activationBytes: number): void {
+    let weightBytes = 0;
+    for (const t of this.weights.values()) weightBytes += t.data.byteLength;
+    const inputBytes = this.graph.inputs.reduce((sum, n) => sum + batch * bytesOf(n.type.shape.slice(1) as number[]), 0);
+    checkMemory(
+      messages.runningModel(this.graph.name, batch),
+      [['activations', activationBytes], ['weights', weightBytes], ['inputs', inputBytes]],
+      messages.smallerBatch,
+    );
   }
 
   /**
@@ -414,7 +427,12 @@ export class Interpreter {
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
-    const { plan, views } = options.arena === false ? { plan: planMemory(this.graph, batch, { training }), views: new Map<Node, Float32Array>() } : this.arena(batch, training);
+    const unplanned = () => {
+      const plan = planMemory(this.graph, batch, { training });
+      this.checkMemory(batch, plan.naiveBytes); // each kernel allocates its own output
+      return { plan, views: new Map<Node, Float32Array>() };
+    };
+    const { plan, views } = options.arena === false ? unplanned() : this.arena(batch, training);
     const live = new Map<Node, Tensor>();
     // Reshapes share their input's buffer: count holders so a buffer is freed once.
     const holders = new Map<Float32Array, number>();

@@ -7,11 +7,15 @@
  */
 import { suggest, UserError } from '../../diagnostics.js';
 import { dimName, type Graph, type TensorType } from '../../ir/types.js';
-import { inputMessages, jsonInputMessages } from '../../runtime/messages.js';
+import { inputMessages, jsonInputMessages, shown } from '../../runtime/messages.js';
 import { showShape, type Tensor } from './tensor.js';
 
 /** Bad input data: reported to the user as is, exit 1. */
 export class InputError extends UserError {}
+
+/** A JSON value where a number or a list belongs, for a message: strings quoted and cut, containers by kind (a deep one would overflow JSON.stringify). */
+const valueText = (v: unknown) =>
+  typeof v === 'string' ? shown(v) : Array.isArray(v) ? 'a list' : v !== null && typeof v === 'object' ? 'an object' : String(v);
 
 const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).map((d) => (typeof d === 'string' ? dimName(d) : d)).join(', ')}]`;
 /** The per-example shape fits the type's: equal, or any length where the type has a variable. */
@@ -71,13 +75,15 @@ export function tensorFromJson(name: string, value: unknown, type: TensorType): 
   let i = 0;
   const walk = (v: unknown, depth: number, path: number[]): void => {
     if (depth === rank) {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(jsonInputMessages.notFinite(name, at(path), JSON.stringify(v)));
+      if (typeof v !== 'number') throw new InputError(jsonInputMessages.notFinite(name, at(path), valueText(v)));
+      // JSON.parse reads 1e400 as Infinity; float32 turns anything past its largest value into Infinity too.
+      if (!Number.isFinite(Math.fround(v))) throw new InputError(jsonInputMessages.tooLarge(name, at(path), v));
       if (type.dtype === 'int32' && !Number.isInteger(v)) throw new InputError(jsonInputMessages.notWhole(name, at(path), v));
       data[i++] = v;
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[depth])
-      throw new InputError(jsonInputMessages.ragged(name, at(path), shape[depth], Array.isArray(v) ? String(v.length) : JSON.stringify(v)));
+      throw new InputError(jsonInputMessages.ragged(name, at(path), shape[depth], Array.isArray(v) ? String(v.length) : valueText(v)));
     v.forEach((x, k) => walk(x, depth + 1, [...path, k]));
   };
   walk(value, 0, []);

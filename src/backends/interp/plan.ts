@@ -19,8 +19,17 @@
  * Inputs (and aliases of them) are the caller's and are not in the arena. A
  * node's output is live while its inputs are read, so no kernel's output
  * overlaps its inputs.
+ *
+ * Also here: the memory budget (`--max-memory`). Whatever would allocate a
+ * plan, a model's weights or a training run's buffers asks `checkMemory`
+ * first, with the bytes it is about to need, so that a run too large for the
+ * machine is a message with the need and the limit, not a silent
+ * multi-gigabyte allocation or V8's `Array buffer allocation failed`.
  */
+import { totalmem } from 'node:os';
+import { messages, UserError } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/types.js';
+import { humanBytes } from '../../units.js';
 import { align } from './wasm/heap.js';
 
 export interface Slot {
@@ -102,4 +111,33 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
     for (let i = slot.first; i <= slot.last; i++) alive[i] += align(slot.floats * 4);
   }
   return { batch, slots, aliases, plannedBytes, naiveBytes, liveBytes: Math.max(0, ...alive) };
+}
+
+/**
+ * The default budget: half the machine's memory, leaving the rest to Node
+ * itself, the operating system and whatever else runs (a dlc run that needs
+ * more swaps or is killed, and the user learns nothing from either).
+ */
+export const DEFAULT_MEMORY_LIMIT = Math.floor(totalmem() / 2);
+
+let memoryLimit = DEFAULT_MEMORY_LIMIT;
+
+/** Sets the budget in bytes (`--max-memory`); every later checkMemory compares with it. */
+export function setMemoryLimit(bytes: number): void {
+  memoryLimit = bytes;
+}
+
+export const getMemoryLimit = (): number => memoryLimit;
+
+/**
+ * Throws a UserError when `parts` (what each kind of buffer takes, in bytes)
+ * add up to more than the budget. `what` says whose memory it is ("running
+ * model 'Big' at batch 64"), `hint` how to need less; the message adds the
+ * flag that raises the limit.
+ */
+export function checkMemory(what: string, parts: readonly (readonly [kind: string, bytes: number])[], hint: string): void {
+  const need = parts.reduce((sum, [, bytes]) => sum + bytes, 0);
+  if (need <= memoryLimit) return;
+  const shown = parts.filter(([, bytes]) => bytes > 0).map(([kind, bytes]) => `${kind} ${humanBytes(bytes)}`);
+  throw new UserError(messages.memoryLimit(what, humanBytes(need), shown, humanBytes(memoryLimit), hint, Math.ceil(need / 2 ** 30), humanBytes(totalmem())));
 }

@@ -7,7 +7,8 @@
 import type { Graph } from '../../ir/types.js';
 import { readWeightsFile, WeightsFileError, writeWeightsFile } from '../../weights/safetensors.js';
 import { weightSlots } from '../../weights/slots.js';
-import { ERRNO_TEXT, internal, UserError } from '../../diagnostics.js';
+import { ERRNO_TEXT, internal, messages, UserError } from '../../diagnostics.js';
+import { checkMemory } from './plan.js';
 import type { FoldedBatchNorm } from '../../ops/fused.js';
 import { foldBatchNorm } from '../../runtime/batchnorm.js';
 import { humanBytes } from '../../units.js';
@@ -33,6 +34,7 @@ export function initWeights(graph: Graph, options: InitOptions): Weights {
   const total = weightSlots(graph).reduce((n, { spec }) => n + spec.shape.reduce((a, b) => a * b, 1), 0);
   if (total > MAX_PARAMETERS)
     throw new UserError(weightMessages.tooMany(graph.name, total.toLocaleString('en-US'), humanBytes(total * 4), MAX_PARAMETERS.toLocaleString('en-US')));
+  checkMemory(messages.initialisingModel(graph.name), [['weights', total * 4]], messages.smallerModel);
   const root = createRng(options.seed);
   const weights: Weights = new Map();
   for (const { name, spec } of weightSlots(graph)) {

@@ -17,12 +17,25 @@ const RESERVED = new Set(
   ).split(' '),
 );
 
-const IDENTIFIER = /^[\p{ID_Start}_$][\p{ID_Continue}$]*$/u;
+/**
+ * The letters an identifier may keep besides ASCII: Node's Unicode tables
+ * are newer than those of TypeScript and prettier, so a letter Unicode added
+ * lately (U+1C89, a Cyrillic letter of Unicode 16) passes `check`, then
+ * crashed the formatter. Kept: identifier characters of scripts whose blocks
+ * were filled long ago (Latin-1 and Latin Extended-A/B, Greek, Cyrillic,
+ * Hebrew, Arabic, Devanagari, kana, CJK ideographs, Hangul syllables); any
+ * other becomes `_`, and the layer's comment gives its name as written.
+ */
+const SAFE_LETTER = /[\u00C0-\u024F\u0370-\u06FF\u0900-\u097F\u3040-\u30FF\u4E00-\u9FFF\uAC00-\uD7A3]/u;
+const kept = (c: string, first: boolean) =>
+  /[A-Za-z_$]/.test(c) || (!first && /[0-9]/.test(c)) || (SAFE_LETTER.test(c) && (first ? /\p{ID_Start}/u : /\p{ID_Continue}/u).test(c));
 
-/** `name` as an identifier: letters, digits, `_` and `$` kept, anything else (`/`, `-`, ...) becomes `_`. */
+const isIdentifier = (name: string) => name !== '' && [...name].every((c, i) => kept(c, i === 0));
+
+/** `name` as an identifier: letters, digits, `_` and `$` kept, anything else (`/`, `-`, a letter newer than the tools, ...) becomes `_`. */
 export function identifier(name: string): string {
-  const id = name.normalize('NFC').replace(/[^\p{ID_Continue}$]/gu, '_');
-  return /^[\p{ID_Start}_$]/u.test(id) ? id : `_${id}`;
+  const id = [...name.normalize('NFC')].map((c) => (kept(c, false) ? c : '_')).join('');
+  return id !== '' && kept([...id][0], true) ? id : `_${id}`;
 }
 
 /** Hands out unique identifiers in one scope; a clash after sanitizing gets `_2`, `_3`, ... */
@@ -56,11 +69,11 @@ export class Namer {
 export const str = (s: string): string => JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
 /** A property key for an object literal or type: bare when it can be, quoted otherwise; `__proto__` computed, so it stays an own property. */
-export const key = (name: string): string => (name === '__proto__' ? `[${str(name)}]` : IDENTIFIER.test(name) && !RESERVED.has(name) ? name : str(name));
+export const key = (name: string): string => (name === '__proto__' ? `[${str(name)}]` : isIdentifier(name) && !RESERVED.has(name) ? name : str(name));
 
 /** `object.name` or `object["name"]`. */
 export const member = (object: string, name: string): string =>
-  IDENTIFIER.test(name) && name !== '__proto__' ? `${object}.${name}` : `${object}[${str(name)}]`;
+  isIdentifier(name) && name !== '__proto__' ? `${object}.${name}` : `${object}[${str(name)}]`;
 
 /** One `//` comment line; line terminators in user text become spaces, so it cannot end early. */
 export const comment = (text: string): string => `// ${text.replace(/[\r\n\u2028\u2029\u0085]+/g, ' ').trimEnd()}`;

@@ -94,11 +94,12 @@ export function checkInputs(shapes: InputShapes, dtypes: InputDtypes, inputs: ob
     if (dims.length !== shape.length || dims.some((d, i) => i > 0 && !fits(d, i)) || size === 0) throw new Error(inputMessages.shape(name, has, needs));
     if (x.dtype !== dtype) throw new Error(inputMessages.dtype(name, x.dtype, dtype));
     if (batch !== undefined && size !== batch) throw new Error(inputMessages.batchSize(name, size, batch));
-    shape.forEach((d, i) => {
+    dims.forEach((n, i) => {
+      const d = shape[i];
       if (typeof d !== 'string') return;
       const seen = lengths.get(d);
-      if (seen && seen.size !== dims[i]) throw new Error(inputMessages.dimension(String(dimText(d)), name, dims[i], seen.input, seen.size));
-      if (!seen) lengths.set(d, { size: dims[i], input: name });
+      if (seen && seen.size !== n) throw new Error(inputMessages.dimension(String(dimText(d)), name, n, seen.input, seen.size));
+      if (!seen) lengths.set(d, { size: n, input: name });
     });
     batch = size;
   }

@@ -204,7 +204,7 @@ describe('dlc run: bad inputs', () => {
   it('a string, null or object inside names the element', () => {
     expectUserError(run('perceptron', { x: [[1, '2', 3]] }), 'input "x"[0][1] must be a finite number, got "2"');
     expectUserError(run('perceptron', { x: [[1, 2, null]] }), 'input "x"[0][2] must be a finite number, got null');
-    expectUserError(run('perceptron', { x: [[{}, 2, 3]] }), 'input "x"[0][0] must be a finite number, got {}');
+    expectUserError(run('perceptron', { x: [[{}, 2, 3]] }), 'input "x"[0][0] must be a finite number, got an object');
   });
 
   it('a token id that is not a whole number names the element', () => {
