@@ -48,6 +48,7 @@ export function summarize(graph: Graph): Summary {
   const layers: SummaryRow[] = [];
   const rowOf = new Map<string, SummaryRow>();
   for (const node of graph.nodes) {
+    if (node.op === 'result') continue; // a result is shown in its layer's row
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
@@ -60,12 +61,9 @@ export function summarize(graph: Graph): Summary {
       row.uses = (row.uses ?? 1) + 1;
       continue;
     }
-    if (node.op === 'result') continue; // a part of a tuple, listed by its layer's row
     const parts = node.type.parts?.map((p) => p.shape);
-    const fresh: SummaryRow = {
-      name: node.shared?.layer ?? node.name, op: node.op, outputShape: parts?.[0] ?? node.type.shape, ...(parts && { outputShapes: parts }),
-      params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms,
-    };
+    const outputShape = parts?.[0] ?? node.type.shape;
+    const fresh: SummaryRow = { name: node.shared?.layer ?? node.name, op: node.op, outputShape, ...(parts && { outputShapes: parts }), params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
     rowOf.set(fresh.name, fresh);
     layers.push(fresh);
   }
@@ -82,12 +80,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [
-    `${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`,
-    l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape),
-    grouped(l.params),
-    polyText(l.flopsTerms, grouped),
-  ]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op}${l.uses ? ` x${l.uses}` : ''})`, l.outputShapes ? `[${l.outputShapes.map(shapeCell).join(', ')}]` : shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -131,10 +124,7 @@ const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p)
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({
-      name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }),
-      params: l.params, flops: flopsJson(l.flopsTerms), ...(l.uses ? { uses: l.uses } : {}),
-    })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, ...(l.outputShapes && { outputShapes: l.outputShapes }), params: l.params, flops: flopsJson(l.flopsTerms), ...(l.uses ? { uses: l.uses } : {}) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,
