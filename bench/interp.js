@@ -399,7 +399,7 @@ export async function run() {
     'Median ms per run after a warm-up (runs in parentheses): a forward pass, or a training step (forward with dropout, loss, backward, SGD with momentum).',
     'The tfjs CPU training step takes tens of seconds: it is timed once, after one warm-up step. tfjs-wasm has no convolution gradients (Conv2DBackpropFilter): "cannot".',
     'ResNet-50 and MobileNetV2 are not run on the TS kernels and tfjs-cpu ("skipped": seconds to tens of seconds a forward pass); their tfjs-wasm side is Keras\'s ResNet50 and MobileNetV2 in tf.layers with our weights.',
-    'BERT-base and GPT-2 small (T 128) are not run there either; their tfjs-wasm side is the same network in tf ops (bench/language_models.js) with our weights, compared on BERT\'s last [128, 768] states and GPT-2\'s [128, 50257] logits.',
+    'BERT-base and GPT-2 small (T 128) are not run there either; their tfjs-wasm side is the same network in tf ops (bench/language_models.js) with our weights, compared on BERT\'s last [128, 768] states and GPT-2\'s [128, 50257] logits. GPT-2\'s tied head is tf.matMul(h, wte, false, true), as dlc\'s generated module writes it: tfjs-wasm transposes the [50257, 768] table on every call, which costs it several times the product itself.',
     'GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul, 3x the forward for a training step). Speed-up = their ms / ours: above 1x the interpreter is faster.',
     '',
     table(
