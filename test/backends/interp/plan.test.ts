@@ -18,15 +18,15 @@ import { planMemory } from '../../../src/backends/interp/plan.js';
 import { gemmKernel } from '../../../src/backends/interp/wasm/index.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
+import { graphVars, specialize } from '../../../src/ir/infer.js';
 import type { Dim, Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
-import { specialize } from '../../../src/ir/infer.js';
 import { compileText, IMAGENET_EXAMPLES } from '../../helpers.js';
 import { randomInputs, randomModel } from '../../random-models.js';
 
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dl'));
-/** Plans are per concrete size: an example's dimension variables (T) are set to 8. */
-const concrete = (g: Graph) => specialize(g, new Map(g.inputs.flatMap((n) => n.type.shape.filter((d) => typeof d === 'string').map((d) => [d as string, 8]))));
+/** A graph with dimension variables (the transformer's [T] tokens) at a length of 16: plans are per concrete shape. */
+const concrete = (g: Graph): Graph => (graphVars(g).length > 0 ? specialize(g, new Map(graphVars(g).map((v) => [v, 16]))) : g);
 const exampleGraphs = () => examples.flatMap((f) => compileFile(`examples/${f}`).graphs.map((g) => ({ name: f, graph: concrete(g) })));
 const randomGraphs = () => Array.from({ length: 40 }, (_, i) => ({ name: `random ${i + 1}`, graph: compileText(randomModel(i + 1)) }));
 
