@@ -82,7 +82,7 @@ export const safetensorsMessages = {
   valueCount: (name: string, shape: readonly number[], needs: number, has: number) =>
     `cannot write tensor ${shown(name)}: shape ${showShape(shape)} needs ${needs} values but it has ${has}`,
   // reading: the file (weights/safetensors.ts)
-  notAFile: 'not a regular file',
+  notAFile: (directory: boolean) => (directory ? 'is a directory' : 'not a regular file'),
   fileTooLarge: (bytes: number, limit: number) =>
     `the file is ${bytes.toLocaleString('en-US')} bytes, more than the ${limit.toLocaleString('en-US')} a weights file may have (2 GB, the most Node reads at once)`,
   // reading: the length field and the header

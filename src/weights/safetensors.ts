@@ -18,7 +18,7 @@ export const MAX_WEIGHTS_FILE_BYTES = 2 ** 31 - 1;
 
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
   const info = await stat(path);
-  if (!info.isFile()) throw new WeightsFileError(safetensorsMessages.notAFile, path);
+  if (!info.isFile()) throw new WeightsFileError(safetensorsMessages.notAFile(info.isDirectory()), path);
   if (info.size > MAX_WEIGHTS_FILE_BYTES) throw new WeightsFileError(safetensorsMessages.fileTooLarge(info.size, MAX_WEIGHTS_FILE_BYTES), path);
   const bytes = await readFile(path);
   try {
