@@ -286,7 +286,7 @@ class GraphBuilder {
       this.report(this.unknownOp(call.callee, call.calleeSpan));
       return;
     }
-    const args = call.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
+    const args = call.args.filter((a) => !(a.name === 'mask' && op.maskArg)).map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     args.forEach((a) => this.ev.reportTypo(a.value));
     if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
   }
@@ -313,8 +313,15 @@ class GraphBuilder {
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
     const attrArgs: BindArg<Value>[] = [];
+    let maskArg: Node | undefined;
     for (const a of args) {
-      if (!a.arg.name && a.value.kind === 'tensor') {
+      if (a.arg.name === 'mask' && op) {
+        // An explicit mask is a model input, read by the op's kernel at run time (ir/mask.ts).
+        if (!op.maskArg) return this.fail(messages.maskNotTaken(a.arg.span, op.name));
+        if (a.value.kind !== 'tensor' || a.value.node.op !== 'input')
+          return this.fail(messages.maskNotInput(a.arg.span, op.name, a.value.kind === 'tensor' ? `layer '${a.value.node.name}'` : describeValue(a.value)));
+        maskArg = a.value.node;
+      } else if (!a.arg.name && a.value.kind === 'tensor') {
         if (attrArgs.some((x) => !x.arg.name)) return this.fail(messages.inputAfterAttr(a.arg.span, e.callee));
         inputs.push(a.value.node);
       } else attrArgs.push(a);
@@ -322,7 +329,7 @@ class GraphBuilder {
     const minInputs = block ? block.body.filter((s) => s.kind === 'input').length : op!.inputs.min;
     if (inputs.length === 0 && minInputs > 0) return { kind: 'call', expr: e, scope };
     if (block) return this.inlineBlock(block, e, scope, inputs, attrArgs, layerName);
-    return this.opNode(op!, e, inputs, attrArgs, scope, layerName);
+    return this.opNode(op!, e, inputs, attrArgs, scope, layerName, maskArg);
   }
 
   /**
@@ -340,7 +347,7 @@ class GraphBuilder {
     return this.expr(a.value, scope);
   }
 
-  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName): Value {
+  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName, maskArg?: Node): Value {
     const { min, max } = op.inputs;
     if (inputs.length < min || inputs.length > max) {
       const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
@@ -350,7 +357,7 @@ class GraphBuilder {
     if (!attrs) return ERROR;
     const name = layerName ? this.claim(layerName, scope) : this.uniqueName(op.name);
     if (name === undefined) return ERROR;
-    const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
+    const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames, ...(maskArg && { maskArg }) };
     this.nodes.push(node);
     return { kind: 'tensor', node };
   }

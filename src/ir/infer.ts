@@ -9,19 +9,21 @@
 import { Diagnostic, messages } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
 import { OpContext, OpDef, OpError, ParamSpec, product } from '../ops/op.js';
+import { outputMask } from './mask.js';
 import type { Graph, Node } from './types.js';
 
 const opOf = (node: Node): OpDef => lookupOp(node.op)!;
 
 /**
- * Runs `node`'s shape rule on its inputs' types, storing its type and
- * resolved attributes; throws OpError when the inputs do not fit. Passes call
- * it for the nodes they make.
+ * Runs `node`'s shape rule on its inputs' types, storing its type, resolved
+ * attributes and padding mask (ir/mask.ts); throws OpError when the inputs do
+ * not fit. Passes call it for the nodes they make.
  */
 export function resolveNode(node: Node): Node {
-  const { type, attrs } = opOf(node).infer(new OpContext(opOf(node), node.inputs.map((n) => n.type), node.attrs));
+  const { type, attrs } = opOf(node).infer(new OpContext(opOf(node), node.inputs.map((n) => n.type), node.attrs, node.maskArg?.type));
   node.type = type;
   node.resolved = attrs;
+  node.mask = outputMask(node);
   return node;
 }
 

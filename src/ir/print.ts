@@ -15,7 +15,10 @@ export function printGraph(graph: Graph): string {
     const args = [...node.inputs.map((i) => `%${i.name}`), ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
     const { line, column } = lineCol(node.span);
     const path = node.blockPath.map((f) => f.instance).join('/');
-    lines.push(`  %${node.name}: ${typeText(node)} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}`);
+    // A masked value names the inputs its mask comes from (ir/mask.ts); an explicit mask is an argument.
+    if (node.maskArg) args.push(`mask=%${node.maskArg.name}`);
+    const mask = node.mask ? ` mask(${node.mask.map((n) => `%${n.name}`).join(', ')})` : '';
+    lines.push(`  %${node.name}: ${typeText(node)}${mask} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}`);
   }
   lines.push(`  return ${graph.outputs.map((o) => `${o.name} = %${o.node.name}`).join(', ')}`, '}');
   return lines.join('\n');

@@ -84,6 +84,8 @@ export interface OpDef<A = unknown> {
   /** How many tensor inputs, and what they are called (for messages). */
   inputs: { min: number; max: number; names: readonly string[] };
   attrs: readonly AttrSpec[];
+  /** Takes a `mask =` argument naming a model input (attention), checked by the shape rule through OpContext.maskArg. */
+  maskArg?: string;
   /** Accepts int32 inputs (only embedding and the graph's own input nodes). */
   acceptsInt?: boolean;
   /** Not callable from .dl source (input, constant, fused nodes made by passes). */
@@ -115,6 +117,8 @@ export class OpContext {
     readonly op: OpDef,
     readonly inputs: readonly TensorType[],
     readonly attrs: Readonly<Record<string, AttrValue>>,
+    /** The type of the op's `mask =` argument, when given (ops with `maskArg`). */
+    readonly maskArg?: TensorType,
   ) {}
 
   /** Reports one of the mistakes in diagnostics.ts's `shapeRules`. */

@@ -36,7 +36,7 @@ import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import { ownActivation } from '../../ops/common.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, masksOf, paramAccess, poolOptions, recurrentMask, runKernel } from './execute.js';
 import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
@@ -85,6 +85,8 @@ export interface GradCall<Op extends OpName = OpName> {
   trainable(name: string): boolean;
   /** A fresh copy of the stream the forward's kernel drew from (dropout's mask). */
   rng(): Rng;
+  /** The padding masks the forward read (Call.masks). */
+  masks: (Tensor['data'] | null)[];
 }
 
 export interface Grads {
@@ -111,7 +113,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
-    const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c.a));
+    const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c));
     return { output, saved: trace };
   },
   batchnorm: (c) => batchNormTrained(c),
@@ -165,7 +167,7 @@ export const BACKWARD: BackwardTable = {
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
   global_maxpool: (g) => ({ inputs: [P.globalMaxPoolBackward(g.inputs[0], g.dy)] }),
-  global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy)] }),
+  global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy, g.masks[0] ?? undefined)] }),
   // The activation table's backward, from the output y or the input x.
   ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation, g.a.args)),
   // The same mask, drawn again from the same stream.
@@ -313,7 +315,7 @@ function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, reverse: b
   const p = (n: string) => c.param(`${prefix}${n}`);
   const activation = a.cell === 'rnn' ? a.activation : undefined;
   const { output, trace } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell: a.cell, sequences: a.sequences, reverse, activation, resetAfter: a.resetAfter,
+    cell: a.cell, sequences: a.sequences, reverse, activation, resetAfter: a.resetAfter, ...recurrentMask(c, a),
   });
   return { output, saved: trace };
 }
@@ -401,6 +403,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
         state.set(`${node.name}.${name}`, { shape: [...shape], data });
       },
       keepTrace: true,
+      ...masksOf(node, (n) => tape.get(n)!.output),
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
@@ -490,6 +493,7 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
       optionalParam: call.optionalParam,
       trainable: (name) => specs.some((s) => s.name === name && s.trainable && !s.value),
       rng: () => createRng(seed).child(node.name),
+      masks: call.masks,
     });
     r.inputs.forEach((g, k) => {
       if (g && tape.get(node.inputs[k])!.needsGrad) accumulate(grads, node.inputs[k], g);

@@ -22,6 +22,8 @@
  *            dc_next = dc f
  *     gru    da_z = de_z = dh (h_prev - h~) z (1-z),  da_h = dh (1-z) (1-h~^2),
  *            da_r = de_r = da_h e_h r (1-r),  de_h = da_h r,  dh_prev = dh z + de U^T
+ *   a padded step (spec.mask 0, kernels/recurrent.ts): the state passed through unchanged, so
+ *            dz = 0 there and dh_prev = dh, dc_prev = dc (and with zeroMasked its output takes no dy)
  *   then dW = x^T dZ,  dU = Hprev^T dZ,  db = sum dZ,  dx = dZ W^T
  *   (the GRU: dZ the a's, dU and db_h from the e's, its bias gradient [db_x; db_h]).
  *   gru with reset_after = false (bias [3u] in a, e = h U, h~ = tanh(a_h + (r h) U_h)):
@@ -30,7 +32,7 @@
  */
 import type { Activation } from '../kernels/activation.js';
 import { matmulInto } from '../kernels/matmul.js';
-import { cellStep, resetBeforeOperands, splitGruBias, type ResetBefore } from '../kernels/recurrent.js';
+import { carryMasked, cellStep, resetBeforeOperands, splitGruBias, type ResetBefore } from '../kernels/recurrent.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
@@ -53,6 +55,9 @@ export interface RecurrentSpec {
   activation?: Activation;
   /** The GRU's reset_after (default true). */
   resetAfter?: boolean;
+  /** Padding mask [B*T] and zero outputs at padded steps (kernels/recurrent.ts's RecurrentOptions). */
+  mask?: Float32Array;
+  zeroMasked?: boolean;
 }
 
 /** What the backward needs: the weights and every step's states. */
@@ -105,6 +110,7 @@ export function recurrentForward(
     const h = take(B * u).fill(0);
     const c = take(B * u).fill(0);
     const gates = S > 0 ? take(B * S) : undefined;
+    const before = spec.mask ? take(2 * B * u) : undefined;
     const keep = (to: Float32Array, from: Float32Array, width: number, t: number) => {
       for (let b = 0; b < B; b++) to.set(from.subarray(b * width, (b + 1) * width), (b * T + t) * width);
     };
@@ -112,16 +118,25 @@ export function recurrentForward(
       const t = reverse ? T - 1 - step : step;
       keep(trace.hPrev, h, u, t);
       if (trace.cPrev) keep(trace.cPrev, c, u, t);
+      if (before) before.set(h), before.set(c, B * u);
       matmulInto(zh, h, recurrentKernel.data, B, u, G);
       cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates, recurrentBias, resetBefore });
+      if (before) carryMasked(spec.mask!, t, T, u, h, c, before);
       keep(trace.h, h, u, t);
       if (trace.c) keep(trace.c, c, u, t);
       if (gates) keep(trace.gates!, gates, S, t);
     }
     last.set(h);
   });
-  const output = sequences ? { shape: [B, T, u], data: trace.h } : { shape: [B, u], data: last };
+  const output = sequences ? { shape: [B, T, u], data: spec.zeroMasked ? zeroPadded(trace.h, spec.mask!, u) : trace.h } : { shape: [B, u], data: last };
   return { output, trace };
+}
+
+/** The states [B*T, u] with padded steps' rows zeroed (zeroMasked's output). */
+function zeroPadded(h: Float32Array, mask: Float32Array, u: number): Float32Array {
+  const out = zeros(h.length);
+  for (let row = 0; row < mask.length; row++) if (mask[row] !== 0) out.set(h.subarray(row * u, (row + 1) * u), row * u);
+  return out;
 }
 
 export interface RecurrentGrads {
@@ -146,12 +161,18 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   const dc = zeros(B * u);
   const dz = zeros(B * G);
   const hStep = zeros(B * u);
+  const mask = spec.mask;
+  const passed = mask ? zeros(2 * B * u) : undefined; // dh and dc of padded rows, which skip the step
   for (let step = T - 1; step >= 0; step--) {
     const t = spec.reverse ? T - 1 - step : step;
     // The output's gradient for this step: every state with sequences, else only the last one's.
     if (spec.sequences) {
-      for (let b = 0; b < B; b++) for (let j = 0, src = (b * T + t) * u; j < u; j++) dh[b * u + j] += dy.data[src + j];
+      for (let b = 0; b < B; b++) {
+        if (spec.zeroMasked && mask && mask[b * T + t] === 0) continue;
+        for (let j = 0, src = (b * T + t) * u; j < u; j++) dh[b * u + j] += dy.data[src + j];
+      }
     } else if (step === T - 1) dh.set(dy.data);
+    if (passed) passed.set(dh), passed.set(dc, B * u);
     if (spec.cell === 'rnn') {
       for (let b = 0; b < B; b++) hStep.set(trace.h.subarray((b * T + t) * u, (b * T + t + 1) * u), b * u);
       activationGradInto(dz, hStep, dh, spec.activation ?? 'tanh', u);
@@ -160,10 +181,18 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     } else {
       lstmStep(trace, dz, dh, dc, B, T, u, t);
     }
+    if (mask) {
+      for (let b = 0; b < B; b++) {
+        if (mask[b * T + t] !== 0) continue;
+        dz.fill(0, b * G, (b + 1) * G);
+        dzh?.fill(0, b * G, (b + 1) * G);
+      }
+    }
     for (let b = 0; b < B; b++) dZ.set(dz.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     if (dzh) for (let b = 0; b < B; b++) dZh.set(dzh.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     // The GRU's gruStep left dh z in dh, the part of dh_prev that skips U.
     if (step > 0) matmulInto(dh, dzh ?? dz, recurrentKernel.data, B, G, u, { transB: true, accumulate: gru });
+    if (passed) carryMasked(mask!, t, T, u, dh, dc, passed);
   }
   const dKernel = zeros(I * G);
   matmulInto(dKernel, x.data, dZ, I, B * T, G, { transA: true });
