@@ -12,11 +12,11 @@ export function printGraph(graph: Graph): string {
   const lines = [`model ${graph.name}(${inputs}) {`];
   for (const node of graph.nodes) {
     if (node.op === 'input') continue;
-    const args = [...node.inputs.map((i) => `%${i.name}`), ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
+    // A masked value names the inputs its mask comes from (ir/mask.ts); an explicit mask is an argument after the inputs.
+    const maskArg = node.maskArg ? [`mask=%${node.maskArg.name}`] : [];
+    const args = [...node.inputs.map((i) => `%${i.name}`), ...maskArg, ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
     const { line, column } = lineCol(node.span);
     const path = node.blockPath.map((f) => f.instance).join('/');
-    // A masked value names the inputs its mask comes from (ir/mask.ts); an explicit mask is an argument.
-    if (node.maskArg) args.push(`mask=%${node.maskArg.name}`);
     const mask = node.mask ? ` mask(${node.mask.map((n) => `%${n.name}`).join(', ')})` : '';
     lines.push(`  %${node.name}: ${typeText(node)}${mask} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}`);
   }
