@@ -135,6 +135,8 @@ export const messages = {
   redefined: (span: Span, name: string, previous: Span) =>
     d('redefined', span, `'${name}' is already defined (at line ${lineCol(previous).line})`),
   layerNameReused: (span: Span, name: string) => d('redefined', span, `layer name '${name}' is already used`),
+  unknownLayer: (span: Span, name: string, suggestion?: string) =>
+    d('undefined', span, `no layer named '${name}' before this line`, didYouMean(suggestion) ?? "name the layer with 'as', e.g. 'embedding(50257, 768) as wte', upstream of this one"),
   asNotACall: (span: Span, name: string, what: string) =>
     d('not-a-layer', span, `'as ${name}' names the layer of an op or block call, got ${what}`),
   asRepeat: (span: Span, name: string) =>
@@ -344,6 +346,14 @@ export const shapeRules = {
       `mask ${shapeText(got)} fits neither [${T}, ${S}] (query steps x value steps, Keras's attention_mask) nor [${S}] (one flag per value step)`,
       `give the mask input the shape [${S}] for key padding or [${T}, ${S}] for a full mask; 0 hides a step, any other value attends`,
     ),
+
+  // ---- dense tied to an embedding (src/ops/dense.ts).
+  tieNotEmbedding: (layer: string, op: string) =>
+    mistake(`tie = ${layer} names a ${op} layer, not an embedding`, 'tie a head to the embedding whose table it reuses (GPT-2: logits = h x wte^T)'),
+  tiedWidth: (layer: string, dim: number, width: number) =>
+    mistake(`tie = ${layer} reuses a table of ${dim}-wide vectors, but the input is ${width} wide`, `project the input to ${dim} first, or tie to an embedding of dim ${width}`),
+  tiedUnits: (layer: string, vocab: number, units: number) =>
+    mistake(`tie = ${layer} has ${vocab} tokens, so the head has ${vocab} units, not ${units}`, `write dense(${vocab}, ...)`),
 
   // ---- relu, softmax (src/ops/activations.ts).
   negativeMaxValue: (given: number) =>

@@ -148,6 +148,12 @@ export function checkAttr<S>(
     if (!t.choices.includes(sym)) return fail((span, owner, param) => messages.argChoice(span, owner, param, sym, [...t.choices], suggest(sym, t.choices)));
     return { symbol: sym };
   }
+  if (t.kind === 'layer') {
+    // The layer that made the value: its op and arguments, and the name its weights go by.
+    if (value.kind !== 'tensor' || value.node.op === 'input') return value.kind === 'error' ? undefined : bad("a layer, by its 'as' name or its output");
+    const node = value.node;
+    return { call: node.op, attrs: { ...node.attrs, layer: node.shared?.layer ?? node.name }, span: node.span } satisfies OpCall;
+  }
   const c = ev.constant(value, span);
   if (c === undefined) return undefined;
   const wholes = (xs: ArrayLike<number>, allowMinusOne = false) => Array.from(xs).every((x) => Number.isInteger(x) && (x > 0 || (allowMinusOne && x === -1)));

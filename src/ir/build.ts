@@ -90,6 +90,8 @@ export function checkConstants(index: ProgramIndex, diagnostics: Diagnostic[]): 
 
 class GraphBuilder {
   private nodes: Node[] = [];
+  /** The op nodes built so far, by layer name, for layer arguments. */
+  private layers = new Map<string, Node>();
   private taken = new Set<string>();
   private counters = new Map<string, number>();
   readonly ev: Evaluator;
@@ -343,8 +345,23 @@ class GraphBuilder {
       const name = a.value.name;
       const takes = op.attrs.some((spec) => (a.name === undefined || spec.name === a.name) && spec.type.kind === 'symbol' && spec.type.choices.includes(name));
       if (takes) return { kind: 'name', name, span: a.value.span, candidates: [] };
+      if (op.attrs.some((spec) => spec.name === a.name && spec.type.kind === 'layer')) return this.layerArg(name, a.value.span, scope);
     }
     return this.expr(a.value, scope);
+  }
+
+  /**
+   * A layer argument (`tie = wte`): a layer name (`as`, or a Keras-style
+   * default such as `embedding`) first, then a value (the layer's output).
+   * The layer must be built already: the value it reads is upstream, as GPT-2's
+   * head reads the sequence its embedding began.
+   */
+  private layerArg(name: string, span: Span, scope: Scope): Value {
+    const scoped = scope.frames.length > 0 ? `${scope.frames.at(-1)!.instance}/${name}` : name;
+    const node = this.layers.get(scoped);
+    if (node) return { kind: 'tensor', node };
+    if (scope.bindings.has(name)) return this.expr({ kind: 'name', name, span }, scope);
+    return this.fail(messages.unknownLayer(span, name, suggest(name, [...this.layers.keys()])));
   }
 
   private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName, maskArg?: Node): Value {
@@ -359,6 +376,7 @@ class GraphBuilder {
     if (name === undefined) return ERROR;
     const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames, ...(maskArg && { maskArg }) };
     this.nodes.push(node);
+    this.layers.set(name, node);
     return { kind: 'tensor', node };
   }
 

@@ -61,13 +61,22 @@ export interface LayerStats {
   flops: number;
 }
 
-/** The parameters (weights, state and fixed kernels) of a typed node. */
-export const paramsOf = (node: Node): ParamSpec[] => opOf(node).params?.(node.resolved) ?? [];
+/**
+ * The parameters (weights, state and fixed kernels) of a typed node. A shared
+ * layer's later calls (Node.shared) read its first call's weights: theirs are
+ * marked shared, under the layer's name.
+ */
+export function paramsOf(node: Node): ParamSpec[] {
+  const specs = opOf(node).params?.(node.resolved) ?? [];
+  if (!node.shared || node.shared.use === 0) return specs;
+  const layer = node.shared.layer;
+  return specs.map((p) => (p.value || p.layer !== undefined ? p : { ...p, layer, shared: true }));
+}
 
-/** Parameters and FLOPs of a typed node. */
+/** Parameters and FLOPs of a typed node; another layer's weights that it reads (ParamSpec.shared) count with that layer. */
 export function layerStats(node: Node): LayerStats {
   const params = paramsOf(node);
-  const count = (ps: ParamSpec[]) => ps.reduce((sum, p) => sum + product(p.shape), 0);
+  const count = (ps: ParamSpec[]) => ps.reduce((sum, p) => sum + (p.shared ? 0 : product(p.shape)), 0);
   return {
     node,
     params,

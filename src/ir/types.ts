@@ -70,6 +70,13 @@ export interface Node {
   span: Span;
   blockPath: BlockFrame[];
   /**
+   * Set on every call of a layer applied more than once (Keras: one layer
+   * object called on several inputs): `layer` is the layer's name, which its
+   * first call has as node name, and `use` counts the calls from 0. Calls
+   * after the first read the first's weights (infer.ts's paramsOf).
+   */
+  shared?: { layer: string; use: number };
+  /**
    * Keras's padding mask of this value (ir/mask.ts sets it with the type):
    * step t of example b is real when every listed model input is nonzero at
    * [b, t]; absent, every step is real. A reference, not a tensor node: the

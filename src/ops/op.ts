@@ -26,7 +26,8 @@ export type AttrKind =
   | { kind: 'kernel' } // like 'ints' (a size), or a constant tensor of fixed weights
   | { kind: 'shape' } // a list of whole numbers, one of which may be -1
   | { kind: 'margins' } // non-negative whole numbers: one for every side, one per spatial axis, or [[before, after], ...] per axis
-  | { kind: 'op' }; // an op call to wrap, e.g. lstm(64)
+  | { kind: 'op' } // an op call to wrap, e.g. lstm(64)
+  | { kind: 'layer' }; // another layer, by its `as` name or its value (`tie = wte`): bound to an OpCall of that layer's op and attributes, with `layer` its name
 
 export interface AttrSpec {
   name: string;
@@ -62,6 +63,13 @@ export interface ParamSpec {
   state?: boolean;
   /** Fixed weights written in the source (a constant kernel); not initialised or trained. */
   value?: ConstTensor;
+  /**
+   * Another layer's weight, read here too (`layer` names it): a head tied to
+   * an embedding, a second call of a shared layer. It is one tensor: stored,
+   * initialised and counted with its own layer, and the gradients of every
+   * use add up in it.
+   */
+  shared?: boolean;
 }
 
 /** Diagram colour group. */

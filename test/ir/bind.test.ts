@@ -50,7 +50,7 @@ describe('binding an op call', () => {
     expect(brief(errorsOf(opCall('dense(unit = 4)')))).toEqual([{ at: '3:25', message: "dense: unknown argument 'unit'", hint: "did you mean 'units'?" }]);
   });
   it('an unknown argument, with the list of arguments', () => {
-    expect(brief(errorsOf(opCall('dense(4, initializer = zeros)')))).toEqual([{ at: '3:28', message: "dense: unknown argument 'initializer'", hint: "dense takes 'units', 'bias', 'activation'" }]);
+    expect(brief(errorsOf(opCall('dense(4, initializer = zeros)')))).toEqual([{ at: '3:28', message: "dense: unknown argument 'initializer'", hint: "dense takes 'units', 'bias', 'activation', 'tie'" }]);
   });
   it('an argument given twice', () => {
     expect(brief(errorsOf(opCall('dense(4, units = 5)')))).toEqual([{ at: '3:28', message: "dense: argument 'units' is given twice", hint: undefined }]);

@@ -34,7 +34,7 @@ export function layerInfo(node: Node): LayerInfo {
   const activation = ownActivation(op, resolved);
   const title = activation || resolved?.batchnorm ? [base.name, resolved?.batchnorm ? 'bn' : '', activation ?? ''].filter(Boolean).join(' + ') : node.op;
   if (resolved === undefined) return { title, detail: '', family: op.family, params: 0, op };
-  const params = paramsOf(node).reduce((sum, p) => sum + product(p.shape), 0);
+  const params = paramsOf(node).reduce((sum, p) => sum + (p.shared ? 0 : product(p.shape)), 0); // a tied or shared weight counts with its own layer
   // A layer that reads a padding or attention mask says so (ir/mask.ts).
   const detail = [base.label?.(resolved) ?? '', maskReads(node).length > 0 ? 'masked' : ''].filter(Boolean).join(' ');
   return { title, detail, family: op.family, params, op };

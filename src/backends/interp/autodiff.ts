@@ -34,6 +34,7 @@ import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, isNameArgs, type ActivationAttrs, type ActivationOpName } from '../../ops/activations.js';
 import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import { ownActivation } from '../../ops/common.js';
+import { denseKernel } from '../../ops/dense.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, masksOf, paramAccess, poolOptions, recurrentMask, runKernel } from './execute.js';
@@ -50,6 +51,7 @@ import type { Tensor } from './tensor.js';
 import { showShape, sizeOf } from './tensor.js';
 import type { Weights } from './weights.js';
 import { weightSlots } from './weights.js';
+import { weightName } from '../../weights/slots.js';
 import { activationGrad, gradientFrom } from './grad/activation.js';
 import { AttentionTrace, attentionBackward, attentionForward } from './grad/attention.js';
 import { conv1dBackward, conv2dBackward } from './grad/conv.js';
@@ -146,12 +148,12 @@ export const BACKWARD: BackwardTable = {
   input: () => ({ inputs: [] }),
   constant: () => ({ inputs: [] }),
   // x W + b, then the activation (fused nodes): dz = act'(y) dy; dW = x^T dz, db = sum dz, dx = dz W^T.
-  dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  dense: (g) => denseGrads(g),
   // im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T).
   conv1d: (g) => convBackward(g),
   conv2d: (g) => convBackward(g),
   // The activation's backward, then the base layer's.
-  fused_dense: (g) => layerGrads(denseBackward(g.inputs[0], g.param('kernel'), preActivation(g), want(g))),
+  fused_dense: (g) => denseGrads(g),
   fused_conv1d: (g) => convBackward(g),
   fused_conv2d: (g) => convBackward(g),
   // col2im(x K^T) + b, the adjoint of a conv: dx = that conv of dz, dK = im2col(dz)^T x.
@@ -244,6 +246,18 @@ export const BACKWARD: BackwardTable = {
     return { inputs: [r.dx], params: { gamma: r.dGamma, beta: r.dBeta } };
   },
 };
+
+/** x W + b; a tied head's W is its embedding's table transposed, whose gradient goes to that table. */
+function denseGrads(g: GradCall<'dense' | 'fused_dense'>): Grads {
+  const kernel = denseKernel(g.a);
+  const r = denseBackward(g.inputs[0], g.param(kernel.name), preActivation(g), { ...want(g), kernel: g.trainable(kernel.name) }, kernel.transposed);
+  const grads = layerGrads(r);
+  if (kernel.transposed && grads.params?.kernel) {
+    grads.params = { ...grads.params, [kernel.name]: grads.params.kernel };
+    delete grads.params.kernel;
+  }
+  return grads;
+}
 
 /** im2col x W + b: dW = cols^T dz, dx = col2im(dz W^T). */
 function convBackward(g: GradCall<'conv1d' | 'conv2d' | 'fused_conv1d' | 'fused_conv2d'>): Grads {
@@ -400,7 +414,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
         const shape = specs.find((s) => s.name === name)!.shape;
         const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
         write(data);
-        state.set(`${node.name}.${name}`, { shape: [...shape], data });
+        state.set(weightName(node, specs.find((s) => s.name === name)!), { shape: [...shape], data });
       },
       keepTrace: true,
       ...masksOf(node, (n) => tape.get(n)!.output),
@@ -499,7 +513,9 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
       if (g && tape.get(node.inputs[k])!.needsGrad) accumulate(grads, node.inputs[k], g);
     });
     for (const [name, g] of Object.entries(r.params ?? {})) {
-      if (specs.some((s) => s.name === name && s.trainable && !s.value)) accumulate(paramGrads, `${node.name}.${name}`, g);
+      // Under the weight's own name, so that the uses of a tied or shared weight add up.
+      const spec = specs.find((s) => s.name === name && s.trainable && !s.value && (s.layer === undefined || s.shared));
+      if (spec) accumulate(paramGrads, weightName(node, spec), g);
     }
     grads.delete(node);
   }

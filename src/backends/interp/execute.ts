@@ -19,6 +19,7 @@ import { paramsOf } from '../../ir/infer.js';
 import { MASK_READERS, maskReads } from '../../ir/mask.js';
 import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
+import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
@@ -31,6 +32,7 @@ import { sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
+import { weightName } from '../../weights/slots.js';
 import { internal, messages, UserError } from '../../diagnostics.js';
 
 export interface RunOptions {
@@ -147,8 +149,8 @@ export const KERNELS: KernelTable = {
     return { shape: [1, ...v.shape], data };
   },
   // The kernels apply a fused activation in the same pass as the bias (see matmulInto).
-  dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
-  fused_dense: (c) => K.dense(c.inputs[0], c.param('kernel'), c.optionalParam('bias'), c.a.activation, c.out),
+  dense: (c) => dense(c),
+  fused_dense: (c) => dense(c),
   conv1d: (c) => conv(c),
   conv2d: (c) => conv(c),
   fused_conv1d: (c) => conv(c),
@@ -220,6 +222,12 @@ export const KERNELS: KernelTable = {
       ? batchNormTrained(c).output
       : K.batchNormInference(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.param('moving_mean'), c.param('moving_variance'), c.out),
 };
+
+/** dense, plain or fused; a tied head reads its embedding's table as the kernel, transposed. */
+function dense(c: Call<'dense' | 'fused_dense'>): Tensor {
+  const kernel = denseKernel(c.a);
+  return K.dense(c.inputs[0], c.param(kernel.name), c.optionalParam('bias'), c.a.activation, c.out, kernel.transposed);
+}
 
 /** batchnorm in training: normalises with the batch's statistics and reports the updated moving ones. */
 export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace | undefined } {
@@ -346,10 +354,11 @@ export class Interpreter {
    * so that runs after the first allocate nothing.
    */
   private stateBuffer(node: Node, name: string, write: (into: Float32Array) => void): Tensor {
-    const key = `${node.name}.${name}`;
+    const spec = paramsOf(node).find((p) => p.name === name)!;
+    const key = weightName(node, spec);
     let t = this.states.get(key);
     if (!t) {
-      const shape = this.weights.get(key)?.shape ?? paramsOf(node).find((p) => p.name === name)!.shape;
+      const shape = this.weights.get(key)?.shape ?? spec.shape;
       this.states.set(key, (t = { shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
     }
     write(t.data);
@@ -402,7 +411,7 @@ export class Interpreter {
           training,
           rng: rng.child(node.name),
           out: views.get(node),
-          updateState: training ? (name, write) => state.set(`${node.name}.${name}`, this.stateBuffer(node, name, write)) : undefined,
+          updateState: training ? (name, write) => state.set(weightName(node, paramsOf(node).find((p) => p.name === name)!), this.stateBuffer(node, name, write)) : undefined,
           ...masksOf(node, (n) => live.get(n)!),
         };
         hold(node, runKernel(call));
@@ -425,23 +434,29 @@ export class Interpreter {
 }
 
 /**
- * A node's parameters as kernels read them: fixed kernels from the source
- * (converted to float32 once per node), else the weight `<layer>.<name>`.
+ * A node's parameters as kernels read them, by local name: fixed kernels from
+ * the source (converted to float32 once per node), else the weight its spec
+ * names (weights/slots.ts's weightName: `<layer>.<name>`, another layer's for
+ * a tied or shared weight).
  */
 export function paramAccess(node: Node, weights: Weights): Pick<Call, 'param' | 'optionalParam'> {
-  let fixed = fixedCache.get(node);
-  if (!fixed) {
-    fixed = new Map(paramsOf(node).flatMap((p) => (p.value ? [[p.name, { shape: p.shape, data: Float32Array.from(p.value.data) }]] : [])));
-    fixedCache.set(node, fixed);
+  let bound = bindingCache.get(node);
+  if (!bound) {
+    bound = new Map(paramsOf(node).filter((p) => p.layer === undefined || p.shared).map((p) => [p.name, p.value ? { shape: p.shape, data: Float32Array.from(p.value.data) } : weightName(node, p)]));
+    bindingCache.set(node, bound);
   }
-  const known = fixed;
-  const optionalParam = (name: string) => known.get(name) ?? weights.get(`${node.name}.${name}`) ?? null;
-  return { optionalParam, param: (name) => optionalParam(name) ?? missing(node, name) };
+  const known = bound;
+  const optionalParam = (name: string) => {
+    const p = known.get(name) ?? `${node.name}.${name}`;
+    return typeof p === 'string' ? (weights.get(p) ?? null) : p;
+  };
+  return { optionalParam, param: (name) => optionalParam(name) ?? missing(known.get(name) ?? `${node.name}.${name}`) };
 }
-const fixedCache = new WeakMap<Node, Map<string, Tensor>>();
+/** Per node: each parameter's fixed value, or the name of the weight it reads. */
+const bindingCache = new WeakMap<Node, Map<string, Tensor | string>>();
 
-function missing(node: Node, name: string): never {
-  throw internal(`no weight "${node.name}.${name}"`);
+function missing(name: string | Tensor): never {
+  throw internal(`no weight "${name as string}"`);
 }
 
 export const bytesOf = (shape: number[]) => sizeOf(shape) * 4;

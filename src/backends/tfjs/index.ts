@@ -26,7 +26,7 @@ import type { FoldedBatchNorm } from '../../ops/fused.js';
 import { type AttrsOf, lookupOp, type OpName } from '../../ops/index.js';
 import type { LossName } from '../../runtime/losses.js';
 import type { TrainingSettings } from '../../runtime/optimizers.js';
-import { weightSlots } from '../../weights/slots.js';
+import { weightName, weightSlots } from '../../weights/slots.js';
 import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
 import { Layer, list, templateFor, tensorType } from './templates.js';
@@ -214,9 +214,10 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
         // A folded layer's kernel and bias are derived from the weights once per weights object (batchNormFolds).
         if (folded && name === 'bias') return member(member('folded', node.name), 'bias');
         if (folded && name === folded.kernel) return `${member(member('folded', node.name), 'kernel')} as ${tensorType(specs.find((p) => p.name === name)!.shape.length)}`;
-        const spec = specs.find((p) => p.name === name && p.layer === undefined);
+        // Another layer's weight that this one reads too (tied, shared) is that layer's variable.
+        const spec = specs.find((p) => p.name === name && (p.layer === undefined || p.shared));
         if (!spec) return undefined;
-        return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(`${node.name}.${name}`)}]`;
+        return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(weightName(node, spec))}]`;
       },
       literal: (value, shape) => {
         const numbers = list(Array.from(value.data, (v) => (Object.is(v, -0) ? '-0' : String(v))));

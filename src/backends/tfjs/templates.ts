@@ -10,6 +10,7 @@
  */
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
+import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import { str } from './names.js';
@@ -72,14 +73,16 @@ function withActivation(activation: Activation, fused: (act: string) => string):
   return tfjs.fused ? fused(`'${tfjs.fused}'`) : tfjs.apply(fused("'linear'"), nameArgs(activation));
 }
 
-/** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened). */
+/** dense: y = x W + b over the last axis, as one fused matmul (rows of a sequence flattened); a tied head multiplies by its embedding's table transposed. */
 function dense(l: Layer<'dense' | 'fused_dense'>): string {
   const [x] = l.inputs;
   const rank = rankOf(l.node.inputs[0]);
   const { inWidth: width, units } = l.a;
+  const kernel = denseKernel(l.a);
   return withActivation(l.a.activation, (act) => {
     const a = rank === 2 ? x : `tf.reshape(${x}, [-1, ${width}])`;
-    const y = `tf.fused.matMul(${fields([['a', a], ['b', required(l, 'kernel')], ['bias', l.param('bias')], ['activation', act]])})`;
+    const b = required(l, kernel.name);
+    const y = `tf.fused.matMul(${fields([['a', a], ['b', b], ['transposeB', kernel.transposed ? 'true' : undefined], ['bias', l.param('bias')], ['activation', act]])})`;
     return rank === 2 ? `${y} as tf.Tensor2D` : `tf.reshape(${y}, ${list([-1, ...dims(l.node).slice(0, -1), units])})`;
   });
 }

@@ -5,6 +5,9 @@
  *   forward   z [R, u] = x [R, in] W [in, u] + b,   R = all leading dims
  *   dW = x^T dz      db = sum over rows of dz      dx = dz W^T
  *
+ * `transposed`: the kernel is stored as [u, in] (a tied embedding's table E,
+ * W = E^T): dE = dz^T x, dx = dz E.
+ *
  * Each product is one blocked matmul with a transposed operand.
  */
 import { matmulInto } from '../kernels/matmul.js';
@@ -23,19 +26,20 @@ export interface LayerGrads {
   dBias: Tensor | null;
 }
 
-export function denseBackward(x: Tensor, kernel: Tensor, dz: Tensor, want: Want): LayerGrads {
-  const [inDim, units] = kernel.shape;
+export function denseBackward(x: Tensor, kernel: Tensor, dz: Tensor, want: Want, transposed = false): LayerGrads {
+  const [inDim, units] = transposed ? [kernel.shape[1], kernel.shape[0]] : kernel.shape;
   const rows = x.data.length / inDim;
   let dKernel: Tensor | null = null;
   let dx: Tensor | null = null;
   if (want.kernel) {
     const data = buffer(inDim * units);
-    matmulInto(data, x.data, dz.data, inDim, rows, units, { transA: true });
-    dKernel = { shape: [inDim, units], data };
+    if (transposed) matmulInto(data, dz.data, x.data, units, rows, inDim, { transA: true });
+    else matmulInto(data, x.data, dz.data, inDim, rows, units, { transA: true });
+    dKernel = { shape: [...kernel.shape], data };
   }
   if (want.input) {
     const data = buffer(rows * inDim);
-    matmulInto(data, dz.data, kernel.data, rows, units, inDim, { transB: true });
+    matmulInto(data, dz.data, kernel.data, rows, units, inDim, { transB: !transposed });
     dx = { shape: [...x.shape], data };
   }
   const dBias = want.bias ? { shape: [units], data: columnSums(dz.data, rows, units) } : null;
