@@ -4,6 +4,7 @@
  * and the located errors of masks that cannot work.
  */
 import { describe, expect, it } from 'vitest';
+import { layerInfo } from '../../src/backends/dot/layer.js';
 import type { Graph } from '../../src/ir/types.js';
 import { printGraph } from '../../src/ir/print.js';
 import { optimize } from '../../src/passes/pipeline.js';
@@ -59,6 +60,17 @@ describe('propagation', () => {
     expect(printGraph(g)).toContain('= attention(%lstm, mask=%pad, heads=1, key_dim=2, causal=false)');
     const masked = model('input t: [6] int\n  output y = t -> embedding(10, 8, mask_zero = true) -> lstm(4, sequences = true)');
     expect(printGraph(masked)).toContain('%lstm: [6, 4] mask(%t) = lstm(%embedding, units=4, sequences=true)');
+  });
+
+  it('diagrams label the layers that read a mask', () => {
+    const g = model(`input t: [6] int
+  input pad: [6] int
+  x = t -> embedding(10, 8, mask_zero = true) -> dense(8)
+  output y = x -> lstm(4, sequences = true) -> global_avgpool
+  output z = x -> global_maxpool
+  output w = t -> embedding(10, 8) -> attention(mask = pad, heads = 2, key_dim = 4)`);
+    const detail = Object.fromEntries(g.nodes.map((n) => [n.name, layerInfo(n).detail]));
+    expect(detail).toMatchObject({ dense: '8', lstm: '4 seq masked', global_avgpool: 'masked', global_maxpool: '', attention: '2 heads x 4 masked', embedding: '10 x 8 mask 0', embedding_1: '10 x 8' });
   });
 
   it('survives the optimizer: fused and folded layers keep the mask, and it names the rebuilt graph\'s input', () => {

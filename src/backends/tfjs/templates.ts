@@ -322,8 +322,9 @@ export const TEMPLATES: TemplateTable = {
     const [q, v = q, k = v] = l.inputs.map((_, i) => paddingMask(l, i));
     const explicit = l.maskArg && `${helper('paddingMask')}(${l.maskArg})`;
     const keys = [...new Set([v, k, l.a.maskArg === 'keys' ? explicit : undefined].filter((m) => m !== undefined))];
-    const mask = fields([['query', q], ['key', keys.length > 0 ? keys.reduce((a, b) => `tf.mul(${a}, ${b})`) : undefined], ['pairs', l.a.maskArg === 'pairs' ? explicit : undefined]]);
-    const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`], ['mask', mask === '{  }' ? undefined : mask]]);
+    const parts: [string, string | undefined][] = [['query', q], ['key', keys.length > 0 ? keys.reduce((a, b) => `tf.mul(${a}, ${b})`) : undefined], ['pairs', l.a.maskArg === 'pairs' ? explicit : undefined]];
+    const mask = parts.some(([, m]) => m !== undefined) ? fields(parts) : undefined;
+    const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`], ['mask', mask]]);
     return `${helper('multiHeadAttention')}(${query}, ${value}, ${key}, ${weights}, ${options})`;
   },
   // Inference: the moving statistics. Training: the batch's, moving the state variables (support.ts).
