@@ -5,7 +5,9 @@
 // d 128, 4 heads x 32, FFN 512) at batch 8, and ResNet-50 and MobileNetV2
 // (examples/resnet50.dl and mobilenet_v2.dl, 224x224) at batch 1 and 8, whose
 // tfjs side is keras.applications' ResNet50 and MobileNetV2 in tf.layers
-// (bench/keras_zoo.js).
+// (bench/keras_zoo.js), and BERT-base and GPT-2 small (examples/bert_base.dl
+// and gpt2.dl, T = 128) at batch 1, whose tfjs side is the same network in tf
+// ops (bench/language_models.js).
 //
 // The interpreter runs three ways: the WebAssembly kernels on every core
 // (setThreads(cores)), on one thread (setThreads(1)), and the TS reference
@@ -14,8 +16,8 @@
 // the matmul, and 3x the forward's for a training step (forward, and the two
 // products of each layer's backward); every backend is credited with the same
 // FLOPs. The last column checks that the backends computed the same numbers.
-// ResNet-50 and MobileNetV2 skip the TS kernels and tfjs-cpu (seconds to tens
-// of seconds a run) and time fewer runs.
+// ResNet-50, MobileNetV2, BERT-base and GPT-2 skip the TS kernels and
+// tfjs-cpu (seconds to tens of seconds a run) and time fewer runs.
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend
 import { readFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { optimize } from '../dist/src/passes/pipeline.js';
 import { summarize } from '../dist/src/summary.js';
 import { createOptimizer } from '../dist/src/train/optimizers.js';
 import { mobilenetV2, resnet50, setWeightsFrom } from './keras_zoo.js';
+import { bert, gpt2 } from './language_models.js';
 import { fixed, machine, medianMs, table } from './util.js';
 
 const ENCODER = `model EncoderBlock {
@@ -242,7 +245,56 @@ const CASES = [
       };
     },
   }))),
+  // The language models at batch 1, T = 128: the optimized graph (dropout gone) against
+  // the network in tf ops on the same weights. Token ids are seeded draws below each vocabulary.
+  ...[
+    ['BERT-base forward (T 128, with pooler), batch 1', 'bert_base.dl', 8, 'sequence', (w, x) => bert(w, x.tokens, x.segments)],
+    ['GPT-2 small forward (T 128), batch 1', 'gpt2.dl', 9, 'hidden', (w, x) => gpt2(w, x.tokens)],
+  ].map(([name, file, seed, output, network]) => ({
+    name,
+    skip: ['js', 'cpu'],
+    timing: { warmup: 1, min: 3, max: 5 },
+    prepare: () => languageModel(file, seed, output, network),
+  })),
 ];
+
+/**
+ * A language model example with seeded weights (noise on the constant ones,
+ * as `model` adds it), one batch of token ids, and its forward pass on both
+ * sides; the compared output is `output`.
+ */
+function languageModel(file, seed, output, network) {
+  const graph = selectModel(compileSource({ path: file, text: example(file) }));
+  const weights = initWeights(graph, { seed });
+  const noise = createRng(seed + 1000);
+  for (const { name, spec } of weightSlots(graph)) {
+    if (spec.init !== 'zeros' && spec.init !== 'ones') continue;
+    const data = weights.get(name).data;
+    for (let i = 0; i < data.length; i++) data[i] += noise.uniform() - 0.5;
+  }
+  const rng = createRng(seed + 1);
+  const inputs = Object.fromEntries(graph.inputs.map((input) => {
+    const vocab = Math.min(...graph.nodes.filter((n) => n.op === 'embedding' && n.inputs.includes(input)).map((n) => n.resolved.vocab));
+    const shape = [1, ...input.type.shape.slice(1)];
+    return [input.name, { shape, data: Float32Array.from({ length: shape[1] }, () => Math.floor(rng.uniform() * vocab)) }];
+  }));
+  const interpreter = new Interpreter(optimize(graph).graph, weights);
+  return {
+    flops: summarize(graph).flops,
+    interp: () => interpreter.run(inputs).outputs[output].data,
+    tfjs() {
+      const w = tfWeights(weights);
+      const x = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, tf.tensor2d(t.data, t.shape, 'int32')]));
+      const run = () => {
+        const outputs = network((name) => w[name], x);
+        const y = outputs[output];
+        tf.dispose(Object.values(outputs).filter((t) => t !== y));
+        return y;
+      };
+      return { run, dispose: () => tf.dispose([...Object.values(w), ...Object.values(x)]), timing: { warmup: 1, min: 3, max: 5 } };
+    },
+  };
+}
 
 /** The encoder block in tf ops, heads as a batch dimension: [B, T, d] -> [B, T, d]. */
 function encoder(w, x) {
@@ -345,6 +397,7 @@ export async function run() {
     'Median ms per run after a warm-up (runs in parentheses): a forward pass, or a training step (forward with dropout, loss, backward, SGD with momentum).',
     'The tfjs CPU training step takes tens of seconds: it is timed once, after one warm-up step. tfjs-wasm has no convolution gradients (Conv2DBackpropFilter): "cannot".',
     'ResNet-50 and MobileNetV2 are not run on the TS kernels and tfjs-cpu ("skipped": seconds to tens of seconds a forward pass); their tfjs-wasm side is Keras\'s ResNet50 and MobileNetV2 in tf.layers with our weights.',
+    'BERT-base and GPT-2 small (T 128) are not run there either; their tfjs-wasm side is the same network in tf ops (bench/language_models.js) with our weights, compared on the last layer\'s [128, 768] states.',
     'GFLOP/s from dlc\'s FLOPs count x batch (2n^3 for the matmul, 3x the forward for a training step). Speed-up = their ms / ours: above 1x the interpreter is faster.',
     '',
     table(

@@ -23,6 +23,8 @@ const EXTRA_VIEWS = {
   mobilenet: { blocks: { detail: 'blocks' } },
   mobilenet_v2: { blocks: { detail: 'blocks' } },
   unet: { blocks: { detail: 'blocks' } },
+  bert_base: { blocks: { detail: 'blocks' } },
+  gpt2: { blocks: { detail: 'blocks' } },
   mnist_convnet: { tb: { direction: 'TB' }, print: { theme: 'print' } },
 };
 /** Training runs quick enough for every build (MNIST takes minutes: see bench/mnist.js). */

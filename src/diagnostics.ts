@@ -18,7 +18,7 @@
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
 import type { Span } from './frontend/ast.js';
-import type { Dim } from './ir/types.js';
+import { dimName, type Dim } from './ir/types.js';
 import type { EpochMetrics, Progress } from './train/train.js';
 
 // ---------------------------------------------------------------- kinds of errors
@@ -74,7 +74,8 @@ export const ERRNO_TEXT: Record<string, string> = {
   EEXIST: 'already exists',
 };
 
-export const shapeText = (shape: readonly Dim[]): string => `[${shape.map((d) => (d === null ? 'batch' : d)).join(', ')}]`;
+export const shapeText = (shape: readonly Dim[]): string =>
+  `[${shape.map((d) => (d === null ? 'batch' : typeof d === 'string' ? dimName(d) : d)).join(', ')}]`;
 /** A per-example shape as users write it (without the batch dimension). */
 export const exampleShape = (shape: readonly Dim[]): string => shapeText(shape.slice(1));
 
@@ -324,6 +325,17 @@ export const shapeRules = {
   listLength: (name: string, entries: number, rank: number) =>
     mistake(`'${name}' has ${entries} entries but the input has ${plural(rank, 'spatial dimension')}`),
 
+  // ---- Dimension variables (src/ir/infer.ts), for any op.
+  /** `what` depends on the variables `vars` (already as users read them) in a way no single variable names; `windowed`: the op is a conv or pool. */
+  symbolicDim: (what: string, vars: string[], windowed: boolean) =>
+    mistake(
+      `a symbolic dimension used where a fixed one is needed: ${what} would depend on ${vars.join(' and ')}`,
+      `give ${vars[0]} a fixed size in the input's shape, or reduce over it first (global_avgpool, mean(axis = 1))` +
+        (windowed ? '; a conv or pool keeps a symbolic length only with padding = same and stride = 1' : ''),
+    ),
+  /** Appended to a mistake between anonymous dimensions: each None is a dimension of its own. */
+  anonymousHint: 'each None is a dimension of its own: give the dimensions that must agree one name, e.g. \'input x: [T, 64]\'',
+
   // ---- dense, conv1d/conv2d, pools, positional, rnn/lstm, attention: inputs of the wrong rank.
   denseInput: (got: readonly Dim[]) => expects('a [features] or [steps, features] input', got, 'insert flatten before dense'),
   convInput: (rank: 1 | 2, got: readonly Dim[]) =>
@@ -332,7 +344,11 @@ export const shapeRules = {
       : expects('a [height, width, channels] input', got, 'conv2d needs an image: reshape to [height, width, channels]'),
   /** Pools, padding and cropping: 1-D or 2-D by the input's rank. */
   spatialInput: (got: readonly Dim[]) => expects('a [steps, channels] or [height, width, channels] input', got),
+  positionalLength: () =>
+    mistake('a symbolic dimension used where a fixed one is needed: a learned position table needs a fixed number of rows', "give the longest sequence it takes, e.g. 'positional(learned, max_len = 512)' (Keras-NLP's sequence_length)"),
   positionalInput: (got: readonly Dim[]) => expects('a [steps, width] sequence', got, "embed tokens first, e.g. 'embedding(vocab = ..., dim = ...)'"),
+  positionalTooLong: (steps: number, maxLen: number) =>
+    mistake(`the sequence has ${steps} steps but the table holds max_len = ${maxLen} positions`, `give max_len = ${steps} or more, or a shorter input`),
   recurrentInput: (got: readonly Dim[]) =>
     expects('a [steps, features] sequence', got, 'a recurrent layer reads a sequence: reshape or embed the input first'),
   attentionInput: (got: readonly Dim[]) => expects('[steps, width] sequences', got, 'embed or reshape the input to [steps, width] first'),

@@ -1,10 +1,14 @@
 /**
  * The model summary: one row per layer (name, op, output shape, params, FLOPs)
- * and the totals, as a Keras-like table or as JSON.
+ * and the totals, as a Keras-like table or as JSON. With dimension variables
+ * shapes print their names (`T`, anonymous ones `None`) and FLOPs are
+ * polynomials in them (`98,304·T + 1,024·T²`): `flops` is then NaN and
+ * `flopsTerms` maps each monomial ('', 'T', 'T^2', 'S*T') to its
+ * coefficient. JSON gives such FLOPs as that object, plain FLOPs as a number.
  */
 import { exampleShape } from './diagnostics.js';
-import { layerStats } from './ir/infer.js';
-import type { Dim, Graph } from './ir/types.js';
+import { addPoly, layerStats, polyValue, type Poly } from './ir/infer.js';
+import { dimName, type Dim, type Graph } from './ir/types.js';
 import { humanBytes } from './units.js';
 
 export interface SummaryRow {
@@ -12,7 +16,9 @@ export interface SummaryRow {
   op: string;
   outputShape: Dim[];
   params: number;
+  /** NaN when the count depends on a dimension variable: see flopsTerms. */
   flops: number;
+  flopsTerms: Poly;
 }
 
 export interface Summary {
@@ -21,21 +27,24 @@ export interface Summary {
   totalParams: number;
   trainableParams: number;
   nonTrainableParams: number;
+  /** NaN when the count depends on a dimension variable: see flopsTerms. */
   flops: number;
+  flopsTerms: Poly;
   /** Bytes of parameters at float32. */
   paramBytes: number;
 }
 
 export function summarize(graph: Graph): Summary {
-  let totalParams = 0, trainableParams = 0, flops = 0;
+  let totalParams = 0, trainableParams = 0;
+  let flopsTerms: Poly = { '': 0 };
   const layers = graph.nodes.map((node) => {
     const s = layerStats(node);
     totalParams += s.paramCount;
     trainableParams += s.trainableCount;
-    flops += s.flops;
-    return { name: node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops };
+    flopsTerms = addPoly(flopsTerms, s.flopsTerms);
+    return { name: node.name, op: node.op, outputShape: node.type.shape, params: s.paramCount, flops: s.flops, flopsTerms: s.flopsTerms };
   });
-  return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops, paramBytes: totalParams * 4 };
+  return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops: polyValue(flopsTerms), flopsTerms, paramBytes: totalParams * 4 };
 }
 
 const grouped = (n: number) => n.toLocaleString('en-US');
@@ -48,7 +57,7 @@ export function humanCount(n: number): string {
 
 export function formatSummary(s: Summary): string {
   const header = ['Layer (op)', 'Output shape', 'Params', 'FLOPs'];
-  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, shapeCell(l.outputShape), grouped(l.params), grouped(l.flops)]);
+  const rows = s.layers.map((l) => [`${l.name} (${l.op})`, shapeCell(l.outputShape), grouped(l.params), polyText(l.flopsTerms, grouped)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
   const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0) + 3 * (widths.length - 1));
@@ -62,21 +71,41 @@ export function formatSummary(s: Summary): string {
     `Total params: ${grouped(s.totalParams)} (${humanBytes(s.paramBytes)})`,
     `Trainable params: ${grouped(s.trainableParams)}`,
     `Non-trainable params: ${grouped(s.nonTrainableParams)}`,
-    `FLOPs per example: ${grouped(s.flops)} (${humanCount(s.flops)}FLOPs)`,
+    `FLOPs per example: ${polyText(s.flopsTerms, grouped)} (${polyText(s.flopsTerms, humanCount)}${isConstant(s.flopsTerms) ? '' : ' '}FLOPs)`,
   ].join('\n');
 }
 
 /** Keras prints the batch dimension as None; we print it as `batch`. */
 const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)})`;
 
+const SUPERSCRIPT: Record<string, string> = { '2': '²', '3': '³' };
+/** A polynomial as `c0 + c1·T + c2·T²`, lowest degree first, each coefficient written by `count`; a constant alone is just its count. */
+export function polyText(p: Poly, count: (n: number) => string): string {
+  const degree = (key: string) => (key === '' ? 0 : key.split('*').reduce((n, f) => n + Number(f.split('^')[1] ?? 1), 0));
+  if (isConstant(p)) return count(p[''] ?? 0);
+  return Object.entries(p)
+    .filter(([, c]) => c !== 0)
+    .sort(([a], [b]) => degree(a) - degree(b) || (a < b ? -1 : 1))
+    .map(([k, c]) => {
+      if (k === '') return count(c).trimEnd();
+      const monomial = k.split('*').map((f) => { const [v, power] = f.split('^'); return dimName(v) + (power ? SUPERSCRIPT[power] ?? `^${power}` : ''); }).join('·');
+      return `${count(c).trimEnd()}·${monomial}`;
+    })
+    .join(' + ');
+}
+
+const isConstant = (p: Poly) => Object.entries(p).every(([k, c]) => k === '' || c === 0);
+/** FLOPs in JSON: a number, or the polynomial's terms. */
+const flopsJson = (p: Poly): number | Poly => (isConstant(p) ? (p[''] ?? 0) : p);
+
 export function summaryJson(s: Summary): object {
   return {
     model: s.model,
-    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: l.flops })),
+    layers: s.layers.map((l) => ({ name: l.name, op: l.op, outputShape: l.outputShape, params: l.params, flops: flopsJson(l.flopsTerms) })),
     totalParams: s.totalParams,
     trainableParams: s.trainableParams,
     nonTrainableParams: s.nonTrainableParams,
-    flops: s.flops,
+    flops: flopsJson(s.flopsTerms),
     paramBytes: s.paramBytes,
   };
 }

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as zoo from '../bench/keras_zoo.js';
+import { bertLayers, gpt2Layers } from '../bench/language_models.js';
 import { compileFile, selectModel } from '../src/compile.js';
 import { summarize } from '../src/summary.js';
 
@@ -27,7 +28,8 @@ function keras(model: tf.LayersModel | tf.Sequential) {
 describe('example summaries match Keras (tf.layers)', () => {
   it('covers every example', () => {
     const tested = ['perceptron', 'mlp', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'fully_connected', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'xor', 'mnist_train', 'mnist_mlp_train', 'batchnorm',
-      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier'];
+      'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier',
+      'bert_base', 'gpt2'];
     expect(readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.replace('.dl', '')).sort()).toEqual(tested.sort());
   });
 
@@ -256,5 +258,30 @@ describe('model zoo: every layer against the same network in tf.layers (bench/ke
     expect(s.totalParams).toBe(m.countParams());
     expect(s.totalParams).toBe(4_385);
     m.dispose();
+  });
+});
+
+describe('language models: every layer with weights against tf.layers built to the same shapes (bench/language_models.js), totals as published', () => {
+  const withWeights = (file: string) => summaryOf(file).layers.filter((l) => l.params > 0).map((l) => [l.name, l.params]);
+
+  it.each([
+    // Devlin et al.'s BERT-base with its pooler, as Hugging Face's BertModel counts it.
+    ['bert_base', 109_482_240, bertLayers],
+    // Radford et al.'s GPT-2 small: the LM head is tied to wte and adds nothing.
+    ['gpt2', 124_439_808, gpt2Layers],
+  ] as const)('%s: %i parameters, layer by layer', (name, total, layers) => {
+    const keras = layers();
+    expect(withWeights(`${name}.dl`)).toEqual(keras);
+    expect(keras.reduce((n, [, p]) => n + p, 0)).toBe(total);
+    expect(summaryOf(`${name}.dl`).totalParams).toBe(total);
+  });
+
+  it('bert_base: 12 encoder layers of 7,087,872 (4 x 768 x 768 + 2 x 768 x 3072 weights, their biases and two layernorms)', () => {
+    const s = summaryOf('bert_base.dl');
+    const layer = 4 * (768 * 768 + 768) + (768 * 3072 + 3072) + (3072 * 768 + 768) + 2 * 2 * 768;
+    expect(layer).toBe(7_087_872);
+    expect(s.layers.filter((l) => l.op === 'attention').length).toBe(12);
+    // The pooler reads the [CLS] token: take(0) of the [128, 768] states.
+    expect(s.layers.filter((l) => ['take', 'pooler', 'tanh'].includes(l.name)).map((l) => l.outputShape)).toEqual([[null, 768], [null, 768], [null, 768]]);
   });
 });

@@ -5,12 +5,15 @@ import type { Graph } from '../src/ir/types.js';
 
 /**
  * The ImageNet-sized examples (from 0.6 to 300 GFLOPs, millions of weights;
- * U-Net segments a 572x572 tile rather than classifying ImageNet).
- * Loops that run every example skip them to keep the suite within minutes;
- * test/backends/interp/models.test.ts checks their forward pass, as written and
- * optimized, against tf.layers.
+ * U-Net segments a 572x572 tile rather than classifying ImageNet), and the
+ * language models BERT-base and GPT-2 small (22 GFLOPs, 110 and 124 million
+ * weights). Loops that run every example skip them to keep the suite within
+ * minutes; test/backends/interp/models.test.ts checks the CNNs' forward pass,
+ * as written and optimized, against tf.layers, and
+ * test/backends/tfjs/language-models.test.ts the language models' against
+ * their generated modules and tf ops.
  */
-export const IMAGENET_EXAMPLES = ['resnet50.dl', 'densenet121.dl', 'inception_v3.dl', 'mobilenet.dl', 'mobilenet_v2.dl', 'unet.dl'];
+export const IMAGENET_EXAMPLES = ['resnet50.dl', 'densenet121.dl', 'inception_v3.dl', 'mobilenet.dl', 'mobilenet_v2.dl', 'unet.dl', 'bert_base.dl', 'gpt2.dl'];
 
 export function compileText(text: string, model?: string): Graph {
   return selectModel(compileSource({ path: 'test.dl', text }), model);

@@ -20,7 +20,7 @@ import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { attrParams, bind, BindArg, Param } from './bind.js';
 import { ConstEntry, describeConst, describeValue, ERROR, Evaluator, Host, isTensor, Value as AnyValue } from './constants.js';
-import type { AttrValue, BlockFrame, Graph, Node, OpCall, TensorType } from './types.js';
+import type { AttrValue, BlockFrame, Dim, Graph, Node, OpCall, TensorType } from './types.js';
 
 type BlockDecl = Extract<Decl, { kind: 'block' }>;
 type ModelDecl = Extract<Decl, { kind: 'model' }>;
@@ -94,6 +94,8 @@ class GraphBuilder {
   private layers = new Map<string, Node>();
   private taken = new Set<string>();
   private counters = new Map<string, number>();
+  /** Anonymous dimensions (`None`) made so far: each gets its own variable. */
+  private anonymous = 0;
   readonly ev: Evaluator;
 
   constructor(
@@ -456,18 +458,43 @@ class GraphBuilder {
 
   private modelInput(stmt: Extract<Stmt, { kind: 'input' }>): Node | undefined {
     if (!stmt.shape) return this.report(messages.inputShapeRequired(stmt.nameSpan, stmt.name)), undefined;
-    const c = this.ev.constant(this.ev.evaluate(stmt.shape, this.ev.constantsOnly), stmt.shape.span);
-    if (c === undefined) return undefined;
-    const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
-    if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
-      return this.report(messages.badShape(stmt.shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
-    if (list.reduce((n, x) => n * x, 1) > Number.MAX_SAFE_INTEGER) return this.report(messages.shapeTooLarge(stmt.shape.span, list)), undefined;
+    const list = this.inputShape(stmt.shape);
+    if (!list) return undefined;
+    const fixed = list.filter((d): d is number => typeof d === 'number');
+    if (fixed.reduce((n, x) => n * x, 1) > Number.MAX_SAFE_INTEGER) return this.report(messages.shapeTooLarge(stmt.shape.span, fixed)), undefined;
     if (this.taken.has(stmt.name)) return this.report(messages.layerNameReused(stmt.nameSpan, stmt.name)), undefined;
     this.taken.add(stmt.name);
     const type: TensorType = { shape: [null, ...list], dtype: stmt.dtype ?? 'float32' };
     const node: Node = { id: this.nodes.length, name: stmt.name, op: 'input', inputs: [], attrs: { type: type as unknown as AttrValue }, resolved: {}, type, span: stmt.span, blockPath: [] };
     this.nodes.push(node);
     return node;
+  }
+
+  /**
+   * An input's shape: constant whole numbers, and dimension variables. In a
+   * written list, a name that is no constant is a variable (`[T, 64]`: every
+   * T of the model is one size) and `None` is an anonymous one, distinct from
+   * every other.
+   */
+  private inputShape(shape: Expr): Dim[] | undefined {
+    const items = shape.kind === 'list' ? shape.items : shape.kind === 'name' ? [shape] : undefined;
+    const isVar = (e: Expr) => e.kind === 'name' && !this.index.consts.has(e.name);
+    if (items && items.some(isVar)) {
+      const dims = items.map((e): Dim | undefined => {
+        if (isVar(e)) return (e as { name: string }).name === 'None' ? `None$${++this.anonymous}` : (e as { name: string }).name;
+        const c = this.ev.constant(this.ev.evaluate(e, this.ev.constantsOnly), e.span);
+        if (c === undefined) return undefined;
+        if (typeof c === 'number' && Number.isInteger(c) && c > 0) return c;
+        return this.report(messages.badShape(e.span, isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+      });
+      return dims.every((d) => d !== undefined) ? dims : undefined;
+    }
+    const c = this.ev.constant(this.ev.evaluate(shape, this.ev.constantsOnly), shape.span);
+    if (c === undefined) return undefined;
+    const list = typeof c === 'number' ? [c] : isTensor(c) && c.shape.length === 1 ? Array.from(c.data) : undefined;
+    if (!list || list.length === 0 || !list.every((x) => Number.isInteger(x) && x > 0))
+      return this.report(messages.badShape(shape.span, typeof c === 'object' && !isTensor(c) ? describeConst(c) : isTensor(c) ? `[${Array.from(c.data).join(', ')}]` : describeConst(c))), undefined;
+    return list;
   }
 
   private tensor(v: Value, span: Span): Node | undefined {

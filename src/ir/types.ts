@@ -1,7 +1,12 @@
 /**
  * The graph IR: a typed dataflow graph of single-output nodes in topological
  * order. Every value has a static shape whose first dimension is the symbolic
- * batch (`null`); all other dimensions are known positive integers.
+ * batch (`null`); every other dimension is a known positive integer or a
+ * dimension variable (a string): a name the source gave (`input x: [T, 64]`),
+ * or an anonymous `None`, which is distinct from every other (`None$1`,
+ * `None$2`: `$` cannot occur in a source name, and also keeps the name a
+ * JavaScript identifier for the tfjs emitter). Ops never see variables: shape
+ * inference runs their rules on probe sizes (infer.ts).
  * This file holds types only; building (build.ts), shape inference and
  * attribute resolution (infer.ts) and printing (print.ts) live beside it.
  * There is no separate IR verifier: the shape pass is the check.
@@ -16,7 +21,12 @@ export interface TensorType {
   shape: Dim[];
   dtype: DType;
 }
-export type Dim = number | null;
+export type Dim = number | null | string;
+
+/** How a dimension variable reads in messages, summaries and diagrams: an anonymous one as Keras prints it, `None`. */
+export const dimName = (d: string): string => (d.includes('$') ? 'None' : d);
+/** The dimension variables of a shape, in order of appearance. */
+export const dimVars = (shape: readonly Dim[]): string[] => shape.filter((d): d is string => typeof d === 'string');
 
 /** A constant tensor, row-major, as folded by the front end or the optimizer. */
 export interface ConstTensor {
@@ -69,6 +79,13 @@ export interface Node {
   type: TensorType;
   span: Span;
   blockPath: BlockFrame[];
+  /**
+   * Set when the node's inputs have dimension variables: the variables and
+   * the op's resolved records at each probe (infer.ts), from which FLOPs are
+   * a polynomial in the variables. `resolved` then holds the record with each
+   * number that follows a variable replaced by the variable's name.
+   */
+  symbolic?: { vars: string[]; probes: number[][]; records: unknown[] };
   /**
    * Set on every call of a layer applied more than once (Keras: one layer
    * object called on several inputs): `layer` is the layer's name, which its

@@ -125,9 +125,16 @@ export class OpContext {
     readonly op: OpDef,
     readonly inputs: readonly TensorType[],
     readonly attrs: Readonly<Record<string, AttrValue>>,
+    /** Per input, which axes are dimension variables (seen here at a probe size, src/ir/infer.ts). */
+    readonly symbolicAxes: readonly (readonly boolean[])[] = [],
     /** The type of the op's `mask =` argument, when given (ops with `maskArg`). */
     readonly maskArg?: TensorType,
   ) {}
+
+  /** The input's axis is a dimension variable: its size is known only at run time, so a bound on it is checked then. */
+  isSymbolic(input: number, axis: number): boolean {
+    return this.symbolicAxes[input]?.[axis] ?? false;
+  }
 
   /** Reports one of the mistakes in diagnostics.ts's `shapeRules`. */
   fail(mistake: ShapeMistake): never {

@@ -25,7 +25,8 @@ export const FOLD: Rule[] = [
     doc: 'positional(x, sinusoidal) -> add(x, constant(table))',
     apply(node, cx) {
       if (node.op !== 'positional' || (node.resolved as AttrsOf<'positional'>).kind !== 'sinusoidal') return undefined;
-      const [, steps, width] = node.type.shape as number[];
+      const [, steps, width] = node.type.shape;
+      if (typeof steps !== 'number' || typeof width !== 'number') return undefined; // a symbolic length: the table is made at run time
       const table = sinusoidalTable(steps, width);
       const constant = cx.make({ ...node, name: `${node.name}/table`, op: 'constant', inputs: [], attrs: { value: { shape: [steps, width], data: Float64Array.from(table.data) } } });
       return cx.make({ ...node, op: 'add', inputs: [node.inputs[0], constant], attrs: {} });

@@ -20,6 +20,9 @@ export const inputMessages = {
   unbatched: (name: string, has: string, needs: string, hint: string) => `input "${name}" has shape ${has} but needs ${needs}: ${hint}`,
   shape: (name: string, has: string, needs: string) => `input "${name}" has shape ${has} but the model needs ${needs}`,
   batchSize: (name: string, size: number, others: number) => `input "${name}" has batch size ${size}, other inputs have ${others}`,
+  /** A dimension variable (`dim`, e.g. T) with two sizes: `first` is the input that set it. */
+  dimension: (dim: string, name: string, size: number, first: string, firstSize: number) =>
+    `input "${name}" has ${dim} = ${size} but input "${first}" has ${dim} = ${firstSize}: every ${dim} of the model is one length`,
   /** Hints for a generated module's tf.Tensor inputs. */
   tensorHint: (dtype: string) => ` (a ${dtype} tf.Tensor)`,
   tensorBatchHint: 'add the batch dimension, e.g. tf.expandDims(x, 0)',

@@ -39,6 +39,7 @@ export type DataSpec = (
   | { source: 'xor' }
   | { source: 'spirals'; n: number; noise: number; test: number }
   | { source: 'sine'; steps: number; n: number; test: number }
+  | { source: 'text'; file: string; path: string; steps: number; test: number }
 ) & { span: Span; argSpans: Record<string, Span> };
 
 export interface TrainConfig extends TrainingSettings {
@@ -123,6 +124,11 @@ const DATA_SOURCES: Record<DataSpec['source'], ParamSpec[]> = {
     { name: 'n', default: 1000, check: count },
     { name: 'test', default: 0.2, check: fraction },
   ],
+  text: [
+    { name: 'file', check: text },
+    { name: 'steps', default: 32, check: count },
+    { name: 'test', default: 0.1, check: fraction },
+  ],
 };
 
 const OPTIMIZERS: Record<OptimizerSpec['kind'], ParamSpec[]> = {
@@ -196,7 +202,7 @@ class Resolver {
     const bound = this.bind(call, DATA_SOURCES[source]);
     if (!bound) return undefined;
     const spec = { ...bound.values, source, span: call.expr.span, argSpans: bound.spans } as unknown as DataSpec;
-    if (spec.source === 'csv') {
+    if (spec.source === 'csv' || spec.source === 'text') {
       spec.file = bound.values.file as string;
       spec.path = resolve(dirname(decl.span.source.path), spec.file);
     }

@@ -10,18 +10,23 @@
  *   xor()                    the 4 points of XOR; the test set is the same 4 points
  *   spirals(n, noise, test)  n points on two interleaved spirals, class 0 or 1
  *   sine(steps, n, test)     n windows of a sine wave [steps, 1] -> the next value
+ *   text(file, steps, test)  a UTF-8 text file cut into windows of `steps` characters, as token ids
+ *                            [steps] (int) into a vocabulary of the file's characters in code point order;
+ *                            the target at each step is the id of the character after it
  *
  * A source yields one number per example as its target: a class id, or a value
- * to regress. Class ids become one-hot rows for every loss but the sparse one
+ * to regress; text yields one class id per step. Class ids become one-hot rows for every loss but the sparse one
  * when the output has a unit per class; with a single output unit they are the
  * 0/1 target of binary crossentropy or mse.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
 import { messages, shapeText, suggest } from '../diagnostics.js';
+import { graphVars, specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
+import { OpError } from '../ops/op.js';
 import type { DataSpec, LossName, TrainConfig } from './config.js';
 import { fail } from './errors.js';
 
@@ -40,6 +45,8 @@ export interface Split {
   test: Dataset | null;
   /** One line for the user, e.g. `mnist: 8000 train, 2000 test digits`. */
   description: string;
+  /** The lengths the data gives the model's dimension variables (T of `input w: [T, 1]` from sine windows of [10, 1]): train the model specialized to them. */
+  sizes?: Map<string, number>;
 }
 
 /** What a source produces before encoding: examples and one target number each. */
@@ -50,6 +57,8 @@ interface Raw {
   targets: Float32Array;
   /** Set when the targets are class ids 0..classes-1. */
   classes?: number;
+  /** Per-example shape of the targets when not one number: [steps] for text. */
+  targetShape?: number[];
   /** The file and line of example i (csv), for errors about its target. */
   where?: (i: number) => { file: string; line: number; column: string };
   /** Example indices of each set, in order. */
@@ -59,12 +68,23 @@ interface Raw {
 }
 
 /** Loads the data of a train section and checks it against the model. */
-export function loadData(config: TrainConfig, graph: Graph): Split {
+export function loadData(config: TrainConfig, symbolic: Graph): Split {
   const rng = createRng(config.seed).child('data');
   const raw = SOURCES[config.data.source](config.data as never, rng);
+  const sizes = dataSizes(symbolic, raw.xShape);
+  let graph = symbolic;
+  try {
+    if (sizes) graph = specialize(symbolic, sizes);
+  } catch (e) {
+    if (!(e instanceof OpError)) throw e;
+    fail(messages.dataDoesNotFit(config.data.span, e.message, e.hint));
+  }
   const input = graph.inputs[0];
   const inputShape = input.type.shape.slice(1) as number[];
-  if (sizeOf(inputShape) !== sizeOf(raw.xShape)) fail(messages.dataDoesNotFit(config.data.span, ...inputMismatch(config.data, raw, graph)));
+  const exact = raw.targetShape !== undefined; // token ids: one per step, into an int input of exactly that shape
+  const fits = exact ? inputShape.length === 1 && inputShape[0] === raw.xShape[0] && input.type.dtype === 'int32' : sizeOf(inputShape) === sizeOf(raw.xShape);
+  if (!fits) fail(messages.dataDoesNotFit(config.data.span, ...inputMismatch(config.data, raw, graph)));
+  if (exact) checkEmbeddings(raw, config, graph);
   const { y, yShape } = encodeTargets(raw, config, graph);
   const take = (idx: Uint32Array): Dataset => {
     const xs = sizeOf(raw.xShape), ys = sizeOf(yShape);
@@ -75,7 +95,17 @@ export function loadData(config: TrainConfig, graph: Graph): Split {
     });
     return ds;
   };
-  return { train: take(raw.trainIdx), test: raw.testIdx && raw.testIdx.length > 0 ? take(raw.testIdx) : null, description: raw.description };
+  return { train: take(raw.trainIdx), test: raw.testIdx && raw.testIdx.length > 0 ? take(raw.testIdx) : null, description: raw.description, sizes };
+}
+
+/** The lengths the examples give the first input's dimension variables, when it has some and the examples have its rank and fixed sizes. */
+function dataSizes(graph: Graph, xShape: number[]): Map<string, number> | undefined {
+  if (graphVars(graph).length === 0) return undefined;
+  const shape = graph.inputs[0].type.shape.slice(1);
+  if (shape.length !== xShape.length || shape.some((d, i) => typeof d === 'number' && d !== xShape[i])) return undefined;
+  const sizes = new Map<string, number>();
+  for (const [i, d] of shape.entries()) if (typeof d === 'string') sizes.set(d, xShape[i]);
+  return sizes;
 }
 
 /** The examples `order[start..end)` of a dataset as a batch. */
@@ -106,6 +136,7 @@ const SOURCES: { [S in DataSpec['source']]: (spec: Spec<S>, rng: Rng) => Raw } =
     };
   },
   csv: (spec, rng) => readCsv(spec, rng),
+  text: (spec, rng) => readText(spec, rng),
   xor: () => {
     const all = Uint32Array.of(0, 1, 2, 3);
     return { n: 4, x: Float32Array.of(0, 0, 0, 1, 1, 0, 1, 1), xShape: [2], targets: Float32Array.of(0, 1, 1, 0), classes: 2, trainIdx: all, testIdx: all, description: 'xor: the 4 points (also the test set)' };
@@ -209,6 +240,47 @@ function readCsv(spec: Spec<'csv'>, rng: Rng): Raw {
   };
 }
 
+/** The largest text file read (its windows' ids take 8 bytes per character as inputs and targets). */
+export const MAX_TEXT_BYTES = 16 * 2 ** 20;
+
+/**
+ * Character-level language modelling, as char-rnn and nanoGPT's Shakespeare do:
+ * the vocabulary is the set of the file's characters (code points, so an emoji
+ * is one character) sorted by code point, which makes ids the same on every
+ * machine; CRLF line ends are read as LF. The text is cut into consecutive,
+ * non-overlapping windows of `steps` characters; window k holds characters
+ * [k steps, (k + 1) steps) and its targets are the characters one further on,
+ * so the last character only ever appears as a target. Windows do not
+ * overlap, so no test window shares an input position with a training one.
+ */
+function readText(spec: Spec<'text'>, rng: Rng): Raw {
+  const at = spec.argSpans.file ?? spec.span;
+  let text: string;
+  try {
+    const bytes = statSync(spec.path).size;
+    if (bytes > MAX_TEXT_BYTES) fail(messages.dataDoesNotFit(at, `text: '${spec.file}' has ${bytes} bytes, more than the ${MAX_TEXT_BYTES} (16 MiB) a text source reads`, 'train on an excerpt of the file'));
+    text = readFileSync(spec.path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    return fail(messages.dataDoesNotFit(at, `text: cannot read '${spec.file}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`));
+  }
+  const chars = Array.from(text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n'));
+  const { steps } = spec;
+  if (chars.length < steps + 1)
+    fail(messages.dataDoesNotFit(at, `text: '${spec.file}' has ${chars.length === 0 ? 'no characters' : `${chars.length} character${chars.length === 1 ? '' : 's'}`}, too few for one window of ${steps} steps and the character after it`, chars.length > 1 ? `give steps = ${chars.length - 1} or fewer, or a longer file` : 'give a file with some text'));
+  const vocab = [...new Set(chars)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+  const idOf = new Map(vocab.map((c, i) => [c, i]));
+  const ids = Float32Array.from(chars, (c) => idOf.get(c)!);
+  const n = Math.floor((chars.length - 1) / steps);
+  const x = ids.slice(0, n * steps), targets = ids.slice(1, n * steps + 1);
+  return {
+    n, x, xShape: [steps], targets, targetShape: [steps], classes: vocab.length,
+    ...splitByFraction(n, spec.test, rng),
+    description: `text: ${n} windows of ${steps} characters of ${spec.file} (${chars.length} characters, ${vocab.length} distinct)`,
+  };
+}
+
 // ---- fitting the model -------------------------------------------------------
 
 function inputMismatch(spec: DataSpec, raw: Raw, graph: Graph): [string, string?] {
@@ -221,6 +293,8 @@ function inputMismatch(spec: DataSpec, raw: Raw, graph: Graph): [string, string?
       return [`csv: '${spec.file}' has ${raw.xShape[0]} feature column${raw.xShape[0] === 1 ? '' : 's'}, but ${takes}`, `declare 'input ${input.name}: [${raw.xShape[0]}]', or change the columns`];
     case 'sine':
       return [`sine: the windows have shape [${raw.xShape.join(', ')}], but ${takes}`, `declare 'input ${input.name}: [${raw.xShape.join(', ')}]'`];
+    case 'text':
+      return [`text: the windows are ${raw.xShape[0]} token ids, but ${takes}${input.type.dtype === 'int32' ? '' : ' (float)'}`, `declare 'input ${input.name}: [${raw.xShape[0]}] int', or give steps = ${input.type.shape[1] ?? raw.xShape[0]}`];
     default:
       return [`${spec.source}: the points have shape [2], but ${takes}`, `declare 'input ${input.name}: [2]'`];
   }
@@ -234,6 +308,7 @@ function encodeTargets(raw: Raw, config: TrainConfig, graph: Graph): { y: Float3
   const source = config.data.source;
   const loss: LossName = config.loss;
   const outText = `the output '${out.name}' of model '${graph.name}' has shape ${shapeText(out.node.type.shape.slice(1))}`;
+  if (raw.targetShape) return encodeSequenceTargets(raw, config, outShape, outText);
   if (outShape.length !== 1) fail(messages.dataDoesNotFit(span, `${source}: each example has one target, but ${outText}`, 'end the model with a dense layer, e.g. dense(1) for one value'));
   const width = outShape[0];
   const categorical = loss === 'categorical_crossentropy' || loss === 'sparse_categorical_crossentropy';
@@ -259,6 +334,36 @@ function encodeTargets(raw: Raw, config: TrainConfig, graph: Graph): { y: Float3
   const y = new Float32Array(raw.n * width);
   raw.targets.forEach((c, i) => (y[i * width + c] = 1));
   return { y, yShape: [width] };
+}
+
+/**
+ * Per-step class ids (text): the output must hold one distribution over the
+ * vocabulary per step, [steps, classes]; the sparse loss takes the ids as they
+ * are ([steps] per example), the categorical one as one-hot rows.
+ */
+function encodeSequenceTargets(raw: Raw, config: TrainConfig, outShape: number[], outText: string): { y: Float32Array; yShape: number[] } {
+  const { span, source } = config.data;
+  const [steps] = raw.targetShape!;
+  const classes = raw.classes!;
+  if (outShape.length !== 2 || outShape[0] !== steps || outShape[1] !== classes)
+    fail(messages.dataDoesNotFit(span, `${source}: each window has ${steps} steps, each predicting one of ${classes} characters, so the output must have shape [${steps}, ${classes}], but ${outText}`, `end the model with 'dense(${classes}) -> softmax' applied to every step`));
+  if (config.loss === 'sparse_categorical_crossentropy') return { y: raw.targets, yShape: [steps] };
+  if (config.loss !== 'categorical_crossentropy')
+    fail(messages.dataDoesNotFit(span, `${source}: the targets are characters, one class of ${classes} per step, but the loss is ${config.loss}`, "use 'loss = sparse_categorical_crossentropy'"));
+  const y = new Float32Array(raw.n * steps * classes);
+  raw.targets.forEach((c, i) => (y[i * classes + c] = 1));
+  return { y, yShape: [steps, classes] };
+}
+
+/** Every embedding that reads the token ids must have a row for each id of the data's vocabulary. */
+function checkEmbeddings(raw: Raw, config: TrainConfig, graph: Graph): void {
+  const input = graph.inputs[0];
+  for (const node of graph.nodes) {
+    if (node.op !== 'embedding' || node.inputs[0] !== input) continue;
+    const { vocab } = node.resolved as { vocab: number };
+    if (vocab < raw.classes!)
+      fail(messages.dataDoesNotFit(config.data.span, `${config.data.source}: the data has ${raw.classes} distinct characters (ids 0 to ${raw.classes! - 1}), but the embedding '${node.name}' has vocab = ${vocab}`, `give the embedding vocab = ${raw.classes}`));
+  }
 }
 
 /** Checks each csv label (the only source whose targets are not known to fit). */

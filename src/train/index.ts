@@ -11,6 +11,7 @@ import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
 import { reports } from '../diagnostics.js';
 import { checkOutputPaths, writeFileAtomic } from '../files.js';
+import { specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
@@ -63,7 +64,9 @@ export function prepareTraining(file: string, options: TrainOverrides = {}): { g
   if (options.epochs !== undefined) config.epochs = options.epochs;
   if (options.seed !== undefined) config.seed = options.seed;
   if (options.lr !== undefined) config.optimizer = { ...config.optimizer, lr: options.lr };
-  return { graph, config, data: loadData(config, graph) };
+  const data = loadData(config, graph);
+  // A model with dimension variables trains at the lengths its data has.
+  return { graph: data.sizes ? specialize(graph, data.sizes) : graph, config, data };
 }
 
 /** Trains the model of a .dl file and writes its weights, metrics and curves. */
@@ -109,7 +112,7 @@ function optimizerText(spec: OptimizerSpec): string {
 
 function metricsJson(file: string, graph: Graph, config: TrainConfig, data: Split, run: TrainRun) {
   const { span: _span, argSpans: _args, ...source } = config.data;
-  if (source.source === 'csv') delete (source as { path?: string }).path;
+  if (source.source === 'csv' || source.source === 'text') delete (source as { path?: string }).path;
   const round = (x: number | null) => (x === null ? null : +x.toPrecision(6));
   return {
     model: graph.name,

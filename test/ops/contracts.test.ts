@@ -307,10 +307,10 @@ const SAMPLES: Record<CallableOpName, Sample> = {
     reference: (i, w) => tf.gather(w['embedding.embeddings'], i.t),
     layer: (i, w) => applyLayer(tf.layers.embedding({ inputDim: 7, outputDim: 3 }), i.t, [w['embedding.embeddings']]),
   },
-  // TensorFlow.js has no positional-embedding layer.
+  // TensorFlow.js has no positional-embedding layer. A table of 6 positions: the first 4 are added, the last 2 get no gradient.
   positional: {
-    body: 'input x: [4, 3]\noutput y = x -> positional(learned)',
-    reference: (i, w) => tf.add(i.x, w['positional.embeddings']),
+    body: 'input x: [4, 3]\noutput y = x -> positional(learned, max_len = 6)',
+    reference: (i, w) => tf.add(i.x, tf.slice(w['positional.embeddings'], [0, 0], [4, 3])),
   },
   rnn: {
     body: 'input x: [5, 3]\noutput y = x -> rnn(4, sequences = true)',

@@ -7,7 +7,7 @@
  * Not here: layout decisions (emit.ts, neurons.ts, unroll.ts) or rendering (render.ts).
  */
 import { CompileError, Diagnostic } from '../../diagnostics.js';
-import type { Dim } from '../../ir/types.js';
+import { dimName, type Dim } from '../../ir/types.js';
 
 /** A label already escaped for a DOT string (escString), written between quotes as is. */
 export interface Label {
@@ -110,7 +110,9 @@ export const grouped = (n: number): string => `${n}`.replace(/\B(?=(\d{3})+(?!\d
 export const plural = (n: number, word: string): string => `${grouped(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** A per-example shape as diagrams print it: `26×26×32`; the batch dimension is left out. */
-export const shapeLabel = (shape: readonly Dim[]): string => (shape.length <= 1 ? 'scalar' : shape.slice(1).join('×'));
+/** A per-example shape as `T×64`: dimension variables by name, an anonymous one as `None`. */
+export const shapeLabel = (shape: readonly Dim[]): string =>
+  shape.length <= 1 ? 'scalar' : shape.slice(1).map((d) => (typeof d === 'string' ? dimName(d) : d)).join('×');
 
 /** Inches for neato's pinned `pos`, fixed to two decimals so the DOT is stable. */
 export const pos = (x: number, y: number): string => `${x.toFixed(2)},${y.toFixed(2)}!`;

@@ -32,8 +32,8 @@ function columnsOf(graph: Graph): Column[] {
   if (graph.inputs.length !== 1) fail(messages.neuronsInputCount(graph.name, graph.inputs.length));
   if (graph.outputs.length !== 1) fail(messages.neuronsOutputCount(graph.name, graph.outputs.length));
   const input = graph.inputs[0];
-  if (input.type.shape.length !== 2) fail(messages.neuronsInputNotVector(graph.name, input.name, input.type.shape));
-  const columns: Column[] = [{ role: 'input', units: input.type.shape[1]!, node: input, notes: [], params: 0 }];
+  if (input.type.shape.length !== 2 || typeof input.type.shape[1] !== 'number') fail(messages.neuronsInputNotVector(graph.name, input.name, input.type.shape));
+  const columns: Column[] = [{ role: 'input', units: input.type.shape[1] as number, node: input, notes: [], params: 0 }];
   let previous = input;
   for (const node of graph.nodes) {
     if (node === input) continue;
@@ -41,7 +41,7 @@ function columnsOf(graph: Graph): Column[] {
     const info = layerInfo(node);
     const last = columns.at(-1)!;
     if (node.op === 'dense' || node.op === 'fused_dense') {
-      columns.push({ role: 'hidden', units: node.type.shape.at(-1)!, node, notes: info.title.startsWith('dense + ') ? [info.title.slice('dense + '.length)] : [], params: info.params });
+      columns.push({ role: 'hidden', units: node.type.shape.at(-1) as number, node, notes: info.title.startsWith('dense + ') ? [info.title.slice('dense + '.length)] : [], params: info.params });
     } else if (info.family === 'activation') last.notes.push(node.op);
     else if (node.op === 'dropout') last.notes.push(`${info.title} ${info.detail}`);
     else fail(messages.neuronsLayer(graph.name, node.op, node.name));

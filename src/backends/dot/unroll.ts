@@ -14,7 +14,7 @@
  * Nodes and edge labels are pinned (neato) so labels never sit on lines.
  */
 import { messages } from '../../diagnostics.js';
-import type { Graph, Node } from '../../ir/types.js';
+import { dimName, type Graph, type Node } from '../../ir/types.js';
 import type { AttrsOf } from '../../ops/index.js';
 import { Attrs, DotWriter, fail, label, plural, pos, sub } from './dot.js';
 import { layerInfo } from './layer.js';
@@ -33,7 +33,8 @@ interface Cell {
   activation: string;
   /** gru: Keras's reset_after (its W s_{t-1} has a bias of its own). */
   resetAfter: boolean;
-  steps: number;
+  /** A number, or a dimension variable's name (T) for a sequence of any length. */
+  steps: number | string;
   features: number;
   /** The dense layer reading the states, and the activation after it. */
   v?: Node;
@@ -62,7 +63,7 @@ function cellOf(graph: Graph): Cell {
     sequences: a.sequences,
     activation: kind === 'rnn' ? a.activation : kind,
     resetAfter: a.resetAfter,
-    steps: a.steps,
+    steps: typeof a.steps === 'string' ? dimName(a.steps) : a.steps, // a symbolic length (resolved records name it)
     features: a.features,
     v,
     vActivation,
@@ -70,8 +71,8 @@ function cellOf(graph: Graph): Cell {
 }
 
 /** The time indices drawn, with `undefined` for the ellipsis column. */
-const timeline = (k: number, steps: number): (number | undefined)[] =>
-  k >= steps ? Array.from({ length: steps }, (_, i) => i + 1) : [...Array.from({ length: k - 1 }, (_, i) => i + 1), undefined, steps];
+const timeline = (k: number, steps: number | string): (number | string | undefined)[] =>
+  typeof steps === 'number' && k >= steps ? Array.from({ length: steps }, (_, i) => i + 1) : [...Array.from({ length: k - 1 }, (_, i) => i + 1), undefined, steps];
 
 export function unrolledView(graph: Graph, options: DiagramOptions, theme: Theme): string {
   const cell = cellOf(graph);
@@ -171,7 +172,7 @@ export function unrolledView(graph: Graph, options: DiagramOptions, theme: Theme
   });
   if (cell.bidirectional) {
     // s' reads the sequence from the last step back to the first, from its own zero state.
-    let later = unit('hidden', state(cell.steps + 1, "s'"), time(times.length) + shift, levels.back, true);
+    let later = unit('hidden', state(typeof cell.steps === 'number' ? cell.steps + 1 : `${cell.steps}+1`, "s'"), time(times.length) + shift, levels.back, true);
     for (let i = times.length - 1; i >= 0; i--) {
       const r = times[i] === undefined ? undefined : backwards.pop();
       if (!r) continue;
@@ -188,7 +189,7 @@ function caption(graph: Graph, cell: Cell, options: DiagramOptions) {
   const gates = { rnn: 1, lstm: 4, gru: 3 }[cell.kind];
   const what = `${cell.bidirectional ? 'bidirectional ' : ''}${cell.kind} ${u}`;
   const layer = cell.layer.name === cell.layer.op ? what : `${cell.layer.name} (${what})`;
-  const lines = [`${graph.name}: ${layer} unrolled over ${plural(cell.steps, 'step')}`];
+  const lines = [`${graph.name}: ${layer} unrolled over ${typeof cell.steps === 'number' ? plural(cell.steps, 'step') : `${cell.steps} steps`}`];
   const [st, xt, prev] = [sub('s', 't'), sub('x', 't'), sub('s', 't-1')];
   if (cell.kind === 'rnn') lines.push(`${st} = ${cell.activation}(U ${xt} + W ${prev} + b)`);
   else if (cell.kind === 'gru') lines.push(`${st} = z ${prev} + (1 - z) h~, gru gates z, r, h from U ${xt} + b and W ${prev}${cell.resetAfter ? " + b'" : ''}`);

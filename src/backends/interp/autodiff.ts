@@ -137,7 +137,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
 function keepPreActivation(c: Call<'dense' | 'conv1d' | 'conv2d' | 'conv1d_transpose' | 'conv2d_transpose' | 'depthwise_conv2d' | 'separable_conv2d'>): { output: Tensor; saved: Tensor | undefined } {
   const act = c.a.activation;
   // An own training forward gets no planned buffer: the output comes from the step's memory.
-  const out = () => buffer(c.inputs[0].shape[0] * c.node.type.shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1));
+  const out = () => buffer(c.inputs[0].shape[0] * c.node.type.shape.slice(1).reduce<number>((n, d) => n * ((d as number | null) ?? 1), 1));
   if (act === 'linear' || gradientFrom(act) === 'y') return { output: runKernel({ ...c, out: out() } as Call), saved: undefined };
   const z = runKernel({ ...c, a: { ...c.a, activation: 'linear' }, out: out() } as Call);
   return { output: activate(z, act, out()), saved: z };

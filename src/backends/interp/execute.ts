@@ -15,7 +15,7 @@
  * records time per layer, the peak of live activations, and the plan's size
  * next to one buffer per activation.
  */
-import { paramsOf } from '../../ir/infer.js';
+import { graphVars, paramsOf, specialize } from '../../ir/infer.js';
 import { MASK_READERS, maskReads } from '../../ir/mask.js';
 import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
@@ -24,7 +24,8 @@ import type { AttrsOf, OpName } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
 import { DIRECTIONS, type RecurrentAttrs } from '../../ops/recurrent.js';
 import * as K from './kernels/index.js';
-import { InputError } from './io.js';
+import { dimSizes, InputError } from './io.js';
+import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
 import { planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
@@ -310,12 +311,20 @@ interface Arena {
 
 /** Arenas kept per interpreter (batch sizes x training): evaluation runs at one batch and a last, smaller one. */
 const MAX_ARENAS = 4;
+/** Specializations kept per interpreter of a graph with dimension variables (one per set of lengths, oldest dropped). */
+const MAX_SPECIALIZED = 8;
 
 export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
+  /**
+   * A graph with dimension variables runs as its specialization to the
+   * inputs' lengths (ir/infer.ts specialize), each an interpreter of its own
+   * with its own memory plans; undefined for a graph without variables.
+   */
+  private specialized?: Map<string, Interpreter>;
 
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
@@ -324,6 +333,11 @@ export class Interpreter {
     readonly graph: Graph,
     weights: Weights,
   ) {
+    if (graphVars(graph).length > 0) {
+      this.specialized = new Map();
+      this.weights = weights;
+      return;
+    }
     this.weights = bindWeights(graph, weights);
     // A mask's sources are read by the layers that use the mask (ir/mask.ts).
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
@@ -349,6 +363,25 @@ export class Interpreter {
     return arena;
   }
 
+  /** The interpreter of this graph specialized to the lengths of `inputs`; a length the graph cannot take is an InputError. */
+  at(inputs: Record<string, Tensor>): Interpreter {
+    const sizes = dimSizes(this.graph, inputs);
+    const key = [...sizes].map(([d, n]) => `${d}=${n}`).join(',');
+    let interpreter = this.specialized!.get(key);
+    if (!interpreter) {
+      let graph: Graph;
+      try {
+        graph = specialize(this.graph, sizes);
+      } catch (e) {
+        if (e instanceof OpError) throw new InputError(e.message);
+        throw e;
+      }
+      if (this.specialized!.size >= MAX_SPECIALIZED) this.specialized!.delete(this.specialized!.keys().next().value!);
+      this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
+    }
+    return interpreter;
+  }
+
   /**
    * The buffer of a state tensor's new value, one per interpreter and tensor,
    * so that runs after the first allocate nothing.
@@ -372,6 +405,7 @@ export class Interpreter {
    * the weights are not changed.
    */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
+    if (this.specialized) return this.at(inputs).run(inputs, options);
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));

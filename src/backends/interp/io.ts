@@ -2,17 +2,37 @@
  * Tensors to and from JSON for `dlc run`: inputs and outputs are objects keyed
  * by the model's input and output names, each a nested array with the batch
  * dimension first. Inputs are checked against the model's static types, and
- * every problem names the input and the expected and actual shapes.
+ * every problem names the input and the expected and actual shapes. A
+ * dimension variable (T) takes any length, the same wherever it occurs.
  */
 import { suggest, UserError } from '../../diagnostics.js';
-import type { Graph, TensorType } from '../../ir/types.js';
+import { dimName, type Graph, type TensorType } from '../../ir/types.js';
 import { inputMessages, jsonInputMessages } from '../../runtime/messages.js';
 import { showShape, type Tensor } from './tensor.js';
 
 /** Bad input data: reported to the user as is, exit 1. */
 export class InputError extends UserError {}
 
-const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).join(', ')}]`;
+const expectedText = (type: TensorType) => `[batch, ${type.shape.slice(1).map((d) => (typeof d === 'string' ? dimName(d) : d)).join(', ')}]`;
+/** The per-example shape fits the type's: equal, or any length where the type has a variable. */
+const fits = (shape: number[], type: TensorType) => shape.length === type.shape.length - 1 && shape.every((d, i) => typeof type.shape[i + 1] === 'string' || d === type.shape[i + 1]);
+
+/**
+ * The size of each dimension variable in `inputs` (already checked one by one);
+ * an InputError names a variable that two places give different sizes.
+ */
+export function dimSizes(graph: Graph, inputs: Record<string, { shape: number[] }>): Map<string, number> {
+  const sizes = new Map<string, { size: number; input: string }>();
+  for (const input of graph.inputs)
+    input.type.shape.forEach((d, axis) => {
+      if (typeof d !== 'string') return;
+      const size = inputs[input.name].shape[axis];
+      const seen = sizes.get(d);
+      if (seen && seen.size !== size) throw new InputError(inputMessages.dimension(dimName(d), input.name, size, seen.input, seen.size));
+      if (!seen) sizes.set(d, { size, input: input.name });
+    });
+  return new Map([...sizes].map(([d, { size }]) => [d, size]));
+}
 const at = (path: number[]) => path.map((p) => `[${p}]`).join('');
 
 export function inputsFromJson(graph: Graph, json: unknown): Record<string, Tensor> {
@@ -31,6 +51,7 @@ export function inputsFromJson(graph: Graph, json: unknown): Record<string, Tens
     batch = t.shape[0];
     tensors[input.name] = t;
   }
+  dimSizes(graph, tensors);
   return tensors;
 }
 
@@ -41,10 +62,10 @@ export function tensorFromJson(name: string, value: unknown, type: TensorType): 
     if (v.length === 0) break;
   }
   const rank = type.shape.length;
-  const perExample = type.shape.slice(1) as number[];
-  if (shape.length === rank - 1 && shape.join() === perExample.join())
+  const perExample = type.shape.slice(1);
+  if (shape.length === rank - 1 && shape.every((d, i) => d === perExample[i]))
     throw new InputError(inputMessages.unbatched(name, showShape(shape), expectedText(type), jsonInputMessages.batchHint));
-  if (shape.length !== rank || shape.slice(1).join() !== perExample.join() || shape[0] === 0)
+  if (!fits(shape.slice(1), type) || shape.length !== rank || shape[0] === 0)
     throw new InputError(inputMessages.shape(name, showShape(shape), expectedText(type)));
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   let i = 0;

@@ -74,7 +74,7 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
   const slots = new Map<Node, Slot>();
   for (const node of owners) {
     const first = position.get(node)!;
-    const floats = batchOf.get(node)! * node.type.shape.slice(1).reduce((n: number, d) => n * (d ?? 1), 1);
+    const floats = batchOf.get(node)! * node.type.shape.slice(1).reduce((n: number, d) => n * ((d as number | null) ?? 1), 1);
     slots.set(node, { offset: 0, floats, first, last: last.get(node) ?? first });
   }
 

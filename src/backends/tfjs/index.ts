@@ -17,8 +17,8 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { internal, lineCol } from '../../diagnostics.js';
-import { paramsOf } from '../../ir/infer.js';
+import { internal, lineCol, shapeText } from '../../diagnostics.js';
+import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
 import type { Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
 import { ownActivation } from '../../ops/common.js';
@@ -154,8 +154,8 @@ function header(graph: Graph, options: TfjsOptions): string {
 }
 
 function declarations(graph: Graph, types: { inputs: string[]; outputs: string[] }): string {
-  const shapeOf = (n: Node) => `[${n.type.shape.map((d) => (d === null ? 'null' : d)).join(', ')}]`;
-  const readable = (n: Node) => `${n.type.dtype} [batch, ${n.type.shape.slice(1).join(', ')}]`;
+  const shapeOf = (n: Node) => `[${n.type.shape.map((d) => (d === null ? 'null' : typeof d === 'string' ? str(d) : d)).join(', ')}]`;
+  const readable = (n: Node) => `${n.type.dtype} ${shapeText(n.type.shape)}`;
   const weights = weightSlots(graph); // the interpreter's list: names, shapes, initialisers, in graph order
   const lines: string[] = [
     '/** The model\'s name in its .dl file and in its weights files. */',
@@ -197,13 +197,21 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
   const [output] = graph.outputs;
   const head = options.training && logitsHead(output.node, options.training.loss);
   let logits: Layers['logits'];
+  // Dimension variables are constants of the forward pass, read from the first input that has each; templates write them by name.
+  const vars = new Set(graphVars(graph));
+  for (const v of vars) if (locals.take(v) !== v) throw internal(`tfjs: the dimension variable '${v}' is not free as an identifier`);
   for (const node of graph.nodes) {
     const id = locals.take(node.name);
     ids.set(node, id);
     if (node.op === 'input') {
       body.push(`const ${id} = ${member('inputs', node.name)};`);
+      node.type.shape.forEach((d, axis) => {
+        if (typeof d === 'string' && vars.delete(d)) body.push(`const ${d} = ${id}.shape[${axis}];`);
+      });
       continue;
     }
+    const unfixed = unfixedAttrs(node);
+    if (unfixed.length > 0) throw internal(`tfjs: layer '${node.name}' (${node.op}) has sizes that follow no dimension variable: ${unfixed.join(', ')}`);
     const specs = paramsOf(node);
     const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm;
     const layer: Layer = {

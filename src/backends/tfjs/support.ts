@@ -72,24 +72,34 @@ export function fromTensors(specs: WeightSpecs, weights: Readonly<Record<string,
   return tensors;
 }
 
-export type InputShapes = { readonly [name: string]: readonly (number | null)[] };
+/** Per-example shapes: null is the batch, a string a dimension variable (T; `None$1` an anonymous one) of any length, the same wherever it occurs. */
+export type InputShapes = { readonly [name: string]: readonly (number | null | string)[] };
 export type InputDtypes = { readonly [name: string]: 'float32' | 'int32' };
 
 /** Checks each input against its static shape (null: the batch) and dtype; messages as `dlc run` gives them. */
 export function checkInputs(shapes: InputShapes, dtypes: InputDtypes, inputs: object): void {
   let batch: number | undefined;
+  const lengths = new Map<string, { size: number; input: string }>();
+  const dimText = (d: number | null | string) => (typeof d === 'string' && d.includes('$') ? 'None' : d);
   for (const [name, shape] of Object.entries(shapes)) {
     const x: unknown = (inputs as Record<string, unknown>)[name];
     const dtype = dtypes[name] ?? 'float32';
-    const needs = `[batch, ${shape.slice(1).join(', ')}]`;
+    const needs = `[batch, ${shape.slice(1).map(dimText).join(', ')}]`;
     if (!(x instanceof tf.Tensor)) throw new Error(inputMessages.missing(name, needs, inputMessages.tensorHint(dtype)));
     const dims: number[] = x.shape;
     const has = showShape(dims);
     const size = dims[0] ?? 0;
+    const fits = (d: number, i: number) => d === shape[i] || typeof shape[i] === 'string';
     if (dims.length === shape.length - 1 && dims.every((d, i) => d === shape[i + 1])) throw new Error(inputMessages.unbatched(name, has, needs, inputMessages.tensorBatchHint));
-    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && d !== shape[i]) || size === 0) throw new Error(inputMessages.shape(name, has, needs));
+    if (dims.length !== shape.length || dims.some((d, i) => i > 0 && !fits(d, i)) || size === 0) throw new Error(inputMessages.shape(name, has, needs));
     if (x.dtype !== dtype) throw new Error(inputMessages.dtype(name, x.dtype, dtype));
     if (batch !== undefined && size !== batch) throw new Error(inputMessages.batchSize(name, size, batch));
+    shape.forEach((d, i) => {
+      if (typeof d !== 'string') return;
+      const seen = lengths.get(d);
+      if (seen && seen.size !== dims[i]) throw new Error(inputMessages.dimension(String(dimText(d)), name, dims[i], seen.input, seen.size));
+      if (!seen) lengths.set(d, { size: dims[i], input: name });
+    });
     batch = size;
   }
 }

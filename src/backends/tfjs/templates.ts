@@ -301,9 +301,12 @@ export const TEMPLATES: TemplateTable = {
   concat: (l) => `tf.concat(${list(l.inputs)}, ${l.a.axis})`, // both count the batch as axis 0
   embedding: (l) => `tf.gather<tf.Tensor>(${required(l, 'embeddings')}, ${l.inputs[0]}) as ${tensorType(rankOf(l.node))}`,
   positional: (l) => {
-    const { steps, width } = l.a;
-    const table = l.a.kind === 'learned' ? required(l, 'embeddings') : `${helper('positionEncoding')}(${steps}, ${width})`;
-    return `tf.add(${l.inputs[0]}, ${table})`;
+    // The input's own length, so that a symbolic T works; a learned table of max_len rows adds its first T.
+    const { steps, width, maxLen } = l.a;
+    const x = l.inputs[0];
+    const length = typeof steps === 'number' ? `${steps}` : `${x}.shape[1]`;
+    const table = l.a.kind === 'sinusoidal' ? `${helper('positionEncoding')}(${length}, ${width})` : maxLen === steps ? required(l, 'embeddings') : `tf.slice(${required(l, 'embeddings')}, [0, 0], [${length}, ${width}])`;
+    return `tf.add(${x}, ${table})`;
   },
   rnn: (l) => recurrent(l, l.a, '', false),
   lstm: (l) => recurrent(l, l.a, '', false),

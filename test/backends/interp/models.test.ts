@@ -543,7 +543,9 @@ describe('model zoo: Keras applications written with tf.layers (bench/keras_zoo.
 });
 
 /** Examples with a test above; fully_connected is checked by its summary and a scaled-down copy. */
-const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier'];
+const COVERED = ['perceptron', 'mlp', 'xor', 'mnist_mlp_train', 'fully_connected', 'conv1d', 'image_kernels', 'pooling', 'mnist_convnet', 'mnist_train', 'residual', 'rnn', 'lstm_sentiment', 'transformer', 'batchnorm', 'resnet50', 'densenet121', 'inception_v3', 'squeeze_excite', 'conv_autoencoder', 'mobilenet', 'mobilenet_v2', 'unet', 'gru_classifier',
+  // Against their generated modules and tf ops: test/backends/tfjs/language-models.test.ts.
+  'bert_base', 'gpt2'];
 
 it('every example in examples/ has a differential test here', () => {
   const examples = readdirSync('examples').filter((f) => f.endsWith('.dl')).map((f) => f.slice(0, -3));

@@ -18,7 +18,7 @@ import { planMemory } from '../../../src/backends/interp/plan.js';
 import { gemmKernel } from '../../../src/backends/interp/wasm/index.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
-import type { Graph } from '../../../src/ir/types.js';
+import type { Dim, Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { compileText, IMAGENET_EXAMPLES } from '../../helpers.js';
 import { randomInputs, randomModel } from '../../random-models.js';
@@ -230,4 +230,4 @@ describe('a training step', () => {
   });
 });
 
-const sizeOfShape = (shape: (number | null)[]) => shape.slice(1).reduce((n: number, d) => n * (d ?? 1), 1);
+const sizeOfShape = (shape: Dim[]) => shape.slice(1).reduce((n: number, d) => n * ((d as number | null) ?? 1), 1);

@@ -19,7 +19,7 @@ import { Interpreter } from '../../../../src/backends/interp/execute.js';
 import { createRng, type Rng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { initWeights, weightSlots, type Weights } from '../../../../src/backends/interp/weights.js';
-import type { Graph } from '../../../../src/ir/types.js';
+import type { Dim, Graph } from '../../../../src/ir/types.js';
 import { optimize } from '../../../../src/passes/pipeline.js';
 import { compileText } from '../../../helpers.js';
 import { expectClose, randTensor, toTf } from '../helpers.js';
@@ -86,7 +86,7 @@ function spread(shape: number[], rng: Rng): Tensor {
   return { shape, data };
 }
 
-const batchShape = (shape: readonly (number | null)[], batch: number) => [batch, ...(shape.slice(1) as number[])];
+const batchShape = (shape: readonly Dim[], batch: number) => [batch, ...(shape.slice(1) as number[])];
 
 /** Runs all three and compares; returns the gradients for further checks. */
 export function checkGradients(c: GradCase): { grads: Map<string, Tensor>; inputGrads: Record<string, Tensor>; graph: Graph } {
