@@ -40,7 +40,7 @@ describe('recurrent layers against tf.layers with embedding({ maskZero: true })'
     { cell: 'rnn', call: 'rnn', gates: 1, layer: (o: object) => tf.layers.simpleRNN({ units: 5, ...o }) },
     { cell: 'lstm', call: 'lstm', gates: 4, layer: (o: object) => tf.layers.lstm({ units: 5, recurrentActivation: 'sigmoid', ...o }) },
     // tf.layers.gru has Keras 1's form only (reset_after = false).
-    { cell: 'gru', call: 'gru', gates: 3, layer: (o: object) => tf.layers.gru({ units: 5, recurrentActivation: 'sigmoid', resetAfter: false, ...o }) },
+    { cell: 'gru', call: 'gru', gates: 3, layer: (o: object) => tf.layers.gru({ units: 5, recurrentActivation: 'sigmoid', ...o }) },
   ];
   const cases = cells.flatMap((c) => [true, false].map((sequences) => ({ ...c, sequences })));
 
@@ -168,7 +168,7 @@ describe('attention with masks, against the written-out Keras computation', () =
 
   it("an explicit [T, S] mask (Keras's attention_mask) in cross-attention, where a query step may see nothing", () => {
     const rows = [1, 0, 1, 1, 0, 0, 0, 0, 2, 1, 0, 1]; // [T = 3, S = 4]; the second query step sees nothing: it spreads evenly
-    const pairs: Tensor = { shape: [2, 3, 4], data: Float32Array.from([...rows, ...rows.map((v, k) => (k % 5 === 0 ? 0 : 1))]) };
+    const pairs: Tensor = { shape: [2, 3, 4], data: Float32Array.from([...rows, ...rows.map((_, k) => (k % 5 === 0 ? 0 : 1))]) };
     checkGradients({
       body: 'input q: [3, 4]\ninput kv: [4, 5]\ninput pairs: [3, 4] int\noutput y = attention(q, kv, mask = pairs, heads = 2, key_dim = 3)',
       inputs: { pairs },
@@ -217,5 +217,22 @@ describe('global_avgpool averages the real steps only', () => {
     const weights = weightsFor(graph, 1);
     const y = new Interpreter(graph, weights).run({ t: ids() }).outputs.y;
     expectClose(y, tf.max(tf.gather(toTf(weights.get('embedding.embeddings')!), tfIds()), 1));
+  });
+});
+
+describe('symbolic lengths: padding changes nothing', () => {
+  it('a [T] model run on a sequence and on the same sequence padded to twice its length gives the same answer', () => {
+    const graph = modelOf(`input t: [T] int
+input pad: [T] int
+x = t -> embedding(10, 4, mask_zero = true)
+output y = x -> attention(mask = pad, heads = 2, key_dim = 2) -> add(x) -> lstm(3)
+output pooled = x -> bidirectional(gru(2, sequences = true)) -> global_avgpool`);
+    const weights = weightsFor(graph, 8);
+    const interp = new Interpreter(graph, weights);
+    const run = (rows: number[][]) => interp.run({ t: ids(rows), pad: ids(rows.map((r) => r.map((id) => (id === 0 ? 0 : 1)))) }).outputs;
+    const short = run([[3, 5, 2], [4, 1, 6]]);
+    const padded = run([[3, 5, 2, 0, 0, 0], [4, 1, 6, 0, 0, 0]]);
+    expectClose(padded.y, short.y, 1e-6);
+    expectClose(padded.pooled, short.pooled, 1e-6);
   });
 });
