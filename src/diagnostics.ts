@@ -203,6 +203,11 @@ export const messages = {
     d('shape', span, `${op}: returns ${plural(parts, 'result')} (return_state = true), which cannot be used as one value`, `name them: out, ${parts === 2 ? 'h' : parts === 3 ? 'h, c' : '...'} = x -> ${op}(...)`),
   intInput: (span: Span, op: string) =>
     d('dtype', span, `${op}: integer input is only accepted by embedding`, "feed integer tokens through 'embedding(vocab = ..., dim = ...)' first"),
+  /** `mask =` given a value that is not one of the model's inputs (attention's explicit mask). */
+  maskNotInput: (span: Span, op: string, what: string) =>
+    d('mask', span, `${op}: 'mask' must name a model input, got ${what}`, "declare the mask as an input, e.g. 'input padding: [128] int' (1 = attend, 0 = padding), and pass 'mask = padding'"),
+  maskNotTaken: (span: Span, op: string) =>
+    d('mask', span, `${op} takes no 'mask' argument`, "only attention takes an explicit mask; a padding mask from 'embedding(..., mask_zero = true)' reaches recurrent layers, attention and global_avgpool by itself"),
 
   // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
@@ -409,6 +414,11 @@ export const shapeRules = {
   keyValueSteps: (key: readonly Dim[], value: readonly Dim[]) =>
     mistake(`key ${shapeText(key)} and value ${shapeText(value)} must have the same number of steps`),
   causalLengths: () => mistake('a causal mask needs query and value of the same length'),
+  attentionMaskShape: (got: readonly Dim[], T: number, S: number) =>
+    mistake(
+      `mask ${shapeText(got)} fits neither [${T}, ${S}] (query steps x value steps, Keras's attention_mask) nor [${S}] (one flag per value step)`,
+      `give the mask input the shape [${S}] for key padding or [${T}, ${S}] for a full mask; 0 hides a step, any other value attends`,
+    ),
 
   // ---- a shared layer applied again (src/ir/infer.ts).
   sharedWeights: (layer: string, param: string, first: readonly number[], here: readonly number[], line: number) =>
@@ -496,6 +506,8 @@ export const shapeRules = {
     ),
 
   // ---- embedding (src/ops/embedding.ts).
+  maskZeroIds: (got: readonly Dim[]) =>
+    mistake(`mask_zero needs token ids of one [steps] axis, got ${shapeText(got)}`, 'the padding mask has one flag per step: reshape the ids to [steps], or leave mask_zero out'),
   tokenIdsNotInt: (got: readonly Dim[]) =>
     mistake(`input ${shapeText(got)} must be integer token ids`, "declare the input as 'int', e.g. 'input tokens: [200] int'"),
 

@@ -45,7 +45,8 @@ interface SharedLayer {
   full: string;
   e: CallExpr;
   scope: Scope;
-  target: { block: BlockDecl } | { op: OpDef };
+  /** An op call keeps its explicit `mask =` input; a later call reads the same mask. */
+  target: { block: BlockDecl } | { op: OpDef; maskArg?: Node };
   args: BindArg<Value>[];
   nodes: Node[];
   uses: number;
@@ -422,7 +423,7 @@ class GraphBuilder {
       this.report(this.unknownOp(call.callee, call.calleeSpan));
       return;
     }
-    const args = call.args.map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
+    const args = call.args.filter((a) => !(a.name === 'mask' && op.maskArg)).map((a) => ({ arg: a, value: this.argValue(a, scope, op) }));
     args.forEach((a) => this.ev.reportTypo(a.value));
     if (args.every((a) => a.value.kind !== 'error' && a.value.kind !== 'tensor')) this.attrs(op, args, call.span);
   }
@@ -453,8 +454,15 @@ class GraphBuilder {
     if (args.some((a) => a.value.kind === 'error')) return ERROR;
     const inputs = [...prepend];
     const attrArgs: BindArg<Value>[] = [];
+    let maskArg: Node | undefined;
     for (const a of args) {
-      if (!a.arg.name && a.value.kind === 'tensor') {
+      if (a.arg.name === 'mask' && op) {
+        // An explicit mask is a model input, read by the op's kernel at run time (ir/mask.ts).
+        if (!op.maskArg) return this.fail(messages.maskNotTaken(a.arg.span, op.name));
+        if (a.value.kind !== 'tensor' || a.value.node.op !== 'input')
+          return this.fail(messages.maskNotInput(a.arg.span, op.name, a.value.kind === 'tensor' ? `layer '${a.value.node.name}'` : describeValue(a.value)));
+        maskArg = a.value.node;
+      } else if (!a.arg.name && a.value.kind === 'tensor') {
         if (attrArgs.some((x) => !x.arg.name)) return this.fail(messages.inputAfterAttr(a.arg.span, e.callee));
         inputs.push(a.value.node);
       } else attrArgs.push(a);
@@ -462,7 +470,7 @@ class GraphBuilder {
     const minInputs = block ? block.body.filter((s) => s.kind === 'input').length : op!.inputs.min;
     if (inputs.length === 0 && minInputs > 0) return { kind: 'call', expr: e, scope };
     inputs.push(...stateInputs);
-    const target = block ? { block } : { op: op! };
+    const target = block ? { block } : { op: op!, maskArg };
     const before = this.nodes.length;
     const value = this.apply(target, e, scope, inputs, attrArgs, layerName);
     if (layerName && value.kind === 'tensor') {
@@ -474,7 +482,7 @@ class GraphBuilder {
   }
 
   private apply(target: SharedLayer['target'], e: CallExpr, scope: Scope, inputs: Node[], args: BindArg<Value>[], layerName?: LayerName): Value {
-    return 'block' in target ? this.inlineBlock(target.block, e, scope, inputs, args, layerName) : this.opNode(target.op, e, inputs, args, scope, layerName);
+    return 'block' in target ? this.inlineBlock(target.block, e, scope, inputs, args, layerName) : this.opNode(target.op, e, inputs, args, scope, layerName, target.maskArg);
   }
 
   // ---- shared layers ----------------------------------------------------------
@@ -594,7 +602,7 @@ class GraphBuilder {
     return this.fail(messages.unknownLayer(span, name, suggest(name, [...this.layers.keys()])));
   }
 
-  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName): Value {
+  private opNode(op: OpDef, e: CallExpr, inputs: Node[], args: BindArg<Value>[], scope: Scope, layerName?: LayerName, maskArg?: Node): Value {
     const { min, max } = op.inputs;
     if (inputs.length < min || inputs.length > max) {
       const expected = min === max ? `${min} input${min === 1 ? '' : 's'}` : max === Infinity ? `at least ${min} inputs` : `${min} to ${max} inputs`;
@@ -605,7 +613,7 @@ class GraphBuilder {
     if (this.nodes.length >= GRAPH_LIMITS.nodes) return this.tooLarge(e.span, 'more than');
     const name = layerName ? this.claim(layerName, scope) : this.uniqueName(op.name);
     if (name === undefined) return ERROR;
-    const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames };
+    const node: Node = { id: this.nodes.length, name, op: op.name as OpName, inputs, attrs, resolved: undefined, type: UNTYPED, span: e.span, blockPath: scope.frames, ...(maskArg && { maskArg }) };
     this.nodes.push(node);
     this.layers.set(name, node);
     return { kind: 'tensor', node };

@@ -29,6 +29,7 @@ import { Diagnostic, lineCol, messages, shapeRules } from '../diagnostics.js';
 import { lookupOp } from '../ops/index.js';
 import { OpContext, OpDef, OpError, ParamSpec, product, type Resolved } from '../ops/op.js';
 import { tupleType } from '../ops/result.js';
+import { outputMask, remapMasks } from './mask.js';
 import { dimName, dimVars, type Dim, type Graph, type Node, type TensorType } from './types.js';
 
 /** A type's dimension variables, a tuple's from its parts. */
@@ -37,17 +38,19 @@ const typeVars = (t: TensorType): string[] => (t.parts ? t.parts.flatMap(typeVar
 const opOf = (node: Node): OpDef => lookupOp(node.op)!;
 
 /**
- * Runs `node`'s shape rule on its inputs' types, storing its type and
- * resolved attributes; throws OpError when the inputs do not fit. Passes call
- * it for the nodes they make.
+ * Runs `node`'s shape rule on its inputs' types, storing its type, resolved
+ * attributes and padding mask (ir/mask.ts); throws OpError when the inputs do
+ * not fit. Passes call it for the nodes they make.
  */
 export function resolveNode(node: Node): Node {
   const op = opOf(node);
-  const vars = [...new Set(node.inputs.flatMap((n) => typeVars(n.type)))];
+  // attention's `mask =` input is typed like an input: its variables are probed with the others.
+  const vars = [...new Set([...node.inputs, ...(node.maskArg ? [node.maskArg] : [])].flatMap((n) => typeVars(n.type)))];
   if (vars.length === 0) {
-    const { type, attrs } = op.infer(new OpContext(op, node.inputs.map((n) => n.type), node.attrs));
+    const { type, attrs } = op.infer(new OpContext(op, node.inputs.map((n) => n.type), node.attrs, [], node.maskArg?.type));
     node.type = type;
     node.resolved = attrs;
+    node.mask = outputMask(node);
     delete node.symbolic;
     return node;
   }
@@ -60,7 +63,7 @@ export function resolveNode(node: Node): Node {
       ...(t.parts && { parts: t.parts.map(at) }),
     });
     try {
-      return op.infer(new OpContext(op, node.inputs.map((n) => at(n.type)), node.attrs, axes));
+      return op.infer(new OpContext(op, node.inputs.map((n) => at(n.type)), node.attrs, axes, node.maskArg && at(node.maskArg.type)));
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
       throw named(e, vars, sizes);
@@ -96,6 +99,7 @@ export function resolveNode(node: Node): Node {
   node.type = parts ? tupleType(parts) : { shape: shapeAt((r) => r.type), dtype: results[0].type.dtype };
   node.resolved = symbolize(results.map((r) => r.attrs), vars, probes);
   node.symbolic = { vars, probes, records: results.map((r) => r.attrs) };
+  node.mask = outputMask(node);
   return node;
 }
 
@@ -332,11 +336,12 @@ export function specialize(graph: Graph, sizes: ReadonlyMap<string, number>): Gr
     const inputs = node.inputs.map((n) => copies.get(n)!);
     const copy: Node = { ...node, inputs };
     delete copy.symbolic;
+    remapMasks(copy, (n) => copies.get(n)!); // resolveNode below recomputes the mask; the mask argument is an input's copy
     if (node.op === 'input') {
       const type: TensorType = { ...node.type, shape: node.type.shape.map((d) => (typeof d === 'string' ? sizes.get(d)! : d)) };
       copy.type = type;
       copy.attrs = { ...node.attrs, type: type as never };
-    } else if (node.symbolic || inputs.some((n, i) => n !== node.inputs[i])) {
+    } else if (node.symbolic || node.maskArg || inputs.some((n, i) => n !== node.inputs[i])) {
       try {
         resolveNode(copy);
       } catch (e) {

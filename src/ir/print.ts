@@ -12,11 +12,14 @@ export function printGraph(graph: Graph): string {
   const lines = [`model ${graph.name}(${inputs}) {`];
   for (const node of graph.nodes) {
     if (node.op === 'input') continue;
-    const args = [...node.inputs.map((i) => `%${i.name}`), ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
+    // A masked value names the inputs its mask comes from (ir/mask.ts); an explicit mask is an argument after the inputs.
+    const maskArg = node.maskArg ? [`mask=%${node.maskArg.name}`] : [];
+    const args = [...node.inputs.map((i) => `%${i.name}`), ...maskArg, ...Object.entries(node.attrs).map(([k, v]) => `${k}=${attrText(v)}`)];
     const { line, column } = lineCol(node.span);
     const path = node.blockPath.map((f) => f.instance).join('/');
     const shares = node.shared && node.shared.use > 0 ? ` shares ${node.shared.layer}` : '';
-    lines.push(`  %${node.name}: ${typeText(node)} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}${shares}`);
+    const mask = node.mask ? ` mask(${node.mask.map((n) => `%${n.name}`).join(', ')})` : '';
+    lines.push(`  %${node.name}: ${typeText(node)}${mask} = ${node.op}(${args.join(', ')})  # ${line}:${column}${path ? ` ${path}` : ''}${shares}`);
   }
   lines.push(`  return ${graph.outputs.map((o) => `${o.name} = %${o.node.name}`).join(', ')}`, '}');
   return lines.join('\n');

@@ -105,6 +105,16 @@ export interface Node {
    * line in the block).
    */
   shared?: { layer: string; use: number; at?: Span };
+  /**
+   * Keras's padding mask of this value (ir/mask.ts sets it with the type):
+   * step t of example b is real when every listed model input is nonzero at
+   * [b, t]; absent, every step is real. A reference, not a tensor node: the
+   * layers that read a mask compute it from these inputs at run time, so a
+   * mask costs no node, no weight and no memory in graphs that do not use it.
+   */
+  mask?: Node[];
+  /** attention's `mask =` argument: a model input, [T, S] (Keras's attention_mask) or [S] (key padding), nonzero = attend. */
+  maskArg?: Node;
 }
 
 /** A node whose op is known to be `K`, with its resolved attributes typed. */

@@ -5,6 +5,11 @@
  * output width O (default dq) the parameters are H K (dq + 1) for the query,
  * H K (dk + 1) for the key, H V (dv + 1) for the value and H V O + O for the
  * output projection. `causal` hides later steps from earlier ones.
+ * Masks, as Keras's MultiHeadAttention: query t attends to value s when the
+ * query's padding mask keeps t, the value's and key's keep s (ir/mask.ts),
+ * `mask =` (a model input, [T, S] or [S]) is nonzero there, and not s > t
+ * when causal; hidden scores become -1e9 before the softmax (a query step
+ * with nothing to attend to spreads evenly). The output carries the query's mask.
  */
 import { shapeRules } from '../diagnostics.js';
 import { batched, defineOp, dims } from './op.js';
@@ -25,6 +30,8 @@ export interface AttentionAttrs {
   V: number;
   O: number;
   causal: boolean;
+  /** The `mask =` argument: none, one flag per value step [S], or one per pair [T, S]. */
+  maskArg: 'none' | 'keys' | 'pairs';
 }
 
 export default defineOp<AttentionAttrs>({
@@ -32,6 +39,7 @@ export default defineOp<AttentionAttrs>({
   family: 'attention',
   doc: 'Multi-head attention: self-attention when chained, cross-attention with explicit query and value.',
   inputs: { min: 1, max: 3, names: ['query', 'value', 'key'] },
+  maskArg: 'mask',
   attrs: [
     { name: 'heads', type: { kind: 'int' }, doc: 'number of heads (Keras num_heads)' },
     { name: 'key_dim', type: { kind: 'int' }, doc: 'size of each head for query and key' },
@@ -47,9 +55,12 @@ export default defineOp<AttentionAttrs>({
     const causal = ctx.bool('causal');
     if (causal && ctx.inputs.length > 1 && value[0] !== query[0]) ctx.fail(shapeRules.causalLengths());
     const K = ctx.int('key_dim');
+    const [T, S] = [query[0], value[0]];
+    const m = ctx.maskArg && dims(ctx.maskArg);
+    const maskArg = !m ? 'none' : m.length === 1 && m[0] === S ? 'keys' : m.length === 2 && m[0] === T && m[1] === S ? 'pairs' : ctx.fail(shapeRules.attentionMaskShape(m, T, S));
     const a: AttentionAttrs = {
-      T: query[0], S: value[0], dq: query[1], dv: value[1], dk: key[1],
-      H: ctx.int('heads'), K, V: ctx.maybeInt('value_dim') ?? K, O: ctx.maybeInt('output_dim') ?? query[1], causal,
+      T, S, dq: query[1], dv: value[1], dk: key[1],
+      H: ctx.int('heads'), K, V: ctx.maybeInt('value_dim') ?? K, O: ctx.maybeInt('output_dim') ?? query[1], causal, maskArg,
     };
     return { type: batched([a.T, a.O]), attrs: a };
   },

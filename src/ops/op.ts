@@ -93,6 +93,8 @@ export interface OpDef<A = unknown> {
   /** How many tensor inputs, and what they are called (for messages). */
   inputs: { min: number; max: number; names: readonly string[] };
   attrs: readonly AttrSpec[];
+  /** Takes a `mask =` argument naming a model input (attention), checked by the shape rule through OpContext.maskArg. */
+  maskArg?: string;
   /** Accepts int32 inputs (only embedding and the graph's own input nodes). */
   acceptsInt?: boolean;
   /** Not callable from .dl source (input, constant, fused nodes made by passes). */
@@ -126,6 +128,8 @@ export class OpContext {
     readonly attrs: Readonly<Record<string, AttrValue>>,
     /** Per input, which axes are dimension variables (seen here at a probe size, src/ir/infer.ts). */
     readonly symbolicAxes: readonly (readonly boolean[])[] = [],
+    /** The type of the op's `mask =` argument, when given (ops with `maskArg`). */
+    readonly maskArg?: TensorType,
   ) {}
 
   /** The input's axis is a dimension variable: its size is known only at run time, so a bound on it is checked then. */

@@ -6,6 +6,7 @@
  * a new one, so a dump after any pass shows exactly that pass's result.
  */
 import { resolveNode } from '../ir/infer.js';
+import { outputMask } from '../ir/mask.js';
 import type { Graph, Node, TensorType } from '../ir/types.js';
 
 const UNTYPED: TensorType = { shape: [], dtype: 'float32' };
@@ -64,7 +65,8 @@ export function rewriteGraph(graph: Graph, rules: readonly Rule[], options: Pass
     make: (fields) => resolveNode({ id: -1, type: UNTYPED, resolved: undefined, ...fields }),
   };
   for (const old of graph.nodes) {
-    let node: Node = { ...old, inputs: old.inputs.map((i) => mapped.get(i)!) };
+    let node: Node = { ...old, inputs: old.inputs.map((i) => mapped.get(i)!), ...(old.maskArg && { maskArg: mapped.get(old.maskArg) }) };
+    node.mask = outputMask(node); // references the rebuilt graph's inputs
     newUses.set(node, uses.get(old) ?? 0);
     if (outputs.has(old)) newOutputs.add(node);
     for (let round = 0, changed = true; changed && round < 8; round++) {
@@ -102,7 +104,11 @@ export function eliminateDeadNodes(graph: Graph): RewriteResult {
   const nodes = graph.nodes.filter((n) => live.has(n));
   // New node objects so that ids can change without touching the input graph.
   const copy = new Map<Node, Node>();
-  for (const n of nodes) copy.set(n, { ...n, inputs: n.inputs.map((i) => copy.get(i)!) });
+  for (const n of nodes) {
+    const c: Node = { ...n, inputs: n.inputs.map((i) => copy.get(i)!), ...(n.maskArg && { maskArg: copy.get(n.maskArg) }) };
+    if (c.op !== 'input') c.mask = outputMask(c);
+    copy.set(n, c);
+  }
   const changes = graph.nodes.filter((n) => !live.has(n)).map((n) => `dead: ${n.name}`);
   return {
     graph: withIds({ ...graph, nodes: [...copy.values()], inputs: graph.inputs.map((i) => copy.get(i)!), outputs: graph.outputs.map((o) => ({ name: o.name, node: copy.get(o.node)! })) }),

@@ -7,6 +7,7 @@
  * A node without resolved attributes (never typed) gets a plain label.
  */
 import { paramsOf } from '../../ir/infer.js';
+import { maskReads } from '../../ir/mask.js';
 import type { Graph, Node } from '../../ir/types.js';
 import { ownActivation } from '../../ops/common.js';
 import { lookupOp } from '../../ops/index.js';
@@ -34,7 +35,9 @@ export function layerInfo(node: Node): LayerInfo {
   const title = activation || resolved?.batchnorm ? [base.name, resolved?.batchnorm ? 'bn' : '', activation ?? ''].filter(Boolean).join(' + ') : node.op;
   if (resolved === undefined) return { title, detail: '', family: op.family, params: 0, op };
   const params = paramsOf(node).reduce((sum, p) => sum + (p.shared ? 0 : product(p.shape)), 0); // a tied or shared weight counts with its own layer
-  return { title, detail: base.label?.(resolved) ?? '', family: op.family, params, op };
+  // A layer that reads a padding or attention mask says so (ir/mask.ts).
+  const detail = [base.label?.(resolved) ?? '', maskReads(node).length > 0 ? 'masked' : ''].filter(Boolean).join(' ');
+  return { title, detail, family: op.family, params, op };
 }
 
 export const totalParams = (graph: Graph): number => graph.nodes.reduce((sum, n) => sum + layerInfo(n).params, 0);

@@ -37,7 +37,7 @@ import { ownActivation } from '../../ops/common.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { ParamSpec } from '../../ops/op.js';
 import { DIRECTIONS, STATES, type RecurrentAttrs } from '../../ops/recurrent.js';
-import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, paramAccess, poolOptions, runKernel, stateBuffers } from './execute.js';
+import { attentionOptions, attentionWeights, batchNormTrained, Call, convOptions, convTranspose1d, convTranspose2d, depthwiseOptions, masksOf, paramAccess, poolOptions, recurrentMask, runKernel, stateBuffers } from './execute.js';
 import { partRanges } from '../../ops/result.js';
 import { repeatVectorBackward } from './kernels/repeat.js';
 import type { BatchNormTrace } from './kernels/index.js';
@@ -89,6 +89,8 @@ export interface GradCall<Op extends OpName = OpName> {
   trainable(name: string): boolean;
   /** A fresh copy of the stream the forward's kernel drew from (dropout's mask). */
   rng(): Rng;
+  /** The padding masks the forward read (Call.masks). */
+  masks: (Tensor['data'] | null)[];
 }
 
 export interface Grads {
@@ -117,7 +119,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
   },
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
-    const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c.a));
+    const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c));
     return { output, saved: trace };
   },
   batchnorm: (c) => batchNormTrained(c),
@@ -171,7 +173,7 @@ export const BACKWARD: BackwardTable = {
   maxpool: (g) => ({ inputs: [poolBackward(g)] }),
   avgpool: (g) => ({ inputs: [poolBackward(g)] }),
   global_maxpool: (g) => ({ inputs: [P.globalMaxPoolBackward(g.inputs[0], g.dy)] }),
-  global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy)] }),
+  global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy, g.masks[0] ?? undefined)] }),
   // The activation table's backward, from the output y or the input x.
   ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation, g.a.args)),
   // The same mask, drawn again from the same stream.
@@ -346,7 +348,7 @@ function recurrentTrained(c: Call, a: RecurrentAttrs, prefix: string, d: number)
   const p = (n: string) => c.param(`${prefix}${n}`);
   const activation = a.cell === 'rnn' ? a.activation : undefined;
   const { output, trace, states } = recurrentForward(c.inputs[0], p('kernel'), p('recurrent_kernel'), c.optionalParam(`${prefix}bias`), {
-    cell: a.cell, sequences: a.sequences, reverse: d === 1, activation, resetAfter: a.resetAfter, initial: stateBuffers(c, a, d).initial,
+    cell: a.cell, sequences: a.sequences, reverse: d === 1, activation, resetAfter: a.resetAfter, initial: stateBuffers(c, a, d).initial, ...recurrentMask(c, a),
   });
   return { output, saved: trace, states };
 }
@@ -466,6 +468,7 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
         state.set(weightName(node, specs.find((s) => s.name === name)!), { shape: [...shape], data });
       },
       keepTrace: true,
+      ...masksOf(node, (n) => tape.get(n)!.output),
     };
     const needsGrad = specs.some((s) => s.trainable && !s.value) || node.inputs.some((n) => tape.get(n)!.needsGrad);
     let output: Tensor, saved: unknown;
@@ -555,6 +558,7 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
       optionalParam: call.optionalParam,
       trainable: (name) => specs.some((s) => s.name === name && s.trainable && !s.value),
       rng: () => createRng(seed).child(node.name),
+      masks: call.masks,
     });
     r.inputs.forEach((g, k) => {
       if (g && tape.get(node.inputs[k])!.needsGrad) accumulate(grads, node.inputs[k], g);

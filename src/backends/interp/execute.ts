@@ -16,6 +16,7 @@
  * next to one buffer per activation.
  */
 import { graphVars, paramsOf, specialize } from '../../ir/infer.js';
+import { MASK_READERS, maskReads } from '../../ir/mask.js';
 import type { ConstTensor, Graph, Node, NodeOf } from '../../ir/types.js';
 import { activationOpTable, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
@@ -81,6 +82,36 @@ export interface Call<Op extends OpName = OpName> {
   updateState?(name: string, write: (into: Float32Array) => void): void;
   /** A training step keeps what its backward needs (autodiff's tape); a plain run does not. */
   keepTrace?: boolean;
+  /** For the ops that read masks (ir/mask.ts's MASK_READERS): each input's padding mask [B*T], 1 for a real step, 0 for padding; null where unmasked. */
+  masks: (Float32Array | null)[];
+  /** attention's `mask =` value, as given (nonzero = attend). */
+  maskArg: Tensor | null;
+}
+
+/**
+ * The masks a node's kernel reads, from the values of the model inputs they
+ * come from (ir/mask.ts): a padding mask is 1 where each source is nonzero.
+ */
+export function masksOf(node: Node, valueOf: (n: Node) => Tensor): Pick<Call, 'masks' | 'maskArg'> {
+  if (!MASK_READERS.has(node.op)) return { masks: [], maskArg: null };
+  return { masks: node.inputs.map((i) => (i.mask ? allNonzero(i.mask.map(valueOf)) : null)), maskArg: node.maskArg ? valueOf(node.maskArg) : null };
+}
+
+/** 1 where every tensor (same size) is nonzero, else 0. */
+function allNonzero(ts: Tensor[]): Float32Array {
+  const flags = new Float32Array(ts[0].data.length).fill(1);
+  for (const t of ts) t.data.forEach((v, i) => v === 0 && (flags[i] = 0));
+  return flags;
+}
+
+/** What multi-head attention hides (kernels/attention.ts's AttentionMask) from its inputs' padding masks and its `mask =`, as Keras builds it; undefined when nothing is masked. */
+export function attentionMask(c: Pick<Call<'attention'>, 'a' | 'masks' | 'maskArg'>): K.AttentionMask | undefined {
+  const [query = null, value = query, key = value] = c.masks;
+  const explicit = c.maskArg && allNonzero([c.maskArg]);
+  const keys = [value, key, c.a.maskArg === 'keys' ? explicit : null].filter((m): m is Float32Array => m !== null);
+  const pairs = c.a.maskArg === 'pairs' ? explicit : null;
+  if (!query && keys.length === 0 && !pairs) return undefined;
+  return { query, key: keys.length === 0 ? null : keys.reduce((a, b) => a.map((x, i) => x * b[i])), pairs };
 }
 
 /** One kernel per op, typed by the op's attributes. */
@@ -93,7 +124,7 @@ export const runKernel = (c: Call): Tensor => (KERNELS[c.node.op] as (c: Call) =
 function recurrent(c: Call, a: RecurrentAttrs, prefix: string, reverse: boolean, out?: Float32Array, states: Pick<K.RecurrentOptions, 'initial' | 'final'> = {}): Tensor {
   const [x] = c.inputs;
   const p = (n: string) => c.param(`${prefix}${n}`);
-  const o = { sequences: a.sequences, reverse, ...states };
+  const o = { sequences: a.sequences, reverse, ...states, ...recurrentMask(c, a) };
   if (a.cell === 'lstm') return K.lstm(x, p('kernel'), p('recurrent_kernel'), p('bias'), o, out);
   if (a.cell === 'gru') return K.gru(x, p('kernel'), p('recurrent_kernel'), p('bias'), { ...o, resetAfter: a.resetAfter }, out);
   return K.simpleRnn(x, p('kernel'), p('recurrent_kernel'), p('bias'), { ...o, activation: a.activation }, out);
@@ -129,6 +160,12 @@ function recurrentLayer(c: Call<'rnn' | 'lstm' | 'gru'>): Tensor {
   return tuple?.tensor ?? y;
 }
 
+/** A recurrent layer's padding mask; inside bidirectional with sequences a padded step outputs zeros (Keras's Bidirectional forces zero_output_for_mask). */
+export function recurrentMask(c: Pick<Call, 'node' | 'masks'>, a: RecurrentAttrs): { mask?: Float32Array; zeroMasked?: boolean } {
+  const mask = c.masks[0];
+  return mask ? { mask, zeroMasked: c.node.op === 'bidirectional' && a.sequences } : {};
+}
+
 const pair = (xs: number[]) => xs as [number, number];
 /** The node's output shape for this batch. */
 const outShape = (c: Call) => [c.inputs[0].shape[0], ...(c.node.type.shape.slice(1) as number[])];
@@ -160,7 +197,7 @@ export const KERNELS: KernelTable = {
   maxpool: (c) => pool(c.inputs[0], c.a, c.out),
   avgpool: (c) => pool(c.inputs[0], c.a, c.out),
   global_maxpool: (c) => K.globalMaxPool(c.inputs[0], c.out),
-  global_avgpool: (c) => K.globalAvgPool(c.inputs[0], c.out),
+  global_avgpool: (c) => K.globalAvgPool(c.inputs[0], c.out, c.masks[0] ?? undefined),
   ...activationOpTable((c: Call<ActivationOpName>) => K.activate(c.inputs[0], c.a.activation, c.out, c.a.args)),
   dropout: (c) => (c.training ? K.dropout(c.inputs[0], c.a.rate, c.rng, c.out) : c.inputs[0]),
   // flatten and reshape keep the data; only the per-example shape changes.
@@ -220,7 +257,7 @@ export const KERNELS: KernelTable = {
   repeat_vector: (c) => K.repeatVector(c.inputs[0], c.a.n, c.out),
   attention: (c) => {
     const [query, value = query, key = value] = c.inputs;
-    return K.multiHeadAttention(query, value, key, attentionWeights(c.param), attentionOptions(c.a), c.out);
+    return K.multiHeadAttention(query, value, key, attentionWeights(c.param), attentionOptions(c), c.out);
   },
   layernorm: (c) => K.layerNorm(c.inputs[0], c.param('gamma'), c.param('beta'), c.a.epsilon, c.out),
   // Batch statistics (and moving-average updates of the state) in training; the moving statistics at inference.
@@ -255,7 +292,7 @@ export function attentionWeights<T>(p: (name: string) => T) {
   };
 }
 
-export const attentionOptions = (a: AttrsOf<'attention'>) => ({ heads: a.H, keyDim: a.K, valueDim: a.V, causal: a.causal });
+export const attentionOptions = (c: Pick<Call<'attention'>, 'a' | 'masks' | 'maskArg'>) => ({ heads: c.a.H, keyDim: c.a.K, valueDim: c.a.V, causal: c.a.causal, mask: attentionMask(c) });
 
 /** The kernels' options for a convolution (plain or fused). */
 export function convOptions(a: AttrsOf<'conv2d'>) {
@@ -345,7 +382,8 @@ export class Interpreter {
       return;
     }
     this.weights = bindWeights(graph, weights);
-    graph.nodes.forEach((node, i) => node.inputs.forEach((input) => this.lastUse.set(input, i)));
+    // A mask's sources are read by the layers that use the mask (ir/mask.ts).
+    graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
   }
 
@@ -469,11 +507,12 @@ export class Interpreter {
           rng: rng.child(node.name),
           out: views.get(node),
           updateState: training ? (name, write) => state.set(weightName(node, paramsOf(node).find((p) => p.name === name)!), this.stateBuffer(node, name, write)) : undefined,
+          ...masksOf(node, (n) => live.get(n)!),
         };
         hold(node, runKernel(call));
       }
       if (options.stats) timings.push({ name: node.name, op: node.op, ms: performance.now() - t0 });
-      for (const input of new Set(node.inputs)) if (this.lastUse.get(input) === i) release(input);
+      for (const input of new Set([...node.inputs, ...maskReads(node)])) if (this.lastUse.get(input) === i) release(input);
     });
     // The arena is reused by the next run: outputs leave it as copies.
     const outputs: Record<string, Tensor> = Object.create(null); // an output may be named __proto__

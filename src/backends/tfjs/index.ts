@@ -30,6 +30,7 @@ import { weightName, weightSlots } from '../../weights/slots.js';
 import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
 import { Layer, list, templateFor, tensorType } from './templates.js';
+import { MASK_READERS } from '../../ir/mask.js';
 
 export interface TfjsOptions {
   /** The .dl file as the reader should see it in comments, e.g. `examples/mnist_convnet.dl`. */
@@ -234,6 +235,8 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
         return `tf.tensor(${array}, ${list(shape)}, 'float32')`;
       },
       training: options.training !== undefined,
+      maskSources: MASK_READERS.has(node.op) ? node.inputs.map((i) => (i.mask ?? []).map((n) => ids.get(n)!)) : [],
+      ...(node.maskArg && { maskArg: ids.get(node.maskArg)! }),
     };
     const type = node.type.parts ? 'tf.Tensor[]' : tensorType(node.type.shape.length); // a tuple: [output, ...states]
     const where = sourceComment(node, id, options);

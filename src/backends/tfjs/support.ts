@@ -271,10 +271,24 @@ export function batchNormTraining<T extends tf.Tensor>(
 }
 
 export type RecurrentOutput<S extends boolean> = S extends true ? tf.Tensor3D : tf.Tensor2D;
-/** `initialState`: h (and the lstm's c) to start from, default zeros (Keras's initial_state). */
-export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: boolean; initialState?: tf.Tensor2D[] };
+/** `initialState`: h (and the lstm's c) to start from, default zeros (Keras's initial_state); `mask` [B, T] (1 real, 0 padding) and `zeroMasked`: the interpreter's padding mask (kernels/recurrent.ts). */
+export type RecurrentOptions<S extends boolean> = { sequences: S; reverse?: boolean; initialState?: tf.Tensor2D[]; mask?: tf.Tensor2D; zeroMasked?: boolean };
 /** A layer's output and its final states: h, and the lstm's c (Keras's return_state). */
 export type RecurrentResult<S extends boolean> = { output: RecurrentOutput<S>; states: tf.Tensor2D[] };
+
+/**
+ * A padding mask [B, T] (or an attention mask [B, T, S]) as float 1 / 0: 1
+ * where every source (token ids, a mask input) is nonzero, as the
+ * interpreter's masksOf (src/ir/mask.ts says which layers read one).
+ */
+export function paddingMask<T extends tf.Tensor>(...sources: T[]): T {
+  return sources.map((s) => tf.cast(tf.notEqual(s, 0), 'float32')).reduce((a, b) => tf.mul(a, b)) as T;
+}
+
+/** `m` (1 / 0, broadcast) picks `next` where 1 and `previous` where 0, exactly, and differentiably. */
+function blend<T extends tf.Tensor>(m: tf.Tensor, next: T, previous: T): T {
+  return tf.add(tf.mul(m, next), tf.mul(tf.sub(1, m), previous)) as T;
+}
 
 /**
  * The loop of the interpreter's recurrent kernels (kernels/recurrent.ts), from
@@ -282,14 +296,16 @@ export type RecurrentResult<S extends boolean> = { output: RecurrentOutput<S>; s
  * h = cell(xw_t, h U, h). `reverse` reads t = T-1 down to 0 and stores each state
  * at its step's index (Keras's Bidirectional backward layer). The output is every
  * state [B, T, u] with `sequences`, else the last one [B, u]; the states, the last h.
+ * With a `mask`, a padded step keeps the state (the cell gets the step's mask
+ * [B, 1] to keep its own, the LSTM's c) and outputs it, or zeros with `zeroMasked`.
  */
 export function recur<S extends boolean>(
   x: tf.Tensor3D,
   kernel: tf.Tensor2D,
   recurrentKernel: tf.Tensor2D,
   bias: tf.Tensor1D,
-  { sequences, reverse = false, initialState }: RecurrentOptions<S>,
-  cell: (xw: tf.Tensor2D, hu: tf.Tensor2D, h: tf.Tensor2D) => tf.Tensor2D,
+  { sequences, reverse = false, initialState, mask, zeroMasked = false }: RecurrentOptions<S>,
+  cell: (xw: tf.Tensor2D, hu: tf.Tensor2D, h: tf.Tensor2D, m?: tf.Tensor2D) => tf.Tensor2D,
 ): RecurrentResult<S> {
   const [batch, steps, features] = x.shape;
   const width = kernel.shape[1];
@@ -297,10 +313,13 @@ export function recur<S extends boolean>(
   const inputs = tf.unstack(xw, 1) as tf.Tensor2D[];
   let h: tf.Tensor2D = initialState?.[0] ?? tf.zeros([batch, recurrentKernel.shape[0]]);
   const states: tf.Tensor2D[] = [];
+  const masks = mask && (tf.unstack(tf.expandDims(mask, 2), 1) as tf.Tensor2D[]);
   for (let step = 0; step < steps; step++) {
     const t = reverse ? steps - 1 - step : step;
-    h = cell(inputs[t]!, tf.matMul(h, recurrentKernel), h);
-    states[t] = h;
+    const m = masks?.[t];
+    const next = cell(inputs[t]!, tf.matMul(h, recurrentKernel), h, m);
+    h = m ? blend(m, next, h) : next;
+    states[t] = m && zeroMasked ? tf.mul(h, m) : h;
   }
   return { output: (sequences ? tf.stack(states, 1) : h) as RecurrentOutput<S>, states: [h] };
 }
@@ -325,10 +344,12 @@ export function simpleRnnLayer<S extends boolean>(
 /** The interpreter's lstm, Keras's gate order i, f, c, o: c = f c + i tanh(z_c), h = o tanh(c). */
 export function lstmLayer<S extends boolean>(x: tf.Tensor3D, kernel: tf.Tensor2D, recurrentKernel: tf.Tensor2D, bias: tf.Tensor1D, options: RecurrentOptions<S>): RecurrentResult<S> {
   let c: tf.Tensor2D = options.initialState?.[1] ?? tf.zeros([x.shape[0], recurrentKernel.shape[0]]);
-  const r = recur(x, kernel, recurrentKernel, bias, options, (xw, hu) => {
+  const r = recur(x, kernel, recurrentKernel, bias, options, (xw, hu, _h, m) => {
     const [i, f, g, o] = tf.split(tf.add(xw, hu), 4, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-    return tf.mul(tf.sigmoid(o), tf.tanh(c));
+    const next: tf.Tensor2D = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    const h: tf.Tensor2D = tf.mul(tf.sigmoid(o), tf.tanh(next));
+    c = m ? blend(m, next, c) : next;
+    return h;
   });
   return { output: r.output, states: [...r.states, c] };
 }
@@ -359,6 +380,9 @@ export function gruLayer<S extends boolean>(
   });
 }
 
+/** The interpreter's AttentionMask (kernels/attention.ts) as 1 / 0 tensors: the query's padding [B, T], the value's and key's [B, S], a [T, S] `mask =` [B, T, S]. */
+export type AttentionMask = { query?: tf.Tensor2D; key?: tf.Tensor2D; pairs?: tf.Tensor3D };
+
 export type AttentionWeights = {
   queryKernel: tf.Tensor2D;
   queryBias: tf.Tensor1D;
@@ -381,7 +405,7 @@ export function multiHeadAttention(
   value: tf.Tensor3D,
   key: tf.Tensor3D,
   w: AttentionWeights,
-  { heads, keyDim, valueDim, causal }: { heads: number; keyDim: number; valueDim: number; causal: boolean },
+  { heads, keyDim, valueDim, causal, mask = {} }: { heads: number; keyDim: number; valueDim: number; causal: boolean; mask?: AttentionMask },
 ): tf.Tensor3D {
   const [batch, T] = query.shape;
   const S = value.shape[1];
@@ -393,11 +417,13 @@ export function multiHeadAttention(
   const k = project(key, w.keyKernel, w.keyBias, keyDim);
   const v = project(value, w.valueKernel, w.valueBias, valueDim);
   let scores = tf.matMul(q, k, false, true); // [B, H, T, S]
-  if (causal) {
-    const hidden = new Float32Array(T * S);
-    for (let t = 0; t < T; t++) hidden.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
-    scores = tf.add(scores, tf.tensor2d(hidden, [T, S]));
-  }
+  // What each query step sees, 1 / 0, broadcast to [B, H, T, S]; hidden scores become -1e9, as Keras's masked softmax.
+  const parts: tf.Tensor[] = [];
+  if (causal) parts.push(tf.linalg.bandPart(tf.ones([T, S]), -1, 0));
+  if (mask.query) parts.push(tf.reshape(mask.query, [batch, 1, T, 1]));
+  if (mask.key) parts.push(tf.reshape(mask.key, [batch, 1, 1, S]));
+  if (mask.pairs) parts.push(tf.reshape(mask.pairs, [batch, 1, T, S]));
+  if (parts.length > 0) scores = blend(parts.reduce((a, b) => tf.mul(a, b)), scores, tf.fill(scores.shape, -1e9));
   const context = tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]); // [B, T, H, V]
   const out = tf.fused.matMul({ a: tf.reshape(context, [-1, heads * valueDim]), b: w.outputKernel, bias: w.outputBias });
   return tf.reshape(out, [batch, T, w.outputKernel.shape[1]]);

@@ -29,6 +29,10 @@ export interface Layer<Op extends OpName = OpName> {
   literal(value: ConstTensor, shape: readonly number[]): string;
   /** The layer is in a module that trains: its forward pass has `training`, the batch's seeded stream (null at inference). */
   training: boolean;
+  /** For layers that read masks (ir/mask.ts): per input, the identifiers of the model inputs its padding mask comes from (empty: unmasked). */
+  maskSources: string[][];
+  /** attention's `mask =` input, when given. */
+  maskArg?: string;
 }
 
 export type Template<Op extends OpName = OpName> = (l: Layer<Op>) => string;
@@ -213,10 +217,18 @@ function pool(l: Layer<'maxpool' | 'avgpool'>): string {
   return `tf.${kind}Pool(${l.inputs[0]}, ${list(size)}, ${list(stride)}, ${pad})`;
 }
 
-/** Reduce every axis between the batch and the channels. */
+/** Reduce every axis between the batch and the channels; a masked average, over the real steps (Keras's sum(x m) / sum(m)). */
 function globalPool(l: Layer, reduce: 'max' | 'mean'): string {
   const spatial = rankOf(l.node.inputs[0]) - 2;
+  const mask = reduce === 'mean' ? paddingMask(l, 0) : undefined;
+  if (mask) return `((m: tf.Tensor2D) => tf.div(tf.sum(tf.mul(${l.inputs[0]}, tf.expandDims(m, 2)), 1), tf.sum(m, 1, true)))(${mask}) as tf.Tensor2D`;
   return `tf.${reduce}(${l.inputs[0]}, ${list(Array.from({ length: spatial }, (_, i) => i + 1))})`;
+}
+
+/** Input i's padding mask [B, T] as 1 / 0 (support.ts's paddingMask), when it has one. */
+function paddingMask(l: Layer, i: number): string | undefined {
+  const sources = l.maskSources[i];
+  return sources && sources.length > 0 ? `${helper('paddingMask')}(${sources.join(', ')})` : undefined;
 }
 
 /** flatten and reshape keep the data; the batch stays first. */
@@ -233,6 +245,9 @@ function recurrent(l: Layer, a: RecurrentAttrs, prefix: string, d: number): stri
   if (d === 1) options.push(['reverse', 'true']);
   const n = STATES[a.cell];
   if (a.initialState) options.push(['initialState', list(l.inputs.slice(1 + d * n, 1 + (d + 1) * n).map((s) => `${s} as tf.Tensor2D`))]);
+  const mask = paddingMask(l, 0);
+  // Keras's Bidirectional outputs zeros at padded steps (zero_output_for_mask), a bare layer the carried state.
+  if (mask) options.push(['mask', mask], ...(l.node.op === 'bidirectional' && a.sequences ? [['zeroMasked', 'true']] : []));
   if (a.cell === 'gru') options.push(['resetAfter', `${a.resetAfter}`]);
   if (a.cell === 'rnn') options.push(['activation', `(z: tf.Tensor2D) => ${activationDef(a.activation).tfjs.apply('z', nameArgs(a.activation))} as tf.Tensor2D`]);
   const layer = helper(({ rnn: 'simpleRnnLayer', lstm: 'lstmLayer', gru: 'gruLayer' } as const)[a.cell]);
@@ -320,7 +335,13 @@ export const TEMPLATES: TemplateTable = {
         [`${role}Bias`, p(`${role}.bias`)],
       ]),
     );
-    const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`]]);
+    // As the interpreter's attentionMask: the query's padding, the value's and key's (and a [S] mask =) ANDed, a [T, S] mask = per pair.
+    const [q, v = q, k = v] = l.inputs.map((_, i) => paddingMask(l, i));
+    const explicit = l.maskArg && `${helper('paddingMask')}(${l.maskArg})`;
+    const keys = [...new Set([v, k, l.a.maskArg === 'keys' ? explicit : undefined].filter((m) => m !== undefined))];
+    const parts: [string, string | undefined][] = [['query', q], ['key', keys.length > 0 ? keys.reduce((a, b) => `tf.mul(${a}, ${b})`) : undefined], ['pairs', l.a.maskArg === 'pairs' ? explicit : undefined]];
+    const mask = parts.some(([, m]) => m !== undefined) ? fields(parts) : undefined;
+    const options = fields([['heads', `${l.a.H}`], ['keyDim', `${l.a.K}`], ['valueDim', `${l.a.V}`], ['causal', `${l.a.causal}`], ['mask', mask]]);
     return `${helper('multiHeadAttention')}(${query}, ${value}, ${key}, ${weights}, ${options})`;
   },
   // Inference: the moving statistics. Training: the batch's, moving the state variables (support.ts).

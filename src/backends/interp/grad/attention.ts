@@ -7,17 +7,17 @@
  * size, V value size, O output width; scale = 1/sqrt(K).
  *
  *   forward   Q = (query Wq + bq) scale    Kp = key Wk + bk    Vp = value Wv + bv
- *             per head:  P = softmax(Q_h Kp_h^T)  (masked: s > t when causal)   ctx_h = P Vp_h
+ *             per head:  P = softmax(Q_h Kp_h^T)  (hidden entries: -1e9 first)   ctx_h = P Vp_h
  *             out = ctx Wo + bo
  *   backward  dWo = ctx^T dout,  dbo = sum dout,  dctx = dout Wo^T
  *             per head:  dP = dctx_h Vp_h^T,  dVp_h = P^T dctx_h
- *                        dS = P (dP - rowsum(dP P))        (masked entries have P = 0: no gradient)
+ *                        dS = P (dP - rowsum(dP P)), 0 at hidden entries (their score is a constant)
  *                        dQ_h = dS Kp_h,  dKp_h = dS^T Q_h
  *             then each projection as dense: dQ carries the scale back;
  *             dW = input^T dproj, db = sum dproj, dinput = dproj W^T.
  */
 import type { AttentionKept, AttentionOptions, AttentionWeights } from '../kernels/attention.js';
-import { attend, gather, scatter } from '../kernels/attention.js';
+import { attend, gather, hideScores, scatter, type AttentionMask } from '../kernels/attention.js';
 import { matmulInto } from '../kernels/matmul.js';
 import type { Tensor } from '../tensor.js';
 import { buffer, columnSums, zeros } from './util.js';
@@ -29,6 +29,7 @@ export interface AttentionTrace extends AttentionKept {
   w: AttentionWeights;
   H: number; K: number; V: number; T: number; S: number; O: number;
   causal: boolean;
+  mask?: AttentionMask;
 }
 
 /** The inference kernel itself (kernels/attention.ts's attend), keeping what the backward needs. */
@@ -51,7 +52,7 @@ export function attentionForward(
     ctx: zeros(B * T * H * V),
   };
   const output = attend(query, value, key, w, opts, buffer(B * T * O), kept);
-  return { output, trace: { query, value, key, w, H, K, V, T, S, O, causal, ...kept } };
+  return { output, trace: { query, value, key, w, H, K, V, T, S, O, causal, mask: opts.mask, ...kept } };
 }
 
 export interface AttentionGrads {
@@ -93,6 +94,7 @@ export function attentionBackward(trace: AttentionTrace, dy: Tensor, want: { que
         for (let s = r; s < r + S; s++) dot += dP[s] * p[s];
         for (let s = r; s < r + S; s++) dP[s] = p[s] * (dP[s] - dot);
       }
+      if (trace.causal || trace.mask) hideScores(dP, b, T, S, trace.causal, trace.mask, true);
       matmulInto(dqh, dP, kh, T, S, K);
       matmulInto(dkh, dP, qh, S, T, K, { transA: true });
       scatter(dQ, dqh, b * T, T, H * K, h * K, K);

@@ -117,12 +117,15 @@ export function globalMaxPoolBackward(x: Tensor, dy: Tensor): Tensor {
   return { shape: [...x.shape], data: dx };
 }
 
-export function globalAvgPoolBackward(x: Tensor, dy: Tensor): Tensor {
+/** dy / count to each real cell (all, or the steps `mask` keeps: kernels/pool.ts); padded steps take none. */
+export function globalAvgPoolBackward(x: Tensor, dy: Tensor, mask?: Float32Array): Tensor {
   const { B, C, cells } = globalGeometry(x);
   const dx = zeros(x.data.length);
   for (let b = 0; b < B; b++) {
+    const count = mask ? mask.subarray(b * cells, (b + 1) * cells).reduce((n, m) => n + (m !== 0 ? 1 : 0), 0) : cells;
     for (let s = 0, dst = b * cells * C; s < cells; s++, dst += C) {
-      for (let c = 0; c < C; c++) dx[dst + c] = dy.data[b * C + c] / cells;
+      if (mask && mask[b * cells + s] === 0) continue;
+      for (let c = 0; c < C; c++) dx[dst + c] = dy.data[b * C + c] / count;
     }
   }
   return { shape: [...x.shape], data: dx };

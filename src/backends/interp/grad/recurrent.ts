@@ -22,6 +22,8 @@
  *            dc_next = dc f
  *     gru    da_z = de_z = dh (h_prev - h~) z (1-z),  da_h = dh (1-z) (1-h~^2),
  *            da_r = de_r = da_h e_h r (1-r),  de_h = da_h r,  dh_prev = dh z + de U^T
+ *   a padded step (spec.mask 0, kernels/recurrent.ts): the state passed through unchanged, so
+ *            dz = 0 there and dh_prev = dh, dc_prev = dc (and with zeroMasked its output takes no dy)
  *   then dW = x^T dZ,  dU = Hprev^T dZ,  db = sum dZ,  dx = dZ W^T
  *   States: the recurrence starts from `initial` (default zeros) and the
  *   final states may have gradients of their own (return_state), which join
@@ -34,7 +36,7 @@
  */
 import type { Activation } from '../kernels/activation.js';
 import { matmulInto } from '../kernels/matmul.js';
-import { cellStep, resetBeforeOperands, splitGruBias, startStates, type ResetBefore } from '../kernels/recurrent.js';
+import { carryMasked, cellStep, resetBeforeOperands, splitGruBias, startStates, type ResetBefore } from '../kernels/recurrent.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
@@ -59,6 +61,9 @@ export interface RecurrentSpec {
   resetAfter?: boolean;
   /** The states to start from [B, u]: h, and the lstm's c (default zeros). */
   initial?: Float32Array[];
+  /** Padding mask [B*T] and zero outputs at padded steps (kernels/recurrent.ts's RecurrentOptions). */
+  mask?: Float32Array;
+  zeroMasked?: boolean;
 }
 
 /** What the backward needs: the weights and every step's states. */
@@ -113,6 +118,7 @@ export function recurrentForward(
     const c = take(B * u).fill(0);
     startStates(spec.initial, [h, c], B * u, cell);
     const gates = S > 0 ? take(B * S) : undefined;
+    const before = spec.mask ? take(2 * B * u) : undefined;
     const keep = (to: Float32Array, from: Float32Array, width: number, t: number) => {
       for (let b = 0; b < B; b++) to.set(from.subarray(b * width, (b + 1) * width), (b * T + t) * width);
     };
@@ -120,8 +126,10 @@ export function recurrentForward(
       const t = reverse ? T - 1 - step : step;
       keep(trace.hPrev, h, u, t);
       if (trace.cPrev) keep(trace.cPrev, c, u, t);
+      if (before) before.set(h), before.set(c, B * u);
       matmulInto(zh, h, recurrentKernel.data, B, u, G);
       cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates, recurrentBias, resetBefore });
+      if (before) carryMasked(spec.mask!, t, T, u, h, c, before);
       keep(trace.h, h, u, t);
       if (trace.c) keep(trace.c, c, u, t);
       if (gates) keep(trace.gates!, gates, S, t);
@@ -129,9 +137,16 @@ export function recurrentForward(
     last.set(h);
     lastC?.set(c);
   });
-  const output = sequences ? { shape: [B, T, u], data: trace.h } : { shape: [B, u], data: last };
+  const output = sequences ? { shape: [B, T, u], data: spec.zeroMasked ? zeroPadded(trace.h, spec.mask!, u) : trace.h } : { shape: [B, u], data: last };
   const states = [last, ...(lastC ? [lastC] : [])].map((data) => ({ shape: [B, u], data }));
   return { output, trace, states };
+}
+
+/** The states [B*T, u] with padded steps' rows zeroed (zeroMasked's output). */
+function zeroPadded(h: Float32Array, mask: Float32Array, u: number): Float32Array {
+  const out = zeros(h.length);
+  for (let row = 0; row < mask.length; row++) if (mask[row] !== 0) out.set(h.subarray(row * u, (row + 1) * u), row * u);
+  return out;
 }
 
 export interface RecurrentGrads {
@@ -160,13 +175,19 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
   if (dFinal[1]) dc.set(dFinal[1].data);
   const dz = zeros(B * G);
   const hStep = zeros(B * u);
+  const mask = spec.mask;
+  const passed = mask ? zeros(2 * B * u) : undefined; // dh and dc of padded rows, which skip the step
   for (let step = T - 1; step >= 0; step--) {
     const t = spec.reverse ? T - 1 - step : step;
     // The output's gradient for this step: every state with sequences, else only the last one's.
     if (spec.sequences) {
-      for (let b = 0; b < B; b++) for (let j = 0, src = (b * T + t) * u; j < u; j++) dh[b * u + j] += dy.data[src + j];
+      for (let b = 0; b < B; b++) {
+        if (spec.zeroMasked && mask && mask[b * T + t] === 0) continue;
+        for (let j = 0, src = (b * T + t) * u; j < u; j++) dh[b * u + j] += dy.data[src + j];
+      }
     } else if (step === T - 1) dh.set(dy.data);
     if (step === T - 1 && dFinal[0]) for (let k = 0; k < B * u; k++) dh[k] += dFinal[0].data[k];
+    if (passed) passed.set(dh), passed.set(dc, B * u);
     if (spec.cell === 'rnn') {
       for (let b = 0; b < B; b++) hStep.set(trace.h.subarray((b * T + t) * u, (b * T + t + 1) * u), b * u);
       activationGradInto(dz, hStep, dh, spec.activation ?? 'tanh', u);
@@ -175,10 +196,18 @@ export function recurrentBackward(trace: RecurrentTrace, dy: Tensor, wantInput: 
     } else {
       lstmStep(trace, dz, dh, dc, B, T, u, t);
     }
+    if (mask) {
+      for (let b = 0; b < B; b++) {
+        if (mask[b * T + t] !== 0) continue;
+        dz.fill(0, b * G, (b + 1) * G);
+        dzh?.fill(0, b * G, (b + 1) * G);
+      }
+    }
     for (let b = 0; b < B; b++) dZ.set(dz.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     if (dzh) for (let b = 0; b < B; b++) dZh.set(dzh.subarray(b * G, (b + 1) * G), (b * T + t) * G);
     // The GRU's gruStep left dh z in dh, the part of dh_prev that skips U.
     if (step > 0 || wantInitial) matmulInto(dh, dzh ?? dz, recurrentKernel.data, B, G, u, { transB: true, accumulate: gru });
+    if (passed) carryMasked(mask!, t, T, u, dh, dc, passed);
   }
   const dInitial = !wantInitial ? [] : [dh, ...(spec.cell === 'lstm' ? [dc] : [])].map((d) => ({ shape: [B, u], data: d }));
   const dKernel = zeros(I * G);

@@ -8,7 +8,10 @@
  *
  *   Q = query Wq + bq  [B,T,H*K]     Kp = key Wk + bk  [B,S,H*K]     Vp = value Wv + bv  [B,S,H*V]
  *   head h uses columns [h*K, (h+1)*K) of Q and Kp and [h*V, (h+1)*V) of Vp:
- *     P_h   = softmax_s(Q_h Kp_h^T / sqrt(K))       [B,T,S], entries with s > t removed when causal
+ *     P_h   = softmax_s(Q_h Kp_h^T / sqrt(K))       [B,T,S], hidden entries (s > t when causal, and
+ *                                                   where `mask` hides them) set to -1e9 first, as
+ *                                                   Keras's masked softmax: a query step that sees
+ *                                                   nothing spreads evenly over all S
  *     ctx_h = P_h Vp_h                              [B,T,V]
  *   out = concat_h(ctx_h) Wo + bo                   [B,T,O]
  *
@@ -42,6 +45,40 @@ export interface AttentionOptions {
   /** Defaults to keyDim, as in Keras. */
   valueDim?: number;
   causal?: boolean;
+  mask?: AttentionMask;
+}
+
+/**
+ * Which scores a query step may use, as Keras's MultiHeadAttention builds its
+ * attention mask: (b, t, s) is kept when query[b*T + t], key[b*S + s] and
+ * pairs[(b*T + t)*S + s] are all nonzero (a null part keeps everything).
+ * `query` is the query's padding mask, `key` the value's and key's (and a
+ * [S] `mask =`), `pairs` a [T, S] `mask =` per example.
+ */
+export interface AttentionMask {
+  query: Float32Array | null;
+  key: Float32Array | null;
+  pairs: Float32Array | null;
+}
+
+/** Keras's score for a hidden entry (float32; -3e4 only in float16). */
+export const HIDDEN_SCORE = -1e9;
+
+/** Sets the hidden entries of example b's scores [T, S] (causal and masked) to HIDDEN_SCORE; with `zero`, zeroes them instead (the backward's dS). */
+export function hideScores(scores: Float32Array, b: number, T: number, S: number, causal: boolean, mask: AttentionMask | undefined, zero = false): void {
+  const value = zero ? 0 : HIDDEN_SCORE;
+  for (let t = 0; t < T; t++) {
+    const row = t * S;
+    if (causal) scores.fill(value, row + Math.min(t + 1, S), row + S);
+    if (!mask) continue;
+    if (mask.query && mask.query[b * T + t] === 0) {
+      scores.fill(value, row, row + S);
+      continue;
+    }
+    for (let s = 0; s < S; s++) {
+      if ((mask.key && mask.key[b * S + s] === 0) || (mask.pairs && mask.pairs[(b * T + t) * S + s] === 0)) scores[row + s] = value;
+    }
+  }
 }
 
 export function multiHeadAttention(
@@ -76,7 +113,7 @@ export function attend(
   out: Float32Array | undefined,
   keep: AttentionKept | null,
 ): Tensor {
-  const { heads: H, keyDim: K, valueDim: V = opts.keyDim, causal = false } = opts;
+  const { heads: H, keyDim: K, valueDim: V = opts.keyDim, causal = false, mask } = opts;
   if (query.shape.length !== 3 || value.shape.length !== 3 || key.shape.length !== 3) {
     throw internal(
       `multiHeadAttention: expected rank-3 inputs, got query ${showShape(query.shape)}, value ${showShape(value.shape)}, key ${showShape(key.shape)}`,
@@ -111,7 +148,7 @@ export function attend(
         gather(kh, Kp, b * S, S, H * K, h * K, K);
         gather(vh, Vp, b * S, S, H * V, h * V, V);
         matmulInto(scores, qh, kh, T, K, S, { transB: true });
-        if (causal) for (let t = 0; t < T; t++) scores.fill(-Infinity, t * S + Math.min(t + 1, S), (t + 1) * S);
+        if (causal || mask) hideScores(scores, b, T, S, causal, mask);
         activateInPlace(scores, 'softmax', S, 0, T);
         keep?.P.set(scores, (b * H + h) * T * S);
         matmulInto(ctxh, scores, vh, T, S, V);

@@ -4,6 +4,8 @@
  *   maxPool2d / avgPool2d(x [B,H,W,C], {size: [ph,pw], stride, padding}) -> [B,OH,OW,C]
  *   maxPool1d / avgPool1d(x [B,L,C],   {size, stride, padding})          -> [B,OL,C]
  *   globalMaxPool / globalAvgPool(x [B, ...spatial, C])                  -> [B,C]
+ *   globalAvgPool(x [B,T,C], out, mask [B*T]): the mean of the real steps only
+ *     (mask nonzero), Keras's sum(x mask) / sum(mask): NaN for a sequence of padding only
  *
  * Output sizes and the padding split are those of window.ts (stride defaults
  * to the pool size, as in Keras). Padded cells are not values: max ignores
@@ -38,7 +40,7 @@ export const avgPool2d = (x: Tensor, opts: Pool2dOptions, out?: Float32Array): T
 export const maxPool1d = (x: Tensor, opts: Pool1dOptions, out?: Float32Array): Tensor => pool1d(x, opts, 'max', 'maxPool1d', out);
 export const avgPool1d = (x: Tensor, opts: Pool1dOptions, out?: Float32Array): Tensor => pool1d(x, opts, 'avg', 'avgPool1d', out);
 export const globalMaxPool = (x: Tensor, out?: Float32Array): Tensor => globalPool(x, 'max', 'globalMaxPool', out);
-export const globalAvgPool = (x: Tensor, out?: Float32Array): Tensor => globalPool(x, 'avg', 'globalAvgPool', out);
+export const globalAvgPool = (x: Tensor, out?: Float32Array, mask?: Float32Array): Tensor => globalPool(x, 'avg', 'globalAvgPool', out, mask);
 
 function pool2d(x: Tensor, opts: Pool2dOptions, reduce: Reduce, who: string, out?: Float32Array): Tensor {
   if (x.shape.length !== 4) throw internal(`${who}: expected input [B,H,W,C], got ${showShape(x.shape)}`);
@@ -133,7 +135,7 @@ function pool1d(x: Tensor, opts: Pool1dOptions, reduce: Reduce, who: string, out
 }
 
 /** Reduce every axis between the batch and the channels. */
-function globalPool(x: Tensor, reduce: Reduce, who: string, out?: Float32Array): Tensor {
+function globalPool(x: Tensor, reduce: Reduce, who: string, out?: Float32Array, mask?: Float32Array): Tensor {
   if (x.shape.length < 3) throw internal(`${who}: expected input [B, ...spatial, C], got ${showShape(x.shape)}`);
   const B = x.shape[0];
   const C = x.shape[x.shape.length - 1];
@@ -144,14 +146,16 @@ function globalPool(x: Tensor, reduce: Reduce, who: string, out?: Float32Array):
   const sum = acc;
   for (let b = 0; b < B; b++) {
     sum.fill(reduce === 'max' ? -Infinity : 0, 0, C);
+    let count = reduce === 'max' ? 1 : cells;
+    if (mask) count = mask.subarray(b * cells, (b + 1) * cells).reduce((n, m) => n + (m !== 0 ? 1 : 0), 0);
     for (let s = 0, src = b * cells * C; s < cells; s++, src += C) {
+      if (mask && mask[b * cells + s] === 0) continue;
       if (reduce === 'max') {
         for (let c = 0; c < C; c++) if (xd[src + c] > sum[c]) sum[c] = xd[src + c];
       } else {
         for (let c = 0; c < C; c++) sum[c] += xd[src + c];
       }
     }
-    const count = reduce === 'max' ? 1 : cells;
     for (let c = 0; c < C; c++) data[b * C + c] = sum[c] / count;
   }
   return { shape: [B, C], data };

@@ -23,6 +23,11 @@
  * Keras's Bidirectional does for its backward layer. (A bare Keras layer with
  * go_backwards and return_sequences returns them in processing order instead.)
  *
+ * `mask` [B*T] (0 = padding, Keras's mask from embedding(mask_zero)): a
+ * padded step leaves the state (h, and the LSTM's c) as it was, and its output
+ * is the previous output (the state carried), or zeros with `zeroMasked`
+ * (Keras's zero_output_for_mask, which Bidirectional sets with sequences).
+ *
  * x W + b for all steps is one matmul up front; each step then computes h U
  * with one matmul, and the cell adds the two. The LSTM cell runs in
  * WebAssembly SIMD when it is loaded (float32, exp and tanh within 2 ulp),
@@ -47,6 +52,20 @@ export interface RecurrentOptions {
   initial?: Float32Array[];
   /** Where to write the final states [B, u]: h, and the lstm's c (Keras's return_state). */
   final?: Float32Array[];
+  /** [B*T], 0 where a step is padding (skipped: the state carries over). */
+  mask?: Float32Array;
+  /** With mask and sequences: a padded step outputs zeros instead of the carried state. */
+  zeroMasked?: boolean;
+}
+
+/** After a step for x_t: rows whose step is padding get back the state they had before it (`before`: h then c, [2, B*u]). */
+export function carryMasked(mask: Float32Array, t: number, T: number, units: number, h: Float32Array, c: Float32Array, before: Float32Array): void {
+  const B = h.length / units;
+  for (let b = 0; b < B; b++) {
+    if (mask[b * T + t] !== 0) continue;
+    h.set(before.subarray(b * units, (b + 1) * units), b * units);
+    c.set(before.subarray((B + b) * units, (B + b + 1) * units), b * units);
+  }
 }
 
 export interface SimpleRnnOptions extends RecurrentOptions {
@@ -228,7 +247,7 @@ function recur(
   out: Float32Array | undefined,
   cell: (step: Step) => void,
 ): Tensor {
-  const { sequences = false, reverse = false, initial, final } = opts;
+  const { sequences = false, reverse = false, initial, final, mask, zeroMasked = false } = opts;
   if (x.shape.length !== 3) throw internal(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
   const [B, T, inDim] = x.shape;
   const units = recurrentKernel.shape[0];
@@ -252,13 +271,17 @@ function recur(
     const h = take(B * units).fill(0);
     const c = take(B * units).fill(0);
     startStates(initial, [h, c], B * units, who);
+    const before = mask ? take(2 * B * units) : undefined;
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
+      if (before) before.set(h), before.set(c, B * units);
       matmulInto(zh, h, recurrentKernel.data, B, units, width);
       cell({ xw, row: t * width, stride: T * width, zh, h, c, rows: B, units });
+      if (mask) carryMasked(mask, t, T, units, h, c, before!);
       if (sequences) {
         for (let b = 0; b < B; b++) {
-          for (let j = 0, from = b * units, to = (b * T + t) * units; j < units; j++) data[to + j] = h[from + j];
+          const zero = zeroMasked && mask !== undefined && mask[b * T + t] === 0;
+          for (let j = 0, from = b * units, to = (b * T + t) * units; j < units; j++) data[to + j] = zero ? 0 : h[from + j];
         }
       }
     }
