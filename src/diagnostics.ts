@@ -111,6 +111,14 @@ const unknownChoice = (span: Span, what: string, name: string, choices: string[]
   d('train-setting', span, `train: unknown ${what} '${name}'`, didYouMean(suggestion) ?? `expected one of ${quoteList(choices)}`);
 
 export const messages = {
+  /** tfjs modules declare a dimension variable as a constant of that name. */
+  dimensionNameTaken: (name: string) =>
+    `the dimension variable '${name}' cannot be a name in a TensorFlow.js module (the module uses it already): rename it, e.g. '${name}_len'`,
+  // ---- Reading files (files.ts): each follows "cannot read 'PATH': ".
+  fileTooLarge: (bytes: number, limit: string) => `it is ${bytes.toLocaleString('en-US')} bytes; the limit is ${limit}`,
+  fileGrew: (limit: string) => `it grew past the limit of ${limit} while being read`,
+  /** A graph specialized to its inputs' lengths (infer.ts's specialize) where a layer cannot take them. */
+  specializedLayer: (layer: string, op: string, sizes: string, problem: string) => `layer '${layer}' (${op}) at ${sizes}: ${problem}`,
   // ---- Syntax and names.
   syntax: (span: Span, expected: string, found: string) =>
     d('syntax', span, `syntax error: expected ${expected}${found ? `, found ${foundText(found)}` : ' at end of file'}`),

@@ -47,17 +47,17 @@ export function readBounded(path: string, limit: number): Buffer {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ReadProblem(code === 'ENOENT' ? 'no such file' : code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
+    throw new ReadProblem(code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
   }
   try {
     const stat = fstatSync(fd);
     const kind = KINDS.find(([is]) => is(stat))?.[1];
     if (!stat.isFile()) throw new ReadProblem(kind ? `it is ${kind}, not a regular file` : 'it is not a regular file');
-    if (stat.size > limit) throw new ReadProblem(`it is ${stat.size.toLocaleString('en-US')} bytes; the limit is ${limitText(limit)}`);
+    if (stat.size > limit) throw new ReadProblem(messages.fileTooLarge(stat.size, limitText(limit)));
     const buffer = Buffer.allocUnsafe(Math.min(stat.size + 1, limit + 1));
     let length = 0;
     for (let n = 1; n > 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > limit) throw new ReadProblem(`it grew past the limit of ${limitText(limit)} while being read`);
+    if (length > limit) throw new ReadProblem(messages.fileGrew(limitText(limit)));
     return buffer.subarray(0, length);
   } catch (e) {
     if (e instanceof ReadProblem) throw e;

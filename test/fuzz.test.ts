@@ -3,10 +3,11 @@
  * texts, its inputs' determinism, and a seeded slice of a run that must find
  * nothing. A failing slice lists each shrunk reproducer.
  *
- * The slice leaves out two mutation families whose failures other open items
- * own, until those land (then remove them from SKIP):
- * - `nesting`: issue 16 item 1, stack overflows on deep nesting (the `front` helper);
- * - `repeat`: issue 16 item 2, `repeat(1000000000, ...)` and megabytes of source (the `front` helper).
+ * The slice leaves out one mutation family whose failure is still open
+ * (issue 16), until it is fixed (then remove it from SKIP):
+ * - `repeat`: a statement repeated 20,000 times inside a declaration left
+ *   unclosed at the end of the file (675 KB) is parsed whole by Ohm to word
+ *   its syntax error, which takes 9 s (seed 16, input 88).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import { runFuzz, shrink } from '../src/fuzz/run.js';
 import { checkDot, checkTypeScript, checkXml, payloadsOf } from '../src/fuzz/rules.js';
 import { compileText } from './helpers.js';
 
-const SKIP: Family[] = ['nesting', 'repeat'];
+const SKIP: Family[] = ['repeat'];
 
 describe('output rules', () => {
   const residual = readFileSync(new URL('../examples/residual.dl', import.meta.url), 'utf8');

@@ -77,6 +77,9 @@ const ALLOWED: Record<string, string> = {
   'runtime/init.ts': 'runtime: invariant failures',
   'runtime/random.ts': 'runtime: invariant failures',
   'backends/tfjs/support.ts': 'support code of generated modules: their own training texts',
+  // The fuzzer is a developer tool beside the compiler (npm run fuzz), never reached by dlc's commands.
+  'fuzz/main.ts': 'developer tool: its own usage errors',
+  'fuzz/run.ts': 'developer tool: its own worker errors',
 };
 
 /** The error classes a user sees the message of: UserError, CompileError and everything that extends them in src/. */

@@ -194,11 +194,12 @@ export function randomModel(seed: number, name = `Random${seed}`): string {
 }
 
 /** Random inputs, batch `batch`: token ids below the smallest vocabulary reading them, normal floats otherwise. */
-export function randomInputs(graph: Graph, batch: number, seed: number): Record<string, Tensor> {
+/** Random inputs; a dimension variable (T) gets `length` steps. */
+export function randomInputs(graph: Graph, batch: number, seed: number, length = 6): Record<string, Tensor> {
   const rng = createRng(seed);
   return Object.fromEntries(
     graph.inputs.map((input) => {
-      const shape = [batch, ...(input.type.shape.slice(1) as number[])];
+      const shape = [batch, ...input.type.shape.slice(1).map((d) => (typeof d === 'number' ? d : length))];
       const n = shape.reduce((a, b) => a * b, 1);
       const vocab = Math.min(50, ...graph.nodes.filter((n) => n.op === 'embedding' && n.inputs.includes(input)).map((n) => n.attrs.vocab as number));
       const data = Float32Array.from({ length: n }, () => (input.type.dtype === 'int32' ? Math.floor(rng.uniform() * vocab) : rng.normal()));

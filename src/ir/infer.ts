@@ -70,7 +70,7 @@ export function resolveNode(node: Node): Node {
     }
   });
   const names = vars.map(dimName);
-  const fail = (what: string, depends: number[][]): never => {
+  const dependsOnVariable = (what: string, depends: number[][]): never => {
     const used = vars.filter((_, i) => depends.some((xs) => xs.some((x, p) => x !== xs[0] && probes[p][i] !== probes[0][i])));
     const m = shapeRules.symbolicDim(what, [...new Set((used.length > 0 ? used : vars).map(dimName))], op.family === 'conv' || op.family === 'pool');
     throw new OpError(m.message, m.hint);
@@ -78,12 +78,12 @@ export function resolveNode(node: Node): Node {
   // Output dimensions: a number, a variable, or the error; a tuple's for each of its parts.
   const shapeAt = (typeOf: (r: Resolved<unknown>) => TensorType): Dim[] => {
     const ranks = new Set(results.map((r) => typeOf(r).shape.length));
-    if (ranks.size > 1) fail("the output's rank", []);
+    if (ranks.size > 1) dependsOnVariable("the output's rank", []);
     return typeOf(results[0]).shape.map((_, axis) => {
       if (axis === 0) return null;
       const xs = results.map((r) => typeOf(r).shape[axis] as number);
       const v = follows(xs, vars, probes);
-      if (v === undefined) fail(`axis ${axis} of the output (${names.map((n, i) => `${n} = ${probes[0][i]}`).join(', ')} gives ${xs[0]})`, [xs]);
+      if (v === undefined) dependsOnVariable(`axis ${axis} of the output (${names.map((n, i) => `${n} = ${probes[0][i]}`).join(', ')} gives ${xs[0]})`, [xs]);
       return v!;
     });
   };
@@ -94,7 +94,7 @@ export function resolveNode(node: Node): Node {
   for (const r of results.slice(1)) {
     const other = shapesOf(r);
     const i = first.findIndex((p, k) => p !== other[k]);
-    if (i >= 0 || other.length !== first.length) fail(`the shape of its weight ${named(new OpError(first[Math.max(i, 0)] ?? other[0]), vars, probes[0]).message}`, []);
+    if (i >= 0 || other.length !== first.length) dependsOnVariable(`the shape of its weight ${named(new OpError(first[Math.max(i, 0)] ?? other[0]), vars, probes[0]).message}`, []);
   }
   node.type = parts ? tupleType(parts) : { shape: shapeAt((r) => r.type), dtype: results[0].type.dtype };
   node.resolved = symbolize(results.map((r) => r.attrs), vars, probes);
@@ -346,7 +346,7 @@ export function specialize(graph: Graph, sizes: ReadonlyMap<string, number>): Gr
         resolveNode(copy);
       } catch (e) {
         if (!(e instanceof OpError)) throw e;
-        throw new OpError(`layer '${node.name}' (${node.op}) at ${[...sizes].map(([v, n]) => `${dimName(v)} = ${n}`).join(', ')}: ${e.message}`, e.hint);
+        throw new OpError(messages.specializedLayer(node.name, node.op, [...sizes].map(([v, n]) => `${dimName(v)} = ${n}`).join(', '), e.message), e.hint);
       }
     }
     copies.set(node, copy);

@@ -86,7 +86,7 @@ describe('deep nesting is a located error', () => {
     const deep = `${'['.repeat(100_000)}1${']'.repeat(100_000)}`;
     const r = dlc('run', model, '--input', file('deep.json', `{"x": [[1, ${deep}]]}`));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('input "x"[0][1] must be a finite number, got an array of 1');
+    expect(r.stderr).toContain('input "x"[0][1] must be a finite number, got a list');
     expect(r.stderr).not.toContain('Maximum call stack');
   });
 });

@@ -172,10 +172,10 @@ describe('text from outside never reaches the terminal raw', () => {
     const big = join(dir, 'big.safetensors');
     spawnSync('truncate', ['-s', '2200000000', big]); // sparse: no disk used
     expect(dlc('run', model, '--input', ok, '--weights', big).stderr).toBe(
-      `error: ${big}: the file is 2,200,000,000 bytes, more than the 2,147,483,647 a weights file may have (2 GB, the most Node reads at once)\n`,
+      `error: ${big}: cannot read: it is 2,200,000,000 bytes; the limit is 2,147,483,647 bytes (2 GiB)\n`,
     );
-    expect(dlc('run', model, '--input', ok, '--weights', dir).stderr).toBe(`error: ${dir}: is a directory\n`);
-    expect(dlc('run', model, '--input', ok, '--weights', '/dev/zero').stderr).toBe('error: /dev/zero: not a regular file\n'); // read forever before
+    expect(dlc('run', model, '--input', ok, '--weights', dir).stderr).toBe(`error: ${dir}: cannot read: it is a directory, not a regular file\n`);
+    expect(dlc('run', model, '--input', ok, '--weights', '/dev/zero').stderr).toBe('error: /dev/zero: cannot read: it is a character device, not a regular file\n'); // read forever before
   });
   it('a CSV header with controls and markup is escaped in messages and leaves the curves SVG valid XML', () => {
     file('bad.csv', `a,b${ESC}[31m,c\u0001&<\n1,2,0\n3,4,1\n5,6,1\n7,8,0\n9,1,1\n`);

@@ -76,7 +76,7 @@ describe('binding an op call', () => {
       { at: '3:19', message: "embedding: missing required argument 'dim'", hint: undefined },
       { at: '3:29', message: "embedding: argument 'vocab' must be a whole number, got 2.5", hint: undefined },
       { at: '3:34', message: "embedding: argument 'vocab' is given twice", hint: undefined },
-      { at: '3:45', message: "embedding: unknown argument 'size'", hint: "embedding takes 'vocab', 'dim'" },
+      { at: '3:45', message: "embedding: unknown argument 'size'", hint: "embedding takes 'vocab', 'dim', 'mask_zero'" },
     ]);
   });
   it('a positional argument fills the next parameter not given by name; defaults fill the rest', () => {

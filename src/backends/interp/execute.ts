@@ -461,7 +461,12 @@ export class Interpreter {
    * the weights are not changed.
    */
   run(inputs: Record<string, Tensor>, options: RunOptions = {}): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
-    if (this.specialized) return this.at(inputs).run(inputs, options);
+    if (this.specialized) {
+      const concrete = this.at(inputs);
+      // Inputs that give no length for a variable would specialize forever.
+      if (concrete.specialized) throw internal(`interpreter: inputs give no length for ${graphVars(concrete.graph).join(', ')}`);
+      return concrete.run(inputs, options);
+    }
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));

@@ -17,9 +17,9 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { internal, lineCol, shapeText } from '../../diagnostics.js';
+import { internal, lineCol, messages, shapeText, UserError } from '../../diagnostics.js';
 import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
-import type { Graph, Node, NodeOf } from '../../ir/types.js';
+import { dimName, type Graph, type Node, type NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
 import { ownActivation } from '../../ops/common.js';
 import type { FoldedBatchNorm } from '../../ops/fused.js';
@@ -199,7 +199,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
   let logits: Layers['logits'];
   // Dimension variables are constants of the forward pass, read from the first input that has each; templates write them by name.
   const vars = new Set(graphVars(graph));
-  for (const v of vars) if (locals.take(v) !== v) throw internal(`tfjs: the dimension variable '${v}' is not free as an identifier`);
+  for (const v of vars) if (locals.take(v) !== v) throw new UserError(messages.dimensionNameTaken(dimName(v)));
   for (const node of graph.nodes) {
     const id = locals.take(node.name);
     ids.set(node, id);
@@ -260,7 +260,10 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
     returned.add(source(node));
     return `${key(name)}: ${fresh ? ids.get(node) : `tf.clone(${ids.get(node)})`}`;
   });
-  return { body, outputs: `{ ${outputs.join(', ')} }`, logits };
+  // A variable no template reads (the states of a layer over T, say) is not declared: strict settings refuse unused locals.
+  const read = (v: string) => body.some((line) => !line.startsWith(`const ${v} = `) && new RegExp(`\\b${v}\\b`).test(line));
+  const used = body.filter((line) => !/^const (\w+) = \w+\.shape\[\d+\];$/.test(line) || read(line.split(' ')[1]));
+  return { body: used, outputs: `{ ${outputs.join(', ')} }`, logits };
 }
 
 /**

@@ -290,7 +290,8 @@ export const TEMPLATES: TemplateTable = {
   cropping: (l) => `tf.slice(${l.inputs[0]}, ${list([0, ...l.a.margins.map(([before]) => before), 0])}, ${list([-1, ...l.a.out, -1])})`,
   upsampling,
   // One axis, counted with the batch as the interpreter's resolved axis is.
-  take: (l) => `tf.gather(${l.inputs[0]}, ${l.a.start}, ${l.a.axis}) as ${tensorType(rankOf(l.node))}`,
+  // gather types its result as its input's rank, which a scalar index lowers by one.
+  take: (l) => `tf.gather<tf.Tensor>(${l.inputs[0]}, ${l.a.start}, ${l.a.axis}) as ${tensorType(rankOf(l.node))}`,
   slice: (l) => {
     const rank = rankOf(l.node);
     const at = (k: number, fill: number) => Array.from({ length: rank }, (_, i) => (i === l.a.axis ? k : fill));
