@@ -46,7 +46,7 @@ describe('dlc check', () => {
     expect(r.stderr).toContain('bom-bad.dl:3:19: error:');
   });
   it('a missing file is an error, not a crash', () => {
-    expect(dlc('check', join(dir, 'nope.dl'))).toMatchObject({ code: 1, stderr: `error: cannot read '${join(dir, 'nope.dl')}': no such file\n\n1 error\n` });
+    expect(dlc('check', join(dir, 'nope.dl'))).toMatchObject({ code: 1, stderr: `error: cannot read '${join(dir, 'nope.dl')}': no such file or directory\n\n1 error\n` });
   });
   it('binary garbage is a syntax error, not a crash', () => {
     const r = dlc('check', file('garbage.dl', '\u0000\u0001\u00ff{{{'));

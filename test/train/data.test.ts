@@ -159,6 +159,6 @@ describe('csv', () => {
   });
 
   it('a file that is not there, located at its name', () => {
-    expect(errorOf(net('[2]', 'dense(2) -> softmax', 'data = csv("nope.csv")\n  loss = crossentropy'))).toBe("6:14 csv: cannot read 'nope.csv': no such file");
+    expect(errorOf(net('[2]', 'dense(2) -> softmax', 'data = csv("nope.csv")\n  loss = crossentropy'))).toBe("6:14 csv: cannot read 'nope.csv': no such file or directory");
   });
 });

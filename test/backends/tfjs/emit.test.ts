@@ -153,12 +153,12 @@ function perturbedWeights(graph: Graph, seed: number): Weights {
   return weights;
 }
 
-/** Random inputs, batch 2: token ids below the smallest vocabulary reading them, floats in [-1, 1) otherwise. */
+/** Random inputs, batch 2: token ids below the smallest vocabulary reading them, floats in [-1, 1) otherwise; a length T of 5. */
 function randomInputs(graph: Graph, seed: number): Record<string, Tensor> {
   const rng = createRng(seed);
   const inputs: Record<string, Tensor> = {};
   for (const input of graph.inputs) {
-    const shape = [2, ...(input.type.shape.slice(1) as number[])];
+    const shape = [2, ...input.type.shape.slice(1).map((d) => (typeof d === 'number' ? d : 5))];
     if (input.type.dtype === 'float32') inputs[input.name] = randTensor(shape, rng);
     else {
       const vocab = Math.min(...graph.nodes.filter((n) => n.op === 'embedding' && n.inputs.includes(input)).map((n) => n.attrs.vocab as number));
