@@ -2,22 +2,13 @@
  * The command line as a user meets it: exit codes, what goes to stdout and
  * stderr, and that no input makes it print a stack trace.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { cliSandbox } from './process.js';
 import { describe, expect, it } from 'vitest';
 
-const dir = mkdtempSync(join(tmpdir(), 'dlc-cli-'));
-function dlc(...args: string[]) {
-  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, dlc, file } = cliSandbox('dlc-cli-');
 
 describe('dlc check', () => {
   it('exits 0 on a good file', () => {

@@ -4,22 +4,12 @@
  * "Maximum call stack size exceeded".
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { cliSandbox } from './process.js';
 import { describe, expect, it } from 'vitest';
 
-const dir = mkdtempSync(join(tmpdir(), 'dlc-limits-'));
-/** Runs dlc; a hang fails the test after 20 s instead of stalling the suite. */
-function dlc(...args: string[]) {
-  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, timedOut: r.error !== undefined };
-}
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, dlc, file } = cliSandbox('dlc-limits-', { timeout: 20_000 });
 const model = file('m.dl', 'model M {\n  input x: [2]\n  output y = x -> dense(1)\n}\n');
 const fifo = join(dir, 'fifo');
 const made = spawnSync('mkfifo', [fifo]).status === 0;

@@ -6,21 +6,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliSandbox } from './process.js';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../src/weights/safetensors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dlc-safety-'));
-function dlc(...args: string[]) {
-  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-function file(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const { dir, dlc, file } = cliSandbox('dlc-safety-');
 /** Files in `folder` that writes left behind (`.<name>.<hex>.tmp`). */
 const temporaries = (folder: string) => readdirSync(folder).filter((f) => f.endsWith('.tmp'));
 

@@ -6,33 +6,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataSources } from './data-helpers.js';
 import { describe, expect, it } from 'vitest';
-import { compileSource } from '../../src/compile.js';
-import { CompileError, lineCol } from '../../src/diagnostics.js';
-import { selectTrainModel, trainConfig } from '../../src/train/config.js';
-import { loadData } from '../../src/train/data.js';
-import { TrainError } from '../../src/train/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlc-data-'));
 
-function dataOf(text: string) {
-  const file = compileSource({ path: join(dir, 'net.dl'), text });
-  const graph = selectTrainModel(file);
-  const config = trainConfig(file, graph);
-  return loadData(config, graph);
-}
-
-/** The error a source's data gives: located ones as "line:col message", others as their message. */
-function errorOf(text: string): string {
-  try {
-    dataOf(text);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics.map((d) => `${lineCol(d.span!).line}:${lineCol(d.span!).column} ${d.message}${d.hint ? ` (${d.hint})` : ''}`).join('\n');
-    if (e instanceof TrainError) return e.message;
-    throw e;
-  }
-  throw new Error('expected the data to be rejected');
-}
+const { dataOf, errorOf } = dataSources(dir);
 
 const net = (input: string, head: string, section: string) => `model M {\n  input x: ${input}\n  output y = x -> ${head}\n}\ntrain M {\n  ${section}\n}\n`;
 

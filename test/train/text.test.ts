@@ -10,33 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dataSources } from './data-helpers.js';
 import { describe, expect, it } from 'vitest';
-import { compileSource } from '../../src/compile.js';
-import { CompileError, lineCol } from '../../src/diagnostics.js';
-import { selectTrainModel, trainConfig } from '../../src/train/config.js';
-import { loadData, MAX_TEXT_BYTES } from '../../src/train/data.js';
-import { TrainError } from '../../src/train/errors.js';
+import { MAX_TEXT_BYTES } from '../../src/train/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlc-text-'));
 const write = (name: string, text: string) => writeFileSync(join(dir, name), text);
 
-function dataOf(text: string) {
-  const file = compileSource({ path: join(dir, 'net.dl'), text });
-  const graph = selectTrainModel(file);
-  return loadData(trainConfig(file, graph), graph);
-}
-
-/** The error the data gives: located ones as "line:col message (hint)". */
-function errorOf(text: string): string {
-  try {
-    dataOf(text);
-  } catch (e) {
-    if (e instanceof CompileError) return e.diagnostics.map((d) => `${lineCol(d.span!).line}:${lineCol(d.span!).column} ${d.message}${d.hint ? ` (${d.hint})` : ''}`).join('\n');
-    if (e instanceof TrainError) return e.message;
-    throw e;
-  }
-  throw new Error('expected the data to be rejected');
-}
+const { dataOf, errorOf } = dataSources(dir);
 
 /** A per-step classifier over `steps` token ids of a vocabulary of `vocab`, with `out` classes. */
 const lm = (steps: number | string, vocab: number, out: number, data: string, loss = 'sparse_categorical_crossentropy', input = 'int') =>

@@ -6,10 +6,9 @@
  * or tensor with the expected and the actual shape, never a stack trace or an
  * "internal error".
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cliSandbox } from '../../cli/process.js';
 import { describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { inputsFromJson } from '../../../src/backends/interp/io.js';
@@ -18,18 +17,7 @@ import { initWeights, loadWeights } from '../../../src/backends/interp/weights.j
 import { compileFile, selectModel } from '../../../src/compile.js';
 import { encodeSafetensors, type WeightTensor } from '../../../src/weights/safetensors.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dlc-interp-cli-'));
-
-function dlc(...args: string[]) {
-  const r = spawnSync('node', ['bin/dlc.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DLC_DEBUG: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function file(name: string, content: string | Uint8Array): string {
-  const path = join(dir, name);
-  writeFileSync(path, content);
-  return path;
-}
+const { dir, dlc, file } = cliSandbox('dlc-interp-cli-', { env: { DLC_DEBUG: '' } });
 const json = (name: string, value: unknown) => file(name, JSON.stringify(value));
 
 /** Exit 1 with one `error:` message containing every fragment; no stack, no "internal error". */
