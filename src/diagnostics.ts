@@ -757,6 +757,9 @@ export function printable(text: string): string {
     .replace(/[\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
 }
 
+/** code-frame's options; `startLine` (the first line's number) is in @babel/code-frame 7.24 and later but not in its type declarations. */
+const FRAME_OPTIONS = (color: boolean, startLine: number) => ({ highlightCode: color, linesAbove: 1, linesBelow: 1, startLine }) as Parameters<typeof codeFrameColumns>[2];
+
 export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const red = color ? pc.red : (s: string) => s;
   const bold = color ? pc.bold : (s: string) => s;
@@ -765,7 +768,11 @@ export function formatDiagnostic(diag: Diagnostic, color = false): string {
   const { line, column } = lineCol(diag.span);
   const endPos = lineCol({ ...diag.span, start: Math.max(diag.span.start, diag.span.end) });
   const end = endPos.line === line ? { line, column: Math.max(endPos.column, column + 1) } : undefined;
-  const frame = codeFrameColumns(printable(diag.span.source.text), { start: { line, column }, end }, { highlightCode: color, linesAbove: 1, linesBelow: 1 });
+  // Only the lines the frame shows go to code-frame, which splits (and colours) all the text it is given.
+  const starts = lineStarts(diag.span.source.text);
+  const first = Math.max(1, line - 1);
+  const window = diag.span.source.text.slice(starts[first - 1], starts[line + 1] ?? diag.span.source.text.length);
+  const frame = codeFrameColumns(printable(window), { start: { line, column }, end }, FRAME_OPTIONS(color, first));
   const location = `${diag.span.source.path}:${line}:${column}`;
   return [`${bold(location)}: ${bold(red('error:'))} ${bold(diag.message)}`, frame, diag.hint ? `  ${cyan('hint:')} ${diag.hint}` : '']
     .filter(Boolean)

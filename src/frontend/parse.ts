@@ -36,13 +36,19 @@ export function parse(source: Source): ParseResult {
   const decls: Decl[] = [];
   for (const d of plan.decls) {
     pieces.failure = undefined;
-    const planned = d.whole ? undefined : pieces.decl(d);
+    const large = d.range.end - d.range.start > WHOLE_REPARSE_CHARS;
+    // A small unclosed declaration is parsed whole, for the whole parse's wording of what may follow.
+    const planned = d.whole || (d.unclosed && !large) ? undefined : pieces.decl(d);
+    if (planned && d.unclosed) {
+      const end = source.text.length;
+      return { ok: false, diagnostic: messages.syntax({ source, start: end, end: end + 1 }, "'}'", '') };
+    }
     if (planned) {
       decls.push(planned);
       continue;
     }
     const failed = pieces.failure as Pieces['failure'];
-    if (failed && d.range.end - d.range.start > WHOLE_REPARSE_CHARS)
+    if (failed && large)
       return { ok: false, diagnostic: syntaxError(source, failed.offset + failed.match.getInterval().startIdx, failed.match) };
     const match = pieces.match(d.range, 'Program');
     if (match.failed()) return { ok: false, diagnostic: syntaxError(source, d.range.start + match.getInterval().startIdx, match) };
@@ -104,7 +110,7 @@ class Pieces {
       if (!stmt) return undefined;
       body.push(stmt);
     }
-    const whole = span(plan.header!, plan.close!);
+    const whole = span(plan.header!, plan.close ?? plan.body.at(-1)?.stages.at(-1) ?? plan.body.at(-1)?.head ?? plan.header!);
     if (plan.kind === 'model') return { kind: 'model', name: head.name, nameSpan: head.nameSpan, body, span: whole };
     if (plan.kind === 'block') return { kind: 'block', name: head.name, nameSpan: head.nameSpan, params: head.params, body, span: whole };
     return { kind: 'train', model: head.name, nameSpan: head.nameSpan, settings: body as unknown as Setting[], span: whole };

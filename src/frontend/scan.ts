@@ -52,6 +52,12 @@ export interface DeclPlan {
   /** The closing `}`. */
   close?: Range;
   whole?: boolean;
+  /**
+   * The body is never closed: the file ends inside it. Its statements are
+   * planned to the end of the file, so that a large one is checked piece by
+   * piece before the missing `}` is reported.
+   */
+  unclosed?: boolean;
 }
 
 export type ScanResult = { ok: true; decls: DeclPlan[] } | { ok: false; span: Span; limit: 'nesting' | 'size' };
@@ -205,12 +211,15 @@ function planDecl(tokens: Token[], first: number, last: number, range: Range): D
     if (tokens[k].text === '(' || tokens[k].text === '[') depth++;
     if (tokens[k].text === ')' || tokens[k].text === ']') depth--;
   }
-  if (k >= last - 1 || tokens[last - 1].text !== '}') return whole;
+  if (k >= last - 1) return whole;
+  // A declaration runs to the next one at brace depth 0, so one that does not end in '}' runs to the end of the file.
+  const unclosed = tokens[last - 1].text !== '}';
+  const end = unclosed ? last : last - 1;
   const header = { start: tokens[first].start, end: tokens[k].end };
   const body: StmtPlan[] = [];
   let stmtStart = k + 1;
   depth = 0;
-  for (let j = k + 1; j < last - 1; j++) {
+  for (let j = k + 1; j < end; j++) {
     const t = tokens[j];
     if (t.text === '{' || t.text === '}') return whole;
     if (t.text === '(' || t.text === '[') depth++;
@@ -224,11 +233,12 @@ function planDecl(tokens: Token[], first: number, last: number, range: Range): D
     }
   }
   if (depth !== 0) return whole;
-  if (stmtStart < last - 1) {
-    const stmt = planStmt(tokens, stmtStart, last - 1);
+  if (stmtStart < end) {
+    const stmt = planStmt(tokens, stmtStart, end);
     if (!stmt) return whole;
     body.push(stmt);
   }
+  if (unclosed) return { range, kind, header, body, unclosed };
   return { range, kind, header, body, close: { start: tokens[last - 1].start, end: tokens[last - 1].end } };
 }
 

@@ -433,8 +433,11 @@ class GraphBuilder {
     const { alias, family } = unknownOpAdvice(name, callableOps());
     if (alias) return messages.kerasName(span, name, alias);
     if (family) return messages.notAnOpYet(span, name, family.name, family.ops);
-    return messages.unknownOp(span, name, suggest(name, [...callableOps(), ...this.index.blocks.keys(), 'repeat']));
+    if (!this.opSuggestions.has(name)) this.opSuggestions.set(name, suggest(name, [...callableOps(), ...this.index.blocks.keys(), 'repeat']));
+    return messages.unknownOp(span, name, this.opSuggestions.get(name));
   }
+  /** "Did you mean" per unknown name, worked out once: a file may misspell one op thousands of times. */
+  private readonly opSuggestions = new Map<string, string | undefined>();
 
   /** An op call, block call or `repeat`, with `prepend` as its first inputs (from a chain). */
   private call(e: CallExpr, scope: Scope, prepend: Node[], layerName?: LayerName): Value {

@@ -119,3 +119,28 @@ describe(`the source size limit (${MAX_SOURCE_CHARS / 2 ** 20} MiB)`, () => {
     expect(error.span!.start).toBe(MAX_SOURCE_CHARS);
   });
 });
+
+describe('a declaration too large to parse again whole (over 64 KB)', () => {
+  /** A model of `n` copies of one statement, with `last` as its final line and `close` after it. */
+  const large = (n: number, last: string, close: string) =>
+    `model M {\n  input x: [4]\n${'  y = x -> dense(4) -> relu\n'.repeat(n)}${last}${close}`;
+
+  it("left unclosed at the end of the file: every statement is checked, then the missing '}' is reported at the end", () => {
+    const text = large(3_000, '  output y\n', '');
+    const [error] = errorsOf(text);
+    expect(error).toMatchObject({ code: 'syntax', message: "syntax error: expected '}' at end of file" });
+    expect(error.span!.start).toBe(text.length);
+    // The same file, small, reads as the whole-file parse words it.
+    const [small] = errorsOf(large(3, '  output y\n', ''));
+    expect(small.message).toBe("syntax error: expected '}', '(', '=', a statement or an operator such as '->' at end of file");
+  });
+
+  it('with a bad statement, closed or not: the error is that statement\'s, where the whole-file parse puts it', () => {
+    for (const close of ['}\n', '']) {
+      const text = large(3_000, '  output y = x -> dense(4,,)\n', close);
+      const [error] = errorsOf(text);
+      expect(error.code).toBe('syntax');
+      expect(error.span!.start).toBe(text.indexOf(',,') + 1);
+    }
+  });
+});
