@@ -112,6 +112,14 @@ const unknownChoice = (span: Span, what: string, name: string, choices: string[]
 
 export const messages = {
   /** tfjs modules declare a dimension variable as a constant of that name. */
+  /** A size that is an expression of a dimension variable (T - 3), which the module's templates cannot write. */
+  sizeOfVariableInTfjs: (span: Span, layer: string, op: string, vars: string[]) =>
+    d(
+      'unsupported',
+      span,
+      `layer '${layer}' (${op}) cannot be written as TensorFlow.js: one of its sizes is computed from ${vars.map((v) => `'${v}'`).join(' and ')}, which the module reads only as a whole length`,
+      `run it with 'dlc run', or count positions from the start so that they do not depend on the length`,
+    ),
   dimensionNameTaken: (name: string) =>
     `the dimension variable '${name}' cannot be a name in a TensorFlow.js module (the module uses it already): rename it, e.g. '${name}_len'`,
   // ---- Reading files (files.ts): each follows "cannot read 'PATH': ".

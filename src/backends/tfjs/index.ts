@@ -17,7 +17,7 @@
  * names.ts. Not here: the CLI, file writing, loading data.
  */
 import { format } from 'prettier';
-import { internal, lineCol, messages, shapeText, UserError } from '../../diagnostics.js';
+import { CompileError, internal, lineCol, messages, shapeText, UserError } from '../../diagnostics.js';
 import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
 import { dimName, type Graph, type Node, type NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
@@ -211,7 +211,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
       continue;
     }
     const unfixed = unfixedAttrs(node);
-    if (unfixed.length > 0) throw internal(`tfjs: layer '${node.name}' (${node.op}) has sizes that follow no dimension variable: ${unfixed.join(', ')}`);
+    if (unfixed.length > 0) throw new CompileError([messages.sizeOfVariableInTfjs(node.span, node.name, node.op, node.symbolic!.vars.map(dimName))]);
     const specs = paramsOf(node);
     const folded = (node.resolved as { batchnorm?: FoldedBatchNorm }).batchnorm;
     const layer: Layer = {

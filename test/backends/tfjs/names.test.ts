@@ -8,6 +8,7 @@
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { emitTfjs } from '../../../src/backends/tfjs/index.js';
+import { CompileError } from '../../../src/diagnostics.js';
 import { identifier, key, member } from '../../../src/backends/tfjs/names.js';
 import { compileText } from '../../helpers.js';
 
@@ -56,5 +57,21 @@ describe('compile --target tfjs with Unicode 16 letters in names', () => {
     expect(code).toContain("const x_ = inputs['x\u1C89'];");
     expect(code).toContain('// u16.dl:3: h = x\u1C89 -> dense(4) as d\uA7CB (layer "d\uA7CB")\n    const d_: tf.Tensor2D');
     expect(code).toContain("return { 'y\u{1E4D0}': relu };");
+  });
+});
+
+describe('compile --target tfjs with a size computed from a dimension variable', () => {
+  it("refuses take(-3) on a [T] sequence with a located error (the fuzzer's internal error, seed 2 input 306)", async () => {
+    const graph = compileText('model M {\n  input x: [T] int\n  e = x -> embedding(27, 4)\n  h = e -> take(index = -3)\n  output y = h\n}\n');
+    const error = await emitTfjs(graph, { sourcePath: 't.dl' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CompileError);
+    const [d] = (error as CompileError).diagnostics;
+    expect(d.message).toBe("layer 'take' (take) cannot be written as TensorFlow.js: one of its sizes is computed from 'T', which the module reads only as a whole length");
+    expect(d.span!.source.text.slice(d.span!.start, d.span!.end)).toBe('take(index = -3)');
+    // A position from the start does not depend on T, and compiles.
+    await expect(emitTfjs(compileText('model M {\n  input x: [T] int\n  output y = x -> embedding(27, 4) -> take(2)\n}\n'), { sourcePath: 't.dl' })).resolves.toContain('tf.gather<tf.Tensor>(embedding, 2, 1)');
   });
 });
