@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz -- --seed N --count M [--workers W] [--timeout MS] [--skip a,b] [--out DIR] [--no-shrink]`
+ * `npm run fuzz -- --seed N --count M [--workers W] [--timeout MS] [--skip a,b] [--out DIR] [--no-shrink] [--svg-every K] [--tfjs-every K]`
  *
  * Runs M fuzz inputs of seed N through the whole pipeline (run.ts), prints the
  * tally and one line per failure signature, writes the shrunk reproducers to
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
     out: { type: 'string', default: 'dist/fuzz-findings' },
     'no-shrink': { type: 'boolean', default: false },
+    'svg-every': { type: 'string', default: '20' },
+    'tfjs-every': { type: 'string', default: '3' },
   },
 });
 const whole = (name: string, text: string) => {
@@ -35,6 +37,8 @@ const { tally, findings } = await runFuzz({
   workers: Math.max(1, whole('workers', values.workers)),
   timeout: whole('timeout', values.timeout),
   skip,
+  svgEvery: Math.max(1, whole('svg-every', values['svg-every'])),
+  tfjsEvery: Math.max(1, whole('tfjs-every', values['tfjs-every'])),
   shrinkRuns: values['no-shrink'] ? 0 : undefined,
   progress: (done, t) => console.error(`${done}/${count} inputs, ${(done / t.seconds).toFixed(1)}/s, ${t.failures} failures ${JSON.stringify(t.byClass)}`),
 });
