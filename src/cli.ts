@@ -4,12 +4,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, printable, reports, UserError } from './diagnostics.js';
+import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, ortMessages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
 import { humanBytes, parseBytes } from './units.js';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
@@ -17,16 +17,20 @@ import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from 
 import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
+import type { Weights } from './backends/interp/weights.js';
 import { WeightsFileError } from './weights/safetensors.js';
 import type { Graph } from './ir/types.js';
 import type { Tensor } from './backends/interp/tensor.js';
+import { VERSION } from './version.js';
+import { exportOnnx, externalDataPath, OPSET } from './backends/onnx/index.js';
+import { OrtSession } from './backends/onnx/ort.js';
 
 const color = process.stderr.isTTY && !process.env.NO_COLOR;
 
 function program(): Command {
   const cli = new Command('dlc')
     .description(help.program)
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .showHelpAfterError();
 
@@ -61,13 +65,16 @@ function program(): Command {
     .option('--opt <level>', help.compileOpt, parseLevel, 1)
     .option('--dump-after <pass>', help.compileDumpAfter(passNames()))
     .option('--stats', help.compileStats)
-    .action(async (file: string, opts: { model?: string; target?: string; output?: string; emit?: string; opt: number; dumpAfter?: string; stats?: boolean }) => {
-      if (opts.target !== undefined && opts.target !== 'tfjs') throw new UsageError(messages.unknownTarget(opts.target));
+    .option('--weights <file>', help.compileWeights)
+    .option('--seed <n>', help.compileSeed, parseSeed)
+    .action(async (file: string, opts: { model?: string; target?: string; output?: string; emit?: string; opt: number; dumpAfter?: string; stats?: boolean; weights?: string; seed?: number }) => {
+      if (opts.target !== undefined && opts.target !== 'tfjs' && opts.target !== 'onnx') throw new UsageError(messages.unknownTarget(opts.target));
+      if ((opts.weights !== undefined || opts.seed !== undefined) && opts.target !== 'onnx') throw new UsageError(messages.weightsNeedOnnx());
       if (opts.emit !== undefined && opts.emit !== 'ir') throw new UsageError(messages.unknownEmit(opts.emit));
       if (opts.target && opts.emit) throw new UsageError(messages.targetAndEmit());
-      if (opts.target && !opts.output) throw new UsageError(messages.targetNeedsOutput());
+      if (opts.target && !opts.output) throw new UsageError(messages.targetNeedsOutput(opts.target));
       if (opts.dumpAfter && !passNames().includes(opts.dumpAfter)) throw new UsageError(messages.unknownPass(opts.dumpAfter, passNames()));
-      if (opts.output) checkOutputPaths([file], [['-o', opts.output]]);
+      if (opts.output) checkOutputPaths(opts.weights ? [file, opts.weights] : [file], opts.target === 'onnx' ? [['-o', opts.output], ['-o', externalDataPath(opts.output)]] : [['-o', opts.output]]);
       const compiled = compileFile(file);
       const source = selectModel(compiled, opts.model);
       // A model with a train section gets train()/evaluate() in its module, built on the training graph (dropout kept).
@@ -81,6 +88,14 @@ function program(): Command {
       if (opts.target === 'tfjs') {
         await writeFileAtomic(opts.output!, await emitTfjs(graph, { sourcePath: file, training }));
         console.log(reports.wroteModule(opts.output!, graph.name));
+      } else if (opts.target === 'onnx') {
+        // Weights belong to the source model; the optimized graph keeps its layer names.
+        const weights = opts.weights ? await loadWeights(opts.weights, source) : initWeights(source, { seed: opts.seed ?? 0 });
+        const external = externalDataPath(opts.output!);
+        const { model, external: data } = exportOnnx(graph, weights, { sourcePath: file, externalName: basename(external) });
+        if (data) await writeFileAtomic(external, Buffer.concat(data.chunks));
+        await writeFileAtomic(opts.output!, model);
+        console.log(reports.wroteOnnx(opts.output!, graph.name, OPSET, data && external));
       } else console.log(opts.dumpAfter ? dumps[0] : printGraph(graph));
       if (opts.stats) printPassStats(stats);
     });
@@ -116,7 +131,9 @@ function program(): Command {
     .option('--kernels <kind>', help.runKernels, 'auto')
     .option('--threads <n>', help.threads, parseCount)
     .option('--max-memory <size>', help.maxMemory, parseMemory)
-    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number; maxMemory?: number }) => {
+    .option('--engine <engine>', help.engine, 'interp')
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number; maxMemory?: number; engine: string }) => {
+      const engine = engineOf(opts.engine);
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       const source = selectModel(compileFile(file), opts.model);
@@ -124,7 +141,7 @@ function program(): Command {
       // Weights belong to the source model; the optimized graph keeps its layer names.
       const weights = opts.weights ? await loadWeights(opts.weights, source) : initWeights(source, { seed: opts.seed });
       const { graph } = optimize(source, { level: opts.opt });
-      const { outputs, stats } = new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
+      const { outputs, stats } = engine === 'ort' ? { outputs: await runOnce(graph, weights, inputs, file, opts.threads), stats: undefined } : new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
       const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
       if (opts.json) console.log(JSON.stringify(json));
       else for (const [name, t] of Object.entries(outputs)) console.log(reports.runOutput(name, t.shape, formatTensor(t)));
@@ -159,9 +176,12 @@ function program(): Command {
     .requiredOption('--weights <file>', help.evalWeights)
     .option('--model <name>', help.trainModel)
     .option('--max-memory <size>', help.maxMemory, parseMemory)
-    .action(async (file: string, opts: { weights: string; model?: string; maxMemory?: number }) => {
+    .option('--engine <engine>', help.engine, 'interp')
+    .option('--threads <n>', help.threads, parseCount)
+    .action(async (file: string, opts: { weights: string; model?: string; maxMemory?: number; engine: string; threads?: number }) => {
+      const engine = engineOf(opts.engine);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
-      await evalCommand(file, opts);
+      await evalCommand(file, { ...opts, engine });
     });
 
   cli
@@ -206,6 +226,22 @@ function program(): Command {
 }
 
 /** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
+/** --engine: the built-in interpreter (default) or ONNX Runtime. */
+function engineOf(engine: string): 'interp' | 'ort' {
+  if (engine !== 'interp' && engine !== 'ort') throw new UsageError(ortMessages.unknownEngine(engine));
+  return engine;
+}
+
+/** One run through ONNX Runtime: export, load, run, release. */
+async function runOnce(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, file: string, threads?: number): Promise<Record<string, Tensor>> {
+  const session = await OrtSession.create(graph, weights, { sourcePath: file, threads });
+  try {
+    return await session.run(inputs);
+  } finally {
+    await session.release();
+  }
+}
+
 function useKernels(opts: { kernels: string; threads?: number }): void {
   if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(messages.kernelsChoice(opts.kernels));
   if (opts.kernels !== 'auto' || !process.env.DLC_KERNELS) setKernelBackend(opts.kernels as KernelChoice);

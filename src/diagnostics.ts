@@ -112,6 +112,9 @@ const unknownChoice = (span: Span, what: string, name: string, choices: string[]
 
 export const messages = {
   /** tfjs modules declare a dimension variable as a constant of that name. */
+  /** A layer, or one of its settings, that has no form in standard ONNX ops (the README's op table says which). */
+  noOnnxMapping: (span: Span, layer: string, op: string, what: string) =>
+    d('unsupported', span, `layer '${layer}' (${op}) cannot be exported to ONNX: ${what} has no ONNX mapping`, `run it with 'dlc run', or see the op table in the README for what ONNX export covers`),
   /** A size that is an expression of a dimension variable (T - 3), which the module's templates cannot write. */
   sizeOfVariableInTfjs: (span: Span, layer: string, op: string, vars: string[]) =>
     d(
@@ -237,10 +240,11 @@ export const messages = {
   notJson: (path: string, reason: string) => d('io', undefined, `${path}: not valid JSON (${reason})`),
 
   // ---- The command line (src/cli.ts): flags it cannot use.
-  unknownTarget: (target: string) => d('usage', undefined, `unknown --target '${target}' (targets: tfjs)`),
+  unknownTarget: (target: string) => d('usage', undefined, `unknown --target '${target}' (targets: tfjs, onnx)`),
+  weightsNeedOnnx: () => d('usage', undefined, '--weights and --seed choose the weights an ONNX export carries: use them with --target onnx'),
   unknownEmit: (emit: string) => d('usage', undefined, `unknown --emit '${emit}' (expected: ir)`),
   targetAndEmit: () => d('usage', undefined, 'give either --target tfjs or --emit ir, not both'),
-  targetNeedsOutput: () => d('usage', undefined, '--target tfjs needs -o FILE.ts'),
+  targetNeedsOutput: (target: string) => d('usage', undefined, `--target ${target} needs -o ${target === 'onnx' ? 'FILE.onnx' : 'FILE.ts'}`),
   unknownPass: (pass: string, passes: string[]) => d('usage', undefined, `unknown pass '${pass}' (passes: ${passes.join(', ')})`),
   diagramExtension: (output: string) => d('usage', undefined, `-o must end in .svg, .png or .dot, got '${output}'`),
   flagChoice: (flag: string, value: string, choices: readonly string[]) =>
@@ -392,6 +396,16 @@ const badAxis = (given: number, isBatch: boolean, inputs: string, got: readonly 
  * Every mistake a shape rule reports, grouped by op. Shapes are per example
  * (without the batch dimension), as users write them: `got` is the input's.
  */
+/** ONNX Runtime as an engine (backends/onnx/ort.ts). */
+export const ortMessages = {
+  missing: () =>
+    "--engine ort needs the package onnxruntime-node, which is not installed: run 'npm install onnxruntime-node' (its CPU library is in the package), or use --engine interp",
+  broken: (reason: string) => `--engine ort: onnxruntime-node is installed but does not load (${reason}); reinstall it, or use --engine interp`,
+  refused: (model: string, reason: string) => `ONNX Runtime refused the exported model '${model}': ${reason}`,
+  failed: (model: string, reason: string) => `ONNX Runtime failed to run '${model}': ${reason}`,
+  unknownEngine: (engine: string) => `unknown --engine '${engine}' (engines: interp, ort)`,
+};
+
 export const shapeRules = {
   // ---- Any op (src/ops/op.ts).
   listLength: (name: string, entries: number, rank: number) =>
@@ -621,7 +635,9 @@ export const help = {
   summaryJson: 'print JSON instead of a table',
   // compile
   compileModel: 'the model to compile (default: the only or last one)',
-  compileTarget: 'tfjs: a typed TensorFlow.js module (needs -o)',
+  compileTarget: 'tfjs: a typed TensorFlow.js module; onnx: an ONNX model with its weights (both need -o)',
+  compileWeights: 'with --target onnx: the weights the model carries (default: fresh weights from --seed)',
+  compileSeed: 'with --target onnx: random seed for fresh weights',
   compileOutput: 'where to write the module, e.g. out/Model.ts',
   compileEmit: 'ir: print the graph IR instead (the default without --target)',
   compileOpt: 'optimization level: 0 (none) or 1 (all passes)',
@@ -633,6 +649,7 @@ export const help = {
   // run
   runInput: 'inputs: a JSON file keyed by input name, batch dimension first',
   runWeights: 'weights file (default: fresh weights from --seed)',
+  engine: "interp: the built-in interpreter; ort: ONNX Runtime (onnxruntime-node) on the model exported as by --target onnx",
   runSeed: 'random seed for fresh weights',
   runJson: 'print outputs as JSON',
   runStats: 'print time per layer and peak activation memory',
@@ -671,6 +688,7 @@ export const help = {
 export const reports = {
   checked: (file: string, models: string[]) => `${file}: ok (${models.join(', ')})`,
   wroteModule: (output: string, model: string) => `${output}: TensorFlow.js module of ${model}`,
+  wroteOnnx: (output: string, model: string, opset: number, external?: string) => `${output}: ONNX model of ${model} (opset ${opset})${external ? `, weights in ${external}` : ''}`,
   wroteWeights: (output: string, tensors: number, parameters: string, bytes: string) => `${output}: ${tensors} tensors, ${parameters} parameters (${bytes})`,
   wroteDiagram: (output: string, format: string, model: string) => `${output}: ${format.toUpperCase()} of ${model}`,
   runOutput: (name: string, shape: readonly number[], values: string) => `${name} [${shape.join(', ')}]:\n${values}`,

@@ -5,6 +5,7 @@
  * The command line (src/cli.ts) wires these; user mistakes surface as
  * CompileError (located in the .dl file) or TrainError (everything else).
  */
+import { OrtSession } from '../backends/onnx/ort.js';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
 import { reports } from '../diagnostics.js';
@@ -17,7 +18,7 @@ import { loadData, Split } from './data.js';
 import { TrainError, TrainInterrupted } from './errors.js';
 import { curvesSvg } from './plot.js';
 import { reporter } from './progress.js';
-import { evaluate, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
+import { evaluate, evaluateWith, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
 
 export { TrainError, TrainInterrupted } from './errors.js';
 export { trainConfig, selectTrainModel } from './config.js';
@@ -122,11 +123,17 @@ async function stepsUntilInterrupted(steps: Generator<TrainStep, TrainRun>, inte
 }
 
 /** Evaluates saved weights on the test set of the model's train section (its training set if it has none). */
-export async function evalCommand(file: string, options: { model?: string; weights: string }): Promise<void> {
+export async function evalCommand(file: string, options: { model?: string; weights: string; engine: 'interp' | 'ort'; threads?: number }): Promise<void> {
   const { graph, config, data } = prepareTraining(file, { model: options.model });
   const weights = await loadWeights(options.weights, graph);
   const [set, which] = data.test ? [data.test, 'test' as const] : [data.train, 'training' as const];
-  const result = evaluate(optimize(graph).graph, weights, set, config.loss);
+  const optimized = optimize(graph).graph;
+  let result: { loss: number; accuracy: number | null };
+  if (options.engine === 'ort') {
+    const session = await OrtSession.create(optimized, weights, { sourcePath: file, threads: options.threads });
+    result = await evaluateWith((inputs) => session.run(inputs), optimized, set, config.loss);
+    await session.release();
+  } else result = evaluate(optimized, weights, set, config.loss);
   process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, result.accuracy)}\n`);
 }
 

@@ -25,6 +25,7 @@ import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
 import { checkTrainable, LossName, TrainConfig } from './config.js';
 import { batchOf, Dataset, Split } from './data.js';
+import type { Tensor } from '../backends/interp/tensor.js';
 import { createOptimizer } from './optimizers.js';
 
 export interface EpochMetrics {
@@ -194,16 +195,41 @@ const EVAL_BATCH = 256;
 /** Mean loss and accuracy of `weights` on a dataset, in inference mode, in chunks of `batch`. */
 export function evaluate(graph: Graph, weights: Weights, ds: Dataset, loss: LossName, batch = EVAL_BATCH): { loss: number; accuracy: number | null } {
   const interpreter = new Interpreter(graph, weights);
-  const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
   const input = graph.inputs[0].name, output = graph.outputs[0].name;
-  let lossSum = 0, accSum = 0;
-  for (let start = 0; start < ds.n; start += batch) {
-    const { x, y } = batchOf(ds, order, start, Math.min(ds.n, start + batch));
-    const predictions = interpreter.run({ [input]: x }).outputs[output];
-    lossSum += lossAndGrad(loss, predictions, y).loss * x.shape[0];
-    accSum += (accuracyOf(loss, predictions, y) ?? 0) * x.shape[0];
+  const score = new Score(loss, ds.n);
+  for (const { x, y } of batches(ds, batch)) score.add(interpreter.run({ [input]: x }).outputs[output], y);
+  return score.result();
+}
+
+/** `evaluate` through another engine (ONNX Runtime: `dlc eval --engine ort`), whose runs are asynchronous. */
+export async function evaluateWith(run: (inputs: Record<string, Tensor>) => Promise<Record<string, Tensor>>, graph: Graph, ds: Dataset, loss: LossName, batch = EVAL_BATCH): Promise<{ loss: number; accuracy: number | null }> {
+  const input = graph.inputs[0].name, output = graph.outputs[0].name;
+  const score = new Score(loss, ds.n);
+  for (const { x, y } of batches(ds, batch)) score.add((await run({ [input]: x }))[output], y);
+  return score.result();
+}
+
+/** The data set in order, `batch` examples at a time. */
+function* batches(ds: Dataset, batch: number): Generator<{ x: Tensor; y: Tensor }> {
+  const order = Uint32Array.from({ length: ds.n }, (_, i) => i);
+  for (let start = 0; start < ds.n; start += batch) yield batchOf(ds, order, start, Math.min(ds.n, start + batch));
+}
+
+/** Mean loss and accuracy over batches of a data set of n examples. */
+class Score {
+  private lossSum = 0;
+  private accSum = 0;
+  constructor(
+    private readonly loss: LossName,
+    private readonly n: number,
+  ) {}
+  add(predictions: Tensor, y: Tensor): void {
+    this.lossSum += lossAndGrad(this.loss, predictions, y).loss * predictions.shape[0];
+    this.accSum += (accuracyOf(this.loss, predictions, y) ?? 0) * predictions.shape[0];
   }
-  return { loss: lossSum / ds.n, accuracy: hasAccuracy(loss) ? accSum / ds.n : null };
+  result(): { loss: number; accuracy: number | null } {
+    return { loss: this.lossSum / this.n, accuracy: hasAccuracy(this.loss) ? this.accSum / this.n : null };
+  }
 }
 
 const hasAccuracy = (loss: LossName) => loss !== 'mse';
