@@ -188,7 +188,7 @@ export class OnnxGraph {
 
 function tensorProto(name: string, dims: readonly number[], values: ArrayLike<number>, elem: 'float' | 'int64' | 'int32'): InstanceType<typeof onnx.TensorProto> {
   // raw_data is little-endian, as ONNX specifies and as every machine Node runs on stores typed arrays.
-  const typed = elem === 'float' ? Float32Array.from(values) : elem === 'int32' ? Int32Array.from(values) : BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
+  const typed = elem === 'float' ? (values instanceof Float32Array ? values : Float32Array.from(values)) : elem === 'int32' ? Int32Array.from(values) : BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
   const raw = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
   return onnx.TensorProto.create({ name, dims: [...dims], dataType: ELEM[elem], rawData: raw });
 }

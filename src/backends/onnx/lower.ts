@@ -307,9 +307,14 @@ function positional(l: OnnxLayer<'positional'>): string[] {
   const { g, a } = l;
   const x = l.inputs[0];
   if (typeof a.steps !== 'number') {
-    if (a.kind === 'sinusoidal') l.unsupported('a sinusoidal position table of a variable length');
     const length = g.op1('Slice', [g.op1('Shape', [x]), g.ints([1]), g.ints([2])]);
-    return [g.op1('Add', [x, g.op1('Slice', [requiredParam(l, 'embeddings'), g.ints([0]), length, g.ints([0])])])];
+    if (a.kind === 'learned') return [g.op1('Add', [x, g.op1('Slice', [requiredParam(l, 'embeddings'), g.ints([0]), length, g.ints([0])])])];
+    // runtime/positional.ts's table for the input's own length: angle pos / 10000^(2i / d), sine in even columns, cosine in odd.
+    const positions = g.op1('Cast', [g.op1('Range', [g.constant([0], [], 'int64'), g.op1('Squeeze', [length, g.ints([0])]), g.constant([1], [], 'int64')])], { to: ELEM.float });
+    const frequencies = Array.from({ length: a.width }, (_, j) => 1 / Math.pow(10000, (j - (j % 2)) / a.width));
+    const angles = g.op1('Mul', [g.op1('Unsqueeze', [positions, g.ints([1])]), g.constant(frequencies, [a.width])]);
+    const even = g.op1('Cast', [g.constant(Array.from({ length: a.width }, (_, j) => (j % 2 === 0 ? 1 : 0)), [a.width], 'int32')], { to: ELEM.bool });
+    return [g.op1('Add', [x, g.op1('Where', [even, g.op1('Sin', [angles]), g.op1('Cos', [angles])])])];
   }
   if (a.kind === 'sinusoidal') {
     const table = sinusoidalTable(a.steps, a.width);
