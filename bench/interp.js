@@ -33,6 +33,7 @@ import { optimize } from '../dist/src/passes/pipeline.js';
 import { specialize } from '../dist/src/ir/infer.js';
 import { summarize } from '../dist/src/summary.js';
 import { createOptimizer } from '../dist/src/train/optimizers.js';
+import { OrtSession } from '../dist/src/backends/onnx/ort.js';
 import { mobilenetV2, resnet50, setWeightsFrom } from './keras_zoo.js';
 import { bert, gpt2 } from './language_models.js';
 import { fixed, machine, medianMs, table } from './util.js';
@@ -83,15 +84,18 @@ function model(text, batch, seed, lo, hi, noise = false) {
   const [input] = graph.inputs;
   const shape = [batch, ...input.type.shape.slice(1)];
   const data = random(shape.reduce((a, b) => a * b, 1), seed + 1, lo, hi);
-  const interpreter = new Interpreter(optimize(graph).graph, weights);
+  const optimized = optimize(graph).graph;
+  const interpreter = new Interpreter(optimized, weights);
   const output = graph.outputs[0].name;
+  const inputs = { [input.name]: { shape, data } };
   return {
     graph,
     flops: summarize(graph).flops * batch,
     weights,
     shape,
     data,
-    interp: () => interpreter.run({ [input.name]: { shape, data } }).outputs[output].data,
+    interp: () => interpreter.run(inputs).outputs[output].data,
+    ort: { graph: optimized, weights, inputs, output },
   };
 }
 
@@ -280,10 +284,12 @@ function languageModel(file, seed, output, network) {
     const shape = [1, ...input.type.shape.slice(1)];
     return [input.name, { shape, data: Float32Array.from({ length: shape[1] }, () => Math.floor(rng.uniform() * vocab)) }];
   }));
-  const interpreter = new Interpreter(optimize(graph).graph, weights);
+  const optimized = optimize(graph).graph;
+  const interpreter = new Interpreter(optimized, weights);
   return {
     flops: summarize(graph).flops,
     interp: () => interpreter.run(inputs).outputs[output].data,
+    ort: { graph: optimized, weights, inputs, output },
     tfjs() {
       const w = tfWeights(weights);
       const x = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, tf.tensor2d(t.data, t.shape, 'int32')]));
@@ -349,6 +355,22 @@ async function timeInterp(c, kernels, threads, timing = { warmup: 1, min: 5 }) {
   }
 }
 
+/**
+ * Median ms of ONNX Runtime (onnxruntime-node's CPU library) on the model as
+ * `dlc compile --target onnx` exports it, with `threads` intra-op threads, and
+ * its output; null for a workload with no model (the bare matmul) or a
+ * training step.
+ */
+async function timeOrt(c, threads, timing = { warmup: 1, min: 5 }) {
+  if (!c.ort) return null;
+  const session = await OrtSession.create(c.ort.graph, c.ort.weights, { sourcePath: 'bench', threads });
+  const once = async () => (await session.run(c.ort.inputs))[c.ort.output].data;
+  const output = await once();
+  const { ms, runs } = await medianMs(once, timing);
+  await session.release();
+  return { ms, runs, output };
+}
+
 function maxAbsDiff(a, b) {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
@@ -359,6 +381,7 @@ export async function run() {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
   await warmUpThreads(CORES);
   const rows = [];
+  const ortRows = [];
   // BENCH_CASES=ResNet runs only the workloads whose name contains it.
   const only = process.env.BENCH_CASES;
   for (const spec of CASES.filter((s) => !only || s.name.includes(only))) {
@@ -371,6 +394,8 @@ export async function run() {
     const js = skip.has('js') ? null : await timeInterp(c, 'js', CORES, spec.timing);
     const cpu = skip.has('cpu') ? null : await timeTfjs('cpu', c);
     const wasm = await timeTfjs('wasm', c);
+    const ort = spec.training ? null : await timeOrt(c, CORES, spec.timing);
+    const ort1 = spec.training || CORES === 1 ? ort : await timeOrt(c, 1, spec.timing);
     const gflops = (t) => (t ? fixed(c.flops / (t.ms * 1e6), 1) : '-');
     const ms = (t, skipped = false) => (t ? `${fixed(t.ms)} (${t.runs})` : skipped ? 'skipped' : 'cannot');
     const ratio = (theirs, mine) => (theirs ? `${fixed(theirs.ms / mine.ms, 2)}x` : '-');
@@ -388,6 +413,8 @@ export async function run() {
       `${ratio(cpu, multi)} / ${ratio(cpu, single)}`,
       `${diff(cpu)} / ${diff(wasm)}`,
     ]);
+    const orts = (t) => (t ? ms(t) : '-');
+    ortRows.push([spec.name, orts(ort), orts(ort1), ms(multi), ms(single), `${ratio(ort, multi)} / ${ratio(ort1, single)}`, diff(ort)]);
   }
   await tf.setBackend('cpu');
   return [
@@ -409,5 +436,15 @@ export async function run() {
       ],
       rows,
     ),
+    '',
+    `## Interpreter vs ONNX Runtime (native CPU library, onnxruntime-node ${ortVersion()})`,
+    '',
+    'The same workloads, weights and inputs; ONNX Runtime runs the model as `dlc compile --target onnx` exports it (graph optimizations on), with as many intra-op threads as the interpreter. Ratio = ONNX Runtime ms / interpreter ms: below 1x the native runtime is faster. The bare matmul and the training step have no ONNX model ("-").',
+    '',
+    table(['workload', `ort ${CORES} thr ms`, 'ort 1 thr ms', `interp ${CORES} thr ms`, 'interp 1 thr ms', `ratio (${CORES} thr / 1 thr)`, 'max \\|diff\\| ort'], ortRows),
   ].join('\n');
+}
+
+function ortVersion() {
+  return JSON.parse(readFileSync(new URL('../node_modules/onnxruntime-node/package.json', import.meta.url), 'utf8')).version;
 }
