@@ -147,7 +147,7 @@ describe('dlc compile --target tfjs', () => {
   });
   it('an unknown target, a missing -o, an unknown model and an unwritable path are errors that leave no file', () => {
     const out = join(dir, 'never.ts');
-    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'onnx', '-o', out)).toMatchObject({ code: 1, stderr: "error: unknown --target 'onnx' (targets: tfjs)\n" });
+    expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tflite', '-o', out)).toMatchObject({ code: 1, stderr: "error: unknown --target 'tflite' (targets: tfjs, onnx)\n" });
     expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs')).toMatchObject({ code: 1, stderr: 'error: --target tfjs needs -o FILE.ts\n' });
     expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs', '--model', 'Nope', '-o', out).stderr).toContain("error: no model named 'Nope' (models: MnistConvNet)");
     expect(dlc('compile', 'examples/mnist_convnet.dl', '--target', 'tfjs', '-o', join(dir, 'missing/dir/M.ts')).stderr).toBe(`error: cannot write '${join(dir, 'missing/dir/M.ts')}': no such file or directory\n`);
@@ -201,7 +201,8 @@ describe('dlc --help', () => {
     for (const c of commands) expect(main).toMatch(new RegExp(`\\b${c}\\b`));
     const compile = flat(dlc('compile', '--help').stdout);
     expect(compile).toContain('--dump-after <pass> print the IR after one pass (fold, simplify, cse, bnfold, fuse, dce)');
-    expect(compile).toContain('--target <target> tfjs: a typed TensorFlow.js module (needs -o)');
+    expect(compile).toContain('--target <target> tfjs: a typed TensorFlow.js module; onnx: an ONNX model with its weights (both need -o)');
+    expect(flat(dlc('run', '--help').stdout)).toContain('--engine <engine> interp: the built-in interpreter; ort: ONNX Runtime (onnxruntime-node) on the model exported as by --target onnx (default: "interp")');
     const diagram = flat(dlc('diagram', '--help').stdout);
     expect(diagram).toContain('--detail <level> layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets) (default: "layers")');
     expect(diagram).toContain('--no-shapes hide tensor shapes on edges');
