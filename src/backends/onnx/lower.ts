@@ -60,22 +60,23 @@ function fail(l: OnnxLayer, message: string): never {
   throw internal(`onnx: layer '${l.node.name}' (${l.node.op}) ${message}`);
 }
 
-/** `t` with its axes permuted: out axis i is in axis perm[i]. */
+/** `t` with its axes permuted: out axis i is in axis perm[i]. Walks the output in order with an odometer of input offsets (no division per element). */
 export function permuted(t: Tensor, perm: readonly number[]): Tensor {
   const shape = perm.map((p) => t.shape[p]);
   const inStrides = strides(t.shape);
-  const outStrides = strides(shape);
+  const step = perm.map((p) => inStrides[p]); // input offset per unit of each output axis
   const data = new Float32Array(t.data.length);
   const index = new Array<number>(shape.length).fill(0);
+  const last = shape.length - 1;
+  let from = 0;
   for (let o = 0; o < data.length; o++) {
-    let rest = o;
-    let from = 0;
-    for (let i = 0; i < shape.length; i++) {
-      index[i] = Math.floor(rest / outStrides[i]);
-      rest -= index[i] * outStrides[i];
-      from += index[i] * inStrides[perm[i]];
-    }
     data[o] = t.data[from];
+    for (let i = last; i >= 0; i--) {
+      from += step[i];
+      if (++index[i] < shape[i]) break;
+      from -= step[i] * shape[i];
+      index[i] = 0;
+    }
   }
   return { shape, data };
 }

@@ -12,33 +12,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeModel, OPSET } from '../../../src/backends/onnx/builder.js';
 import { exportOnnx } from '../../../src/backends/onnx/index.js';
-import { loadOrt, OrtSession } from '../../../src/backends/onnx/ort.js';
+import { loadOrt } from '../../../src/backends/onnx/ort.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { CompileError } from '../../../src/diagnostics.js';
-import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { VERSION } from '../../../src/version.js';
-import { compileText } from '../../helpers.js';
+import { compileText, IMAGENET_EXAMPLES } from '../../helpers.js';
+import { bothEngines } from './engines.js';
 import { randomInputs, randomModel } from '../../random-models.js';
 import { expectClose } from '../interp/helpers.js';
 
-/** Exports `source` optimized for inference, runs it in ONNX Runtime and in the interpreter on the same inputs; returns both outputs. */
-async function bothEngines(source: Graph, batch = 2, seed = 7, length = 6) {
-  const weights = initWeights(source, { seed });
-  const { graph } = optimize(source);
-  const inputs = randomInputs(graph, batch, seed, length);
-  const expected = new Interpreter(graph, weights).run(inputs).outputs;
-  const session = await OrtSession.create(graph, weights, { sourcePath: 'test.dl', threads: 1 });
-  const actual = await session.run(inputs);
-  await session.release();
-  return { expected, actual };
-}
-
-/** Little-endian float32 bytes (raw_data) as numbers; copied, since a decoded field may be a view into a larger buffer at any offset. */
-const floats = (bytes: Uint8Array) => new Float32Array(Uint8Array.from(bytes).buffer);
-
-const examples = readdirSync('examples').filter((f) => f.endsWith('.dl'));
+/** The model-zoo examples run in zoo.test.ts (seconds each), so that the two files run side by side. */
+const examples = readdirSync('examples').filter((f) => f.endsWith('.dl') && !IMAGENET_EXAMPLES.includes(f));
 /** 16 billion parameters: refused by export as by `dlc run` (checked below), not run. */
 const TOO_LARGE = 'fully_connected.dl';
 
