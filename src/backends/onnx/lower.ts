@@ -390,9 +390,9 @@ export const LOWERINGS: LoweringTable = {
   result: () => {
     throw internal('onnx: result nodes pick a value of the layer before them, and are not lowered');
   },
-  rnn: (l) => lowerRecurrent(l, l.a, ''),
-  lstm: (l) => lowerRecurrent(l, l.a, ''),
-  gru: (l) => lowerRecurrent(l, l.a, ''),
+  rnn: lowerRecurrent,
+  lstm: lowerRecurrent,
+  gru: lowerRecurrent,
   bidirectional: lowerBidirectional,
   attention: lowerAttention,
   batchnorm,
