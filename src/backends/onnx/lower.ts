@@ -307,7 +307,7 @@ function positional(l: OnnxLayer<'positional'>): string[] {
   const { g, a } = l;
   const x = l.inputs[0];
   if (typeof a.steps !== 'number') {
-    if (a.kind === 'sinusoidal') l.unsupported('a sinusoidal position table of a variable length');
+    if (a.kind === 'sinusoidal') return [g.op1('Add', [x, sinusoidalOfLength(g, x, a.width)])];
     const length = g.op1('Slice', [g.op1('Shape', [x]), g.ints([1]), g.ints([2])]);
     return [g.op1('Add', [x, g.op1('Slice', [requiredParam(l, 'embeddings'), g.ints([0]), length, g.ints([0])])])];
   }
@@ -317,6 +317,22 @@ function positional(l: OnnxLayer<'positional'>): string[] {
   }
   const table = requiredParam(l, 'embeddings');
   return [g.op1('Add', [x, a.maxLen === a.steps ? table : g.op1('Slice', [table, g.ints([0]), g.ints([a.steps]), g.ints([0])])])];
+}
+
+/**
+ * sinusoidalTable(T, d) for the length T of x's axis 1, computed at run time:
+ * pos / 10000^(2i / d) (the divisors a constant, in float32 where the
+ * interpreter's table uses float64: within 1.2e-7 T of its angles), the sine
+ * on even columns and the cosine on odd ones.
+ */
+function sinusoidalOfLength(g: OnnxGraph, x: string, d: number): string {
+  const T = g.op1('Gather', [g.op1('Shape', [x]), g.constant([1], [], 'int64')], { axis: 0 });
+  const pos = g.op1('Unsqueeze', [g.op1('Cast', [g.op1('Range', [g.constant([0], [], 'int64'), T, g.constant([1], [], 'int64')])], { to: ELEM.float }), g.ints([1])]);
+  const columns = Array.from({ length: d }, (_, j) => j);
+  const angle = g.op1('Div', [pos, g.constant(columns.map((j) => Math.pow(10000, (j - (j % 2)) / d)), [d])]);
+  const even = g.constant(columns.map((j) => (j % 2 === 0 ? 1 : 0)), [d]);
+  const odd = g.constant(columns.map((j) => j % 2), [d]);
+  return g.op1('Add', [g.op1('Mul', [g.op1('Sin', [angle]), even]), g.op1('Mul', [g.op1('Cos', [angle]), odd])]);
 }
 
 /** batchnorm: BatchNormalization on the channels moved to axis 1; gamma 1 and beta 0 where the layer has none. */

@@ -5,21 +5,17 @@
  * weights (with noise on the biases, so that their layout is tested) and
  * random inputs, run by both, and compared elementwise.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import type { Weights } from '../../../src/backends/interp/weights.js';
 import { OrtSession } from '../../../src/backends/onnx/ort.js';
-import type { Graph } from '../../../src/ir/types.js';
+import type { Graph, Node } from '../../../src/ir/types.js';
+import { rnn } from '../../../src/ops/recurrent.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { createRng } from '../../../src/runtime/random.js';
 import { modelOf, randomIds, weightsFor } from '../interp/grad/harness.js';
 import { expectClose, randTensor } from '../interp/helpers.js';
-
-const sessions: OrtSession[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.release();
-});
 
 /** Token ids [B, T] with padding (id 0) at the end, at the start and inside, and one example of padding only. */
 function paddedIds(shape: number[], vocab: number, seed: number): Tensor {
@@ -40,18 +36,24 @@ interface Case {
   batch?: number;
   /** Values for the dimension variables (symbolic lengths); each set is one run through the same session. */
   lengths?: Record<string, number>[];
-  /** Integer inputs: padded token ids from this vocabulary (default 10). */
-  vocab?: number;
+  /** Float inputs are uniform on [-scale, scale) (default 1). */
+  scale?: number;
   tol?: number;
 }
 
-/** The inputs of one run: floats uniform on [-1, 1), integers padded ids. */
-function inputsOf(graph: Graph, batch: number, lengths: Record<string, number>, vocab: number, seed: number): Record<string, Tensor> {
+/** The vocabulary of the embedding that reads input `n` (ids below it), else 10 (a mask input). */
+function vocabOf(graph: Graph, n: Node): number {
+  const reader = graph.nodes.find((m) => m.op === 'embedding' && m.inputs[0] === n);
+  return reader ? (reader.resolved as { vocab: number }).vocab : 10;
+}
+
+/** The inputs of one run: floats uniform, integers padded ids. */
+function inputsOf(graph: Graph, batch: number, lengths: Record<string, number>, scale: number, seed: number): Record<string, Tensor> {
   return Object.fromEntries(
     graph.inputs.map((n, k) => {
       const shape = [batch, ...n.type.shape.slice(1).map((d) => (typeof d === 'number' ? d : lengths[d as string]))];
       if (shape.some((d) => d === undefined)) throw new Error(`no length for an input of ${n.name}`);
-      return [n.name, n.type.dtype === 'int32' ? paddedIds(shape, vocab, seed + k) : randTensor(shape, createRng(seed + k))];
+      return [n.name, n.type.dtype === 'int32' ? paddedIds(shape, vocabOf(graph, n), seed + k) : randTensor(shape, createRng(seed + k), scale)];
     }),
   );
 }
@@ -59,18 +61,21 @@ function inputsOf(graph: Graph, batch: number, lengths: Record<string, number>, 
 /** Exports `graph` with `weights`, runs it in ONNX Runtime and in the interpreter on the same inputs, and compares every output. */
 async function parity(graph: Graph, weights: Weights, runs: Record<string, Tensor>[], tol: number): Promise<void> {
   const session = await OrtSession.create(graph, weights, { sourcePath: 'test.dl', threads: 1 });
-  sessions.push(session);
-  for (const inputs of runs) {
-    const expected = new Interpreter(graph, weights).run(inputs).outputs;
-    const actual = await session.run(inputs);
-    for (const { name } of graph.outputs) expectClose(actual[name], expected[name], tol);
+  try {
+    for (const inputs of runs) {
+      const expected = new Interpreter(graph, weights).run(inputs).outputs;
+      const actual = await session.run(inputs);
+      for (const { name } of graph.outputs) expectClose(actual[name], expected[name], tol);
+    }
+  } finally {
+    await session.release();
   }
 }
 
-async function check({ body, batch = 4, lengths = [{}], vocab = 10, tol = 1e-5 }: Case, seed = 1): Promise<void> {
+async function check({ body, batch = 4, lengths = [{}], scale = 1, tol = 1e-5 }: Case, seed = 1): Promise<void> {
   const graph = optimize(modelOf(body)).graph;
   const weights = weightsFor(graph, seed);
-  await parity(graph, weights, lengths.map((l, i) => inputsOf(graph, batch, l, vocab, seed + 10 * i)), tol);
+  await parity(graph, weights, lengths.map((l, i) => inputsOf(graph, batch, l, scale, seed + 10 * i)), tol);
 }
 
 const CELLS = ['rnn', 'lstm', 'gru', 'gru(reset_after = false)'] as const;
@@ -103,4 +108,103 @@ describe('recurrent layers match the interpreter', () => {
   output hs = h2${cell.startsWith('lstm') ? '\n  output cs = c2' : ''}`,
       }));
   }
+});
+
+describe('recurrent layers: states, activations, masks and lengths', () => {
+  const choices = (rnn.attrs.find((a) => a.name === 'activation')!.type as { choices: readonly string[] }).choices;
+  it('rnn offers the activations ONNX RNN can run', () => expect([...choices].sort()).toEqual(['elu', 'hard_sigmoid', 'leaky_relu', 'relu', 'relu6', 'selu', 'sigmoid', 'softsign', 'tanh']));
+  // Inputs on [-4, 4) drive pre-activations past relu6's 6 and deep into elu's and selu's negative side.
+  it.each(choices)('rnn(activation = %s), both directions', (activation) =>
+    check({ body: `input x: [5, 3]\noutput y = x -> bidirectional(rnn(4, activation = ${activation}, sequences = true))`, scale: 4 }));
+  it.each(['selu', 'relu6'])('rnn(activation = %s) behind a mask, from a given state, with return_state', (activation) =>
+    check({
+      body: `input t: [6] int
+  input h0: [4]
+  y, h = t -> embedding(10, 3, mask_zero = true) -> rnn(4, activation = ${activation}, sequences = true, return_state = true, initial_state = [h0])
+  output out = y
+  output state = h`,
+      scale: 4,
+    }));
+
+  it('lstm behind a mask, from given states: padded steps before the first real one output the initial h', () =>
+    check({
+      body: `input t: [6] int
+  input h0: [4]
+  input c0: [4]
+  y, h, c = t -> embedding(10, 3, mask_zero = true) -> lstm(4, sequences = true, return_state = true, initial_state = [h0, c0])
+  output out = y
+  output hs = h
+  output cs = c`,
+    }));
+
+  it("bidirectional lstm: both directions' states in, both out (forward's h, c, then backward's), behind a mask", () =>
+    check({
+      body: `input t: [6] int
+  input a: [4]
+  input b: [4]
+  input c: [4]
+  input d: [4]
+  y, hf, cf, hb, cb = t -> embedding(10, 3, mask_zero = true) -> bidirectional(lstm(4, sequences = true, return_state = true), initial_state = [a, b, c, d])
+  output out = y
+  output s1 = hf
+  output s2 = cf
+  output s3 = hb
+  output s4 = cb`,
+    }));
+
+  it('bidirectional gru with reset_after = false: return_state without a mask', () =>
+    check({
+      body: `input x: [5, 3]
+  y, hf, hb = x -> bidirectional(gru(4, reset_after = false, return_state = true))
+  output out = y
+  output s1 = hf
+  output s2 = hb`,
+    }));
+
+  it('a symbolic length T runs at two lengths through one session', () =>
+    check({
+      body: `input x: [T, 3]
+  input t: [T] int
+  output a = x -> lstm(4, sequences = true) -> gru(3)
+  output b = t -> embedding(10, 3, mask_zero = true) -> bidirectional(gru(4, sequences = true)) -> rnn(2, sequences = true)`,
+      lengths: [{ T: 3 }, { T: 9 }],
+    }));
+
+  it('a batch of one, and a stack of masked layers', () =>
+    check({ body: `input t: [7] int\noutput y = t -> embedding(10, 3, mask_zero = true) -> lstm(5, sequences = true) -> gru(4, sequences = true) -> global_avgpool`, batch: 1 }));
+});
+
+describe('attention matches the interpreter', () => {
+  const cases: Record<string, Case> = {
+    'self-attention': { body: 'input x: [5, 6]\noutput y = x -> attention(heads = 2, key_dim = 3)' },
+    'causal self-attention': { body: 'input x: [5, 6]\noutput y = x -> attention(heads = 3, key_dim = 2, causal = true)' },
+    'cross-attention with value_dim and output_dim': { body: 'input q: [3, 6]\ninput kv: [7, 5]\noutput y = attention(q, kv, heads = 2, key_dim = 3, value_dim = 4, output_dim = 5)' },
+    'query, value and key all given': { body: 'input q: [3, 6]\ninput v: [7, 5]\ninput k: [7, 4]\noutput y = attention(q, v, k, heads = 2, key_dim = 3)' },
+    'padding mask from the tokens, causal': {
+      body: 'input t: [7] int\noutput y = t -> embedding(12, 6, mask_zero = true) -> attention(heads = 2, key_dim = 3, causal = true)',
+    },
+    'padding masks of query, value and key': {
+      body: `input a: [3] int
+  input b: [7] int
+  input c: [7] int
+  output y = attention(a -> embedding(12, 6, mask_zero = true), b -> embedding(12, 5, mask_zero = true), c -> embedding(12, 4, mask_zero = true), heads = 2, key_dim = 3)`,
+    },
+    'mask = [S], integer': { body: 'input x: [7, 6]\ninput padding: [7] int\noutput y = attention(x, mask = padding, heads = 2, key_dim = 3)' },
+    'mask = [S], float': { body: 'input x: [7, 6]\ninput padding: [7]\noutput y = attention(x, mask = padding, heads = 2, key_dim = 3)' },
+    'mask = [T, S] with cross-attention': {
+      body: 'input q: [3, 6]\ninput kv: [7, 5]\ninput pairs: [3, 7] int\noutput y = attention(q, kv, mask = pairs, heads = 2, key_dim = 3)',
+    },
+    'mask = [T, S] with a padding mask and causal': {
+      body: 'input t: [5] int\ninput pairs: [5, 5] int\noutput y = attention(t -> embedding(12, 6, mask_zero = true), mask = pairs, heads = 2, key_dim = 3, causal = true)',
+    },
+    'a symbolic length at two lengths, causal, with mask = [T]': {
+      body: 'input x: [T, 6]\ninput keep: [T] int\noutput y = attention(x, mask = keep, heads = 2, key_dim = 3, causal = true)',
+      lengths: [{ T: 2 }, { T: 8 }],
+    },
+    'cross-attention between two symbolic lengths': {
+      body: 'input q: [T, 6]\ninput kv: [S, 5]\noutput y = attention(q, kv, heads = 2, key_dim = 3)',
+      lengths: [{ T: 2, S: 9 }, { T: 6, S: 3 }],
+    },
+  };
+  it.each(Object.entries(cases))('%s', (_, c) => check(c));
 });
