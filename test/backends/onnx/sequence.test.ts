@@ -5,15 +5,19 @@
  * weights (with noise on the biases, so that their layout is tested) and
  * random inputs, run by both, and compared elementwise.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import type { Weights } from '../../../src/backends/interp/weights.js';
+import { decodeModel } from '../../../src/backends/onnx/builder.js';
 import { OrtSession } from '../../../src/backends/onnx/ort.js';
 import type { Graph, Node } from '../../../src/ir/types.js';
 import { rnn } from '../../../src/ops/recurrent.js';
+import { compileSource, selectModel } from '../../../src/compile.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { createRng } from '../../../src/runtime/random.js';
+import { cliSandbox } from '../../cli/process.js';
 import { modelOf, randomIds, weightsFor } from '../interp/grad/harness.js';
 import { expectClose, randTensor } from '../interp/helpers.js';
 
@@ -72,9 +76,10 @@ async function parity(graph: Graph, weights: Weights, runs: Record<string, Tenso
   }
 }
 
-async function check({ body, batch = 4, lengths = [{}], scale = 1, tol = 1e-5 }: Case, seed = 1): Promise<void> {
-  const graph = optimize(modelOf(body)).graph;
-  const weights = weightsFor(graph, seed);
+/** Weights for the source graph, as `dlc compile` and `dlc run` make them, then both engines on the graph as optimized for inference. */
+async function check({ body, batch = 4, lengths = [{}], scale = 1, tol = 1e-5 }: Case, source = modelOf(body), seed = 1): Promise<void> {
+  const weights = weightsFor(source, seed);
+  const graph = optimize(source).graph;
   await parity(graph, weights, lengths.map((l, i) => inputsOf(graph, batch, l, scale, seed + 10 * i)), tol);
 }
 
@@ -207,4 +212,58 @@ describe('attention matches the interpreter', () => {
     },
   };
   it.each(Object.entries(cases))('%s', (_, c) => check(c));
+});
+
+describe('the examples with sequence layers match the interpreter', () => {
+  const example = (file: string) => selectModel(compileSource({ path: `examples/${file}`, text: readFileSync(`examples/${file}`, 'utf8') }));
+  const cases: [string, Omit<Case, 'body'>, number?][] = [
+    ['rnn.dl', { batch: 3 }],
+    ['gru_classifier.dl', { batch: 2 }],
+    ['lstm_sentiment.dl', { batch: 2 }],
+    ['seq2seq.dl', { batch: 2, lengths: [{ T: 5, S: 3 }, { T: 2, S: 7 }] }],
+    ['transformer.dl', { batch: 2, lengths: [{ T: 7 }, { T: 3 }], tol: 1e-4 }],
+    // 110 and 124 million weights: one short sequence each (exporting and loading them takes most of this file's time).
+    ['bert_base.dl', { batch: 1, lengths: [{ T: 4 }], tol: 1e-4 }, 300_000],
+    ['gpt2.dl', { batch: 1, lengths: [{ T: 4 }], tol: 1e-4 }, 300_000],
+  ];
+  for (const [file, c, timeout] of cases) it(file, () => check({ body: '', ...c }, example(file)), timeout ?? 60_000);
+});
+
+describe('through the command line', () => {
+  const { dlc, file } = cliSandbox('dlc-onnx-seq-');
+  const source = file(
+    'tagger.dl',
+    `# A masked tagger: both directions' states, then causal attention over them.
+model Tagger {
+  input tokens: [T] int
+  y, forward, backward = tokens -> embedding(50, 8, mask_zero = true) -> bidirectional(gru(6, sequences = true, return_state = true))
+  output tags = y -> attention(heads = 2, key_dim = 4, causal = true) -> dense(3)
+  output state = forward
+}
+`,
+  );
+
+  it('dlc compile --target onnx writes the sequence layers', () => {
+    const out = `${source}.onnx`;
+    const r = dlc('compile', source, '--target', 'onnx', '-o', out);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const ops = decodeModel(readFileSync(out)).graph!.node!.map((n) => n.opType);
+    expect(ops).toContain('GRU');
+    expect(ops).toContain('Softmax');
+  });
+
+  it('dlc run --engine ort prints what the interpreter prints, for padding at the end, the start and inside', () => {
+    const input = file('in.json', JSON.stringify({ tokens: [[3, 5, 9, 0, 0], [0, 0, 2, 7, 1], [4, 0, 0, 8, 6], [0, 0, 0, 0, 0]] }));
+    const run = (engine: string) => {
+      const r = dlc('run', source, '--input', input, '--json', '--engine', engine);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const [ort, interp] = [run('ort'), run('interp')];
+    expect(Object.keys(ort)).toEqual(['tags', 'state']);
+    for (const name of Object.keys(interp)) {
+      const [a, e] = [ort[name], interp[name]].map((v) => Float32Array.from((v as number[]).flat(2) as number[]));
+      expectClose({ shape: [a.length], data: a }, { shape: [e.length], data: e }, 1e-5);
+    }
+  });
 });
