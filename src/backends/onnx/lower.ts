@@ -12,7 +12,7 @@
  */
 import { internal } from '../../diagnostics.js';
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
-import { activationDef, activationOpTable, type Activation, type ActivationArgs, type ActivationOpName } from '../../ops/activations.js';
+import { activationOpTable, nameArgs, type Activation, type ActivationArgs, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { sinusoidalTable } from '../../runtime/positional.js';
@@ -146,7 +146,7 @@ export function activate(g: OnnxGraph, x: string, activation: Activation, p: Act
 }
 
 /** The activation a fused or activated layer applies, with its bare name's arguments. */
-const activated = (g: OnnxGraph, x: string, activation: Activation) => activate(g, x, activation, activationDef(activation).byName ?? {});
+const activated = (g: OnnxGraph, x: string, activation: Activation) => activate(g, x, activation, nameArgs(activation));
 
 // ---------------------------------------------------------------- layers
 

@@ -175,6 +175,10 @@ describe('recurrent layers: states, activations, masks and lengths', () => {
       lengths: [{ T: 3 }, { T: 9 }],
     }));
 
+  // The fused dense's elu has its default alpha 1 (the bare name's arguments), leaky_relu its 0.2.
+  it('dense layers with fused elu and leaky_relu before an lstm', () =>
+    check({ body: 'input x: [5, 3]\noutput y = x -> dense(4, activation = elu) -> dense(4, activation = leaky_relu) -> lstm(3)', scale: 3 }));
+
   it('a batch of one, and a stack of masked layers', () =>
     check({ body: `input t: [7] int\noutput y = t -> embedding(10, 3, mask_zero = true) -> lstm(5, sequences = true) -> gru(4, sequences = true) -> global_avgpool`, batch: 1 }));
 });
