@@ -92,8 +92,8 @@ export function logistic(x: number): number {
 }
 
 /** Keras's SELU constants (Klambauer et al. 2017). */
-const SELU_SCALE = 1.0507009873554805;
-const SELU_ALPHA = 1.6732632423543772;
+export const SELU_SCALE = 1.0507009873554805;
+export const SELU_ALPHA = 1.6732632423543772;
 
 /** ln(1 + e^x) without overflow for large x or loss of precision for very negative x. */
 function softplusOf(x: number): number {

@@ -65,7 +65,7 @@ function resolveRecurrent(ctx: OpContext, cell: Cell): RecurrentAttrs {
 function checkInitialState(ctx: OpContext, a: RecurrentAttrs, directions: 1 | 2): boolean {
   const states = ctx.inputs.slice(1);
   const given = ctx.maybeInt('initial_state');
-  if (given === undefined) return states.length === 0 || ctx.fail(shapeRules.stateInputs(states.length));
+  if (given === undefined) return states.length === 0 ? false : ctx.fail(shapeRules.stateInputs(states.length));
   const expected = STATES[a.cell] * directions;
   if (states.length !== expected) ctx.fail(shapeRules.initialStateCount(a.cell, expected, states.length, directions === 2));
   states.forEach((t, i) => {

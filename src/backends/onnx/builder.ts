@@ -21,8 +21,8 @@ const { onnx } = onnxProto;
 export const OPSET = 21;
 export const IR_VERSION = 10;
 
-/** An attribute: a number is an INT, `{ f }` a FLOAT (ONNX checks the type, so epsilon = 1 must stay a float), a list of numbers INTS. */
-export type AttrValue = number | { f: number } | string | number[] | { floats: number[] } | { tensor: Tensor; int64?: boolean };
+/** An attribute: a number is an INT, `{ f }` a FLOAT (ONNX checks the type, so epsilon = 1 must stay a float), a list of numbers INTS, `{ strings }` STRINGS (the recurrent ops' activations). */
+export type AttrValue = number | { f: number } | string | number[] | { floats: number[] } | { strings: string[] } | { tensor: Tensor; int64?: boolean };
 
 /** One dimension of a graph input or output: a size, or a named dynamic dimension (`batch`, `T`). */
 export type OnnxDim = number | string;
@@ -200,6 +200,7 @@ function attribute(name: string, v: AttrValue): InstanceType<typeof onnx.Attribu
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
   if ('f' in v) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v.f });
   if ('floats' in v) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
+  if ('strings' in v) return onnx.AttributeProto.create({ name, type: T.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) });
   return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(name, v.tensor.shape, v.tensor.data, v.int64 ? 'int64' : 'float') });
 }
 

@@ -12,7 +12,7 @@
  */
 import { internal } from '../../diagnostics.js';
 import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
-import { activationDef, activationOpTable, type Activation, type ActivationArgs, type ActivationOpName } from '../../ops/activations.js';
+import { activationOpTable, nameArgs, type Activation, type ActivationArgs, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
 import { sinusoidalTable } from '../../runtime/positional.js';
@@ -147,7 +147,7 @@ export function activate(g: OnnxGraph, x: string, activation: Activation, p: Act
 }
 
 /** The activation a fused or activated layer applies, with its bare name's arguments. */
-const activated = (g: OnnxGraph, x: string, activation: Activation) => activate(g, x, activation, activationDef(activation).byName ?? {});
+const activated = (g: OnnxGraph, x: string, activation: Activation) => activate(g, x, activation, nameArgs(activation));
 
 // ---------------------------------------------------------------- layers
 
@@ -308,14 +308,9 @@ function positional(l: OnnxLayer<'positional'>): string[] {
   const { g, a } = l;
   const x = l.inputs[0];
   if (typeof a.steps !== 'number') {
+    if (a.kind === 'sinusoidal') return [g.op1('Add', [x, sinusoidalOfLength(g, x, a.width)])];
     const length = g.op1('Slice', [g.op1('Shape', [x]), g.ints([1]), g.ints([2])]);
-    if (a.kind === 'learned') return [g.op1('Add', [x, g.op1('Slice', [requiredParam(l, 'embeddings'), g.ints([0]), length, g.ints([0])])])];
-    // runtime/positional.ts's table for the input's own length: angle pos / 10000^(2i / d), sine in even columns, cosine in odd.
-    const positions = g.op1('Cast', [g.op1('Range', [g.constant([0], [], 'int64'), g.op1('Squeeze', [length, g.ints([0])]), g.constant([1], [], 'int64')])], { to: ELEM.float });
-    const frequencies = Array.from({ length: a.width }, (_, j) => 1 / Math.pow(10000, (j - (j % 2)) / a.width));
-    const angles = g.op1('Mul', [g.op1('Unsqueeze', [positions, g.ints([1])]), g.constant(frequencies, [a.width])]);
-    const even = g.op1('Cast', [g.constant(Array.from({ length: a.width }, (_, j) => (j % 2 === 0 ? 1 : 0)), [a.width], 'int32')], { to: ELEM.bool });
-    return [g.op1('Add', [x, g.op1('Where', [even, g.op1('Sin', [angles]), g.op1('Cos', [angles])])])];
+    return [g.op1('Add', [x, g.op1('Slice', [requiredParam(l, 'embeddings'), g.ints([0]), length, g.ints([0])])])];
   }
   if (a.kind === 'sinusoidal') {
     const table = sinusoidalTable(a.steps, a.width);
@@ -323,6 +318,22 @@ function positional(l: OnnxLayer<'positional'>): string[] {
   }
   const table = requiredParam(l, 'embeddings');
   return [g.op1('Add', [x, a.maxLen === a.steps ? table : g.op1('Slice', [table, g.ints([0]), g.ints([a.steps]), g.ints([0])])])];
+}
+
+/**
+ * sinusoidalTable(T, d) for the length T of x's axis 1, computed at run time:
+ * pos / 10000^(2i / d) (the divisors a constant, in float32 where the
+ * interpreter's table uses float64: within 1.2e-7 T of its angles), the sine
+ * on even columns and the cosine on odd ones.
+ */
+function sinusoidalOfLength(g: OnnxGraph, x: string, d: number): string {
+  const T = g.op1('Gather', [g.op1('Shape', [x]), g.constant([1], [], 'int64')], { axis: 0 });
+  const pos = g.op1('Unsqueeze', [g.op1('Cast', [g.op1('Range', [g.constant([0], [], 'int64'), T, g.constant([1], [], 'int64')])], { to: ELEM.float }), g.ints([1])]);
+  const columns = Array.from({ length: d }, (_, j) => j);
+  const angle = g.op1('Div', [pos, g.constant(columns.map((j) => Math.pow(10000, (j - (j % 2)) / d)), [d])]);
+  const even = g.constant(columns.map((j) => (j % 2 === 0 ? 1 : 0)), [d]);
+  const odd = g.constant(columns.map((j) => j % 2), [d]);
+  return g.op1('Add', [g.op1('Mul', [g.op1('Sin', [angle]), even]), g.op1('Mul', [g.op1('Cos', [angle]), odd])]);
 }
 
 /** batchnorm: BatchNormalization on the channels moved to axis 1; gamma 1 and beta 0 where the layer has none. */
@@ -396,9 +407,9 @@ export const LOWERINGS: LoweringTable = {
   result: () => {
     throw internal('onnx: result nodes pick a value of the layer before them, and are not lowered');
   },
-  rnn: (l) => lowerRecurrent(l, l.a, ''),
-  lstm: (l) => lowerRecurrent(l, l.a, ''),
-  gru: (l) => lowerRecurrent(l, l.a, ''),
+  rnn: lowerRecurrent,
+  lstm: lowerRecurrent,
+  gru: lowerRecurrent,
   bidirectional: lowerBidirectional,
   attention: lowerAttention,
   batchnorm,
