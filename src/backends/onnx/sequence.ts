@@ -139,10 +139,10 @@ function recurrence(l: OnnxLayer, a: RecurrentAttrs, prefixes: readonly string[]
   // An example with no real step keeps its initial state (ONNX Runtime gives zeros).
   const anyReal = mask && g.op1('Greater', [g.op1('ReduceSum', [mask, g.ints([1])], { keepdims: 1 }), g.scalar(0)]);
   const orInitial = (state: string, d: number, k: number) => (anyReal ? g.op1('Where', [anyReal, state, initial ? initial[d][k] : g.scalar(0)]) : state);
-  const finals = prefixes.map((_, d) => {
+  const finals = a.returnState || !a.sequences ? prefixes.map((_, d) => {
     const pick = (states: string) => g.op1('Gather', [states, g.constant([d], [], 'int64')], { axis: 0 });
     return [orInitial(unscale(pick(Yh)), d, 0), ...(a.cell === 'lstm' ? [orInitial(pick(Yc), d, 1)] : [])];
-  });
+  }) : []; // the output alone, from Y: no states picked
 
   let output: string;
   if (!a.sequences) output = dirs === 1 ? finals[0][0] : g.op1('Concat', [finals[0][0], finals[1][0]], { axis: -1 });
