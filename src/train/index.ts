@@ -123,7 +123,7 @@ async function stepsUntilInterrupted(steps: Generator<TrainStep, TrainRun>, inte
 }
 
 /** Evaluates saved weights on the test set of the model's train section (its training set if it has none). */
-export async function evalCommand(file: string, options: { model?: string; weights: string; engine: 'interp' | 'ort'; threads?: number }): Promise<void> {
+export async function evalCommand(file: string, options: { model?: string; weights: string; engine?: 'interp' | 'ort'; threads?: number }): Promise<void> {
   const { graph, config, data } = prepareTraining(file, { model: options.model });
   const weights = await loadWeights(options.weights, graph);
   const [set, which] = data.test ? [data.test, 'test' as const] : [data.train, 'training' as const];

@@ -211,9 +211,18 @@ function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
   });
 }
 
-/** Decodes a model file: for tests and `dlc run --engine ort`'s checks, with the same schema that wrote it. */
-export function decodeModel(bytes: Uint8Array): InstanceType<typeof onnx.ModelProto> {
-  return onnx.ModelProto.decode(bytes);
+/**
+ * A decoded message with every field present: protobufjs decodes an absent
+ * repeated field as [] and an absent scalar as its default, though its types
+ * say they may be null.
+ */
+export type Decoded<T> = {
+  [K in keyof T]-?: NonNullable<T[K]> extends Uint8Array ? Uint8Array : NonNullable<T[K]> extends (infer E)[] ? Decoded<E>[] : NonNullable<T[K]> extends object ? Decoded<NonNullable<T[K]>> : NonNullable<T[K]>;
+};
+
+/** Decodes a model file with the same schema that wrote it (the tests read exported files back with it). */
+export function decodeModel(bytes: Uint8Array): Decoded<onnxProto.onnx.IModelProto> {
+  return onnx.ModelProto.decode(bytes) as unknown as Decoded<onnxProto.onnx.IModelProto>;
 }
 
 /** A FLOAT attribute. */

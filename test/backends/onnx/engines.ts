@@ -17,7 +17,3 @@ export async function bothEngines(source: Graph, batch = 2, seed = 7, length = 6
   await session.release();
   return { expected, actual };
 }
-
-/** Little-endian float32 bytes (raw_data) as numbers; copied, since a decoded field may be a view into a larger buffer at any offset. */
-const floats = (bytes: Uint8Array) => new Float32Array(Uint8Array.from(bytes).buffer);
-

@@ -23,6 +23,9 @@ import { bothEngines } from './engines.js';
 import { randomInputs, randomModel } from '../../random-models.js';
 import { expectClose } from '../interp/helpers.js';
 
+/** Little-endian float32 bytes (raw_data) as numbers; copied, since a decoded field may be a view into a larger buffer at any offset. */
+const floats = (bytes: Uint8Array) => new Float32Array(Uint8Array.from(bytes).buffer);
+
 /** The model-zoo examples run in zoo.test.ts (seconds each), so that the two files run side by side. */
 const examples = readdirSync('examples').filter((f) => f.endsWith('.dl') && !IMAGENET_EXAMPLES.includes(f));
 /** 16 billion parameters: refused by export as by `dlc run` (checked below), not run. */
@@ -74,37 +77,37 @@ describe('the written file, decoded with ONNX\'s schema', () => {
   const model = decodeModel(exportOnnx(graph, weights, { sourcePath: 'tagger.dl' }).model);
 
   it("has the model's inputs and outputs, with the batch and T as named dynamic dimensions", () => {
-    const dims = (v: (typeof model.graph.input)[number]) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
-    expect(model.graph!.input.map((v) => [v.name, v.type!.tensorType!.elemType, dims(v)])).toEqual([
+    const dims = (v: (typeof model.graph.input)[number]) => v.type.tensorType.shape.dim.map((d) => d.dimParam || Number(d.dimValue));
+    expect(model.graph.input.map((v) => [v.name, v.type.tensorType.elemType, dims(v)])).toEqual([
       ['tokens', 6, ['batch', 'T']],
       ['extra', 1, ['batch', 'T', 4]],
     ]);
-    expect(model.graph!.output.map((v) => [v.name, dims(v)])).toEqual([['tags', ['batch', 'T', 3]]]);
+    expect(model.graph.output.map((v) => [v.name, dims(v)])).toEqual([['tags', ['batch', 'T', 3]]]);
   });
 
   it("stores the weights as initializers under dlc's weight names, once each", () => {
-    const names = model.graph!.initializer.filter((t) => t.name.includes('.')).map((t) => t.name);
+    const names = model.graph.initializer.filter((t) => t.name.includes('.')).map((t) => t.name);
     expect(names.sort()).toEqual(['dense.bias', 'dense.kernel', 'embedding.embeddings', 'hidden.bias', 'hidden.kernel']);
-    const kernel = model.graph!.initializer.find((t) => t.name === 'hidden.kernel')!;
+    const kernel = model.graph.initializer.find((t) => t.name === 'hidden.kernel')!;
     expect(kernel.dims.map(Number)).toEqual([8, 8]);
-    expect(floats(kernel.rawData!)).toEqual(weights.get('hidden.kernel')!.data);
+    expect(floats(kernel.rawData)).toEqual(weights.get('hidden.kernel')!.data);
   });
 
   it('names nodes after their layers, with the source line in the doc string, and writes the opset and metadata', () => {
-    const hidden = model.graph!.node.find((n) => n.name === 'hidden')!;
+    const hidden = model.graph.node.find((n) => n.name === 'hidden')!;
     expect(hidden.opType).toBe('MatMul');
     expect(hidden.docString).toBe('tagger.dl:5: h = concat(e, extra) -> dense(8, activation = relu) as hidden');
-    expect(model.graph!.node.filter((n) => n.name.startsWith('hidden')).map((n) => n.opType)).toEqual(['MatMul', 'Add', 'Relu']);
+    expect(model.graph.node.filter((n) => n.name.startsWith('hidden')).map((n) => n.opType)).toEqual(['MatMul', 'Add', 'Relu']);
     expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', OPSET]]);
     expect(Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]))).toEqual({ model: 'Tagger', source: 'tagger.dl', 'dlc.version': VERSION });
     expect(model.producerName).toBe('dlc');
-    expect(model.graph!.name).toBe('Tagger');
+    expect(model.graph.name).toBe('Tagger');
   });
 
   it('moves the weights to external data above a threshold, and ONNX Runtime reads them from the file', async () => {
     const { model: bytes, external } = exportOnnx(graph, weights, { sourcePath: 'tagger.dl', externalAbove: 100, externalName: 'tagger.onnx.data' });
     const decoded = decodeModel(bytes);
-    const kernel = decoded.graph!.initializer.find((t) => t.name === 'hidden.kernel')!;
+    const kernel = decoded.graph.initializer.find((t) => t.name === 'hidden.kernel')!;
     expect(kernel.dataLocation).toBe(1);
     const entries = Object.fromEntries(kernel.externalData.map((e) => [e.key, e.value]));
     expect(entries.location).toBe('tagger.onnx.data');
