@@ -258,9 +258,8 @@ export const messages = {
     d(
       'diagram',
       undefined,
-      `note: ${model}'s layer view fitted to ${target} would have ${layersText} text, too small: drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
+      `note: ${model}'s layer view fitted to ${target} would have ${layersText} text, too small: drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
     ),
-  diagramScale: (given: string, largest: number) => d('usage', undefined, `--scale must be a number above 0 and at most ${largest}, got '${given}'`),
   unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
   unrollNeedsRecurrent: (model: string) =>
     d('diagram', undefined, `the unrolled view draws a recurrent layer (rnn, lstm, gru or bidirectional), but model '${model}' has none`),

@@ -79,7 +79,7 @@ function newDrawing(graph: Graph): Drawing {
 type Mark = 'io' | 'constant' | 'fused' | 'block';
 
 const NODE_FONT = 11;
-const CHIP_FONT = 10;
+const CHIP_FONT = 11;
 
 /** A unit from its label lines; `attrs` are the rest of its look. */
 const makeUnit = (id: string, lines: string[], attrs: Attrs, clusters: ClusterSpec[], fontSize = NODE_FONT): Unit => ({
@@ -300,9 +300,9 @@ function write(graph: Graph, drawing: Drawing, options: DiagramOptions, theme: T
   const rowOf = rowsOf(drawing, plan);
   // Rows and the legend strip stack in the order they are declared: left to right in TB,
   // bottom-up in LR (so there the legend comes first and the rows last to first).
-  if (lr) writeLegend(w, drawing, theme);
+  if (lr) writeLegend(w, drawing, plan, lr, theme);
   writeUnits(w, drawing.units, rowOf, plan.starts.length, options, theme);
-  if (!lr) writeLegend(w, drawing, theme);
+  if (!lr) writeLegend(w, drawing, plan, lr, theme);
   writeLinks(w, drawing.links, rowOf, options, theme);
   return w.close().toString();
 }
@@ -340,8 +340,12 @@ function rowPlan(graph: Graph, drawing: Drawing, options: DiagramOptions): RowPl
     nodeGap: (lr ? 0.15 : 0.25) * 72,
     clusterPad: 10,
     labelGap: edgeLabels ? (lr ? 45 : 14) : 0,
-    extraAcross: 20 + (lr ? caption.h + (legendEntries.length > 0 ? 26 : 0) : 0),
-    legendAlong: lr ? legendEntries.length * 70 : legendEntries.length * 20,
+    extraAcross: 20 + (lr ? caption.h : 0),
+    legend: legendEntries.map((e) => {
+      const chip = boxSize([legendName(e)], 9);
+      return (lr ? chip.w : chip.h) + (lr ? 0.1 : 0.25) * 72;
+    }),
+    legendAcross: lr ? 26 : 90,
   });
 }
 
@@ -477,8 +481,8 @@ function writeLinks(w: DotWriter, links: Link[], rowOf: Map<Unit, number>, optio
       lines.push(shapeText(link.source));
     }
     if (link.roles.length > 0) lines.push(`(${link.roles.join(', ')})`);
-    // Labels sit beside their edges, touching them: a space keeps them apart.
-    const text = lines.length > 0 ? label(tb ? lines.map((l) => ` ${l}`) : lines.map((l) => `${l} `)) : undefined;
+    // TB puts labels right of their edges, touching them: a space keeps them apart.
+    const text = lines.length > 0 ? label(tb ? lines.map((l) => ` ${l}`) : lines) : undefined;
     const [a, b] = [rowOf.get(link.from)!, rowOf.get(link.to)!];
     const turn = a !== b ? { minlen: 0 } : {};
     attrs.set(
@@ -503,15 +507,28 @@ function legendOf(drawing: Drawing, fills: boolean): (OpFamily | Mark)[] {
 }
 
 /**
- * The legend: one chip per entry, in the colours it explains, as one strip along
+ * The legend: one chip per entry, in the colours it explains, in a strip along
  * the reading direction after the last row (under the rows in LR, right of the
- * columns in TB). Left out in print, where nothing is coloured.
+ * columns in TB); a strip longer than the rows wraps into the next (fit.ts).
+ * Left out in print, where nothing is coloured.
  */
-function writeLegend(w: DotWriter, drawing: Drawing, theme: Theme): void {
+function writeLegend(w: DotWriter, drawing: Drawing, plan: RowPlan, lr: boolean, theme: Theme): void {
   const entries = legendOf(drawing, theme.fills);
   if (entries.length === 0) return;
-  w.open('subgraph cluster_legend').set({ label: '', peripheries: 0, margin: 4 });
-  const ids = entries.map((entry, i) => {
+  // Strips stack like rows: declared last first in LR.
+  const strips = plan.legendStarts.map((s, k) => [s, plan.legendStarts[k + 1] ?? entries.length]);
+  for (const [k, [a, b]] of (lr ? [...strips.entries()].reverse() : [...strips.entries()])) writeLegendStrip(w, entries, a, b, k, theme);
+}
+
+/** The legend's display name of an entry. */
+const legendName = (entry: OpFamily | Mark): string =>
+  entry === 'io' ? 'input / output' : entry === 'constant' ? 'constant' : entry === 'fused' ? 'fused layer' : entry === 'block' ? 'block' : FAMILY_NAMES[entry];
+
+function writeLegendStrip(w: DotWriter, all: (OpFamily | Mark)[], a: number, b: number, k: number, theme: Theme): void {
+  const entries = all.slice(a, b);
+  w.open(`subgraph cluster_legend${k}`).set({ label: '', peripheries: 0, margin: 4 });
+  const ids = entries.map((entry, j) => {
+    const i = a + j;
     const id = `legend${i}`;
     const look: Attrs =
       entry === 'io' || entry === 'constant'
@@ -519,8 +536,7 @@ function writeLegend(w: DotWriter, drawing: Drawing, theme: Theme): void {
         : entry === 'fused' || entry === 'block'
           ? { fillcolor: theme.block.fill, color: theme.block.border, ...(entry === 'fused' ? { peripheries: 2 } : {}) }
           : { fillcolor: theme.family[entry].fill, color: theme.family[entry].border };
-    const name = entry === 'io' ? 'input / output' : entry === 'constant' ? 'constant' : entry === 'fused' ? 'fused layer' : entry === 'block' ? 'block' : FAMILY_NAMES[entry];
-    w.stmt(id, { label: label([name]), ...look, fontsize: 9, height: 0.22, margin: '0.05,0.02' });
+    w.stmt(id, { label: label([legendName(entry)]), ...look, fontsize: 9, height: 0.22, margin: '0.05,0.02' });
     return id;
   });
   for (let j = 1; j < ids.length; j++) w.stmt(`${ids[j - 1]} -> ${ids[j]}`, { style: 'invis', minlen: 1 });

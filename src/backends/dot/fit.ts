@@ -61,10 +61,11 @@ export interface FitSizes {
   clusterPad: number;
   /** Room for edge labels between two ranks. */
   labelGap: number;
-  /** Caption and legend: added across the rows. */
+  /** The caption: added across the rows. */
   extraAcross: number;
-  /** The legend strip's length along the rows. */
-  legendAlong: number;
+  /** The legend's chips: their lengths along the rows, and the breadth of one strip of them. */
+  legend: number[];
+  legendAcross: number;
 }
 
 /** A link between two boxes (indices), and whether it is a skip connection (drawn without ranking its head). */
@@ -73,6 +74,8 @@ export type FitLink = [number, number, boolean];
 export interface RowPlan {
   /** The first depth of each row. */
   starts: number[];
+  /** The first chip of each legend strip: the legend wraps to stay within the rows' length. */
+  legendStarts: number[];
   /** Estimated drawing size and the node text size once fitted to the target, in points. */
   width: number;
   height: number;
@@ -100,11 +103,12 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
     const rows = starts.map((s, i) => [s, starts[i + 1] ?? depths]);
     const lengths = rows.map(([a, b]) => along.slice(a, b).reduce((x, y) => x + y, 0));
     const breadths = rows.map(([a, b]) => Math.max(0, ...across.slice(a, b)) + 2 * sizes.clusterPad);
-    const length = Math.max(sizes.legendAlong, ...lengths) + 2 * sizes.clusterPad;
-    const breadth = breadths.reduce((x, y) => x + y, 0) + (rows.length - 1) * sizes.nodeGap + sizes.extraAcross;
+    const length = Math.max(...sizes.legend, ...lengths) + 2 * sizes.clusterPad;
+    const legendStarts = target ? wrap(sizes.legend, length) : sizes.legend.length > 0 ? [0] : [];
+    const breadth = breadths.reduce((x, y) => x + y, 0) + (rows.length - 1) * sizes.nodeGap + sizes.extraAcross + legendStarts.length * sizes.legendAcross;
     const [width, height] = lr ? [length, breadth] : [breadth, length];
     const scale = target ? Math.min(target.width / width, target.height / height) : 1;
-    return { starts, width, height, text: fontSize * scale };
+    return { starts, legendStarts, width, height, text: fontSize * scale };
   };
   let best = measure([0]);
   if (!target) return best;
@@ -128,6 +132,20 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
     if (plan.text > best.text + 1e-9) best = plan;
   }
   return best;
+}
+
+/** Where strips of items of these lengths start, each strip at most `length` long (the first item of each). */
+function wrap(items: number[], length: number): number[] {
+  const starts: number[] = [];
+  let used = Infinity;
+  items.forEach((item, i) => {
+    if (used + item > length) {
+      starts.push(i);
+      used = 0;
+    }
+    used += item;
+  });
+  return starts;
 }
 
 /**

@@ -43,9 +43,6 @@ export const DEFAULT_DIAGRAM_OPTIONS: DiagramOptions = { direction: 'LR', detail
 
 export { FIT_NAMES, FIT_TARGETS, type FitName } from './fit.js';
 
-/** The largest --scale: 16 device pixels per CSS pixel, far beyond any screen's 2 to 4. */
-export const MAX_DIAGRAM_SCALE = 16;
-
 /**
  * The view that fits: the layer view, unless its text, fitted to the target, would be
  * smaller than the target's readable minimum (fit.ts); then the block view (repeats
