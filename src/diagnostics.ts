@@ -658,7 +658,7 @@ export const help = {
   // diagram
   diagramOutput: 'output file: .svg, .png or .dot',
   diagramDirection: 'LR (left to right) or TB (top to bottom)',
-  diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed), outline (a node per block), params (layers with their weight shapes) or neurons (small dense nets); by default layers, or blocks when the layers cannot fit',
+  diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed), outline (a node per block), params (layers with their weight shapes) or neurons (small dense nets); by default layers, or blocks or outline when the layers cannot fit --fit',
   diagramTheme: 'light, dark or print',
   diagramUnroll: 'draw the recurrent layer unrolled over K steps',
   diagramShapes: 'where output shapes go: edges, nodes (default) or none',
