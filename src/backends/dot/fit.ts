@@ -99,9 +99,11 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
   // Two rows may also be cut where skip connections cross: the second row runs back under
   // the first, so they fall straight down (a U-Net's U).
   const halves = cutPoints(boxes, links, depths, true);
+  const prefix = [0];
+  for (const a of along) prefix.push(prefix.at(-1)! + a);
   const measure = (starts: number[]): RowPlan => {
     const rows = starts.map((s, i) => [s, starts[i + 1] ?? depths]);
-    const lengths = rows.map(([a, b]) => along.slice(a, b).reduce((x, y) => x + y, 0));
+    const lengths = rows.map(([a, b]) => prefix[b] - prefix[a]);
     const breadths = rows.map(([a, b]) => Math.max(0, ...across.slice(a, b)) + 2 * sizes.clusterPad);
     const length = Math.max(...sizes.legend, ...lengths) + 2 * sizes.clusterPad;
     const legendStarts = target ? wrap(sizes.legend, length) : sizes.legend.length > 0 ? [0] : [];
@@ -112,16 +114,16 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
   };
   let best = measure([0]);
   if (!target) return best;
-  const total = along.reduce((x, y) => x + y, 0);
+  const total = prefix[depths];
   for (let rows = 2; rows <= Math.max(cuts.length, Math.min(1, halves.length)) + 1; rows++) {
-    const allowed = rows === 2 ? halves : cuts;
+    const allowed = new Set(rows === 2 ? halves : cuts);
     // Greedy: a row ends at the allowed cut nearest to its share of the total length.
     const starts = [0];
     let done = 0;
     let acc = 0;
     for (let d = 0; d < depths - 1 && starts.length < rows; d++) {
       acc += along[d];
-      if (!allowed.includes(d + 1)) continue;
+      if (!allowed.has(d + 1)) continue;
       const share = ((total - done) / (rows - starts.length + 1)) * 1;
       if (acc - done >= share * 0.85) {
         starts.push(d + 1);
@@ -130,6 +132,8 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
     }
     const plan = measure(starts);
     if (plan.text > best.text + 1e-9) best = plan;
+    // Past the best, more rows only make the drawing taller: stop once clearly worse.
+    else if (plan.text < best.text * 0.7) break;
   }
   return best;
 }
