@@ -114,26 +114,53 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
   };
   let best = measure([0]);
   if (!target) return best;
-  const total = prefix[depths];
   for (let rows = 2; rows <= Math.max(cuts.length, Math.min(1, halves.length)) + 1; rows++) {
-    const allowed = new Set(rows === 2 ? halves : cuts);
-    // Greedy: a row ends at the allowed cut nearest to its share of the total length.
-    const starts = [0];
-    let done = 0;
-    let acc = 0;
-    for (let d = 0; d < depths - 1 && starts.length < rows; d++) {
-      acc += along[d];
-      if (!allowed.has(d + 1)) continue;
-      const share = ((total - done) / (rows - starts.length + 1)) * 1;
-      if (acc - done >= share * 0.85) {
-        starts.push(d + 1);
-        done = acc;
-      }
+    const starts = balanced(prefix, rows === 2 ? halves : cuts, rows);
+    // Fewer rows than asked for: a stretch without cuts sets the length, and more rows cannot shorten it.
+    if (!starts || starts.length < rows) {
+      if (rows === 2) continue;
+      break;
     }
     const plan = measure(starts);
-    if (plan.text > best.text + 1e-9) best = plan;
+    // Another row must pay for itself: short rows of one or two layers read badly.
+    if (plan.text > best.text * 1.03) best = plan;
     // Past the best, more rows only make the drawing taller: stop once clearly worse.
     else if (plan.text < best.text * 0.7) break;
+  }
+  return best;
+}
+
+/**
+ * The first depth of each of at most `rows` rows, cut only at `cuts`, whose longest row
+ * is as short as can be: a binary search on that length, each step filling rows
+ * greedily (a row ends at the last cut that keeps it within the length), which needs
+ * the fewest rows for a given length. `prefix[d]` is the length of depths before d.
+ * Undefined when no cut at all is allowed.
+ */
+function balanced(prefix: number[], cuts: number[], rows: number): number[] | undefined {
+  const end = prefix.length - 1;
+  const fill = (limit: number): number[] | undefined => {
+    const starts = [0];
+    let last = 0;
+    for (const c of [...cuts, end]) {
+      if (prefix[c] - prefix[starts.at(-1)!] <= limit) {
+        last = c;
+        continue;
+      }
+      if (last === starts.at(-1)) return undefined; // a stretch without cuts is longer than the limit
+      starts.push(last);
+      if (prefix[c] - prefix[last] > limit) return undefined;
+      last = c;
+    }
+    return starts;
+  };
+  let [lo, hi] = [0, prefix[end]];
+  let best = fill(hi);
+  for (let k = 0; k < 40 && hi - lo > 0.5; k++) {
+    const mid = (lo + hi) / 2;
+    const starts = fill(mid);
+    if (starts && starts.length <= rows) [hi, best] = [mid, starts];
+    else lo = mid;
   }
   return best;
 }
