@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { graphToDot, DEFAULT_DIAGRAM_OPTIONS } from '../src/backends/dot/index.js';
 import { dotToSvg } from '../src/backends/dot/render.js';
 import { emitTfjs } from '../src/backends/tfjs/index.js';
-import { fuzzInput, loadCorpus, tokenize, type Family } from '../src/fuzz/inputs.js';
+import { fuzzInput, loadCorpus, tokenize } from '../src/fuzz/inputs.js';
 import { garbled } from '../src/fuzz/pipeline.js';
 import { runFuzz, shrink } from '../src/fuzz/run.js';
 import { checkDot, checkTypeScript, checkXml, payloadsOf } from '../src/fuzz/rules.js';

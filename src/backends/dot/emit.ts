@@ -303,7 +303,7 @@ function write(graph: Graph, drawing: Drawing, options: DiagramOptions, theme: T
   if (lr) writeLegend(w, drawing, plan, lr, theme);
   writeUnits(w, drawing.units, rowOf, plan.starts.length, options, theme);
   if (!lr) writeLegend(w, drawing, plan, lr, theme);
-  writeLinks(w, drawing.links, rowOf, options, theme);
+  writeLinks(w, drawing, rowOf, options, theme);
   return w.close().toString();
 }
 
@@ -466,10 +466,8 @@ function skipTest(drawing: Drawing): (link: Link) => boolean {
  * is written head to tail with `dir=back`; a link from one row to the next is a turn
  * arrow, allowed to keep its rank (`minlen=0`) so that it runs straight across.
  */
-function writeLinks(w: DotWriter, links: Link[], rowOf: Map<Unit, number>, options: DiagramOptions, theme: Theme): void {
-  const drawing = { links } as Drawing;
-  const units = new Set(links.flatMap((l) => [l.from, l.to]));
-  depthCache.set(drawing, depthsOf({ ...drawing, units: [...units].sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1))) }));
+function writeLinks(w: DotWriter, drawing: Drawing, rowOf: Map<Unit, number>, options: DiagramOptions, theme: Theme): void {
+  const links = drawing.links;
   const isSkip = skipTest(drawing);
   const labelled = new Set<Node>(links.map((l) => l.source).filter((n) => n.op === 'input'));
   const attrs = new Map<Link, Attrs>();
