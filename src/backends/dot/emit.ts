@@ -406,11 +406,13 @@ function writeUnits(w: DotWriter, units: Unit[], rowOf: Map<Unit, number>, rows:
       w.close();
     }
   };
+  const byRow = Array.from({ length: rows }, (): Unit[] => []);
+  for (const unit of units) byRow[rowOf.get(unit)!].push(unit);
   const order = Array.from({ length: rows }, (_, r) => r);
   for (const r of tb ? order : order.reverse()) {
     const root: (Unit | Cluster)[] = [];
     const clusters = new Map<string, Cluster>();
-    for (const unit of units.filter((u) => rowOf.get(u) === r)) {
+    for (const unit of byRow[r]) {
       let items = root;
       let path = '';
       for (const spec of unit.clusters) {

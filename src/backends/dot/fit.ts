@@ -114,7 +114,9 @@ export function planRows(boxes: FitBox[], links: FitLink[], fontSize: number, ta
   };
   let best = measure([0]);
   if (!target) return best;
-  for (let rows = 2; rows <= Math.max(cuts.length, Math.min(1, halves.length)) + 1; rows++) {
+  // Row counts to try: every count up to 16, then about 5% apart (a long chain has thousands of cuts).
+  const most = Math.max(cuts.length, Math.min(1, halves.length)) + 1;
+  for (let rows = 2; rows <= most; rows = rows < 16 ? rows + 1 : Math.ceil(rows * 1.05)) {
     const starts = balanced(prefix, rows === 2 ? halves : cuts, rows);
     // Fewer rows than asked for: a stretch without cuts sets the length, and more rows cannot shorten it.
     if (!starts || starts.length < rows) {
@@ -142,7 +144,8 @@ function balanced(prefix: number[], cuts: number[], rows: number): number[] | un
   const fill = (limit: number): number[] | undefined => {
     const starts = [0];
     let last = 0;
-    for (const c of [...cuts, end]) {
+    for (let k = 0; k <= cuts.length; k++) {
+      const c = k < cuts.length ? cuts[k] : end;
       if (prefix[c] - prefix[starts.at(-1)!] <= limit) {
         last = c;
         continue;
@@ -156,7 +159,7 @@ function balanced(prefix: number[], cuts: number[], rows: number): number[] | un
   };
   let [lo, hi] = [0, prefix[end]];
   let best = fill(hi);
-  for (let k = 0; k < 40 && hi - lo > 0.5; k++) {
+  for (let k = 0; k < 30 && hi - lo > 0.5; k++) {
     const mid = (lo + hi) / 2;
     const starts = fill(mid);
     if (starts && starts.length <= rows) [hi, best] = [mid, starts];
