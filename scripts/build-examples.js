@@ -54,8 +54,9 @@ for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort
       for (const [view, changes] of Object.entries(views)) {
         const options = { ...dlc.DEFAULT_DIAGRAM_OPTIONS, ...changes };
         const file = view ? `${stem}.${view}` : stem;
-        write(`${file}.svg`, await dlc.renderDiagram(optimized, { ...options, format: 'svg' }));
-        write(`${file}.png`, await dlc.renderDiagram(optimized, { ...options, format: 'png' }));
+        // The source graph, as `dlc diagram` draws it by default.
+        write(`${file}.svg`, await dlc.renderDiagram(graph, { ...options, format: 'svg' }));
+        write(`${file}.png`, await dlc.renderDiagram(graph, { ...options, format: 'png' }));
       }
       const inputs = join('examples', `${name}.json`);
       if (existsSync(inputs)) {

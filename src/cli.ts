@@ -10,7 +10,7 @@ import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
 import { humanBytes, parseBytes } from './units.js';
 import { basename, extname } from 'node:path';
-import { renderDiagram } from './backends/dot/index.js';
+import { FIT_NAMES, renderDiagram } from './backends/dot/index.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
@@ -191,14 +191,16 @@ function program(): Command {
     .requiredOption('-o, --output <file>', help.diagramOutput)
     .option('--model <name>', help.model)
     .option('--direction <dir>', help.diagramDirection, 'LR')
-    .option('--detail <level>', help.diagramDetail, 'layers')
+    .option('--detail <level>', help.diagramDetail)
     .option('--theme <theme>', help.diagramTheme, 'light')
     .option('--unroll <k>', help.diagramUnroll, parseCount)
+    .option('--shapes <where>', help.diagramShapes, 'nodes')
     .option('--no-shapes', help.diagramNoShapes)
+    .option('--fit <target>', help.diagramFit, '16:9')
     .option('--no-params', help.diagramNoParams)
-    .option('--opt <level>', help.diagramOpt, parseLevel, 1)
+    .option('--opt <level>', help.diagramOpt, parseLevel, 0)
     .option('--scale <factor>', help.diagramScale, parsePositive, 2)
-    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number }) => {
+    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail?: string; theme: string; unroll?: number; shapes: string | boolean; fit: string; params: boolean; opt: number; scale: number }) => {
       const format = extname(opts.output).slice(1).toLowerCase();
       if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(messages.diagramExtension(opts.output));
       checkOutputPaths([file], [['-o', opts.output]]);
@@ -211,13 +213,16 @@ function program(): Command {
       const data = await renderDiagram(graph, {
         format,
         direction: choose('direction', opts.direction.toUpperCase(), ['LR', 'TB'] as const),
-        detail: choose('detail', opts.detail, ['layers', 'blocks', 'neurons'] as const),
+        detail: choose('detail', opts.detail ?? 'layers', ['layers', 'blocks', 'outline', 'neurons', 'params'] as const),
         theme: choose('theme', opts.theme, ['light', 'dark', 'print'] as const),
-        shapes: opts.shapes,
+        // --no-shapes is --shapes none.
+        shapes: opts.shapes === false ? 'none' : choose('shapes', `${opts.shapes}`, ['edges', 'nodes', 'none'] as const),
+        fit: choose('fit', opts.fit, FIT_NAMES),
+        collapse: opts.detail === undefined,
         params: opts.params,
         unroll: opts.unroll,
         scale: opts.scale,
-      });
+      }, (note) => console.error(note));
       await writeFileAtomic(opts.output, data);
       console.log(reports.wroteDiagram(opts.output, format, graph.name));
     });

@@ -258,6 +258,12 @@ export const messages = {
   // ---- Diagrams (src/backends/dot/): requests a view cannot draw.
   diagramOption: (name: string, given: string, expected: readonly string[]) =>
     d('diagram', undefined, `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`),
+  diagramCollapsed: (model: string, target: string, layersText: string, view: string, viewText: string, enough: boolean) =>
+    d(
+      'diagram',
+      undefined,
+      `note: ${model}'s layer view fitted to ${target} would have ${layersText} text, too small: drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
+    ),
   unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
   unrollNeedsRecurrent: (model: string) =>
     d('diagram', undefined, `the unrolled view draws a recurrent layer (rnn, lstm, gru or bidirectional), but model '${model}' has none`),
@@ -669,12 +675,14 @@ export const help = {
   // diagram
   diagramOutput: 'output file: .svg, .png or .dot',
   diagramDirection: 'LR (left to right) or TB (top to bottom)',
-  diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets)',
+  diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed), outline (a node per block), params (layers with their weight shapes) or neurons (small dense nets); by default layers, or blocks or outline when the layers cannot fit --fit',
   diagramTheme: 'light, dark or print',
   diagramUnroll: 'draw the recurrent layer unrolled over K steps',
-  diagramNoShapes: 'hide tensor shapes on edges',
+  diagramShapes: 'where output shapes go: edges, nodes (default) or none',
+  diagramNoShapes: 'the same as --shapes none',
+  diagramFit: 'lay out for 16:9 (default), 4:3, a4, column or none (one strip)',
   diagramNoParams: 'hide parameter counts',
-  diagramOpt: 'optimization level: 1 shows fused nodes, 0 the model as written',
+  diagramOpt: 'optimization level: 0 (default) draws the model as written, 1 the optimized graph with fused layers marked',
   diagramScale: 'PNG resolution relative to the SVG',
 };
 

@@ -224,7 +224,7 @@ describe('errors without a location', () => {
 
 describe('diagram refusals', () => {
   const neurons = (text: string) => () =>
-    graphToDot(compileText(text), { direction: 'LR', detail: 'neurons', theme: 'light', shapes: true, params: true });
+    graphToDot(compileText(text), { direction: 'LR', detail: 'neurons', theme: 'light', shapes: 'edges', params: true });
   it('the neuron view needs one input and one output', () => {
     expect(neurons('model M {\n  input a: [3]\n  input b: [3]\n  output y = add(a, b) -> dense(2)\n}')).toThrow(/ but model 'M' has 2 inputs$/);
     expect(neurons('model M {\n  input x: [3]\n  h = x -> dense(4)\n  output y = h -> dense(2)\n  output z = h\n}')).toThrow(CompileError);

@@ -656,7 +656,7 @@ class GraphBuilder {
     if (!given) return ERROR;
     const instance = layerName ? this.claim(layerName, callerScope) : this.uniqueName(block.name);
     if (instance === undefined) return ERROR;
-    const frame: BlockFrame = { block: block.name, instance, label: e.span.source.text.slice(e.span.start, e.span.end), span: e.span };
+    const frame: BlockFrame = { block: block.name, instance, label: callLabel(block.name, args), span: e.span };
     const scope = this.scopeFor(block.body, [...callerScope.frames, frame], [...callerScope.callStack, block.name]);
     for (const [name, value] of Object.entries(given)) {
       if (scope.bindings.has(name)) continue; // a body definition shadows the parameter; reported as redefinition below
@@ -810,4 +810,21 @@ function namesIn(root: Expr): string[] {
     }
   }
   return names;
+}
+
+/**
+ * A block call with its arguments' values, for diagram titles: `bottleneck(64, stride = 2)`
+ * where the source says `bottleneck(filters, stride = stride)`. A value that is not a
+ * constant number, boolean, string or symbol is shown as written.
+ */
+function callLabel(callee: string, args: BindArg<Value>[]): string {
+  const shown = (a: BindArg<Value>): string => {
+    const v = a.value;
+    if (v.kind === 'const' && (typeof v.value === 'number' || typeof v.value === 'boolean')) return `${v.value}`;
+    if (v.kind === 'const' && typeof v.value === 'string') return JSON.stringify(v.value);
+    if (v.kind === 'const' && typeof v.value === 'object' && 'symbol' in v.value) return v.value.symbol;
+    if (v.kind === 'name') return v.name;
+    return a.arg.value.span.source.text.slice(a.arg.value.span.start, a.arg.value.span.end);
+  };
+  return `${callee}(${args.map((a) => (a.arg.name ? `${a.arg.name} = ` : '') + shown(a)).join(', ')})`;
 }

@@ -176,6 +176,53 @@ describe('dlc diagram', () => {
   });
 });
 
+describe('dlc diagram for slides', () => {
+  it('draws the layer view where it fits, and otherwise a coarser one with a note on stderr', () => {
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'm.svg'))).toMatchObject({ code: 0, stderr: '' });
+    const r = dlc('diagram', 'examples/resnet50.dl', '-o', join(dir, 'r.svg'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^note: ResNet50's layer view fitted to a 1920x1080 slide would have \d+ px text, too small: drawing the block view \(repeats collapsed\) instead, at about \d+ px; --detail layers draws every layer\n$/);
+    expect(readFileSync(join(dir, 'r.svg'), 'utf8')).toContain('>stage(256, 6)</text>'); // argument values, not parameter names
+    for (const flags of [['--detail', 'layers'], ['--fit', 'none']]) expect(dlc('diagram', 'examples/resnet50.dl', '-o', join(dir, 'r.svg'), ...flags)).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('draws the source graph by default and the optimized one with --opt 1, fused layers marked', () => {
+    const source = join(dir, 'source.dot');
+    const optimized = join(dir, 'optimized.dot');
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', source).code).toBe(0);
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', optimized, '--opt', '1').code).toBe(0);
+    const [a, b] = [readFileSync(source, 'utf8'), readFileSync(optimized, 'utf8')];
+    expect(a).toContain('label="dropout');
+    expect(a).not.toContain('peripheries=2');
+    expect(b).not.toContain('label="dropout');
+    expect(b).toContain('label="conv2d + relu');
+    expect(b).toContain('peripheries=2');
+    expect(b).toContain('label="fused layer"');
+  });
+
+  it('puts shapes where --shapes says, and none with --no-shapes', () => {
+    const arrows = (...flags: string[]) => {
+      const out = join(dir, 'shapes.dot');
+      expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, ...flags).code).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(arrows()).toContain('&#8594; 26&#215;26&#215;32'); // → 26×26×32 inside the node
+    expect(arrows('--shapes', 'edges')).toMatch(/n\d+ -> n\d+ \[label="26&#215;26&#215;32"/);
+    for (const flags of [['--shapes', 'none'], ['--no-shapes']]) expect(arrows(...flags)).not.toContain('26&#215;26&#215;32');
+  });
+
+  it('refuses an unknown fit, place for shapes or detail, and writes nothing', () => {
+    const out = join(dir, 'refused.svg');
+    for (const [flag, value, choices] of [
+      ['fit', '5:4', '16:9, 4:3, a4, column, none'],
+      ['shapes', 'sides', 'edges, nodes, none'],
+      ['detail', 'everything', 'layers, blocks, outline, neurons, params'],
+    ])
+      expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, `--${flag}`, value)).toMatchObject({ code: 1, stderr: `error: --${flag} must be one of ${choices}, got '${value}'\n` });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
 describe('flags the CLI cannot use', () => {
   // Each is one line on stderr and exit 1, before any file is read or written.
   it.each([
@@ -204,7 +251,9 @@ describe('dlc --help', () => {
     expect(compile).toContain('--target <target> tfjs: a typed TensorFlow.js module; onnx: an ONNX model with its weights (both need -o)');
     expect(flat(dlc('run', '--help').stdout)).toContain('--engine <engine> interp: the built-in interpreter; ort: ONNX Runtime (onnxruntime-node) on the model exported as by --target onnx (default: "interp")');
     const diagram = flat(dlc('diagram', '--help').stdout);
-    expect(diagram).toContain('--detail <level> layers, blocks (one cluster per block call, repeats collapsed) or neurons (small dense nets) (default: "layers")');
-    expect(diagram).toContain('--no-shapes hide tensor shapes on edges');
+    expect(diagram).toContain('--detail <level> layers, blocks (one cluster per block call, repeats collapsed), outline (a node per block), params (layers with their weight shapes) or neurons (small dense nets); by default layers, or blocks or outline when the layers cannot fit --fit');
+    expect(diagram).toContain('--shapes <where> where output shapes go: edges, nodes (default) or none (default: "nodes")');
+    expect(diagram).toContain('--fit <target> lay out for 16:9 (default), 4:3, a4, column or none (one strip) (default: "16:9")');
+    expect(diagram).toContain('--no-shapes the same as --shapes none');
   });
 });

@@ -1,22 +1,26 @@
 /**
- * The DOT emitter: golden DOT files for each view (re-accept with
- * `npx vitest run test/backends/dot -u`), and the properties the issue asks
+ * The DOT emitter: golden DOT files for each view and fit, and SVG for some (re-accept
+ * with `npm run accept`), and the properties the issue asks
  * for checked on the text: fonts, colours per family, a legend of the families
  * present, shapes and parameter counts, skip edges, collapsed repeats, escaping,
  * refusals and determinism.
  */
 import { describe, expect, it } from 'vitest';
-import { DiagramOptions, graphToDot } from '../../../src/backends/dot/index.js';
+import { DiagramOptions, graphToDot, renderDiagram } from '../../../src/backends/dot/index.js';
 import { escapeText } from '../../../src/backends/dot/dot.js';
 import { DIAGRAM_FONT } from '../../../src/backends/dot/render.js';
 import { CompileError } from '../../../src/diagnostics.js';
 import type { Graph, Node } from '../../../src/ir/types.js';
 import { resolveNode } from '../../../src/ir/infer.js';
+import { compileFile } from '../../../src/compile.js';
+import { optimize } from '../../../src/passes/pipeline.js';
 import { compileText, errorsOf } from '../../helpers.js';
 import { DENSE_MODELS, ISSUE_MODELS, RECURRENT_MODELS, UNICODE_NAMES } from './models.js';
 
-const defaults: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: true, params: true };
+/** One strip with shapes on the edges, as before fitting; the fitted views have tests of their own below. */
+const defaults: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: 'edges', params: true, fit: 'none' };
 const dot = (graph: Graph, options: Partial<DiagramOptions> = {}) => graphToDot(graph, { ...defaults, ...options });
+const fitted: Partial<DiagramOptions> = { shapes: 'nodes', fit: '16:9' };
 
 const mnist = () => compileText(ISSUE_MODELS, 'MnistConvNet');
 const resnet = () => compileText(ISSUE_MODELS, 'TinyResNet');
@@ -39,10 +43,28 @@ describe('golden DOT', () => {
     ['perceptron.neurons.tb.dot', () => compileText(DENSE_MODELS, 'Perceptron'), { detail: 'neurons', direction: 'TB' }],
     ['charrnn.unrolled.dot', () => compileText(RECURRENT_MODELS, 'CharRNN'), { unroll: 4 }],
     ['bitagger.unrolled.dot', () => compileText(RECURRENT_MODELS, 'BiTagger'), { unroll: 3 }],
+    // Fitted to a page (the defaults of `dlc diagram`: shapes in the nodes), one per view and fit.
+    ['mnist.layers.16x9.dot', mnist, fitted],
+    ['mnist.layers.tb.a4.dot', mnist, { ...fitted, direction: 'TB', fit: 'a4' }],
+    ['mnist.params.4x3.dot', mnist, { ...fitted, detail: 'params', fit: '4:3' }],
+    ['tinyresnet.layers.16x9.dot', resnet, fitted],
+    ['tinyresnet.blocks.column.dot', resnet, { ...fitted, detail: 'blocks', fit: 'column' }],
+    ['tinyresnet.outline.16x9.dark.dot', resnet, { ...fitted, detail: 'outline', theme: 'dark' }],
+    ['sentiment.layers.4x3.edges.dot', () => compileText(ISSUE_MODELS, 'Sentiment'), { ...fitted, fit: '4:3', shapes: 'edges' }],
   ];
   for (const [file, graph, options] of cases)
     it(file, async () => {
       await expect(dot(graph(), options)).toMatchFileSnapshot(`./__snapshots__/${file}`);
+    });
+  // The SVG Graphviz draws from some of them (the WebAssembly Graphviz is pinned by the lockfile).
+  const svgCases: [string, () => Graph, Partial<DiagramOptions>][] = [
+    ['mnist.layers.16x9.svg', mnist, fitted],
+    ['tinyresnet.blocks.4x3.svg', resnet, { ...fitted, detail: 'blocks', fit: '4:3' }],
+    ['tinyresnet.outline.column.svg', resnet, { ...fitted, detail: 'outline', fit: 'column' }],
+  ];
+  for (const [file, graph, options] of svgCases)
+    it(file, async () => {
+      await expect(await renderDiagram(graph(), { ...defaults, ...options, format: 'svg' })).toMatchFileSnapshot(`./__snapshots__/${file}`);
     });
 });
 
@@ -61,9 +83,23 @@ describe('layer view', () => {
     expect(labelOf(text, 'n11')).toBe('output\\nprobs');
   });
 
-  it('labels edges with per-example shapes where they change', () => {
-    const edges = edgeLines(dot(mnist())).map((l) => /label="([^"]*)"/.exec(l)?.[1]);
-    expect(edges).toEqual([undefined, '26&#215;26&#215;32', undefined, '13&#215;13&#215;32', '11&#215;11&#215;64', undefined, '5&#215;5&#215;64', '1600', undefined, '10', undefined]);
+  // The shapes of Keras's summary of this model (keras.io/examples/vision/mnist_convnet).
+  it('labels every edge after a layer with its per-example shape, once per tensor', () => {
+    const edges = edgeLines(dot(mnist())).map((l) => /label="([^"]*)"/.exec(l)?.[1]?.replace(/&#215;/g, 'x'));
+    expect(edges).toEqual([undefined, '26x26x32', '26x26x32', '13x13x32', '11x11x64', '11x11x64', '5x5x64', '1600', '1600', '10', '10']);
+  });
+
+  it('writes shapes inside the nodes with --shapes nodes, after activations too', () => {
+    const text = dot(mnist(), { shapes: 'nodes' });
+    expect(edgeLines(text).every((l) => !l.includes('label='))).toBe(true);
+    expect(labelOf(text, 'n2')).toBe('relu\\n&#8594; 26&#215;26&#215;32'.replace('\\\\', '\\'));
+    expect(labelOf(text, 'n8')).toBe('dropout\\n0.5\\n&#8594; 1600'.replace(/\\\\/g, '\\'));
+  });
+
+  it('lists each weight with its shape in --detail params, as Netron does', () => {
+    const text = dot(mnist(), { detail: 'params', shapes: 'none' });
+    // conv2d_1: 3x3 kernel from 32 to 64 channels and 64 biases: 18,496 parameters.
+    expect(labelOf(text, 'n4')).toBe('conv2d\\n64 3x3\\nconv2d_1\\n18,496 params\\nkernel 3&#215;3&#215;32&#215;64\\nbias 64'.replace(/\\\\/g, '\\'));
   });
 
   it('colours each family consistently and lists only the families present in the legend', () => {
@@ -72,11 +108,11 @@ describe('layer view', () => {
     expect(conv).toHaveLength(2);
     for (const line of conv) expect(line).toContain('fillcolor="#FDE2C4"');
     const legend = [...text.matchAll(/legend\d+ \[label="([^"]*)"/g)].map((m) => m[1]);
-    expect(legend).toEqual(['dense', 'convolution', 'pooling', 'activation', 'reshape', 'regularization']);
+    expect(legend).toEqual(['input / output', 'dense', 'convolution', 'pooling', 'activation', 'reshape', 'regularization']);
   });
 
   it('hides edge shapes and parameter counts on request (inputs keep their shape)', () => {
-    const text = dot(mnist(), { shapes: false, params: false });
+    const text = dot(mnist(), { shapes: 'none', params: false });
     expect(text.match(/&#215;/g)).toHaveLength(2);
     expect(text).not.toContain('param');
     expect(edgeLines(text).every((l) => !l.includes('label='))).toBe(true);
@@ -94,8 +130,29 @@ describe('layer view', () => {
     expect(titles).toEqual(['residual(16) &#183; 1 of 3\\l', 'residual(16) &#183; 2 of 3\\l', 'residual(16) &#183; 3 of 3\\l']);
   });
 
+  it('colours skip connections only: not a late input (seq2seq), not parallel branches (Inception)', () => {
+    const skips = (file: string) => edgeLines(dot(compileFile(file).graphs[0])).filter((l) => l.includes('#D1242F'));
+    expect(skips('examples/seq2seq.dl')).toEqual([]);
+    expect(skips('examples/inception_v3.dl')).toEqual([]);
+    // ResNet-50: 16 bottleneck blocks, of which 4 start a stage with a projection shortcut (a branch with a conv2d): 12 identity skips.
+    expect(skips('examples/resnet50.dl')).toHaveLength(12);
+    for (const line of skips('examples/resnet50.dl')) expect(line).toContain('constraint=false');
+  });
+
+  it('lists input / output and constants in the legend, with the families used', () => {
+    // The optimizer folds a sinusoidal positional encoding into a constant added to the input.
+    const graph = optimize(compileText('model C {\n  input x: [4, 8]\n  output y = x -> positional(kind = sinusoidal) -> relu\n}'), { level: 1 }).graph;
+    expect(graph.nodes.map((n) => n.op)).toEqual(['input', 'constant', 'add', 'relu']);
+    const text = dot(graph);
+    const legend = [...text.matchAll(/legend\d+ \[label="([^"]*)"/g)].map((m) => m[1]);
+    expect(legend).toEqual(['input / output', 'constant', 'activation', 'merge']);
+    expect(labelOf(text, 'n1')).toBe('constant\\n4&#215;8'.replace('\\\\', '\\'));
+    expect(nodeLines(text)[1]).toContain('style="rounded,dashed,filled"');
+  });
+
   it('names the roles of attention inputs', () => {
-    expect(dot(compileText(ISSUE_MODELS, 'Seq2Class'))).toContain('n1 -> n2 [label="(query, value)"');
+    expect(dot(compileText(ISSUE_MODELS, 'Seq2Class'))).toContain('n1 -> n2 [label="50&#215;16\\n(query, value)"');
+    expect(dot(compileText(ISSUE_MODELS, 'Seq2Class'), { shapes: 'nodes' })).toContain('n1 -> n2 [label="(query, value)"');
   });
 
   it('writes print diagrams in black without fills or legend', () => {
@@ -119,7 +176,8 @@ describe('block view', () => {
   it('collapses repeat(3, residual(16)) into one cluster marked × 3', () => {
     const text = dot(resnet(), { detail: 'blocks' });
     const titles = [...text.matchAll(/subgraph cluster_\d+ \{\n\s*label="([^"]*)"/g)].map((m) => m[1]);
-    expect(titles).toEqual(['residual(16)  &#215; 3\\l13,920 params\\l']);
+    // 3 x (2 x (3 x 3 x 16 x 16 + 16)) = 13,920 parameters in all: 4,640 per block.
+    expect(titles).toEqual(['residual(16)\\l&#215; 3, 4,640 params each\\l']);
     // stem relu -> block, the block's own skip edge, block -> pooling: no edge from one repeat to the next
     expect(nodeLines(text)).toHaveLength(2 + 5 + 3 + 1);
     expect(edgeLines(text).filter((l) => l.includes('constraint=false'))).toHaveLength(1);
@@ -140,7 +198,7 @@ describe('block view', () => {
         output y = x -> outer(8) -> dense(1)
       }`);
     const text = dot(graph, { detail: 'blocks' });
-    expect(text).toContain('label="inner(n)  &#215; 2"');
+    expect(text).toContain('label="inner(8)  &#215; 2"'); // the argument's value, not the parameter's name
     expect(text).toContain('label="outer(8)\\l');
   });
 });

@@ -14,7 +14,9 @@ import type { Graph } from '../../../src/ir/types.js';
 import { compileText } from '../../helpers.js';
 import { DENSE_MODELS, ISSUE_MODELS, RECURRENT_MODELS, UNICODE_NAMES } from './models.js';
 
-const defaults: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: true, params: true };
+/** One strip, shapes on the edges; the fitted views are listed with their fit. */
+const defaults: DiagramOptions = { direction: 'LR', detail: 'layers', theme: 'light', shapes: 'edges', params: true, fit: 'none' };
+const fitted: Partial<DiagramOptions> = { shapes: 'nodes', fit: '16:9' };
 
 const views: [string, () => Graph, Partial<DiagramOptions>][] = [
   ['MnistConvNet layers', () => compileText(ISSUE_MODELS, 'MnistConvNet'), {}],
@@ -30,6 +32,12 @@ const views: [string, () => Graph, Partial<DiagramOptions>][] = [
   ['LastState (lstm) unrolled', () => compileText(RECURRENT_MODELS, 'LastState'), { unroll: 3 }],
   ['BiTagger unrolled', () => compileText(RECURRENT_MODELS, 'BiTagger'), { unroll: 3 }],
   ['Unicode names', () => compileText(UNICODE_NAMES), {}],
+  ['MnistConvNet layers 16:9', () => compileText(ISSUE_MODELS, 'MnistConvNet'), fitted],
+  ['MnistConvNet params 4:3', () => compileText(ISSUE_MODELS, 'MnistConvNet'), { ...fitted, detail: 'params', fit: '4:3' }],
+  ['MnistConvNet layers TB a4', () => compileText(ISSUE_MODELS, 'MnistConvNet'), { ...fitted, direction: 'TB', fit: 'a4' }],
+  ['TinyResNet layers 16:9 dark', () => compileText(ISSUE_MODELS, 'TinyResNet'), { ...fitted, theme: 'dark' }],
+  ['TinyResNet blocks column', () => compileText(ISSUE_MODELS, 'TinyResNet'), { ...fitted, detail: 'blocks', fit: 'column' }],
+  ['TinyResNet outline 16:9', () => compileText(ISSUE_MODELS, 'TinyResNet'), { ...fitted, detail: 'outline' }],
 ];
 
 /** Width and height from the PNG's IHDR chunk. */
@@ -73,12 +81,12 @@ describe('rendering each view', () => {
     });
   }
 
-  it('fits the MNIST convnet in LR on a 16:9 slide at 9 pt or more', async () => {
-    const svg = (await renderDiagram(compileText(ISSUE_MODELS, 'MnistConvNet'), { ...defaults, format: 'svg' })) as string;
-    const { width, height } = svgInches(svg);
-    const scale = Math.min(1, 13.33 / width, 7.5 / height); // a 13.33 x 7.5 in widescreen slide
-    expect(11 * scale).toBeGreaterThanOrEqual(9); // 11 pt node text stays readable
-    expect(width / height).toBeGreaterThan(16 / 9); // a strip across the slide, not a tower
+  it('lays the MNIST convnet out as one strip with --fit none, and in rows nearer 16:9 by default', async () => {
+    const graph = compileText(ISSUE_MODELS, 'MnistConvNet');
+    const strip = svgInches((await renderDiagram(graph, { ...defaults, format: 'svg' })) as string);
+    const rows = svgInches((await renderDiagram(graph, { ...defaults, ...fitted, format: 'svg' })) as string);
+    expect(strip.width / strip.height).toBeGreaterThan(4);
+    expect(Math.abs(Math.log(rows.width / rows.height / (16 / 9)))).toBeLessThan(Math.abs(Math.log(strip.width / strip.height / (16 / 9))));
   });
 
   it('returns DOT text for format dot', async () => {

@@ -209,7 +209,7 @@ describe('training', () => {
 describe('the unrolled view', () => {
   it("draws one state row and writes the GRU's update and its weights' shapes", () => {
     const graph = compileText(`model Tagger {\n  input x: [12, 3]\n  output p = x -> gru(4, sequences = true) -> dense(2) -> softmax\n}`);
-    const text = graphToDot(graph, { ...DEFAULT_DIAGRAM_OPTIONS, unroll: 3, shapes: true });
+    const text = graphToDot(graph, { ...DEFAULT_DIAGRAM_OPTIONS, unroll: 3, shapes: 'edges' });
     expect(text).toContain('gru gates z, r, h');
     expect(text).toContain('U: 3&#215;12');
     expect(text).toContain('W: 4&#215;12');
