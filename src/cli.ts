@@ -10,7 +10,8 @@ import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
 import { humanBytes, parseBytes } from './units.js';
 import { extname } from 'node:path';
-import { renderDiagram } from './backends/dot/index.js';
+import { renderDiagram, type DiagramFormat } from './backends/dot/index.js';
+import { THEME_NAMES } from './backends/dot/theme.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
@@ -178,9 +179,12 @@ function program(): Command {
     .option('--no-params', help.diagramNoParams)
     .option('--opt <level>', help.diagramOpt, parseLevel, 1)
     .option('--scale <factor>', help.diagramScale, parsePositive, 2)
-    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number }) => {
+    .option('--tikz-body', help.diagramTikzBody)
+    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail: string; theme: string; unroll?: number; shapes: boolean; params: boolean; opt: number; scale: number; tikzBody?: boolean }, command: Command) => {
       const format = extname(opts.output).slice(1).toLowerCase();
-      if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(messages.diagramExtension(opts.output));
+      if (!(['svg', 'png', 'pdf', 'tex', 'dot'] as const).includes(format as DiagramFormat)) throw new UsageError(messages.diagramExtension(opts.output));
+      if (format !== 'png' && command.getOptionValueSource('scale') === 'cli') throw new UsageError(messages.scaleNotPng(opts.output));
+      if (opts.tikzBody && format !== 'tex') throw new UsageError(messages.tikzBodyNotTex(opts.output));
       checkOutputPaths([file], [['-o', opts.output]]);
       const choose = <T extends string>(flag: string, value: string, choices: readonly T[]): T => {
         if (!choices.includes(value as T)) throw new UsageError(messages.flagChoice(flag, value, choices));
@@ -189,10 +193,11 @@ function program(): Command {
       const source = selectModel(compileFile(file), opts.model);
       const { graph } = optimize(source, { level: opts.opt });
       const data = await renderDiagram(graph, {
-        format,
+        format: format as DiagramFormat,
+        tikzBody: opts.tikzBody,
         direction: choose('direction', opts.direction.toUpperCase(), ['LR', 'TB'] as const),
         detail: choose('detail', opts.detail, ['layers', 'blocks', 'neurons'] as const),
-        theme: choose('theme', opts.theme, ['light', 'dark', 'print'] as const),
+        theme: choose('theme', opts.theme, THEME_NAMES),
         shapes: opts.shapes,
         params: opts.params,
         unroll: opts.unroll,

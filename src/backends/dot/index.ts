@@ -8,14 +8,19 @@
  * networks, neurons.ts); `unroll: K` draws the model's recurrent layer over K
  * time steps instead (unroll.ts). The same graph and options always give the
  * same DOT; requests a view cannot draw throw a CompileError with one message.
+ * PDF and TikZ are drawn from Graphviz's layout of the same DOT (layout.ts),
+ * so they show what the SVG shows.
  */
 import { messages } from '../../diagnostics.js';
 import type { Graph } from '../../ir/types.js';
 import { fail } from './dot.js';
 import { blockView, layerView } from './emit.js';
 import { neuronView } from './neurons.js';
+import { layout } from './layout.js';
+import { sceneToPdf } from './pdf.js';
 import { dotToSvg, svgToPng } from './render.js';
-import { THEME_NAMES, themeOf } from './theme.js';
+import { THEME_NAMES, themeOf, type ThemeName } from './theme.js';
+import { sceneToTikz } from './tikz.js';
 import { unrolledView } from './unroll.js';
 
 export { escapeText, quoteDot } from './dot.js';
@@ -24,7 +29,7 @@ export { DIAGRAM_FONT } from './render.js';
 export interface DiagramOptions {
   direction: 'LR' | 'TB';
   detail: 'layers' | 'blocks' | 'neurons';
-  theme: 'light' | 'dark' | 'print';
+  theme: ThemeName;
   /** Label edges with per-example tensor shapes. */
   shapes: boolean;
   /** Show parameter counts. */
@@ -58,10 +63,19 @@ export function graphToDot(graph: Graph, options: DiagramOptions): string {
 /** The neuron and unrolled views pin every node (neato); the others are ranked by dot. */
 const engineFor = (options: DiagramOptions) => (options.unroll !== undefined || options.detail === 'neurons' ? 'neato' : 'dot');
 
-/** DOT text, SVG text, or PNG bytes at `scale` pixels per CSS pixel (default 2). */
-export async function renderDiagram(graph: Graph, options: DiagramOptions & { format: 'dot' | 'svg' | 'png'; scale?: number }): Promise<Uint8Array | string> {
+export type DiagramFormat = 'dot' | 'svg' | 'png' | 'pdf' | 'tex';
+
+/**
+ * DOT text, SVG text, PNG bytes at `scale` pixels per CSS pixel (default 2),
+ * PDF bytes, or TikZ text (a LaTeX document, or with `tikzBody` the picture alone).
+ */
+export async function renderDiagram(graph: Graph, options: DiagramOptions & { format: DiagramFormat; scale?: number; tikzBody?: boolean }): Promise<Uint8Array | string> {
   const dot = graphToDot(graph, options);
   if (options.format === 'dot') return dot;
+  if (options.format === 'pdf' || options.format === 'tex') {
+    const scene = await layout(dot, engineFor(options));
+    return options.format === 'pdf' ? sceneToPdf(scene, { title: graph.name }) : sceneToTikz(scene, { title: graph.name, body: options.tikzBody ?? false });
+  }
   const svg = await dotToSvg(dot, engineFor(options));
   if (options.format === 'svg') return svg;
   return svgToPng(svg, options.scale ?? 2);
