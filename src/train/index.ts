@@ -15,7 +15,7 @@ import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
 import { loadData, Split } from './data.js';
 import { TrainError, TrainInterrupted } from './errors.js';
-import { curvesSvg } from './plot.js';
+import { curvesFormat, curvesImage } from './plot.js';
 import { reporter } from './progress.js';
 import { evaluate, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
 
@@ -49,7 +49,7 @@ export interface TrainCommandOptions extends TrainOverrides {
   output: string;
   /** Default: `<output without extension>.metrics.json`. */
   metrics?: string;
-  /** Default: `<output without extension>.curves.svg`. */
+  /** Default: `<output without extension>.curves.svg`; .svg, .png or .pdf. */
   plot?: string;
   quiet?: boolean;
 }
@@ -72,6 +72,7 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const base = options.output.replace(/\.[^./\\]*$/, '');
   const metricsPath = options.metrics ?? `${base}.metrics.json`;
   const plotPath = options.plot ?? `${base}.curves.svg`;
+  const plotFormat = curvesFormat(plotPath);
   checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
   await checkWritable([options.output, metricsPath, plotPath]);
@@ -90,7 +91,8 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
 
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
   await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
-  await writeFileAtomic(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
+  const curves = { title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch };
+  await writeFileAtomic(plotPath, await curvesImage(curves, plotFormat));
 
   const last = run.history.at(-1);
   if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));

@@ -9,16 +9,8 @@
  * serif TrueType font is among the dependencies (Tinos, metric-compatible with
  * Times, would be the one to add).
  */
-import { createRequire } from 'node:module';
-import { DIAGRAM_FONT_FILE } from './render.js';
+import { DIAGRAM_FONT_FILE, DIAGRAM_FONT_FILES } from './render.js';
 import { checkPageSize, DASHES, type Paint, type Pen, type Scene } from './scene.js';
-
-const arimo = (style: string) => createRequire(import.meta.url).resolve(`@expo-google-fonts/arimo/${style}/Arimo_${style}.ttf`);
-/** Font files by [bold][italic]. */
-const FONT_FILES = [
-  [DIAGRAM_FONT_FILE, arimo('400Regular_Italic')],
-  [arimo('700Bold'), arimo('700Bold_Italic')],
-];
 
 export interface PdfOptions {
   /** The document's title (its Info dictionary). */
@@ -66,7 +58,7 @@ export async function sceneToPdf(scene: Scene, options: PdfOptions): Promise<Uin
         paint(shape.fill, shape.stroke, shape.pen);
         break;
       case 'text': {
-        doc.font(FONT_FILES[+shape.bold][+shape.italic]).fontSize(shape.size);
+        doc.font(DIAGRAM_FONT_FILES[+shape.bold][+shape.italic]).fontSize(shape.size);
         const natural = doc.widthOfString(shape.text);
         const squeeze = shape.width > 0 && natural > shape.width ? shape.width / natural : 1;
         const width = natural * squeeze;

@@ -24,6 +24,12 @@ import { messages, UserError } from '../../diagnostics.js';
 export const DIAGRAM_FONT = 'Arimo';
 /** The TrueType file of DIAGRAM_FONT (Arimo Regular, SIL Open Font License 1.1), from an npm package. */
 export const DIAGRAM_FONT_FILE = createRequire(import.meta.url).resolve('@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf');
+const arimo = (style: string) => createRequire(import.meta.url).resolve(`@expo-google-fonts/arimo/${style}/Arimo_${style}.ttf`);
+/** DIAGRAM_FONT's files by [bold][italic] (bold titles of the training curves). */
+export const DIAGRAM_FONT_FILES = [
+  [DIAGRAM_FONT_FILE, arimo('400Regular_Italic')],
+  [arimo('700Bold'), arimo('700Bold_Italic')],
+];
 
 /** Graphviz's -G, -N and -E defaults: what the DOT does not set itself. */
 const FONT_DEFAULTS = {
@@ -97,7 +103,7 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
     fitTo: { mode: 'zoom', value: scale },
     font: {
       loadSystemFonts: false,
-      fontFiles: [DIAGRAM_FONT_FILE],
+      fontFiles: DIAGRAM_FONT_FILES.flat(),
       defaultFontFamily: DIAGRAM_FONT,
       serifFamily: DIAGRAM_FONT,
       sansSerifFamily: DIAGRAM_FONT,
