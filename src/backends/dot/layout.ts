@@ -7,7 +7,7 @@
  *
  * Coordinates are PostScript points with the origin at the page's bottom left
  * and y up (Graphviz's convention), the page being the layout's bounding box
- * plus the graph's `pad`, as in the SVG. Shapes come in Graphviz's SVG painting
+ * plus the graph's `pad`, rounded to whole points as in the SVG. Shapes come in Graphviz's SVG painting
  * order: the graph, clusters (outer before inner), then nodes and edges (each
  * node's out-edges after it, or all edges first with outputorder=edgesfirst).
  *
@@ -62,7 +62,9 @@ export function sceneOf(graph: GvJson): Scene {
   const [x0, y0, x1, y1] = graph.bb.split(',').map(Number);
   // pad is in inches, 4 points when unset (Graphviz's DEFAULT_GRAPH_PAD); one value or "x,y".
   const [padX, padY = padX] = (graph.pad ?? '0.0555').split(',').map((p) => Number(p) * 72);
-  const place = ([x, y]: Point): Point => [x - x0 + padX, y - y0 + padY];
+  // Graphviz rounds the SVG's page to whole points and keeps the drawing at its top left: so do we.
+  const [width, height] = [Math.round(x1 - x0 + 2 * padX), Math.round(y1 - y0 + 2 * padY)];
+  const place = ([x, y]: Point): Point => [x - x0 + padX, y - y1 + height - padY];
   const shapes: Shape[] = [];
   const draw = (object: GvObject) => {
     for (const attribute of DRAWINGS) shapes.push(...shapesOf(object[attribute] ?? [], place));
@@ -103,7 +105,7 @@ export function sceneOf(graph: GvJson): Scene {
       }
     }
   }
-  return { width: x1 - x0 + 2 * padX, height: y1 - y0 + 2 * padY, shapes };
+  return { width, height, shapes };
 }
 
 /**
@@ -158,8 +160,9 @@ function shapesOf(ops: XdotOp[], place: (p: Point) => Point): Shape[] {
         break;
       }
       case 'T': {
+        // xdot writes a backslash in text as two (the SVG shows one).
         const [x, y] = place(op.pt);
-        shapes.push({ kind: 'text', x, y, align: op.align, width: op.width, size: font.size, font: font.face, bold: font.bold, italic: font.italic, paint: stroke ?? { color: '#000000', opacity: 1 }, text: op.text });
+        shapes.push({ kind: 'text', x, y, align: op.align, width: op.width, size: font.size, font: font.face, bold: font.bold, italic: font.italic, paint: stroke ?? { color: '#000000', opacity: 1 }, text: op.text.replace(/\\\\/g, '\\') });
         break;
       }
       default:

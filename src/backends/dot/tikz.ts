@@ -33,7 +33,7 @@ export function sceneToTikz(scene: Scene, options: TikzOptions): string {
   const picture = [
     `\\begin{tikzpicture}[x=1bp, y=1bp]`,
     // Sets #2 in its natural width, or squeezed to #1 bp when wider.
-    `\\providecommand\\dlcfit[2]{\\setbox0=\\hbox{#2}\\ifdim\\wd0>#1bp\\resizebox{#1bp}{\\height}{\\box0}\\else\\box0\\fi}`,
+    `\\providecommand\\dlcfit[2]{\\setbox0=\\hbox{#2}\\ifdim\\wd0>#1bp\\resizebox{#1bp}{\\totalheight}{\\box0}\\else\\box0\\fi}`,
     ...[...colors].map(([hex, name]) => `\\definecolor{${name}}{HTML}{${hex.slice(1).toUpperCase()}}`),
     `\\useasboundingbox (0, 0) rectangle (${num(scene.width)}, ${num(scene.height)});`,
     ...drawn,
@@ -73,6 +73,7 @@ function figure(s: Exclude<Shape, { kind: 'text' }>, color: Color): string {
 const pen = (p: Pen) => [`line width=${num(p.width)}bp`, ...(p.dash === 'solid' ? [] : [p.dash === 'dashed' ? 'dash pattern=on 5bp off 2bp' : 'dash pattern=on 1bp off 5bp'])];
 
 function text(s: Extract<Shape, { kind: 'text' }>, color: Color): string {
+  if (s.text.trim() === '') return '';
   const anchor = { l: 'base west', c: 'base', r: 'base east' }[s.align];
   const font = [isSerif(s.font) ? '\\rmfamily' : '\\sffamily', s.bold ? '\\bfseries' : '', s.italic ? '\\itshape' : '', `\\fontsize{${num(s.size)}}{${num(s.size * 1.2)}}\\selectfont`].join('');
   const rotate = s.rotate ? `, rotate=${num(s.rotate)}` : '';
@@ -84,24 +85,22 @@ const num = (x: number) => `${Math.round(x * 100) / 100}`;
 
 // ---------------------------------------------------------------- text
 
-/** TeX's special characters, as commands that print them. */
+/**
+ * TeX's special characters, as commands that print them. ASCII symbols the
+ * text fonts lack come from the typewriter font (whose OT1 layout is ASCII's),
+ * as any other font would need TS1 encoding, which texlive-base has only as
+ * bitmaps.
+ */
+const tt = (ch: string) => `{\\ttfamily\\char${ch.charCodeAt(0)}}`;
 const SPECIAL: Record<string, string> = {
-  '\\': '\\textbackslash{}',
   '{': '\\{',
   '}': '\\}',
-  $: '\\$',
   '&': '\\&',
   '#': '\\#',
   '%': '\\%',
-  _: '\\_',
-  '^': '\\^{}',
-  '~': '\\~{}',
-  '<': '\\textless{}',
-  '>': '\\textgreater{}',
-  '|': '\\textbar{}',
-  '"': "''",
+  ...Object.fromEntries([...'\\^~<>|"$_'].map((ch) => [ch, tt(ch)])),
   '-': '-{}', // no -- or --- ligatures
-  '`': '\\`{}',
+  '`': '`{}', // no ligatures of quotes
   "'": "'{}",
 };
 /** Non-ASCII characters the diagrams use or names may hold, in commands of the default (OT1) fonts. */
@@ -113,6 +112,7 @@ const SYMBOLS: Record<string, string> = {
   '≤': '$\\leq$',
   '≥': '$\\geq$',
   '±': '$\\pm$',
+  '−': '$-$',
   '…': '\\ldots{}',
   '–': '--',
   '—': '---',
@@ -154,7 +154,8 @@ const GREEK = 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda m
 
 /**
  * One line of text as TeX that prints it: ASCII specials as commands, accented
- * Latin letters as accents, Greek letters in math; any other character as `?`
+ * Latin letters as accents, Greek letters, subscripts and superscripts in math;
+ * any other character as `?`
  * (the default fonts of pdflatex have no CJK, for one).
  */
 export function texText(line: string): string {
@@ -165,7 +166,7 @@ export function texText(line: string): string {
     else if (code >= 0x20 && code < 0x7f) out += ch;
     else if (code < 0x20 || code === 0x7f) out += ' ';
     else if (SYMBOLS[ch] !== undefined) out += SYMBOLS[ch];
-    else out += accented(ch) ?? greek(code) ?? '?';
+    else out += accented(ch) ?? greek(code) ?? script(ch, code) ?? '?';
   }
   return out;
 }
@@ -175,6 +176,15 @@ function accented(ch: string): string | undefined {
   if (!/^[A-Za-z]$/.test(base) || marks.length === 0 || !marks.every((m) => ACCENTS[m])) return undefined;
   const letter = base === 'i' ? '\\i' : base === 'j' ? '\\j' : base;
   return marks.reduce((inner, m) => `${ACCENTS[m]}{${inner}}`, letter);
+}
+
+/** Subscript and superscript digits, letters and signs (x₁, hₜ, x²) in math. */
+function script(ch: string, code: number): string | undefined {
+  const plain = ch.normalize('NFKC').replace('\u2212', '-');
+  if (!/^[0-9a-z+\-=()]$/.test(plain)) return undefined;
+  if (code >= 0x2080 && code <= 0x209c) return `$_{${plain}}$`;
+  if ((code >= 0x2070 && code <= 0x207f) || code === 0xb9 || code === 0xb2 || code === 0xb3) return `$^{${plain}}$`;
+  return undefined;
 }
 
 function greek(code: number): string | undefined {
