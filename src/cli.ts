@@ -12,6 +12,9 @@ import { humanBytes, parseBytes } from './units.js';
 import { extname } from 'node:path';
 import { renderDiagram, type DiagramFormat } from './backends/dot/index.js';
 import { THEME_NAMES } from './backends/dot/theme.js';
+import { sceneToPdf } from './backends/dot/pdf.js';
+import { svgToPng } from './backends/dot/render.js';
+import { type Scene, sceneToSvg } from './scene.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
@@ -150,7 +153,9 @@ function program(): Command {
     .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number; maxMemory?: number }) => {
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
-      await trainCommand(file, opts);
+      // The curves as PNG (twice the SVG's size) or PDF, from the scene the SVG is written from.
+      const drawCurves = async (scene: Scene, format: 'png' | 'pdf', title: string) => (format === 'pdf' ? sceneToPdf(scene, { title }) : svgToPng(sceneToSvg(scene), 2));
+      await trainCommand(file, { ...opts, drawCurves });
     });
 
   cli

@@ -15,7 +15,8 @@ import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
 import { loadData, Split } from './data.js';
 import { TrainError, TrainInterrupted } from './errors.js';
-import { curvesFormat, curvesImage } from './plot.js';
+import { curvesFormat, curvesScene, curvesSvg, type CurvesFormat } from './plot.js';
+import type { Scene } from '../scene.js';
 import { reporter } from './progress.js';
 import { evaluate, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
 
@@ -52,6 +53,8 @@ export interface TrainCommandOptions extends TrainOverrides {
   /** Default: `<output without extension>.curves.svg`; .svg, .png or .pdf. */
   plot?: string;
   quiet?: boolean;
+  /** Draws the curves as PNG or PDF bytes (the CLI passes resvg and pdfkit); without it, --plot must be .svg. */
+  drawCurves?: (scene: Scene, format: Exclude<CurvesFormat, 'svg'>, title: string) => Promise<Uint8Array>;
 }
 
 /** Compiles `file` and resolves its train section, the command-line overrides applied, and loads its data. */
@@ -73,6 +76,8 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const metricsPath = options.metrics ?? `${base}.metrics.json`;
   const plotPath = options.plot ?? `${base}.curves.svg`;
   const plotFormat = curvesFormat(plotPath);
+  const draw = options.drawCurves;
+  if (plotFormat !== 'svg' && !draw) throw new Error(`trainCommand: a .${plotFormat} plot needs options.drawCurves`);
   checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
   await checkWritable([options.output, metricsPath, plotPath]);
@@ -92,7 +97,7 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
   await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
   const curves = { title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch };
-  await writeFileAtomic(plotPath, await curvesImage(curves, plotFormat));
+  await writeFileAtomic(plotPath, plotFormat === 'svg' ? curvesSvg(curves) : await draw!(curvesScene(curves), plotFormat, curves.title));
 
   const last = run.history.at(-1);
   if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));

@@ -3,14 +3,13 @@
  * accuracy, an accuracy panel; epochs on x, train and test lines, axes with
  * ticks and labels, and a legend in a row above each panel's plot area, so it
  * never covers a line. The loss panel also shows each batch's loss faintly
- * behind the per-epoch means. Drawn once as a scene (src/backends/dot/scene.ts)
- * and written as SVG, PNG (the SVG through resvg) or PDF (pdfkit), as the
- * file's extension says.
+ * behind the per-epoch means. Drawn once as a scene (src/scene.ts), written
+ * here as SVG; PNG and PDF are drawn from the same scene by the caller
+ * (TrainCommandOptions.drawCurves: the CLI's uses resvg and pdfkit), as the
+ * training engine does not import the diagram renderers.
  */
 import { messages, UserError } from '../diagnostics.js';
-import { sceneToPdf } from '../backends/dot/pdf.js';
-import { svgToPng } from '../backends/dot/render.js';
-import { type Paint, type Pen, type Scene, type Shape, sceneToSvg } from '../backends/dot/scene.js';
+import { type Paint, type Pen, type Scene, type Shape, sceneToSvg } from '../scene.js';
 import type { EpochMetrics } from './train.js';
 
 export interface CurvesInput {
@@ -40,14 +39,6 @@ export function curvesFormat(path: string): CurvesFormat {
   const format = /\.([^./\\]*)$/.exec(path)?.[1]?.toLowerCase();
   if (format === 'svg' || format === 'png' || format === 'pdf') return format;
   throw new UserError(messages.plotExtension(path));
-}
-
-/** The curves as `format`: SVG text, or PNG or PDF bytes. */
-export async function curvesImage(input: CurvesInput, format: CurvesFormat): Promise<string | Uint8Array> {
-  const scene = curvesScene(input);
-  if (format === 'pdf') return sceneToPdf(scene, { title: input.title });
-  const svg = sceneToSvg(scene);
-  return format === 'svg' ? svg : svgToPng(svg, 2);
 }
 
 export const curvesSvg = (input: CurvesInput): string => sceneToSvg(curvesScene(input));

@@ -16,7 +16,7 @@
 import { messages } from '../../diagnostics.js';
 import { dotToJson } from './render.js';
 
-import type { Paint, Pen, Scene, Shape } from './scene.js';
+import type { Paint, Pen, Scene, Shape } from '../../scene.js';
 
 // ---------------------------------------------------------------- Graphviz's JSON
 

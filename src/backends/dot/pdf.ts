@@ -10,7 +10,7 @@
  * Times, would be the one to add).
  */
 import { DIAGRAM_FONT_FILE, DIAGRAM_FONT_FILES } from './render.js';
-import { checkPageSize, DASHES, type Paint, type Pen, type Scene } from './scene.js';
+import { checkPageSize, DASHES, type Paint, type Pen, type Scene } from '../../scene.js';
 
 export interface PdfOptions {
   /** The document's title (its Info dictionary). */

@@ -9,7 +9,7 @@
 import type { OpFamily } from '../../ops/op.js';
 import type { Attrs, DotWriter } from './dot.js';
 import { DIAGRAM_FONT } from './render.js';
-import { SERIF_FONT } from './scene.js';
+import { SERIF_FONT } from '../../scene.js';
 
 export type ThemeName = 'light' | 'dark' | 'print' | 'paper';
 

@@ -12,7 +12,7 @@
  * made scalable by fix-cm, and ASCII-only TeX. All text goes through texText:
  * no layer or model name can reach TeX as anything but letters.
  */
-import { checkPageSize, isSerif, type Paint, type Pen, type Scene, type Shape } from './scene.js';
+import { checkPageSize, DASHES, isSerif, type Paint, type Pen, type Scene, type Shape } from '../../scene.js';
 
 export interface TikzOptions {
   /** The `tikzpicture` only, without the document around it. */
@@ -70,7 +70,7 @@ function figure(s: Exclude<Shape, { kind: 'text' }>, color: Color): string {
   return `\\path[${styled}] ${path}${s.closed ? ' -- cycle' : ''};`;
 }
 
-const pen = (p: Pen) => [`line width=${num(p.width)}bp`, ...(p.dash === 'solid' ? [] : [p.dash === 'dashed' ? 'dash pattern=on 5bp off 2bp' : 'dash pattern=on 1bp off 5bp'])];
+const pen = (p: Pen) => [`line width=${num(p.width)}bp`, ...(p.dash === 'solid' ? [] : [`dash pattern=on ${DASHES[p.dash][0]}bp off ${DASHES[p.dash][1]}bp`])];
 
 function text(s: Extract<Shape, { kind: 'text' }>, color: Color): string {
   if (s.text.trim() === '') return '';

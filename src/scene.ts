@@ -1,15 +1,15 @@
 /**
- * A vector picture as a list of shapes: what the PDF and TikZ writers draw
- * (pdf.ts, tikz.ts), read from Graphviz's layout for diagrams (layout.ts) or
- * built directly for training curves (src/train/plot.ts, which also writes it
- * as SVG here).
+ * A vector picture as a list of shapes, and its SVG: what the PDF and TikZ
+ * writers draw (src/backends/dot/pdf.ts, tikz.ts), read from Graphviz's layout
+ * for diagrams (src/backends/dot/layout.ts) or built directly for training
+ * curves (src/train/plot.ts). Plain data: no renderer is imported here.
  *
  * Coordinates are PostScript points (1/72 in), origin at the bottom left, y up.
  * Text is one line on its baseline. Fonts are named by family: DIAGRAM_FONT
  * (Arimo, metric-compatible with Arial) or a serif (SERIF_FONT, the paper
  * theme's caption); each writer maps them to fonts it has.
  */
-import { messages, UserError } from '../../diagnostics.js';
+import { messages, UserError } from './diagnostics.js';
 
 /** A colour as `#rrggbb` with an opacity in (0, 1]; a fully transparent paint is no paint (undefined). */
 export interface Paint {
