@@ -237,6 +237,7 @@ export const messages = {
   scaleNotPng: (output: string) => d('usage', undefined, `--scale sets a PNG's pixels, but '${output}' is not a PNG`, 'scale a vector picture where you place it'),
   tikzBodyNotTex: (output: string) => d('usage', undefined, `--tikz-body needs a .tex output, got '${output}'`),
   plotExtension: (output: string) => d('usage', undefined, `--plot must end in .svg, .png or .pdf, got '${output}'`),
+  plotDrawer: (output: string, format: string) => d('usage', undefined, `--plot '${output}': trainCommand draws ${format.toUpperCase()} curves only with options.drawCurves`, 'pass drawCurves, or write .svg'),
   outputCollides: (flag: string, path: string, what: string, other: string) =>
     d('io', undefined, `${flag} '${path}' would replace ${what} '${other}'`, 'write each output to its own new path'),
   /** An error the operating system raised on a path the user gave (the CLI's last resort). */

@@ -7,7 +7,7 @@
  */
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
-import { reports } from '../diagnostics.js';
+import { messages, reports, UserError } from '../diagnostics.js';
 import { checkOutputPaths, checkWritable, writeFileAtomic } from '../files.js';
 import { specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
@@ -77,7 +77,7 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const plotPath = options.plot ?? `${base}.curves.svg`;
   const plotFormat = curvesFormat(plotPath);
   const draw = options.drawCurves;
-  if (plotFormat !== 'svg' && !draw) throw new Error(`trainCommand: a .${plotFormat} plot needs options.drawCurves`);
+  if (plotFormat !== 'svg' && !draw) throw new UserError(messages.plotDrawer(plotPath, plotFormat));
   checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
   await checkWritable([options.output, metricsPath, plotPath]);
