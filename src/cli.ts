@@ -10,7 +10,11 @@ import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
 import { humanBytes, parseBytes } from './units.js';
 import { basename, extname } from 'node:path';
-import { FIT_NAMES, renderDiagram } from './backends/dot/index.js';
+import { FIT_NAMES, renderDiagram, type DiagramFormat } from './backends/dot/index.js';
+import { THEME_NAMES } from './backends/dot/theme.js';
+import { sceneToPdf } from './backends/dot/pdf.js';
+import { svgToPng } from './backends/dot/render.js';
+import { type Scene, sceneToSvg } from './scene.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
@@ -166,7 +170,9 @@ function program(): Command {
     .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number; maxMemory?: number }) => {
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
-      await trainCommand(file, opts);
+      // The curves as PNG (twice the SVG's size) or PDF, from the scene the SVG is written from.
+      const drawCurves = async (scene: Scene, format: 'png' | 'pdf', title: string) => (format === 'pdf' ? sceneToPdf(scene, { title }) : svgToPng(sceneToSvg(scene), 2));
+      await trainCommand(file, { ...opts, drawCurves });
     });
 
   cli
@@ -200,9 +206,12 @@ function program(): Command {
     .option('--no-params', help.diagramNoParams)
     .option('--opt <level>', help.diagramOpt, parseLevel, 0)
     .option('--scale <factor>', help.diagramScale, parsePositive, 2)
-    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail?: string; theme: string; unroll?: number; shapes: string | boolean; fit: string; params: boolean; opt: number; scale: number }) => {
+    .option('--tikz-body', help.diagramTikzBody)
+    .action(async (file: string, opts: { output: string; model?: string; direction: string; detail?: string; theme: string; unroll?: number; shapes: string | boolean; fit: string; params: boolean; opt: number; scale: number; tikzBody?: boolean }, command: Command) => {
       const format = extname(opts.output).slice(1).toLowerCase();
-      if (format !== 'svg' && format !== 'png' && format !== 'dot') throw new UsageError(messages.diagramExtension(opts.output));
+      if (!(['svg', 'png', 'pdf', 'tex', 'dot'] as const).includes(format as DiagramFormat)) throw new UsageError(messages.diagramExtension(opts.output));
+      if (format !== 'png' && command.getOptionValueSource('scale') === 'cli') throw new UsageError(messages.scaleNotPng(opts.output));
+      if (opts.tikzBody && format !== 'tex') throw new UsageError(messages.tikzBodyNotTex(opts.output));
       checkOutputPaths([file], [['-o', opts.output]]);
       const choose = <T extends string>(flag: string, value: string, choices: readonly T[]): T => {
         if (!choices.includes(value as T)) throw new UsageError(messages.flagChoice(flag, value, choices));
@@ -211,10 +220,11 @@ function program(): Command {
       const source = selectModel(compileFile(file), opts.model);
       const { graph } = optimize(source, { level: opts.opt });
       const data = await renderDiagram(graph, {
-        format,
+        format: format as DiagramFormat,
+        tikzBody: opts.tikzBody,
         direction: choose('direction', opts.direction.toUpperCase(), ['LR', 'TB'] as const),
         detail: choose('detail', opts.detail ?? 'layers', ['layers', 'blocks', 'outline', 'neurons', 'params'] as const),
-        theme: choose('theme', opts.theme, ['light', 'dark', 'print'] as const),
+        theme: choose('theme', opts.theme, THEME_NAMES),
         // --no-shapes is --shapes none.
         shapes: opts.shapes === false ? 'none' : choose('shapes', `${opts.shapes}`, ['edges', 'nodes', 'none'] as const),
         fit: choose('fit', opts.fit, FIT_NAMES),

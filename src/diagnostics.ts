@@ -233,6 +233,14 @@ export const messages = {
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
   pngTooLarge: (width: number, height: number, limit: number, largestScale: number) =>
     d('render-size', undefined, `the PNG would be ${pixels(width)} x ${pixels(height)} pixels, more than ${limit.toLocaleString('en-US')} in all`, `use --scale ${Math.floor(largestScale * 100) / 100} or less, or write .svg`),
+  pngTooSmall: (scale: number, smallestScale: number) =>
+    d('render-size', undefined, `--scale ${scale} would make the PNG less than 1 pixel across`, `use --scale ${Math.ceil(smallestScale * 100) / 100} or more`),
+  pageTooLarge: (format: string, width: number, height: number, limit: number) =>
+    d('render-size', undefined, `the ${format} would be ${pixels(Math.ceil(width))} x ${pixels(Math.ceil(height))} pt; a page can be at most ${pixels(limit)} pt (${limit / 72} in) on each side`, 'draw fewer nodes (--detail blocks), turn the diagram (--direction TB), or write .svg'),
+  scaleNotPng: (output: string) => d('usage', undefined, `--scale sets a PNG's pixels, but '${output}' is not a PNG`, 'scale a vector picture where you place it'),
+  tikzBodyNotTex: (output: string) => d('usage', undefined, `--tikz-body needs a .tex output, got '${output}'`),
+  plotExtension: (output: string) => d('usage', undefined, `--plot must end in .svg, .png or .pdf, got '${output}'`),
+  plotDrawer: (output: string, format: string) => d('usage', undefined, `--plot '${output}': trainCommand draws ${format.toUpperCase()} curves only with options.drawCurves`, 'pass drawCurves, or write .svg'),
   outputCollides: (flag: string, path: string, what: string, other: string) =>
     d('io', undefined, `${flag} '${path}' would replace ${what} '${other}'`, 'write each output to its own new path'),
   /** An error the operating system raised on a path the user gave (the CLI's last resort). */
@@ -246,7 +254,7 @@ export const messages = {
   targetAndEmit: () => d('usage', undefined, 'give either --target tfjs or --emit ir, not both'),
   targetNeedsOutput: (target: string) => d('usage', undefined, `--target ${target} needs -o ${target === 'onnx' ? 'FILE.onnx' : 'FILE.ts'}`),
   unknownPass: (pass: string, passes: string[]) => d('usage', undefined, `unknown pass '${pass}' (passes: ${passes.join(', ')})`),
-  diagramExtension: (output: string) => d('usage', undefined, `-o must end in .svg, .png or .dot, got '${output}'`),
+  diagramExtension: (output: string) => d('usage', undefined, `-o must end in .svg, .png, .pdf, .tex or .dot, got '${output}'`),
   flagChoice: (flag: string, value: string, choices: readonly string[]) =>
     d('usage', undefined, `--${flag} must be one of ${choices.join(', ')}, got '${value}'`),
   kernelsChoice: (value: string) => d('usage', undefined, `--kernels must be auto, wasm or js, got '${value}'`),
@@ -667,16 +675,16 @@ export const help = {
   trainLr: "override the optimizer's learning rate",
   trainSeed: 'random seed (weights, shuffling, dropout)',
   trainMetrics: 'metrics JSON (default: next to the weights, .metrics.json)',
-  trainPlot: 'loss and accuracy curves SVG (default: next to the weights, .curves.svg)',
+  trainPlot: 'loss and accuracy curves: .svg, .png or .pdf (default: next to the weights, .curves.svg)',
   trainQuiet: 'print nothing but errors',
   trainKernels: 'matrix kernels: auto, wasm or js',
   // eval
   evalWeights: 'weights file (safetensors)',
   // diagram
-  diagramOutput: 'output file: .svg, .png or .dot',
+  diagramOutput: 'output file: .svg, .png, .pdf, .tex (TikZ) or .dot',
   diagramDirection: 'LR (left to right) or TB (top to bottom)',
   diagramDetail: 'layers, blocks (one cluster per block call, repeats collapsed), outline (a node per block), params (layers with their weight shapes) or neurons (small dense nets); by default layers, or blocks or outline when the layers cannot fit --fit',
-  diagramTheme: 'light, dark or print',
+  diagramTheme: 'light, dark, print or paper',
   diagramUnroll: 'draw the recurrent layer unrolled over K steps',
   diagramShapes: 'where output shapes go: edges, nodes (default) or none',
   diagramNoShapes: 'the same as --shapes none',
@@ -684,6 +692,7 @@ export const help = {
   diagramNoParams: 'hide parameter counts',
   diagramOpt: 'optimization level: 0 (default) draws the model as written, 1 the optimized graph with fused layers marked',
   diagramScale: 'PNG resolution relative to the SVG',
+  diagramTikzBody: 'with -o x.tex: write only the tikzpicture, for \\input in a paper',
 };
 
 // ---------------------------------------------------------------- what commands print
@@ -698,7 +707,7 @@ export const reports = {
   wroteModule: (output: string, model: string) => `${output}: TensorFlow.js module of ${model}`,
   wroteOnnx: (output: string, model: string, opset: number, external?: string) => `${output}: ONNX model of ${model} (opset ${opset})${external ? `, weights in ${external}` : ''}`,
   wroteWeights: (output: string, tensors: number, parameters: string, bytes: string) => `${output}: ${tensors} tensors, ${parameters} parameters (${bytes})`,
-  wroteDiagram: (output: string, format: string, model: string) => `${output}: ${format.toUpperCase()} of ${model}`,
+  wroteDiagram: (output: string, format: string, model: string) => `${output}: ${format === 'tex' ? 'TikZ' : format.toUpperCase()} of ${model}`,
   runOutput: (name: string, shape: readonly number[], values: string) => `${name} [${shape.join(', ')}]:\n${values}`,
   // `dlc run --stats`
   timePerLayer: (model: string) => `time per layer (${model}):`,

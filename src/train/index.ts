@@ -8,7 +8,7 @@
 import { OrtSession } from '../backends/onnx/ort.js';
 import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
-import { reports } from '../diagnostics.js';
+import { messages, reports, UserError } from '../diagnostics.js';
 import { checkOutputPaths, checkWritable, writeFileAtomic } from '../files.js';
 import { specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
@@ -16,7 +16,8 @@ import { optimize } from '../passes/pipeline.js';
 import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
 import { loadData, Split } from './data.js';
 import { TrainError, TrainInterrupted } from './errors.js';
-import { curvesSvg } from './plot.js';
+import { curvesFormat, curvesScene, curvesSvg, type CurvesFormat } from './plot.js';
+import type { Scene } from '../scene.js';
 import { reporter } from './progress.js';
 import { evaluate, evaluateWith, TrainHooks, TrainRun, trainSteps, type TrainStep } from './train.js';
 
@@ -50,9 +51,11 @@ export interface TrainCommandOptions extends TrainOverrides {
   output: string;
   /** Default: `<output without extension>.metrics.json`. */
   metrics?: string;
-  /** Default: `<output without extension>.curves.svg`. */
+  /** Default: `<output without extension>.curves.svg`; .svg, .png or .pdf. */
   plot?: string;
   quiet?: boolean;
+  /** Draws the curves as PNG or PDF bytes (the CLI passes resvg and pdfkit); without it, --plot must be .svg. */
+  drawCurves?: (scene: Scene, format: Exclude<CurvesFormat, 'svg'>, title: string) => Promise<Uint8Array>;
 }
 
 /** Compiles `file` and resolves its train section, the command-line overrides applied, and loads its data. */
@@ -73,6 +76,9 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const base = options.output.replace(/\.[^./\\]*$/, '');
   const metricsPath = options.metrics ?? `${base}.metrics.json`;
   const plotPath = options.plot ?? `${base}.curves.svg`;
+  const plotFormat = curvesFormat(plotPath);
+  const draw = options.drawCurves;
+  if (plotFormat !== 'svg' && !draw) throw new UserError(messages.plotDrawer(plotPath, plotFormat));
   checkOutputPaths([file], [['-o', options.output], ['--metrics', metricsPath], ['--plot', plotPath]]); // before the training run, not after
   const { graph, config, data } = prepareTraining(file, options);
   await checkWritable([options.output, metricsPath, plotPath]);
@@ -91,7 +97,8 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
 
   await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
   await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
-  await writeFileAtomic(plotPath, curvesSvg({ title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch }));
+  const curves = { title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch };
+  await writeFileAtomic(plotPath, plotFormat === 'svg' ? curvesSvg(curves) : await draw!(curvesScene(curves), plotFormat, curves.title));
 
   const last = run.history.at(-1);
   if (last) say(reports.trainingResult(last.testAccuracy, last.testLoss, run.seconds));

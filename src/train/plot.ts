@@ -1,9 +1,15 @@
 /**
- * Learning curves as a standalone SVG: a loss panel and, when the loss has an
- * accuracy, an accuracy panel; epochs on x, train and test lines with a
- * legend, axes with ticks and labels. The loss panel also shows each batch's
- * loss faintly behind the per-epoch means. Hand-written SVG, no dependencies.
+ * Learning curves as a picture: a loss panel and, when the loss has an
+ * accuracy, an accuracy panel; epochs on x, train and test lines, axes with
+ * ticks and labels, and a legend in a row above each panel's plot area, so it
+ * never covers a line. The loss panel also shows each batch's loss faintly
+ * behind the per-epoch means. Drawn once as a scene (src/scene.ts), written
+ * here as SVG; PNG and PDF are drawn from the same scene by the caller
+ * (TrainCommandOptions.drawCurves: the CLI's uses resvg and pdfkit), as the
+ * training engine does not import the diagram renderers.
  */
+import { messages, UserError } from '../diagnostics.js';
+import { type Paint, type Pen, type Scene, type Shape, sceneToSvg } from '../scene.js';
 import type { EpochMetrics } from './train.js';
 
 export interface CurvesInput {
@@ -13,9 +19,11 @@ export interface CurvesInput {
   batchesPerEpoch?: number;
 }
 
-const PANEL = { width: 440, height: 300, left: 64, right: 16, top: 40, bottom: 48 };
-const COLORS = { train: '#1f77b4', test: '#ff7f0e', batch: '#1f77b4', axis: '#333', grid: '#e5e5e5', text: '#222' };
-const FONT = 'font-family="Helvetica, Arial, sans-serif"';
+/** Panel geometry in points, y down from the panel's top; the legend row sits between the title and the plot. */
+const PANEL = { width: 440, height: 320, left: 64, right: 16, top: 60, bottom: 48, titleY: 18, legendY: 38 };
+const TITLE_HEIGHT = 28;
+const COLORS = { train: '#1f77b4', test: '#ff7f0e', batch: '#1f77b4', axis: '#333333', grid: '#e5e5e5', text: '#222222' };
+const FONT = 'Arimo';
 
 interface Series {
   label: string;
@@ -24,7 +32,18 @@ interface Series {
   faint?: boolean;
 }
 
-export function curvesSvg(input: CurvesInput): string {
+export type CurvesFormat = 'svg' | 'png' | 'pdf';
+
+/** The format a --plot path asks for by its extension; a user error for any other. */
+export function curvesFormat(path: string): CurvesFormat {
+  const format = /\.([^./\\]*)$/.exec(path)?.[1]?.toLowerCase();
+  if (format === 'svg' || format === 'png' || format === 'pdf') return format;
+  throw new UserError(messages.plotExtension(path));
+}
+
+export const curvesSvg = (input: CurvesInput): string => sceneToSvg(curvesScene(input));
+
+export function curvesScene(input: CurvesInput): Scene {
   const { history } = input;
   const epochs = Math.max(1, history.length);
   const at = (pick: (m: EpochMetrics) => number | null): [number, number][] =>
@@ -39,23 +58,46 @@ export function curvesSvg(input: CurvesInput): string {
     { label: 'train', color: COLORS.train, points: at((m) => m.accuracy) },
     { label: 'test', color: COLORS.test, points: at((m) => m.testAccuracy) },
   ];
-  const panels = [panel('Loss', 'loss', lossSeries, epochs, false)];
-  if (accSeries.some((s) => s.points.length > 0)) panels.push(panel('Accuracy', 'accuracy', accSeries, epochs, true));
+  const panels = [{ title: 'Loss', yLabel: 'loss', series: lossSeries, percent: false }];
+  if (accSeries.some((s) => s.points.length > 0)) panels.push({ title: 'Accuracy', yLabel: 'accuracy', series: accSeries, percent: true });
   const width = PANEL.width * panels.length;
-  const height = PANEL.height + 28;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
-    `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold" fill="${COLORS.text}">${escape(input.title)}</text>`,
-    ...panels.map((p, i) => `<g transform="translate(${i * PANEL.width}, 28)">\n${p}\n</g>`),
-    '</svg>',
-    '',
-  ].join('\n');
+  const height = PANEL.height + TITLE_HEIGHT;
+  const draw = new Drawing(height);
+  draw.rect(0, 0, width, height, { color: '#ffffff', opacity: 1 });
+  draw.text(input.title, width / 2, 20, { size: 15, bold: true, align: 'c' });
+  panels.forEach((p, i) => panel(draw, i * PANEL.width, TITLE_HEIGHT, p.title, p.yLabel, p.series, epochs, p.percent));
+  return { width, height, shapes: draw.shapes };
 }
 
-function panel(title: string, yLabel: string, series: Series[], epochs: number, percent: boolean): string {
-  const { width, height, left, right, top, bottom } = PANEL;
-  const plotW = width - left - right, plotH = height - top - bottom;
+/** Shapes in SVG-like coordinates (y down from the top) onto a scene (y up). */
+class Drawing {
+  readonly shapes: Shape[] = [];
+  constructor(private readonly height: number) {}
+  private up = ([x, y]: [number, number]): [number, number] => [x, this.height - y];
+  line(points: [number, number][], color: string, options: { width?: number; opacity?: number; dash?: Pen['dash'] } = {}): void {
+    this.shapes.push({ kind: 'path', points: points.map(this.up), curve: false, closed: false, stroke: { color, opacity: options.opacity ?? 1 }, pen: { width: options.width ?? 1, dash: options.dash ?? 'solid' } });
+  }
+  rect(x: number, y: number, w: number, h: number, fill: Paint, stroke?: string): void {
+    const corners: [number, number][] = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+    this.shapes.push({ kind: 'path', points: corners.map(this.up), curve: false, closed: true, fill, stroke: stroke ? { color: stroke, opacity: 1 } : undefined, pen: { width: 1, dash: 'solid' } });
+  }
+  dot(x: number, y: number, r: number, color: string): void {
+    const [cx, cy] = this.up([x, y]);
+    this.shapes.push({ kind: 'ellipse', cx, cy, rx: r, ry: r, fill: { color, opacity: 1 }, pen: { width: 1, dash: 'solid' } });
+  }
+  text(text: string, x: number, y: number, options: { size: number; align?: 'l' | 'c' | 'r'; bold?: boolean; rotate?: number }): void {
+    const [px, py] = this.up([x, y]);
+    this.shapes.push({ kind: 'text', x: px, y: py, align: options.align ?? 'l', width: 0, size: options.size, font: FONT, bold: options.bold ?? false, italic: false, paint: { color: COLORS.text, opacity: 1 }, text, rotate: options.rotate });
+  }
+}
+
+/** Pen of a series: test lines dashed, per-batch losses thin and faint. */
+const seriesPen = (s: Series) => (s.faint ? { width: 1, opacity: 0.25 } : { width: 2, dash: s.label === 'test' ? ('dashed' as const) : ('solid' as const) });
+
+function panel(draw: Drawing, x0: number, y0: number, title: string, yLabel: string, series: Series[], epochs: number, percent: boolean): void {
+  const { width, height, right, bottom } = PANEL;
+  const left = x0 + PANEL.left, top = y0 + PANEL.top;
+  const plotW = width - PANEL.left - right, plotH = height - PANEL.top - bottom;
   const ys = series.flatMap((s) => s.points.map(([, y]) => y));
   // Loss from 0; accuracy up to 100%, down to a round value below the lowest point.
   let [lo, hi] = percent ? [Math.min(...ys, 1), 1] : [0, Math.max(...ys, 1e-3)];
@@ -66,43 +108,33 @@ function panel(title: string, yLabel: string, series: Series[], epochs: number, 
   const sx = (x: number) => left + (x / epochs) * plotW;
   const sy = (y: number) => top + plotH - ((y - lo) / (hi - lo || 1)) * plotH;
   const fmt = (y: number) => (percent ? `${+(y * 100).toFixed(1)}%` : `${+y.toPrecision(3)}`);
-  const out: string[] = [];
-  out.push(`<text x="${left + plotW / 2}" y="${top - 14}" text-anchor="middle" font-size="13" font-weight="bold" fill="${COLORS.text}">${title}</text>`);
+  draw.text(title, left + plotW / 2, y0 + PANEL.titleY, { size: 13, bold: true, align: 'c' });
   for (const t of yTicks) {
     if (t < lo - 1e-12 || t > hi + 1e-12) continue;
-    out.push(`<line x1="${left}" x2="${left + plotW}" y1="${r(sy(t))}" y2="${r(sy(t))}" stroke="${COLORS.grid}"/>`);
-    out.push(`<text x="${left - 6}" y="${r(sy(t)) + 4}" text-anchor="end" font-size="11" fill="${COLORS.text}">${fmt(t)}</text>`);
+    draw.line([[left, sy(t)], [left + plotW, sy(t)]], COLORS.grid);
+    draw.text(fmt(t), left - 6, sy(t) + 4, { size: 11, align: 'r' });
   }
   for (const t of xTicks) {
-    out.push(`<line x1="${r(sx(t))}" x2="${r(sx(t))}" y1="${top + plotH}" y2="${top + plotH + 5}" stroke="${COLORS.axis}"/>`);
-    out.push(`<text x="${r(sx(t))}" y="${top + plotH + 18}" text-anchor="middle" font-size="11" fill="${COLORS.text}">${t}</text>`);
+    draw.line([[sx(t), top + plotH], [sx(t), top + plotH + 5]], COLORS.axis);
+    draw.text(`${t}`, sx(t), top + plotH + 18, { size: 11, align: 'c' });
   }
-  out.push(`<path d="M${left},${top} V${top + plotH} H${left + plotW}" fill="none" stroke="${COLORS.axis}"/>`);
-  out.push(`<text x="${left + plotW / 2}" y="${height - 10}" text-anchor="middle" font-size="12" fill="${COLORS.text}">epoch</text>`);
-  out.push(`<text transform="translate(16, ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="${COLORS.text}">${yLabel}</text>`);
+  draw.line([[left, top], [left, top + plotH], [left + plotW, top + plotH]], COLORS.axis);
+  draw.text('epoch', left + plotW / 2, y0 + height - 10, { size: 12, align: 'c' });
+  draw.text(yLabel, x0 + 20, top + plotH / 2, { size: 12, align: 'c', rotate: 90 });
   for (const s of series) {
     if (s.points.length === 0) continue;
-    const d = s.points.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${r(sx(x))},${r(sy(y))}`).join(' ');
-    if (s.faint) {
-      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-opacity="0.25" stroke-width="1"/>`);
-      continue;
-    }
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.label === 'test' ? ' stroke-dasharray="6 3"' : ''}/>`);
-    if (s.points.length <= 40) for (const [x, y] of s.points) out.push(`<circle cx="${r(sx(x))}" cy="${r(sy(y))}" r="3" fill="${s.color}"/>`);
+    draw.line(s.points.map(([x, y]) => [sx(x), sy(y)]), s.color, seriesPen(s));
+    if (!s.faint && s.points.length <= 40) for (const [x, y] of s.points) draw.dot(sx(x), sy(y), 3, s.color);
   }
-  // Legend at the right, at the top unless the right half's lines run high.
+  // The legend: one row above the plot area, right-aligned, each entry a line sample and its label.
   const shown = series.filter((s) => s.points.length > 0);
-  const late = series.flatMap((s) => s.points.filter(([x]) => x > epochs / 2).map(([, y]) => sy(y)));
-  const high = late.length > 0 && late.reduce((a, b) => a + b, 0) / late.length < top + plotH / 2;
-  const lx = left + plotW - 118, ly = high ? top + plotH - shown.length * 18 - 10 : top + 8;
-  out.push(`<rect x="${lx - 6}" y="${ly - 4}" width="118" height="${shown.length * 18 + 6}" fill="white" fill-opacity="0.85" stroke="${COLORS.grid}"/>`);
-  shown.forEach((s, i) => {
-    const y = ly + 8 + i * 18;
-    const style = s.faint ? 'stroke-opacity="0.35" stroke-width="1"' : `stroke-width="2"${s.label === 'test' ? ' stroke-dasharray="6 3"' : ''}`;
-    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" ${style}/>`);
-    out.push(`<text x="${lx + 28}" y="${y + 4}" font-size="11" fill="${COLORS.text}">${s.label}</text>`);
-  });
-  return out.join('\n');
+  const entryWidth = (s: Series) => 30 + s.label.length * 6.5 + 12; // label width estimated at 11 pt, as wide as Arial's widest lower case
+  let lx = left + plotW - shown.reduce((sum, s) => sum + entryWidth(s), 0);
+  for (const s of shown) {
+    draw.line([[lx, y0 + PANEL.legendY - 4], [lx + 22, y0 + PANEL.legendY - 4]], s.color, seriesPen(s));
+    draw.text(s.label, lx + 28, y0 + PANEL.legendY, { size: 11 });
+    lx += entryWidth(s);
+  }
 }
 
 /** About `count` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]. */
@@ -116,9 +148,3 @@ function niceTicks(lo: number, hi: number, count: number): number[] {
   return ticks;
 }
 
-const r = (x: number) => Math.round(x * 10) / 10;
-/** Text as XML character data: markup escaped, and what XML 1.0 forbids (controls but tab and line ends, lone surrogates, U+FFFE/U+FFFF) replaced by U+FFFD. */
-const escape = (s: string) =>
-  s
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');

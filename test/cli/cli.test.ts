@@ -166,8 +166,8 @@ describe('dlc diagram', () => {
   });
   it('bad flags and views are errors that leave no file', () => {
     const out = join(dir, 'bad.svg');
-    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'x.jpg')).stderr).toBe(`error: -o must end in .svg, .png or .dot, got '${join(dir, 'x.jpg')}'\n`);
-    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, '--theme', 'neon').stderr).toBe("error: --theme must be one of light, dark, print, got 'neon'\n");
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', join(dir, 'x.jpg')).stderr).toBe(`error: -o must end in .svg, .png, .pdf, .tex or .dot, got '${join(dir, 'x.jpg')}'\n`);
+    expect(dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, '--theme', 'neon').stderr).toBe("error: --theme must be one of light, dark, print, paper, got 'neon'\n");
     const r = dlc('diagram', 'examples/mnist_convnet.dl', '-o', out, '--detail', 'neurons');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the neuron view draws a chain of dense layers');

@@ -8,6 +8,8 @@
  * networks, neurons.ts); `unroll: K` draws the model's recurrent layer over K
  * time steps instead (unroll.ts). The same graph and options always give the
  * same DOT; requests a view cannot draw throw a CompileError with one message.
+ * PDF and TikZ are drawn from Graphviz's layout of the same DOT (layout.ts),
+ * so they show what the SVG shows.
  */
 import { messages } from '../../diagnostics.js';
 import type { Graph } from '../../ir/types.js';
@@ -15,8 +17,11 @@ import { fail } from './dot.js';
 import { blockView, fittedText, layerView } from './emit.js';
 import { FIT_NAMES, FIT_TARGETS, type FitName } from './fit.js';
 import { neuronView } from './neurons.js';
+import { layout } from './layout.js';
+import { sceneToPdf } from './pdf.js';
 import { dotToSvg, svgToPng } from './render.js';
-import { THEME_NAMES, themeOf } from './theme.js';
+import { THEME_NAMES, themeOf, type ThemeName } from './theme.js';
+import { sceneToTikz } from './tikz.js';
 import { unrolledView } from './unroll.js';
 
 export { escapeText, quoteDot } from './dot.js';
@@ -26,7 +31,7 @@ export interface DiagramOptions {
   direction: 'LR' | 'TB';
   /** `params` is the layer view with each layer's weights and their shapes; `outline` the block view with each block as one node. */
   detail: 'layers' | 'blocks' | 'outline' | 'neurons' | 'params';
-  theme: 'light' | 'dark' | 'print';
+  theme: ThemeName;
   /** Per-example output shapes: on the edges, inside the nodes, or not at all. */
   shapes: 'edges' | 'nodes' | 'none';
   /** Show parameter counts. */
@@ -103,17 +108,25 @@ export function graphToDot(graph: Graph, options: DiagramOptions): string {
 /** The neuron and unrolled views pin every node (neato); the others are ranked by dot. */
 const engineFor = (options: DiagramOptions) => (options.unroll !== undefined || options.detail === 'neurons' ? 'neato' : 'dot');
 
+export type DiagramFormat = 'dot' | 'svg' | 'png' | 'pdf' | 'tex';
+
 /**
- * DOT text, SVG text, or PNG bytes at `scale` pixels per CSS pixel (default 2), in
- * the view that fits (fittingOptions; `note` hears when it changes the view).
+ * DOT text, SVG text, PNG bytes at `scale` pixels per CSS pixel (default 2),
+ * PDF bytes, or TikZ text (a LaTeX document, or with `tikzBody` the picture
+ * alone), in the view that fits (fittingOptions; `note` hears when it changes the view).
  */
 export async function renderDiagram(
   graph: Graph,
-  options: DiagramOptions & { format: 'dot' | 'svg' | 'png'; scale?: number },
+  options: DiagramOptions & { format: DiagramFormat; scale?: number; tikzBody?: boolean },
   note?: (message: string) => void,
 ): Promise<Uint8Array | string> {
-  const dot = graphToDot(graph, fittingOptions(graph, options, note));
+  const fitted = fittingOptions(graph, options, note);
+  const dot = graphToDot(graph, fitted);
   if (options.format === 'dot') return dot;
+  if (options.format === 'pdf' || options.format === 'tex') {
+    const scene = await layout(dot, engineFor(options));
+    return options.format === 'pdf' ? sceneToPdf(scene, { title: graph.name }) : sceneToTikz(scene, { title: graph.name, body: options.tikzBody ?? false });
+  }
   const svg = await dotToSvg(dot, engineFor(options));
   if (options.format === 'svg') return svg;
   return svgToPng(svg, options.scale ?? 2);

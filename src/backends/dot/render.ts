@@ -24,6 +24,12 @@ import { messages, UserError } from '../../diagnostics.js';
 export const DIAGRAM_FONT = 'Arimo';
 /** The TrueType file of DIAGRAM_FONT (Arimo Regular, SIL Open Font License 1.1), from an npm package. */
 export const DIAGRAM_FONT_FILE = createRequire(import.meta.url).resolve('@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf');
+const arimo = (style: string) => createRequire(import.meta.url).resolve(`@expo-google-fonts/arimo/${style}/Arimo_${style}.ttf`);
+/** DIAGRAM_FONT's files by [bold][italic] (bold titles of the training curves). */
+export const DIAGRAM_FONT_FILES = [
+  [DIAGRAM_FONT_FILE, arimo('400Regular_Italic')],
+  [arimo('700Bold'), arimo('700Bold_Italic')],
+];
 
 /** Graphviz's -G, -N and -E defaults: what the DOT does not set itself. */
 const FONT_DEFAULTS = {
@@ -46,8 +52,17 @@ export interface DotToSvgOptions {
  * one line per message. Warnings do not fail the render: Graphviz warns about every
  * non-ASCII character (it has no width for it), which names may contain.
  */
-export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOptions = {}): Promise<string> {
-  const result = await graphviz().render(dot, { format: 'svg', engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
+export function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOptions = {}): Promise<string> {
+  return dotTo('svg', dot, engine, options);
+}
+
+/** As dotToSvg, but Graphviz's JSON: the layout and its xdot drawing operations (layout.ts reads them). */
+export function dotToJson(dot: string, engine = 'dot', options: DotToSvgOptions = {}): Promise<string> {
+  return dotTo('json', dot, engine, options);
+}
+
+async function dotTo(format: 'svg' | 'json', dot: string, engine: string, options: DotToSvgOptions): Promise<string> {
+  const result = await graphviz().render(dot, { format, engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
   const reported = (level: 'error' | 'warning') =>
     result.errors.filter((e) => (e.level ?? 'error') === level).map((e) => e.message.replace(/^(Error|Warning): /, '').trim());
   const errors = reported('error');
@@ -59,11 +74,14 @@ export async function dotToSvg(dot: string, engine = 'dot', options: DotToSvgOpt
 /** The most pixels a PNG may have: 2^28, a 1 GiB RGBA canvas (the renderer aborts the process on sizes it cannot allocate). */
 const MAX_PNG_PIXELS = 2 ** 28;
 
-/** The SVG's size in CSS pixels from its root element's width and height in points, as Graphviz writes them; undefined if it has none. */
+/** The SVG's size in CSS pixels from its root element's width and height, in points (as Graphviz writes them) or pixels; undefined if it has none. */
 function svgPixels(svg: string): { width: number; height: number } | undefined {
   const root = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
-  const [width, height] = ['width', 'height'].map((a) => Number(new RegExp(`\\s${a}="([0-9.]+)pt"`).exec(root)?.[1]));
-  return width > 0 && height > 0 ? { width: (width * 4) / 3, height: (height * 4) / 3 } : undefined;
+  const [width, height] = ['width', 'height'].map((a) => {
+    const [, n, unit] = new RegExp(`\\s${a}="([0-9.]+)(pt|px|)"`).exec(root) ?? [];
+    return (Number(n) * (unit === 'pt' ? 4 : 3)) / 3;
+  });
+  return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
 /**
@@ -78,13 +96,14 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
     const largest = Math.sqrt(MAX_PNG_PIXELS / (size.width * size.height));
     throw new UserError(messages.pngTooLarge(Math.round(size.width * scale), Math.round(size.height * scale), MAX_PNG_PIXELS, largest));
   }
+  if (size && Math.min(size.width, size.height) * scale < 1) throw new UserError(messages.pngTooSmall(scale, 1 / Math.min(size.width, size.height)));
   // Loaded here, not at startup: resvg is a native binding that commands without PNG output never need.
   const { renderAsync } = await import('@resvg/resvg-js');
   const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: scale },
     font: {
       loadSystemFonts: false,
-      fontFiles: [DIAGRAM_FONT_FILE],
+      fontFiles: DIAGRAM_FONT_FILES.flat(),
       defaultFontFamily: DIAGRAM_FONT,
       serifFamily: DIAGRAM_FONT,
       sansSerifFamily: DIAGRAM_FONT,

@@ -2,14 +2,16 @@
  * Diagram colours and defaults: one hue per op family (OpDef.family), the same
  * in every view, in three themes. `light` and `dark` are for slides; `print` is
  * black on white with no fills, for papers (families are then told apart by
- * their labels). Every view starts its DOT with `header`: the diagram font on
+ * their labels); `paper` is for papers too, greyscale-safe fills and serif
+ * titles. Every view starts its DOT with `header`: the diagram font on
  * the graph, its nodes and its edges, so that the bundled font is measured and drawn.
  */
 import type { OpFamily } from '../../ops/op.js';
 import type { Attrs, DotWriter } from './dot.js';
 import { DIAGRAM_FONT } from './render.js';
+import { SERIF_FONT } from '../../scene.js';
 
-export type ThemeName = 'light' | 'dark' | 'print';
+export type ThemeName = 'light' | 'dark' | 'print' | 'paper';
 
 export interface Swatch {
   fill: string;
@@ -19,6 +21,8 @@ export interface Swatch {
 export interface Theme {
   name: ThemeName;
   font: string;
+  /** The graph's own labels: the caption and block titles. */
+  captionFont: string;
   /** Whether shapes are filled; false in print. */
   fills: boolean;
   background: string;
@@ -67,6 +71,32 @@ const HUES: Record<OpFamily, [string, string, string, string]> = {
   embedding: ['#E2F5D3', '#4E9A12', '#26401A', '#9AD66A'],
 };
 
+/** The paper theme's grey level of each family's fill (relative luminance, 1 = white): black text keeps a contrast of 15:1 or more. */
+const PAPER_LUMA: Record<OpFamily, number> = {
+  io: 0.93, core: 0.76, conv: 0.72, pool: 0.93, activation: 0.86, recurrent: 0.72, attention: 0.93,
+  norm: 0.78, merge: 0.72, shape: 0.97, regularization: 0.97, embedding: 0.76,
+};
+
+/** WCAG relative luminance of `#rrggbb`. */
+export function luma(hex: string): number {
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** `hex` mixed with white or black until its luminance is `target` (within 0.005), keeping its hue. */
+function withLuma(hex: string, target: number): string {
+  const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+  const toward = luma(hex) < target ? 255 : 0;
+  const mix = (t: number) => '#' + rgb.map((c) => Math.round(c + (toward - c) * t).toString(16).padStart(2, '0')).join('');
+  let [lo, hi] = [0, 1];
+  for (let i = 0; i < 30; i++) {
+    const t = (lo + hi) / 2;
+    if ((luma(mix(t)) < target) === (toward === 255)) lo = t;
+    else hi = t;
+  }
+  return mix(hi).toUpperCase();
+}
+
 const families = (pick: (h: [string, string, string, string]) => Swatch) =>
   Object.fromEntries(Object.entries(HUES).map(([f, h]) => [f, pick(h)])) as Record<OpFamily, Swatch>;
 
@@ -74,6 +104,7 @@ const THEMES: Record<ThemeName, Theme> = {
   light: {
     name: 'light',
     font: DIAGRAM_FONT,
+    captionFont: DIAGRAM_FONT,
     fills: true,
     background: '#FFFFFF',
     text: '#1F2328',
@@ -91,6 +122,7 @@ const THEMES: Record<ThemeName, Theme> = {
   dark: {
     name: 'dark',
     font: DIAGRAM_FONT,
+    captionFont: DIAGRAM_FONT,
     fills: true,
     background: '#1B1F27',
     text: '#E6E9EF',
@@ -108,6 +140,7 @@ const THEMES: Record<ThemeName, Theme> = {
   print: {
     name: 'print',
     font: DIAGRAM_FONT,
+    captionFont: DIAGRAM_FONT,
     fills: false,
     background: '#FFFFFF',
     text: '#000000',
@@ -120,6 +153,28 @@ const THEMES: Record<ThemeName, Theme> = {
       input: { fill: '#FFFFFF', border: '#000000' },
       hidden: { fill: '#FFFFFF', border: '#000000' },
       output: { fill: '#FFFFFF', border: '#000000' },
+    },
+  },
+  // For papers: prints the same in colour and in greyscale. Each family keeps its
+  // light hue, but at one of four lightness steps (PAPER_LUMA), so families met
+  // side by side (conv, activation, pool; dense, activation) differ in grey too;
+  // black text and borders; skip arcs black against grey edges; serif titles.
+  paper: {
+    name: 'paper',
+    font: DIAGRAM_FONT,
+    captionFont: SERIF_FONT,
+    fills: true,
+    background: '#FFFFFF',
+    text: '#000000',
+    muted: '#404040',
+    edge: '#808080',
+    skip: '#000000',
+    block: { fill: '#F7F7F7', border: '#808080' },
+    family: Object.fromEntries(Object.entries(HUES).map(([f, [fill]]) => [f, { fill: withLuma(fill, PAPER_LUMA[f as OpFamily]), border: '#000000' }])) as Record<OpFamily, Swatch>,
+    role: {
+      input: { fill: withLuma('#C8E6C9', 0.93), border: '#000000' },
+      hidden: { fill: withLuma('#BBDEFB', 0.82), border: '#000000' },
+      output: { fill: withLuma('#FFD8B0', 0.72), border: '#000000' },
     },
   },
 };
@@ -135,7 +190,7 @@ export const TEXT = { shape: 'plaintext', style: 'solid', fixedsize: false, widt
 
 /** Graph, node and edge defaults shared by all views: the font everywhere, the theme's colours. */
 export function header(w: DotWriter, theme: Theme, graphAttrs: Attrs): void {
-  w.stmt('graph', { fontname: theme.font, fontsize: 12, fontcolor: theme.text, bgcolor: theme.background, pad: 0.2, ...graphAttrs });
+  w.stmt('graph', { fontname: theme.captionFont, fontsize: 12, fontcolor: theme.text, bgcolor: theme.background, pad: 0.2, ...graphAttrs });
   w.stmt('node', { fontname: theme.font, fontsize: 11, fontcolor: theme.text, shape: 'box', style: filled(theme, 'rounded'), penwidth: 1.2, margin: '0.06,0.04', height: 0.3, width: 0 });
   w.stmt('edge', { fontname: theme.font, fontsize: 9, fontcolor: theme.muted, color: theme.edge, arrowsize: 0.6, penwidth: 1.1 });
 }

@@ -163,7 +163,7 @@ describe('layer view', () => {
   });
 
   it('refuses unknown options with a message naming the choices', () => {
-    expect(() => dot(mnist(), { theme: 'neon' as never })).toThrow("unknown diagram theme 'neon' (expected light, dark, print)");
+    expect(() => dot(mnist(), { theme: 'neon' as never })).toThrow("unknown diagram theme 'neon' (expected light, dark, print, paper)");
     expect(() => dot(mnist(), { direction: 'RL' as never })).toThrow("unknown diagram direction 'RL' (expected LR, TB)");
   });
 
