@@ -1,6 +1,7 @@
 /**
  * The public API of dlc. Everything the command line does is available here:
- * compile a file, summarize a model, print its IR.
+ * compile a file, summarize a model, print its IR, run it in the interpreter
+ * or (OrtSession, exportOnnx) in ONNX Runtime.
  */
 export { compileFile, compileSource, selectModel, readSource } from './compile.js';
 export type { CompiledFile } from './compile.js';
@@ -24,3 +25,8 @@ export { dotToSvg, svgToPng } from './backends/dot/render.js';
 export type { DiagramOptions } from './backends/dot/index.js';
 export { UserError } from './diagnostics.js';
 export { emitTfjs, tfjsModuleNames } from './backends/tfjs/index.js';
+export { exportOnnx, externalDataPath, OPSET } from './backends/onnx/index.js';
+export type { OnnxModel, OnnxOptions } from './backends/onnx/index.js';
+export { decodeModel } from './backends/onnx/builder.js';
+export { OrtSession, loadOrt } from './backends/onnx/ort.js';
+export { evaluateWith } from './train/train.js';
