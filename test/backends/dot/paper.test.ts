@@ -66,7 +66,7 @@ function svgFacts(svg: string): { size: [number, number]; lines: string[] } {
 const squeeze = (s: string) => s.normalize('NFKC').replace(/\s+/g, '').replace(/\u22c5/g, '·');
 
 const views: [string, string, string[]][] = [
-  ['residual', 'examples/residual.dl', []],
+  ['residual', 'examples/residual.dl', ['--detail', 'layers']],
   ['transformer-blocks', 'examples/transformer.dl', ['--detail', 'blocks']],
   ['perceptron-neurons', 'examples/perceptron.dl', ['--detail', 'neurons']],
   ['rnn-unrolled', 'examples/rnn.dl', ['--unroll', '3']],
@@ -141,11 +141,12 @@ describe('dlc diagram: outputs a view cannot have', () => {
   it('a page over 200 inches (DenseNet-121, one node per layer) is an error for PDF and TikZ', () => {
     // The SVG says how wide the layout is: the message must say the same.
     const svg = join(dir, 'densenet.svg');
-    expect(dlc('diagram', 'examples/densenet121.dl', '-o', svg).code).toBe(0);
+    // As one strip (--fit none): fitted to a slide, the default, it draws the block view and fits a page.
+    expect(dlc('diagram', 'examples/densenet121.dl', '--fit', 'none', '--detail', 'layers', '-o', svg).code).toBe(0);
     const [width, height] = svgFacts(readFileSync(svg, 'utf8')).size.map((n) => Math.ceil(n).toLocaleString('en-US'));
     for (const [ext, format] of [['pdf', 'PDF'], ['tex', 'TikZ picture']]) {
       const out = join(dir, `densenet.${ext}`);
-      expect(dlc('diagram', 'examples/densenet121.dl', '-o', out)).toMatchObject({
+      expect(dlc('diagram', 'examples/densenet121.dl', '--fit', 'none', '--detail', 'layers', '-o', out)).toMatchObject({
         code: 1,
         stderr: `error: the ${format} would be ${width} x ${height} pt; a page can be at most 14,400 pt (200 in) on each side\n  hint: draw fewer nodes (--detail blocks), turn the diagram (--direction TB), or write .svg\n`,
       });
