@@ -131,6 +131,11 @@ class Pieces {
         stages.push({ kind: 'name', name: text, span: { source: this.source, start: range.start, end: range.end } });
         continue;
       }
+      const call = simpleCall(text, this.source, range.start);
+      if (call) {
+        stages.push(call);
+        continue;
+      }
       const stage = this.piece(range, 'Stage');
       if (!stage) return undefined;
       stages.push(stage.expr());
@@ -151,6 +156,46 @@ class Pieces {
     }
     return this.run(match, range.start);
   }
+}
+
+/*
+ * The other half of most chains is a call whose arguments are plain numbers
+ * and names (`-> dense(64)`, `-> conv2d(32, 3, padding = same)`). Ohm spends
+ * about 100 µs on each; these patterns accept only text the grammar's
+ * Primary_call accepts with the same AST (test/frontend/parse.test.ts holds
+ * the two parses equal), and anything else (comments, strings, nesting,
+ * a trailing comma, non-ASCII) goes to Ohm.
+ */
+const CALL_TEXT = /^([A-Za-z_][A-Za-z0-9_]*)[ \t\r\n]*\(([^()[\]#"]*)\)$/;
+const SIMPLE_ARG =
+  /^([ \t\r\n]*)(?:([A-Za-z_][A-Za-z0-9_]*)([ \t\r\n]*=[ \t\r\n]*))?(?:([0-9]+(?:_[0-9]+)*(?:\.(?:[0-9]+(?:_[0-9]+)*)?)?(?:[eE][+-]?[0-9]+(?:_[0-9]+)*)?|\.[0-9]+(?:_[0-9]+)*(?:[eE][+-]?[0-9]+(?:_[0-9]+)*)?)|([A-Za-z_][A-Za-z0-9_]*))[ \t\r\n]*$/;
+
+/** `text` (a stage, from `start` in the source) as a call AST, or undefined to let Ohm parse it. */
+export function simpleCall(text: string, source: Source, start: number): Expr | undefined {
+  const call = CALL_TEXT.exec(text);
+  if (!call || KEYWORDS.has(call[1])) return undefined;
+  const args: Arg[] = [];
+  const inside = call[2];
+  let at = start + text.indexOf('(') + 1;
+  if (inside.trim() !== '')
+    for (const item of inside.split(',')) {
+      const m = SIMPLE_ARG.exec(item);
+      if (!m || (m[5] !== undefined && KEYWORDS.has(m[5]))) return undefined;
+      const [, lead, argName, eq, num, name] = m;
+      const valueStart = at + lead.length + (argName === undefined ? 0 : argName.length + eq.length);
+      const literal = num ?? name;
+      const span = (from: number, to: number): Span => ({ source, start: from, end: to });
+      const valueSpan = span(valueStart, valueStart + literal.length);
+      const value: Expr = num !== undefined ? { kind: 'number', value: Number(num.replaceAll('_', '')), span: valueSpan } : { kind: 'name', name: literal, span: valueSpan };
+      const argStart = at + lead.length;
+      args.push(
+        argName === undefined
+          ? { value, span: valueSpan }
+          : { name: argName, nameSpan: span(argStart, argStart + argName.length), value, span: span(argStart, valueSpan.end) },
+      );
+      at += item.length + 1;
+    }
+  return { kind: 'call', callee: call[1], calleeSpan: { source, start, end: start + call[1].length }, args, span: { source, start, end: start + text.length } };
 }
 
 /** The AST operations over Ohm's parse tree; `base.offset` is added to every span. */
