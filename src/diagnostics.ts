@@ -266,11 +266,11 @@ export const messages = {
   // ---- Diagrams (src/backends/dot/): requests a view cannot draw.
   diagramOption: (name: string, given: string, expected: readonly string[]) =>
     d('diagram', undefined, `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`),
-  diagramCollapsed: (model: string, target: string, layersText: string, view: string, viewText: string, enough: boolean) =>
+  diagramCollapsed: (model: string, target: string, layersText: string, aimText: string, minText: string, view: string, viewText: string, enough: boolean) =>
     d(
       'diagram',
       undefined,
-      `note: ${model}'s layer view fitted to ${target} would have ${layersText} text, too small: drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
+      `note: ${model}'s layer view fitted to ${target} would have about ${layersText} text, under the ${aimText} aimed for (${minText} at least, with room for the estimate's error): drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
     ),
   unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
   unrollNeedsRecurrent: (model: string) =>
