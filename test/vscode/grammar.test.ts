@@ -51,7 +51,7 @@ interface Role {
 
 function roles(program: Program): Role[] {
   const out: Role[] = [];
-  const role = (span: Span, scope: string) => out.push({ span, scope });
+  const role = (span: Span, scope: string): void => void out.push({ span, scope });
   const expr = (e: Expr): void => {
     switch (e.kind) {
       case 'number':

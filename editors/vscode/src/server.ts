@@ -16,8 +16,11 @@ export const SERVER_ARGS = ['lsp', '--stdio'];
 export const MESSAGES = {
   notFound: (folders: readonly string[]) =>
     `dlc: cannot start the language server: no dlc command found (looked for ${folders.length > 0 ? `${folders.map((f) => join(f, 'node_modules', '.bin', 'dlc')).join(', ')} and ` : ''}dlc on the PATH). Install dlc in the workspace (npm install --save-dev dlc) or globally, or set dlc.path to the command.`,
-  badSetting: (setting: string, tried: string) =>
-    `dlc: cannot start the language server: the setting dlc.path is '${setting}', but ${tried === setting ? '' : `'${tried}' `}is not an executable file${isAbsolute(setting) || /[\\/]/.test(setting) ? '' : ' on the PATH'}.`,
+  /** `path`: where a path setting led (relative ones start at the first workspace folder); none for a command name looked up on the PATH. */
+  badSetting: (setting: string, path?: string) =>
+    `dlc: cannot start the language server: the setting dlc.path is '${setting}', but ${
+      path === undefined ? `no executable '${setting}' is on the PATH` : `${path === setting ? 'it' : `'${path}'`} is not an executable file`
+    }.`,
   failed: (command: string, reason: string) => `dlc: the language server '${command} ${SERVER_ARGS.join(' ')}' did not start: ${reason}`,
   openSettings: 'Open Settings',
 } as const;
@@ -70,7 +73,7 @@ export function findServer(search: ServerSearch): ServerCommand | { problem: str
       return found ? command(found, 'setting') : { problem: MESSAGES.badSetting(setting, path) };
     }
     const found = onPath(setting);
-    return found ? command(found, 'setting') : { problem: MESSAGES.badSetting(setting, setting) };
+    return found ? command(found, 'setting') : { problem: MESSAGES.badSetting(setting) };
   }
   for (const folder of search.folders) {
     const found = withExtensions(join(folder, 'node_modules', '.bin', 'dlc'));
