@@ -52,6 +52,7 @@ describe('the .vsix', () => {
     const client = JSON.parse(readFileSync('node_modules/vscode-languageclient/package.json', 'utf8'));
     expect(manifest.engines.vscode).toBe(client.engines.vscode);
     expect(manifest.activationEvents).toEqual(['onLanguage:dl']);
+    expect(manifest.capabilities.untrustedWorkspaces).toMatchObject({ supported: 'limited', restrictedConfigurations: ['dlc.path'] });
     expect(manifest.contributes.languages).toEqual([{ id: 'dl', aliases: ['dlc model', 'dl'], extensions: ['.dl'], configuration: './language-configuration.json' }]);
     expect(manifest.contributes.grammars).toEqual([{ language: 'dl', scopeName: 'source.dl', path: './syntaxes/dl.tmLanguage.json' }]);
     const settings = manifest.contributes.configuration.properties;
@@ -79,7 +80,7 @@ describe('the bundled client, loaded with a stand-in vscode module', () => {
    * 'vscode' records what the extension asks of VS Code; clicks `choice` on
    * the error message if one appears.
    */
-  function activate(settings: Record<string, unknown>, folders: string[], env: Record<string, string>, choice?: string) {
+  function activate(settings: Record<string, unknown>, folders: string[], env: Record<string, string>, { choice, trusted = true }: { choice?: string; trusted?: boolean } = {}) {
     const dir = mkdtempSync(join(scratch, 'activate-'));
     mkdirSync(join(dir, 'dist'));
     mkdirSync(join(dir, 'node_modules/vscode'), { recursive: true });
@@ -93,6 +94,8 @@ const api = {
   version: '1.91.0',
   workspace: {
     workspaceFolders: ${JSON.stringify(folders)}.map((fsPath) => ({ uri: { scheme: 'file', fsPath } })),
+    isTrusted: ${trusted},
+    onDidGrantWorkspaceTrust: () => ({ dispose() {} }),
     getConfiguration: (section) => ({ get: (key, fallback) => settings[section + '.' + key] ?? fallback }),
     onDidChangeConfiguration: () => ({ dispose() {} }),
     textDocuments: [],
@@ -119,13 +122,22 @@ extension.activate(context).then(() => new Promise((r) => setTimeout(r, 50))).th
 
   it('says where it looked when there is no dlc, and its button opens the setting', () => {
     const folder = mkdtempSync(join(scratch, 'workspace-'));
-    const result = activate({}, [folder], { PATH: '' }, MESSAGES.openSettings);
+    const result = activate({}, [folder], { PATH: '' }, { choice: MESSAGES.openSettings });
     expect(result.exports).toEqual(['activate', 'deactivate']);
     expect(result.registered).toEqual(['dlc.restartServer']);
-    expect(result.subscriptions).toBe(2);
+    expect(result.subscriptions).toBe(3);
     expect(result.errors).toEqual([{ message: MESSAGES.notFound([folder]), items: [MESSAGES.openSettings] }]);
     expect(result.errors[0]!.message).toContain(join(folder, 'node_modules', '.bin', 'dlc'));
     expect(result.executed).toEqual([['workbench.action.openSettings', 'dlc.path']]);
+  });
+
+  it("does not run an untrusted workspace's own dlc", () => {
+    const folder = mkdtempSync(join(scratch, 'untrusted-'));
+    mkdirSync(join(folder, 'node_modules/.bin'), { recursive: true });
+    writeFileSync(join(folder, 'node_modules/.bin/dlc'), '#!/bin/sh\n', { mode: 0o755 });
+    const result = activate({}, [folder], { PATH: '' }, { trusted: false });
+    expect(result.errors).toEqual([{ message: MESSAGES.notFound([]), items: [MESSAGES.openSettings] }]);
+    expect(result.errors[0]!.message).toContain('(looked for dlc on the PATH)');
   });
 
   it('names the setting when dlc.path is not an executable file', () => {
@@ -150,7 +162,7 @@ describe('finding the server', () => {
   const local = file(join(workspace, 'node_modules/.bin/dlc'));
   const global = file(join(base, 'global/bin/dlc'));
   const plain = file(join(base, 'plain/dlc'), 0o644);
-  const linux = { platform: 'linux' as const, env: { PATH: [join(base, 'plain'), join(base, 'global/bin')].join(':') } };
+  const linux = { platform: 'linux' as const, trusted: true, env: { PATH: [join(base, 'plain'), join(base, 'global/bin')].join(':') } };
 
   it('prefers the setting, then the workspace install, then the PATH, with the arguments of `dlc lsp`', () => {
     expect(SERVER_ARGS).toEqual(['lsp', '--stdio']);
@@ -158,6 +170,10 @@ describe('finding the server', () => {
     expect(findServer({ ...linux, setting: '', folders: [join(base, 'empty'), workspace] })).toEqual({ command: local, args: ['lsp', '--stdio'], shell: false, from: 'workspace' });
     // The PATH's first directory holds a dlc that is not executable: skipped.
     expect(findServer({ ...linux, setting: '', folders: [join(base, 'empty')] })).toEqual({ command: global, args: ['lsp', '--stdio'], shell: false, from: 'PATH' });
+  });
+
+  it("skips an untrusted workspace's own install", () => {
+    expect(findServer({ ...linux, trusted: false, setting: '', folders: [workspace] })).toEqual({ command: global, args: ['lsp', '--stdio'], shell: false, from: 'PATH' });
   });
 
   it('reads a relative dlc.path from the first workspace folder, and a bare name from the PATH', () => {
@@ -174,13 +190,13 @@ describe('finding the server', () => {
     expect(MESSAGES.badSetting(plain, plain)).toBe(`dlc: cannot start the language server: the setting dlc.path is '${plain}', but it is not an executable file.`);
     expect(findServer({ ...linux, setting: 'dlcx', folders: [] })).toEqual({ problem: MESSAGES.badSetting('dlcx') });
     expect(MESSAGES.badSetting('dlcx')).toBe("dlc: cannot start the language server: the setting dlc.path is 'dlcx', but no executable 'dlcx' is on the PATH.");
-    expect(findServer({ platform: 'linux', env: { PATH: '' }, setting: '', folders: [base] })).toEqual({ problem: MESSAGES.notFound([base]) });
+    expect(findServer({ platform: 'linux', trusted: true, env: { PATH: '' }, setting: '', folders: [base] })).toEqual({ problem: MESSAGES.notFound([base]) });
   });
 
   it("runs npm's dlc.cmd shim on Windows through a shell, found with PATHEXT", () => {
     const windowsFiles = new Set(['c:\\proj\\node_modules\\.bin\\dlc.cmd', 'c:\\tools\\dlc.exe']);
     const isExecutable = (path: string) => windowsFiles.has(path.split('/').join('\\').toLowerCase()); // Windows: any case
-    const windows = { platform: 'win32' as const, isExecutable, env: { PATH: 'C:\\tools', PATHEXT: '.COM;.EXE;.BAT;.CMD' } };
+    const windows = { platform: 'win32' as const, trusted: true, isExecutable, env: { PATH: 'C:\\tools', PATHEXT: '.COM;.EXE;.BAT;.CMD' } };
     const fromWorkspace = findServer({ ...windows, setting: '', folders: ['C:\\proj'] });
     expect(fromWorkspace).toMatchObject({ shell: true, from: 'workspace' });
     expect((fromWorkspace as { command: string }).command).toMatch(/^"C:.proj.node_modules.\.bin.dlc\.cmd"$/i);

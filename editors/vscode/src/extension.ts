@@ -23,6 +23,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (e.affectsConfiguration('dlc.path')) void restart();
       else if (e.affectsConfiguration('dlc.inlayHints')) refreshInlayHints();
     }),
+    // Trusted now: the workspace's own dlc and dlc.path may be used.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void restart()),
   );
   await start();
 }
@@ -37,6 +39,7 @@ async function start(): Promise<void> {
   const found = findServer({
     setting: vscode.workspace.getConfiguration('dlc').get<string>('path', ''),
     folders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+    trusted: vscode.workspace.isTrusted,
     env: process.env,
     platform: process.platform,
   });

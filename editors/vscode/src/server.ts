@@ -5,7 +5,7 @@
  * The order a TypeScript user expects from their editor: the `dlc.path`
  * setting; else the workspace's own install (node_modules/.bin/dlc), so the
  * server is the compiler version the project builds with; else `dlc` on the
- * PATH (a global install).
+ * PATH (a global install). In an untrusted workspace, only the PATH.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter as hostDelimiter, isAbsolute, join, resolve } from 'node:path';
@@ -14,6 +14,7 @@ import { delimiter as hostDelimiter, isAbsolute, join, resolve } from 'node:path
 export const SERVER_ARGS = ['lsp', '--stdio'];
 
 export const MESSAGES = {
+  /** `folders`: the workspace folders searched (none in an untrusted workspace). */
   notFound: (folders: readonly string[]) =>
     `dlc: cannot start the language server: no dlc command found (looked for ${folders.length > 0 ? `${folders.map((f) => join(f, 'node_modules', '.bin', 'dlc')).join(', ')} and ` : ''}dlc on the PATH). Install dlc in the workspace (npm install --save-dev dlc) or globally, or set dlc.path to the command.`,
   /** `path`: where a path setting led (relative ones start at the first workspace folder); none for a command name looked up on the PATH. */
@@ -30,6 +31,12 @@ export interface ServerSearch {
   setting: string;
   /** The workspace folders' paths, first folder first. */
   folders: readonly string[];
+  /**
+   * Whether the user trusts the workspace. An untrusted one's own
+   * node_modules/.bin/dlc is not run (it is the workspace's code), and VS Code
+   * withholds its `dlc.path` (package.json: restrictedConfigurations).
+   */
+  trusted: boolean;
   /** PATH, and PATHEXT on Windows. */
   env: { PATH?: string; Path?: string; PATHEXT?: string };
   platform: NodeJS.Platform;
@@ -75,12 +82,12 @@ export function findServer(search: ServerSearch): ServerCommand | { problem: str
     const found = onPath(setting);
     return found ? command(found, 'setting') : { problem: MESSAGES.badSetting(setting) };
   }
-  for (const folder of search.folders) {
+  for (const folder of search.trusted ? search.folders : []) {
     const found = withExtensions(join(folder, 'node_modules', '.bin', 'dlc'));
     if (found) return command(found, 'workspace');
   }
   const found = onPath('dlc');
-  return found ? command(found, 'PATH') : { problem: MESSAGES.notFound(search.folders) };
+  return found ? command(found, 'PATH') : { problem: MESSAGES.notFound(search.trusted ? search.folders : []) };
 }
 
 function executable(path: string, windows: boolean): boolean {
