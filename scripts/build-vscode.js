@@ -10,10 +10,13 @@
 // The extension's version is the root package.json's; step 1 writes it into
 // editors/vscode/package.json when they differ.
 //
-//   node scripts/build-vscode.js [--grammar] [--out PATH]
+//   node scripts/build-vscode.js [--grammar] [--out PATH] [--preview PNG]
 // --grammar: step 1 only (the grammar tests need nothing else).
+// --preview PNG: after step 1, draws examples/mnist_train.dl as the grammar
+//   colours it, in VS Code's Dark+ colours (VS Code cannot run here to take a
+//   screenshot); then stops.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,7 +26,7 @@ import { dlGrammar } from '../editors/vscode/syntaxes/dl.grammar.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const extension = join(root, 'editors/vscode');
-const { values: options } = parseArgs({ options: { grammar: { type: 'boolean' }, out: { type: 'string' } } });
+const { values: options } = parseArgs({ options: { grammar: { type: 'boolean' }, out: { type: 'string' }, preview: { type: 'string' } } });
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
@@ -40,7 +43,8 @@ if (manifest.version !== version) {
   await writeFileAtomic(manifestPath, manifestText.replace(/^(\s*"version":\s*)"[^"]*"/m, `$1"${version}"`));
   console.log(`editors/vscode/package.json: version ${manifest.version} -> ${version}, the root package's`);
 }
-if (options.grammar) process.exit(0);
+if (options.preview) await writeFileAtomic(options.preview, await preview('examples/mnist_train.dl'));
+if (options.grammar || options.preview) process.exit(0);
 
 // 2. Type-check, then bundle.
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(extension, 'tsconfig.json')], { stdio: 'inherit' });
@@ -73,3 +77,70 @@ try {
   await removeTemporary(temporary);
 }
 console.log(`wrote ${out}`);
+
+/**
+ * `file` tokenised by the generated grammar (vscode-textmate with the
+ * Oniguruma engine, as VS Code does) and drawn as a PNG: each token in the
+ * Dark+ colour of its innermost scope that the table below names.
+ */
+async function preview(file) {
+  const { createRequire } = await import('node:module');
+  const { default: textmate } = await import('vscode-textmate');
+  const { default: oniguruma } = await import('vscode-oniguruma');
+  const wasm = readFileSync(createRequire(import.meta.url).resolve('vscode-oniguruma/release/onig.wasm'));
+  await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
+  const registry = new textmate.Registry({
+    onigLib: Promise.resolve({ createOnigScanner: (p) => new oniguruma.OnigScanner(p), createOnigString: (s) => new oniguruma.OnigString(s) }),
+    loadGrammar: async () => textmate.parseRawGrammar(readFileSync(join(extension, 'syntaxes/dl.tmLanguage.json'), 'utf8'), 'dl.tmLanguage.json'),
+  });
+  const grammar = await registry.loadGrammar('source.dl');
+  // Dark+ (VS Code's default dark theme), by scope prefix; the longest matching prefix wins.
+  const COLOURS = {
+    comment: '#6A9955',
+    string: '#CE9178',
+    'constant.character.escape': '#D7BA7D',
+    'constant.numeric': '#B5CEA8',
+    'constant.language': '#569CD6',
+    'storage.type': '#569CD6',
+    keyword: '#C586C0',
+    'keyword.operator': '#D4D4D4',
+    'support.function': '#DCDCAA',
+    'entity.name.function': '#DCDCAA',
+    'entity.name.type': '#4EC9B0',
+    'support.type': '#4EC9B0',
+    'support.constant': '#4FC1FF',
+    'variable.other.constant': '#4FC1FF',
+    variable: '#9CDCFE',
+    invalid: '#F44747',
+  };
+  const colour = (scopes) => {
+    for (const scope of [...scopes].reverse()) {
+      const prefix = Object.keys(COLOURS)
+        .filter((p) => scope === p || scope.startsWith(`${p}.`))
+        .sort((a, b) => b.length - a.length)[0];
+      if (prefix) return COLOURS[prefix];
+    }
+    return '#D4D4D4';
+  };
+  const escape = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const lines = readFileSync(join(root, file), 'utf8').replace(/\n$/, '').split('\n');
+  const [size, advance, leading, margin] = [13, 13 * 0.602, 19, 14]; // DejaVu Sans Mono advances 0.602 em
+  let stack = textmate.INITIAL;
+  const rows = lines.map((line, i) => {
+    const { tokens, ruleStack } = grammar.tokenizeLine(line, stack);
+    stack = ruleStack;
+    const spans = tokens.map((t) => `<tspan fill="${colour(t.scopes)}">${escape(line.slice(t.startIndex, t.endIndex))}</tspan>`).join('');
+    return `<text x="${margin}" y="${margin + (i + 0.75) * leading}" xml:space="preserve">${spans}</text>`;
+  });
+  const width = Math.ceil(2 * margin + advance * Math.max(...lines.map((l) => l.length)));
+  const height = Math.ceil(2 * margin + leading * lines.length);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}px" height="${height}px" font-family="DejaVu Sans Mono" font-size="${size}">
+<rect width="100%" height="100%" fill="#1E1E1E"/>
+${rows.join('\n')}
+</svg>`;
+  const { renderAsync } = await import('@resvg/resvg-js');
+  const font = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf'; // Debian's fonts-dejavu-core
+  if (!existsSync(font)) throw new Error(`--preview draws with ${font}, which is missing (Debian: apt-get install fonts-dejavu-core)`);
+  const image = await renderAsync(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: false, fontFiles: [font], defaultFontFamily: 'DejaVu Sans Mono' }, logLevel: 'off' });
+  return image.asPng();
+}

@@ -12,7 +12,9 @@
  * The grammar is generated (scripts/build-vscode.js --grammar, after the build).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type textmate from 'vscode-textmate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Arg, Decl, Expr, Program, Span, Stmt } from '../../src/frontend/ast.js';
@@ -166,6 +168,19 @@ describe('the grammar agrees with the parser', () => {
     }
     for (const scope of ['support.function.op.dl', 'entity.name.function.call.dl', 'entity.name.type.model.dl', 'variable.parameter.argument.dl', 'variable.other.property.setting.dl'])
       expect(seen.get(scope) ?? 0, scope).toBeGreaterThan(0);
+  });
+});
+
+describe('the preview', () => {
+  it('draws an example as the grammar colours it, two pixels per CSS pixel', () => {
+    const png = join(mkdtempSync(join(tmpdir(), 'dlc-preview-')), 'preview.png');
+    const run = spawnSync('node', ['scripts/build-vscode.js', '--preview', png], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    // One 19 px line per source line between 14 px margins (build-vscode.js), doubled.
+    const lines = readFileSync('examples/mnist_train.dl', 'utf8').trimEnd().split('\n').length;
+    expect(bytes.readUInt32BE(20)).toBe(2 * Math.ceil(2 * 14 + 19 * lines));
   });
 });
 
