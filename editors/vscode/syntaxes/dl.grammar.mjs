@@ -104,11 +104,12 @@ export function dlGrammar({ ops, choices, version }) {
           { include: '#expression' },
         ],
       }),
-      // input NAME: SHAPE DTYPE, to the end of the line (a shape's brackets may continue it).
+      // input NAME: SHAPE DTYPE, to the end of the line (a shape's brackets may continue it),
+      // or to what follows on the same line: `}` or a statement.
       input: {
         begin: `(${word('input')})(?:\\s+(${IDENT}))?`,
         beginCaptures: { 1: { name: 'keyword.other.input.dl' }, 2: { name: 'variable.parameter.input.dl' } },
-        end: '$',
+        end: `$|(?=\\}|${word([...STATEMENT_KEYWORDS, 'const'].join('|'))}|${IDENT}(?:\\s*,\\s*${IDENT})*\\s*=)`,
         patterns: [
           { include: '#comment' },
           { match: ':', name: 'punctuation.separator.colon.dl' },
@@ -125,9 +126,10 @@ export function dlGrammar({ ops, choices, version }) {
           3: { name: 'keyword.operator.assignment.dl' },
         },
       },
-      // NAME = EXPR and NAME, NAME, ... = EXPR (unpacking), at the start of a line.
+      // NAME = EXPR and NAME, NAME, ... = EXPR (unpacking). In a body, outside
+      // brackets (which have rules of their own), only a statement has `NAME =`.
       assignment: {
-        match: `^\\s*(${IDENT}(?:\\s*,\\s*${IDENT})*)\\s*(=)`,
+        match: `(${IDENT}(?:\\s*,\\s*${IDENT})*)\\s*(=)`,
         captures: {
           1: { patterns: [{ match: IDENT, name: 'variable.other.definition.dl' }, { include: '#punctuation' }] },
           2: { name: 'keyword.operator.assignment.dl' },
@@ -148,7 +150,7 @@ export function dlGrammar({ ops, choices, version }) {
             patterns: [
               { include: '#comment' },
               {
-                match: `^\\s*(${IDENT})\\s*(=)`,
+                match: `(${IDENT})\\s*(=)`,
                 captures: { 1: { name: 'variable.other.property.setting.dl' }, 2: { name: 'keyword.operator.assignment.dl' } },
               },
               { include: '#expression' },
@@ -225,8 +227,9 @@ export function dlGrammar({ ops, choices, version }) {
           { match: ':', name: 'punctuation.separator.colon.dl' },
         ],
       },
-      // A character no .dl token starts with (`$`, `;`, a stray `}`...).
-      illegal: { match: '\\S', name: 'invalid.illegal.character.dl' },
+      // A character no .dl token starts with (`$`, `;`, a stray `}`...). dl.ohm's
+      // space is every character up to ' ' (NUL and the other controls too).
+      illegal: { match: '[^\\x00-\\x20]', name: 'invalid.illegal.character.dl' },
     },
   };
 }
