@@ -17,18 +17,39 @@
 //   screenshot); then stops.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { callableOps, OPS } from '../dist/src/ops/index.js';
-import { removeTemporary, temporaryPath, writeFileAtomic } from '../dist/src/files.js';
 import { dlGrammar } from '../editors/vscode/syntaxes/dl.grammar.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const extension = join(root, 'editors/vscode');
-const { values: options } = parseArgs({ options: { grammar: { type: 'boolean' }, out: { type: 'string' }, preview: { type: 'string' } } });
+/** A mistake of the caller's: the message, and exit 1 (a bug still gets its stack). */
+const fail = (message) => {
+  console.error(`build-vscode: ${message}`);
+  process.exit(1);
+};
+let options;
+try {
+  options = parseArgs({ options: { grammar: { type: 'boolean' }, out: { type: 'string' }, preview: { type: 'string' } } }).values;
+} catch (e) {
+  fail(`${e.message}\nusage: node scripts/build-vscode.js [--grammar] [--out PATH] [--preview PNG]`);
+}
+// The op list comes from the compiled registry.
+if (!existsSync(join(root, 'dist/src/ops/index.js'))) fail('dist/ is missing: run npm run build first (npm run vscode does both)');
+const { callableOps, OPS } = await import('../dist/src/ops/index.js');
+const { checkWritable, removeTemporary, temporaryPath, writeFileAtomic } = await import('../dist/src/files.js');
+const { UserError } = await import('../dist/src/diagnostics.js');
+process.on('uncaughtException', (e) => {
+  if (e instanceof UserError) fail(e.message);
+  console.error(e);
+  process.exit(1);
+});
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const out = resolve(options.out ?? join(root, `out/dlc-${version}.vsix`));
+// Before the work: an output that cannot be written is a clear error now, not after it.
+await checkWritable(options.preview ? [resolve(options.preview)] : options.grammar ? [] : [out]);
 
 // 1. The grammar, and the manifest's version.
 const ops = callableOps();
@@ -66,8 +87,6 @@ mkdirSync(join(extension, 'dist'), { recursive: true });
 await writeFileAtomic(join(extension, 'dist/extension.js'), bundle.outputFiles[0].contents);
 
 // 3. The .vsix, written beside its destination and renamed into place.
-const out = resolve(options.out ?? join(root, `out/dlc-${version}.vsix`));
-mkdirSync(dirname(out), { recursive: true });
 const { createVSIX } = await import('@vscode/vsce');
 const temporary = temporaryPath(out);
 try {

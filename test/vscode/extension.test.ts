@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findServer, MESSAGES, SERVER_ARGS } from '../../editors/vscode/src/server.js';
+import { messages } from '../../src/diagnostics.js';
 import { readZip } from './zip.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'dlc-vscode-'));
@@ -71,6 +72,18 @@ describe('the .vsix', () => {
     const indent = new RegExp(configuration.indentationRules.increaseIndentPattern);
     expect(['model M {', '  y = x -> conv2d(', '  input x: [', '# {', '  y = x -> relu'].map((line) => indent.test(line))).toEqual([true, true, true, false, false]);
     expect(entries.get('extension/LICENSE.txt')!.toString('utf8')).toMatch(/^MIT License/);
+  });
+});
+
+describe('the build script', () => {
+  it('refuses an output it cannot write, and an unknown option, before any work', () => {
+    const blocker = join(scratch, 'a-file');
+    writeFileSync(blocker, '');
+    const run = spawnSync('node', ['scripts/build-vscode.js', '--out', join(blocker, 'dlc.vsix')], { encoding: 'utf8' });
+    expect([run.status, run.stderr]).toEqual([1, `build-vscode: ${messages.writeFile(join(blocker, 'dlc.vsix'), 'not a directory').message}\n`]);
+    const unknown = spawnSync('node', ['scripts/build-vscode.js', '--vsix'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("build-vscode: Unknown option '--vsix'");
   });
 });
 
