@@ -2,10 +2,12 @@
  * The VS Code extension as it ships: `node scripts/build-vscode.js` packs the
  * .vsix (after the build; 10-30 s, most of it type-checking the client), and
  * the tests read it back as VS Code would: the manifest, the grammar, the
- * language configuration and the bundled client. The client is then loaded
- * from the .vsix in Node with a stand-in 'vscode' module and activated, as far
- * as finding the server: past that, starting `dlc lsp` needs VS Code itself,
- * which cannot run here (test/lsp drives the server as a client would).
+ * language configuration and the bundled client. The client is then run from
+ * the .vsix in Node, with a stand-in 'vscode' module and a stand-in server
+ * (standin.ts): it finds the server, starts it as `dlc lsp --stdio`, passes
+ * the settings through the LSP handshake, and shuts it down; or says why it
+ * cannot. What VS Code then shows is not tested: VS Code cannot run here
+ * (test/lsp drives the real server as a client would).
  * The server search (editors/vscode/src/server.ts) is checked on real files.
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findServer, MESSAGES, SERVER_ARGS } from '../../editors/vscode/src/server.js';
 import { messages } from '../../src/diagnostics.js';
+import { fakeServer, vscodeModule } from './standin.js';
 import { readZip } from './zip.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'dlc-vscode-'));
@@ -87,51 +90,49 @@ describe('the build script', () => {
   });
 });
 
-describe('the bundled client, loaded with a stand-in vscode module', () => {
+describe('the bundled client, in Node with a stand-in vscode module', () => {
   /**
-   * Activates dist/extension.js from the .vsix in a fresh Node process whose
-   * 'vscode' records what the extension asks of VS Code; clicks `choice` on
-   * the error message if one appears.
+   * Activates dist/extension.js from the .vsix in a fresh Node process with
+   * the stand-in 'vscode' of standin.ts, waits for the client to start (or
+   * not), then deactivates it; gives what the extension asked of VS Code.
    */
   function activate(settings: Record<string, unknown>, folders: string[], env: Record<string, string>, { choice, trusted = true }: { choice?: string; trusted?: boolean } = {}) {
     const dir = mkdtempSync(join(scratch, 'activate-'));
     mkdirSync(join(dir, 'dist'));
     mkdirSync(join(dir, 'node_modules/vscode'), { recursive: true });
     writeFileSync(join(dir, 'dist/extension.js'), entries.get('extension/dist/extension.js')!);
-    writeFileSync(
-      join(dir, 'node_modules/vscode/index.js'),
-      `const record = { errors: [], registered: [], executed: [] };
-globalThis.record = record;
-const settings = ${JSON.stringify(settings)};
-const api = {
-  version: '1.91.0',
-  workspace: {
-    workspaceFolders: ${JSON.stringify(folders)}.map((fsPath) => ({ uri: { scheme: 'file', fsPath } })),
-    isTrusted: ${trusted},
-    onDidGrantWorkspaceTrust: () => ({ dispose() {} }),
-    getConfiguration: (section) => ({ get: (key, fallback) => settings[section + '.' + key] ?? fallback }),
-    onDidChangeConfiguration: () => ({ dispose() {} }),
-    textDocuments: [],
-  },
-  window: { showErrorMessage: (message, ...items) => (record.errors.push({ message, items }), Promise.resolve(${JSON.stringify(choice)})) },
-  commands: {
-    registerCommand: (id) => (record.registered.push(id), { dispose() {} }),
-    executeCommand: (...args) => (record.executed.push(args), Promise.resolve()),
-  },
-};
-// Classes the language client extends when it loads (CompletionItem, CodeLens...).
-module.exports = new Proxy(api, { get: (target, key) => (key in target ? target[key] : class {}) });
-`,
-    );
+    writeFileSync(join(dir, 'node_modules/vscode/index.js'), vscodeModule({ settings, folders, trusted, choice }));
     const driver = `const extension = require(${JSON.stringify(join(dir, 'dist/extension.js'))});
 const context = { subscriptions: [] };
-extension.activate(context).then(() => new Promise((r) => setTimeout(r, 50))).then(() => {
+(async () => {
+  await extension.activate(context);
+  await new Promise((r) => setTimeout(r, 50)); // the error message's button
+  await extension.deactivate();
   console.log(JSON.stringify({ ...globalThis.record, exports: Object.keys(extension).sort(), subscriptions: context.subscriptions.length }));
-});`;
-    const run = spawnSync(process.execPath, ['-e', driver], { encoding: 'utf8', env: { ...env, SYSTEMROOT: process.env.SYSTEMROOT ?? '' } });
+})();`;
+    const run = spawnSync(process.execPath, ['-e', driver], { encoding: 'utf8', timeout: 60_000, env: { ...env, SYSTEMROOT: process.env.SYSTEMROOT ?? '' } });
     expect(run.status, run.stderr).toBe(0);
     return JSON.parse(run.stdout) as { errors: { message: string; items: string[] }[]; registered: string[]; executed: unknown[][]; exports: string[]; subscriptions: number };
   }
+
+  it('starts the server as `dlc lsp --stdio` and passes it the settings, then shuts it down', () => {
+    const folder = mkdtempSync(join(scratch, 'served-'));
+    mkdirSync(join(folder, 'node_modules/.bin'), { recursive: true });
+    const server = join(folder, 'node_modules/.bin/dlc');
+    writeFileSync(server, fakeServer(process.execPath), { mode: 0o755 });
+    const log = join(folder, 'server.log');
+    const result = activate({ 'dlc.inlayHints': false }, [folder], { PATH: '', DLC_FAKE_LOG: log });
+    expect(result.errors).toEqual([]);
+    const received = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(received[0]).toEqual({ argv: ['lsp', '--stdio'] });
+    const methods = received.slice(1).map((m) => m.method);
+    expect(methods.slice(0, 2)).toEqual(['initialize', 'initialized']);
+    expect(methods.slice(-2)).toEqual(['shutdown', 'exit']);
+    const initialize = received[1].params;
+    expect(initialize.initializationOptions).toEqual({ inlayHints: false });
+    // The `dlc` section, as workspace/didChangeConfiguration carries it.
+    expect(received.find((m) => m.method === 'workspace/didChangeConfiguration')?.params).toEqual({ settings: { dlc: { inlayHints: false } } });
+  });
 
   it('says where it looked when there is no dlc, and its button opens the setting', () => {
     const folder = mkdtempSync(join(scratch, 'workspace-'));
