@@ -134,6 +134,15 @@ const context = { subscriptions: [] };
     expect(received.find((m) => m.method === 'workspace/didChangeConfiguration')?.params).toEqual({ settings: { dlc: { inlayHints: false } } });
   });
 
+  it("quotes a server's stderr when it does not start (a dlc without `lsp`)", () => {
+    const folder = mkdtempSync(join(scratch, 'old-'));
+    const old = join(folder, 'dlc');
+    writeFileSync(old, `#!${process.execPath}\nconsole.error("error: unknown command 'lsp'");\nprocess.exit(1);\n`, { mode: 0o755 });
+    const result = activate({ 'dlc.path': old }, [folder], { PATH: '' });
+    expect(result.errors.at(-1)).toEqual({ message: MESSAGES.failed(old, "error: unknown command 'lsp'"), items: [MESSAGES.openSettings] });
+    expect(result.errors.at(-1)!.message).toBe(`dlc: the language server '${old} lsp --stdio' did not start: error: unknown command 'lsp'`);
+  });
+
   it('says where it looked when there is no dlc, and its button opens the setting', () => {
     const folder = mkdtempSync(join(scratch, 'workspace-'));
     const result = activate({}, [folder], { PATH: '' }, { choice: MESSAGES.openSettings });

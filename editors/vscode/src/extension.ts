@@ -10,11 +10,14 @@
  * change. The client also drops inlay hints itself while `dlc.inlayHints` is
  * off, so the setting works whatever the server does with it.
  */
+import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
 import { InlayHintRequest, LanguageClient, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { findServer, MESSAGES } from './server';
 
 let client: LanguageClient | undefined;
+/** How many of the server's last stderr lines a failed start quotes. */
+const STDERR_LINES = 3;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push(
@@ -46,7 +49,22 @@ async function start(): Promise<void> {
   if ('problem' in found) return showError(found.problem);
 
   const serverOptions: ServerOptions = { command: found.command, args: found.args, options: { shell: found.shell } };
+  // The server's stderr goes to the output channel, as by default; its last
+  // lines also explain a failed start (a dlc too old for `lsp` says so there).
+  const stderr: string[] = [];
+  let stderrClosed: Promise<void> = Promise.resolve();
   const clientOptions: LanguageClientOptions = {
+    stdioOptions: {
+      stdout: (input, channel) => void createInterface({ input, crlfDelay: Infinity }).on('line', (line) => channel.info(line)),
+      stderr: (input, channel) => {
+        stderrClosed = new Promise((resolve) => input.once('close', resolve));
+        createInterface({ input, crlfDelay: Infinity }).on('line', (line) => {
+          channel.error(line);
+          stderr.push(line);
+          if (stderr.length > STDERR_LINES) stderr.shift();
+        });
+      },
+    },
     documentSelector: [
       { scheme: 'file', language: 'dl' },
       { scheme: 'untitled', language: 'dl' },
@@ -63,7 +81,8 @@ async function start(): Promise<void> {
     await client.start();
   } catch (e) {
     client = undefined;
-    showError(MESSAGES.failed(found.command, e instanceof Error ? e.message : String(e)));
+    await Promise.race([stderrClosed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    showError(MESSAGES.failed(found.command, stderr.length > 0 ? stderr.join(' ') : e instanceof Error ? e.message : String(e)));
   }
 }
 

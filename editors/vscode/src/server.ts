@@ -22,6 +22,7 @@ export const MESSAGES = {
     `dlc: cannot start the language server: the setting dlc.path is '${setting}', but ${
       path === undefined ? `no executable '${setting}' is on the PATH` : `${path === setting ? 'it' : `'${path}'`} is not an executable file`
     }.`,
+  /** `reason`: the server's last lines on stderr, else the client's error. */
   failed: (command: string, reason: string) => `dlc: the language server '${command} ${SERVER_ARGS.join(' ')}' did not start: ${reason}`,
   openSettings: 'Open Settings',
 } as const;
