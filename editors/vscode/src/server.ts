@@ -16,7 +16,7 @@ export const SERVER_ARGS = ['lsp', '--stdio'];
 export const MESSAGES = {
   /** `folders`: the workspace folders searched (none in an untrusted workspace). */
   notFound: (folders: readonly string[]) =>
-    `dlc: cannot start the language server: no dlc command found (looked for ${folders.length > 0 ? `${folders.map((f) => join(f, 'node_modules', '.bin', 'dlc')).join(', ')} and ` : ''}dlc on the PATH). Install dlc in the workspace (npm install --save-dev dlc) or globally, or set dlc.path to the command.`,
+    `dlc: cannot start the language server: no dlc command found (looked for ${folders.length > 0 ? `${folders.map((f) => join(f, 'node_modules', '.bin', 'dlc')).join(', ')} and ` : ''}dlc on the PATH). Install dlc in the workspace or globally, or set dlc.path to the command.`,
   /** `path`: where a path setting led (relative ones start at the first workspace folder); none for a command name looked up on the PATH. */
   badSetting: (setting: string, path?: string) =>
     `dlc: cannot start the language server: the setting dlc.path is '${setting}', but ${
