@@ -28,13 +28,38 @@ const WHOLE_REPARSE_CHARS = 64 * 1024;
 
 export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
 
-export function parse(source: Source): ParseResult {
+/**
+ * Ohm's matches of pieces, kept from one parse of a document to its next (the
+ * language server parses on every edit): a piece whose text is unchanged is
+ * not matched again, only turned into AST at its new offset. Holds the pieces
+ * of the latest parse only; a whole-declaration match is never kept (its memo
+ * table is the declaration's size).
+ */
+export class ParseMemo {
+  previous = new Map<string, MatchResult>();
+  current = new Map<string, MatchResult>();
+  /** Matches of unchanged pieces reused by the latest parse, for benchmarks. */
+  hits = 0;
+}
+
+export function parse(source: Source, memo?: ParseMemo): ParseResult {
   const plan = scan(source);
   if (!plan.ok)
     return { ok: false, diagnostic: plan.limit === 'size' ? messages.sourceTooLarge(plan.span, MAX_SOURCE_CHARS) : messages.nestingTooDeep(plan.span, MAX_NESTING) };
-  const pieces = new Pieces(source);
+  if (memo) {
+    memo.hits = 0;
+    memo.current = new Map();
+  }
+  try {
+    return parsePlanned(source, plan.decls, new Pieces(source, memo));
+  } finally {
+    if (memo) memo.previous = memo.current;
+  }
+}
+
+function parsePlanned(source: Source, plans: DeclPlan[], pieces: Pieces): ParseResult {
   const decls: Decl[] = [];
-  for (const d of plan.decls) {
+  for (const d of plans) {
     pieces.failure = undefined;
     const large = d.range.end - d.range.start > WHOLE_REPARSE_CHARS;
     // A small unclosed declaration is parsed whole, for the whole parse's wording of what may follow.
@@ -82,7 +107,10 @@ class Pieces {
   /** Where the piece being turned into AST starts in the source. */
   private base = { offset: 0 };
 
-  constructor(private source: Source) {
+  constructor(
+    private source: Source,
+    private memo?: ParseMemo,
+  ) {
     this.semantics = astSemantics(source, this.base);
   }
 
@@ -144,12 +172,21 @@ class Pieces {
   failure?: { match: FailedMatchResult; offset: number };
 
   private piece(range: Range, rule: string) {
-    const match = this.match(range, rule);
+    const match = this.memo ? this.remembered(range, rule, this.memo) : this.match(range, rule);
     if (match.failed()) {
       this.failure = { match: match as FailedMatchResult, offset: range.start };
       return undefined;
     }
     return this.run(match, range.start);
+  }
+
+  private remembered(range: Range, rule: string, memo: ParseMemo): MatchResult {
+    const key = `${rule}\u0000${this.source.text.slice(range.start, range.end)}`;
+    let match = memo.current.get(key) ?? memo.previous.get(key);
+    if (match) memo.hits++;
+    else match = this.match(range, rule);
+    memo.current.set(key, match);
+    return match;
   }
 }
 
