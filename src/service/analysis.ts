@@ -5,7 +5,7 @@
  * only save time): no Node APIs and no transport, so the language server
  * (src/lsp) and a browser playground share it.
  */
-import type { Source } from '../frontend/ast.js';
+import type { Program, Source } from '../frontend/ast.js';
 import { ParseMemo } from '../frontend/parse.js';
 import { checkSource, type CheckedSource } from '../check.js';
 import { LineIndex } from './text.js';
@@ -29,7 +29,9 @@ export interface Analysis {
 /** What one document keeps from one analysis to the next. */
 export class DocumentCache {
   readonly memo = new ParseMemo();
-  lastSymbols?: SymbolTable;
+  /** The latest program of this document that parsed, and its symbols once asked for. */
+  lastProgram?: Program;
+  lastSymbols?: { program: Program; table: SymbolTable };
 }
 
 /** The file name messages show for a document: its URI's path. */
@@ -39,6 +41,11 @@ export function uriPath(uri: string): string {
   } catch {
     return uri;
   }
+}
+
+function symbolsOf(program: Program, cache: DocumentCache): SymbolTable {
+  if (cache.lastSymbols?.program !== program) cache.lastSymbols = { program, table: buildSymbols(program) };
+  return cache.lastSymbols.table;
 }
 
 /** A bug in the checker is reported on the document, not thrown into the editor's server. */
@@ -54,6 +61,7 @@ function checkOrReport(source: Source, cache: DocumentCache): CheckedSource {
 export function analyse(text: string, uri: string, cache: DocumentCache = new DocumentCache()): Analysis {
   const source: Source = { path: uriPath(uri), text: text.charCodeAt(0) === 0xfeff ? ` ${text.slice(1)}` : text };
   const checked = checkOrReport(source, cache);
+  if (checked.program) cache.lastProgram = checked.program;
   let symbols: SymbolTable | undefined, layers: LayerIndex | undefined, lines: LineIndex | undefined;
   return {
     uri,
@@ -63,11 +71,11 @@ export function analyse(text: string, uri: string, cache: DocumentCache = new Do
       return (lines ??= new LineIndex(source.text));
     },
     get symbols() {
-      if (!symbols && checked.program) symbols = cache.lastSymbols = buildSymbols(checked.program);
+      if (!symbols && checked.program) symbols = symbolsOf(checked.program, cache);
       return symbols;
     },
     get lastSymbols() {
-      return this.symbols ?? cache.lastSymbols;
+      return this.symbols ?? (cache.lastProgram && symbolsOf(cache.lastProgram, cache));
     },
     get layers() {
       return (layers ??= new LayerIndex(checked.graphs));

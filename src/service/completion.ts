@@ -26,23 +26,27 @@ export interface CompletionContext {
 }
 
 const WORD = /[\p{L}\p{N}_]/u;
+/** A model's, block's or train section's header, from its keyword to its `{`. */
+const HEADER = /^\s*(?:#[^\n]*\n\s*)*(model|block|train)\s+([\p{L}_][\p{L}\p{N}_]*)[^{]*\{/u;
 
 export function completionContext(text: string, offset: number): CompletionContext {
   let wordStart = offset;
   while (wordStart > 0 && WORD.test(text[wordStart - 1])) wordStart--;
   const plan = scan({ path: '', text });
   if (!plan.ok) return {};
-  const d = plan.decls.find((p) => p.range.start <= wordStart && wordStart <= p.range.end && p.header && p.kind);
-  if (!d || !d.header || wordStart < d.header.end || (d.close && wordStart > d.close.start)) {
+  const d = plan.decls.find((p) => p.range.start <= wordStart && wordStart <= p.range.end);
+  // A declaration the scanner could not plan (a half-typed line leaves a bracket open) still has its header.
+  const header = d && HEADER.exec(text.slice(d.range.start, Math.min(d.range.end, d.range.start + 1000)));
+  if (!d || !header || wordStart < d.range.start + header[0].length || (d.close && wordStart > d.close.start)) {
     const c = plan.decls.find((p) => p.kind === 'const' && p.range.start < wordStart && wordStart <= p.range.end);
     return c ? { decl: { kind: 'const', name: '' }, after: '=' } : {};
   }
-  const name = /^\s*\w+\s+([\p{L}_][\p{L}\p{N}_]*)/u.exec(text.slice(d.header.start, d.header.end))?.[1] ?? '';
-  const ctx: CompletionContext = { decl: { kind: d.kind!, name } };
+  const ctx: CompletionContext = { decl: { kind: header[1] as 'block' | 'model' | 'train', name: header[2] } };
+  const bodyStart = d.range.start + header[0].length;
   type Open = { callee?: string; given: string[]; arg?: string; pendingName?: string };
   const stack: Open[] = [];
   let last: string | undefined;
-  for (let i = d.header.end; i < wordStart; ) {
+  for (let i = bodyStart; i < wordStart; ) {
     const ch = text[i];
     if (ch === '#') {
       while (i < wordStart && text[i] !== '\n') i++;

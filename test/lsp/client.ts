@@ -94,10 +94,11 @@ export async function startClient(initializationOptions: object = {}, capabiliti
 
 export const exampleUri = (name: string) => pathToFileURL(`examples/${name}`).href;
 export const example = (name: string) => readFileSync(`examples/${name}`, 'utf8');
-/** The range of the `nth` (from 0) occurrence of `needle` in `text`. */
+/** The range of the `nth` (from 0) occurrence of `needle` in `text`; a needle that is one name matches whole names only. */
 export function rangeOf(text: string, needle: string, nth = 0): Range {
-  let at = -1;
-  for (let i = 0; i <= nth; i++) at = text.indexOf(needle, at + 1);
+  const escaped = needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(/^\w+$/.test(needle) ? `(?<!\\w)${escaped}(?!\\w)` : escaped, 'g');
+  const at = [...text.matchAll(pattern)][nth]?.index ?? -1;
   if (at < 0) throw new Error(`'${needle}' not in the text`);
   const pos = (offset: number) => {
     const before = text.slice(0, offset);
