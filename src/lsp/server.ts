@@ -7,11 +7,11 @@
  * It never exits on bad input: a document the checker fails on gets a
  * diagnostic saying so; a message that is not JSON is answered with
  * JSON-RPC's parse error (-32700), and JSON that is no JSON-RPC message with
- * invalid request (-32600), both with id null as JSON-RPC 2.0 says; a header
- * without Content-Length is skipped. Text with invalid UTF-8 reads with
- * U+FFFD in its place (and gets the syntax error there), a byte order mark
- * reads as a space, and a document over the compiler's size limit gets the
- * compiler's limit diagnostic.
+ * invalid request (-32600), with id null unless the message has an id, as
+ * JSON-RPC 2.0 says; a header block without Content-Length is skipped. Text
+ * with invalid UTF-8 reads with U+FFFD in its place (and gets the syntax
+ * error there), a byte order mark reads as a space, and a document over the
+ * compiler's size limit gets the compiler's limit diagnostic.
  *
  * Settings (initializationOptions, or `dlc.*` in workspace/didChangeConfiguration):
  * `inlayHints` (default true) shows shapes inline; `diagnosticsDelay` (ms,
@@ -84,8 +84,13 @@ class CheckedReader extends StreamMessageReader {
     private writer: MessageWriter,
   ) {
     super(input);
-    // Not JSON: the body was read whole (Content-Length framed it), so the next message is intact.
-    this.onError((e) => e instanceof SyntaxError && this.answer(null, ErrorCodes.ParseError, messages.rpcParseError(e.message)));
+    this.onError((e) => {
+      // Not JSON: the body was read whole (Content-Length framed it), so the next message is intact.
+      if (e instanceof SyntaxError) this.answer(null, ErrorCodes.ParseError, messages.rpcParseError(e.message));
+      // A header block without a length has no body to answer; vscode-jsonrpc drops it but then waits for
+      // more input before reading what followed it in the same chunk: read that now.
+      else if (/^Header must provide a Content-Length/.test(e.message)) setImmediate(() => (this as unknown as { onData(data: Uint8Array): void }).onData(new Uint8Array(0)));
+    });
   }
 
   override listen(callback: DataCallback): Disposable {

@@ -29,11 +29,12 @@ const WORD = /[\p{L}\p{N}_]/u;
 /** A model's, block's or train section's header, from its keyword to its `{`. */
 const HEADER = /^\s*(?:#[^\n]*\n\s*)*(model|block|train)\s+([\p{L}_][\p{L}\p{N}_]*)[^{]*\{/u;
 
-export function completionContext(text: string, offset: number): CompletionContext {
+/** Undefined where nothing can be completed: a text past the size or nesting limits. */
+export function completionContext(text: string, offset: number): CompletionContext | undefined {
   let wordStart = offset;
   while (wordStart > 0 && WORD.test(text[wordStart - 1])) wordStart--;
   const plan = scan({ path: '', text });
-  if (!plan.ok) return {};
+  if (!plan.ok) return undefined;
   const d = plan.decls.find((p) => p.range.start <= wordStart && wordStart <= p.range.end);
   // A declaration the scanner could not plan (a half-typed line leaves a bracket open) still has its header.
   const header = d && HEADER.exec(text.slice(d.range.start, Math.min(d.range.end, d.range.start + 1000)));
@@ -110,6 +111,7 @@ const SNIPPETS: { label: string; detail: string; body: string }[] = [
 
 export function completion(a: Analysis, position: Position): CompletionItem[] {
   const ctx = completionContext(a.source.text, a.lines.offset(position));
+  if (!ctx) return [];
   const table = a.lastSymbols;
   if (!ctx.decl) return SNIPPETS.map((s) => ({ label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, insertText: s.body, insertTextFormat: InsertTextFormat.Snippet }));
   const items: CompletionItem[] = [];
