@@ -18,6 +18,7 @@ import {
   CodeActionRequest,
 } from 'vscode-languageserver-protocol/node';
 import { MAX_SOURCE_CHARS } from '../../src/frontend/scan.js';
+import { cliSandbox } from '../cli/process.js';
 import { example, rangeOf, startClient } from './client.js';
 
 /** The server as a process, and its output read frame by frame. */
@@ -27,8 +28,8 @@ class RawServer {
   private messages: Record<string, unknown>[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor() {
-    this.child = spawn('node', ['bin/dlc.js', 'lsp', '--stdio'], { stdio: 'pipe' });
+  constructor(args = ['lsp', '--stdio']) {
+    this.child = spawn('node', ['bin/dlc.js', ...args], { stdio: 'pipe' });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       for (;;) {
@@ -199,4 +200,21 @@ describe('broken files', () => {
     expect(client.stderr()).toBe('');
     expect(await client.stop()).toBe(0);
   }, 120_000);
+});
+
+describe('the command', () => {
+  it('`dlc lsp --help` says what it is; without --stdio it speaks over stdio all the same', async () => {
+    const help = cliSandbox('dlc-lsp-help-').dlc('lsp', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('run the language server for editors (LSP over stdin and stdout)');
+    expect(help.stdout).toContain('--stdio');
+    const plain = new RawServer(['lsp']);
+    plain.json({ id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+    expect(await plain.response(1)).toMatchObject({ result: { serverInfo: { name: 'dlc' } } });
+    plain.json({ id: 2, method: 'shutdown' });
+    await plain.response(2);
+    const exited = new Promise<number | null>((resolve) => plain.child.on('exit', resolve));
+    plain.json({ method: 'exit' });
+    expect(await exited).toBe(0);
+  });
 });
