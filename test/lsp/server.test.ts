@@ -17,7 +17,6 @@ import {
   ReferencesRequest,
   RenameRequest,
   type CompletionItem,
-  type Diagnostic,
   type DocumentSymbol,
   type Hover,
   type InlayHint,
@@ -321,13 +320,13 @@ describe('document symbols and inlay hints', () => {
     // The last layer of each line: relu, maxpool, relu, maxpool, flatten, dropout, softmax.
     const lastOfLine = text.split('\n').filter((l) => /^\s*->/.test(l)).map((l) => /(\w+)(\([^)]*\))?\s*$/.exec(l)![1]);
     expect(lastOfLine).toEqual(['relu', 'maxpool', 'relu', 'maxpool', 'flatten', 'dropout', 'softmax']);
-    const layerRows = [...rows.values()].filter((r) => r.op !== 'input');
-    const ends = layerRows.filter((r, i) => r.op === lastOfLine[0] || true).map((r) => r); // every layer in order
+    // Each line's last layer is the next summary row (in layer order) with that op.
+    const layers = [...rows.values()];
     const expected: string[] = [];
     let next = 0;
     for (const op of lastOfLine) {
-      while (ends[next].op !== op) next++;
-      expected.push(`: [${ends[next].outputShape.slice(1).join(', ')}]`);
+      while (layers[next].op !== op) next++;
+      expected.push(`: [${layers[next].outputShape.slice(1).join(', ')}]`);
       next++;
     }
     expect(hints.map((h) => h.label)).toEqual(expected);
