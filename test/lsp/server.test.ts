@@ -289,6 +289,22 @@ describe('definition, references and rename', () => {
     expect(after.stdout).toBe(before);
   });
 
+  it("renaming a block's parameter renames it where a call names it, and a misspelled value gets its fix", async () => {
+    const btext = 'block head(units, act = relu) {\n  input x\n  output x -> dense(units, activation = act)\n}\n\nmodel M {\n  input x: [4]\n  h = x -> head(units = 3)\n  output y = hh -> head(act = softmax, units = 2)\n}\n';
+    const u = 'file:///work/params.dl';
+    const [d] = await client.open(u, btext);
+    expect(d).toMatchObject({ code: 'unknown-name', range: rangeOf(btext, 'hh'), relatedInformation: [{ message: "hint: did you mean 'h'?" }] });
+    const [fix] = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri: u }, range: d.range, context: { diagnostics: [d] } })) as { edit: WorkspaceEdit }[];
+    const fixed = applyEdits(btext, fix.edit.changes![u]);
+    expect(await client.edit(u, { start: { line: 0, character: 0 }, end: { line: 99, character: 0 } }, fixed)).toEqual([]);
+    const edit = (await client.connection.sendRequest(RenameRequest.type, { ...at(u, fixed, 'units'), newName: 'width' })) as WorkspaceEdit;
+    expect(edit.changes![u].map((e) => e.range)).toEqual([0, 1, 2, 3].map((nth) => rangeOf(fixed, 'units', nth)));
+    const renamed = applyEdits(fixed, edit.changes![u]);
+    expect(renamed).toContain('head(width = 3)');
+    expect(renamed).toContain('head(act = softmax, width = 2)');
+    expect(dlc('summary', file('params.dl', renamed)).stdout).toBe(dlc('summary', file('params-before.dl', fixed)).stdout);
+  });
+
   it("rename refuses ops and keywords as new names, and an op's name is not renamable", async () => {
     const utext = 'model M {\n  input x: [4]\n  h = x -> dense(3)\n  output y = h -> relu\n}\n';
     const u = 'file:///work/rename.dl';
