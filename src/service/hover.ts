@@ -7,6 +7,7 @@
  */
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver-types';
 import { layerStats } from '../ir/infer.js';
+import type { Expr, Span } from '../frontend/ast.js';
 import type { AttrValue, Node } from '../ir/types.js';
 import { lookupOp } from '../ops/index.js';
 import type { AttrKind, OpDef } from '../ops/op.js';
@@ -82,8 +83,8 @@ function symbolText(a: Analysis, sym: Sym): (string | undefined)[] {
 
 /** The call an `as` name names: the expression just before ` as NAME`. */
 function layerCall(a: Analysis, sym: Sym) {
-  let found: import('../frontend/ast.js').Span | undefined;
-  const visit = (e: import('../frontend/ast.js').Expr): void => {
+  let found: Span | undefined;
+  const visit = (e: Expr): void => {
     if (e.kind === 'as' && e.nameSpan.start === sym.def.start) found = e.expr.kind === 'chain' ? e.expr.stages.at(-1)!.span : e.expr.span;
     else if (e.kind === 'as') visit(e.expr);
     else if (e.kind === 'chain') [e.head, ...e.stages].forEach(visit);

@@ -4,7 +4,7 @@
  * each block call, and the value an expression stands for. Hover and inlay
  * hints read shapes, parameters and FLOPs through this.
  */
-import type { Expr, Span } from '../frontend/ast.js';
+import type { Expr, Span, Stmt } from '../frontend/ast.js';
 import type { BlockFrame, Graph, Node } from '../ir/types.js';
 import type { SymbolTable } from './symbols.js';
 import { occurrenceAt } from './symbols.js';
@@ -94,7 +94,7 @@ export class LayerIndex {
   }
 
   /** The nodes a value's defining statement made. */
-  symbolNodes(stmt: NonNullable<import('./symbols.js').Sym['stmt']>, part: number | undefined, symbols: SymbolTable | undefined, depth = 0): Node[] {
+  symbolNodes(stmt: Stmt, part: number | undefined, symbols: SymbolTable | undefined, depth = 0): Node[] {
     if (stmt.kind === 'input') return this.nodesAt(stmt.span).filter((n) => n.op === 'input');
     if (stmt.kind === 'unpack') return this.nodesAt(stmt.span).filter((n) => n.op === 'result' && n.attrs.index === part);
     return this.valueNodes(stmt.value, symbols, depth);
