@@ -237,6 +237,16 @@ function program(): Command {
       console.log(reports.wroteDiagram(opts.output, format, graph.name));
     });
 
+  cli
+    .command('lsp')
+    .description(help.lsp)
+    .option('--stdio', help.lspStdio)
+    .action(async () => {
+      // Loaded here: the other commands do not pay for the language server's modules.
+      const { startServer } = await import('./lsp/server.js');
+      startServer(process.stdin, process.stdout);
+    });
+
   return cli;
 }
 

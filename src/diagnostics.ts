@@ -376,6 +376,15 @@ export const messages = {
       `use n = ${count(most)} or less`,
     ),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
+  // ---- The language server (src/service, src/lsp).
+  /** The checker threw on a document (a bug in dlc): the editor shows this instead of the server failing. */
+  checkCrashed: (what: string) => d('internal', undefined, `dlc failed while checking this file (a bug in dlc, please report it): ${what}`),
+  renameNotAName: (name: string) => `'${name}' cannot be a name: names are letters, digits and '_', do not start with a digit, and are not keywords`,
+  renameToOp: (name: string) => `'${name}' is an op's name`,
+  renameTaken: (name: string) => `'${name}' is already defined here`,
+  /** JSON-RPC's answers to a message that is not JSON, or not a JSON-RPC message. */
+  rpcParseError: (what: string) => `parse error: ${what}`,
+  rpcInvalidRequest: () => 'invalid request: not a JSON-RPC 2.0 request, notification or response',
 };
 
 function notADenseChain(model: string, why: string): Diagnostic {
@@ -693,6 +702,8 @@ export const help = {
   diagramOpt: 'optimization level: 0 (default) draws the model as written, 1 the optimized graph with fused layers marked',
   diagramScale: 'PNG resolution relative to the SVG',
   diagramTikzBody: 'with -o x.tex: write only the tikzpicture, for \\input in a paper',
+  lsp: 'run the language server for editors (LSP over stdin and stdout): diagnostics as you type, hover, completion, go to definition, rename, outline, shape hints',
+  lspStdio: 'talk LSP over stdin and stdout (the default and only transport)',
 };
 
 // ---------------------------------------------------------------- what commands print
