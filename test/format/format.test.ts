@@ -132,6 +132,18 @@ describe('comments', () => {
   });
 });
 
+describe('the examples', () => {
+  it('are formatted (npm start checks this too)', () => {
+    const examples = corpus.filter((f) => f.path.startsWith('examples/'));
+    expect(examples.length).toBeGreaterThan(20);
+    const unformatted = examples.filter((f) => {
+      const r = formatSource(f.text, f.path);
+      return !r.ok || r.changed;
+    });
+    expect(unformatted.map((f) => f.path)).toEqual([]);
+  });
+});
+
 describe('meaning', () => {
   it('is unchanged for every example and golden case, and formatting twice equals once', () => {
     let formatted = 0;
