@@ -27,7 +27,13 @@ import { internal } from '../diagnostics.js';
 import type { Comment, Lexed } from './tokens.js';
 
 type Doc = builders.Doc;
-const { group, indent, line, softline, hardline, lineSuffix, breakParent, ifBreak, join } = builders;
+const { group, conditionalGroup, indent, line, softline, hardline, hardlineWithoutBreakParent, lineSuffix, breakParent, ifBreak, join } = builders;
+
+/** `doc` with its last group (a call's or list's brackets) broken. */
+function breakLast(doc: Doc): Doc {
+  if (Array.isArray(doc)) return [...doc.slice(0, -1), breakLast(doc.at(-1)!)];
+  return typeof doc === 'object' && doc.type === 'group' ? { ...doc, break: true } : doc;
+}
 
 /**
  * How a token's own-line comments are printed. 'stmt': on the lines before a
@@ -248,6 +254,7 @@ export class DocPrinter {
    */
   private chain(e: Expr & { kind: 'chain' }): Doc {
     const { tokens } = this.lexed;
+    const bracketHead = (e.head.kind === 'call' || e.head.kind === 'list') && !this.wrapped(e.head);
     const head = this.expr(e.head);
     const lines: Doc[][] = [[]];
     for (const stage of e.stages) {
@@ -260,10 +267,16 @@ export class DocPrinter {
       lines.at(-1)!.push([arrow, ' ', this.expr(stage)]);
     }
     const [first, ...rest] = lines;
-    return [
-      group([head, indent(first.map((s) => [line, s]))]),
-      indent(rest.map((stages) => [hardline, group(join(line, stages))])),
-    ];
+    // `add(...) -> relu` whose call does not fit: the one stage follows the call's closing bracket, as prettier hugs `f(...).g()`.
+    const firstLine =
+      bracketHead && first.length === 1
+        ? conditionalGroup([
+            [head, ' ', first[0]],
+            [head, indent([hardlineWithoutBreakParent, first[0]])],
+            [breakLast(head), ' ', first[0]],
+          ])
+        : group([head, indent(first.map((s) => [line, s]))]);
+    return [firstLine, indent(rest.map((stages) => [hardline, group(join(line, stages))]))];
   }
 
   /**

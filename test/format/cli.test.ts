@@ -74,6 +74,11 @@ describe('dlc fmt', () => {
     expect(printed.stdout).toBe('');
   });
 
+  it('is listed by dlc --help', () => {
+    const { dlc } = cliSandbox('dlc-fmt-');
+    expect(dlc('--help').stdout.replace(/\s+/g, ' ')).toContain('fmt [options] <files...> format .dl files in the house style');
+  });
+
   it('refuses flags that contradict each other, several files to print, and a width below 1', () => {
     const { dlc, file } = cliSandbox('dlc-fmt-');
     const a = file('a.dl', TIDY);

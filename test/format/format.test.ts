@@ -74,6 +74,14 @@ describe('the house style', () => {
     expect(fmt('const a = [\n  1,\n  2,\n]\nconst b = [1, 2,]\n')).toBe('const a = [\n  1,\n  2,\n]\nconst b = [1, 2]\n');
   });
 
+  it('keeps a single stage after the closing bracket of a call that does not fit, as prettier hugs f(...).g()', () => {
+    const text = 'model M {\n  input x: [8]\n  output add(x -> dense(16, activation = relu), x -> dense(16, activation = tanh)) -> relu\n}\n';
+    expect(fmt(text)).toBe('model M {\n  input x: [8]\n  output add(\n    x -> dense(16, activation = relu),\n    x -> dense(16, activation = tanh),\n  ) -> relu\n}\n');
+    // A call that fits its line keeps it whole, and the stage goes to the next line.
+    const fits = 'model M {\n  input x: [4]\n  h = add(x, x) -> layernorm(epsilon = 1e-12, center = true, scale = true, axis = -1)\n  output h\n}\n';
+    expect(fmt(fits)).toBe('model M {\n  input x: [4]\n  h = add(x, x)\n    -> layernorm(epsilon = 1e-12, center = true, scale = true, axis = -1)\n  output h\n}\n');
+  });
+
   it('keeps blank lines between statements (one of a run), drops them at the edges of a body, and puts one around models', () => {
     const text = '\n\nconst a = 1\nconst b = 2\n\n\n\nconst c = 3\nmodel M {\n\n  input x: [a]\n\n\n  output x -> relu\n\n}\ntrain M {\n  loss = mse\n}';
     expect(fmt(text)).toBe('const a = 1\nconst b = 2\n\nconst c = 3\n\nmodel M {\n  input x: [a]\n\n  output x -> relu\n}\n\ntrain M {\n  loss = mse\n}\n');
