@@ -15,7 +15,8 @@
  * - a chain keeps the line breaks its author put between stages (a layer
  *   and its activation on one line); continuation lines are indented one
  *   level, as prettier indents method chains. A line of stages that does not
- *   fit the width is broken one stage per line;
+ *   fit the width is broken one stage per line (one stage after a call
+ *   that breaks follows its closing bracket, as prettier hugs `f(...).g()`);
  * - a call or list that does not fit, or whose author broke the line right
  *   after its opening bracket, gets one item per line and a trailing comma;
  * - a comment after code stays at the end of that line, two spaces after it;
