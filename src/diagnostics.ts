@@ -262,6 +262,9 @@ export const messages = {
   seedValue: (text: string) => d('usage', undefined, `--seed must be a whole number >= 0, got '${text}'`),
   countValue: (text: string) => d('usage', undefined, `expected a whole number >= 1, got '${text}'`),
   positiveValue: (text: string) => d('usage', undefined, `expected a positive number, got '${text}'`),
+  fmtWriteAndCheck: () => d('usage', undefined, 'give either --write or --check, not both'),
+  fmtSeveralToStdout: (n: number) => d('usage', undefined, `${n} files given: use --write to format them in place or --check to list the unformatted ones (without either, dlc fmt prints one file)`),
+  fmtCheckFailed: (n: number) => d('fmt', undefined, `${plural(n, 'file is', 'files are')} not formatted: run 'dlc fmt --write' on ${n === 1 ? 'it' : 'them'}`),
 
   // ---- Diagrams (src/backends/dot/): requests a view cannot draw.
   diagramOption: (name: string, given: string, expected: readonly string[]) =>
@@ -645,6 +648,7 @@ export const help = {
   train: 'train a model with its `train` section in the interpreter; writes weights, metrics JSON and a curves SVG',
   eval: 'report loss and accuracy of trained weights on the test split of the train section',
   diagram: 'draw a model for slides: DOT, SVG or PNG (by the output extension)',
+  fmt: 'format .dl files in the house style: print one, rewrite them (--write) or list the unformatted ones (--check)',
 
   // Arguments and options shared by several commands.
   file: '.dl source file',
@@ -704,6 +708,11 @@ export const help = {
   diagramTikzBody: 'with -o x.tex: write only the tikzpicture, for \\input in a paper',
   lsp: 'run the language server for editors (LSP over stdin and stdout): diagnostics as you type, hover, completion, go to definition, rename, outline, shape hints',
   lspStdio: 'talk LSP over stdin and stdout (the default and only transport)',
+  // fmt
+  fmtFiles: '.dl source files',
+  fmtWrite: 'rewrite each file that changes, in place',
+  fmtCheck: 'change nothing; list the files that are not formatted and exit 1 if there are any (for CI)',
+  fmtWidth: 'the line width to fit',
 };
 
 // ---------------------------------------------------------------- what commands print
@@ -762,6 +771,10 @@ export const reports = {
   evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
     `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,
+  // `dlc fmt`
+  formattedFile: (file: string) => `${file}: formatted`,
+  unformattedFile: (file: string) => `${file}: not formatted`,
+  allFormatted: (n: number) => `${plural(n, 'file is', 'files are')} formatted`,
   // after errors
   errorLine: (message: string) => `error: ${message}`,
   errorCount: (n: number) => plural(n, 'error'),

@@ -49,15 +49,7 @@ import {
   references,
   rename,
   type Analysis,
-  type Formatter,
 } from '../service/index.js';
-
-/**
- * The formatter behind textDocument/formatting: src/format's formatSource
- * (issue 17's `dlc fmt`) goes here when it is merged. Until then the server
- * does not offer formatting (no documentFormattingProvider).
- */
-const FORMATTER: Formatter | undefined = undefined;
 
 export interface Settings {
   inlayHints: boolean;
@@ -177,7 +169,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
         documentSymbolProvider: true,
         inlayHintProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
-        ...(FORMATTER && { documentFormattingProvider: true }),
+        documentFormattingProvider: true,
       },
       serverInfo: { name: 'dlc' },
     };
@@ -212,7 +204,7 @@ export function startServer(input: NodeJS.ReadableStream, output: NodeJS.Writabl
   connection.onDocumentSymbol(withAnalysis((a) => documentSymbols(a)));
   connection.languages.inlayHint.on(withAnalysis((a, p) => (settings.inlayHints ? inlayHints(a, p.range) : [])));
   connection.onCodeAction(withAnalysis((a, p) => codeActions(a, p.range)));
-  if (FORMATTER) connection.onDocumentFormatting(withAnalysis((a) => formattingEdits(a, FORMATTER)));
+  connection.onDocumentFormatting(withAnalysis((a) => formattingEdits(a)));
 
   // A bug of dlc's in an asynchronous path is logged for the editor; the documents stay served.
   process.on('uncaughtException', (e) => connection.console.error(`dlc: ${e.stack ?? e}`));

@@ -11,4 +11,4 @@ export { hover } from './hover.js';
 export { completion, completionContext } from './completion.js';
 export { definition, references, prepareRename, rename, documentSymbols } from './navigate.js';
 export { inlayHints } from './hints.js';
-export { formattingEdits, type Formatter } from './format.js';
+export { formattingEdits } from './format.js';

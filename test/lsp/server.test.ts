@@ -10,6 +10,7 @@ import {
   CompletionRequest,
   DefinitionRequest,
   DidChangeConfigurationNotification,
+  DocumentFormattingRequest,
   DocumentSymbolRequest,
   HoverRequest,
   InlayHintRequest,
@@ -362,5 +363,31 @@ describe('document symbols and inlay hints', () => {
     expect(await other.open(uri, text)).toEqual([]);
     expect(await other.connection.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: all })).toEqual([]);
     expect(await other.stop()).toBe(0);
+  });
+});
+
+describe('formatting', () => {
+  it("gives `dlc fmt`'s text as one edit: a crumpled example comes back as written", async () => {
+    const text = example('mnist_train.dl');
+    // Spaces squeezed out of the code, comments kept as they are.
+    const crumpled = text.split('\n').map((l) => (l.includes('#') ? l : l.replaceAll(' -> ', '->').replaceAll(' = ', '=').replaceAll(', ', ','))).join('\n');
+    expect(crumpled).not.toBe(text);
+    const uri = exampleUri('crumpled.dl');
+    expect(await client.open(uri, crumpled)).toEqual([]);
+    const edits = (await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })) as TextEdit[];
+    expect(edits).toHaveLength(1);
+    expect(applyEdits(crumpled, edits)).toBe(text);
+    const path = file('crumpled.dl', crumpled);
+    expect(dlc('fmt', path).stdout).toBe(text); // the CLI's formatter, as a process
+    // Formatted text needs no edit.
+    await client.edit(uri, { start: { line: 0, character: 0 }, end: { line: 999, character: 0 } }, text);
+    expect(await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })).toEqual([]);
+  });
+
+  it('leaves a file with a syntax error alone (its diagnostic says why)', async () => {
+    const uri = exampleUri('broken-fmt.dl');
+    const broken = example('mlp.dl').replace('->', '-> (');
+    expect((await client.open(uri, broken)).length).toBeGreaterThan(0);
+    expect(await client.connection.sendRequest(DocumentFormattingRequest.type, { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } })).toEqual([]);
   });
 });
