@@ -1,0 +1,61 @@
+/**
+ * The messages between the page (main.ts) and its compiler worker (worker.ts).
+ * Everything is plain data (structured clone): no classes cross.
+ */
+
+/** The diagram options the page offers, as `dlc diagram` names them. */
+export interface DiagramChoice {
+  detail: 'layers' | 'blocks' | 'outline' | 'neurons' | 'params' | 'auto';
+  theme: string;
+  fit: string;
+  direction: 'LR' | 'TB';
+}
+
+export interface CompileRequest {
+  id: number;
+  source: string;
+  /** The model to show; the file's last when absent or gone. */
+  model?: string;
+  diagram: DiagramChoice;
+  /** Emit the TensorFlow.js module too (Prettier takes a while, so only when its panel is open). */
+  tfjs: boolean;
+}
+
+/** A compiler diagnostic with its span as offsets into the source. */
+export interface PageDiagnostic {
+  from: number;
+  to: number;
+  line?: number;
+  column?: number;
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export interface CompileReply {
+  id: number;
+  /** Empty when the source compiled. */
+  diagnostics: PageDiagnostic[];
+  models: string[];
+  model?: string;
+  /** `dlc summary`'s table, and its parameter total. */
+  summary?: string;
+  totalParams?: number;
+  irBefore?: string;
+  irAfter?: string;
+  tfjs?: string;
+  /** Why there is no tfjs text (its emitter refused the model). */
+  tfjsError?: string;
+  svg?: string;
+  /** Why there is no diagram. */
+  diagramError?: string;
+  /** The diagram changed view to fit (as `dlc diagram` says on stderr). */
+  note?: string;
+  /** Milliseconds spent in the worker: compiling, then drawing. */
+  ms: { compile: number; diagram: number };
+}
+
+/** The worker's first message: the choices the compiler offers, from its own tables. */
+export interface WorkerHello {
+  hello: { themes: string[]; fits: string[]; views: DiagramChoice['detail'][] };
+}
