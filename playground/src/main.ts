@@ -47,8 +47,12 @@ interface PlaygroundProbe {
   latencies: number[];
   /** How many replies were shown. */
   shown: number;
+  /** The source of the newest request sent to the compiler. */
+  source: string;
+  /** Requests not answered yet (0: the page shows the newest source). */
+  pending: number;
 }
-const probe: PlaygroundProbe = { latencies: [], shown: 0 };
+const probe: PlaygroundProbe = { latencies: [], shown: 0, source: '', pending: 0 };
 (window as unknown as { playground: PlaygroundProbe }).playground = probe;
 
 let panel: Panel = 'diagram';
@@ -81,6 +85,7 @@ function restartWorker(why: string): void {
   worker.terminate();
   clearTimeout(watchdog);
   sentAt.clear();
+  probe.pending = 0;
   startWorker();
   setStatus('');
   notices = [why];
@@ -91,8 +96,10 @@ function restartWorker(why: string): void {
 function compile(editedAt = performance.now()): void {
   const id = nextId++;
   sentAt.set(id, editedAt);
-  const request: CompileRequest = { id, source: editor.state.doc.toString(), model: modelMenu.value || undefined, diagram: diagramChoice(), tfjs: panel === 'tfjs' };
+  probe.source = editor.state.doc.toString();
+  const request: CompileRequest = { id, source: probe.source, model: modelMenu.value || undefined, diagram: diagramChoice(), tfjs: panel === 'tfjs' };
   worker.postMessage(request);
+  probe.pending = sentAt.size;
   setStatus('compiling…');
   clearTimeout(watchdog);
   watchdog = setTimeout(
@@ -107,6 +114,7 @@ function compile(editedAt = performance.now()): void {
 function show(reply: CompileReply): void {
   const editedAt = sentAt.get(reply.id);
   for (const id of sentAt.keys()) if (id <= reply.id) sentAt.delete(id);
+  probe.pending = sentAt.size;
   if (sentAt.size === 0) {
     clearTimeout(watchdog);
     setStatus(`compiled in ${Math.round(reply.ms.compile)} ms, drawn in ${Math.round(reply.ms.diagram)} ms`);
