@@ -12,13 +12,13 @@ import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from '@
 import examples from 'playground:examples';
 import workerSource from 'playground:worker';
 import { dlLanguage } from './language.js';
-import type { CompileReply, CompileRequest, DiagramChoice, PageDiagnostic, WorkerHello } from './protocol.js';
+import type { CompileReply, CompileRequest, DiagramChoice, PageDiagnostic, RunReply, RunRequest, WorkerHello, WorkerReply } from './protocol.js';
 import { decodeState, encodeState, type SharedState } from './share.js';
 
 /** The example a fresh page (or a broken link) opens. */
 const DEFAULT_EXAMPLE = 'residual';
 const DEFAULT_DIAGRAM: DiagramChoice = { detail: 'auto', theme: 'light', fit: '16:9', direction: 'LR' };
-const PANELS = ['diagram', 'summary', 'ir', 'tfjs'] as const;
+const PANELS = ['diagram', 'summary', 'ir', 'tfjs', 'run'] as const;
 type Panel = (typeof PANELS)[number];
 /** A compile that takes longer than this (a model too large to lay out) is abandoned. */
 const WORKER_TIMEOUT_MS = 20_000;
@@ -51,8 +51,11 @@ interface PlaygroundProbe {
   source: string;
   /** Requests not answered yet (0: the page shows the newest source). */
   pending: number;
+  /** A run in progress; the last run's outputs as `dlc run --json` prints them. */
+  running: boolean;
+  outputs?: Record<string, unknown>;
 }
-const probe: PlaygroundProbe = { latencies: [], shown: 0, source: '', pending: 0 };
+const probe: PlaygroundProbe = { latencies: [], shown: 0, source: '', pending: 0, running: false };
 (window as unknown as { playground: PlaygroundProbe }).playground = probe;
 
 let panel: Panel = 'diagram';
@@ -71,8 +74,9 @@ const workerUrl = URL.createObjectURL(new Blob([workerSource], { type: 'text/jav
 
 function startWorker(): void {
   worker = new Worker(workerUrl);
-  worker.onmessage = (event: MessageEvent<CompileReply | WorkerHello>) => {
+  worker.onmessage = (event: MessageEvent<WorkerReply | WorkerHello>) => {
     if ('hello' in event.data) return helloSeen(event.data.hello);
+    if (event.data.kind === 'run') return showRun(event.data);
     show(event.data);
   };
   worker.onerror = (event) => {
@@ -86,6 +90,7 @@ function restartWorker(why: string): void {
   clearTimeout(watchdog);
   sentAt.clear();
   probe.pending = 0;
+  if (probe.running) runEnded(why);
   startWorker();
   setStatus('');
   notices = [why];
@@ -97,7 +102,7 @@ function compile(editedAt = performance.now()): void {
   const id = nextId++;
   sentAt.set(id, editedAt);
   probe.source = editor.state.doc.toString();
-  const request: CompileRequest = { id, source: probe.source, model: modelMenu.value || undefined, diagram: diagramChoice(), tfjs: panel === 'tfjs' };
+  const request: CompileRequest = { kind: 'compile', id, source: probe.source, model: modelMenu.value || undefined, diagram: diagramChoice(), tfjs: panel === 'tfjs' };
   worker.postMessage(request);
   probe.pending = sentAt.size;
   setStatus('compiling…');
@@ -178,6 +183,52 @@ function fillModels(reply: CompileReply): void {
 
 const message = (text: string) => Object.assign(document.createElement('p'), { className: 'placeholder', textContent: text });
 const setStatus = (text: string) => (statusText.textContent = text);
+
+// ---------------------------------------------------------------- running the model
+
+const runInputs = $<HTMLTextAreaElement>('run-inputs');
+const runOutput = $('run-output');
+let runId = 0;
+
+/** Asks the worker to run the model on the inputs box (or, with `random`, to fill the box); Stop cancels. */
+function startRun(random: boolean): void {
+  const seed = Number($<HTMLInputElement>('run-seed').value);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    runEnded(`the seed must be a whole number from 0, got '${$<HTMLInputElement>('run-seed').value}'`);
+    return;
+  }
+  const request: RunRequest = { kind: 'run', id: ++runId, source: editor.state.doc.toString(), model: modelMenu.value || undefined, seed, inputs: random ? undefined : runInputs.value };
+  worker.postMessage(request);
+  $<HTMLButtonElement>('run-stop').disabled = false;
+  $('run-status').textContent = random ? 'making inputs…' : 'running…';
+  probe.running = true;
+}
+
+function showRun(reply: RunReply): void {
+  if (reply.id !== runId) return;
+  if (reply.error !== undefined) return runEnded(reply.error);
+  if (reply.inputs !== undefined) runInputs.value = reply.inputs;
+  if (reply.outputs) {
+    runOutput.classList.remove('error');
+    runOutput.textContent = Object.entries(reply.outputs)
+      .map(([name, { shape, value }]) => `${name}: [${shape.join(', ')}]\n${JSON.stringify(value)}`)
+      .join('\n\n');
+    probe.outputs = Object.fromEntries(Object.entries(reply.outputs).map(([name, { value }]) => [name, value]));
+  }
+  runEnded(undefined, `${reply.outputs ? 'ran' : 'inputs made'} in ${Math.round(reply.ms)} ms`);
+}
+
+function runEnded(error?: string, status = ''): void {
+  if (!probe.running && error === undefined) return;
+  probe.running = false;
+  $<HTMLButtonElement>('run-stop').disabled = true;
+  $('run-status').textContent = status;
+  if (error !== undefined) {
+    runOutput.classList.add('error');
+    runOutput.textContent = error;
+    probe.outputs = undefined;
+  }
+}
 
 // ---------------------------------------------------------------- options, panels, sharing
 
@@ -275,6 +326,16 @@ $('share').onclick = async () => {
   saveFragment();
   await navigator.clipboard?.writeText(location.href).catch(() => undefined);
   setStatus('share link copied (it is also in the address bar)');
+};
+$('run-random').onclick = () => startRun(true);
+$('run-go').onclick = () => startRun(false);
+$('run-stop').onclick = () => {
+  restartWorker('the run was stopped');
+  compile();
+};
+$<HTMLInputElement>('run-file').onchange = async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (file) runInputs.value = await file.text();
 };
 $('download-svg').onclick = () => {
   const svg = diagramBox.querySelector('svg');

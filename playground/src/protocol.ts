@@ -12,6 +12,7 @@ export interface DiagramChoice {
 }
 
 export interface CompileRequest {
+  kind: 'compile';
   id: number;
   source: string;
   /** The model to show; the file's last when absent or gone. */
@@ -33,6 +34,7 @@ export interface PageDiagnostic {
 }
 
 export interface CompileReply {
+  kind: 'compile';
   id: number;
   /** Empty when the source compiled. */
   diagnostics: PageDiagnostic[];
@@ -59,3 +61,33 @@ export interface CompileReply {
 export interface WorkerHello {
   hello: { themes: string[]; fits: string[]; views: DiagramChoice['detail'][] };
 }
+
+/**
+ * Run the model in the interpreter, as `dlc run FILE --input JSON --seed SEED`
+ * does (weights initialised from the seed, optimization level 1); with
+ * `inputs` absent, make random inputs for it instead (uniform in [0, 1) for
+ * float inputs, 1 for int ones, one example, 8 for a dimension variable).
+ */
+export interface RunRequest {
+  kind: 'run';
+  id: number;
+  source: string;
+  model?: string;
+  /** The inputs as JSON text, as `dlc run --input` reads them. */
+  inputs?: string;
+  seed: number;
+}
+
+export interface RunReply {
+  kind: 'run';
+  id: number;
+  /** Each output as `dlc run --json` gives it, with its shape. */
+  outputs?: Record<string, { shape: number[]; value: unknown }>;
+  /** Random inputs made for the model, as JSON text. */
+  inputs?: string;
+  error?: string;
+  ms: number;
+}
+
+export type WorkerRequest = CompileRequest | RunRequest;
+export type WorkerReply = CompileReply | RunReply;

@@ -13,12 +13,14 @@ import { optimize } from '../../src/passes/pipeline.js';
 import { formatSummary, summarize } from '../../src/summary.js';
 import { FIT_NAMES } from '../../src/backends/dot/fit.js';
 import { THEME_NAMES } from '../../src/backends/dot/theme.js';
-import type { CompileReply, CompileRequest, PageDiagnostic, WorkerHello } from './protocol.js';
+import { initWeights, inputsFromJson, Interpreter, tensorToJson } from '../../src/backends/interp/index.js';
+import { createRng } from '../../src/runtime/random.js';
+import type { CompileReply, CompileRequest, PageDiagnostic, RunReply, RunRequest, WorkerHello, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** The path diagnostics and the generated module's comments name. */
 const SOURCE_PATH = 'playground.dl';
 
-const scope = self as unknown as { onmessage: (e: MessageEvent<CompileRequest>) => void; postMessage: (reply: CompileReply | WorkerHello) => void };
+const scope = self as unknown as { onmessage: (e: MessageEvent<WorkerRequest>) => void; postMessage: (reply: WorkerReply | WorkerHello) => void };
 
 scope.postMessage({ hello: { themes: [...THEME_NAMES], fits: [...FIT_NAMES], views: ['auto', 'layers', 'blocks', 'outline', 'neurons', 'params'] } });
 
@@ -26,6 +28,7 @@ let waiting: CompileRequest | undefined;
 let busy = false;
 
 scope.onmessage = (event) => {
+  if (event.data.kind === 'run') return scope.postMessage(run(event.data));
   waiting = event.data;
   if (!busy) void drain();
 };
@@ -50,7 +53,7 @@ const messageOf = (e: unknown): string => (e instanceof CompileError ? e.diagnos
 
 async function answer(request: CompileRequest): Promise<CompileReply> {
   const started = performance.now();
-  const reply: CompileReply = { id: request.id, diagnostics: [], models: [], ms: { compile: 0, diagram: 0 } };
+  const reply: CompileReply = { kind: 'compile', id: request.id, diagnostics: [], models: [], ms: { compile: 0, diagram: 0 } };
   let graph;
   try {
     const file = compileSource({ path: SOURCE_PATH, text: request.source });
@@ -86,5 +89,41 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
     reply.diagramError = messageOf(e);
   }
   reply.ms.diagram = performance.now() - drawing;
+  return reply;
+}
+
+/** Variables' size in random inputs. */
+const RANDOM_DIM = 8;
+
+function run(request: RunRequest): RunReply {
+  const started = performance.now();
+  const reply: RunReply = { kind: 'run', id: request.id, ms: 0 };
+  try {
+    const file = compileSource({ path: SOURCE_PATH, text: request.source });
+    const source = selectModel(file, request.model !== undefined && file.graphs.some((g) => g.name === request.model) ? request.model : undefined);
+    if (request.inputs === undefined) {
+      const rng = createRng(request.seed);
+      const random = (shape: number[], int: boolean): unknown =>
+        shape.length === 0 ? (int ? 1 : Math.round(rng.uniform() * 1e4) / 1e4) : Array.from({ length: shape[0] }, () => random(shape.slice(1), int));
+      const json = Object.fromEntries(
+        source.inputs.map((input) => [input.name, random([1, ...input.type.shape.slice(1).map((d) => (typeof d === 'number' ? d : RANDOM_DIM))], input.type.dtype.startsWith('int'))]),
+      );
+      reply.inputs = JSON.stringify(json);
+    } else {
+      let json: unknown;
+      try {
+        json = JSON.parse(request.inputs);
+      } catch (e) {
+        throw new Error(`the inputs are not JSON: ${e instanceof Error ? e.message : e}`);
+      }
+      const inputs = inputsFromJson(source, json);
+      const weights = initWeights(source, { seed: request.seed });
+      const { outputs } = new Interpreter(optimize(source, { level: 1 }).graph, weights).run(inputs);
+      reply.outputs = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { shape: t.shape, value: tensorToJson(t) }]));
+    }
+  } catch (e) {
+    reply.error = messageOf(e);
+  }
+  reply.ms = performance.now() - started;
   return reply;
 }

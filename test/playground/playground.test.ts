@@ -21,6 +21,7 @@ import { CompileError, lineCol } from '../../src/diagnostics.js';
 import { DEFAULT_DIAGRAM_OPTIONS, renderDiagram } from '../../src/backends/dot/index.js';
 import { formatSummary, summarize } from '../../src/summary.js';
 import { encodeState } from '../../playground/src/share.js';
+import { cliSandbox } from '../cli/process.js';
 // @ts-expect-error: a plain JavaScript build script, without type declarations
 import { buildPlayground, serve } from '../../scripts/build-playground.js';
 
@@ -30,6 +31,8 @@ const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.dl')).sort()
 const SHOTS = join(tmpdir(), 'dlc-playground-shots');
 
 interface Probe {
+  running: boolean;
+  outputs?: Record<string, unknown>;
   reply?: { diagnostics: { message: string; line?: number; column?: number }[]; model?: string; totalParams?: number; svg?: string; note?: string };
   latencies: number[];
   shown: number;
@@ -185,6 +188,46 @@ describe('the playground in Chromium', () => {
       if (fragment === '#v1.!!!') await page.screenshot({ path: join(SHOTS, 'bad-link.png') });
       await page.close();
     }
+  }, 300_000);
+
+  it('runs a model on given, uploaded-as-text and random inputs, with the outputs dlc run prints', async () => {
+    const page = await open();
+    await page.click('#tab-run');
+    const cases: [example: string, inputs: string | 'random'][] = [
+      ['conv1d', readFileSync('examples/conv1d.json', 'utf8')],
+      ['image_kernels', readFileSync('examples/image_kernels.json', 'utf8')],
+      ['mlp', 'random'],
+      ['lstm_sentiment', 'random'],
+    ];
+    const { dir, file, dlc } = cliSandbox('dlc-playground-run-');
+    for (const [example, given] of cases) {
+      await page.select('#examples', example);
+      await settled(page);
+      if (given === 'random') {
+        await page.click('#run-random');
+        await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.running);
+      } else await page.$eval('#run-inputs', (e, text) => ((e as HTMLTextAreaElement).value = text), given);
+      const inputs = await page.$eval('#run-inputs', (e) => (e as HTMLTextAreaElement).value);
+      expect(inputs.length, example).toBeGreaterThan(2);
+      await page.click('#run-go');
+      await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.running, { timeout: 120_000 });
+      const outputs = await page.evaluate(() => (window as unknown as { playground: Probe }).playground.outputs);
+      const cli = dlc('run', `examples/${example}.dl`, '--input', file(`${example}.json`, inputs), '--json');
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(outputs, example).toEqual(JSON.parse(cli.stdout));
+    }
+    expect(dir).toBeTruthy();
+    // An input of the wrong shape: dlc run's message, in the page.
+    await page.$eval('#run-inputs', (e) => ((e as HTMLTextAreaElement).value = '{"tokens": [[1, 2, 3]]}'));
+    await page.click('#run-go');
+    await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.running);
+    const cli = dlc('run', 'examples/lstm_sentiment.dl', '--input', file('wrong.json', '{"tokens": [[1, 2, 3]]}'));
+    expect(cli.code).toBe(1);
+    const shown = await page.$eval('#run-output', (e) => e.textContent ?? '');
+    expect(cli.stderr).toContain(shown.split('\n')[0]);
+    expect(shown.length).toBeGreaterThan(10);
+    await page.screenshot({ path: join(SHOTS, 'run.png') });
+    await page.close();
   }, 300_000);
 
   it('measures the edit-to-diagram latency on a 200-line model', async () => {
