@@ -102,7 +102,7 @@ function compile(editedAt = performance.now()): void {
   const id = nextId++;
   sentAt.set(id, editedAt);
   probe.source = editor.state.doc.toString();
-  const request: CompileRequest = { kind: 'compile', id, source: probe.source, model: modelMenu.value || undefined, diagram: diagramChoice(), tfjs: panel === 'tfjs' };
+  const request: CompileRequest = { kind: 'compile', id, source: probe.source, model: modelMenu.value || undefined, diagram: diagramChoice(), ir: panel === 'ir', tfjs: panel === 'tfjs' };
   worker.postMessage(request);
   probe.pending = sentAt.size;
   setStatus('compiling…');
@@ -142,8 +142,8 @@ function show(reply: CompileReply): void {
     else diagramBox.replaceChildren(message(`no diagram: ${reply.diagramError}`));
     summaryBox.textContent = reply.summary ?? '';
     summaryBox.dataset.totalParams = String(reply.totalParams);
-    $('ir-before').textContent = reply.irBefore ?? '';
-    $('ir-after').textContent = reply.irAfter ?? '';
+    if (reply.irBefore !== undefined) $('ir-before').textContent = reply.irBefore;
+    if (reply.irAfter !== undefined) $('ir-after').textContent = reply.irAfter;
     if (reply.tfjs !== undefined || reply.tfjsError !== undefined) $('tfjs-view').textContent = reply.tfjs ?? `no TensorFlow.js module: ${reply.tfjsError}`;
   }
   if (editedAt !== undefined) probe.latencies.push(performance.now() - editedAt);
@@ -240,13 +240,14 @@ const diagramChoice = (): DiagramChoice => ({
 });
 
 function showPanel(name: Panel): void {
-  const wasTfjs = panel === 'tfjs';
+  const had = panel;
   panel = name;
   for (const p of PANELS) {
     $(`tab-${p}`).classList.toggle('active', p === name);
     $(`panel-${p}`).hidden = p !== name;
   }
-  if (name === 'tfjs' && !wasTfjs) compile();
+  // The IR and the module are made only while their panel is open (CompileRequest).
+  if ((name === 'tfjs' || name === 'ir') && had !== name) compile();
   else saveFragment();
 }
 
@@ -301,6 +302,7 @@ const editor = new EditorView({
   parent: $('editor'),
   extensions: [
     basicSetup,
+    EditorView.lineWrapping,
     dlLanguage,
     lintGutter(),
     EditorView.updateListener.of((update) => {

@@ -18,6 +18,8 @@ export interface CompileRequest {
   /** The model to show; the file's last when absent or gone. */
   model?: string;
   diagram: DiagramChoice;
+  /** Print the IR before and after optimization (only while its panel is open: typing in a large model should only wait for what is shown). */
+  ir: boolean;
   /** Emit the TensorFlow.js module too (Prettier takes a while, so only when its panel is open). */
   tfjs: boolean;
 }

@@ -63,9 +63,11 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
     const summary = summarize(graph);
     reply.summary = formatSummary(summary);
     reply.totalParams = summary.totalParams;
-    reply.irBefore = printGraph(graph);
-    const optimized = optimize(graph).graph;
-    reply.irAfter = printGraph(optimized);
+    const optimized = request.ir || request.tfjs ? optimize(graph).graph : graph;
+    if (request.ir) {
+      reply.irBefore = printGraph(graph);
+      reply.irAfter = printGraph(optimized);
+    }
     if (request.tfjs) {
       try {
         reply.tfjs = await emitTfjs(optimized, { sourcePath: SOURCE_PATH });

@@ -20,6 +20,8 @@ import { compileSource, selectModel } from '../../src/compile.js';
 import { CompileError, lineCol } from '../../src/diagnostics.js';
 import { DEFAULT_DIAGRAM_OPTIONS, renderDiagram } from '../../src/backends/dot/index.js';
 import { formatSummary, summarize } from '../../src/summary.js';
+import { printGraph } from '../../src/ir/print.js';
+import { optimize } from '../../src/passes/pipeline.js';
 import { encodeState } from '../../playground/src/share.js';
 import { cliSandbox } from '../cli/process.js';
 // @ts-expect-error: a plain JavaScript build script, without type declarations
@@ -174,6 +176,11 @@ describe('the playground in Chromium', () => {
     expect(await copy.$eval('#panel-ir', (e) => (e as HTMLElement).hidden)).toBe(false);
     expect(await copy.$eval('#panel-diagram', (e) => (e as HTMLElement).hidden)).toBe(true);
     expect(await nodesInPage(copy)).toBe(state.nodes);
+    // The IR panel: dlc compile --emit ir at --opt 0 and at the default level.
+    const graph = selectModel(compileSource({ path: 'seq2seq.dl', text: probe.source }), state.model);
+    await copy.waitForFunction(() => document.getElementById('ir-after')!.textContent !== '');
+    expect(await copy.$eval('#ir-before', (e) => e.textContent)).toBe(printGraph(graph));
+    expect(await copy.$eval('#ir-after', (e) => e.textContent)).toBe(printGraph(optimize(graph).graph));
     await Promise.all([page.close(), copy.close()]);
   }, 300_000);
 
