@@ -14,7 +14,7 @@ import estree from 'prettier/plugins/estree';
 import typescript from 'prettier/plugins/typescript';
 import gemmWasm from '../backends/interp/wasm/gemm.wasm';
 import supportDeclarations from '../backends/tfjs/support-declarations.json' with { type: 'json' };
-import { messages, UserError } from '../diagnostics.js';
+import { internal, messages, UserError } from '../diagnostics.js';
 import type { Platform } from './platform.js';
 
 /** The artifacts readAsset serves, by file name (the bundler inlines them). */
@@ -32,7 +32,7 @@ export const platform: Platform = {
   name: 'browser',
   readAsset(url) {
     const asset = ASSETS.get(url.pathname.split('/').at(-1) ?? '');
-    if (!asset) throw new Error(`no bundled asset ${url.pathname}`);
+    if (!asset) throw internal(`no bundled asset ${url.pathname}: add it to ASSETS in src/platform/browser.ts`);
     return asset();
   },
   env: () => undefined,
