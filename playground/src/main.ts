@@ -208,14 +208,61 @@ function showRun(reply: RunReply): void {
   if (reply.id !== runId) return;
   if (reply.error !== undefined) return runEnded(reply.error);
   if (reply.inputs !== undefined) runInputs.value = reply.inputs;
+  showInputImages();
   if (reply.outputs) {
     runOutput.classList.remove('error');
-    runOutput.textContent = Object.entries(reply.outputs)
-      .map(([name, { shape, value }]) => `${name}: [${shape.join(', ')}]\n${JSON.stringify(value)}`)
-      .join('\n\n');
+    runOutput.replaceChildren(
+      ...Object.entries(reply.outputs).flatMap(([name, { shape, value }]) => [
+        `${name}: [${shape.join(', ')}]\n`,
+        ...imagesOf(value),
+        `${JSON.stringify(value)}\n\n`,
+      ]),
+    );
     probe.outputs = Object.fromEntries(Object.entries(reply.outputs).map(([name, { value }]) => [name, value]));
   }
   runEnded(undefined, `${reply.outputs ? 'ran' : 'inputs made'} in ${Math.round(reply.ms)} ms`);
+}
+
+/** The Run panel draws images at least this many CSS pixels wide, in whole pixels per image pixel (a 28×28 digit at 112). */
+const IMAGE_WIDTH = 96;
+
+/**
+ * An image batch (`[batch, H, W, C]` with C = 1, 3 or 4, as nested JSON lists)
+ * as one canvas per example, its values stretched from their minimum to their
+ * maximum; anything else draws nothing.
+ */
+function imagesOf(value: unknown): HTMLCanvasElement[] {
+  const shape: number[] = [];
+  for (let v = value; Array.isArray(v); v = v[0]) shape.push(v.length);
+  if (shape.length !== 4 || ![1, 3, 4].includes(shape[3]) || shape[1] < 2 || shape[2] < 2) return [];
+  const [, h, w, c] = shape;
+  const flat = (value as unknown[]).flat(3) as number[];
+  const per = h * w * c;
+  return (value as unknown[]).map((_, b) => {
+    const pixels = flat.slice(b * per, (b + 1) * per);
+    const lo = Math.min(...pixels), hi = Math.max(...pixels);
+    const canvas = Object.assign(document.createElement('canvas'), { width: w, height: h, className: 'tensor-image' });
+    canvas.style.width = `${w * Math.max(1, Math.ceil(IMAGE_WIDTH / w))}px`;
+    const image = new ImageData(w, h);
+    for (let i = 0; i < h * w; i++) {
+      const at = (k: number) => Math.round(((pixels[i * c + Math.min(k, c - 1)] - lo) / (hi - lo || 1)) * 255);
+      image.data.set([at(0), at(1), at(2), c === 4 ? at(3) : 255], i * 4);
+    }
+    canvas.getContext('2d')!.putImageData(image, 0, 0);
+    return canvas;
+  });
+}
+
+/** Draws the inputs box's image inputs above it, as imagesOf does (nothing for text that is not JSON). */
+function showInputImages(): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(runInputs.value);
+  } catch {
+    json = undefined;
+  }
+  const images = json !== null && typeof json === 'object' ? Object.values(json).flatMap(imagesOf) : [];
+  $('run-input-images').replaceChildren(...images);
 }
 
 function runEnded(error?: string, status = ''): void {
@@ -338,7 +385,9 @@ $('run-stop').onclick = () => {
 $<HTMLInputElement>('run-file').onchange = async (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
   if (file) runInputs.value = await file.text();
+  showInputImages();
 };
+runInputs.oninput = () => showInputImages();
 $('download-svg').onclick = () => {
   const svg = diagramBox.querySelector('svg');
   if (svg) download(fileName('svg'), new Blob([new XMLSerializer().serializeToString(svg)], { type: 'image/svg+xml' }));

@@ -22,6 +22,7 @@ import { DEFAULT_DIAGRAM_OPTIONS, renderDiagram } from '../../src/backends/dot/i
 import { formatSummary, summarize } from '../../src/summary.js';
 import { printGraph } from '../../src/ir/print.js';
 import { optimize } from '../../src/passes/pipeline.js';
+import { emitTfjs } from '../../src/backends/tfjs/index.js';
 import { encodeState } from '../../playground/src/share.js';
 import { cliSandbox } from '../cli/process.js';
 // @ts-expect-error: a plain JavaScript build script, without type declarations
@@ -184,6 +185,19 @@ describe('the playground in Chromium', () => {
     await Promise.all([page.close(), copy.close()]);
   }, 300_000);
 
+  it('shows the TensorFlow.js module dlc compile --target tfjs writes (Prettier in the page, as in Node)', async () => {
+    const page = await open();
+    await page.select('#examples', 'squeeze_excite');
+    await page.click('#tab-tfjs');
+    const probe = await settled(page);
+    await page.waitForFunction(() => document.getElementById('tfjs-view')!.textContent !== '');
+    const graph = selectModel(compileSource({ path: 'squeeze_excite.dl', text: probe.source }));
+    const expected = await emitTfjs(optimize(graph).graph, { sourcePath: 'playground.dl' });
+    expect(await page.$eval('#tfjs-view', (e) => e.textContent)).toBe(expected);
+    await page.screenshot({ path: join(SHOTS, 'tfjs.png') });
+    await page.close();
+  }, 300_000);
+
   it('opens the default example from a malformed link and says why', async () => {
     for (const fragment of ['#v1.not-a-model', '#v1.!!!', '#something-else']) {
       const page = await open(fragment);
@@ -213,7 +227,11 @@ describe('the playground in Chromium', () => {
       if (given === 'random') {
         await page.click('#run-random');
         await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.running);
-      } else await page.$eval('#run-inputs', (e, text) => ((e as HTMLTextAreaElement).value = text), given);
+      } else
+        await page.$eval('#run-inputs', (e, text) => {
+          (e as HTMLTextAreaElement).value = text;
+          e.dispatchEvent(new Event('input'));
+        }, given);
       const inputs = await page.$eval('#run-inputs', (e) => (e as HTMLTextAreaElement).value);
       expect(inputs.length, example).toBeGreaterThan(2);
       await page.click('#run-go');
@@ -222,6 +240,16 @@ describe('the playground in Chromium', () => {
       const cli = dlc('run', `examples/${example}.dl`, '--input', file(`${example}.json`, inputs), '--json');
       expect(cli.code, cli.stderr).toBe(0);
       expect(outputs, example).toEqual(JSON.parse(cli.stdout));
+      if (example === 'image_kernels') {
+        // Image inputs and outputs ([1, H, W, 1]) are drawn too, one canvas per example.
+        const [input] = Object.values(JSON.parse(given) as Record<string, number[][][][]>);
+        const drawn = await page.$$eval('#run-input-images canvas', (cs) => cs.map((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]));
+        expect(drawn).toEqual([[input[0][0].length, input[0].length]]);
+        const outputImages = Object.values(outputs ?? {}).filter((v) => Array.isArray((v as number[][][][])[0]?.[0]?.[0])).length;
+        expect(await page.$$eval('#run-output canvas', (cs) => cs.length)).toBe(outputImages);
+        expect(outputImages).toBeGreaterThan(0);
+        await page.screenshot({ path: join(SHOTS, 'run-images.png') });
+      }
     }
     expect(dir).toBeTruthy();
     // An input of the wrong shape: dlc run's message, in the page.
