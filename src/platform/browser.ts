@@ -29,7 +29,6 @@ const WASM32_BYTES = 4 * 2 ** 30;
 let viz: Promise<Viz> | undefined;
 
 export const platform: Platform = {
-  name: 'browser',
   readAsset(url) {
     const asset = ASSETS.get(url.pathname.split('/').at(-1) ?? '');
     if (!asset) throw internal(`no bundled asset ${url.pathname}: add it to ASSETS in src/platform/browser.ts`);

@@ -15,7 +15,6 @@ const require = createRequire(import.meta.url);
 const fontFile = (style: string) => require.resolve(`@expo-google-fonts/arimo/${style}/Arimo_${style}.ttf`);
 
 export const platform: Platform = {
-  name: 'node',
   readAsset: (url) => new Uint8Array(readFileSync(url)),
   env: (name) => process.env[name],
   parallelism: () => os.availableParallelism(),

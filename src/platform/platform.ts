@@ -11,8 +11,6 @@
 import type { RenderOptions, RenderResult } from '@viz-js/viz';
 
 export interface Platform {
-  /** 'node' or 'browser', for messages only. */
-  readonly name: 'node' | 'browser';
   /** A build artifact shipped beside a module (gemm.wasm, support-declarations.json), synchronously; throws if it is missing. */
   readAsset(url: URL): Uint8Array;
   /** An environment setting (DLC_KERNELS, DLC_THREADS); undefined where there is none. */
