@@ -231,6 +231,9 @@ export const messages = {
   // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
+  /** The playground (src/platform/browser-files.ts) has no file system: its sources, inputs and weights live in the page. */
+  noFilesInBrowser: (what: string) => d('io', undefined, `${what}: the playground has no files`, 'paste the text into the page, or use the dlc command line'),
+  noPlatformFeature: (what: string) => d('platform', undefined, `${what} is not available in the browser`, 'use the dlc command line'),
   pngTooLarge: (width: number, height: number, limit: number, largestScale: number) =>
     d('render-size', undefined, `the PNG would be ${pixels(width)} x ${pixels(height)} pixels, more than ${limit.toLocaleString('en-US')} in all`, `use --scale ${Math.floor(largestScale * 100) / 100} or less, or write .svg`),
   pngTooSmall: (scale: number, smallestScale: number) =>
