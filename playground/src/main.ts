@@ -8,11 +8,13 @@
  * Nothing is sent over the network: share links carry the state in the fragment.
  */
 import { basicSetup, EditorView } from 'codemirror';
+import { hoverTooltip } from '@codemirror/view';
+import { snippet, type Completion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from '@codemirror/lint';
 import examples from 'playground:examples';
 import workerSource from 'playground:worker';
 import { dlLanguage } from './language.js';
-import type { CompileReply, CompileRequest, DiagramChoice, PageDiagnostic, RunReply, RunRequest, WorkerHello, WorkerReply } from './protocol.js';
+import type { CompileReply, CompileRequest, CompletionOption, DiagramChoice, PageDiagnostic, RunReply, RunRequest, ServiceReply, ServiceRequest, WorkerHello, WorkerReply } from './protocol.js';
 import { decodeState, encodeState, type SharedState } from './share.js';
 
 /** The example a fresh page (or a broken link) opens. */
@@ -77,6 +79,7 @@ function startWorker(): void {
   worker.onmessage = (event: MessageEvent<WorkerReply | WorkerHello>) => {
     if ('hello' in event.data) return helloSeen(event.data.hello);
     if (event.data.kind === 'run') return showRun(event.data);
+    if (event.data.kind !== 'compile') return answered(event.data);
     show(event.data);
   };
   worker.onerror = (event) => {
@@ -90,6 +93,7 @@ function restartWorker(why: string): void {
   clearTimeout(watchdog);
   sentAt.clear();
   probe.pending = 0;
+  for (const [id, settle] of questions) settle(undefined), questions.delete(id);
   if (probe.running) runEnded(why);
   startWorker();
   setStatus('');
@@ -112,6 +116,75 @@ function compile(editedAt = performance.now()): void {
     WORKER_TIMEOUT_MS,
   );
   saveFragment();
+}
+
+// ---------------------------------------------------------------- the language service
+
+/** Editor questions in flight; a restarted worker answers them with nothing. */
+const questions = new Map<number, (reply: ServiceReply | undefined) => void>();
+
+function ask<K extends ServiceRequest['kind']>(kind: K, offset = 0): Promise<Extract<ServiceReply, { kind: K }> | undefined> {
+  const id = nextId++;
+  worker.postMessage({ kind, id, source: editor.state.doc.toString(), offset } satisfies ServiceRequest);
+  return new Promise((resolve) => questions.set(id, resolve as (reply: ServiceReply | undefined) => void));
+}
+
+function answered(reply: ServiceReply): void {
+  questions.get(reply.id)?.(reply);
+  questions.delete(reply.id);
+}
+
+/** The service's Markdown as the tooltip shows it: paragraphs, lists and tables as preformatted text, `code` and **bold** marked up. */
+function markdownElement(markdown: string, className: string): HTMLElement {
+  const box = Object.assign(document.createElement('div'), { className });
+  for (const block of markdown.split(/\n{2,}/)) {
+    const p = document.createElement(/^\||^- /m.test(block) ? 'pre' : 'p');
+    for (const part of block.split(/(`[^`]*`|\*\*[^*]*\*\*)/)) {
+      if (part.startsWith('`') && part.endsWith('`') && part.length > 1) p.append(Object.assign(document.createElement('code'), { textContent: part.slice(1, -1) }));
+      else if (part.startsWith('**') && part.endsWith('**') && part.length > 3) p.append(Object.assign(document.createElement('b'), { textContent: part.slice(2, -2) }));
+      else p.append(part);
+    }
+    box.append(p);
+  }
+  return box;
+}
+
+const serviceHover = hoverTooltip(async (_view, pos) => {
+  const reply = await ask('hover', pos);
+  if (!reply?.markdown) return null;
+  const markdown = reply.markdown;
+  return { pos: reply.from ?? pos, end: reply.to ?? pos, above: true, create: () => ({ dom: markdownElement(markdown, 'dl-hover') }) };
+});
+
+function completionOf(o: CompletionOption): Completion {
+  const info = o.info;
+  return {
+    label: o.label,
+    displayLabel: o.display,
+    type: o.type,
+    detail: o.detail,
+    boost: o.boost,
+    info: info ? () => markdownElement(info, 'dl-info') : undefined,
+    apply: o.snippet && o.apply ? snippet(o.apply) : o.apply,
+  };
+}
+
+async function serviceCompletion(context: CompletionContext): Promise<CompletionResult | null> {
+  const word = context.matchBefore(/[\p{L}\p{N}_]*/u);
+  // While typing, only after a word has begun or an operator asks for a name; Ctrl-Space always.
+  if (!context.explicit && word?.from === word?.to && !/(->|\(|,|=)\s*$/.test(context.state.sliceDoc(Math.max(0, context.pos - 40), context.pos))) return null;
+  const reply = await ask('complete', context.pos);
+  if (!reply || reply.options.length === 0) return null;
+  return { from: word?.from ?? context.pos, options: reply.options.map(completionOf), validFor: /^[\p{L}\p{N}_]*$/u };
+}
+
+/** Replaces the editor's text with src/format's layout of it (dlc fmt's), or says why it cannot. */
+async function formatEditor(): Promise<void> {
+  const reply = await ask('format');
+  if (!reply) return;
+  if (reply.error !== undefined) return void setStatus(`not formatted: ${reply.error}`);
+  if (reply.text !== undefined && reply.text !== editor.state.doc.toString()) editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: reply.text } });
+  setStatus('formatted');
 }
 
 // ---------------------------------------------------------------- showing a reply
@@ -152,7 +225,14 @@ function show(reply: CompileReply): void {
 
 function lintOf(d: PageDiagnostic, length: number): LintDiagnostic {
   const from = Math.min(d.from, length);
-  return { from, to: Math.min(Math.max(d.to, from), length), severity: 'error', source: d.code, message: d.hint ? `${d.message}\nhint: ${d.hint}` : d.message };
+  return {
+    from,
+    to: Math.min(Math.max(d.to, from), length),
+    severity: 'error',
+    source: d.code,
+    message: d.hint ? `${d.message}\nhint: ${d.hint}` : d.message,
+    actions: d.fixes?.map((fix) => ({ name: fix.title, apply: (view: EditorView) => view.dispatch({ changes: { from: fix.from, to: fix.to, insert: fix.insert } }) })),
+  };
 }
 
 function renderMessages(diagnostics: PageDiagnostic[], note?: string): void {
@@ -351,6 +431,8 @@ const editor = new EditorView({
     basicSetup,
     EditorView.lineWrapping,
     dlLanguage,
+    dlLanguage.data.of({ autocomplete: serviceCompletion }),
+    serviceHover,
     lintGutter(),
     EditorView.updateListener.of((update) => {
       if (update.docChanged) compile();
@@ -358,6 +440,8 @@ const editor = new EditorView({
   ],
 });
 
+// The editor itself, for tests that need positions on screen (coordsAtPos); apart from the probe, which tests read as plain data.
+(window as unknown as { playgroundEditor: EditorView }).playgroundEditor = editor;
 startWorker();
 examplesMenu.replaceChildren(new Option('examples…', ''), ...Object.keys(examples).map((name) => new Option(`${name}.dl`, name)));
 examplesMenu.onchange = () => {
@@ -376,6 +460,7 @@ $('share').onclick = async () => {
   await navigator.clipboard?.writeText(location.href).catch(() => undefined);
   setStatus('share link copied (it is also in the address bar)');
 };
+$('format').onclick = () => void formatEditor();
 $('run-random').onclick = () => startRun(true);
 $('run-go').onclick = () => startRun(false);
 $('run-stop').onclick = () => {

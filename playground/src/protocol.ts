@@ -33,6 +33,8 @@ export interface PageDiagnostic {
   code: string;
   message: string;
   hint?: string;
+  /** The language service's quick fixes for it (src/service codeActions), as text replacements. */
+  fixes?: { title: string; from: number; to: number; insert: string }[];
 }
 
 export interface CompileReply {
@@ -91,5 +93,55 @@ export interface RunReply {
   ms: number;
 }
 
-export type WorkerRequest = CompileRequest | RunRequest;
-export type WorkerReply = CompileReply | RunReply;
+/**
+ * An editor question for the language service (src/service) about `source`
+ * at `offset`: hover, completion, or the whole text formatted (src/format).
+ * Answered at once, between compiles, from the same cached analysis.
+ */
+export interface ServiceRequest {
+  kind: 'hover' | 'complete' | 'format';
+  id: number;
+  source: string;
+  offset: number;
+}
+
+/** A hover's Markdown and the span it describes; no markdown: nothing to say there. */
+export interface HoverReply {
+  kind: 'hover';
+  id: number;
+  markdown?: string;
+  from?: number;
+  to?: number;
+}
+
+/** One completion, as CodeMirror takes it: `label` is what is matched against the typed word, `display` what is shown. */
+export interface CompletionOption {
+  label: string;
+  display?: string;
+  type: string;
+  detail?: string;
+  /** Markdown documentation. */
+  info?: string;
+  /** The text inserted; with `snippet`, in CodeMirror's snippet syntax (`${1:name}` fields). */
+  apply?: string;
+  snippet?: boolean;
+  boost?: number;
+}
+
+export interface CompleteReply {
+  kind: 'complete';
+  id: number;
+  options: CompletionOption[];
+}
+
+/** The formatted text, or why it cannot be formatted (the syntax error `dlc fmt` prints). */
+export interface FormatReply {
+  kind: 'format';
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+export type ServiceReply = HoverReply | CompleteReply | FormatReply;
+export type WorkerRequest = CompileRequest | RunRequest | ServiceRequest;
+export type WorkerReply = CompileReply | RunReply | ServiceReply;

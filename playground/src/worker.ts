@@ -4,7 +4,10 @@
  * It answers each CompileRequest with what the panels show; a request that
  * arrives while one is in hand replaces any that wait (only the newest matters).
  */
-import { compileSource, selectModel } from '../../src/compile.js';
+import { compileSource, selectModel, type CompiledFile } from '../../src/compile.js';
+import { analyse, codeActions, completion, DocumentCache, hover, type Analysis } from '../../src/service/index.js';
+import { formatSource } from '../../src/format/index.js';
+import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver-types';
 import { CompileError, lineCol, type Diagnostic } from '../../src/diagnostics.js';
 import { renderDiagram, type DiagramOptions } from '../../src/backends/dot/index.js';
 import { emitTfjs } from '../../src/backends/tfjs/index.js';
@@ -15,7 +18,7 @@ import { FIT_NAMES } from '../../src/backends/dot/fit.js';
 import { THEME_NAMES } from '../../src/backends/dot/theme.js';
 import { initWeights, inputsFromJson, Interpreter, tensorToJson } from '../../src/backends/interp/index.js';
 import { createRng } from '../../src/runtime/random.js';
-import type { CompileReply, CompileRequest, PageDiagnostic, RunReply, RunRequest, WorkerHello, WorkerReply, WorkerRequest } from './protocol.js';
+import type { CompileReply, CompileRequest, CompletionOption, PageDiagnostic, RunReply, RunRequest, ServiceReply, ServiceRequest, WorkerHello, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** The path diagnostics and the generated module's comments name. */
 const SOURCE_PATH = 'playground.dl';
@@ -29,6 +32,7 @@ let busy = false;
 
 scope.onmessage = (event) => {
   if (event.data.kind === 'run') return scope.postMessage(run(event.data));
+  if (event.data.kind !== 'compile') return scope.postMessage(service(event.data));
   waiting = event.data;
   if (!busy) void drain();
 };
@@ -43,10 +47,32 @@ async function drain(): Promise<void> {
   busy = false;
 }
 
-const pageDiagnostic = (d: Diagnostic): PageDiagnostic => {
+/**
+ * The language service's analysis of the editor's text (src/service), kept
+ * for the next edit: its ParseMemo re-parses only the pieces an edit changed,
+ * and hover, completion and the compile of the same text share one analysis.
+ */
+const documentCache = new DocumentCache();
+let latest: { text: string; analysis: Analysis } | undefined;
+
+function analysisOf(text: string): Analysis {
+  if (latest?.text !== text) latest = { text, analysis: analyse(text, SOURCE_PATH, documentCache) };
+  return latest.analysis;
+}
+
+const pageDiagnostic = (d: Diagnostic, a?: Analysis): PageDiagnostic => {
   const from = d.span?.start ?? 0;
   const at = d.span ? lineCol(d.span) : undefined;
-  return { from, to: Math.max(d.span?.end ?? 0, from), line: at?.line, column: at?.column, code: d.code, message: d.message, hint: d.hint };
+  const page: PageDiagnostic = { from, to: Math.max(d.span?.end ?? 0, from), line: at?.line, column: at?.column, code: d.code, message: d.message, hint: d.hint };
+  if (a && d.span) {
+    const fixes = codeActions(a, a.lines.range(d.span.start, d.span.end)).flatMap((action) =>
+      (action.diagnostics ?? []).some((x) => x.message === d.message)
+        ? Object.values(action.edit?.changes ?? {}).flat().map((e) => ({ title: action.title, from: a.lines.offset(e.range.start), to: a.lines.offset(e.range.end), insert: e.newText }))
+        : [],
+    );
+    if (fixes.length > 0) page.fixes = fixes;
+  }
+  return page;
 };
 
 const messageOf = (e: unknown): string => (e instanceof CompileError ? e.diagnostics.map((d) => d.message).join('\n') : e instanceof Error ? e.message : String(e));
@@ -56,7 +82,15 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
   const reply: CompileReply = { kind: 'compile', id: request.id, diagnostics: [], models: [], ms: { compile: 0, diagram: 0 } };
   let graph;
   try {
-    const file = compileSource({ path: SOURCE_PATH, text: request.source });
+    const a = analysisOf(request.source);
+    const { program, index, graphs, diagnostics } = a.checked;
+    // compileSource's contract: any diagnostic is an error and stops the compile.
+    if (diagnostics.length > 0) {
+      reply.diagnostics = diagnostics.map((d) => pageDiagnostic(d, a));
+      reply.ms.compile = performance.now() - started;
+      return reply;
+    }
+    const file: CompiledFile = { program: program!, index: index!, graphs };
     reply.models = file.graphs.map((g) => g.name);
     graph = selectModel(file, request.model !== undefined && reply.models.includes(request.model) ? request.model : undefined);
     reply.model = graph.name;
@@ -76,7 +110,7 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
       }
     }
   } catch (e) {
-    if (e instanceof CompileError) reply.diagnostics = e.diagnostics.map(pageDiagnostic);
+    if (e instanceof CompileError) reply.diagnostics = e.diagnostics.map((d) => pageDiagnostic(d));
     else reply.diagnostics = [{ from: 0, to: 0, code: 'internal', message: messageOf(e) }];
     reply.ms.compile = performance.now() - started;
     return reply;
@@ -128,4 +162,56 @@ function run(request: RunRequest): RunReply {
   }
   reply.ms = performance.now() - started;
   return reply;
+}
+
+/** CodeMirror's completion types for LSP's kinds (the icons it draws). */
+const COMPLETION_TYPES: Partial<Record<CompletionItemKind, string>> = {
+  [CompletionItemKind.Function]: 'function',
+  [CompletionItemKind.Module]: 'class',
+  [CompletionItemKind.Field]: 'variable',
+  [CompletionItemKind.Variable]: 'variable',
+  [CompletionItemKind.Constant]: 'constant',
+  [CompletionItemKind.Property]: 'property',
+  [CompletionItemKind.EnumMember]: 'enum',
+  [CompletionItemKind.Value]: 'keyword',
+  [CompletionItemKind.Keyword]: 'keyword',
+  [CompletionItemKind.Snippet]: 'text',
+};
+
+/** LSP's sortText groups ('0…' first) as CodeMirror's boost (higher first). */
+const boostOf = (item: CompletionItem) => (item.sortText && /^\d/.test(item.sortText) ? 9 - Number(item.sortText[0]) : 0);
+
+function completionOption(item: CompletionItem): CompletionOption {
+  const docs = item.documentation;
+  return {
+    label: item.filterText ?? item.label,
+    ...(item.filterText !== undefined && { display: item.label }),
+    type: (item.kind !== undefined && COMPLETION_TYPES[item.kind]) || 'text',
+    detail: item.detail,
+    info: typeof docs === 'string' ? docs : docs?.value,
+    apply: item.insertText,
+    snippet: item.insertTextFormat === InsertTextFormat.Snippet,
+    boost: boostOf(item),
+  };
+}
+
+function service(request: ServiceRequest): ServiceReply {
+  const { id } = request;
+  try {
+    if (request.kind === 'format') {
+      const formatted = formatSource(request.source, SOURCE_PATH);
+      return formatted.ok ? { kind: 'format', id, text: formatted.text } : { kind: 'format', id, error: formatted.diagnostics.map((d) => d.message).join('\n') };
+    }
+    const a = analysisOf(request.source);
+    const position = a.lines.position(request.offset);
+    if (request.kind === 'complete') return { kind: 'complete', id, options: completion(a, position).map(completionOption) };
+    const found = hover(a, position);
+    if (!found) return { kind: 'hover', id };
+    const contents = found.contents;
+    const markdown = typeof contents === 'string' ? contents : 'value' in contents ? contents.value : '';
+    return { kind: 'hover', id, markdown, from: found.range && a.lines.offset(found.range.start), to: found.range && a.lines.offset(found.range.end) };
+  } catch (e) {
+    // An editor question never takes the compiler down: it gets no answer, and the page says why.
+    return request.kind === 'format' ? { kind: 'format', id, error: messageOf(e) } : request.kind === 'hover' ? { kind: 'hover', id } : { kind: 'complete', id, options: [] };
+  }
 }

@@ -8,7 +8,7 @@
  * Atomics.wait on the caller; in a browser that would need nested module workers
  * in a cross-origin isolated page, which is not built yet.
  */
-import { instance, type Viz } from '@viz-js/viz';
+import { instance, type RenderResult, type Viz } from '@viz-js/viz';
 import * as prettier from 'prettier/standalone';
 import estree from 'prettier/plugins/estree';
 import typescript from 'prettier/plugins/typescript';
@@ -28,6 +28,15 @@ const WASM32_BYTES = 4 * 2 ** 30;
 
 let viz: Promise<Viz> | undefined;
 
+/**
+ * Graphviz's latest answers, by their input: the playground lays out the same
+ * DOT again whenever an edit leaves the diagram as it was (a comment, a
+ * space, a name elsewhere), and a layout is most of an edit's time. Graphviz
+ * is deterministic, so an answer from here is the one it would give.
+ */
+const LAYOUTS_KEPT = 8;
+const layouts = new Map<string, RenderResult>();
+
 export const platform: Platform = {
   readAsset(url) {
     const asset = ASSETS.get(url.pathname.split('/').at(-1) ?? '');
@@ -41,7 +50,16 @@ export const platform: Platform = {
     throw new UserError(messages.noPlatformFeature('more than one interpreter thread'));
   },
   async graphviz(dot, options) {
-    return (await (viz ??= instance())).render(dot, options);
+    const key = `${JSON.stringify(options)}\n${dot}`;
+    const kept = layouts.get(key);
+    if (kept) return kept;
+    const result = (await (viz ??= instance())).render(dot, options);
+    // Failures are not kept: they may be a timeout rather than the input's fault.
+    if (result.status === 'success') {
+      layouts.set(key, result);
+      if (layouts.size > LAYOUTS_KEPT) layouts.delete(layouts.keys().next().value!);
+    }
+    return result;
   },
   rasterize() {
     // The page draws PNGs itself, from the SVG, on a canvas.
