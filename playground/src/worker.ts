@@ -7,6 +7,7 @@
 import { compileSource, selectModel, type CompiledFile } from '../../src/compile.js';
 import { analyse, codeActions, completion, DocumentCache, hover, type Analysis } from '../../src/service/index.js';
 import { formatSource } from '../../src/format/index.js';
+import { lex } from '../../src/format/tokens.js';
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver-types';
 import { CompileError, lineCol, type Diagnostic } from '../../src/diagnostics.js';
 import { renderDiagram, type DiagramOptions } from '../../src/backends/dot/index.js';
@@ -117,16 +118,25 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
   }
   reply.ms.compile = performance.now() - started;
   const drawing = performance.now();
-  try {
-    const { detail, ...rest } = request.diagram;
-    const options = { ...rest, detail: detail === 'auto' ? 'layers' : detail, collapse: detail === 'auto', shapes: 'nodes', params: true } as DiagramOptions;
-    reply.svg = (await renderDiagram(graph, { ...options, format: 'svg' }, (note) => (reply.note = note))) as string;
-  } catch (e) {
-    reply.diagramError = messageOf(e);
+  // A diagram is a function of the program's tokens (no positions or comments reach it), the model and the options.
+  const key = [JSON.stringify([graph.name, request.diagram]), ...lex(request.source).tokens.map((t) => t.text)].join('\u0000');
+  if (lastDrawing?.key === key) Object.assign(reply, lastDrawing.drawn);
+  else {
+    try {
+      const { detail, ...rest } = request.diagram;
+      const options = { ...rest, detail: detail === 'auto' ? 'layers' : detail, collapse: detail === 'auto', shapes: 'nodes', params: true } as DiagramOptions;
+      reply.svg = (await renderDiagram(graph, { ...options, format: 'svg' }, (note) => (reply.note = note))) as string;
+    } catch (e) {
+      reply.diagramError = messageOf(e);
+    }
+    lastDrawing = { key, drawn: { svg: reply.svg, note: reply.note, diagramError: reply.diagramError } };
   }
   reply.ms.diagram = performance.now() - drawing;
   return reply;
 }
+
+/** The latest diagram and what it was drawn from: an edit that changes only comments or spacing redraws nothing. */
+let lastDrawing: { key: string; drawn: Pick<CompileReply, 'svg' | 'note' | 'diagramError'> } | undefined;
 
 /** Variables' size in random inputs. */
 const RANDOM_DIM = 8;

@@ -333,7 +333,7 @@ describe('the playground in Chromium', () => {
     expect(first.reply?.diagnostics).toEqual([]);
     const expected = await inNode(source, 'latency.dl');
     expect(await nodesInPage(page)).toBe(expected.nodes);
-    // Edits: append a comment character at the end, one at a time, each waited for.
+    // Edits that leave the model as it was: append a comment character at the end, one at a time, each waited for.
     await page.keyboard.down('Control');
     await page.keyboard.press('End');
     await page.keyboard.up('Control');
@@ -349,6 +349,20 @@ describe('the playground in Chromium', () => {
     expect(latencies.length).toBe(runs);
     const median = latencies[runs >> 1];
     console.log(`playground: edit -> diagram on a 200-line model (${expected.nodes} diagram nodes): median ${median.toFixed(0)} ms, min ${latencies[0].toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms over ${runs} edits; in the worker, median ${medianOf(worker.map((w) => w.compile)).toFixed(0)} ms to compile and ${medianOf(worker.map((w) => w.diagram)).toFixed(0)} ms to draw`);
+    // Edits that change the model: the last dense layer's width, 11 to 17 (each a new diagram).
+    const changed: number[] = [];
+    const at = source.indexOf('dense(10)') + 'dense(1'.length;
+    for (let i = 1; i <= runs; i++) {
+      await page.evaluate((from, digit) => {
+        const view = (window as unknown as { playgroundEditor: { dispatch(t: unknown): void } }).playgroundEditor;
+        view.dispatch({ changes: { from, to: from + 1, insert: digit } });
+      }, at, String(i));
+      const probe = await settled(page);
+      expect(probe.source).toContain(`dense(1${i})`);
+      expect(probe.reply?.totalParams).toBe(expected.totalParams + 16 * i + i);
+      changed.push(probe.latencies.at(-1)!);
+    }
+    console.log(`playground: edit of a layer's argument -> diagram on the same model: median ${medianOf(changed).toFixed(0)} ms, min ${changed[0].toFixed(0)} ms, max ${changed.at(-1)!.toFixed(0)} ms over ${runs} edits`);
     await page.screenshot({ path: join(SHOTS, 'latency.png') });
     if (process.env.DLC_PLAYGROUND_SCREENSHOT) {
       await page.select('#examples', 'mnist_convnet');
