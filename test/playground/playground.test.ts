@@ -21,6 +21,9 @@ import { CompileError, lineCol } from '../../src/diagnostics.js';
 import { DEFAULT_DIAGRAM_OPTIONS, renderDiagram } from '../../src/backends/dot/index.js';
 import { formatSummary, grouped, summarize } from '../../src/summary.js';
 import { callableOps } from '../../src/ops/index.js';
+import { loadWeights } from '../../src/backends/interp/weights.js';
+import { Interpreter } from '../../src/backends/interp/index.js';
+import { tensor } from '../../src/backends/interp/tensor.js';
 import { printGraph } from '../../src/ir/print.js';
 import { optimize } from '../../src/passes/pipeline.js';
 import { emitTfjs } from '../../src/backends/tfjs/index.js';
@@ -34,7 +37,18 @@ const EXAMPLES = readdirSync('examples').filter((f) => f.endsWith('.dl')).sort()
 /** Where screenshots go; DLC_PLAYGROUND_SCREENSHOT=out/playground.png also saves the README's picture. */
 const SHOTS = join(tmpdir(), 'dlc-playground-shots');
 
+interface TrainedProbe {
+  error?: string;
+  epoch: number;
+  batch: number;
+  batches: number;
+  history: { epoch: number; loss: number; accuracy: number | null; testLoss: number | null; testAccuracy: number | null }[];
+}
+
 interface Probe {
+  training: boolean;
+  trained?: TrainedProbe;
+  digit?: { pixels: number[]; output?: number[]; error?: string };
   running: boolean;
   outputs?: Record<string, unknown>;
   reply?: { diagnostics: { message: string; line?: number; column?: number }[]; model?: string; totalParams?: number; svg?: string; note?: string; ms: { compile: number; diagram: number } };
@@ -322,6 +336,64 @@ describe('the playground in Chromium', () => {
     expect((await settled(page)).reply?.diagnostics).toEqual([]);
     await page.close();
   }, 300_000);
+
+  it("trains mnist_train.dl in the page with dlc train's numbers, and predicts a digit drawn with the mouse as the interpreter does", async () => {
+    // A short run: 600 training and 100 test digits, one epoch.
+    const original = readFileSync('examples/mnist_train.dl', 'utf8');
+    const text = original.replace('mnist(train = 8000, test = 2000)', 'mnist(train = 600, test = 100)');
+    expect(text).not.toBe(original);
+    const page = await open(`#${encodeState({ source: text, diagram: { detail: 'auto', theme: 'light', fit: '16:9', direction: 'LR' }, panel: 'train' })}`);
+    await page.type('#train-epochs', '1');
+    await page.click('#train-go');
+    await page.waitForFunction(() => (window as unknown as { playground: Probe }).playground.trained !== undefined, { timeout: 300_000, polling: 200 });
+    const { trained } = await page.evaluate(() => (window as unknown as { playground: Probe }).playground);
+    expect(trained?.error).toBeUndefined();
+    expect(trained?.history.length).toBe(1);
+    expect(await page.$eval('#train-progress', (e) => (e as HTMLProgressElement).value)).toBe(1);
+    expect(await page.$$eval('#train-curves svg', (e) => e.length)).toBe(1);
+
+    // dlc train on the same file, with the same seed (the section's) and epochs.
+    const { dir, file, dlc } = cliSandbox('dlc-playground-train-');
+    const source = file('mnist_short.dl', text);
+    const cli = dlc('train', source, '--epochs', '1', '-o', join(dir, 'short.safetensors'), '--metrics', join(dir, 'short.json'), '--quiet');
+    expect(cli.code, cli.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(dir, 'short.json'), 'utf8')) as { epochs: { loss: number; accuracy: number; test_loss: number; test_accuracy: number }[] };
+    const round = (x: number | null) => (x === null ? null : +x.toPrecision(6));
+    const [epoch] = trained!.history;
+    expect({ loss: round(epoch.loss), accuracy: round(epoch.accuracy), test_loss: round(epoch.testLoss), test_accuracy: round(epoch.testAccuracy) }).toEqual({
+      loss: metrics.epochs[0].loss,
+      accuracy: metrics.epochs[0].accuracy,
+      test_loss: metrics.epochs[0].test_loss,
+      test_accuracy: metrics.epochs[0].test_accuracy,
+    });
+
+    // Draw a 7 with the mouse: the page shows ten probabilities summing to 1, and the class the interpreter gives the same pixels with dlc train's weights.
+    const box = await (await page.$('#digit'))!.boundingBox();
+    expect(box).toBeDefined();
+    const at = (x: number, y: number) => [box!.x + x * box!.width, box!.y + y * box!.height] as const;
+    await page.mouse.move(...at(0.3, 0.25));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.7, 0.25), { steps: 8 });
+    await page.mouse.move(...at(0.45, 0.8), { steps: 12 });
+    await page.mouse.up();
+    await page.waitForFunction(() => (window as unknown as { playground: Probe }).playground.digit?.output !== undefined, { timeout: 60_000 });
+    const digit = (await page.evaluate(() => (window as unknown as { playground: Probe }).playground.digit))!;
+    expect(digit.pixels.length).toBe(784);
+    expect(Math.max(...digit.pixels)).toBeGreaterThan(0.5);
+    const probs = digit.output!;
+    expect(probs.length).toBe(10);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const graph = selectModel(compileSource({ path: source, text }));
+    const weights = await loadWeights(join(dir, 'short.safetensors'), graph);
+    const { outputs } = new Interpreter(optimize(graph).graph, weights).run({ image: tensor([1, 28, 28, 1], Float32Array.from(digit.pixels)) });
+    const expected = Array.from(outputs.probs.data);
+    expect(probs.map((p) => p.toFixed(5))).toEqual(expected.map((p) => p.toFixed(5)));
+    const best = expected.indexOf(Math.max(...expected));
+    expect(await page.$eval('#digit-prediction p', (e) => e.textContent)).toBe(`prediction: ${best}`);
+    expect(await page.$$eval('#digit-prediction .bar', (e) => e.length)).toBe(10);
+    await page.screenshot({ path: join(SHOTS, 'train.png') });
+    await page.close();
+  }, 600_000);
 
   it('measures the edit-to-diagram latency on a 200-line model', async () => {
     const source = twoHundredLines();
