@@ -57,8 +57,8 @@ export interface CompileReply {
   diagramError?: string;
   /** The diagram changed view to fit (as `dlc diagram` says on stderr). */
   note?: string;
-  /** Milliseconds spent in the worker: compiling, then drawing. */
-  ms: { compile: number; diagram: number };
+  /** Milliseconds spent in the worker: compiling (of which checking, the language service's analysis: parse, build, shapes), then drawing. */
+  ms: { compile: number; check?: number; diagram: number };
 }
 
 /** The worker's first message: the choices the compiler offers, from its own tables. */

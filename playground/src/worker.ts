@@ -115,6 +115,7 @@ async function answer(request: CompileRequest): Promise<CompileReply> {
   let graph;
   try {
     const a = analysisOf(request.source);
+    reply.ms.check = performance.now() - started;
     const { program, index, graphs, diagnostics } = a.checked;
     // compileSource's contract: any diagnostic is an error and stops the compile.
     if (diagnostics.length > 0) {

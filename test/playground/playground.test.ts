@@ -51,7 +51,7 @@ interface Probe {
   digit?: { pixels: number[]; output?: number[]; error?: string };
   running: boolean;
   outputs?: Record<string, unknown>;
-  reply?: { diagnostics: { message: string; line?: number; column?: number }[]; model?: string; totalParams?: number; svg?: string; note?: string; ms: { compile: number; diagram: number } };
+  reply?: { diagnostics: { message: string; line?: number; column?: number }[]; model?: string; totalParams?: number; svg?: string; note?: string; ms: { compile: number; check: number; diagram: number } };
   latencies: number[];
   shown: number;
   source: string;
@@ -343,6 +343,15 @@ describe('the playground in Chromium', () => {
     const text = original.replace('mnist(train = 8000, test = 2000)', 'mnist(train = 600, test = 100)');
     expect(text).not.toBe(original);
     const page = await open(`#${encodeState({ source: text, diagram: { detail: 'auto', theme: 'light', fit: '16:9', direction: 'LR' }, panel: 'train' })}`);
+    // Stop cancels a run (here of the section's three epochs) once it has begun.
+    await page.click('#train-go');
+    await page.waitForFunction(() => /batch \d+/.test(document.getElementById('train-status')!.textContent ?? ''), { timeout: 120_000, polling: 50 });
+    await page.click('#train-stop');
+    await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.training);
+    expect(await page.$eval('#train-status', (e) => e.textContent)).toBe('the training run was stopped');
+    expect(await page.evaluate(() => (window as unknown as { playground: Probe }).playground.trained)).toBeUndefined();
+    await settled(page);
+
     await page.type('#train-epochs', '1');
     await page.click('#train-go');
     await page.waitForFunction(() => (window as unknown as { playground: Probe }).playground.trained !== undefined, { timeout: 300_000, polling: 200 });
@@ -411,16 +420,16 @@ describe('the playground in Chromium', () => {
     await page.keyboard.up('Control');
     const runs = 7;
     const start = first.latencies.length;
-    const worker: { compile: number; diagram: number }[] = [];
+    const worker: { compile: number; check: number; diagram: number }[] = [];
     for (let i = 0; i < runs; i++) {
       await page.keyboard.type(i === 0 ? '#' : 'x');
-      worker.push((await settled(page)).reply!.ms as { compile: number; diagram: number });
+      worker.push((await settled(page)).reply!.ms as { compile: number; check: number; diagram: number });
     }
     const medianOf = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
     const latencies = (await settled(page)).latencies.slice(start).sort((a, b) => a - b);
     expect(latencies.length).toBe(runs);
     const median = latencies[runs >> 1];
-    console.log(`playground: edit -> diagram on a 200-line model (${expected.nodes} diagram nodes): median ${median.toFixed(0)} ms, min ${latencies[0].toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms over ${runs} edits; in the worker, median ${medianOf(worker.map((w) => w.compile)).toFixed(0)} ms to compile and ${medianOf(worker.map((w) => w.diagram)).toFixed(0)} ms to draw`);
+    console.log(`playground: edit -> diagram on a 200-line model (${expected.nodes} diagram nodes): median ${median.toFixed(0)} ms, min ${latencies[0].toFixed(0)} ms, max ${latencies.at(-1)!.toFixed(0)} ms over ${runs} edits; in the worker, median ${medianOf(worker.map((w) => w.compile)).toFixed(0)} ms to compile (${medianOf(worker.map((w) => w.check)).toFixed(0)} ms of it checking) and ${medianOf(worker.map((w) => w.diagram)).toFixed(0)} ms to draw`);
     // Edits that change the model: the last dense layer's width, 11 to 17 (each a new diagram).
     const changed: number[] = [];
     const at = source.indexOf('dense(10)') + 'dense(1'.length;
