@@ -334,6 +334,25 @@ describe('the playground in Chromium', () => {
     await page.click('#format');
     await page.waitForFunction((expected) => (window as unknown as { playground: Probe }).playground.source === expected, { timeout: 30_000 }, text);
     expect((await settled(page)).reply?.diagnostics).toEqual([]);
+
+    // A misspelt op gets the language service's quick fix as a lint action (in the lint panel, Ctrl-Shift-M), which mends it.
+    const misspelt = text.replace('-> dropout(0.2)', '-> dropuot(0.2)');
+    await page.evaluate((source) => {
+      const view = (window as unknown as { playgroundEditor: { state: { doc: { length: number } }; dispatch(t: unknown): void; focus(): void } }).playgroundEditor;
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: source } });
+      view.focus();
+    }, misspelt);
+    expect((await settled(page)).reply?.diagnostics[0].message).toBe("unknown op or block 'dropuot'");
+    await page.keyboard.down('Control');
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('KeyM');
+    await page.keyboard.up('Shift');
+    await page.keyboard.up('Control');
+    await page.waitForSelector('.cm-panel.cm-panel-lint .cm-diagnosticAction', { timeout: 30_000 });
+    expect(await page.$eval('.cm-panel.cm-panel-lint .cm-diagnosticAction', (e) => e.textContent)).toBe("Change 'dropuot' to 'dropout'");
+    await page.click('.cm-panel.cm-panel-lint .cm-diagnosticAction');
+    await page.waitForFunction((expected) => (window as unknown as { playground: Probe }).playground.source === expected, { timeout: 30_000 }, text);
+    expect((await settled(page)).reply?.diagnostics).toEqual([]);
     await page.close();
   }, 300_000);
 
