@@ -420,6 +420,17 @@ describe('the playground in Chromium', () => {
     expect(await page.$eval('#digit-prediction p', (e) => e.textContent)).toBe(`prediction: ${best}`);
     expect(await page.$$eval('#digit-prediction .bar', (e) => e.length)).toBe(10);
     await page.screenshot({ path: join(SHOTS, 'train.png') });
+
+    // A model without a train section: dlc train's message, in the page.
+    await page.select('#examples', 'mlp');
+    await settled(page);
+    await page.click('#train-go');
+    await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.training);
+    const refused = dlc('train', 'examples/mlp.dl', '-o', join(dir, 'mlp.safetensors'));
+    expect(refused.code).toBe(1);
+    const shown = await page.$eval('#train-status', (e) => e.textContent ?? '');
+    expect(shown).toBe("model 'DeepMLP' has no train section");
+    expect(refused.stderr).toContain(shown);
     await page.close();
   }, 600_000);
 
