@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
+    // Set-up and clean-up hooks build modules, start servers and delete scratch trees; on a loaded 2-core machine that can pass vitest's default 10 s.
+    hookTimeout: 120_000,
     pool: 'forks',
     // One test file per core. Vitest's default leaves a core to its main
     // process, which only waits while files run: on a 2-core machine that is
