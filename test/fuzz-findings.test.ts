@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter } from '../src/backends/interp/execute.js';
 import { emitTfjs } from '../src/backends/tfjs/index.js';
 import type { Graph } from '../src/ir/types.js';
+import { firstDifference, runPipeline } from '../src/fuzz/pipeline.js';
 import { optimize } from '../src/passes/pipeline.js';
 import { createRng } from '../src/runtime/random.js';
 import { expectClose, fromTf, randTensor, toTf, useTfCpu } from './backends/interp/helpers.js';
@@ -90,6 +91,18 @@ describe('batchnorm folding (findings 4, 6 and 8: "bias [6] does not match 1 uni
       const actual = new Interpreter(folded, weights).run(inputs).outputs;
       for (const { name } of source.outputs) expectClose(actual[name]!, expected[name]!, 1e-5);
     });
+
+  it("the fuzzer's pipeline, which now also compares optimized with unoptimized outputs, passes the reproducers", async () => {
+    for (const text of [finding4, finding8, finding6]) expect(await runPipeline(text, { svg: false, tfjs: true, seed: 1 })).toEqual({ status: 'ok' });
+  });
+
+  it("the fuzzer's comparison allows float32 rounding and matching non-finite values, nothing else", () => {
+    const t = (...data: number[]) => ({ shape: [1, data.length], data: Float32Array.from(data) });
+    expect(firstDifference({ y: t(1000.5, 1e-7, NaN, -Infinity) }, { y: t(1000, 0, NaN, -Infinity) })).toBeUndefined();
+    expect(firstDifference({ y: t(1, 2.01) }, { y: t(1, 2) })).toBe('output "y"[1]: 2.009999990463257 where the unoptimized graph gives 2');
+    expect(firstDifference({ y: t(1, Infinity) }, { y: t(1, NaN) })).toBe('output "y"[1]: Infinity where the unoptimized graph gives NaN');
+    expect(firstDifference({ y: t(1) }, { y: t(1, 2) })).toBe('output "y": shape [1, 1] where the unoptimized graph gives [1, 2]');
+  });
 
   it('dlc run runs the reproducers', () => {
     const x4 = file('x4.json', JSON.stringify({ x: [[1, 2, 3, 4, 5, 25]] }));

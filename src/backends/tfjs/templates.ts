@@ -54,8 +54,7 @@ export const templateFor = (l: Layer): string => (TEMPLATES[l.node.op] as Templa
 const rankOf = (n: Node) => n.type.shape.length;
 const tensorType = (rank: number) => (rank >= 1 && rank <= 6 ? `tf.Tensor${rank}D` : 'tf.Tensor');
 const list = (xs: readonly (number | string)[]) => `[${xs.join(', ')}]`;
-/** Per-example dimensions of a node (all static). */
-/** The layer's output shape without the batch, as code. */
+/** The layer's output shape without the batch, as code: numbers, and the identifiers of dimension variables. */
 const dims = (l: Layer) => l.node.type.shape.slice(1).map(l.dim);
 const required = (l: Layer, name: string) => l.param(name) ?? fail(l, `has no weight '${name}'`);
 
