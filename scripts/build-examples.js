@@ -2,7 +2,8 @@
 // API (built into dist/ by `npm install`): per model a summary, the optimized IR,
 // the TensorFlow.js module and the diagrams (SVG and PNG); the interpreter's
 // outputs for examples that ship inputs (examples/NAME.json).
-// A failing example stops the build with its diagnostics and exit code 1.
+// A failing example stops the build with its diagnostics and exit code 1, and
+// so does an example that `dlc fmt` would change (the examples show the house style).
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as dlc from '../dist/src/index.js';
@@ -32,7 +33,17 @@ const TRAIN = ['xor'];
 mkdirSync(OUT, { recursive: true });
 let failed = false;
 
-for (const file of readdirSync('examples').filter((f) => f.endsWith('.dl')).sort()) {
+const sources = readdirSync('examples').filter((f) => f.endsWith('.dl')).sort();
+for (const file of sources) {
+  const path = join('examples', file);
+  const formatted = dlc.formatSource(readFileSync(path, 'utf8'), path);
+  if (formatted.ok && formatted.changed) {
+    failed = true;
+    console.error(`${path}: not formatted (run: npx dlc fmt --write ${path})`);
+  }
+}
+
+for (const file of sources) {
   const name = basename(file, '.dl');
   try {
     const compiled = dlc.compileFile(join('examples', file));

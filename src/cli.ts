@@ -3,8 +3,10 @@
  * every failure the user can cause ends as a located message and exit code 1.
  */
 import { Command, CommanderError } from 'commander';
-import { compileFile, selectModel } from './compile.js';
-import { CompileError, ERRNO_TEXT, formatDiagnostic, help, messages, ortMessages, printable, reports, UserError } from './diagnostics.js';
+import { compileFile, readSource, selectModel } from './compile.js';
+import { chmodSync, realpathSync, statSync } from 'node:fs';
+import { DEFAULT_WIDTH, formatSource } from './format/index.js';
+import { CompileError, type Diagnostic, ERRNO_TEXT, formatDiagnostic, help, messages, ortMessages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
 import { formatSummary, summarize, summaryJson } from './summary.js';
@@ -235,6 +237,57 @@ function program(): Command {
       }, (note) => console.error(note));
       await writeFileAtomic(opts.output, data);
       console.log(reports.wroteDiagram(opts.output, format, graph.name));
+    });
+
+  cli
+    .command('lsp')
+    .description(help.lsp)
+    .option('--stdio', help.lspStdio)
+    .action(async () => {
+      // Loaded here: the other commands do not pay for the language server's modules.
+      const { startServer } = await import('./lsp/server.js');
+      startServer(process.stdin, process.stdout);
+    });
+
+  cli
+    .command('fmt')
+    .description(help.fmt)
+    .argument('<files...>', help.fmtFiles)
+    .option('--write', help.fmtWrite)
+    .option('--check', help.fmtCheck)
+    .option('--width <n>', help.fmtWidth, parseCount, DEFAULT_WIDTH)
+    .action(async (files: string[], opts: { write?: boolean; check?: boolean; width: number }) => {
+      if (opts.write && opts.check) throw new UsageError(messages.fmtWriteAndCheck());
+      if (!opts.write && !opts.check && files.length > 1) throw new UsageError(messages.fmtSeveralToStdout(files.length));
+      // A file that cannot be read or does not parse is reported and left alone; the others are still formatted.
+      const diagnostics: Diagnostic[] = [];
+      const unformatted: string[] = [];
+      for (const file of files) {
+        let result;
+        try {
+          result = formatSource(readSource(file).text, file, { width: opts.width });
+        } catch (e) {
+          if (!(e instanceof CompileError)) throw e;
+          diagnostics.push(...e.diagnostics);
+          continue;
+        }
+        if (!result.ok) diagnostics.push(...result.diagnostics);
+        else if (opts.check) {
+          if (result.changed) unformatted.push(file);
+        } else if (opts.write) {
+          if (!result.changed) continue;
+          // Through a symbolic link to the file it names, keeping its permissions.
+          const target = realpathSync(file);
+          const mode = statSync(target).mode & 0o7777;
+          await writeFileAtomic(target, result.text);
+          chmodSync(target, mode);
+          console.log(reports.formattedFile(file));
+        } else process.stdout.write(result.text);
+      }
+      for (const file of unformatted) console.log(reports.unformattedFile(file));
+      if (diagnostics.length > 0) throw new CompileError(diagnostics);
+      if (unformatted.length > 0) throw new UserError(messages.fmtCheckFailed(unformatted.length));
+      if (opts.check) console.log(reports.allFormatted(files.length));
     });
 
   return cli;

@@ -1,14 +1,13 @@
 /**
- * The front half of the pipeline, top to bottom: read -> parse -> index ->
- * build the graph of the chosen model -> infer shapes. Every failure comes back
- * as diagnostics; nothing here prints or exits.
+ * The front half of the pipeline, top to bottom: read -> check (check.ts:
+ * parse -> index -> build every model's graph -> infer shapes). Every failure
+ * comes back as diagnostics; nothing here prints or exits.
  */
 import type { Program, Source } from './frontend/ast.js';
-import { parse } from './frontend/parse.js';
-import { buildGraph, checkConstants, indexProgram, ProgramIndex } from './ir/build.js';
-import { inferShapes } from './ir/infer.js';
+import type { ProgramIndex } from './ir/build.js';
 import type { Graph } from './ir/types.js';
-import { CompileError, Diagnostic, messages, suggest } from './diagnostics.js';
+import { CompileError, messages, suggest } from './diagnostics.js';
+import { checkSource } from './check.js';
 import { readTextBounded } from './files.js';
 import { MAX_SOURCE_CHARS } from './frontend/scan.js';
 
@@ -30,23 +29,9 @@ export function readSource(path: string): Source {
 
 /** Parses and checks every model of a source; throws CompileError with all diagnostics found. */
 export function compileSource(source: Source): CompiledFile {
-  const parsed = parse(source);
-  if (!parsed.ok) throw new CompileError([parsed.diagnostic]);
-  const diagnostics: Diagnostic[] = [];
-  const index = indexProgram(parsed.program, diagnostics);
-  if (index.models.size === 0 && diagnostics.length === 0)
-    diagnostics.push(messages.noModel({ source, start: 0, end: Math.min(1, source.text.length) }));
-  const graphs: Graph[] = [];
-  for (const model of index.models.values()) {
-    // Every node that was built has valid inputs and arguments, so shapes can
-    // be checked even when other parts of the model had errors.
-    const graph = buildGraph(index, model, diagnostics);
-    inferShapes(graph, diagnostics);
-    graphs.push(graph);
-  }
-  checkConstants(index, diagnostics);
-  if (diagnostics.length > 0) throw new CompileError(dedupe(diagnostics).sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1)));
-  return { program: parsed.program, index, graphs };
+  const { program, index, graphs, diagnostics } = checkSource(source);
+  if (diagnostics.length > 0) throw new CompileError(diagnostics);
+  return { program: program!, index: index!, graphs };
 }
 
 export function compileFile(path: string): CompiledFile {
@@ -60,15 +45,4 @@ export function selectModel(file: CompiledFile, name?: string): Graph {
   const names = file.graphs.map((g) => g.name);
   if (!graph) throw new CompileError([messages.unknownModel(name, names, suggest(name, names))]);
   return graph;
-}
-
-/** Blocks inlined several times report the same problem at the same place once. */
-function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return diagnostics.filter((d) => {
-    const key = `${d.span?.source.path}:${d.span?.start}:${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -229,6 +229,9 @@ export const messages = {
   // ---- Files.
   readFile: (path: string, reason: string) => d('io', undefined, `cannot read '${path}': ${reason}`),
   writeFile: (path: string, reason: string) => d('io', undefined, `cannot write '${path}': ${reason}`),
+  /** The playground (src/platform/browser-files.ts) has no file system: its sources, inputs and weights live in the page. */
+  noFilesInBrowser: (what: string) => d('io', undefined, `${what}: the playground has no files`, 'paste the text into the page, or use the dlc command line'),
+  noPlatformFeature: (what: string) => d('platform', undefined, `${what} is not available in the browser`, 'use the dlc command line'),
   pngTooLarge: (width: number, height: number, limit: number, largestScale: number) =>
     d('render-size', undefined, `the PNG would be ${pixels(width)} x ${pixels(height)} pixels, more than ${limit.toLocaleString('en-US')} in all`, `use --scale ${Math.floor(largestScale * 100) / 100} or less, or write .svg`),
   pngTooSmall: (scale: number, smallestScale: number) =>
@@ -260,15 +263,18 @@ export const messages = {
   seedValue: (text: string) => d('usage', undefined, `--seed must be a whole number >= 0, got '${text}'`),
   countValue: (text: string) => d('usage', undefined, `expected a whole number >= 1, got '${text}'`),
   positiveValue: (text: string) => d('usage', undefined, `expected a positive number, got '${text}'`),
+  fmtWriteAndCheck: () => d('usage', undefined, 'give either --write or --check, not both'),
+  fmtSeveralToStdout: (n: number) => d('usage', undefined, `${n} files given: use --write to format them in place or --check to list the unformatted ones (without either, dlc fmt prints one file)`),
+  fmtCheckFailed: (n: number) => d('fmt', undefined, `${plural(n, 'file is', 'files are')} not formatted: run 'dlc fmt --write' on ${n === 1 ? 'it' : 'them'}`),
 
   // ---- Diagrams (src/backends/dot/): requests a view cannot draw.
   diagramOption: (name: string, given: string, expected: readonly string[]) =>
     d('diagram', undefined, `unknown diagram ${name} '${given}' (expected ${expected.join(', ')})`),
-  diagramCollapsed: (model: string, target: string, layersText: string, view: string, viewText: string, enough: boolean) =>
+  diagramCollapsed: (model: string, target: string, layersText: string, aimText: string, minText: string, view: string, viewText: string, enough: boolean) =>
     d(
       'diagram',
       undefined,
-      `note: ${model}'s layer view fitted to ${target} would have ${layersText} text, too small: drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
+      `note: ${model}'s layer view fitted to ${target} would have about ${layersText} text, under the ${aimText} aimed for (${minText} at least, with room for the estimate's error): drawing the ${view === 'blocks' ? 'block view (repeats collapsed)' : 'outline (a node per block)'} instead, at about ${viewText}${enough ? '' : ', the largest any view allows'}; --detail layers draws every layer`,
     ),
   unrollCount: (k: number) => d('diagram', undefined, `unroll needs a whole number of steps from 1 to 50, got ${k}`),
   unrollNeedsRecurrent: (model: string) =>
@@ -374,6 +380,15 @@ export const messages = {
       `use n = ${count(most)} or less`,
     ),
   notASettingValue: (span: Span) => d('const-eval', span, 'expected a number, a string, a name or a call such as sgd(lr = 0.01), got a layer expression'),
+  // ---- The language server (src/service, src/lsp).
+  /** The checker threw on a document (a bug in dlc): the editor shows this instead of the server failing. */
+  checkCrashed: (what: string) => d('internal', undefined, `dlc failed while checking this file (a bug in dlc, please report it): ${what}`),
+  renameNotAName: (name: string) => `'${name}' cannot be a name: names are letters, digits and '_', do not start with a digit, and are not keywords`,
+  renameToOp: (name: string) => `'${name}' is an op's name`,
+  renameTaken: (name: string) => `'${name}' is already defined here`,
+  /** JSON-RPC's answers to a message that is not JSON, or not a JSON-RPC message. */
+  rpcParseError: (what: string) => `parse error: ${what}`,
+  rpcInvalidRequest: () => 'invalid request: not a JSON-RPC 2.0 request, notification or response',
 };
 
 function notADenseChain(model: string, why: string): Diagnostic {
@@ -648,6 +663,7 @@ export const help = {
   train: 'train a model with its `train` section in the interpreter; writes weights, metrics JSON and a curves SVG',
   eval: 'report loss and accuracy of trained weights on the test split of the train section',
   diagram: 'draw a model for slides: DOT, SVG or PNG (by the output extension)',
+  fmt: 'format .dl files in the house style: print one, rewrite them (--write) or list the unformatted ones (--check)',
 
   // Arguments and options shared by several commands.
   file: '.dl source file',
@@ -705,6 +721,13 @@ export const help = {
   diagramOpt: 'optimization level: 0 (default) draws the model as written, 1 the optimized graph with fused layers marked',
   diagramScale: 'PNG resolution relative to the SVG',
   diagramTikzBody: 'with -o x.tex: write only the tikzpicture, for \\input in a paper',
+  lsp: 'run the language server for editors (LSP over stdin and stdout): diagnostics as you type, hover, completion, go to definition, rename, outline, shape hints',
+  lspStdio: 'talk LSP over stdin and stdout (the default and only transport)',
+  // fmt
+  fmtFiles: '.dl source files',
+  fmtWrite: 'rewrite each file that changes, in place',
+  fmtCheck: 'change nothing; list the files that are not formatted and exit 1 if there are any (for CI)',
+  fmtWidth: 'the line width to fit',
 };
 
 // ---------------------------------------------------------------- what commands print
@@ -763,6 +786,10 @@ export const reports = {
   evaluated: (model: string, n: number, which: 'test' | 'training', data: string, loss: number, accuracy: number | null) =>
     `${model} on ${n} ${which} examples (${data}): loss ${loss.toFixed(4)}${accuracy === null ? '' : `  accuracy ${percent(accuracy)}`}`,
   curvesTitle: (model: string, data: string) => `${model}: ${data}`,
+  // `dlc fmt`
+  formattedFile: (file: string) => `${file}: formatted`,
+  unformattedFile: (file: string) => `${file}: not formatted`,
+  allFormatted: (n: number) => `${plural(n, 'file is', 'files are')} formatted`,
   // after errors
   errorLine: (message: string) => `error: ${message}`,
   errorCount: (n: number) => plural(n, 'error'),

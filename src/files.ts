@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ERRNO_TEXT, messages, UserError } from './diagnostics.js';
 
@@ -79,6 +79,27 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw code ? new UserError(messages.writeFile(path, ERRNO_TEXT[code] ?? code)) : e;
+  } finally {
+    await removeTemporary(temporary);
+  }
+}
+
+/**
+ * Writes to a temporary file beside `path`, flushes it to the disk, then renames it into place,
+ * so readers see either the old file or the whole new one, never a half-written one.
+ * Errors are Node's own (the weights writer's callers word them).
+ */
+export async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = temporaryPath(path);
+  try {
+    const file = await open(temporary, 'wx');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
   } finally {
     await removeTemporary(temporary);
   }

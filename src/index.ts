@@ -30,3 +30,5 @@ export type { OnnxModel, OnnxOptions } from './backends/onnx/index.js';
 export { decodeModel } from './backends/onnx/builder.js';
 export { OrtSession, loadOrt } from './backends/onnx/ort.js';
 export { evaluateWith } from './train/train.js';
+export { formatSource, DEFAULT_WIDTH } from './format/index.js';
+export type { FormatOptions, FormatResult } from './format/index.js';

@@ -70,7 +70,7 @@ export function summarize(graph: Graph): Summary {
   return { model: graph.name, layers, totalParams, trainableParams, nonTrainableParams: totalParams - trainableParams, flops: polyValue(flopsTerms), flopsTerms, paramBytes: totalParams * 4 };
 }
 
-const grouped = (n: number) => n.toLocaleString('en-US');
+export const grouped = (n: number) => n.toLocaleString('en-US');
 
 export function humanCount(n: number): string {
   const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'K']];
@@ -99,7 +99,7 @@ export function formatSummary(s: Summary): string {
 }
 
 /** Keras prints the batch dimension as None; we print it as `batch`. */
-const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)})`;
+export const shapeCell = (shape: Dim[]) => `(batch, ${exampleShape(shape).slice(1, -1)})`;
 
 const SUPERSCRIPT: Record<string, string> = { '2': '²', '3': '³' };
 /** A polynomial as `c0 + c1·T + c2·T²`, lowest degree first, each coefficient written by `count`; a constant alone is just its count. */

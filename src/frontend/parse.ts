@@ -28,13 +28,39 @@ const WHOLE_REPARSE_CHARS = 64 * 1024;
 
 export type ParseResult = { ok: true; program: Program } | { ok: false; diagnostic: Diagnostic };
 
-export function parse(source: Source): ParseResult {
+/**
+ * The AST of each piece, kept from one parse of a document to its next (the
+ * language server parses on every edit): a piece whose text is unchanged (or
+ * repeated: most stages of a long chain are) is not matched again, only
+ * copied with its spans moved to its new place. Ohm's semantics cost more than
+ * its matching, so the AST is kept rather than the match. Holds the pieces of
+ * the latest parse only; a declaration parsed whole is never kept.
+ */
+export class ParseMemo {
+  previous = new Map<string, { ast: unknown; offset: number }>();
+  current = new Map<string, { ast: unknown; offset: number }>();
+  /** Matches of unchanged pieces reused by the latest parse, for benchmarks. */
+  hits = 0;
+}
+
+export function parse(source: Source, memo?: ParseMemo): ParseResult {
   const plan = scan(source);
   if (!plan.ok)
     return { ok: false, diagnostic: plan.limit === 'size' ? messages.sourceTooLarge(plan.span, MAX_SOURCE_CHARS) : messages.nestingTooDeep(plan.span, MAX_NESTING) };
-  const pieces = new Pieces(source);
+  if (memo) {
+    memo.hits = 0;
+    memo.current = new Map();
+  }
+  try {
+    return parsePlanned(source, plan.decls, new Pieces(source, memo));
+  } finally {
+    if (memo) memo.previous = memo.current;
+  }
+}
+
+function parsePlanned(source: Source, plans: DeclPlan[], pieces: Pieces): ParseResult {
   const decls: Decl[] = [];
-  for (const d of plan.decls) {
+  for (const d of plans) {
     pieces.failure = undefined;
     const large = d.range.end - d.range.start > WHOLE_REPARSE_CHARS;
     // A small unclosed declaration is parsed whole, for the whole parse's wording of what may follow.
@@ -82,7 +108,10 @@ class Pieces {
   /** Where the piece being turned into AST starts in the source. */
   private base = { offset: 0 };
 
-  constructor(private source: Source) {
+  constructor(
+    private source: Source,
+    private memo?: ParseMemo,
+  ) {
     this.semantics = astSemantics(source, this.base);
   }
 
@@ -102,7 +131,7 @@ class Pieces {
       const decl = this.stmt(plan.body[0], 'ConstDecl');
       return decl?.kind === 'const' ? decl : undefined;
     }
-    const head = this.piece(plan.header!, plan.kind === 'block' ? 'BlockHead' : plan.kind === 'model' ? 'ModelHead' : 'TrainHead')?.head();
+    const head = this.piece<{ name: string; nameSpan: Span; params: Param[] }>(plan.header!, plan.kind === 'block' ? 'BlockHead' : plan.kind === 'model' ? 'ModelHead' : 'TrainHead', 'head');
     if (!head) return undefined;
     const body: Stmt[] = [];
     for (const s of plan.body) {
@@ -118,9 +147,8 @@ class Pieces {
 
   /** One statement (a train setting, a top-level const) with the stages of its chain. */
   private stmt(plan: StmtPlan, rule: 'Stmt' | 'Setting' | 'ConstDecl'): (Stmt & { value?: Expr }) | undefined {
-    const head = this.piece(plan.head, rule);
-    if (!head) return undefined;
-    const stmt: Stmt = rule === 'Stmt' ? head.stmt() : rule === 'Setting' ? head.setting() : head.decl();
+    const stmt = this.piece<Stmt>(plan.head, rule, rule === 'Stmt' ? 'stmt' : rule === 'Setting' ? 'setting' : 'decl');
+    if (!stmt) return undefined;
     if (plan.stages.length === 0) return stmt;
     if (!('value' in stmt) || stmt.value === undefined) return undefined; // `input x: [4] -> ...`: let the whole parse say what is wrong
     const stages: Expr[] = [];
@@ -131,9 +159,14 @@ class Pieces {
         stages.push({ kind: 'name', name: text, span: { source: this.source, start: range.start, end: range.end } });
         continue;
       }
-      const stage = this.piece(range, 'Stage');
+      const call = simpleCall(text, this.source, range.start);
+      if (call) {
+        stages.push(call);
+        continue;
+      }
+      const stage = this.piece<Expr>(range, 'Stage', 'expr');
       if (!stage) return undefined;
-      stages.push(stage.expr());
+      stages.push(stage);
     }
     const end = plan.stages.at(-1)!.end;
     const value: Expr = { kind: 'chain', head: stmt.value, stages, span: { source: this.source, start: stmt.value.span.start, end } };
@@ -143,14 +176,77 @@ class Pieces {
   /** The latest piece that did not match, and where it starts. */
   failure?: { match: FailedMatchResult; offset: number };
 
-  private piece(range: Range, rule: string) {
+  /** One piece matched by `rule` and turned into AST by the semantics' `operation`; undefined (and `failure` set) when it does not match. */
+  private piece<T>(range: Range, rule: string, operation: 'head' | 'stmt' | 'setting' | 'decl' | 'expr'): T | undefined {
+    const key = this.memo && `${rule}\u0000${operation}\u0000${this.source.text.slice(range.start, range.end)}`;
+    const kept = key === undefined ? undefined : (this.memo!.current.get(key) ?? this.memo!.previous.get(key));
+    if (kept) {
+      this.memo!.hits++;
+      this.memo!.current.set(key!, kept);
+      return rebase(kept.ast, range.start - kept.offset, this.source) as T;
+    }
     const match = this.match(range, rule);
     if (match.failed()) {
       this.failure = { match: match as FailedMatchResult, offset: range.start };
       return undefined;
     }
-    return this.run(match, range.start);
+    const ast = this.run(match, range.start)[operation]() as T;
+    if (key !== undefined) this.memo!.current.set(key, { ast, offset: range.start });
+    return ast;
   }
+}
+
+/*
+ * The other half of most chains is a call whose arguments are plain numbers
+ * and names (`-> dense(64)`, `-> conv2d(32, 3, padding = same)`). Ohm spends
+ * about 100 µs on each; these patterns accept only text the grammar's
+ * Primary_call accepts with the same AST (test/frontend/parse.test.ts holds
+ * the two parses equal), and anything else (comments, strings, nesting,
+ * a trailing comma, non-ASCII) goes to Ohm.
+ */
+const CALL_TEXT = /^([A-Za-z_][A-Za-z0-9_]*)[ \t\r\n]*\(([^()[\]#"]*)\)$/;
+const SIMPLE_ARG =
+  /^([ \t\r\n]*)(?:([A-Za-z_][A-Za-z0-9_]*)([ \t\r\n]*=[ \t\r\n]*))?(?:([0-9]+(?:_[0-9]+)*(?:\.(?:[0-9]+(?:_[0-9]+)*)?)?(?:[eE][+-]?[0-9]+(?:_[0-9]+)*)?|\.[0-9]+(?:_[0-9]+)*(?:[eE][+-]?[0-9]+(?:_[0-9]+)*)?)|([A-Za-z_][A-Za-z0-9_]*))[ \t\r\n]*$/;
+
+/** `text` (a stage, from `start` in the source) as a call AST, or undefined to let Ohm parse it. */
+export function simpleCall(text: string, source: Source, start: number): Expr | undefined {
+  const call = CALL_TEXT.exec(text);
+  if (!call || KEYWORDS.has(call[1])) return undefined;
+  const args: Arg[] = [];
+  const inside = call[2];
+  let at = start + text.indexOf('(') + 1;
+  if (inside.trim() !== '')
+    for (const item of inside.split(',')) {
+      const m = SIMPLE_ARG.exec(item);
+      if (!m || (m[5] !== undefined && KEYWORDS.has(m[5]))) return undefined;
+      const [, lead, argName, eq, num, name] = m;
+      const valueStart = at + lead.length + (argName === undefined ? 0 : argName.length + eq.length);
+      const literal = num ?? name;
+      const span = (from: number, to: number): Span => ({ source, start: from, end: to });
+      const valueSpan = span(valueStart, valueStart + literal.length);
+      const value: Expr = num !== undefined ? { kind: 'number', value: Number(num.replaceAll('_', '')), span: valueSpan } : { kind: 'name', name: literal, span: valueSpan };
+      const argStart = at + lead.length;
+      args.push(
+        argName === undefined
+          ? { value, span: valueSpan }
+          : { name: argName, nameSpan: span(argStart, argStart + argName.length), value, span: span(argStart, valueSpan.end) },
+      );
+      at += item.length + 1;
+    }
+  return { kind: 'call', callee: call[1], calleeSpan: { source, start, end: start + call[1].length }, args, span: { source, start, end: start + text.length } };
+}
+
+/** A copy of a piece's AST with every span moved by `delta` and into `source`: the same piece at another place in another text. */
+function rebase(value: unknown, delta: number, source: Source): unknown {
+  if (Array.isArray(value)) return value.map((v) => rebase(v, delta, source));
+  if (value === null || typeof value !== 'object') return value;
+  if ('source' in value) {
+    const span = value as Span;
+    return { source, start: span.start + delta, end: span.end + delta };
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) copy[k] = rebase(v, delta, source);
+  return copy;
 }
 
 /** The AST operations over Ohm's parse tree; `base.offset` is added to every span. */

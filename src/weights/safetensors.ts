@@ -4,8 +4,7 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { open, rename } from 'node:fs/promises';
-import { READ_LIMITS, readBounded, ReadProblem, removeTemporary, temporaryPath } from '../files.js';
+import { READ_LIMITS, readBounded, ReadProblem, writeFileSynced } from '../files.js';
 import { weightMessages } from '../runtime/messages.js';
 import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
@@ -27,10 +26,7 @@ export async function readWeightsFile(path: string): Promise<WeightsFile> {
   }
 }
 
-/**
- * Writes to a temporary file beside `path`, flushes it, then renames it into place,
- * so readers see either the old file or the whole new one, never a half-written one.
- */
+/** Writes the file as files.ts's writeFileSynced does: readers see either the old file or the whole new one. */
 export async function writeWeightsFile(
   path: string,
   tensors: Map<string, WeightTensor>,
@@ -42,17 +38,5 @@ export async function writeWeightsFile(
   } catch (e) {
     throw e instanceof WeightsFileError ? new WeightsFileError(e.detail, path) : e;
   }
-  const temporary = temporaryPath(path);
-  try {
-    const file = await open(temporary, 'wx');
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } finally {
-    await removeTemporary(temporary);
-  }
+  await writeFileSynced(path, bytes);
 }

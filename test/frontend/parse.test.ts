@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Source } from '../../src/frontend/ast.js';
-import { parse, parseWhole } from '../../src/frontend/parse.js';
+import { parse, parseWhole, simpleCall } from '../../src/frontend/parse.js';
 import { MAX_NESTING, MAX_SOURCE_CHARS } from '../../src/frontend/scan.js';
 import { errorsOf } from '../helpers.js';
 
@@ -64,6 +64,29 @@ describe('parsing piece by piece', () => {
     }
     expect(errors).toBeGreaterThan(200); // the mutations do reach the error paths
   }, 180_000);
+});
+
+describe('the fast path for calls of plain numbers and names', () => {
+  const inModel = (stage: string) => `model M {\n  input x: [4]\n  output y = x\n    -> ${stage}\n}\n`;
+  // Taken: the AST must be Ohm's, spans included.
+  const simple = ['dense(64)', 'f()', 'conv2d(32, 3, padding = same)', 'g( 1_000 ,2.,.5e-3, 1E+2_0 )', 'h(train = 8000)', 'k(a=b,c\n  = 1.5)', 'dense (8)', 'm(x1, _y, int_z)'];
+  // Left to Ohm: what the patterns must not decide (errors, or other AST forms).
+  const other = ['dense(64,)', 'f(,)', 'f(-1)', 'f(a as b)', 'f(1 2)', 'f(64abc)', 'f(int)', 'f(a = int)', 'model(1)', 'f(a == 1)', 'f("s")', 'f(1 # c\n)', 'f([1])', 'f(g(1))', 'f(é)', 'f(1\u00a0)', 'f(a = )', 'f(= 1)', 'f(1..2)', 'f(1e)', 'f(1_)'];
+  it('parses each taken call exactly as a whole-file Ohm parse', () => {
+    for (const stage of simple) {
+      expect(simpleCall(stage, { path: 't.dl', text: stage }, 0), stage).toBeDefined();
+      const [pieces, whole] = both(inModel(stage));
+      expect(pieces, stage).toBe(whole);
+      expect(whole, stage).toMatch(/^\[/);
+    }
+  });
+  it('leaves every other stage to Ohm, errors included', () => {
+    for (const stage of other) {
+      expect(simpleCall(stage, { path: 't.dl', text: stage }, 0), stage).toBeUndefined();
+      const [pieces, whole] = both(inModel(stage));
+      expect(pieces, stage).toBe(whole);
+    }
+  });
 });
 
 /** Each construct of the issue's table, `n` deep, in a model that is otherwise fine. */

@@ -72,7 +72,7 @@ export function fittingOptions(graph: Graph, options: DiagramOptions, note?: (me
     if (text >= enough) break;
   }
   if (best.detail === 'layers') return options;
-  note?.(messages.diagramCollapsed(graph.name, target.what, toPx(fit, layers.text), best.detail, toPx(fit, best.text), best.text >= target.minText).message);
+  note?.(messages.diagramCollapsed(graph.name, target.what, toPx(fit, layers.text), toPx(fit, enough), toPx(fit, target.minText), best.detail, toPx(fit, best.text), best.text >= target.minText).message);
   return { ...options, detail: best.detail };
 }
 

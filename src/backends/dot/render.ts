@@ -3,7 +3,7 @@
  * Graphviz, no system fonts, no network.
  *
  * DOT -> SVG runs Graphviz compiled to WebAssembly (@viz-js/viz, Graphviz 16) in a
- * worker thread, so a Graphviz crash or endless layout cannot take this process down,
+ * worker thread (src/platform/node.ts), so a Graphviz crash or endless layout cannot take this process down,
  * and the process can exit while the worker idles. (graphviz-cli's own build,
  * @aduh95/viz.js 3.7, draws every HTML-like label as the bare node name, so it is not used.)
  * SVG -> PNG runs resvg with one bundled font, Arimo, and system fonts off, so the
@@ -15,16 +15,14 @@
  *
  * Not here: building DOT from a graph.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import type { RenderOptions, RenderResult } from '@viz-js/viz';
 import { messages, UserError } from '../../diagnostics.js';
+import { platform } from '../../platform/index.js';
 
 /** The font family of diagrams: the default fontname of every graph, node and edge, and the font PNGs are drawn with. */
 export const DIAGRAM_FONT = 'Arimo';
 /** The TrueType file of DIAGRAM_FONT (Arimo Regular, SIL Open Font License 1.1), from an npm package. */
-export const DIAGRAM_FONT_FILE = createRequire(import.meta.url).resolve('@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf');
-const arimo = (style: string) => createRequire(import.meta.url).resolve(`@expo-google-fonts/arimo/${style}/Arimo_${style}.ttf`);
+export const DIAGRAM_FONT_FILE = platform.fontFile('400Regular');
+const arimo = platform.fontFile;
 /** DIAGRAM_FONT's files by [bold][italic] (bold titles of the training curves). */
 export const DIAGRAM_FONT_FILES = [
   [DIAGRAM_FONT_FILE, arimo('400Regular_Italic')],
@@ -62,7 +60,7 @@ export function dotToJson(dot: string, engine = 'dot', options: DotToSvgOptions 
 }
 
 async function dotTo(format: 'svg' | 'json', dot: string, engine: string, options: DotToSvgOptions): Promise<string> {
-  const result = await graphviz().render(dot, { format, engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
+  const result = await platform.graphviz(dot, { format, engine, ...FONT_DEFAULTS }, options.timeoutMs ?? 120_000);
   const reported = (level: 'error' | 'warning') =>
     result.errors.filter((e) => (e.level ?? 'error') === level).map((e) => e.message.replace(/^(Error|Warning): /, '').trim());
   const errors = reported('error');
@@ -97,121 +95,5 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
     throw new UserError(messages.pngTooLarge(Math.round(size.width * scale), Math.round(size.height * scale), MAX_PNG_PIXELS, largest));
   }
   if (size && Math.min(size.width, size.height) * scale < 1) throw new UserError(messages.pngTooSmall(scale, 1 / Math.min(size.width, size.height)));
-  // Loaded here, not at startup: resvg is a native binding that commands without PNG output never need.
-  const { renderAsync } = await import('@resvg/resvg-js');
-  const image = await renderAsync(svg, {
-    fitTo: { mode: 'zoom', value: scale },
-    font: {
-      loadSystemFonts: false,
-      fontFiles: DIAGRAM_FONT_FILES.flat(),
-      defaultFontFamily: DIAGRAM_FONT,
-      serifFamily: DIAGRAM_FONT,
-      sansSerifFamily: DIAGRAM_FONT,
-      monospaceFamily: DIAGRAM_FONT,
-      cursiveFamily: DIAGRAM_FONT,
-      fantasyFamily: DIAGRAM_FONT,
-    },
-    logLevel: 'off',
-  });
-  return new Uint8Array(image.asPng());
-}
-
-// ---------------------------------------------------------------- the Graphviz worker
-
-/**
- * The worker's code: one Graphviz instance answering `{ id, dot, options }` with
- * `{ id, result }`. A throw from render (a WebAssembly trap, which leaves the instance
- * unusable) goes unhandled and ends the worker, which the main thread sees as a crash.
- */
-const WORKER_CODE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const viz = require(workerData.viz).instance();
-parentPort.on('message', async ({ id, dot, options }) => {
-  parentPort.postMessage({ id, result: (await viz).render(dot, options) });
-});
-`;
-const VIZ = createRequire(import.meta.url).resolve('@viz-js/viz');
-
-interface Request {
-  id: number;
-  dot: string;
-  options: RenderOptions;
-}
-interface Answer {
-  id: number;
-  result: RenderResult;
-}
-interface Job {
-  request: Request;
-  timeoutMs: number;
-  resolve: (result: RenderResult) => void;
-  reject: (error: Error) => void;
-}
-
-/**
- * One worker, started on first use, given one request at a time (so a timeout measures one
- * layout). If the worker dies (a WebAssembly trap, an exit) or a request times out, the
- * request in hand is rejected and the waiting ones move to a fresh worker. The worker does
- * not keep the process alive while idle.
- */
-class GraphvizWorker {
-  private readonly worker = new Worker(WORKER_CODE, { eval: true, workerData: { viz: VIZ } });
-  private readonly queue: Job[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  dead = false;
-
-  constructor() {
-    this.worker.unref();
-    this.worker.on('message', (answer: Answer) => this.answer(answer));
-    this.worker.on('error', (error) => this.die(messages.graphvizCrashed(error.message).message));
-    this.worker.on('exit', (code) => this.die(messages.graphvizExited(code).message));
-  }
-
-  render(dot: string, options: RenderOptions, timeoutMs: number): Promise<RenderResult> {
-    return new Promise((resolve, reject) => this.enqueue({ request: { id: nextId++, dot, options }, timeoutMs, resolve, reject }));
-  }
-
-  private enqueue(job: Job): void {
-    this.queue.push(job);
-    if (this.queue.length === 1) this.send();
-  }
-
-  private send(): void {
-    const job = this.queue[0];
-    if (job === undefined) return this.worker.unref();
-    this.worker.ref(); // keep the process alive until the answer arrives
-    this.timer = setTimeout(() => this.die(messages.graphvizTimeout(job.timeoutMs / 1000).message), job.timeoutMs);
-    this.worker.postMessage(job.request);
-  }
-
-  private answer({ id, result }: Answer): void {
-    const job = this.queue[0];
-    if (job === undefined || job.request.id !== id) return;
-    clearTimeout(this.timer);
-    this.queue.shift();
-    job.resolve(result);
-    this.send();
-  }
-
-  /** Rejects the request in hand, stops this worker for good and moves the waiting requests to a fresh one. */
-  private die(message: string): void {
-    if (this.dead) return;
-    this.dead = true;
-    clearTimeout(this.timer);
-    void this.worker.terminate();
-    const [inHand, ...waiting] = this.queue.splice(0);
-    inHand?.reject(new Error(message));
-    if (waiting.length > 0) {
-      const next = graphviz();
-      for (const job of waiting) next.enqueue(job);
-    }
-  }
-}
-
-let current: GraphvizWorker | undefined;
-let nextId = 0;
-
-function graphviz(): GraphvizWorker {
-  if (current === undefined || current.dead) current = new GraphvizWorker();
-  return current;
+  return platform.rasterize(svg, scale, DIAGRAM_FONT);
 }

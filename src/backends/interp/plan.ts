@@ -26,11 +26,11 @@
  * machine is a message with the need and the limit, not a silent
  * multi-gigabyte allocation or V8's `Array buffer allocation failed`.
  */
-import { totalmem } from 'node:os';
 import { messages, UserError } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/types.js';
 import { humanBytes } from '../../units.js';
 import { align } from './wasm/heap.js';
+import { platform } from '../../platform/index.js';
 
 export interface Slot {
   /** Byte offset in the arena. */
@@ -118,7 +118,7 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
  * itself, the operating system and whatever else runs (a dlc run that needs
  * more swaps or is killed, and the user learns nothing from either).
  */
-export const DEFAULT_MEMORY_LIMIT = Math.floor(totalmem() / 2);
+export const DEFAULT_MEMORY_LIMIT = Math.floor(platform.totalMemory() / 2);
 
 let memoryLimit = DEFAULT_MEMORY_LIMIT;
 
@@ -139,5 +139,5 @@ export function checkMemory(what: string, parts: readonly (readonly [kind: strin
   const need = parts.reduce((sum, [, bytes]) => sum + bytes, 0);
   if (need <= memoryLimit) return;
   const shown = parts.filter(([, bytes]) => bytes > 0).map(([kind, bytes]) => `${kind} ${humanBytes(bytes)}`);
-  throw new UserError(messages.memoryLimit(what, humanBytes(need), shown, humanBytes(memoryLimit), hint, Math.ceil(need / 2 ** 30), humanBytes(totalmem())));
+  throw new UserError(messages.memoryLimit(what, humanBytes(need), shown, humanBytes(memoryLimit), hint, Math.ceil(need / 2 ** 30), humanBytes(platform.totalMemory())));
 }

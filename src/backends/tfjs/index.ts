@@ -16,7 +16,6 @@
  * Layers come from the op table in templates.ts; user names pass through
  * names.ts. Not here: the CLI, file writing, loading data.
  */
-import { format } from 'prettier';
 import { CompileError, internal, lineCol, messages, shapeText } from '../../diagnostics.js';
 import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
 import { type Dim, dimName, type Graph, type Node, type NodeOf } from '../../ir/types.js';
@@ -31,6 +30,7 @@ import { declarationsFor, PRETTIER, supportPool } from './inline.js';
 import { comment, identifier, key, member, Namer, str } from './names.js';
 import { Layer, list, templateFor, tensorType } from './templates.js';
 import { MASK_READERS } from '../../ir/mask.js';
+import { platform } from '../../platform/index.js';
 
 export interface TfjsOptions {
   /** The .dl file as the reader should see it in comments, e.g. `examples/mnist_convnet.dl`. */
@@ -99,7 +99,7 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
     "// here as in dlc's interpreter. Do not edit.",
   ].join('\n');
   // Top-level declarations format alike alone or together, so the copied ones come formatted (scripts/support.js).
-  return [(await format(code, PRETTIER)).trimEnd(), banner, ...copied].join('\n\n') + '\n';
+  return [(await platform.formatCode(code, PRETTIER)).trimEnd(), banner, ...copied].join('\n\n') + '\n';
 }
 
 /** File names (without `.ts`) for the modules of several models: identifiers, unique even on a case-insensitive file system. */

@@ -11,8 +11,8 @@
  * removed, formatted) and the declarations it uses. So the emitter needs only
  * the build output, never the .ts sources.
  */
-import { readFileSync } from 'node:fs';
 import { internal } from '../../diagnostics.js';
+import { platform } from '../../platform/index.js';
 
 export interface Declaration {
   name: string;
@@ -35,7 +35,7 @@ export function supportPool(): Declaration[] {
   const table = new URL('./support-declarations.json', import.meta.url);
   let text: string;
   try {
-    text = readFileSync(table, 'utf8');
+    text = new TextDecoder().decode(platform.readAsset(table));
   } catch {
     throw internal(`dlc: ${table.pathname} is missing; \`npm run build\` writes it (scripts/support.js)`);
   }

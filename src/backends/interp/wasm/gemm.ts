@@ -25,12 +25,12 @@
  * Not here: the choice of when to use this (index.ts), the memory's layout
  * below the operands (heap.ts).
  */
-import { readFileSync } from 'node:fs';
 import { activationDef, type Activation } from '../../../ops/activations.js';
 import type { ConvShape } from '../kernels/conv.js';
 import { activateInPlace } from '../kernels/activation.js';
 import { align, Heap, MAX_PAGES } from './heap.js';
 import { MAX_CHUNKS, Pool } from './threads.js';
+import { platform } from '../../../platform/index.js';
 import type { ChunkPlan } from './threads.js';
 
 export interface GemmOptions {
@@ -97,7 +97,7 @@ export interface Gemm {
 export function loadGemm(file = new URL('./gemm.wasm', import.meta.url)): Gemm | string {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = new Uint8Array(readFileSync(file));
+    bytes = new Uint8Array(platform.readAsset(file));
   } catch {
     return 'gemm.wasm not found (run `npm run build`)';
   }

@@ -19,13 +19,13 @@
  * gemm.wasm is missing or cannot be compiled, everything runs on the TS
  * kernel and `kernelBackend().note` says why.
  */
-import os from 'node:os';
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
 import { Heap } from './heap.js';
 import { internal } from '../../../diagnostics.js';
+import { platform } from '../../../platform/index.js';
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
 
@@ -49,8 +49,8 @@ const MIN_WASM_PRODUCT = 1024;
 /** Smallest product worth a second thread (about 100x100x100, 0.05 ms on one: 1.1-1.3x on two). */
 const MIN_PRODUCT_PER_THREAD = 1 << 20;
 
-let choice: KernelChoice = parseChoice(process.env.DLC_KERNELS);
-let threads = parseThreads(process.env.DLC_THREADS);
+let choice: KernelChoice = parseChoice(platform.env('DLC_KERNELS'));
+let threads = parseThreads(platform.env('DLC_THREADS'));
 let loaded: Gemm | string | undefined;
 
 function parseChoice(value: string | undefined): KernelChoice {
@@ -59,7 +59,7 @@ function parseChoice(value: string | undefined): KernelChoice {
 
 function parseThreads(value: string | undefined): number {
   const n = Number(value);
-  return Number.isInteger(n) && n >= 1 ? n : os.availableParallelism();
+  return Number.isInteger(n) && n >= 1 ? n : platform.parallelism();
 }
 
 /** Select the matmul kernel for this process (overrides DLC_KERNELS). */

@@ -21,9 +21,9 @@
  * arguments of the previous one. A job's arguments are written only while
  * its word is CLOSED, and read only after a successful claim.
  */
-import { Worker } from 'node:worker_threads';
 import type { GemmExports } from './gemm.js';
 import { internal } from '../../../diagnostics.js';
+import { platform } from '../../../platform/index.js';
 
 /** How a job's C is cut: rowChunks blocks of rows times column groups of panelsPerChunk panels. */
 export interface ChunkPlan {
@@ -132,7 +132,8 @@ for (;;) {
 
 export class Pool {
   private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (STATS + MAX_THREADS)));
-  private readonly workers: Worker[] = [];
+  /** Worker threads started (threads 1..workers). */
+  private workers = 0;
   /** Workers that died or never started. */
   private failed = 0;
   private seq = 0;
@@ -165,15 +166,10 @@ export class Pool {
 
   /** Start workers 1..n-1 that do not exist yet; they join jobs as soon as they are up. */
   private spawn(n: number): void {
-    for (let index = this.workers.length + 1; index < n; index++) {
-      const worker = new Worker(WORKER, {
-        eval: true,
-        workerData: { module: this.module, memory: this.memory, control: this.ctl.buffer, index },
-      });
-      worker.unref();
+    for (let index = this.workers + 1; index < n; index++) {
       // A worker that fails to start only means fewer helpers: the main thread takes its chunks.
-      worker.on('error', () => this.failed++);
-      this.workers.push(worker);
+      platform.startThread(WORKER, { module: this.module, memory: this.memory, control: this.ctl.buffer, index }, () => this.failed++);
+      this.workers++;
     }
   }
 
@@ -184,7 +180,7 @@ export class Pool {
 
   /** Chunks computed so far by each thread, the main thread first. */
   chunksByThread(): number[] {
-    return Array.from({ length: this.workers.length + 1 }, (_, i) => Atomics.load(this.ctl, STATS + i));
+    return Array.from({ length: this.workers + 1 }, (_, i) => Atomics.load(this.ctl, STATS + i));
   }
 
   /** Start the workers for `threads` threads now, resolving once each is up (or has failed). */

@@ -1,0 +1,36 @@
+/**
+ * What the compiler needs from the machine it runs on, in one interface with two
+ * implementations: node.ts (the command line, the API, the tests) and browser.ts
+ * (the playground's Web Worker). Compiler code imports `platform` from index.ts,
+ * which is node.ts; the playground's bundler (scripts/build-playground.js) resolves
+ * index.ts to browser.ts instead. Nothing sniffs its environment at run time.
+ *
+ * Not here: reading and writing user files (files.ts, Node only; the browser build
+ * swaps in browser-files.ts, which refuses with a clear message).
+ */
+import type { RenderOptions, RenderResult } from '@viz-js/viz';
+
+export interface Platform {
+  /** A build artifact shipped beside a module (gemm.wasm, support-declarations.json), synchronously; throws if it is missing. */
+  readAsset(url: URL): Uint8Array;
+  /** An environment setting (DLC_KERNELS, DLC_THREADS); undefined where there is none. */
+  env(name: string): string | undefined;
+  /** Threads the interpreter uses by default, this one included. */
+  parallelism(): number;
+  /** Bytes of memory the machine has (the interpreter's default limit is half). */
+  totalMemory(): number;
+  /**
+   * Starts a thread running `code` (CommonJS text that reads `workerData` from
+   * node:worker_threads) that does not keep the process alive; `onError` hears it fail.
+   * Only called when parallelism() or setThreads asks for more than one thread.
+   */
+  startThread(code: string, workerData: unknown, onError: () => void): void;
+  /** Graphviz (@viz-js/viz) on `dot`; rejects with a message after `timeoutMs` or if Graphviz crashes. */
+  graphviz(dot: string, options: RenderOptions, timeoutMs: number): Promise<RenderResult>;
+  /** SVG text to PNG bytes at `scale` device pixels per CSS pixel, every text drawn in `family` (the bundled diagram font), system fonts off. */
+  rasterize(svg: string, scale: number, family: string): Promise<Uint8Array>;
+  /** Where the diagram font's file for `style` (Arimo's 400Regular, 700Bold_Italic, ...) is: a path in Node, the bare style in the browser (no PDF there). */
+  fontFile(style: string): string;
+  /** Prettier's format, with the TypeScript parser available. */
+  formatCode(code: string, options: Record<string, unknown>): Promise<string>;
+}
