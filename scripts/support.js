@@ -27,6 +27,7 @@ export const SOURCES = [
   'src/runtime/optimizers.ts',
   'src/runtime/messages.ts',
   'src/runtime/window.ts',
+  'src/runtime/upsample.ts',
   'src/runtime/batchnorm.ts',
   'src/backends/tfjs/support.ts',
 ];

@@ -123,8 +123,6 @@ export const messages = {
       `layer '${layer}' (${op}) cannot be written as TensorFlow.js: one of its sizes is computed from ${vars.map((v) => `'${v}'`).join(' and ')}, which the module reads only as a whole length`,
       `run it with 'dlc run', or count positions from the start so that they do not depend on the length`,
     ),
-  dimensionNameTaken: (name: string) =>
-    `the dimension variable '${name}' cannot be a name in a TensorFlow.js module (the module uses it already): rename it, e.g. '${name}_len'`,
   // ---- Reading files (files.ts): each follows "cannot read 'PATH': ".
   fileTooLarge: (bytes: number, limit: string) => `it is ${bytes.toLocaleString('en-US')} bytes; the limit is ${limit}`,
   fileGrew: (limit: string) => `it grew past the limit of ${limit} while being read`,
@@ -414,8 +412,20 @@ export interface ShapeMistake {
 }
 
 const mistake = (message: string, hint?: string): ShapeMistake => ({ message, hint });
-/** The whole numbers dividing both a and b, ascending. */
-const commonDivisors = (a: number, b: number) => Array.from({ length: Math.min(a, b) }, (_, i) => i + 1).filter((k) => a % k === 0 && b % k === 0);
+/** The greatest common divisor of two whole numbers (Euclid). */
+const gcd = (a: number, b: number): number => {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+};
+/** The whole numbers dividing both a and b, ascending: the divisors of their gcd, by trial up to its square root. */
+const commonDivisors = (a: number, b: number) => {
+  const g = gcd(a, b);
+  const small: number[] = [], large: number[] = [];
+  for (let k = 1; k * k <= g; k++) if (g % k === 0) small.push(k), k * k !== g && large.unshift(g / k);
+  return [...small, ...large];
+};
+/** Common divisors are listed while their trial division is quick (a gcd of 2^20 takes 1,024 steps; one of 2^53 would take 95 million). */
+const LISTED_GCD = 2 ** 20;
 /** An input of the wrong rank: `what` says the shapes the op takes. */
 const expects = (what: string, got: readonly Dim[], hint?: string) => mistake(`expects ${what}, got ${shapeText(got)}`, hint);
 const badAxis = (given: number, isBatch: boolean, inputs: string, got: readonly Dim[]) =>
@@ -520,7 +530,9 @@ export const shapeRules = {
   groupsNotDividing: (channels: number, filters: number, groups: number) =>
     mistake(
       `groups = ${groups} must divide both the input channels (${channels}) and the filters (${filters})`,
-      `use one of their common divisors: ${commonDivisors(channels, filters).join(', ')}`,
+      gcd(channels, filters) <= LISTED_GCD
+        ? `use one of their common divisors: ${commonDivisors(channels, filters).join(', ')}`
+        : `use a divisor of their greatest common divisor, ${gcd(channels, filters)}`,
     ),
   missingFilters: () => mistake("missing required argument 'filters'"),
   /** The window spans `dilation * (k - 1) + 1` input positions per axis. */

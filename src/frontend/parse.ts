@@ -43,7 +43,12 @@ export class ParseMemo {
   hits = 0;
 }
 
-export function parse(source: Source, memo?: ParseMemo): ParseResult {
+/**
+ * `memo` carries pieces over from the previous parse of the same document (an
+ * editor's). Without one, the parse still keeps its own: a piece written many
+ * times in one file (the same layer line, the same input) is matched once.
+ */
+export function parse(source: Source, memo: ParseMemo = new ParseMemo()): ParseResult {
   const plan = scan(source);
   if (!plan.ok)
     return { ok: false, diagnostic: plan.limit === 'size' ? messages.sourceTooLarge(plan.span, MAX_SOURCE_CHARS) : messages.nestingTooDeep(plan.span, MAX_NESTING) };

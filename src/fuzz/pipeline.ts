@@ -10,7 +10,10 @@
  * - unlocated: a diagnostic from checking source text that has no span;
  * - message: a diagnostic or user error whose text shows a value that leaked
  *   unformatted (`undefined`, `null`, `NaN`, `[object Object]`) and is not in the source;
- * - output: generated TypeScript, DOT or SVG that breaks rules.ts.
+ * - output: generated TypeScript, DOT or SVG that breaks rules.ts;
+ * - mismatch: the optimized graph's outputs differ from the unoptimized
+ *   graph's in the interpreter (on weights moved off their initial 0s and 1s,
+ *   so that a folded batchnorm or bias changes something).
  * Hangs and crashes are classified by the pool (run.ts), which owns the clock.
  */
 import { compileSource, type CompiledFile } from '../compile.js';
@@ -29,7 +32,7 @@ import { tfjsTraining } from '../train/index.js';
 import { createRng } from '../runtime/random.js';
 import { checkDot, checkTypeScript, checkXml } from './rules.js';
 
-export type FailureClass = 'internal' | 'unlocated' | 'message' | 'output' | 'hang' | 'crash';
+export type FailureClass = 'internal' | 'unlocated' | 'message' | 'output' | 'mismatch' | 'hang' | 'crash';
 
 export type Outcome =
   | { status: 'ok' }
@@ -124,7 +127,7 @@ async function throughBackends(compiled: CompiledFile, source: Graph, options: P
   at('train config');
   const training = tfjsTraining(compiled, source);
   at('optimize');
-  const { graph } = optimize(source, { level: 1, training: training !== undefined });
+  const { graph, stats } = optimize(source, { level: 1, training: training !== undefined });
   at('summary');
   const summary = summarize(graph);
   formatSummary(summary);
@@ -156,15 +159,56 @@ async function throughBackends(compiled: CompiledFile, source: Graph, options: P
   // FLOPs are NaN when they depend on a dimension variable; the activation count at its run length bounds the work then.
   if (summary.totalParams <= SMALL.params && !(summary.flops > SMALL.flops) && activations <= SMALL.activations) {
     at('init');
-    const weights = initWeights(source, { seed: options.seed });
+    const weights = offTheirInitialValues(initWeights(source, { seed: options.seed }), options.seed);
     at('run');
-    new Interpreter(graph, weights).run(randomInputs(graph, 2, options.seed));
+    const inputs = randomInputs(graph, 2, options.seed);
+    const optimized = new Interpreter(graph, weights).run(inputs).outputs;
+    at('run unoptimized');
+    const reference = new Interpreter(source, weights).run(inputs).outputs;
+    const difference = firstDifference(optimized, reference);
+    if (difference) {
+      const rules = [...new Set(stats.flatMap((s) => s.changes.map((c) => c.slice(0, c.indexOf(':')))))].sort().join(', ');
+      return { status: 'failure', class: 'mismatch', stage: 'run', detail: `${difference}; rules applied: ${rules}`, signature: `run: optimized differs from unoptimized after ${rules}` };
+    }
   }
 
   if (!options.tfjs || large) return undefined;
   at('tfjs');
   const code = await emitTfjs(graph, { sourcePath: 'fuzz.dl', training });
   return output('tfjs', checkTypeScript(code, source.span.source.text));
+}
+
+/**
+ * `weights` with every tensor initialised to a constant (biases, batchnorm's
+ * gamma, beta and moving statistics) moved by up to 0.5 either way, so that
+ * rewrites that fold them are tested on values where they matter; variances
+ * stay within [0.5, 1.5].
+ */
+function offTheirInitialValues(weights: Map<string, Tensor>, seed: number): Map<string, Tensor> {
+  const rng = createRng(seed + 1);
+  for (const t of weights.values()) {
+    const first = t.data[0];
+    if (t.data.length === 0 || !t.data.every((v) => v === first)) continue;
+    for (let i = 0; i < t.data.length; i++) t.data[i] += rng.uniform() - 0.5;
+  }
+  return weights;
+}
+
+/**
+ * Where two runs' outputs disagree beyond float32 rounding (1e-3 relative, or
+ * absolute near 0), or undefined. Non-finite values must match exactly.
+ */
+export function firstDifference(actual: Record<string, Tensor>, expected: Record<string, Tensor>): string | undefined {
+  for (const [name, e] of Object.entries(expected)) {
+    const a = actual[name];
+    if (!a || a.shape.join() !== e.shape.join()) return `output ${JSON.stringify(name)}: shape [${a?.shape.join(', ')}] where the unoptimized graph gives [${e.shape.join(', ')}]`;
+    for (let i = 0; i < e.data.length; i++) {
+      const [x, y] = [a.data[i], e.data[i]];
+      const close = Number.isFinite(y) ? Math.abs(x - y) <= 1e-3 * Math.max(1, Math.abs(y)) : Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y));
+      if (!close) return `output ${JSON.stringify(name)}[${i}]: ${x} where the unoptimized graph gives ${y}`;
+    }
+  }
+  return undefined;
 }
 
 /** Batch `batch` of random inputs: token ids below the smallest vocabulary that reads them, normal floats otherwise. */

@@ -22,7 +22,7 @@ import { unknownOpAdvice } from '../ops/aliases.js';
 import { callableOps, lookupOp, type OpName } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
 import { attrParams, bind, BindArg, Param } from './bind.js';
-import { ConstEntry, describeConst, describeValue, ERROR, Evaluator, Host, isTensor, Value as AnyValue } from './constants.js';
+import { ConstEntry, describeConst, describeValue, ERROR, Evaluator, Host, isTensor, namesIn, Value as AnyValue } from './constants.js';
 import type { AttrValue, BlockFrame, Dim, Graph, Node, OpCall, TensorType } from './types.js';
 
 type BlockDecl = Extract<Decl, { kind: 'block' }>;
@@ -234,6 +234,12 @@ class GraphBuilder {
     if (binding.state === 'done') return binding.value!;
     if (binding.state === 'active') {
       this.report(messages.cycle(useSpan ?? binding.span, [name, ...this.activePath(scope), name]));
+      return ERROR;
+    }
+    if (binding.part?.of.state === 'active') {
+      // The value of a destructuring statement uses one of its own names: `out, h = lstm(h)`.
+      const siblings = [...scope.bindings].filter(([, b]) => b.part?.of === binding.part!.of && b.state === 'active').map(([n]) => n);
+      this.report(messages.cycle(useSpan ?? binding.span, [name, ...siblings, name]));
       return ERROR;
     }
     if (this.resolving >= GRAPH_LIMITS.valueDepth) {
@@ -778,38 +784,6 @@ class GraphBuilder {
     this.full = true;
     return ERROR;
   }
-}
-
-/** The bare names an expression mentions, without recursion (a superset of the values it uses: op names and symbols too). */
-function namesIn(root: Expr): string[] {
-  const names: string[] = [];
-  const stack: Expr[] = [root];
-  while (stack.length > 0) {
-    const e = stack.pop()!;
-    switch (e.kind) {
-      case 'name':
-        names.push(e.name);
-        break;
-      case 'list':
-        stack.push(...e.items);
-        break;
-      case 'call':
-        stack.push(...e.args.map((a) => a.value));
-        break;
-      case 'chain':
-        stack.push(e.head, ...e.stages);
-        break;
-      case 'as':
-        stack.push(e.expr);
-        break;
-      case 'binary':
-        stack.push(e.left, e.right);
-        break;
-      case 'unary':
-        stack.push(e.operand);
-    }
-  }
-  return names;
 }
 
 /**

@@ -69,6 +69,38 @@ function combine(f: (a: number, b: number) => number, a: number | ConstTensor, b
   return { shape, data };
 }
 
+/** The bare names an expression mentions, without recursion (a superset of the values it uses: op names and symbols too). */
+export function namesIn(root: Expr): string[] {
+  const names: string[] = [];
+  const stack: Expr[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    switch (e.kind) {
+      case 'name':
+        names.push(e.name);
+        break;
+      case 'list':
+        stack.push(...e.items);
+        break;
+      case 'call':
+        stack.push(...e.args.map((a) => a.value));
+        break;
+      case 'chain':
+        stack.push(e.head, ...e.stages);
+        break;
+      case 'as':
+        stack.push(e.expr);
+        break;
+      case 'binary':
+        stack.push(e.left, e.right);
+        break;
+      case 'unary':
+        stack.push(e.operand);
+    }
+  }
+  return names;
+}
+
 // ---- the evaluator ----------------------------------------------------------
 
 type CallExpr = Extract<Expr, { kind: 'call' }>;
@@ -205,14 +237,52 @@ export class Evaluator {
       this.report(messages.cycle(entry.decl.nameSpan, [name, name]));
       return null;
     }
-    if (entry.state === 'pending') {
-      entry.state = 'active';
-      const v = this.evaluate(entry.decl.value, this.constantsOnly);
-      entry.value = v.kind === 'const' ? v.value : undefined;
-      if (v.kind === 'name') this.report(messages.notAConstant(entry.decl.value.span, describeValue(v)));
-      entry.state = 'done';
-    }
+    if (entry.state === 'pending') this.evaluateInOrder(name);
     return entry.value ?? null;
+  }
+
+  /**
+   * Evaluates `root` and the pending constants it reaches, each after those
+   * it uses: a depth-first walk without recursion, evaluating a constant as
+   * it leaves it. Evaluating on first use instead recursed once per constant
+   * waited on, and `const c0 = c1 + 1` down to c3000 overflowed the stack. A
+   * use of a constant still on the walk's path closes a cycle: reported once,
+   * with its path, and its constants fail (their users fail silently).
+   */
+  private evaluateInOrder(root: string): void {
+    const pendingUses = (name: string) =>
+      namesIn(this.consts.get(name)!.decl.value)
+        .reverse() // in source order, so that errors come in the order recursion gave them
+        .filter((n) => this.consts.get(n)?.state === 'pending');
+    // The walk's path: each constant with the pending constants it uses and how many of them are done.
+    const path: { name: string; uses: string[]; next: number }[] = [];
+    const onPath = new Set<string>();
+    const enter = (name: string) => (path.push({ name, uses: pendingUses(name), next: 0 }), onPath.add(name));
+    enter(root);
+    while (path.length > 0) {
+      const top = path[path.length - 1];
+      const next = top.uses[top.next++];
+      if (next === undefined) {
+        path.pop();
+        onPath.delete(top.name);
+        const entry = this.consts.get(top.name)!;
+        if (entry.state === 'pending') this.evaluateEntry(entry);
+      } else if (this.consts.get(next)!.state !== 'pending') {
+        continue; // done, or failed in a cycle already reported
+      } else if (onPath.has(next)) {
+        const cycle = [...path.slice(path.findIndex((p) => p.name === next)).map((p) => p.name), next];
+        this.report(messages.cycle(this.consts.get(next)!.decl.nameSpan, cycle.length > 8 ? [...cycle.slice(0, 3), '...', ...cycle.slice(-3)] : cycle));
+        for (const n of cycle) this.consts.get(n)!.state = 'done'; // with no value: failed
+      } else enter(next);
+    }
+  }
+
+  private evaluateEntry(entry: ConstEntry): void {
+    entry.state = 'active';
+    const v = this.evaluate(entry.decl.value, this.constantsOnly);
+    entry.value = v.kind === 'const' ? v.value : undefined;
+    if (v.kind === 'name') this.report(messages.notAConstant(entry.decl.value.span, describeValue(v)));
+    entry.state = 'done';
   }
 
   /** The constant `v` holds; reports (and returns undefined) when it is not one. */

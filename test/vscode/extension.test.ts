@@ -134,6 +134,22 @@ const context = { subscriptions: [] };
     expect(received.find((m) => m.method === 'workspace/didChangeConfiguration')?.params).toEqual({ settings: { dlc: { inlayHints: false } } });
   });
 
+  it('starts the real `dlc lsp` from dlc.path, which ends cleanly (exit 0) when the client shuts it down', () => {
+    const folder = mkdtempSync(join(scratch, 'real-'));
+    const log = join(folder, 'server.log');
+    // A wrapper that runs this checkout's bin/dlc.js with the client's arguments and streams, and logs how it ended.
+    const wrapper = join(folder, 'dlc');
+    const bin = join(process.cwd(), 'bin/dlc.js');
+    writeFileSync(
+      wrapper,
+      `#!${process.execPath}\nconst { spawnSync } = require('node:child_process');\nconst r = spawnSync(process.execPath, [${JSON.stringify(bin)}, ...process.argv.slice(2)], { stdio: 'inherit' });\nrequire('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv: process.argv.slice(2), status: r.status, signal: r.signal }) + '\\n');\nprocess.exit(r.status ?? 1);\n`,
+      { mode: 0o755 },
+    );
+    const result = activate({ 'dlc.path': wrapper }, [folder], { PATH: '' });
+    expect(result.errors).toEqual([]);
+    expect(JSON.parse(readFileSync(log, 'utf8').trim())).toEqual({ argv: ['lsp', '--stdio'], status: 0, signal: null });
+  });
+
   it("quotes a server's stderr when it does not start (a dlc without `lsp`)", () => {
     const folder = mkdtempSync(join(scratch, 'old-'));
     const old = join(folder, 'dlc');

@@ -16,9 +16,9 @@
  * Layers come from the op table in templates.ts; user names pass through
  * names.ts. Not here: the CLI, file writing, loading data.
  */
-import { CompileError, internal, lineCol, messages, shapeText, UserError } from '../../diagnostics.js';
+import { CompileError, internal, lineCol, messages, shapeText } from '../../diagnostics.js';
 import { graphVars, paramsOf, unfixedAttrs } from '../../ir/infer.js';
-import { dimName, type Graph, type Node, type NodeOf } from '../../ir/types.js';
+import { type Dim, dimName, type Graph, type Node, type NodeOf } from '../../ir/types.js';
 import { activationDef, isNameArgs, nameArgs, type Activation, type ActivationAttrs } from '../../ops/activations.js';
 import { ownActivation } from '../../ops/common.js';
 import type { FoldedBatchNorm } from '../../ops/fused.js';
@@ -197,16 +197,21 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
   const [output] = graph.outputs;
   const head = options.training && logitsHead(output.node, options.training.loss);
   let logits: Layers['logits'];
-  // Dimension variables are constants of the forward pass, read from the first input that has each; templates write them by name.
-  const vars = new Set(graphVars(graph));
-  for (const v of vars) if (locals.take(v) !== v) throw new UserError(messages.dimensionNameTaken(dimName(v)));
+  // Dimension variables are constants of the forward pass, read from the first input that has each, under an
+  // identifier of their own: one the module uses already (`inputs`, `tf`, a layer's) is mangled like a layer name.
+  const dimIds = new Map(graphVars(graph).map((v) => [v, locals.take(v)]));
+  const unread = new Set(dimIds.keys());
+  const dim = (d: Dim): number | string => (typeof d === 'string' ? dimIds.get(d)! : (d as number));
   for (const node of graph.nodes) {
     const id = locals.take(node.name);
     ids.set(node, id);
     if (node.op === 'input') {
       body.push(`const ${id} = ${member('inputs', node.name)};`);
       node.type.shape.forEach((d, axis) => {
-        if (typeof d === 'string' && vars.delete(d)) body.push(`const ${d} = ${id}.shape[${axis}];`);
+        if (typeof d !== 'string' || !unread.delete(d)) return;
+        const v = dimIds.get(d)!;
+        if (v !== d) body.push(comment(`The dimension variable ${str(dimName(d))}.`));
+        body.push(`const ${v} = ${id}.shape[${axis}];`);
       });
       continue;
     }
@@ -235,6 +240,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
         return `tf.tensor(${array}, ${list(shape)}, 'float32')`;
       },
       training: options.training !== undefined,
+      dim,
       maskSources: MASK_READERS.has(node.op) ? node.inputs.map((i) => (i.mask ?? []).map((n) => ids.get(n)!)) : [],
       ...(node.maskArg && { maskArg: ids.get(node.maskArg)! }),
     };

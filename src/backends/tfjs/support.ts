@@ -21,6 +21,7 @@ import type { LossName } from '../../runtime/losses.js';
 import { inputMessages, weightProblems } from '../../runtime/messages.js';
 import { decayFactor, slotCount, stepSize, type OptimizerSpec } from '../../runtime/optimizers.js';
 import { sinusoidalTable } from '../../runtime/positional.js';
+import { bilinearTaps, nearestTaps } from '../../runtime/upsample.js';
 import { createRng, shuffled, type Rng } from '../../runtime/random.js';
 import { WeightsFileError, type WeightTensor } from '../../runtime/safetensors.js';
 import { showShape } from '../../runtime/tensor.js';
@@ -232,6 +233,22 @@ export function pool1d(kind: 'max' | 'avg', x: tf.Tensor3D, size: number, stride
   const image = tf.expandDims<tf.Tensor4D>(x, 1);
   const y = kind === 'max' ? tf.maxPool(image, [1, size], [1, stride], pad) : tf.avgPool(image, [1, size], [1, stride], pad);
   return tf.squeeze<tf.Tensor3D>(y, [1]);
+}
+
+/**
+ * One spatial axis of the interpreter's upsampleNearest and upsampleBilinear
+ * (kernels/resize.ts): `x` along `axis` from its n cells to n * size, with
+ * the taps of runtime/upsample.ts built here when the module runs (not
+ * written into it as literals: the module's size does not grow with the
+ * factor). Gathers, so that tf.grads reaches `x`: bilinear blends the lo and
+ * hi gathers with its weights as a column along the axis.
+ */
+export function upsampleAxis<T extends tf.Tensor>(x: T, axis: number, size: number, interpolation: 'nearest' | 'bilinear'): T {
+  const n = x.shape[axis]!;
+  if (interpolation === 'nearest') return tf.gather(x, tf.tensor1d(nearestTaps(n, size), 'int32'), axis);
+  const { lo, hi, w } = bilinearTaps(n, size);
+  const column = (ws: Float64Array) => tf.tensor(Float32Array.from(ws), [ws.length, ...Array<number>(x.rank - axis - 1).fill(1)]);
+  return tf.add(tf.mul(tf.gather(x, tf.tensor1d(lo, 'int32'), axis), column(w.map((v) => 1 - v))), tf.mul(tf.gather(x, tf.tensor1d(hi, 'int32'), axis), column(w)));
 }
 
 /** The interpreter's fixed sinusoidal position table (kernels/positional.ts) as a [steps, width] tensor. */

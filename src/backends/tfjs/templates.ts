@@ -8,7 +8,7 @@
  * from the activation table's tfjs column; the optimizer's fused ops pass
  * their activation to tf.fused (or apply it after, for those tfjs cannot fuse).
  */
-import type { ConstTensor, Node, NodeOf } from '../../ir/types.js';
+import type { ConstTensor, Dim, Node, NodeOf } from '../../ir/types.js';
 import { activationDef, activationOpTable, nameArgs, type Activation, type ActivationOpName } from '../../ops/activations.js';
 import { denseKernel } from '../../ops/dense.js';
 import type { AttrsOf, OpName } from '../../ops/index.js';
@@ -29,6 +29,8 @@ export interface Layer<Op extends OpName = OpName> {
   literal(value: ConstTensor, shape: readonly number[]): string;
   /** The layer is in a module that trains: its forward pass has `training`, the batch's seeded stream (null at inference). */
   training: boolean;
+  /** A per-example size as code: the number, or the identifier holding a dimension variable's length. */
+  dim(d: Dim): number | string;
   /** For layers that read masks (ir/mask.ts): per input, the identifiers of the model inputs its padding mask comes from (empty: unmasked). */
   maskSources: string[][];
   /** attention's `mask =` input, when given. */
@@ -52,8 +54,8 @@ export const templateFor = (l: Layer): string => (TEMPLATES[l.node.op] as Templa
 const rankOf = (n: Node) => n.type.shape.length;
 const tensorType = (rank: number) => (rank >= 1 && rank <= 6 ? `tf.Tensor${rank}D` : 'tf.Tensor');
 const list = (xs: readonly (number | string)[]) => `[${xs.join(', ')}]`;
-/** Per-example dimensions of a node (all static). */
-const dims = (n: Node) => n.type.shape.slice(1) as number[];
+/** The layer's output shape without the batch, as code: numbers, and the identifiers of dimension variables. */
+const dims = (l: Layer) => l.node.type.shape.slice(1).map(l.dim);
 const required = (l: Layer, name: string) => l.param(name) ?? fail(l, `has no weight '${name}'`);
 
 function fail(l: Layer, message: string): never {
@@ -83,7 +85,7 @@ function dense(l: Layer<'dense' | 'fused_dense'>): string {
     const a = rank === 2 ? x : `tf.reshape(${x}, [-1, ${width}])`;
     const b = required(l, kernel.name);
     const y = `tf.fused.matMul(${fields([['a', a], ['b', b], ['transposeB', kernel.transposed ? 'true' : undefined], ['bias', l.param('bias')], ['activation', act]])})`;
-    return rank === 2 ? `${y} as tf.Tensor2D` : `tf.reshape(${y}, ${list([-1, ...dims(l.node).slice(0, -1), units])})`;
+    return rank === 2 ? `${y} as tf.Tensor2D` : `tf.reshape(${y}, ${list([-1, ...dims(l).slice(0, -1), units])})`;
   });
 }
 
@@ -185,28 +187,18 @@ function convTranspose(l: Layer<'conv1d_transpose' | 'conv2d_transpose'>): strin
 }
 
 /**
- * upsampling: one gather per axis, differentiable in tfjs. Nearest gathers
- * the source indices floor(i / size). Bilinear blends two gathers per axis
- * with TensorFlow 2's half-pixel weights (kernels/resize.ts): tfjs's
- * resizeBilinear computes the same forward with halfPixelCenters, but its
- * gradient ignores that flag, and tf.layers.upSampling2d uses TF1's corners.
+ * upsampling: one support.ts upsampleAxis per spatial axis (gathers,
+ * differentiable in tfjs), with TensorFlow 2's half-pixel weights for
+ * bilinear (runtime/upsample.ts): tfjs's resizeBilinear computes the same
+ * forward with halfPixelCenters, but its gradient ignores that flag, and
+ * tf.layers.upSampling2d uses TF1's corners. The taps are built when the
+ * module runs: as literals here they grew with the factor (a [7, 5, 3]
+ * input upsampled a million times took minutes and gigabytes to emit).
  */
 function upsampling(l: Layer<'upsampling'>): string {
-  const { size, out, interpolation } = l.a;
-  const ints = (xs: number[]) => `tf.tensor1d(${list(xs)}, 'int32')`;
-  return out.reduce((y, n, i) => {
-    const axis = i + 1;
-    if (interpolation === 'nearest') return `tf.gather(${y}, ${ints(Array.from({ length: n }, (_, j) => Math.floor(j / size[i]!)))}, ${axis})`;
-    const inSize = n / size[i]!;
-    const t = Array.from({ length: n }, (_, j) => (j + 0.5) / size[i]! - 0.5);
-    const lo = t.map((v) => Math.max(Math.floor(v), 0));
-    const hi = t.map((v) => Math.min(Math.ceil(v), inSize - 1));
-    // Weights as a column along this axis: [n, 1] for the width, [n, 1, 1] for the height.
-    const column = (ws: number[]) => `tf.tensor(${list(ws)}, ${list([n, ...Array<number>(out.length - i).fill(1)])})`;
-    const w = t.map((v) => v - Math.floor(v));
-    // A function of v, so that the previous axis's expression is computed once.
-    return `((v: tf.Tensor) => tf.add(tf.mul(tf.gather(v, ${ints(lo)}, ${axis}), ${column(w.map((x) => 1 - x))}), tf.mul(tf.gather(v, ${ints(hi)}, ${axis}), ${column(w)})))(${y})`;
-  }, l.inputs[0]);
+  const { size, interpolation } = l.a;
+  // A factor of 1 copies the axis, for either interpolation (bilinear's t is i itself).
+  return size.reduce((y, s, i) => (s === 1 ? y : `${helper('upsampleAxis')}(${y}, ${i + 1}, ${s}, '${interpolation}')`), l.inputs[0]);
 }
 
 /** maxpool / avgpool: 2-D or 1-D by input rank; stride defaults to the size. */
@@ -232,7 +224,7 @@ function paddingMask(l: Layer, i: number): string | undefined {
 }
 
 /** flatten and reshape keep the data; the batch stays first. */
-const reshape: Template = (l) => `tf.reshape(${l.inputs[0]}, ${list([-1, ...dims(l.node)])})`;
+const reshape: Template = (l) => `tf.reshape(${l.inputs[0]}, ${list([-1, ...dims(l)])})`;
 
 /**
  * rnn, lstm or gru over `x` with the weights under `prefix` (bidirectional's

@@ -14,6 +14,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { outputBuffer } from '../tensor.js';
+import { bilinearTaps } from '../../../runtime/upsample.js';
 
 export function shiftCopy(x: Tensor, outSpatial: readonly number[], offsets: readonly number[], out?: Float32Array): Tensor {
   const [B] = x.shape;
@@ -78,29 +79,7 @@ export function upsampleNearestBackward(dy: Tensor, inputShape: readonly number[
   return { shape: [...inputShape], data: dx };
 }
 
-/**
- * One axis of bilinear upsampling from n to n * size cells, as TensorFlow 2's
- * resize_bilinear with half_pixel_centers (what tf.image.resize and so
- * Keras's UpSampling2D(interpolation='bilinear') call; not TF1's
- * align_corners=False default, which tfjs-layers still uses): output cell i
- * samples the input at t = (i + 0.5) / size - 0.5 and blends cells
- * lo = max(floor(t), 0) and hi = min(ceil(t), n - 1), giving hi the weight
- * t - floor(t). Near the edges lo = hi, so the edge cell is copied.
- */
-function bilinearTaps(n: number, size: number): { lo: Int32Array; hi: Int32Array; w: Float64Array } {
-  const m = n * size;
-  const lo = new Int32Array(m), hi = new Int32Array(m), w = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const t = (i + 0.5) / size - 0.5;
-    const f = Math.floor(t);
-    lo[i] = Math.max(f, 0);
-    hi[i] = Math.min(Math.ceil(t), n - 1);
-    w[i] = t - f;
-  }
-  return { lo, hi, w };
-}
-
-/** Bilinear upsampling of [B, H, W, C]: each output cell blends the 2 x 2 input cells of bilinearTaps, rows then columns. */
+/** Bilinear upsampling of [B, H, W, C]: each output cell blends the 2 x 2 input cells of bilinearTaps (runtime/upsample.ts), rows then columns. */
 export function upsampleBilinear(x: Tensor, size: readonly number[], out?: Float32Array): Tensor {
   const [B, H, W, C] = x.shape;
   const [OH, OW] = [H * size[0], W * size[1]];
