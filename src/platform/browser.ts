@@ -85,7 +85,7 @@ export const platform: Platform = {
   fontFile: (style) => style,
   formatCode: (code, options) => prettier.format(code, { ...options, plugins: [estree, typescript] }),
   mnistDigits(digit) {
-    if (!mnist) throw new Error('the mnist digits have not been loaded into the page');
+    if (!mnist) throw internal('mnistDigits called before the worker loaded the mnist digits (it loads them when a train section uses mnist)');
     return mnist[digit];
   },
   resolveBeside: (_from, file) => file,
