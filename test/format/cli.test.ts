@@ -95,8 +95,14 @@ describe('dlc fmt', () => {
 });
 
 describe('the prettier plugin', () => {
+  /** Prettier colours its messages when CI or FORCE_COLOR is set, as on CI runners; NO_COLOR turns that off, and the assertions read plain text. */
+  const plainEnv = () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.FORCE_COLOR;
+    return env;
+  };
   const prettier = (cwd: string, ...args: string[]) => {
-    const r = spawnSync('node', [join(root, 'node_modules/prettier/bin/prettier.cjs'), ...args], { cwd, encoding: 'utf8' });
+    const r = spawnSync('node', [join(root, 'node_modules/prettier/bin/prettier.cjs'), ...args], { cwd, encoding: 'utf8', env: plainEnv() });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
