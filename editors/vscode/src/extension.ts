@@ -12,7 +12,7 @@
  */
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
-import { InlayHintRequest, LanguageClient, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { CloseAction, ErrorAction, InlayHintRequest, LanguageClient, type ErrorHandler, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { findServer, MESSAGES } from './server';
 
 let client: LanguageClient | undefined;
@@ -53,6 +53,15 @@ async function start(): Promise<void> {
   // lines also explain a failed start (a dlc too old for `lsp` says so there).
   const stderr: string[] = [];
   let stderrClosed: Promise<void> = Promise.resolve();
+  // Until the server has started, a closed connection is a failed start, which
+  // the catch below explains once: the client's default handler would restart
+  // it and show its own message ("Restarting server failed") over ours. After
+  // the start, its default handler (restart a crashed server) applies.
+  let running: ErrorHandler | undefined;
+  const errorHandler: ErrorHandler = {
+    error: (error, message, count) => running?.error(error, message, count) ?? { action: ErrorAction.Shutdown, handled: true },
+    closed: () => running?.closed() ?? { action: CloseAction.DoNotRestart, handled: true },
+  };
   const clientOptions: LanguageClientOptions = {
     stdioOptions: {
       stdout: (input, channel) => void createInterface({ input, crlfDelay: Infinity }).on('line', (line) => channel.info(line)),
@@ -70,6 +79,7 @@ async function start(): Promise<void> {
       { scheme: 'untitled', language: 'dl' },
     ],
     initializationOptions: { inlayHints: inlayHintsOn() },
+    errorHandler,
     synchronize: { configurationSection: 'dlc' },
     middleware: {
       provideInlayHints: (document, range, token, next) => (inlayHintsOn(document) ? next(document, range, token) : []),
@@ -79,6 +89,7 @@ async function start(): Promise<void> {
   client = new LanguageClient('dlc', 'dlc language server', serverOptions, clientOptions);
   try {
     await client.start();
+    running = client.createDefaultErrorHandler();
   } catch (e) {
     client = undefined;
     await Promise.race([stderrClosed, new Promise((resolve) => setTimeout(resolve, 1000))]);
