@@ -205,6 +205,8 @@ export const messages = {
   constEval: (span: Span, message: string) => d('const-eval', span, message),
   notInteger: (span: Span, op: string, arg: string, value: number) =>
     d('not-integer', span, `${op}: argument '${arg}' must be a whole number, got ${value}`),
+  wholeTooLarge: (span: Span, op: string, arg: string, value: number) =>
+    d('not-integer', span, `${op}: argument '${arg}' is ${value}, too large to be exact: whole numbers must be below 2^53`, 'a double holds whole numbers exactly only up to 9007199254740991'),
   notPositive: (span: Span, op: string, arg: string, value: number) =>
     d('not-positive', span, `${op}: argument '${arg}' must be positive, got ${value}`),
   outOfRange: (span: Span, op: string, arg: string, value: number, range: string) =>
@@ -449,6 +451,13 @@ export const shapeRules = {
   // ---- Any op (src/ops/op.ts).
   listLength: (name: string, entries: number, rank: number) =>
     mistake(`'${name}' has ${entries} entries but the input has ${plural(rank, 'spatial dimension')}`),
+
+  /** An output or weight whose element count is not exact in a double (src/ir/infer.ts checkSizes). */
+  tooLarge: (what: string, shape: readonly number[]) =>
+    mistake(
+      `${what} would be [${shape.join(', ')}]: at most 2^53 - 1 values fit in a tensor`,
+      'a tensor this size cannot be allocated or counted exactly; check the sizes and factors of this layer and the ones before it',
+    ),
 
   // ---- Dimension variables (src/ir/infer.ts), for any op.
   /** `what` depends on the variables `vars` (already as users read them) in a way no single variable names; `windowed`: the op is a conv or pool. */

@@ -104,6 +104,13 @@ describe('batchnorm folding (findings 4, 6 and 8: "bias [6] does not match 1 uni
     expect(firstDifference({ y: t(1) }, { y: t(1, 2) })).toBe('output "y": shape [1, 1] where the unoptimized graph gives [1, 2]');
   });
 
+  it('the diagram names the axis of a batchnorm over the steps of [6, 1], not of one over its last axis', () => {
+    const text = 'model M {\n  input x: [6] int\n  e = x -> embedding(26, 4) -> dense(1)\n  output y = e -> batchnorm(axis = 1)\n  output z = e -> batchnorm()\n}\n';
+    expect(dlc('diagram', file('bn.dl', text), '-o', join(dir, 'bn.dot'))).toMatchObject({ code: 0 });
+    const labels = readFileSync(join(dir, 'bn.dot'), 'utf8').match(/label="batchnorm\\n[^"]*"/g);
+    expect(labels).toEqual(['label="batchnorm\\naxis 1\\n24 params\\n&#8594; 6&#215;1"', 'label="batchnorm\\nbatchnorm_1\\n4 params\\n&#8594; 6&#215;1"']);
+  });
+
   it('dlc run runs the reproducers', () => {
     const x4 = file('x4.json', JSON.stringify({ x: [[1, 2, 3, 4, 5, 25]] }));
     expect(dlc('run', file('f4.dl', finding4), '--input', x4)).toMatchObject({ code: 0, stderr: '' });
@@ -194,11 +201,15 @@ describe('constants defined in reverse order (finding 3: "Maximum call stack siz
 
 describe('conv groups past any channel count (finding 5: "Invalid array length")', () => {
   it('is the located groups error, with a hint that does not list 4,294,967,297 candidates', () => {
-    const text = 'modelBadGroups{inputx:[1,8,4294967297]y=x->conv2d(4294967297,3,groups=9007199254740993)\n}';
-    const r = dlc('check', file('f5.dl', text));
+    const text = (groups: string) => `modelBadGroups{inputx:[1,8,4294967297]y=x->conv2d(4294967297,3,groups=${groups})\n}`;
+    const r = dlc('check', file('f5.dl', text('4294967296')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(':1:44: error: conv2d: groups = 9007199254740992 must divide both the input channels (4294967297) and the filters (4294967297)');
+    expect(r.stderr).toContain(':1:44: error: conv2d: groups = 4294967296 must divide both the input channels (4294967297) and the filters (4294967297)');
     expect(r.stderr).toContain('hint: use a divisor of their greatest common divisor, 4294967297');
+    // The reproducer's own groups, 2^53 + 1, is not a double: refused where it is written, not rounded to 2^53.
+    const rounded = dlc('check', file('f5.dl', text('9007199254740993')));
+    expect(rounded.code).toBe(1);
+    expect(rounded.stderr).toContain(":1:71: error: conv2d: argument 'groups' is 9007199254740992, too large to be exact: whole numbers must be below 2^53");
   });
 
   it('lists the common divisors when there are few: 12 channels and 18 filters share 1, 2, 3 and 6', () => {
@@ -260,5 +271,27 @@ describe('dimension variables named like the module\'s own identifiers (issue 16
       const code = await emitTfjs(compileText(`model M {\n  input x: [${name}, 3]\n  output y = x -> dense(2)\n}\n`), { sourcePath: 'n.dl' });
       expect(code).toContain(`// The dimension variable "${name}".`);
     }
+  });
+});
+
+describe('transposed convolutions past any tensor size (seed 300 finding: "Invalid array length" in tfjs emit)', () => {
+  const finding = (dilation: string) =>
+    `model M {\n  input x: [7, 7, 1]\n  y = x -> conv2d_transpose(2, 3) -> conv2d_transpose(2, 3) -> conv2d_transpose(1000000000, 1e9, dilation = ${dilation}, bias = false)\n  output y\n}\n`;
+
+  it('an output of 2^53 values or more is a located error at check, naming the shape', () => {
+    const r = dlc('check', file('big.dl', finding('9007199254740991')));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/big\.dl:3:64: error: conv2d_transpose: its output would be \[9\.0071992\d*e\+24, 9\.0071992\d*e\+24, 1000000000\]: at most 2\^53 - 1 values fit in a tensor/);
+    // As the layer's rule is run, the weights are checked too: a dense of 10^8 by 10^8 cannot be counted either.
+    const [e] = errorsOf('model M {\n  input x: [100000000]\n  output y = x -> dense(100000000)\n}\n');
+    expect([e.at, e.message]).toEqual(['3:19', "dense: its weight 'kernel' would be [100000000, 100000000]: at most 2^53 - 1 values fit in a tensor"]);
+  });
+
+  it('the module dilates its kernel when it runs: a dilation of a million changes a number, not the size', () => {
+    const model = (dilation: number) => `model M {\n  input x: [2, 2, 1]\n  output y = x -> conv2d_transpose(1, 3, dilation = ${dilation})\n}\n`;
+    for (const d of [2, 1000000]) expect(dlc('compile', file(`d${d}.dl`, model(d)), '--target', 'tfjs', '-o', join(dir, `d${d}.ts`))).toMatchObject({ code: 0 });
+    const [huge, two] = [1000000, 2].map((d) => readFileSync(join(dir, `d${d}.ts`), 'utf8'));
+    expect(huge).toMatch(/dilateKernel\(weights\[.*\], 0, 1000000\)/);
+    expect(Math.abs(huge.length - two.length)).toBeLessThan(100);
   });
 });

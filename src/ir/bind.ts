@@ -158,8 +158,10 @@ export function checkAttr<S>(
   }
   const c = ev.constant(value, span);
   if (c === undefined) return undefined;
-  const wholes = (xs: ArrayLike<number>, allowMinusOne = false) => Array.from(xs).every((x) => Number.isInteger(x) && (x > 0 || (allowMinusOne && x === -1)));
-  const notInteger = (x: number) => fail((span, owner, param) => messages.notInteger(span, owner, param, x));
+  // Whole numbers are exact doubles: 2^53 and above are refused, not rounded (9007199254740993 reads as ...992).
+  const whole = Number.isSafeInteger;
+  const wholes = (xs: ArrayLike<number>, allowMinusOne = false) => Array.from(xs).every((x) => whole(x) && (x > 0 || (allowMinusOne && x === -1)));
+  const notInteger = (x: number) => fail((span, owner, param) => (Number.isInteger(x) ? messages.wholeTooLarge(span, owner, param, x) : messages.notInteger(span, owner, param, x)));
   const notPositive = (x: number) => fail((span, owner, param) => messages.notPositive(span, owner, param, x));
   switch (t.kind) {
     case 'bool':
@@ -173,7 +175,7 @@ export function checkAttr<S>(
     }
     case 'int': {
       if (typeof c !== 'number') return bad('a whole number');
-      if (!Number.isInteger(c)) return notInteger(c);
+      if (!whole(c)) return notInteger(c);
       if (c < (t.min ?? 1)) return notPositive(c);
       return c;
     }
@@ -183,18 +185,18 @@ export function checkAttr<S>(
       const min = t.kind === 'ints' ? (t.min ?? 1) : 1;
       const expected = min === 0 ? 'a non-negative whole number or a list of them' : 'a positive whole number or a list of them';
       if (typeof c === 'number') {
-        if (!Number.isInteger(c)) return notInteger(c);
+        if (!whole(c)) return notInteger(c);
         if (c < min) return min === 0 ? bad(expected) : notPositive(c);
         return c;
       }
       if (!isTensor(c)) return bad(t.kind === 'kernel' ? 'a size or a constant tensor' : expected);
       if (t.kind === 'kernel') return c;
-      if (c.shape.length !== 1 || !Array.from(c.data).every((x) => Number.isInteger(x) && x >= min)) return bad(expected);
+      if (c.shape.length !== 1 || !Array.from(c.data).every((x) => whole(x) && x >= min)) return bad(expected);
       return Array.from(c.data);
     }
     case 'margins': {
       // A number for every side, a list per axis, or [before, after] pairs per axis.
-      const nonNegative = (xs: ArrayLike<number>) => Array.from(xs).every((x) => Number.isInteger(x) && x >= 0);
+      const nonNegative = (xs: ArrayLike<number>) => Array.from(xs).every((x) => whole(x) && x >= 0);
       const expected = 'a non-negative whole number, a list of them per axis, or [before, after] pairs';
       if (typeof c === 'number') return nonNegative([c]) ? c : bad(expected);
       if (!isTensor(c) || !nonNegative(c.data)) return bad(expected);

@@ -48,6 +48,7 @@ export function resolveNode(node: Node): Node {
   const vars = [...new Set([...node.inputs, ...(node.maskArg ? [node.maskArg] : [])].flatMap((n) => typeVars(n.type)))];
   if (vars.length === 0) {
     const { type, attrs } = op.infer(new OpContext(op, node.inputs.map((n) => n.type), node.attrs, [], node.maskArg?.type));
+    checkSizes(type, op.params?.(attrs) ?? []);
     node.type = type;
     node.resolved = attrs;
     node.mask = outputMask(node);
@@ -63,7 +64,9 @@ export function resolveNode(node: Node): Node {
       ...(t.parts && { parts: t.parts.map(at) }),
     });
     try {
-      return op.infer(new OpContext(op, node.inputs.map((n) => at(n.type)), node.attrs, axes, node.maskArg && at(node.maskArg.type)));
+      const r = op.infer(new OpContext(op, node.inputs.map((n) => at(n.type)), node.attrs, axes, node.maskArg && at(node.maskArg.type)));
+      checkSizes(r.type, op.params?.(r.attrs) ?? []);
+      return r;
     } catch (e) {
       if (!(e instanceof OpError)) throw e;
       throw named(e, vars, sizes);
@@ -101,6 +104,22 @@ export function resolveNode(node: Node): Node {
   node.symbolic = { vars, probes, records: results.map((r) => r.attrs) };
   node.mask = outputMask(node);
   return node;
+}
+
+/**
+ * Every count must be exact in a double: an output (per example, a tuple's
+ * parts each) or a weight of 2^53 values or more is an error at this node,
+ * since nothing downstream (the memory plan, the summary, the emitters) could
+ * count it, let alone allocate it.
+ */
+function checkSizes(type: TensorType, params: readonly ParamSpec[]): void {
+  const tooLarge = (what: string, shape: readonly number[]) => {
+    if (shape.every((n) => Number.isSafeInteger(n)) && Number.isSafeInteger(product(shape))) return;
+    const m = shapeRules.tooLarge(what, shape);
+    throw new OpError(m.message, m.hint);
+  };
+  for (const part of type.parts ?? [type]) tooLarge('its output', part.shape.slice(1).filter((d): d is number => typeof d === 'number'));
+  for (const p of params) tooLarge(`its weight '${p.name}'`, p.shape);
 }
 
 /** Probe sizes for `k` variables: one row per probe, enough rows to fit and check a cubic in k variables. */

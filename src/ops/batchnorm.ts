@@ -23,6 +23,8 @@ export interface BatchNormAttrs {
   /** Values per example before and after the axis: the data is [batch * outer, channels, inner]. */
   outer: number;
   inner: number;
+  /** The axis is the last one (Keras's default, the channels): the only one a preceding layer's weights can absorb, and the one the diagram does not name. */
+  last: boolean;
   momentum: number;
   epsilon: number;
   center: boolean;
@@ -52,6 +54,7 @@ export default defineOp<BatchNormAttrs>({
       channels: d[axis],
       outer: product(d.slice(0, axis)),
       inner: product(d.slice(axis + 1)),
+      last: axis === d.length - 1,
       momentum: ctx.num('momentum'),
       epsilon: ctx.num('epsilon'),
       center: ctx.bool('center'),
@@ -65,5 +68,6 @@ export default defineOp<BatchNormAttrs>({
     { name: 'moving_mean', shape: [a.channels], init: 'zeros', trainable: false, state: true },
     { name: 'moving_variance', shape: [a.channels], init: 'ones', trainable: false, state: true },
   ],
-  label: (a) => (a.inner === 1 ? '' : `axis ${a.axis + 1}`),
+  // `inner === 1` is not the test: on [6, 1] the axis over the 6 steps has inner 1.
+  label: (a) => (a.last ? '' : `axis ${a.axis + 1}`),
 });

@@ -31,7 +31,7 @@ export interface FoldedBatchNorm {
 
 /** The parameters of a folded batchnorm, as the batchnorm itself lists them, under its own layer name. */
 function foldedParams(bn: FoldedBatchNorm, channels: number): ParamSpec[] {
-  return batchnorm.params!({ axis: 0, channels, outer: 1, inner: 1, momentum: 0, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }).map((p) => ({ ...p, layer: bn.layer }));
+  return batchnorm.params!({ axis: 0, channels, outer: 1, inner: 1, last: true, momentum: 0, epsilon: bn.epsilon, center: bn.center, scale: bn.scale }).map((p) => ({ ...p, layer: bn.layer }));
 }
 
 function fused<A extends { activation: Activation }>(base: OpDef<A>, channels: (a: A) => number, kernel = 'kernel'): OpDef<A & { batchnorm?: FoldedBatchNorm }> {

@@ -112,9 +112,8 @@ export const BATCHNORM: Rule[] = [
       if (node.op !== 'batchnorm' || !base || !FOLDABLE.has(base.op)) return undefined;
       const bn = node.resolved as AttrsOf<'batchnorm'>;
       const layer = base.resolved as { activation: Activation; fixed?: unknown; batchnorm?: unknown };
-      // Not the channel (last) axis: the scale is not per output channel. `inner === 1` is not enough:
-      // on [6, 1] a batchnorm over the 6 steps has inner 1, and one scale per step cannot go into 1 unit.
-      if (bn.axis !== base.type.shape.length - 2) return undefined;
+      // Not the channel (last) axis: the scale is not per output channel (one scale per step cannot go into 1 unit).
+      if (!bn.last) return undefined;
       if (layer.activation !== 'linear' || layer.batchnorm || layer.fixed) return undefined; // after a nonlinearity, a second batchnorm, or a source-written kernel
       if (cx.uses(base) !== 1 || cx.isOutput(base)) return undefined; // the unnormalised value is needed elsewhere
       if (base.shared || node.shared) return undefined; // a shared layer's weights serve its other calls unfolded

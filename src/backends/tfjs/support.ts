@@ -251,6 +251,21 @@ export function upsampleAxis<T extends tf.Tensor>(x: T, axis: number, size: numb
   return tf.add(tf.mul(tf.gather(x, tf.tensor1d(lo, 'int32'), axis), column(w.map((v) => 1 - v))), tf.mul(tf.gather(x, tf.tensor1d(hi, 'int32'), axis), column(w)));
 }
 
+/**
+ * A kernel spread out `dilation` times along `axis`: the taps stay, with
+ * dilation - 1 rows of zeros between them, so that tf.conv2dTranspose (which
+ * has no dilation) computes the dilated transposed convolution. The index is
+ * built here when the module runs, so the module's size does not grow with
+ * the dilation. A gather from the kernel and one zero row, so tf.grads reaches
+ * the kernel.
+ */
+export function dilateKernel(kernel: tf.Tensor4D, axis: number, dilation: number): tf.Tensor4D {
+  const k = kernel.shape[axis]!;
+  const taps = new Int32Array(dilation * (k - 1) + 1).map((_, t) => (t % dilation === 0 ? t / dilation : k)); // k: the zero row
+  const zeroRow = tf.zeros(kernel.shape.map((n, i) => (i === axis ? 1 : n)));
+  return tf.gather(tf.concat([kernel, zeroRow], axis), tf.tensor1d(taps, 'int32'), axis) as tf.Tensor4D;
+}
+
 /** The interpreter's fixed sinusoidal position table (kernels/positional.ts) as a [steps, width] tensor. */
 export function positionEncoding(steps: number, width: number): tf.Tensor2D {
   return tf.tensor2d(sinusoidalTable(steps, width).data, [steps, width]);

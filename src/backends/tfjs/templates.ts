@@ -163,16 +163,8 @@ function convTranspose(l: Layer<'conv1d_transpose' | 'conv2d_transpose'>): strin
   const [x] = l.inputs;
   const two = (xs: number[], one: number) => (a.rank === 1 ? [one, xs[0]] : xs);
   const [window, stride, dilation, spatial, out, padBefore] = [two(a.window, 1), two(a.stride, 1), two(a.dilation, 1), two(a.spatial, 1), two(a.out, 1), two(a.padBefore, 0)];
-  let kernel = a.rank === 1 ? `tf.reshape(${required(l, 'kernel')}, ${list([1, a.window[0], a.filters, a.channels])}) as tf.Tensor4D` : required(l, 'kernel');
-  const kernelShape = [...window, a.filters, a.channels];
-  dilation.forEach((d, axis) => {
-    if (d === 1) return;
-    const k = window[axis]!;
-    const taps = Array.from({ length: d * (k - 1) + 1 }, (_, t) => (t % d === 0 ? t / d : k)); // index k: the row of zeros
-    const zeros = `tf.zeros(${list(kernelShape.map((n, i) => (i === axis ? 1 : n)))})`;
-    kernel = `tf.gather(tf.concat([${kernel}, ${zeros}], ${axis}), tf.tensor1d(${list(taps)}, 'int32'), ${axis}) as tf.Tensor4D`;
-    kernelShape[axis] = taps.length;
-  });
+  const plain = a.rank === 1 ? `tf.reshape(${required(l, 'kernel')}, ${list([1, a.window[0], a.filters, a.channels])}) as tf.Tensor4D` : required(l, 'kernel');
+  const kernel = dilation.reduce((k, d, axis) => (d === 1 ? k : `${helper('dilateKernel')}(${k}, ${axis}, ${d})`), plain);
   const pads = spatial.map((L, i) => {
     const total = (L - 1) * stride[i] + dilation[i] * (window[i] - 1) + 1 - out[i];
     return list([padBefore[i], Math.max(total - padBefore[i], 0)]);
