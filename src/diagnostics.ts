@@ -97,6 +97,8 @@ const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 
 const count = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
 /** A pixel count, in digits while they stay readable. */
 const pixels = (n: number) => (n < 1e12 ? n.toLocaleString('en-US') : n.toExponential(2));
+/** A size in KiB, as limits are stated: 128, or 734.9 for a size past one. */
+const kib = (chars: number) => (chars % 1024 === 0 ? `${chars / 1024}` : (chars / 1024).toFixed(1));
 
 /** What a syntax error found, quoted; a control or formatting character from the file escaped as JSON escapes it. */
 const foundText = (found: string) => (found === '\n' ? "'\\n'" : /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(found) ? shown(found) : `'${found}'`);
@@ -133,6 +135,15 @@ export const messages = {
     d('syntax', span, `syntax error: expected ${expected}${found ? `, found ${foundText(found)}` : ' at end of file'}`),
   sourceTooLarge: (span: Span, limit: number) =>
     d('limit', span, `this file is longer than dlc reads: the limit is ${(limit / 2 ** 20).toFixed(0)} MiB of text`, 'split the models into several files'),
+  pieceTooLarge: (span: Span, chars: number, limit: number, whole: boolean) =>
+    d(
+      'limit',
+      span,
+      whole
+        ? `this declaration is ${kib(chars)} KiB and could not be cut into statements (a bracket or brace out of place): dlc parses at most ${kib(limit)} KiB in one piece`
+        : `this statement, or this stage of its '->' chain, is ${kib(chars)} KiB: one may be at most ${kib(limit)} KiB`,
+      whole ? 'check the brackets and braces of this declaration' : 'split it over several lines with names, or load large constants from a weights file',
+    ),
   nestingTooDeep: (span: Span, limit: number) =>
     d('limit', span, `expressions nest more than ${limit} deep here (brackets, calls, signs and '**' open at once)`, 'name the inner parts with separate lines'),
   blocksTooDeep: (span: Span, limit: number, chain: string[]) =>

@@ -14,7 +14,7 @@ import type { FailedMatchResult, Node as OhmNode, NonterminalNode, IterationNode
 import grammar from '../../grammar/dl.ohm-bundle.js';
 import type { Arg, BinaryOp, Decl, Expr, Param, Program, Setting, Source, Span, Stmt } from './ast.js';
 import { Diagnostic, messages } from '../diagnostics.js';
-import { DeclPlan, KEYWORDS, MAX_NESTING, MAX_SOURCE_CHARS, Range, scan, StmtPlan } from './scan.js';
+import { DeclPlan, KEYWORDS, MAX_NESTING, MAX_PIECE_CHARS, MAX_SOURCE_CHARS, Range, scan, StmtPlan, type ScanLimit } from './scan.js';
 
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -50,8 +50,7 @@ export class ParseMemo {
  */
 export function parse(source: Source, memo: ParseMemo = new ParseMemo()): ParseResult {
   const plan = scan(source);
-  if (!plan.ok)
-    return { ok: false, diagnostic: plan.limit === 'size' ? messages.sourceTooLarge(plan.span, MAX_SOURCE_CHARS) : messages.nestingTooDeep(plan.span, MAX_NESTING) };
+  if (!plan.ok) return { ok: false, diagnostic: limitDiagnostic(plan.span, plan.limit) };
   if (memo) {
     memo.hits = 0;
     memo.current = new Map();
@@ -61,6 +60,12 @@ export function parse(source: Source, memo: ParseMemo = new ParseMemo()): ParseR
   } finally {
     if (memo) memo.previous = memo.current;
   }
+}
+
+function limitDiagnostic(span: Span, limit: ScanLimit): Diagnostic {
+  if (limit.kind === 'size') return messages.sourceTooLarge(span, MAX_SOURCE_CHARS);
+  if (limit.kind === 'nesting') return messages.nestingTooDeep(span, MAX_NESTING);
+  return messages.pieceTooLarge(span, limit.chars, MAX_PIECE_CHARS, limit.whole);
 }
 
 function parsePlanned(source: Source, plans: DeclPlan[], pieces: Pieces): ParseResult {

@@ -25,6 +25,15 @@ export const MAX_SOURCE_CHARS = 8 * 2 ** 20;
  */
 export const MAX_NESTING = 40;
 
+/**
+ * The longest piece Ohm matches in one go (a statement, a stage of a chain, a
+ * declaration's header, or a declaration the scanner could not cut), in UTF-16
+ * code units. Ohm's memo table takes about 1.3 KB per character of a piece: a
+ * 750 KB call of repeated arguments took 1 GB. At this limit a piece takes
+ * under 200 MB. No model needs a longer line: it is about 10,000 numbers.
+ */
+export const MAX_PIECE_CHARS = 128 * 2 ** 10;
+
 /** A stretch of source, as offsets into the text: [start, end). */
 export interface Range {
   start: number;
@@ -60,7 +69,9 @@ export interface DeclPlan {
   unclosed?: boolean;
 }
 
-export type ScanResult = { ok: true; decls: DeclPlan[] } | { ok: false; span: Span; limit: 'nesting' | 'size' };
+/** A limit the source exceeds: its size, the nesting, or a piece's length (`whole`: a declaration the scanner could not cut). */
+export type ScanLimit = { kind: 'size' } | { kind: 'nesting' } | { kind: 'piece'; chars: number; whole: boolean };
+export type ScanResult = { ok: true; decls: DeclPlan[] } | { ok: false; span: Span; limit: ScanLimit };
 
 type Kind = 'name' | 'keyword' | 'number' | 'string' | 'punct' | 'other';
 interface Token {
@@ -173,10 +184,10 @@ function checkNesting(tokens: Token[]): Token | undefined {
 /** Plans the pieces of `source`, or reports the first limit it exceeds. */
 export function scan(source: Source): ScanResult {
   const { text } = source;
-  if (text.length > MAX_SOURCE_CHARS) return { ok: false, span: { source, start: MAX_SOURCE_CHARS, end: MAX_SOURCE_CHARS + 1 }, limit: 'size' };
+  if (text.length > MAX_SOURCE_CHARS) return { ok: false, span: { source, start: MAX_SOURCE_CHARS, end: MAX_SOURCE_CHARS + 1 }, limit: { kind: 'size' } };
   const tokens = tokenize(text);
   const deep = checkNesting(tokens);
-  if (deep) return { ok: false, span: { source, start: deep.start, end: deep.end }, limit: 'nesting' };
+  if (deep) return { ok: false, span: { source, start: deep.start, end: deep.end }, limit: { kind: 'nesting' } };
 
   // Top-level declarations start at a declaration keyword outside every bracket and brace.
   const starts: number[] = [];
@@ -193,6 +204,15 @@ export function scan(source: Source): ScanResult {
     const last = s + 1 < starts.length ? starts[s + 1] : tokens.length;
     decls.push(planDecl(tokens, first, last, { start: tokens[first].start, end: at(last) }));
   });
+  for (const d of decls) {
+    const pieces = d.whole ? [d.range] : [...(d.header ? [d.header] : []), ...d.body.flatMap((s) => [s.head, ...s.stages])];
+    const long = pieces.find((r) => r.end - r.start > MAX_PIECE_CHARS);
+    if (long) {
+      // Located at the piece's first token: the whole piece would be a span as long as the problem.
+      const first = tokens.find((t) => t.start >= long.start)!;
+      return { ok: false, span: { source, start: first.start, end: first.end }, limit: { kind: 'piece', chars: long.end - long.start, whole: d.whole === true } };
+    }
+  }
   return { ok: true, decls };
 }
 

@@ -28,7 +28,8 @@ describe('inputs must be regular files of bounded size', () => {
       expect(r.stderr).toContain(message);
     });
 
-  it.runIf(made)('check a FIFO with no writer: an error, not a wait', () => {
+  it('check a FIFO with no writer: an error, not a wait', () => {
+    expect(made, 'mkfifo made the FIFO').toBe(true);
     const r = dlc('check', fifo);
     expect(r).toMatchObject({ code: 1, timedOut: false });
     expect(r.stderr).toContain(`cannot read '${fifo}': it is a FIFO (named pipe), not a regular file`);
@@ -39,6 +40,31 @@ describe('inputs must be regular files of bounded size', () => {
     const r = dlc('check', big);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`cannot read '${big}': it is ${statSync(big).size.toLocaleString('en-US')} bytes; the limit is 8,388,608 bytes (8 MiB)`);
+  });
+});
+
+describe('one piece of source is at most 128 KiB (Ohm holds a memo table of its size)', () => {
+  // The repeat family's finding: mobilenet_v2.dl with one call's `bias = false,` repeated to 750 KB took 1 GB to check.
+  const call = (args: number) => `model M {\n  input x: [8, 8, 3]\n  output y = x\n    -> conv2d(\n      4,\n${'      bias = false,\n'.repeat(args)}    )\n}\n`;
+
+  it('a 732 KiB call is the located limit error, at its first token', () => {
+    const path = file('long-call.dl', call(37_500));
+    const r = dlc('check', path);
+    expect(r).toMatchObject({ code: 1, timedOut: false, stdout: '' });
+    expect(r.stderr).toContain(`${path}:4:8: error: this statement, or this stage of its '->' chain, is 732.4 KiB: one may be at most 128 KiB`);
+  });
+
+  it("a call just under the limit is parsed, and gets the checker's errors", () => {
+    const r = dlc('check', file('under.dl', call(6_000)));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: conv2d: argument 'bias' is given twice");
+  });
+
+  it('a declaration the scanner cannot cut is bounded too', () => {
+    const path = file('stray.dl', `model M {\n  input x: [2]\n  y = x -> dense(1)) ${'-> relu '.repeat(20_000)}\n  output y\n}\n`);
+    const r = dlc('check', path);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${path}:1:1: error: this declaration is 156.3 KiB and could not be cut into statements (a bracket or brace out of place): dlc parses at most 128 KiB in one piece`);
   });
 });
 

@@ -203,7 +203,16 @@ function cutPoints(boxes: FitBox[], links: FitLink[], depths: number, skipsCross
       const [lo, hi] = spans.get(key) ?? [b.depth, b.depth];
       spans.set(key, [Math.min(lo, b.depth), Math.max(hi, b.depth)]);
     });
+  // Depths inside some cluster (lo < d <= hi), counted with a difference array: a model has as many clusters as repeats and block calls.
+  const inside = new Int32Array(depths + 2);
+  for (const [lo, hi] of spans.values()) {
+    inside[lo + 1]++;
+    inside[hi + 1]--;
+  }
   const cuts: number[] = [];
-  for (let d = 1; d < depths; d++) if (crossing[d] !== undefined && crossing[d]! >= 0 && ![...spans.values()].some(([lo, hi]) => lo < d && d <= hi)) cuts.push(d);
+  for (let d = 1, open = inside[0]; d < depths; d++) {
+    open += inside[d];
+    if (crossing[d] !== undefined && crossing[d]! >= 0 && open === 0) cuts.push(d);
+  }
   return cuts;
 }
