@@ -126,8 +126,12 @@ export async function buildPlayground({ quiet = false } = {}) {
 
 const TYPES = { '.bin': 'application/octet-stream', '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-/** A static server for `dir` on localhost:`port` (0: any free port); resolves with the port. Cross-origin isolated (COOP/COEP). */
-export function serve(dir, port = 0) {
+/**
+ * A static server for `dir` on localhost:`port` (0: any free port); resolves with
+ * the port. Cross-origin isolated (COOP/COEP), so the interpreter has a thread
+ * per core, unless `isolated` is false (as most static hosting serves it).
+ */
+export function serve(dir, port = 0, { isolated = true } = {}) {
   const server = createServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname));
     let file = join(dir, path);
@@ -139,8 +143,7 @@ export function serve(dir, port = 0) {
     }
     response.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
+      ...(isolated && { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }),
       'cache-control': 'no-store',
     });
     response.end(readFileSync(file));

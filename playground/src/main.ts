@@ -71,6 +71,8 @@ interface PlaygroundProbe {
   /** A run in progress; the last run's outputs as `dlc run --json` prints them. */
   running: boolean;
   outputs?: Record<string, unknown>;
+  /** What the last run ran on, and the matmul chunks each interpreter thread has computed so far (RunReply). */
+  run?: { kernels: string; chunksByThread: number[] };
   /** A training run in progress; the last run's finished epochs and its error. */
   training: boolean;
   trained?: TrainReply;
@@ -324,7 +326,8 @@ function showRun(reply: RunReply): void {
     );
     probe.outputs = Object.fromEntries(Object.entries(reply.outputs).map(([name, { value }]) => [name, value]));
   }
-  runEnded(undefined, `${reply.outputs ? 'ran' : 'inputs made'} in ${Math.round(reply.ms)} ms`);
+  runEnded(undefined, reply.outputs ? `ran in ${Math.round(reply.ms)} ms on ${reply.kernels}` : `inputs made in ${Math.round(reply.ms)} ms`);
+  probe.run = { kernels: reply.kernels, chunksByThread: reply.chunksByThread };
 }
 
 /** The Run panel draws images at least this many CSS pixels wide, in whole pixels per image pixel (a 28×28 digit at 112). */
@@ -388,6 +391,8 @@ const trainProgress = $<HTMLProgressElement>('train-progress');
 let trainId = 0;
 /** The trained model's input shape (one example); undefined until a run ends. */
 let trainedShape: number[] | undefined;
+/** The last training run's weights file, for the Download weights button. */
+let trainedWeights: { model: string; bytes: Uint8Array<ArrayBuffer> } | undefined;
 
 const wholeOrEmpty = (id: string, min: number): number | undefined | null => {
   const text = $<HTMLInputElement>(id).value.trim();
@@ -404,6 +409,8 @@ function startTraining(): void {
   probe.training = true;
   probe.trained = undefined;
   trainedShape = undefined;
+  trainedWeights = undefined;
+  $<HTMLButtonElement>('train-download').disabled = true;
   $<HTMLButtonElement>('train-stop').disabled = false;
   $<HTMLButtonElement>('train-go').disabled = true;
   trainProgress.value = 0;
@@ -427,6 +434,9 @@ function showTraining(reply: TrainReply): void {
   }
   probe.trained = reply;
   trainedShape = reply.error === undefined ? reply.inputShape : undefined;
+  // A structured clone: the bytes have an ArrayBuffer of their own.
+  trainedWeights = reply.error === undefined && reply.weights ? { model: reply.model ?? 'model', bytes: reply.weights as Uint8Array<ArrayBuffer> } : undefined;
+  $<HTMLButtonElement>('train-download').disabled = trainedWeights === undefined;
   trainingEnded(reply.error, `trained ${reply.history.length} epoch${reply.history.length === 1 ? '' : 's'}${trainedShape && sizeOfShape(trainedShape) === DIGIT * DIGIT ? ': draw a digit' : ''}`);
 }
 
@@ -670,6 +680,9 @@ $('download-svg').onclick = () => {
 $('download-png').onclick = async () => {
   const svg = diagramBox.querySelector('svg');
   if (svg) download(fileName('png'), await pngOf(svg));
+};
+$('train-download').onclick = () => {
+  if (trainedWeights) download(`${trainedWeights.model}.safetensors`, new Blob([trainedWeights.bytes], { type: 'application/octet-stream' }));
 };
 $('download-tfjs').onclick = () => {
   const text = $('tfjs-view').textContent ?? '';

@@ -91,6 +91,9 @@ export interface RunReply {
   inputs?: string;
   error?: string;
   ms: number;
+  /** What the interpreter ran on ("WebAssembly SIMD, 2 threads"), and the matmul chunks each thread has computed so far, this worker first. */
+  kernels: string;
+  chunksByThread: number[];
 }
 
 /**
@@ -183,6 +186,8 @@ export interface TrainReply {
   error?: string;
   /** The model's input shape (one example) once trained: what the draw-a-digit canvas feeds. */
   inputShape?: number[];
+  /** Once trained: the weights file `dlc train -o` would write for the same run (safetensors), for the page to offer as a download. */
+  weights?: Uint8Array;
 }
 
 /** Run the last trained model on one example (flat values, in the input's shape without the batch). */

@@ -17,7 +17,8 @@ import { optimize } from '../../src/passes/pipeline.js';
 import { formatSummary, summarize } from '../../src/summary.js';
 import { FIT_NAMES } from '../../src/backends/dot/fit.js';
 import { THEME_NAMES } from '../../src/backends/dot/theme.js';
-import { initWeights, inputsFromJson, Interpreter, tensorToJson } from '../../src/backends/interp/index.js';
+import { initWeights, inputsFromJson, Interpreter, kernelBackend, tensorToJson } from '../../src/backends/interp/index.js';
+import { chunksByThread, warmUpThreads } from '../../src/backends/interp/wasm/index.js';
 import { createRng } from '../../src/runtime/random.js';
 import type {
   CompileReply,
@@ -36,14 +37,12 @@ import type {
   WorkerReply,
   WorkerRequest,
 } from './protocol.js';
-import { selectTrainModel, trainConfig } from '../../src/train/config.js';
-import { loadData } from '../../src/train/data.js';
+import { loadTraining, trainedMetadata, trainingPlan } from '../../src/train/plan.js';
 import { trainSteps, type TrainStep } from '../../src/train/train.js';
 import { curvesSvg } from '../../src/train/plot.js';
 import { reports } from '../../src/diagnostics.js';
-import { specialize } from '../../src/ir/infer.js';
 import { tensor } from '../../src/backends/interp/tensor.js';
-import type { Weights } from '../../src/backends/interp/weights.js';
+import { weightsFileBytes, type Weights } from '../../src/backends/interp/weights.js';
 import type { Graph } from '../../src/ir/types.js';
 import { setMnistDigits } from '../../src/platform/browser.js';
 
@@ -54,6 +53,9 @@ const MNIST_ASSET = 'mnist-digits.bin';
 const SOURCE_PATH = 'playground.dl';
 
 const scope = self as unknown as { onmessage: (e: MessageEvent<WorkerRequest>) => void; postMessage: (reply: WorkerReply | WorkerHello) => void };
+
+// In a cross-origin isolated page the matmul has a thread per core: start them now, not in the first run.
+void warmUpThreads();
 
 scope.postMessage({ hello: { themes: [...THEME_NAMES], fits: [...FIT_NAMES], views: ['auto', 'layers', 'blocks', 'outline', 'neurons', 'params'] } });
 
@@ -175,7 +177,7 @@ const RANDOM_DIM = 8;
 
 function run(request: RunRequest): RunReply {
   const started = performance.now();
-  const reply: RunReply = { kind: 'run', id: request.id, ms: 0 };
+  const reply: RunReply = { kind: 'run', id: request.id, ms: 0, kernels: '', chunksByThread: [] };
   try {
     const file = compileSource({ path: SOURCE_PATH, text: request.source });
     const source = selectModel(file, request.model !== undefined && file.graphs.some((g) => g.name === request.model) ? request.model : undefined);
@@ -203,6 +205,9 @@ function run(request: RunRequest): RunReply {
     reply.error = messageOf(e);
   }
   reply.ms = performance.now() - started;
+  const backend = kernelBackend();
+  reply.kernels = backend.kernel === 'wasm' ? `WebAssembly SIMD, ${backend.threads === 1 ? '1 thread' : `${backend.threads} threads`}` : `TypeScript kernels (${backend.note ?? backend.choice})`;
+  reply.chunksByThread = chunksByThread();
   return reply;
 }
 
@@ -270,13 +275,9 @@ async function train(request: TrainRequest): Promise<void> {
   const { id } = request;
   const base: TrainReply = { kind: 'train', id, epoch: 0, epochs: 0, batch: 0, batches: 0, history: [], done: false };
   try {
-    // src/train/index.ts's prepareTraining, from the editor's text rather than a file.
-    const file = compileSource({ path: SOURCE_PATH, text: request.source });
-    const model = selectTrainModel(file);
-    const config = trainConfig(file, model);
-    if (request.epochs !== undefined) config.epochs = request.epochs;
-    if (request.seed !== undefined) config.seed = request.seed;
-    if (config.data.source === 'mnist' && !mnistLoaded) {
+    // The CLI's prepareTraining, from the editor's text rather than a file, with the digits fetched between its steps.
+    const plan = trainingPlan(compileSource({ path: SOURCE_PATH, text: request.source }), { epochs: request.epochs, seed: request.seed });
+    if (plan.config.data.source === 'mnist' && !mnistLoaded) {
       const url = new URL(MNIST_ASSET, request.base);
       let bytes: Uint8Array;
       try {
@@ -289,8 +290,7 @@ async function train(request: TrainRequest): Promise<void> {
       setMnistDigits(bytes);
       mnistLoaded = true;
     }
-    const data = loadData(config, model);
-    const graph = data.sizes ? specialize(model, data.sizes) : model;
+    const { graph, config, data } = loadTraining(plan);
     const title = reports.curvesTitle(graph.name, data.description);
     Object.assign(base, { model: graph.name, data: data.description, epochs: config.epochs, batches: Math.ceil(data.train.n / config.batch) });
     let sent = 0, drawn = 0;
@@ -305,7 +305,8 @@ async function train(request: TrainRequest): Promise<void> {
       if (next.done) {
         trained = { graph, weights: next.value.weights };
         const last = next.value;
-        scope.postMessage({ ...base, epoch: last.history.length, batch: base.batches, ...progress, history: history(last), curves: curves(last), done: true, error: last.stopped?.message, inputShape: graph.inputs[0].type.shape.slice(1) as number[] });
+        const weights = weightsFileBytes(graph, last.weights, trainedMetadata(config, { epochs: last.history.length }));
+        scope.postMessage({ ...base, epoch: last.history.length, batch: base.batches, ...progress, history: history(last), curves: curves(last), done: true, error: last.stopped?.message, inputShape: graph.inputs[0].type.shape.slice(1) as number[], weights });
         return;
       }
       const step = next.value;

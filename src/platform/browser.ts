@@ -4,9 +4,13 @@
  * Prettier's standalone builds in this worker. A long layout cannot be interrupted
  * here: the page cancels by terminating the whole worker (playground/src/main.ts).
  *
- * One thread: the wasm matmul's helper threads use Node's worker_threads with
- * Atomics.wait on the caller; in a browser that would need nested module workers
- * in a cross-origin isolated page, which is not built yet.
+ * Threads: in a cross-origin isolated page (served with COOP and COEP, as
+ * `npm run playground -- --serve` does), the wasm matmul's helper threads are
+ * Web Workers started from this worker, one per core, on the kernel's shared
+ * memory. Elsewhere a page cannot share memory with a worker: one thread.
+ * (Chromium still gives the kernel its shared memory there, so the WebAssembly
+ * kernels run on one thread; a browser that refuses shared memory without
+ * isolation gets the TypeScript kernels, and kernelBackend().note says so.)
  */
 import { instance, type RenderResult, type Viz } from '@viz-js/viz';
 import * as prettier from 'prettier/standalone';
@@ -44,6 +48,8 @@ const ASSETS = new Map<string, () => Uint8Array>([
 const WASM32_BYTES = 4 * 2 ** 30;
 
 let viz: Promise<Viz> | undefined;
+/** Blob URLs of the thread scripts startThread has run, by their code. */
+const threadScripts = new Map<string, string>();
 
 /**
  * Graphviz's latest answers, by their input: the playground lays out the same
@@ -61,10 +67,19 @@ export const platform: Platform = {
     return asset();
   },
   env: () => undefined,
-  parallelism: () => 1,
+  parallelism: () => (globalThis.crossOriginIsolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1),
   totalMemory: () => WASM32_BYTES,
-  startThread() {
-    throw new UserError(messages.noPlatformFeature('more than one interpreter thread'));
+  startThread(code, workerData, onError) {
+    if (!globalThis.crossOriginIsolated) throw new UserError(messages.noPlatformFeature('more than one interpreter thread outside a cross-origin isolated page'));
+    // A classic worker from the code's text (one URL per text, kept: threads start when it is needed); its first message is its workerData.
+    let url = threadScripts.get(code);
+    if (!url) {
+      const script = `self.onmessage = (event) => {\n  self.onmessage = null;\n  const workerData = event.data;\n${code}\n};\n`;
+      threadScripts.set(code, (url = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }))));
+    }
+    const worker = new Worker(url, { name: 'dlc interpreter thread' });
+    worker.onerror = onError;
+    worker.postMessage(workerData);
   },
   async graphviz(dot, options) {
     const key = `${JSON.stringify(options)}\n${dot}`;

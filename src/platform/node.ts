@@ -24,7 +24,7 @@ export const platform: Platform = {
   parallelism: () => os.availableParallelism(),
   totalMemory: () => os.totalmem(),
   startThread(code, workerData, onError) {
-    const worker = new Worker(code, { eval: true, workerData });
+    const worker = new Worker(`const { workerData } = require('node:worker_threads');\n${code}`, { eval: true, workerData });
     worker.unref();
     worker.on('error', onError);
   },

@@ -15,14 +15,16 @@ export interface Platform {
   readAsset(url: URL): Uint8Array;
   /** An environment setting (DLC_KERNELS, DLC_THREADS); undefined where there is none. */
   env(name: string): string | undefined;
-  /** Threads the interpreter uses by default, this one included. */
+  /** Threads the interpreter uses by default, this one included; 1 where no memory can be shared with a thread. */
   parallelism(): number;
   /** Bytes of memory the machine has (the interpreter's default limit is half). */
   totalMemory(): number;
   /**
-   * Starts a thread running `code` (CommonJS text that reads `workerData` from
-   * node:worker_threads) that does not keep the process alive; `onError` hears it fail.
-   * Only called when parallelism() or setThreads asks for more than one thread.
+   * Starts a thread running `code`, script text in which `workerData` is bound
+   * to a structured clone of `workerData` (a WebAssembly.Module and a shared
+   * memory among it). The thread does not keep the process alive; `onError`
+   * hears it fail. Only called when parallelism() or setThreads asks for more
+   * than one thread, and only where parallelism() can be more than one.
    */
   startThread(code: string, workerData: unknown, onError: () => void): void;
   /** Graphviz (@viz-js/viz) on `dot`; rejects with a message after `timeoutMs` or if Graphviz crashes. */

@@ -10,11 +10,11 @@ import { loadWeights, saveWeights } from '../backends/interp/weights.js';
 import { compileFile, type CompiledFile } from '../compile.js';
 import { messages, reports, UserError } from '../diagnostics.js';
 import { checkOutputPaths, checkWritable, writeFileAtomic } from '../files.js';
-import { specialize } from '../ir/infer.js';
 import type { Graph } from '../ir/types.js';
 import { optimize } from '../passes/pipeline.js';
-import { OptimizerSpec, selectTrainModel, TrainConfig, trainConfig } from './config.js';
-import { loadData, Split } from './data.js';
+import { TrainConfig, trainConfig } from './config.js';
+import type { Split } from './data.js';
+import { loadTraining, optimizerText, trainedMetadata, trainingPlan, type TrainOverrides } from './plan.js';
 import { TrainError, TrainInterrupted } from './errors.js';
 import { curvesFormat, curvesScene, curvesSvg, type CurvesFormat } from './plot.js';
 import type { Scene } from '../scene.js';
@@ -39,12 +39,7 @@ export function tfjsTraining(file: CompiledFile, graph: Graph): TrainConfig | un
   return file.program.decls.some((d) => d.kind === 'train' && d.model === graph.name) ? trainConfig(file, graph) : undefined;
 }
 
-export interface TrainOverrides {
-  model?: string;
-  epochs?: number;
-  lr?: number;
-  seed?: number;
-}
+export type { TrainOverrides } from './plan.js';
 
 export interface TrainCommandOptions extends TrainOverrides {
   /** The weights file to write (safetensors). */
@@ -60,15 +55,7 @@ export interface TrainCommandOptions extends TrainOverrides {
 
 /** Compiles `file` and resolves its train section, the command-line overrides applied, and loads its data. */
 export function prepareTraining(file: string, options: TrainOverrides = {}): { graph: Graph; config: TrainConfig; data: Split } {
-  const compiled = compileFile(file);
-  const graph = selectTrainModel(compiled, options.model);
-  const config = trainConfig(compiled, graph);
-  if (options.epochs !== undefined) config.epochs = options.epochs;
-  if (options.seed !== undefined) config.seed = options.seed;
-  if (options.lr !== undefined) config.optimizer = { ...config.optimizer, lr: options.lr };
-  const data = loadData(config, graph);
-  // A model with dimension variables trains at the lengths its data has.
-  return { graph: data.sizes ? specialize(graph, data.sizes) : graph, config, data };
+  return loadTraining(trainingPlan(compileFile(file), options));
 }
 
 /** Trains the model of a .dl file and writes its weights, metrics and curves. */
@@ -90,12 +77,12 @@ export async function trainCommand(file: string, options: TrainCommandOptions): 
   const hooks: TrainHooks = report ?? {};
   const run = await stepsUntilInterrupted(trainSteps(graph, config, data, hooks), async (last) => {
     report?.clear();
-    await saveWeights(options.output, graph, last.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), updates: `${last.updates}` });
+    await saveWeights(options.output, graph, last.weights, trainedMetadata(config, { updates: last.updates }));
     return new TrainInterrupted(reports.trainingInterrupted(last.epoch, last.batch, last.batchesPerEpoch, last.updates, options.output));
   });
   report?.clear();
 
-  await saveWeights(options.output, graph, run.weights, { seed: `${config.seed}`, loss: config.loss, optimizer: optimizerText(config.optimizer), epochs: `${run.history.length}` });
+  await saveWeights(options.output, graph, run.weights, trainedMetadata(config, { epochs: run.history.length }));
   await writeFileAtomic(metricsPath, JSON.stringify(metricsJson(file, graph, config, data, run), null, 2) + '\n');
   const curves = { title: reports.curvesTitle(graph.name, data.description), history: run.history, batchLosses: run.batchLosses, batchesPerEpoch: run.batchesPerEpoch };
   await writeFileAtomic(plotPath, plotFormat === 'svg' ? curvesSvg(curves) : await draw!(curvesScene(curves), plotFormat, curves.title));
@@ -142,11 +129,6 @@ export async function evalCommand(file: string, options: { model?: string; weigh
     await session.release();
   } else result = evaluate(optimized, weights, set, config.loss);
   process.stdout.write(`${reports.evaluated(graph.name, set.n, which, data.description, result.loss, result.accuracy)}\n`);
-}
-
-function optimizerText(spec: OptimizerSpec): string {
-  const { kind, ...args } = spec;
-  return `${kind}(${Object.entries(args).map(([k, v]) => `${k} = ${v}`).join(', ')})`;
 }
 
 function metricsJson(file: string, graph: Graph, config: TrainConfig, data: Split, run: TrainRun) {

@@ -10,7 +10,7 @@
  *
  * CHROMIUM names another browser binary; .ci/run installs Debian's when missing.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -28,6 +28,9 @@ import { printGraph } from '../../src/ir/print.js';
 import { optimize } from '../../src/passes/pipeline.js';
 import { emitTfjs } from '../../src/backends/tfjs/index.js';
 import { encodeState } from '../../playground/src/share.js';
+import { createRng } from '../../src/runtime/random.js';
+import { decodeSafetensors } from '../../src/runtime/safetensors.js';
+import { expectClose } from '../backends/interp/helpers.js';
 import { cliSandbox } from '../cli/process.js';
 // @ts-expect-error: a plain JavaScript build script, without type declarations
 import { buildPlayground, serve } from '../../scripts/build-playground.js';
@@ -51,6 +54,7 @@ interface Probe {
   digit?: { pixels: number[]; output?: number[]; error?: string };
   running: boolean;
   outputs?: Record<string, unknown>;
+  run?: { kernels: string; chunksByThread: number[] };
   reply?: { diagnostics: { message: string; line?: number; column?: number }[]; model?: string; totalParams?: number; svg?: string; note?: string; ms: { compile: number; check: number; diagram: number } };
   latencies: number[];
   shown: number;
@@ -61,12 +65,18 @@ interface Probe {
 let browser: Browser;
 let server: Server;
 let base: string;
+/** The same site served without COOP/COEP: not cross-origin isolated, as most static hosting serves it. */
+let plainServer: Server;
+let plainBase: string;
 
 beforeAll(async () => {
   const dir: string = await buildPlayground({ quiet: true });
   const served: { server: Server; port: number } = await serve(dir, 0);
   server = served.server;
   base = `http://127.0.0.1:${served.port}/`;
+  const plain: { server: Server; port: number } = await serve(dir, 0, { isolated: false });
+  plainServer = plain.server;
+  plainBase = `http://127.0.0.1:${plain.port}/`;
   // Chromium refuses its sandbox to root (containers, CI).
   browser = await puppeteer.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
   mkdirSync(SHOTS, { recursive: true });
@@ -75,14 +85,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   server?.close();
+  plainServer?.close();
 });
 
-async function open(fragment = ''): Promise<Page> {
+async function open(fragment = '', site = base): Promise<Page> {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 850 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(base + fragment);
+  await page.goto(site + fragment);
   await settled(page);
   expect(errors).toEqual([]);
   return page;
@@ -280,6 +291,43 @@ describe('the playground in Chromium', () => {
     await page.close();
   }, 300_000);
 
+  it('runs large products on a thread per core when the page is cross-origin isolated, on one otherwise, with dlc run\'s outputs', async () => {
+    // A batch of 64 through 1024 x 1024 products: 67 M multiply-adds each, a few ms: long enough for a waiting thread to wake and join.
+    const text = 'model Wide {\n  input x: [1024]\n  h = x -> dense(1024, activation = relu) -> dense(1024, activation = relu)\n  output y = h -> dense(4)\n}\n';
+    const rng = createRng(5);
+    const inputs = JSON.stringify({ x: Array.from({ length: 64 }, () => Array.from({ length: 1024 }, () => Math.round(rng.normal() * 1e4) / 1e4)) });
+    const { file, dlc } = cliSandbox('dlc-playground-threads-');
+    const cli = dlc('run', file('wide.dl', text), '--input', file('wide.json', inputs), '--json');
+    expect(cli.code, cli.stderr).toBe(0);
+    for (const [site, isolated] of [[base, true], [plainBase, false]] as const) {
+      const page = await open(`#${encodeState({ source: text, diagram: { detail: 'auto', theme: 'light', fit: '16:9', direction: 'LR' }, panel: 'run' })}`, site);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(isolated);
+      await page.click('#tab-run');
+      await page.$eval('#run-inputs', (e, given) => {
+        (e as HTMLTextAreaElement).value = given;
+        e.dispatchEvent(new Event('input'));
+      }, inputs);
+      // Runs until a worker thread has taken a chunk (they start while the page loads, and join as they come up).
+      let run: Probe['run'];
+      for (let i = 0; i < 20; i++) {
+        await page.click('#run-go');
+        await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.running, { timeout: 60_000 });
+        run = await page.evaluate(() => (window as unknown as { playground: Probe }).playground.run);
+        expect(await page.evaluate(() => (window as unknown as { playground: Probe }).playground.outputs)).toEqual(JSON.parse(cli.stdout));
+        if (!isolated || run!.chunksByThread.slice(1).some((n) => n > 0)) break;
+      }
+      if (isolated) {
+        expect(run!.kernels).toBe(`WebAssembly SIMD, ${await page.evaluate(() => navigator.hardwareConcurrency)} threads`);
+        expect(run!.chunksByThread.slice(1).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      } else {
+        expect(run!.kernels).toBe('WebAssembly SIMD, 1 thread');
+        expect(run!.chunksByThread).toEqual([]);
+      }
+      expect(await page.$eval('#run-status', (e) => e.textContent)).toContain(`on ${run!.kernels}`);
+      await page.close();
+    }
+  }, 300_000);
+
   it('hovers a layer with the parameters dlc summary counts, completes ops after ->, and formats as dlc fmt', async () => {
     const page = await open();
     await page.select('#examples', 'mlp');
@@ -394,6 +442,18 @@ describe('the playground in Chromium', () => {
       test_loss: metrics.epochs[0].test_loss,
       test_accuracy: metrics.epochs[0].test_accuracy,
     });
+
+    // Download weights: the file dlc train -o wrote, the same tensors and metadata.
+    const downloads = mkdtempSync(join(dir, 'downloads-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await page.click('#train-download');
+    const downloaded = join(downloads, 'MnistConvNet.safetensors');
+    for (let i = 0; i < 200 && !existsSync(downloaded); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const [fromPage, fromCli] = [downloaded, join(dir, 'short.safetensors')].map((path) => decodeSafetensors(new Uint8Array(readFileSync(path))));
+    expect({ ...fromPage.metadata }).toEqual({ ...fromCli.metadata });
+    expect([...fromPage.tensors.keys()]).toEqual([...fromCli.tensors.keys()]);
+    for (const [name, t] of fromCli.tensors) expectClose(tensor(t.shape, fromPage.tensors.get(name)!.data as Float32Array), tensor(t.shape, t.data as Float32Array), 1e-5);
 
     // Draw a 7 with the mouse: the page shows ten probabilities summing to 1, and the class the interpreter gives the same pixels with dlc train's weights.
     const box = await (await page.$('#digit'))!.boundingBox();

@@ -6,6 +6,7 @@
  */
 import type { Graph } from '../../ir/types.js';
 import { readWeightsFile, WeightsFileError, writeWeightsFile } from '../../weights/safetensors.js';
+import { encodeSafetensors } from '../../runtime/safetensors.js';
 import { weightSlots } from '../../weights/slots.js';
 import { ERRNO_TEXT, internal, messages, UserError } from '../../diagnostics.js';
 import { checkMemory } from './plan.js';
@@ -99,6 +100,14 @@ function missing(name: string): never {
   throw internal(`no weight "${name}" to fold a batchnorm with`);
 }
 
+/** Writes `weights` as a safetensors file (atomically), with dlc's metadata (format, model) and `metadata`. */
 export async function saveWeights(path: string, graph: Graph, weights: Weights, metadata: Record<string, string> = {}): Promise<void> {
-  await writeWeightsFile(path, weights, { format: 'dlc', model: graph.name, ...metadata });
+  await writeWeightsFile(path, weights, weightsMetadata(graph, metadata));
 }
+
+/** saveWeights's file as bytes (the playground's download). */
+export function weightsFileBytes(graph: Graph, weights: Weights, metadata: Record<string, string> = {}): Uint8Array {
+  return encodeSafetensors(weights, weightsMetadata(graph, metadata));
+}
+
+const weightsMetadata = (graph: Graph, metadata: Record<string, string>) => ({ format: 'dlc', model: graph.name, ...metadata });

@@ -10,8 +10,11 @@
  * jobs run on the main thread alone while the workers boot, and a busy
  * machine degrades to single-threaded speed instead of waiting.
  *
- * Workers run the same gemm.wasm module on the same shared memory (no copies).
- * They are unref'd, so they never keep the process alive, and idle in
+ * Workers run the same gemm.wasm module on the same shared memory (no copies):
+ * Node's worker_threads, or in a cross-origin isolated page Web Workers, which
+ * the playground's compiler worker starts (platform.startThread). Blocking in
+ * Atomics.wait is allowed there too, as it is not on a page's main thread.
+ * They never keep the process alive, and idle in
  * Atomics.wait between jobs. Their code is the functions below marked
  * "runs in workers too", serialised with Function.prototype.toString, so the
  * protocol is written once.
@@ -50,7 +53,7 @@ export interface Job extends ChunkPlan {
   mc: number;
 }
 
-// Slots of the control array. Everything these functions use must be in PRELUDE.
+// Slots of the control array, and the control words' layout.
 const JOB = 0;
 const DONE = 1;
 const FAILED = 2;
@@ -65,7 +68,6 @@ const ARG_NAMES = [
   'a', 'transA', 'pb', 'c', 'bias', 'M', 'K', 'N', 'flags', 'scratch', 'scratchStride', 'mc',
   'rowsPerChunk', 'rowChunks', 'panelsPerChunk', 'panels', 'chunks',
 ] as const;
-const CHUNKS = ARGS + ARG_NAMES.indexOf('chunks');
 const CHUNK_BITS = 12;
 /** The largest number of chunks in one job. */
 export const MAX_CHUNKS = (1 << CHUNK_BITS) - 2;
@@ -73,60 +75,66 @@ export const MAX_CHUNKS = (1 << CHUNK_BITS) - 2;
 const CLOSED = (1 << CHUNK_BITS) - 1;
 const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
 
+/**
+ * What the functions that run in workers too need of the layout, passed to
+ * them as an argument: they are sent to workers as text
+ * (Function.prototype.toString), so they must name nothing outside
+ * themselves but globals. A minifier (the playground's bundle) renames outer
+ * names, and the text would then name what the worker does not have.
+ */
+const LAYOUT = { JOB, DONE, FAILED, ARGS, STATS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES } as const;
+type Layout = typeof LAYOUT;
+
 /** Claim the next chunk of job `seq`, or -1 when it has none left (or is over). Runs in workers too. */
-function claim(ctl: Int32Array, seq: number): number {
+function claim(ctl: Int32Array, seq: number, L: Layout): number {
   for (;;) {
-    const word = Atomics.load(ctl, JOB);
-    const next = word & CLOSED;
-    if (word >>> CHUNK_BITS !== seq || next >= ctl[CHUNKS]) return -1;
-    if (Atomics.compareExchange(ctl, JOB, word, word + 1) === word) return next;
+    const word = Atomics.load(ctl, L.JOB);
+    const next = word & L.CLOSED;
+    if (word >>> L.CHUNK_BITS !== seq || next >= ctl[L.CHUNKS]) return -1;
+    if (Atomics.compareExchange(ctl, L.JOB, word, word + 1) === word) return next;
   }
 }
 
 /** Compute one claimed chunk on thread `index`, then count it done (failed or not). Runs in workers too. */
-function runChunk(ctl: Int32Array, gemm: GemmExports['gemm'], index: number, chunk: number): void {
+function runChunk(ctl: Int32Array, gemm: GemmExports['gemm'], index: number, chunk: number, L: Layout): void {
   try {
     const job: Record<string, number> = {};
-    ARG_NAMES.forEach((name, i) => (job[name] = ctl[ARGS + i]));
+    L.ARG_NAMES.forEach((name, i) => (job[name] = ctl[L.ARGS + i]));
     const r0 = (chunk % job.rowChunks) * job.rowsPerChunk;
     const p0 = Math.floor(chunk / job.rowChunks) * job.panelsPerChunk;
     const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
     const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
     const scratch = job.scratch + index * job.scratchStride;
     gemm(job.a, job.transA, job.pb, job.c, job.bias, job.M, job.K, job.N, job.flags, r0, r1, p0, p1, scratch, job.mc);
-    Atomics.add(ctl, STATS + index, 1);
+    Atomics.add(ctl, L.STATS + index, 1);
   } catch {
-    Atomics.store(ctl, FAILED, 1);
+    Atomics.store(ctl, L.FAILED, 1);
   }
-  Atomics.add(ctl, DONE, 1);
-  Atomics.notify(ctl, DONE);
+  Atomics.add(ctl, L.DONE, 1);
+  Atomics.notify(ctl, L.DONE);
 }
 
-const PRELUDE = `
-const JOB = ${JOB}, DONE = ${DONE}, FAILED = ${FAILED}, ACTIVE = ${ACTIVE}, ONLINE = ${ONLINE};
-const ARGS = ${ARGS}, STATS = ${STATS}, CHUNKS = ${CHUNKS}, CHUNK_BITS = ${CHUNK_BITS}, CLOSED = ${CLOSED};
-const ARG_NAMES = ${JSON.stringify(ARG_NAMES)};
-${claim.toString()}
-${runChunk.toString()}
-`;
-
-const WORKER = `${PRELUDE}
-const { workerData } = require('node:worker_threads');
+/** A thread's code; the platform binds `workerData` (platform.ts startThread). */
+const WORKER = `
+const L = ${JSON.stringify(LAYOUT)};
+const ONLINE = ${ONLINE}, ACTIVE = ${ACTIVE};
+const claim = (${claim.toString()});
+const runChunk = (${runChunk.toString()});
 const { module, memory, control, index } = workerData;
 const ctl = new Int32Array(control);
 const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
 Atomics.add(ctl, ONLINE, 1);
 let lastSeq = -1;
 for (;;) {
-  const word = Atomics.load(ctl, JOB);
-  const seq = word >>> CHUNK_BITS;
+  const word = Atomics.load(ctl, L.JOB);
+  const seq = word >>> L.CHUNK_BITS;
   if (seq === lastSeq) {
-    Atomics.wait(ctl, JOB, word);
+    Atomics.wait(ctl, L.JOB, word);
     continue;
   }
   lastSeq = seq;
   if (index >= Atomics.load(ctl, ACTIVE)) continue;
-  for (let chunk; (chunk = claim(ctl, seq)) >= 0; ) runChunk(ctl, gemm, index, chunk);
+  for (let chunk; (chunk = claim(ctl, seq, L)) >= 0; ) runChunk(ctl, gemm, index, chunk, L);
 }
 `;
 
@@ -158,7 +166,7 @@ export class Pool {
     Atomics.store(ctl, JOB, this.seq << CHUNK_BITS);
     Atomics.notify(ctl, JOB);
 
-    for (let chunk; (chunk = claim(ctl, this.seq)) >= 0; ) runChunk(ctl, x.gemm, 0, chunk);
+    for (let chunk; (chunk = claim(ctl, this.seq, LAYOUT)) >= 0; ) runChunk(ctl, x.gemm, 0, chunk, LAYOUT);
     for (let done; (done = Atomics.load(ctl, DONE)) < job.chunks; ) Atomics.wait(ctl, DONE, done);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
     if (ctl[FAILED]) throw internal(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
