@@ -205,6 +205,13 @@ function blockDrawing(graph: Graph, options: DiagramOptions, theme: Theme): Draw
   for (const instances of groups.values())
     for (const nodes of instances) nodes.forEach((n, j) => representative.set(n, instances[0].length === nodes.length ? instances[0][j] : instances[0].at(-1)!));
 
+  // Each group's parameters, counted once: every chip of the group's title needs them.
+  const groupParams = new Map<string, number>();
+  const paramsOfGroup = (key: string) => {
+    let params = groupParams.get(key);
+    if (params === undefined) groupParams.set(key, (params = groups.get(key)!.flat().reduce((sum, n) => sum + layerInfo(n).params, 0)));
+    return params;
+  };
   const unitFor = new Map<Node, Unit>();
   const chips = new Map<string, Unit>();
   for (const node of graph.nodes) {
@@ -227,8 +234,7 @@ function blockDrawing(graph: Graph, options: DiagramOptions, theme: Theme): Draw
     let unit = chips.get(chipKey);
     if (!unit) {
       const instances = groups.get(groupKey(top))!;
-      const members = instances.flat();
-      const params = members.reduce((sum, n) => sum + layerInfo(n).params, 0);
+      const params = paramsOfGroup(groupKey(top));
       const n = instances.length;
       // A repeat's count and its parameters per instance (the instances are alike): `× 3, 66,944 params each`.
       const count = options.params && params > 0 ? (n > 1 ? `× ${n}, ${grouped(params / n)} params each` : plural(params, 'param')) : n > 1 ? `× ${n}` : '';
