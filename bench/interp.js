@@ -36,6 +36,7 @@ import { createOptimizer } from '../dist/src/train/optimizers.js';
 import { OrtSession } from '../dist/src/backends/onnx/ort.js';
 import { mobilenetV2, resnet50, setWeightsFrom } from './keras_zoo.js';
 import { bert, gpt2 } from './language_models.js';
+import { measurePeak } from './peak.js';
 import { fixed, machine, medianMs, table } from './util.js';
 
 const ENCODER = `model EncoderBlock {
@@ -371,6 +372,46 @@ async function timeOrt(c, threads, timing = { warmup: 1, min: 5 }) {
   return { ms, runs, output };
 }
 
+/** Convolutions timed alone for the share of the WebAssembly peak: ResNet-50's 3x3 and 1x1 shapes at batch 1, the MNIST convnet's second layer at batch 64. */
+const CONVOLUTIONS = [
+  { name: 'conv 3x3, 56x56x64 -> 64, same, batch 1 (ResNet-50)', text: 'model C {\n  input x: [56, 56, 64]\n  output y = x -> conv2d(64, 3, padding = same)\n}\n', batch: 1 },
+  { name: 'conv 1x1, 56x56x256 -> 64, batch 1 (ResNet-50)', text: 'model C {\n  input x: [56, 56, 256]\n  output y = x -> conv2d(64, 1)\n}\n', batch: 1 },
+  { name: 'conv 3x3, 13x13x32 -> 64, valid, batch 64 (MNIST)', text: 'model C {\n  input x: [13, 13, 32]\n  output y = x -> conv2d(64, 3)\n}\n', batch: 64 },
+];
+
+/**
+ * The GEMM and the convolutions on one thread as a share of the machine's
+ * WebAssembly SIMD peak (bench/peak.js), against issue 19's targets (70% and 60%).
+ */
+async function peakShares() {
+  setThreads(1);
+  try {
+    const peak = await measurePeak();
+    const rows = [];
+    const share = (gflops) => `${fixed((100 * gflops) / peak.peak, 0)}%`;
+    const n = 512;
+    const [a, b, out] = [random(n * n, 1), random(n * n, 2), new Float32Array(n * n)];
+    const gemm = await medianMs(() => matmulInto(out, a, b, n, n, n), { warmup: 3, min: 15 });
+    const gemmRate = (2 * n ** 3) / (gemm.ms * 1e6);
+    rows.push(['matmul 512x512', fixed(gemm.ms, 2), fixed(gemmRate), share(gemmRate), '70%']);
+    for (const conv of CONVOLUTIONS) {
+      const m = model(conv.text, conv.batch, 5);
+      const t = await medianMs(m.interp, { warmup: 3, min: 15 });
+      const rate = m.flops / (t.ms * 1e6);
+      rows.push([conv.name, fixed(t.ms, 2), fixed(rate), share(rate), '60%']);
+    }
+    return [
+      '## The WebAssembly kernels against the machine\'s WebAssembly SIMD peak (1 thread)',
+      '',
+      `Peak: ${fixed(peak.peak)} GFLOP/s on one core, the faster of two loops of f32x4 multiply-adds (an f32x4.mul and an f32x4.add: Node ${process.version} has no fused multiply-add): 12 independent accumulators ${fixed(peak.chains)} GFLOP/s, and gemm.wat's 4x8 register block with its loads ${fixed(peak.block)} GFLOP/s (bench/peak.js).`,
+      '',
+      table(['kernel', 'ms (1 thr)', 'GFLOP/s', 'share of peak', "issue 19's target"], rows),
+    ].join('\n');
+  } finally {
+    setThreads(CORES);
+  }
+}
+
 function maxAbsDiff(a, b) {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
@@ -379,6 +420,8 @@ function maxAbsDiff(a, b) {
 
 export async function run() {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(', ');
+  // BENCH_CASES=peak runs only the share-of-peak table.
+  if (process.env.BENCH_CASES === 'peak') return peakShares();
   await warmUpThreads(CORES);
   const rows = [];
   const ortRows = [];
@@ -442,6 +485,8 @@ export async function run() {
     'The same workloads, weights and inputs; ONNX Runtime runs the model as `dlc compile --target onnx` exports it (graph optimizations on), with as many intra-op threads as the interpreter. Ratio = ONNX Runtime ms / interpreter ms: below 1x the native runtime is faster. The bare matmul and the training step have no ONNX model ("-").',
     '',
     table(['workload', `ort ${CORES} thr ms`, 'ort 1 thr ms', `interp ${CORES} thr ms`, 'interp 1 thr ms', `ratio (${CORES} thr / 1 thr)`, 'max \\|diff\\| ort'], ortRows),
+    '',
+    await peakShares(),
   ].join('\n');
 }
 
