@@ -112,7 +112,8 @@ function startWorker(): void {
   };
 }
 
-function restartWorker(why: string): void {
+/** A new compiler worker; `why` ends the run or training in progress, and unless the user asked (Stop), it is also shown as a notice. */
+function restartWorker(why: string, byUser = false): void {
   worker.terminate();
   clearTimeout(watchdog);
   sentAt.clear();
@@ -123,6 +124,7 @@ function restartWorker(why: string): void {
   trainedShape = undefined;
   startWorker();
   setStatus('');
+  if (byUser) return;
   notices = [why];
   diagramBox.replaceChildren(message(why));
   renderMessages([]);
@@ -647,7 +649,7 @@ $('format').onclick = () => void formatEditor();
 $('run-random').onclick = () => startRun(true);
 $('train-go').onclick = () => startTraining();
 $('train-stop').onclick = () => {
-  restartWorker('the training run was stopped');
+  restartWorker('the training run was stopped', true);
   compile();
 };
 clearDigit();
@@ -664,7 +666,7 @@ digitCanvas.onpointerup = () => {
 };
 $('run-go').onclick = () => startRun(false);
 $('run-stop').onclick = () => {
-  restartWorker('the run was stopped');
+  restartWorker('the run was stopped', true);
   compile();
 };
 $<HTMLInputElement>('run-file').onchange = async (event) => {

@@ -416,6 +416,8 @@ describe('the playground in Chromium', () => {
     await page.click('#train-stop');
     await page.waitForFunction(() => !(window as unknown as { playground: Probe }).playground.training);
     expect(await page.$eval('#train-status', (e) => e.textContent)).toBe('the training run was stopped');
+    // Said where the training is, not as a compiler notice under the editor.
+    expect((await messagesInPage(page)).join('\n')).not.toContain('stopped');
     expect(await page.evaluate(() => (window as unknown as { playground: Probe }).playground.trained)).toBeUndefined();
     await settled(page);
 
