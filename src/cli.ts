@@ -147,7 +147,7 @@ function program(): Command {
       // Weights belong to the source model; the optimized graph keeps its layer names.
       const weights = opts.weights ? await loadWeights(opts.weights, source) : initWeights(source, { seed: opts.seed });
       const { graph } = optimize(source, { level: opts.opt });
-      const { outputs, stats } = engine === 'ort' ? { outputs: await runOnce(graph, weights, inputs, file, opts.threads), stats: undefined } : new Interpreter(graph, weights).run(inputs, { stats: opts.stats });
+      const { outputs, stats } = engine === 'ort' ? { outputs: await runOnce(graph, weights, inputs, file, opts.threads), stats: undefined } : new Interpreter(graph, weights, { foldInPlace: true }).run(inputs, { stats: opts.stats });
       const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
       if (opts.json) console.log(JSON.stringify(json));
       else for (const [name, t] of Object.entries(outputs)) console.log(reports.runOutput(name, t.shape, formatTensor(t)));

@@ -26,7 +26,8 @@ export interface BatchNormFoldInputs {
   movingVariance: Float32Array;
 }
 
-export function foldBatchNorm(w: BatchNormFoldInputs, kernelShape: readonly number[], epsilon: number): { kernel: Tensor; bias: Tensor } {
+/** `into` receives the folded kernel: a fresh array by default, or `w.kernel` itself (each value is read before it is written). */
+export function foldBatchNorm(w: BatchNormFoldInputs, kernelShape: readonly number[], epsilon: number, into: Float32Array = new Float32Array(w.kernel.length)): { kernel: Tensor; bias: Tensor } {
   const channels = w.movingMean.length;
   const s = new Float64Array(channels);
   const bias = new Float32Array(channels);
@@ -34,7 +35,7 @@ export function foldBatchNorm(w: BatchNormFoldInputs, kernelShape: readonly numb
     s[c] = (w.gamma ? w.gamma[c]! : 1) / Math.sqrt(w.movingVariance[c]! + epsilon);
     bias[c] = ((w.bias ? w.bias[c]! : 0) - w.movingMean[c]!) * s[c]! + (w.beta ? w.beta[c]! : 0);
   }
-  const kernel = new Float32Array(w.kernel.length);
+  const kernel = into;
   for (let i = 0; i < kernel.length; i++) kernel[i] = w.kernel[i]! * s[i % channels]!;
   return { kernel: { shape: [...kernelShape], data: kernel }, bias: { shape: [channels], data: bias } };
 }

@@ -372,16 +372,23 @@ export class Interpreter {
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
 
+  /**
+   * `foldInPlace`: the caller gives `weights` up to this interpreter
+   * (bindWeights's inPlace: `dlc run`, which reads them once), so that a
+   * batchnorm folded into a kernel does not keep a second copy of it. A graph
+   * with dimension variables binds per specialization, so it always copies.
+   */
   constructor(
     readonly graph: Graph,
     weights: Weights,
+    { foldInPlace = false }: { foldInPlace?: boolean } = {},
   ) {
     if (graphVars(graph).length > 0) {
       this.specialized = new Map();
       this.weights = weights;
       return;
     }
-    this.weights = bindWeights(graph, weights);
+    this.weights = bindWeights(graph, weights, { inPlace: foldInPlace });
     // A mask's sources are read by the layers that use the mask (ir/mask.ts).
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);

@@ -68,8 +68,13 @@ export async function loadWeights(path: string, graph: Graph): Promise<Weights> 
  * derived from its own and the batchnorm's weights (runtime/batchnorm.ts),
  * computed here once per binding (the Interpreter's construction), not per
  * run. `weights` is not modified: it keeps the file's separate tensors.
+ *
+ * With `inPlace`, the caller gives the weights up: each folded kernel is
+ * written over the layer's own kernel buffer (a fresh bias is set beside it),
+ * so that a run does not hold every convolution's kernel twice (ResNet-50:
+ * 94 MB more). `weights` then reads as the bound weights; bind it only once.
  */
-export function bindWeights(graph: Graph, weights: Weights): Weights {
+export function bindWeights(graph: Graph, weights: Weights, { inPlace = false } = {}): Weights {
   const folded = graph.nodes.filter((n) => (n.resolved as { batchnorm?: FoldedBatchNorm } | undefined)?.batchnorm);
   if (folded.length === 0) return weights;
   const bound: Weights = new Map(weights);
@@ -89,6 +94,7 @@ export function bindWeights(graph: Graph, weights: Weights): Weights {
       },
       kernel.shape,
       bn.epsilon,
+      inPlace ? kernel.data : undefined,
     );
     bound.set(`${node.name}.${bn.kernel}`, k);
     bound.set(`${node.name}.bias`, bias);

@@ -15,6 +15,7 @@ import { createRng } from '../../../src/runtime/random.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import type { Weights } from '../../../src/backends/interp/weights.js';
 import { summarize } from '../../../src/summary.js';
+import { optimize } from '../../../src/passes/pipeline.js';
 import { prepareTraining, train } from '../../../src/train/index.js';
 import { compileText } from '../../helpers.js';
 import { checkGradients } from './grad/harness.js';
@@ -126,6 +127,36 @@ describe('batchnorm', () => {
         return conv ? tf.relu(y) : y;
       },
     });
+  });
+
+  it('folded into a convolution, copying the weights or folding in place (dlc run), it computes tf.layers conv2d then batchNormalization', () => {
+    const graph = compileText('model M {\n  input x: [6, 6, 3]\n  output y = x -> conv2d(4, 3, bias = false) -> batchnorm\n}\n');
+    const folded = optimize(graph).graph;
+    expect(folded.nodes.map((n) => n.op)).toContain('fused_conv2d');
+    const rng = createRng(11);
+    const fresh = (): Weights => {
+      const w = randomState(4, 12);
+      w.set('conv2d.kernel', randTensor([3, 3, 3, 4], createRng(13)));
+      return w;
+    };
+    const x = randTensor([2, 6, 6, 3], rng);
+    // The reference: Keras's layers on the same weights, unfolded.
+    const w = fresh();
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, useBias: false });
+    const bn = tf.layers.batchNormalization({});
+    bn.apply(conv.apply(toTf(x))); // builds both
+    conv.setWeights([toTf(w.get('conv2d.kernel')!)]);
+    bn.setWeights(['gamma', 'beta', 'moving_mean', 'moving_variance'].map((n) => toTf(w.get(`batchnorm.${n}`)!)));
+    const expected = fromTf(bn.apply(conv.apply(toTf(x))) as tf.Tensor);
+    const copying = new Interpreter(folded, w);
+    expectClose(copying.run({ x }).outputs.y, expected);
+    expect(w.get('conv2d.kernel')!.data).not.toBe(copying.weights.get('conv2d.kernel')!.data);
+    const given = fresh();
+    const kernelBuffer = given.get('conv2d.kernel')!.data;
+    const inPlace = new Interpreter(folded, given, { foldInPlace: true });
+    expectClose(inPlace.run({ x }).outputs.y, expected);
+    // No second kernel: the folded one is written over the layer's own buffer.
+    expect(inPlace.weights.get('conv2d.kernel')!.data).toBe(kernelBuffer);
   });
 
   it('dlc train keeps the moving statistics: momentum 0 and one batch of the whole data leave its mean and biased variance', () => {
