@@ -71,6 +71,16 @@ describe('dropout (inverted)', () => {
     expect(dropout(x, 0, createRng(9)).data).toEqual(x.data);
   });
 
+  it('drops exactly where the stream draws below the rate, to +0 whatever the value (NaN and infinities too), and keeps x / (1 - rate)', () => {
+    const special = tensor([8, 4], Float32Array.from({ length: 32 }, (_, i) => [NaN, Infinity, -Infinity, -0, 3.5, -1e-40, 1e38, 7][i % 8]));
+    const y = dropout(special, 0.5, createRng(4));
+    const draws = createRng(4);
+    special.data.forEach((v, i) => {
+      if (draws.uniform() < 0.5) expect(Object.is(y.data[i], 0), `element ${i}`).toBe(true);
+      else expect(Object.is(y.data[i], Math.fround(v * 2)), `element ${i}`).toBe(true);
+    });
+  });
+
   it('rejects rates outside [0, 1)', () => {
     expect(() => dropout(x, 1, createRng(1))).toThrow(/rate must be in \[0, 1\)/);
   });

@@ -10,12 +10,12 @@
 import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { buffer } from './util.js';
+import { applyMask } from '../kernels/elementwise.js';
 
 /** `rng` must be a fresh stream equal to the one the forward consumed. */
 export function dropoutBackward(dy: Tensor, rate: number, rng: Rng): Tensor {
   const dx = buffer(dy.data.length);
-  const scale = 1 / (1 - rate);
-  for (let i = 0; i < dx.length; i++) dx[i] = rng.uniform() < rate ? 0 : dy.data[i] * scale;
+  applyMask(dy.data, dx, rate, rng);
   return { shape: [...dy.shape], data: dx };
 }
 

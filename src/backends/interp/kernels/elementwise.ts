@@ -100,7 +100,23 @@ export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {
 export function dropout(x: Tensor, rate: number, rng: Rng, out?: Float32Array): Tensor {
   if (!(rate >= 0 && rate < 1)) throw internal(`dropout: rate must be in [0, 1), got ${rate}`);
   const data = outputBuffer(out, x.data.length, 'dropout');
-  const scale = 1 / (1 - rate);
-  for (let i = 0; i < data.length; i++) data[i] = rng.uniform() < rate ? 0 : x.data[i] * scale;
+  applyMask(x.data, data, rate, rng);
   return { shape: [...x.shape], data };
+}
+
+/**
+ * to[i] = from[i] / (1 - rate), or +0 where the stream's next uniform is
+ * below `rate` (dropped, whatever from[i] is: an infinity or NaN too). The
+ * drop zeroes the value's bits with a mask made from the comparison, not a
+ * branch: the branch was mispredicted half the time at rate 0.5, which made
+ * the loop three times slower. Dropout's forward and backward share it.
+ */
+export function applyMask(from: Float32Array, to: Float32Array, rate: number, rng: Rng): void {
+  const scale = 1 / (1 - rate);
+  const bits = new Uint32Array(to.buffer, to.byteOffset, to.length);
+  for (let i = 0; i < to.length; i++) {
+    const keep = -(rng.uniform() >= rate); // -1 (all bits) or -0 (none)
+    to[i] = from[i] * scale;
+    bits[i] &= keep;
+  }
 }
