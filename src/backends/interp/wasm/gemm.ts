@@ -31,7 +31,7 @@ import { activateInPlace } from '../kernels/activation.js';
 import { align, Heap, MAX_PAGES } from './heap.js';
 import { MAX_CHUNKS, Pool } from './threads.js';
 import { platform } from '../../../platform/index.js';
-import type { ChunkPlan } from './threads.js';
+import type { ChunkPlan, RangeJob } from './threads.js';
 
 export interface GemmOptions {
   transA?: boolean;
@@ -213,7 +213,9 @@ export function gemm(
   const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | (inEpilogue ? RELU : 0);
   const x = g.exports;
 
-  x.pack_b(at.b.at, transB ? 1 : 0, K, N, at.pb, 0, at.panels);
+  // Panels are independent: a large B is packed on the threads too (the panel range [p0, p1) is the slice).
+  const packB: RangeJob = { kernel: 'pack_b', args: [at.b.at, transB ? 1 : 0, K, N, at.pb, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: at.panels };
+  runRange(g, packB, rangeThreads(threads, K * N));
   if (threads <= 1) {
     x.gemm(aAt, aMode, at.pb, at.c.at, at.bias.at, M, K, N, flags, 0, M, 0, at.panels, at.scratch, MC);
   } else {
@@ -226,6 +228,24 @@ export function gemm(
   if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
   if (activation !== 'linear' && !inEpilogue) activateInPlace(out, activation, N, 0, M);
   return true;
+}
+
+/** Smallest number of floats a range kernel reads before a second thread is worth waking for it. */
+const MIN_FLOATS_PER_THREAD = 1 << 18;
+
+/** Threads for a range kernel that reads `floats` floats, at most `threads`. */
+export const rangeThreads = (threads: number, floats: number) => Math.max(1, Math.min(threads, Math.floor(floats / MIN_FLOATS_PER_THREAD)));
+
+/**
+ * `job` (threads.ts RangeJob) on `threads` threads: slices of its items in the
+ * worker pool, or one call here. Its items are independent, so the result does
+ * not depend on the number of threads.
+ */
+export function runRange(g: Gemm, job: RangeJob, threads: number): void {
+  const n = Math.min(threads, job.items);
+  if (n > 1) return poolOf(g).runRange(g.exports, job, n);
+  const args = job.args.map((a, k) => (k === job.countArg ? a + job.items * job.countScale : a));
+  (g.exports[job.kernel] as (...args: number[]) => void)(...args);
 }
 
 /** The kernel's worker pool, created on first use. */

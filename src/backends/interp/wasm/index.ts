@@ -22,7 +22,8 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
-import { col2im, gemm, inMemory, loadGemm, poolOf } from './gemm.js';
+import { col2im, gemm, inMemory, loadGemm, poolOf, rangeThreads, runRange } from './gemm.js';
+import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
 import { internal } from '../../../diagnostics.js';
 import { platform } from '../../../platform/index.js';
@@ -159,9 +160,22 @@ export function maxPoolWasm(
 ): boolean {
   const g = wasmKernels();
   if (!g || out.length === 0) return false;
+  // Images are independent: a slice of them moves x and out by whole images.
   return inMemory(g, [x, out], ['in', 'out'], ([xAt, outAt]) =>
-    g.exports.max_pool(xAt, outAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
+    onThreads(g, x.length, {
+      kernel: 'max_pool',
+      args: [xAt, outAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, 0],
+      strides: [4 * H * W * C, 4 * OH * OW * C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      countArg: 13,
+      countScale: OH * OW,
+      items: B,
+    }),
   );
+}
+
+/** `job` on as many threads as the `floats` it reads pay for (rangeThreads). */
+function onThreads(g: Gemm, floats: number, job: RangeJob): void {
+  runRange(g, job, rangeThreads(threads, floats));
 }
 
 /**
@@ -220,8 +234,16 @@ export function maxPoolGradWasm(
 ): boolean {
   const g = wasmKernels();
   if (!g || dy.length === 0) return false;
+  // Windows of different images never meet: slices of images can add into dx side by side.
   return inMemory(g, [x, dy, dx], ['in', 'in', 'inout'], ([xAt, dyAt, dxAt]) =>
-    g.exports.max_pool_grad(xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, B * OH * OW),
+    onThreads(g, x.length, {
+      kernel: 'max_pool_grad',
+      args: [xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, 0],
+      strides: [4 * H * W * C, 4 * OH * OW * C, 4 * H * W * C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      countArg: 14,
+      countScale: OH * OW,
+      items: B,
+    }),
   );
 }
 
@@ -229,7 +251,9 @@ export function maxPoolGradWasm(
 export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array): boolean {
   const g = wasmKernels();
   if (!g || dx.length === 0) return false;
-  return inMemory(g, [y, dy, dx], ['in', 'in', 'out'], ([yAt, dyAt, dxAt]) => g.exports.relu_grad(yAt, dyAt, dxAt, dx.length));
+  return inMemory(g, [y, dy, dx], ['in', 'in', 'out'], ([yAt, dyAt, dxAt]) =>
+    onThreads(g, 2 * dx.length, { kernel: 'relu_grad', args: [yAt, dyAt, dxAt, 0], strides: [4, 4, 4, 0], countArg: 3, countScale: 1, items: dx.length }),
+  );
 }
 
 /** out[j] = sum over rows of src[r, j], in float64 rounded once (gemm.wat's column_sums); false if not in use. */

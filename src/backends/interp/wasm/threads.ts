@@ -59,6 +59,8 @@ const DONE = 1;
 const FAILED = 2;
 const ACTIVE = 3;
 const ONLINE = 4;
+/** The job's kind: 0 a gemm (ARGS), 1 a range kernel (RANGE). */
+const KIND = 5;
 /** The job's arguments, in the order of ARG_NAMES. */
 const ARGS = 8;
 /** Chunks run by each thread, main thread first. */
@@ -68,6 +70,16 @@ const ARG_NAMES = [
   'a', 'transA', 'pb', 'c', 'bias', 'M', 'K', 'N', 'flags', 'scratch', 'scratchStride', 'mc',
   'rowsPerChunk', 'rowChunks', 'panelsPerChunk', 'panels', 'chunks',
 ] as const;
+/**
+ * A range job: [kernel, items, items per chunk, count argument, count scale,
+ * argument count], then up to MAX_RANGE_ARGS arguments, then as many strides.
+ */
+const RANGE = STATS + MAX_THREADS;
+const MAX_RANGE_ARGS = 16;
+const CONTROL_INTS = RANGE + 6 + 2 * MAX_RANGE_ARGS;
+/** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
+export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b'] as const;
+export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;
 /** The largest number of chunks in one job. */
 export const MAX_CHUNKS = (1 << CHUNK_BITS) - 2;
@@ -82,8 +94,30 @@ const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
  * themselves but globals. A minifier (the playground's bundle) renames outer
  * names, and the text would then name what the worker does not have.
  */
-const LAYOUT = { JOB, DONE, FAILED, ARGS, STATS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES } as const;
+const LAYOUT = { JOB, DONE, FAILED, KIND, ARGS, STATS, RANGE, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
 type Layout = typeof LAYOUT;
+
+/** What a thread calls: the gemm, and the range kernels in RANGE_KERNELS's order. */
+interface Kernels {
+  gemm: GemmExports['gemm'];
+  range: ((...args: number[]) => void)[];
+}
+
+/**
+ * A kernel run over `items` independent items (images, floats, panels) in
+ * slices: the call for items [start, start + count) passes
+ * args[k] + start * strides[k] (byte offsets move with the slice; strides of 0
+ * keep a value), plus count * countScale for argument `countArg` (a count, or
+ * with stride 1 the slice's end).
+ */
+export interface RangeJob {
+  kernel: RangeKernel;
+  args: number[];
+  strides: number[];
+  countArg: number;
+  countScale: number;
+  items: number;
+}
 
 /** Claim the next chunk of job `seq`, or -1 when it has none left (or is over). Runs in workers too. */
 function claim(ctl: Int32Array, seq: number, L: Layout): number {
@@ -96,16 +130,26 @@ function claim(ctl: Int32Array, seq: number, L: Layout): number {
 }
 
 /** Compute one claimed chunk on thread `index`, then count it done (failed or not). Runs in workers too. */
-function runChunk(ctl: Int32Array, gemm: GemmExports['gemm'], index: number, chunk: number, L: Layout): void {
+function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: number, L: Layout): void {
   try {
-    const job: Record<string, number> = {};
-    L.ARG_NAMES.forEach((name, i) => (job[name] = ctl[L.ARGS + i]));
-    const r0 = (chunk % job.rowChunks) * job.rowsPerChunk;
-    const p0 = Math.floor(chunk / job.rowChunks) * job.panelsPerChunk;
-    const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
-    const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
-    const scratch = job.scratch + index * job.scratchStride;
-    gemm(job.a, job.transA, job.pb, job.c, job.bias, job.M, job.K, job.N, job.flags, r0, r1, p0, p1, scratch, job.mc);
+    if (ctl[L.KIND] === 1) {
+      // A range kernel on its slice of the items: pointers moved by the slice's start, the count its length.
+      const [kernel, items, perChunk, countArg, countScale, argCount] = ctl.subarray(L.RANGE, L.RANGE + 6);
+      const start = chunk * perChunk;
+      const args: number[] = [];
+      for (let k = 0; k < argCount; k++)
+        args.push(ctl[L.RANGE + 6 + k] + start * ctl[L.RANGE + 6 + L.MAX_RANGE_ARGS + k] + (k === countArg ? Math.min(perChunk, items - start) * countScale : 0));
+      kernels.range[kernel](...args);
+    } else {
+      const job: Record<string, number> = {};
+      L.ARG_NAMES.forEach((name, i) => (job[name] = ctl[L.ARGS + i]));
+      const r0 = (chunk % job.rowChunks) * job.rowsPerChunk;
+      const p0 = Math.floor(chunk / job.rowChunks) * job.panelsPerChunk;
+      const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
+      const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
+      const scratch = job.scratch + index * job.scratchStride;
+      kernels.gemm(job.a, job.transA, job.pb, job.c, job.bias, job.M, job.K, job.N, job.flags, r0, r1, p0, p1, scratch, job.mc);
+    }
     Atomics.add(ctl, L.STATS + index, 1);
   } catch {
     Atomics.store(ctl, L.FAILED, 1);
@@ -122,7 +166,8 @@ const claim = (${claim.toString()});
 const runChunk = (${runChunk.toString()});
 const { module, memory, control, index } = workerData;
 const ctl = new Int32Array(control);
-const { gemm } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const exported = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = { gemm: exported.gemm, range: L.RANGE_KERNELS.map((name) => exported[name]) };
 Atomics.add(ctl, ONLINE, 1);
 let lastSeq = -1;
 for (;;) {
@@ -134,12 +179,12 @@ for (;;) {
   }
   lastSeq = seq;
   if (index >= Atomics.load(ctl, ACTIVE)) continue;
-  for (let chunk; (chunk = claim(ctl, seq, L)) >= 0; ) runChunk(ctl, gemm, index, chunk, L);
+  for (let chunk; (chunk = claim(ctl, seq, L)) >= 0; ) runChunk(ctl, kernels, index, chunk, L);
 }
 `;
 
 export class Pool {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (STATS + MAX_THREADS)));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
   /** Worker threads started (threads 1..workers). */
   private workers = 0;
   /** Workers that died or never started. */
@@ -155,22 +200,45 @@ export class Pool {
 
   /** Run `job` on up to `threads` threads (this one included); returns when all of C is written. */
   run(x: GemmExports, job: Job, threads: number): void {
+    ARG_NAMES.forEach((name, i) => (this.ctl[ARGS + i] = job[name]));
+    this.ctl[KIND] = 0;
+    if (!this.dispatch(x, threads, job.chunks)) throw internal(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
+  }
+
+  /** Run a range kernel over `job.items` on up to `threads` threads, about four slices per thread. */
+  runRange(x: GemmExports, job: RangeJob, threads: number): void {
+    const ctl = this.ctl;
+    if (job.args.length > MAX_RANGE_ARGS || job.strides.length !== job.args.length) throw internal(`range job ${job.kernel}: ${job.args.length} arguments`);
+    const perChunk = Math.max(1, Math.ceil(job.items / (4 * threads)), Math.ceil(job.items / MAX_CHUNKS));
+    ctl.set([RANGE_KERNELS.indexOf(job.kernel), job.items, perChunk, job.countArg, job.countScale, job.args.length], RANGE);
+    ctl.set(job.args, RANGE + 6);
+    ctl.set(job.strides, RANGE + 6 + MAX_RANGE_ARGS);
+    ctl[KIND] = 1;
+    ctl[LAYOUT.CHUNKS] = Math.ceil(job.items / perChunk);
+    if (!this.dispatch(x, threads, ctl[LAYOUT.CHUNKS])) throw internal(`${job.kernel}: the WebAssembly kernel failed on ${job.items} items`);
+  }
+
+  /** Publish the job written in the control array, take chunks here too, and wait for all `chunks`; false if one failed. */
+  private dispatch(x: GemmExports, threads: number, chunks: number): boolean {
     const ctl = this.ctl;
     const n = Math.min(threads, MAX_THREADS);
     this.spawn(n);
     Atomics.store(ctl, ACTIVE, n);
-    ARG_NAMES.forEach((name, i) => (ctl[ARGS + i] = job[name]));
     ctl[DONE] = 0;
     ctl[FAILED] = 0;
     this.seq = (this.seq + 1) & SEQ_MASK;
     Atomics.store(ctl, JOB, this.seq << CHUNK_BITS);
     Atomics.notify(ctl, JOB);
 
-    for (let chunk; (chunk = claim(ctl, this.seq, LAYOUT)) >= 0; ) runChunk(ctl, x.gemm, 0, chunk, LAYOUT);
-    for (let done; (done = Atomics.load(ctl, DONE)) < job.chunks; ) Atomics.wait(ctl, DONE, done);
+    const kernels = (this.kernels ??= { gemm: x.gemm, range: RANGE_KERNELS.map((name) => x[name] as (...args: number[]) => void) });
+    for (let chunk; (chunk = claim(ctl, this.seq, LAYOUT)) >= 0; ) runChunk(ctl, kernels, 0, chunk, LAYOUT);
+    for (let done; (done = Atomics.load(ctl, DONE)) < chunks; ) Atomics.wait(ctl, DONE, done);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
-    if (ctl[FAILED]) throw internal(`matmul: the WebAssembly kernel failed on [${job.M},${job.K}]x[${job.K},${job.N}]`);
+    return ctl[FAILED] === 0;
   }
+
+  /** This thread's kernels, from the first job's exports. */
+  private kernels?: Kernels;
 
   /** Start workers 1..n-1 that do not exist yet; they join jobs as soon as they are up. */
   private spawn(n: number): void {

@@ -18,8 +18,13 @@ import {
   gemmKernel,
   kernelBackend,
   setKernelBackend,
+  setThreads,
   warmUpThreads,
 } from '../../../../src/backends/interp/wasm/index.js';
+import { availableParallelism } from 'node:os';
+import { maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
+import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(5150);
@@ -104,6 +109,35 @@ describe('threads', () => {
       expectClose(...both(256, 256, 256, {}, 2));
     }
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
+  });
+
+  it('max pooling, its backward and relu\'s backward, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+    const x = randTensor([32, 26, 26, 32], rng);
+    x.data[5] = x.data[5 + 32]; // a tie
+    const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
+    const dy = randTensor([32, 13, 13, 32], rng);
+    const run = () => {
+      const y = maxPool2d(x, pool);
+      const dx = maxPool2dBackward(x, dy, pool);
+      const dr = { shape: dx.shape, data: activationGrad(x.data, dx.data, 'relu', 32) }; // as if y = x: dx passes where x > 0
+      return [y, dx, dr];
+    };
+    const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
+    setThreads(1);
+    const one = run();
+    setThreads(2);
+    const before = workerChunks();
+    try {
+      // The main thread takes slices too, and may take all of them on a busy machine: retry a few times.
+      for (let i = 0; i < 50; i++) {
+        const two = run();
+        two.forEach((t, k) => expect(t, `result ${k}`).toEqual(one[k]));
+        if (workerChunks() > before) break;
+      }
+      expect(workerChunks()).toBeGreaterThan(before);
+    } finally {
+      setThreads(availableParallelism());
+    }
   });
 
   it('many jobs in a row stay apart', () => {
