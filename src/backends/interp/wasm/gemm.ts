@@ -54,6 +54,7 @@ export interface GemmExports {
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
   column_sums(src: number, rows: number, n: number, acc: number, out: number): void;
+  layer_norm(x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;
   col2im(desc: number, dcols: number, p0: number, p1: number): void;
   activate(act: number, src: number, dst: number, n: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;

@@ -34,6 +34,7 @@
 ;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
+;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
 ;;   gru_cell                          one GRU step's gate math (reset_after)
@@ -1089,6 +1090,83 @@
           (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $round))))
+
+  ;; Layer normalisation of `rows` rows of d floats, x to y (kernels/layernorm.ts's
+  ;; layerNorm, which stays the semantics): per row the mean and the biased
+  ;; variance in float64, in two lanes of two accumulators each (the TS kernel
+  ;; sums in order: the statistics may differ in their last float64 bits), then
+  ;; y = (x - mean) * (1 / sqrt(var + eps)) * gamma + beta in float64, rounded
+  ;; once, two values at a time as the TS kernel computes each.
+  (func (export "layer_norm")
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $rows i32) (param $d i32) (param $eps f64)
+    (local $r i32) (local $j i32) (local $d2 i32) (local $row i32) (local $out i32)
+    (local $s0 v128) (local $s1 v128) (local $v v128) (local $c v128) (local $m v128) (local $inv v128)
+    (local $sum f64) (local $mean f64) (local $var f64) (local $t f64)
+    (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $row (i32.add (local.get $x) (i32.mul (local.get $r) (i32.shl (local.get $d) (i32.const 2)))))
+        (local.set $out (i32.add (local.get $y) (i32.mul (local.get $r) (i32.shl (local.get $d) (i32.const 2)))))
+        ;; the mean: pairs of values into two float64 lanes
+        (local.set $s0 (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $m_done
+          (loop $m_loop
+            (br_if $m_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $s0 (f64x2.add (local.get $s0)
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $m_loop)))
+        (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+        (if (i32.lt_u (local.get $d2) (local.get $d)) (then
+          (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $d2) (i32.const 2)))))))))
+        (local.set $mean (f64.div (local.get $sum) (f64.convert_i32_u (local.get $d))))
+        (local.set $m (f64x2.splat (local.get $mean)))
+        ;; the biased variance
+        (local.set $s1 (v128.const f64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $v_done
+          (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $c (f64x2.sub
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
+              (local.get $m)))
+            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $c) (local.get $c))))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $v_loop)))
+        (local.set $var (f64.add (f64x2.extract_lane 0 (local.get $s1)) (f64x2.extract_lane 1 (local.get $s1))))
+        (if (i32.lt_u (local.get $d2) (local.get $d)) (then
+          (local.set $t (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $d2) (i32.const 2))))) (local.get $mean)))
+          (local.set $var (f64.add (local.get $var) (f64.mul (local.get $t) (local.get $t))))))
+        (local.set $var (f64.div (local.get $var) (f64.convert_i32_u (local.get $d))))
+        (local.set $inv (f64x2.splat (f64.div (f64.const 1) (f64.sqrt (f64.add (local.get $var) (local.get $eps))))))
+        ;; y = (x - mean) * inv * gamma + beta, two at a time, then the odd one
+        (local.set $j (i32.const 0))
+        (block $y_done
+          (loop $y_loop
+            (br_if $y_done (i32.ge_u (local.get $j) (local.get $d2)))
+            (local.set $v (f64x2.add
+              (f64x2.mul
+                (f64x2.mul
+                  (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))) (local.get $m))
+                  (local.get $inv))
+                (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $gamma) (i32.shl (local.get $j) (i32.const 2))))))
+              (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $beta) (i32.shl (local.get $j) (i32.const 2)))))))
+            (v128.store64_lane 0 (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))) (f32x4.demote_f64x2_zero (local.get $v)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $y_loop)))
+        (if (i32.lt_u (local.get $d2) (local.get $d)) (then
+          (local.set $t (f64.add
+            (f64.mul
+              (f64.mul
+                (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $d2) (i32.const 2))))) (local.get $mean))
+                (f64x2.extract_lane 0 (local.get $inv)))
+              (f64.promote_f32 (f32.load (i32.add (local.get $gamma) (i32.shl (local.get $d2) (i32.const 2))))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $beta) (i32.shl (local.get $d2) (i32.const 2)))))))
+          (f32.store (i32.add (local.get $out) (i32.shl (local.get $d2) (i32.const 2))) (f32.demote_f64 (local.get $t)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop))))
 
   ;; relu's backward from its output y: dx[i] = y[i] > 0 ? dy[i] : 0, i < n. dx may be dy.
   (func (export "relu_grad") (param $y i32) (param $dy i32) (param $dx i32) (param $n i32)

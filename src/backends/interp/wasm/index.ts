@@ -266,6 +266,13 @@ export function columnSumsWasm(out: Float32Array, src: Float32Array, rows: numbe
   });
 }
 
+/** layerNorm over rows of d (gemm.wat's layer_norm, statistics in float64); false if not in use. */
+export function layerNormWasm(y: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, d: number, epsilon: number): boolean {
+  const g = wasmKernels();
+  if (!g || x.length === 0) return false;
+  return inMemory(g, [x, gamma, beta, y], ['in', 'in', 'in', 'out'], ([xAt, gAt, bAt, yAt]) => g.exports.layer_norm(xAt, gAt, bAt, yAt, x.length / d, d, epsilon));
+}
+
 /** dx += col2im(dcols) over output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if not in use. */
 export function col2imWasm(dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): boolean {
   const g = wasmKernels();

@@ -14,7 +14,7 @@ import { activationGrad } from '../../../../src/backends/interp/grad/activation.
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { columnSums } from '../../../../src/backends/interp/grad/util.js';
-import { activate, conv2d, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, conv2d, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
@@ -81,6 +81,25 @@ describe('2-D max pooling', () => {
     [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
     const [wasm, reference] = both(() => maxPool2d(x, { size: [2, 2], padding: 'same' }));
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+});
+
+describe('layer normalisation', () => {
+  it.each([
+    [[2, 5, 128], 1e-3],
+    [[3, 7], 1e-5],
+    [[4, 1], 1e-3],
+    [[1, 3, 769], 1e-12],
+  ] as [number[], number][])('x %j, epsilon %s: within 2 float32 ulp of the TS kernel', (shape, epsilon) => {
+    const d = shape.at(-1)!;
+    const x = randTensor(shape, rng, 3);
+    x.data.forEach((v, i) => (x.data[i] = v + 5)); // a mean far from 0
+    const gamma = randTensor([d], rng, 2);
+    const beta = randTensor([d], rng, 1);
+    const [wasm, reference] = both(() => layerNorm(x, gamma, beta, epsilon));
+    expect(wasm.shape).toEqual(reference.shape);
+    // The statistics' float64 sums are added in another order; everything after them is the same arithmetic.
+    for (let i = 0; i < x.data.length; i++) expect(Math.abs(wasm.data[i] - reference.data[i])).toBeLessThanOrEqual(2 * 2 ** -23 * Math.abs(reference.data[i]) + 1e-30);
   });
 });
 
