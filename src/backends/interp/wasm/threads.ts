@@ -1,5 +1,8 @@
 /**
- * Worker threads for the WebAssembly matmul, driven synchronously.
+ * Worker threads for the WebAssembly kernels, driven synchronously: the
+ * matmul (a Job: C cut into row blocks and column panels), and range kernels
+ * (a RangeJob: pooling, relu's backward and B's packing, whose items are
+ * independent, cut into slices of them).
  *
  * `matmulInto` is synchronous, so the main thread cannot await workers. It
  * publishes a job in a shared Int32Array (`control`), wakes the workers with
