@@ -35,6 +35,7 @@ import { activateInPlace } from './activation.js';
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { matmulWasm } from '../wasm/index.js';
+import type { PackedB } from '../wasm/gemm.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface MatmulOptions {
@@ -48,6 +49,8 @@ export interface MatmulOptions {
   bias?: Float32Array | null;
   /** Applied last, row by row (softmax normalises each row of N). */
   activation?: Activation;
+  /** `b` already packed for the WebAssembly kernel (wasm/index.ts prepackRight); the TS kernel reads `b` itself. */
+  packedB?: PackedB | null;
 }
 
 // Register block (rows of A x columns of B), and the K-block: a packed A strip

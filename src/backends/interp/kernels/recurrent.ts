@@ -42,7 +42,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { inMemory } from '../wasm/gemm.js';
-import { heap, wasmKernels } from '../wasm/index.js';
+import { heap, prepackRight, wasmKernels } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface RecurrentOptions {
@@ -272,10 +272,12 @@ function recur(
     const c = take(B * units).fill(0);
     startStates(initial, [h, c], B * units, who);
     const before = mask ? take(2 * B * units) : undefined;
+    // U is the same at every step: packed once for the WebAssembly products, not T times.
+    const packedB = prepackRight(recurrentKernel.data, B, units, width, take);
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       if (before) before.set(h), before.set(c, B * units);
-      matmulInto(zh, h, recurrentKernel.data, B, units, width);
+      matmulInto(zh, h, recurrentKernel.data, B, units, width, { packedB });
       cell({ xw, row: t * width, stride: T * width, zh, h, c, rows: B, units });
       if (mask) carryMasked(mask, t, T, units, h, c, before!);
       if (sequences) {

@@ -39,6 +39,36 @@ export interface GemmOptions {
   accumulate?: boolean;
   bias?: Float32Array | null;
   activation?: Activation;
+  /** B already packed (prepackB), used instead of packing `b` again; ignored unless it was packed for this K and N. */
+  packedB?: PackedB | null;
+}
+
+/** op(B) = B [K, N] packed into the kernel's panels once, for many products with it; `pb` is a byte offset into the memory. */
+export interface PackedB {
+  K: number;
+  N: number;
+  pb: number;
+}
+
+/**
+ * Packs B [K, N] (not transposed) once, into memory from `take` (a scratch
+ * stack in the kernel's memory: heap.ts), for the products that reuse it (a
+ * recurrent layer's U at every step: packing it took 8% of an LSTM run).
+ * Valid as long as that scratch is; null when `take` gives memory elsewhere.
+ */
+export function prepackB(g: Gemm, b: Float32Array, K: number, N: number, take: (floats: number) => Float32Array): PackedB | null {
+  const panels = Math.ceil(N / 8);
+  const pb = g.heap.offsetOf(take(panels * 8 * K));
+  if (pb < 0) return null;
+  let bAt = g.heap.offsetOf(b);
+  if (bAt < 0) {
+    const copy = take(K * N);
+    bAt = g.heap.offsetOf(copy);
+    if (bAt < 0) return null;
+    copy.set(b.subarray(0, K * N));
+  }
+  g.exports.pack_b(bAt, 0, K, N, pb, 0, panels);
+  return { K, N, pb };
 }
 
 /** gemm.wat's exports; pointers are byte offsets into the shared memory. */
@@ -149,7 +179,7 @@ export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvSh
  * an operand that already lives in the memory is used where it is. False if
  * the call would not fit.
  */
-function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: Float32Array | null, M: number, K: number, N: number, threads: number) {
+function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: Float32Array | null, M: number, K: number, N: number, threads: number, packed: PackedB | null) {
   let end = g.heap.free();
   const take = (floats: number) => {
     const at = end;
@@ -164,10 +194,10 @@ function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: 
   const at = {
     a: 'matrix' in a ? place(a.matrix, M * K) : place(a.conv, a.conv.length),
     desc: 'conv' in a ? take(DESC_INTS + a.shape.C) : 0,
-    b: place(b, K * N),
+    b: packed ? { at: 0, copy: false } : place(b, K * N),
     c: place(out, M * N),
     bias: place(bias, N),
-    pb: take(panels * 8 * K),
+    pb: packed ? packed.pb : take(panels * 8 * K),
     scratchStride: align(MC * K * 4 + 384),
     scratch: 0,
     panels,
@@ -194,7 +224,8 @@ export function gemm(
 ): boolean {
   const { transA = false, transB = false, accumulate = false, bias = null, activation = 'linear' } = opts;
   const A: OperandA = 'matrix' in a || 'conv' in a ? a : { matrix: a, trans: transA };
-  const at = layout(g, A, b, out, bias, M, K, N, threads);
+  const packed = opts.packedB && !transB && opts.packedB.K === K && opts.packedB.N === N ? opts.packedB : null;
+  const at = layout(g, A, b, out, bias, M, K, N, threads, packed);
   if (!at) return false;
   const heap = new Float32Array(g.heap.buffer());
   let aAt = at.a.at, aMode = 0;
@@ -216,7 +247,7 @@ export function gemm(
 
   // Panels are independent: a large B is packed on the threads too (the panel range [p0, p1) is the slice).
   const packB: RangeJob = { kernel: 'pack_b', args: [at.b.at, transB ? 1 : 0, K, N, at.pb, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: at.panels };
-  runRange(g, packB, rangeThreads(threads, K * N));
+  if (!packed) runRange(g, packB, rangeThreads(threads, K * N));
   if (threads <= 1) {
     x.gemm(aAt, aMode, at.pb, at.c.at, at.bias.at, M, K, N, flags, 0, M, 0, at.panels, at.scratch, MC);
   } else {

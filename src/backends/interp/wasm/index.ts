@@ -22,7 +22,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
-import { col2im, gemm, inMemory, loadGemm, poolOf, rangeThreads, runRange } from './gemm.js';
+import { col2im, gemm, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
 import { internal } from '../../../diagnostics.js';
@@ -123,6 +123,16 @@ export function matmulWasm(
 ): boolean {
   const g = productKernel(M, K, N);
   return g !== null && gemm(g, out, a, b, M, K, N, opts, threadsFor(M * K * N));
+}
+
+/**
+ * B [K, N] packed once for the products `matmulInto(..., { packedB })` will
+ * make with it (gemm.ts prepackB), in memory from `take` (withScratch on
+ * heap()); null when products of this size do not run in WebAssembly.
+ */
+export function prepackRight(b: Float32Array, M: number, K: number, N: number, take: (floats: number) => Float32Array): PackedB | null {
+  const g = productKernel(M, K, N);
+  return g && prepackB(g, b, K, N, take);
 }
 
 /** The WebAssembly kernel if the choice and the size of an [M,K]x[K,N] product call for it. */

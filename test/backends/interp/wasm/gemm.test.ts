@@ -16,12 +16,15 @@ import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
 import {
   chunksByThread,
   gemmKernel,
+  heap,
   kernelBackend,
+  prepackRight,
   setKernelBackend,
   setThreads,
   warmUpThreads,
 } from '../../../../src/backends/interp/wasm/index.js';
 import { availableParallelism } from 'node:os';
+import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
 import { maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
@@ -98,6 +101,31 @@ describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
       expectClose(...both(M, K, N, { bias, activation }, threads));
       expectClose(...both(M, K, N, { bias, activation, accumulate: true, transA: true, transB: true }, threads));
     }
+  });
+});
+
+describe('a right operand packed once (a recurrent layer\'s U)', () => {
+  it('gives exactly the products of packing it each time, and is ignored for another shape', () => {
+    const [M, K, N] = [32, 128, 512];
+    const a = randTensor([M, K], rng).data;
+    const b = randTensor([K, N], rng).data;
+    const plain = new Float32Array(M * N);
+    matmulInto(plain, a, b, M, K, N);
+    withScratch(heap(), (take) => {
+      const packedB = prepackRight(b, M, K, N, take);
+      expect(packedB).not.toBeNull();
+      const packed = new Float32Array(M * N);
+      for (let step = 0; step < 3; step++) {
+        matmulInto(packed, a, b, M, K, N, { packedB });
+        expect(packed).toEqual(plain);
+      }
+      // Packed for [128, 512]: a [64, 512] product packs its own B.
+      const shorter = new Float32Array(M * N);
+      matmulInto(shorter, a, b, M, 64, N, { packedB });
+      const expected = new Float32Array(M * N);
+      matmulInto(expected, a, b, M, 64, N);
+      expect(shorter).toEqual(expected);
+    });
   });
 });
 
