@@ -1,6 +1,7 @@
 /**
  * Checking a source without files: parse -> index -> build every model's
- * graph -> infer shapes, collecting every diagnostic instead of throwing.
+ * graph -> infer shapes -> resolve the train sections, collecting every
+ * diagnostic instead of throwing.
  * compile.ts throws them as a CompileError; the language service
  * (src/service) keeps the partial results, so an editor shows shapes even
  * where other lines have errors. No Node APIs here (the service runs in
@@ -12,6 +13,7 @@ import { buildGraph, checkConstants, indexProgram, type ProgramIndex } from './i
 import { inferShapes } from './ir/infer.js';
 import type { Graph } from './ir/types.js';
 import { type Diagnostic, messages } from './diagnostics.js';
+import { checkTrainSections } from './train/config.js';
 
 export interface CheckedSource {
   /** Absent when the source does not parse (its one syntax diagnostic is then the only one). */
@@ -40,6 +42,7 @@ export function checkSource(source: Source, memo?: ParseMemo): CheckedSource {
     graphs.push(graph);
   }
   checkConstants(index, diagnostics);
+  if (parsed.program.decls.some((d) => d.kind === 'train')) checkTrainSections({ program: parsed.program, index, graphs }, diagnostics, diagnostics.length === 0);
   return { program: parsed.program, index, graphs, diagnostics: dedupe(diagnostics).sort((a, b) => (a.span?.start ?? -1) - (b.span?.start ?? -1)) };
 }
 

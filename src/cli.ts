@@ -6,6 +6,8 @@ import { Command, CommanderError } from 'commander';
 import { compileFile, readSource, selectModel } from './compile.js';
 import { chmodSync, realpathSync, statSync } from 'node:fs';
 import { DEFAULT_WIDTH, formatSource } from './format/index.js';
+import { MAX_SOURCE_CHARS } from './frontend/scan.js';
+import type { Source } from './frontend/ast.js';
 import { CompileError, type Diagnostic, ERRNO_TEXT, formatDiagnostic, help, messages, ortMessages, printable, reports, UserError } from './diagnostics.js';
 import { printGraph } from './ir/print.js';
 import { optimize, passNames, PassStats } from './passes/pipeline.js';
@@ -19,7 +21,7 @@ import { svgToPng } from './backends/dot/render.js';
 import { type Scene, sceneToSvg } from './scene.js';
 import { emitTfjs } from './backends/tfjs/index.js';
 import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
-import { checkOutputPaths, READ_LIMITS, readTextBounded, writeFileAtomic } from './files.js';
+import { checkOutputPaths, READ_LIMITS, readStdinBounded, readTextBounded, writeFileAtomic } from './files.js';
 import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
 import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
@@ -258,6 +260,9 @@ function program(): Command {
     .option('--width <n>', help.fmtWidth, parseCount, DEFAULT_WIDTH)
     .action(async (files: string[], opts: { write?: boolean; check?: boolean; width: number }) => {
       if (opts.write && opts.check) throw new UsageError(messages.fmtWriteAndCheck());
+      const stdin = files.includes('-');
+      if (stdin && files.length > 1) throw new UsageError(messages.fmtStdinAlone());
+      if (stdin && opts.write) throw new UsageError(messages.fmtWriteStdin());
       if (!opts.write && !opts.check && files.length > 1) throw new UsageError(messages.fmtSeveralToStdout(files.length));
       // A file that cannot be read or does not parse is reported and left alone; the others are still formatted.
       const diagnostics: Diagnostic[] = [];
@@ -265,7 +270,8 @@ function program(): Command {
       for (const file of files) {
         let result;
         try {
-          result = formatSource(readSource(file).text, file, { width: opts.width });
+          const source = file === '-' ? await readStdinSource() : readSource(file);
+          result = formatSource(source.text, source.path, { width: opts.width });
         } catch (e) {
           if (!(e instanceof CompileError)) throw e;
           diagnostics.push(...e.diagnostics);
@@ -273,7 +279,7 @@ function program(): Command {
         }
         if (!result.ok) diagnostics.push(...result.diagnostics);
         else if (opts.check) {
-          if (result.changed) unformatted.push(file);
+          if (result.changed) unformatted.push(file === '-' ? STDIN_PATH : file);
         } else if (opts.write) {
           if (!result.changed) continue;
           // Through a symbolic link to the file it names, keeping its permissions.
@@ -293,7 +299,18 @@ function program(): Command {
   return cli;
 }
 
-/** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
+/** `-` in a file list: standard input, named STDIN_PATH in messages. */
+const STDIN_PATH = '<stdin>';
+
+/** A source read from standard input, with the same limit and byte-order-mark rule as readSource. */
+async function readStdinSource(): Promise<Source> {
+  try {
+    return { path: STDIN_PATH, text: (await readStdinBounded(MAX_SOURCE_CHARS)).toString('utf8').replace(/^\uFEFF/, '') };
+  } catch (e) {
+    throw new CompileError([messages.readFile(STDIN_PATH, (e as Error).message)]);
+  }
+}
+
 /** --engine: the built-in interpreter (default) or ONNX Runtime. */
 function engineOf(engine: string): 'interp' | 'ort' {
   if (engine !== 'interp' && engine !== 'ort') throw new UsageError(ortMessages.unknownEngine(engine));
@@ -310,6 +327,7 @@ async function runOnce(graph: Graph, weights: Weights, inputs: Record<string, Te
   }
 }
 
+/** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
 function useKernels(opts: { kernels: string; threads?: number }): void {
   if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(messages.kernelsChoice(opts.kernels));
   if (opts.kernels !== 'auto' || !process.env.DLC_KERNELS) setKernelBackend(opts.kernels as KernelChoice);

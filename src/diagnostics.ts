@@ -127,6 +127,8 @@ export const messages = {
     ),
   // ---- Reading files (files.ts): each follows "cannot read 'PATH': ".
   fileTooLarge: (bytes: number, limit: string) => `it is ${bytes.toLocaleString('en-US')} bytes; the limit is ${limit}`,
+  /** Standard input is read until it passes the limit, so its whole size is not known. */
+  streamTooLarge: (limit: string) => `it is larger than the limit, ${limit}`,
   fileGrew: (limit: string) => `it grew past the limit of ${limit} while being read`,
   /** A graph specialized to its inputs' lengths (infer.ts's specialize) where a layer cannot take them. */
   specializedLayer: (layer: string, op: string, sizes: string, problem: string) => `layer '${layer}' (${op}) at ${sizes}: ${problem}`,
@@ -277,6 +279,8 @@ export const messages = {
   countValue: (text: string) => d('usage', undefined, `expected a whole number >= 1, got '${text}'`),
   positiveValue: (text: string) => d('usage', undefined, `expected a positive number, got '${text}'`),
   fmtWriteAndCheck: () => d('usage', undefined, 'give either --write or --check, not both'),
+  fmtStdinAlone: () => d('usage', undefined, "'-' (standard input) cannot be given with other files"),
+  fmtWriteStdin: () => d('usage', undefined, "--write cannot rewrite standard input: without it, dlc fmt - prints the formatted text"),
   fmtSeveralToStdout: (n: number) => d('usage', undefined, `${n} files given: use --write to format them in place or --check to list the unformatted ones (without either, dlc fmt prints one file)`),
   fmtCheckFailed: (n: number) => d('fmt', undefined, `${plural(n, 'file is', 'files are')} not formatted: run 'dlc fmt --write' on ${n === 1 ? 'it' : 'them'}`),
 
@@ -744,7 +748,7 @@ export const help = {
   lsp: 'run the language server for editors (LSP over stdin and stdout): diagnostics as you type, hover, completion, go to definition, rename, outline, shape hints',
   lspStdio: 'talk LSP over stdin and stdout (the default and only transport)',
   // fmt
-  fmtFiles: '.dl source files',
+  fmtFiles: ".dl source files, or '-' for standard input",
   fmtWrite: 'rewrite each file that changes, in place',
   fmtCheck: 'change nothing; list the files that are not formatted and exit 1 if there are any (for CI)',
   fmtWidth: 'the line width to fit',

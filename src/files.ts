@@ -68,6 +68,24 @@ export function readBounded(path: string, limit: number): Buffer {
   }
 }
 
+/**
+ * Standard input's bytes, at most `limit` of them: a larger input is a
+ * ReadProblem as soon as it passes the limit, not after it has all arrived.
+ */
+export async function readStdinBounded(limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > limit) {
+      process.stdin.destroy();
+      throw new ReadProblem(messages.streamTooLarge(limitText(limit)));
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, length);
+}
+
 /** A bounded file as UTF-8 text. */
 export const readTextBounded = (path: string, limit: number): string => readBounded(path, limit).toString('utf8');
 

@@ -11,6 +11,7 @@ import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, 
 import { scan } from '../frontend/scan.js';
 import { callableOps, lookupOp } from '../ops/index.js';
 import type { OpDef } from '../ops/op.js';
+import { TRAIN_VOCABULARY } from '../train/config.js';
 import type { Analysis } from './analysis.js';
 import { kindText, opDoc } from './hover.js';
 import type { Sym } from './symbols.js';
@@ -23,6 +24,10 @@ export interface CompletionContext {
   call?: { callee: string; given: string[]; arg?: string };
   /** The last token before the word being typed. */
   after?: string;
+  /** In a train section: the setting whose value is being written (`optimizer` in `optimizer = ad|`). */
+  setting?: string;
+  /** In a train section: the settings assigned on the other lines. */
+  assigned?: string[];
 }
 
 const WORD = /[\p{L}\p{N}_]/u;
@@ -47,6 +52,9 @@ export function completionContext(text: string, offset: number): CompletionConte
   type Open = { callee?: string; given: string[]; arg?: string; pendingName?: string };
   const stack: Open[] = [];
   let last: string | undefined;
+  // A statement's first word, and the names statements assigned (`name =` at depth 0).
+  let head: string | undefined;
+  const assigned: string[] = [];
   for (let i = bodyStart; i < wordStart; ) {
     const ch = text[i];
     if (ch === '#') {
@@ -61,7 +69,7 @@ export function completionContext(text: string, offset: number): CompletionConte
     }
     if (ch === '\n') {
       // A new line at depth 0 starts a statement unless the line before left an operator open or the next continues a chain.
-      if (stack.length === 0 && last !== '->' && last !== '=' && last !== ',' && !/^\s*->/.test(text.slice(i + 1, wordStart))) last = undefined;
+      if (stack.length === 0 && last !== '->' && last !== '=' && last !== ',' && !/^\s*->/.test(text.slice(i + 1, wordStart))) last = head = undefined;
       i++;
       continue;
     }
@@ -76,6 +84,7 @@ export function completionContext(text: string, offset: number): CompletionConte
       const top = stack.at(-1);
       if (top && (last === '(' || last === ',')) top.pendingName = word;
       else if (top) top.pendingName = undefined;
+      if (!top && last === undefined) head = word;
       last = word;
       i = j;
       continue;
@@ -89,7 +98,8 @@ export function completionContext(text: string, offset: number): CompletionConte
     else if (token === '=' && top?.pendingName) {
       top.given.push(top.pendingName);
       top.arg = top.pendingName;
-    } else if (token === ',' && top) top.arg = undefined;
+    } else if (token === '=' && !top && head !== undefined && last === head) assigned.push(head);
+    else if (token === ',' && top) top.arg = undefined;
     if (top && token !== '=') top.pendingName = undefined;
     last = token;
     i += token.length;
@@ -99,6 +109,14 @@ export function completionContext(text: string, offset: number): CompletionConte
   // Inside a list (`[...]`) of a call, an argument's choices are not what is being written.
   if (open) ctx.call = { callee: open.callee!, given: open.given, arg: top === open ? open.arg : undefined };
   ctx.after = last;
+  if (ctx.decl!.kind === 'train') {
+    if (stack.length === 0 && head !== undefined && assigned.at(-1) === head && last !== head) ctx.setting = assigned.pop();
+    // The lines after the cursor's, up to the section's `}`.
+    const lineEnd = text.indexOf('\n', wordStart);
+    const rest = lineEnd < 0 ? '' : text.slice(lineEnd, d.close ? d.close.start : d.range.end);
+    for (const m of rest.matchAll(/^\s*([\p{L}_][\p{L}\p{N}_]*)\s*=/gmu)) assigned.push(m[1]);
+    ctx.assigned = assigned;
+  }
   return ctx;
 }
 
@@ -114,6 +132,7 @@ export function completion(a: Analysis, position: Position): CompletionItem[] {
   if (!ctx) return [];
   const table = a.lastSymbols;
   if (!ctx.decl) return SNIPPETS.map((s) => ({ label: s.label, kind: CompletionItemKind.Snippet, detail: s.detail, insertText: s.body, insertTextFormat: InsertTextFormat.Snippet }));
+  if (ctx.decl.kind === 'train') return trainItems(ctx, table);
   const items: CompletionItem[] = [];
   if (ctx.call) {
     const op = lookupOp(ctx.call.callee);
@@ -143,6 +162,38 @@ export function completion(a: Analysis, position: Position): CompletionItem[] {
   }
   if (!stage) for (const sym of table?.globals.values() ?? []) if (sym.kind === 'const') items.push(symItem(sym, CompletionItemKind.Constant));
   return items;
+}
+
+/**
+ * In a train section: at a line's start, the settings not assigned yet; after
+ * `setting =`, what that setting's value may be; inside `sgd(`, `mnist(` and
+ * the like, their parameters not given yet. Constants fit any value.
+ */
+function trainItems(ctx: CompletionContext, table: Analysis['lastSymbols']): CompletionItem[] {
+  const constants = ctx.after === undefined ? [] : [...(table?.globals.values() ?? [])].filter((s) => s.kind === 'const').map((s) => symItem(s, CompletionItemKind.Constant));
+  if (ctx.call) {
+    const callee = ctx.call.callee;
+    const call = Object.values(TRAIN_VOCABULARY.calls).flat().find((c) => c.name === callee);
+    if (!call || ctx.call.arg) return constants;
+    return [
+      ...call.params
+        .filter((p) => !ctx.call!.given.includes(p.name))
+        .map((p) => ({ label: `${p.name} =`, filterText: p.name, insertText: `${p.name} = `, kind: CompletionItemKind.Property, detail: `${p.expected}${p.default !== undefined ? `, default ${JSON.stringify(p.default)}` : ''}`, sortText: `0${p.name}` })),
+      ...constants,
+    ];
+  }
+  if (ctx.setting !== undefined) {
+    if (ctx.after !== '=') return constants;
+    const calls = TRAIN_VOCABULARY.calls[ctx.setting];
+    if (calls)
+      return calls.map((c) => ({ label: c.name, kind: CompletionItemKind.Function, detail: `${c.name}(${c.params.map((p) => p.name).join(', ')})`, sortText: `0${c.name}` }));
+    if (ctx.setting === 'loss') return TRAIN_VOCABULARY.losses.map((name) => ({ label: name, kind: CompletionItemKind.EnumMember, sortText: `0${name}` }));
+    return constants;
+  }
+  if (ctx.after !== undefined) return constants;
+  return TRAIN_VOCABULARY.settings
+    .filter((s) => !ctx.assigned?.includes(s.name))
+    .map((s) => ({ label: s.name, kind: CompletionItemKind.Property, detail: s.doc, insertText: `${s.name} = `, sortText: `0${s.name}` }));
 }
 
 function opItem(op: OpDef): CompletionItem {

@@ -13,6 +13,7 @@ import { lookupOp } from '../ops/index.js';
 import type { AttrKind, OpDef } from '../ops/op.js';
 import { grouped, polyText, shapeCell, summarize } from '../summary.js';
 import type { Analysis } from './analysis.js';
+import type { Instance } from './layers.js';
 import { occurrenceAt, type Sym } from './symbols.js';
 
 /** Instances listed in a hover on a block's line, at most. */
@@ -34,22 +35,40 @@ export function hover(a: Analysis, position: Position): Hover | null {
     const nodes = o.call ? a.layers.nodesAt(o.call.span) : [];
     return md([...(nodes.length > 0 ? [layersText(nodes)] : []), opDoc(op)]);
   }
+  if (o.repeat) {
+    // repeat(n, block(...)): the copies are the instances of the inner call.
+    const inner = o.repeat.args[1]?.value;
+    const instances = inner ? a.layers.instancesAt(inner.span) : [];
+    const params = instances.reduce((n, i) => n + instanceTotals(i).params, 0);
+    return md([
+      '**repeat** `(n, block(...))`: `n` copies of a block, chained, each with weights of its own',
+      instances.length > 0 ? `${instances.length} copies in all · ${grouped(params)} params` : undefined,
+      instanceTable(instances),
+    ]);
+  }
   const sym = o.sym!;
   if (sym.kind === 'block' && o.call) {
     const instances = a.layers.instancesAt(o.call.span);
-    const rows = instances.slice(0, MAX_LISTED).map((i) => {
-      const stats = i.nodes.map(layerStats);
-      const params = stats.reduce((n, s) => n + s.paramCount, 0);
-      const flops = stats.reduce((n, s) => n + s.flops, 0);
-      return `| ${i.frame.instance} | ${i.outputs.map((n) => shapeCell(n.type.shape)).join(', ')} | ${grouped(params)} | ${Number.isNaN(flops) ? 'depends on sizes' : grouped(flops)} |`;
-    });
-    return md([
-      `**block** \`${signature(sym)}\` (${sym.decl.kind === 'block' ? sym.decl.body.filter((s) => s.kind !== 'input' && s.kind !== 'output').length : 0} lines)`,
-      rows.length > 0 ? ['| instance | output | params | FLOPs |', '|---|---|---:|---:|', ...rows].join('\n') : undefined,
-      instances.length > MAX_LISTED ? `and ${instances.length - MAX_LISTED} more instances` : undefined,
-    ]);
+    const lines = sym.decl.kind === 'block' ? sym.decl.body.filter((s) => s.kind !== 'input' && s.kind !== 'output').length : 0;
+    return md([`**block** \`${signature(sym)}\` (${lines} ${lines === 1 ? 'line' : 'lines'})`, instanceTable(instances)]);
   }
   return md(symbolText(a, sym));
+}
+
+function instanceTotals(i: Instance): { params: number; flops: number } {
+  const stats = i.nodes.map(layerStats);
+  return { params: stats.reduce((n, s) => n + s.paramCount, 0), flops: stats.reduce((n, s) => n + s.flops, 0) };
+}
+
+/** A block call's instances, a row each (at most MAX_LISTED); undefined when there are none. */
+function instanceTable(instances: Instance[]): string | undefined {
+  if (instances.length === 0) return undefined;
+  const rows = instances.slice(0, MAX_LISTED).map((i) => {
+    const { params, flops } = instanceTotals(i);
+    return `| ${i.frame.instance} | ${i.outputs.map((n) => shapeCell(n.type.shape)).join(', ')} | ${grouped(params)} | ${Number.isNaN(flops) ? 'depends on sizes' : grouped(flops)} |`;
+  });
+  const more = instances.length > MAX_LISTED ? [`| and ${instances.length - MAX_LISTED} more | | | |`] : [];
+  return ['| instance | output | params | FLOPs |', '|---|---|---:|---:|', ...rows, ...more].join('\n');
 }
 
 function symbolText(a: Analysis, sym: Sym): (string | undefined)[] {

@@ -38,6 +38,8 @@ export interface Occurrence {
   isDef: boolean;
   /** The call this name is the callee of (a `-> relu` stage counts as a call of relu). */
   call?: Extract<Expr, { kind: 'call' }> | Extract<Expr, { kind: 'name' }>;
+  /** Set on the word `repeat` of a `repeat(n, block(...))` call: that call. */
+  repeat?: Extract<Expr, { kind: 'call' }>;
 }
 
 export interface SymbolTable {
@@ -94,6 +96,7 @@ export function buildSymbols(program: Program): SymbolTable {
         const block = globals.get(e.callee)?.kind === 'block' ? globals.get(e.callee) : undefined;
         const op = !block && lookupOp(e.callee) ? e.callee : undefined;
         if (block || op) occurrences.push({ ...nameUse(e.calleeSpan, e.callee, globals, false), call: e });
+        else if (e.callee === 'repeat') occurrences.push({ span: e.calleeSpan, repeat: e, isDef: false });
         else {
           const sym = scope?.values.get(e.callee) ?? scope?.layers.get(e.callee);
           if (sym) occurrences.push({ span: e.calleeSpan, sym, isDef: false, call: e });

@@ -57,15 +57,35 @@ export function selectTrainModel(file: CompiledFile, name?: string): Graph {
 }
 
 /** The train section of `graph`, checked and resolved; throws CompileError with every problem found. */
-export function trainConfig(file: CompiledFile, graph: Graph): TrainConfig {
+export function trainConfig(file: CompiledFile, graph: Graph, trainable = true): TrainConfig {
   const sections = file.program.decls.filter((d): d is TrainDecl => d.kind === 'train' && d.model === graph.name);
   const modelSpan = file.index.models.get(graph.name)?.nameSpan ?? graph.span;
   if (sections.length === 0) throw new CompileError([messages.noTrainSection(modelSpan, graph.name)]);
   if (sections.length > 1) throw new CompileError([messages.duplicateTrain(sections[1].nameSpan, graph.name, sections[0].nameSpan)]);
   const outputWidth = (graph.outputs[0]?.node.type.shape.at(-1) as number | undefined) ?? 1;
   const config = new Resolver(file).section(sections[0], outputWidth);
-  checkTrainable(graph, config);
+  if (trainable) checkTrainable(graph, config);
   return config;
+}
+
+/**
+ * Every train section of a checked source, resolved as `dlc train` resolves
+ * it (without loading its data): their diagnostics join the file's, so that
+ * `dlc check` and the editor report a misspelt setting before a run does.
+ * `trainable`: also check that each model can be trained, which needs a graph
+ * built without errors.
+ */
+export function checkTrainSections(file: CompiledFile, diagnostics: Diagnostic[], trainable: boolean): void {
+  const models = new Set(file.program.decls.flatMap((d) => (d.kind === 'train' ? [d.model] : [])));
+  for (const graph of file.graphs) {
+    if (!models.has(graph.name)) continue;
+    try {
+      trainConfig(file, graph, trainable);
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      diagnostics.push(...e.diagnostics);
+    }
+  }
 }
 
 /** Throws the located error when the model cannot be trained at all. */
@@ -150,6 +170,28 @@ const LOSS_NAMES = ['mse', 'binary_crossentropy', 'categorical_crossentropy', 'c
 
 const SETTINGS = ['data', 'loss', 'optimizer', 'epochs', 'batch', 'weight_decay', 'seed'] as const;
 type SettingName = (typeof SETTINGS)[number];
+
+/** What each setting is, as an editor shows it (the defaults are those of Resolver.section). */
+const SETTING_DOCS: Record<SettingName, string> = {
+  data: `where the examples come from (required): ${Object.keys(DATA_SOURCES).join(', ')}`,
+  loss: `what training minimises (required): ${LOSS_NAMES.join(', ')}; crossentropy picks binary or categorical from the output width`,
+  optimizer: 'sgd(lr, momentum) or adam(lr, beta1, beta2, epsilon), with Keras\'s defaults; default adam',
+  epochs: 'passes over the training examples; default 10',
+  batch: 'examples per step; default 32',
+  weight_decay: 'L2 penalty: the loss gains weight_decay times the sum of the squared kernels; default 0',
+  seed: 'seed of the initial weights, the shuffling and dropout; default 0',
+};
+
+/** A train section's words, for completion: its settings, and what each setting's value may be. */
+export const TRAIN_VOCABULARY = {
+  settings: SETTINGS.map((name) => ({ name, doc: SETTING_DOCS[name] })),
+  /** The calls a setting's value may be, with their parameters (undefined default: required or optional). */
+  calls: {
+    data: Object.entries(DATA_SOURCES).map(([name, params]) => ({ name, params: params.map((p) => ({ name: p.name, default: p.default, expected: p.check.expected })) })),
+    optimizer: Object.entries(OPTIMIZERS).map(([name, params]) => ({ name, params: params.map((p) => ({ name: p.name, default: p.default, expected: p.check.expected })) })),
+  } as Record<string, { name: string; params: { name: string; default?: number | string; expected: string }[] }[]>,
+  losses: [...LOSS_NAMES] as string[],
+};
 
 class Resolver {
   private diagnostics: Diagnostic[] = [];

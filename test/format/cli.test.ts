@@ -74,6 +74,32 @@ describe('dlc fmt', () => {
     expect(printed.stdout).toBe('');
   });
 
+  it("'-' formats standard input to standard output, as an editor's format-on-save pipes it", () => {
+    const fmt = (input: string | Buffer, ...args: string[]) => {
+      const r = spawnSync('node', ['bin/dlc.js', 'fmt', ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    // The same text as for a file, the byte order mark dropped as readSource drops it.
+    expect(fmt(MESSY, '-')).toEqual({ code: 0, stdout: TIDY, stderr: '' });
+    expect(fmt(`\uFEFF${MESSY}`, '-').stdout).toBe(TIDY);
+    const example = readFileSync(join(root, 'examples/residual.dl'), 'utf8');
+    expect(fmt(example, '-').stdout).toBe(example);
+    expect(fmt(TIDY, '--check', '-')).toMatchObject({ code: 0, stdout: '1 file is formatted\n' });
+    expect(fmt(MESSY, '--check', '-')).toMatchObject({ code: 1, stdout: '<stdin>: not formatted\n' });
+    // A syntax error is located in <stdin>, with its code frame; nothing is printed to stdout.
+    const bad = fmt(BROKEN, '-');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain("<stdin>:3:3: error: syntax error: expected ']', ',' or an operator such as '->', found 'output'");
+    expect(bad.stderr).toContain('> 3 |   output x');
+    // Past the source limit (8 MiB), refused as a file is.
+    const huge = fmt(Buffer.alloc(9 * 2 ** 20, 0x20), '-');
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain("cannot read '<stdin>': it is larger than the limit, 8,388,608 bytes (8 MiB)");
+    expect(fmt(MESSY, '--write', '-').stderr).toBe('error: --write cannot rewrite standard input: without it, dlc fmt - prints the formatted text\n');
+    expect(fmt(MESSY, '-', 'examples/mlp.dl').stderr).toBe("error: '-' (standard input) cannot be given with other files\n");
+  });
+
   it('is listed by dlc --help', () => {
     const { dlc } = cliSandbox('dlc-fmt-');
     expect(dlc('--help').stdout.replace(/\s+/g, ' ')).toContain('fmt [options] <files...> format .dl files in the house style');

@@ -116,6 +116,25 @@ describe('diagnostics', () => {
     expect(dlc('check', file('typo-fixed.dl', fixed)).code).toBe(0);
   });
 
+  it("a train section's mistakes are reported as `dlc train` reports them, before any run", async () => {
+    const text = 'model M {\n  input x: [2]\n  output y = x -> dense(1)\n}\ntrain M {\n  data = xor\n  loss = mse\n  optimizer = sgd(lr = 0.1, momentu = 0.9)\n  epoch = 3\n}\n';
+    const path = file('train-typos.dl', text);
+    const train = dlc('train', path, '-o', file('w.safetensors', ''));
+    expect(train.code).toBe(1);
+    const located = [...train.stderr.matchAll(/train-typos\.dl:(\d+):(\d+): error: (.*)/g)].map((m) => ({ line: +m[1] - 1, character: +m[2] - 1, message: m[3] }));
+    expect(located.map((l) => l.message)).toEqual(["sgd: unknown argument 'momentu'", "train: unknown setting 'epoch'"]);
+    // dlc check finds the same, and so does the editor, each with its fix.
+    expect(dlc('check', path).stderr).toBe(train.stderr);
+    const uri = 'file:///work/train-typos.dl';
+    const published = await client.open(uri, text);
+    expect(published.map((d) => ({ ...d.range.start, message: d.message }))).toEqual(located);
+    const actions = (await client.connection.sendRequest(CodeActionRequest.type, { textDocument: { uri }, range: published[1].range, context: { diagnostics: [published[1]] } })) as { title: string; edit: WorkspaceEdit }[];
+    expect(actions.map((a) => a.title)).toEqual(["Change 'epoch' to 'epochs'"]);
+    const fixed = applyEdits(applyEdits(text, actions[0].edit.changes![uri]), [{ range: rangeOf(text, 'momentu'), newText: 'momentum' }]);
+    expect(dlc('check', file('train-fixed.dl', fixed)).code).toBe(0);
+    await client.close(uri);
+  });
+
   it('diagnostics follow edits: an edit that breaks the file reports it, one that mends it clears it', async () => {
     const text = example('mlp.dl');
     const uri = 'file:///work/edited.dl';
@@ -186,6 +205,17 @@ describe('hover', () => {
     expect(inner).toContain('**3 layers** (add), one per instance');
   });
 
+  it('on `repeat`: its copies, each with its parameters, and their total as `dlc summary` counts them', async () => {
+    const ruri = exampleUri('residual.dl');
+    const rtext = example('residual.dl');
+    const rrows = summaryRows('examples/residual.dl');
+    const text = await hoverText(ruri, rtext, 'repeat');
+    const inBlock = [...rrows.values()].filter((r) => /^conv2d(_\d+)?$/.test(r.name));
+    const copies = inBlock.reduce((n, r) => n + r.params, 0);
+    expect(text).toContain(`3 copies in all · ${grouped(copies)} params`);
+    expect(text.split('\n').filter((l) => /^\| residual(_\d)? \|/.test(l))).toHaveLength(3);
+  });
+
   it("on an op's argument name: its documentation", async () => {
     expect(await hoverText(uri, text, 'kernel')).toBe('`conv2d` argument `kernel`: int, list of ints, or a constant tensor\n\nwindow size, or a constant tensor of fixed weights');
   });
@@ -240,6 +270,51 @@ describe('completion', () => {
     const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: text.split('\n').length - 1, character: 0 } })) as CompletionItem[];
     expect(labels(items)).toEqual(['model', 'block', 'train', 'const']);
     expect(items[0]).toMatchObject({ insertTextFormat: 2, insertText: expect.stringContaining('model ${1:Name} {') });
+  });
+});
+
+describe('completion in a train section', () => {
+  const uri = 'file:///work/train-complete.dl';
+  const base = 'const rate = 0.05\n\nmodel M {\n  input x: [2]\n  output y = x -> dense(1)\n}\n\ntrain M {\n  data = xor\n  loss = mse\n\n  epochs = 3\n}\n';
+  const cursorLine = base.split('\n').indexOf('', 9);
+  beforeAll(async () => {
+    expect(await client.open(uri, base)).toEqual([]);
+  });
+  async function complete(line: string): Promise<string[]> {
+    const lines = base.split('\n');
+    lines[cursorLine] = line;
+    await client.edit(uri, { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } }, lines.join('\n'));
+    const items = (await client.connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: cursorLine, character: line.length } })) as CompletionItem[];
+    return items.map((i) => i.label);
+  }
+  /** What `dlc check` lists as the choices after a wrong value (its hint, `expected one of 'a', 'b'`). */
+  function choicesOf(setting: string): string[] {
+    const { file: write } = cliSandbox('dlc-lsp-train-');
+    const r = dlc('check', write('t.dl', base.replace(setting === 'loss' ? '  loss = mse' : '  epochs = 3', `  ${setting} = nonsense`)));
+    expect(r.code).toBe(1);
+    return [.../hint: expected one of ([^\n]*)/.exec(r.stderr)![1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+  }
+
+  it('at a line start: the settings `dlc check` knows, less those already given', async () => {
+    const r = dlc('check', file('unknown-setting.dl', base.replace('  epochs = 3', '  zzz = 3')));
+    const known = [.../settings are ([^\n]*)/.exec(r.stderr)![1].matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(known).toContain('weight_decay');
+    expect(await complete('  ')).toEqual(known.filter((k) => !['data', 'loss', 'epochs'].includes(k)));
+  });
+
+  it("after `setting =`: that setting's choices, as `dlc check` lists them", async () => {
+    expect(await complete('  loss = ')).toEqual(choicesOf('loss'));
+    expect(await complete('  optimizer = ')).toEqual(choicesOf('optimizer'));
+    expect(await complete('  optimizer = ad')).toEqual(choicesOf('optimizer')); // the client filters by the word typed
+  });
+
+  it('inside an optimizer or data call: its parameters not given yet; after their `=`, constants', async () => {
+    expect(await complete('  optimizer = adam(beta1 = 0.8, ')).toEqual(['lr =', 'beta2 =', 'epsilon =', 'rate']); // a constant fits a positional argument
+    expect(await complete('  optimizer = sgd(lr = ')).toEqual(['rate']);
+    // Every name offered is one `dlc check` accepts.
+    const lines = base.split('\n');
+    lines[cursorLine] = '  optimizer = adam(lr = rate, beta1 = 0.8, beta2 = 0.99, epsilon = 1e-6)';
+    expect(dlc('check', file('train-completed.dl', lines.join('\n'))).code).toBe(0);
   });
 });
 
