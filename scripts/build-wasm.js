@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const dir = 'src/backends/interp/wasm';
-const features = { simd: true, threads: true };
+const features = { simd: true, threads: true, bulk_memory: true };
 const wabt = await wabtInit();
 let module;
 try {

@@ -16,7 +16,7 @@ import type { Pool1dOptions, Pool2dOptions } from '../kernels/pool.js';
 import { slidingWindow } from '../kernels/window.js';
 import type { Tensor } from '../tensor.js';
 import { maxPoolGradWasm } from '../wasm/index.js';
-import { zeros } from './util.js';
+import { buffer, zeros } from './util.js';
 
 type Reduce = 'max' | 'avg';
 
@@ -31,10 +31,13 @@ function pool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions, reduce: Redu
   const rowsWin = slidingWindow(H, size[0], stride[0], 1, padding, 'pool (height)');
   const colsWin = slidingWindow(W, size[1], stride[1], 1, padding, 'pool (width)');
   const OH = rowsWin.out, OW = colsWin.out;
-  const dx = zeros(x.data.length);
   const args = [B, H, W, C, OH, OW, size, stride, rowsWin.padBefore, colsWin.padBefore] as const;
+  // The WebAssembly kernel writes dx in full; the TS ones add into zeros.
+  let dx = buffer(x.data.length);
+  if (reduce === 'max' && maxPoolGradWasm(dx, x.data, dy.data, ...args)) return { shape: [...x.shape], data: dx };
+  dx = dx.fill(0);
   if (reduce === 'avg') avgWindowsBackward(dx, dy.data, ...args);
-  else if (!maxPoolGradWasm(dx, x.data, dy.data, ...args)) maxWindowsBackward(dx, x.data, dy.data, ...args);
+  else maxWindowsBackward(dx, x.data, dy.data, ...args);
   return { shape: [...x.shape], data: dx };
 }
 

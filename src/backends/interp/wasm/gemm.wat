@@ -671,9 +671,13 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
 
-  ;; Backward of max_pool: dx (zero on entry, same layout as x) gets each
-  ;; output's dy[p, c] added at the window's first maximal cell, the one the
-  ;; forward kept (strictly greater wins); windows that overlap add up.
+  ;; Backward of max_pool: dx (same layout as x, whole images: P is a
+  ;; multiple of OH*OW) is written in full. Each image's dx is zeroed just
+  ;; before its windows are visited, while it is still in the cache, then gets
+  ;; each output's dy[p, c] added at the window's first maximal cell, the one
+  ;; the forward kept (strictly greater wins); windows that overlap add up.
+  ;; Zeroing here, per image, rather than the whole batch beforehand, saves a
+  ;; pass over dx through memory and runs on every thread the images run on.
   (func (export "max_pool_grad")
     (param $x i32) (param $dy i32) (param $dx i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $P i32)
@@ -686,6 +690,8 @@
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
     ;; dx's address for x's address a is a + shift
     (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
+    (if (i32.gt_u (local.get $P) (i32.const 0))
+      (then (memory.fill (local.get $dx) (i32.const 0) (i32.mul (local.get $H) (local.get $rowBytes)))))
     (block $done
       (loop $pixels
         (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
@@ -781,7 +787,10 @@
             (if (i32.eq (local.get $oy) (local.get $OH))
               (then
                 (local.set $oy (i32.const 0))
-                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))
+                (if (i32.lt_u (i32.add (local.get $p) (i32.const 1)) (local.get $P))
+                  (then (memory.fill (i32.add (local.get $dx) (i32.mul (local.get $img) (local.get $rowBytes)))
+                    (i32.const 0) (i32.mul (local.get $H) (local.get $rowBytes)))))))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
 

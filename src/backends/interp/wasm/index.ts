@@ -237,7 +237,7 @@ export function depthwiseGradWasm(
   });
 }
 
-/** maxPoolWasm's backward: dx (zero on entry) += dy routed to each window's max (gemm.wat's max_pool_grad). */
+/** maxPoolWasm's backward: dx = dy routed to each window's max, written in full (gemm.wat's max_pool_grad zeroes it image by image). */
 export function maxPoolGradWasm(
   dx: Float32Array, x: Float32Array, dy: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
   size: [number, number], stride: [number, number], padTop: number, padLeft: number,
@@ -245,7 +245,7 @@ export function maxPoolGradWasm(
   const g = wasmKernels();
   if (!g || dy.length === 0) return false;
   // Windows of different images never meet: slices of images can add into dx side by side.
-  return inMemory(g, [x, dy, dx], ['in', 'in', 'inout'], ([xAt, dyAt, dxAt]) =>
+  return inMemory(g, [x, dy, dx], ['in', 'in', 'out'], ([xAt, dyAt, dxAt]) =>
     onThreads(g, x.length, {
       kernel: 'max_pool_grad',
       args: [xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, 0],

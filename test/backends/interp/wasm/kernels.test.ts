@@ -13,7 +13,7 @@ import type { Activation } from '../../../../src/backends/interp/kernels/activat
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
-import { columnSums } from '../../../../src/backends/interp/grad/util.js';
+import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
 import { activate, conv2d, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
@@ -171,6 +171,10 @@ describe('backward kernels', () => {
     const dy = randTensor(maxPool2d(x, { size, stride, padding }).shape, rng);
     const [wasm, reference] = both(() => maxPool2dBackward(x, dy, { size, stride, padding }));
     expect(wasm).toEqual(reference);
+    // In a training step dx is step memory that held other values (here NaN): the kernel writes all of it.
+    const dirtied = () => duringStep(() => void buffer(4 * x.data.length).fill(NaN));
+    const [inStep] = both(() => (dirtied(), duringStep(() => ({ ...reference, data: keep(maxPool2dBackward(x, dy, { size, stride, padding }).data) }))));
+    expect(inStep).toEqual(reference);
   });
 
   it('bias gradients (column sums in float64) are exactly the TS sums', () => {
