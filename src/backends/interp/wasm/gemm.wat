@@ -586,6 +586,161 @@
   ;; the max over the window's real cells of x[., ., c], starting from -inf and
   ;; keeping a value only when greater (pmax), as kernels/pool.ts does: padding
   ;; never wins and NaN is never taken. Four channels at a time, then the rest.
+  ;; max_pool and max_pool_grad for the common 2x2 window at stride 2 whose
+  ;; windows all lie inside the image (2*OH <= H, 2*OW <= W, no padding):
+  ;; the same results as the general loops, without their per-window bounds,
+  ;; row and column loops. The forward takes the four cells' max in the
+  ;; general loop's order (pmax from -inf, so NaN cells are skipped alike).
+  ;; The backward finds, per lane, the cells that raised the running max
+  ;; (strictly greater, in row-major order); the last of them is the first
+  ;; maximal cell, which gets dy; every other cell gets 0. So dx is only
+  ;; stored, never read back. An image with an uncovered last row or column
+  ;; (odd H or W) is zeroed first. Channels past the last group of four run
+  ;; the same vector code on one lane (load32_zero, store32_lane).
+  (func $max_pool_2x2 (param $x i32) (param $out i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $OH i32) (param $OW i32) (param $images i32)
+    (local $cb i32) (local $rowBytes i32) (local $img i32) (local $oy i32) (local $ox i32) (local $a i32) (local $c i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
+    (block $images_done (loop $images_loop
+      (br_if $images_done (i32.ge_u (local.get $img) (local.get $images)))
+      (local.set $oy (i32.const 0))
+      (block $rows_done (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $oy) (local.get $OH)))
+        (local.set $a (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $img) (local.get $H)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $rowBytes))))
+        (local.set $ox (i32.const 0))
+        (block $cols_done (loop $cols
+          (br_if $cols_done (i32.ge_u (local.get $ox) (local.get $OW)))
+          (local.set $c (i32.const 0))
+          (block $quads_done (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $c))
+              (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+                (v128.load align=4 (i32.add (local.get $a) (local.get $c))))
+                (v128.load align=4 (i32.add (i32.add (local.get $a) (local.get $cb)) (local.get $c))))
+                (v128.load align=4 (i32.add (i32.add (local.get $a) (local.get $rowBytes)) (local.get $c))))
+                (v128.load align=4 (i32.add (i32.add (i32.add (local.get $a) (local.get $rowBytes)) (local.get $cb)) (local.get $c)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $quads)))
+          (block $singles_done (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+            (v128.store32_lane align=4 0 (i32.add (local.get $out) (local.get $c))
+              (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+                (v128.load32_zero align=4 (i32.add (local.get $a) (local.get $c))))
+                (v128.load32_zero align=4 (i32.add (i32.add (local.get $a) (local.get $cb)) (local.get $c))))
+                (v128.load32_zero align=4 (i32.add (i32.add (local.get $a) (local.get $rowBytes)) (local.get $c))))
+                (v128.load32_zero align=4 (i32.add (i32.add (i32.add (local.get $a) (local.get $rowBytes)) (local.get $cb)) (local.get $c)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $singles)))
+          (local.set $out (i32.add (local.get $out) (local.get $cb)))
+          (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cb) (i32.const 1))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $cols)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $rows)))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $images_loop))))
+
+  ;; One group of channels of one 2x2 window: the cells at x addresses a, a +
+  ;; cb, a + rowBytes, a + rowBytes + cb hold v0..v3; dx gets g & (each cell's
+  ;; winner mask), at the same addresses moved by shift.
+  (func $route_2x2 (param $v0 v128) (param $v1 v128) (param $v2 v128) (param $v3 v128) (param $g v128)
+    (result v128 v128 v128 v128)
+    (local $m v128) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $later v128)
+    (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $g0 (f32x4.gt (local.get $v0) (local.get $m)))
+    (local.set $m (v128.bitselect (local.get $v0) (local.get $m) (local.get $g0)))
+    (local.set $g1 (f32x4.gt (local.get $v1) (local.get $m)))
+    (local.set $m (v128.bitselect (local.get $v1) (local.get $m) (local.get $g1)))
+    (local.set $g2 (f32x4.gt (local.get $v2) (local.get $m)))
+    (local.set $m (v128.bitselect (local.get $v2) (local.get $m) (local.get $g2)))
+    (local.set $g3 (f32x4.gt (local.get $v3) (local.get $m)))
+    ;; a cell wins if it raised the max and no later cell raised it again
+    (local.set $later (local.get $g3))
+    (local.set $g2 (v128.andnot (local.get $g2) (local.get $later)))
+    (local.set $later (v128.or (local.get $later) (local.get $g2)))
+    (local.set $g1 (v128.andnot (local.get $g1) (local.get $later)))
+    (local.set $later (v128.or (local.get $later) (local.get $g1)))
+    (local.set $g0 (v128.andnot (local.get $g0) (local.get $later)))
+    ;; + 0 as the general loop's 0 + dy: a winner's -0 becomes +0 there too
+    (f32x4.add (v128.and (local.get $g) (local.get $g0)) (v128.const f32x4 0 0 0 0))
+    (f32x4.add (v128.and (local.get $g) (local.get $g1)) (v128.const f32x4 0 0 0 0))
+    (f32x4.add (v128.and (local.get $g) (local.get $g2)) (v128.const f32x4 0 0 0 0))
+    (f32x4.add (v128.and (local.get $g) (local.get $g3)) (v128.const f32x4 0 0 0 0)))
+
+  (func $max_pool_grad_2x2 (param $x i32) (param $dy i32) (param $dx i32) (param $H i32) (param $W i32) (param $C i32)
+    (param $OH i32) (param $OW i32) (param $images i32)
+    (local $cb i32) (local $rowBytes i32) (local $img i32) (local $oy i32) (local $ox i32) (local $a i32) (local $c i32)
+    (local $shift i32) (local $at i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
+    (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
+    (block $images_done (loop $images_loop
+      (br_if $images_done (i32.ge_u (local.get $img) (local.get $images)))
+      (if (i32.or (i32.lt_u (i32.shl (local.get $OH) (i32.const 1)) (local.get $H)) (i32.lt_u (i32.shl (local.get $OW) (i32.const 1)) (local.get $W)))
+        (then (memory.fill (i32.add (local.get $dx) (i32.mul (i32.mul (local.get $img) (local.get $H)) (local.get $rowBytes)))
+          (i32.const 0) (i32.mul (local.get $H) (local.get $rowBytes)))))
+      (local.set $oy (i32.const 0))
+      (block $rows_done (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $oy) (local.get $OH)))
+        (local.set $a (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $img) (local.get $H)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $rowBytes))))
+        (local.set $ox (i32.const 0))
+        (block $cols_done (loop $cols
+          (br_if $cols_done (i32.ge_u (local.get $ox) (local.get $OW)))
+          (local.set $c (i32.const 0))
+          (block $quads_done (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+            (local.set $at (i32.add (local.get $a) (local.get $c)))
+            (call $route_2x2
+              (v128.load align=4 (local.get $at))
+              (v128.load align=4 (i32.add (local.get $at) (local.get $cb)))
+              (v128.load align=4 (i32.add (local.get $at) (local.get $rowBytes)))
+              (v128.load align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)))
+              (v128.load align=4 (i32.add (local.get $dy) (local.get $c))))
+            (local.set $r3) (local.set $r2) (local.set $r1) (local.set $r0)
+            (local.set $at (i32.add (local.get $at) (local.get $shift)))
+            (v128.store align=4 (local.get $at) (local.get $r0))
+            (v128.store align=4 (i32.add (local.get $at) (local.get $cb)) (local.get $r1))
+            (v128.store align=4 (i32.add (local.get $at) (local.get $rowBytes)) (local.get $r2))
+            (v128.store align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)) (local.get $r3))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $quads)))
+          (block $singles_done (loop $singles
+            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+            (local.set $at (i32.add (local.get $a) (local.get $c)))
+            (call $route_2x2
+              (v128.load32_zero align=4 (local.get $at))
+              (v128.load32_zero align=4 (i32.add (local.get $at) (local.get $cb)))
+              (v128.load32_zero align=4 (i32.add (local.get $at) (local.get $rowBytes)))
+              (v128.load32_zero align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)))
+              (v128.load32_zero align=4 (i32.add (local.get $dy) (local.get $c))))
+            (local.set $r3) (local.set $r2) (local.set $r1) (local.set $r0)
+            (local.set $at (i32.add (local.get $at) (local.get $shift)))
+            (v128.store32_lane align=4 0 (local.get $at) (local.get $r0))
+            (v128.store32_lane align=4 0 (i32.add (local.get $at) (local.get $cb)) (local.get $r1))
+            (v128.store32_lane align=4 0 (i32.add (local.get $at) (local.get $rowBytes)) (local.get $r2))
+            (v128.store32_lane align=4 0 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)) (local.get $r3))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $singles)))
+          (local.set $dy (i32.add (local.get $dy) (local.get $cb)))
+          (local.set $a (i32.add (local.get $a) (i32.shl (local.get $cb) (i32.const 1))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $cols)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $rows)))
+      (local.set $img (i32.add (local.get $img) (i32.const 1)))
+      (br $images_loop))))
+
+  ;; Whether a pool's windows are 2x2 at stride 2, unpadded and inside the image.
+  (func $is_2x2 (param $H i32) (param $W i32) (param $OH i32) (param $OW i32) (param $sh i32) (param $sw i32)
+    (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (result i32)
+    (i32.and
+      (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 2)) (i32.eq (local.get $kw) (i32.const 2)))
+        (i32.and (i32.eq (local.get $sh) (i32.const 2)) (i32.eq (local.get $sw) (i32.const 2))))
+      (i32.and (i32.eqz (i32.or (local.get $pt) (local.get $pl)))
+        (i32.and (i32.le_u (i32.shl (local.get $OH) (i32.const 1)) (local.get $H))
+          (i32.le_u (i32.shl (local.get $OW) (i32.const 1)) (local.get $W))))))
+
   (func (export "max_pool")
     (param $x i32) (param $out i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $P i32)
@@ -593,6 +748,13 @@
     (local $yFrom i32) (local $yTo i32) (local $xFrom i32) (local $xTo i32)
     (local $c i32) (local $cb i32) (local $iy i32) (local $ix i32) (local $at i32) (local $rowBytes i32)
     (local $m v128) (local $ms f32) (local $v f32)
+    (if (i32.and (i32.gt_u (local.get $P) (i32.const 0))
+          (call $is_2x2 (local.get $H) (local.get $W) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+            (local.get $kh) (local.get $kw) (local.get $pt) (local.get $pl)))
+      (then
+        (call $max_pool_2x2 (local.get $x) (local.get $out) (local.get $H) (local.get $W) (local.get $C)
+          (local.get $OH) (local.get $OW) (i32.div_u (local.get $P) (i32.mul (local.get $OH) (local.get $OW))))
+        (return)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
     (block $done
@@ -688,6 +850,13 @@
     (local $ms f32) (local $vs f32) (local $args i32) (local $to i32) (local $shift i32)
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
+    (if (i32.and (i32.gt_u (local.get $P) (i32.const 0))
+          (call $is_2x2 (local.get $H) (local.get $W) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+            (local.get $kh) (local.get $kw) (local.get $pt) (local.get $pl)))
+      (then
+        (call $max_pool_grad_2x2 (local.get $x) (local.get $dy) (local.get $dx) (local.get $H) (local.get $W) (local.get $C)
+          (local.get $OH) (local.get $OW) (i32.div_u (local.get $P) (i32.mul (local.get $OH) (local.get $OW))))
+        (return)))
     ;; dx's address for x's address a is a + shift
     (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
     (if (i32.gt_u (local.get $P) (i32.const 0))

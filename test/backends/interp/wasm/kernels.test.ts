@@ -69,6 +69,10 @@ describe('2-D max pooling', () => {
     [[3, 7, 9, 5], [3, 2], [2, 3], 'same'],
     [[1, 6, 6, 7], [3, 3], [1, 1], 'same'],
     [[2, 26, 26, 32], [2, 2], [2, 2], 'valid'],
+    // 2x2 at stride 2 has its own loop: odd sizes leave a row and a column out, 6 channels end in a lane of their own.
+    [[2, 11, 11, 6], [2, 2], [2, 2], 'valid'],
+    // ... unless a window is clipped by the padding.
+    [[1, 5, 7, 3], [2, 2], [2, 2], 'same'],
   ] as [number[], [number, number], [number, number], Padding][])('x %j, size %j, stride %j, %s', (shape, size, stride, padding) => {
     const x = randTensor(shape, rng);
     const [wasm, reference] = both(() => maxPool2d(x, { size, stride, padding }));
@@ -165,6 +169,8 @@ describe('backward kernels', () => {
     [[2, 8, 8, 4], [2, 2], [2, 2], 'valid'],
     [[3, 7, 9, 5], [3, 2], [2, 1], 'same'],
     [[2, 26, 26, 32], [2, 2], [2, 2], 'valid'],
+    [[2, 11, 11, 6], [2, 2], [2, 2], 'valid'],
+    [[1, 5, 7, 3], [2, 2], [2, 2], 'same'],
   ] as [number[], [number, number], [number, number], Padding][])('max pooling backward x %j, size %j, stride %j, %s: exactly the TS kernel', (shape, size, stride, padding) => {
     const x = randTensor(shape, rng);
     x.data[3] = x.data[3 + shape[3]]; // a tie: the first cell wins
@@ -175,6 +181,25 @@ describe('backward kernels', () => {
     const dirtied = () => duringStep(() => void buffer(4 * x.data.length).fill(NaN));
     const [inStep] = both(() => (dirtied(), duringStep(() => ({ ...reference, data: keep(maxPool2dBackward(x, dy, { size, stride, padding }).data) }))));
     expect(inStep).toEqual(reference);
+  });
+
+  it('max pooling backward routes to the first maximal cell; NaN never wins, a window of -Infinity and NaN routes nothing', () => {
+    for (const shape of [[1, 4, 4, 6], [1, 5, 5, 5]]) {
+      const x = randTensor(shape, rng);
+      const C = shape[3];
+      [0, 7, 13, 30, 31, 50].forEach((i) => (x.data[i] = NaN));
+      [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
+      // One window of channel 3 all -Infinity or NaN, one of channel 4 with a tie, one of channel 5 with -0 before +0.
+      [0, 1, shape[2], shape[2] + 1].forEach((cell, k) => (x.data[cell * C + 3] = k === 2 ? NaN : -Infinity));
+      [0, 1].forEach((cell) => (x.data[cell * C + 4] = 7));
+      [0, 1, shape[2], shape[2] + 1].forEach((cell, k) => (x.data[cell * C + 5] = k === 0 ? -0 : k === 1 ? 0 : -1));
+      const dy = randTensor(maxPool2d(x, { size: [2, 2] }).shape, rng);
+      dy.data[4] = -0; // reaches dx as 0 + dy: +0
+      const [wasm, reference] = both(() => maxPool2dBackward(x, dy, { size: [2, 2] }));
+      expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+      expect(reference.data[3]).toBe(0); // the -Infinity window routed nothing
+      expect(Object.is(reference.data[4], 0)).toBe(true); // the first of the tie, dy's -0 added to 0
+    }
   });
 
   it('bias gradients (column sums in float64) are exactly the TS sums', () => {
