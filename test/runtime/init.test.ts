@@ -22,6 +22,19 @@ describe('random streams', () => {
     expect(child.normal()).toBeCloseTo(-0.945882484769741, 12);
   });
 
+  it('fill gives the values uniform draws (times 2^32), and continues the same stream', () => {
+    const r = createRng(1);
+    const block = new Uint32Array(2);
+    r.fill(block);
+    expect(Array.from(block, (v) => v / 2 ** 32)).toEqual([0.5686059962026775, 0.753928849240765]); // the pinned values above
+    expect(r.uniform()).toBe(0.8893939366098493);
+    const a = createRng(9), b = createRng(9);
+    const many = new Uint32Array(5000);
+    a.fill(many.subarray(0, 1234));
+    a.fill(many.subarray(1234));
+    expect(Array.from(many)).toEqual(take(5000, () => b.uniform() * 2 ** 32));
+  });
+
   it('derive children from the seed and name only, not from consumption order', () => {
     const stream = (seed: number, name: string, before = (_parent: Rng) => {}) => {
       const parent = createRng(seed);
