@@ -13,7 +13,7 @@
  * weights bit for bit. A batch whose loss is NaN or infinite, or a step that
  * makes a weight so, stops the run with the weights of the last finite step.
  */
-import { lossAndGradients } from '../backends/interp/autodiff.js';
+import { lossAndGradients, type StepResult } from '../backends/interp/autodiff.js';
 import { Interpreter } from '../backends/interp/execute.js';
 import { accuracy as accuracyOf, lossAndGrad } from '../backends/interp/losses.js';
 import { createRng, shuffled } from '../runtime/random.js';
@@ -111,6 +111,8 @@ export function* trainSteps(graph: Graph, config: TrainConfig, data: Split, hook
   const start = performance.now();
   let good = copyWeights(weights);
   let stepSeconds = 0, updates = 0;
+  /** The last step's result, done with once the weights are updated: the next step writes into it. */
+  let previous: StepResult | undefined;
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
     const epochStart = performance.now();
@@ -121,7 +123,8 @@ export function* trainSteps(graph: Graph, config: TrainConfig, data: Split, hook
       const { x, y } = batchOf(ds, order, b * config.batch, Math.min(ds.n, (b + 1) * config.batch));
       const n = x.shape[0];
       const seed = rng.child(`dropout ${epoch}.${b}`).seed;
-      const step = lossAndGradients(trainGraph, weights, { [input]: x }, y, config.loss, { seed, output });
+      const step = lossAndGradients(trainGraph, weights, { [input]: x }, y, config.loss, { seed, output, into: previous });
+      previous = step;
       if (!Number.isFinite(step.loss)) return stop(epoch, b + 1, { loss: step.loss }, updates - 1);
       good = copyWeights(weights, good);
       optimizer.step(weights, step.grads);

@@ -122,7 +122,7 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
     const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c));
     return { output, saved: trace };
   },
-  batchnorm: (c) => batchNormTrained(c),
+  batchnorm: (c) => batchNormTrained({ ...c, out: c.out ?? buffer(c.inputs[0].data.length) }, buffer(c.inputs[0].data.length)),
   dense: (c) => keepPreActivation(c),
   conv1d: (c) => keepPreActivation(c),
   conv2d: (c) => keepPreActivation(c),
@@ -434,7 +434,8 @@ export interface BackpropResult {
 }
 
 /** The forward of a training step, every value kept. */
-function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, seed: number, inputGrads: boolean, logitsOf?: Node) {
+/** `reuseState`: a previous step's state tensors, whose arrays the new values are written into. */
+function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, seed: number, inputGrads: boolean, logitsOf?: Node, reuseState?: Map<string, Tensor>) {
   const root = createRng(seed);
   const batch = Math.max(1, ...graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));
   const plan = planOf(graph, batch);
@@ -462,10 +463,13 @@ function record(graph: Graph, weights: Weights, inputs: Record<string, Tensor>, 
       out: plan.slots.has(node) && (!own || node.op === 'bidirectional' || node === logitsOf) ? buffer(plan.slots.get(node)!.floats) : undefined,
       // New values of state tensors outlive the step: written outside its memory.
       updateState: (name, write) => {
-        const shape = specs.find((s) => s.name === name)!.shape;
-        const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+        const spec = specs.find((s) => s.name === name)!;
+        const key = weightName(node, spec);
+        const n = spec.shape.reduce((a, b) => a * b, 1);
+        const previous = reuseState?.get(key)?.data;
+        const data = previous?.length === n ? previous : new Float32Array(n);
         write(data);
-        state.set(weightName(node, specs.find((s) => s.name === name)!), { shape: [...shape], data });
+        state.set(key, { shape: [...spec.shape], data });
       },
       keepTrace: true,
       ...masksOf(node, (n) => tape.get(n)!.output),
@@ -613,7 +617,16 @@ export function lossAndGradients(
   inputs: Record<string, Tensor>,
   targets: Tensor,
   loss: LossName,
-  options: { seed?: number; output?: string } = {},
+  options: {
+    seed?: number;
+    output?: string;
+    /**
+     * The previous step's result, which the caller is done with: this step's
+     * predictions, gradients and state are written into its arrays, so that a
+     * step after the first allocates no buffer.
+     */
+    into?: StepResult;
+  } = {},
 ): StepResult {
   const out = options.output === undefined ? graph.outputs[0] : (graph.outputs.find((o) => o.name === options.output) ?? missingOutput(graph, options.output));
   if (!out) throw internal('lossAndGradients: the graph has no outputs');
@@ -621,7 +634,7 @@ export function lossAndGradients(
   const seed = options.seed ?? 0;
   const logitsOf = head?.fused ? out.node : undefined;
   return duringStep(() => {
-    const { tape, logits, state } = record(graph, weights, inputs, seed, false, logitsOf);
+    const { tape, logits, state } = record(graph, weights, inputs, seed, false, logitsOf, options.into?.state);
     const predictions = tape.get(out.node)!.output;
     const seeds = new Map<Node, Tensor>();
     let value: number;
@@ -638,10 +651,16 @@ export function lossAndGradients(
       seeds.set(out.node, r.grad);
     }
     const { grads } = reverse(graph, weights, tape, seeds, { seed, logitsOf });
+    // Out of the step's memory: into the previous result's arrays where they fit, else copies.
+    const written = (t: Tensor, previous?: Tensor): Tensor => {
+      if (previous?.data.length !== t.data.length) return { shape: t.shape, data: keep(t.data) };
+      previous.data.set(t.data);
+      return { shape: t.shape, data: previous.data };
+    };
     return {
       loss: value,
-      predictions: { shape: predictions.shape, data: keep(predictions.data) },
-      grads: new Map([...grads].map(([k, t]) => [k, { shape: t.shape, data: keep(t.data) }])),
+      predictions: written(predictions, options.into?.predictions),
+      grads: new Map([...grads].map(([k, t]) => [k, written(t, options.into?.grads.get(k))])),
       state,
     };
   });

@@ -273,9 +273,13 @@ function dense(c: Call<'dense' | 'fused_dense'>): Tensor {
   return K.dense(c.inputs[0], c.param(kernel.name), c.optionalParam('bias'), c.a.activation, c.out, kernel.transposed);
 }
 
-/** batchnorm in training: normalises with the batch's statistics and reports the updated moving ones. */
-export function batchNormTrained(c: Call<'batchnorm'>): { output: Tensor; saved: K.BatchNormTrace | undefined } {
-  const r = K.batchNormTraining(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.out, c.keepTrace ?? false);
+/**
+ * batchnorm in training: normalises with the batch's statistics and reports
+ * the updated moving ones. `xhat`: where to keep the normalised values when
+ * c.keepTrace asks for them (default: a new buffer).
+ */
+export function batchNormTrained(c: Call<'batchnorm'>, xhat?: Float32Array): { output: Tensor; saved: K.BatchNormTrace | undefined } {
+  const r = K.batchNormTraining(c.inputs[0], c.a, c.optionalParam('gamma'), c.optionalParam('beta'), c.out, c.keepTrace ? (xhat ?? true) : false);
   for (const [name, batch] of [['moving_mean', r.mean], ['moving_variance', r.variance]] as const) {
     c.updateState?.(name, (into) => K.movingAverageInto(into, c.param(name).data, batch, c.a.momentum));
   }

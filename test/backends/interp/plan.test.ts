@@ -205,8 +205,8 @@ describe('a planned run', () => {
 });
 
 describe('a training step', () => {
-  it('allocates nothing but its results after the first step: predictions and one gradient per weight', () => {
-    for (const file of ['mnist_train.dl', 'mnist_mlp_train.dl', 'lstm_sentiment.dl', 'transformer.dl', 'residual.dl']) {
+  it('allocates nothing but its results after the first step (predictions, one gradient per weight, new moving statistics), and nothing at all when it writes into the last ones', () => {
+    for (const file of ['mnist_train.dl', 'mnist_mlp_train.dl', 'lstm_sentiment.dl', 'transformer.dl', 'residual.dl', 'batchnorm.dl']) {
       const written = concrete(compileFile(`examples/${file}`).graphs[0]);
       const graph = optimize(written, { training: true }).graph;
       const weights = initWeights(written, { seed: 1 });
@@ -215,8 +215,15 @@ describe('a training step', () => {
       const targets = { shape: [4, ...(output.node.type.shape.slice(1) as number[])], data: new Float32Array(4 * sizeOfShape(output.node.type.shape)).fill(0.5) };
       const step = () => lossAndGradients(graph, weights, inputs, targets, 'mse');
       const first = step();
-      const results = first.predictions.data.length + [...first.grads.values()].reduce((n, t) => n + t.data.length, 0);
+      const results = first.predictions.data.length + [...first.grads.values(), ...first.state.values()].reduce((n, t) => n + t.data.length, 0);
       expect({ file, floats: allocatedFloats(step) }).toEqual({ file, floats: results });
+      // Given the previous result to write into (as dlc train does), nothing at all, and the same values.
+      let previous = step();
+      const fresh = step();
+      expect({ file, floats: allocatedFloats(() => (previous = lossAndGradients(graph, weights, inputs, targets, 'mse', { into: previous }))) }).toEqual({ file, floats: 0 });
+      expect(previous.predictions.data).toEqual(fresh.predictions.data);
+      for (const [name, g] of fresh.grads) expect(previous.grads.get(name)!.data, name).toEqual(g.data);
+      for (const [name, t] of fresh.state) expect(previous.state.get(name)!.data, name).toEqual(t.data);
     }
   });
 

@@ -50,7 +50,14 @@ export function batchNormBackward(a: BatchNormAttrs, trace: BatchNormTrace, gamm
   }
   return {
     dx: dx && { shape: [...dy.shape], data: dx },
-    dGamma: { shape: [channels], data: Float32Array.from(sumDyXhat) },
-    dBeta: { shape: [channels], data: Float32Array.from(sumDy) },
+    dGamma: { shape: [channels], data: rounded(sumDyXhat) },
+    dBeta: { shape: [channels], data: rounded(sumDy) },
   };
+}
+
+/** Float64 sums rounded to float32, in the step's memory. */
+function rounded(sums: Float64Array): Float32Array {
+  const out = buffer(sums.length);
+  for (let i = 0; i < sums.length; i++) out[i] = sums[i];
+  return out;
 }

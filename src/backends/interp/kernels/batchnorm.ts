@@ -67,7 +67,8 @@ export function batchNormTraining(
   gamma: Tensor | null,
   beta: Tensor | null,
   out?: Float32Array,
-  trace = true,
+  /** Keep the normalised values for a backward pass: true in a new buffer, or in the one given. */
+  trace: boolean | Float32Array = true,
 ): { y: Tensor; mean: Float64Array; variance: Float64Array; trace?: BatchNormTrace } {
   const { channels, inner, epsilon } = a;
   const xd = x.data;
@@ -89,7 +90,7 @@ export function batchNormTraining(
   const variance = squares.map((s) => s / count);
   const invStd = variance.map((v) => 1 / Math.sqrt(v + epsilon));
   // The normalised values are kept only for a backward pass.
-  const xhat = trace ? new Float32Array(xd.length) : null;
+  const xhat = trace === true ? new Float32Array(xd.length) : trace || null;
   const y = outputBuffer(out, xd.length, 'batchnorm');
   forEachRun(xd.length, a, (start, c) => {
     const m = mean[c], inv = invStd[c];
