@@ -165,12 +165,30 @@ function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape)
   heap.fill(0, desc / 4 + DESC_INTS, desc / 4 + DESC_INTS + s.C);
 }
 
-/** dx += col2im(dcols) for output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if they do not fit. */
-export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): boolean {
+/**
+ * dx += col2im(dcols) for output positions [p0, p1) of convolution `s`
+ * (gemm.wat's col2im), dcols holding their rows; false if they do not fit.
+ * Positions of different images add into different images of dx, so the
+ * whole images of the range run on up to `threads` threads (a range job), and
+ * a partial image at either end on this one.
+ */
+export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number, threads = 1): boolean {
   return inMemory(g, [dx, dcols], ['inout', 'in'], ([dxAt, dcolsAt]) => {
-    const desc = g.heap.take(DESC_INTS + s.C);
-    describeConv(new Float32Array(g.heap.buffer()), desc.byteOffset, dxAt, s);
-    g.exports.col2im(desc.byteOffset, dcolsAt, p0, p1);
+    const desc = g.heap.take(DESC_INTS + s.C).byteOffset;
+    describeConv(new Float32Array(g.heap.buffer()), desc, dxAt, s);
+    const image = s.OH * s.OW;
+    const rowBytes = 4 * s.kh * s.kw * s.C;
+    const first = Math.min(p1, Math.ceil(p0 / image) * image);
+    const last = Math.max(first, Math.floor(p1 / image) * image);
+    const rows = (p: number) => dcolsAt + (p - p0) * rowBytes;
+    if (first > p0) g.exports.col2im(desc, dcolsAt, p0, first);
+    if (last > first) {
+      runRange(g, {
+        kernel: 'col2im', args: [desc, rows(first), first, first], strides: [0, image * rowBytes, image, image],
+        countArg: 3, countScale: image, items: (last - first) / image,
+      }, rangeThreads(threads, (last - first) * (rowBytes / 4)));
+    }
+    if (p1 > last) g.exports.col2im(desc, rows(last), last, p1);
   });
 }
 

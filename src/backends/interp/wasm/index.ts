@@ -286,7 +286,7 @@ export function layerNormWasm(y: Float32Array, x: Float32Array, gamma: Float32Ar
 /** dx += col2im(dcols) over output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if not in use. */
 export function col2imWasm(dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number): boolean {
   const g = wasmKernels();
-  return g !== null && p1 > p0 && col2im(g, dx, dcols, s, p0, p1);
+  return g !== null && p1 > p0 && col2im(g, dx, dcols, s, p0, p1, threads);
 }
 
 /**

@@ -28,6 +28,7 @@ import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
 import { maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
+import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(5150);
@@ -139,20 +140,30 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward and relu\'s backward, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, relu\'s backward and a convolution\'s input gradient (col2im), cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
     const dy = randTensor([32, 13, 13, 32], rng);
+    const kernel = randTensor([3, 3, 32, 16], rng);
+    const dz = randTensor([32, 24, 24, 16], rng);
     const run = () => {
       const y = maxPool2d(x, pool);
       const dx = maxPool2dBackward(x, dy, pool);
       const dr = { shape: dx.shape, data: activationGrad(x.data, dx.data, 'relu', 32) }; // as if y = x: dx passes where x > 0
-      return [y, dx, dr];
+      // col2im adds each output position's rows into its image of dx: whole images on the threads, a partial one at an end here.
+      const dconv = conv2dBackward(x, kernel, dz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
+      return [y, dx, dr, dconv];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
     const one = run();
+    // ... and the TS kernels' result: col2im's ranges at chunk and image boundaries line up with dcols' rows.
+    const { choice } = kernelBackend();
+    setKernelBackend('js');
+    const reference = run();
+    setKernelBackend(choice);
+    expectClose(one[3], reference[3], 1e-5);
     setThreads(2);
     const before = workerChunks();
     try {
