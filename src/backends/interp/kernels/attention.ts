@@ -25,7 +25,7 @@ import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { heap } from '../wasm/index.js';
+import { copyRowsWasm, heap } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface AttentionWeights {
@@ -177,6 +177,7 @@ function project(take: (floats: number) => Float32Array, x: Tensor, kernel: Tens
 
 /** dst[r, :] = src[row0 + r, col0 : col0 + n] for r < rows, with `stride` floats per src row. */
 export function gather(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
+  if (copyRowsWasm(dst, src.subarray(row0 * stride + col0), rows, n, n, stride)) return;
   for (let r = 0; r < rows; r++) {
     for (let j = 0, from = (row0 + r) * stride + col0, to = r * n; j < n; j++) dst[to + j] = src[from + j];
   }
@@ -184,6 +185,7 @@ export function gather(dst: Float32Array, src: Float32Array, row0: number, rows:
 
 /** gather's inverse: dst[row0 + r, col0 : col0 + n] = src[r, :]. */
 export function scatter(dst: Float32Array, src: Float32Array, row0: number, rows: number, stride: number, col0: number, n: number): void {
+  if (copyRowsWasm(dst.subarray(row0 * stride + col0), src, rows, n, stride, n)) return;
   for (let r = 0; r < rows; r++) {
     for (let j = 0, to = (row0 + r) * stride + col0, from = r * n; j < n; j++) dst[to + j] = src[from + j];
   }

@@ -21,6 +21,7 @@ import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
 import { internal } from '../../../diagnostics.js';
+import { addWasm } from '../wasm/index.js';
 
 /** `p`: the activation's arguments (default: its bare name's). */
 export function activate(x: Tensor, act: Activation, out?: Float32Array, p?: ActivationArgs): Tensor {
@@ -55,6 +56,7 @@ function sumInto(data: Float32Array, xs: Tensor[], n: number): Float32Array {
   const first = xs[0].data;
   if (xs.length === 2 && first.length === n && xs[1].data.length === n) {
     const second = xs[1].data;
+    if (addWasm(data.subarray(0, n), first, second)) return data;
     for (let i = 0; i < n; i++) data[i] = first[i] + second[i];
     return data;
   }

@@ -83,6 +83,8 @@ export interface GemmExports {
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
+  add(a: number, b: number, out: number, n: number): void;
+  copy_rows(dst: number, src: number, rows: number, n: number, dstStride: number, srcStride: number): void;
   column_sums(src: number, rows: number, n: number, acc: number, out: number): void;
   layer_norm(x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;
   col2im(desc: number, dcols: number, p0: number, p1: number): void;

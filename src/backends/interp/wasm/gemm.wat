@@ -34,6 +34,7 @@
 ;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
+;;   add, copy_rows                    a sum of two tensors; rows moved between strided layouts
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
@@ -1367,6 +1368,56 @@
             (f32.gt (f32.load (i32.add (local.get $y) (local.get $i))) (f32.const 0))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $singles))))
+
+  ;; out[i] = a[i] + b[i], i < n (add's two inputs of one shape, a residual
+  ;; connection). One float32 rounding, as the TS loop's (a float64 sum of two
+  ;; floats rounds to the same float32). out may be a or b.
+  (func (export "add") (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $nb i32) (local $n4 i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
+          (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $i))) (v128.load align=4 (i32.add (local.get $b) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $out) (local.get $i))
+          (f32.add (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $singles))))
+
+  ;; rows rows of n floats from src to dst, rows srcStride and dstStride bytes
+  ;; apart (attention's heads out of and back into their projections); the
+  ;; two do not overlap.
+  (func (export "copy_rows") (param $dst i32) (param $src i32) (param $rows i32) (param $n i32) (param $dstStride i32) (param $srcStride i32)
+    (local $r i32) (local $i i32) (local $nb i32) (local $n4 i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (block $rows_done
+      (loop $rows_loop
+        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $i (i32.const 0))
+        (block $done
+          (loop $quads
+            (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+            (v128.store align=4 (i32.add (local.get $dst) (local.get $i)) (v128.load align=4 (i32.add (local.get $src) (local.get $i))))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $quads)))
+        (block $done
+          (loop $singles
+            (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
+            (i32.store (i32.add (local.get $dst) (local.get $i)) (i32.load (i32.add (local.get $src) (local.get $i))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $singles)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows_loop))))
 
   ;; col2im, the adjoint of the im2col rows pack_a_conv reads: for output
   ;; positions p in [p0, p1), add row p - p0 of dcols (K = kh*kw*C floats) to

@@ -257,6 +257,34 @@ export function maxPoolGradWasm(
   );
 }
 
+/**
+ * out = a + b elementwise (gemm.wat's add), when all three already live in the
+ * kernel's memory (the interpreter's arena): copying them in would cost more
+ * than the sum. False otherwise, or if not in use.
+ */
+export function addWasm(out: Float32Array, a: Float32Array, b: Float32Array): boolean {
+  const g = wasmKernels();
+  if (!g || out.length === 0) return false;
+  const at = [out, a, b].map((x) => g.heap.offsetOf(x));
+  if (at.some((offset) => offset < 0)) return false;
+  g.exports.add(at[1], at[2], at[0], out.length);
+  return true;
+}
+
+/**
+ * dst's rows r < rows (n floats each, dstStride floats apart, from dst[0]) =
+ * src's (srcStride apart, from src[0]) (gemm.wat's copy_rows), when both live
+ * in the kernel's memory; false otherwise, or if not in use.
+ */
+export function copyRowsWasm(dst: Float32Array, src: Float32Array, rows: number, n: number, dstStride: number, srcStride: number): boolean {
+  const g = wasmKernels();
+  if (!g) return false;
+  const to = g.heap.offsetOf(dst), from = g.heap.offsetOf(src);
+  if (to < 0 || from < 0) return false;
+  g.exports.copy_rows(to, from, rows, n, 4 * dstStride, 4 * srcStride);
+  return true;
+}
+
 /** relu's backward dx = y > 0 ? dy : 0 (gemm.wat's relu_grad); false if not in use. */
 export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array): boolean {
   const g = wasmKernels();

@@ -14,7 +14,8 @@ import { activationGrad } from '../../../../src/backends/interp/grad/activation.
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
-import { activate, conv2d, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
@@ -216,6 +217,41 @@ describe('backward kernels', () => {
     const dy = randTensor([7, 13], rng);
     const [wasm, reference] = both(() => ({ shape: y.shape, data: activationGrad(y.data, dy.data, 'relu', 13) }));
     expect(wasm).toEqual(reference);
+  });
+});
+
+describe('moving and adding values in the kernel memory', () => {
+  it('a sum of two tensors (a residual connection) is exactly the TS loop, where its operands live in the kernel memory', () => {
+    const [a, b] = [randTensor([3, 37, 5], rng), randTensor([3, 37, 5], rng)]; // 555 floats: quads and a tail
+    a.data[7] = NaN;
+    b.data[8] = -Infinity;
+    [a.data[9], b.data[9]] = [-0, -0];
+    const [wasm, reference] = both(() =>
+      withScratch(heap(), (take) => {
+        const [x, y, out] = [take(a.data.length), take(b.data.length), take(a.data.length)];
+        x.set(a.data);
+        y.set(b.data);
+        return { shape: a.shape, data: add([{ shape: a.shape, data: x }, { shape: b.shape, data: y }], out).data.slice() };
+      }),
+    );
+    expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+
+  it("attention's heads gathered from and scattered into their projections are the same values", () => {
+    const [B, T, H, K] = [2, 9, 3, 6]; // rows of 6 floats: a quad and a tail
+    const projected = randTensor([B * T, H * K], rng);
+    const [wasm, reference] = both(() =>
+      withScratch(heap(), (take) => {
+        const [src, head, back] = [take(projected.data.length), take(T * K), take(projected.data.length).fill(0)];
+        src.set(projected.data);
+        gather(head, src, T, T, H * K, 2 * K, K); // image 1, head 2
+        scatter(back, head, T, T, H * K, 2 * K, K);
+        return { shape: projected.shape, data: back.slice() };
+      }),
+    );
+    expect(wasm).toEqual(reference);
+    expect(reference.data[(T + 4) * H * K + 2 * K + 5]).toBe(projected.data[(T + 4) * H * K + 2 * K + 5]);
+    expect(reference.data[(T + 4) * H * K + K]).toBe(0); // head 1 was not copied
   });
 });
 
