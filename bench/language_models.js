@@ -110,8 +110,12 @@ export function bert(w, tokens, segments) {
   });
 }
 
-/** GPT-2 small on token ids (int32 [B, T]): the final layernorm's states [B, T, 768] and the tied head's logits [B, T, 50257] = states wte^T. */
-export function gpt2(w, tokens) {
+/**
+ * GPT-2 small on token ids (int32 [B, T]): the final layernorm's states [B, T, 768] and the tied head's logits [B, T, 50257] = states wte^T.
+ * `transposed(name)`, when given, is a weight transposed once and kept (as dlc's generated module keeps it): tf.matMul with
+ * transposeB transposes the [50257, 768] table on every call in tfjs's CPU and WebAssembly backends.
+ */
+export function gpt2(w, tokens, transposed) {
   return tf.tidy(() => {
     const [B, T] = tokens.shape;
     const positions = w('wpe.embeddings').slice([0, 0], [T, WIDTH]);
@@ -122,7 +126,7 @@ export function gpt2(w, tokens) {
       h = h.add(mlp);
     }
     const hidden = norm(w, 'ln_f', h, 1e-5);
-    const logits = tf.matMul(hidden, w('wte.embeddings'), false, true);
+    const logits = transposed ? tf.matMul(hidden, transposed('wte.embeddings')) : tf.matMul(hidden, w('wte.embeddings'), false, true);
     return { hidden: hidden.reshape([B, T, WIDTH]), logits: logits.reshape([B, T, -1]) };
   });
 }

@@ -51,7 +51,7 @@ export interface TfjsTraining extends TrainingSettings {
 }
 
 /** The names every generated module declares itself, besides those of the copied support code. */
-const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward', 'batchNormFolds'];
+const MODULE_NAMES = ['modelName', 'inputShapes', 'inputDtypes', 'outputShapes', 'weightSpecs', 'WeightName', 'Weights', 'Inputs', 'Outputs', 'trainingConfig', 'trainable', 'forward', 'batchNormFolds', 'tiedTables'];
 const API = ['predict', 'createWeights', 'loadWeights', 'saveWeights', 'train', 'evaluate'];
 
 /**
@@ -68,7 +68,7 @@ const NATIVE_BACKEND = [
 export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<string> {
   const pool = supportPool();
   // One scope for every name the module makes: types, layers, constants.
-  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights', 'training', 'folded']);
+  const names = new Namer([...pool.map((d) => d.name), ...MODULE_NAMES, ...API, 'inputs', 'weights', 'training', 'folded', 'transposed']);
   const types = {
     inputs: graph.inputs.map((n) => names.takeType(n.name, 'Input')),
     outputs: graph.outputs.map((o) => names.takeType(o.name, 'Output')),
@@ -79,13 +79,15 @@ export async function emitTfjs(graph: Graph, options: TfjsOptions): Promise<stri
   if (training && folds.length > 0) throw internal(`tfjs: model '${graph.name}' folds batchnorm but trains; emit optimize(source, { training: true })`);
   const constants: string[] = [];
   const pass = layers(graph, options, names, constants);
+  const tied = pass.transposed;
   const code = [
     header(graph, options),
     "import * as tf from '@tensorflow/tfjs';",
     NATIVE_BACKEND,
     declarations(graph, types),
     ...(folds.length > 0 ? [batchNormFolds(folds)] : []),
-    ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass, folds.length > 0)]),
+    ...(tied.length > 0 ? [tiedTables(tied)] : []),
+    ...(training ? [trainingConfigOf(training, options), forward(pass), predictVia()] : [predict(pass, folds.length > 0, tied.length > 0)]),
     api(),
     ...(training ? [trainingApi(graph, types, training, pass.logits !== undefined)] : []),
     ...constants,
@@ -189,11 +191,14 @@ interface Layers {
   outputs: string;
   /** With a train section whose loss takes them: the identifier of the logits beneath the output, and their type. */
   logits?: { id: string; type: string };
+  /** The weights read transposed (Layer.transposedParam), for predict's transposeTables. */
+  transposed: string[];
 }
 
 function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: string[]): Layers {
   const ids = new Map<Node, string>();
   const body: string[] = [];
+  const transposed: string[] = [];
   const [output] = graph.outputs;
   const head = options.training && logitsHead(output.node, options.training.loss);
   let logits: Layers['logits'];
@@ -232,6 +237,13 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
         if (!spec) return undefined;
         return spec.value ? layer.literal(spec.value, spec.shape) : `weights[${str(weightName(node, spec))}]`;
       },
+      transposedParam: (name) => {
+        const spec = specs.find((p) => p.name === name && (p.layer === undefined || p.shared));
+        if (options.training || !spec || spec.value) return undefined;
+        const weight = weightName(node, spec);
+        if (!transposed.includes(weight)) transposed.push(weight);
+        return member('transposed', weight);
+      },
       literal: (value, shape) => {
         const numbers = list(Array.from(value.data, (v) => (Object.is(v, -0) ? '-0' : String(v))));
         if (value.data.length <= INLINE_VALUES) return `tf.tensor(${numbers}, ${list(shape)}, 'float32')`;
@@ -269,7 +281,7 @@ function layers(graph: Graph, options: TfjsOptions, locals: Namer, constants: st
   // A variable no template reads (the states of a layer over T, say) is not declared: strict settings refuse unused locals.
   const read = (v: string) => body.some((line) => !line.startsWith(`const ${v} = `) && new RegExp(`\\b${v}\\b`).test(line));
   const used = body.filter((line) => !/^const (\w+) = \w+\.shape\[\d+\];$/.test(line) || read(line.split(' ')[1]));
-  return { body: used, outputs: `{ ${outputs.join(', ')} }`, logits };
+  return { body: used, outputs: `{ ${outputs.join(', ')} }`, logits, transposed };
 }
 
 /**
@@ -316,7 +328,15 @@ function batchNormFolds(folds: Node[]): string {
   ].join('\n');
 }
 
-function predict(pass: Layers, folds: boolean): string {
+/** The tables that tied heads multiply by, transposed once per weights object (support.ts's transposeTables). */
+function tiedTables(names: string[]): string {
+  return [
+    '/** The embedding tables that tied heads multiply by: transposed once per weights object (transposeTables), not per call. */',
+    `const tiedTables = ${list(names.map(str))} as const;`,
+  ].join('\n');
+}
+
+function predict(pass: Layers, folds: boolean, tied: boolean): string {
   return [
     '/**',
     ' * The forward pass at inference, in one tf.tidy: intermediate tensors are freed, the',
@@ -325,6 +345,7 @@ function predict(pass: Layers, folds: boolean): string {
     'export function predict(weights: Weights, inputs: Inputs): Outputs {',
     'checkInputs(inputShapes, inputDtypes, inputs);',
     ...(folds ? ['const folded = foldBatchNorms(weights, batchNormFolds);'] : []),
+    ...(tied ? ['const transposed = transposeTables(weights, tiedTables);'] : []),
     'return tf.tidy((): Outputs => {',
     ...pass.body,
     '',

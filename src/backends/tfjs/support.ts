@@ -125,47 +125,77 @@ export type BatchNormFold = {
 export type BatchNormFolds = { readonly [layer: string]: BatchNormFold };
 export type FoldedWeights = { readonly kernel: tf.Tensor; readonly bias: tf.Tensor1D };
 
-/** Each weights object's folded kernels and biases, and every tensor they depend on. */
-const foldedCache = new WeakMap<object, { tensors: tf.Tensor[]; folded: { [layer: string]: FoldedWeights } }>();
-/** Frees a weights object's folded tensors once the object itself is garbage (tf.dispose(weights) reaches only its own). */
-const foldedRelease = new FinalizationRegistry<tf.Tensor[]>((tensors) => tf.dispose(tensors));
+/** What derivedOnce keeps for a weights object, by kind: the value, the weights it came from and the tensors it made. */
+type Derived = { value: unknown; sources: tf.Tensor[]; own: tf.Tensor[] };
+const derivedCache = new WeakMap<object, Map<string, Derived>>();
+/** Frees a weights object's derived tensors once the object itself is garbage (tf.dispose(weights) reaches only its own). */
+const derivedRelease = new FinalizationRegistry<tf.Tensor[]>((tensors) => tf.dispose(tensors));
 
 /**
- * The folded layers' kernels and biases for `weights` (foldBatchNorm, the
- * interpreter's arithmetic): computed on the first call for a weights object
- * and kept for the next (kept out of any tf.tidy), so predict pays for them
- * once, not per call. A Weights object is read as immutable: its tensors are
- * not replaced. Disposed weights are recomputed, which fails as reading them does.
+ * Tensors derived from `weights` (folded kernels, transposed tables): made by
+ * `derive` on the first call for a weights object and kind, and kept for the
+ * next (out of any tf.tidy), so predict pays for them once, not per call. A
+ * Weights object is read as immutable: its tensors are not replaced. After a
+ * weight it read is disposed, they are derived again, which fails as reading
+ * the weight does.
  */
-export function foldBatchNorms<F extends BatchNormFolds>(weights: Readonly<Record<string, tf.Tensor>>, folds: F): { readonly [L in keyof F]: FoldedWeights } {
-  const cached = foldedCache.get(weights);
-  if (cached && cached.tensors.every((t) => !t.isDisposed)) return cached.folded as { readonly [L in keyof F]: FoldedWeights };
+function derivedOnce<T>(weights: object, kind: string, derive: (read: (name: string) => tf.Tensor) => { value: T; own: tf.Tensor[] }): T {
+  const byKind = derivedCache.get(weights) ?? new Map<string, Derived>();
+  derivedCache.set(weights, byKind);
+  const cached = byKind.get(kind);
+  if (cached && cached.sources.every((t) => !t.isDisposed)) return cached.value as T;
   if (cached) {
-    foldedRelease.unregister(cached);
-    tf.dispose(Object.values(cached.folded).flatMap((f) => [f.kernel, f.bias]));
+    derivedRelease.unregister(cached);
+    tf.dispose(cached.own);
   }
-  const tensors: tf.Tensor[] = [];
-  const values = (name: string): Float32Array => {
-    const t = weights[name];
-    if (!(t instanceof tf.Tensor)) throw new WeightsFileError(`cannot fold batchnorm: "${name}" is not a tf.Tensor`);
-    tensors.push(t);
-    const data = t.dataSync();
-    return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  const sources: tf.Tensor[] = [];
+  const read = (name: string): tf.Tensor => {
+    const t = (weights as Record<string, unknown>)[name];
+    if (!(t instanceof tf.Tensor)) throw new WeightsFileError(`cannot derive ${kind} weights: "${name}" is not a tf.Tensor`);
+    sources.push(t);
+    return t;
   };
-  const optional = (name: string | null) => (name === null ? null : values(name));
-  const folded: { [layer: string]: FoldedWeights } = {};
-  for (const [layer, f] of Object.entries(folds)) {
-    const kernel = values(f.kernel);
-    const shape = weights[f.kernel]!.shape;
-    const w = { kernel, bias: optional(f.bias), gamma: optional(f.gamma), beta: optional(f.beta), movingMean: values(f.movingMean), movingVariance: values(f.movingVariance) };
-    const r = foldBatchNorm(w, shape, f.epsilon);
-    folded[layer] = { kernel: tf.keep(tf.tensor(r.kernel.data, r.kernel.shape, 'float32')), bias: tf.keep(tf.tensor1d(r.bias.data, 'float32')) };
-  }
-  const own = Object.values(folded).flatMap((f) => [f.kernel, f.bias]);
-  const entry = { tensors: [...tensors, ...own], folded };
-  foldedCache.set(weights, entry);
-  foldedRelease.register(weights, own, entry);
-  return folded as { readonly [L in keyof F]: FoldedWeights };
+  const { value, own } = derive(read);
+  const entry: Derived = { value, sources, own: own.map((t) => tf.keep(t)) };
+  byKind.set(kind, entry);
+  derivedRelease.register(weights, entry.own, entry);
+  return value;
+}
+
+/** The folded layers' kernels and biases for `weights` (foldBatchNorm, the interpreter's arithmetic), once per weights object (derivedOnce). */
+export function foldBatchNorms<F extends BatchNormFolds>(weights: Readonly<Record<string, tf.Tensor>>, folds: F): { readonly [L in keyof F]: FoldedWeights } {
+  return derivedOnce(weights, 'folded', (read) => {
+    const values = (name: string): Float32Array => {
+      const data = read(name).dataSync();
+      return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+    };
+    const optional = (name: string | null) => (name === null ? null : values(name));
+    const folded: { [layer: string]: FoldedWeights } = {};
+    for (const [layer, f] of Object.entries(folds)) {
+      const kernel = values(f.kernel);
+      const shape = weights[f.kernel]!.shape;
+      const w = { kernel, bias: optional(f.bias), gamma: optional(f.gamma), beta: optional(f.beta), movingMean: values(f.movingMean), movingVariance: values(f.movingVariance) };
+      const r = foldBatchNorm(w, shape, f.epsilon);
+      folded[layer] = { kernel: tf.tensor(r.kernel.data, r.kernel.shape, 'float32'), bias: tf.tensor1d(r.bias.data, 'float32') };
+    }
+    return { value: folded as { readonly [L in keyof F]: FoldedWeights }, own: Object.values(folded).flatMap((f) => [f.kernel, f.bias]) };
+  });
+}
+
+// ---------------------------------------------------------------- tied heads' tables, transposed at inference
+
+/**
+ * The tables that tied heads multiply by ([vocab, d] embeddings), transposed
+ * to [d, vocab] once per weights object (derivedOnce). tf.matMul with
+ * transposeB: true transposes its operand on every call in tfjs's CPU and
+ * WebAssembly backends: for GPT-2's [50257, 768] table, several times the
+ * product itself.
+ */
+export function transposeTables<N extends string>(weights: Readonly<Record<string, tf.Tensor>>, names: readonly N[]): { readonly [K in N]: tf.Tensor2D } {
+  return derivedOnce(weights, 'transposed', (read) => {
+    const tables = Object.fromEntries(names.map((name) => [name, tf.transpose(read(name) as tf.Tensor2D)])) as { [K in N]: tf.Tensor2D };
+    return { value: tables, own: Object.values(tables) };
+  });
 }
 
 // ---------------------------------------------------------------- layers

@@ -25,6 +25,8 @@ export interface Layer<Op extends OpName = OpName> {
   inputs: string[];
   /** The expression for weight `<layer>.<name>` (a literal tensor for a fixed kernel); undefined when the layer has none. */
   param(name: string): string | undefined;
+  /** At inference, the expression for weight `<layer>.<name>` transposed once per weights object (transposeTables); undefined in a module that trains. */
+  transposedParam(name: string): string | undefined;
   /** A float32 tensor of `shape` holding a constant's values: a literal, or a module-level array when large. */
   literal(value: ConstTensor, shape: readonly number[]): string;
   /** The layer is in a module that trains: its forward pass has `training`, the batch's seeded stream (null at inference). */
@@ -83,8 +85,10 @@ function dense(l: Layer<'dense' | 'fused_dense'>): string {
   const kernel = denseKernel(l.a);
   return withActivation(l.a.activation, (act) => {
     const a = rank === 2 ? x : `tf.reshape(${x}, [-1, ${width}])`;
-    const b = required(l, kernel.name);
-    const y = `tf.fused.matMul(${fields([['a', a], ['b', b], ['transposeB', kernel.transposed ? 'true' : undefined], ['bias', l.param('bias')], ['activation', act]])})`;
+    // A tied head's table: transposed once at inference; in training, by matMul (its gradient flows to the embedding).
+    const once = kernel.transposed ? l.transposedParam(kernel.name) : undefined;
+    const b = once ?? required(l, kernel.name);
+    const y = `tf.fused.matMul(${fields([['a', a], ['b', b], ['transposeB', kernel.transposed && !once ? 'true' : undefined], ['bias', l.param('bias')], ['activation', act]])})`;
     return rank === 2 ? `${y} as tf.Tensor2D` : `tf.reshape(${y}, ${list([-1, ...dims(l).slice(0, -1), units])})`;
   });
 }

@@ -12,6 +12,7 @@
  * once and its tensors disposed at the end.
  */
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-wasm'; // registers the 'wasm' backend
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bert, gpt2 } from '../../../bench/language_models.js';
@@ -81,10 +82,14 @@ async function compareAll(file: string, seed: number, inputs: Record<string, Ten
       expectClose(ours[name], fromTf(expected[name]), 1e-4);
     }
     tf.dispose([generated, expected]);
+    // What predict derives from the weights (a tied head's transposed table) is made on the first call only.
+    const kept = tf.memory().numTensors;
+    tf.dispose(mod.predict(tfWeights, tfInputs));
+    expect(tf.memory().numTensors).toBe(kept);
   } finally {
     tf.dispose([tfWeights, tfInputs]);
   }
-  return { outputs: ours, interpreter };
+  return { outputs: ours, interpreter, code: readFileSync(path, 'utf8') };
 }
 
 describe('generated modules run the language models forward, as the interpreter does', () => {
@@ -98,7 +103,11 @@ describe('generated modules run the language models forward, as the interpreter 
 
   it('gpt2: the final layernorm\'s [1, 32, 768] states and the tied head\'s [1, 32, 50257] logits, position t reading tokens up to t only', async () => {
     const tokens = ids(50257, 3);
-    const { outputs, interpreter } = await compareAll('gpt2.dl', 32, { tokens }, (w, x) => gpt2(w, x.tokens));
+    const { outputs, interpreter, code } = await compareAll('gpt2.dl', 32, { tokens }, (w, x) => gpt2(w, x.tokens));
+    // The head reads wte's table transposed once per weights object, not transposed by every matMul.
+    expect(code).toContain("const tiedTables = ['wte.embeddings'] as const;");
+    expect(code).toContain("b: transposed['wte.embeddings'],");
+    expect(code).not.toMatch(/^\s*transposeB: true,/m);
     expect(outputs.hidden.shape).toEqual([1, T, 768]);
     expect(outputs.logits.shape).toEqual([1, T, 50257]);
     // Another last token changes the last position's state and no other.
