@@ -43,6 +43,7 @@ export function activateInto(
   const end = offset + rows * width;
   if (end === offset) return;
   const row = activationDef(act);
-  if (row.wasm && isNameArgs(act, p) && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), row.wasm.forward, width)) return;
+  const kernel = row.wasm && (isNameArgs(act, p) ? row.wasm.forward : row.wasm.forArgs?.(p));
+  if (kernel !== undefined && activateWasm(dst.subarray(offset, end), src === dst ? dst.subarray(offset, end) : src.subarray(offset, end), kernel, width)) return;
   row.forward(dst, src, offset, end, width, p);
 }

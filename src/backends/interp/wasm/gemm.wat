@@ -36,7 +36,7 @@
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
 ;;   add, copy_rows                    a sum of two tensors; rows moved between strided layouts
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
-;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish; softmax per row
+;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
 ;;   gru_cell                          one GRU step's gate math (reset_after)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
@@ -1524,7 +1524,8 @@
   ;; dst[i] = act(src[i]) for i < n, four at a time then one by one; act 0 is
   ;; relu (x < 0 ? 0 : x, keeping NaN and -0), 1 sigmoid, 2 tanh, 3 relu6
   ;; (min(max(x, 0), 6)), 4 hard_sigmoid (relu6(x + 3) / 6), 5 hard_swish
-  ;; (x relu6(x + 3) / 6), as the activation table's rows. dst may be src.
+  ;; (x relu6(x + 3) / 6), 6 gelu, 7 gelu's tanh approximation, as the
+  ;; activation table's rows. dst may be src.
   (func (export "activate") (param $act i32) (param $src i32) (param $dst i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
@@ -1544,12 +1545,35 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $singles))))
 
+  ;; GELU, four lanes in float32, with the TS kernels' formulas (ops/activations.ts):
+  ;; exact, x (1 + erf(x / sqrt 2)) / 2 with erfc from Numerical Recipes' erfcc
+  ;; (relative error 1.2e-7) and exp4: for x < 0, x erfc(|x| / sqrt 2) / 2, for x >= 0,
+  ;; x - that, so that neither side cancels; and the tanh approximation,
+  ;; x (1 + tanh(u)) / 2 = x sigmoid(2u), u = sqrt(2 / pi) (x + 0.044715 x^3), written
+  ;; with sigmoid4 so that it does not cancel for negative x either.
+  (func $gelu4 (param $x v128) (result v128)
+    (local $z v128) (local $t v128) (local $h v128)
+    (local.set $z (f32x4.mul (f32x4.abs (local.get $x)) (v128.const f32x4 0.70710678 0.70710678 0.70710678 0.70710678)))
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $z)))))
+    ;; h = x erfc(z) / 2, erfc(z) = t exp(-z^2 - 1.26551223 + t (1.00002368 + t (...)))
+    (local.set $h (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x))
+      (f32x4.mul (local.get $t) (call $exp4
+        (f32x4.add (f32x4.sub (f32x4.neg (f32x4.mul (local.get $z) (local.get $z))) (v128.const f32x4 1.26551223 1.26551223 1.26551223 1.26551223))
+          (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (v128.const f32x4 0.17087277 0.17087277 0.17087277 0.17087277)) (v128.const f32x4 -0.82215223 -0.82215223 -0.82215223 -0.82215223))) (v128.const f32x4 1.48851587 1.48851587 1.48851587 1.48851587))) (v128.const f32x4 -1.13520398 -1.13520398 -1.13520398 -1.13520398))) (v128.const f32x4 0.27886807 0.27886807 0.27886807 0.27886807))) (v128.const f32x4 -0.18628806 -0.18628806 -0.18628806 -0.18628806))) (v128.const f32x4 0.09678418 0.09678418 0.09678418 0.09678418))) (v128.const f32x4 0.37409196 0.37409196 0.37409196 0.37409196))) (v128.const f32x4 1.00002368 1.00002368 1.00002368 1.00002368))))))))
+    (v128.bitselect (f32x4.sub (local.get $x) (local.get $h)) (local.get $h) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
+
+  (func $gelu_tanh4 (param $x v128) (result v128)
+    (f32x4.mul (local.get $x) (call $sigmoid4 (f32x4.mul (v128.const f32x4 2 2 2 2) (f32x4.mul (v128.const f32x4 0.7978845608 0.7978845608 0.7978845608 0.7978845608)
+      (f32x4.add (local.get $x) (f32x4.mul (v128.const f32x4 0.044715 0.044715 0.044715 0.044715) (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x))))))))))
+
   (func $act4 (param $act i32) (param $v v128) (result v128)
     (local $six v128) (local $r v128)
     (if (i32.eqz (local.get $act))
       (then (return (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v) (f32x4.lt (local.get $v) (v128.const i32x4 0 0 0 0))))))
     (if (i32.eq (local.get $act) (i32.const 1)) (then (return (call $sigmoid4 (local.get $v)))))
     (if (i32.eq (local.get $act) (i32.const 2)) (then (return (call $tanh4 (local.get $v)))))
+    (if (i32.eq (local.get $act) (i32.const 6)) (then (return (call $gelu4 (local.get $v)))))
+    (if (i32.eq (local.get $act) (i32.const 7)) (then (return (call $gelu_tanh4 (local.get $v)))))
     (local.set $six (v128.const f32x4 6 6 6 6))
     (if (i32.eq (local.get $act) (i32.const 3))
       (then (return (f32x4.min (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0)) (local.get $six)))))

@@ -126,6 +126,19 @@ describe('activations in float32', () => {
     }
   });
 
+  it.each([false, true])('gelu (approximate = %s) is within 4 ulp of x of the float64 kernel', (approximate) => {
+    // Its output reaches 0 for negative x: the error is measured against x's size, the scale of every term.
+    const x = spread(4000);
+    for (let i = 12; i < 1012; i++) x.data[i] = 20 * rng.uniform() - 10; // where GELU bends
+    x.data[1012] = NaN;
+    const [wasm, reference] = both(() => activate(x, 'gelu', undefined, { approximate }));
+    for (let i = 0; i < x.data.length; i++) {
+      const [a, e] = [wasm.data[i], reference.data[i]];
+      if (Number.isNaN(e)) expect(a).toBeNaN();
+      else expect(Math.abs(a - e)).toBeLessThanOrEqual(4 * 2 ** -23 * Math.abs(x.data[i]) + 1e-38);
+    }
+  });
+
   it('softmax rows (odd widths, masked -Infinity entries) agree to 1e-6', () => {
     for (const width of [1, 3, 8, 37, 128]) {
       const x = randTensor([9, width], rng, 20);
