@@ -4,8 +4,10 @@
  * parentheses, the call's argument names (an op's or a block's) and, after
  * `name =`, that argument's choices; right of `->`, ops, blocks and layers;
  * elsewhere in a body, also the names in scope and the statement keywords;
- * at top level, snippets of `model`, `block`, `train` and `const`. Names in
- * scope come from the latest version of the document that parsed.
+ * in a train section, its settings, their choices and their calls'
+ * parameters (trainItems); at top level, snippets of `model`, `block`,
+ * `train` and `const`. Names in scope come from the latest version of the
+ * document that parsed.
  */
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type Position } from 'vscode-languageserver-types';
 import { scan } from '../frontend/scan.js';
