@@ -1,7 +1,8 @@
 /**
  * Hover: on a layer (an op's call or `-> op` stage), its op, arguments,
  * input and output shapes, parameters and FLOPs, then the op's documentation;
- * on a block call, each instance's parameters and output; on a name, where
+ * on a block call, each instance's parameters and output; on `repeat`, its
+ * copies' rows and their total; on a name, where
  * it is defined and its shape; on a model's name, its totals. The numbers are
  * those of `dlc summary` (src/summary.ts, layerStats).
  */
