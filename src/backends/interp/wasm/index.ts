@@ -183,6 +183,9 @@ export function maxPoolWasm(
   );
 }
 
+/** How many values of a memory-bound kernel one value of an exp-based activation is worth, for rangeThreads. */
+const TRANSCENDENTAL_COST = 8;
+
 /** `job` on as many threads as the `floats` it reads pay for (rangeThreads). */
 function onThreads(g: Gemm, floats: number, job: RangeJob): void {
   runRange(g, job, rangeThreads(threads, floats));
@@ -325,8 +328,13 @@ export function col2imWasm(dx: Float32Array, dcols: Float32Array, s: ConvShape, 
 export function activateWasm(dst: Float32Array, src: Float32Array, kernel: number | 'softmax_rows', width: number): boolean {
   const g = wasmKernels();
   if (!g || dst.length === 0) return false;
+  // activate's values are independent: slices of them on the worker pool. A value of relu costs a compare; of
+  // sigmoid, tanh or gelu (codes 1, 2, 6, 7) an exp4, worth a thread at a few times fewer values.
+  const costly = kernel === 1 || kernel === 2 || kernel === 6 || kernel === 7;
   const run = ([s, d]: number[]) =>
-    kernel === 'softmax_rows' ? g.exports.softmax_rows(s, d, dst.length / width, width) : g.exports.activate(kernel, s, d, dst.length);
+    kernel === 'softmax_rows'
+      ? g.exports.softmax_rows(s, d, dst.length / width, width)
+      : onThreads(g, dst.length * (costly ? TRANSCENDENTAL_COST : 1), { kernel: 'activate', args: [kernel, s, d, 0], strides: [0, 4, 4, 0], countArg: 3, countScale: 1, items: dst.length });
   return dst === src ? inMemory(g, [dst], ['inout'], ([d]) => run([d, d])) : inMemory(g, [src, dst], ['in', 'out'], run);
 }
 

@@ -25,7 +25,7 @@ import {
 } from '../../../../src/backends/interp/wasm/index.js';
 import { availableParallelism } from 'node:os';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
@@ -140,7 +140,7 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward, relu\'s backward and a convolution\'s input gradient (col2im), cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, relu\'s backward and a convolution\'s input gradient (col2im), cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
@@ -153,7 +153,7 @@ describe('threads', () => {
       const dr = { shape: dx.shape, data: activationGrad(x.data, dx.data, 'relu', 32) }; // as if y = x: dx passes where x > 0
       // col2im adds each output position's rows into its image of dx: whole images on the threads, a partial one at an end here.
       const dconv = conv2dBackward(x, kernel, dz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
-      return [y, dx, dr, dconv];
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu')];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
@@ -170,7 +170,12 @@ describe('threads', () => {
       // The main thread takes slices too, and may take all of them on a busy machine: retry a few times.
       for (let i = 0; i < 50; i++) {
         const two = run();
-        two.forEach((t, k) => expect(t, `result ${k}`).toEqual(one[k]));
+        // The first differing value, not a diff of a million: vitest takes minutes to print that.
+        two.forEach((t, k) => {
+          expect(t.shape, `result ${k}`).toEqual(one[k].shape);
+          const at = t.data.findIndex((v, i) => !Object.is(v, one[k].data[i]));
+          expect(at < 0 ? 'equal' : `differs at ${at}: ${t.data[at]} vs ${one[k].data[at]}`, `result ${k}`).toBe('equal');
+        });
         if (workerChunks() > before) break;
       }
       expect(workerChunks()).toBeGreaterThan(before);
