@@ -98,8 +98,9 @@ export interface GemmExports {
   ): void;
   depthwise_conv(
     x: number, k: number, bias: number, hasBias: number, out: number, H: number, W: number, C: number, OH: number, OW: number,
-    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, P: number, lo: number, hi: number,
+    sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, P: number, lo: number, hi: number,
   ): void;
+  depthwise_conv_slice(desc: number, p0: number, P: number): void;
   depthwise_conv_grad(
     x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,

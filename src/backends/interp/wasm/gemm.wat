@@ -965,18 +965,19 @@
         (br $pixels))))
 
   ;; Depthwise 2-D convolution with one kernel per channel (depth multiplier
-  ;; 1), NHWC, of output pixels [0, P) (P = B*OH*OW):
+  ;; 1), NHWC, of output pixels [p0, P) (all of them: p0 0, P = B*OH*OW), out
+  ;; pointing at pixel p0's output:
   ;;   out[p, c] = bias[c] + sum of x[cell, c] * k[ky, kx, c]
   ;; over the window's taps that fall inside the input, in order ky, kx, in
   ;; float32 (hasBias 0: no bias term), then clamped to [lo, hi] (relu: 0, inf;
   ;; relu6: 0, 6; none: -inf, inf; NaN stays NaN). kernels/depthwise.ts holds
   ;; its TS twin. Sixteen channels at a time in four registers, then four, then
   ;; one: each value of x read is used once per tap, so the loop is bound by loads.
-  (func (export "depthwise_conv")
+  (func $depthwise_conv (export "depthwise_conv")
     (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
     (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
-    (param $pt i32) (param $pl i32) (param $P i32) (param $lo f32) (param $hi f32)
+    (param $pt i32) (param $pl i32) (param $p0 i32) (param $P i32) (param $lo f32) (param $hi f32)
     (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32)
     (local $ky0 i32) (local $ky1 i32) (local $kx0 i32) (local $kx1 i32) (local $ky i32) (local $kx i32)
     (local $cb i32) (local $c i32) (local $base i32) (local $kbase i32) (local $r i32) (local $kr i32) (local $at i32) (local $kat i32)
@@ -988,6 +989,11 @@
     (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
     (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
     (local.set $kRowStep (i32.mul (local.get $kw) (local.get $cb)))
+    ;; pixel p0 = (b*OH + oy)*OW + ox; img is b*H, the image's first input row
+    (local.set $p (local.get $p0))
+    (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
+    (local.set $oy (i32.rem_u (i32.div_u (local.get $p0) (local.get $OW)) (local.get $OH)))
+    (local.set $img (i32.mul (i32.div_u (local.get $p0) (i32.mul (local.get $OW) (local.get $OH))) (local.get $H)))
     (block $done
       (loop $pixels
         (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
@@ -1129,6 +1135,21 @@
                 (local.set $img (i32.add (local.get $img) (local.get $H)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
+
+  ;; depthwise_conv for a range job, whose arguments are at most 16 i32s: the
+  ;; descriptor d holds depthwise_conv's first 18 arguments (out as its pixel
+  ;; 0's address) then lo and hi as f32, and [p0, P) is the slice.
+  (func (export "depthwise_conv_slice") (param $d i32) (param $p0 i32) (param $P i32)
+    (call $depthwise_conv
+      (i32.load offset=0 (local.get $d)) (i32.load offset=4 (local.get $d)) (i32.load offset=8 (local.get $d))
+      (i32.load offset=12 (local.get $d))
+      (i32.add (i32.load offset=16 (local.get $d)) (i32.mul (local.get $p0) (i32.shl (i32.load offset=28 (local.get $d)) (i32.const 2))))
+      (i32.load offset=20 (local.get $d)) (i32.load offset=24 (local.get $d)) (i32.load offset=28 (local.get $d))
+      (i32.load offset=32 (local.get $d)) (i32.load offset=36 (local.get $d)) (i32.load offset=40 (local.get $d))
+      (i32.load offset=44 (local.get $d)) (i32.load offset=48 (local.get $d)) (i32.load offset=52 (local.get $d))
+      (i32.load offset=56 (local.get $d)) (i32.load offset=60 (local.get $d)) (i32.load offset=64 (local.get $d))
+      (i32.load offset=68 (local.get $d)) (local.get $p0) (local.get $P)
+      (f32.load offset=72 (local.get $d)) (f32.load offset=76 (local.get $d))))
 
   ;; Backward of depthwise_conv (depth multiplier 1) over output pixels
   ;; [p0, p1): for each tap of a pixel's window inside the input,

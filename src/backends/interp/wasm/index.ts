@@ -203,12 +203,18 @@ export function depthwiseWasm(
   const g = wasmKernels();
   if (!g || s.dm !== 1 || out.length === 0) return false;
   const arrays = [x, kernel.subarray(0, s.kh * s.kw * s.C), out, ...(bias ? [bias] : [])];
-  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) =>
-    g.exports.depthwise_conv(
+  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) => {
+    // Output pixels are independent: slices of them on the worker pool, the arguments in a descriptor
+    // (gemm.wat's depthwise_conv_slice: a range job passes at most 16 integers).
+    const desc = g.heap.take(20);
+    new Int32Array(desc.buffer, desc.byteOffset, 18).set([
       xAt, kAt, biasAt, bias ? 1 : 0, outAt, s.H, s.W, s.C, s.OH, s.OW,
-      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft, s.B * s.OH * s.OW, lo, hi,
-    ),
-  );
+      s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft,
+    ]);
+    desc.set([lo, hi], 18);
+    const pixels = s.B * s.OH * s.OW;
+    onThreads(g, out.length * s.kh * s.kw, { kernel: 'depthwise_conv_slice', args: [desc.byteOffset, 0, 0], strides: [0, 1, 1], countArg: 2, countScale: 1, items: pixels });
+  });
 }
 
 /** Output pixels per call of depthwise_conv_grad: each kernel gradient entry sums at most this many terms in float32. */
