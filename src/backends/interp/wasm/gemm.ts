@@ -274,7 +274,7 @@ export function gemm(
   } else {
     poolOf(g).run(x, {
       a: aAt, transA: aMode, pb: at.pb, c: at.c.at, bias: at.bias.at, M, K, N, flags,
-      scratch: at.scratch, scratchStride: at.scratchStride, mc: MC, ...chunkPlan(M, at.panels, threads),
+      scratch: at.scratch, scratchStride: at.scratchStride, mc: MC, ...chunkPlan(M, K, at.panels, threads),
     }, threads);
   }
 
@@ -307,13 +307,23 @@ export function poolOf(g: Gemm): Pool {
 }
 
 /**
+ * Multiply-adds a chunk holds at least (about 15 µs of one core): claiming a
+ * chunk and reporting it done costs a few µs of atomics and JS. With a small
+ * K (a first convolution's 9), MC rows held 18K multiply-adds, and two
+ * threads ran no faster than one.
+ */
+const MIN_CHUNK_MACS = 1 << 18;
+
+/**
  * Cut C into about four chunks per thread, so that a thread that starts late
  * or is slowed down leaves its share to the others: row blocks (multiples of
- * 4 rows, at most MC) first, then column panels when there are too few rows.
+ * 4 rows, at most MC unless that is less than MIN_CHUNK_MACS of work) first,
+ * then column panels when there are too few rows.
  */
-function chunkPlan(M: number, panels: number, threads: number): ChunkPlan {
+function chunkPlan(M: number, K: number, panels: number, threads: number): ChunkPlan {
   const want = 4 * threads;
-  const rowsPerChunk = Math.max(Math.min(MC, 4 * Math.ceil(M / 4 / want)), 4 * Math.ceil(M / 4 / MAX_CHUNKS));
+  const enoughWork = 4 * Math.ceil(MIN_CHUNK_MACS / (K * 8 * panels) / 4);
+  const rowsPerChunk = Math.max(Math.min(Math.max(MC, enoughWork), 4 * Math.ceil(M / 4 / want)), 4 * Math.ceil(M / 4 / MAX_CHUNKS));
   const rowChunks = Math.ceil(M / rowsPerChunk);
   const colChunks = Math.min(panels, Math.ceil(want / rowChunks));
   const panelsPerChunk = Math.ceil(panels / colChunks);
