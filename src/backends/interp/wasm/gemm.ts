@@ -156,16 +156,37 @@ export type OperandA = { matrix: Float32Array; trans: boolean } | { conv: Float3
 /** The transA values of gemm.wat's gemm that make `a` a conv descriptor: im2col rows, or their transpose. */
 const CONV = 2;
 const CONV_TRANSPOSED = 3;
-/** A conv descriptor: 16 i32 (see gemm.wat's pack_a_conv), then C zero floats that padded cells read. */
+/**
+ * A conv descriptor: 16 i32 (see gemm.wat's pack_a_conv), then C zero floats
+ * that padded cells read, then for a forward with taps (tapTable) the tap
+ * table: K byte offsets of the taps from a window's origin cell, and K strip
+ * offsets (gemm.wat's conv_taps).
+ */
 const DESC_INTS = 16;
+const descFloats = (s: ConvShape, taps: boolean) => DESC_INTS + s.C + (taps ? 2 * s.kh * s.kw * s.C : 0);
 
-/** Write at byte `desc` the descriptor of convolution `s` over the input at byte `x` (gemm.wat's pack_a_conv). */
-function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape): void {
+/** Most terms a float32 sum of gemm.wat runs over (its KCH): a forward this short reads x through a tap table instead of packing. */
+const KCH = 128;
+const tapTable = (s: ConvShape) => s.kh * s.kw * s.C <= KCH;
+
+/** Write at byte `desc` the descriptor of convolution `s` over the input at byte `x` (gemm.wat's pack_a_conv), with its tap table if `taps`. */
+function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape, taps = false): void {
+  const zeros = desc + DESC_INTS * 4;
+  const table = zeros + s.C * 4;
   new Int32Array(heap.buffer, desc, DESC_INTS).set([
     x, s.H, s.W, s.C, s.kh, s.kw, s.OH, s.OW, s.stride[0], s.stride[1], s.dilation[0], s.dilation[1], s.padTop, s.padLeft,
-    desc + DESC_INTS * 4, 0,
+    zeros, taps ? table : 0,
   ]);
-  heap.fill(0, desc / 4 + DESC_INTS, desc / 4 + DESC_INTS + s.C);
+  heap.fill(0, zeros / 4, table / 4);
+  if (!taps) return;
+  const K = s.kh * s.kw * s.C;
+  const offsets = new Int32Array(heap.buffer, table, 2 * K);
+  for (let ky = 0, t = 0; ky < s.kh; ky++)
+    for (let kx = 0; kx < s.kw; kx++)
+      for (let c = 0; c < s.C; c++, t++) {
+        offsets[t] = ((ky * s.dilation[0] * s.W + kx * s.dilation[1]) * s.C + c) * 4;
+        offsets[K + t] = t * 16;
+      }
 }
 
 /**
@@ -177,7 +198,7 @@ function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape)
  */
 export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number, threads = 1): boolean {
   return inMemory(g, [dx, dcols], ['inout', 'in'], ([dxAt, dcolsAt]) => {
-    const desc = g.heap.take(DESC_INTS + s.C).byteOffset;
+    const desc = g.heap.take(descFloats(s, false)).byteOffset;
     describeConv(new Float32Array(g.heap.buffer()), desc, dxAt, s);
     const image = s.OH * s.OW;
     const rowBytes = 4 * s.kh * s.kw * s.C;
@@ -214,7 +235,7 @@ function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: 
   const panels = Math.ceil(N / 8);
   const at = {
     a: 'matrix' in a ? place(a.matrix, M * K) : place(a.conv, a.conv.length),
-    desc: 'conv' in a ? take(DESC_INTS + a.shape.C) : 0,
+    desc: 'conv' in a ? take(descFloats(a.shape, !a.trans && tapTable(a.shape))) : 0,
     b: packed ? { at: 0, copy: false } : place(b, K * N),
     c: place(out, M * N),
     bias: place(bias, N),
@@ -255,7 +276,7 @@ export function gemm(
     aMode = A.trans ? 1 : 0;
   } else {
     if (at.a.copy) heap.set(A.conv, at.a.at / 4);
-    describeConv(heap, at.desc, at.a.at, A.shape);
+    describeConv(heap, at.desc, at.a.at, A.shape, !A.trans && tapTable(A.shape));
     aAt = at.desc;
     aMode = A.trans ? CONV_TRANSPOSED : CONV;
   }

@@ -26,6 +26,8 @@
 ;; transA 2 and 3 make A the im2col matrix of a convolution (or its
 ;; transpose), packed straight from the input image (pack_a_conv,
 ;; pack_at_conv): conv2d and its kernel gradient never write im2col out.
+;; A convolution with K <= KCH (a first layer's 3x3x1 or 3x3x3) is not packed
+;; at all where its windows lie inside the image: conv_taps reads x in place.
 ;;
 ;; Beside the GEMM, the kernels that let the interpreter keep its activations
 ;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS
@@ -583,7 +585,127 @@
       (local.set $r (i32.add (local.get $r) (select (i32.const 4) (i32.const 1) (local.get $quad))))
       (br_if $rows (i32.lt_u (local.get $r) (i32.const 4)))))
 
-  ;; 2-D max pooling, NHWC, of output pixels [0, P) (P = B*OH*OW): out[p, c] =
+;; A small convolution (K = kh*kw*C <= KCH, the descriptor's tap table at
+  ;; offset 60) without packing its im2col rows: for rows i0..i0+3 whose windows
+  ;; lie wholly inside the image, micro_taps reads each value straight from x,
+  ;; at the row's window origin plus the tap's byte offset (taps[t] =
+  ;; ((ky*dh*W + kx*dw)*C + c)*4). Other rows (padding, rows past M) are
+  ;; packed as pack_a_conv packs them, and read through the strip offsets t*16
+  ;; that follow the taps. Same k order and float32 sums as micro on a packed
+  ;; strip, so the same results; with C = 1 packing cost as much as the
+  ;; multiply-adds. Rows [r0, r1) (r0 a multiple of 4) against panels [p0, p1),
+  ;; one strip at a time: the strip, then the tile, at scratch.
+  (func $conv_taps
+    (param $d i32) (param $pb i32) (param $c i32) (param $bias i32)
+    (param $M i32) (param $K i32) (param $N i32) (param $flags i32)
+    (param $r0 i32) (param $r1 i32) (param $p0 i32) (param $p1 i32) (param $scratch i32)
+    (local $i0 i32) (local $p i32) (local $tile i32) (local $taps i32) (local $offs i32)
+    (local $y i32) (local $x i32) (local $m i32) (local $r i32) (local $inside i32)
+    (local $spanY i32) (local $spanX i32) (local $H i32) (local $W i32) (local $cb i32)
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $mr i32) (local $nr i32) (local $panel i32) (local $panelBytes i32)
+    (local.set $tile (i32.add (local.get $scratch) (i32.shl (local.get $K) (i32.const 4))))
+    (local.set $taps (i32.load offset=60 (local.get $d)))
+    (local.set $H (i32.load offset=4 (local.get $d)))
+    (local.set $W (i32.load offset=8 (local.get $d)))
+    (local.set $cb (i32.shl (i32.load offset=12 (local.get $d)) (i32.const 2)))
+    ;; a window's extent past its origin cell
+    (local.set $spanY (i32.mul (i32.sub (i32.load offset=16 (local.get $d)) (i32.const 1)) (i32.load offset=40 (local.get $d))))
+    (local.set $spanX (i32.mul (i32.sub (i32.load offset=20 (local.get $d)) (i32.const 1)) (i32.load offset=44 (local.get $d))))
+    (local.set $panelBytes (i32.shl (local.get $K) (i32.const 5)))
+    (local.set $i0 (local.get $r0))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_s (local.get $i0) (local.get $r1)))
+        ;; the four rows' window origins, and whether every window is inside
+        (local.set $inside (i32.const 1))
+        (local.set $r (i32.const 0))
+        (loop $origins
+          (call $origin (local.get $d) (i32.add (local.get $i0) (local.get $r)) (local.get $M))
+          (local.set $m) (local.set $x) (local.set $y)
+          (local.set $inside (i32.and (local.get $inside) (i32.and
+            (i32.lt_u (i32.add (local.get $y) (local.get $spanY)) (local.get $H))
+            (i32.and (i32.ge_s (local.get $y) (i32.const 0))
+              (i32.and (i32.ge_s (local.get $x) (i32.const 0))
+                (i32.lt_s (i32.add (local.get $x) (local.get $spanX)) (local.get $W)))))))
+          (local.set $b3 (local.get $b2))
+          (local.set $b2 (local.get $b1))
+          (local.set $b1 (local.get $b0))
+          (local.set $b0 (i32.add (i32.load (local.get $d))
+            (i32.mul (i32.add (i32.mul (i32.add (local.get $m) (local.get $y)) (local.get $W)) (local.get $x)) (local.get $cb))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $origins (i32.lt_u (local.get $r) (i32.const 4))))
+        (if (local.get $inside)
+          (then
+            ;; b0..b3 hold rows 3..0: put them in order
+            (local.set $r (local.get $b0)) (local.set $b0 (local.get $b3)) (local.set $b3 (local.get $r))
+            (local.set $r (local.get $b1)) (local.set $b1 (local.get $b2)) (local.set $b2 (local.get $r))
+            (local.set $offs (local.get $taps)))
+          (else
+            (call $pack_a_conv (local.get $d) (local.get $M) (local.get $i0) (local.get $scratch))
+            (local.set $b0 (local.get $scratch))
+            (local.set $b1 (i32.add (local.get $scratch) (i32.const 4)))
+            (local.set $b2 (i32.add (local.get $scratch) (i32.const 8)))
+            (local.set $b3 (i32.add (local.get $scratch) (i32.const 12)))
+            (local.set $offs (i32.add (local.get $taps) (i32.shl (local.get $K) (i32.const 2))))))
+        (local.set $mr (i32.sub (local.get $M) (local.get $i0)))
+        (if (i32.gt_s (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
+        (local.set $p (local.get $p0))
+        (local.set $panel (i32.add (local.get $pb) (i32.mul (local.get $p0) (local.get $panelBytes))))
+        (block $panels_done
+          (loop $panels
+            (br_if $panels_done (i32.ge_s (local.get $p) (local.get $p1)))
+            (local.set $nr (i32.sub (local.get $N) (i32.shl (local.get $p) (i32.const 3))))
+            (if (i32.gt_s (local.get $nr) (i32.const 8)) (then (local.set $nr (i32.const 8))))
+            (call $micro_taps (local.get $b0) (local.get $b1) (local.get $b2) (local.get $b3)
+              (local.get $offs) (local.get $panel) (local.get $K) (local.get $tile))
+            (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
+              (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
+              (local.get $bias) (local.get $flags))
+            (local.set $panel (i32.add (local.get $panel) (local.get $panelBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $panels)))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (br $rows))))
+
+  ;; micro for K <= KCH with row r's value k at b_r + offs[k] (i32 byte
+  ;; offsets): tile[4][8] = those rows . panel[K x 8], summed in micro's order.
+  (func $micro_taps
+    (param $b0 i32) (param $b1 i32) (param $b2 i32) (param $b3 i32)
+    (param $offs i32) (param $pb i32) (param $K i32) (param $tile i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $v0 v128) (local $v1 v128) (local $a v128) (local $off i32) (local $end i32)
+    (local.set $end (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
+    (loop $k
+      (local.set $off (i32.load (local.get $offs)))
+      (local.set $v0 (v128.load offset=0 (local.get $pb)))
+      (local.set $v1 (v128.load offset=16 (local.get $pb)))
+      (local.set $a (v128.load32_splat (i32.add (local.get $b0) (local.get $off))))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $v0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $v1))))
+      (local.set $a (v128.load32_splat (i32.add (local.get $b1) (local.get $off))))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $v0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $v1))))
+      (local.set $a (v128.load32_splat (i32.add (local.get $b2) (local.get $off))))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $v0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $v1))))
+      (local.set $a (v128.load32_splat (i32.add (local.get $b3) (local.get $off))))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $v0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $v1))))
+      (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+      (br_if $k (i32.lt_u (local.get $offs) (local.get $end))))
+    (v128.store offset=0 (local.get $tile) (local.get $c00))
+    (v128.store offset=16 (local.get $tile) (local.get $c01))
+    (v128.store offset=32 (local.get $tile) (local.get $c10))
+    (v128.store offset=48 (local.get $tile) (local.get $c11))
+    (v128.store offset=64 (local.get $tile) (local.get $c20))
+    (v128.store offset=80 (local.get $tile) (local.get $c21))
+    (v128.store offset=96 (local.get $tile) (local.get $c30))
+    (v128.store offset=112 (local.get $tile) (local.get $c31)))
+
+    ;; 2-D max pooling, NHWC, of output pixels [0, P) (P = B*OH*OW): out[p, c] =
   ;; the max over the window's real cells of x[., ., c], starting from -inf and
   ;; keeping a value only when greater (pmax), as kernels/pool.ts does: padding
   ;; never wins and NaN is never taken. Four channels at a time, then the rest.
@@ -1788,7 +1910,8 @@
 
   ;; C[r0:r1, 8*p0 : 8*p1] from op(A) at a and the packed B at pb (pack_b, all
   ;; panels). transA = 2: a is a conv descriptor and A the im2col rows
-  ;; (pack_a_conv); 3: the same, A transposed (pack_at_conv).
+  ;; (pack_a_conv; conv_taps when the descriptor has a tap table); 3: the
+  ;; same, A transposed (pack_at_conv).
   ;; panels). r0 is a multiple of 4. scratch holds mc/4 strips of K*16 bytes,
   ;; then micro's 384-byte tile; mc (rows per block) is a multiple of 4.
   (func (export "gemm")
@@ -1798,6 +1921,11 @@
     (local $i0 i32) (local $ib i32) (local $ie i32) (local $p i32)
     (local $strip i32) (local $stripBytes i32) (local $tile i32) (local $mr i32) (local $nr i32)
     (local $panel i32) (local $panelBytes i32)
+    (if (i32.and (i32.eq (local.get $transA) (i32.const 2)) (i32.ne (i32.load offset=60 (local.get $a)) (i32.const 0)))
+      (then
+        (call $conv_taps (local.get $a) (local.get $pb) (local.get $c) (local.get $bias) (local.get $M) (local.get $K) (local.get $N)
+          (local.get $flags) (local.get $r0) (local.get $r1) (local.get $p0) (local.get $p1) (local.get $scratch))
+        (return)))
     (local.set $stripBytes (i32.shl (local.get $K) (i32.const 4)))
     (local.set $panelBytes (i32.shl (local.get $K) (i32.const 5)))
     (local.set $tile (i32.add (local.get $scratch)

@@ -1,8 +1,9 @@
 /**
  * The WebAssembly kernels besides the matmul (gemm.wat) against the TS
  * kernels they stand in for (themselves checked against tfjs elsewhere):
- * conv2d packing its im2col rows straight from the input (every padding,
- * stride and dilation, channel counts that are and are not multiples of 4),
+ * conv2d packing its im2col rows straight from the input, or for K <= 128
+ * reading them in place through a tap table (every padding, stride and
+ * dilation, channel counts that are and are not multiples of 4),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
  * a few ulp, over the whole float range), the LSTM cell, and the backward
  * kernels (col2im, max pooling's and relu's gradients, bias sums). Also that the
