@@ -21,7 +21,7 @@ import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
 import { internal } from '../../../diagnostics.js';
-import { addWasm } from '../wasm/index.js';
+import { addWasm, dropoutMaskWasm } from '../wasm/index.js';
 
 /** `p`: the activation's arguments (default: its bare name's). */
 export function activate(x: Tensor, act: Activation, out?: Float32Array, p?: ActivationArgs): Tensor {
@@ -117,9 +117,11 @@ const maskValues = new Uint32Array(MASK_BLOCK);
  * branch: the branch was mispredicted half the time at rate 0.5, which made
  * the loop three times slower. The stream's values come a block at a time
  * (Rng.fill), and uniform < rate is compared as value < rate * 2^32, which
- * is exact. Dropout's forward and backward share it.
+ * is exact. Dropout's forward and backward share it. With the WebAssembly
+ * kernels the stream is drawn whole, and masked there (dropoutMaskWasm).
  */
 export function applyMask(from: Float32Array, to: Float32Array, rate: number, rng: Rng): void {
+  if (dropoutMaskWasm(from, to, rate, rng)) return;
   const scale = 1 / (1 - rate);
   const threshold = rate * 2 ** 32;
   const bits = new Uint32Array(to.buffer, to.byteOffset, to.length);

@@ -83,6 +83,7 @@ export interface GemmExports {
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
+  dropout_mask(u: number, from: number, to: number, n: number, threshold: number, scale: number): void;
   add(a: number, b: number, out: number, n: number): void;
   copy_rows(dst: number, src: number, rows: number, n: number, dstStride: number, srcStride: number): void;
   column_sums(src: number, rows: number, n: number, acc: number, out: number): void;

@@ -36,6 +36,7 @@
 ;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
+;;   dropout_mask                      dropout's mask, from the stream's values drawn in JS
 ;;   add, copy_rows                    a sum of two tensors; rows moved between strided layouts
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
@@ -1512,7 +1513,44 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $singles))))
 
-  ;; out[i] = a[i] + b[i], i < n (add's two inputs of one shape, a residual
+;; Dropout's mask (kernels/elementwise.ts's applyMask, its TS twin): to[i]
+  ;; = from[i] * scale, computed in float64 and rounded once as the TS loop
+  ;; does, or +0 where the stream's value u[i] (u32) is below threshold
+  ;; (rate * 2^32 rounded up: u < rate * 2^32 exactly when u < threshold).
+  ;; The stream's values are drawn in JS (Rng.fill): the generator's state is
+  ;; the Rng's. to may be from.
+  (func (export "dropout_mask") (param $u i32) (param $from i32) (param $to i32) (param $n i32) (param $threshold i32) (param $scale f64)
+    (local $i i32) (local $nb i32) (local $n4 i32) (local $v v128) (local $s v128) (local $t v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (local.set $s (f64x2.splat (local.get $scale)))
+    (local.set $t (i32x4.splat (local.get $threshold)))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load align=4 (i32.add (local.get $from) (local.get $i))))
+        (v128.store align=4 (i32.add (local.get $to) (local.get $i))
+          (v128.and
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $s)))
+              (f32x4.demote_f64x2_zero (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $s))))
+            (i32x4.ge_u (v128.load align=4 (i32.add (local.get $u) (local.get $i))) (local.get $t))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $to) (local.get $i))
+          (select
+            (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $from) (local.get $i)))) (local.get $scale)))
+            (f32.const 0)
+            (i32.ge_u (i32.load (i32.add (local.get $u) (local.get $i))) (local.get $threshold))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $singles))))
+
+    ;; out[i] = a[i] + b[i], i < n (add's two inputs of one shape, a residual
   ;; connection). One float32 rounding, as the TS loop's (a float64 sum of two
   ;; floats rounds to the same float32). out may be a or b.
   (func (export "add") (param $a i32) (param $b i32) (param $out i32) (param $n i32)

@@ -25,6 +25,7 @@ import type { Gemm, GemmOptions } from './gemm.js';
 import { col2im, gemm, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
+import type { Rng } from '../../../runtime/random.js';
 import { internal } from '../../../diagnostics.js';
 import { platform } from '../../../platform/index.js';
 
@@ -301,6 +302,23 @@ export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array
   return inMemory(g, [y, dy, dx], ['in', 'in', 'out'], ([yAt, dyAt, dxAt]) =>
     onThreads(g, 2 * dx.length, { kernel: 'relu_grad', args: [yAt, dyAt, dxAt, 0], strides: [4, 4, 4, 0], countArg: 3, countScale: 1, items: dx.length }),
   );
+}
+
+/**
+ * Dropout's mask, to = from masked and scaled as applyMask (kernels/elementwise.ts)
+ * defines it, with the stream's values drawn by `rng` into the kernel's
+ * memory and the masking in WebAssembly (gemm.wat's dropout_mask); false,
+ * drawing nothing, if not in use.
+ */
+export function dropoutMaskWasm(from: Float32Array, to: Float32Array, rate: number, rng: Rng): boolean {
+  const g = wasmKernels();
+  const threshold = Math.ceil(rate * 2 ** 32); // u < rate * 2^32 exactly when u < threshold
+  if (!g || to.length === 0 || threshold >= 2 ** 32) return false;
+  return inMemory(g, [from, to], ['in', 'out'], ([fromAt, toAt]) => {
+    const values = g.heap.take(to.length);
+    rng.fill(new Uint32Array(values.buffer, values.byteOffset, values.length));
+    g.exports.dropout_mask(values.byteOffset, fromAt, toAt, to.length, threshold | 0, 1 / (1 - rate));
+  });
 }
 
 /** out[j] = sum over rows of src[r, j], in float64 rounded once (gemm.wat's column_sums); false if not in use. */

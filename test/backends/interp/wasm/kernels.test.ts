@@ -6,7 +6,7 @@
  * dilation, channel counts that are and are not multiples of 4),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
  * a few ulp, over the whole float range), the LSTM cell, and the backward
- * kernels (col2im, max pooling's and relu's gradients, bias sums). Also that the
+ * kernels (col2im, max pooling's and relu's gradients, bias sums), and dropout's mask. Also that the
  * heap's arena and scratch views are recognised, so kernels use them in place.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,8 @@ import { activationGrad } from '../../../../src/backends/interp/grad/activation.
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
-import { activate, add, conv2d, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, dropout, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
@@ -222,6 +223,35 @@ describe('backward kernels', () => {
       const dz = randTensor([rows, n], rng, 100);
       const [wasm, reference] = both(() => ({ shape: [n], data: columnSums(dz.data, rows, n) }));
       expect(wasm).toEqual(reference);
+    }
+  });
+
+  it("dropout's mask (forward and backward) is exactly the TS loop's, at rates whose scale is not a float32", () => {
+    for (const [n, rate] of [[4099, 0.5], [1001, 0.3], [37, 0.1], [3, 0.7]] as const) {
+      const x = randTensor([n], rng);
+      [0, 1, 2].forEach((i, k) => (x.data[i] = [NaN, -0, Infinity][k]));
+      const [wasm, reference] = both(() => dropout(x, rate, createRng(n)));
+      const drops = reference.data.filter((v, i) => Object.is(v, 0) && x.data[i] !== 0).length;
+      if (n > 100) {
+        expect(drops / n).toBeGreaterThan(rate - 0.1); // the stream really dropped units
+        expect(drops / n).toBeLessThan(rate + 0.1);
+      }
+      expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+      const [dWasm, dReference] = both(() => dropoutBackward(x, rate, createRng(n)));
+      expect(dWasm.data.findIndex((v, i) => !Object.is(v, dReference.data[i]))).toBe(-1);
+    }
+  });
+
+  it("dropout's mask keeps a unit whose value is at rate * 2^32 or above, as the TS loop", () => {
+    for (const rate of [0.5, 0.3]) {
+      const edge = rate * 2 ** 32; // 2^31, and 1288490188.8
+      const values = [Math.floor(edge) - 1, Math.floor(edge), Math.ceil(edge), Math.ceil(edge) + 1, 0, 2 ** 32 - 1];
+      // A stream that draws these values over and over.
+      const stream = { seed: 0, uniform: () => 0, normal: () => 0, child: () => stream, fill: (out: Uint32Array) => out.forEach((_, i) => (out[i] = values[i % values.length])) };
+      const x = randTensor([values.length * 3], rng);
+      const [wasm, reference] = both(() => dropout(x, rate, stream));
+      expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+      expect(Array.from(reference.data.slice(0, values.length), (v) => v !== 0)).toEqual(values.map((v) => v >= edge));
     }
   });
 
