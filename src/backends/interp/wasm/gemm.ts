@@ -102,6 +102,10 @@ export interface GemmExports {
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, P: number, lo: number, hi: number,
   ): void;
   depthwise_conv_slice(desc: number, p0: number, P: number): void;
+  conv_grad_slices(
+    desc: number, descBytes: number, dz: number, dzBytes: number, pb: number, pbBytes: number, out: number, outBytes: number,
+    scratch: number, scratchBytes: number, M: number, K: number, N: number, s0: number, s1: number,
+  ): void;
   depthwise_conv_grad(
     x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,
@@ -214,6 +218,59 @@ export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvSh
       }, rangeThreads(threads, (last - first) * (rowBytes / 4)));
     }
     if (p1 > last) g.exports.col2im(desc, rows(last), last, p1);
+  });
+}
+
+/** Most kernel rows (kh*kw*C) a convolution's kernel gradient is computed in slices of images for. */
+const MAX_SLICED_ROWS = 32;
+/** Most slices it is cut into. */
+const MAX_SLICES = 8;
+
+/**
+ * How many slices of its images convolution `s`'s kernel gradient is
+ * computed in (gemm.wat's conv_grad_slices): the most, up to MAX_SLICES,
+ * that divide the batch, when the kernel has too few rows to share out by
+ * rows; 1 means one product. A function of the shape only, never of the
+ * threads, so that the result is the same on any number of them.
+ */
+export function gradSlices(s: ConvShape): number {
+  if (s.kh * s.kw * s.C > MAX_SLICED_ROWS) return 1;
+  for (let n = Math.min(MAX_SLICES, s.B); n > 1; n--) if (s.B % n === 0) return n;
+  return 1;
+}
+
+/**
+ * dK [kh*kw*C, F] = im2col(x)^T dz in `slices` slices of the images
+ * (gradSlices), on up to `threads` threads, their products added in float64
+ * in slice order; false, leaving dK alone, if they do not fit in the memory.
+ */
+export function convKernelGradSliced(g: Gemm, dK: Float32Array, x: Float32Array, s: ConvShape, dz: Float32Array, slices: number, threads: number): boolean {
+  const slice: ConvShape = { ...s, B: s.B / slices };
+  const M = s.kh * s.kw * s.C, N = s.F, K = slice.B * s.OH * s.OW;
+  const panels = Math.ceil(N / 8);
+  return inMemory(g, [x, dz], ['in', 'in'], ([xAt, dzAt]) => {
+    const bytes = {
+      desc: align(descFloats(slice, false) * 4),
+      pb: panels * 8 * K * 4,
+      out: M * N * 4,
+      scratch: align(Math.ceil(M / 4) * K * 16 + 384),
+    };
+    const take = (perSlice: number) => g.heap.take((slices * perSlice) / 4).byteOffset;
+    const at = { desc: take(bytes.desc), pb: take(bytes.pb), out: take(bytes.out), scratch: take(bytes.scratch) };
+    const heap = new Float32Array(g.heap.buffer());
+    for (let i = 0; i < slices; i++) describeConv(heap, at.desc + i * bytes.desc, xAt + i * slice.B * s.H * s.W * s.C * 4, slice);
+    runRange(g, {
+      kernel: 'conv_grad_slices',
+      args: [at.desc, bytes.desc, dzAt, K * N * 4, at.pb, bytes.pb, at.out, bytes.out, at.scratch, bytes.scratch, M, K, N, 0, 0],
+      strides: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+      countArg: 14, countScale: 1, items: slices,
+    }, threads);
+    const products = new Float32Array(g.heap.buffer(), at.out, slices * M * N);
+    for (let i = 0; i < M * N; i++) {
+      let sum = 0;
+      for (let k = 0; k < slices; k++) sum += products[k * M * N + i];
+      dK[i] = sum;
+    }
   });
 }
 

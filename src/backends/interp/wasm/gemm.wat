@@ -1952,7 +1952,7 @@
   ;; same, A transposed (pack_at_conv).
   ;; panels). r0 is a multiple of 4. scratch holds mc/4 strips of K*16 bytes,
   ;; then micro's 384-byte tile; mc (rows per block) is a multiple of 4.
-  (func (export "gemm")
+  (func $gemm (export "gemm")
     (param $a i32) (param $transA i32) (param $pb i32) (param $c i32) (param $bias i32)
     (param $M i32) (param $K i32) (param $N i32) (param $flags i32)
     (param $r0 i32) (param $r1 i32) (param $p0 i32) (param $p1 i32) (param $scratch i32) (param $mc i32)
@@ -2015,4 +2015,34 @@
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $panels_loop)))
         (local.set $ib (local.get $ie))
-        (br $blocks)))))
+        (br $blocks))))
+  ;; A convolution's kernel gradient im2col(x)^T dz in slices of its images,
+  ;; for kernels too small to share out by rows (K' = kh*kw*C rows: a first
+  ;; layer's 9 or 27): slice s of [s0, s1) packs its rows of dz and computes
+  ;; its own [M, N] product over them, with its own descriptor (x moved to
+  ;; the slice's first image), packed B, output and scratch, each `...Bytes`
+  ;; after the previous slice's. The caller adds the slices' products up in a
+  ;; fixed order, so the result does not depend on the number of threads.
+  (func (export "conv_grad_slices")
+    (param $desc i32) (param $descBytes i32) (param $dz i32) (param $dzBytes i32)
+    (param $pb i32) (param $pbBytes i32) (param $out i32) (param $outBytes i32)
+    (param $scratch i32) (param $scratchBytes i32)
+    (param $M i32) (param $K i32) (param $N i32) (param $s0 i32) (param $s1 i32)
+    (local $s i32) (local $panels i32)
+    (local.set $panels (i32.shr_u (i32.add (local.get $N) (i32.const 7)) (i32.const 3)))
+    (local.set $s (local.get $s0))
+    (block $done
+      (loop $slices
+        (br_if $done (i32.ge_u (local.get $s) (local.get $s1)))
+        (call $pack_b (i32.add (local.get $dz) (i32.mul (local.get $s) (local.get $dzBytes))) (i32.const 0)
+          (local.get $K) (local.get $N) (i32.add (local.get $pb) (i32.mul (local.get $s) (local.get $pbBytes)))
+          (i32.const 0) (local.get $panels))
+        (call $gemm (i32.add (local.get $desc) (i32.mul (local.get $s) (local.get $descBytes))) (i32.const 3)
+          (i32.add (local.get $pb) (i32.mul (local.get $s) (local.get $pbBytes)))
+          (i32.add (local.get $out) (i32.mul (local.get $s) (local.get $outBytes))) (i32.const 0)
+          (local.get $M) (local.get $K) (local.get $N) (i32.const 0) (i32.const 0) (local.get $M) (i32.const 0) (local.get $panels)
+          (i32.add (local.get $scratch) (i32.mul (local.get $s) (local.get $scratchBytes)))
+          (i32.and (i32.add (local.get $M) (i32.const 3)) (i32.const -4)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $slices))))
+)

@@ -22,7 +22,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions } from './gemm.js';
-import { col2im, gemm, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
@@ -161,7 +161,10 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
 export function convKernelGradWasm(dK: Float32Array, x: Float32Array, s: ConvShape, dz: Float32Array): boolean {
   const M = s.kh * s.kw * s.C, K = s.B * s.OH * s.OW, N = s.F;
   const g = productKernel(M, K, N);
-  return g !== null && gemm(g, dK, { conv: x, shape: s, trans: true }, dz, M, K, N, {}, threadsFor(M * K * N));
+  if (g === null) return false;
+  const slices = gradSlices(s);
+  if (slices > 1) return convKernelGradSliced(g, dK, x, s, dz, slices, threadsFor(M * K * N));
+  return gemm(g, dK, { conv: x, shape: s, trans: true }, dz, M, K, N, {}, threadsFor(M * K * N));
 }
 
 /** 2-D max pooling of x [B,H,W,C] into out [B,OH,OW,C] in WebAssembly (see gemm.wat's max_pool); false if not in use. */

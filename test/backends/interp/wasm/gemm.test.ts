@@ -25,7 +25,7 @@ import {
 } from '../../../../src/backends/interp/wasm/index.js';
 import { availableParallelism } from 'node:os';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { activate, depthwiseConv2d, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, conv2d, depthwiseConv2d, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
@@ -140,7 +140,7 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward and a convolution\'s input gradient (col2im), cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im) and a first layer\'s kernel gradient, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
@@ -148,6 +148,10 @@ describe('threads', () => {
     const kernel = randTensor([3, 3, 32, 16], rng);
     const dz = randTensor([32, 24, 24, 16], rng);
     const dwKernel = randTensor([3, 3, 32, 1], rng);
+    // A first layer: its K of 9 reads x through a tap table, and its kernel gradient is summed over slices of the images.
+    const image = randTensor([32, 28, 28, 1], rng);
+    const firstKernel = randTensor([3, 3, 1, 32], rng);
+    const firstDz = randTensor([32, 26, 26, 32], rng);
     const run = () => {
       const y = maxPool2d(x, pool);
       const dx = maxPool2dBackward(x, dy, pool);
@@ -155,7 +159,9 @@ describe('threads', () => {
       // col2im adds each output position's rows into its image of dx: whole images on the threads, a partial one at an end here.
       const dconv = conv2dBackward(x, kernel, dz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
       const depthwise = depthwiseConv2d(x, dwKernel, null, { padding: 'same', activation: 'relu6' });
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise];
+      const first = conv2d(image, firstKernel, null, { activation: 'relu' });
+      const firstGrad = conv2dBackward(image, firstKernel, firstDz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
@@ -167,6 +173,8 @@ describe('threads', () => {
     setKernelBackend(choice);
     expectClose(one[3], reference[3], 1e-5);
     expectClose(one[6], reference[6], 1e-5);
+    expectClose(one[7], reference[7], 1e-5);
+    expectClose(one[8], reference[8], 1e-4); // each entry a sum of 21,632 products, float32 over 128 of them at a time
     setThreads(2);
     const before = workerChunks();
     try {

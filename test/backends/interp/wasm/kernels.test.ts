@@ -171,6 +171,9 @@ describe('backward kernels', () => {
     [[2, 9, 8, 4], [3, 3, 5], [1, 1], [1, 1], 'same'],
     [[3, 7, 7, 3], [3, 2, 8], [2, 1], [1, 1], 'valid'],
     [[1, 10, 9, 8], [3, 3, 6], [1, 2], [2, 1], 'same'],
+    // kernels of at most 32 rows: their gradient in slices of the images
+    [[8, 12, 12, 1], [3, 3, 10], [1, 1], [1, 1], 'valid'],
+    [[6, 9, 7, 3], [3, 3, 4], [2, 1], [1, 1], 'same'],
   ] as [number[], number[], [number, number], [number, number], Padding][])('conv2d backward (col2im) x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, padding) => {
     const x = randTensor(xShape, rng);
     const kernel = randTensor([kh, kw, xShape[3], F], rng);
