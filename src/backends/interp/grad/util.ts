@@ -14,7 +14,7 @@
  * withScratch block (it would be given back when the block ends).
  */
 import type { Heap } from '../wasm/heap.js';
-import { columnSumsWasm, heap } from '../wasm/index.js';
+import { blockSumsWasm, heap } from '../wasm/index.js';
 
 let step: Heap | null = null;
 
@@ -45,16 +45,30 @@ export function zeros(n: number): Float32Array {
 /** A copy that outlives the step. */
 export const keep = (data: Float32Array): Float32Array => data.slice();
 
+/** Rows summed on their own before the blocks' sums are added up (see columnSums). */
+const SUM_BLOCK = 1024;
 let sums = new Float64Array(64);
 
-/** The sum of each of the n columns of a row-major [rows, n] block (a bias gradient), in float64. */
+/**
+ * The sum of each of the n columns of a row-major [rows, n] block (a bias
+ * gradient), in float64, rounded once: each block of SUM_BLOCK rows summed
+ * in order, then the blocks' sums in order. Blocks, so that the WebAssembly
+ * kernel can share them out between threads (wasm/index.ts blockSumsWasm)
+ * and give the same sums on any number of them.
+ */
 export function columnSums(data: Float32Array, rows: number, n: number): Float32Array {
   const out = buffer(n);
-  if (columnSumsWasm(out, data, rows, n)) return out;
-  if (sums.length < n) sums = new Float64Array(n);
-  const acc = sums.fill(0, 0, n);
-  for (let r = 0, o = 0; r < rows; r++) for (let j = 0; j < n; j++, o++) acc[j] += data[o];
-  for (let j = 0; j < n; j++) out[j] = acc[j];
+  const blocks = Math.max(1, Math.ceil(rows / SUM_BLOCK));
+  if (sums.length < n * blocks) sums = new Float64Array(n * blocks);
+  const partial = sums.subarray(0, n * blocks).fill(0);
+  if (!blockSumsWasm(partial, data, rows, n, SUM_BLOCK)) {
+    for (let r = 0, o = 0; r < rows; r++) for (let j = 0, at = Math.floor(r / SUM_BLOCK) * n; j < n; j++, o++) partial[at + j] += data[o];
+  }
+  for (let j = 0; j < n; j++) {
+    let total = 0;
+    for (let b = 0; b < blocks; b++) total += partial[b * n + j];
+    out[j] = total;
+  }
   return out;
 }
 

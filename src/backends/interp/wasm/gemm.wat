@@ -35,7 +35,7 @@
 ;;   max_pool, max_pool_grad           2-D max pooling and its backward
 ;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
-;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums)
+;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums, in blocks of rows)
 ;;   dropout_mask                      dropout's mask, from the stream's values drawn in JS
 ;;   add, copy_rows                    a sum of two tensors; rows moved between strided layouts
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
@@ -1374,45 +1374,53 @@
     (local.set $v (v128.bitselect (local.get $lo) (local.get $v) (f32x4.lt (local.get $v) (local.get $lo))))
     (v128.bitselect (local.get $hi) (local.get $v) (f32x4.gt (local.get $v) (local.get $hi))))
 
-  ;; out[j] = the sum over rows of src[r, j], j < n, in float64 (acc: n zeroed
-  ;; float64 of scratch), rounded once: a bias gradient.
-  (func (export "column_sums") (param $src i32) (param $rows i32) (param $n i32) (param $acc i32) (param $out i32)
-    (local $r i32) (local $j i32) (local $n4 i32) (local $v v128) (local $a i32)
+  ;; Bias gradients in blocks of `block` rows: for blocks b in [b0, b1),
+  ;; acc[b, j] (float64) = the sum over the block's rows r < rows of src[r, j],
+  ;; j < n. The caller adds the blocks' sums up in order (grad/util.ts's
+  ;; columnSums, the TS twin, sums in the same blocks), so the result does not
+  ;; depend on how blocks are shared out between threads.
+  (func (export "column_sums") (param $src i32) (param $rows i32) (param $n i32) (param $block i32) (param $acc i32) (param $b0 i32) (param $b1 i32)
+    (local $r i32) (local $end i32) (local $j i32) (local $n4 i32) (local $v v128) (local $a i32) (local $row i32) (local $b i32)
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (block $rows_done
-      (loop $rows_loop
-        (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $j (i32.const 0))
-        (local.set $a (local.get $acc))
-        (block $quads_done
-          (loop $quads
-            (br_if $quads_done (i32.ge_u (local.get $j) (local.get $n4)))
-            (local.set $v (v128.load align=4 (local.get $src)))
-            (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
-            (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-            (local.set $src (i32.add (local.get $src) (i32.const 16)))
-            (local.set $a (i32.add (local.get $a) (i32.const 32)))
-            (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $quads)))
-        (block $singles_done
-          (loop $singles
-            (br_if $singles_done (i32.ge_u (local.get $j) (local.get $n)))
-            (f64.store (local.get $a) (f64.add (f64.load (local.get $a)) (f64.promote_f32 (f32.load (local.get $src)))))
-            (local.set $src (i32.add (local.get $src) (i32.const 4)))
-            (local.set $a (i32.add (local.get $a) (i32.const 8)))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $singles)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rows_loop)))
-    (local.set $j (i32.const 0))
-    (block $done
-      (loop $round
-        (br_if $done (i32.ge_u (local.get $j) (local.get $n)))
-        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
-          (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $round))))
+    (local.set $b (local.get $b0))
+    (block $blocks_done
+      (loop $blocks
+        (br_if $blocks_done (i32.ge_u (local.get $b) (local.get $b1)))
+        (local.set $r (i32.mul (local.get $b) (local.get $block)))
+        (local.set $end (i32.add (local.get $r) (local.get $block)))
+        (if (i32.gt_u (local.get $end) (local.get $rows)) (then (local.set $end (local.get $rows))))
+        (local.set $row (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $b) (local.get $n)) (i32.const 3))))
+        (memory.fill (local.get $row) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
+        (block $rows_done
+          (loop $rows_loop
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $end)))
+            (local.set $j (i32.const 0))
+            (local.set $a (local.get $row))
+            (local.set $v (v128.const i32x4 0 0 0 0))
+            (block $quads_done
+              (loop $quads
+                (br_if $quads_done (i32.ge_u (local.get $j) (local.get $n4)))
+                (local.set $v (v128.load align=4 (i32.add (local.get $src)
+                  (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))
+                (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+                (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
+                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                (local.set $a (i32.add (local.get $a) (i32.const 32)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $quads)))
+            (block $singles_done
+              (loop $singles
+                (br_if $singles_done (i32.ge_u (local.get $j) (local.get $n)))
+                (f64.store (local.get $a) (f64.add (f64.load (local.get $a))
+                  (f64.promote_f32 (f32.load (i32.add (local.get $src)
+                    (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))))
+                (local.set $a (i32.add (local.get $a) (i32.const 8)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $singles)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rows_loop)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $blocks))))
 
   ;; Layer normalisation of `rows` rows of d floats, x to y (kernels/layernorm.ts's
   ;; layerNorm, which stays the semantics): per row the mean and the biased

@@ -324,13 +324,19 @@ export function dropoutMaskWasm(from: Float32Array, to: Float32Array, rate: numb
   });
 }
 
-/** out[j] = sum over rows of src[r, j], in float64 rounded once (gemm.wat's column_sums); false if not in use. */
-export function columnSumsWasm(out: Float32Array, src: Float32Array, rows: number, n: number): boolean {
+/**
+ * The float64 sums of each block of `block` rows of src [rows, n] (gemm.wat's
+ * column_sums), into sums [blocks, n], the blocks on the worker pool; false
+ * if not in use. grad/util.ts's columnSums adds them up.
+ */
+export function blockSumsWasm(sums: Float64Array, src: Float32Array, rows: number, n: number, block: number): boolean {
   const g = wasmKernels();
   if (!g || n === 0) return false;
-  return inMemory(g, [src.subarray(0, rows * n), out], ['in', 'out'], ([srcAt, outAt]) => {
-    const acc = g.heap.take(2 * n).fill(0); // n float64
-    g.exports.column_sums(srcAt, rows, n, acc.byteOffset, outAt);
+  const blocks = Math.ceil(rows / block);
+  return inMemory(g, [src.subarray(0, rows * n)], ['in'], ([srcAt]) => {
+    const acc = g.heap.take(2 * n * blocks).byteOffset; // float64
+    runRange(g, { kernel: 'column_sums', args: [srcAt, rows, n, block, acc, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: blocks }, rangeThreads(threads, rows * n));
+    sums.set(new Float64Array(g.heap.buffer(), acc, n * blocks));
   });
 }
 

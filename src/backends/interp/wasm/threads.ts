@@ -2,7 +2,7 @@
  * Worker threads for the WebAssembly kernels, driven synchronously: the
  * matmul (a Job: C cut into row blocks and column panels), and range kernels
  * (a RangeJob: pooling, activations, depthwise convolutions, relu's backward, B's packing, col2im by image and
- * a small kernel's gradient by slices of images, whose items are
+ * a small kernel's gradient by slices of images, bias gradients by blocks of rows, whose items are
  * independent, cut into slices of them).
  *
  * `matmulInto` is synchronous, so the main thread cannot await workers. It
@@ -82,7 +82,7 @@ const RANGE = STATS + MAX_THREADS;
 const MAX_RANGE_ARGS = 16;
 const CONTROL_INTS = RANGE + 6 + 2 * MAX_RANGE_ARGS;
 /** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
-export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices'] as const;
+export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums'] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;
 /** The largest number of chunks in one job. */

@@ -29,6 +29,7 @@ import { activate, conv2d, depthwiseConv2d, maxPool2d } from '../../../../src/ba
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
+import { columnSums } from '../../../../src/backends/interp/grad/util.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(5150);
@@ -140,7 +141,7 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im) and a first layer\'s kernel gradient, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient and bias gradients, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
@@ -161,7 +162,8 @@ describe('threads', () => {
       const depthwise = depthwiseConv2d(x, dwKernel, null, { padding: 'same', activation: 'relu6' });
       const first = conv2d(image, firstKernel, null, { activation: 'relu' });
       const firstGrad = conv2dBackward(image, firstKernel, firstDz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad];
+      const biasGrad = { shape: [32], data: columnSums(firstDz.data, 32 * 26 * 26, 32) }; // in blocks of rows
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
@@ -175,6 +177,7 @@ describe('threads', () => {
     expectClose(one[6], reference[6], 1e-5);
     expectClose(one[7], reference[7], 1e-5);
     expectClose(one[8], reference[8], 1e-4); // each entry a sum of 21,632 products, float32 over 128 of them at a time
+    expect(one[9]).toEqual(reference[9]);
     setThreads(2);
     const before = workerChunks();
     try {
