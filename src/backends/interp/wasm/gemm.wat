@@ -1664,10 +1664,16 @@
   ;; [-87.3, 88.3]; below, 0 (exact e^x is denormal there, and e^-inf = 0);
   ;; above, 2e38 instead of infinity.
   (func $exp4 (param $x v128) (result v128)
-    (local $n v128) (local $r v128) (local $p v128) (local $c v128)
-    (local.set $c (f32x4.max (f32x4.min (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3))
+    (local $n v128) (local $r v128) (local $p v128) (local $c v128) (local $t v128)
+    ;; pmin and pmax (one instruction each, where min and max take several for
+    ;; NaN and signed zeros) keep NaN here, and the clamp needs no more
+    (local.set $c (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 88.3 88.3 88.3 88.3))
       (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $c) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))))
+    ;; n = x log2 e rounded to nearest even, by adding 1.5 * 2^23: t's low
+    ;; mantissa bits then hold n as an integer, which builds 2^n below
+    (local.set $t (f32x4.add (f32x4.mul (local.get $c) (v128.const f32x4 1.44269504 1.44269504 1.44269504 1.44269504))
+      (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912)))
     (local.set $r (f32x4.sub (local.get $c) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
     (local.set $r (f32x4.sub (local.get $r) (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
     (local.set $p (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
@@ -1679,10 +1685,11 @@
     ;; e^r = 1 + r + r^2 p
     (local.set $p (f32x4.add (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r))
       (v128.const f32x4 1 1 1 1)))
-    ;; times 2^n ((n + 127) << 23 is its bit pattern); 0 below the range
+    ;; times 2^n ((n + 127) << 23 is its bit pattern, and t's bits are
+    ;; 0x4B400000 + n); 0 below the range
     (v128.andnot
       (f32x4.mul (local.get $p)
-        (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $n)) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+        (i32x4.shl (i32x4.add (local.get $t) (v128.const i32x4 -1262485377 -1262485377 -1262485377 -1262485377)) (i32.const 23)))
       (f32x4.lt (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))))
 
     ;; 1 / (1 + e^-x), four lanes.
