@@ -21,6 +21,7 @@ import { attend, gather, hideScores, scatter, type AttentionMask } from '../kern
 import { matmulInto } from '../kernels/matmul.js';
 import type { Tensor } from '../tensor.js';
 import { buffer, columnSums, zeros } from './util.js';
+import { scaleWasm } from '../wasm/index.js';
 
 export interface AttentionTrace extends AttentionKept {
   query: Tensor;
@@ -103,7 +104,7 @@ export function attentionBackward(trace: AttentionTrace, dy: Tensor, want: { que
     }
   }
   const scale = 1 / Math.sqrt(K);
-  for (let i = 0; i < dQ.length; i++) dQ[i] *= scale;
+  if (!scaleWasm(dQ, scale)) for (let i = 0; i < dQ.length; i++) dQ[i] *= scale;
 
   // The input projections, each a dense layer's backward.
   const back = (role: string, x: Tensor, kernel: Tensor, bias: Tensor | null, dproj: Float32Array, width: number, wantInput: boolean) => {

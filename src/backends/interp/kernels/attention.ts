@@ -25,7 +25,7 @@ import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { copyRowsWasm, heap } from '../wasm/index.js';
+import { copyRowsWasm, heap, scaleWasm } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface AttentionWeights {
@@ -134,7 +134,7 @@ export function attend(
     const Kp = project(take, key, w.keyKernel, w.keyBias, H * K, 'key');
     const Vp = project(take, value, w.valueKernel, w.valueBias, H * V, 'value');
     const scale = 1 / Math.sqrt(K);
-    for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
+    if (!scaleWasm(Q, scale)) for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
 
     const qh = take(T * K);
     const kh = take(S * K);

@@ -37,7 +37,7 @@
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums, in blocks of rows)
 ;;   dropout_mask                      dropout's mask, from the stream's values drawn in JS
-;;   add, copy_rows                    a sum of two tensors; rows moved between strided layouts
+;;   add, copy_rows, scale             a sum of two tensors; rows moved between strided layouts; x * s
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
@@ -1555,6 +1555,34 @@
             (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $from) (local.get $i)))) (local.get $scale)))
             (f32.const 0)
             (i32.ge_u (i32.load (i32.add (local.get $u) (local.get $i))) (local.get $threshold))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $singles))))
+
+  ;; dst[i] = src[i] * s, i < n, computed in float64 and rounded once, as
+  ;; the TS loop `x[i] *= s` computes it (attention's scaled query and its
+  ;; gradient). dst may be src.
+  (func (export "scale") (param $src i32) (param $dst i32) (param $n i32) (param $s f64)
+    (local $i i32) (local $nb i32) (local $n4 i32) (local $v v128) (local $sv v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (block $done
+      (loop $quads
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $v (v128.load align=4 (i32.add (local.get $src) (local.get $i))))
+        (v128.store align=4 (i32.add (local.get $dst) (local.get $i))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $sv)))
+            (f32x4.demote_f64x2_zero (f64x2.mul
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+              (local.get $sv)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $quads)))
+    (block $done
+      (loop $singles
+        (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
+        (f32.store (i32.add (local.get $dst) (local.get $i))
+          (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $src) (local.get $i)))) (local.get $s))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $singles))))
 

@@ -298,6 +298,13 @@ export function copyRowsWasm(dst: Float32Array, src: Float32Array, rows: number,
   return true;
 }
 
+/** x[i] *= s in place, in float64 rounded once as the TS loop (gemm.wat's scale); false if not in use. */
+export function scaleWasm(x: Float32Array, s: number): boolean {
+  const g = wasmKernels();
+  if (!g || x.length === 0) return false;
+  return inMemory(g, [x], ['inout'], ([at]) => g.exports.scale(at, at, x.length, s));
+}
+
 /** relu's backward dx = y > 0 ? dy : 0 (gemm.wat's relu_grad); false if not in use. */
 export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array): boolean {
   const g = wasmKernels();

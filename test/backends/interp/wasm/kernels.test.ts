@@ -22,7 +22,7 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { heap, kernelBackend, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
+import { heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(2718);
@@ -282,6 +282,20 @@ describe('moving and adding values in the kernel memory', () => {
       }),
     );
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+
+  it("attention's query scaled by 1/sqrt(key size) is exactly the TS loop's float64 product, rounded once", () => {
+    const x = randTensor([555], rng, 10); // quads and a tail
+    [x.data[0], x.data[1], x.data[2], x.data[3], x.data[553]] = [NaN, -0, Infinity, 3e38, 1e-45];
+    for (const s of [1 / Math.sqrt(32), 1 / Math.sqrt(64), 1.5]) {
+      const [wasm, reference] = both(() => {
+        const data = x.data.slice();
+        if (!scaleWasm(data, s)) for (let i = 0; i < data.length; i++) data[i] *= s; // the TS kernels' loop
+        return { shape: x.shape, data };
+      });
+      expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+      expect(reference.data[3]).toBe(s === 1.5 ? Infinity : Math.fround(3e38 * s));
+    }
   });
 
   it("attention's heads gathered from and scattered into their projections are the same values", () => {
