@@ -22,7 +22,7 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
+import { addWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(2718);
@@ -282,6 +282,22 @@ describe('moving and adding values in the kernel memory', () => {
       }),
     );
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+
+  it("a sum with an operand outside the kernel memory (the model's input in a residual connection) is copied in from 4,096 floats up, and is exactly the TS loop", () => {
+    const [a, b] = [randTensor([2, 2051], rng), randTensor([2, 2051], rng)]; // 4,102 floats
+    [a.data[7], b.data[8], a.data[4101]] = [NaN, -Infinity, -0];
+    b.data[4101] = -0;
+    const [wasm, reference] = both(() =>
+      withScratch(heap(), (take) => {
+        const y = take(b.data.length);
+        y.set(b.data);
+        return { shape: a.shape, data: add([a, { shape: b.shape, data: y }]).data.slice() };
+      }),
+    );
+    expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+    expect(addWasm(new Float32Array(4102), a.data, b.data)).toBe(true);
+    expect(addWasm(new Float32Array(555), a.data.subarray(0, 555), b.data.subarray(0, 555))).toBe(false); // the TS loop's
   });
 
   it("attention's query scaled by 1/sqrt(key size) is exactly the TS loop's float64 product, rounded once", () => {
