@@ -792,7 +792,8 @@
 
   ;; One group of channels of one 2x2 window: the cells at x addresses a, a +
   ;; cb, a + rowBytes, a + rowBytes + cb hold v0..v3; dx gets g & (each cell's
-  ;; winner mask), at the same addresses moved by shift.
+  ;; winner mask), at the same addresses moved by shift. (Written out in the
+  ;; loop over groups of four channels; called for the last channels.)
   (func $route_2x2 (param $v0 v128) (param $v1 v128) (param $v2 v128) (param $v3 v128) (param $g v128)
     (result v128 v128 v128 v128)
     (local $m v128) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $later v128)
@@ -821,6 +822,7 @@
     (param $OH i32) (param $OW i32) (param $images i32)
     (local $cb i32) (local $rowBytes i32) (local $img i32) (local $oy i32) (local $ox i32) (local $a i32) (local $c i32)
     (local $shift i32) (local $at i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $m v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $later v128)
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
     (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
@@ -840,13 +842,31 @@
           (block $quads_done (loop $quads
             (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
             (local.set $at (i32.add (local.get $a) (local.get $c)))
-            (call $route_2x2
-              (v128.load align=4 (local.get $at))
-              (v128.load align=4 (i32.add (local.get $at) (local.get $cb)))
-              (v128.load align=4 (i32.add (local.get $at) (local.get $rowBytes)))
-              (v128.load align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)))
-              (v128.load align=4 (i32.add (local.get $dy) (local.get $c))))
-            (local.set $r3) (local.set $r2) (local.set $r1) (local.set $r0)
+            ;; route_2x2, written out: a call passing five v128s and returning four
+            ;; took most of this loop's time
+            (local.set $r0 (v128.load align=4 (local.get $at)))
+            (local.set $r1 (v128.load align=4 (i32.add (local.get $at) (local.get $cb))))
+            (local.set $r2 (v128.load align=4 (i32.add (local.get $at) (local.get $rowBytes))))
+            (local.set $r3 (v128.load align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb))))
+            (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $w0 (f32x4.gt (local.get $r0) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $r0) (local.get $m) (local.get $w0)))
+            (local.set $w1 (f32x4.gt (local.get $r1) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $r1) (local.get $m) (local.get $w1)))
+            (local.set $w2 (f32x4.gt (local.get $r2) (local.get $m)))
+            (local.set $m (v128.bitselect (local.get $r2) (local.get $m) (local.get $w2)))
+            (local.set $w3 (f32x4.gt (local.get $r3) (local.get $m)))
+            (local.set $later (local.get $w3))
+            (local.set $w2 (v128.andnot (local.get $w2) (local.get $later)))
+            (local.set $later (v128.or (local.get $later) (local.get $w2)))
+            (local.set $w1 (v128.andnot (local.get $w1) (local.get $later)))
+            (local.set $later (v128.or (local.get $later) (local.get $w1)))
+            (local.set $w0 (v128.andnot (local.get $w0) (local.get $later)))
+            (local.set $m (v128.load align=4 (i32.add (local.get $dy) (local.get $c))))
+            (local.set $r0 (f32x4.add (v128.and (local.get $m) (local.get $w0)) (v128.const f32x4 0 0 0 0)))
+            (local.set $r1 (f32x4.add (v128.and (local.get $m) (local.get $w1)) (v128.const f32x4 0 0 0 0)))
+            (local.set $r2 (f32x4.add (v128.and (local.get $m) (local.get $w2)) (v128.const f32x4 0 0 0 0)))
+            (local.set $r3 (f32x4.add (v128.and (local.get $m) (local.get $w3)) (v128.const f32x4 0 0 0 0)))
             (local.set $at (i32.add (local.get $at) (local.get $shift)))
             (v128.store align=4 (local.get $at) (local.get $r0))
             (v128.store align=4 (i32.add (local.get $at) (local.get $cb)) (local.get $r1))
