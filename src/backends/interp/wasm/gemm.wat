@@ -43,6 +43,9 @@
 ;;   lstm_cell                         one LSTM step's gate math
 ;;   gru_cell                          one GRU step's gate math (reset_after)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
+;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
+;; values costs about as much as a dozen vector operations: hot loops write
+;; small helpers (flush, clamp4, route_2x2) out instead of calling them.
 (module
   (import "env" "memory" (memory 1 32768 shared))
 
@@ -1225,10 +1228,15 @@
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $rows)))
             (local.set $at (i32.add (local.get $out) (local.get $c)))
-            (v128.store align=4 (local.get $at) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
-            (v128.store offset=16 align=4 (local.get $at) (call $clamp4 (local.get $a1) (local.get $lo4) (local.get $hi4)))
-            (v128.store offset=32 align=4 (local.get $at) (call $clamp4 (local.get $a2) (local.get $lo4) (local.get $hi4)))
-            (v128.store offset=48 align=4 (local.get $at) (call $clamp4 (local.get $a3) (local.get $lo4) (local.get $hi4)))
+            ;; clamp4, written out: a call passing v128s costs as much as a few taps
+            (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
+            (v128.store align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
+            (local.set $a1 (v128.bitselect (local.get $lo4) (local.get $a1) (f32x4.lt (local.get $a1) (local.get $lo4))))
+            (v128.store offset=16 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a1) (f32x4.gt (local.get $a1) (local.get $hi4))))
+            (local.set $a2 (v128.bitselect (local.get $lo4) (local.get $a2) (f32x4.lt (local.get $a2) (local.get $lo4))))
+            (v128.store offset=32 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a2) (f32x4.gt (local.get $a2) (local.get $hi4))))
+            (local.set $a3 (v128.bitselect (local.get $lo4) (local.get $a3) (f32x4.lt (local.get $a3) (local.get $lo4))))
+            (v128.store offset=48 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a3) (f32x4.gt (local.get $a3) (local.get $hi4))))
             (local.set $c (i32.add (local.get $c) (i32.const 64)))
             (br $sixteens)))
         (block $quads_done
@@ -1257,7 +1265,9 @@
                 (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $rows)))
-            (v128.store align=4 (i32.add (local.get $out) (local.get $c)) (call $clamp4 (local.get $a0) (local.get $lo4) (local.get $hi4)))
+            (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
+            (v128.store align=4 (i32.add (local.get $out) (local.get $c))
+              (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
             (local.set $c (i32.add (local.get $c) (i32.const 16)))
             (br $quads)))
         (block $singles_done
