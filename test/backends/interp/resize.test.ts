@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
+import { shiftCopy } from '../../../src/backends/interp/kernels/resize.js';
 import { createRng } from '../../../src/runtime/random.js';
 import { compileText, errorsOf } from '../../helpers.js';
 import { checkGradients } from './grad/harness.js';
@@ -31,6 +32,19 @@ describe('zero_padding', () => {
     const { x, y } = run([3, 4, 2], 'zero_padding([2, 1])');
     expect(y.shape).toEqual([2, 7, 6, 2]);
     expectClose(y, tf.layers.zeroPadding2d({ padding: [2, 1] }).apply(toTf(x)) as tf.Tensor);
+  });
+
+  it('writes every cell of a planned output that held other values: the margins are zeroed, not assumed zero', () => {
+    const x = randTensor([2, 3, 4, 2], createRng(4));
+    for (const [margins, offsets, size] of [
+      [[[1, 0], [0, 1]], [-1, 0], [4, 5]], // MobileNetV2's correct_pad shape on the other side
+      [[[0, 1], [2, 1]], [0, -2], [4, 7]],
+    ] as const) {
+      const out = new Float32Array(2 * size[0] * size[1] * 2).fill(NaN);
+      const y = shiftCopy(x, size, offsets, out);
+      expect(Array.from(y.data).some(Number.isNaN)).toBe(false);
+      expectClose(y, tf.pad(toTf(x), [[0, 0], margins[0] as [number, number], margins[1] as [number, number], [0, 0]]));
+    }
   });
 
   it.each([

@@ -23,16 +23,21 @@ export function shiftCopy(x: Tensor, outSpatial: readonly number[], offsets: rea
   const [OH, OW] = outSpatial.length === 2 ? outSpatial : [1, outSpatial[0]];
   const [di, dj] = offsets.length === 2 ? offsets : [0, offsets[0]];
   const y = outputBuffer(out, B * OH * OW * C, 'shiftCopy');
-  y.fill(0);
+  // The output columns whose source column is inside the input, copied as one run a row;
+  // only the cells around it are zeroed (zeroing all of y first took as long as the copy).
+  const j0 = Math.min(OW, Math.max(0, -dj)), j1 = Math.max(j0, Math.min(OW, W - dj));
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < OH; i++) {
       const si = i + di;
-      if (si < 0 || si >= H) continue;
-      // The output columns whose source column is inside the input, copied as one run.
-      const j0 = Math.max(0, -dj), j1 = Math.min(OW, W - dj);
-      if (j1 <= j0) continue;
+      const row = (b * OH + i) * OW * C;
+      if (si < 0 || si >= H || j1 === j0) {
+        y.fill(0, row, row + OW * C);
+        continue;
+      }
       const from = ((b * H + si) * W + j0 + dj) * C;
-      y.set(x.data.subarray(from, from + (j1 - j0) * C), ((b * OH + i) * OW + j0) * C);
+      y.fill(0, row, row + j0 * C);
+      y.set(x.data.subarray(from, from + (j1 - j0) * C), row + j0 * C);
+      y.fill(0, row + j1 * C, row + OW * C);
     }
   }
   return { shape: [B, ...outSpatial, C], data: y };
