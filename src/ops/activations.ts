@@ -69,8 +69,8 @@ export interface ActivationDef {
     forArgs?: (p: ActivationArgs) => number | undefined;
     /** gemm.wat's `relu_grad`, where the backward has a kernel. */
     backward?: 'relu_grad';
-    /** The GEMM applies it in its epilogue (the RELU flag). */
-    epilogue?: boolean;
+    /** The GEMM applies it in its epilogue: gemm.wat's store flag of that name. */
+    epilogue?: 'relu' | 'relu6';
   };
   tfjs: {
     /** The expression applied to tensor expression `x`, with arguments `p`. */
@@ -190,7 +190,7 @@ export const ACTIVATIONS = {
         for (let i = start; i < end; i++) dx[i] = v[i] > t ? (v[i] < m ? dy[i] : 0) : v[i] < t ? dy[i] * s : 0;
       },
     },
-    wasm: { forward: 0, backward: 'relu_grad', epilogue: true },
+    wasm: { forward: 0, backward: 'relu_grad', epilogue: 'relu' },
     tfjs: {
       apply: (x, p) => {
         if (isPlainRelu(p)) return `tf.relu(${x})`;
@@ -251,7 +251,7 @@ export const ACTIVATIONS = {
         for (let i = start; i < end; i++) dx[i] = y[i] > 0 && y[i] < 6 ? dy[i] : 0;
       },
     },
-    wasm: { forward: 3 },
+    wasm: { forward: 3, epilogue: 'relu6' },
     tfjs: { apply: (x) => `tf.relu6(${x})`, fused: 'relu6' },
     fusable: true,
   },

@@ -6,7 +6,7 @@
  *
  * Float32 products are summed in float32 over at most 128 terms, then in
  * float64 (see gemm.wat), so results agree with the TS kernel and tfjs to a
- * few float32 ulps. Bias and relu are fused into the kernel's store; sigmoid,
+ * few float32 ulps. Bias, relu and relu6 are fused into the kernel's store; sigmoid,
  * tanh and softmax run afterwards in TS (activateInPlace).
  *
  * Operands that already live in the kernel's shared WebAssembly.Memory (the
@@ -117,8 +117,9 @@ export interface GemmExports {
 const ACCUMULATE = 1;
 const BIAS = 2;
 const RELU = 4;
-/** The GEMM's epilogue applies an activation whose table row says so (its RELU flag computes max(0, x)). */
-const epilogueActivation = (act: Activation) => activationDef(act).wasm?.epilogue === true;
+const RELU6 = 8;
+/** The store flag of an activation the GEMM's epilogue applies (its table row says which), else 0. */
+const epilogueFlag = (act: Activation) => ({ relu: RELU, relu6: RELU6, none: 0 })[activationDef(act).wasm?.epilogue ?? 'none'];
 
 /** Rows of A packed per block: their strips (MC*K floats) stay in L2 while every B panel meets them. */
 const MC = 64;
@@ -342,8 +343,8 @@ export function gemm(
   if (at.b.copy) heap.set(b.subarray(0, K * N), at.b.at / 4);
   if (accumulate && at.c.copy) heap.set(out.subarray(0, M * N), at.c.at / 4);
   if (bias && at.bias.copy) heap.set(bias, at.bias.at / 4);
-  const inEpilogue = epilogueActivation(activation);
-  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | (inEpilogue ? RELU : 0);
+  const inEpilogue = epilogueFlag(activation);
+  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | inEpilogue;
   const x = g.exports;
 
   // Panels are independent: a large B is packed on the threads too (the panel range [p0, p1) is the slice).
@@ -359,7 +360,7 @@ export function gemm(
   }
 
   if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
-  if (activation !== 'linear' && !inEpilogue) activateInPlace(out, activation, N, 0, M);
+  if (activation !== 'linear' && inEpilogue === 0) activateInPlace(out, activation, N, 0, M);
   return true;
 }
 

@@ -21,7 +21,7 @@
 ;;     long dot products within a few float32 ulps of the float64 reference.
 ;;     It leaves the block in a float32 tile.
 ;;   - store applies to the tile, in order: + old C
-;;     (accumulate), + bias[j], relu. Other activations are applied by the caller.
+;;     (accumulate), + bias[j], relu or relu6. Other activations are applied by the caller.
 ;; transA / transB cost nothing extra: they only change how packing reads.
 ;; transA 2 and 3 make A the im2col matrix of a convolution (or its
 ;; transpose), packed straight from the input image (pack_a_conv,
@@ -53,6 +53,7 @@
   (global $ACCUMULATE i32 (i32.const 1))
   (global $BIAS i32 (i32.const 2))
   (global $RELU i32 (i32.const 4))
+  (global $RELU6 i32 (i32.const 8))
   ;; k steps summed in float32 before the float64 sums take them
   (global $KCH i32 (i32.const 128))
 
@@ -400,6 +401,11 @@
                 (f32x4.lt (local.get $v0) (v128.const i32x4 0 0 0 0))))
               (local.set $v1 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v1)
                 (f32x4.lt (local.get $v1) (v128.const i32x4 0 0 0 0))))))
+          (if (i32.and (local.get $flags) (global.get $RELU6))
+            (then
+              ;; min(max(x, 0), 6) as the TS kernel's Math.min and Math.max: NaN stays, -0 becomes 0
+              (local.set $v0 (f32x4.min (f32x4.max (local.get $v0) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+              (local.set $v1 (f32x4.min (f32x4.max (local.get $v1) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))))
           (v128.store offset=0 align=4 (local.get $row) (local.get $v0))
           (v128.store offset=16 align=4 (local.get $row) (local.get $v1))
           (local.set $row (i32.add (local.get $row) (i32.shl (local.get $N) (i32.const 2))))
@@ -424,6 +430,8 @@
                 (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))))
             (if (i32.and (local.get $flags) (global.get $RELU))
               (then (if (f32.lt (local.get $x) (f32.const 0)) (then (local.set $x (f32.const 0))))))
+            (if (i32.and (local.get $flags) (global.get $RELU6))
+              (then (local.set $x (f32.min (f32.max (local.get $x) (f32.const 0)) (f32.const 6)))))
             (f32.store (local.get $addr) (local.get $x))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $cols)))

@@ -96,13 +96,29 @@ describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
     for (const [M, K, N] of [[2, 700, 9], [7, 700, 9], [40, 130, 24]]) expectClose(...both(M, K, N, { accumulate: true }, threads));
   });
 
-  const activations: Activation[] = ['linear', 'relu', 'sigmoid', 'tanh', 'softmax'];
+  const activations: Activation[] = ['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'softmax'];
   it.each(activations)('bias and %s, accumulating and transposed too', (activation) => {
     for (const [M, K, N] of [[6, 10, 7], [33, 20, 16]]) {
       const bias = randTensor([N], rng).data;
       expectClose(...both(M, K, N, { bias, activation }, threads));
       expectClose(...both(M, K, N, { bias, activation, accumulate: true, transA: true, transB: true }, threads));
     }
+  });
+});
+
+describe('relu6 in the store', () => {
+  it.each([1, 2])('clamps to [0, 6] as the TS kernel does, NaN kept, in whole and ragged tiles, on %i thread(s)', (threads) => {
+    const [M, K, N] = [9, 5, 11]; // a ragged row block and a ragged panel
+    // Biases that push sums below 0, above 6 and onto NaN.
+    const bias = Float32Array.from({ length: N }, (_, j) => [-20, 20, 3, NaN, -0, 6, 100, -3, 1, 9, -9][j]);
+    const [got, want] = both(M, K, N, { bias, activation: 'relu6' }, threads);
+    const far = (v: number, w: number) => (Number.isNaN(w) ? !Number.isNaN(v) : !(Math.abs(v - w) <= 1e-5 * Math.max(1, Math.abs(w))));
+    expect(got.data.findIndex((v, i) => far(v, want.data[i]))).toBe(-1);
+    // The clamped values are the same bits: +0, 6 and NaN.
+    const clamped = (v: number) => Object.is(v, 0) || v === 6 || Number.isNaN(v);
+    expect(got.data.findIndex((v, i) => clamped(want.data[i]) && !Object.is(v, want.data[i]))).toBe(-1);
+    expect(Math.max(...want.data.filter((v) => !Number.isNaN(v)))).toBe(6);
+    expect(want.data.filter((v) => v === 0).length).toBeGreaterThan(M);
   });
 });
 
