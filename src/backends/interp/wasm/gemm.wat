@@ -1974,7 +1974,8 @@
   ;;   i, f, o = sigmoid(z_i, z_f, z_o), g = tanh(z_c), c = f c + i g, h = o tanh(c)
   ;; c and h are [rows, u] dense, updated in place. When gates is not 0, the
   ;; post-activation i, f, g, o of row r are stored at gates + r*gatesStride
-  ;; (for the backward).
+  ;; (for the backward). sigmoid4 is written out (1 / (1 + exp4(-z))): a call
+  ;; passing a v128 costs about a dozen vector operations.
   (func (export "lstm_cell")
     (param $zx i32) (param $zxStride i32) (param $zh i32) (param $c i32) (param $h i32)
     (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
@@ -1992,16 +1993,16 @@
         (block $units_done
           (loop $units_loop
             (br_if $units_done (i32.ge_u (local.get $j) (local.get $ub)))
-            (local.set $i (call $sigmoid4 (f32x4.add (v128.load align=4 (local.get $x)) (v128.load align=4 (local.get $y)))))
-            (local.set $f (call $sigmoid4 (f32x4.add
+            (local.set $i (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (local.get $x)) (v128.load align=4 (local.get $y))))))))
+            (local.set $f (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add
               (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
-              (v128.load align=4 (i32.add (local.get $y) (local.get $ub))))))
+              (v128.load align=4 (i32.add (local.get $y) (local.get $ub)))))))))
             (local.set $g (call $tanh4 (f32x4.add
               (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $ub) (i32.const 1))))
               (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1)))))))
-            (local.set $o (call $sigmoid4 (f32x4.add
+            (local.set $o (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add
               (v128.load align=4 (i32.add (local.get $x) (i32.mul (local.get $ub) (i32.const 3))))
-              (v128.load align=4 (i32.add (local.get $y) (i32.mul (local.get $ub) (i32.const 3)))))))
+              (v128.load align=4 (i32.add (local.get $y) (i32.mul (local.get $ub) (i32.const 3))))))))))
             (local.set $cv (f32x4.add
               (f32x4.mul (local.get $f) (v128.load align=4 (i32.add (local.get $c) (local.get $k))))
               (f32x4.mul (local.get $i) (local.get $g))))
@@ -2046,10 +2047,10 @@
         (block $units_done
           (loop $units_loop
             (br_if $units_done (i32.ge_u (local.get $j) (local.get $ub)))
-            (local.set $zv (call $sigmoid4 (f32x4.add (v128.load align=4 (local.get $x))
-              (f32x4.add (v128.load align=4 (local.get $y)) (v128.load align=4 (local.get $b))))))
-            (local.set $rv (call $sigmoid4 (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
-              (f32x4.add (v128.load align=4 (i32.add (local.get $y) (local.get $ub))) (v128.load align=4 (i32.add (local.get $b) (local.get $ub)))))))
+            (local.set $zv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (local.get $x))
+              (f32x4.add (v128.load align=4 (local.get $y)) (v128.load align=4 (local.get $b)))))))))
+            (local.set $rv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $y) (local.get $ub))) (v128.load align=4 (i32.add (local.get $b) (local.get $ub))))))))))
             (local.set $ev (f32x4.add
               (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1))))
               (v128.load align=4 (i32.add (local.get $b) (i32.shl (local.get $ub) (i32.const 1))))))
