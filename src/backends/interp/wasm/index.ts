@@ -8,10 +8,12 @@
  *   'js'              the TS kernels only: the reference
  *
  * Besides products, 'auto' and 'wasm' run conv2d's packing, depthwise convolution, max pooling, the
- * activations, the LSTM cell and some backward kernels in WebAssembly (the
+ * activations, dropout's masks, the LSTM cell and some backward kernels in WebAssembly (the
  * *Wasm functions below; each says false when it is not in use and its caller
  * runs the TS twin), whatever the size: results depend on the choice only,
- * not on where the data lives. Only products use more than one thread.
+ * not on where the data lives, nor on the number of threads: work is shared
+ * out in pieces whose results do not depend on who computes them (C's blocks,
+ * images, slices of a batch summed in a fixed order).
  * `heap()` is where activations and scratch live (heap.ts).
  *
  * Environment: DLC_KERNELS=auto|wasm|js, DLC_THREADS=n (default: every core,
