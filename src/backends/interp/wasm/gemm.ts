@@ -204,8 +204,8 @@ function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape,
  * a partial image at either end on this one.
  */
 export function col2im(g: Gemm, dx: Float32Array, dcols: Float32Array, s: ConvShape, p0: number, p1: number, threads = 1): boolean {
-  return inMemory(g, [dx, dcols], ['inout', 'in'], ([dxAt, dcolsAt]) => {
-    const desc = g.heap.take(descFloats(s, false)).byteOffset;
+  return inMemory(g, [dx, dcols], ['inout', 'in'], ([dxAt, dcolsAt], scratch) => {
+    const desc = scratch(descFloats(s, false)).byteOffset;
     describeConv(new Float32Array(g.heap.buffer()), desc, dxAt, s);
     const image = s.OH * s.OW;
     const rowBytes = 4 * s.kh * s.kw * s.C;
@@ -250,14 +250,14 @@ export function convKernelGradSliced(g: Gemm, dK: Float32Array, x: Float32Array,
   const slice: ConvShape = { ...s, B: s.B / slices };
   const M = s.kh * s.kw * s.C, N = s.F, K = slice.B * s.OH * s.OW;
   const panels = Math.ceil(N / 8);
-  return inMemory(g, [x, dz], ['in', 'in'], ([xAt, dzAt]) => {
+  return inMemory(g, [x, dz], ['in', 'in'], ([xAt, dzAt], scratch) => {
     const bytes = {
       desc: align(descFloats(slice, false) * 4),
       pb: panels * 8 * K * 4,
       out: M * N * 4,
       scratch: align(Math.ceil(M / 4) * K * 16 + 384),
     };
-    const take = (perSlice: number) => g.heap.take((slices * perSlice) / 4).byteOffset;
+    const take = (perSlice: number) => scratch((slices * perSlice) / 4).byteOffset;
     const at = { desc: take(bytes.desc), pb: take(bytes.pb), out: take(bytes.out), scratch: take(bytes.scratch) };
     const heap = new Float32Array(g.heap.buffer());
     for (let i = 0; i < slices; i++) describeConv(heap, at.desc + i * bytes.desc, xAt + i * slice.B * s.H * s.W * s.C * 4, slice);
@@ -414,15 +414,27 @@ function chunkPlan(M: number, K: number, panels: number, threads: number): Chunk
 /** How a kernel uses an operand: read, written, or both. */
 export type Use = 'in' | 'out' | 'inout';
 
+/** Thrown by inMemory's `scratch` when the memory has no room left: inMemory then says false. */
+const NO_ROOM = Symbol('no room in the kernel memory');
+
 /**
  * Run `fn` on the byte offsets of `arrays` in the memory: an array that lives
  * elsewhere goes through the heap's scratch, copied in before the call unless
- * it is only written, and out after unless it is only read. False, doing
- * nothing, if they would not fit.
+ * it is only written, and out after unless it is only read. `fn` takes any
+ * scratch of its own through `scratch`, always inside the memory, before it
+ * writes anything: when there is no room (past 2 GiB the heap hands out
+ * ordinary buffers, whose byte offsets would point into the arena), the call
+ * stops there. False, having written nothing, if the arrays or the scratch
+ * would not fit.
  */
-export function inMemory(g: Gemm, arrays: Float32Array[], uses: Use[], fn: (at: number[]) => void): boolean {
+export function inMemory(g: Gemm, arrays: Float32Array[], uses: Use[], fn: (at: number[], scratch: (floats: number) => Float32Array) => void): boolean {
   const heap = g.heap;
   const mark = heap.mark();
+  const scratch = (floats: number) => {
+    const view = heap.take(floats);
+    if (heap.offsetOf(view) < 0) throw NO_ROOM;
+    return view;
+  };
   try {
     const copies: (Float32Array | null)[] = [];
     const at: number[] = [];
@@ -434,9 +446,12 @@ export function inMemory(g: Gemm, arrays: Float32Array[], uses: Use[], fn: (at: 
       at.push(copy ? copy.byteOffset : offset);
     }
     copies.forEach((copy, i) => uses[i] !== 'out' && copy?.set(arrays[i]));
-    fn(at);
+    fn(at, scratch);
     copies.forEach((copy, i) => uses[i] !== 'in' && copy && arrays[i].set(copy));
     return true;
+  } catch (e) {
+    if (e === NO_ROOM) return false;
+    throw e;
   } finally {
     heap.release(mark);
   }

@@ -211,10 +211,10 @@ export function depthwiseWasm(
   const g = wasmKernels();
   if (!g || s.dm !== 1 || out.length === 0) return false;
   const arrays = [x, kernel.subarray(0, s.kh * s.kw * s.C), out, ...(bias ? [bias] : [])];
-  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0]) => {
+  return inMemory(g, arrays, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
     // Output pixels are independent: slices of them on the worker pool, the arguments in a descriptor
     // (gemm.wat's depthwise_conv_slice: a range job passes at most 16 integers).
-    const desc = g.heap.take(20);
+    const desc = scratch(20);
     new Int32Array(desc.buffer, desc.byteOffset, 18).set([
       xAt, kAt, biasAt, bias ? 1 : 0, outAt, s.H, s.W, s.C, s.OH, s.OW,
       s.stride[0], s.stride[1], s.kh, s.kw, s.dilation[0], s.dilation[1], s.padTop, s.padLeft,
@@ -241,8 +241,8 @@ export function depthwiseGradWasm(
   if (!g || s.dm !== 1 || dz.length === 0) return false;
   const P = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C;
   const arrays = [x, kernel.subarray(0, K), dz, ...(dx ? [dx] : [])];
-  return inMemory(g, arrays, ['in', 'in', 'in', 'inout'], ([xAt, kAt, dzAt, dxAt = 0]) => {
-    const part = dk ? g.heap.take(K) : null;
+  return inMemory(g, arrays, ['in', 'in', 'in', 'inout'], ([xAt, kAt, dzAt, dxAt = 0], scratch) => {
+    const part = dk ? scratch(K) : null;
     for (let p0 = 0; p0 < P; p0 += DEPTHWISE_GRAD_CHUNK) {
       part?.fill(0);
       g.exports.depthwise_conv_grad(
@@ -332,8 +332,8 @@ export function dropoutMaskWasm(from: Float32Array, to: Float32Array, rate: numb
   const g = wasmKernels();
   const threshold = Math.ceil(rate * 2 ** 32); // u < rate * 2^32 exactly when u < threshold
   if (!g || to.length === 0 || threshold >= 2 ** 32) return false;
-  return inMemory(g, [from, to], ['in', 'out'], ([fromAt, toAt]) => {
-    const values = g.heap.take(to.length);
+  return inMemory(g, [from, to], ['in', 'out'], ([fromAt, toAt], scratch) => {
+    const values = scratch(to.length);
     rng.fill(new Uint32Array(values.buffer, values.byteOffset, values.length));
     g.exports.dropout_mask(values.byteOffset, fromAt, toAt, to.length, threshold | 0, 1 / (1 - rate));
   });
@@ -348,8 +348,8 @@ export function blockSumsWasm(sums: Float64Array, src: Float32Array, rows: numbe
   const g = wasmKernels();
   if (!g || n === 0) return false;
   const blocks = Math.ceil(rows / block);
-  return inMemory(g, [src.subarray(0, rows * n)], ['in'], ([srcAt]) => {
-    const acc = g.heap.take(2 * n * blocks).byteOffset; // float64
+  return inMemory(g, [src.subarray(0, rows * n)], ['in'], ([srcAt], scratch) => {
+    const acc = scratch(2 * n * blocks).byteOffset; // float64
     runRange(g, { kernel: 'column_sums', args: [srcAt, rows, n, block, acc, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: blocks }, rangeThreads(threads, rows * n));
     sums.set(new Float64Array(g.heap.buffer(), acc, n * blocks));
   });

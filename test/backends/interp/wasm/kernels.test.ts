@@ -9,20 +9,21 @@
  * kernels (col2im, max pooling's and relu's gradients, bias sums), and dropout's mask. Also that the
  * heap's arena and scratch views are recognised, so kernels use them in place.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Activation } from '../../../../src/backends/interp/kernels/activation.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
 import { activate, add, conv2d, dropout, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { convShape } from '../../../../src/backends/interp/kernels/conv.js';
 import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { addWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
+import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(2718);
@@ -345,6 +346,38 @@ describe('the heap', () => {
       const later = new Float32Array(big.buffer, small.byteOffset, 16);
       small[3] = 42;
       expect(later[3]).toBe(42);
+    });
+  });
+
+  it('when it has no room for scratch (past 2 GiB it hands out ordinary buffers), the kernels that take scratch decline, having written and drawn nothing', () => {
+    const h = heap();
+    withScratch(h, (take) => {
+      const src = take(3000 * 8);
+      src.set(randTensor([3000, 8], rng).data);
+      const to = take(3000 * 8).fill(7);
+      const x = { shape: [2, 6, 6, 1], data: take(72) };
+      x.data.set(randTensor(x.shape, rng).data);
+      const dz = take(2 * 4 * 4 * 5);
+      dz.set(randTensor([2 * 4 * 4 * 5], rng).data);
+      const shape = convShape(x, { shape: [3, 3, 1, 5], data: new Float32Array(45) }, {}, 'test');
+      const [stream, twin] = [createRng(11), createRng(11)];
+      const full = vi.spyOn(h, 'take').mockImplementation((floats) => new Float32Array(floats));
+      try {
+        const sums = new Float64Array(3 * 8);
+        expect(blockSumsWasm(sums, src, 3000, 8, 1024)).toBe(false);
+        expect(sums.every((v) => v === 0)).toBe(true);
+        expect(dropoutMaskWasm(src, to, 0.5, stream)).toBe(false);
+        expect(to.every((v) => v === 7)).toBe(true);
+        expect(stream.uniform()).toBe(twin.uniform()); // the stream was not drawn from
+        const dK = new Float32Array(45).fill(7);
+        expect(convKernelGradWasm(dK, x.data, shape, dz)).toBe(false); // a first layer's gradient in slices
+        expect(dK.every((v) => v === 7)).toBe(true);
+        // And the bias gradient falls back to the TS sums.
+        const [wasm, reference] = both(() => ({ shape: [8], data: columnSums(src, 3000, 8) }));
+        expect(wasm).toEqual(reference);
+      } finally {
+        full.mockRestore();
+      }
     });
   });
 
