@@ -8,10 +8,14 @@
  * unique in the graph: layer names are kept as node names (and as the names
  * of the values layers output), and helper values get a `/`-separated suffix.
  */
-import onnxProto from 'onnx-proto';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
 import type { Tensor } from '../interp/tensor.js';
 
-const { onnx } = onnxProto;
+type Onnx = typeof onnxProto.onnx;
+let loaded: Onnx | undefined;
+/** onnx-proto, loaded on first use: 11.5 MiB and 80 ms at start-up that commands other than ONNX export and `--engine ort` never need. */
+const onnx = (): Onnx => (loaded ??= (createRequire(import.meta.url)('onnx-proto') as typeof onnxProto).onnx);
 
 /**
  * The opset dlc writes: ai.onnx 21 (ONNX 1.16), which every current runtime
@@ -27,7 +31,8 @@ export type AttrValue = number | { f: number } | string | number[] | { floats: n
 /** One dimension of a graph input or output: a size, or a named dynamic dimension (`batch`, `T`). */
 export type OnnxDim = number | string;
 
-export const ELEM = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, int32: onnx.TensorProto.DataType.INT32, bool: onnx.TensorProto.DataType.BOOL } as const;
+/** TensorProto.DataType's numbers, fixed by ONNX's schema (onnx.proto): FLOAT 1, INT32 6, INT64 7, BOOL 9. */
+export const ELEM = { float: 1, int64: 7, int32: 6, bool: 9 } as const;
 export type ElemType = keyof typeof ELEM;
 
 export interface ValueInfo {
@@ -43,8 +48,8 @@ export interface Origin {
 }
 
 export class OnnxGraph {
-  private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private readonly nodes: onnxProto.onnx.NodeProto[] = [];
+  private readonly initializers: onnxProto.onnx.TensorProto[] = [];
   private readonly used = new Set<string>();
   /** Tensors already stored as initializers, by identity: a tied or shared weight is stored once. */
   private readonly stored = new Map<Tensor, string>();
@@ -87,7 +92,7 @@ export class OnnxGraph {
     const base = `${this.origin.layer}/${type}`;
     const outputs = Array.from({ length: count }, (_, i) => (i === 0 && options.name ? options.name : this.fresh(count === 1 ? base : `${base}:${i}`)));
     this.nodes.push(
-      onnx.NodeProto.create({
+      onnx().NodeProto.create({
         opType: type,
         input: inputs,
         output: outputs,
@@ -149,7 +154,7 @@ export class OnnxGraph {
       if (start > offset) chunks.push(new Uint8Array(start - offset));
       chunks.push(raw);
       t.rawData = new Uint8Array(0);
-      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.dataLocation = onnx().TensorProto.DataLocation.EXTERNAL;
       t.externalData = [
         { key: 'location', value: location },
         { key: 'offset', value: String(start) },
@@ -162,14 +167,14 @@ export class OnnxGraph {
 
   /** Encodes the whole model. */
   encode(model: { name: string; inputs: ValueInfo[]; outputs: ValueInfo[]; producerVersion: string; doc: string; metadata: Record<string, string> }): Uint8Array {
-    const proto = onnx.ModelProto.create({
+    const proto = onnx().ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],
       producerName: 'dlc',
       producerVersion: model.producerVersion,
       docString: model.doc,
       metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
-      graph: onnx.GraphProto.create({
+      graph: onnx().GraphProto.create({
         name: model.name,
         node: this.nodes,
         initializer: this.initializers,
@@ -177,7 +182,7 @@ export class OnnxGraph {
         output: model.outputs.map(valueInfo),
       }),
     });
-    return onnx.ModelProto.encode(proto).finish();
+    return onnx().ModelProto.encode(proto).finish();
   }
 
   /** Bytes of weights stored so far (to decide on external data). */
@@ -186,26 +191,26 @@ export class OnnxGraph {
   }
 }
 
-function tensorProto(name: string, dims: readonly number[], values: ArrayLike<number>, elem: 'float' | 'int64' | 'int32'): InstanceType<typeof onnx.TensorProto> {
+function tensorProto(name: string, dims: readonly number[], values: ArrayLike<number>, elem: 'float' | 'int64' | 'int32'): onnxProto.onnx.TensorProto {
   // raw_data is little-endian, as ONNX specifies and as every machine Node runs on stores typed arrays.
   const typed = elem === 'float' ? (values instanceof Float32Array ? values : Float32Array.from(values)) : elem === 'int32' ? Int32Array.from(values) : BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
   const raw = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-  return onnx.TensorProto.create({ name, dims: [...dims], dataType: ELEM[elem], rawData: raw });
+  return onnx().TensorProto.create({ name, dims: [...dims], dataType: ELEM[elem], rawData: raw });
 }
 
-function attribute(name: string, v: AttrValue): InstanceType<typeof onnx.AttributeProto> {
-  const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'number') return onnx.AttributeProto.create({ name, type: T.INT, i: v });
-  if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
-  if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
-  if ('f' in v) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v.f });
-  if ('floats' in v) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
-  if ('strings' in v) return onnx.AttributeProto.create({ name, type: T.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) });
-  return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(name, v.tensor.shape, v.tensor.data, v.int64 ? 'int64' : 'float') });
+function attribute(name: string, v: AttrValue): onnxProto.onnx.AttributeProto {
+  const T = onnx().AttributeProto.AttributeType;
+  if (typeof v === 'number') return onnx().AttributeProto.create({ name, type: T.INT, i: v });
+  if (typeof v === 'string') return onnx().AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (Array.isArray(v)) return onnx().AttributeProto.create({ name, type: T.INTS, ints: v });
+  if ('f' in v) return onnx().AttributeProto.create({ name, type: T.FLOAT, f: v.f });
+  if ('floats' in v) return onnx().AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
+  if ('strings' in v) return onnx().AttributeProto.create({ name, type: T.STRINGS, strings: v.strings.map((s) => new TextEncoder().encode(s)) });
+  return onnx().AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(name, v.tensor.shape, v.tensor.data, v.int64 ? 'int64' : 'float') });
 }
 
-function valueInfo(v: ValueInfo): InstanceType<typeof onnx.ValueInfoProto> {
-  return onnx.ValueInfoProto.create({
+function valueInfo(v: ValueInfo): onnxProto.onnx.ValueInfoProto {
+  return onnx().ValueInfoProto.create({
     name: v.name,
     type: { tensorType: { elemType: ELEM[v.elem], shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
   });
@@ -222,7 +227,7 @@ export type Decoded<T> = {
 
 /** Decodes a model file with the same schema that wrote it (the tests read exported files back with it). */
 export function decodeModel(bytes: Uint8Array): Decoded<onnxProto.onnx.IModelProto> {
-  return onnx.ModelProto.decode(bytes) as unknown as Decoded<onnxProto.onnx.IModelProto>;
+  return onnx().ModelProto.decode(bytes) as unknown as Decoded<onnxProto.onnx.IModelProto>;
 }
 
 /** A FLOAT attribute. */

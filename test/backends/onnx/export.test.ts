@@ -10,7 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, OPSET } from '../../../src/backends/onnx/builder.js';
+import onnxProto from 'onnx-proto';
+import { decodeModel, ELEM, OPSET } from '../../../src/backends/onnx/builder.js';
 import { exportOnnx } from '../../../src/backends/onnx/index.js';
 import { loadOrt } from '../../../src/backends/onnx/ort.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
@@ -63,6 +64,11 @@ describe('random models from the test generator', () => {
 });
 
 describe('the written file, decoded with ONNX\'s schema', () => {
+  it("writes element types by ONNX's numbers (the builder spells them out, so as not to load the schema at start-up)", () => {
+    const types = onnxProto.onnx.TensorProto.DataType;
+    expect(ELEM).toEqual({ float: types.FLOAT, int64: types.INT64, int32: types.INT32, bool: types.BOOL });
+  });
+
   const text = `model Tagger {
   input tokens: [T] int
   input extra: [T, 4]
