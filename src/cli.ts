@@ -20,11 +20,11 @@ import { sceneToPdf } from './backends/dot/pdf.js';
 import { svgToPng } from './backends/dot/render.js';
 import { type Scene, sceneToSvg } from './scene.js';
 import { emitTfjs } from './backends/tfjs/index.js';
-import { kernelBackend, KernelChoice, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
+import { kernelBackend, KernelChoice, pinnedArray, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readStdinBounded, readTextBounded, writeFileAtomic } from './files.js';
 import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
-import { initWeights, inputsFromJson, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
+import { initWeights, inputsFromJson, inputsFromJsonText, InputError, Interpreter, loadWeights, saveWeights, tensorToJson } from './backends/interp/index.js';
 import type { Weights } from './backends/interp/weights.js';
 import { WeightsFileError } from './weights/safetensors.js';
 import type { Graph } from './ir/types.js';
@@ -145,9 +145,11 @@ function program(): Command {
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       const source = selectModel(compileFile(file), opts.model);
-      const inputs = inputsFromJson(source, readJson(opts.input));
-      // Weights belong to the source model; the optimized graph keeps its layer names.
-      const weights = opts.weights ? await loadWeights(opts.weights, source) : initWeights(source, { seed: opts.seed });
+      const inputs = readInputs(source, opts.input);
+      // Weights belong to the source model; the optimized graph keeps its layer names. The
+      // interpreter runs once, so they live where its kernels read them in place; ONNX Runtime copies them.
+      const alloc = engine === 'interp' ? pinnedArray : undefined;
+      const weights = opts.weights ? await loadWeights(opts.weights, source, { alloc }) : initWeights(source, { seed: opts.seed, alloc });
       const { graph } = optimize(source, { level: opts.opt });
       const { outputs, stats } = engine === 'ort' ? { outputs: await runOnce(graph, weights, inputs, file, opts.threads), stats: undefined } : new Interpreter(graph, weights, { foldInPlace: true }).run(inputs, { stats: opts.stats });
       const json = Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, tensorToJson(t)]));
@@ -390,13 +392,18 @@ function formatTensor(t: Tensor): string {
   return examples.join('\n  --\n');
 }
 
-function readJson(path: string): unknown {
+/** `dlc run`'s --input file as the model's input tensors; its text is garbage once they are read. */
+function readInputs(graph: Graph, path: string): Record<string, Tensor> {
   let text: string;
   try {
     text = readTextBounded(path, READ_LIMITS.json);
   } catch (e) {
     throw new UsageError(messages.readFile(path, (e as Error).message));
   }
+  return inputsFromJsonText(graph, text) ?? inputsFromJson(graph, parseJson(path, text));
+}
+
+function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {

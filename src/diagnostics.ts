@@ -130,6 +130,7 @@ export const messages = {
   /** Standard input is read until it passes the limit, so its whole size is not known. */
   streamTooLarge: (limit: string) => `it is larger than the limit, ${limit}`,
   fileGrew: (limit: string) => `it grew past the limit of ${limit} while being read`,
+  fileShrank: (bytes: number) => `it was ${bytes.toLocaleString('en-US')} bytes when opened, and ended sooner while being read`,
   /** A graph specialized to its inputs' lengths (infer.ts's specialize) where a layer cannot take them. */
   specializedLayer: (layer: string, op: string, sizes: string, problem: string) => `layer '${layer}' (${op}) at ${sizes}: ${problem}`,
   // ---- Syntax and names.

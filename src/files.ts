@@ -16,7 +16,7 @@ export const READ_LIMITS = {
   json: 256 * 2 ** 20,
   /** CSV data sets. */
   csv: 256 * 2 ** 20,
-  /** safetensors weights: one Node buffer, read whole. */
+  /** safetensors weights (read in pieces, each tensor into its own array). */
   weights: 2 ** 31 - 1,
 } as const;
 
@@ -36,23 +36,45 @@ const limitText = (n: number): string =>
   `${n.toLocaleString('en-US')} bytes (${n >= 2 ** 30 ? `${+(n / 2 ** 30).toFixed(1)} GiB` : `${+(n / 2 ** 20).toFixed(1)} MiB`})`;
 
 /**
+ * `fn` on a regular file of at most `limit` bytes, read piece by piece: the
+ * checks of readBounded, then `read(at, length)` gives bytes [at, at + length)
+ * in a buffer reused by the next call, for a file too large to hold whole
+ * beside what it decodes to (weights). A file that ends sooner than its size
+ * said when opened is a ReadProblem.
+ */
+export function readInPieces<T>(path: string, limit: number, fn: (size: number, read: (at: number, length: number) => Uint8Array) => T): T {
+  const fd = openRegular(path);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > limit) throw new ReadProblem(messages.fileTooLarge(size, limitText(limit)));
+    let buffer = Buffer.alloc(0);
+    const read = (at: number, length: number) => {
+      if (buffer.length < length) buffer = Buffer.allocUnsafe(length);
+      for (let done = 0; done < length; ) {
+        const n = readSync(fd, buffer, done, length - done, at + done);
+        if (n === 0) throw new ReadProblem(messages.fileShrank(size));
+        done += n;
+      }
+      return buffer.subarray(0, length);
+    };
+    return fn(size, read);
+  } catch (e) {
+    throw asReadProblem(e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * A regular file's bytes, at most `limit` of them; anything else throws a
  * ReadProblem. Opened without blocking (a FIFO with no writer would wait
  * forever), checked with fstat on the open descriptor (no race with a rename),
  * and read with a bound even if the file grows while we read.
  */
 export function readBounded(path: string, limit: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ReadProblem(code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
-  }
+  const fd = openRegular(path);
   try {
     const stat = fstatSync(fd);
-    const kind = KINDS.find(([is]) => is(stat))?.[1];
-    if (!stat.isFile()) throw new ReadProblem(kind ? `it is ${kind}, not a regular file` : 'it is not a regular file');
     if (stat.size > limit) throw new ReadProblem(messages.fileTooLarge(stat.size, limitText(limit)));
     const buffer = Buffer.allocUnsafe(Math.min(stat.size + 1, limit + 1));
     let length = 0;
@@ -60,12 +82,36 @@ export function readBounded(path: string, limit: number): Buffer {
     if (length > limit) throw new ReadProblem(messages.fileGrew(limitText(limit)));
     return buffer.subarray(0, length);
   } catch (e) {
-    if (e instanceof ReadProblem) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ReadProblem(code ? (ERRNO_TEXT[code] ?? code) : (e as Error).message);
+    throw asReadProblem(e);
   } finally {
     closeSync(fd);
   }
+}
+
+/** A descriptor of `path` opened for reading, without blocking (a FIFO with no writer would wait forever); a ReadProblem unless it is a regular file. */
+function openRegular(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw asReadProblem(e);
+  }
+  try {
+    const stat = fstatSync(fd);
+    const kind = KINDS.find(([is]) => is(stat))?.[1];
+    if (!stat.isFile()) throw new ReadProblem(kind ? `it is ${kind}, not a regular file` : 'it is not a regular file');
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw asReadProblem(e);
+  }
+}
+
+/** A system error as a ReadProblem (its errno's text); ReadProblems and other errors (a decoder's) pass through. */
+function asReadProblem(e: unknown): unknown {
+  if (e instanceof ReadProblem) return e;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new ReadProblem(ERRNO_TEXT[code] ?? code) : e;
 }
 
 /**

@@ -15,6 +15,7 @@ const refuse = (what: string): never => {
 export const READ_LIMITS: { readonly [K in keyof typeof files.READ_LIMITS]: number } = { json: 0, csv: 0, weights: 0 };
 export class ReadProblem extends Error {}
 export const readBounded: typeof files.readBounded = (path) => refuse(`cannot read '${path}'`);
+export const readInPieces: typeof files.readInPieces = (path) => refuse(`cannot read '${path}'`);
 export const readTextBounded: typeof files.readTextBounded = (path) => refuse(`cannot read '${path}'`);
 export const writeFileAtomic: typeof files.writeFileAtomic = async (path) => refuse(`cannot write '${path}'`);
 export const writeFileSynced: typeof files.writeFileSynced = async (path) => refuse(`cannot write '${path}'`);

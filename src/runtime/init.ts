@@ -30,23 +30,27 @@ export function initializerFor(init: InitializerName, normalSigma: number | unde
   return normalSigma !== undefined && init !== 'zeros' && init !== 'ones' && init !== 'lstm_bias' ? { normal: normalSigma } : init;
 }
 
-export function initialize(kind: InitKind, shape: number[], rng: Rng): Float32Array {
-  if (typeof kind === 'object') return normal(shape, kind.normal, rng);
+/**
+ * A parameter of `shape` drawn from `kind`, written into `out` (default: a new
+ * array; else one of the shape's size, which is wholly overwritten).
+ */
+export function initialize(kind: InitKind, shape: number[], rng: Rng, out?: Float32Array): Float32Array {
+  if (typeof kind === 'object') return normal(shape, kind.normal, rng, out);
   switch (kind) {
     case 'glorot_uniform':
-      return glorotUniform(shape, rng);
+      return glorotUniform(shape, rng, out);
     case 'orthogonal':
-      return orthogonal(shape, rng);
+      return orthogonal(shape, rng, 1, out);
     case 'zeros':
-      return zeros(shape);
+      return zeros(shape, out);
     case 'ones':
-      return ones(shape);
+      return ones(shape, out);
     case 'uniform':
-      return randomUniform(shape, -0.05, 0.05, rng);
+      return randomUniform(shape, -0.05, 0.05, rng, out);
     case 'lstm_bias': {
       const [size = 0] = shape;
       if (shape.length !== 1 || size % 4 !== 0) throw new Error(`init: lstm_bias needs shape [4*units], got ${showShape(shape)}`);
-      return lstmBias(size / 4);
+      return lstmBias(size / 4, out);
     }
     default:
       throw new Error(`init: unknown initialiser ${JSON.stringify(kind)}`);
@@ -65,35 +69,33 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
   return { fanIn: inputs * receptive, fanOut: outputs * receptive };
 }
 
-export function glorotUniform(shape: readonly number[], rng: Rng): Float32Array {
+export function glorotUniform(shape: readonly number[], rng: Rng, out?: Float32Array): Float32Array {
   const { fanIn, fanOut } = fans(shape);
   const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return randomUniform(shape, -limit, limit, rng);
+  return randomUniform(shape, -limit, limit, rng, out);
 }
 
-export function randomUniform(shape: readonly number[], min: number, max: number, rng: Rng): Float32Array {
-  const out = new Float32Array(sizeOf(shape));
+export function randomUniform(shape: readonly number[], min: number, max: number, rng: Rng, out: Float32Array = new Float32Array(sizeOf(shape))): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = min + (max - min) * rng.uniform();
   return out;
 }
 
-export function normal(shape: readonly number[], sigma: number, rng: Rng): Float32Array {
-  const out = new Float32Array(sizeOf(shape));
+export function normal(shape: readonly number[], sigma: number, rng: Rng, out: Float32Array = new Float32Array(sizeOf(shape))): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = sigma * rng.normal();
   return out;
 }
 
-export function zeros(shape: readonly number[]): Float32Array {
-  return new Float32Array(sizeOf(shape));
+export function zeros(shape: readonly number[], out: Float32Array = new Float32Array(sizeOf(shape))): Float32Array {
+  return out.fill(0);
 }
 
-export function ones(shape: readonly number[]): Float32Array {
-  return new Float32Array(sizeOf(shape)).fill(1);
+export function ones(shape: readonly number[], out: Float32Array = new Float32Array(sizeOf(shape))): Float32Array {
+  return out.fill(1);
 }
 
 /** [4u]: zeros except the forget gate's quarter [u, 2u) (Keras's gate order i, f, c, o). */
-export function lstmBias(units: number): Float32Array {
-  return new Float32Array(4 * units).fill(1, units, 2 * units);
+export function lstmBias(units: number, out: Float32Array = new Float32Array(4 * units)): Float32Array {
+  return out.fill(0).fill(1, units, 2 * units);
 }
 
 /**
@@ -103,7 +105,7 @@ export function lstmBias(units: number): Float32Array {
  * and transpose when rows < cols. So rows are orthonormal when rows <= cols
  * (an LSTM's [u, 4u]) and columns are orthonormal otherwise.
  */
-export function orthogonal(shape: readonly number[], rng: Rng, gain = 1): Float32Array {
+export function orthogonal(shape: readonly number[], rng: Rng, gain = 1, out: Float32Array = new Float32Array(sizeOf(shape))): Float32Array {
   if (shape.length < 2) throw new Error(`init: orthogonal needs at least 2 dimensions, got ${showShape(shape)}`);
   const rows = sizeOf(shape.slice(0, -1));
   const cols = shape[shape.length - 1]!;
@@ -128,7 +130,6 @@ export function orthogonal(shape: readonly number[], rng: Rng, gain = 1): Float3
     for (let i = 0; i < n; i++) q[vj + i]! /= norm;
   }
   // Q as [n, m] is q by columns; rows >= cols wants Q itself, rows < cols wants Q^T [m, n].
-  const out = new Float32Array(rows * cols);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
       const value = gain * q[j * n + i]!;

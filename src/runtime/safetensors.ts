@@ -130,17 +130,34 @@ interface TensorEntry {
   end: number;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): WeightsFile {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 8) fail(safetensorsMessages.tooShort(bytes.length));
-  const declared = view.getBigUint64(0, true);
+export function decodeSafetensors(bytes: Uint8Array, alloc?: (floats: number) => Float32Array): WeightsFile {
+  return decodeSafetensorsFrom(bytes.length, (at, length) => bytes.subarray(at, at + length), alloc);
+}
+
+/** Most bytes of a tensor decoded from one `read`: a reader that copies (a file) holds no more than this at once. */
+const DECODE_CHUNK = 1 << 20;
+
+/**
+ * decodeSafetensors on `size` bytes given by `read(at, length)` (a view that
+ * need only stay valid until the next call), so that a file is read piece by
+ * piece, never whole. Each tensor's values go into `alloc(count)` (default: a
+ * new array), which may be memory the caller keeps them in (the interpreter's
+ * kernel memory).
+ */
+export function decodeSafetensorsFrom(
+  size: number,
+  read: (at: number, length: number) => Uint8Array,
+  alloc: (floats: number) => Float32Array = (floats) => new Float32Array(floats),
+): WeightsFile {
+  if (size < 8) fail(safetensorsMessages.tooShort(size));
+  const first = read(0, 8);
+  const declared = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) fail(safetensorsMessages.headerTooLong(declared, MAX_HEADER_BYTES));
   const headerLength = Number(declared);
-  if (8 + headerLength > bytes.length) fail(safetensorsMessages.headerCut(headerLength, bytes.length - 8));
-  const header = parseHeader(bytes.subarray(8, 8 + headerLength));
+  if (8 + headerLength > size) fail(safetensorsMessages.headerCut(headerLength, size - 8));
+  const header = parseHeader(read(8, headerLength));
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-
+  const dataLength = size - dataStart;
   const metadata: Record<string, string> = Object.create(null);
   const entries: TensorEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
@@ -148,12 +165,17 @@ export function decodeSafetensors(bytes: Uint8Array): WeightsFile {
     else entries.push(readEntry(name, value, dataLength));
   }
   checkTiling(entries, dataLength);
-
   const tensors = new Map<string, WeightTensor>();
   for (const { name, dtype, shape, begin } of entries.sort((a, b) => byUtf8(a.name, b.name))) {
-    const { size, read } = DTYPES.get(dtype)!;
-    const data = new Float32Array(elementCount(shape));
-    for (let i = 0; i < data.length; i++) data[i] = read(view, dataStart + begin + i * size);
+    const { size: width, read: element } = DTYPES.get(dtype)!;
+    const data = alloc(elementCount(shape));
+    const perChunk = Math.floor(DECODE_CHUNK / width);
+    for (let i = 0; i < data.length; i += perChunk) {
+      const n = Math.min(perChunk, data.length - i);
+      const bytes = read(dataStart + begin + i * width, n * width);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let j = 0; j < n; j++) data[i + j] = element(view, j * width);
+    }
     tensors.set(name, { shape, data });
   }
   return { tensors, metadata };

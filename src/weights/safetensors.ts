@@ -4,24 +4,24 @@
  * codec in runtime/safetensors.ts, re-exported here; this file adds only the
  * file system: reading, and writing atomically.
  */
-import { READ_LIMITS, readBounded, ReadProblem, writeFileSynced } from '../files.js';
+import { READ_LIMITS, readInPieces, ReadProblem, writeFileSynced } from '../files.js';
 import { weightMessages } from '../runtime/messages.js';
-import { decodeSafetensors, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
+import { decodeSafetensorsFrom, encodeSafetensors, WeightsFileError } from '../runtime/safetensors.js';
 import type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
 export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, WeightsFileError } from '../runtime/safetensors.js';
 export type { WeightsFile, WeightTensor } from '../runtime/safetensors.js';
 
-export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  let bytes: Uint8Array;
+/**
+ * Reads a weights file piece by piece (files.ts readInPieces), each tensor
+ * straight into `alloc(count)`'s array: a large file is never held whole
+ * beside its tensors.
+ */
+export async function readWeightsFile(path: string, alloc?: (floats: number) => Float32Array): Promise<WeightsFile> {
   try {
-    bytes = readBounded(path, READ_LIMITS.weights);
+    return readInPieces(path, READ_LIMITS.weights, (size, read) => decodeSafetensorsFrom(size, read, alloc));
   } catch (e) {
-    throw e instanceof ReadProblem ? new WeightsFileError(weightMessages.cannotRead(e.message), path) : e;
-  }
-  try {
-    return decodeSafetensors(bytes);
-  } catch (e) {
+    if (e instanceof ReadProblem) throw new WeightsFileError(weightMessages.cannotRead(e.message), path);
     throw e instanceof WeightsFileError ? new WeightsFileError(e.detail, path) : e;
   }
 }

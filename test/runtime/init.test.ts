@@ -77,6 +77,15 @@ describe('initialisers', () => {
     expect(init('a')).not.toEqual(init('b'));
   });
 
+  it.each([
+    ['glorot_uniform', [20, 30]], ['orthogonal', [6, 24]], ['orthogonal', [24, 6]], ['zeros', [7]], ['ones', [7]], ['uniform', [5, 4]], ['lstm_bias', [12]], [{ normal: 0.5 }, [9]],
+  ] as const)('%j written into a given array (weights pinned in the kernel memory) overwrites all of it with the values of a new one', (kind, shape) => {
+    const fresh = initialize(kind, [...shape], createRng(5).child('w'));
+    const given = new Float32Array(fresh.length).fill(NaN);
+    expect(initialize(kind, [...shape], createRng(5).child('w'), given)).toBe(given);
+    expect(given).toEqual(fresh);
+  });
+
   it("compute fans as Keras does", () => {
     expect(fans([10])).toEqual({ fanIn: 10, fanOut: 10 });
     expect(fans([10, 20])).toEqual({ fanIn: 10, fanOut: 20 });

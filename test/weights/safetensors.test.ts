@@ -1,6 +1,7 @@
 // The safetensors reader and writer: the layout byte by byte, round trips, and
 // one test per kind of damaged or hostile file, each with its exact message.
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   writeWeightsFile,
   type WeightTensor,
 } from '../../src/weights/safetensors.js';
+import { readInPieces, ReadProblem } from '../../src/files.js';
 
 const tensor = (shape: number[], values: number[]): WeightTensor => ({ shape, data: Float32Array.from(values) });
 const bytesOf = (...parts: (string | number[])[]) =>
@@ -380,6 +382,51 @@ describe('files', () => {
     await writeFile(path, 'old contents that are longer than the new file will be, so a plain overwrite would leave a tail');
     await writeWeightsFile(path, weights);
     expect((await readWeightsFile(path)).tensors).toEqual(weights);
+  });
+
+  it('reads a file in pieces, each tensor into the array `alloc` gives: tensors larger than a piece, F16 converted, the same as decoding the whole file', async () => {
+    const path = join(dir, 'big.safetensors');
+    const big = Float32Array.from({ length: 700_001 }, (_, i) => Math.sin(i) * 1e3); // 2.8 MB: three 1 MiB pieces
+    const many = new Map([['a.kernel', { shape: [700_001], data: big }], ['b.bias', tensor([3], [1, -2, 3.5])]]);
+    await writeWeightsFile(path, many, { model: 'M' });
+    const given: Float32Array[] = [];
+    const back = await readWeightsFile(path, (floats) => {
+      given.push(new Float32Array(floats + 2).subarray(1, floats + 1));
+      return given.at(-1)!;
+    });
+    expect(back.tensors.get('a.kernel')!.data).toBe(given[0]);
+    expect(back.tensors.get('b.bias')!.data).toBe(given[1]);
+    const whole = decodeSafetensors(new Uint8Array(await readFile(path))).tensors;
+    expect([...back.tensors.keys()]).toEqual([...whole.keys()]);
+    for (const [name, { shape, data }] of whole) {
+      expect(back.tensors.get(name)!.shape).toEqual(shape);
+      expect(data.findIndex((v, i) => !Object.is(v, back.tensors.get(name)!.data[i])), name).toBe(-1);
+    }
+    expect(big.findIndex((v, i) => v !== given[0]![i])).toBe(-1);
+    expect({ ...back.metadata }).toEqual({ model: 'M' });
+    // Another dtype converts element by element across pieces too.
+    const halves = new Uint8Array(2 * 600_000);
+    for (let i = 0; i < 600_000; i++) halves.set([0x00, i % 2 ? 0xbc : 0x3c], 2 * i); // 1, -1, 1, ...
+    await writeFile(path, fileWith({ h: { dtype: 'F16', shape: [600_000], data_offsets: [0, halves.length] } }, Array.from(halves)));
+    const h = (await readWeightsFile(path)).tensors.get('h')!.data;
+    expect([h[0], h[1], h[599_998], h[599_999], h.length]).toEqual([1, -1, 1, -1, 600_000]);
+  });
+
+  it('a file that ends sooner than its size said when it was opened is a read error naming it', async () => {
+    const path = join(dir, 'shrinking.safetensors');
+    await writeWeightsFile(path, new Map([['w', { shape: [300_000], data: new Float32Array(300_000) }]]));
+    const problem = (() => {
+      try {
+        readInPieces(path, 1 << 30, (size, read) => {
+          truncateSync(path, size - 100);
+          return read(size - 200, 200);
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(problem).toBeInstanceOf(ReadProblem);
+    expect((problem as Error).message).toMatch(/^it was 1,200,\d+ bytes when opened, and ended sooner while being read$/);
   });
 
   it('names the file in read errors', async () => {

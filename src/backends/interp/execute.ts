@@ -400,7 +400,7 @@ export class Interpreter {
 
   /**
    * The plan for `batch` and its views on an arena. With the WebAssembly
-   * kernel, the arena is the bottom of its memory, shared by all interpreters
+   * kernel, the arena is the bottom of its memory (above any pinned weights), shared by all interpreters
    * (a run owns it while it runs); otherwise one ArrayBuffer per plan.
    */
   arena(batch: number, training = false): Arena {
@@ -409,9 +409,9 @@ export class Interpreter {
     if (!arena) {
       const plan = planMemory(this.graph, batch, { training });
       this.checkMemory(batch, plan.plannedBytes);
-      const buffer = heap().arena(plan.plannedBytes) ?? new ArrayBuffer(plan.plannedBytes);
+      const { buffer, base } = heap().arena(plan.plannedBytes) ?? { buffer: new ArrayBuffer(plan.plannedBytes), base: 0 };
       const views = new Map<Node, Float32Array>();
-      for (const [node, slot] of plan.slots) views.set(node, new Float32Array(buffer, slot.offset, slot.floats));
+      for (const [node, slot] of plan.slots) views.set(node, new Float32Array(buffer, base + slot.offset, slot.floats));
       if (this.arenas.size >= MAX_ARENAS) this.arenas.delete(this.arenas.keys().next().value!);
       this.arenas.set(key, (arena = { plan, views }));
     }

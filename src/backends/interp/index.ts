@@ -3,7 +3,7 @@ export { Interpreter, KERNELS } from './execute.js';
 export type { RunOptions, RunStats } from './execute.js';
 export { initWeights, loadWeights, saveWeights, weightProblems, weightSlots } from './weights.js';
 export type { Weights } from './weights.js';
-export { inputsFromJson, tensorFromJson, tensorToJson, InputError } from './io.js';
+export { inputsFromJson, inputsFromJsonText, tensorFromJson, tensorToJson, InputError } from './io.js';
 export type { Tensor } from './tensor.js';
 export { kernelBackend, setKernelBackend, setThreads } from './wasm/index.js';
 export type { KernelChoice, KernelBackend } from './wasm/index.js';

@@ -22,8 +22,12 @@ export type Weights = Map<string, Tensor>;
 
 export { weightSlots, type WeightSlot } from '../../weights/slots.js';
 
+/** Where a tensor's values go: a new array by default, or memory the caller keeps weights in (wasm/index.ts pinnedArray). */
+export type Alloc = (floats: number) => Float32Array;
+
 export interface InitOptions {
   seed: number;
+  alloc?: Alloc;
   /** Replace Keras's initialisers by the lecture's N(0, sigma^2) for every kernel (biases stay zero). */
   normalSigma?: number;
 }
@@ -39,7 +43,8 @@ export function initWeights(graph: Graph, options: InitOptions): Weights {
   const root = createRng(options.seed);
   const weights: Weights = new Map();
   for (const { name, spec } of weightSlots(graph)) {
-    weights.set(name, { shape: spec.shape, data: initialize(initializerFor(spec.init, options.normalSigma), spec.shape, root.child(name)) });
+    const out = options.alloc?.(spec.shape.reduce((a, b) => a * b, 1));
+    weights.set(name, { shape: spec.shape, data: initialize(initializerFor(spec.init, options.normalSigma), spec.shape, root.child(name), out) });
   }
   return weights;
 }
@@ -49,9 +54,9 @@ export function weightProblems(graph: Graph, weights: Weights): string[] {
   return problemsOf(weightSlots(graph).map(({ name, spec }) => ({ name, shape: spec.shape })), weights);
 }
 
-/** Reads a weights file and checks it against the graph; every problem is reported at once. */
-export async function loadWeights(path: string, graph: Graph): Promise<Weights> {
-  const file = await readWeightsFile(path).catch((e: NodeJS.ErrnoException) => {
+/** Reads a weights file (its tensors into `alloc`'s arrays) and checks it against the graph; every problem is reported at once. */
+export async function loadWeights(path: string, graph: Graph, { alloc }: { alloc?: Alloc } = {}): Promise<Weights> {
+  const file = await readWeightsFile(path, alloc).catch((e: NodeJS.ErrnoException) => {
     if (e.code) throw new WeightsFileError(weightMessages.cannotRead(ERRNO_TEXT[e.code] ?? e.code), path);
     throw e;
   });

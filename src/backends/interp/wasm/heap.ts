@@ -4,7 +4,12 @@
  * there hands gemm.wat byte offsets instead of copies; otherwise plain
  * ArrayBuffers. Layout of the WebAssembly memory, in bytes:
  *
- *   [0, arenaEnd)      the activation arena (plan.ts), shared by every
+ *   [0, pinnedEnd)     weights pinned for the rest of the process (pin): a
+ *                      command that loads one model (dlc run) puts them here
+ *                      before anything else, so that products read them in
+ *                      place instead of copying them in at every call
+ *   [pinnedEnd, arenaEnd)
+ *                      the activation arena (plan.ts), shared by every
  *                      Interpreter: a run owns all of it while it runs, and
  *                      runs never nest (they are synchronous)
  *   [arenaEnd, top)    a stack of scratch blocks (attention's heads, recurrent
@@ -28,6 +33,8 @@ export const MAX_PAGES = 32768;
 export const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
 
 export class Heap {
+  /** The end of the pinned weights: the arena's base. */
+  private pinnedEnd = 0;
   private arenaEnd = 0;
   /** The scratch stack's top, in bytes. */
   private top = 0;
@@ -44,17 +51,34 @@ export class Heap {
   }
 
   /**
-   * A buffer whose bytes [0, bytes) are the arena, for one run; null when
-   * there is no WebAssembly memory, it cannot grow that far, or scratch is
-   * still taken (the caller then allocates its own).
+   * `floats` floats that stay in the memory for the rest of the process,
+   * never given back: for the weights of a command that loads one model. Null
+   * (the caller keeps its own array) without a WebAssembly memory, past
+   * 2 GiB, or once an arena or scratch has been taken: the pinned region
+   * lies below them and cannot grow under them.
    */
-  arena(bytes: number): ArrayBufferLike | null {
+  pin(floats: number): Float32Array | null {
+    if (!this.memory || this.arenaEnd !== this.pinnedEnd || this.top !== this.pinnedEnd) return null;
+    const end = this.pinnedEnd + align(floats * 4);
+    if (!this.reserve(end)) return null;
+    const view = new Float32Array(this.buffer(), this.pinnedEnd, floats);
+    this.pinnedEnd = this.arenaEnd = this.top = end;
+    return view;
+  }
+
+  /**
+   * The arena for one run: `bytes` bytes of `buffer` from byte `base` on (above
+   * the pinned weights); null when there is no WebAssembly memory, it cannot
+   * grow that far, or scratch is still taken (the caller then allocates its own).
+   */
+  arena(bytes: number): { buffer: ArrayBufferLike; base: number } | null {
     if (!this.memory) return null;
-    if (bytes > this.arenaEnd) {
-      if (this.top !== this.arenaEnd || !this.reserve(align(bytes))) return null;
-      this.arenaEnd = this.top = align(bytes);
+    const end = this.pinnedEnd + align(bytes);
+    if (end > this.arenaEnd) {
+      if (this.top !== this.arenaEnd || !this.reserve(end)) return null;
+      this.arenaEnd = this.top = end;
     }
-    return this.buffer();
+    return { buffer: this.buffer(), base: this.pinnedEnd };
   }
 
   /** Where the stack stands: pass to `release` to give back everything taken after. */

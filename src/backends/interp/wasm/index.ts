@@ -99,6 +99,17 @@ export function heap(): Heap {
   return typeof g === 'string' ? jsHeap : g.heap;
 }
 
+/**
+ * An array for a weight of a command that loads one model (dlc run): pinned
+ * in the kernel's memory for the rest of the process (heap.ts pin), where
+ * products read it in place instead of copying it in at every call; an
+ * ordinary array without that memory, past its room, or once a run has
+ * taken an arena.
+ */
+export function pinnedArray(floats: number): Float32Array {
+  return heap().pin(floats) ?? new Float32Array(floats);
+}
+
 /** The WebAssembly module's exports and heap for the non-matmul kernels, unless the choice is 'js' or it did not load. */
 export function wasmKernels(): Gemm | null {
   if (choice === 'js') return null;

@@ -23,6 +23,7 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
+import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
 import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
@@ -379,6 +380,34 @@ describe('the heap', () => {
         full.mockRestore();
       }
     });
+  });
+
+  it('pins weights below the arena for the rest of the process, only before an arena or scratch is taken, and products read them where they are', () => {
+    const g = loadGemm(); // a memory of its own: pinning is for a process's first model
+    if (typeof g === 'string') throw new Error(g);
+    const h = g.heap;
+    const w = h.pin(3 * 5)!;
+    const v = h.pin(1000)!;
+    expect(h.offsetOf(w)).toBe(0);
+    expect(h.offsetOf(v)).toBeGreaterThanOrEqual(15 * 4);
+    w.set(randTensor([3, 5], rng).data);
+    v.fill(9);
+    const arena = h.arena(400)!;
+    expect(arena.base).toBeGreaterThanOrEqual(h.offsetOf(v) + 4000); // the arena lies above both
+    new Float32Array(arena.buffer, arena.base, 100).fill(-1); // a run writing all of its arena
+    expect(v.every((x) => x === 9)).toBe(true);
+    expect(h.pin(8)).toBeNull(); // an arena exists: the pinned region cannot grow under it
+    // A product whose right operand is pinned: the same values as one that copies it in.
+    const a = randTensor([4, 3], rng).data;
+    const [pinned, copied] = [new Float32Array(20), new Float32Array(20)];
+    expect(gemm(g, pinned, a, w, 4, 3, 5, {}, 1)).toBe(true);
+    expect(gemm(g, copied, a, Float32Array.from(w), 4, 3, 5, {}, 1)).toBe(true);
+    expect(pinned).toEqual(copied);
+    expect(v.every((x) => x === 9)).toBe(true);
+    // The arena grows above the pinned weights.
+    const larger = h.arena(1 << 20)!;
+    expect(larger.base).toBe(arena.base);
+    expect(w).toEqual(new Float32Array(larger.buffer, 0, 15));
   });
 
   it('gives back scratch on release, also after a throw', () => {
