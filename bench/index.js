@@ -3,7 +3,7 @@
 // (shared machines are noisy). Requires `npm run build` (npm install does it).
 import os from 'node:os';
 
-const SECTIONS = ['check', 'interp', 'opt', 'tfjs', 'train', 'diagram', 'lsp'];
+const SECTIONS = ['check', 'interp', 'memory', 'opt', 'tfjs', 'train', 'diagram', 'lsp'];
 const only = process.argv.slice(2);
 
 console.log(`# dlc benchmarks\n`);
