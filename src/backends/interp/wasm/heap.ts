@@ -31,6 +31,8 @@ const PAGE = 65536;
 export const MAX_PAGES = 32768;
 
 export const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+/** The most bytes pinned: half the memory, so that an arena and a product's operands still fit above (GPT-2 medium's weights are 1.4 GB). */
+export const MAX_PINNED_BYTES = 2 ** 30;
 
 export class Heap {
   /** The end of the pinned weights: the arena's base. */
@@ -54,13 +56,13 @@ export class Heap {
    * `floats` floats that stay in the memory for the rest of the process,
    * never given back: for the weights of a command that loads one model. Null
    * (the caller keeps its own array) without a WebAssembly memory, past
-   * 2 GiB, or once an arena or scratch has been taken: the pinned region
-   * lies below them and cannot grow under them.
+   * MAX_PINNED_BYTES, or once an arena or scratch has been taken: the pinned
+   * region lies below them and cannot grow under them.
    */
   pin(floats: number): Float32Array | null {
     if (!this.memory || this.arenaEnd !== this.pinnedEnd || this.top !== this.pinnedEnd) return null;
     const end = this.pinnedEnd + align(floats * 4);
-    if (!this.reserve(end)) return null;
+    if (end > MAX_PINNED_BYTES || !this.reserve(end)) return null;
     const view = new Float32Array(this.buffer(), this.pinnedEnd, floats);
     this.pinnedEnd = this.arenaEnd = this.top = end;
     return view;

@@ -22,7 +22,7 @@ import { gather, scatter } from '../../../../src/backends/interp/kernels/attenti
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
-import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
+import { MAX_PINNED_BYTES, withScratch } from '../../../../src/backends/interp/wasm/heap.js';
 import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
 import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
@@ -408,6 +408,15 @@ describe('the heap', () => {
     const larger = h.arena(1 << 20)!;
     expect(larger.base).toBe(arena.base);
     expect(w).toEqual(new Float32Array(larger.buffer, 0, 15));
+  });
+
+  it('pins at most half of the 2 GiB memory, so that an arena and operands still fit above', () => {
+    const g = loadGemm();
+    if (typeof g === 'string') throw new Error(g);
+    const first = g.heap.pin(MAX_PINNED_BYTES / 4 - 4096)!; // reserved, never written: no resident pages
+    expect(g.heap.offsetOf(first)).toBe(0);
+    expect(g.heap.pin(4096 + 16)).toBeNull(); // 64 bytes past the bound
+    expect(g.heap.pin(4096)).not.toBeNull(); // what is left under it is still given
   });
 
   it('gives back scratch on release, also after a throw', () => {
