@@ -86,6 +86,15 @@ describe('initialisers', () => {
     expect(given).toEqual(fresh);
   });
 
+  it('draw uniforms a block at a time, the same values as a uniform() call each, across blocks', () => {
+    const [a, b] = [createRng(9).child('w'), createRng(9).child('w')];
+    const drawn = initialize('uniform', [10_001], a);
+    const [min, max] = [-0.05, 0.05]; // Keras's RandomUniform for embeddings
+    const oneByOne = Float32Array.from({ length: 10_001 }, () => min + (max - min) * b.uniform());
+    expect(drawn.findIndex((v, i) => v !== oneByOne[i])).toBe(-1);
+    expect(a.uniform()).toBe(b.uniform()); // and leave the stream where the calls would
+  });
+
   it("compute fans as Keras does", () => {
     expect(fans([10])).toEqual({ fanIn: 10, fanOut: 10 });
     expect(fans([10, 20])).toEqual({ fanIn: 10, fanOut: 20 });
