@@ -42,7 +42,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { inMemory } from '../wasm/gemm.js';
-import { heap, prepackRight, wasmKernels } from '../wasm/index.js';
+import { heap, lstmLayerWasm, prepackRight, wasmKernels, type LstmLayer } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface RecurrentOptions {
@@ -85,7 +85,7 @@ export function simpleRnn(
 }
 
 export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}, out?: Float32Array): Tensor {
-  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step));
+  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step), lstmLayerWasm);
 }
 
 export interface GruOptions extends RecurrentOptions {
@@ -246,6 +246,8 @@ function recur(
   who: string,
   out: Float32Array | undefined,
   cell: (step: Step) => void,
+  /** The whole loop in one call (the LSTM's lstmLayerWasm), tried where no mask intervenes; false if it did not run. */
+  layerWasm?: (layer: LstmLayer) => boolean,
 ): Tensor {
   const { sequences = false, reverse = false, initial, final, mask, zeroMasked = false } = opts;
   if (x.shape.length !== 3) throw internal(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);
@@ -274,7 +276,8 @@ function recur(
     const before = mask ? take(2 * B * units) : undefined;
     // U is the same at every step: packed once for the WebAssembly products, not T times.
     const packedB = prepackRight(recurrentKernel.data, B, units, width, take);
-    for (let s = 0; s < T; s++) {
+    const inOneCall = !mask && packedB && layerWasm?.({ xw, zh, h, c, out: sequences ? data : null, packedB, B, T, units, reverse });
+    for (let s = 0; s < T && !inOneCall; s++) {
       const t = reverse ? T - 1 - s : s;
       if (before) before.set(h), before.set(c, B * units);
       matmulInto(zh, h, recurrentKernel.data, B, units, width, { packedB });

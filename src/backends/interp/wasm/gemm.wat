@@ -41,6 +41,7 @@
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
+;;   lstm_rows                         an LSTM layer's time loop (each step's h U and cell) for a block of batch rows
 ;;   gru_cell                          one GRU step's gate math (reset_after)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
@@ -1674,7 +1675,7 @@
   ;; rows rows of n floats from src to dst, rows srcStride and dstStride bytes
   ;; apart (attention's heads out of and back into their projections); the
   ;; two do not overlap.
-  (func (export "copy_rows") (param $dst i32) (param $src i32) (param $rows i32) (param $n i32) (param $dstStride i32) (param $srcStride i32)
+  (func $copy_rows (export "copy_rows") (param $dst i32) (param $src i32) (param $rows i32) (param $n i32) (param $dstStride i32) (param $srcStride i32)
     (local $r i32) (local $i i32) (local $nb i32) (local $n4 i32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
@@ -1976,7 +1977,7 @@
   ;; post-activation i, f, g, o of row r are stored at gates + r*gatesStride
   ;; (for the backward). sigmoid4 is written out (1 / (1 + exp4(-z))): a call
   ;; passing a v128 costs about a dozen vector operations.
-  (func (export "lstm_cell")
+  (func $lstm_cell (export "lstm_cell")
     (param $zx i32) (param $zxStride i32) (param $zh i32) (param $c i32) (param $h i32)
     (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
     (local $gt i32)
@@ -2177,4 +2178,55 @@
           (i32.and (i32.add (local.get $M) (i32.const 3)) (i32.const -4)))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $slices))))
+
+  ;; A whole LSTM layer's time loop for batch rows [r0, r1) (r0 a multiple
+  ;; of 4): at each step, zh = h U for those rows (gemm, U packed once), then
+  ;; the cell (lstm_cell). Rows are independent, so threads take disjoint
+  ;; rows for all T steps and never wait for each other, and a row's values
+  ;; do not depend on which rows share its thread. The descriptor (i32s):
+  ;;   0 xw: [B*T, 4u], x W + b for every step (row b*T + t)
+  ;;   4 T   8 units   12 pb: U [u, 4u] packed (pack_b)
+  ;;   16 zh: [B, 4u]   20 h, 24 c: [B, u], updated in place
+  ;;   28 out: [B, T, u] for every step's h, when 48 (sequences) is 1 (out may be byte 0)
+  ;;   32 reverse: 1 runs t from T-1 down
+  ;;   36 scratch: per 4 rows, 40 bytes apart (gemm's strip and tile)   44 B
+  (func (export "lstm_rows") (param $desc i32) (param $r0 i32) (param $r1 i32)
+    (local $T i32) (local $u i32) (local $ub i32) (local $width i32) (local $wb i32) (local $B i32)
+    (local $s i32) (local $t i32) (local $rows i32) (local $out i32) (local $scratch i32)
+    (local.set $T (i32.load offset=4 (local.get $desc)))
+    (local.set $u (i32.load offset=8 (local.get $desc)))
+    (local.set $B (i32.load offset=44 (local.get $desc)))
+    (if (i32.gt_s (local.get $r1) (local.get $B)) (then (local.set $r1 (local.get $B))))
+    (if (i32.ge_s (local.get $r0) (local.get $r1)) (then (return)))
+    (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
+    (local.set $ub (i32.shl (local.get $u) (i32.const 2)))
+    (local.set $width (i32.shl (local.get $u) (i32.const 2)))
+    (local.set $wb (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $out (i32.load offset=28 (local.get $desc)))
+    (local.set $scratch (i32.add (i32.load offset=36 (local.get $desc))
+      (i32.mul (i32.shr_u (local.get $r0) (i32.const 2)) (i32.load offset=40 (local.get $desc)))))
+    (block $done
+      (loop $steps
+        (br_if $done (i32.ge_s (local.get $s) (local.get $T)))
+        (local.set $t (select (i32.sub (i32.sub (local.get $T) (i32.const 1)) (local.get $s)) (local.get $s)
+          (i32.load offset=32 (local.get $desc))))
+        (call $gemm (i32.load offset=20 (local.get $desc)) (i32.const 0) (i32.load offset=12 (local.get $desc))
+          (i32.load offset=16 (local.get $desc)) (i32.const 0) (local.get $B) (local.get $u) (local.get $width) (i32.const 0)
+          (local.get $r0) (local.get $r1) (i32.const 0) (i32.shr_u (i32.add (local.get $width) (i32.const 7)) (i32.const 3))
+          (local.get $scratch) (i32.and (i32.add (local.get $rows) (i32.const 3)) (i32.const -4)))
+        (call $lstm_cell
+          (i32.add (i32.load (local.get $desc)) (i32.mul (i32.add (i32.mul (local.get $r0) (local.get $T)) (local.get $t)) (local.get $wb)))
+          (i32.mul (local.get $T) (local.get $wb))
+          (i32.add (i32.load offset=16 (local.get $desc)) (i32.mul (local.get $r0) (local.get $wb)))
+          (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+          (i32.add (i32.load offset=20 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+          (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u))
+        (if (i32.load offset=48 (local.get $desc))
+          (then
+            (call $copy_rows
+              (i32.add (local.get $out) (i32.mul (i32.add (i32.mul (local.get $r0) (local.get $T)) (local.get $t)) (local.get $ub)))
+              (i32.add (i32.load offset=20 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+              (local.get $rows) (local.get $u) (i32.mul (local.get $T) (local.get $ub)) (local.get $ub))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $steps))))
 )

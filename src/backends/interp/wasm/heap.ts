@@ -4,7 +4,8 @@
  * there hands gemm.wat byte offsets instead of copies; otherwise plain
  * ArrayBuffers. Layout of the WebAssembly memory, in bytes:
  *
- *   [0, pinnedEnd)     weights pinned for the rest of the process (pin): a
+ *   [0, 64)            never handed out: 0 means "none" to the kernels
+ *   [64, pinnedEnd)    weights pinned for the rest of the process (pin): a
  *                      command that loads one model (dlc run) puts them here
  *                      before anything else, so that products read them in
  *                      place instead of copying them in at every call
@@ -31,15 +32,21 @@ const PAGE = 65536;
 export const MAX_PAGES = 32768;
 
 export const align = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
+/** Bytes at the bottom of the memory that nothing is given: a pointer of 0 stays free to mean "none". */
+const NULL_BYTES = ALIGN;
 /** The most bytes pinned: half the memory, so that an arena and a product's operands still fit above (GPT-2 medium's weights are 1.4 GB). */
 export const MAX_PINNED_BYTES = 2 ** 30;
 
 export class Heap {
-  /** The end of the pinned weights: the arena's base. */
-  private pinnedEnd = 0;
-  private arenaEnd = 0;
+  /**
+   * The end of the pinned weights: the arena's base. Everything starts at
+   * NULL_BYTES, never at byte 0, which gemm.wat's kernels read as "none" (no
+   * gates to keep, no output).
+   */
+  private pinnedEnd = NULL_BYTES;
+  private arenaEnd = NULL_BYTES;
   /** The scratch stack's top, in bytes. */
-  private top = 0;
+  private top = NULL_BYTES;
   /** Every buffer object this memory has shown: views on any of them live in it. */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   /** Without a WebAssembly memory: one growable JS buffer standing in for the stack. */

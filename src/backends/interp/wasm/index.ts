@@ -151,6 +151,52 @@ export function prepackRight(b: Float32Array, M: number, K: number, N: number, t
   return g && prepackB(g, b, K, N, take);
 }
 
+/** An LSTM layer's operands for lstmLayerWasm, all [rows, columns] row-major. */
+export interface LstmLayer {
+  /** x W + b for every step: [B*T, 4u], row b*T + t. */
+  xw: Float32Array;
+  /** Room for h U: [B, 4u]. */
+  zh: Float32Array;
+  /** The states [B, u], holding the initial ones; left holding the final ones. */
+  h: Float32Array;
+  c: Float32Array;
+  /** Where every step's h goes, [B, T, u] (return_sequences), or null. */
+  out: Float32Array | null;
+  /** U [u, 4u], packed by prepackRight. */
+  packedB: PackedB;
+  B: number;
+  T: number;
+  units: number;
+  reverse: boolean;
+}
+
+/**
+ * An LSTM layer's whole time loop (recurrent.ts recur) in WebAssembly
+ * (gemm.wat's lstm_rows): each step's h U (the same kernel as matmulInto's,
+ * U packed once) and the cell (lstm_cell), for a block of batch rows at a
+ * time, blocks on the worker pool. Rows are independent, so a thread runs
+ * its rows through every step without waiting for the others (a product per
+ * step on the pool waited for both threads 50 times in a 50-step layer), and
+ * the values are those of the step-by-step loop, on any number of threads.
+ * False, having written nothing, where it does not apply (units not a
+ * multiple of 4, the TS kernels chosen, no room in the memory).
+ */
+export function lstmLayerWasm(l: LstmLayer): boolean {
+  const g = wasmKernels();
+  if (!g || l.units % 4 !== 0 || l.B === 0 || l.T === 0) return false;
+  const arrays = [l.xw, l.zh, l.h, l.c, ...(l.out ? [l.out] : [])];
+  return inMemory(g, arrays, ['in', 'out', 'inout', 'inout', 'out'], ([xw, zh, h, c, out = 0], scratch) => {
+    const blocks = Math.ceil(l.B / 4);
+    // Per block of 4 rows: gemm's strip (u*16 bytes) and its 384-byte tile.
+    const perBlock = l.units * 16 + 384;
+    const gemmScratch = scratch((blocks * perBlock) / 4).byteOffset;
+    const desc = scratch(13);
+    new Int32Array(desc.buffer, desc.byteOffset, 13).set([xw, l.T, l.units, l.packedB.pb, zh, h, c, out, l.reverse ? 1 : 0, gemmScratch, perBlock, l.B, l.out ? 1 : 0]);
+    const width = 4 * l.units;
+    runRange(g, { kernel: 'lstm_rows', args: [desc.byteOffset, 0, 0], strides: [0, 4, 4], countArg: 2, countScale: 4, items: blocks }, threadsFor(l.T * l.B * l.units * width));
+  });
+}
+
 /** The WebAssembly kernel if the choice and the size of an [M,K]x[K,N] product call for it. */
 function productKernel(M: number, K: number, N: number): Gemm | null {
   if (choice === 'js' || K === 0 || M === 0 || N === 0) return null;

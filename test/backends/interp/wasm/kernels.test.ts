@@ -24,7 +24,7 @@ import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { MAX_PINNED_BYTES, withScratch } from '../../../../src/backends/interp/wasm/heap.js';
 import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
-import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
+import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend, setThreads } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(2718);
@@ -164,6 +164,34 @@ describe('the LSTM cell', () => {
     const x = randTensor([B, T, I], rng);
     const [W, U, b] = [randTensor([I, 4 * u], rng, 0.5), randTensor([u, 4 * u], rng, 0.5), randTensor([4 * u], rng)];
     for (const reverse of [false, true]) expectClose(...both(() => lstm(x, W, U, b, { sequences, reverse })), 2e-6);
+  });
+
+  it('a whole layer in one call per thread (lstm_rows) gives exactly the step-by-step loop\'s values, on 1 and 2 threads, forward and reversed, from given states', () => {
+    const [B, T, I, u] = [14, 60, 8, 32]; // 14 rows: three blocks of 4 and one of 2; big enough for two threads
+    const x = randTensor([B, T, I], rng);
+    const [W, U, b] = [randTensor([I, 4 * u], rng, 0.5), randTensor([u, 4 * u], rng, 0.5), randTensor([4 * u], rng)];
+    const start = [randTensor([B, u], rng).data, randTensor([B, u], rng).data];
+    const { choice, threads } = kernelBackend();
+    setKernelBackend('auto');
+    try {
+      for (const sequences of [false, true])
+        for (const reverse of [false, true]) {
+          const run = (n: number, stepByStep: boolean) => {
+            setThreads(n);
+            const final = [new Float32Array(B * u), new Float32Array(B * u)];
+            // A mask of ones changes nothing but takes the step-by-step loop.
+            const mask = stepByStep ? new Float32Array(B * T).fill(1) : undefined;
+            const y = lstm(x, W, U, b, { sequences, reverse, initial: start, final, mask });
+            return [y.data, ...final];
+          };
+          const reference = run(1, true);
+          for (const got of [run(1, false), run(2, false), run(2, true)])
+            got.forEach((values, k) => expect(values.findIndex((v, i) => !Object.is(v, reference[k]![i])), `output ${k}, sequences ${sequences}, reverse ${reverse}`).toBe(-1));
+        }
+    } finally {
+      setKernelBackend(choice);
+      setThreads(threads);
+    }
   });
 });
 
@@ -388,8 +416,8 @@ describe('the heap', () => {
     const h = g.heap;
     const w = h.pin(3 * 5)!;
     const v = h.pin(1000)!;
-    expect(h.offsetOf(w)).toBe(0);
-    expect(h.offsetOf(v)).toBeGreaterThanOrEqual(15 * 4);
+    expect(h.offsetOf(w)).toBe(64); // byte 0 is never given: it means "none" to the kernels
+    expect(h.offsetOf(v)).toBeGreaterThanOrEqual(64 + 15 * 4);
     w.set(randTensor([3, 5], rng).data);
     v.fill(9);
     const arena = h.arena(400)!;
@@ -407,14 +435,14 @@ describe('the heap', () => {
     // The arena grows above the pinned weights.
     const larger = h.arena(1 << 20)!;
     expect(larger.base).toBe(arena.base);
-    expect(w).toEqual(new Float32Array(larger.buffer, 0, 15));
+    expect(w).toEqual(new Float32Array(larger.buffer, 64, 15));
   });
 
   it('pins at most half of the 2 GiB memory, so that an arena and operands still fit above', () => {
     const g = loadGemm();
     if (typeof g === 'string') throw new Error(g);
-    const first = g.heap.pin(MAX_PINNED_BYTES / 4 - 4096)!; // reserved, never written: no resident pages
-    expect(g.heap.offsetOf(first)).toBe(0);
+    const first = g.heap.pin(MAX_PINNED_BYTES / 4 - 4096 - 16)!; // reserved, never written: no resident pages
+    expect(g.heap.offsetOf(first)).toBe(64);
     expect(g.heap.pin(4096 + 16)).toBeNull(); // 64 bytes past the bound
     expect(g.heap.pin(4096)).not.toBeNull(); // what is left under it is still given
   });
