@@ -42,7 +42,7 @@ import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
 import { inMemory } from '../wasm/gemm.js';
-import { heap, lstmLayerWasm, prepackRight, wasmKernels, type LstmLayer } from '../wasm/index.js';
+import { heap, prepackRight, recurrentLayerWasm, wasmKernels, type RecurrentLayer } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface RecurrentOptions {
@@ -85,7 +85,9 @@ export function simpleRnn(
 }
 
 export function lstm(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Tensor | null, opts: RecurrentOptions = {}, out?: Float32Array): Tensor {
-  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step), lstmLayerWasm);
+  return recur(x, kernel, recurrentKernel, bias, opts, 4, 'lstm', out, (step) => cellStep('lstm', 'tanh', step), (layer) =>
+    recurrentLayerWasm(layer, { kind: 'lstm' }),
+  );
 }
 
 export interface GruOptions extends RecurrentOptions {
@@ -97,7 +99,9 @@ export function gru(x: Tensor, kernel: Tensor, recurrentKernel: Tensor, bias: Te
   const resetAfter = opts.resetAfter ?? true;
   const { inputBias, recurrentBias } = resetAfter ? splitGruBias(bias, kernel.shape[1]) : { inputBias: bias, recurrentBias: undefined };
   const resetBefore = resetAfter ? undefined : resetBeforeOperands(recurrentKernel, x.shape[0]);
-  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias, resetBefore }));
+  // The whole loop in WebAssembly where gruStepWasm would run each step: reset_after, with its recurrent bias.
+  const layerWasm = resetAfter && recurrentBias ? (layer: RecurrentLayer) => recurrentLayerWasm(layer, { kind: 'gru', recurrentBias }) : undefined;
+  return recur(x, kernel, recurrentKernel, inputBias, opts, 3, 'gru', out, (step) => cellStep('gru', 'tanh', { ...step, recurrentBias, resetBefore }), layerWasm);
 }
 
 /** gru with reset_after = false: U_h (U's last u columns) [u, u], and room for r h and (r h) U_h [rows, u]. */
@@ -246,8 +250,8 @@ function recur(
   who: string,
   out: Float32Array | undefined,
   cell: (step: Step) => void,
-  /** The whole loop in one call (the LSTM's lstmLayerWasm), tried where no mask intervenes; false if it did not run. */
-  layerWasm?: (layer: LstmLayer) => boolean,
+  /** The whole loop in one call (recurrentLayerWasm), tried where no mask intervenes; false if it did not run. */
+  layerWasm?: (layer: RecurrentLayer) => boolean,
 ): Tensor {
   const { sequences = false, reverse = false, initial, final, mask, zeroMasked = false } = opts;
   if (x.shape.length !== 3) throw internal(`${who}: expected input [B,T,in], got ${showShape(x.shape)}`);

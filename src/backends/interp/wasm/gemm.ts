@@ -93,7 +93,7 @@ export interface GemmExports {
   activate(act: number, src: number, dst: number, n: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;
   lstm_cell(zx: number, zxStride: number, zh: number, c: number, h: number, gates: number, gatesStride: number, rows: number, units: number): void;
-  lstm_rows(desc: number, r0: number, r1: number): void;
+  recurrent_rows(desc: number, r0: number, r1: number): void;
   gru_cell(zx: number, zxStride: number, zh: number, rb: number, h: number, gates: number, gatesStride: number, rows: number, units: number): void;
   max_pool(
     x: number, out: number, H: number, W: number, C: number, OH: number, OW: number,

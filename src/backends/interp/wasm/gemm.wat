@@ -41,7 +41,7 @@
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
-;;   lstm_rows                         an LSTM layer's time loop (each step's h U and cell) for a block of batch rows
+;;   recurrent_rows                    an LSTM's or GRU's time loop (each step's h U and cell) for a block of batch rows
 ;;   gru_cell                          one GRU step's gate math (reset_after)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
@@ -2030,7 +2030,7 @@
   ;; gates z, r, h); z, r = sigmoid(a + e), h~ = tanh(a_h + r e_h),
   ;; h = z h + (1 - z) h~ in place. gates (when not 0, row stride gatesStride
   ;; bytes) keeps z, r, h~, e_h for the backward. units is a multiple of 4.
-  (func (export "gru_cell")
+  (func $gru_cell (export "gru_cell")
     (param $zx i32) (param $zxStride i32) (param $zh i32) (param $rb i32) (param $h i32)
     (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
     (local $gt i32)
@@ -2179,20 +2179,24 @@
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $slices))))
 
-  ;; A whole LSTM layer's time loop for batch rows [r0, r1) (r0 a multiple
-  ;; of 4): at each step, zh = h U for those rows (gemm, U packed once), then
-  ;; the cell (lstm_cell). Rows are independent, so threads take disjoint
-  ;; rows for all T steps and never wait for each other, and a row's values
-  ;; do not depend on which rows share its thread. The descriptor (i32s):
-  ;;   0 xw: [B*T, 4u], x W + b for every step (row b*T + t)
-  ;;   4 T   8 units   12 pb: U [u, 4u] packed (pack_b)
-  ;;   16 zh: [B, 4u]   20 h, 24 c: [B, u], updated in place
+  ;; A whole recurrent layer's time loop for batch rows [r0, r1) (r0 a
+  ;; multiple of 4): at each step, zh = h U for those rows (gemm, U packed
+  ;; once), then the cell (lstm_cell or gru_cell). Rows are independent, so
+  ;; threads take disjoint rows for all T steps and never wait for each
+  ;; other, and a row's values do not depend on which rows share its thread.
+  ;; The descriptor (i32s), with G = 4 gates (LSTM) or 3 (GRU):
+  ;;   0 xw: [B*T, G*u], x W + b for every step (row b*T + t)
+  ;;   4 T   8 units   12 pb: U [u, G*u] packed (pack_b)
+  ;;   16 zh: [B, G*u]   20 h: [B, u], updated in place
+  ;;   24 the LSTM's c [B, u], updated in place; the GRU's recurrent bias [3u]
   ;;   28 out: [B, T, u] for every step's h, when 48 (sequences) is 1 (out may be byte 0)
   ;;   32 reverse: 1 runs t from T-1 down
   ;;   36 scratch: per 4 rows, 40 bytes apart (gemm's strip and tile)   44 B
-  (func (export "lstm_rows") (param $desc i32) (param $r0 i32) (param $r1 i32)
+  ;;   52 cell: 0 LSTM, 1 GRU (reset_after)
+  (func (export "recurrent_rows") (param $desc i32) (param $r0 i32) (param $r1 i32)
     (local $T i32) (local $u i32) (local $ub i32) (local $width i32) (local $wb i32) (local $B i32)
     (local $s i32) (local $t i32) (local $rows i32) (local $out i32) (local $scratch i32)
+    (local $zx i32) (local $zh i32) (local $h i32)
     (local.set $T (i32.load offset=4 (local.get $desc)))
     (local.set $u (i32.load offset=8 (local.get $desc)))
     (local.set $B (i32.load offset=44 (local.get $desc)))
@@ -2200,7 +2204,7 @@
     (if (i32.ge_s (local.get $r0) (local.get $r1)) (then (return)))
     (local.set $rows (i32.sub (local.get $r1) (local.get $r0)))
     (local.set $ub (i32.shl (local.get $u) (i32.const 2)))
-    (local.set $width (i32.shl (local.get $u) (i32.const 2)))
+    (local.set $width (i32.mul (local.get $u) (select (i32.const 3) (i32.const 4) (i32.load offset=52 (local.get $desc)))))
     (local.set $wb (i32.shl (local.get $width) (i32.const 2)))
     (local.set $out (i32.load offset=28 (local.get $desc)))
     (local.set $scratch (i32.add (i32.load offset=36 (local.get $desc))
@@ -2214,13 +2218,18 @@
           (i32.load offset=16 (local.get $desc)) (i32.const 0) (local.get $B) (local.get $u) (local.get $width) (i32.const 0)
           (local.get $r0) (local.get $r1) (i32.const 0) (i32.shr_u (i32.add (local.get $width) (i32.const 7)) (i32.const 3))
           (local.get $scratch) (i32.and (i32.add (local.get $rows) (i32.const 3)) (i32.const -4)))
-        (call $lstm_cell
-          (i32.add (i32.load (local.get $desc)) (i32.mul (i32.add (i32.mul (local.get $r0) (local.get $T)) (local.get $t)) (local.get $wb)))
-          (i32.mul (local.get $T) (local.get $wb))
-          (i32.add (i32.load offset=16 (local.get $desc)) (i32.mul (local.get $r0) (local.get $wb)))
-          (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
-          (i32.add (i32.load offset=20 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
-          (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u))
+        (local.set $zx (i32.add (i32.load (local.get $desc))
+          (i32.mul (i32.add (i32.mul (local.get $r0) (local.get $T)) (local.get $t)) (local.get $wb))))
+        (local.set $zh (i32.add (i32.load offset=16 (local.get $desc)) (i32.mul (local.get $r0) (local.get $wb))))
+        (local.set $h (i32.add (i32.load offset=20 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub))))
+        (if (i32.load offset=52 (local.get $desc))
+          (then
+            (call $gru_cell (local.get $zx) (i32.mul (local.get $T) (local.get $wb)) (local.get $zh)
+              (i32.load offset=24 (local.get $desc)) (local.get $h) (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u)))
+          (else
+            (call $lstm_cell (local.get $zx) (i32.mul (local.get $T) (local.get $wb)) (local.get $zh)
+              (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub))) (local.get $h)
+              (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u))))
         (if (i32.load offset=48 (local.get $desc))
           (then
             (call $copy_rows

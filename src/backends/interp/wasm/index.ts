@@ -151,18 +151,19 @@ export function prepackRight(b: Float32Array, M: number, K: number, N: number, t
   return g && prepackB(g, b, K, N, take);
 }
 
-/** An LSTM layer's operands for lstmLayerWasm, all [rows, columns] row-major. */
-export interface LstmLayer {
-  /** x W + b for every step: [B*T, 4u], row b*T + t. */
+/** A recurrent layer's operands for recurrentLayerWasm, all [rows, columns] row-major; G is 4 (LSTM) or 3 (GRU). */
+export interface RecurrentLayer {
+  /** x W + b for every step: [B*T, G*u], row b*T + t. */
   xw: Float32Array;
-  /** Room for h U: [B, 4u]. */
+  /** Room for h U: [B, G*u]. */
   zh: Float32Array;
-  /** The states [B, u], holding the initial ones; left holding the final ones. */
+  /** The state [B, u], holding the initial one; left holding the final one. */
   h: Float32Array;
+  /** The LSTM's cell state, as h. */
   c: Float32Array;
   /** Where every step's h goes, [B, T, u] (return_sequences), or null. */
   out: Float32Array | null;
-  /** U [u, 4u], packed by prepackRight. */
+  /** U [u, G*u], packed by prepackRight. */
   packedB: PackedB;
   B: number;
   T: number;
@@ -170,30 +171,36 @@ export interface LstmLayer {
   reverse: boolean;
 }
 
+/** Which cell recurrentLayerWasm runs: the LSTM's, or the GRU's with reset_after and its recurrent bias [3u]. */
+export type RecurrentCell = { kind: 'lstm' } | { kind: 'gru'; recurrentBias: Float32Array };
+
 /**
- * An LSTM layer's whole time loop (recurrent.ts recur) in WebAssembly
- * (gemm.wat's lstm_rows): each step's h U (the same kernel as matmulInto's,
- * U packed once) and the cell (lstm_cell), for a block of batch rows at a
- * time, blocks on the worker pool. Rows are independent, so a thread runs
- * its rows through every step without waiting for the others (a product per
- * step on the pool waited for both threads 50 times in a 50-step layer), and
- * the values are those of the step-by-step loop, on any number of threads.
- * False, having written nothing, where it does not apply (units not a
- * multiple of 4, the TS kernels chosen, no room in the memory).
+ * A recurrent layer's whole time loop (recurrent.ts recur) in WebAssembly
+ * (gemm.wat's recurrent_rows): each step's h U (the same kernel as
+ * matmulInto's, U packed once) and the cell (lstm_cell or gru_cell), for a
+ * block of batch rows at a time, blocks on the worker pool. Rows are
+ * independent, so a thread runs its rows through every step without waiting
+ * for the others (a product per step on the pool waited for both threads 50
+ * times in a 50-step layer), and the values are those of the step-by-step
+ * loop, on any number of threads. False, having written nothing, where it
+ * does not apply (units not a multiple of 4, the TS kernels chosen, no room
+ * in the memory).
  */
-export function lstmLayerWasm(l: LstmLayer): boolean {
+export function recurrentLayerWasm(l: RecurrentLayer, cell: RecurrentCell): boolean {
   const g = wasmKernels();
   if (!g || l.units % 4 !== 0 || l.B === 0 || l.T === 0) return false;
-  const arrays = [l.xw, l.zh, l.h, l.c, ...(l.out ? [l.out] : [])];
-  return inMemory(g, arrays, ['in', 'out', 'inout', 'inout', 'out'], ([xw, zh, h, c, out = 0], scratch) => {
+  const second = cell.kind === 'lstm' ? l.c : cell.recurrentBias;
+  const arrays = [l.xw, l.zh, l.h, second, ...(l.out ? [l.out] : [])];
+  return inMemory(g, arrays, ['in', 'out', 'inout', cell.kind === 'lstm' ? 'inout' : 'in', 'out'], ([xw, zh, h, c, out = 0], scratch) => {
     const blocks = Math.ceil(l.B / 4);
     // Per block of 4 rows: gemm's strip (u*16 bytes) and its 384-byte tile.
     const perBlock = l.units * 16 + 384;
     const gemmScratch = scratch((blocks * perBlock) / 4).byteOffset;
-    const desc = scratch(13);
-    new Int32Array(desc.buffer, desc.byteOffset, 13).set([xw, l.T, l.units, l.packedB.pb, zh, h, c, out, l.reverse ? 1 : 0, gemmScratch, perBlock, l.B, l.out ? 1 : 0]);
-    const width = 4 * l.units;
-    runRange(g, { kernel: 'lstm_rows', args: [desc.byteOffset, 0, 0], strides: [0, 4, 4], countArg: 2, countScale: 4, items: blocks }, threadsFor(l.T * l.B * l.units * width));
+    const desc = scratch(14);
+    const fields = [xw, l.T, l.units, l.packedB.pb, zh, h, c, out, l.reverse ? 1 : 0, gemmScratch, perBlock, l.B, l.out ? 1 : 0, cell.kind === 'gru' ? 1 : 0];
+    new Int32Array(desc.buffer, desc.byteOffset, fields.length).set(fields);
+    const macs = l.T * l.B * l.units * (cell.kind === 'lstm' ? 4 : 3) * l.units;
+    runRange(g, { kernel: 'recurrent_rows', args: [desc.byteOffset, 0, 0], strides: [0, 4, 4], countArg: 2, countScale: 4, items: blocks }, threadsFor(macs));
   });
 }
 

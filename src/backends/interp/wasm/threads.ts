@@ -82,7 +82,7 @@ const RANGE = STATS + MAX_THREADS;
 const MAX_RANGE_ARGS = 16;
 const CONTROL_INTS = RANGE + 6 + 2 * MAX_RANGE_ARGS;
 /** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
-export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'lstm_rows'] as const;
+export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows'] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;
 /** The largest number of chunks in one job. */

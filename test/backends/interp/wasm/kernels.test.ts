@@ -15,7 +15,7 @@ import { activationGrad } from '../../../../src/backends/interp/grad/activation.
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
-import { activate, add, conv2d, dropout, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { convShape } from '../../../../src/backends/interp/kernels/conv.js';
 import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
@@ -166,11 +166,13 @@ describe('the LSTM cell', () => {
     for (const reverse of [false, true]) expectClose(...both(() => lstm(x, W, U, b, { sequences, reverse })), 2e-6);
   });
 
-  it('a whole layer in one call per thread (lstm_rows) gives exactly the step-by-step loop\'s values, on 1 and 2 threads, forward and reversed, from given states', () => {
+  it.each(['lstm', 'gru'] as const)("a whole %s layer in one call per thread (recurrent_rows) gives exactly the step-by-step loop's values, on 1 and 2 threads, forward and reversed, from given states", (cell) => {
     const [B, T, I, u] = [14, 60, 8, 32]; // 14 rows: three blocks of 4 and one of 2; big enough for two threads
+    const G = cell === 'lstm' ? 4 : 3;
     const x = randTensor([B, T, I], rng);
-    const [W, U, b] = [randTensor([I, 4 * u], rng, 0.5), randTensor([u, 4 * u], rng, 0.5), randTensor([4 * u], rng)];
-    const start = [randTensor([B, u], rng).data, randTensor([B, u], rng).data];
+    const [W, U] = [randTensor([I, G * u], rng, 0.5), randTensor([u, G * u], rng, 0.5)];
+    const b = cell === 'lstm' ? randTensor([4 * u], rng) : randTensor([2, 3 * u], rng); // the GRU's input and recurrent biases (reset_after)
+    const start = [randTensor([B, u], rng).data, randTensor([B, u], rng).data].slice(0, cell === 'lstm' ? 2 : 1);
     const { choice, threads } = kernelBackend();
     setKernelBackend('auto');
     try {
@@ -178,10 +180,11 @@ describe('the LSTM cell', () => {
         for (const reverse of [false, true]) {
           const run = (n: number, stepByStep: boolean) => {
             setThreads(n);
-            const final = [new Float32Array(B * u), new Float32Array(B * u)];
+            const final = start.map(() => new Float32Array(B * u));
             // A mask of ones changes nothing but takes the step-by-step loop.
             const mask = stepByStep ? new Float32Array(B * T).fill(1) : undefined;
-            const y = lstm(x, W, U, b, { sequences, reverse, initial: start, final, mask });
+            const opts = { sequences, reverse, initial: start, final, mask };
+            const y = cell === 'lstm' ? lstm(x, W, U, b, opts) : gru(x, W, U, b, opts);
             return [y.data, ...final];
           };
           const reference = run(1, true);
