@@ -40,7 +40,7 @@ import { carryMasked, cellStep, resetBeforeOperands, splitGruBias, startStates, 
 import type { Tensor } from '../tensor.js';
 import { showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { heap } from '../wasm/index.js';
+import { heap, prepackRight, recurrentLayerWasm, type RecurrentCell } from '../wasm/index.js';
 import { activationGradInto } from './activation.js';
 import { columnSums, zeros } from './util.js';
 import { internal } from '../../../diagnostics.js';
@@ -122,12 +122,21 @@ export function recurrentForward(
     const keep = (to: Float32Array, from: Float32Array, width: number, t: number) => {
       for (let b = 0; b < B; b++) to.set(from.subarray(b * width, (b + 1) * width), (b * T + t) * width);
     };
-    for (let step = 0; step < T; step++) {
+    // The inference loop's one call per thread (recurrentLayerWasm) where it applies, writing the trace as it goes.
+    const packedB = prepackRight(recurrentKernel.data, B, u, G, take);
+    const wasmCell: RecurrentCell | null = cell === 'lstm' ? { kind: 'lstm' } : cell === 'gru' && recurrentBias ? { kind: 'gru', recurrentBias } : null;
+    const inOneCall =
+      !spec.mask && packedB && wasmCell &&
+      recurrentLayerWasm(
+        { xw, zh, h, c, out: trace.h, packedB, B, T, units: u, reverse, trace: { hPrev: trace.hPrev, gates: trace.gates!, cPrev: trace.cPrev, cAfter: trace.c } },
+        wasmCell,
+      );
+    for (let step = 0; step < T && !inOneCall; step++) {
       const t = reverse ? T - 1 - step : step;
       keep(trace.hPrev, h, u, t);
       if (trace.cPrev) keep(trace.cPrev, c, u, t);
       if (before) before.set(h), before.set(c, B * u);
-      matmulInto(zh, h, recurrentKernel.data, B, u, G);
+      matmulInto(zh, h, recurrentKernel.data, B, u, G, { packedB });
       cellStep(cell, activation, { xw, row: t * G, stride: T * G, zh, h, c, rows: B, units: u, gates, recurrentBias, resetBefore });
       if (before) carryMasked(spec.mask!, t, T, u, h, c, before);
       keep(trace.h, h, u, t);

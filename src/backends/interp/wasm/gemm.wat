@@ -2193,10 +2193,14 @@
   ;;   32 reverse: 1 runs t from T-1 down
   ;;   36 scratch: per 4 rows, 40 bytes apart (gemm's strip and tile)   44 B
   ;;   52 cell: 0 LSTM, 1 GRU (reset_after)
+  ;;   56 trace: 1 also keeps what a training step's backward needs, each
+  ;;      [B, T, ...] as out is: 60 h before each step [B, T, u], 64 and 68 the
+  ;;      LSTM's c before and after each step [B, T, u], 72 the cell's gates
+  ;;      [B, T, 4u] (lstm_cell's and gru_cell's `gates`)
   (func (export "recurrent_rows") (param $desc i32) (param $r0 i32) (param $r1 i32)
     (local $T i32) (local $u i32) (local $ub i32) (local $width i32) (local $wb i32) (local $B i32)
     (local $s i32) (local $t i32) (local $rows i32) (local $out i32) (local $scratch i32)
-    (local $zx i32) (local $zh i32) (local $h i32)
+    (local $zx i32) (local $zh i32) (local $h i32) (local $trace i32) (local $at i32) (local $gates i32)
     (local.set $T (i32.load offset=4 (local.get $desc)))
     (local.set $u (i32.load offset=8 (local.get $desc)))
     (local.set $B (i32.load offset=44 (local.get $desc)))
@@ -2214,6 +2218,21 @@
         (br_if $done (i32.ge_s (local.get $s) (local.get $T)))
         (local.set $t (select (i32.sub (i32.sub (local.get $T) (i32.const 1)) (local.get $s)) (local.get $s)
           (i32.load offset=32 (local.get $desc))))
+        (local.set $trace (i32.load offset=56 (local.get $desc)))
+        ;; row b, step t of a [B, T, n] trace: + (b*T + t) * n*4 bytes
+        (local.set $at (i32.add (i32.mul (local.get $r0) (local.get $T)) (local.get $t)))
+        (if (local.get $trace)
+          (then
+            (call $copy_rows (i32.add (i32.load offset=60 (local.get $desc)) (i32.mul (local.get $at) (local.get $ub)))
+              (i32.add (i32.load offset=20 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+              (local.get $rows) (local.get $u) (i32.mul (local.get $T) (local.get $ub)) (local.get $ub))
+            (if (i32.eqz (i32.load offset=52 (local.get $desc)))
+              (then
+                (call $copy_rows (i32.add (i32.load offset=64 (local.get $desc)) (i32.mul (local.get $at) (local.get $ub)))
+                  (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+                  (local.get $rows) (local.get $u) (i32.mul (local.get $T) (local.get $ub)) (local.get $ub))))))
+        (local.set $gates (select (i32.add (i32.load offset=72 (local.get $desc)) (i32.shl (i32.mul (local.get $at) (local.get $ub)) (i32.const 2)))
+          (i32.const 0) (local.get $trace)))
         (call $gemm (i32.load offset=20 (local.get $desc)) (i32.const 0) (i32.load offset=12 (local.get $desc))
           (i32.load offset=16 (local.get $desc)) (i32.const 0) (local.get $B) (local.get $u) (local.get $width) (i32.const 0)
           (local.get $r0) (local.get $r1) (i32.const 0) (i32.shr_u (i32.add (local.get $width) (i32.const 7)) (i32.const 3))
@@ -2225,11 +2244,17 @@
         (if (i32.load offset=52 (local.get $desc))
           (then
             (call $gru_cell (local.get $zx) (i32.mul (local.get $T) (local.get $wb)) (local.get $zh)
-              (i32.load offset=24 (local.get $desc)) (local.get $h) (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u)))
+              (i32.load offset=24 (local.get $desc)) (local.get $h) (local.get $gates) (i32.shl (i32.mul (local.get $T) (local.get $ub)) (i32.const 2))
+              (local.get $rows) (local.get $u)))
           (else
             (call $lstm_cell (local.get $zx) (i32.mul (local.get $T) (local.get $wb)) (local.get $zh)
               (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub))) (local.get $h)
-              (i32.const 0) (i32.const 0) (local.get $rows) (local.get $u))))
+              (local.get $gates) (i32.shl (i32.mul (local.get $T) (local.get $ub)) (i32.const 2)) (local.get $rows) (local.get $u))
+            (if (local.get $trace)
+              (then
+                (call $copy_rows (i32.add (i32.load offset=68 (local.get $desc)) (i32.mul (local.get $at) (local.get $ub)))
+                  (i32.add (i32.load offset=24 (local.get $desc)) (i32.mul (local.get $r0) (local.get $ub)))
+                  (local.get $rows) (local.get $u) (i32.mul (local.get $T) (local.get $ub)) (local.get $ub))))))
         (if (i32.load offset=48 (local.get $desc))
           (then
             (call $copy_rows

@@ -23,7 +23,7 @@
  */
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
-import type { Gemm, GemmOptions } from './gemm.js';
+import type { Gemm, GemmOptions, Use } from './gemm.js';
 import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
@@ -169,6 +169,12 @@ export interface RecurrentLayer {
   T: number;
   units: number;
   reverse: boolean;
+  /**
+   * For a training step's backward (grad/recurrent.ts), each [B, T, ...] as
+   * `out` is: h before each step, the cell's gates [B, T, 4u], and the LSTM's
+   * c before and after each step. `out` then takes h after each step.
+   */
+  trace?: { hPrev: Float32Array; gates: Float32Array; cPrev?: Float32Array; cAfter?: Float32Array };
 }
 
 /** Which cell recurrentLayerWasm runs: the LSTM's, or the GRU's with reset_after and its recurrent bias [3u]. */
@@ -189,15 +195,26 @@ export type RecurrentCell = { kind: 'lstm' } | { kind: 'gru'; recurrentBias: Flo
 export function recurrentLayerWasm(l: RecurrentLayer, cell: RecurrentCell): boolean {
   const g = wasmKernels();
   if (!g || l.units % 4 !== 0 || l.B === 0 || l.T === 0) return false;
-  const second = cell.kind === 'lstm' ? l.c : cell.recurrentBias;
-  const arrays = [l.xw, l.zh, l.h, second, ...(l.out ? [l.out] : [])];
-  return inMemory(g, arrays, ['in', 'out', 'inout', cell.kind === 'lstm' ? 'inout' : 'in', 'out'], ([xw, zh, h, c, out = 0], scratch) => {
+  if (l.trace && (!l.out || (cell.kind === 'lstm' && !(l.trace.cPrev && l.trace.cAfter)))) return false;
+  const lstm = cell.kind === 'lstm';
+  // Each operand with its use; those absent are left at byte 0, which the descriptor's flags say not to read.
+  const operands: [Float32Array | null | undefined, Use][] = [
+    [l.xw, 'in'], [l.zh, 'out'], [l.h, 'inout'], [lstm ? l.c : cell.recurrentBias, lstm ? 'inout' : 'in'], [l.out, 'out'],
+    [l.trace?.hPrev, 'out'], [l.trace?.cPrev, 'out'], [l.trace?.cAfter, 'out'], [l.trace?.gates, 'out'],
+  ];
+  const present = operands.filter(([array]) => array);
+  return inMemory(g, present.map(([array]) => array!), present.map(([, use]) => use), (offsets, scratch) => {
+    let next = 0;
+    const [xw, zh, h, c, out, hPrev, cPrev, cAfter, gates] = operands.map(([array]) => (array ? offsets[next++]! : 0));
     const blocks = Math.ceil(l.B / 4);
     // Per block of 4 rows: gemm's strip (u*16 bytes) and its 384-byte tile.
     const perBlock = l.units * 16 + 384;
     const gemmScratch = scratch((blocks * perBlock) / 4).byteOffset;
-    const desc = scratch(14);
-    const fields = [xw, l.T, l.units, l.packedB.pb, zh, h, c, out, l.reverse ? 1 : 0, gemmScratch, perBlock, l.B, l.out ? 1 : 0, cell.kind === 'gru' ? 1 : 0];
+    const desc = scratch(19);
+    const fields = [
+      xw, l.T, l.units, l.packedB.pb, zh, h, c, out, l.reverse ? 1 : 0, gemmScratch, perBlock, l.B, l.out ? 1 : 0, lstm ? 0 : 1,
+      l.trace ? 1 : 0, hPrev, cPrev, cAfter, gates,
+    ];
     new Int32Array(desc.buffer, desc.byteOffset, fields.length).set(fields);
     const macs = l.T * l.B * l.units * (cell.kind === 'lstm' ? 4 : 3) * l.units;
     runRange(g, { kernel: 'recurrent_rows', args: [desc.byteOffset, 0, 0], strides: [0, 4, 4], countArg: 2, countScale: 4, items: blocks }, threadsFor(macs));

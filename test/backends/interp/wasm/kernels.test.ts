@@ -13,6 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Activation } from '../../../../src/backends/interp/kernels/activation.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
+import { recurrentForward } from '../../../../src/backends/interp/grad/recurrent.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
 import { activate, add, conv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
@@ -191,6 +192,34 @@ describe('the LSTM cell', () => {
           for (const got of [run(1, false), run(2, false), run(2, true)])
             got.forEach((values, k) => expect(values.findIndex((v, i) => !Object.is(v, reference[k]![i])), `output ${k}, sequences ${sequences}, reverse ${reverse}`).toBe(-1));
         }
+    } finally {
+      setKernelBackend(choice);
+      setThreads(threads);
+    }
+  });
+});
+
+describe('a recurrent layer\'s training forward', () => {
+  it.each(['lstm', 'gru'] as const)("%s: one call per thread keeps exactly the step-by-step loop's trace (states before and after each step, gates), on 1 and 2 threads", (cell) => {
+    const [B, T, I, u] = [10, 60, 8, 32];
+    const G = cell === 'lstm' ? 4 : 3;
+    const x = randTensor([B, T, I], rng);
+    const [W, U] = [randTensor([I, G * u], rng, 0.5), randTensor([u, G * u], rng, 0.5)];
+    const b = cell === 'lstm' ? randTensor([4 * u], rng) : randTensor([2, 3 * u], rng);
+    const { choice, threads } = kernelBackend();
+    setKernelBackend('auto');
+    try {
+      for (const reverse of [false, true]) {
+        const run = (n: number, stepByStep: boolean) => {
+          setThreads(n);
+          const mask = stepByStep ? new Float32Array(B * T).fill(1) : undefined; // changes nothing, takes the step-by-step loop
+          const { output, trace, states } = recurrentForward(x, W, U, b, { cell, sequences: true, reverse, mask });
+          return [output.data, trace.h, trace.hPrev, trace.gates!, ...(trace.c ? [trace.c, trace.cPrev!] : []), ...states.map((t) => t.data)];
+        };
+        const reference = run(1, true);
+        for (const got of [run(1, false), run(2, false)])
+          got.forEach((values, k) => expect(values.findIndex((v, i) => !Object.is(v, reference[k]![i])), `array ${k}, reverse ${reverse}`).toBe(-1));
+      }
     } finally {
       setKernelBackend(choice);
       setThreads(threads);
