@@ -57,6 +57,9 @@ const cases2d: Case2d[] = [
   { x: [2, 5, 5, 6], k: [1, 1], f: 7, stride: [1, 1], dilation: [1, 1], padding: 'same', activation: 'relu', bias: true },
   { x: [2, 5, 5, 6], k: [1, 1], f: 7, stride: [2, 2], dilation: [1, 1], padding: 'valid', activation: 'linear', bias: false },
   { x: [1, 16, 16, 16], k: [5, 5], f: 16, stride: [1, 1], dilation: [1, 1], padding: 'same', activation: 'softmax', bias: true },
+  // 3x3 at stride 1 over 16+ channels, as Winograd F(2x2, 3x3) (wasm/gemm.ts winogradFits): even and odd outputs
+  { x: [2, 12, 12, 16], k: [3, 3], f: 20, stride: [1, 1], dilation: [1, 1], padding: 'same', activation: 'relu', bias: true },
+  { x: [3, 13, 11, 24], k: [3, 3], f: 16, stride: [1, 1], dilation: [1, 1], padding: 'valid', activation: 'linear', bias: false },
 ];
 
 describe('conv2d', () => {

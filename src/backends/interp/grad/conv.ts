@@ -15,7 +15,9 @@
  * A 1x1 kernel at unit stride has cols = x, as in the forward. im2col and
  * col2im are the forward's (kernels/conv.ts), with scratch on the kernel's
  * heap. With the WebAssembly kernels, dW packs cols^T straight from x (no
- * im2col) and col2im runs there too.
+ * im2col) and col2im runs there too; a 3x3 kernel at stride 1 gets dx as a
+ * convolution of dz with the kernel turned around, in Winograd's form
+ * (wasm/index.ts convInputGradWasm).
  *
  * Groups: each group's backward on copies of its channels, kernel columns and
  * dz columns, as the forward runs it (kernels/conv.ts), scattered back; one
@@ -26,7 +28,7 @@ import { matmulInto } from '../kernels/matmul.js';
 import type { Padding } from '../kernels/window.js';
 import type { Tensor } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { col2imWasm, convKernelGradWasm, heap } from '../wasm/index.js';
+import { col2imWasm, convInputGradWasm, convKernelGradWasm, heap } from '../wasm/index.js';
 import type { LayerGrads, Want } from './dense.js';
 import { depthwiseConv2dBackward } from './depthwise.js';
 import { buffer, columnSums, zeros } from './util.js';
@@ -86,10 +88,12 @@ export function conv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvG
   } else {
     // dW without im2col: the WebAssembly kernel packs im2col(x)^T from x as it multiplies.
     const dKDone = dK !== null && convKernelGradWasm(dK, x.data, s, dz.data);
+    // dx of a 3x3 kernel at stride 1 as a convolution of dz, in Winograd's form.
+    const dXDone = dX !== null && convInputGradWasm(dX, dz.data, s, kernel.data);
     const chunk = Math.min(chunkPositions(s), positions);
     withScratch(heap(), (take) => {
       const cols = dK && !dKDone ? take(chunk * depth) : null;
-      const dcols = dX ? take(chunk * depth) : null;
+      const dcols = dX && !dXDone ? take(chunk * depth) : null;
       for (let p0 = 0; p0 < positions; p0 += chunk) {
         const p1 = Math.min(positions, p0 + chunk);
         const n = p1 - p0;

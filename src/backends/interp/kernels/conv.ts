@@ -19,7 +19,10 @@
  * one matmul with the kernel viewed as [kh*kw*C, F], bias and activation fused.
  * The WebAssembly kernel packs those rows straight from x as it multiplies
  * (wasm/gemm.wat's pack_a_conv); the TS path builds them in chunks, in scratch
- * on the kernel's heap (wasm/heap.ts). `out`: the planned output
+ * on the kernel's heap (wasm/heap.ts). A 3x3 kernel at stride 1 over enough
+ * channels and tiles runs there as Winograd F(2x2, 3x3) instead
+ * (wasm/gemm.ts winogradConv): 16 products with 2.25x fewer multiply-adds,
+ * the same values to within rounding. `out`: the planned output
  * buffer (tensor.ts's outputBuffer). im2col and its adjoint col2im are shared
  * with the backward (grad/conv.ts).
  */

@@ -108,6 +108,8 @@ export interface GemmExports {
     desc: number, descBytes: number, dz: number, dzBytes: number, pb: number, pbBytes: number, out: number, outBytes: number,
     scratch: number, scratchBytes: number, M: number, K: number, N: number, s0: number, s1: number,
   ): void;
+  winograd_kernel(k: number, C: number, F: number, pu: number, p0: number, p1: number): void;
+  winograd_tiles(desc: number, t0: number, t1: number, scratch: number): void;
   depthwise_conv_grad(
     x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,
@@ -275,6 +277,66 @@ export function convKernelGradSliced(g: Gemm, dK: Float32Array, x: Float32Array,
       dK[i] = sum;
     }
   });
+}
+
+/**
+ * Whether convolution `s` runs as Winograd F(2x2, 3x3) (winogradConv): a 3x3
+ * kernel with stride 1 and no dilation, over channels and filters that are
+ * multiples of 4 (gemm.wat's vectors) and at least MIN_WINOGRAD_CHANNELS, and
+ * enough tiles to share the 16 transformed kernels among.
+ */
+export function winogradFits(s: ConvShape): boolean {
+  const { kh, kw, C, F, stride, dilation } = s;
+  return kh === 3 && kw === 3 && stride[0] === 1 && stride[1] === 1 && dilation[0] === 1 && dilation[1] === 1 &&
+    C % 4 === 0 && F % 4 === 0 && C >= MIN_WINOGRAD_CHANNELS && F >= MIN_WINOGRAD_CHANNELS && winogradTiles(s) >= MIN_WINOGRAD_TILES;
+}
+
+/** Fewest input channels (and filters) for Winograd: below, the products' K is too short for the GEMM to run well. */
+const MIN_WINOGRAD_CHANNELS = 16;
+/** Fewest 2x2 output tiles for Winograd: below, reading the 16 transformed kernels costs more than the multiply-adds it saves. */
+const MIN_WINOGRAD_TILES = 32;
+/** Output tiles of convolution `s`: 2x2 blocks of each image's outputs. */
+const winogradTiles = (s: ConvShape) => s.B * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2);
+/** Tiles per block of winograd_tiles: the block's 16 V and 16 M blocks, 16*TB*(C+F) floats, stay within about 1 MiB. */
+const winogradBlock = (s: ConvShape) => Math.max(16, Math.min(128, 4 * Math.floor((1 << 18) / (16 * (s.C + s.F)) / 4)));
+
+/**
+ * out [B,OH,OW,F] = act(conv2d(x, kernel) + bias) for a convolution that
+ * winogradFits, as Winograd F(2x2, 3x3) (gemm.wat's winograd_kernel and
+ * winograd_tiles): the kernel transformed and packed at every call (it may
+ * change between calls: training), then blocks of tiles on up to `threads`
+ * threads, each with its own scratch. Rounding differs from the im2col
+ * product's (the transforms add and subtract before multiplying): within a
+ * few float32 ulps of the products' magnitudes. Each tile is computed the same
+ * way whatever the thread, so the result does not depend on their number.
+ * False, leaving `out` alone, if it does not fit in the memory.
+ */
+export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number): boolean {
+  const { bias = null, activation = 'linear' } = opts;
+  const { C, F } = s;
+  const panels = Math.ceil(F / 8);
+  const tilesH = Math.ceil(s.OH / 2), tilesW = Math.ceil(s.OW / 2);
+  const TB = winogradBlock(s);
+  const inInputs = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
+  const ok = inMemory(g, inInputs, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
+    const pu = scratch(16 * panels * 8 * C).byteOffset;
+    const zeros = scratch(C).fill(0).byteOffset;
+    const desc = scratch(18);
+    const perThread = align((16 * TB * (C + F) + TB * C) * 4 + 384);
+    const scratchAt = scratch((threads * perThread) / 4).byteOffset;
+    const tiles = winogradTiles(s);
+    new Int32Array(desc.buffer, desc.byteOffset, 18).set([
+      xAt, s.H, s.W, C, s.OH, s.OW, s.padTop, s.padLeft, tilesH, tilesW, F, pu, biasAt, epilogueFlag(activation), outAt, zeros, TB, tiles,
+    ]);
+    runRange(g, { kernel: 'winograd_kernel', args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: panels }, rangeThreads(threads, 16 * C * F));
+    // Items are blocks of TB tiles: a thread's slice never holds less than one block, whose products read every U_xi.
+    runRange(g, {
+      kernel: 'winograd_tiles', args: [desc.byteOffset, 0, 0, scratchAt], strides: [0, TB, TB, 0], countArg: 2, countScale: TB,
+      items: Math.ceil(tiles / TB), perThread: { arg: 3, stride: perThread },
+    }, threads);
+  });
+  if (ok && activation !== 'linear' && epilogueFlag(activation) === 0) activateInPlace(out, activation, F, 0, s.B * s.OH * s.OW);
+  return ok;
 }
 
 /**

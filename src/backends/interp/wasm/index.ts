@@ -24,7 +24,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
@@ -239,7 +239,39 @@ const threadsFor = (product: number) => Math.max(1, Math.min(threads, Math.floor
 export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
-  return g !== null && gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
+  if (g === null) return false;
+  if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N))) return true;
+  return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
+}
+
+/**
+ * The input gradient dx [B,H,W,C] of a 3x3 convolution `s` with stride 1
+ * and no dilation, given dz [B,OH,OW,F], as a convolution Winograd runs
+ * (winogradConv): dx is dz correlated with the kernel turned by 180 degrees
+ * and its C and F swapped, k'[ky,kx,f,c] = k[2-ky,2-kx,c,f], over dz padded
+ * by 2 - pad on each leading side. Overwrites dx; false if not in use (other
+ * shapes, or too few tiles), leaving dx alone.
+ */
+export function convInputGradWasm(dx: Float32Array, dz: Float32Array, s: ConvShape, kernel: Float32Array): boolean {
+  const { B, H, W, C, F } = s;
+  if (s.kh !== 3 || s.kw !== 3) return false;
+  const adjoint: ConvShape = {
+    B, H: s.OH, W: s.OW, C: F, kh: 3, kw: 3, F: C, OH: H, OW: W,
+    stride: s.stride, dilation: s.dilation, padTop: 2 - s.padTop, padLeft: 2 - s.padLeft,
+  };
+  const M = B * H * W, K = 9 * F;
+  const g = productKernel(M, K, C);
+  if (g === null || !winogradFits(adjoint)) return false;
+  const mark = g.heap.mark();
+  try {
+    const turned = g.heap.take(9 * C * F);
+    for (let t = 0; t < 9; t++)
+      for (let c = 0, from = (8 - t) * C * F; c < C; c++, from += F)
+        for (let f = 0, to = t * F * C + c; f < F; f++, to += C) turned[to] = kernel[from + f];
+    return winogradConv(g, dx, dz, adjoint, turned, {}, threadsFor(M * K * C));
+  } finally {
+    g.heap.release(mark);
+  }
 }
 
 /** The kernel gradient of that convolution, dK [kh*kw*C, F] = im2col(x)^T dz, packed from x the same way; false if not in use. */

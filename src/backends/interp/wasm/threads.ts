@@ -2,7 +2,8 @@
  * Worker threads for the WebAssembly kernels, driven synchronously: the
  * matmul (a Job: C cut into row blocks and column panels), and range kernels
  * (a RangeJob: pooling, activations, depthwise convolutions, relu's backward, B's packing, col2im by image and
- * a small kernel's gradient by slices of images, bias gradients by blocks of rows, whose items are
+ * a small kernel's gradient by slices of images, bias gradients by blocks of rows, recurrent layers by
+ * blocks of batch rows, Winograd's kernel transform by panels and its tiles by blocks, whose items are
  * independent, cut into slices of them).
  *
  * `matmulInto` is synchronous, so the main thread cannot await workers. It
@@ -76,13 +77,18 @@ const ARG_NAMES = [
 ] as const;
 /**
  * A range job: [kernel, items, items per chunk, count argument, count scale,
- * argument count], then up to MAX_RANGE_ARGS arguments, then as many strides.
+ * argument count, per-thread argument (-1: none), its stride per thread], then
+ * up to MAX_RANGE_ARGS arguments, then as many strides.
  */
 const RANGE = STATS + MAX_THREADS;
+const RANGE_HEAD = 8;
 const MAX_RANGE_ARGS = 16;
-const CONTROL_INTS = RANGE + 6 + 2 * MAX_RANGE_ARGS;
+const CONTROL_INTS = RANGE + RANGE_HEAD + 2 * MAX_RANGE_ARGS;
 /** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
-export const RANGE_KERNELS = ['max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows'] as const;
+export const RANGE_KERNELS = [
+  'max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows',
+  'winograd_kernel', 'winograd_tiles',
+] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;
 /** The largest number of chunks in one job. */
@@ -98,7 +104,7 @@ const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
  * themselves but globals. A minifier (the playground's bundle) renames outer
  * names, and the text would then name what the worker does not have.
  */
-const LAYOUT = { JOB, DONE, FAILED, KIND, ARGS, STATS, RANGE, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
+const LAYOUT = { JOB, DONE, FAILED, KIND, ARGS, STATS, RANGE, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
 type Layout = typeof LAYOUT;
 
 /** What a thread calls: the gemm, and the range kernels in RANGE_KERNELS's order. */
@@ -112,7 +118,9 @@ interface Kernels {
  * slices: the call for items [start, start + count) passes
  * args[k] + start * strides[k] (byte offsets move with the slice; strides of 0
  * keep a value), plus count * countScale for argument `countArg` (a count, or
- * with stride 1 the slice's end).
+ * with stride 1 the slice's end). With `perThread`, argument `arg` also moves
+ * by `stride` times the index of the thread that runs the slice (0 for the
+ * calling thread, below the job's thread count): a scratch area of its own.
  */
 export interface RangeJob {
   kernel: RangeKernel;
@@ -121,6 +129,7 @@ export interface RangeJob {
   countArg: number;
   countScale: number;
   items: number;
+  perThread?: { arg: number; stride: number };
 }
 
 /** Claim the next chunk of job `seq`, or -1 when it has none left (or is over). Runs in workers too. */
@@ -138,11 +147,14 @@ function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: numbe
   try {
     if (ctl[L.KIND] === 1) {
       // A range kernel on its slice of the items: pointers moved by the slice's start, the count its length.
-      const [kernel, items, perChunk, countArg, countScale, argCount] = ctl.subarray(L.RANGE, L.RANGE + 6);
+      const [kernel, items, perChunk, countArg, countScale, argCount, threadArg, threadStride] = ctl.subarray(L.RANGE, L.RANGE + L.RANGE_HEAD);
       const start = chunk * perChunk;
       const args: number[] = [];
-      for (let k = 0; k < argCount; k++)
-        args.push(ctl[L.RANGE + 6 + k] + start * ctl[L.RANGE + 6 + L.MAX_RANGE_ARGS + k] + (k === countArg ? Math.min(perChunk, items - start) * countScale : 0));
+      for (let k = 0; k < argCount; k++) {
+        const at = L.RANGE + L.RANGE_HEAD + k;
+        const count = k === countArg ? Math.min(perChunk, items - start) * countScale : 0;
+        args.push(ctl[at] + start * ctl[at + L.MAX_RANGE_ARGS] + count + (k === threadArg ? index * threadStride : 0));
+      }
       kernels.range[kernel](...args);
     } else {
       const job: Record<string, number> = {};
@@ -214,9 +226,10 @@ export class Pool {
     const ctl = this.ctl;
     if (job.args.length > MAX_RANGE_ARGS || job.strides.length !== job.args.length) throw internal(`range job ${job.kernel}: ${job.args.length} arguments`);
     const perChunk = Math.max(1, Math.ceil(job.items / (4 * threads)), Math.ceil(job.items / MAX_CHUNKS));
-    ctl.set([RANGE_KERNELS.indexOf(job.kernel), job.items, perChunk, job.countArg, job.countScale, job.args.length], RANGE);
-    ctl.set(job.args, RANGE + 6);
-    ctl.set(job.strides, RANGE + 6 + MAX_RANGE_ARGS);
+    const { arg = -1, stride = 0 } = job.perThread ?? {};
+    ctl.set([RANGE_KERNELS.indexOf(job.kernel), job.items, perChunk, job.countArg, job.countScale, job.args.length, arg, stride], RANGE);
+    ctl.set(job.args, RANGE + RANGE_HEAD);
+    ctl.set(job.strides, RANGE + RANGE_HEAD + MAX_RANGE_ARGS);
     ctl[KIND] = 1;
     ctl[LAYOUT.CHUNKS] = Math.ceil(job.items / perChunk);
     if (!this.dispatch(x, threads, ctl[LAYOUT.CHUNKS])) throw internal(`${job.kernel}: the WebAssembly kernel failed on ${job.items} items`);

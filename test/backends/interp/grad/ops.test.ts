@@ -46,6 +46,9 @@ const conv2dCases: { x: number[]; f: number; k: number | Pair; stride?: number |
   { x: [5, 5, 3], f: 4, k: 1, padding: 'valid' },
   { x: [5, 6, 3], f: 2, k: 1, stride: 2, padding: 'same' },
   { x: [9, 9, 2], f: 2, k: 3, stride: 2, dilation: 2, padding: 'same' },
+  // Big enough for Winograd's form (forward and input gradient): 16 channels, 72 tiles of 2x2 outputs.
+  { x: [12, 12, 16], f: 16, k: 3, padding: 'same' },
+  { x: [13, 11, 16], f: 20, k: 3, padding: 'valid' },
 ];
 const list = (v: number | Pair) => (typeof v === 'number' ? `${v}` : `[${v.join(', ')}]`);
 

@@ -157,13 +157,15 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient and bias gradients, cut into slices of images or values, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, and a 3x3 convolution and its input gradient in Winograd\'s form (each thread with its own scratch), cut into slices of images, values or tiles, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
     const dy = randTensor([32, 13, 13, 32], rng);
-    const kernel = randTensor([3, 3, 32, 16], rng);
-    const dz = randTensor([32, 24, 24, 16], rng);
+    const kernel = randTensor([2, 2, 32, 16], rng);
+    const dz = randTensor([32, 25, 25, 16], rng);
+    const kernel3 = randTensor([3, 3, 32, 16], rng);
+    const dz3 = randTensor([32, 24, 24, 16], rng);
     const dwKernel = randTensor([3, 3, 32, 1], rng);
     // A first layer: its K of 9 reads x through a tap table, and its kernel gradient is summed over slices of the images.
     const image = randTensor([32, 28, 28, 1], rng);
@@ -179,7 +181,9 @@ describe('threads', () => {
       const first = conv2d(image, firstKernel, null, { activation: 'relu' });
       const firstGrad = conv2dBackward(image, firstKernel, firstDz, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
       const biasGrad = { shape: [32], data: columnSums(firstDz.data, 32 * 26 * 26, 32) }; // in blocks of rows
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad];
+      const winograd = conv2d(x, kernel3, null, { padding: 'same', activation: 'relu' });
+      const winogradDx = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);

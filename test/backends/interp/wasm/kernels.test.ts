@@ -3,7 +3,9 @@
  * kernels they stand in for (themselves checked against tfjs elsewhere):
  * conv2d packing its im2col rows straight from the input, or for K <= 128
  * reading them in place through a tap table (every padding, stride and
- * dilation, channel counts that are and are not multiples of 4),
+ * dilation, channel counts that are and are not multiples of 4), 3x3
+ * convolutions and their input gradients as Winograd F(2x2, 3x3) (within a
+ * bound on rounding that a wrong transform exceeds by orders of magnitude),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
  * a few ulp, over the whole float range), the LSTM cell, and the backward
  * kernels (col2im, max pooling's and relu's gradients, bias sums), and dropout's mask. Also that the
@@ -24,7 +26,7 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { MAX_PINNED_BYTES, withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { gemm, loadGemm } from '../../../../src/backends/interp/wasm/gemm.js';
+import { gemm, loadGemm, winogradFits } from '../../../../src/backends/interp/wasm/gemm.js';
 import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend, setThreads } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
@@ -66,6 +68,70 @@ describe('conv2d packing im2col rows from the input', () => {
     for (const activation of ['linear', 'relu'] as Activation[]) {
       expectClose(...both(() => conv2d(x, kernel, bias, { stride, dilation, padding, activation })), 1e-5);
     }
+  });
+});
+
+/** Elementwise |t|. */
+const magnitude = (t: Tensor): Tensor => ({ shape: t.shape, data: t.data.map(Math.abs) });
+
+/**
+ * Each element of `actual` within `relative` of `magnitudes` (the same
+ * computation on |operands|: what rounding error scales with) from the TS
+ * kernels' `reference`. Reports the first element past it.
+ */
+function expectWithinRounding(actual: Tensor, reference: Tensor, magnitudes: Tensor, relative: number): void {
+  expect(actual.shape).toEqual(reference.shape);
+  const at = reference.data.findIndex((e, i) => !(Math.abs(actual.data[i] - e) <= relative * magnitudes.data[i]));
+  expect(at < 0 ? 'within' : `element ${at}: ${actual.data[at]} vs ${reference.data[at]}, magnitude ${magnitudes.data[at]}`).toBe('within');
+}
+
+describe('3x3 convolutions as Winograd F(2x2, 3x3)', () => {
+  // Winograd's transforms add and subtract up to 16 values before and after the products:
+  // its rounding error is a small multiple of the direct sum's, both far below 1e-6 of the magnitudes.
+  const ROUNDING = 1e-6;
+  const cases: [number[], number, Padding][] = [
+    // [B, H, W, C], F, padding
+    [[2, 13, 13, 32], 64, 'valid'], // odd output (11x11): tiles with a row and a column past it
+    [[1, 16, 16, 16], 16, 'same'], // even output, padding 1 on each side
+    [[3, 9, 10, 20], 36, 'same'], // C and F multiples of 4, not 8: a half-empty last panel
+    [[1, 14, 14, 160], 24, 'same'], // C past the GEMM's 128-term float32 chunks
+    [[5, 31, 31, 16], 16, 'valid'], // several blocks of tiles per image, and a block across images
+  ];
+  it.each(cases)('x %j, %i filters, %s, against the im2col product', (xShape, F, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([3, 3, xShape[3], F], rng);
+    const bias = randTensor([F], rng);
+    expect(winogradFits(convShape(x, kernel, { padding }, 'test'))).toBe(true);
+    const magnitudes = conv2d(magnitude(x), magnitude(kernel), magnitude(bias), { padding });
+    for (const activation of ['linear', 'relu', 'relu6', 'sigmoid'] as Activation[]) {
+      const [wasm, reference] = both(() => conv2d(x, kernel, activation === 'relu6' ? null : bias, { padding, activation }));
+      expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
+    }
+  });
+
+  it.each(cases)('the input gradient of x %j, %i filters, %s, against col2im', (xShape, F, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([3, 3, xShape[3], F], rng);
+    const dz = randTensor(conv2d(x, kernel, null, { padding }).shape, rng);
+    const geometry = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding };
+    const want = { input: true, kernel: false, bias: false };
+    const magnitudes = conv2dBackward(x, magnitude(kernel), magnitude(dz), geometry, want).dx!;
+    const [wasm, reference] = both(() => conv2dBackward(x, kernel, dz, geometry, want).dx!);
+    expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
+  });
+
+  it('is taken only for a 3x3 kernel at stride 1 without dilation, over channels and filters in vectors of 4, with enough tiles', () => {
+    const fits = (x: number[], k: number[], opts: { stride?: [number, number]; dilation?: [number, number]; padding?: Padding }) =>
+      winogradFits(convShape({ shape: x, data: new Float32Array(0) }, { shape: k, data: new Float32Array(0) }, opts, 'test'));
+    expect(fits([1, 16, 16, 16], [3, 3, 16, 16], { padding: 'same' })).toBe(true); // 64 tiles
+    expect(fits([1, 16, 16, 16], [3, 3, 16, 16], { padding: 'same', stride: [2, 2] })).toBe(false);
+    expect(fits([1, 16, 16, 16], [3, 3, 16, 16], { padding: 'same', dilation: [2, 2] })).toBe(false);
+    expect(fits([1, 16, 16, 16], [5, 5, 16, 16], { padding: 'same' })).toBe(false);
+    expect(fits([1, 16, 16, 18], [3, 3, 18, 16], { padding: 'same' })).toBe(false); // C not a multiple of 4
+    expect(fits([1, 16, 16, 16], [3, 3, 16, 18], { padding: 'same' })).toBe(false); // nor F
+    expect(fits([1, 16, 16, 8], [3, 3, 8, 16], { padding: 'same' })).toBe(false); // too few channels for the products
+    expect(fits([1, 7, 7, 512], [3, 3, 512, 512], { padding: 'same' })).toBe(false); // 16 tiles: ResNet-50's last stage at batch 1
+    expect(fits([2, 7, 7, 512], [3, 3, 512, 512], { padding: 'same' })).toBe(true); // 32 tiles
   });
 });
 
