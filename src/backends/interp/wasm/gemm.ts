@@ -295,6 +295,8 @@ export function winogradFits(s: ConvShape): boolean {
 const MIN_WINOGRAD_CHANNELS = 16;
 /** Fewest 2x2 output tiles for Winograd: below, reading the 16 transformed kernels costs more than the multiply-adds it saves. */
 const MIN_WINOGRAD_TILES = 32;
+/** gemm.wat's U_SKEW: bytes past each of Winograd's 16 blocks, before the next. */
+const SKEW_BYTES = 64;
 /** Output tiles of convolution `s`: 2x2 blocks of each image's outputs. */
 const winogradTiles = (s: ConvShape) => s.B * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2);
 /** Tiles per block of winograd_tiles: the block's 16 V and 16 M blocks, 16*TB*(C+F) floats, stay within about 1 MiB. */
@@ -319,10 +321,10 @@ export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: Con
   const TB = winogradBlock(s);
   const inInputs = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
   const ok = inMemory(g, inInputs, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
-    const pu = scratch(16 * panels * 8 * C).byteOffset;
+    const pu = scratch(16 * (panels * 8 * C + SKEW_BYTES / 4)).byteOffset;
     const zeros = scratch(C).fill(0).byteOffset;
     const desc = scratch(18);
-    const perThread = align((16 * TB * (C + F) + TB * C) * 4 + 384);
+    const perThread = align((16 * TB * (C + F) + TB * C) * 4 + 2 * 16 * SKEW_BYTES + 384);
     const scratchAt = scratch((threads * perThread) / 4).byteOffset;
     const tiles = winogradTiles(s);
     new Int32Array(desc.buffer, desc.byteOffset, 18).set([

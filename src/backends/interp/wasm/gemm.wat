@@ -60,6 +60,10 @@
   (global $KCH i32 (i32.const 128))
   ;; Winograd's kernel transform halves sums
   (global $HALF4 v128 (v128.const f32x4 0.5 0.5 0.5 0.5))
+  ;; Bytes between one of Winograd's 16 blocks (U_xi, V_xi, M_xi) and the
+  ;; next, past its end: the transforms read or write all 16 at once, and
+  ;; blocks a multiple of 4 KiB apart would all fall in the same L1 set.
+  (global $U_SKEW i32 (i32.const 64))
 
   ;; Transpose a 4x4 block: rows at s0..s3 (4 floats each) become columns,
   ;; stored as 4 vectors at d, d+stride, d+2*stride, d+3*stride.
@@ -2278,7 +2282,7 @@
   ;;
   ;; winograd_kernel writes U = G g G^T for kernel panels [p0, p1): U_xi
   ;; packed as pack_b packs a [C, F] matrix (panel p at
-  ;; pu + (xi*panels + p)*C*32), columns past F zero. g is the kernel
+  ;; pu + xi*(panels*C*32 + U_SKEW) + p*C*32), columns past F zero. g is the kernel
   ;; [3,3,C,F]: four filters f..f+3 are one vector, so this is pack_b and
   ;; the transform in one pass.
   (func (export "winograd_kernel")
@@ -2288,7 +2292,7 @@
     (local $g00 v128) (local $g01 v128) (local $g02 v128) (local $g10 v128) (local $g11 v128) (local $g12 v128) (local $g20 v128) (local $g21 v128) (local $g22 v128) (local $k00 v128) (local $k01 v128) (local $k02 v128) (local $k10 v128) (local $k11 v128) (local $k12 v128) (local $k20 v128) (local $k21 v128) (local $k22 v128) (local $k30 v128) (local $k31 v128) (local $k32 v128)
     (local.set $panels (i32.shr_u (i32.add (local.get $F) (i32.const 7)) (i32.const 3)))
     (local.set $tap (i32.shl (i32.mul (local.get $C) (local.get $F)) (i32.const 2)))
-    (local.set $ustride (i32.shl (i32.mul (local.get $panels) (local.get $C)) (i32.const 5)))
+    (local.set $ustride (i32.add (i32.shl (i32.mul (local.get $panels) (local.get $C)) (i32.const 5)) (global.get $U_SKEW)))
     (local.set $p (local.get $p0))
     (block $panels_done
       (loop $panels_loop
@@ -2382,7 +2386,8 @@
   ;; bias and relu / relu6 into the output, dropping the row or column of a
   ;; tile that lies past OH or OW. Input cells outside the image read the
   ;; descriptor's zeros. `scratch` is this thread's:
-  ;;   [V: 16*TB*C floats | M: 16*TB*F floats | gemm's scratch for TB rows].
+  ;;   [V: 16 blocks of TB*C floats | M: 16 of TB*F floats | gemm's scratch for TB rows],
+  ;; the blocks U_SKEW bytes apart.
   ;; Descriptor, i32 at byte 4i: 0 x, 1 H, 2 W, 3 C, 4 OH, 5 OW, 6 padTop,
   ;; 7 padLeft, 8 tilesH, 9 tilesW, 10 F, 11 pu (winograd_kernel's U),
   ;; 12 bias (0: none), 13 flags (RELU, RELU6), 14 out, 15 zeros (C floats), 16 TB,
@@ -2421,9 +2426,9 @@
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $fb (i32.shl (local.get $F) (i32.const 2)))
     (local.set $panels (i32.shr_u (i32.add (local.get $F) (i32.const 7)) (i32.const 3)))
-    (local.set $vstride (i32.mul (local.get $TB) (local.get $cb)))
-    (local.set $mstride (i32.mul (local.get $TB) (local.get $fb)))
-    (local.set $ustride (i32.shl (i32.mul (local.get $panels) (local.get $C)) (i32.const 5)))
+    (local.set $vstride (i32.add (i32.mul (local.get $TB) (local.get $cb)) (global.get $U_SKEW)))
+    (local.set $mstride (i32.add (i32.mul (local.get $TB) (local.get $fb)) (global.get $U_SKEW)))
+    (local.set $ustride (i32.add (i32.shl (i32.mul (local.get $panels) (local.get $C)) (i32.const 5)) (global.get $U_SKEW)))
     (local.set $V (local.get $scratch))
     (local.set $Mb (i32.add (local.get $V) (i32.shl (local.get $vstride) (i32.const 4))))
     (local.set $gs (i32.add (local.get $Mb) (i32.shl (local.get $mstride) (i32.const 4))))
