@@ -319,8 +319,8 @@ export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: Con
   const panels = Math.ceil(F / 8);
   const tilesH = Math.ceil(s.OH / 2), tilesW = Math.ceil(s.OW / 2);
   const TB = winogradBlock(s);
-  const inInputs = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
-  const ok = inMemory(g, inInputs, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
+  const operands = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
+  const ok = inMemory(g, operands, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
     const pu = scratch(16 * (panels * 8 * C + SKEW_BYTES / 4)).byteOffset;
     const zeros = scratch(C).fill(0).byteOffset;
     const desc = scratch(18);
