@@ -17,7 +17,8 @@
  * heap. With the WebAssembly kernels, dW packs cols^T straight from x (no
  * im2col) and col2im runs there too; a 3x3 kernel at stride 1 gets dx as a
  * convolution of dz with the kernel turned around, in Winograd's form
- * (wasm/index.ts convInputGradWasm).
+ * (wasm/index.ts convInputGradWasm), and over enough tiles dW in that form
+ * too (convKernelGradWasm).
  *
  * Groups: each group's backward on copies of its channels, kernel columns and
  * dz columns, as the forward runs it (kernels/conv.ts), scattered back; one

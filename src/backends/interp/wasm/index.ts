@@ -24,7 +24,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { Heap } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
@@ -274,11 +274,16 @@ export function convInputGradWasm(dx: Float32Array, dz: Float32Array, s: ConvSha
   }
 }
 
-/** The kernel gradient of that convolution, dK [kh*kw*C, F] = im2col(x)^T dz, packed from x the same way; false if not in use. */
+/**
+ * The kernel gradient of that convolution, dK [kh*kw*C, F] = im2col(x)^T dz,
+ * packed from x the same way, or in Winograd's form for a convolution that
+ * winogradGradFits (gemm.ts winogradKernelGrad); false if not in use.
+ */
 export function convKernelGradWasm(dK: Float32Array, x: Float32Array, s: ConvShape, dz: Float32Array): boolean {
   const M = s.kh * s.kw * s.C, K = s.B * s.OH * s.OW, N = s.F;
   const g = productKernel(M, K, N);
   if (g === null) return false;
+  if (winogradGradFits(s) && winogradKernelGrad(g, dK, x, s, dz, threadsFor(M * K * N))) return true;
   const slices = gradSlices(s);
   if (slices > 1) return convKernelGradSliced(g, dK, x, s, dz, slices, threadsFor(M * K * N));
   return gemm(g, dK, { conv: x, shape: s, trans: true }, dz, M, K, N, {}, threadsFor(M * K * N));

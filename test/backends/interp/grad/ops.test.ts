@@ -49,6 +49,8 @@ const conv2dCases: { x: number[]; f: number; k: number | Pair; stride?: number |
   // Big enough for Winograd's form (forward and input gradient): 16 channels, 72 tiles of 2x2 outputs.
   { x: [12, 12, 16], f: 16, k: 3, padding: 'same' },
   { x: [13, 11, 16], f: 20, k: 3, padding: 'valid' },
+  // And for the kernel gradient's (288 tiles at batch 2).
+  { x: [24, 24, 16], f: 16, k: 3, padding: 'same' },
 ];
 const list = (v: number | Pair) => (typeof v === 'number' ? `${v}` : `[${v.join(', ')}]`);
 

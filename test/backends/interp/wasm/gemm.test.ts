@@ -157,7 +157,7 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, and a 3x3 convolution and its input gradient in Winograd\'s form (each thread with its own scratch), cut into slices of images, values or tiles, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, and a 3x3 convolution and its input and kernel gradients in Winograd\'s form (each thread with its own scratch), cut into slices of images, values or tiles, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
@@ -183,7 +183,9 @@ describe('threads', () => {
       const biasGrad = { shape: [32], data: columnSums(firstDz.data, 32 * 26 * 26, 32) }; // in blocks of rows
       const winograd = conv2d(x, kernel3, null, { padding: 'same', activation: 'relu' });
       const winogradDx = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx];
+      // 4,608 tiles: 36 blocks in 4 slices of 9, one slice per item
+      const winogradDk = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx, winogradDk];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);

@@ -4,7 +4,7 @@
  * conv2d packing its im2col rows straight from the input, or for K <= 128
  * reading them in place through a tap table (every padding, stride and
  * dilation, channel counts that are and are not multiples of 4), 3x3
- * convolutions and their input gradients as Winograd F(2x2, 3x3) (within a
+ * convolutions and their input and kernel gradients as Winograd F(2x2, 3x3) (within a
  * bound on rounding that a wrong transform exceeds by orders of magnitude),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
  * a few ulp, over the whole float range), the LSTM cell, and the backward
@@ -26,7 +26,7 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { MAX_PINNED_BYTES, withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { gemm, loadGemm, winogradFits } from '../../../../src/backends/interp/wasm/gemm.js';
+import { gemm, loadGemm, winogradFits, winogradGradFits } from '../../../../src/backends/interp/wasm/gemm.js';
 import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend, setThreads } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
@@ -118,6 +118,35 @@ describe('3x3 convolutions as Winograd F(2x2, 3x3)', () => {
     const magnitudes = conv2dBackward(x, magnitude(kernel), magnitude(dz), geometry, want).dx!;
     const [wasm, reference] = both(() => conv2dBackward(x, kernel, dz, geometry, want).dx!);
     expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
+  });
+
+  // The kernel gradient takes Winograd's form from two blocks of 128 tiles (gemm.ts winogradGradFits).
+  const gradCases: [number[], number, Padding][] = [
+    // [B, H, W, C], F, padding
+    [[8, 13, 13, 32], 64, 'valid'], // odd output (11x11): a tile's dz row and column past it read as zero; 288 tiles, a partial last block
+    [[3, 17, 19, 20], 36, 'same'], // C and F multiples of 4, not 8: a half-empty last panel of Z
+    [[8, 12, 12, 160], 24, 'same'], // C past the GEMM's 128-term float32 chunks
+    [[130, 16, 16, 16], 16, 'same'], // 65 blocks: five slices of 13 blocks, added in order
+  ];
+  it.each(gradCases)('the kernel gradient of x %j, %i filters, %s, against the im2col product', (xShape, F, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([3, 3, xShape[3], F], rng);
+    const dz = randTensor(conv2d(x, kernel, null, { padding }).shape, rng);
+    expect(winogradGradFits(convShape(x, kernel, { padding }, 'test'))).toBe(true);
+    const geometry = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding };
+    const want = { input: false, kernel: true, bias: false };
+    const magnitudes = conv2dBackward(magnitude(x), kernel, magnitude(dz), geometry, want).dKernel!;
+    const [wasm, reference] = both(() => conv2dBackward(x, kernel, dz, geometry, want).dKernel!);
+    expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
+  });
+
+  it('takes the kernel gradient\'s form from 256 tiles, where two threads share its blocks', () => {
+    const fits = (x: number[], F: number) =>
+      winogradGradFits(convShape({ shape: x, data: new Float32Array(0) }, { shape: [3, 3, x[3], F], data: new Float32Array(0) }, { padding: 'same' }, 'test'));
+    expect(fits([4, 16, 16, 16], 16)).toBe(true); // 256 tiles
+    expect(fits([3, 16, 16, 16], 16)).toBe(false); // 192
+    expect(fits([8, 7, 7, 512], 512)).toBe(false); // 128 tiles: winogradFits, one block
+    expect(fits([4, 16, 16, 8], 16)).toBe(false); // not winogradFits: too few channels
   });
 
   it('is taken only for a 3x3 kernel at stride 1 without dilation, over channels and filters in vectors of 4, with enough tiles', () => {
