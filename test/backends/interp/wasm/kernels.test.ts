@@ -60,6 +60,9 @@ describe('conv2d packing im2col rows from the input', () => {
     [[1, 5, 11, 6], [1, 3, 7], [1, 1], [1, 3], 'same'],
     [[4, 13, 13, 32], [3, 3, 64], [1, 1], [1, 1], 'valid'],
     [[1, 4, 4, 5], [4, 4, 3], [3, 3], [1, 1], 'same'],
+    // A first layer's taps over 32 filters and more, and over a last panel of 8
+    [[2, 12, 11, 3], [3, 3, 40], [1, 1], [1, 1], 'same'],
+    [[3, 16, 16, 1], [3, 3, 64], [2, 2], [1, 1], 'valid'],
   ];
   it.each(cases)('x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, padding) => {
     const x = randTensor(xShape, rng);
