@@ -19,7 +19,10 @@
 ;;     steps of k; for longer K it adds them into float64 sums every KCH
 ;;     steps: a float32 sum never runs over more than KCH terms, which keeps
 ;;     long dot products within a few float32 ulps of the float64 reference.
-;;     It leaves the block in a float32 tile.
+;;     It leaves the block in a float32 tile, or, for a whole 4x8 block with
+;;     no epilogue and K <= KCH (Winograd's products), stores it straight
+;;     into C: the tile's round trip through store was 7% of a Winograd
+;;     forward whose products have K = 32.
 ;;   - store applies to the tile, in order: + old C
 ;;     (accumulate), + bias[j], relu or relu6. Other activations are applied by the caller.
 ;; transA / transB cost nothing extra: they only change how packing reads.
@@ -277,7 +280,7 @@
 
   ;; tile[4][8] (float32) = strip[4 x K] . panel[K x 8]. Above the tile, 256
   ;; bytes hold the float64 sums of K > KCH.
-  (func $micro (param $pa i32) (param $pb i32) (param $K i32) (param $tile i32)
+  (func $micro (param $pa i32) (param $pb i32) (param $K i32) (param $tile i32) (param $out i32) (param $ldc i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $a v128)
@@ -335,6 +338,21 @@
           (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
           (br_if $k (i32.lt_u (local.get $pa) (local.get $chunkEnd))))
         ;; one chunk is all of K: the float32 sums are the result
+        (if (i32.and (local.get $single) (i32.ne (local.get $out) (i32.const 0)))
+          (then
+            ;; straight into C's four rows, `ldc` bytes apart
+            (v128.store offset=0 align=4 (local.get $out) (local.get $c00))
+            (v128.store offset=16 align=4 (local.get $out) (local.get $c01))
+            (local.set $out (i32.add (local.get $out) (local.get $ldc)))
+            (v128.store offset=0 align=4 (local.get $out) (local.get $c10))
+            (v128.store offset=16 align=4 (local.get $out) (local.get $c11))
+            (local.set $out (i32.add (local.get $out) (local.get $ldc)))
+            (v128.store offset=0 align=4 (local.get $out) (local.get $c20))
+            (v128.store offset=16 align=4 (local.get $out) (local.get $c21))
+            (local.set $out (i32.add (local.get $out) (local.get $ldc)))
+            (v128.store offset=0 align=4 (local.get $out) (local.get $c30))
+            (v128.store offset=16 align=4 (local.get $out) (local.get $c31))
+            (return)))
         (if (local.get $single)
           (then
             (v128.store offset=0 (local.get $tile) (local.get $c00))
@@ -2135,7 +2153,7 @@
     (param $r0 i32) (param $r1 i32) (param $p0 i32) (param $p1 i32) (param $scratch i32) (param $mc i32)
     (local $i0 i32) (local $ib i32) (local $ie i32) (local $p i32)
     (local $strip i32) (local $stripBytes i32) (local $tile i32) (local $mr i32) (local $nr i32)
-    (local $panel i32) (local $panelBytes i32)
+    (local $panel i32) (local $panelBytes i32) (local $direct i32)
     (if (i32.and (i32.eq (local.get $transA) (i32.const 2)) (i32.ne (i32.load offset=60 (local.get $a)) (i32.const 0)))
       (then
         (call $conv_taps (local.get $a) (local.get $pb) (local.get $c) (local.get $bias) (local.get $M) (local.get $K) (local.get $N)
@@ -2179,12 +2197,20 @@
             (block $strips_done
               (loop $strips
                 (br_if $strips_done (i32.ge_s (local.get $i0) (local.get $ie)))
-                (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile))
                 (local.set $mr (i32.sub (local.get $M) (local.get $i0)))
                 (if (i32.gt_s (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
-                (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
-                  (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
-                  (local.get $bias) (local.get $flags))
+                ;; a whole 4x8 block with no epilogue and K <= KCH goes straight into C (micro's `out`)
+                (local.set $direct (select
+                  (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $N)) (i32.shl (local.get $p) (i32.const 3))) (i32.const 2)))
+                  (i32.const 0)
+                  (i32.and (i32.eqz (local.get $flags)) (i32.and (i32.le_s (local.get $K) (global.get $KCH))
+                    (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))))))
+                (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2)))
+                (if (i32.eqz (local.get $direct))
+                  (then
+                    (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
+                      (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
+                      (local.get $bias) (local.get $flags))))
                 (local.set $strip (i32.add (local.get $strip) (local.get $stripBytes)))
                 (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
                 (br $strips)))
