@@ -157,6 +157,23 @@ describe('threads', () => {
     expect(chunksByThread().slice(1).reduce((x, y) => x + y, 0)).toBeGreaterThan(before);
   });
 
+  it('a product with fewer rows than the threads\' chunks want, cut by column panels too, gives exactly the one-thread result', () => {
+    // MobileNetV2's last 1x1 convolution at batch 1, and a row count below one micro-kernel strip per chunk.
+    for (const [M, K, N] of [[49, 320, 1280], [9, 513, 200]]) {
+      const a = randTensor([M, K], rng).data;
+      const b = randTensor([K, N], rng).data;
+      const [one, two] = [1, 2].map((threads) => {
+        const out = new Float32Array(M * N);
+        expect(gemm(g, out, a, b, M, K, N, {}, threads)).toBe(true);
+        return out;
+      });
+      expect(two.findIndex((v, i) => !Object.is(v, one[i]))).toBe(-1);
+      const want = new Float32Array(M * N);
+      reference(want, a, b, M, K, N, {});
+      expectClose({ shape: [M, N], data: one }, { shape: [M, N], data: want });
+    }
+  });
+
   it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, and a 3x3 convolution and its input and kernel gradients in Winograd\'s form (each thread with its own scratch), cut into slices of images, values or tiles, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
