@@ -21,6 +21,8 @@ const rng = createRng(23);
 interface Case extends Omit<AttentionAttrs, 'maskArg'> {
   B: number;
   self: boolean;
+  /** The weights' range, [-scale, scale]: about 1/sqrt(fan-in) for the wider layers, as an initializer would, so that scores stay in softmax's well-conditioned range. */
+  scale?: number;
 }
 
 function reference(query: Tensor, value: Tensor, key: Tensor, w: AttentionWeights, c: Case): tf.Tensor {
@@ -47,6 +49,9 @@ const cases: Case[] = [
   { B: 3, T: 4, S: 6, dq: 5, dv: 7, dk: 3, H: 2, K: 3, V: 5, O: 6, causal: false, self: false },
   { B: 2, T: 6, S: 4, dq: 5, dv: 7, dk: 7, H: 4, K: 2, V: 3, O: 5, causal: true, self: false },
   { B: 2, T: 9, S: 9, dq: 16, dv: 16, dk: 16, H: 1, K: 16, V: 16, O: 16, causal: false, self: true },
+  // Past one panel of 8 columns and one strip of 4 rows, ragged at both ends, and a benchmark-sized block.
+  { B: 2, T: 40, S: 33, dq: 24, dv: 20, dk: 12, H: 3, K: 12, V: 9, O: 10, causal: true, self: false, scale: 0.25 },
+  { B: 3, T: 128, S: 128, dq: 64, dv: 64, dk: 64, H: 2, K: 32, V: 32, O: 64, causal: false, self: true, scale: 0.125 },
 ];
 
 describe('multiHeadAttention', () => {
@@ -55,14 +60,14 @@ describe('multiHeadAttention', () => {
     const value = c.self ? query : randTensor([c.B, c.S, c.dv], rng, 2);
     const key = c.self ? query : randTensor([c.B, c.S, c.dk], rng, 2);
     const w: AttentionWeights = {
-      queryKernel: randTensor([c.dq, c.H * c.K], rng),
-      queryBias: randTensor([c.H * c.K], rng),
-      keyKernel: randTensor([c.dk, c.H * c.K], rng),
-      keyBias: randTensor([c.H * c.K], rng),
-      valueKernel: randTensor([c.dv, c.H * c.V], rng),
-      valueBias: randTensor([c.H * c.V], rng),
-      outputKernel: randTensor([c.H * c.V, c.O], rng),
-      outputBias: c.self ? randTensor([c.O], rng) : null,
+      queryKernel: randTensor([c.dq, c.H * c.K], rng, c.scale),
+      queryBias: randTensor([c.H * c.K], rng, c.scale),
+      keyKernel: randTensor([c.dk, c.H * c.K], rng, c.scale),
+      keyBias: randTensor([c.H * c.K], rng, c.scale),
+      valueKernel: randTensor([c.dv, c.H * c.V], rng, c.scale),
+      valueBias: randTensor([c.H * c.V], rng, c.scale),
+      outputKernel: randTensor([c.H * c.V, c.O], rng, c.scale),
+      outputBias: c.self ? randTensor([c.O], rng, c.scale) : null,
     };
     const opts = { heads: c.H, keyDim: c.K, valueDim: c.V, causal: c.causal };
     expectClose(multiHeadAttention(query, value, key, w, opts), reference(query, value, key, w, c));

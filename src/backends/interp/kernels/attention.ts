@@ -19,13 +19,19 @@
  * be null (Keras's use_bias=False). Q, Kp, Vp and each head's operands are
  * scratch on the kernel's heap, so every product runs in place in the
  * WebAssembly matmul; `out` is the planned output buffer (tensor.ts).
+ * Without a mask, the heads run as one WebAssembly kernel (gemm.wat's
+ * attention_heads) with the (example, head) pairs shared out on the threads:
+ * per head the same products and softmax as the loop below, so the same bits
+ * whatever the thread count. Run head by head, one product of [128, 32] x
+ * [32, 128] was too small to share, and an encoder block's heads ran on one
+ * thread.
  */
 import { activateInPlace } from './activation.js';
 import { matmulInto } from './matmul.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { copyRowsWasm, heap, scaleWasm } from '../wasm/index.js';
+import { attentionHeadsWasm, copyRowsWasm, heap, scaleWasm } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface AttentionWeights {
@@ -136,23 +142,27 @@ export function attend(
     const scale = 1 / Math.sqrt(K);
     if (!scaleWasm(Q, scale)) for (let i = 0; i < Q.length; i++) Q[i] *= scale; // as Keras: scale the query, not the scores
 
-    const qh = take(T * K);
-    const kh = take(S * K);
-    const vh = take(S * V);
-    const scores = take(T * S);
-    const ctxh = take(T * V);
     const ctx = take(B * T * H * V);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        gather(qh, Q, b * T, T, H * K, h * K, K);
-        gather(kh, Kp, b * S, S, H * K, h * K, K);
-        gather(vh, Vp, b * S, S, H * V, h * V, V);
-        matmulInto(scores, qh, kh, T, K, S, { transB: true });
-        if (causal || mask) hideScores(scores, b, T, S, causal, mask);
-        activateInPlace(scores, 'softmax', S, 0, T);
-        keep?.P.set(scores, (b * H + h) * T * S);
-        matmulInto(ctxh, scores, vh, T, S, V);
-        scatter(ctx, ctxh, b * T, T, H * V, h * V, V);
+    // Without a mask, every head at once in WebAssembly, shared out on the threads by (example, head);
+    // else (or without the kernel) head by head here.
+    if (mask || !attentionHeadsWasm(ctx, Q, Kp, Vp, keep?.P ?? null, { B, T, S, H, K, V, causal })) {
+      const qh = take(T * K);
+      const kh = take(S * K);
+      const vh = take(S * V);
+      const scores = take(T * S);
+      const ctxh = take(T * V);
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < H; h++) {
+          gather(qh, Q, b * T, T, H * K, h * K, K);
+          gather(kh, Kp, b * S, S, H * K, h * K, K);
+          gather(vh, Vp, b * S, S, H * V, h * V, V);
+          matmulInto(scores, qh, kh, T, K, S, { transB: true });
+          if (causal || mask) hideScores(scores, b, T, S, causal, mask);
+          activateInPlace(scores, 'softmax', S, 0, T);
+          keep?.P.set(scores, (b * H + h) * T * S);
+          matmulInto(ctxh, scores, vh, T, S, V);
+          scatter(ctx, ctxh, b * T, T, H * V, h * V, V);
+        }
       }
     }
     matmulInto(data, ctx, w.outputKernel.data, B * T, H * V, O, { bias: w.outputBias?.data ?? null });

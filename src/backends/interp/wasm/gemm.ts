@@ -112,6 +112,7 @@ export interface GemmExports {
   winograd_tiles(desc: number, t0: number, t1: number, scratch: number): void;
   winograd_grad_slices(desc: number, s0: number, s1: number, scratch: number): void;
   winograd_grad_out(desc: number, c0: number, c1: number): void;
+  attention_heads(desc: number, i0: number, i1: number, scratch: number): void;
   depthwise_conv_grad(
     x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,
@@ -127,7 +128,7 @@ const RELU6 = 8;
 const epilogueFlag = (act: Activation) => ({ relu: RELU, relu6: RELU6, none: 0 })[activationDef(act).wasm?.epilogue ?? 'none'];
 
 /** Rows of A packed per block: their strips (MC*K floats) stay in L2 while every B panel meets them. */
-const MC = 64;
+export const MC = 64;
 
 /** A loaded kernel: the module (shared with workers), its memory, and the main thread's instance. */
 export interface Gemm {

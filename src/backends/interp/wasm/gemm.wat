@@ -48,6 +48,7 @@
 ;;   gru_cell                          one GRU step's gate math (reset_after)
 ;;   winograd_kernel, winograd_tiles   a 3x3 convolution at stride 1 as Winograd F(2x2, 3x3), through gemm
 ;;   winograd_grad_slices, winograd_grad_out  its kernel gradient in the same form
+;;   attention_heads                   attention's heads (scores, softmax, weighted sum) for (example, head) pairs
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
 ;; values costs about as much as a dozen vector operations: hot loops write
@@ -1960,7 +1961,7 @@
 
   ;; Softmax of each of `rows` rows of n floats, src to dst (which may be src):
   ;; subtract the row's max, exponentiate, sum in float64, scale by 1 / sum.
-  (func (export "softmax_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $n i32)
+  (func $softmax_rows (export "softmax_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $n i32)
     (local $r i32) (local $i i32) (local $nb i32) (local $n4 i32) (local $s i32) (local $d i32)
     (local $mv v128) (local $m f32) (local $e v128) (local $sum v128) (local $inv f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
@@ -3109,4 +3110,97 @@
           (br_if $filters (i32.lt_s (local.get $f) (local.get $fb))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $channels))))
+
+  ;; Attention's heads for (example, head) pairs [i0, i1) (example i / H, head
+  ;; i % H), each through gemm on this thread's scratch:
+  ;;   scores = Q_h Kp_h^T, s > t hidden (-1e9) when causal,
+  ;;   P = softmax over each row (copied to P's [B, H, T, S] when P is not 0),
+  ;;   ctx_h = P Vp_h,
+  ;; Q (already scaled) [B*T, H*K], Kp [B*S, H*K], Vp [B*S, H*V] and ctx
+  ;; [B*T, H*V] dense row-major; head h reads and writes its columns. The
+  ;; descriptor, i32s: Q, Kp, Vp, ctx, P, T, S, H, K, V, causal. Scratch, in
+  ;; bytes from `scratch`: q [T, K], k [S, K], v [S, V], B panels of Kp_h^T and
+  ;; of Vp_h, scores [T, S], ctx_h [T, V], then gemm's (64/4 strips of
+  ;; max(K, S) and a tile), each 64-byte aligned: gemm.ts attentionScratch.
+  ;; The kernels and their order are those of attention.ts's loop.
+  (func (export "attention_heads") (param $desc i32) (param $i0 i32) (param $i1 i32) (param $scratch i32)
+    (local $T i32) (local $S i32) (local $H i32) (local $K i32) (local $V i32) (local $b i32) (local $h i32) (local $i i32) (local $t i32)
+    (local $q i32) (local $k i32) (local $v i32) (local $pk i32) (local $pv i32) (local $sc i32) (local $cx i32) (local $gs i32)
+    (local $panelsS i32) (local $panelsV i32) (local $row i32) (local $from i32) (local $to i32)
+    (local.set $T (i32.load offset=20 (local.get $desc)))
+    (local.set $S (i32.load offset=24 (local.get $desc)))
+    (local.set $H (i32.load offset=28 (local.get $desc)))
+    (local.set $K (i32.load offset=32 (local.get $desc)))
+    (local.set $V (i32.load offset=36 (local.get $desc)))
+    (local.set $panelsS (i32.shr_u (i32.add (local.get $S) (i32.const 7)) (i32.const 3)))
+    (local.set $panelsV (i32.shr_u (i32.add (local.get $V) (i32.const 7)) (i32.const 3)))
+    (local.set $q (local.get $scratch))
+    (local.set $k (call $align64 (i32.add (local.get $q) (i32.shl (i32.mul (local.get $T) (local.get $K)) (i32.const 2)))))
+    (local.set $v (call $align64 (i32.add (local.get $k) (i32.shl (i32.mul (local.get $S) (local.get $K)) (i32.const 2)))))
+    (local.set $pk (call $align64 (i32.add (local.get $v) (i32.shl (i32.mul (local.get $S) (local.get $V)) (i32.const 2)))))
+    (local.set $pv (call $align64 (i32.add (local.get $pk) (i32.shl (i32.mul (local.get $panelsS) (local.get $K)) (i32.const 5)))))
+    (local.set $sc (call $align64 (i32.add (local.get $pv) (i32.shl (i32.mul (local.get $panelsV) (local.get $S)) (i32.const 5)))))
+    (local.set $cx (call $align64 (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $T) (local.get $S)) (i32.const 2)))))
+    (local.set $gs (call $align64 (i32.add (local.get $cx) (i32.shl (i32.mul (local.get $T) (local.get $V)) (i32.const 2)))))
+    (local.set $i (local.get $i0))
+    (block $pairs_done
+      (loop $pairs
+        (br_if $pairs_done (i32.ge_s (local.get $i) (local.get $i1)))
+        (local.set $b (i32.div_u (local.get $i) (local.get $H)))
+        (local.set $h (i32.rem_u (local.get $i) (local.get $H)))
+        ;; scores = q k^T: k packed as B transposed
+        (call $copy_rows (local.get $q)
+          (i32.add (i32.load offset=0 (local.get $desc))
+            (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $T)) (i32.mul (local.get $H) (local.get $K))) (i32.mul (local.get $h) (local.get $K))) (i32.const 2)))
+          (local.get $T) (local.get $K) (i32.shl (local.get $K) (i32.const 2)) (i32.shl (i32.mul (local.get $H) (local.get $K)) (i32.const 2)))
+        (call $copy_rows (local.get $k)
+          (i32.add (i32.load offset=4 (local.get $desc))
+            (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (i32.mul (local.get $H) (local.get $K))) (i32.mul (local.get $h) (local.get $K))) (i32.const 2)))
+          (local.get $S) (local.get $K) (i32.shl (local.get $K) (i32.const 2)) (i32.shl (i32.mul (local.get $H) (local.get $K)) (i32.const 2)))
+        (call $pack_b (local.get $k) (i32.const 1) (local.get $K) (local.get $S) (local.get $pk) (i32.const 0) (local.get $panelsS))
+        (call $gemm (local.get $q) (i32.const 0) (local.get $pk) (local.get $sc) (i32.const 0)
+          (local.get $T) (local.get $K) (local.get $S) (i32.const 0)
+          (i32.const 0) (local.get $T) (i32.const 0) (local.get $panelsS) (local.get $gs) (i32.const 64))
+        (if (i32.load offset=40 (local.get $desc))
+          (then
+            ;; row t keeps s <= t
+            (local.set $t (i32.const 0))
+            (block $rows_done
+              (loop $rows
+                (br_if $rows_done (i32.ge_s (local.get $t) (local.get $T)))
+                (local.set $row (i32.add (local.get $sc) (i32.shl (i32.mul (local.get $t) (local.get $S)) (i32.const 2))))
+                (local.set $from (i32.add (local.get $t) (i32.const 1)))
+                (block $hidden_done
+                  (loop $hidden
+                    (br_if $hidden_done (i32.ge_s (local.get $from) (local.get $S)))
+                    (f32.store (i32.add (local.get $row) (i32.shl (local.get $from) (i32.const 2))) (f32.const -1e9))
+                    (local.set $from (i32.add (local.get $from) (i32.const 1)))
+                    (br $hidden)))
+                (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                (br $rows)))))
+        (call $softmax_rows (local.get $sc) (local.get $sc) (local.get $T) (local.get $S))
+        (if (i32.load offset=16 (local.get $desc))
+          (then
+            (local.set $to (i32.add (i32.load offset=16 (local.get $desc))
+              (i32.shl (i32.mul (local.get $i) (i32.mul (local.get $T) (local.get $S))) (i32.const 2))))
+            (call $copy_rows (local.get $to) (local.get $sc) (local.get $T) (local.get $S)
+              (i32.shl (local.get $S) (i32.const 2)) (i32.shl (local.get $S) (i32.const 2)))))
+        ;; ctx_h = P v
+        (call $copy_rows (local.get $v)
+          (i32.add (i32.load offset=8 (local.get $desc))
+            (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $S)) (i32.mul (local.get $H) (local.get $V))) (i32.mul (local.get $h) (local.get $V))) (i32.const 2)))
+          (local.get $S) (local.get $V) (i32.shl (local.get $V) (i32.const 2)) (i32.shl (i32.mul (local.get $H) (local.get $V)) (i32.const 2)))
+        (call $pack_b (local.get $v) (i32.const 0) (local.get $S) (local.get $V) (local.get $pv) (i32.const 0) (local.get $panelsV))
+        (call $gemm (local.get $sc) (i32.const 0) (local.get $pv) (local.get $cx) (i32.const 0)
+          (local.get $T) (local.get $S) (local.get $V) (i32.const 0)
+          (i32.const 0) (local.get $T) (i32.const 0) (local.get $panelsV) (local.get $gs) (i32.const 64))
+        (call $copy_rows
+          (i32.add (i32.load offset=12 (local.get $desc))
+            (i32.shl (i32.add (i32.mul (i32.mul (local.get $b) (local.get $T)) (i32.mul (local.get $H) (local.get $V))) (i32.mul (local.get $h) (local.get $V))) (i32.const 2)))
+          (local.get $cx) (local.get $T) (local.get $V) (i32.shl (i32.mul (local.get $H) (local.get $V)) (i32.const 2)) (i32.shl (local.get $V) (i32.const 2)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $pairs))))
+
+  (func $align64 (param $x i32) (result i32)
+    (i32.and (i32.add (local.get $x) (i32.const 63)) (i32.const -64)))
 )

@@ -24,9 +24,9 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, MC, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
-import { Heap } from './heap.js';
+import { align, Heap } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
 import { internal } from '../../../diagnostics.js';
 import { platform } from '../../../platform/index.js';
@@ -408,6 +408,51 @@ export function addWasm(out: Float32Array, a: Float32Array, b: Float32Array): bo
   // A caller's input (a residual connection straight from the model's input): copying it in
   // and adding there beats the TS loop (an encoder block at batch 8: 0.4 ms a run).
   return out.length >= MIN_COPIED_ADD && inMemory(g, [out, a, b], ['out', 'in', 'in'], ([o, x, y]) => g.exports.add(x, y, o, out.length));
+}
+
+/** The dimensions of attention's heads: B examples, T query and S key steps, H heads of K-wide keys and V-wide values. */
+export interface HeadsShape {
+  B: number;
+  T: number;
+  S: number;
+  H: number;
+  K: number;
+  V: number;
+  causal: boolean;
+}
+
+/** Bytes of scratch one thread of gemm.wat's attention_heads lays out (its notes), each part 64-byte aligned. */
+function headsScratchBytes({ T, S, K, V }: HeadsShape): number {
+  const panels = (n: number) => Math.ceil(n / 8);
+  const parts = [T * K * 4, S * K * 4, S * V * 4, panels(S) * K * 32, panels(V) * S * 32, T * S * 4, T * V * 4, MC * Math.max(K, S) * 4 + 384];
+  return parts.reduce((sum, bytes) => sum + align(bytes), 0);
+}
+
+/**
+ * Attention's heads in WebAssembly (gemm.wat's attention_heads): for every
+ * example b and head h, head h's columns of ctx [B*T, H*V] = softmax(Q_h
+ * Kp_h^T, s > t hidden when causal) Vp_h, with Q [B*T, H*K] already scaled,
+ * Kp [B*S, H*K] and Vp [B*S, H*V]; the probabilities go to P [B, H, T, S]
+ * when it is given. The (example, head) pairs are shared out on the threads,
+ * each with its own scratch; each pair is computed the same way on any
+ * thread. False, having written nothing, if not in use or out of room.
+ */
+export function attentionHeadsWasm(ctx: Float32Array, Q: Float32Array, Kp: Float32Array, Vp: Float32Array, P: Float32Array | null, d: HeadsShape): boolean {
+  const g = wasmKernels();
+  if (!g || d.B * d.H === 0 || d.T === 0 || d.S === 0) return false;
+  const arrays = [Q, Kp, Vp, ctx, ...(P ? [P] : [])];
+  return inMemory(g, arrays, ['in', 'in', 'in', 'out', 'out'], ([q, k, v, c, p = 0], scratch) => {
+    const pairs = d.B * d.H;
+    const n = Math.min(pairs, threadsFor(pairs * d.T * d.S * (d.K + d.V)));
+    const perThread = headsScratchBytes(d);
+    const desc = scratch(11);
+    const room = scratch((n * perThread) / 4);
+    new Int32Array(desc.buffer, desc.byteOffset, 11).set([q, k, v, c, p, d.T, d.S, d.H, d.K, d.V, d.causal ? 1 : 0]);
+    runRange(g, {
+      kernel: 'attention_heads', args: [desc.byteOffset, 0, 0, room.byteOffset], strides: [0, 1, 1, 0], countArg: 2, countScale: 1,
+      items: pairs, perThread: { arg: 3, stride: perThread },
+    }, n);
+  });
 }
 
 /**

@@ -25,7 +25,7 @@ import {
 } from '../../../../src/backends/interp/wasm/index.js';
 import { availableParallelism } from 'node:os';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { activate, conv2d, depthwiseConv2d, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, conv2d, depthwiseConv2d, maxPool2d, multiHeadAttention } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
@@ -174,7 +174,7 @@ describe('threads', () => {
     }
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, and a 3x3 convolution and its input and kernel gradients in Winograd\'s form (each thread with its own scratch), cut into slices of images, values or tiles, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, a 3x3 convolution and its input and kernel gradients in Winograd\'s form, and attention\'s heads (each thread with its own scratch), cut into slices of images, values, tiles or (example, head) pairs, give exactly the one-thread result, and workers take slices', () => {
     const x = randTensor([32, 26, 26, 32], rng);
     x.data[5] = x.data[5 + 32]; // a tie
     const pool = { size: [2, 2] as [number, number], stride: [2, 2] as [number, number], padding: 'valid' as const };
@@ -188,6 +188,11 @@ describe('threads', () => {
     const image = randTensor([32, 28, 28, 1], rng);
     const firstKernel = randTensor([3, 3, 1, 32], rng);
     const firstDz = randTensor([32, 26, 26, 32], rng);
+    const sequence = randTensor([8, 96, 32], rng);
+    const attentionWeights = {
+      queryKernel: randTensor([32, 64], rng), queryBias: null, keyKernel: randTensor([32, 64], rng), keyBias: null,
+      valueKernel: randTensor([32, 32], rng), valueBias: null, outputKernel: randTensor([32, 32], rng), outputBias: null,
+    };
     const run = () => {
       const y = maxPool2d(x, pool);
       const dx = maxPool2dBackward(x, dy, pool);
@@ -202,7 +207,9 @@ describe('threads', () => {
       const winogradDx = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: true, kernel: false, bias: false }).dx!;
       // 4,608 tiles: 36 blocks in 4 slices of 9, one slice per item
       const winogradDk = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx, winogradDk];
+      // 32 (example, head) pairs, causal
+      const heads = multiHeadAttention(sequence, sequence, sequence, attentionWeights, { heads: 4, keyDim: 16, valueDim: 8, causal: true });
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx, winogradDk, heads];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
@@ -217,6 +224,7 @@ describe('threads', () => {
     expectClose(one[7], reference[7], 1e-5);
     expectClose(one[8], reference[8], 1e-4); // each entry a sum of 21,632 products, float32 over 128 of them at a time
     expect(one[9]).toEqual(reference[9]);
+    expectClose(one[13], reference[13], 1e-5);
     setThreads(2);
     const before = workerChunks();
     try {
