@@ -113,6 +113,7 @@ export interface GemmExports {
   winograd_grad_slices(desc: number, s0: number, s1: number, scratch: number): void;
   winograd_grad_out(desc: number, c0: number, c1: number): void;
   attention_heads(desc: number, i0: number, i1: number, scratch: number): void;
+  row_product(a: number, b: number, c: number, bias: number, K: number, N: number, flags: number, scratch: number, g0: number, g1: number): void;
   depthwise_conv_grad(
     x: number, k: number, dz: number, dx: number, dk: number, hasDx: number, hasDk: number, H: number, W: number, C: number, OH: number, OW: number,
     sh: number, sw: number, kh: number, kw: number, dh: number, dw: number, pt: number, pl: number, p0: number, p1: number,
@@ -456,6 +457,8 @@ export function gemm(
   const { transA = false, transB = false, accumulate = false, bias = null, activation = 'linear' } = opts;
   const A: OperandA = 'matrix' in a || 'conv' in a ? a : { matrix: a, trans: transA };
   const packed = opts.packedB && !transB && opts.packedB.K === K && opts.packedB.N === N ? opts.packedB : null;
+  // One row (A's layout is the same transposed or not) times a stored B: B read in place.
+  if (M === 1 && !('conv' in A) && !transB && !packed) return rowProduct(g, out, A.matrix, b, K, N, accumulate, bias, activation, threads);
   const at = layout(g, A, b, out, bias, M, K, N, threads, packed);
   if (!at) return false;
   const heap = new Float32Array(g.heap.buffer());
@@ -491,6 +494,35 @@ export function gemm(
   if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
   if (activation !== 'linear' && inEpilogue === 0) activateInPlace(out, activation, N, 0, M);
   return true;
+}
+
+/** Columns of a row_product item: the float32 sums it keeps in registers. */
+const ROW_GROUP = 32;
+
+/**
+ * gemm for one row of A (gemm.wat's row_product): B [K, N] read where it is,
+ * without packing, groups of 32 columns shared out on the threads. The same
+ * sums in the same order as the packed product, so the same bits.
+ */
+function rowProduct(
+  g: Gemm, out: Float32Array, a: Float32Array, b: Float32Array, K: number, N: number,
+  accumulate: boolean, bias: Float32Array | null, activation: Activation, threads: number,
+): boolean {
+  const groups = Math.ceil(N / ROW_GROUP);
+  const arrays = [a.subarray(0, K), b.subarray(0, K * N), out.subarray(0, N), ...(bias ? [bias] : [])];
+  const inEpilogue = epilogueFlag(activation);
+  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | inEpilogue;
+  const ran = inMemory(g, arrays, ['in', 'in', accumulate ? 'inout' : 'out', 'in'], ([aAt, bAt, cAt, biasAt = 0], scratch) => {
+    const n = rangeThreads(threads, K * N);
+    const perThread = align(groups * ROW_GROUP * 8);
+    const sums = scratch((n * perThread) / 4);
+    runRange(g, {
+      kernel: 'row_product', args: [aAt, bAt, cAt, biasAt, K, N, flags, sums.byteOffset, 0, 0], strides: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1],
+      countArg: 9, countScale: 1, items: groups, perThread: { arg: 7, stride: perThread },
+    }, n);
+  });
+  if (ran && activation !== 'linear' && inEpilogue === 0) activateInPlace(out, activation, N, 0, 1);
+  return ran;
 }
 
 /** Smallest number of floats a range kernel reads before a second thread is worth waking for it. */

@@ -19,10 +19,11 @@
 ;;     steps of k; for longer K it adds them into float64 sums every KCH
 ;;     steps: a float32 sum never runs over more than KCH terms, which keeps
 ;;     long dot products within a few float32 ulps of the float64 reference.
-;;     It leaves the block in a float32 tile, or, for a whole 4x8 block with
-;;     no epilogue and K <= KCH (Winograd's products), stores it straight
-;;     into C: the tile's round trip through store was 7% of a Winograd
-;;     forward whose products have K = 32.
+;;     It leaves the block in a float32 tile, or, for a whole 4x8 block that
+;;     does not accumulate with K <= KCH (Winograd's products, a 1x1
+;;     convolution's few channels), applies store's bias and relu or relu6
+;;     in registers and stores it straight into C: the tile's round trip
+;;     through store was 7% of a Winograd forward whose products have K = 32.
 ;;   - store applies to the tile, in order: + old C
 ;;     (accumulate), + bias[j], relu or relu6. Other activations are applied by the caller.
 ;; transA / transB cost nothing extra: they only change how packing reads.
@@ -49,6 +50,7 @@
 ;;   winograd_kernel, winograd_tiles   a 3x3 convolution at stride 1 as Winograd F(2x2, 3x3), through gemm
 ;;   winograd_grad_slices, winograd_grad_out  its kernel gradient in the same form
 ;;   attention_heads                   attention's heads (scores, softmax, weighted sum) for (example, head) pairs
+;;   row_product                       one row of A times a stored B, read in place (a batch of one)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
 ;; values costs about as much as a dozen vector operations: hot loops write
@@ -280,8 +282,12 @@
     )
 
   ;; tile[4][8] (float32) = strip[4 x K] . panel[K x 8]. Above the tile, 256
-  ;; bytes hold the float64 sums of K > KCH.
+  ;; bytes hold the float64 sums of K > KCH. With K <= KCH and `out` not 0,
+  ;; the block goes straight to C's four rows at `out` (`ldc` bytes apart)
+  ;; instead, through store's epilogue without accumulation: + bias (its 8
+  ;; columns at `bias`) and relu or relu6 by `flags`, the same operations.
   (func $micro (param $pa i32) (param $pb i32) (param $K i32) (param $tile i32) (param $out i32) (param $ldc i32)
+    (param $bias i32) (param $flags i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $a v128)
@@ -341,7 +347,39 @@
         ;; one chunk is all of K: the float32 sums are the result
         (if (i32.and (local.get $single) (i32.ne (local.get $out) (i32.const 0)))
           (then
-            ;; straight into C's four rows, `ldc` bytes apart
+            ;; store's epilogue in registers (its notes)
+            (if (i32.and (local.get $flags) (global.get $BIAS))
+              (then
+                (local.set $b0 (v128.load offset=0 align=4 (local.get $bias)))
+                (local.set $b1 (v128.load offset=16 align=4 (local.get $bias)))
+                (local.set $c00 (f32x4.add (local.get $c00) (local.get $b0)))
+                (local.set $c01 (f32x4.add (local.get $c01) (local.get $b1)))
+                (local.set $c10 (f32x4.add (local.get $c10) (local.get $b0)))
+                (local.set $c11 (f32x4.add (local.get $c11) (local.get $b1)))
+                (local.set $c20 (f32x4.add (local.get $c20) (local.get $b0)))
+                (local.set $c21 (f32x4.add (local.get $c21) (local.get $b1)))
+                (local.set $c30 (f32x4.add (local.get $c30) (local.get $b0)))
+                (local.set $c31 (f32x4.add (local.get $c31) (local.get $b1)))))
+            (if (i32.and (local.get $flags) (global.get $RELU))
+              (then
+                (local.set $c00 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c00) (f32x4.lt (local.get $c00) (v128.const i32x4 0 0 0 0))))
+                (local.set $c01 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c01) (f32x4.lt (local.get $c01) (v128.const i32x4 0 0 0 0))))
+                (local.set $c10 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c10) (f32x4.lt (local.get $c10) (v128.const i32x4 0 0 0 0))))
+                (local.set $c11 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c11) (f32x4.lt (local.get $c11) (v128.const i32x4 0 0 0 0))))
+                (local.set $c20 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c20) (f32x4.lt (local.get $c20) (v128.const i32x4 0 0 0 0))))
+                (local.set $c21 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c21) (f32x4.lt (local.get $c21) (v128.const i32x4 0 0 0 0))))
+                (local.set $c30 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c30) (f32x4.lt (local.get $c30) (v128.const i32x4 0 0 0 0))))
+                (local.set $c31 (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $c31) (f32x4.lt (local.get $c31) (v128.const i32x4 0 0 0 0))))))
+            (if (i32.and (local.get $flags) (global.get $RELU6))
+              (then
+                (local.set $c00 (f32x4.min (f32x4.max (local.get $c00) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c01 (f32x4.min (f32x4.max (local.get $c01) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c10 (f32x4.min (f32x4.max (local.get $c10) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c11 (f32x4.min (f32x4.max (local.get $c11) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c20 (f32x4.min (f32x4.max (local.get $c20) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
+                (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))))
             (v128.store offset=0 align=4 (local.get $out) (local.get $c00))
             (v128.store offset=16 align=4 (local.get $out) (local.get $c01))
             (local.set $out (i32.add (local.get $out) (local.get $ldc)))
@@ -2200,13 +2238,14 @@
                 (br_if $strips_done (i32.ge_s (local.get $i0) (local.get $ie)))
                 (local.set $mr (i32.sub (local.get $M) (local.get $i0)))
                 (if (i32.gt_s (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
-                ;; a whole 4x8 block with no epilogue and K <= KCH goes straight into C (micro's `out`)
+                ;; a whole 4x8 block that does not accumulate, with K <= KCH, goes straight into C (micro's `out`)
                 (local.set $direct (select
                   (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $N)) (i32.shl (local.get $p) (i32.const 3))) (i32.const 2)))
                   (i32.const 0)
-                  (i32.and (i32.eqz (local.get $flags)) (i32.and (i32.le_s (local.get $K) (global.get $KCH))
+                  (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE))) (i32.and (i32.le_s (local.get $K) (global.get $KCH))
                     (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))))))
-                (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2)))
+                (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
+                  (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags))
                 (if (i32.eqz (local.get $direct))
                   (then
                     (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
@@ -3203,4 +3242,117 @@
 
   (func $align64 (param $x i32) (result i32)
     (i32.and (i32.add (local.get $x) (i32.const 63)) (i32.const -64)))
+
+  ;; One row of A times a stored [K, N] B, read in place: c[j] = epilogue(
+  ;; sum_k a[k] b[k, j]) for the 32-column groups [g0, g1). A product of one
+  ;; row uses each value of B once, so packing B (reading and writing it all)
+  ;; cost more than the product: MobileNetV2's [1, 1280] x [1280, 1000]
+  ;; classifier took 1.5 ms. The sums are micro's, in the same order, so the
+  ;; bits are gemm's: float32 over KCH rows of B at a time, k in order, then
+  ;; added up in float64 (at `scratch`, 8 bytes a column of the range), then
+  ;; store's epilogue (+ old c when accumulating, + bias, relu or relu6).
+  ;; Columns of a last group narrower than 32 are summed one at a time.
+  (func (export "row_product")
+    (param $a i32) (param $b i32) (param $c i32) (param $bias i32) (param $K i32) (param $N i32) (param $flags i32)
+    (param $scratch i32) (param $g0 i32) (param $g1 i32)
+    (local $j0 i32) (local $j1 i32) (local $j i32) (local $k i32) (local $k1 i32) (local $kc i32) (local $row i32) (local $ld i32)
+    (local $sum i32) (local $av v128) (local $x f32) (local $s f32) (local $d f64)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local.set $ld (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $j0 (i32.shl (local.get $g0) (i32.const 5)))
+    (local.set $j1 (i32.shl (local.get $g1) (i32.const 5)))
+    (if (i32.gt_s (local.get $j1) (local.get $N)) (then (local.set $j1 (local.get $N))))
+    ;; the float64 sums of the range's columns start at 0
+    (local.set $j (local.get $j0))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_s (local.get $j) (local.get $j1)))
+        (f64.store (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 3))) (f64.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $zero)))
+    (local.set $kc (i32.const 0))
+    (block $chunks_done
+      (loop $chunks
+        (br_if $chunks_done (i32.ge_s (local.get $kc) (local.get $K)))
+        (local.set $k1 (i32.add (local.get $kc) (global.get $KCH)))
+        (if (i32.gt_s (local.get $k1) (local.get $K)) (then (local.set $k1 (local.get $K))))
+        ;; whole groups of 32 columns: eight float32 sums in registers over the chunk's rows
+        (local.set $j (local.get $j0))
+        (block $groups_done
+          (loop $groups
+            (br_if $groups_done (i32.gt_s (i32.add (local.get $j) (i32.const 32)) (local.get $j1)))
+            (local.set $c0 (v128.const i32x4 0 0 0 0))
+            (local.set $c1 (v128.const i32x4 0 0 0 0))
+            (local.set $c2 (v128.const i32x4 0 0 0 0))
+            (local.set $c3 (v128.const i32x4 0 0 0 0))
+            (local.set $c4 (v128.const i32x4 0 0 0 0))
+            (local.set $c5 (v128.const i32x4 0 0 0 0))
+            (local.set $c6 (v128.const i32x4 0 0 0 0))
+            (local.set $c7 (v128.const i32x4 0 0 0 0))
+            (local.set $row (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $kc) (local.get $N)) (local.get $j)) (i32.const 2))))
+            (local.set $k (local.get $kc))
+            (loop $rows
+              (local.set $av (v128.load32_splat (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2)))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $av) (v128.load offset=0 align=4 (local.get $row)))))
+              (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $av) (v128.load offset=16 align=4 (local.get $row)))))
+              (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $av) (v128.load offset=32 align=4 (local.get $row)))))
+              (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $av) (v128.load offset=48 align=4 (local.get $row)))))
+              (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $av) (v128.load offset=64 align=4 (local.get $row)))))
+              (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $av) (v128.load offset=80 align=4 (local.get $row)))))
+              (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $av) (v128.load offset=96 align=4 (local.get $row)))))
+              (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $av) (v128.load offset=112 align=4 (local.get $row)))))
+              (local.set $row (i32.add (local.get $row) (local.get $ld)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $rows (i32.lt_s (local.get $k) (local.get $k1))))
+            (local.set $sum (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 3))))
+            (call $add_sums (local.get $sum) (local.get $c0) (local.get $c1))
+            (call $add_sums (i32.add (local.get $sum) (i32.const 64)) (local.get $c2) (local.get $c3))
+            (call $add_sums (i32.add (local.get $sum) (i32.const 128)) (local.get $c4) (local.get $c5))
+            (call $add_sums (i32.add (local.get $sum) (i32.const 192)) (local.get $c6) (local.get $c7))
+            (local.set $j (i32.add (local.get $j) (i32.const 32)))
+            (br $groups)))
+        ;; the columns left, one at a time
+        (block $singles_done
+          (loop $singles
+            (br_if $singles_done (i32.ge_s (local.get $j) (local.get $j1)))
+            (local.set $s (f32.const 0))
+            (local.set $row (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $kc) (local.get $N)) (local.get $j)) (i32.const 2))))
+            (local.set $k (local.get $kc))
+            (loop $rows
+              (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2)))) (f32.load (local.get $row)))))
+              (local.set $row (i32.add (local.get $row) (local.get $ld)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $rows (i32.lt_s (local.get $k) (local.get $k1))))
+            (local.set $sum (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 3))))
+            (f64.store (local.get $sum) (f64.add (f64.load (local.get $sum)) (f64.promote_f32 (local.get $s))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $singles)))
+        (local.set $kc (local.get $k1))
+        (br $chunks)))
+    ;; store's epilogue, one value at a time
+    (local.set $j (local.get $j0))
+    (block $out_done
+      (loop $out
+        (br_if $out_done (i32.ge_s (local.get $j) (local.get $j1)))
+        (local.set $x (f32.demote_f64 (f64.load (i32.add (local.get $scratch) (i32.shl (i32.sub (local.get $j) (local.get $j0)) (i32.const 3))))))
+        (if (i32.and (local.get $flags) (global.get $ACCUMULATE))
+          (then (local.set $x (f32.add (local.get $x) (f32.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))))))))
+        (if (i32.and (local.get $flags) (global.get $BIAS))
+          (then (local.set $x (f32.add (local.get $x) (f32.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))))
+        (if (i32.and (local.get $flags) (global.get $RELU))
+          (then (if (f32.lt (local.get $x) (f32.const 0)) (then (local.set $x (f32.const 0))))))
+        (if (i32.and (local.get $flags) (global.get $RELU6))
+          (then (local.set $x (f32.min (f32.max (local.get $x) (f32.const 0)) (f32.const 6)))))
+        (f32.store (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2))) (local.get $x))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $out))))
+
+  ;; t[0..8) (float64) += v0, v1 widened: row_product's sums of eight columns.
+  (func $add_sums (param $t i32) (param $v0 v128) (param $v1 v128)
+    (v128.store offset=0 (local.get $t) (f64x2.add (v128.load offset=0 (local.get $t)) (f64x2.promote_low_f32x4 (local.get $v0))))
+    (v128.store offset=16 (local.get $t) (f64x2.add (v128.load offset=16 (local.get $t))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v0) (local.get $v0)))))
+    (v128.store offset=32 (local.get $t) (f64x2.add (v128.load offset=32 (local.get $t)) (f64x2.promote_low_f32x4 (local.get $v1))))
+    (v128.store offset=48 (local.get $t) (f64x2.add (v128.load offset=48 (local.get $t))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v1) (local.get $v1))))))
 )

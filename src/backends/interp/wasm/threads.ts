@@ -4,7 +4,7 @@
  * (a RangeJob: pooling, activations, depthwise convolutions, relu's backward, B's packing, col2im by image and
  * a small kernel's gradient by slices of images, bias gradients by blocks of rows, recurrent layers by
  * blocks of batch rows, Winograd's kernel transform by panels and its tiles by blocks, attention's heads
- * by (example, head) pairs, whose items are independent, cut into slices of them).
+ * by (example, head) pairs, a one-row product by groups of columns, whose items are independent, cut into slices of them).
  *
  * `matmulInto` is synchronous, so the main thread cannot await workers. It
  * publishes a job in a shared Int32Array (`control`), wakes the workers with
@@ -97,7 +97,7 @@ const SPIN_MS = 0.5;
 /** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
 export const RANGE_KERNELS = [
   'max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows',
-  'winograd_kernel', 'winograd_tiles', 'winograd_grad_slices', 'winograd_grad_out', 'attention_heads',
+  'winograd_kernel', 'winograd_tiles', 'winograd_grad_slices', 'winograd_grad_out', 'attention_heads', 'row_product',
 ] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;

@@ -106,6 +106,28 @@ describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
   });
 });
 
+describe('a product of one row (a batch of one)', () => {
+  it.each([1, 2])('reads B in place and gives the bits of the same row in a packed product, on %i thread(s)', (threads) => {
+    // Past KCH's 128 rows, past one group of 32 columns with a ragged rest; each epilogue.
+    for (const [K, N] of [[7, 5], [129, 33], [300, 100], [1280, 1000]]) {
+      const cases: MatmulOptions[] = [{}, { bias: randTensor([N], rng).data, activation: 'relu6' }, { accumulate: true, activation: 'relu' }, { activation: 'sigmoid' }];
+      for (const opts of cases) {
+        const a = randTensor([2, K], rng).data;
+        const b = randTensor([K, N], rng).data;
+        const start = randTensor([2, N], rng).data;
+        const packed = start.slice();
+        expect(gemm(g, packed, a, b, 2, K, N, opts, threads)).toBe(true);
+        const row = start.slice(0, N);
+        expect(gemm(g, row, a.subarray(0, K), b, 1, K, N, opts, threads)).toBe(true);
+        expect(row.findIndex((v, i) => !Object.is(v, packed[i]))).toBe(-1);
+        const want = start.slice(0, N);
+        reference(want, a.subarray(0, K), b, 1, K, N, opts);
+        expectClose({ shape: [1, N], data: row }, { shape: [1, N], data: want });
+      }
+    }
+  });
+});
+
 describe('relu6 in the store', () => {
   it.each([1, 2])('clamps to [0, 6] as the TS kernel does, NaN kept, in whole and ragged tiles, on %i thread(s)', (threads) => {
     const [M, K, N] = [9, 5, 11]; // a ragged row block and a ragged panel
