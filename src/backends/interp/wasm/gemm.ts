@@ -525,8 +525,8 @@ function rowProduct(
   return ran;
 }
 
-/** Smallest number of floats a range kernel reads before a second thread is worth waking for it. */
-const MIN_FLOATS_PER_THREAD = 1 << 18;
+/** Smallest number of floats a range kernel reads before a second thread is worth waking for it (lowered with MIN_PRODUCT_PER_THREAD, index.ts). */
+const MIN_FLOATS_PER_THREAD = 1 << 16;
 
 /** Threads for a range kernel that reads `floats` floats, at most `threads`. */
 export const rangeThreads = (threads: number, floats: number) => Math.max(1, Math.min(threads, Math.floor(floats / MIN_FLOATS_PER_THREAD)));

@@ -52,8 +52,14 @@ export interface KernelBackend {
 const MIN_WASM_PRODUCT = 1024;
 /** Fewest floats a sum with an operand outside the kernel's memory is copied in for. */
 const MIN_COPIED_ADD = 4096;
-/** Smallest product worth a second thread (about 100x100x100, 0.05 ms on one: 1.1-1.3x on two). */
-const MIN_PRODUCT_PER_THREAD = 1 << 20;
+/**
+ * Smallest product worth a second thread (about 64x64x64). It was 100x100x100
+ * while workers slept between jobs (0.1-0.2 ms to wake); with workers that
+ * spin between jobs (threads.ts SPIN_MS), a quarter of that paid: MobileNetV2
+ * at batch 1 on 2 threads ran at 0.94x the time, the MNIST forward at 0.96x,
+ * alternating in one process. A sixteenth no longer did (a small MLP 1.05x).
+ */
+const MIN_PRODUCT_PER_THREAD = 1 << 18;
 
 let choice: KernelChoice = parseChoice(platform.env('DLC_KERNELS'));
 let threads = parseThreads(platform.env('DLC_THREADS'));
