@@ -3160,7 +3160,7 @@
   ;; descriptor, i32s: Q, Kp, Vp, ctx, P, T, S, H, K, V, causal. Scratch, in
   ;; bytes from `scratch`: q [T, K], k [S, K], v [S, V], B panels of Kp_h^T and
   ;; of Vp_h, scores [T, S], ctx_h [T, V], then gemm's (64/4 strips of
-  ;; max(K, S) and a tile), each 64-byte aligned: gemm.ts attentionScratch.
+  ;; max(K, S) and a tile), each 64-byte aligned: index.ts headsScratchBytes, whose MC (gemm.ts) is the 64 passed to gemm here.
   ;; The kernels and their order are those of attention.ts's loop.
   (func (export "attention_heads") (param $desc i32) (param $i0 i32) (param $i1 i32) (param $scratch i32)
     (local $T i32) (local $S i32) (local $H i32) (local $K i32) (local $V i32) (local $b i32) (local $h i32) (local $i i32) (local $t i32)
