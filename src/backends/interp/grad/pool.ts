@@ -5,6 +5,10 @@
  *        window; on ties to the first in row-major window order, the one the
  *        forward's strict `>` keeps (TensorFlow's and tfjs's argmax).
  *        Windows overlap when stride < size: a cell collects from each.
+ *        With `reluMask` (x is a relu's output, and the pool its only
+ *        reader), only a maximum above 0 takes the gradient: relu's backward
+ *        (dx = y > 0 ? dy : 0) folded in, bit for bit, since the one cell of a
+ *        window that gets anything is its max; the relu then skips its pass.
  *   avg  each output's gradient is spread evenly over the real cells of its
  *        window (the forward divides by their count; padding gets nothing).
  *   global max / avg: the same over all spatial cells, per channel.
@@ -20,12 +24,12 @@ import { buffer, zeros } from './util.js';
 
 type Reduce = 'max' | 'avg';
 
-export const maxPool2dBackward = (x: Tensor, dy: Tensor, opts: Pool2dOptions): Tensor => pool2dBackward(x, dy, opts, 'max');
+export const maxPool2dBackward = (x: Tensor, dy: Tensor, opts: Pool2dOptions, reluMask = false): Tensor => pool2dBackward(x, dy, opts, 'max', reluMask);
 export const avgPool2dBackward = (x: Tensor, dy: Tensor, opts: Pool2dOptions): Tensor => pool2dBackward(x, dy, opts, 'avg');
-export const maxPool1dBackward = (x: Tensor, dy: Tensor, opts: Pool1dOptions): Tensor => pool1dBackward(x, dy, opts, 'max');
+export const maxPool1dBackward = (x: Tensor, dy: Tensor, opts: Pool1dOptions, reluMask = false): Tensor => pool1dBackward(x, dy, opts, 'max', reluMask);
 export const avgPool1dBackward = (x: Tensor, dy: Tensor, opts: Pool1dOptions): Tensor => pool1dBackward(x, dy, opts, 'avg');
 
-function pool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions, reduce: Reduce): Tensor {
+function pool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions, reduce: Reduce, reluMask = false): Tensor {
   const { size, stride = size, padding = 'valid' } = opts;
   const [B, H, W, C] = x.shape;
   const rowsWin = slidingWindow(H, size[0], stride[0], 1, padding, 'pool (height)');
@@ -34,17 +38,17 @@ function pool2dBackward(x: Tensor, dy: Tensor, opts: Pool2dOptions, reduce: Redu
   const args = [B, H, W, C, OH, OW, size, stride, rowsWin.padBefore, colsWin.padBefore] as const;
   // The WebAssembly kernel writes dx in full; the TS ones add into zeros.
   let dx = buffer(x.data.length);
-  if (reduce === 'max' && maxPoolGradWasm(dx, x.data, dy.data, ...args)) return { shape: [...x.shape], data: dx };
+  if (reduce === 'max' && maxPoolGradWasm(dx, x.data, dy.data, ...args, reluMask)) return { shape: [...x.shape], data: dx };
   dx = dx.fill(0);
   if (reduce === 'avg') avgWindowsBackward(dx, dy.data, ...args);
-  else maxWindowsBackward(dx, x.data, dy.data, ...args);
+  else maxWindowsBackward(dx, x.data, dy.data, ...args, reluMask ? 0 : -Infinity);
   return { shape: [...x.shape], data: dx };
 }
 
-/** dx += each output's gradient at its window's first maximal cell (the TS twin of gemm.wat's max_pool_grad). */
+/** dx += each output's gradient at its window's first maximal cell above `floor` (the TS twin of gemm.wat's max_pool_grad). */
 function maxWindowsBackward(
   dx: Float32Array, xd: Float32Array, g: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
-  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number, floor: number,
 ): void {
   for (let b = 0, o = 0; b < B; b++) {
     for (let oy = 0; oy < OH; oy++) {
@@ -54,7 +58,7 @@ function maxWindowsBackward(
         const x0 = ox * stride[1] - padLeft;
         const xFrom = Math.max(x0, 0), xTo = Math.min(x0 + size[1], W);
         for (let c = 0; c < C; c++) {
-          let best = -Infinity, at = -1;
+          let best = floor, at = -1;
           for (let iy = yFrom; iy < yTo; iy++) {
             for (let ix = xFrom, i = ((b * H + iy) * W + xFrom) * C + c; ix < xTo; ix++, i += C) {
               if (xd[i] > best) {
@@ -93,7 +97,7 @@ function avgWindowsBackward(
   }
 }
 
-function pool1dBackward(x: Tensor, dy: Tensor, opts: Pool1dOptions, reduce: Reduce): Tensor {
+function pool1dBackward(x: Tensor, dy: Tensor, opts: Pool1dOptions, reduce: Reduce, reluMask = false): Tensor {
   const { size, stride = size, padding = 'valid' } = opts;
   const [B, L, C] = x.shape;
   const dx = pool2dBackward(
@@ -101,6 +105,7 @@ function pool1dBackward(x: Tensor, dy: Tensor, opts: Pool1dOptions, reduce: Redu
     { shape: [B, 1, dy.shape[1], C], data: dy.data },
     { size: [1, size], stride: [1, stride], padding },
     reduce,
+    reluMask,
   );
   return { shape: [...x.shape], data: dx.data };
 }

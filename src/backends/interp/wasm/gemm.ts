@@ -80,7 +80,7 @@ export interface GemmExports {
   ): void;
   max_pool_grad(
     x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number,
-    sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number,
+    sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number, reluMask: number,
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
   dropout_mask(u: number, from: number, to: number, n: number, threshold: number, scale: number): void;

@@ -907,10 +907,10 @@
   ;; cb, a + rowBytes, a + rowBytes + cb hold v0..v3; dx gets g & (each cell's
   ;; winner mask), at the same addresses moved by shift. (Written out in the
   ;; loop over groups of four channels; called for the last channels.)
-  (func $route_2x2 (param $v0 v128) (param $v1 v128) (param $v2 v128) (param $v3 v128) (param $g v128)
+  (func $route_2x2 (param $v0 v128) (param $v1 v128) (param $v2 v128) (param $v3 v128) (param $g v128) (param $floor v128)
     (result v128 v128 v128 v128)
     (local $m v128) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $later v128)
-    (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $m (local.get $floor))
     (local.set $g0 (f32x4.gt (local.get $v0) (local.get $m)))
     (local.set $m (v128.bitselect (local.get $v0) (local.get $m) (local.get $g0)))
     (local.set $g1 (f32x4.gt (local.get $v1) (local.get $m)))
@@ -932,7 +932,7 @@
     (f32x4.add (v128.and (local.get $g) (local.get $g3)) (v128.const f32x4 0 0 0 0)))
 
   (func $max_pool_grad_2x2 (param $x i32) (param $dy i32) (param $dx i32) (param $H i32) (param $W i32) (param $C i32)
-    (param $OH i32) (param $OW i32) (param $images i32)
+    (param $OH i32) (param $OW i32) (param $images i32) (param $floor v128)
     (local $cb i32) (local $rowBytes i32) (local $img i32) (local $oy i32) (local $ox i32) (local $a i32) (local $c i32)
     (local $shift i32) (local $at i32) (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
     (local $m v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $later v128)
@@ -961,7 +961,7 @@
             (local.set $r1 (v128.load align=4 (i32.add (local.get $at) (local.get $cb))))
             (local.set $r2 (v128.load align=4 (i32.add (local.get $at) (local.get $rowBytes))))
             (local.set $r3 (v128.load align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb))))
-            (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $m (local.get $floor))
             (local.set $w0 (f32x4.gt (local.get $r0) (local.get $m)))
             (local.set $m (v128.bitselect (local.get $r0) (local.get $m) (local.get $w0)))
             (local.set $w1 (f32x4.gt (local.get $r1) (local.get $m)))
@@ -995,7 +995,8 @@
               (v128.load32_zero align=4 (i32.add (local.get $at) (local.get $cb)))
               (v128.load32_zero align=4 (i32.add (local.get $at) (local.get $rowBytes)))
               (v128.load32_zero align=4 (i32.add (i32.add (local.get $at) (local.get $rowBytes)) (local.get $cb)))
-              (v128.load32_zero align=4 (i32.add (local.get $dy) (local.get $c))))
+              (v128.load32_zero align=4 (i32.add (local.get $dy) (local.get $c)))
+              (local.get $floor))
             (local.set $r3) (local.set $r2) (local.set $r1) (local.set $r0)
             (local.set $at (i32.add (local.get $at) (local.get $shift)))
             (v128.store32_lane align=4 0 (local.get $at) (local.get $r0))
@@ -1122,14 +1123,20 @@
   ;; the forward kept (strictly greater wins); windows that overlap add up.
   ;; Zeroing here, per image, rather than the whole batch beforehand, saves a
   ;; pass over dx through memory and runs on every thread the images run on.
+  ;; reluMask 1: x is a relu's output, whose backward this applies too: a
+  ;; window's maximum must also be above 0 to take dy (the running max starts
+  ;; at 0, not -inf), and relu's backward, dx = y > 0 ? dx : 0, is then the
+  ;; identity on this dx, bit for bit: only winners hold anything.
   (func (export "max_pool_grad")
     (param $x i32) (param $dy i32) (param $dx i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $pt i32) (param $pl i32) (param $P i32)
+    (param $reluMask i32)
     (local $p i32) (local $ox i32) (local $oy i32) (local $img i32)
     (local $yFrom i32) (local $yTo i32) (local $xFrom i32) (local $xTo i32)
     (local $c i32) (local $cb i32) (local $iy i32) (local $ix i32) (local $at i32) (local $rowBytes i32)
     (local $m v128) (local $v v128) (local $gt v128) (local $arg v128) (local $g v128)
-    (local $ms f32) (local $vs f32) (local $args i32) (local $to i32) (local $shift i32)
+    (local $ms f32) (local $vs f32) (local $args i32) (local $to i32) (local $shift i32) (local $floor f32)
+    (local.set $floor (select (f32.const 0) (f32.const -inf) (local.get $reluMask)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $rowBytes (i32.mul (local.get $W) (local.get $cb)))
     (if (i32.and (i32.gt_u (local.get $P) (i32.const 0))
@@ -1137,7 +1144,8 @@
             (local.get $kh) (local.get $kw) (local.get $pt) (local.get $pl)))
       (then
         (call $max_pool_grad_2x2 (local.get $x) (local.get $dy) (local.get $dx) (local.get $H) (local.get $W) (local.get $C)
-          (local.get $OH) (local.get $OW) (i32.div_u (local.get $P) (i32.mul (local.get $OH) (local.get $OW))))
+          (local.get $OH) (local.get $OW) (i32.div_u (local.get $P) (i32.mul (local.get $OH) (local.get $OW)))
+          (f32x4.splat (local.get $floor)))
         (return)))
     ;; dx's address for x's address a is a + shift
     (local.set $shift (i32.sub (local.get $dx) (local.get $x)))
@@ -1159,7 +1167,7 @@
           (loop $quads
             (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
             ;; the max and the x address of each lane's first maximal cell (-1: none)
-            (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+            (local.set $m (f32x4.splat (local.get $floor)))
             (local.set $arg (v128.const i32x4 -1 -1 -1 -1))
             (local.set $iy (local.get $yFrom))
             (block $rows_done
@@ -1204,7 +1212,7 @@
         (block $singles_done
           (loop $singles
             (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
-            (local.set $ms (f32.const -inf))
+            (local.set $ms (local.get $floor))
             (local.set $args (i32.const -1))
             (local.set $iy (local.get $yFrom))
             (block $rows_done

@@ -378,10 +378,13 @@ export function depthwiseGradWasm(
   });
 }
 
-/** maxPoolWasm's backward: dx = dy routed to each window's max, written in full (gemm.wat's max_pool_grad zeroes it image by image). */
+/**
+ * maxPoolWasm's backward: dx = dy routed to each window's max, written in full (gemm.wat's max_pool_grad zeroes it image by image).
+ * reluMask: only to a max above 0, which is also relu's backward when x is a relu's output (grad/pool.ts).
+ */
 export function maxPoolGradWasm(
   dx: Float32Array, x: Float32Array, dy: Float32Array, B: number, H: number, W: number, C: number, OH: number, OW: number,
-  size: [number, number], stride: [number, number], padTop: number, padLeft: number,
+  size: [number, number], stride: [number, number], padTop: number, padLeft: number, reluMask: boolean,
 ): boolean {
   const g = wasmKernels();
   if (!g || dy.length === 0) return false;
@@ -389,8 +392,8 @@ export function maxPoolGradWasm(
   return inMemory(g, [x, dy, dx], ['in', 'in', 'out'], ([xAt, dyAt, dxAt]) =>
     onThreads(g, x.length, {
       kernel: 'max_pool_grad',
-      args: [xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, 0],
-      strides: [4 * H * W * C, 4 * OH * OW * C, 4 * H * W * C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      args: [xAt, dyAt, dxAt, H, W, C, OH, OW, stride[0], stride[1], size[0], size[1], padTop, padLeft, 0, reluMask ? 1 : 0],
+      strides: [4 * H * W * C, 4 * OH * OW * C, 4 * H * W * C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       countArg: 14,
       countScale: OH * OW,
       items: B,

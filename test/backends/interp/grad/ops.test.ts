@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backprop } from '../../../../src/backends/interp/autodiff.js';
 import { dropout, sinusoidalTable } from '../../../../src/backends/interp/kernels/index.js';
+import { kernelBackend, setKernelBackend } from '../../../../src/backends/interp/wasm/index.js';
 import { createRng } from '../../../../src/runtime/random.js';
 import { expectClose, toTf, useTfCpu } from '../helpers.js';
 import { checkGradients, modelOf, randomIds, tfConv1d, tfConv2d, tfDense } from './harness.js';
@@ -169,6 +170,53 @@ describe('pools', () => {
       const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, size, stride, padding), toTf(dy))))(toTf(x));
       // Exact but for float32 rounding where overlapping windows add up in a different order.
       expectClose(ours, theirs, 1e-6);
+    }
+  });
+
+  // The pool applies the relu's backward itself (autodiff.ts's reluPools): a window whose cells relu made 0
+  // passes nothing on. Half of x is negative, so many windows hold only zeros, on both kernel backends.
+  it.each(['js', 'auto'] as const)('a max pool after a relu (its only reader) applies the relu\'s backward: %s kernels', (backend) => {
+    const { choice } = kernelBackend();
+    setKernelBackend(backend);
+    try {
+      const rng = createRng(7);
+      for (const [size, stride, padding] of [[2, 2, 'valid'], [3, 2, 'same'], [2, 1, 'valid']] as const) {
+        const graph = modelOf(`input x: [6, 8, 5]\noutput y = x -> relu -> maxpool(${size}, stride = ${stride}, padding = ${padding})`);
+        const x = { shape: [3, 6, 8, 5], data: Float32Array.from({ length: 720 }, () => 2 * rng.uniform() - 1) };
+        const dy = { shape: [3, ...(graph.outputs[0].node.type.shape.slice(1) as number[])], data: new Float32Array(0) };
+        dy.data = Float32Array.from({ length: dy.shape.reduce((a, b) => a * b, 1) }, () => 2 * rng.uniform() - 1);
+        const ours = backprop(graph, new Map(), { x }, { outputGrads: { y: dy }, inputGrads: true }).inputGrads.x;
+        const theirs = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(t) as tf.Tensor4D, size, stride, padding), toTf(dy))))(toTf(x));
+        // Each cell gets 0 or a sum of dy: exact where windows do not overlap.
+        expectClose(ours, theirs, stride === size ? 0 : 1e-6);
+      }
+      // A conv layer's relu (fused by the training pipeline), 2-D and 1-D.
+      checkGradients({
+        body: 'input x: [6, 6, 3]\noutput y = x -> conv2d(4, kernel = 3, padding = same) -> relu -> maxpool(2)',
+        optimized: ['fused_conv2d'],
+        reference: (i, w) => tf.maxPool(tf.relu(tf.add(tfConv2d(i.x, w['conv2d.kernel'], 1, 'same'), w['conv2d.bias'])) as tf.Tensor4D, 2, 2, 'valid'),
+      });
+      checkGradients({
+        body: 'input x: [9, 3]\noutput y = x -> conv1d(4, kernel = 3) -> relu -> maxpool(2)',
+        optimized: ['fused_conv1d'],
+        reference: (i, w) => {
+          const z = tf.relu(tf.add(tfConv1d(i.x, w['conv1d.kernel'], 1, 'valid'), w['conv1d.bias']));
+          const [B, L, C] = z.shape;
+          const y = tf.maxPool(z.reshape([B, 1, L, C]) as tf.Tensor4D, [1, 2], [1, 2], 'valid');
+          return y.reshape([B, y.shape[2], C]);
+        },
+      });
+      // A relu also read by another node keeps its own backward.
+      checkGradients({
+        body: 'input x: [6, 6, 2]\nr = x -> relu\np = r -> maxpool(2, stride = 1, padding = same)\noutput y = add(p, r)',
+        distinct: true,
+        reference: (i) => {
+          const r = tf.relu(i.x);
+          return tf.add(tf.maxPool(r as tf.Tensor4D, 2, 1, 'same'), r);
+        },
+      });
+    } finally {
+      setKernelBackend(choice);
     }
   });
 
