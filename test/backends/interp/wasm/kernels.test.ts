@@ -334,6 +334,12 @@ describe('backward kernels', () => {
     // kernels of at most 32 rows: their gradient in slices of the images
     [[8, 12, 12, 1], [3, 3, 10], [1, 1], [1, 1], 'valid'],
     [[6, 9, 7, 3], [3, 3, 4], [2, 1], [1, 1], 'same'],
+    // ... read in place (gemm.wat's grad_taps): windows inside the image, whole panels of 8 filters; a
+    // strip of 3 rows past M = 27; strides and dilation; output rows longer than KCH; 'same' that pads nothing
+    [[8, 12, 12, 1], [3, 3, 16], [1, 1], [1, 1], 'valid'],
+    [[4, 11, 10, 3], [3, 3, 8], [2, 1], [1, 2], 'valid'],
+    [[2, 4, 140, 1], [3, 3, 8], [1, 1], [1, 1], 'valid'],
+    [[4, 8, 8, 2], [2, 2, 8], [2, 2], [1, 1], 'same'],
   ] as [number[], number[], [number, number], [number, number], Padding][])('conv2d backward (col2im) x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, padding) => {
     const x = randTensor(xShape, rng);
     const kernel = randTensor([kh, kw, xShape[3], F], rng);
