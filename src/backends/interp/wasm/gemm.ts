@@ -173,11 +173,11 @@ const CONV_TRANSPOSED = 3;
 /**
  * A conv descriptor: 16 i32 (see gemm.wat's pack_a_conv), then C zero floats
  * that padded cells read, then for a forward with taps (tapTable) the tap
- * table: K byte offsets of the taps from a window's origin cell, and K strip
- * offsets (gemm.wat's conv_taps).
+ * table: K byte offsets of the taps from a window's origin cell (gemm.wat's
+ * conv_taps and grad_taps).
  */
 const DESC_INTS = 16;
-const descFloats = (s: ConvShape, taps: boolean) => DESC_INTS + s.C + (taps ? 2 * s.kh * s.kw * s.C : 0);
+const descFloats = (s: ConvShape, taps: boolean) => DESC_INTS + s.C + (taps ? s.kh * s.kw * s.C : 0);
 
 /** Most terms a float32 sum of gemm.wat runs over (its KCH): a forward this short reads x through a tap table instead of packing. */
 const KCH = 128;
@@ -194,13 +194,10 @@ function describeConv(heap: Float32Array, desc: number, x: number, s: ConvShape,
   heap.fill(0, zeros / 4, table / 4);
   if (!taps) return;
   const K = s.kh * s.kw * s.C;
-  const offsets = new Int32Array(heap.buffer, table, 2 * K);
+  const offsets = new Int32Array(heap.buffer, table, K);
   for (let ky = 0, t = 0; ky < s.kh; ky++)
     for (let kx = 0; kx < s.kw; kx++)
-      for (let c = 0; c < s.C; c++, t++) {
-        offsets[t] = ((ky * s.dilation[0] * s.W + kx * s.dilation[1]) * s.C + c) * 4;
-        offsets[K + t] = t * 16;
-      }
+      for (let c = 0; c < s.C; c++, t++) offsets[t] = ((ky * s.dilation[0] * s.W + kx * s.dilation[1]) * s.C + c) * 4;
 }
 
 /**
@@ -382,6 +379,20 @@ const MIN_GRAD_SLICES = 4;
 const GRAD_BLOCK = 128;
 
 /**
+ * Blocks per slice of winogradKernelGrad, for `blocks` blocks of tiles: at
+ * least MIN_GRAD_SLICES slices of at most MAX_SLICE_BLOCKS, and where a count
+ * up to twice that many cuts the blocks into an even number of equal slices,
+ * that count, so that two threads finish together (MNIST's conv2 at batch 64:
+ * 18 blocks as 6 slices of 3, not 5 + 5 + 5 + 3, whose last slice left one
+ * thread a tenth of the work alone).
+ */
+function gradSliceBlocks(blocks: number): number {
+  const fewest = Math.max(Math.ceil(blocks / MAX_SLICE_BLOCKS), Math.min(blocks, MIN_GRAD_SLICES));
+  for (let n = fewest; n <= 2 * fewest && n <= blocks; n++) if (n % 2 === 0 && blocks % n === 0) return blocks / n;
+  return Math.ceil(blocks / fewest);
+}
+
+/**
  * dK [3,3,C,F] = the kernel gradient of a convolution that winogradGradFits,
  * given dz [B,OH,OW,F], in Winograd's form (gemm.wat's winograd_grad_slices
  * and winograd_grad_out): for each of the 16 xi, M_xi = sum over tiles of
@@ -400,8 +411,7 @@ export function winogradKernelGrad(g: Gemm, dK: Float32Array, x: Float32Array, s
   const TB = GRAD_BLOCK;
   const tiles = winogradTiles(s);
   const blocks = Math.ceil(tiles / TB);
-  const wanted = Math.max(Math.ceil(blocks / MAX_SLICE_BLOCKS), Math.min(blocks, MIN_GRAD_SLICES));
-  const sliceTiles = Math.ceil(blocks / wanted) * TB;
+  const sliceTiles = gradSliceBlocks(blocks) * TB;
   const slices = Math.ceil(tiles / sliceTiles);
   return inMemory(g, [x, dz, dK.subarray(0, 9 * C * F)], ['in', 'in', 'out'], ([xAt, dzAt, dkAt], scratch) => {
     const accBytes = align(16 * (C * F * 4 + SKEW_BYTES));

@@ -286,12 +286,16 @@
   ;; the block goes straight to C's four rows at `out` (`ldc` bytes apart)
   ;; instead, through store's epilogue without accumulation: + bias (its 8
   ;; columns at `bias`) and relu or relu6 by `flags`, the same operations.
+  ;; With `offs` not 0 (conv_taps, K <= KCH), there is no strip: `pa` holds
+  ;; the four rows' base addresses (i32), and row r's value k is read at
+  ;; b_r + offs[k] (a tap table of i32 byte offsets), in the same order.
   (func $micro (param $pa i32) (param $pb i32) (param $K i32) (param $tile i32) (param $out i32) (param $ldc i32)
-    (param $bias i32) (param $flags i32)
+    (param $bias i32) (param $flags i32) (param $offs i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $a v128)
     (local $end i32) (local $chunkEnd i32) (local $single i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $off i32)
     (local.set $end (i32.add (local.get $pa) (i32.shl (local.get $K) (i32.const 4))))
     (local.set $single (i32.and (i32.gt_s (local.get $K) (i32.const 0)) (i32.le_s (local.get $K) (global.get $KCH))))
     (if (i32.eqz (local.get $single))
@@ -325,6 +329,34 @@
         (local.set $c21 (v128.const i32x4 0 0 0 0))
         (local.set $c30 (v128.const i32x4 0 0 0 0))
         (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (if (local.get $offs)
+          (then
+            ;; rows read through the tap table: one chunk (K <= KCH)
+            (local.set $r0 (i32.load offset=0 (local.get $pa)))
+            (local.set $r1 (i32.load offset=4 (local.get $pa)))
+            (local.set $r2 (i32.load offset=8 (local.get $pa)))
+            (local.set $r3 (i32.load offset=12 (local.get $pa)))
+            (local.set $chunkEnd (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
+            (loop $taps
+              (local.set $off (i32.load (local.get $offs)))
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a (v128.load32_splat (i32.add (local.get $r0) (local.get $off))))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $r1) (local.get $off))))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $r2) (local.get $off))))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $r3) (local.get $off))))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
+              (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+              (br_if $taps (i32.lt_u (local.get $offs) (local.get $chunkEnd)))))
+          (else
         (loop $k
           ;; step k
           (local.set $b0 (v128.load offset=0 (local.get $pb)))
@@ -343,7 +375,7 @@
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
           (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
           (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-          (br_if $k (i32.lt_u (local.get $pa) (local.get $chunkEnd))))
+          (br_if $k (i32.lt_u (local.get $pa) (local.get $chunkEnd))))))
         ;; one chunk is all of K: the float32 sums are the result
         (if (i32.and (local.get $single) (i32.ne (local.get $out) (i32.const 0)))
           (then
@@ -726,14 +758,16 @@
 
 ;; A small convolution (K = kh*kw*C <= KCH, the descriptor's tap table at
   ;; offset 60) without packing its im2col rows: for rows i0..i0+3 whose windows
-  ;; lie wholly inside the image, micro_taps reads each value straight from x,
-  ;; at the row's window origin plus the tap's byte offset (taps[t] =
-  ;; ((ky*dh*W + kx*dw)*C + c)*4). Other rows (padding, rows past M) are
-  ;; packed as pack_a_conv packs them, and read through the strip offsets t*16
-  ;; that follow the taps. Same k order and float32 sums as micro on a packed
-  ;; strip, so the same results; with C = 1 packing cost as much as the
-  ;; multiply-adds. Rows [r0, r1) (r0 a multiple of 4) against panels [p0, p1),
-  ;; one strip at a time: the strip, then the tile, at scratch.
+  ;; lie wholly inside the image, micro reads each value straight from x, at
+  ;; the row's window origin plus the tap's byte offset (taps[t] =
+  ;; ((ky*dh*W + kx*dw)*C + c)*4), the four origins at scratch. Other rows
+  ;; (padding, rows past M) are packed as pack_a_conv packs them, into a strip
+  ;; at scratch. Same k order and float32 sums as micro on a packed strip, so
+  ;; the same results; with C = 1 packing cost as much as the multiply-adds.
+  ;; A whole 4x8 block that does not accumulate goes straight into C, through
+  ;; micro's epilogue (a first layer's store was a quarter of its time).
+  ;; Rows [r0, r1) (r0 a multiple of 4) against panels [p0, p1), one strip at
+  ;; a time; the tile follows the strip at scratch.
   (func $conv_taps
     (param $d i32) (param $pb i32) (param $c i32) (param $bias i32)
     (param $M i32) (param $K i32) (param $N i32) (param $flags i32)
@@ -742,7 +776,8 @@
     (local $y i32) (local $x i32) (local $m i32) (local $r i32) (local $inside i32)
     (local $spanY i32) (local $spanX i32) (local $H i32) (local $W i32) (local $cb i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
-    (local $mr i32) (local $nr i32) (local $panel i32) (local $panelBytes i32)
+    (local $mr i32) (local $nr i32) (local $panel i32) (local $panelBytes i32) (local $direct i32)
+    (local $sw i32) (local $xEnd i32)
     (local.set $tile (i32.add (local.get $scratch) (i32.shl (local.get $K) (i32.const 4))))
     (local.set $taps (i32.load offset=60 (local.get $d)))
     (local.set $H (i32.load offset=4 (local.get $d)))
@@ -752,6 +787,9 @@
     (local.set $spanY (i32.mul (i32.sub (i32.load offset=16 (local.get $d)) (i32.const 1)) (i32.load offset=40 (local.get $d))))
     (local.set $spanX (i32.mul (i32.sub (i32.load offset=20 (local.get $d)) (i32.const 1)) (i32.load offset=44 (local.get $d))))
     (local.set $panelBytes (i32.shl (local.get $K) (i32.const 5)))
+    ;; window origins (x) of an output row lie below xEnd = OW*sw - pl
+    (local.set $sw (i32.load offset=36 (local.get $d)))
+    (local.set $xEnd (i32.sub (i32.mul (i32.load offset=28 (local.get $d)) (local.get $sw)) (i32.load offset=52 (local.get $d))))
     (local.set $i0 (local.get $r0))
     (block $rows_done
       (loop $rows
@@ -760,8 +798,13 @@
         (local.set $inside (i32.const 1))
         (local.set $r (i32.const 0))
         (loop $origins
-          (call $origin (local.get $d) (i32.add (local.get $i0) (local.get $r)) (local.get $M))
-          (local.set $m) (local.set $x) (local.set $y)
+          ;; the next window along the output row is sw cells on; past the row's
+          ;; last window (or at the first of the four), $origin divides it out
+          (local.set $x (i32.add (local.get $x) (local.get $sw)))
+          (if (i32.or (i32.eqz (local.get $r)) (i32.ge_s (local.get $x) (local.get $xEnd)))
+            (then
+              (call $origin (local.get $d) (i32.add (local.get $i0) (local.get $r)) (local.get $M))
+              (local.set $m) (local.set $x) (local.set $y)))
           (local.set $inside (i32.and (local.get $inside) (i32.and
             (i32.lt_u (i32.add (local.get $y) (local.get $spanY)) (local.get $H))
             (i32.and (i32.ge_s (local.get $y) (i32.const 0))
@@ -776,17 +819,15 @@
           (br_if $origins (i32.lt_u (local.get $r) (i32.const 4))))
         (if (local.get $inside)
           (then
-            ;; b0..b3 hold rows 3..0: put them in order
-            (local.set $r (local.get $b0)) (local.set $b0 (local.get $b3)) (local.set $b3 (local.get $r))
-            (local.set $r (local.get $b1)) (local.set $b1 (local.get $b2)) (local.set $b2 (local.get $r))
+            ;; b0..b3 hold rows 3..0: micro reads them in order from scratch
+            (i32.store offset=0 (local.get $scratch) (local.get $b3))
+            (i32.store offset=4 (local.get $scratch) (local.get $b2))
+            (i32.store offset=8 (local.get $scratch) (local.get $b1))
+            (i32.store offset=12 (local.get $scratch) (local.get $b0))
             (local.set $offs (local.get $taps)))
           (else
             (call $pack_a_conv (local.get $d) (local.get $M) (local.get $i0) (local.get $scratch))
-            (local.set $b0 (local.get $scratch))
-            (local.set $b1 (i32.add (local.get $scratch) (i32.const 4)))
-            (local.set $b2 (i32.add (local.get $scratch) (i32.const 8)))
-            (local.set $b3 (i32.add (local.get $scratch) (i32.const 12)))
-            (local.set $offs (i32.add (local.get $taps) (i32.shl (local.get $K) (i32.const 2))))))
+            (local.set $offs (i32.const 0))))
         (local.set $mr (i32.sub (local.get $M) (local.get $i0)))
         (if (i32.gt_s (local.get $mr) (i32.const 4)) (then (local.set $mr (i32.const 4))))
         (local.set $p (local.get $p0))
@@ -796,53 +837,24 @@
             (br_if $panels_done (i32.ge_s (local.get $p) (local.get $p1)))
             (local.set $nr (i32.sub (local.get $N) (i32.shl (local.get $p) (i32.const 3))))
             (if (i32.gt_s (local.get $nr) (i32.const 8)) (then (local.set $nr (i32.const 8))))
-            (call $micro_taps (local.get $b0) (local.get $b1) (local.get $b2) (local.get $b3)
-              (local.get $offs) (local.get $panel) (local.get $K) (local.get $tile))
-            (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
-              (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
-              (local.get $bias) (local.get $flags))
+            ;; a whole 4x8 block that does not accumulate goes straight into C, as in gemm
+            (local.set $direct (select
+              (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $N)) (i32.shl (local.get $p) (i32.const 3))) (i32.const 2)))
+              (i32.const 0)
+              (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE)))
+                (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8))))))
+            (call $micro (local.get $scratch) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
+              (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (local.get $offs))
+            (if (i32.eqz (local.get $direct))
+              (then
+                (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
+                  (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
+                  (local.get $bias) (local.get $flags))))
             (local.set $panel (i32.add (local.get $panel) (local.get $panelBytes)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $panels)))
         (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
         (br $rows))))
-
-  ;; micro for K <= KCH with row r's value k at b_r + offs[k] (i32 byte
-  ;; offsets): tile[4][8] = those rows . panel[K x 8], summed in micro's order.
-  (func $micro_taps
-    (param $b0 i32) (param $b1 i32) (param $b2 i32) (param $b3 i32)
-    (param $offs i32) (param $pb i32) (param $K i32) (param $tile i32)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $v0 v128) (local $v1 v128) (local $a v128) (local $off i32) (local $end i32)
-    (local.set $end (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
-    (loop $k
-      (local.set $off (i32.load (local.get $offs)))
-      (local.set $v0 (v128.load offset=0 (local.get $pb)))
-      (local.set $v1 (v128.load offset=16 (local.get $pb)))
-      (local.set $a (v128.load32_splat (i32.add (local.get $b0) (local.get $off))))
-      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $v0))))
-      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $v1))))
-      (local.set $a (v128.load32_splat (i32.add (local.get $b1) (local.get $off))))
-      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $v0))))
-      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $v1))))
-      (local.set $a (v128.load32_splat (i32.add (local.get $b2) (local.get $off))))
-      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $v0))))
-      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $v1))))
-      (local.set $a (v128.load32_splat (i32.add (local.get $b3) (local.get $off))))
-      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $v0))))
-      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $v1))))
-      (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
-      (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-      (br_if $k (i32.lt_u (local.get $offs) (local.get $end))))
-    (v128.store offset=0 (local.get $tile) (local.get $c00))
-    (v128.store offset=16 (local.get $tile) (local.get $c01))
-    (v128.store offset=32 (local.get $tile) (local.get $c10))
-    (v128.store offset=48 (local.get $tile) (local.get $c11))
-    (v128.store offset=64 (local.get $tile) (local.get $c20))
-    (v128.store offset=80 (local.get $tile) (local.get $c21))
-    (v128.store offset=96 (local.get $tile) (local.get $c30))
-    (v128.store offset=112 (local.get $tile) (local.get $c31)))
 
     ;; 2-D max pooling, NHWC, of output pixels [0, P) (P = B*OH*OW): out[p, c] =
   ;; the max over the window's real cells of x[., ., c], starting from -inf and
@@ -2253,7 +2265,7 @@
                   (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE))) (i32.and (i32.le_s (local.get $K) (global.get $KCH))
                     (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))))))
                 (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
-                  (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags))
+                  (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (i32.const 0))
                 (if (i32.eqz (local.get $direct))
                   (then
                     (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
