@@ -337,6 +337,31 @@ function sinusoidal(T: number, d: number): Tensor {
   return table;
 }
 
+/** A 2-D convolution and the one node that reads it, a 2x2 max pool of stride 2 (Interpreter's pooledBy); graph outputs excepted. */
+function pooledConvolutions(graph: Graph): Map<Node, Node> {
+  const readers = new Map<Node, Node[]>();
+  for (const node of graph.nodes) for (const input of new Set([...node.inputs, ...maskReads(node)])) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const outputs = new Set(graph.outputs.map((o) => o.node));
+  const pairs = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if ((node.op !== 'conv2d' && node.op !== 'fused_conv2d') || outputs.has(node)) continue;
+    const [pool, ...others] = readers.get(node) ?? [];
+    if (!pool || others.length > 0 || pool.op !== 'maxpool' || pool.inputs.length !== 1) continue;
+    const a = node.resolved as AttrsOf<'conv2d'>;
+    const o = poolOptions(pool.resolved as PoolAttrs);
+    const halves = o.rank === 2 && o.size.every((n) => n === 2) && o.stride.every((n) => n === 2) && o.padding === 'valid';
+    if (a.rank === 2 && (a.groups ?? 1) === 1 && (pool.resolved as PoolAttrs).kind === 'max' && halves) pairs.set(node, pool);
+  }
+  return pairs;
+}
+
+/** The pool of convolution `node`'s output in one pass, into `out` (the pool's buffer), or null when the kernels do not run it so. */
+function pooledConv(node: NodeOf<'conv2d'>, x: Tensor, params: Pick<Call, 'param' | 'optionalParam'>, out: Float32Array | undefined): Tensor | null {
+  const o = convOptions(node.resolved as AttrsOf<'conv2d'>);
+  if (o.rank !== 2) return null;
+  return K.conv2dPooled(x, params.param('kernel'), params.optionalParam('bias'), o, out);
+}
+
 /** The kernels' options for a pool. */
 export function poolOptions(a: PoolAttrs) {
   return a.rank === 1
@@ -364,6 +389,13 @@ const MAX_SPECIALIZED = 8;
 export class Interpreter {
   /** For each node, the index of the last node that reads it (outputs live to the end). */
   private lastUse = new Map<Node, number>();
+  /**
+   * Convolutions whose output only a 2x2 max pool of stride 2 reads, with
+   * that pool: at inference the two may run as one kernel (kernels/conv.ts
+   * conv2dPooled), which never writes the convolution's output; the pool
+   * then has nothing left to do.
+   */
+  private pooledBy = new Map<Node, Node>();
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
   /**
@@ -396,6 +428,7 @@ export class Interpreter {
     // A mask's sources are read by the layers that use the mask (ir/mask.ts).
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
+    this.pooledBy = pooledConvolutions(graph);
   }
 
   /**
@@ -510,9 +543,17 @@ export class Interpreter {
         liveBytes -= t.data.byteLength;
       } else holders.set(t.data, n);
     };
+    // Pools whose convolution computed them already (pooledBy).
+    const pooled = new Map<Node, Tensor>();
     this.graph.nodes.forEach((node, i) => {
       const t0 = options.stats ? performance.now() : 0;
+      const pool = training ? undefined : this.pooledBy.get(node);
+      const both = pool && pooledConv(node as NodeOf<'conv2d'>, live.get(node.inputs[0])!, paramAccess(node, this.weights), views.get(pool));
       if (node.op === 'input') hold(node, inputs[node.name]);
+      else if (both) {
+        pooled.set(pool!, both);
+        hold(node, both); // read by the pool alone, which takes the same tensor
+      } else if (pooled.has(node)) hold(node, pooled.get(node)!);
       else {
         const call: Call = {
           node: node as NodeOf<OpName>,

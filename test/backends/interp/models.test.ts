@@ -284,6 +284,18 @@ describe('convnets', () => {
     compare(graph, weightsFor(graph, 7), { image }, (w) => convnet(w, image), 1e-5);
   });
 
+  it('a first layer and the max pool after it run as one kernel: the same bits as when the layer\'s output is kept too', () => {
+    const body = 'input image: [28, 28, 1]\n  c = image -> conv2d(16, kernel = 3, activation = relu)\n  output probs = c -> maxpool(2) -> flatten -> dense(10)';
+    const graph = (text: string) => optimize(selectModel(compileSource({ path: 'm.dl', text: `model M {\n  ${text}\n}\n` }))).graph;
+    const alone = graph(body);
+    const kept = graph(`${body}\n  output conv = c`); // read by an output too: run apart
+    const weights = weightsFor(alone, 5);
+    const image = randTensor([3, 28, 28, 1], createRng(5));
+    const a = new Interpreter(alone, weights).run({ image }).outputs.probs.data;
+    const b = new Interpreter(kept, weights).run({ image }).outputs.probs.data;
+    expect(a.findIndex((v, i) => !Object.is(v, b[i]))).toBe(-1);
+  });
+
   it('batchnorm: conv -> batchnorm (its moving statistics at inference) -> relu -> pool twice, flatten, dense, softmax', () => {
     const graph = example('batchnorm');
     const image = randTensor([2, 28, 28, 1], createRng(9));

@@ -33,7 +33,7 @@ import { slidingWindow } from './window.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
 import { withScratch } from '../wasm/heap.js';
-import { convWasm, heap } from '../wasm/index.js';
+import { convPoolWasm, convWasm, heap } from '../wasm/index.js';
 import { depthwiseConv2d } from './depthwise.js';
 import { internal } from '../../../diagnostics.js';
 
@@ -160,6 +160,22 @@ function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOp
     }
   });
   return { shape: [B, OH, OW, F], data };
+}
+
+/**
+ * maxpool(2x2, stride 2, valid) of conv2d(x, kernel, bias, opts) in one pass,
+ * when the WebAssembly kernel runs that layer that way (a first layer whose
+ * windows lie inside the image: wasm/gemm.ts convPooled); null otherwise,
+ * for the caller to run the two. The same values as the two one after the other.
+ */
+export function conv2dPooled(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, out?: Float32Array): Tensor | null {
+  if ((opts.groups ?? 1) > 1) return null;
+  const s = convShape(x, kernel, opts, 'conv2d');
+  const shape = [s.B, Math.floor(s.OH / 2), Math.floor(s.OW / 2), s.F];
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== s.F)) return null;
+  const data = outputBuffer(out, shape[0] * shape[1] * shape[2] * shape[3], 'conv2d');
+  const epilogue = { bias: bias?.data ?? null, activation: opts.activation ?? 'linear' };
+  return convPoolWasm(data, x.data, s, kernel.data, epilogue) ? { shape, data } : null;
 }
 
 /**

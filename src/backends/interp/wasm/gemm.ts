@@ -125,6 +125,7 @@ const ACCUMULATE = 1;
 const BIAS = 2;
 const RELU = 4;
 const RELU6 = 8;
+const POOL = 16;
 /** The store flag of an activation the GEMM's epilogue applies (its table row says which), else 0. */
 const epilogueFlag = (act: Activation) => ({ relu: RELU, relu6: RELU6, none: 0 })[activationDef(act).wasm?.epilogue ?? 'none'];
 
@@ -165,7 +166,10 @@ export function loadGemm(file = new URL('./gemm.wasm', import.meta.url)): Gemm |
  * gemm.wat packs straight from the input x [B,H,W,C] (pack_a_conv,
  * pack_at_conv) instead of reading a matrix written out first.
  */
-export type OperandA = { matrix: Float32Array; trans: boolean } | { conv: Float32Array; shape: ConvShape; trans: boolean };
+export type OperandA =
+  | { matrix: Float32Array; trans: boolean }
+  /** `pool`: rows come in fours, each the 2x2 window of a max pool of stride 2 after the convolution, and C gets each window's max (convPooled). */
+  | { conv: Float32Array; shape: ConvShape; trans: boolean; pool?: boolean };
 
 /** The transA values of gemm.wat's gemm that make `a` a conv descriptor: im2col rows, or their transpose. */
 const CONV = 2;
@@ -246,13 +250,14 @@ export function gradSlices(s: ConvShape): number {
 }
 
 /**
- * Whether convolution `s`'s sliced kernel gradient reads x and dz in place
- * (gemm.wat's grad_taps) instead of packing both for a product: every window
- * lies inside the image and the filters come in whole panels of eight.
- * MNIST's first layer (3x3x1, 32 filters) at batch 64: 3.4 ms packed and
- * multiplied on one thread, most of it packing 9 rows of 43,264 positions.
+ * Whether a first layer's kernels may read x in place through its tap table
+ * for every window, with whole panels of eight filters: every window lies
+ * inside the image, K fits the table. Its kernel gradient then packs
+ * nothing (gemm.wat's grad_taps; MNIST's 3x3x1 with 32 filters at batch 64
+ * took 3.4 ms on one thread packed and multiplied, most of it packing 9 rows
+ * of 43,264 positions), and a max pool after it can run inside it (convPooled).
  */
-export function gradTapsFit(s: ConvShape): boolean {
+export function tapsInPlace(s: ConvShape): boolean {
   const inside = (out: number, stride: number, k: number, dilation: number, size: number) => (out - 1) * stride + (k - 1) * dilation < size;
   return s.padTop === 0 && s.padLeft === 0 && s.F % 8 === 0 && tapTable(s) &&
     inside(s.OH, s.stride[0], s.kh, s.dilation[0], s.H) && inside(s.OW, s.stride[1], s.kw, s.dilation[1], s.W);
@@ -267,7 +272,7 @@ export function convKernelGradSliced(g: Gemm, dK: Float32Array, x: Float32Array,
   const slice: ConvShape = { ...s, B: s.B / slices };
   const M = s.kh * s.kw * s.C, N = s.F, K = slice.B * s.OH * s.OW;
   const panels = Math.ceil(N / 8);
-  const taps = gradTapsFit(s);
+  const taps = tapsInPlace(s);
   return inMemory(g, [x, dz], ['in', 'in'], ([xAt, dzAt], scratch) => {
     const bytes = {
       desc: align(descFloats(slice, taps) * 4),
@@ -452,7 +457,7 @@ function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: 
     a: 'matrix' in a ? place(a.matrix, M * K) : place(a.conv, a.conv.length),
     desc: 'conv' in a ? take(descFloats(a.shape, !a.trans && tapTable(a.shape))) : 0,
     b: packed ? { at: 0, copy: false } : place(b, K * N),
-    c: place(out, M * N),
+    c: place(out, outRows(a, M) * N),
     bias: place(bias, N),
     pb: packed ? packed.pb : take(panels * 8 * K),
     scratchStride: align(MC * K * 4 + 384),
@@ -468,6 +473,9 @@ function layout(g: Gemm, a: OperandA, b: Float32Array, out: Float32Array, bias: 
  * out = act((accumulate ? out : 0) + op(a)·op(b) + bias) on `threads` threads.
  * Returns false, leaving `out` alone, if the operands do not fit in the memory.
  */
+/** The rows of C for M rows of A: a pooled convolution's windows of four rows give one. */
+const outRows = (a: OperandA, M: number) => ('pool' in a && a.pool ? M / 4 : M);
+
 export function gemm(
   g: Gemm,
   out: Float32Array,
@@ -501,7 +509,8 @@ export function gemm(
   if (accumulate && at.c.copy) heap.set(out.subarray(0, M * N), at.c.at / 4);
   if (bias && at.bias.copy) heap.set(bias, at.bias.at / 4);
   const inEpilogue = epilogueFlag(activation);
-  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | inEpilogue;
+  const pooled = 'conv' in A && A.pool === true;
+  const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | inEpilogue | (pooled ? POOL : 0);
   const x = g.exports;
 
   // Panels are independent: a large B is packed on the threads too (the panel range [p0, p1) is the slice).
@@ -516,9 +525,27 @@ export function gemm(
     }, threads);
   }
 
-  if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + M * N));
+  if (at.c.copy) out.set(heap.subarray(at.c.at / 4, at.c.at / 4 + outRows(A, M) * N));
   if (activation !== 'linear' && inEpilogue === 0) activateInPlace(out, activation, N, 0, M);
   return true;
+}
+
+/**
+ * out [B, OH/2, OW/2, F] = maxpool(2x2, stride 2, valid) of convolution `s`
+ * of x with the epilogue of `opts` (bias, relu or relu6): in one pass, the
+ * four output positions of each window computed together (gemm.wat's
+ * conv_taps with POOL), so the convolution's output is never written. For a
+ * first layer (K <= KCH, read through the tap table) whose windows all lie
+ * inside the image and whose filters fill panels of 8, at inference; false
+ * for anything else, or if it does not fit, leaving out alone. The same bits
+ * as the convolution and then max_pool.
+ */
+export function convPooled(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number): boolean {
+  const { activation = 'linear', accumulate = false } = opts;
+  if (accumulate || (activation !== 'linear' && epilogueFlag(activation) === 0) || !tapsInPlace(s) || s.OH < 2 || s.OW < 2) return false;
+  const PH = Math.floor(s.OH / 2), PW = Math.floor(s.OW / 2);
+  const M = 4 * s.B * PH * PW, K = s.kh * s.kw * s.C;
+  return gemm(g, out, { conv: x, shape: s, trans: false, pool: true }, kernel, M, K, s.F, opts, threads);
 }
 
 /** Columns of a row_product item: the float32 sums it keeps in registers. */

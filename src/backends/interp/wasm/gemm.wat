@@ -63,6 +63,9 @@
   (global $BIAS i32 (i32.const 2))
   (global $RELU i32 (i32.const 4))
   (global $RELU6 i32 (i32.const 8))
+  ;; conv_taps only: its rows come in fours, each a 2x2 window of a max pool
+  ;; (stride 2) after the convolution, and C gets the window's max (micro)
+  (global $POOL i32 (i32.const 16))
   ;; k steps summed in float32 before the float64 sums take them
   (global $KCH i32 (i32.const 128))
   ;; whole panels pack_b packs together, row by row (its notes)
@@ -412,6 +415,17 @@
                 (local.set $c21 (f32x4.min (f32x4.max (local.get $c21) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
                 (local.set $c30 (f32x4.min (f32x4.max (local.get $c30) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
                 (local.set $c31 (f32x4.min (f32x4.max (local.get $c31) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))))
+            (if (i32.and (local.get $flags) (global.get $POOL))
+              (then
+                ;; the four rows are a pool window's cells in row-major order: their max
+                ;; as max_pool takes it (pmax from -inf, so NaN cells are skipped alike)
+                (v128.store offset=0 align=4 (local.get $out)
+                  (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+                    (local.get $c00)) (local.get $c10)) (local.get $c20)) (local.get $c30)))
+                (v128.store offset=16 align=4 (local.get $out)
+                  (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+                    (local.get $c01)) (local.get $c11)) (local.get $c21)) (local.get $c31)))
+                (return)))
             (v128.store offset=0 align=4 (local.get $out) (local.get $c00))
             (v128.store offset=16 align=4 (local.get $out) (local.get $c01))
             (local.set $out (i32.add (local.get $out) (local.get $ldc)))
@@ -768,6 +782,11 @@
   ;; micro's epilogue (a first layer's store was a quarter of its time).
   ;; Rows [r0, r1) (r0 a multiple of 4) against panels [p0, p1), one strip at
   ;; a time; the tile follows the strip at scratch.
+  ;; With POOL in flags, the four rows from i0 are the 2x2 window of pooled
+  ;; output i0/4 (a max pool of stride 2 over the convolution's output, B x
+  ;; OH/2 x OW/2 of them, rounded down), and C's row i0/4 gets their max
+  ;; after the epilogue: the caller sees to it that every window lies inside
+  ;; the image and N is a multiple of 8, so every block goes straight to C.
   (func $conv_taps
     (param $d i32) (param $pb i32) (param $c i32) (param $bias i32)
     (param $M i32) (param $K i32) (param $N i32) (param $flags i32)
@@ -778,8 +797,16 @@
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $mr i32) (local $nr i32) (local $panel i32) (local $panelBytes i32) (local $direct i32)
     (local $sw i32) (local $xEnd i32)
+    (local $pool i32) (local $sh i32) (local $OH i32) (local $OW i32) (local $PH i32) (local $PW i32)
+    (local $q i32) (local $t i32) (local $x0 i32) (local $y0 i32)
     (local.set $tile (i32.add (local.get $scratch) (i32.shl (local.get $K) (i32.const 4))))
     (local.set $taps (i32.load offset=60 (local.get $d)))
+    (local.set $pool (i32.and (local.get $flags) (global.get $POOL)))
+    (local.set $sh (i32.load offset=32 (local.get $d)))
+    (local.set $OH (i32.load offset=24 (local.get $d)))
+    (local.set $OW (i32.load offset=28 (local.get $d)))
+    (local.set $PH (i32.shr_u (local.get $OH) (i32.const 1)))
+    (local.set $PW (i32.shr_u (local.get $OW) (i32.const 1)))
     (local.set $H (i32.load offset=4 (local.get $d)))
     (local.set $W (i32.load offset=8 (local.get $d)))
     (local.set $cb (i32.shl (i32.load offset=12 (local.get $d)) (i32.const 2)))
@@ -797,14 +824,32 @@
         ;; the four rows' window origins, and whether every window is inside
         (local.set $inside (i32.const 1))
         (local.set $r (i32.const 0))
+        (if (local.get $pool)
+          (then
+            ;; the window's first cell, output (2 py, 2 px) of image b, for pooled row i0/4 = (b*PH + py)*PW + px
+            (local.set $q (i32.shr_u (local.get $i0) (i32.const 2)))
+            (local.set $t (i32.div_u (local.get $q) (local.get $PW)))
+            (call $origin (local.get $d)
+              (i32.add
+                (i32.mul (i32.add (i32.mul (i32.div_u (local.get $t) (local.get $PH)) (local.get $OH))
+                  (i32.shl (i32.rem_u (local.get $t) (local.get $PH)) (i32.const 1))) (local.get $OW))
+                (i32.shl (i32.sub (local.get $q) (i32.mul (local.get $t) (local.get $PW))) (i32.const 1)))
+              (i32.const 0x7fffffff))
+            (local.set $m) (local.set $x0) (local.set $y0)))
         (loop $origins
-          ;; the next window along the output row is sw cells on; past the row's
-          ;; last window (or at the first of the four), $origin divides it out
-          (local.set $x (i32.add (local.get $x) (local.get $sw)))
-          (if (i32.or (i32.eqz (local.get $r)) (i32.ge_s (local.get $x) (local.get $xEnd)))
+          (if (local.get $pool)
             (then
-              (call $origin (local.get $d) (i32.add (local.get $i0) (local.get $r)) (local.get $M))
-              (local.set $m) (local.set $x) (local.set $y)))
+              ;; cells (0, 0), (0, 1), (1, 0), (1, 1) of the window
+              (local.set $y (i32.add (local.get $y0) (select (local.get $sh) (i32.const 0) (i32.ge_u (local.get $r) (i32.const 2)))))
+              (local.set $x (i32.add (local.get $x0) (select (local.get $sw) (i32.const 0) (i32.and (local.get $r) (i32.const 1))))))
+            (else
+              ;; the next window along the output row is sw cells on; past the row's
+              ;; last window (or at the first of the four), $origin divides it out
+              (local.set $x (i32.add (local.get $x) (local.get $sw)))
+              (if (i32.or (i32.eqz (local.get $r)) (i32.ge_s (local.get $x) (local.get $xEnd)))
+                (then
+                  (call $origin (local.get $d) (i32.add (local.get $i0) (local.get $r)) (local.get $M))
+                  (local.set $m) (local.set $x) (local.set $y)))))
           (local.set $inside (i32.and (local.get $inside) (i32.and
             (i32.lt_u (i32.add (local.get $y) (local.get $spanY)) (local.get $H))
             (i32.and (i32.ge_s (local.get $y) (i32.const 0))
@@ -839,7 +884,9 @@
             (if (i32.gt_s (local.get $nr) (i32.const 8)) (then (local.set $nr (i32.const 8))))
             ;; a whole 4x8 block that does not accumulate goes straight into C, as in gemm
             (local.set $direct (select
-              (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $N)) (i32.shl (local.get $p) (i32.const 3))) (i32.const 2)))
+              (i32.add (local.get $c) (i32.shl (i32.add
+                (i32.mul (select (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $i0) (local.get $pool)) (local.get $N))
+                (i32.shl (local.get $p) (i32.const 3))) (i32.const 2)))
               (i32.const 0)
               (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE)))
                 (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8))))))

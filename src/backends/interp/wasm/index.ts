@@ -24,7 +24,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, gemm, gradSlices, inMemory, loadGemm, MC, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { align, Heap } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
@@ -248,6 +248,13 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
   if (g === null) return false;
   if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N))) return true;
   return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
+}
+
+/** convWasm followed by a 2x2 max pool of stride 2, in one pass (gemm.ts convPooled); false if not in use or not such a layer. */
+export function convPoolWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
+  const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
+  const g = productKernel(M, K, N);
+  return g !== null && convPooled(g, out, x, s, kernel, opts, threadsFor(M * K * N));
 }
 
 /**

@@ -19,7 +19,7 @@ import { recurrentForward } from '../../../../src/backends/interp/grad/recurrent
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
 import { activate, add, conv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
-import { convShape } from '../../../../src/backends/interp/kernels/conv.js';
+import { conv2dPooled, convShape } from '../../../../src/backends/interp/kernels/conv.js';
 import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
 import type { Padding } from '../../../../src/backends/interp/kernels/window.js';
@@ -189,6 +189,51 @@ describe('2-D max pooling', () => {
     [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
     const [wasm, reference] = both(() => maxPool2d(x, { size: [2, 2], padding: 'same' }));
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+});
+
+describe('a first layer and the 2x2 max pool after it, in one pass', () => {
+  // conv2dPooled against conv2d then maxPool2d, both in WebAssembly: the same operations, so the same bits.
+  it.each([
+    [[4, 28, 28, 1], [3, 3, 32], [1, 1], [1, 1], 'relu'], // MNIST's first layer: 26x26 pooled to 13x13
+    [[3, 11, 12, 3], [3, 3, 16], [1, 1], [1, 2], 'relu6'], // 9x8 drops a row; dilation
+    [[2, 15, 13, 2], [3, 2, 8], [2, 1], [1, 1], 'linear'], // stride 2 down, 1 across
+  ] as [number[], number[], [number, number], [number, number], Activation][])('x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, activation) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([kh, kw, xShape[3], F], rng);
+    const bias = randTensor([F], rng);
+    // Half the outputs below 0: relu's zeros and the window's max meet.
+    const opts = { stride, dilation, padding: 'valid' as const, activation };
+    const { choice, threads } = kernelBackend();
+    setKernelBackend('auto');
+    try {
+      for (const n of [1, 2]) {
+        setThreads(n);
+        const fused = conv2dPooled(x, kernel, bias, opts);
+        const apart = maxPool2d(conv2d(x, kernel, bias, opts), { size: [2, 2] });
+        expect(fused?.shape).toEqual(apart.shape);
+        expect(fused!.data.findIndex((v, i) => !Object.is(v, apart.data[i])), `${n} thread(s)`).toBe(-1);
+      }
+    } finally {
+      setKernelBackend(choice);
+      setThreads(threads);
+    }
+  });
+
+  it('declines what it does not run so: padding, filters past a panel of 8, K past the tap table, the TS kernels', () => {
+    const x = randTensor([2, 8, 8, 1], rng);
+    const k = (C: number, F: number) => randTensor([3, 3, C, F], rng);
+    expect(conv2dPooled(x, k(1, 8), null, { padding: 'same' })).toBeNull();
+    expect(conv2dPooled(x, k(1, 12), null, {})).toBeNull();
+    expect(conv2dPooled(randTensor([2, 8, 8, 16], rng), k(16, 8), null, {})).toBeNull();
+    expect(conv2dPooled(x, k(1, 8), null, { activation: 'tanh' })).toBeNull();
+    const { choice } = kernelBackend();
+    setKernelBackend('js');
+    try {
+      expect(conv2dPooled(x, k(1, 8), null, {})).toBeNull();
+    } finally {
+      setKernelBackend(choice);
+    }
   });
 });
 
