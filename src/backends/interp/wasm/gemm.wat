@@ -31,7 +31,9 @@
 ;; transpose), packed straight from the input image (pack_a_conv,
 ;; pack_at_conv): conv2d and its kernel gradient never write im2col out.
 ;; A convolution with K <= KCH (a first layer's 3x3x1 or 3x3x3) is not packed
-;; at all where its windows lie inside the image: conv_taps reads x in place.
+;; at all where its windows lie inside the image: conv_taps reads x in place
+;; (and can keep each 2x2 window's max for a max pool after it: POOL), and so
+;; does its kernel gradient, which reads dz in place too (grad_taps).
 ;;
 ;; Beside the GEMM, the kernels that let the interpreter keep its activations
 ;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS

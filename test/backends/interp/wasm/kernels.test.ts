@@ -3,7 +3,8 @@
  * kernels they stand in for (themselves checked against tfjs elsewhere):
  * conv2d packing its im2col rows straight from the input, or for K <= 128
  * reading them in place through a tap table (every padding, stride and
- * dilation, channel counts that are and are not multiples of 4), 3x3
+ * dilation, channel counts that are and are not multiples of 4; with the
+ * 2x2 max pool after it in one pass, bit for bit), 3x3
  * convolutions and their input and kernel gradients as Winograd F(2x2, 3x3) (within a
  * bound on rounding that a wrong transform exceeds by orders of magnitude),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
