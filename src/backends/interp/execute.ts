@@ -28,7 +28,7 @@ import * as K from './kernels/index.js';
 import { dimSizes, InputError } from './io.js';
 import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
-import { checkMemory, planMemory } from './plan.js';
+import { checkMemory, fusedPools, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
@@ -337,24 +337,6 @@ function sinusoidal(T: number, d: number): Tensor {
   return table;
 }
 
-/** A 2-D convolution and the one node that reads it, a 2x2 max pool of stride 2 (Interpreter's pooledBy); graph outputs excepted. */
-function pooledConvolutions(graph: Graph): Map<Node, Node> {
-  const readers = new Map<Node, Node[]>();
-  for (const node of graph.nodes) for (const input of new Set([...node.inputs, ...maskReads(node)])) readers.set(input, [...(readers.get(input) ?? []), node]);
-  const outputs = new Set(graph.outputs.map((o) => o.node));
-  const pairs = new Map<Node, Node>();
-  for (const node of graph.nodes) {
-    if ((node.op !== 'conv2d' && node.op !== 'fused_conv2d') || outputs.has(node)) continue;
-    const [pool, ...others] = readers.get(node) ?? [];
-    if (!pool || others.length > 0 || pool.op !== 'maxpool' || pool.inputs.length !== 1) continue;
-    const a = node.resolved as AttrsOf<'conv2d'>;
-    const o = poolOptions(pool.resolved as PoolAttrs);
-    const halves = o.rank === 2 && o.size.every((n) => n === 2) && o.stride.every((n) => n === 2) && o.padding === 'valid';
-    if (a.rank === 2 && (a.groups ?? 1) === 1 && (pool.resolved as PoolAttrs).kind === 'max' && halves) pairs.set(node, pool);
-  }
-  return pairs;
-}
-
 /** The pool of convolution `node`'s output in one pass, into `out` (the pool's buffer), or null when the kernels do not run it so. */
 function pooledConv(node: NodeOf<'conv2d'>, x: Tensor, params: Pick<Call, 'param' | 'optionalParam'>, out: Float32Array | undefined): Tensor | null {
   const o = convOptions(node.resolved as AttrsOf<'conv2d'>);
@@ -428,7 +410,7 @@ export class Interpreter {
     // A mask's sources are read by the layers that use the mask (ir/mask.ts).
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
-    this.pooledBy = pooledConvolutions(graph);
+    this.pooledBy = fusedPools(graph);
   }
 
   /**

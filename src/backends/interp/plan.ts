@@ -18,7 +18,9 @@
  *
  * Inputs (and aliases of them) are the caller's and are not in the arena. A
  * node's output is live while its inputs are read, so no kernel's output
- * overlaps its inputs.
+ * overlaps its inputs. At inference, a convolution that runs with the max
+ * pool after it as one kernel (fusedPools) writes the pool's output while it
+ * reads its own inputs: they live until the pool.
  *
  * Also here: the memory budget (`--max-memory`). Whatever would allocate a
  * plan, a model's weights or a training run's buffers asks `checkMemory`
@@ -27,7 +29,10 @@
  * multi-gigabyte allocation or V8's `Array buffer allocation failed`.
  */
 import { messages, UserError } from '../../diagnostics.js';
+import { maskReads } from '../../ir/mask.js';
 import type { Graph, Node } from '../../ir/types.js';
+import type { AttrsOf } from '../../ops/index.js';
+import type { PoolAttrs } from '../../ops/pool.js';
 import { humanBytes } from '../../units.js';
 import { align } from './wasm/heap.js';
 import { platform } from '../../platform/index.js';
@@ -79,6 +84,11 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
   const last = new Map<Node, number>();
   graph.nodes.forEach((node, i) => node.inputs.forEach((n) => last.set(root(n), i)));
   for (const out of graph.outputs) last.set(root(out.node), end);
+  if (!training) {
+    for (const [conv, pool] of fusedPools(graph)) {
+      for (const n of conv.inputs) last.set(root(n), Math.max(last.get(root(n)) ?? 0, position.get(pool)!));
+    }
+  }
 
   const slots = new Map<Node, Slot>();
   for (const node of owners) {
@@ -111,6 +121,30 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
     for (let i = slot.first; i <= slot.last; i++) alive[i] += align(slot.floats * 4);
   }
   return { batch, slots, aliases, plannedBytes, naiveBytes, liveBytes: Math.max(0, ...alive) };
+}
+
+/**
+ * The 2-D convolutions whose output one node alone reads, a 2x2 max pool of
+ * stride 2 without padding, with that pool: at inference the two may run as
+ * one kernel (kernels/conv.ts conv2dPooled; execute.ts's Interpreter decides
+ * at each run, and runs them apart when the kernel declines). Graph outputs
+ * excepted.
+ */
+export function fusedPools(graph: Graph): Map<Node, Node> {
+  const readers = new Map<Node, Node[]>();
+  for (const node of graph.nodes) for (const input of new Set([...node.inputs, ...maskReads(node)])) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const outputs = new Set(graph.outputs.map((o) => o.node));
+  const pairs = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if ((node.op !== 'conv2d' && node.op !== 'fused_conv2d') || outputs.has(node)) continue;
+    const [pool, ...others] = readers.get(node) ?? [];
+    if (!pool || others.length > 0 || pool.op !== 'maxpool' || pool.inputs.length !== 1) continue;
+    const conv = node.resolved as AttrsOf<'conv2d'>;
+    const p = pool.resolved as PoolAttrs;
+    const halves = p.rank === 2 && p.size.every((n) => n === 2) && p.stride.every((n) => n === 2) && p.padding === 'valid';
+    if (conv.rank === 2 && (conv.groups ?? 1) === 1 && p.kind === 'max' && halves) pairs.set(node, pool);
+  }
+  return pairs;
 }
 
 /**

@@ -284,11 +284,18 @@ describe('convnets', () => {
     compare(graph, weightsFor(graph, 7), { image }, (w) => convnet(w, image), 1e-5);
   });
 
-  it('a first layer and the max pool after it run as one kernel: the same bits as when the layer\'s output is kept too', () => {
-    const body = 'input image: [28, 28, 1]\n  c = image -> conv2d(16, kernel = 3, activation = relu)\n  output probs = c -> maxpool(2) -> flatten -> dense(10)';
+  // The Winograd layer reads a value in the arena, which it alone reads: the plan keeps its bytes apart from the pool's
+  // output, which the fused kernel writes while it reads them (plan.test.ts checks the plan itself).
+  it('convolutions and the max pools after them run as one kernel each: the same bits as when the layers\' outputs are kept too', () => {
+    const body = [
+      'input image: [28, 28, 1]',
+      'c = image -> conv2d(16, kernel = 3, activation = relu)', // read through the tap table
+      'd = c -> maxpool(2) -> relu -> conv2d(16, kernel = 3, activation = relu)', // in Winograd's form
+      'output probs = d -> maxpool(2) -> flatten -> dense(10)',
+    ].join('\n  ');
     const graph = (text: string) => optimize(selectModel(compileSource({ path: 'm.dl', text: `model M {\n  ${text}\n}\n` }))).graph;
     const alone = graph(body);
-    const kept = graph(`${body}\n  output conv = c`); // read by an output too: run apart
+    const kept = graph(`${body}\n  output conv = c\n  output conv2 = d`); // read by an output too: run apart
     const weights = weightsFor(alone, 5);
     const image = randTensor([3, 28, 28, 1], createRng(5));
     const a = new Interpreter(alone, weights).run({ image }).outputs.probs.data;

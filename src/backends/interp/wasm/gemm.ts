@@ -343,8 +343,9 @@ const winogradBlock = (s: ConvShape) => Math.max(16, Math.min(128, 4 * Math.floo
  * way whatever the thread, so the result does not depend on their number.
  * False, leaving `out` alone, if it does not fit in the memory.
  */
-export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number): boolean {
+export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number, pool = false): boolean {
   const { bias = null, activation = 'linear' } = opts;
+  if (pool && activation !== 'linear' && epilogueFlag(activation) === 0) return false;
   const { C, F } = s;
   const panels = Math.ceil(F / 8);
   const tilesH = Math.ceil(s.OH / 2), tilesW = Math.ceil(s.OW / 2);
@@ -358,7 +359,7 @@ export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: Con
     const scratchAt = scratch((threads * perThread) / 4).byteOffset;
     const tiles = winogradTiles(s);
     new Int32Array(desc.buffer, desc.byteOffset, 18).set([
-      xAt, s.H, s.W, C, s.OH, s.OW, s.padTop, s.padLeft, tilesH, tilesW, F, pu, biasAt, epilogueFlag(activation), outAt, zeros, TB, tiles,
+      xAt, s.H, s.W, C, s.OH, s.OW, s.padTop, s.padLeft, tilesH, tilesW, F, pu, biasAt, epilogueFlag(activation) | (pool ? POOL : 0), outAt, zeros, TB, tiles,
     ]);
     runRange(g, { kernel: 'winograd_kernel', args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: panels }, rangeThreads(threads, 16 * C * F));
     // Items are blocks of TB tiles: a thread's slice never holds less than one block, whose products read every U_xi.
@@ -367,7 +368,7 @@ export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: Con
       items: Math.ceil(tiles / TB), perThread: { arg: 3, stride: perThread },
     }, threads);
   });
-  if (ok && activation !== 'linear' && epilogueFlag(activation) === 0) activateInPlace(out, activation, F, 0, s.B * s.OH * s.OW);
+  if (ok && !pool && activation !== 'linear' && epilogueFlag(activation) === 0) activateInPlace(out, activation, F, 0, s.B * s.OH * s.OW);
   return ok;
 }
 
@@ -533,16 +534,19 @@ export function gemm(
 /**
  * out [B, OH/2, OW/2, F] = maxpool(2x2, stride 2, valid) of convolution `s`
  * of x with the epilogue of `opts` (bias, relu or relu6): in one pass, the
- * four output positions of each window computed together (gemm.wat's
- * conv_taps with POOL), so the convolution's output is never written. For a
- * first layer (K <= KCH, read through the tap table) whose windows all lie
- * inside the image and whose filters fill panels of 8, at inference; false
- * for anything else, or if it does not fit, leaving out alone. The same bits
- * as the convolution and then max_pool.
+ * four output positions of each window computed together, so the
+ * convolution's output is never written. For a 3x3 convolution in Winograd's
+ * form, whose 2x2 tiles are the windows (gemm.wat's winograd_tiles with
+ * POOL), and for a first layer (K <= KCH, read through the tap table) whose
+ * windows all lie inside the image and whose filters fill panels of 8
+ * (conv_taps with POOL); false for anything else, or if it does not fit,
+ * leaving out alone. The same bits as the convolution and then max_pool.
  */
 export function convPooled(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number): boolean {
   const { activation = 'linear', accumulate = false } = opts;
-  if (accumulate || (activation !== 'linear' && epilogueFlag(activation) === 0) || !tapsInPlace(s) || s.OH < 2 || s.OW < 2) return false;
+  if (accumulate || (activation !== 'linear' && epilogueFlag(activation) === 0) || s.OH < 2 || s.OW < 2) return false;
+  if (winogradFits(s)) return winogradConv(g, out, x, s, kernel, opts, threads, true);
+  if (!tapsInPlace(s)) return false;
   const PH = Math.floor(s.OH / 2), PW = Math.floor(s.OW / 2);
   const M = 4 * s.B * PH * PW, K = s.kh * s.kw * s.C;
   return gemm(g, out, { conv: x, shape: s, trans: false, pool: true }, kernel, M, K, s.F, opts, threads);

@@ -65,8 +65,9 @@
   (global $BIAS i32 (i32.const 2))
   (global $RELU i32 (i32.const 4))
   (global $RELU6 i32 (i32.const 8))
-  ;; conv_taps only: its rows come in fours, each a 2x2 window of a max pool
-  ;; (stride 2) after the convolution, and C gets the window's max (micro)
+  ;; a 2x2 max pool of stride 2 after a convolution, in it: conv_taps's rows
+  ;; come in fours, each a window, and C gets the window's max (micro);
+  ;; winograd_tiles' tiles are the windows
   (global $POOL i32 (i32.const 16))
   ;; k steps summed in float32 before the float64 sums take them
   (global $KCH i32 (i32.const 128))
@@ -2874,13 +2875,16 @@
   ;; TB tiles at a time: B^T d B for each into V (16 blocks [TB, C]), the 16
   ;; products with U into M (16 blocks [TB, F]) by gemm, then A^T m A, the
   ;; bias and relu / relu6 into the output, dropping the row or column of a
-  ;; tile that lies past OH or OW. Input cells outside the image read the
+  ;; tile that lies past OH or OW. With POOL in the flags, a tile is the
+  ;; window of a 2x2 max pool of stride 2 after the convolution: the output is
+  ;; the pool's, [B, OH/2, OW/2, F] (rounded down), and gets the tile's max
+  ;; (as max_pool takes it), or nothing from a tile past OH/2 or OW/2. Input cells outside the image read the
   ;; descriptor's zeros. `scratch` is this thread's:
   ;;   [V: 16 blocks of TB*C floats | M: 16 of TB*F floats | gemm's scratch for TB rows],
   ;; the blocks U_SKEW bytes apart.
   ;; Descriptor, i32 at byte 4i: 0 x, 1 H, 2 W, 3 C, 4 OH, 5 OW, 6 padTop,
   ;; 7 padLeft, 8 tilesH, 9 tilesW, 10 F, 11 pu (winograd_kernel's U),
-  ;; 12 bias (0: none), 13 flags (RELU, RELU6), 14 out, 15 zeros (C floats), 16 TB,
+  ;; 12 bias (0: none), 13 flags (RELU, RELU6, POOL), 14 out, 15 zeros (C floats), 16 TB,
   ;; 17 the number of tiles (t1 past it stops there).
   (func (export "winograd_tiles") (param $desc i32) (param $t0 i32) (param $t1 i32) (param $scratch i32)
     (local $x i32) (local $H i32) (local $W i32) (local $C i32) (local $OH i32) (local $OW i32)
@@ -2892,7 +2896,7 @@
     (local $row i32) (local $c i32) (local $f i32) (local $dst i32) (local $src i32) (local $img i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
     (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
-    (local $o00 i32) (local $rowb i32) (local $e01 i32) (local $e10 i32) (local $e11 i32)
+    (local $o00 i32) (local $rowb i32) (local $e01 i32) (local $e10 i32) (local $e11 i32) (local $pool i32)
     (local $d00 v128) (local $d01 v128) (local $d02 v128) (local $d03 v128) (local $d10 v128) (local $d11 v128) (local $d12 v128) (local $d13 v128) (local $d20 v128) (local $d21 v128) (local $d22 v128) (local $d23 v128) (local $d30 v128) (local $d31 v128) (local $d32 v128) (local $d33 v128) (local $q00 v128) (local $q01 v128) (local $q02 v128) (local $q03 v128) (local $q10 v128) (local $q11 v128) (local $q12 v128) (local $q13 v128) (local $q20 v128) (local $q21 v128) (local $q22 v128) (local $q23 v128) (local $q30 v128) (local $q31 v128) (local $q32 v128) (local $q33 v128) (local $p00 i32) (local $p01 i32) (local $p02 i32) (local $p03 i32) (local $p10 i32) (local $p11 i32) (local $p12 i32) (local $p13 i32) (local $p20 i32) (local $p21 i32) (local $p22 i32) (local $p23 i32) (local $p30 i32) (local $p31 i32) (local $p32 i32) (local $p33 i32)
     (local $m00 v128) (local $m01 v128) (local $m02 v128) (local $m03 v128) (local $m10 v128) (local $m11 v128) (local $m12 v128) (local $m13 v128) (local $m20 v128) (local $m21 v128) (local $m22 v128) (local $m23 v128) (local $m30 v128) (local $m31 v128) (local $m32 v128) (local $m33 v128) (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128) (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128) (local $y00 v128) (local $y01 v128) (local $y10 v128) (local $y11 v128) (local $bv v128)
     (local.set $x (i32.load offset=0 (local.get $desc)))
@@ -2909,6 +2913,7 @@
     (local.set $hasBias (i32.ne (local.get $bias) (i32.const 0)))
     (local.set $relu (i32.and (i32.load offset=52 (local.get $desc)) (global.get $RELU)))
     (local.set $relu6 (i32.and (i32.load offset=52 (local.get $desc)) (global.get $RELU6)))
+    (local.set $pool (i32.and (i32.load offset=52 (local.get $desc)) (global.get $POOL)))
     (local.set $out (i32.load offset=56 (local.get $desc)))
     (local.set $zeros (i32.load offset=60 (local.get $desc)))
     (local.set $TB (i32.load offset=64 (local.get $desc)))
@@ -2959,6 +2964,15 @@
             (local.set $e01 (i32.lt_s (i32.add (local.get $x0) (i32.const 1)) (local.get $OW)))
             (local.set $e10 (i32.lt_s (i32.add (local.get $y0) (i32.const 1)) (local.get $OH)))
             (local.set $e11 (i32.and (local.get $e01) (local.get $e10)))
+            (if (local.get $pool)
+              (then
+                ;; the pool's output (b, ty, tx) of [B, OH/2, OW/2, F]; a tile past it gives nothing
+                (local.set $o00 (i32.add (local.get $out)
+                  (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (i32.shr_u (local.get $OH) (i32.const 1))) (local.get $ty))
+                    (i32.shr_u (local.get $OW) (i32.const 1))) (local.get $tx)) (local.get $fb))))
+                (local.set $e11 (i32.and
+                  (i32.lt_u (local.get $ty) (i32.shr_u (local.get $OH) (i32.const 1)))
+                  (i32.lt_u (local.get $tx) (i32.shr_u (local.get $OW) (i32.const 1)))))))
             (local.set $row (i32.add (local.get $Mb) (i32.mul (local.get $r) (local.get $fb))))
             (local.set $f (i32.const 0))
             (loop $out_filters
@@ -3027,10 +3041,18 @@
                   (local.set $y01 (f32x4.min (f32x4.max (local.get $y01) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
                   (local.set $y10 (f32x4.min (f32x4.max (local.get $y10) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))
                   (local.set $y11 (f32x4.min (f32x4.max (local.get $y11) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)))))
-              (v128.store align=4 (i32.add (local.get $o00) (local.get $f)) (local.get $y00))
-              (if (local.get $e01) (then (v128.store align=4 (i32.add (i32.add (local.get $o00) (local.get $fb)) (local.get $f)) (local.get $y01))))
-              (if (local.get $e10) (then (v128.store align=4 (i32.add (i32.add (local.get $o00) (local.get $rowb)) (local.get $f)) (local.get $y10))))
-              (if (local.get $e11) (then (v128.store align=4 (i32.add (i32.add (i32.add (local.get $o00) (local.get $rowb)) (local.get $fb)) (local.get $f)) (local.get $y11))))
+              (if (local.get $pool)
+                (then
+                  ;; the window's cells in row-major order, pmax from -inf as max_pool
+                  (if (local.get $e11)
+                    (then (v128.store align=4 (i32.add (local.get $o00) (local.get $f))
+                      (f32x4.pmax (f32x4.pmax (f32x4.pmax (f32x4.pmax (v128.const f32x4 -inf -inf -inf -inf)
+                        (local.get $y00)) (local.get $y01)) (local.get $y10)) (local.get $y11))))))
+                (else
+                  (v128.store align=4 (i32.add (local.get $o00) (local.get $f)) (local.get $y00))
+                  (if (local.get $e01) (then (v128.store align=4 (i32.add (i32.add (local.get $o00) (local.get $fb)) (local.get $f)) (local.get $y01))))
+                  (if (local.get $e10) (then (v128.store align=4 (i32.add (i32.add (local.get $o00) (local.get $rowb)) (local.get $f)) (local.get $y10))))
+                  (if (local.get $e11) (then (v128.store align=4 (i32.add (i32.add (i32.add (local.get $o00) (local.get $rowb)) (local.get $fb)) (local.get $f)) (local.get $y11))))))
               (local.set $f (i32.add (local.get $f) (i32.const 16)))
               (br_if $out_filters (i32.lt_s (local.get $f) (local.get $fb))))
             (local.set $r (i32.add (local.get $r) (i32.const 1)))

@@ -196,15 +196,18 @@ describe('2-D max pooling', () => {
 describe('a first layer and the 2x2 max pool after it, in one pass', () => {
   // conv2dPooled against conv2d then maxPool2d, both in WebAssembly: the same operations, so the same bits.
   it.each([
-    [[4, 28, 28, 1], [3, 3, 32], [1, 1], [1, 1], 'relu'], // MNIST's first layer: 26x26 pooled to 13x13
-    [[3, 11, 12, 3], [3, 3, 16], [1, 1], [1, 2], 'relu6'], // 9x8 drops a row; dilation
-    [[2, 15, 13, 2], [3, 2, 8], [2, 1], [1, 1], 'linear'], // stride 2 down, 1 across
-  ] as [number[], number[], [number, number], [number, number], Activation][])('x %j, kernel %j, stride %j, dilation %j, %s', (xShape, [kh, kw, F], stride, dilation, activation) => {
+    [[4, 28, 28, 1], [3, 3, 32], [1, 1], [1, 1], 'valid', 'relu'], // MNIST's first layer: 26x26 pooled to 13x13
+    [[3, 11, 12, 3], [3, 3, 16], [1, 1], [1, 2], 'valid', 'relu6'], // 9x8 drops a row; dilation
+    [[2, 15, 13, 2], [3, 2, 8], [2, 1], [1, 1], 'valid', 'linear'], // stride 2 down, 1 across
+    // Winograd's 2x2 tiles as the windows: MNIST's second layer (11x11, the last tiles half empty), and padded
+    [[4, 13, 13, 32], [3, 3, 64], [1, 1], [1, 1], 'valid', 'relu'],
+    [[2, 10, 9, 16], [3, 3, 20], [1, 1], [1, 1], 'same', 'relu6'],
+  ] as [number[], number[], [number, number], [number, number], Padding, Activation][])('x %j, kernel %j, stride %j, dilation %j, %s, %s', (xShape, [kh, kw, F], stride, dilation, padding, activation) => {
     const x = randTensor(xShape, rng);
     const kernel = randTensor([kh, kw, xShape[3], F], rng);
     const bias = randTensor([F], rng);
     // Half the outputs below 0: relu's zeros and the window's max meet.
-    const opts = { stride, dilation, padding: 'valid' as const, activation };
+    const opts = { stride, dilation, padding, activation };
     const { choice, threads } = kernelBackend();
     setKernelBackend('auto');
     try {
@@ -221,12 +224,12 @@ describe('a first layer and the 2x2 max pool after it, in one pass', () => {
     }
   });
 
-  it('declines what it does not run so: padding, filters past a panel of 8, K past the tap table, the TS kernels', () => {
+  it('declines what it does not run so: padding, filters past a panel of 8, K past the tap table and no Winograd, the TS kernels', () => {
     const x = randTensor([2, 8, 8, 1], rng);
     const k = (C: number, F: number) => randTensor([3, 3, C, F], rng);
     expect(conv2dPooled(x, k(1, 8), null, { padding: 'same' })).toBeNull();
     expect(conv2dPooled(x, k(1, 12), null, {})).toBeNull();
-    expect(conv2dPooled(randTensor([2, 8, 8, 16], rng), k(16, 8), null, {})).toBeNull();
+    expect(conv2dPooled(randTensor([2, 8, 8, 16], rng), k(16, 8), null, {})).toBeNull(); // K 144, and too few tiles and filters for Winograd
     expect(conv2dPooled(x, k(1, 8), null, { activation: 'tanh' })).toBeNull();
     const { choice } = kernelBackend();
     setKernelBackend('js');
