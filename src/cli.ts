@@ -363,7 +363,7 @@ function parseLevel(text: string): number {
 function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run']>['stats']>): void {
   const width = Math.max(...stats.layers.map((l) => l.name.length + l.op.length + 3));
   console.error(reports.timePerLayer(graph.name));
-  for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms`);
+  for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms${l.computedIn ? ` ${reports.computedIn(l.computedIn)}` : ''}`);
   console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
   console.error(reports.peakMemory(humanBytes(stats.peakActivationBytes)));
   if (stats.plan)

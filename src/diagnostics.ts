@@ -771,6 +771,7 @@ export const reports = {
   runOutput: (name: string, shape: readonly number[], values: string) => `${name} [${shape.join(', ')}]:\n${values}`,
   // `dlc run --stats`
   timePerLayer: (model: string) => `time per layer (${model}):`,
+  computedIn: (layer: string) => `(computed in ${layer})`,
   peakMemory: (bytes: string) => `peak activation memory: ${bytes}`,
   plannedMemory: (planned: string, naive: string) => `planned activation memory: ${planned} in one arena (one buffer per activation: ${naive})`,
   matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined) =>

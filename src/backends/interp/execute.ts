@@ -50,6 +50,8 @@ export interface LayerTiming {
   name: string;
   op: string;
   ms: number;
+  /** The layer whose kernel computed this one's output too (a max pool run inside its convolution); its time counts there. */
+  computedIn?: string;
 }
 
 export interface RunStats {
@@ -373,9 +375,10 @@ export class Interpreter {
   private lastUse = new Map<Node, number>();
   /**
    * Convolutions whose output only a 2x2 max pool of stride 2 reads, with
-   * that pool: at inference the two may run as one kernel (kernels/conv.ts
-   * conv2dPooled), which never writes the convolution's output; the pool
-   * then has nothing left to do.
+   * that pool (plan.ts fusedPools, which the memory plan allows for too): at
+   * inference the two may run as one kernel (kernels/conv.ts conv2dPooled),
+   * which never writes the convolution's output; the pool then has nothing
+   * left to do, and `--stats` says which layer computed it.
    */
   private pooledBy = new Map<Node, Node>();
   private arenas = new Map<string, Arena>();
@@ -550,7 +553,10 @@ export class Interpreter {
         };
         hold(node, runKernel(call));
       }
-      if (options.stats) timings.push({ name: node.name, op: node.op, ms: performance.now() - t0 });
+      if (options.stats) {
+        const computedIn = pooled.has(node) ? node.inputs[0].name : undefined;
+        timings.push({ name: node.name, op: node.op, ms: performance.now() - t0, ...(computedIn && { computedIn }) });
+      }
       for (const input of new Set([...node.inputs, ...maskReads(node)])) if (this.lastUse.get(input) === i) release(input);
     });
     // The arena is reused by the next run: outputs leave it as copies.

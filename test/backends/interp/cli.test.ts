@@ -170,6 +170,19 @@ describe('dlc run', () => {
     for (const line of lines) expect(names).toContain(line.split(' ')[0]);
     expect(optimized.stderr).toMatch(/\npeak activation memory: 7\.13 KB\nplanned activation memory: /);
   });
+
+  it('--stats says which layer computed a max pool run inside its convolution', () => {
+    const image = Array.from({ length: 2 }, (_, b) => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((b + y * 28 + x) % 17) / 17])));
+    const r = dlc('run', 'examples/mnist_convnet.dl', '--input', json('mnist-stats.json', { image }), '--stats');
+    expect(r.code).toBe(0);
+    // Both convolutions (the first through its tap table, the second in Winograd's form) run their pools.
+    expect(r.stderr).toMatch(/\n {2}maxpool \(maxpool\) +\d+\.\d{3} ms \(computed in conv2d\)\n/);
+    expect(r.stderr).toMatch(/\n {2}maxpool_1 \(maxpool\) +\d+\.\d{3} ms \(computed in conv2d_1\)\n/);
+    // --kernels js runs every layer itself.
+    const apart = dlc('run', 'examples/mnist_convnet.dl', '--input', json('mnist-stats.json', { image }), '--stats', '--kernels', 'js');
+    expect(apart.code).toBe(0);
+    expect(apart.stderr).not.toContain('computed in');
+  });
 });
 
 describe('dlc run: bad inputs', () => {

@@ -165,8 +165,10 @@ function convolve(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOp
 /**
  * maxpool(2x2, stride 2, valid) of conv2d(x, kernel, bias, opts) in one pass,
  * when the WebAssembly kernel runs that layer that way (a first layer whose
- * windows lie inside the image: wasm/gemm.ts convPooled); null otherwise,
- * for the caller to run the two. The same values as the two one after the other.
+ * windows lie inside the image, or a 3x3 convolution in Winograd's form:
+ * wasm/gemm.ts convPooled); null otherwise, for the caller to run the two.
+ * The same values as the two one after the other. The caller's `out` must not
+ * overlap x (plan.ts keeps a fused convolution's inputs alive until its pool).
  */
 export function conv2dPooled(x: Tensor, kernel: Tensor, bias: Tensor | null, opts: Conv2dOptions, out?: Float32Array): Tensor | null {
   if ((opts.groups ?? 1) > 1) return null;
