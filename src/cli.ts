@@ -20,7 +20,7 @@ import { sceneToPdf } from './backends/dot/pdf.js';
 import { svgToPng } from './backends/dot/render.js';
 import { type Scene, sceneToSvg } from './scene.js';
 import { emitTfjs } from './backends/tfjs/index.js';
-import { kernelBackend, KernelChoice, pinnedArray, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
+import { kernelBackend, KernelChoice, pinnedArray, setFastMath, setKernelBackend, setThreads } from './backends/interp/wasm/index.js';
 import { checkOutputPaths, READ_LIMITS, readStdinBounded, readTextBounded, writeFileAtomic } from './files.js';
 import { evalCommand, tfjsTraining, trainCommand, TrainInterrupted } from './train/index.js';
 import { setMemoryLimit } from './backends/interp/plan.js';
@@ -138,9 +138,10 @@ function program(): Command {
     .option('--opt <level>', help.runOpt, parseLevel, 1)
     .option('--kernels <kind>', help.runKernels, 'auto')
     .option('--threads <n>', help.threads, parseCount)
+    .option('--fast-math', help.fastMath)
     .option('--max-memory <size>', help.maxMemory, parseMemory)
     .option('--engine <engine>', help.engine, 'interp')
-    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number; maxMemory?: number; engine: string }) => {
+    .action(async (file: string, opts: { input: string; model?: string; weights?: string; seed: number; json?: boolean; stats?: boolean; opt: number; kernels: string; threads?: number; fastMath?: boolean; maxMemory?: number; engine: string }) => {
       const engine = engineOf(opts.engine);
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
@@ -172,8 +173,9 @@ function program(): Command {
     .option('--quiet', help.trainQuiet)
     .option('--kernels <kind>', help.trainKernels, 'auto')
     .option('--threads <n>', help.threads, parseCount)
+    .option('--fast-math', help.fastMath)
     .option('--max-memory <size>', help.maxMemory, parseMemory)
-    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number; maxMemory?: number }) => {
+    .action(async (file: string, opts: { output: string; model?: string; epochs?: number; lr?: number; seed?: number; metrics?: string; plot?: string; quiet?: boolean; kernels: string; threads?: number; fastMath?: boolean; maxMemory?: number }) => {
       useKernels(opts);
       if (opts.maxMemory) setMemoryLimit(opts.maxMemory);
       // The curves as PNG (twice the SVG's size) or PDF, from the scene the SVG is written from.
@@ -329,11 +331,12 @@ async function runOnce(graph: Graph, weights: Weights, inputs: Record<string, Te
   }
 }
 
-/** Applies --kernels and --threads (the environment's DLC_KERNELS / DLC_THREADS otherwise). */
-function useKernels(opts: { kernels: string; threads?: number }): void {
+/** Applies --kernels, --threads and --fast-math (the environment's DLC_KERNELS / DLC_THREADS / DLC_FAST_MATH otherwise). */
+function useKernels(opts: { kernels: string; threads?: number; fastMath?: boolean }): void {
   if (!['auto', 'wasm', 'js'].includes(opts.kernels)) throw new UsageError(messages.kernelsChoice(opts.kernels));
   if (opts.kernels !== 'auto' || !process.env.DLC_KERNELS) setKernelBackend(opts.kernels as KernelChoice);
   if (opts.threads !== undefined) setThreads(opts.threads);
+  if (opts.fastMath) setFastMath(true);
 }
 
 function parseCount(text: string): number {
@@ -369,7 +372,7 @@ function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run
   if (stats.plan)
     console.error(reports.plannedMemory(humanBytes(stats.plan.plannedBytes), humanBytes(stats.plan.naiveBytes)));
   const k = kernelBackend();
-  console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note));
+  console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note, k.fastMath));
 }
 
 /**

@@ -696,6 +696,7 @@ export const help = {
   trainModel: 'the model (default: the only or last one with a train section)',
   weightsOutput: 'weights file to write (safetensors)',
   threads: 'threads for large matrix products (default: all cores)',
+  fastMath: 'trade float32 accuracy for speed: 3x3 convolutions as Winograd F(4x4, 3x3), about 10x the rounding error (also DLC_FAST_MATH=1)',
 
   // summary
   summaryModel: 'the model to summarize (default: the only or last one)',
@@ -774,8 +775,8 @@ export const reports = {
   computedIn: (layer: string) => `(computed in ${layer})`,
   peakMemory: (bytes: string) => `peak activation memory: ${bytes}`,
   plannedMemory: (planned: string, naive: string) => `planned activation memory: ${planned} in one arena (one buffer per activation: ${naive})`,
-  matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined) =>
-    `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD, up to ${plural(threads, 'thread')})` : ''}${note ? ` (${note})` : ''}`,
+  matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined, fastMath: boolean) =>
+    `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD, up to ${plural(threads, 'thread')}${fastMath ? ', fast math' : ''})` : ''}${note ? ` (${note})` : ''}`,
   // `dlc train` and `dlc eval`
   trainingStart: (model: string, data: string) => `training ${model} on ${data}`,
   trainingPlan: (epochs: number, batches: number, batch: number, loss: string, optimizer: string, weightDecay: number, seed: number) =>

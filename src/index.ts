@@ -15,7 +15,7 @@ export { OPS } from './ops/index.js';
 export type { OpName } from './ops/index.js';
 export { optimize, passNames, PIPELINE } from './passes/pipeline.js';
 export type { PassStats } from './passes/pipeline.js';
-export { kernelBackend, setKernelBackend, setThreads } from './backends/interp/index.js';
+export { kernelBackend, setFastMath, setKernelBackend, setThreads } from './backends/interp/index.js';
 export { Interpreter, initWeights, loadWeights, saveWeights, inputsFromJson, tensorToJson, InputError } from './backends/interp/index.js';
 export type { Tensor, Weights, RunOptions, RunStats } from './backends/interp/index.js';
 export { trainCommand, evalCommand, train, evaluate, trainConfig, tfjsTraining, loadData, TrainError } from './train/index.js';

@@ -5,5 +5,5 @@ export { initWeights, loadWeights, saveWeights, weightProblems, weightSlots } fr
 export type { Weights } from './weights.js';
 export { inputsFromJson, inputsFromJsonText, tensorFromJson, tensorToJson, InputError } from './io.js';
 export type { Tensor } from './tensor.js';
-export { kernelBackend, setKernelBackend, setThreads } from './wasm/index.js';
+export { kernelBackend, setFastMath, setKernelBackend, setThreads } from './wasm/index.js';
 export type { KernelChoice, KernelBackend } from './wasm/index.js';

@@ -183,6 +183,23 @@ describe('dlc run', () => {
     expect(apart.code).toBe(0);
     expect(apart.stderr).not.toContain('computed in');
   });
+
+  it('--fast-math runs the 3x3 convolution as Winograd F(4x4, 3x3), says so, and stays within 1e-5 of the TS kernels', () => {
+    // A batch of 4: 36 4x4 tiles of the second layer's 11x11 outputs, enough for F(4x4, 3x3) (gemm.ts winogradTile).
+    const image = Array.from({ length: 4 }, (_, b) => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((3 * b + y * 28 + x) % 19) / 19])));
+    const input = json('mnist-fast.json', { image });
+    const probs = (...flags: string[]) => {
+      const r = dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', ...flags);
+      expect(r.code).toBe(0);
+      return { probs: (JSON.parse(r.stdout).probs as number[][]).flat(), stderr: r.stderr };
+    };
+    const fast = probs('--fast-math', '--stats');
+    expect(fast.stderr).toMatch(/\nmatrix kernels: wasm \(SIMD, up to \d+ threads?, fast math\)\n/);
+    const reference = probs('--kernels', 'js').probs;
+    expect(Math.max(...fast.probs.map((p, i) => Math.abs(p - reference[i])))).toBeLessThan(1e-5);
+    // Without the flag, F(2x2, 3x3) rounds otherwise.
+    expect(probs().probs).not.toEqual(fast.probs);
+  });
 });
 
 describe('dlc run: bad inputs', () => {

@@ -110,6 +110,8 @@ export interface GemmExports {
   ): void;
   winograd_kernel(k: number, C: number, F: number, pu: number, p0: number, p1: number): void;
   winograd_tiles(desc: number, t0: number, t1: number, scratch: number): void;
+  winograd4_kernel(k: number, C: number, F: number, pu: number, p0: number, p1: number): void;
+  winograd4_tiles(desc: number, t0: number, t1: number, scratch: number): void;
   winograd_grad_slices(desc: number, s0: number, s1: number, scratch: number): void;
   winograd_grad_out(desc: number, c0: number, c1: number): void;
   attention_heads(desc: number, i0: number, i1: number, scratch: number): void;
@@ -301,76 +303,99 @@ export function convKernelGradSliced(g: Gemm, dK: Float32Array, x: Float32Array,
 }
 
 /**
- * Whether convolution `s` runs as Winograd F(2x2, 3x3) (winogradConv): a 3x3
+ * Whether convolution `s` runs in Winograd's form (winogradConv): a 3x3
  * kernel with stride 1 and no dilation, over channels and filters that are
  * multiples of 4 (gemm.wat's vectors) and at least MIN_WINOGRAD_CHANNELS, and
- * enough tiles to share the 16 transformed kernels among.
+ * enough 2x2 tiles to share the 16 transformed kernels among.
  */
 export function winogradFits(s: ConvShape): boolean {
   const { kh, kw, C, F, stride, dilation } = s;
   return kh === 3 && kw === 3 && stride[0] === 1 && stride[1] === 1 && dilation[0] === 1 && dilation[1] === 1 &&
-    C % 4 === 0 && F % 4 === 0 && C >= MIN_WINOGRAD_CHANNELS && F >= MIN_WINOGRAD_CHANNELS && winogradTiles(s) >= MIN_WINOGRAD_TILES;
+    C % 4 === 0 && F % 4 === 0 && C >= MIN_WINOGRAD_CHANNELS && F >= MIN_WINOGRAD_CHANNELS && winogradTiles(s, 2) >= MIN_WINOGRAD_TILES;
 }
 
 /**
- * Whether the kernel gradient of convolution `s` runs in Winograd's form
- * (winogradKernelGrad): it winogradFits, with two blocks of tiles or more.
- * With one, a single thread runs all 16 products; im2col's product is shared
- * by the threads (at 2 threads, 49 and 128 tiles ran at 1.03x and 0.91x
- * im2col's speed, 512 tiles at 1.36x).
+ * The output tile winogradConv uses for a convolution that winogradFits: 2,
+ * F(2x2, 3x3) (16 products per 4 outputs); with `fastMath`, 4, F(4x4, 3x3)
+ * (36 per 16: 1.78x fewer multiply-adds) when there are MIN_WINOGRAD_TILES
+ * 4x4 tiles to share its 36 transformed kernels among. F(4x4, 3x3)'s float32
+ * error is about 10x F(2x2, 3x3)'s (gemm.wat's notes): up to a few 1e-6 of
+ * the products' magnitudes, past what the kernels are tested to by default.
  */
-export const winogradGradFits = (s: ConvShape) => winogradFits(s) && winogradTiles(s) >= 2 * GRAD_BLOCK;
+export const winogradTile = (s: ConvShape, fastMath: boolean): 2 | 4 => (fastMath && winogradTiles(s, 4) >= MIN_WINOGRAD_TILES ? 4 : 2);
+
+/**
+ * Whether the kernel gradient of convolution `s` runs in Winograd's form
+ * (winogradKernelGrad, F(2x2, 3x3)): it winogradFits, with two blocks of
+ * tiles or more. With one, a single thread runs all 16 products; im2col's
+ * product is shared by the threads (at 2 threads, 49 and 128 tiles ran at
+ * 1.03x and 0.91x im2col's speed, 512 tiles at 1.36x).
+ */
+export const winogradGradFits = (s: ConvShape) => winogradFits(s) && winogradTiles(s, 2) >= 2 * GRAD_BLOCK;
 
 /** Fewest input channels (and filters) for Winograd: below, the products' K is too short for the GEMM to run well. */
 const MIN_WINOGRAD_CHANNELS = 16;
-/** Fewest 2x2 output tiles for Winograd: below, reading the 16 transformed kernels costs more than the multiply-adds it saves. */
+/** Fewest output tiles for Winograd: below, reading the transformed kernels costs more than the multiply-adds it saves. */
 const MIN_WINOGRAD_TILES = 32;
-/** gemm.wat's U_SKEW: bytes past each of Winograd's 16 blocks, before the next. */
+/** gemm.wat's U_SKEW: bytes past each of Winograd's blocks, before the next. */
 const SKEW_BYTES = 64;
-/** Output tiles of convolution `s`: 2x2 blocks of each image's outputs. */
-const winogradTiles = (s: ConvShape) => s.B * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2);
-/** Tiles per block of winograd_tiles: the block's 16 V and 16 M blocks, 16*TB*(C+F) floats, stay within about 1 MiB. */
-const winogradBlock = (s: ConvShape) => Math.max(16, Math.min(128, 4 * Math.floor((1 << 18) / (16 * (s.C + s.F)) / 4)));
+/** Output tiles of convolution `s`: m x m blocks of each image's outputs. */
+const winogradTiles = (s: ConvShape, m: 2 | 4) => s.B * Math.ceil(s.OH / m) * Math.ceil(s.OW / m);
+/** Tiles per block of winograd_tiles (xis = 16) or winograd4_tiles (36): the block's V and M blocks, xis*TB*(C+F) floats, stay within about 1 MiB. */
+const winogradBlock = (s: ConvShape, xis: number) => Math.max(16, Math.min(128, 4 * Math.floor((1 << 18) / (xis * (s.C + s.F)) / 4)));
 
 /**
  * out [B,OH,OW,F] = act(conv2d(x, kernel) + bias) for a convolution that
- * winogradFits, as Winograd F(2x2, 3x3) (gemm.wat's winograd_kernel and
- * winograd_tiles): the kernel transformed and packed at every call (it may
+ * winogradFits, in Winograd's form with winogradTile's tiles (gemm.wat's
+ * winograd_kernel and winograd_tiles, or winograd4_kernel and
+ * winograd4_tiles): the kernel transformed and packed at every call (it may
  * change between calls: training), then blocks of tiles on up to `threads`
  * threads, each with its own scratch. Rounding differs from the im2col
- * product's (the transforms add and subtract before multiplying): within a
- * few float32 ulps of the products' magnitudes. Each tile is computed the same
- * way whatever the thread, so the result does not depend on their number.
+ * product's (the transforms add and subtract before multiplying): within
+ * 1e-6 of the products' magnitudes in F(2x2, 3x3), a few 1e-6 in F(4x4, 3x3)
+ * (tested to 4e-6). Each tile is computed the same way
+ * whatever the thread, so the result does not depend on their number.
+ * With `pool`, out is the 2x2 max pool of stride 2 of that, [B,OH/2,OW/2,F].
  * False, leaving `out` alone, if it does not fit in the memory.
  */
-export function winogradConv(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number, pool = false): boolean {
+export function winogradConv(
+  g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number,
+  { pool = false, fastMath = false }: { pool?: boolean; fastMath?: boolean } = {},
+): boolean {
   const { bias = null, activation = 'linear' } = opts;
   if (pool && activation !== 'linear' && epilogueFlag(activation) === 0) return false;
   const { C, F } = s;
+  const m = winogradTile(s, fastMath);
+  const xis = (m + 2) ** 2;
   const panels = Math.ceil(F / 8);
-  const tilesH = Math.ceil(s.OH / 2), tilesW = Math.ceil(s.OW / 2);
-  const TB = winogradBlock(s);
+  const tilesH = Math.ceil(s.OH / m), tilesW = Math.ceil(s.OW / m);
+  const TB = winogradBlock(s, xis);
   const operands = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
   const ok = inMemory(g, operands, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
-    const pu = scratch(16 * (panels * 8 * C + SKEW_BYTES / 4)).byteOffset;
+    const pu = scratch(xis * (panels * 8 * C + SKEW_BYTES / 4)).byteOffset;
     const zeros = scratch(C).fill(0).byteOffset;
     const desc = scratch(18);
-    const perThread = align((16 * TB * (C + F) + TB * C) * 4 + 2 * 16 * SKEW_BYTES + 384);
+    // V and M blocks, (F(4x4, 3x3)) winograd4_input's and the output transform's work, then gemm's strips and tile
+    const perThread = align((xis * TB * (C + F) + TB * C) * 4 + 2 * xis * SKEW_BYTES + (m === 4 ? WINOGRAD4_WORK_BYTES : 0) + 384);
     const scratchAt = scratch((threads * perThread) / 4).byteOffset;
-    const tiles = winogradTiles(s);
+    const tiles = winogradTiles(s, m);
     new Int32Array(desc.buffer, desc.byteOffset, 18).set([
       xAt, s.H, s.W, C, s.OH, s.OW, s.padTop, s.padLeft, tilesH, tilesW, F, pu, biasAt, epilogueFlag(activation) | (pool ? POOL : 0), outAt, zeros, TB, tiles,
     ]);
-    runRange(g, { kernel: 'winograd_kernel', args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: panels }, rangeThreads(threads, 16 * C * F));
+    const [transform, tileKernel] = m === 4 ? ['winograd4_kernel', 'winograd4_tiles'] as const : ['winograd_kernel', 'winograd_tiles'] as const;
+    runRange(g, { kernel: transform, args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: panels }, rangeThreads(threads, xis * C * F));
     // Items are blocks of TB tiles: a thread's slice never holds less than one block, whose products read every U_xi.
     runRange(g, {
-      kernel: 'winograd_tiles', args: [desc.byteOffset, 0, 0, scratchAt], strides: [0, TB, TB, 0], countArg: 2, countScale: TB,
+      kernel: tileKernel, args: [desc.byteOffset, 0, 0, scratchAt], strides: [0, TB, TB, 0], countArg: 2, countScale: TB,
       items: Math.ceil(tiles / TB), perThread: { arg: 3, stride: perThread },
     }, threads);
   });
   if (ok && !pool && activation !== 'linear' && epilogueFlag(activation) === 0) activateInPlace(out, activation, F, 0, s.B * s.OH * s.OW);
   return ok;
 }
+
+/** gemm.wat's winograd4_tiles' work area: 36 cell addresses and 36 vectors in, 24 and 16 vectors out. */
+const WINOGRAD4_WORK_BYTES = 768;
 
 /** Most blocks of tiles one slice of winogradKernelGrad adds up in float32 before the slices' sums meet. */
 const MAX_SLICE_BLOCKS = 16;
@@ -415,7 +440,7 @@ export function winogradKernelGrad(g: Gemm, dK: Float32Array, x: Float32Array, s
   const panels = Math.ceil(F / 8);
   const tilesH = Math.ceil(s.OH / 2), tilesW = Math.ceil(s.OW / 2);
   const TB = GRAD_BLOCK;
-  const tiles = winogradTiles(s);
+  const tiles = winogradTiles(s, 2);
   const blocks = Math.ceil(tiles / TB);
   const sliceTiles = gradSliceBlocks(blocks) * TB;
   const slices = Math.ceil(tiles / sliceTiles);
@@ -537,15 +562,15 @@ export function gemm(
  * four output positions of each window computed together, so the
  * convolution's output is never written. For a 3x3 convolution in Winograd's
  * form, whose 2x2 tiles are the windows (gemm.wat's winograd_tiles with
- * POOL), and for a first layer (K <= KCH, read through the tap table) whose
+ * POOL; with `fastMath`, 4x4 tiles of four windows each, winograd4_tiles), and for a first layer (K <= KCH, read through the tap table) whose
  * windows all lie inside the image and whose filters fill panels of 8
  * (conv_taps with POOL); false for anything else, or if it does not fit,
  * leaving out alone. The same bits as the convolution and then max_pool.
  */
-export function convPooled(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number): boolean {
+export function convPooled(g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number, fastMath = false): boolean {
   const { activation = 'linear', accumulate = false } = opts;
   if (accumulate || (activation !== 'linear' && epilogueFlag(activation) === 0) || s.OH < 2 || s.OW < 2) return false;
-  if (winogradFits(s)) return winogradConv(g, out, x, s, kernel, opts, threads, true);
+  if (winogradFits(s)) return winogradConv(g, out, x, s, kernel, opts, threads, { pool: true, fastMath });
   if (!tapsInPlace(s)) return false;
   const PH = Math.floor(s.OH / 2), PW = Math.floor(s.OW / 2);
   const M = 4 * s.B * PH * PW, K = s.kh * s.kw * s.C;

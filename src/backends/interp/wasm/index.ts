@@ -40,6 +40,8 @@ export interface KernelBackend {
   kernel: 'wasm' | 'js';
   /** Threads a large product may use (1 = the calling thread only). */
   threads: number;
+  /** Whether kernels may trade float32 accuracy for speed (setFastMath). */
+  fastMath: boolean;
   /** Why the WebAssembly kernel is not in use, when it was asked for. */
   note?: string;
 }
@@ -63,6 +65,7 @@ const MIN_PRODUCT_PER_THREAD = 1 << 18;
 
 let choice: KernelChoice = parseChoice(platform.env('DLC_KERNELS'));
 let threads = parseThreads(platform.env('DLC_THREADS'));
+let fastMath = platform.env('DLC_FAST_MATH') === '1';
 let loaded: Gemm | string | undefined;
 
 function parseChoice(value: string | undefined): KernelChoice {
@@ -85,11 +88,24 @@ export function setThreads(n: number): void {
   threads = n;
 }
 
+/**
+ * Let the WebAssembly kernels trade float32 accuracy for speed (overrides
+ * DLC_FAST_MATH=1), as Arm Compute Library's fast math does: a 3x3
+ * convolution's forward pass and input gradient then run as Winograd
+ * F(4x4, 3x3) (gemm.ts winogradTile), 1.78x fewer multiply-adds than
+ * F(2x2, 3x3) and about 10x its rounding error (its kernel gradient stays
+ * F(2x2, 3x3)). Off by default: results then stay within the
+ * tolerances the kernels are tested to against the TS kernels and tf.
+ */
+export function setFastMath(on: boolean): void {
+  fastMath = on;
+}
+
 /** What matmulInto runs on, loading the WebAssembly kernel if it was asked for and not tried yet. */
 export function kernelBackend(): KernelBackend {
-  if (choice === 'js') return { choice, kernel: 'js', threads: 1 };
+  if (choice === 'js') return { choice, kernel: 'js', threads: 1, fastMath: false };
   const g = gemmKernel();
-  return typeof g === 'string' ? { choice, kernel: 'js', threads: 1, note: g } : { choice, kernel: 'wasm', threads };
+  return typeof g === 'string' ? { choice, kernel: 'js', threads: 1, fastMath: false, note: g } : { choice, kernel: 'wasm', threads, fastMath };
 }
 
 /** Without the WebAssembly kernel, scratch comes from JS buffers and each Interpreter allocates its arena. */
@@ -246,7 +262,7 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
   if (g === null) return false;
-  if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N))) return true;
+  if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N), { fastMath })) return true;
   return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
 }
 
@@ -254,7 +270,7 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
 export function convPoolWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
-  return g !== null && convPooled(g, out, x, s, kernel, opts, threadsFor(M * K * N));
+  return g !== null && convPooled(g, out, x, s, kernel, opts, threadsFor(M * K * N), fastMath);
 }
 
 /**
@@ -281,7 +297,7 @@ export function convInputGradWasm(dx: Float32Array, dz: Float32Array, s: ConvSha
     for (let t = 0; t < 9; t++)
       for (let c = 0, from = (8 - t) * C * F; c < C; c++, from += F)
         for (let f = 0, to = t * F * C + c; f < F; f++, to += C) turned[to] = kernel[from + f];
-    return winogradConv(g, dx, dz, adjoint, turned, {}, threadsFor(M * K * C));
+    return winogradConv(g, dx, dz, adjoint, turned, {}, threadsFor(M * K * C), { fastMath });
   } finally {
     g.heap.release(mark);
   }

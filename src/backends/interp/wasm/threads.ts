@@ -97,7 +97,7 @@ const SPIN_MS = 0.5;
 /** The gemm.wat exports a range job may call, by index: each computes items independently, on argument pointers and a count. */
 export const RANGE_KERNELS = [
   'max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows',
-  'winograd_kernel', 'winograd_tiles', 'winograd_grad_slices', 'winograd_grad_out', 'attention_heads', 'row_product',
+  'winograd_kernel', 'winograd_tiles', 'winograd4_kernel', 'winograd4_tiles', 'winograd_grad_slices', 'winograd_grad_out', 'attention_heads', 'row_product',
 ] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;

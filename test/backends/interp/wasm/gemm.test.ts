@@ -19,6 +19,7 @@ import {
   heap,
   kernelBackend,
   prepackRight,
+  setFastMath,
   setKernelBackend,
   setThreads,
   warmUpThreads,
@@ -284,9 +285,13 @@ describe('kernel selection', () => {
   it('matmulInto takes the WebAssembly kernel unless told not to', () => {
     const { choice } = kernelBackend();
     setKernelBackend('wasm');
-    expect(kernelBackend()).toMatchObject({ choice: 'wasm', kernel: 'wasm' });
+    expect(kernelBackend()).toMatchObject({ choice: 'wasm', kernel: 'wasm', fastMath: false });
+    setFastMath(true);
+    expect(kernelBackend()).toMatchObject({ choice: 'wasm', kernel: 'wasm', fastMath: true });
+    // fast math is the WebAssembly kernels': the TS kernels are the reference
     setKernelBackend('js');
-    expect(kernelBackend()).toEqual({ choice: 'js', kernel: 'js', threads: 1 });
+    expect(kernelBackend()).toEqual({ choice: 'js', kernel: 'js', threads: 1, fastMath: false });
+    setFastMath(false);
     setKernelBackend(choice);
   });
 

@@ -6,7 +6,8 @@
  * dilation, channel counts that are and are not multiples of 4; with the
  * 2x2 max pool after it in one pass, bit for bit), 3x3
  * convolutions and their input and kernel gradients as Winograd F(2x2, 3x3) (within a
- * bound on rounding that a wrong transform exceeds by orders of magnitude),
+ * bound on rounding that a wrong transform exceeds by orders of magnitude) and,
+ * with fast math, their forward pass as F(4x4, 3x3) (within a looser bound),
  * 2-D max pooling, the activations and softmax (float32 exp and tanh, within
  * a few ulp, over the whole float range), the LSTM cell, and the backward
  * kernels (col2im, max pooling's and relu's gradients, bias sums), and dropout's mask. Also that the
@@ -27,8 +28,8 @@ import type { Padding } from '../../../../src/backends/interp/kernels/window.js'
 import { createRng } from '../../../../src/runtime/random.js';
 import type { Tensor } from '../../../../src/backends/interp/tensor.js';
 import { MAX_PINNED_BYTES, withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { gemm, loadGemm, winogradFits, winogradGradFits } from '../../../../src/backends/interp/wasm/gemm.js';
-import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setKernelBackend, setThreads } from '../../../../src/backends/interp/wasm/index.js';
+import { gemm, loadGemm, winogradFits, winogradGradFits, winogradTile } from '../../../../src/backends/interp/wasm/gemm.js';
+import { addWasm, blockSumsWasm, convKernelGradWasm, dropoutMaskWasm, heap, kernelBackend, scaleWasm, setFastMath, setKernelBackend, setThreads } from '../../../../src/backends/interp/wasm/index.js';
 import { expectClose, randTensor } from '../helpers.js';
 
 const rng = createRng(2718);
@@ -89,6 +90,19 @@ function expectWithinRounding(actual: Tensor, reference: Tensor, magnitudes: Ten
   expect(at < 0 ? 'within' : `element ${at}: ${actual.data[at]} vs ${reference.data[at]}, magnitude ${magnitudes.data[at]}`).toBe('within');
 }
 
+/** A 3x3 convolution's input gradient on random x, kernel and dz, and the same on their magnitudes (what its rounding scales with). */
+function inputGradCase(xShape: number[], F: number, padding: Padding): { inputGrad: () => Tensor; magnitudes: Tensor } {
+  const x = randTensor(xShape, rng);
+  const kernel = randTensor([3, 3, xShape[3], F], rng);
+  const dz = randTensor(conv2d(x, kernel, null, { padding }).shape, rng);
+  const geometry = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding };
+  const want = { input: true, kernel: false, bias: false };
+  return {
+    inputGrad: () => conv2dBackward(x, kernel, dz, geometry, want).dx!,
+    magnitudes: conv2dBackward(x, magnitude(kernel), magnitude(dz), geometry, want).dx!,
+  };
+}
+
 describe('3x3 convolutions as Winograd F(2x2, 3x3)', () => {
   // Winograd's transforms add and subtract up to 16 values before and after the products:
   // its rounding error is a small multiple of the direct sum's, both far below 1e-6 of the magnitudes.
@@ -114,13 +128,8 @@ describe('3x3 convolutions as Winograd F(2x2, 3x3)', () => {
   });
 
   it.each(cases)('the input gradient of x %j, %i filters, %s, against col2im', (xShape, F, padding) => {
-    const x = randTensor(xShape, rng);
-    const kernel = randTensor([3, 3, xShape[3], F], rng);
-    const dz = randTensor(conv2d(x, kernel, null, { padding }).shape, rng);
-    const geometry = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding };
-    const want = { input: true, kernel: false, bias: false };
-    const magnitudes = conv2dBackward(x, magnitude(kernel), magnitude(dz), geometry, want).dx!;
-    const [wasm, reference] = both(() => conv2dBackward(x, kernel, dz, geometry, want).dx!);
+    const { inputGrad, magnitudes } = inputGradCase(xShape, F, padding);
+    const [wasm, reference] = both(inputGrad);
     expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
   });
 
@@ -165,6 +174,88 @@ describe('3x3 convolutions as Winograd F(2x2, 3x3)', () => {
     expect(fits([1, 16, 16, 8], [3, 3, 8, 16], { padding: 'same' })).toBe(false); // too few channels for the products
     expect(fits([1, 7, 7, 512], [3, 3, 512, 512], { padding: 'same' })).toBe(false); // 16 tiles: ResNet-50's last stage at batch 1
     expect(fits([2, 7, 7, 512], [3, 3, 512, 512], { padding: 'same' })).toBe(true); // 32 tiles
+  });
+});
+
+describe('3x3 convolutions as Winograd F(4x4, 3x3), with fast math', () => {
+  // F(4x4, 3x3)'s transforms reach 8 and their products sum larger values before they cancel:
+  // over 30 draws of these shapes its error reached 1.05e-6 of the magnitudes, F(2x2, 3x3)'s 1.4e-7.
+  const FAST_ROUNDING = 4e-6;
+  const cases: [number[], number, Padding][] = [
+    // [B, H, W, C], F, padding: each with 32 4x4 tiles or more
+    [[4, 13, 13, 32], 64, 'valid'], // MNIST's second layer: 11x11, the last tiles three quarters empty
+    [[2, 16, 16, 16], 16, 'same'], // padding 1 on each side
+    [[4, 9, 10, 20], 36, 'same'], // C and F multiples of 4, not 8: a half-empty last panel
+    [[2, 14, 14, 160], 24, 'same'], // C past the GEMM's 128-term float32 chunks
+    [[5, 31, 31, 16], 16, 'valid'], // several blocks of tiles, a block across images
+  ];
+  const withFastMath = <T>(run: () => T): T => {
+    setFastMath(true);
+    try {
+      return run();
+    } finally {
+      setFastMath(false);
+    }
+  };
+
+  it.each(cases)('x %j, %i filters, %s, against the im2col product', (xShape, F, padding) => {
+    const x = randTensor(xShape, rng);
+    const kernel = randTensor([3, 3, xShape[3], F], rng);
+    const bias = randTensor([F], rng);
+    const s = convShape(x, kernel, { padding }, 'test');
+    expect([winogradTile(s, true), winogradTile(s, false)]).toEqual([4, 2]);
+    const magnitudes = conv2d(magnitude(x), magnitude(kernel), magnitude(bias), { padding });
+    for (const activation of ['linear', 'relu', 'relu6', 'sigmoid'] as Activation[]) {
+      const [wasm, reference] = withFastMath(() => both(() => conv2d(x, kernel, activation === 'relu6' ? null : bias, { padding, activation })));
+      expectWithinRounding(wasm, reference, magnitudes, FAST_ROUNDING);
+    }
+  });
+
+  it('gives the same bits on 1 and 2 threads, and with the 2x2 max pool in the same pass as after it', () => {
+    const x = randTensor([4, 13, 13, 32], rng);
+    const kernel = randTensor([3, 3, 32, 64], rng);
+    const bias = randTensor([64], rng);
+    const { choice, threads } = kernelBackend();
+    setKernelBackend('auto');
+    try {
+      withFastMath(() => {
+        for (const [padding, activation] of [['valid', 'relu'], ['same', 'relu6'], ['valid', 'linear']] as [Padding, Activation][]) {
+          const opts = { padding, activation };
+          setThreads(1);
+          const one = conv2d(x, kernel, bias, opts);
+          setThreads(2);
+          const two = conv2d(x, kernel, bias, opts);
+          expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i])), `${padding}, ${activation}`).toBe(-1);
+          const fused = conv2dPooled(x, kernel, bias, opts);
+          const apart = maxPool2d(one, { size: [2, 2] });
+          expect(fused?.shape).toEqual(apart.shape);
+          expect(fused!.data.findIndex((v, i) => !Object.is(v, apart.data[i])), `pooled, ${padding}, ${activation}`).toBe(-1);
+        }
+      });
+    } finally {
+      setKernelBackend(choice);
+      setThreads(threads);
+    }
+  });
+
+  it.each(cases)('the input gradient of x %j, %i filters, %s, against col2im', (xShape, F, padding) => {
+    const { inputGrad, magnitudes } = inputGradCase(xShape, F, padding);
+    const [wasm, reference] = withFastMath(() => both(inputGrad));
+    expectWithinRounding(wasm, reference, magnitudes, FAST_ROUNDING);
+    // F(4x4, 3x3) ran: F(2x2, 3x3) rounds otherwise
+    expect(inputGrad().data).not.toEqual(wasm.data);
+  });
+
+  it('is off by default, and leaves the kernel gradient to F(2x2, 3x3)', () => {
+    expect(kernelBackend().fastMath).toBe(false);
+    const x = randTensor([8, 16, 16, 32], rng);
+    const kernel = randTensor([3, 3, 32, 64], rng);
+    const dz = randTensor([8, 16, 16, 64], rng);
+    const geometry = { stride: [1, 1] as [number, number], dilation: [1, 1] as [number, number], padding: 'same' as Padding };
+    const want = { input: false, kernel: true, bias: false };
+    expect(winogradGradFits(convShape(x, kernel, { padding: 'same' }, 'test'))).toBe(true);
+    const plain = conv2dBackward(x, kernel, dz, geometry, want).dKernel!;
+    expect(withFastMath(() => conv2dBackward(x, kernel, dz, geometry, want)).dKernel!.data).toEqual(plain.data);
   });
 });
 
