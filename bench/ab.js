@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Forward passes of example files at a batch size, and the MNIST training step (`train`). */
+/** Forward passes of example files (and the bench's encoder block) at a batch size, and the MNIST training step (`train`). */
 const WORKLOADS = {
   mnist: { file: 'mnist_convnet.dl', batch: 64 },
   mobilenet: { file: 'mobilenet_v2.dl', batch: 1 },
@@ -28,6 +28,7 @@ const WORKLOADS = {
   bert: { file: 'bert_base.dl', batch: 1 },
   gpt2: { file: 'gpt2.dl', batch: 1 },
   lstm: { file: 'lstm_sentiment.dl', batch: 32 },
+  encoder: { file: '../bench/encoder_block.dl', batch: 8 },
   train: { file: 'mnist_train.dl', batch: 64, training: true },
 };
 

@@ -85,10 +85,10 @@ export interface GemmExports {
   relu_grad(y: number, dy: number, dx: number, n: number): void;
   dropout_mask(u: number, from: number, to: number, n: number, threshold: number, scale: number): void;
   add(a: number, b: number, out: number, n: number): void;
-  scale(src: number, dst: number, n: number, s: number): void;
+  scale(src: number, dst: number, n: number, sLo: number, sHi: number): void;
   copy_rows(dst: number, src: number, rows: number, n: number, dstStride: number, srcStride: number): void;
   column_sums(src: number, rows: number, n: number, block: number, acc: number, b0: number, b1: number): void;
-  layer_norm(x: number, gamma: number, beta: number, y: number, rows: number, d: number, eps: number): void;
+  layer_norm(x: number, gamma: number, beta: number, y: number, rows: number, d: number, epsLo: number, epsHi: number): void;
   col2im(desc: number, dcols: number, p0: number, p1: number): void;
   activate(act: number, src: number, dst: number, n: number): void;
   softmax_rows(src: number, dst: number, rows: number, n: number): void;

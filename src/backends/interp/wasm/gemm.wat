@@ -81,6 +81,11 @@
   ;; blocks a multiple of 4 KiB apart would all fall in the same L1 set.
   (global $U_SKEW i32 (i32.const 64))
 
+  ;; The float64 whose bits are lo (low 32) and hi (high 32): how a range job,
+  ;; which passes i32s, passes one (index.ts f64Halves).
+  (func $f64_of (param $lo i32) (param $hi i32) (result f64)
+    (f64.reinterpret_i64 (i64.or (i64.extend_i32_u (local.get $lo)) (i64.shl (i64.extend_i32_u (local.get $hi)) (i64.const 32)))))
+
   ;; Transpose a 4x4 block: rows at s0..s3 (4 floats each) become columns,
   ;; stored as 4 vectors at d, d+stride, d+2*stride, d+3*stride.
   (func $tr4 (param $s0 i32) (param $s1 i32) (param $s2 i32) (param $s3 i32) (param $d i32) (param $stride i32)
@@ -1663,12 +1668,15 @@
   ;; variance in float64, in two lanes of two accumulators each (the TS kernel
   ;; sums in order: the statistics may differ in their last float64 bits), then
   ;; y = (x - mean) * (1 / sqrt(var + eps)) * gamma + beta in float64, rounded
-  ;; once, two values at a time as the TS kernel computes each.
+  ;; once, two values at a time as the TS kernel computes each. eps is a
+  ;; float64 in two i32 halves (f64_of): a range job passes integers only,
+  ;; and rows are independent, so slices of them run on the threads.
   (func (export "layer_norm")
-    (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $rows i32) (param $d i32) (param $eps f64)
+    (param $x i32) (param $gamma i32) (param $beta i32) (param $y i32) (param $rows i32) (param $d i32) (param $epsLo i32) (param $epsHi i32)
     (local $r i32) (local $j i32) (local $d2 i32) (local $row i32) (local $out i32)
     (local $s0 v128) (local $s1 v128) (local $v v128) (local $c v128) (local $m v128) (local $inv v128)
-    (local $sum f64) (local $mean f64) (local $var f64) (local $t f64)
+    (local $sum f64) (local $mean f64) (local $var f64) (local $t f64) (local $eps f64)
+    (local.set $eps (call $f64_of (local.get $epsLo) (local.get $epsHi)))
     (local.set $d2 (i32.and (local.get $d) (i32.const -2)))
     (block $rows_done
       (loop $rows_loop
@@ -1796,9 +1804,10 @@
 
   ;; dst[i] = src[i] * s, i < n, computed in float64 and rounded once, as
   ;; the TS loop `x[i] *= s` computes it (attention's scaled query and its
-  ;; gradient). dst may be src.
-  (func (export "scale") (param $src i32) (param $dst i32) (param $n i32) (param $s f64)
-    (local $i i32) (local $nb i32) (local $n4 i32) (local $v v128) (local $sv v128)
+  ;; gradient). dst may be src. s is a float64 in two i32 halves (f64_of).
+  (func (export "scale") (param $src i32) (param $dst i32) (param $n i32) (param $sLo i32) (param $sHi i32)
+    (local $i i32) (local $nb i32) (local $n4 i32) (local $v v128) (local $sv v128) (local $s f64)
+    (local.set $s (call $f64_of (local.get $sLo) (local.get $sHi)))
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
     (local.set $sv (f64x2.splat (local.get $s)))

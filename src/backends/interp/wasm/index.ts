@@ -340,6 +340,14 @@ export function maxPoolWasm(
 
 /** How many values of a memory-bound kernel one value of an exp-based activation is worth, for rangeThreads. */
 const TRANSCENDENTAL_COST = 8;
+/** The same for a value of layer normalisation: three float64 passes over its row. */
+const ROW_STATISTICS_COST = 3;
+
+/** A float64's low and high 32 bits, as gemm.wat's f64_of takes them (a range job passes i32s only). */
+function f64Halves(x: number): [number, number] {
+  const bits = new Int32Array(Float64Array.of(x).buffer);
+  return [bits[0], bits[1]];
+}
 
 /** `job` on as many threads as the `floats` it reads pay for (rangeThreads). */
 function onThreads(g: Gemm, floats: number, job: RangeJob): void {
@@ -433,13 +441,15 @@ export function addWasm(out: Float32Array, a: Float32Array, b: Float32Array): bo
   const g = wasmKernels();
   if (!g || out.length === 0) return false;
   const at = [out, a, b].map((x) => g.heap.offsetOf(x));
+  // Values are independent: slices of them on the worker pool.
+  const run = (o: number, x: number, y: number) => onThreads(g, out.length, { kernel: 'add', args: [x, y, o, 0], strides: [4, 4, 4, 0], countArg: 3, countScale: 1, items: out.length });
   if (at.every((offset) => offset >= 0)) {
-    g.exports.add(at[1], at[2], at[0], out.length);
+    run(at[0], at[1], at[2]);
     return true;
   }
   // A caller's input (a residual connection straight from the model's input): copying it in
   // and adding there beats the TS loop (an encoder block at batch 8: 0.4 ms a run).
-  return out.length >= MIN_COPIED_ADD && inMemory(g, [out, a, b], ['out', 'in', 'in'], ([o, x, y]) => g.exports.add(x, y, o, out.length));
+  return out.length >= MIN_COPIED_ADD && inMemory(g, [out, a, b], ['out', 'in', 'in'], ([o, x, y]) => run(o, x, y));
 }
 
 /** The dimensions of attention's heads: B examples, T query and S key steps, H heads of K-wide keys and V-wide values. */
@@ -505,7 +515,8 @@ export function copyRowsWasm(dst: Float32Array, src: Float32Array, rows: number,
 export function scaleWasm(x: Float32Array, s: number): boolean {
   const g = wasmKernels();
   if (!g || x.length === 0) return false;
-  return inMemory(g, [x], ['inout'], ([at]) => g.exports.scale(at, at, x.length, s));
+  const [lo, hi] = f64Halves(s);
+  return inMemory(g, [x], ['inout'], ([at]) => onThreads(g, x.length, { kernel: 'scale', args: [at, at, 0, lo, hi], strides: [4, 4, 0, 0, 0], countArg: 2, countScale: 1, items: x.length }));
 }
 
 /** relu's backward dx = y > 0 ? dy : 0 (gemm.wat's relu_grad); false if not in use. */
@@ -554,7 +565,11 @@ export function blockSumsWasm(sums: Float64Array, src: Float32Array, rows: numbe
 export function layerNormWasm(y: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, d: number, epsilon: number): boolean {
   const g = wasmKernels();
   if (!g || x.length === 0) return false;
-  return inMemory(g, [x, gamma, beta, y], ['in', 'in', 'in', 'out'], ([xAt, gAt, bAt, yAt]) => g.exports.layer_norm(xAt, gAt, bAt, yAt, x.length / d, d, epsilon));
+  // Rows are independent: slices of them on the worker pool.
+  const [lo, hi] = f64Halves(epsilon);
+  return inMemory(g, [x, gamma, beta, y], ['in', 'in', 'in', 'out'], ([xAt, gAt, bAt, yAt]) =>
+    onThreads(g, x.length * ROW_STATISTICS_COST, { kernel: 'layer_norm', args: [xAt, gAt, bAt, yAt, 0, d, lo, hi], strides: [4 * d, 0, 0, 4 * d, 0, 0, 0, 0], countArg: 4, countScale: 1, items: x.length / d }),
+  );
 }
 
 /** dx += col2im(dcols) over output positions [p0, p1) of convolution `s` (gemm.wat's col2im); false if not in use. */
@@ -576,7 +591,7 @@ export function activateWasm(dst: Float32Array, src: Float32Array, kernel: numbe
   const costly = kernel === 1 || kernel === 2 || kernel === 6 || kernel === 7;
   const run = ([s, d]: number[]) =>
     kernel === 'softmax_rows'
-      ? g.exports.softmax_rows(s, d, dst.length / width, width)
+      ? onThreads(g, dst.length * TRANSCENDENTAL_COST, { kernel: 'softmax_rows', args: [s, d, 0, width], strides: [4 * width, 4 * width, 0, 0], countArg: 2, countScale: 1, items: dst.length / width })
       : onThreads(g, dst.length * (costly ? TRANSCENDENTAL_COST : 1), { kernel: 'activate', args: [kernel, s, d, 0], strides: [0, 4, 4, 0], countArg: 3, countScale: 1, items: dst.length });
   return dst === src ? inMemory(g, [dst], ['inout'], ([d]) => run([d, d])) : inMemory(g, [src, dst], ['in', 'out'], run);
 }

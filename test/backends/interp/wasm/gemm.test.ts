@@ -19,6 +19,7 @@ import {
   heap,
   kernelBackend,
   prepackRight,
+  scaleWasm,
   setFastMath,
   setKernelBackend,
   setThreads,
@@ -26,7 +27,7 @@ import {
 } from '../../../../src/backends/interp/wasm/index.js';
 import { availableParallelism } from 'node:os';
 import { withScratch } from '../../../../src/backends/interp/wasm/heap.js';
-import { activate, conv2d, depthwiseConv2d, maxPool2d, multiHeadAttention } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, depthwiseConv2d, layerNorm, maxPool2d, multiHeadAttention } from '../../../../src/backends/interp/kernels/index.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { activationGrad } from '../../../../src/backends/interp/grad/activation.js';
 import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
@@ -197,7 +198,7 @@ describe('threads', () => {
     }
   });
 
-  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, a 3x3 convolution and its input and kernel gradients in Winograd\'s form, and attention\'s heads (each thread with its own scratch), cut into slices of images, values, tiles or (example, head) pairs, give exactly the one-thread result, and workers take slices', () => {
+  it('max pooling, its backward, activations, a depthwise convolution, relu\'s backward, a convolution\'s input gradient (col2im), a first layer\'s kernel gradient, bias gradients, a 3x3 convolution and its input and kernel gradients in Winograd\'s form, attention\'s heads (each thread with its own scratch), layer normalisation, softmax, a sum and a scaling, cut into slices of images, values, rows, tiles or (example, head) pairs, give exactly the one-thread result, and workers take slices', () => {
     // Its own stream: the test before draws a number of products that depends on how soon a worker takes a chunk.
     const own = createRng(6170);
     const x = randTensor([32, 26, 26, 32], own);
@@ -217,6 +218,7 @@ describe('threads', () => {
     // Projections scaled to 1/sqrt(fan-in), as attention.test.ts's: with [-1, 1] weights the scores put softmax where
     // float32 rounding moves results by more than 1e-5 (the TS kernels and these differed by 1.3e-5 on some draws).
     const w = 1 / Math.sqrt(32);
+    const [gamma, beta, addend] = [randTensor([32], own), randTensor([32], own), randTensor(x.shape, own)];
     const attentionWeights = {
       queryKernel: randTensor([32, 64], own, w), queryBias: null, keyKernel: randTensor([32, 64], own, w), keyBias: null,
       valueKernel: randTensor([32, 32], own, w), valueBias: null, outputKernel: randTensor([32, 32], own, w), outputBias: null,
@@ -237,7 +239,13 @@ describe('threads', () => {
       const winogradDk = conv2dBackward(x, kernel3, dz3, { stride: [1, 1], dilation: [1, 1], padding: 'valid' }, { input: false, kernel: true, bias: false }).dKernel!;
       // 32 (example, head) pairs, causal
       const heads = multiHeadAttention(sequence, sequence, sequence, attentionWeights, { heads: 4, keyDim: 16, valueDim: 8, causal: true });
-      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx, winogradDk, heads];
+      // Rows of 32 (layer normalisation, softmax) and values (a sum, a scaled copy): slices of them
+      const normed = layerNorm(x, gamma, beta, 1e-3);
+      const sum = add([x, addend]);
+      const scaled = Float32Array.from(x.data);
+      if (!scaleWasm(scaled, 1 / Math.sqrt(32))) scaled.forEach((v, i) => (scaled[i] = v / Math.sqrt(32))); // the TS kernels'
+      return [y, dx, dr, dconv, activate(x, 'gelu'), activate(x, 'relu'), depthwise, first, firstGrad, biasGrad, winograd, winogradDx, winogradDk, heads,
+        normed, activate(x, 'softmax'), sum, { shape: x.shape, data: scaled }];
     };
     const workerChunks = () => chunksByThread().slice(1).reduce((a, b) => a + b, 0);
     setThreads(1);
@@ -253,6 +261,10 @@ describe('threads', () => {
     expectClose(one[8], reference[8], 1e-4); // each entry a sum of 21,632 products, float32 over 128 of them at a time
     expect(one[9]).toEqual(reference[9]);
     expectClose(one[13], reference[13], 1e-5);
+    expectClose(one[14], reference[14], 1e-5);
+    expectClose(one[15], reference[15], 1e-6);
+    expectClose(one[16], reference[16], 0); // one rounding either way (toEqual on 692,224 values takes minutes)
+    expectClose(one[17], { shape: x.shape, data: x.data.map((v) => v / Math.sqrt(32)) }, 1e-7);
     setThreads(2);
     const before = workerChunks();
     try {
