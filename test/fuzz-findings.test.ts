@@ -1,7 +1,8 @@
 /**
  * The long fuzz run's findings (issue 16; seed 100, 200,000 inputs): each
- * shrunk reproducer, as the fuzzer wrote it, gets a located error or a
- * correct result. Results are compared with an independent computation: the
+ * shrunk reproducer, as the fuzzer wrote it (but for a space after each
+ * keyword: `modelM{inputx:` once read as `model M { input x:`, and a keyword
+ * is now a whole word), gets a located error or a correct result. Results are compared with an independent computation: the
  * unoptimized graph in the interpreter (whose batchnorm kernel is checked
  * against tf.layers), TensorFlow's own resizeBilinear, arithmetic done here.
  */
@@ -66,8 +67,8 @@ describe('batchnorm folding (findings 4, 6 and 8: "bias [6] does not match 1 uni
 }
 `;
   // 6: a head tied to an embedding has no kernel of its own: its kernel is the embedding's table.
-  const finding6 = `modelTiedHeadWithBias{inputtokens:[16]int
-  h=tokens->embedding(1000,32)aswte -> layernorm
+  const finding6 = `model TiedHeadWithBias{input tokens:[16]int
+  h=tokens->embedding(1000,32)as wte -> layernorm
   output logits = h -> dense(1000, tie = wte) -> batchnorm
 }`;
   // The fold that is right: the same [6, 1] dense, normalised over its one unit (the last axis).
@@ -122,7 +123,7 @@ describe('batchnorm folding (findings 4, 6 and 8: "bias [6] does not match 1 uni
 });
 
 describe('upsampling in generated modules (findings 1 and 9: "Invalid array length", and a hang)', () => {
-  const finding1 = 'modelBilinear{inputimage:[7,4294967297,3]outputy=image->upsampling([2,3],interpolation= bilinear)\n}';
+  const finding1 = 'model Bilinear{input image:[7,4294967297,3]output y=image->upsampling([2,3],interpolation= bilinear)\n}';
   const finding9 = (factor: string) => `model Bilinear {\n  input image: [7, 5, 3]\n  output y = image -> upsampling([${factor}, ${factor}], interpolation = bilinear)\n}\n`;
 
   it('compile --target tfjs writes the module, of one size whatever the factor', () => {
@@ -201,15 +202,15 @@ describe('constants defined in reverse order (finding 3: "Maximum call stack siz
 
 describe('conv groups past any channel count (finding 5: "Invalid array length")', () => {
   it('is the located groups error, with a hint that does not list 4,294,967,297 candidates', () => {
-    const text = (groups: string) => `modelBadGroups{inputx:[1,8,4294967297]y=x->conv2d(4294967297,3,groups=${groups})\n}`;
+    const text = (groups: string) => `model BadGroups{input x:[1,8,4294967297]y=x->conv2d(4294967297,3,groups=${groups})\n}`;
     const r = dlc('check', file('f5.dl', text('4294967296')));
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(':1:44: error: conv2d: groups = 4294967296 must divide both the input channels (4294967297) and the filters (4294967297)');
+    expect(r.stderr).toContain(':1:46: error: conv2d: groups = 4294967296 must divide both the input channels (4294967297) and the filters (4294967297)');
     expect(r.stderr).toContain('hint: use a divisor of their greatest common divisor, 4294967297');
     // The reproducer's own groups, 2^53 + 1, is not a double: refused where it is written, not rounded to 2^53.
     const rounded = dlc('check', file('f5.dl', text('9007199254740993')));
     expect(rounded.code).toBe(1);
-    expect(rounded.stderr).toContain(":1:71: error: conv2d: argument 'groups' is 9007199254740992, too large to be exact: whole numbers must be below 2^53");
+    expect(rounded.stderr).toContain(":1:73: error: conv2d: argument 'groups' is 9007199254740992, too large to be exact: whole numbers must be below 2^53");
   });
 
   it('lists the common divisors when there are few: 12 channels and 18 filters share 1, 2, 3 and 6', () => {
@@ -220,9 +221,9 @@ describe('conv groups past any channel count (finding 5: "Invalid array length")
 
 describe('a destructuring statement that uses its own names (finding 7: "reading \'kind\'")', () => {
   it('the reproducer is a located cycle error', () => {
-    const text = 'modelseq2seq{decoded,true=lstm(true)asdecoder}';
+    const text = 'model seq2seq{decoded,true=lstm(true)as decoder}';
     const cycle = errorsOf(text).find((e) => e.code === 'cycle')!;
-    expect([cycle.at, cycle.message, spanned(text, cycle)]).toEqual(['1:32', "'true' depends on itself: true -> decoded -> true", 'true']);
+    expect([cycle.at, cycle.message, spanned(text, cycle)]).toEqual(['1:33', "'true' depends on itself: true -> decoded -> true", 'true']);
   });
 
   it('so is a name used after the statement gave it', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Source } from '../../src/frontend/ast.js';
 import { parse, parseWhole, simpleCall } from '../../src/frontend/parse.js';
 import { MAX_NESTING, MAX_SOURCE_CHARS } from '../../src/frontend/scan.js';
-import { errorsOf } from '../helpers.js';
+import { compileText, errorsOf } from '../helpers.js';
 
 /** An AST or a diagnostic as comparable data: spans as offsets, without the source object. */
 const shown = (r: ReturnType<typeof parse>) =>
@@ -165,5 +165,24 @@ describe('a declaration too large to parse again whole (over 64 KB)', () => {
       expect(error.code).toBe('syntax');
       expect(error.span!.start).toBe(text.indexOf(',,') + 1);
     }
+  });
+});
+
+describe('keywords are whole words', () => {
+  // A name that starts with a keyword once parsed as the keyword and the rest: `constructor = x` as `const ructor = x`
+  // (then "'constructor' is not defined" where it was used), `inputs = x` as `input s` and a syntax error.
+  it('names that start with one are names, in both parses', () => {
+    const text = 'model M {\n  input x: [4]\n  constructor = x -> dense(3) as asx\n  inputs = constructor -> relu\n  outputs = inputs\n  models = outputs\n  output y = models\n}\n';
+    const [pieces, whole] = both(text);
+    expect(pieces).toBe(whole);
+    const stmts = (JSON.parse(pieces) as { body: { kind: string; name: string }[] }[])[0].body;
+    expect(stmts.map((s) => [s.kind, s.name])).toEqual([['input', 'x'], ['assign', 'constructor'], ['assign', 'inputs'], ['assign', 'outputs'], ['assign', 'models'], ['output', 'y']]);
+    expect(compileText(text).outputs.map((o) => o.name)).toEqual(['y']); // and it compiles
+  });
+
+  it('and a keyword glued to the name after it is not the keyword', () => {
+    const [pieces, whole] = both('modelM {\n  input x: [4]\n  output y = x\n}\n');
+    expect(pieces).toBe(whole);
+    expect(pieces).toContain('"syntax error');
   });
 });
