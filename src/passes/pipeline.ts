@@ -15,7 +15,7 @@ export interface Pass {
 
 export const PIPELINE: readonly Pass[] = [
   { name: 'fold', doc: 'evaluate constant subgraphs (the sinusoidal table, ops on constants)', run: (g, o) => rewriteGraph(g, FOLD, o) },
-  { name: 'simplify', doc: 'remove dropout at inference and identity reshapes/concats', run: (g, o) => rewriteGraph(g, SIMPLIFY, o) },
+  { name: 'simplify', doc: 'remove dropout at inference and identity reshapes/concats; fold a zero padding into the window after it', run: (g, o) => rewriteGraph(g, SIMPLIFY, o) },
   { name: 'cse', doc: 'share nodes that compute the same thing', run: (g, o) => rewriteGraph(g, cseRules(), o) },
   { name: 'bnfold', doc: 'fold batchnorm into the dense/conv before it at inference', run: (g, o) => rewriteGraph(g, BATCHNORM, o) },
   { name: 'fuse', doc: 'fuse dense/conv with a following activation', run: (g, o) => rewriteGraph(g, FUSE, o) },

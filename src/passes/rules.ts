@@ -5,6 +5,7 @@
  */
 import { evaluateNode } from '../backends/interp/execute.js';
 import { sinusoidalTable } from '../runtime/positional.js';
+import { windowAxis } from '../runtime/window.js';
 import { layerStats } from '../ir/infer.js';
 import type { Node } from '../ir/types.js';
 import { type Activation, type ActivationAttrs, FUSABLE_ACTIVATIONS, isNameArgs } from '../ops/activations.js';
@@ -67,7 +68,27 @@ export const SIMPLIFY: Rule[] = [
     apply: (n) => ((n.op === 'reshape' || n.op === 'flatten') && sameShape(n, n.inputs[0]) ? n.inputs[0] : undefined),
   },
   { name: 'drop-single-concat', doc: 'concat(x) -> x', apply: (n) => (n.op === 'concat' && n.inputs.length === 1 ? n.inputs[0] : undefined) },
+  {
+    name: 'fold-zero-padding',
+    doc: "conv|depthwise|separable(zero_padding(x), padding = valid) -> the same op(x, padding = same), where the margins are the ones 'same' adds",
+    // Keras's MobileNetV2 pads [[0, 1], [0, 1]] before each stride-2 depthwise convolution: on even sizes, what
+    // 'same' pads (TF puts the odd zero after). The layer then reads x in place instead of a padded copy.
+    apply(node, cx) {
+      const pad = node.inputs[0];
+      if (!pad || pad.op !== 'zero_padding' || !PADDED_WINDOWS.has(node.op)) return undefined;
+      const conv = node.resolved as AttrsOf<'conv2d'>;
+      const margins = (pad.resolved as AttrsOf<'zero_padding'>).margins;
+      if (conv.padding !== 'valid' || margins.length !== conv.rank || cx.uses(pad) !== 1 || cx.isOutput(pad)) return undefined;
+      const unpadded = (pad.inputs[0].type.shape as (number | string)[]).slice(1, 1 + conv.rank);
+      const same = unpadded.map((n, i) => (typeof n === 'number' ? windowAxis(n, conv.window[i], conv.stride[i], conv.dilation[i], 'same') : null));
+      const matches = same.every((a, i) => a && a.padBefore === margins[i][0] && a.padAfter === margins[i][1] && a.out === conv.axes[i].out);
+      return matches ? cx.make({ ...node, inputs: [pad.inputs[0], ...node.inputs.slice(1)], attrs: { ...node.attrs, padding: { symbol: 'same' } } }) : undefined;
+    },
+  },
 ];
+
+/** The sliding-window layers whose padding fold-zero-padding may change. */
+const PADDED_WINDOWS = new Set<OpName>(['conv1d', 'conv2d', 'depthwise_conv2d', 'separable_conv2d']);
 
 /** Common subexpressions: a second parameter-free node computing the same thing as an earlier one. */
 export function cseRules(): Rule[] {
