@@ -27,6 +27,10 @@ describe('syntax', () => {
   it('a dangling arrow', () => {
     expect(only(model('output y = x -> relu ->')).message).toBe("syntax error: expected an expression, found '}'");
   });
+  it('two expected tokens, each quoted', () => {
+    // A misspelt keyword reads as a name, after which only '=' or ',' (a destructuring) can come.
+    expect(only(model('outpt y = x')).message).toBe("syntax error: expected '=' or ',', found 'y'");
+  });
   it('a keyword as a name', () => {
     expect(only('model M {\n  input model: [3]\n  output y = model\n}').at).toBe('2:9');
   });

@@ -434,7 +434,8 @@ function unescape(raw: string): string {
  * matter: "an expression" instead of the dozen tokens that can start one.
  */
 function summarizeExpected(text: string): string {
-  const items = text.replace(/, or /, ', ').split(', ').map((x) => x.trim());
+  // Ohm writes `"a", "b", or "c"`, and for two `"a" or "b"`.
+  const items = text.replace(/,? or /, ', ').split(', ').map((x) => x.trim());
   const groups: [string, string[]][] = [
     ['an expression', ['a name', 'a number', 'a string', '"["', '"("', '"+"', '"-"']],
     ['a statement', ['"output"', '"input"', '"const"']],
