@@ -79,6 +79,7 @@ export const SIMPLIFY: Rule[] = [
       const conv = node.resolved as AttrsOf<'conv2d'>;
       const margins = (pad.resolved as AttrsOf<'zero_padding'>).margins;
       if (conv.padding !== 'valid' || margins.length !== conv.rank || cx.uses(pad) !== 1 || cx.isOutput(pad)) return undefined;
+      if (node.shared) return undefined; // a shared layer is one layer in generated code: its other calls keep 'valid'
       const unpadded = (pad.inputs[0].type.shape as (number | string)[]).slice(1, 1 + conv.rank);
       const same = unpadded.map((n, i) => (typeof n === 'number' ? windowAxis(n, conv.window[i], conv.stride[i], conv.dilation[i], 'same') : null));
       const matches = same.every((a, i) => a && a.padBefore === margins[i][0] && a.padAfter === margins[i][1] && a.out === conv.axes[i].out);

@@ -199,6 +199,10 @@ describe('dlc run', () => {
     expect(Math.max(...fast.probs.map((p, i) => Math.abs(p - reference[i])))).toBeLessThan(1e-5);
     // Without the flag, F(2x2, 3x3) rounds otherwise.
     expect(probs().probs).not.toEqual(fast.probs);
+    // DLC_FAST_MATH=1 is the flag.
+    const fromEnv = cliSandbox('dlc-interp-fast-', { env: { DLC_DEBUG: '', DLC_FAST_MATH: '1' } }).dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', '--stats');
+    expect(fromEnv.stderr).toMatch(/, fast math\)\n/);
+    expect((JSON.parse(fromEnv.stdout).probs as number[][]).flat()).toEqual(fast.probs);
   });
 });
 
