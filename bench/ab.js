@@ -1,9 +1,11 @@
-// `node bench/ab.js BASE [--threads N] [--runs N] [--gap MS] [--fast-math] [WORKLOAD...]`:
+// `node bench/ab.js BASE [--threads N] [--runs N] [--gap MS] [--fast-math] [--prepack] [WORKLOAD...]`:
 // this tree's interpreter against another build's, both loaded in one
 // process, one run of each in turn, as the median of the per-pair time ratios
 // (this / BASE: below 1 this tree is faster). `--fast-math` turns fast math
-// (setFastMath) on for this tree's side only: against a checkout of the
-// same commit, it measures what fast math buys.
+// (setFastMath) on for this tree's side only, and `--prepack` makes its
+// forward passes' Interpreter with `prepack` (weights packed once, as
+// `npm run bench` runs it): against a checkout of the same commit, each
+// measures what it buys.
 //
 // On a machine shared with other virtual machines one benchmark run can move
 // by a third from the next; load that comes and goes hits both sides of a
@@ -33,22 +35,23 @@ const WORKLOADS = {
 };
 
 function parseArgs(argv) {
-  const opts = { threads: 2, runs: 20, gap: 1, fastMath: false, names: [] };
+  const opts = { threads: 2, runs: 20, gap: 1, fastMath: false, prepack: false, names: [] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--threads' || flag === '--runs' || flag === '--gap') opts[flag.slice(2)] = Number(argv[++i]);
     else if (flag === '--fast-math') opts.fastMath = true;
+    else if (flag === '--prepack') opts.prepack = true;
     else if (!opts.base) opts.base = path.resolve(flag);
     else opts.names.push(flag);
   }
-  if (!opts.base) throw new Error('usage: node bench/ab.js BASE [--threads N] [--runs N] [--gap MS] [--fast-math] [WORKLOAD...]');
+  if (!opts.base) throw new Error('usage: node bench/ab.js BASE [--threads N] [--runs N] [--gap MS] [--fast-math] [--prepack] [WORKLOAD...]');
   if (opts.names.length === 0) opts.names = Object.keys(WORKLOADS);
   for (const name of opts.names) if (!WORKLOADS[name]) throw new Error(`unknown workload '${name}': one of ${Object.keys(WORKLOADS).join(', ')}`);
   return opts;
 }
 
 /** One build's step for `w`: a forward pass, or a training step with SGD, on fixed inputs. */
-async function prepare(root, w, threads, fastMath = false) {
+async function prepare(root, w, threads, { fastMath = false, prepack = false } = {}) {
   const load = (p) => import(pathToFileURL(path.join(root, 'dist/src', p)).href);
   const { Interpreter, initWeights } = await load('backends/interp/index.js');
   const kernels = await load('backends/interp/wasm/index.js');
@@ -71,7 +74,7 @@ async function prepare(root, w, threads, fastMath = false) {
     return [input.name, { shape, data: Float32Array.from({ length: n }, (_, k) => (integer ? k % (input.name.includes('segment') ? 2 : 100) : ((k * 7919) % 1000) / 1000)) }];
   }));
   if (!w.training) {
-    const interpreter = new Interpreter(optimize(source).graph, weights);
+    const interpreter = new Interpreter(optimize(source).graph, weights, { prepack });
     return () => interpreter.run(inputs);
   }
   const { lossAndGradients } = await load('backends/interp/autodiff.js');
@@ -92,12 +95,12 @@ const pause = (ms) => ms > 0 && Atomics.wait(new Int32Array(new SharedArrayBuffe
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const opts = parseArgs(process.argv.slice(2));
-console.log(`this tree (${HERE}${opts.fastMath ? ', fast math' : ''}) / base (${opts.base}), ${opts.threads} thread(s), ${opts.runs} pairs, ${opts.gap} ms between runs`);
+console.log(`this tree (${HERE}${opts.fastMath ? ', fast math' : ''}${opts.prepack ? ', prepack' : ''}) / base (${opts.base}), ${opts.threads} thread(s), ${opts.runs} pairs, ${opts.gap} ms between runs`);
 console.log('| workload | base median ms | this median ms | ratio, median of pairs |');
 console.log('| --- | ---: | ---: | ---: |');
 for (const name of opts.names) {
   const w = WORKLOADS[name];
-  const [base, ours] = [await prepare(opts.base, w, opts.threads), await prepare(HERE, w, opts.threads, opts.fastMath)];
+  const [base, ours] = [await prepare(opts.base, w, opts.threads), await prepare(HERE, w, opts.threads, opts)];
   const timed = (fn) => {
     const t0 = performance.now();
     fn();

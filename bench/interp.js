@@ -12,7 +12,8 @@
 // The interpreter runs three ways: the WebAssembly kernels on every core
 // (setThreads(cores)), on one thread (setThreads(1)), and the TS reference
 // kernels (setKernelBackend('js')). It runs the optimized graph, as `dlc run`
-// does. FLOPs are dlc's own count (`summarize`) times the batch, 2 n^3 for
+// does, with its weights packed once (the Interpreter's `prepack`, as
+// `dlc eval` and a server run it, and as ONNX Runtime packs a session's). FLOPs are dlc's own count (`summarize`) times the batch, 2 n^3 for
 // the matmul, and 3x the forward's for a training step (forward, and the two
 // products of each layer's backward); every backend is credited with the same
 // FLOPs. The last column checks that the backends computed the same numbers.
@@ -86,7 +87,7 @@ function model(text, batch, seed, lo, hi, noise = false) {
   const shape = [batch, ...input.type.shape.slice(1)];
   const data = random(shape.reduce((a, b) => a * b, 1), seed + 1, lo, hi);
   const optimized = optimize(graph).graph;
-  const interpreter = new Interpreter(optimized, weights);
+  const interpreter = new Interpreter(optimized, weights, { prepack: true });
   const output = graph.outputs[0].name;
   const inputs = { [input.name]: { shape, data } };
   return {
@@ -294,7 +295,7 @@ function languageModel(file, seed, output, network) {
     return [input.name, { shape, data: Float32Array.from({ length: shape[1] }, () => Math.floor(rng.uniform() * vocab)) }];
   }));
   const optimized = optimize(graph).graph;
-  const interpreter = new Interpreter(optimized, weights);
+  const interpreter = new Interpreter(optimized, weights, { prepack: true });
   return {
     flops: summarize(graph).flops,
     interp: () => interpreter.run(inputs).outputs[output].data,

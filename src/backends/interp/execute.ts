@@ -32,7 +32,7 @@ import { checkMemory, fusedPools, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
-import { heap } from './wasm/index.js';
+import { heap, PackedWeights, withPackedWeights } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
 import { weightName } from '../../weights/slots.js';
 import { internal, messages, UserError } from '../../diagnostics.js';
@@ -392,24 +392,41 @@ export class Interpreter {
 
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
+  /**
+   * The products' packed weights, with `prepack`; null without. A graph with
+   * variables shares its own with its specializations, whose products read
+   * the same weights at every length (a batchnorm folded per specialization
+   * makes kernels of its own, which are not packed).
+   */
+  private packed: PackedWeights | null = null;
 
   /**
    * `foldInPlace`: the caller gives `weights` up to this interpreter
    * (bindWeights's inPlace: `dlc run`, which reads them once), so that a
    * batchnorm folded into a kernel does not keep a second copy of it. A graph
    * with dimension variables binds per specialization, so it always copies.
+   *
+   * `prepack`: the caller does not change `weights` while it runs this
+   * interpreter (a server, `dlc eval`, the benchmark), so the WebAssembly
+   * kernel packs the right operands its products read from them once, after
+   * the first run, and reads them packed from then on (PackedWeights), as
+   * ONNX Runtime packs a session's weights: they take about as much memory
+   * again, in the kernel's memory.
    */
   constructor(
     readonly graph: Graph,
     weights: Weights,
-    { foldInPlace = false }: { foldInPlace?: boolean } = {},
+    { foldInPlace = false, prepack = false }: { foldInPlace?: boolean; prepack?: boolean } = {},
   ) {
+    const packedWeights = (w: Weights) => new PackedWeights(new Set([...w.values()].map((t) => t.data)));
     if (graphVars(graph).length > 0) {
       this.specialized = new Map();
       this.weights = weights;
+      if (prepack) this.packed = packedWeights(weights); // shared by the specializations (at)
       return;
     }
     this.weights = bindWeights(graph, weights, { inPlace: foldInPlace });
+    if (prepack) this.packed = packedWeights(this.weights);
     // A mask's sources are read by the layers that use the mask (ir/mask.ts).
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
@@ -451,6 +468,7 @@ export class Interpreter {
       }
       if (this.specialized!.size >= MAX_SPECIALIZED) this.specialized!.delete(this.specialized!.keys().next().value!);
       this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
+      interpreter.packed = this.packed;
     }
     return interpreter;
   }
@@ -496,6 +514,25 @@ export class Interpreter {
       if (concrete.specialized) throw internal(`interpreter: inputs give no length for ${graphVars(concrete.graph).join(', ')}`);
       return concrete.run(inputs, options);
     }
+    const packed = this.packed;
+    if (!packed) return this.runGraph(inputs, options);
+    packed.pack();
+    const result = withPackedWeights(packed, () => this.runGraph(inputs, options));
+    packed.pack();
+    return result;
+  }
+
+  /** Gives back the memory of the weights packed for this interpreter (`prepack`): for a caller done with it; a later run packs again. */
+  releasePackedWeights(): void {
+    this.packed?.release();
+  }
+
+  /** How many weights, and bytes, are packed for this interpreter's products now (`prepack`). */
+  packedWeights(): { weights: number; bytes: number } {
+    return this.packed?.held() ?? { weights: 0, bytes: 0 };
+  }
+
+  private runGraph(inputs: Record<string, Tensor>, options: RunOptions): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
     const batch = Math.max(1, ...this.graph.inputs.map((n) => inputs[n.name]?.shape[0] ?? 1));

@@ -39,16 +39,20 @@ export interface GemmOptions {
   accumulate?: boolean;
   bias?: Float32Array | null;
   activation?: Activation;
-  /** B already packed (prepackB), used instead of packing `b` again; ignored unless it was packed for this K and N. */
+  /** B already packed (prepackB), used instead of packing `b` again; ignored unless it was packed for this K, N and transB. */
   packedB?: PackedB | null;
 }
 
-/** op(B) = B [K, N] packed into the kernel's panels once, for many products with it; `pb` is a byte offset into the memory. */
+/** op(B) [K, N] packed into the kernel's panels once, for many products with it; `pb` is a byte offset into the memory; `trans`: packed from B stored as [N, K]. */
 export interface PackedB {
   K: number;
   N: number;
+  trans: boolean;
   pb: number;
 }
+
+/** Floats that op(B) [K, N] takes packed: whole panels of 8 columns, the last one padded with zeros. */
+export const packedFloats = (K: number, N: number) => Math.ceil(N / 8) * 8 * K;
 
 /**
  * Packs B [K, N] (not transposed) once, into memory from `take` (a scratch
@@ -57,9 +61,17 @@ export interface PackedB {
  * Valid as long as that scratch is; null when `take` gives memory elsewhere.
  */
 export function prepackB(g: Gemm, b: Float32Array, K: number, N: number, take: (floats: number) => Float32Array): PackedB | null {
-  const panels = Math.ceil(N / 8);
-  const pb = g.heap.offsetOf(take(panels * 8 * K));
-  if (pb < 0) return null;
+  const pb = g.heap.offsetOf(take(packedFloats(K, N)));
+  return pb < 0 ? null : packBInto(g, pb, b, K, N, false, take, 1);
+}
+
+/**
+ * Packs op(B) [K, N] (B stored as [N, K] when `trans`) into the panels at byte
+ * `pb`, packedFloats(K, N) floats, on up to `threads` threads; B is copied
+ * into `take`'s memory first when it lives elsewhere. Null if that copy does
+ * not fit in the memory.
+ */
+export function packBInto(g: Gemm, pb: number, b: Float32Array, K: number, N: number, trans: boolean, take: (floats: number) => Float32Array, threads: number): PackedB | null {
   let bAt = g.heap.offsetOf(b);
   if (bAt < 0) {
     const copy = take(K * N);
@@ -67,9 +79,14 @@ export function prepackB(g: Gemm, b: Float32Array, K: number, N: number, take: (
     if (bAt < 0) return null;
     copy.set(b.subarray(0, K * N));
   }
-  g.exports.pack_b(bAt, 0, K, N, pb, 0, panels);
-  return { K, N, pb };
+  runRange(g, packJob(bAt, trans, K, N, pb), rangeThreads(threads, K * N));
+  return { K, N, trans, pb };
 }
+
+/** gemm.wat's pack_b over B's panels of 8 columns, each independent: the panel range [p0, p1) is a thread's slice. */
+const packJob = (bAt: number, trans: boolean, K: number, N: number, pb: number): RangeJob => ({
+  kernel: 'pack_b', args: [bAt, trans ? 1 : 0, K, N, pb, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: Math.ceil(N / 8),
+});
 
 /** gemm.wat's exports; pointers are byte offsets into the shared memory. */
 export interface GemmExports {
@@ -515,7 +532,7 @@ export function gemm(
 ): boolean {
   const { transA = false, transB = false, accumulate = false, bias = null, activation = 'linear' } = opts;
   const A: OperandA = 'matrix' in a || 'conv' in a ? a : { matrix: a, trans: transA };
-  const packed = opts.packedB && !transB && opts.packedB.K === K && opts.packedB.N === N ? opts.packedB : null;
+  const packed = opts.packedB && opts.packedB.trans === transB && opts.packedB.K === K && opts.packedB.N === N ? opts.packedB : null;
   // One row (A's layout is the same transposed or not) times a stored B: B read in place.
   if (M === 1 && !('conv' in A) && !transB && !packed) return rowProduct(g, out, A.matrix, b, K, N, accumulate, bias, activation, threads);
   const at = layout(g, A, b, out, bias, M, K, N, threads, packed);
@@ -539,9 +556,8 @@ export function gemm(
   const flags = (accumulate ? ACCUMULATE : 0) | (bias ? BIAS : 0) | inEpilogue | (pooled ? POOL : 0);
   const x = g.exports;
 
-  // Panels are independent: a large B is packed on the threads too (the panel range [p0, p1) is the slice).
-  const packB: RangeJob = { kernel: 'pack_b', args: [at.b.at, transB ? 1 : 0, K, N, at.pb, 0, 0], strides: [0, 0, 0, 0, 0, 1, 1], countArg: 6, countScale: 1, items: at.panels };
-  if (!packed) runRange(g, packB, rangeThreads(threads, K * N));
+  // Panels are independent: a large B is packed on the threads too.
+  if (!packed) runRange(g, packJob(at.b.at, transB, K, N, at.pb), rangeThreads(threads, K * N));
   if (threads <= 1) {
     x.gemm(aAt, aMode, at.pb, at.c.at, at.bias.at, M, K, N, flags, 0, M, 0, at.panels, at.scratch, MC);
   } else {

@@ -13,7 +13,12 @@
  *                      the activation arena (plan.ts), shared by every
  *                      Interpreter: a run owns all of it while it runs, and
  *                      runs never nest (they are synchronous)
- *   [arenaEnd, top)    a stack of scratch blocks (attention's heads, recurrent
+ *   [arenaEnd, packedEnd)
+ *                      one owner's packed weights (wasm/index.ts
+ *                      PackedWeights: an Interpreter made with `prepack`),
+ *                      kept across runs until another owner packs or the
+ *                      arena grows into them (packRegion)
+ *   [packedEnd, top)   a stack of scratch blocks (attention's heads, recurrent
  *                      states, a training step's activations and gradients:
  *                      grad/util.ts), each given back by its taker (mark,
  *                      release; withScratch)
@@ -45,6 +50,10 @@ export class Heap {
    */
   private pinnedEnd = NULL_BYTES;
   private arenaEnd = NULL_BYTES;
+  /** The end of the packed region above the arena: the scratch stack's base. */
+  private packedEnd = NULL_BYTES;
+  /** Whose weights the packed region holds (see packRegion). */
+  private packedOwner: object | null = null;
   /** The scratch stack's top, in bytes. */
   private top = NULL_BYTES;
   /** Every buffer object this memory has shown: views on any of them live in it. */
@@ -71,7 +80,7 @@ export class Heap {
     const end = this.pinnedEnd + align(floats * 4);
     if (end > MAX_PINNED_BYTES || !this.reserve(end)) return null;
     const view = new Float32Array(this.buffer(), this.pinnedEnd, floats);
-    this.pinnedEnd = this.arenaEnd = this.top = end;
+    this.pinnedEnd = this.arenaEnd = this.packedEnd = this.top = end;
     return view;
   }
 
@@ -79,15 +88,52 @@ export class Heap {
    * The arena for one run: `bytes` bytes of `buffer` from byte `base` on (above
    * the pinned weights); null when there is no WebAssembly memory, it cannot
    * grow that far, or scratch is still taken (the caller then allocates its own).
+   * An arena that grows takes the packed region's bytes: it is given up.
    */
   arena(bytes: number): { buffer: ArrayBufferLike; base: number } | null {
     if (!this.memory) return null;
     const end = this.pinnedEnd + align(bytes);
     if (end > this.arenaEnd) {
-      if (this.top !== this.arenaEnd || !this.reserve(end)) return null;
-      this.arenaEnd = this.top = end;
+      if (this.scratchTaken() || !this.reserve(end)) return null;
+      this.packedOwner = null;
+      this.arenaEnd = this.packedEnd = this.top = end;
     }
     return { buffer: this.buffer(), base: this.pinnedEnd };
+  }
+
+  /** Gives `owner`'s packed region back to the stack (no longer needed); nothing if it is not `owner`'s or scratch lies above it. */
+  dropPacked(owner: object): void {
+    if (this.packedOwner !== owner || this.scratchTaken()) return;
+    this.packedOwner = null;
+    this.packedEnd = this.top = this.arenaEnd;
+  }
+
+  /** Whether scratch is taken (the stack is not empty): the packed region cannot be laid out under it then. */
+  scratchTaken(): boolean {
+    return this.top !== this.packedEnd;
+  }
+
+  /** Whether the packed region still holds what `owner` packed into it last. */
+  holdsPacked(owner: object): boolean {
+    return this.packedOwner === owner;
+  }
+
+  /**
+   * `floats` floats above the arena for `owner`'s packed weights, kept across
+   * runs until another owner takes the region or the arena grows into it
+   * (holdsPacked then says false). Whatever the region held before is given
+   * up. Null while scratch is taken (the region lies under the stack) or
+   * past 2 GiB, leaving the region empty.
+   */
+  packRegion(owner: object, floats: number): Float32Array | null {
+    if (!this.memory || this.scratchTaken()) return null;
+    this.packedOwner = null;
+    this.packedEnd = this.top = this.arenaEnd;
+    const end = this.arenaEnd + align(floats * 4);
+    if (!this.reserve(end)) return null;
+    this.packedOwner = owner;
+    this.packedEnd = this.top = end;
+    return new Float32Array(this.buffer(), this.arenaEnd, floats);
   }
 
   /** Where the stack stands: pass to `release` to give back everything taken after. */
@@ -95,8 +141,9 @@ export class Heap {
     return this.top;
   }
 
+  /** A mark from before the packed region was laid out gives back only the stack above it. */
   release(mark: number): void {
-    this.top = mark;
+    this.top = Math.max(mark, this.packedEnd);
   }
 
   /** `floats` floats of scratch on the stack (contents undefined), until `release` below them. */

@@ -24,9 +24,9 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, packBInto, packedFloats, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
 import type { RangeJob } from './threads.js';
-import { align, Heap } from './heap.js';
+import { align, Heap, withScratch } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
 import { internal } from '../../../diagnostics.js';
 import { platform } from '../../../platform/index.js';
@@ -160,7 +160,91 @@ export function matmulWasm(
   opts: GemmOptions,
 ): boolean {
   const g = productKernel(M, K, N);
-  return g !== null && gemm(g, out, a, b, M, K, N, opts, threadsFor(M * K * N));
+  return g !== null && gemm(g, out, a, b, M, K, N, withPacked(opts, b, K, N), threadsFor(M * K * N));
+}
+
+/**
+ * The packed B of one interpreter's products with its weights, for an
+ * Interpreter made with `prepack` (its caller does not change the weights
+ * while it runs them), as ONNX Runtime and XNNPACK pack weights once, at
+ * load. A run notes which weights its products read as B, with which K, N
+ * and transposition (`lookup`); `pack`, before and after each run, packs
+ * those into the heap's packed region (heap.ts packRegion), and the next
+ * runs' products read them there instead of copying B in and packing it at
+ * every call. The region holds one owner's weights at a time: when another
+ * owner packs or the arena grows into it, `pack` packs again.
+ */
+export class PackedWeights {
+  /** The products noted, by B: the first K, N and transposition each weight was read with. */
+  private readonly wanted = new Map<Float32Array, { K: number; N: number; trans: boolean }>();
+  /** What the region holds, by B: valid while the heap says it holds this owner's. */
+  private readonly packed = new Map<Float32Array, PackedB>();
+  /** Set when the region could not be had (no room in the memory): products then pack B at each call, as without. */
+  private noRoom = false;
+
+  constructor(private readonly weights: ReadonlySet<Float32Array>) {}
+
+  /** B packed for this product, or null (noting the product when B is one of the weights). gemm checks K, N and trans. */
+  lookup(b: Float32Array, K: number, N: number, trans: boolean): PackedB | null {
+    const p = this.packed.get(b);
+    if (p) return p;
+    if (this.weights.has(b) && !this.wanted.has(b)) this.wanted.set(b, { K, N, trans });
+    return null;
+  }
+
+  /** Weights and bytes in the packed region now. */
+  held(): { weights: number; bytes: number } {
+    const valid = heap().holdsPacked(this);
+    let bytes = 0;
+    if (valid) for (const p of this.packed.values()) bytes += align(packedFloats(p.K, p.N) * 4);
+    return { weights: valid ? this.packed.size : 0, bytes };
+  }
+
+  /** Gives the packed region back to the heap; a later `pack` packs again. */
+  release(): void {
+    heap().dropPacked(this);
+    this.packed.clear();
+  }
+
+  /** Outside any run, with no scratch taken: packs every noted product unless the region holds them all already. */
+  pack(): void {
+    const g = wasmKernels();
+    if (!g || this.noRoom || g.heap.scratchTaken()) return;
+    const held = g.heap.holdsPacked(this);
+    if (held && this.packed.size === this.wanted.size) return;
+    this.packed.clear();
+    if (this.wanted.size === 0) return;
+    const products = [...this.wanted];
+    const sizes = products.map(([, w]) => align(packedFloats(w.K, w.N) * 4));
+    const region = g.heap.packRegion(this, sizes.reduce((a, b) => a + b, 0) / 4);
+    if (!region) return void (this.noRoom = true);
+    let at = region.byteOffset;
+    products.forEach(([b, w], i) => {
+      const p = withScratch(g.heap, (take) => packBInto(g, at, b, w.K, w.N, w.trans, take, threads));
+      if (p) this.packed.set(b, p);
+      at += sizes[i];
+    });
+  }
+}
+
+/** The running interpreter's packed weights (withPackedWeights), or null. */
+let activePacked: PackedWeights | null = null;
+
+/** Runs `fn` (an interpreter's run) with its products reading B from `packed`. */
+export function withPackedWeights<T>(packed: PackedWeights, fn: () => T): T {
+  const before = activePacked;
+  activePacked = packed;
+  try {
+    return fn();
+  } finally {
+    activePacked = before;
+  }
+}
+
+/** `opts` with the running interpreter's packed B for this product, when it has one. */
+function withPacked(opts: GemmOptions, b: Float32Array, K: number, N: number): GemmOptions {
+  const packedB = !opts.packedB && activePacked?.lookup(b, K, N, opts.transB ?? false);
+  return packedB ? { ...opts, packedB } : opts;
 }
 
 /**
@@ -263,14 +347,15 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
   const g = productKernel(M, K, N);
   if (g === null) return false;
   if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N), { fastMath })) return true;
-  return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, opts, threadsFor(M * K * N));
+  return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, withPacked(opts, kernel, K, N), threadsFor(M * K * N));
 }
 
 /** convWasm followed by a 2x2 max pool of stride 2, in one pass (gemm.ts convPooled); false if not in use or not such a layer. */
 export function convPoolWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
-  return g !== null && convPooled(g, out, x, s, kernel, opts, threadsFor(M * K * N), fastMath);
+  // In Winograd's form the kernel is transformed, not packed: nothing to note.
+  return g !== null && convPooled(g, out, x, s, kernel, winogradFits(s) ? opts : withPacked(opts, kernel, K, N), threadsFor(M * K * N), fastMath);
 }
 
 /**
