@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
+import { getMemoryLimit, setMemoryLimit } from '../../../src/backends/interp/plan.js';
 import { heap, kernelBackend, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
 import { withScratch } from '../../../src/backends/interp/wasm/heap.js';
 import { compileSource, selectModel } from '../../../src/compile.js';
@@ -174,6 +175,22 @@ describe('weights packed once (prepack)', () => {
         expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
         expect(packed.packedWeights().weights).toBe(5);
       }
+  });
+
+  it('past the memory budget (--max-memory) nothing is packed, and runs stay right', () => {
+    const { graph, weights } = prepared(CONVNET, 7);
+    const inputs = inputsFor(graph, 2, 5);
+    const expected = outputOf(new Interpreter(graph, weights), inputs);
+    const limit = getMemoryLimit();
+    // Enough for the run, not for the kernel's memory to grow by the packed weights.
+    setMemoryLimit(heap().memory!.buffer.byteLength);
+    try {
+      const packed = new Interpreter(graph, weights, { prepack: true });
+      for (let run = 0; run < 3; run++) expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
+      expect(packed.packedWeights().weights).toBe(0);
+    } finally {
+      setMemoryLimit(limit);
+    }
   });
 
   it('with the TS kernels nothing is packed', () => {

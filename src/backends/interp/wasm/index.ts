@@ -29,6 +29,7 @@ import type { RangeJob } from './threads.js';
 import { align, Heap, withScratch } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
 import { internal } from '../../../diagnostics.js';
+import { getMemoryLimit } from '../plan.js';
 import { platform } from '../../../platform/index.js';
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
@@ -179,7 +180,7 @@ export class PackedWeights {
   private readonly wanted = new Map<Float32Array, { K: number; N: number; trans: boolean }>();
   /** What the region holds, by B: valid while the heap says it holds this owner's. */
   private readonly packed = new Map<Float32Array, PackedB>();
-  /** Set when the region could not be had (no room in the memory): products then pack B at each call, as without. */
+  /** Set when the region could not be had (no room in the memory, or past the memory budget): products then pack B at each call, as without. */
   private noRoom = false;
 
   constructor(private readonly weights: ReadonlySet<Float32Array>) {}
@@ -216,7 +217,9 @@ export class PackedWeights {
     if (this.wanted.size === 0) return;
     const products = [...this.wanted];
     const sizes = products.map(([, w]) => align(packedFloats(w.K, w.N) * 4));
-    const region = g.heap.packRegion(this, sizes.reduce((a, b) => a + b, 0) / 4);
+    const bytes = sizes.reduce((a, b) => a + b, 0);
+    // Within the memory budget (--max-memory), counting the kernel's memory as it stands: else no region, as when it cannot grow.
+    const region = g.heap.memory!.buffer.byteLength + bytes <= getMemoryLimit() ? g.heap.packRegion(this, bytes / 4) : null;
     if (!region) return void (this.noRoom = true);
     let at = region.byteOffset;
     products.forEach(([b, w], i) => {
