@@ -11,7 +11,8 @@ import { Interpreter } from '../../../src/backends/interp/execute.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { getMemoryLimit, setMemoryLimit } from '../../../src/backends/interp/plan.js';
-import { heap, kernelBackend, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
+import { heap, kernelBackend, setFastMath, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
+import { packedFloats, transformedFloats } from '../../../src/backends/interp/wasm/gemm.js';
 import { withScratch } from '../../../src/backends/interp/wasm/heap.js';
 import { compileSource, selectModel } from '../../../src/compile.js';
 import { specialize } from '../../../src/ir/infer.js';
@@ -20,8 +21,8 @@ import { optimize } from '../../../src/passes/pipeline.js';
 import { createRng } from '../../../src/runtime/random.js';
 
 // A convolution in im2col's form (stride 2), a pointwise one, one in Winograd's
-// form (3x3 at stride 1 over 32 channels: its kernel is transformed, not
-// packed) and a dense head.
+// form (3x3 at stride 1 over 32 channels, from 32 tiles on: its kernel is
+// transformed, not packed) and a dense head.
 const CONVNET = `model Mixed {
   input x: [16, 16, 8]
   output y = x
@@ -73,12 +74,12 @@ describe('weights packed once (prepack)', () => {
   });
 
   it.each([
-    // conv im2col, pointwise, dense: three packed; the Winograd layer's kernel is not,
-    // but at batch 1 its 16 tiles are too few for Winograd (gemm.ts winogradFits): im2col, packed too
-    ['a convnet', CONVNET, 4, 3, 4],
+    // conv im2col, pointwise and dense packed, the Winograd layer's kernel transformed (F(2x2, 3x3): m = 2, C = F = 32);
+    // at batch 1 its 16 tiles are too few for Winograd (gemm.ts winogradFits): it runs as im2col and packs its kernel at each call
+    ['a convnet', CONVNET, 4, 4, packedFloats(72, 16) + packedFloats(16, 32) + packedFloats(2048, 10) + transformedFloats(32, 32, 2)],
     // attention's query, key, value and output kernels, and the tied head (transposed)
-    ['attention and a tied head', TIED, 3, 5, 5],
-  ])('%s: the plain interpreter\'s bits on every run, with its products\' weights packed after the first', (_, text, batch, packedCount, withBatchOne) => {
+    ['attention and a tied head', TIED, 3, 5, 4 * packedFloats(32, 32) + packedFloats(32, 64)],
+  ])('%s: the plain interpreter\'s bits on every run, with its weights packed after the first', (_, text, batch, packedCount, floats) => {
     const { graph, weights } = prepared(text, 7);
     const plain = new Interpreter(graph, weights);
     const packed = new Interpreter(graph, weights, { prepack: true });
@@ -87,12 +88,12 @@ describe('weights packed once (prepack)', () => {
     expect(packed.packedWeights().weights).toBe(0);
     for (let run = 0; run < 3; run++) {
       expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
-      expect(packed.packedWeights().weights).toBe(packedCount);
+      expect(packed.packedWeights()).toEqual({ weights: packedCount, bytes: 4 * floats });
     }
     // Another batch size: another plan, the same packed weights.
     const other = inputsFor(graph, 1, 9);
     expect(firstDifference(outputOf(packed, other), outputOf(plain, other))).toBe(-1);
-    expect(packed.packedWeights().weights).toBe(withBatchOne);
+    expect(packed.packedWeights().weights).toBe(packedCount);
     expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
   });
 
@@ -121,7 +122,7 @@ describe('weights packed once (prepack)', () => {
     const [ya, yb] = [outputOf(new Interpreter(a.graph, a.weights), xa), outputOf(new Interpreter(b.graph, b.weights), xb)];
     for (let round = 0; round < 3; round++) {
       expect(firstDifference(outputOf(ia, xa), ya)).toBe(-1);
-      expect(ia.packedWeights().weights).toBe(3);
+      expect(ia.packedWeights().weights).toBe(4);
       expect(firstDifference(outputOf(ib, xb), yb)).toBe(-1);
       expect(ib.packedWeights().weights).toBe(5);
       expect(ia.packedWeights().weights).toBe(0); // b's packing took the region
@@ -134,7 +135,7 @@ describe('weights packed once (prepack)', () => {
     const plain = new Interpreter(graph, weights);
     const small = inputsFor(graph, 1, 3);
     outputOf(packed, small);
-    expect(packed.packedWeights().weights).toBe(4); // at batch 1 the 3x3 layer runs as im2col (too few tiles for Winograd)
+    expect(packed.packedWeights().weights).toBe(4); // at batch 1 the 3x3 layer runs as im2col (too few tiles for Winograd): packed as a product
     // A batch far larger than any before: its plan needs a larger arena.
     const large = inputsFor(graph, 300, 4);
     const expected = outputOf(plain, large);
@@ -154,7 +155,7 @@ describe('weights packed once (prepack)', () => {
       expect(packed.packedWeights().weights).toBe(0);
     });
     expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
-    expect(packed.packedWeights().weights).toBe(3);
+    expect(packed.packedWeights().weights).toBe(4);
     const free = heap().free();
     packed.releasePackedWeights();
     expect(packed.packedWeights().weights).toBe(0);
@@ -190,6 +191,23 @@ describe('weights packed once (prepack)', () => {
       expect(packed.packedWeights().weights).toBe(0);
     } finally {
       setMemoryLimit(limit);
+    }
+  });
+
+  it('a kernel transformed for F(2x2, 3x3) is not read by F(4x4, 3x3) (fast math turned on later): the fast-math bits', () => {
+    const { graph, weights } = prepared(CONVNET, 7);
+    const inputs = inputsFor(graph, 8, 5); // 64 4x4 tiles at batch 8: F(4x4, 3x3) with fast math
+    const packed = new Interpreter(graph, weights, { prepack: true });
+    outputOf(packed, inputs);
+    expect(packed.packedWeights().weights).toBe(4);
+    setFastMath(true);
+    try {
+      const expected = outputOf(new Interpreter(graph, weights), inputs);
+      expect(firstDifference(outputOf(packed, inputs), expected)).toBe(-1);
+      setFastMath(false);
+      expect(firstDifference(outputOf(packed, inputs), expected)).not.toBe(-1); // so the two differ: the check above could fail
+    } finally {
+      setFastMath(false);
     }
   });
 

@@ -41,6 +41,16 @@ export interface GemmOptions {
   activation?: Activation;
   /** B already packed (prepackB), used instead of packing `b` again; ignored unless it was packed for this K, N and transB. */
   packedB?: PackedB | null;
+  /** A 3x3 kernel already transformed for winogradConv (transformKernelInto), used instead of transforming it again; ignored unless it was transformed for this tile size, C and F. */
+  transformed?: TransformedKernel | null;
+}
+
+/** A 3x3 kernel [3, 3, C, F] transformed once for Winograd F(m x m, 3x3) (winogradConv's U, in its panels); `pu` is a byte offset into the memory. */
+export interface TransformedKernel {
+  m: 2 | 4;
+  C: number;
+  F: number;
+  pu: number;
 }
 
 /** op(B) [K, N] packed into the kernel's panels once, for many products with it; `pb` is a byte offset into the memory; `trans`: packed from B stored as [N, K]. */
@@ -375,6 +385,34 @@ const winogradBlock = (s: ConvShape, xis: number) => Math.max(16, Math.min(128, 
  * With `pool`, out is the 2x2 max pool of stride 2 of that, [B,OH/2,OW/2,F].
  * False, leaving `out` alone, if it does not fit in the memory.
  */
+/** Floats of a 3x3 kernel [3, 3, C, F] transformed for Winograd F(m x m, 3x3): (m+2)^2 matrices [C, F] in panels of 8 filters, each skewed (SKEW_BYTES). */
+export const transformedFloats = (C: number, F: number, m: 2 | 4) => (m + 2) ** 2 * (Math.ceil(F / 8) * 8 * C + SKEW_BYTES / 4);
+
+/** Transforms the kernel at byte `kAt` into transformedFloats(C, F, m) floats at byte `pu`, its panels shared out on the threads; returns pu. */
+function transformKernel(g: Gemm, kAt: number, C: number, F: number, m: 2 | 4, pu: number, threads: number): number {
+  const transform = m === 4 ? 'winograd4_kernel' : 'winograd_kernel';
+  runRange(g, { kernel: transform, args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: Math.ceil(F / 8) }, rangeThreads(threads, (m + 2) ** 2 * C * F));
+  return pu;
+}
+
+/**
+ * A 3x3 kernel [3, 3, C, F] transformed once for winogradConv with tiles of
+ * m, into the transformedFloats(C, F, m) floats at byte `pu`; the kernel is
+ * copied into `take`'s memory first when it lives elsewhere. Null if that
+ * copy does not fit.
+ */
+export function transformKernelInto(g: Gemm, pu: number, kernel: Float32Array, C: number, F: number, m: 2 | 4, take: (floats: number) => Float32Array, threads: number): TransformedKernel | null {
+  let kAt = g.heap.offsetOf(kernel);
+  if (kAt < 0) {
+    const copy = take(9 * C * F);
+    kAt = g.heap.offsetOf(copy);
+    if (kAt < 0) return null;
+    copy.set(kernel.subarray(0, 9 * C * F));
+  }
+  transformKernel(g, kAt, C, F, m, pu, threads);
+  return { m, C, F, pu };
+}
+
 export function winogradConv(
   g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number,
   { pool = false, fastMath = false }: { pool?: boolean; fastMath?: boolean } = {},
@@ -384,12 +422,17 @@ export function winogradConv(
   const { C, F } = s;
   const m = winogradTile(s, fastMath);
   const xis = (m + 2) ** 2;
-  const panels = Math.ceil(F / 8);
   const tilesH = Math.ceil(s.OH / m), tilesW = Math.ceil(s.OW / m);
   const TB = winogradBlock(s, xis);
-  const operands = [x, kernel.subarray(0, 9 * C * F), out, ...(bias ? [bias] : [])];
-  const ok = inMemory(g, operands, ['in', 'in', 'out', 'in'], ([xAt, kAt, outAt, biasAt = 0], scratch) => {
-    const pu = scratch(xis * (panels * 8 * C + SKEW_BYTES / 4)).byteOffset;
+  const { transformed = null } = opts;
+  const given = transformed && transformed.m === m && transformed.C === C && transformed.F === F ? transformed : null;
+  // The kernel comes in only to be transformed.
+  const operands = [x, out, ...(bias ? [bias] : []), ...(given ? [] : [kernel.subarray(0, 9 * C * F)])];
+  const uses: Use[] = ['in', 'out', ...(bias ? ['in' as const] : []), ...(given ? [] : ['in' as const])];
+  const ok = inMemory(g, operands, uses, (at, scratch) => {
+    const [xAt, outAt] = at;
+    const biasAt = bias ? at[2] : 0;
+    const pu = given ? given.pu : transformKernel(g, at[at.length - 1], C, F, m, scratch(transformedFloats(C, F, m)).byteOffset, threads);
     const zeros = scratch(C).fill(0).byteOffset;
     const desc = scratch(18);
     // V and M blocks, (F(4x4, 3x3)) winograd4_input's and the output transform's work, then gemm's strips and tile
@@ -399,8 +442,7 @@ export function winogradConv(
     new Int32Array(desc.buffer, desc.byteOffset, 18).set([
       xAt, s.H, s.W, C, s.OH, s.OW, s.padTop, s.padLeft, tilesH, tilesW, F, pu, biasAt, epilogueFlag(activation) | (pool ? POOL : 0), outAt, zeros, TB, tiles,
     ]);
-    const [transform, tileKernel] = m === 4 ? ['winograd4_kernel', 'winograd4_tiles'] as const : ['winograd_kernel', 'winograd_tiles'] as const;
-    runRange(g, { kernel: transform, args: [kAt, C, F, pu, 0, 0], strides: [0, 0, 0, 0, 1, 1], countArg: 5, countScale: 1, items: panels }, rangeThreads(threads, xis * C * F));
+    const tileKernel = m === 4 ? 'winograd4_tiles' : 'winograd_tiles';
     // Items are blocks of TB tiles: a thread's slice never holds less than one block, whose products read every U_xi.
     runRange(g, {
       kernel: tileKernel, args: [desc.byteOffset, 0, 0, scratchAt], strides: [0, TB, TB, 0], countArg: 2, countScale: TB,

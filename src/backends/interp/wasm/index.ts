@@ -24,7 +24,7 @@
 import type { ConvShape } from '../kernels/conv.js';
 import type { DepthwiseShape } from '../kernels/depthwise.js';
 import type { Gemm, GemmOptions, Use } from './gemm.js';
-import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, packBInto, packedFloats, poolOf, prepackB, rangeThreads, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB } from './gemm.js';
+import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, packBInto, packedFloats, poolOf, prepackB, rangeThreads, transformedFloats, transformKernelInto, winogradTile, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB, type TransformedKernel } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { align, Heap, withScratch } from './heap.js';
 import type { Rng } from '../../../runtime/random.js';
@@ -164,41 +164,57 @@ export function matmulWasm(
   return g !== null && gemm(g, out, a, b, M, K, N, withPacked(opts, b, K, N), threadsFor(M * K * N));
 }
 
+/** How a weight is read, ready for its kernel: packed as a product's B, or transformed as a 3x3 kernel in Winograd's form. */
+type Form = { kind: 'product'; K: number; N: number; trans: boolean } | { kind: 'winograd'; m: 2 | 4; C: number; F: number };
+
+const formBytes = (f: Form) => align(4 * (f.kind === 'product' ? packedFloats(f.K, f.N) : transformedFloats(f.C, f.F, f.m)));
+
 /**
- * The packed B of one interpreter's products with its weights, for an
- * Interpreter made with `prepack` (its caller does not change the weights
- * while it runs them), as ONNX Runtime and XNNPACK pack weights once, at
- * load. A run notes which weights its products read as B, with which K, N
- * and transposition (`lookup`); `pack`, before and after each run, packs
- * those into the heap's packed region (heap.ts packRegion), and the next
- * runs' products read them there instead of copying B in and packing it at
- * every call. The region holds one owner's weights at a time: when another
- * owner packs or the arena grows into it, `pack` packs again.
+ * One interpreter's weights in the forms its kernels read, for an Interpreter
+ * made with `prepack` (its caller does not change the weights while it runs
+ * them), as ONNX Runtime and XNNPACK pack weights once, at load: a product's
+ * B packed into the kernel's panels, a 3x3 kernel in Winograd's form
+ * transformed. A run notes which weights its kernels read, in which form
+ * (`product`, `winograd`); `pack`, before and after each run, makes those
+ * forms in the heap's packed region (heap.ts packRegion), and the next runs
+ * read them there instead of copying each weight in and packing or
+ * transforming it at every call. The region holds one owner's weights at a
+ * time: when another owner packs or the arena grows into it, `pack` packs
+ * again.
  */
 export class PackedWeights {
-  /** The products noted, by B: the first K, N and transposition each weight was read with. */
-  private readonly wanted = new Map<Float32Array, { K: number; N: number; trans: boolean }>();
-  /** What the region holds, by B: valid while the heap says it holds this owner's. */
-  private readonly packed = new Map<Float32Array, PackedB>();
-  /** Set when the region could not be had (no room in the memory, or past the memory budget): products then pack B at each call, as without. */
+  /** The forms noted, by weight: the first each weight was read in. */
+  private readonly wanted = new Map<Float32Array, Form>();
+  /** What the region holds, by weight: valid while the heap says it holds this owner's. */
+  private readonly packed = new Map<Float32Array, PackedB | TransformedKernel>();
+  /** Set when the region could not be had (no room in the memory, or past the memory budget): kernels then pack at each call, as without. */
   private noRoom = false;
 
   constructor(private readonly weights: ReadonlySet<Float32Array>) {}
 
   /** B packed for this product, or null (noting the product when B is one of the weights). gemm checks K, N and trans. */
-  lookup(b: Float32Array, K: number, N: number, trans: boolean): PackedB | null {
-    const p = this.packed.get(b);
-    if (p) return p;
-    if (this.weights.has(b) && !this.wanted.has(b)) this.wanted.set(b, { K, N, trans });
+  product(b: Float32Array, K: number, N: number, trans: boolean): PackedB | null {
+    return this.lookup(b, { kind: 'product', K, N, trans }) as PackedB | null;
+  }
+
+  /** The kernel transformed for Winograd with tiles of m, or null (noting it when it is one of the weights). winogradConv checks m, C and F. */
+  winograd(kernel: Float32Array, m: 2 | 4, C: number, F: number): TransformedKernel | null {
+    return this.lookup(kernel, { kind: 'winograd', m, C, F }) as TransformedKernel | null;
+  }
+
+  private lookup(w: Float32Array, form: Form): PackedB | TransformedKernel | null {
+    const p = this.packed.get(w);
+    if (p) return ('pb' in p) === (form.kind === 'product') ? p : null;
+    if (this.weights.has(w) && !this.wanted.has(w)) this.wanted.set(w, form);
     return null;
   }
 
   /** Weights and bytes in the packed region now. */
   held(): { weights: number; bytes: number } {
-    const valid = heap().holdsPacked(this);
+    if (!heap().holdsPacked(this)) return { weights: 0, bytes: 0 };
     let bytes = 0;
-    if (valid) for (const p of this.packed.values()) bytes += align(packedFloats(p.K, p.N) * 4);
-    return { weights: valid ? this.packed.size : 0, bytes };
+    for (const w of this.packed.keys()) bytes += formBytes(this.wanted.get(w)!);
+    return { weights: this.packed.size, bytes };
   }
 
   /** Gives the packed region back to the heap; a later `pack` packs again. */
@@ -207,24 +223,25 @@ export class PackedWeights {
     this.packed.clear();
   }
 
-  /** Outside any run, with no scratch taken: packs every noted product unless the region holds them all already. */
+  /** Outside any run, with no scratch taken: makes every noted form unless the region holds them all already. */
   pack(): void {
     const g = wasmKernels();
     if (!g || this.noRoom || g.heap.scratchTaken()) return;
-    const held = g.heap.holdsPacked(this);
-    if (held && this.packed.size === this.wanted.size) return;
+    if (g.heap.holdsPacked(this) && this.packed.size === this.wanted.size) return;
     this.packed.clear();
     if (this.wanted.size === 0) return;
-    const products = [...this.wanted];
-    const sizes = products.map(([, w]) => align(packedFloats(w.K, w.N) * 4));
+    const forms = [...this.wanted];
+    const sizes = forms.map(([, f]) => formBytes(f));
     const bytes = sizes.reduce((a, b) => a + b, 0);
     // Within the memory budget (--max-memory), counting the kernel's memory as it stands: else no region, as when it cannot grow.
     const region = g.heap.memory!.buffer.byteLength + bytes <= getMemoryLimit() ? g.heap.packRegion(this, bytes / 4) : null;
     if (!region) return void (this.noRoom = true);
     let at = region.byteOffset;
-    products.forEach(([b, w], i) => {
-      const p = withScratch(g.heap, (take) => packBInto(g, at, b, w.K, w.N, w.trans, take, threads));
-      if (p) this.packed.set(b, p);
+    forms.forEach(([w, f], i) => {
+      const p = withScratch(g.heap, (take) =>
+        f.kind === 'product' ? packBInto(g, at, w, f.K, f.N, f.trans, take, threads) : transformKernelInto(g, at, w, f.C, f.F, f.m, take, threads),
+      );
+      if (p) this.packed.set(w, p);
       at += sizes[i];
     });
   }
@@ -246,8 +263,14 @@ export function withPackedWeights<T>(packed: PackedWeights, fn: () => T): T {
 
 /** `opts` with the running interpreter's packed B for this product, when it has one. */
 function withPacked(opts: GemmOptions, b: Float32Array, K: number, N: number): GemmOptions {
-  const packedB = !opts.packedB && activePacked?.lookup(b, K, N, opts.transB ?? false);
+  const packedB = !opts.packedB && activePacked?.product(b, K, N, opts.transB ?? false);
   return packedB ? { ...opts, packedB } : opts;
+}
+
+/** `opts` with the running interpreter's transformed kernel for this convolution in Winograd's form, when it has one. */
+function withTransformed(opts: GemmOptions, kernel: Float32Array, s: ConvShape): GemmOptions {
+  const transformed = activePacked?.winograd(kernel, winogradTile(s, fastMath), s.C, s.F);
+  return transformed ? { ...opts, transformed } : opts;
 }
 
 /**
@@ -349,7 +372,7 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
   if (g === null) return false;
-  if (winogradFits(s) && winogradConv(g, out, x, s, kernel, opts, threadsFor(M * K * N), { fastMath })) return true;
+  if (winogradFits(s) && winogradConv(g, out, x, s, kernel, withTransformed(opts, kernel, s), threadsFor(M * K * N), { fastMath })) return true;
   return gemm(g, out, { conv: x, shape: s, trans: false }, kernel, M, K, N, withPacked(opts, kernel, K, N), threadsFor(M * K * N));
 }
 
@@ -357,8 +380,7 @@ export function convWasm(out: Float32Array, x: Float32Array, s: ConvShape, kerne
 export function convPoolWasm(out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions): boolean {
   const M = s.B * s.OH * s.OW, K = s.kh * s.kw * s.C, N = s.F;
   const g = productKernel(M, K, N);
-  // In Winograd's form the kernel is transformed, not packed: nothing to note.
-  return g !== null && convPooled(g, out, x, s, kernel, winogradFits(s) ? opts : withPacked(opts, kernel, K, N), threadsFor(M * K * N), fastMath);
+  return g !== null && convPooled(g, out, x, s, kernel, winogradFits(s) ? withTransformed(opts, kernel, s) : withPacked(opts, kernel, K, N), threadsFor(M * K * N), fastMath);
 }
 
 /**
