@@ -6,7 +6,7 @@
  * models.test.ts), and the packed region must be given up and packed again
  * whenever another interpreter packs or the arena grows into it.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
@@ -19,6 +19,8 @@ import { specialize } from '../../../src/ir/infer.js';
 import type { Graph } from '../../../src/ir/types.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { createRng } from '../../../src/runtime/random.js';
+import type { Dataset } from '../../../src/train/data.js';
+import { evaluate, evaluateWith } from '../../../src/train/train.js';
 
 // A convolution in im2col's form (stride 2), a pointwise one, one in Winograd's
 // form (3x3 at stride 1 over 32 channels, from 32 tiles on: its kernel is
@@ -209,6 +211,33 @@ describe('weights packed once (prepack)', () => {
     } finally {
       setFastMath(false);
     }
+  });
+
+  it("evaluate (dlc eval) packs once: over several batches, the plain interpreter's loss and accuracy to the bit, and the region given back", async () => {
+    const { graph, weights } = prepared(CONVNET, 7);
+    const n = 12;
+    const x = inputsFor(graph, n, 21).x;
+    const rng = createRng(22);
+    const y = new Float32Array(n * 10);
+    for (let i = 0; i < n; i++) y[i * 10 + Math.floor(rng.uniform() * 10)] = 1;
+    const ds: Dataset = { n, x: x.data, xShape: x.shape.slice(1), y, yShape: [10] };
+    const plain = new Interpreter(graph, weights);
+    const expected = await evaluateWith(async (inputs) => plain.run(inputs).outputs, graph, ds, 'categorical_crossentropy', 4);
+    // No region left by earlier interpreters: the stack starts at the arena's end.
+    const other = new Interpreter(graph, weights, { prepack: true });
+    outputOf(other, inputsFor(graph, 4, 23));
+    other.releasePackedWeights();
+    const free = heap().free();
+    const regions = vi.spyOn(heap(), 'packRegion');
+    try {
+      expect(evaluate(graph, weights, ds, 'categorical_crossentropy', 4)).toEqual(expected);
+      // packed once, after the first of its three batches
+      expect(regions).toHaveBeenCalledTimes(1);
+      expect(regions.mock.results[0].value).not.toBeNull();
+    } finally {
+      regions.mockRestore();
+    }
+    expect(heap().free()).toBe(free); // releasePackedWeights: training goes on with the stack where it was
   });
 
   it('with the TS kernels nothing is packed', () => {
