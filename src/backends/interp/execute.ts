@@ -393,10 +393,10 @@ export class Interpreter {
   /** The weights as the kernels read them (bindWeights: batchnorms folded in once, here). */
   readonly weights: Weights;
   /**
-   * The products' packed weights, with `prepack`; null without. A graph with
-   * variables shares its own with its specializations, whose products read
-   * the same weights at every length (a batchnorm folded per specialization
-   * makes kernels of its own, which are not packed).
+   * The weights packed for the kernels, with `prepack`; null without. A graph
+   * with variables shares its own with its specializations, whose kernels
+   * read the same weights at every length (a batchnorm folded per
+   * specialization makes kernels of its own, which are not packed).
    */
   private packed: PackedWeights | null = null;
 
@@ -408,10 +408,11 @@ export class Interpreter {
    *
    * `prepack`: the caller does not change `weights` while it runs this
    * interpreter (a server, `dlc eval`, the benchmark), so the WebAssembly
-   * kernel packs the right operands its products read from them once, after
-   * the first run, and reads them packed from then on (PackedWeights), as
-   * ONNX Runtime packs a session's weights: they take about as much memory
-   * again, in the kernel's memory.
+   * kernels make the forms they read from them once, after the first run
+   * (products' right operands packed, Winograd's 3x3 kernels transformed),
+   * and read those from then on (PackedWeights), as ONNX Runtime packs a
+   * session's weights: they take about as much memory again, in the
+   * kernels' memory.
    */
   constructor(
     readonly graph: Graph,
@@ -527,7 +528,7 @@ export class Interpreter {
     this.packed?.release();
   }
 
-  /** How many weights, and bytes, are packed for this interpreter's products now (`prepack`). */
+  /** How many weights, and bytes, are packed for this interpreter's kernels now (`prepack`). */
   packedWeights(): { weights: number; bytes: number } {
     return this.packed?.held() ?? { weights: 0, bytes: 0 };
   }

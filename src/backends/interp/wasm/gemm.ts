@@ -371,20 +371,6 @@ const winogradTiles = (s: ConvShape, m: 2 | 4) => s.B * Math.ceil(s.OH / m) * Ma
 /** Tiles per block of winograd_tiles (xis = 16) or winograd4_tiles (36): the block's V and M blocks, xis*TB*(C+F) floats, stay within about 1 MiB. */
 const winogradBlock = (s: ConvShape, xis: number) => Math.max(16, Math.min(128, 4 * Math.floor((1 << 18) / (xis * (s.C + s.F)) / 4)));
 
-/**
- * out [B,OH,OW,F] = act(conv2d(x, kernel) + bias) for a convolution that
- * winogradFits, in Winograd's form with winogradTile's tiles (gemm.wat's
- * winograd_kernel and winograd_tiles, or winograd4_kernel and
- * winograd4_tiles): the kernel transformed and packed at every call (it may
- * change between calls: training), then blocks of tiles on up to `threads`
- * threads, each with its own scratch. Rounding differs from the im2col
- * product's (the transforms add and subtract before multiplying): within
- * 1e-6 of the products' magnitudes in F(2x2, 3x3), a few 1e-6 in F(4x4, 3x3)
- * (tested to 4e-6). Each tile is computed the same way
- * whatever the thread, so the result does not depend on their number.
- * With `pool`, out is the 2x2 max pool of stride 2 of that, [B,OH/2,OW/2,F].
- * False, leaving `out` alone, if it does not fit in the memory.
- */
 /** Floats of a 3x3 kernel [3, 3, C, F] transformed for Winograd F(m x m, 3x3): (m+2)^2 matrices [C, F] in panels of 8 filters, each skewed (SKEW_BYTES). */
 export const transformedFloats = (C: number, F: number, m: 2 | 4) => (m + 2) ** 2 * (Math.ceil(F / 8) * 8 * C + SKEW_BYTES / 4);
 
@@ -413,6 +399,21 @@ export function transformKernelInto(g: Gemm, pu: number, kernel: Float32Array, C
   return { m, C, F, pu };
 }
 
+/**
+ * out [B,OH,OW,F] = act(conv2d(x, kernel) + bias) for a convolution that
+ * winogradFits, in Winograd's form with winogradTile's tiles (gemm.wat's
+ * winograd_kernel and winograd_tiles, or winograd4_kernel and
+ * winograd4_tiles): the kernel transformed and packed at every call (it may
+ * change between calls: training) unless `opts.transformed` holds it
+ * transformed already (PackedWeights), then blocks of tiles on up to `threads`
+ * threads, each with its own scratch. Rounding differs from the im2col
+ * product's (the transforms add and subtract before multiplying): within
+ * 1e-6 of the products' magnitudes in F(2x2, 3x3), a few 1e-6 in F(4x4, 3x3)
+ * (tested to 4e-6). Each tile is computed the same way
+ * whatever the thread, so the result does not depend on their number.
+ * With `pool`, out is the 2x2 max pool of stride 2 of that, [B,OH/2,OW/2,F].
+ * False, leaving `out` alone, if it does not fit in the memory.
+ */
 export function winogradConv(
   g: Gemm, out: Float32Array, x: Float32Array, s: ConvShape, kernel: Float32Array, opts: GemmOptions, threads: number,
   { pool = false, fastMath = false }: { pool?: boolean; fastMath?: boolean } = {},
