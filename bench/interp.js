@@ -369,19 +369,47 @@ async function timeInterp(c, kernels, threads, timing = { warmup: 1, min: 5 }) {
 }
 
 /**
- * Median ms of ONNX Runtime (onnxruntime-node's CPU library) on the model as
- * `dlc compile --target onnx` exports it, with `threads` intra-op threads, and
- * its output; null for a workload with no model (the bare matmul) or a
- * training step.
+ * The interpreter on `threads` threads and ONNX Runtime (onnxruntime-node's
+ * CPU library, on the model as `dlc compile --target onnx` exports it) with as
+ * many intra-op threads, one run of each in turn, as bench/ab.js pairs two
+ * builds: load from the machine's other tenants that comes and goes hits both
+ * sides of a pair, so `ratio`, the median of the pairs' ONNX Runtime ms /
+ * interpreter ms, holds where either side's median alone moves by a third.
+ * Also each side's median ms and ONNX Runtime's output. Null for a workload
+ * with no model (the bare matmul) or a training step.
  */
-async function timeOrt(c, threads, timing = { warmup: 1, min: 5 }) {
+async function pairWithOrt(c, threads, { warmup = 1, min = 5, max = 15, budgetMs = 2000 } = {}) {
   if (!c.ort) return null;
   const session = await OrtSession.create(c.ort.graph, c.ort.weights, { sourcePath: 'bench', threads });
-  const once = async () => (await session.run(c.ort.inputs))[c.ort.output].data;
-  const output = await once();
-  const { ms, runs } = await medianMs(once, timing);
-  await session.release();
-  return { ms, runs, output };
+  const ortOnce = async () => (await session.run(c.ort.inputs))[c.ort.output].data;
+  const timed = async (fn) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  setThreads(threads);
+  try {
+    const output = await ortOnce();
+    let pairMs = 0;
+    for (let i = 0; i < warmup; i++) pairMs = (await timed(c.interp)) + (await timed(ortOnce));
+    const runs = Math.max(min, Math.min(max, Math.round(budgetMs / Math.max(pairMs, 1e-3))));
+    const [ours, theirs, ratios] = [[], [], []];
+    for (let i = 0; i < runs; i++) {
+      ours.push(await timed(c.interp));
+      theirs.push(await timed(ortOnce));
+      ratios.push(theirs[i] / ours[i]);
+    }
+    return { interp: { ms: median(ours), runs }, ort: { ms: median(theirs), runs, output }, ratio: median(ratios) };
+  } finally {
+    setThreads(CORES);
+    await session.release();
+  }
+}
+
+function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Convolutions timed alone for the share of the WebAssembly peak: ResNet-50's 3x3 and 1x1 shapes at batch 1, the MNIST convnet's second layer at batch 64. */
@@ -452,8 +480,9 @@ export async function run() {
     const js = skip.has('js') ? null : await timeInterp(c, 'js', CORES, spec.timing);
     const cpu = skip.has('cpu') ? null : await timeTfjs('cpu', c);
     const wasm = await timeTfjs('wasm', c);
-    const ort = spec.training ? null : await timeOrt(c, CORES, spec.timing);
-    const ort1 = spec.training || CORES === 1 ? ort : await timeOrt(c, 1, spec.timing);
+    const paired = spec.training ? null : await pairWithOrt(c, CORES, spec.timing);
+    const paired1 = spec.training || CORES === 1 ? paired : await pairWithOrt(c, 1, spec.timing);
+    const ort = paired?.ort;
     const gflops = (t) => (t ? fixed(c.flops / (t.ms * 1e6), 1) : '-');
     const ms = (t, skipped = false) => (t ? `${fixed(t.ms)} (${t.runs})` : skipped ? 'skipped' : 'cannot');
     const ratio = (theirs, mine) => (theirs ? `${fixed(theirs.ms / mine.ms, 2)}x` : '-');
@@ -471,18 +500,19 @@ export async function run() {
       `${ratio(cpu, multi)} / ${ratio(cpu, single)}`,
       `${diff(cpu)} / ${diff(wasm)}`,
     ]);
-    const orts = (t) => (t ? ms(t) : '-');
     // On one thread: the interpreter's share of the WebAssembly peak, and the share that 3x ONNX Runtime's time would take.
     const ofPeak = (t, times = 1) => (t ? `${fixed((100 * c.flops * times) / (t.ms * 1e6 * peak), 0)}%` : '-');
-    ortRows.push([spec.name, orts(ort), orts(ort1), ms(multi), ms(single), `${ratio(ort, multi)} / ${ratio(ort1, single)}`, ofPeak(single), ofPeak(ort1, 1 / 3), diff(ort)]);
-    if (spec.fastMath) {
-      // The same against ONNX Runtime's times, with fast math (dlc run --fast-math)
+    const ortRow = (name, p, p1, out) => [
+      name, ms(p.ort), ms(p1.ort), ms(p.interp), ms(p1.interp), `${fixed(p.ratio, 2)}x / ${fixed(p1.ratio, 2)}x`,
+      ofPeak(p1.interp), ofPeak(p1.ort, 1 / 3), maxAbsDiff(out, p.ort.output).toExponential(1),
+    ];
+    ortRows.push(paired ? ortRow(spec.name, paired, paired1, ours) : [spec.name, '-', '-', ms(multi), ms(single), '- / -', ofPeak(single), '-', '-']);
+    if (spec.fastMath && paired) {
+      // The same, paired again, with fast math (dlc run --fast-math)
       setFastMath(true);
       try {
         const fastOut = c.interp().slice();
-        const [fast, fast1] = [await timeInterp(c, 'auto', CORES, spec.timing), await timeInterp(c, 'auto', 1, spec.timing)];
-        const fastDiff = ort ? maxAbsDiff(fastOut, ort.output).toExponential(1) : '-';
-        ortRows.push([`${spec.name}, fast math`, orts(ort), orts(ort1), ms(fast), ms(fast1), `${ratio(ort, fast)} / ${ratio(ort1, fast1)}`, ofPeak(fast1), ofPeak(ort1, 1 / 3), fastDiff]);
+        ortRows.push(ortRow(`${spec.name}, fast math`, await pairWithOrt(c, CORES, spec.timing), await pairWithOrt(c, 1, spec.timing), fastOut));
       } finally {
         setFastMath(false);
       }
@@ -512,7 +542,8 @@ export async function run() {
     `## Interpreter vs ONNX Runtime (native CPU library, onnxruntime-node ${ortVersion()})`,
     '',
     'The same workloads, weights and inputs; ONNX Runtime runs the model as `dlc compile --target onnx` exports it (graph optimizations on), with as many intra-op threads as the interpreter. Ratio = ONNX Runtime ms / interpreter ms: below 1x the native runtime is faster. The bare matmul and the training step have no ONNX model ("-").',
-    'Rows marked "fast math" run the interpreter as `dlc run --fast-math` does (3x3 convolutions as Winograd F(4x4, 3x3): fewer multiply-adds, about 10x the rounding error), against the same ONNX Runtime times.',
+    'Each side is timed in alternation with the other, one run of each in turn, at each thread count: the ratio is the median of the pairs\' ratios (load from the machine\'s other tenants that comes and goes hits both sides of a pair), and the ms are each side\'s median over the same pairs (not the runs of the table above).',
+    'Rows marked "fast math" run the interpreter as `dlc run --fast-math` does (3x3 convolutions as Winograd F(4x4, 3x3): fewer multiply-adds, about 10x the rounding error), paired with ONNX Runtime again.',
     `On one thread, against this run's WebAssembly peak (${fixed(peak)} GFLOP/s, the last table): the interpreter's GFLOP/s as a share of it, and the share that running within 3x of ONNX Runtime's time would take. Above 100%, no WebAssembly code in Node ${process.version} can be within 3x on one core. FLOPs count the direct multiply-adds (Winograd's 3x3 convolutions do fewer).`,
     '',
     table(['workload', `ort ${CORES} thr ms`, 'ort 1 thr ms', `interp ${CORES} thr ms`, 'interp 1 thr ms', `ratio (${CORES} thr / 1 thr)`, 'interp 1 thr, of peak', '3x ort 1 thr needs', 'max \\|diff\\| ort'], ortRows),
