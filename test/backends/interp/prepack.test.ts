@@ -64,6 +64,13 @@ function inputsFor(graph: Graph, batch: number, seed: number, length = 12): Reco
 
 const outputOf = (interpreter: Interpreter, inputs: Record<string, Tensor>) => Object.values(interpreter.run(inputs).outputs)[0].data;
 
+/** The convnet with seeded weights, a batch of inputs, and the plain interpreter's output on them: what a prepacked run must give. */
+function convnetCase(batch: number, seed: number) {
+  const { graph, weights } = prepared(CONVNET, 7);
+  const inputs = inputsFor(graph, batch, seed);
+  return { graph, weights, inputs, expected: outputOf(new Interpreter(graph, weights), inputs) };
+}
+
 /** The first index where two outputs differ in their bits (NaN-safe), or -1. */
 function firstDifference(a: Float32Array, b: Float32Array): number {
   const [x, y] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
@@ -147,9 +154,7 @@ describe('weights packed once (prepack)', () => {
   });
 
   it('with scratch taken (the region lies under the stack) nothing is packed and runs stay right; release gives the region back', () => {
-    const { graph, weights } = prepared(CONVNET, 7);
-    const inputs = inputsFor(graph, 4, 5);
-    const expected = outputOf(new Interpreter(graph, weights), inputs);
+    const { graph, weights, inputs, expected } = convnetCase(4, 5);
     const packed = new Interpreter(graph, weights, { prepack: true });
     withScratch(heap(), (take) => {
       take(1024);
@@ -181,9 +186,7 @@ describe('weights packed once (prepack)', () => {
   });
 
   it('past the memory budget (--max-memory) nothing is packed, and runs stay right', () => {
-    const { graph, weights } = prepared(CONVNET, 7);
-    const inputs = inputsFor(graph, 2, 5);
-    const expected = outputOf(new Interpreter(graph, weights), inputs);
+    const { graph, weights, inputs, expected } = convnetCase(2, 5);
     const limit = getMemoryLimit();
     // Enough for the run, not for the kernel's memory to grow by the packed weights.
     setMemoryLimit(heap().memory!.buffer.byteLength);
