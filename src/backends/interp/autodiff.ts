@@ -44,11 +44,11 @@ import type { BatchNormTrace } from './kernels/index.js';
 import { batchNormBackward } from './grad/batchnorm.js';
 import { mergeBackward } from './grad/merge.js';
 import type { Activation, ActivationArgs } from './kernels/index.js';
-import { activate, concat, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
+import { activate, bitsOf, concat, dropout, shiftCopy, upsampleBilinearBackward, upsampleNearestBackward } from './kernels/index.js';
 import { inversePerm, padAxis, permute, spreadAxis } from './kernels/tensor.js';
 import type { LossName } from '../../runtime/losses.js';
 import { lossAndGrad, lossAndGradFromLogits } from './losses.js';
-import { createRng, Rng } from '../../runtime/random.js';
+import { createRng } from '../../runtime/random.js';
 import type { Tensor } from './tensor.js';
 import { showShape, sizeOf } from './tensor.js';
 import type { Weights } from './weights.js';
@@ -87,8 +87,6 @@ export interface GradCall<Op extends OpName = OpName> {
   optionalParam(name: string): Tensor | null;
   /** The parameter is a weight that takes a gradient (false for fixed kernels from the source). */
   trainable(name: string): boolean;
-  /** A fresh copy of the stream the forward's kernel drew from (dropout's mask). */
-  rng(): Rng;
   /** The padding masks the forward read (Call.masks). */
   masks: (Tensor['data'] | null)[];
   /** A max pool whose input is a relu's output read by nothing else: its backward applies the relu's too (reluPools). */
@@ -125,6 +123,11 @@ const TRAINING_FORWARD: { [Op in OpName]?: TrainingForward<Op> } = {
     const [query, value = query, key = value] = c.inputs;
     const { output, trace } = attentionForward(query, value, key, attentionWeights((n) => c.optionalParam(n) ?? missingWeight(n)), attentionOptions(c));
     return { output, saved: trace };
+  },
+  // The stream's values stay for the backward's mask (drawing them again cost as much as the forward's draw).
+  dropout: (c) => {
+    const values = bitsOf(buffer(c.inputs[0].data.length));
+    return { output: dropout(c.inputs[0], c.a.rate, c.rng, c.out ?? buffer(c.inputs[0].data.length), values), saved: values };
   },
   batchnorm: (c) => batchNormTrained({ ...c, out: c.out ?? buffer(c.inputs[0].data.length) }, buffer(c.inputs[0].data.length)),
   dense: (c) => keepPreActivation(c),
@@ -181,7 +184,7 @@ export const BACKWARD: BackwardTable = {
   // The activation table's backward, from the output y or the input x.
   ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation, g.a.args)),
   // The same mask, drawn again from the same stream.
-  dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.a.rate, g.rng())] }),
+  dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.a.rate, g.saved as Uint32Array)] }),
   // The same numbers in the input's shape.
   flatten: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
   reshape: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),
@@ -579,7 +582,6 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
     if (g.shape.join() !== expected.join()) throw internal(`output gradient ${showShape(g.shape)} does not match output ${showShape(expected)}`);
     accumulate(grads, node, g);
   }
-  const seed = options.seed ?? 0;
   const pools = reluPools(graph);
   // Nodes whose relu backward a max pool applied (reluPools).
   const reluApplied = new Set<Node>();
@@ -603,7 +605,6 @@ function reverse(graph: Graph, weights: Weights, tape: Map<Node, Entry>, seeds: 
       param: call.param,
       optionalParam: call.optionalParam,
       trainable: (name) => specs.some((s) => s.name === name && s.trainable && !s.value),
-      rng: () => createRng(seed).child(node.name),
       masks: call.masks,
       reluMask: pools.has(node),
       reluApplied: reluApplied.has(node),

@@ -80,8 +80,9 @@ export function conv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvG
   const positions = s.B * s.OH * s.OW;
   const depth = s.kh * s.kw * C;
   const dBias = want.bias ? { shape: [F], data: columnSums(dz.data, positions, F) } : null;
-  const dK = want.kernel ? zeros(depth * F) : null;
-  const dX = want.input ? zeros(x.data.length) : null;
+  // Written in full by the products below (the first chunk's product overwrites dK); only col2im adds into dX.
+  const dK = want.kernel ? buffer(depth * F) : null;
+  const dX = want.input ? buffer(x.data.length) : null;
 
   if (isPointwise(s)) {
     if (dK) matmulInto(dK, x.data, dz.data, C, positions, F, { transA: true });
@@ -91,6 +92,7 @@ export function conv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvG
     const dKDone = dK !== null && convKernelGradWasm(dK, x.data, s, dz.data);
     // dx of a 3x3 kernel at stride 1 as a convolution of dz, in Winograd's form.
     const dXDone = dX !== null && convInputGradWasm(dX, dz.data, s, kernel.data);
+    if (dX && !dXDone) dX.fill(0);
     const chunk = Math.min(chunkPositions(s), positions);
     withScratch(heap(), (take) => {
       const cols = dK && !dKDone ? take(chunk * depth) : null;

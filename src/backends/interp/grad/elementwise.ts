@@ -2,20 +2,19 @@
  * Backward of the shape-preserving and joining kernels (kernels/elementwise.ts;
  * activations are in activation.ts):
  *
- *   dropout  y = x m,  m = 0 or 1/(1-rate)     dx = dy m, with m drawn again from
- *            a fresh copy of the same named stream, so it is the forward's mask
+ *   dropout  y = x m,  m = 0 or 1/(1-rate)     dx = dy m, m from the stream's values
+ *                                              the forward drew and kept
  *   add      y = sum_i x_i                     dx_i = dy
  *   concat   y = [x_1 | x_2 | ...] on `axis`    dx_i = dy's slice of x_i
  */
-import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { buffer } from './util.js';
 import { applyMask } from '../kernels/elementwise.js';
 
-/** `rng` must be a fresh stream equal to the one the forward consumed. */
-export function dropoutBackward(dy: Tensor, rate: number, rng: Rng): Tensor {
+/** `values`: the stream's values the forward kept (dropout's `keep`). */
+export function dropoutBackward(dy: Tensor, rate: number, values: Uint32Array): Tensor {
   const dx = buffer(dy.data.length);
-  applyMask(dy.data, dx, rate, rng);
+  applyMask(dy.data, dx, rate, values);
   return { shape: [...dy.shape], data: dx };
 }
 

@@ -21,7 +21,8 @@ import type { Rng } from '../../../runtime/random.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, sameShape, showShape } from '../tensor.js';
 import { internal } from '../../../diagnostics.js';
-import { addWasm, dropoutMaskWasm } from '../wasm/index.js';
+import { withScratch } from '../wasm/heap.js';
+import { addWasm, dropoutMaskWasm, heap } from '../wasm/index.js';
 
 /** `p`: the activation's arguments (default: its bare name's). */
 export function activate(x: Tensor, act: Activation, out?: Float32Array, p?: ActivationArgs): Tensor {
@@ -99,40 +100,46 @@ export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {
   return { shape, data };
 }
 
-export function dropout(x: Tensor, rate: number, rng: Rng, out?: Float32Array): Tensor {
+/**
+ * Inverted dropout of x with the stream's next x.length values (rng). With
+ * `keep`, the values are drawn there and left there for the backward
+ * (dropoutBackward masks dy with them); else they are scratch.
+ */
+export function dropout(x: Tensor, rate: number, rng: Rng, out?: Float32Array, keep?: Uint32Array): Tensor {
   if (!(rate >= 0 && rate < 1)) throw internal(`dropout: rate must be in [0, 1), got ${rate}`);
   const data = outputBuffer(out, x.data.length, 'dropout');
-  applyMask(x.data, data, rate, rng);
+  const masked = (values: Uint32Array) => {
+    rng.fill(values);
+    applyMask(x.data, data, rate, values);
+  };
+  if (keep) masked(keep);
+  else withScratch(heap(), (take) => masked(bitsOf(take(x.data.length))));
   return { shape: [...x.shape], data };
 }
 
-/** The random values applyMask draws at a time. */
-const MASK_BLOCK = 2048;
-const maskValues = new Uint32Array(MASK_BLOCK);
+/** A float array's bytes as 32-bit unsigned integers. */
+export function bitsOf(floats: Float32Array): Uint32Array {
+  return new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+}
 
 /**
- * to[i] = from[i] / (1 - rate), or +0 where the stream's next uniform is
- * below `rate` (dropped, whatever from[i] is: an infinity or NaN too). The
- * drop zeroes the value's bits with a mask made from the comparison, not a
- * branch: the branch was mispredicted half the time at rate 0.5, which made
- * the loop three times slower. The stream's values come a block at a time
- * (Rng.fill), and uniform < rate is compared as value < rate * 2^32, which
- * is exact. Dropout's forward and backward share it. With the WebAssembly
- * kernels the stream is drawn whole, and masked there (dropoutMaskWasm).
+ * to[i] = from[i] / (1 - rate), or +0 where the stream's value values[i] is
+ * below `rate` as a uniform (values[i] / 2^32 < rate: dropped, whatever
+ * from[i] is, an infinity or NaN too). The drop zeroes the value's bits with
+ * a mask made from the comparison, not a branch: the branch was mispredicted
+ * half the time at rate 0.5, which made the loop three times slower.
+ * uniform < rate is compared as value < rate * 2^32, which is exact.
+ * Dropout's forward and backward share it, the backward with the forward's
+ * values; in the kernel's memory it runs in WebAssembly (dropoutMaskWasm).
  */
-export function applyMask(from: Float32Array, to: Float32Array, rate: number, rng: Rng): void {
-  if (dropoutMaskWasm(from, to, rate, rng)) return;
+export function applyMask(from: Float32Array, to: Float32Array, rate: number, values: Uint32Array): void {
+  if (dropoutMaskWasm(from, to, rate, values)) return;
   const scale = 1 / (1 - rate);
   const threshold = rate * 2 ** 32;
-  const bits = new Uint32Array(to.buffer, to.byteOffset, to.length);
-  const values = maskValues;
-  for (let start = 0; start < to.length; start += MASK_BLOCK) {
-    const n = Math.min(MASK_BLOCK, to.length - start);
-    rng.fill(n === MASK_BLOCK ? values : values.subarray(0, n));
-    for (let j = 0, i = start; j < n; j++, i++) {
-      const keep = -(values[j] >= threshold); // -1 (all bits) or -0 (none)
-      to[i] = from[i] * scale;
-      bits[i] &= keep;
-    }
+  const bits = bitsOf(to);
+  for (let i = 0; i < to.length; i++) {
+    const keep = -(values[i] >= threshold); // -1 (all bits) or -0 (none)
+    to[i] = from[i] * scale;
+    bits[i] &= keep;
   }
 }

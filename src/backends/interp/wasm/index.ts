@@ -27,7 +27,6 @@ import type { Gemm, GemmOptions, Use } from './gemm.js';
 import { col2im, convKernelGradSliced, convPooled, gemm, gradSlices, inMemory, loadGemm, MC, packBInto, packedFloats, poolOf, prepackB, rangeThreads, transformedFloats, transformKernelInto, winogradTile, runRange, winogradConv, winogradFits, winogradGradFits, winogradKernelGrad, type PackedB, type TransformedKernel } from './gemm.js';
 import type { RangeJob } from './threads.js';
 import { align, Heap, withScratch } from './heap.js';
-import type { Rng } from '../../../runtime/random.js';
 import { internal } from '../../../diagnostics.js';
 import { getMemoryLimit } from '../plan.js';
 import { platform } from '../../../platform/index.js';
@@ -640,18 +639,16 @@ export function reluGradWasm(dx: Float32Array, y: Float32Array, dy: Float32Array
 
 /**
  * Dropout's mask, to = from masked and scaled as applyMask (kernels/elementwise.ts)
- * defines it, with the stream's values drawn by `rng` into the kernel's
- * memory and the masking in WebAssembly (gemm.wat's dropout_mask); false,
- * drawing nothing, if not in use.
+ * defines it by the stream's values (u32), in WebAssembly (gemm.wat's
+ * dropout_mask); false if not in use.
  */
-export function dropoutMaskWasm(from: Float32Array, to: Float32Array, rate: number, rng: Rng): boolean {
+export function dropoutMaskWasm(from: Float32Array, to: Float32Array, rate: number, values: Uint32Array): boolean {
   const g = wasmKernels();
   const threshold = Math.ceil(rate * 2 ** 32); // u < rate * 2^32 exactly when u < threshold
   if (!g || to.length === 0 || threshold >= 2 ** 32) return false;
-  return inMemory(g, [from, to], ['in', 'out'], ([fromAt, toAt], scratch) => {
-    const values = scratch(to.length);
-    rng.fill(new Uint32Array(values.buffer, values.byteOffset, values.length));
-    g.exports.dropout_mask(values.byteOffset, fromAt, toAt, to.length, threshold | 0, 1 / (1 - rate));
+  const floats = new Float32Array(values.buffer, values.byteOffset, values.length);
+  return inMemory(g, [floats, from, to], ['in', 'in', 'out'], ([valuesAt, fromAt, toAt]) => {
+    g.exports.dropout_mask(valuesAt, fromAt, toAt, to.length, threshold | 0, 1 / (1 - rate));
   });
 }
 
