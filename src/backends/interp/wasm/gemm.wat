@@ -1620,46 +1620,96 @@
   ;; j < n. The caller adds the blocks' sums up in order (grad/util.ts's
   ;; columnSums, the TS twin, sums in the same blocks), so the result does not
   ;; depend on how blocks are shared out between threads.
+  ;; Each column's sum is added in row order from 0, as the TS twin's. Eight
+  ;; columns at a time keep theirs in registers down 32 rows (8 KB when n is
+  ;; 32, still in the L1 cache for the next eight), then back to memory;
+  ;; adding every row into memory took longer (MNIST's first layer, [43264,
+  ;; 32], on one thread: 0.47 ms at best and 0.75 median, now 0.39 and 0.50).
+  ;; The columns left over (n % 8) are added into memory row by row.
   (func (export "column_sums") (param $src i32) (param $rows i32) (param $n i32) (param $block i32) (param $acc i32) (param $b0 i32) (param $b1 i32)
-    (local $r i32) (local $end i32) (local $j i32) (local $n4 i32) (local $v v128) (local $a i32) (local $row i32) (local $b i32)
+    (local $r i32) (local $r0 i32) (local $end i32) (local $c0 i32) (local $c1 i32) (local $j i32) (local $n4 i32) (local $n8 i32) (local $ld i32) (local $p i32)
+    (local $v v128) (local $w v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $a i32) (local $row i32) (local $b i32)
     (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (local.set $n8 (i32.and (local.get $n) (i32.const -8)))
+    (local.set $ld (i32.shl (local.get $n) (i32.const 2)))
     (local.set $b (local.get $b0))
     (block $blocks_done
       (loop $blocks
         (br_if $blocks_done (i32.ge_u (local.get $b) (local.get $b1)))
-        (local.set $r (i32.mul (local.get $b) (local.get $block)))
-        (local.set $end (i32.add (local.get $r) (local.get $block)))
+        (local.set $r0 (i32.mul (local.get $b) (local.get $block)))
+        (local.set $end (i32.add (local.get $r0) (local.get $block)))
         (if (i32.gt_u (local.get $end) (local.get $rows)) (then (local.set $end (local.get $rows))))
         (local.set $row (i32.add (local.get $acc) (i32.shl (i32.mul (local.get $b) (local.get $n)) (i32.const 3))))
         (memory.fill (local.get $row) (i32.const 0) (i32.shl (local.get $n) (i32.const 3)))
-        (block $rows_done
-          (loop $rows_loop
-            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $end)))
+        ;; 32 rows at a time, eight columns at a time, their four float64 pairs in registers
+        (local.set $c0 (local.get $r0))
+        (block $chunks_done
+          (loop $chunks
+            (br_if $chunks_done (i32.ge_u (local.get $c0) (local.get $end)))
+            (local.set $c1 (i32.add (local.get $c0) (i32.const 32)))
+            (if (i32.gt_u (local.get $c1) (local.get $end)) (then (local.set $c1 (local.get $end))))
             (local.set $j (i32.const 0))
-            (local.set $a (local.get $row))
-            (local.set $v (v128.const i32x4 0 0 0 0))
-            (block $quads_done
-              (loop $quads
-                (br_if $quads_done (i32.ge_u (local.get $j) (local.get $n4)))
-                (local.set $v (v128.load align=4 (i32.add (local.get $src)
-                  (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))
-                (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
-                (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
-                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-                (local.set $a (i32.add (local.get $a) (i32.const 32)))
-                (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                (br $quads)))
-            (block $singles_done
-              (loop $singles
-                (br_if $singles_done (i32.ge_u (local.get $j) (local.get $n)))
-                (f64.store (local.get $a) (f64.add (f64.load (local.get $a))
-                  (f64.promote_f32 (f32.load (i32.add (local.get $src)
-                    (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))))
-                (local.set $a (i32.add (local.get $a) (i32.const 8)))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $singles)))
-            (local.set $r (i32.add (local.get $r) (i32.const 1)))
-            (br $rows_loop)))
+            (block $eights_done
+              (loop $eights
+                (br_if $eights_done (i32.ge_u (local.get $j) (local.get $n8)))
+                (local.set $a (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3))))
+                (local.set $s0 (v128.load offset=0 (local.get $a)))
+                (local.set $s1 (v128.load offset=16 (local.get $a)))
+                (local.set $s2 (v128.load offset=32 (local.get $a)))
+                (local.set $s3 (v128.load offset=48 (local.get $a)))
+                (local.set $p (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $c0) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (local.set $r (local.get $c0))
+                (block $rows_done
+                  (loop $rows_loop
+                    (br_if $rows_done (i32.ge_u (local.get $r) (local.get $c1)))
+                    (local.set $v (v128.load align=4 (local.get $p)))
+                    (local.set $w (v128.load offset=16 align=4 (local.get $p)))
+                    (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $s1 (f64x2.add (local.get $s1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $s2 (f64x2.add (local.get $s2) (f64x2.promote_low_f32x4 (local.get $w))))
+                    (local.set $s3 (f64x2.add (local.get $s3) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
+                    (local.set $p (i32.add (local.get $p) (local.get $ld)))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $rows_loop)))
+                (v128.store offset=0 (local.get $a) (local.get $s0))
+                (v128.store offset=16 (local.get $a) (local.get $s1))
+                (v128.store offset=32 (local.get $a) (local.get $s2))
+                (v128.store offset=48 (local.get $a) (local.get $s3))
+                (local.set $j (i32.add (local.get $j) (i32.const 8)))
+                (br $eights)))
+            (local.set $c0 (local.get $c1))
+            (br $chunks)))
+        ;; the columns left over, added into memory row by row
+        (if (i32.lt_u (local.get $n8) (local.get $n))
+          (then
+            (local.set $r (local.get $r0))
+            (block $rows_done
+              (loop $rows_loop
+                (br_if $rows_done (i32.ge_u (local.get $r) (local.get $end)))
+                (local.set $j (local.get $n8))
+                (local.set $a (i32.add (local.get $row) (i32.shl (local.get $n8) (i32.const 3))))
+                (block $quads_done
+                  (loop $quads
+                    (br_if $quads_done (i32.ge_u (local.get $j) (local.get $n4)))
+                    (local.set $v (v128.load align=4 (i32.add (local.get $src)
+                      (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))
+                    (v128.store (local.get $a) (f64x2.add (v128.load (local.get $a)) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (v128.store offset=16 (local.get $a) (f64x2.add (v128.load offset=16 (local.get $a))
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $a (i32.add (local.get $a) (i32.const 32)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                    (br $quads)))
+                (block $singles_done
+                  (loop $singles
+                    (br_if $singles_done (i32.ge_u (local.get $j) (local.get $n)))
+                    (f64.store (local.get $a) (f64.add (f64.load (local.get $a))
+                      (f64.promote_f32 (f32.load (i32.add (local.get $src)
+                        (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2)))))))
+                    (local.set $a (i32.add (local.get $a) (i32.const 8)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $singles)))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rows_loop)))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $blocks))))
 
