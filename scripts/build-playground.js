@@ -8,7 +8,7 @@
 //
 // `npm run playground -- --serve [--port N]` builds, then serves the folder on
 // localhost with COOP/COEP headers, so the page is cross-origin isolated.
-// Needs `npm run build` first (the grammar bundle, gemm.wasm, support-declarations.json).
+// Needs `npm run build` first (the grammar bundle, gemm.wasm and gemm-fma.wasm, support-declarations.json).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -82,7 +82,7 @@ function mnistAsset() {
 }
 
 export async function buildPlayground({ quiet = false } = {}) {
-  for (const artifact of ['grammar/dl.ohm-bundle.js', 'src/backends/interp/wasm/gemm.wasm', 'src/backends/tfjs/support-declarations.json'])
+  for (const artifact of ['grammar/dl.ohm-bundle.js', 'src/backends/interp/wasm/gemm.wasm', 'src/backends/interp/wasm/gemm-fma.wasm', 'src/backends/tfjs/support-declarations.json'])
     if (!existsSync(join(ROOT, artifact))) throw new Error(`build-playground: ${artifact} is missing; run \`npm run build\` first`);
   // The page and the browser platform are type-checked here; the Node build (tsconfig.json) leaves them out.
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'playground/tsconfig.json')], { stdio: 'inherit' });

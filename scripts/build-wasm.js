@@ -1,27 +1,103 @@
-// Assembles src/backends/interp/wasm/gemm.wat into gemm.wasm, next to it and,
-// when dist/ exists (after tsc), next to the compiled sources too, so that
-// both vitest on src/ and node on dist/ find it. The .wasm is generated, not
-// committed; without it the interpreter falls back to its TS kernels.
+// Assembles src/backends/interp/wasm/gemm.wat into gemm.wasm, and into
+// gemm-fma.wasm (below), next to it and, when dist/ exists (after tsc), next
+// to the compiled sources too, so that both vitest on src/ and node on dist/
+// find them. The .wasm files are generated, not committed; without them the
+// interpreter falls back to its TS kernels.
+//
+// gemm-fma.wasm is the same module with the products' multiply-adds fused:
+// in the functions of FUSED, every `(f32x4.add (local.get $acc) (f32x4.mul a
+// b))` becomes `(f32x4.relaxed_madd a b (local.get $acc))`, one rounding
+// instead of two, and a float's `(f32.add (local.get $acc) (f32.mul a b))`
+// lane 0 of the same on splats, so that a row's last columns round as the
+// vectors' do. It needs WebAssembly's relaxed SIMD, which the kernel
+// loader (gemm.ts loadGemm) asks for and falls back from.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 
 const dir = 'src/backends/interp/wasm';
 const features = { simd: true, threads: true, bulk_memory: true };
-const wabt = await wabtInit();
-let module;
-try {
-  module = wabt.parseWat(`${dir}/gemm.wat`, readFileSync(`${dir}/gemm.wat`, 'utf8'), features);
-  module.validate(features);
-  const { buffer } = module.toBinary({ write_debug_names: true });
-  writeFileSync(`${dir}/gemm.wasm`, buffer);
-  if (existsSync('dist/src')) {
-    mkdirSync(`dist/${dir}`, { recursive: true });
-    writeFileSync(`dist/${dir}/gemm.wasm`, buffer);
+/** The functions whose multiply-adds gemm-fma.wasm fuses: the products' inner loops. */
+const FUSED = ['$micro', '$micro_grad_taps', '$depthwise_conv', '(export "row_product")'];
+
+/** The text of `wat` with FUSED's multiply-adds fused; throws if a function is missing or has none. */
+export function fuseMultiplyAdds(wat) {
+  let out = wat;
+  for (const name of FUSED) {
+    const start = out.indexOf(`(func ${name}`);
+    if (start < 0) throw new Error(`no function ${name} in gemm.wat`);
+    const end = closing(out, start);
+    let body = out.slice(start, end);
+    let fused = 0;
+    for (let at; (at = body.search(/\(f32(x4)?\.add \(local\.get \$\w+\) \(f32(x4)?\.mul /)) >= 0; fused++) {
+      const vector = body.startsWith('(f32x4', at);
+      const add = vector ? '(f32x4.add ' : '(f32.add ';
+      const whole = closing(body, at);
+      const accumulator = body.slice(at + add.length, closing(body, at + add.length));
+      const product = at + add.length + accumulator.length + 1;
+      const [a, b] = operands(body, product + (vector ? '(f32x4.mul ' : '(f32.mul ').length, closing(body, product) - 1);
+      // A float's multiply-add (the last columns or channels) is lane 0 of the same instruction's.
+      const madd = vector
+        ? `(f32x4.relaxed_madd ${a} ${b} ${accumulator})`
+        : `(f32x4.extract_lane 0 (f32x4.relaxed_madd (f32x4.splat ${a}) (f32x4.splat ${b}) (f32x4.splat ${accumulator})))`;
+      body = `${body.slice(0, at)}${madd}${body.slice(whole)}`;
+    }
+    if (fused === 0) throw new Error(`${name} in gemm.wat has no multiply-add to fuse`);
+    out = out.slice(0, start) + body + out.slice(end);
   }
-} catch (e) {
-  // wabt's own stack trace quotes its minified source: the message is what matters
-  console.error(`build-wasm: ${e instanceof Error ? e.message : e}`);
-  process.exitCode = 1;
-} finally {
-  module?.destroy();
+  return out;
+}
+
+/** The index just past the parenthesised expression that opens at `open`. */
+function closing(text, open) {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i + 1;
+  }
+  throw new Error(`gemm.wat: unbalanced parentheses at ${open}`);
+}
+
+/** The two parenthesised operands in text[from, to). */
+function operands(text, from, to) {
+  const first = text.indexOf('(', from);
+  const firstEnd = closing(text, first);
+  const second = text.indexOf('(', firstEnd);
+  const secondEnd = closing(text, second);
+  if (text.slice(secondEnd, to).trim() !== '') throw new Error(`gemm.wat: f32x4.mul at ${from} does not have two operands`);
+  return [text.slice(first, firstEnd), text.slice(second, secondEnd)];
+}
+
+function assemble(file, text, wantFeatures) {
+  const wabt = assemble.wabt;
+  let module;
+  try {
+    module = wabt.parseWat(file, text, wantFeatures);
+    module.validate(wantFeatures);
+    return module.toBinary({ write_debug_names: true }).buffer;
+  } finally {
+    module?.destroy();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    assemble.wabt = await wabtInit();
+    const wat = readFileSync(`${dir}/gemm.wat`, 'utf8');
+    const builds = [
+      ['gemm.wasm', assemble('gemm.wat', wat, features)],
+      ['gemm-fma.wasm', assemble('gemm.wat (fused)', fuseMultiplyAdds(wat), { ...features, relaxed_simd: true })],
+    ];
+    for (const [name, buffer] of builds) {
+      writeFileSync(`${dir}/${name}`, buffer);
+      if (existsSync('dist/src')) {
+        mkdirSync(`dist/${dir}`, { recursive: true });
+        writeFileSync(`dist/${dir}/${name}`, buffer);
+      }
+    }
+  } catch (e) {
+    // wabt's own stack trace quotes its minified source: the message is what matters
+    console.error(`build-wasm: ${e instanceof Error ? e.message : e}`);
+    process.exitCode = 1;
+  }
 }

@@ -372,7 +372,7 @@ function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run
   if (stats.plan)
     console.error(reports.plannedMemory(humanBytes(stats.plan.plannedBytes), humanBytes(stats.plan.naiveBytes)));
   const k = kernelBackend();
-  console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note, k.fastMath));
+  console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note, k.fastMath, k.fused));
 }
 
 /**

@@ -775,8 +775,8 @@ export const reports = {
   computedIn: (layer: string) => `(computed in ${layer})`,
   peakMemory: (bytes: string) => `peak activation memory: ${bytes}`,
   plannedMemory: (planned: string, naive: string) => `planned activation memory: ${planned} in one arena (one buffer per activation: ${naive})`,
-  matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined, fastMath: boolean) =>
-    `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD, up to ${plural(threads, 'thread')}${fastMath ? ', fast math' : ''})` : ''}${note ? ` (${note})` : ''}`,
+  matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined, fastMath: boolean, fused: boolean) =>
+    `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD${fused ? ' with fused multiply-add' : ''}, up to ${plural(threads, 'thread')}${fastMath ? ', fast math' : ''})` : ''}${note ? ` (${note})` : ''}`,
   // `dlc train` and `dlc eval`
   trainingStart: (model: string, data: string) => `training ${model} on ${data}`,
   trainingPlan: (epochs: number, batches: number, batch: number, loss: string, optimizer: string, weightDecay: number, seed: number) =>

@@ -17,6 +17,7 @@ import * as prettier from 'prettier/standalone';
 import estree from 'prettier/plugins/estree';
 import typescript from 'prettier/plugins/typescript';
 import gemmWasm from '../backends/interp/wasm/gemm.wasm';
+import gemmFmaWasm from '../backends/interp/wasm/gemm-fma.wasm';
 import supportDeclarations from '../backends/tfjs/support-declarations.json' with { type: 'json' };
 import { internal, messages, UserError } from '../diagnostics.js';
 import type { Platform } from './platform.js';
@@ -41,6 +42,7 @@ export function setMnistDigits(compressed: Uint8Array): void {
 /** The artifacts readAsset serves, by file name (the bundler inlines them). */
 const ASSETS = new Map<string, () => Uint8Array>([
   ['gemm.wasm', () => gemmWasm],
+  ['gemm-fma.wasm', () => gemmFmaWasm],
   ['support-declarations.json', () => new TextEncoder().encode(JSON.stringify(supportDeclarations))],
 ]);
 
@@ -66,6 +68,7 @@ export const platform: Platform = {
     if (!asset) throw internal(`no bundled asset ${url.pathname}: add it to ASSETS in src/platform/browser.ts`);
     return asset();
   },
+  allowRelaxedSimd: () => {}, // Chrome has had it on since version 114
   env: () => undefined,
   parallelism: () => (globalThis.crossOriginIsolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1),
   totalMemory: () => WASM32_BYTES,

@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { RenderOptions, RenderResult } from '@viz-js/viz';
 import { messages } from '../diagnostics.js';
@@ -19,6 +20,8 @@ export const platform: Platform = {
   mnistDigits: (digit) => (JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${digit}.json`), 'utf8')) as { data: number[] }).data,
   resolveBeside: (from, file) => resolve(dirname(from), file),
   fileSize: (path) => statSync(path).size,
+  // Node 20's V8 (11.3) has relaxed SIMD behind this flag, which applies to modules compiled after it is set.
+  allowRelaxedSimd: () => v8.setFlagsFromString('--experimental-wasm-relaxed-simd'),
   env: (name) => process.env[name],
   parallelism: () => os.availableParallelism(),
   totalMemory: () => os.totalmem(),

@@ -13,6 +13,13 @@ import type { RenderOptions, RenderResult } from '@viz-js/viz';
 export interface Platform {
   /** A build artifact shipped beside a module (gemm.wasm, support-declarations.json), synchronously; throws if it is missing. */
   readAsset(url: URL): Uint8Array;
+  /**
+   * Lets WebAssembly compiled after the call use relaxed SIMD (gemm-fma.wasm's
+   * fused multiply-adds) where the engine has it behind a flag: Node 20's V8
+   * (--experimental-wasm-relaxed-simd). Only called when a module that uses
+   * it does not validate; a browser without it just keeps the plain kernels.
+   */
+  allowRelaxedSimd(): void;
   /** An environment setting (DLC_KERNELS, DLC_THREADS); undefined where there is none. */
   env(name: string): string | undefined;
   /** Threads the interpreter uses by default, this one included; 1 where no memory can be shared with a thread. */

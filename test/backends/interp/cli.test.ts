@@ -158,7 +158,7 @@ describe('dlc run', () => {
     // The arena: layer outputs at batch 2 are 2 * 4 bytes * (128 + 128 + 64 + 64 + 10 + 10) = 3.16 KB one buffer each
     // (dropout shares its input's); planned, the two 128-wide outputs live at once: 2 * 4 * 256 = 2.00 KB.
     expect(plain.stderr).toMatch(
-      /\npeak activation memory: 7\.13 KB\nplanned activation memory: 2\.00 KB in one arena \(one buffer per activation: 3\.16 KB\)\nmatrix kernels: (wasm \(SIMD, up to \d+ threads?\)|js)\n$/,
+      /\npeak activation memory: 7\.13 KB\nplanned activation memory: 2\.00 KB in one arena \(one buffer per activation: 3\.16 KB\)\nmatrix kernels: (wasm \(SIMD with fused multiply-add, up to \d+ threads?\)|js)\n$/,
     );
     // By default the optimized graph runs: fewer layers, each one named after a source layer.
     const optimized = dlc('run', 'examples/mlp.dl', '--input', input, '--weights', weights, '--stats');
@@ -194,7 +194,7 @@ describe('dlc run', () => {
       return { probs: (JSON.parse(r.stdout).probs as number[][]).flat(), stderr: r.stderr };
     };
     const fast = probs('--fast-math', '--stats');
-    expect(fast.stderr).toMatch(/\nmatrix kernels: wasm \(SIMD, up to \d+ threads?, fast math\)\n/);
+    expect(fast.stderr).toMatch(/\nmatrix kernels: wasm \(SIMD with fused multiply-add, up to \d+ threads?, fast math\)\n/);
     const reference = probs('--kernels', 'js').probs;
     expect(Math.max(...fast.probs.map((p, i) => Math.abs(p - reference[i])))).toBeLessThan(1e-5);
     // Without the flag, F(2x2, 3x3) rounds otherwise.
@@ -203,6 +203,27 @@ describe('dlc run', () => {
     const fromEnv = cliSandbox('dlc-interp-fast-', { env: { DLC_DEBUG: '', DLC_FAST_MATH: '1' } }).dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', '--stats');
     expect(fromEnv.stderr).toMatch(/, fast math\)\n/);
     expect((JSON.parse(fromEnv.stdout).probs as number[][]).flat()).toEqual(fast.probs);
+  });
+});
+
+describe('dlc run: fused multiply-adds', () => {
+  it('the products fuse their multiply-adds (gemm-fma.wasm) unless DLC_FMA=0, which stays within 1e-6 of them and of the TS kernels', () => {
+    const image = Array.from({ length: 4 }, (_, b) => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((5 * b + y * 28 + x) % 23) / 23])));
+    const input = json('mnist-fma.json', { image });
+    const probs = (r: { code: number | null; stdout: string }) => {
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout).probs as number[][]).flat();
+    };
+    const fused = dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', '--stats');
+    expect(fused.stderr).toMatch(/\nmatrix kernels: wasm \(SIMD with fused multiply-add, up to \d+ threads?\)\n/);
+    const plain = cliSandbox('dlc-interp-plain-', { env: { DLC_DEBUG: '', DLC_FMA: '0' } }).dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', '--stats');
+    expect(plain.stderr).toMatch(/\nmatrix kernels: wasm \(SIMD, up to \d+ threads?\)\n/);
+    const reference = probs(dlc('run', 'examples/mnist_convnet.dl', '--input', input, '--json', '--kernels', 'js'));
+    const worst = (a: number[], b: number[]) => Math.max(...a.map((p, i) => Math.abs(p - b[i])));
+    expect(worst(probs(fused), reference)).toBeLessThan(1e-6);
+    expect(worst(probs(plain), reference)).toBeLessThan(1e-6);
+    // One rounding per multiply-add instead of two: not the same bits.
+    expect(probs(fused)).not.toEqual(probs(plain));
   });
 });
 

@@ -169,24 +169,48 @@ export interface Gemm {
   /** The memory's layout: the interpreter's arena and scratch, then each call's operands. */
   heap: Heap;
   pool: Pool | null;
+  /** Whether the module is gemm-fma.wasm, its products' multiply-adds fused (one rounding each). */
+  fused: boolean;
 }
 
-/** Compile gemm.wasm (generated next to this file by scripts/build-wasm.js); a string says why not. */
-export function loadGemm(file = new URL('./gemm.wasm', import.meta.url)): Gemm | string {
+/**
+ * Compile the kernel, generated next to this file (in `dir`) by
+ * scripts/build-wasm.js: gemm-fma.wasm when `fused` and the engine has
+ * WebAssembly's relaxed SIMD, else gemm.wasm; a string says why neither.
+ * Fused, a product's multiply-add is one instruction (an x86 FMA), where
+ * f32x4.mul then f32x4.add are two: the 4x8 register block's loop does half
+ * the arithmetic instructions (bench/peak.js measures both peaks), and each
+ * product rounds once instead of twice.
+ */
+export function loadGemm({ fused = true, dir = new URL('./', import.meta.url) }: { fused?: boolean; dir?: URL } = {}): Gemm | string {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(platform.readAsset(new URL('gemm.wasm', dir)));
+  } catch {
+    return 'gemm.wasm not found (run `npm run build`)';
+  }
+  const fusedBytes = fused ? relaxedSimdModule(new URL('gemm-fma.wasm', dir)) : null;
+  try {
+    const module = new WebAssembly.Module(fusedBytes ?? bytes);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    return { module, memory, exports: instance.exports as unknown as GemmExports, heap: new Heap(memory), pool: null, fused: fusedBytes !== null };
+  } catch (e) {
+    return `WebAssembly SIMD or shared memory unavailable (${e instanceof Error ? e.message : String(e)})`;
+  }
+}
+
+/** The module at `file` if the engine validates it, asking for relaxed SIMD where it is behind a flag; null if not. */
+function relaxedSimdModule(file: URL): Uint8Array<ArrayBuffer> | null {
   let bytes: Uint8Array<ArrayBuffer>;
   try {
     bytes = new Uint8Array(platform.readAsset(file));
   } catch {
-    return 'gemm.wasm not found (run `npm run build`)';
+    return null;
   }
-  try {
-    const module = new WebAssembly.Module(bytes);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return { module, memory, exports: instance.exports as unknown as GemmExports, heap: new Heap(memory), pool: null };
-  } catch (e) {
-    return `WebAssembly SIMD or shared memory unavailable (${e instanceof Error ? e.message : String(e)})`;
-  }
+  if (WebAssembly.validate(bytes)) return bytes;
+  platform.allowRelaxedSimd();
+  return WebAssembly.validate(bytes) ? bytes : null;
 }
 
 /**

@@ -17,7 +17,8 @@
  * `heap()` is where activations and scratch live (heap.ts).
  *
  * Environment: DLC_KERNELS=auto|wasm|js, DLC_THREADS=n (default: every core,
- * os.availableParallelism()). Loading is synchronous, on first use; if
+ * os.availableParallelism()), DLC_FMA=0 (products without fused multiply-adds:
+ * gemm.wasm, not gemm-fma.wasm). Loading is synchronous, on first use; if
  * gemm.wasm is missing or cannot be compiled, everything runs on the TS
  * kernel and `kernelBackend().note` says why.
  */
@@ -42,6 +43,8 @@ export interface KernelBackend {
   threads: number;
   /** Whether kernels may trade float32 accuracy for speed (setFastMath). */
   fastMath: boolean;
+  /** Whether the products' multiply-adds are fused (gemm-fma.wasm; DLC_FMA=0 loads gemm.wasm instead). */
+  fused: boolean;
   /** Why the WebAssembly kernel is not in use, when it was asked for. */
   note?: string;
 }
@@ -66,6 +69,8 @@ const MIN_PRODUCT_PER_THREAD = 1 << 18;
 let choice: KernelChoice = parseChoice(platform.env('DLC_KERNELS'));
 let threads = parseThreads(platform.env('DLC_THREADS'));
 let fastMath = platform.env('DLC_FAST_MATH') === '1';
+/** Read once, when the kernel loads: the module cannot change under the interpreter's memory. */
+const fused = platform.env('DLC_FMA') !== '0';
 let loaded: Gemm | string | undefined;
 
 function parseChoice(value: string | undefined): KernelChoice {
@@ -103,9 +108,9 @@ export function setFastMath(on: boolean): void {
 
 /** What matmulInto runs on, loading the WebAssembly kernel if it was asked for and not tried yet. */
 export function kernelBackend(): KernelBackend {
-  if (choice === 'js') return { choice, kernel: 'js', threads: 1, fastMath: false };
+  if (choice === 'js') return { choice, kernel: 'js', threads: 1, fastMath: false, fused: false };
   const g = gemmKernel();
-  return typeof g === 'string' ? { choice, kernel: 'js', threads: 1, fastMath: false, note: g } : { choice, kernel: 'wasm', threads, fastMath };
+  return typeof g === 'string' ? { choice, kernel: 'js', threads: 1, fastMath: false, fused: false, note: g } : { choice, kernel: 'wasm', threads, fastMath, fused: g.fused };
 }
 
 /** Without the WebAssembly kernel, scratch comes from JS buffers and each Interpreter allocates its arena. */
@@ -141,7 +146,7 @@ export function wasmKernels(): Gemm | null {
 
 /** The loaded kernel, or why there is none. */
 export function gemmKernel(): Gemm | string {
-  loaded ??= loadGemm();
+  loaded ??= loadGemm({ fused });
   return loaded;
 }
 

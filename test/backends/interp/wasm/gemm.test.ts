@@ -108,6 +108,30 @@ describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
   });
 });
 
+describe('fused multiply-adds', () => {
+  // c = (-1)(1) + (1 + 2^-23)(1 - 2^-23): rounded once, the second product leaves -2^-46; rounded
+  // after the multiply, 1 - 2^-46 is 1 in float32, and the sum 0. Through the 4x8 block (M = 4, N = 8)
+  // and through a row's product (M = 1, N = 1: row_product's last columns).
+  const e = 2 ** -23;
+  it.each([[true, -(2 ** -46)], [false, 0]] as const)('gemm-fma.wasm when fused is %s: the sum is %d', (fused, expected) => {
+    const kernel = loadGemm({ fused });
+    if (typeof kernel === 'string') throw new Error(kernel);
+    expect(kernel.fused).toBe(fused);
+    for (const [M, N] of [[4, 8], [1, 1]]) {
+      const a = new Float32Array(M * 2).map((_, i) => (i % 2 === 0 ? -1 : 1 + e));
+      const b = new Float32Array(2 * N).map((_, i) => (i < N ? 1 : 1 - e));
+      const c = new Float32Array(M * N).fill(7);
+      expect(gemm(kernel, c, a, b, M, 2, N, {}, 1)).toBe(true);
+      expect([...c]).toEqual(new Array(M * N).fill(expected));
+    }
+  });
+
+  it('the kernel in use is the fused one', () => {
+    expect(g.fused).toBe(true);
+    expect(kernelBackend().fused).toBe(true);
+  });
+});
+
 describe('a product of one row (a batch of one)', () => {
   it.each([1, 2])('reads B in place and gives the bits of the same row in a packed product, on %i thread(s)', (threads) => {
     // Past KCH's 128 rows, past one group of 32 columns with a ragged rest; each epilogue.
@@ -302,12 +326,12 @@ describe('kernel selection', () => {
     expect(kernelBackend()).toMatchObject({ choice: 'wasm', kernel: 'wasm', fastMath: true });
     // fast math is the WebAssembly kernels': the TS kernels are the reference
     setKernelBackend('js');
-    expect(kernelBackend()).toEqual({ choice: 'js', kernel: 'js', threads: 1, fastMath: false });
+    expect(kernelBackend()).toEqual({ choice: 'js', kernel: 'js', threads: 1, fastMath: false, fused: false });
     setFastMath(false);
     setKernelBackend(choice);
   });
 
   it('a missing gemm.wasm is reported, not thrown', () => {
-    expect(loadGemm(new URL('./no-such.wasm', import.meta.url))).toMatch(/gemm\.wasm not found/);
+    expect(loadGemm({ dir: new URL('./no-such/', import.meta.url) })).toMatch(/gemm\.wasm not found/);
   });
 });
