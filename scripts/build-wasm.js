@@ -12,7 +12,6 @@
 // vectors' do. It needs WebAssembly's relaxed SIMD, which the kernel
 // loader (gemm.ts loadGemm) asks for and falls back from.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 
 const dir = 'src/backends/interp/wasm';
@@ -21,10 +20,10 @@ const features = { simd: true, threads: true, bulk_memory: true };
 const FUSED = ['$micro', '$micro_grad_taps', '$depthwise_conv', '(export "row_product")'];
 
 /** The text of `wat` with FUSED's multiply-adds fused; throws if a function is missing or has none. */
-export function fuseMultiplyAdds(wat) {
+function fuseMultiplyAdds(wat) {
   let out = wat;
   for (const name of FUSED) {
-    const start = out.indexOf(`(func ${name}`);
+    const start = out.search(new RegExp(`\\(func ${name.replace(/[$()"]/g, '\\$&')}\\s`));
     if (start < 0) throw new Error(`no function ${name} in gemm.wat`);
     const end = closing(out, start);
     let body = out.slice(start, end);
@@ -48,12 +47,14 @@ export function fuseMultiplyAdds(wat) {
   return out;
 }
 
-/** The index just past the parenthesised expression that opens at `open`. */
+/** The index just past the parenthesised expression that opens at `open`; a `;;` comment's parentheses (`[a, b)`) do not count. */
 function closing(text, open) {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
-    if (text[i] === '(') depth++;
+    if (text.startsWith(';;', i)) i = text.indexOf('\n', i);
+    else if (text[i] === '(') depth++;
     else if (text[i] === ')' && --depth === 0) return i + 1;
+    if (i < 0) break;
   }
   throw new Error(`gemm.wat: unbalanced parentheses at ${open}`);
 }
@@ -68,8 +69,9 @@ function operands(text, from, to) {
   return [text.slice(first, firstEnd), text.slice(second, secondEnd)];
 }
 
+const wabt = await wabtInit();
+
 function assemble(file, text, wantFeatures) {
-  const wabt = assemble.wabt;
   let module;
   try {
     module = wabt.parseWat(file, text, wantFeatures);
@@ -80,24 +82,21 @@ function assemble(file, text, wantFeatures) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  try {
-    assemble.wabt = await wabtInit();
-    const wat = readFileSync(`${dir}/gemm.wat`, 'utf8');
-    const builds = [
-      ['gemm.wasm', assemble('gemm.wat', wat, features)],
-      ['gemm-fma.wasm', assemble('gemm.wat (fused)', fuseMultiplyAdds(wat), { ...features, relaxed_simd: true })],
-    ];
-    for (const [name, buffer] of builds) {
-      writeFileSync(`${dir}/${name}`, buffer);
-      if (existsSync('dist/src')) {
-        mkdirSync(`dist/${dir}`, { recursive: true });
-        writeFileSync(`dist/${dir}/${name}`, buffer);
-      }
+try {
+  const wat = readFileSync(`${dir}/gemm.wat`, 'utf8');
+  const builds = [
+    ['gemm.wasm', assemble('gemm.wat', wat, features)],
+    ['gemm-fma.wasm', assemble('gemm.wat (fused)', fuseMultiplyAdds(wat), { ...features, relaxed_simd: true })],
+  ];
+  for (const [name, buffer] of builds) {
+    writeFileSync(`${dir}/${name}`, buffer);
+    if (existsSync('dist/src')) {
+      mkdirSync(`dist/${dir}`, { recursive: true });
+      writeFileSync(`dist/${dir}/${name}`, buffer);
     }
-  } catch (e) {
-    // wabt's own stack trace quotes its minified source: the message is what matters
-    console.error(`build-wasm: ${e instanceof Error ? e.message : e}`);
-    process.exitCode = 1;
   }
+} catch (e) {
+  // wabt's own stack trace quotes its minified source: the message is what matters
+  console.error(`build-wasm: ${e instanceof Error ? e.message : e}`);
+  process.exitCode = 1;
 }

@@ -183,7 +183,7 @@ export const BACKWARD: BackwardTable = {
   global_avgpool: (g) => ({ inputs: [P.globalAvgPoolBackward(g.inputs[0], g.dy, g.masks[0] ?? undefined)] }),
   // The activation table's backward, from the output y or the input x.
   ...activationOpTable((g: GradCall<ActivationOpName>) => elementwise(g, g.a.activation, g.a.args)),
-  // The same mask, drawn again from the same stream.
+  // The same mask, from the stream's values the forward kept.
   dropout: (g) => ({ inputs: [dropoutBackward(g.dy, g.a.rate, g.saved as Uint32Array)] }),
   // The same numbers in the input's shape.
   flatten: (g) => ({ inputs: [{ shape: [...g.inputs[0].shape], data: g.dy.data }] }),

@@ -93,6 +93,7 @@ export function conv2dBackward(x: Tensor, kernel: Tensor, dz: Tensor, geo: ConvG
     // dx of a 3x3 kernel at stride 1 as a convolution of dz, in Winograd's form.
     const dXDone = dX !== null && convInputGradWasm(dX, dz.data, s, kernel.data);
     if (dX && !dXDone) dX.fill(0);
+    if (dK && !dKDone && positions === 0) dK.fill(0); // no chunk below writes it
     const chunk = Math.min(chunkPositions(s), positions);
     withScratch(heap(), (take) => {
       const cols = dK && !dKDone ? take(chunk * depth) : null;

@@ -11,8 +11,8 @@
  *   dropout(x, rate, rng)   -> inverted dropout: each unit zeroed with probability
  *                              `rate`, survivors scaled by 1 / (1 - rate)
  *
- * Each takes an optional last argument `out`, the planned output buffer (see
- * tensor.ts's outputBuffer). Dropout is the training-time behaviour; at
+ * Each takes an optional argument `out`, the planned output buffer (see
+ * tensor.ts's outputBuffer; dropout's last is `keep`, its stream's values). Dropout is the training-time behaviour; at
  * inference the caller simply does not call it.
  */
 import type { Activation, ActivationArgs } from './activation.js';

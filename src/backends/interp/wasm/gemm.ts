@@ -176,7 +176,8 @@ export interface Gemm {
 /**
  * Compile the kernel, generated next to this file (in `dir`) by
  * scripts/build-wasm.js: gemm-fma.wasm when `fused` and the engine has
- * WebAssembly's relaxed SIMD, else gemm.wasm; a string says why neither.
+ * WebAssembly's relaxed SIMD (and it compiles), else gemm.wasm; a string says
+ * why neither.
  * Fused, a product's multiply-add is one instruction (an x86 FMA), where
  * f32x4.mul then f32x4.add are two: the 4x8 register block's loop does half
  * the arithmetic instructions (bench/peak.js measures both peaks), and each
@@ -190,11 +191,19 @@ export function loadGemm({ fused = true, dir = new URL('./', import.meta.url) }:
     return 'gemm.wasm not found (run `npm run build`)';
   }
   const fusedBytes = fused ? relaxedSimdModule(new URL('gemm-fma.wasm', dir)) : null;
+  if (fusedBytes) {
+    const kernel = instantiate(fusedBytes, true);
+    if (typeof kernel !== 'string') return kernel;
+  }
+  return instantiate(bytes, false);
+}
+
+function instantiate(bytes: Uint8Array<ArrayBuffer>, fused: boolean): Gemm | string {
   try {
-    const module = new WebAssembly.Module(fusedBytes ?? bytes);
+    const module = new WebAssembly.Module(bytes);
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
     const instance = new WebAssembly.Instance(module, { env: { memory } });
-    return { module, memory, exports: instance.exports as unknown as GemmExports, heap: new Heap(memory), pool: null, fused: fusedBytes !== null };
+    return { module, memory, exports: instance.exports as unknown as GemmExports, heap: new Heap(memory), pool: null, fused };
   } catch (e) {
     return `WebAssembly SIMD or shared memory unavailable (${e instanceof Error ? e.message : String(e)})`;
   }

@@ -1626,7 +1626,7 @@
   ;; columnSums, the TS twin, sums in the same blocks), so the result does not
   ;; depend on how blocks are shared out between threads.
   ;; Each column's sum is added in row order from 0, as the TS twin's. Eight
-  ;; columns at a time keep theirs in registers down 32 rows (8 KB when n is
+  ;; columns at a time keep theirs in registers down 32 rows (4 KB when n is
   ;; 32, still in the L1 cache for the next eight), then back to memory;
   ;; adding every row into memory took longer (MNIST's first layer, [43264,
   ;; 32], on one thread: 0.47 ms at best and 0.75 median, now 0.39 and 0.50).

@@ -69,7 +69,7 @@ const MIN_PRODUCT_PER_THREAD = 1 << 18;
 let choice: KernelChoice = parseChoice(platform.env('DLC_KERNELS'));
 let threads = parseThreads(platform.env('DLC_THREADS'));
 let fastMath = platform.env('DLC_FAST_MATH') === '1';
-/** Read once, when the kernel loads: the module cannot change under the interpreter's memory. */
+/** Read once, at import (the kernel loads once): the module cannot change under the interpreter's memory. */
 const fused = platform.env('DLC_FMA') !== '0';
 let loaded: Gemm | string | undefined;
 
