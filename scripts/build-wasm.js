@@ -9,15 +9,17 @@
 // b))` becomes `(f32x4.relaxed_madd a b (local.get $acc))`, one rounding
 // instead of two, and a float's `(f32.add (local.get $acc) (f32.mul a b))`
 // lane 0 of the same on splats, so that a row's last columns round as the
-// vectors' do. It needs WebAssembly's relaxed SIMD, which the kernel
-// loader (gemm.ts loadGemm) asks for and falls back from.
+// vectors' do; `(f32x4.add (f32x4.mul a b) c)` becomes
+// `(f32x4.relaxed_madd a b c)` too (exp4's polynomial, in Horner's form).
+// It needs WebAssembly's relaxed SIMD, which the kernel loader (gemm.ts
+// loadGemm) asks for and falls back from.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const dir = 'src/backends/interp/wasm';
 const features = { simd: true, threads: true, bulk_memory: true };
-/** The functions whose multiply-adds gemm-fma.wasm fuses: the products' inner loops. */
-const FUSED = ['$micro', '$micro_grad_taps', '$depthwise_conv', '(export "row_product")'];
+/** The functions whose multiply-adds gemm-fma.wasm fuses: the products' inner loops, and e^x (softmax, sigmoid, tanh, GELU, the recurrent gates). */
+const FUSED = ['$micro', '$micro_grad_taps', '$depthwise_conv', '(export "row_product")', '$exp4'];
 
 /** The text of `wat` with FUSED's multiply-adds fused; throws if a function is missing or has none. */
 function fuseMultiplyAdds(wat) {
@@ -40,6 +42,15 @@ function fuseMultiplyAdds(wat) {
         ? `(f32x4.relaxed_madd ${a} ${b} ${accumulator})`
         : `(f32x4.extract_lane 0 (f32x4.relaxed_madd (f32x4.splat ${a}) (f32x4.splat ${b}) (f32x4.splat ${accumulator})))`;
       body = `${body.slice(0, at)}${madd}${body.slice(whole)}`;
+    }
+    // A product added to something else: c is what follows the product, up to the add's closing parenthesis.
+    for (let at; (at = body.search(/\(f32x4\.add \(f32x4\.mul /)) >= 0; fused++) {
+      const whole = closing(body, at);
+      const product = at + '(f32x4.add '.length;
+      const productEnd = closing(body, product);
+      const [a, b] = operands(body, product + '(f32x4.mul '.length, productEnd - 1);
+      const c = body.slice(body.indexOf('(', productEnd), whole - 1).trim();
+      body = `${body.slice(0, at)}(f32x4.relaxed_madd ${a} ${b} ${c})${body.slice(whole)}`;
     }
     if (fused === 0) throw new Error(`${name} in gemm.wat has no multiply-add to fuse`);
     out = out.slice(0, start) + body + out.slice(end);

@@ -56,10 +56,11 @@
 ;;   row_product                       one row of A times a stored B, read in place (a batch of one)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; scripts/build-wasm.js assembles this file twice: gemm.wasm, and gemm-fma.wasm
-;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv and
-;; row_product fused (its FUSED list): there, a multiply-add written
-;; (f32x4.add (local.get $acc) (f32x4.mul a b)), or the same in f32, becomes
-;; one f32x4.relaxed_madd. Written another way, it stays two roundings.
+;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv,
+;; row_product and exp4 fused (its FUSED list): there, a multiply-add written
+;; (f32x4.add (local.get $acc) (f32x4.mul a b)), or the same in f32, or
+;; (f32x4.add (f32x4.mul a b) c), becomes one f32x4.relaxed_madd. Written
+;; another way, it stays two roundings.
 ;; Node 20's V8 does not inline WebAssembly calls, and a call passing v128
 ;; values costs about as much as a dozen vector operations: hot loops write
 ;; small helpers (flush, clamp4, route_2x2) out instead of calling them.
