@@ -377,7 +377,20 @@ async function timeInterp(c, kernels, threads, timing = { warmup: 1, min: 5 }) {
  * interpreter ms, holds where either side's median alone moves by a third.
  * Also each side's median ms and ONNX Runtime's output. Null for a workload
  * with no model (the bare matmul) or a training step.
+ *
+ * Neither side may time its run while the other's threads are still busy or
+ * have gone to sleep. ONNX Runtime's pool threads spin for about 30 ms after
+ * each run (its default, allow_spinning): measured here, a 3 ms MNIST run at
+ * 2 threads took 6.2 ms right after an ONNX Runtime run, as its spinning
+ * thread held the second core. And a pool idle for 20 ms or more starts its
+ * next run slowly (the same run: 6.1 ms after a 20 ms sleep, 3.1 back to
+ * back), for both runtimes. So at 2 threads or more each side's timed run
+ * comes SETTLE_MS after the other's, behind an untimed run of its own where
+ * a run is short enough (SHORT_PAIR_MS) for that to show: each is timed as in
+ * a loop of its own runs, as a server runs them.
  */
+const SETTLE_MS = 50;
+const SHORT_PAIR_MS = 200;
 async function pairWithOrt(c, threads, { warmup = 1, min = 5, max = 15, budgetMs = 2000 } = {}) {
   if (!c.ort) return null;
   const session = await OrtSession.create(c.ort.graph, c.ort.weights, { sourcePath: 'bench', threads });
@@ -393,10 +406,17 @@ async function pairWithOrt(c, threads, { warmup = 1, min = 5, max = 15, budgetMs
     let pairMs = 0;
     for (let i = 0; i < warmup; i++) pairMs = (await timed(c.interp)) + (await timed(ortOnce));
     const runs = Math.max(min, Math.min(max, Math.round(budgetMs / Math.max(pairMs, 1e-3))));
+    const settled = async (fn) => {
+      if (threads > 1) {
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        if (pairMs < SHORT_PAIR_MS) await fn();
+      }
+      return timed(fn);
+    };
     const [ours, theirs, ratios] = [[], [], []];
     for (let i = 0; i < runs; i++) {
-      ours.push(await timed(c.interp));
-      theirs.push(await timed(ortOnce));
+      ours.push(await settled(c.interp));
+      theirs.push(await settled(ortOnce));
       ratios.push(theirs[i] / ours[i]);
     }
     return { interp: { ms: median(ours), runs }, ort: { ms: median(theirs), runs, output }, ratio: median(ratios) };
@@ -543,7 +563,7 @@ export async function run() {
     `## Interpreter vs ONNX Runtime (native CPU library, onnxruntime-node ${ortVersion()})`,
     '',
     'The same workloads, weights and inputs; ONNX Runtime runs the model as `dlc compile --target onnx` exports it (graph optimizations on), with as many intra-op threads as the interpreter. Ratio = ONNX Runtime ms / interpreter ms: below 1x the native runtime is faster. The bare matmul and the training step have no ONNX model ("-").',
-    'Each side is timed in alternation with the other, one run of each in turn, at each thread count: the ratio is the median of the pairs\' ratios (load from the machine\'s other tenants that comes and goes hits both sides of a pair), and the ms are each side\'s median over the same pairs (not the runs of the table above).',
+    `Each side is timed in alternation with the other, one run of each in turn, at each thread count: the ratio is the median of the pairs\' ratios (load from the machine\'s other tenants that comes and goes hits both sides of a pair), and the ms are each side\'s median over the same pairs (not the runs of the table above). At 2 threads each side\'s timed run starts ${SETTLE_MS} ms after the other\'s ended (ONNX Runtime\'s pool threads spin for about 30 ms after a run, holding the other core), behind an untimed run of its own where a pair takes under ${SHORT_PAIR_MS} ms (a pool idle for 20 ms starts slowly): each side as in a loop of its own runs.`,
     'Rows marked "fast math" run the interpreter as `dlc run --fast-math` does (3x3 convolutions as Winograd F(4x4, 3x3): fewer multiply-adds, about 10x the rounding error), paired with ONNX Runtime again.',
     `On one thread, against this run's WebAssembly peak (${fixed(peak)} GFLOP/s, the last table): the interpreter's GFLOP/s as a share of it, and the share that running within 3x of ONNX Runtime's time would take. Above 100%, no WebAssembly code in Node ${process.version} can be within 3x on one core. FLOPs count the direct multiply-adds (Winograd's 3x3 convolutions do fewer).`,
     '',
