@@ -1336,6 +1336,9 @@
   ;; relu6: 0, 6; none: -inf, inf; NaN stays NaN). kernels/depthwise.ts holds
   ;; its TS twin. Sixteen channels at a time in four registers, then four, then
   ;; one: each value of x read is used once per tap, so the loop is bound by loads.
+  ;; A 3x3 kernel at stride 1 (MobileNet's, most depthwise layers) takes four
+  ;; pixels of a row at a time where their windows lie inside x, reusing each
+  ;; column of x loaded for the pixels whose windows share it.
   (func $depthwise_conv (export "depthwise_conv")
     (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
     (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
@@ -1346,12 +1349,25 @@
     (local $cb i32) (local $c i32) (local $base i32) (local $kbase i32) (local $r i32) (local $kr i32) (local $at i32) (local $kat i32)
     (local $xStep i32) (local $rowStep i32) (local $kRowStep i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32) (local $lo4 v128) (local $hi4 v128)
+    (local $fast i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32)
+    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128)
     (local.set $lo4 (f32x4.splat (local.get $lo)))
     (local.set $hi4 (f32x4.splat (local.get $hi)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
     (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
     (local.set $kRowStep (i32.mul (local.get $kw) (local.get $cb)))
+    ;; the four-pixel path: a 3x3 kernel at stride 1 without dilation, channels in fours
+    (local.set $fast (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
+      (i32.and (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1)))
+        (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3)))
+          (i32.and (i32.gt_s (local.get $C) (i32.const 0)) (i32.eq (local.get $sw) (i32.const 1)))))))
+    ;; column n of a row of x (and of a kernel row, and pixel n of out) is n*cb bytes on
+    (local.set $o1 (local.get $cb))
+    (local.set $o2 (i32.mul (local.get $cb) (i32.const 2)))
+    (local.set $o3 (i32.mul (local.get $cb) (i32.const 3)))
+    (local.set $o4 (i32.mul (local.get $cb) (i32.const 4)))
+    (local.set $o5 (i32.mul (local.get $cb) (i32.const 5)))
     ;; pixel p0 = (b*OH + oy)*OW + ox; img is b*H, the image's first input row
     (local.set $p (local.get $p0))
     (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
@@ -1379,119 +1395,190 @@
             (i32.add (local.get $x0) (i32.mul (local.get $kx0) (local.get $dw)))))))
         (local.set $kbase (i32.add (local.get $k) (i32.mul (local.get $cb)
           (i32.add (i32.mul (local.get $ky0) (local.get $kw)) (local.get $kx0)))))
-        (local.set $c (i32.const 0))
-        (block $sixteens_done
-          (loop $sixteens
-            (br_if $sixteens_done (i32.gt_u (i32.add (local.get $c) (i32.const 64)) (local.get $cb)))
-            (if (local.get $hasBias)
-              (then
-                (local.set $at (i32.add (local.get $bias) (local.get $c)))
-                (local.set $a0 (v128.load align=4 (local.get $at)))
-                (local.set $a1 (v128.load offset=16 align=4 (local.get $at)))
-                (local.set $a2 (v128.load offset=32 align=4 (local.get $at)))
-                (local.set $a3 (v128.load offset=48 align=4 (local.get $at))))
-              (else
-                (local.set $a0 (v128.const i32x4 0 0 0 0))
-                (local.set $a1 (v128.const i32x4 0 0 0 0))
-                (local.set $a2 (v128.const i32x4 0 0 0 0))
-                (local.set $a3 (v128.const i32x4 0 0 0 0))))
-            (local.set $r (i32.add (local.get $base) (local.get $c)))
-            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
-            (local.set $ky (local.get $ky0))
-            (block $rows_done
-              (loop $rows
-                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
-                (local.set $at (local.get $r))
-                (local.set $kat (local.get $kr))
-                (local.set $kx (local.get $kx0))
-                (block $cols_done
-                  (loop $cols
-                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
-                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
-                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 align=4 (local.get $at)) (v128.load offset=16 align=4 (local.get $kat)))))
-                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 align=4 (local.get $at)) (v128.load offset=32 align=4 (local.get $kat)))))
-                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 align=4 (local.get $at)) (v128.load offset=48 align=4 (local.get $kat)))))
-                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
-                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
-                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
-                    (br $cols)))
+        ;; four pixels ox..ox+3 of one output row whose windows (3x3, stride 1,
+        ;; no dilation) lie inside x, four channels at a time: each row of taps
+        ;; loads its three kernel vectors once for the four pixels, and at
+        ;; each of the six columns of x under them once (0.75 loads a
+        ;; multiply-add, against 2 for a pixel at a time). The same sums in the
+        ;; same order as the pixel-at-a-time loops below, so the same bits.
+        (if (i32.and (local.get $fast)
+              (i32.and (i32.and (i32.eqz (local.get $ky0)) (i32.eq (local.get $ky1) (i32.const 3)))
+                (i32.and (i32.and (i32.eqz (local.get $kx0)) (i32.lt_s (i32.add (local.get $ox) (i32.const 3)) (local.get $OW)))
+                  (i32.and (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $P))
+                    (i32.lt_s (i32.add (local.get $x0) (i32.const 5)) (local.get $W))))))
+          (then
+            (local.set $c (i32.const 0))
+            (loop $groups4
+              (if (local.get $hasBias)
+                (then
+                  (local.set $at (i32.add (local.get $bias) (local.get $c)))
+                  (local.set $a0 (v128.load align=4 (local.get $at)))
+                  (local.set $a1 (local.get $a0))
+                  (local.set $a2 (local.get $a0))
+                  (local.set $a3 (local.get $a0)))
+                (else
+                  (local.set $a0 (v128.const i32x4 0 0 0 0))
+                  (local.set $a1 (v128.const i32x4 0 0 0 0))
+                  (local.set $a2 (v128.const i32x4 0 0 0 0))
+                  (local.set $a3 (v128.const i32x4 0 0 0 0))))
+              (local.set $r (i32.add (local.get $base) (local.get $c)))
+              (local.set $kr (i32.add (local.get $k) (local.get $c)))
+              (local.set $ky (i32.const 0))
+              (loop $rows4
+                (local.set $k0 (v128.load align=4 (local.get $kr)))
+                (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
+                (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
+                (local.set $v0 (v128.load align=4 (local.get $r)))
+                (local.set $v1 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
+                (local.set $v2 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
+                (local.set $v3 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
+                (local.set $v4 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
+                (local.set $v5 (v128.load align=4 (i32.add (local.get $r) (local.get $o5))))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k0))))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v1) (local.get $k1))))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v2) (local.get $k2))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v1) (local.get $k0))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v2) (local.get $k1))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v3) (local.get $k2))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v2) (local.get $k0))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v3) (local.get $k1))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v4) (local.get $k2))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v3) (local.get $k0))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v4) (local.get $k1))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v5) (local.get $k2))))
                 (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
                 (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-                (br $rows)))
-            (local.set $at (i32.add (local.get $out) (local.get $c)))
-            ;; clamp4, written out: a call passing v128s costs as much as a few taps
-            (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
-            (v128.store align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
-            (local.set $a1 (v128.bitselect (local.get $lo4) (local.get $a1) (f32x4.lt (local.get $a1) (local.get $lo4))))
-            (v128.store offset=16 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a1) (f32x4.gt (local.get $a1) (local.get $hi4))))
-            (local.set $a2 (v128.bitselect (local.get $lo4) (local.get $a2) (f32x4.lt (local.get $a2) (local.get $lo4))))
-            (v128.store offset=32 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a2) (f32x4.gt (local.get $a2) (local.get $hi4))))
-            (local.set $a3 (v128.bitselect (local.get $lo4) (local.get $a3) (f32x4.lt (local.get $a3) (local.get $lo4))))
-            (v128.store offset=48 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a3) (f32x4.gt (local.get $a3) (local.get $hi4))))
-            (local.set $c (i32.add (local.get $c) (i32.const 64)))
-            (br $sixteens)))
-        (block $quads_done
-          (loop $quads
-            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
-            (local.set $a0 (v128.const i32x4 0 0 0 0))
-            (if (local.get $hasBias) (then (local.set $a0 (v128.load align=4 (i32.add (local.get $bias) (local.get $c))))))
-            (local.set $r (i32.add (local.get $base) (local.get $c)))
-            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
-            (local.set $ky (local.get $ky0))
-            (block $rows_done
-              (loop $rows
-                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
-                (local.set $at (local.get $r))
-                (local.set $kat (local.get $kr))
-                (local.set $kx (local.get $kx0))
-                (block $cols_done
-                  (loop $cols
-                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
-                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
-                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
-                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
-                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
-                    (br $cols)))
-                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
-                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
-                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-                (br $rows)))
-            (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
-            (v128.store align=4 (i32.add (local.get $out) (local.get $c))
-              (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
-            (local.set $c (i32.add (local.get $c) (i32.const 16)))
-            (br $quads)))
-        (block $singles_done
-          (loop $singles
-            (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
-            (local.set $s (f32.const 0))
-            (if (local.get $hasBias) (then (local.set $s (f32.load (i32.add (local.get $bias) (local.get $c))))))
-            (local.set $r (i32.add (local.get $base) (local.get $c)))
-            (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
-            (local.set $ky (local.get $ky0))
-            (block $rows_done
-              (loop $rows
-                (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
-                (local.set $at (local.get $r))
-                (local.set $kat (local.get $kr))
-                (local.set $kx (local.get $kx0))
-                (block $cols_done
-                  (loop $cols
-                    (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
-                    (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $at)) (f32.load (local.get $kat)))))
-                    (local.set $at (i32.add (local.get $at) (local.get $xStep)))
-                    (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
-                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
-                    (br $cols)))
-                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
-                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
-                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-                (br $rows)))
-            (f32.store (i32.add (local.get $out) (local.get $c))
-              (f32x4.extract_lane 0 (call $clamp4 (f32x4.splat (local.get $s)) (local.get $lo4) (local.get $hi4))))
-            (local.set $c (i32.add (local.get $c) (i32.const 4)))
-            (br $singles)))
+                (br_if $rows4 (i32.lt_u (local.get $ky) (i32.const 3))))
+              (local.set $at (i32.add (local.get $out) (local.get $c)))
+              (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
+              (v128.store align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
+              (local.set $a1 (v128.bitselect (local.get $lo4) (local.get $a1) (f32x4.lt (local.get $a1) (local.get $lo4))))
+              (v128.store align=4 (i32.add (local.get $at) (local.get $o1)) (v128.bitselect (local.get $hi4) (local.get $a1) (f32x4.gt (local.get $a1) (local.get $hi4))))
+              (local.set $a2 (v128.bitselect (local.get $lo4) (local.get $a2) (f32x4.lt (local.get $a2) (local.get $lo4))))
+              (v128.store align=4 (i32.add (local.get $at) (local.get $o2)) (v128.bitselect (local.get $hi4) (local.get $a2) (f32x4.gt (local.get $a2) (local.get $hi4))))
+              (local.set $a3 (v128.bitselect (local.get $lo4) (local.get $a3) (f32x4.lt (local.get $a3) (local.get $lo4))))
+              (v128.store align=4 (i32.add (local.get $at) (local.get $o3)) (v128.bitselect (local.get $hi4) (local.get $a3) (f32x4.gt (local.get $a3) (local.get $hi4))))
+              (local.set $c (i32.add (local.get $c) (i32.const 16)))
+              (br_if $groups4 (i32.lt_u (local.get $c) (local.get $cb))))
+            ;; the next pixel step below moves past the fourth
+            (local.set $out (i32.add (local.get $out) (local.get $o3)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 3)))
+            (local.set $p (i32.add (local.get $p) (i32.const 3))))
+          (else
+          (local.set $c (i32.const 0))
+          (block $sixteens_done
+            (loop $sixteens
+              (br_if $sixteens_done (i32.gt_u (i32.add (local.get $c) (i32.const 64)) (local.get $cb)))
+              (if (local.get $hasBias)
+                (then
+                  (local.set $at (i32.add (local.get $bias) (local.get $c)))
+                  (local.set $a0 (v128.load align=4 (local.get $at)))
+                  (local.set $a1 (v128.load offset=16 align=4 (local.get $at)))
+                  (local.set $a2 (v128.load offset=32 align=4 (local.get $at)))
+                  (local.set $a3 (v128.load offset=48 align=4 (local.get $at))))
+                (else
+                  (local.set $a0 (v128.const i32x4 0 0 0 0))
+                  (local.set $a1 (v128.const i32x4 0 0 0 0))
+                  (local.set $a2 (v128.const i32x4 0 0 0 0))
+                  (local.set $a3 (v128.const i32x4 0 0 0 0))))
+              (local.set $r (i32.add (local.get $base) (local.get $c)))
+              (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+              (local.set $ky (local.get $ky0))
+              (block $rows_done
+                (loop $rows
+                  (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                  (local.set $at (local.get $r))
+                  (local.set $kat (local.get $kr))
+                  (local.set $kx (local.get $kx0))
+                  (block $cols_done
+                    (loop $cols
+                      (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
+                      (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 align=4 (local.get $at)) (v128.load offset=16 align=4 (local.get $kat)))))
+                      (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 align=4 (local.get $at)) (v128.load offset=32 align=4 (local.get $kat)))))
+                      (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 align=4 (local.get $at)) (v128.load offset=48 align=4 (local.get $kat)))))
+                      (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                      (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br $cols)))
+                  (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                  (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br $rows)))
+              (local.set $at (i32.add (local.get $out) (local.get $c)))
+              ;; clamp4, written out: a call passing v128s costs as much as a few taps
+              (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
+              (v128.store align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
+              (local.set $a1 (v128.bitselect (local.get $lo4) (local.get $a1) (f32x4.lt (local.get $a1) (local.get $lo4))))
+              (v128.store offset=16 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a1) (f32x4.gt (local.get $a1) (local.get $hi4))))
+              (local.set $a2 (v128.bitselect (local.get $lo4) (local.get $a2) (f32x4.lt (local.get $a2) (local.get $lo4))))
+              (v128.store offset=32 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a2) (f32x4.gt (local.get $a2) (local.get $hi4))))
+              (local.set $a3 (v128.bitselect (local.get $lo4) (local.get $a3) (f32x4.lt (local.get $a3) (local.get $lo4))))
+              (v128.store offset=48 align=4 (local.get $at) (v128.bitselect (local.get $hi4) (local.get $a3) (f32x4.gt (local.get $a3) (local.get $hi4))))
+              (local.set $c (i32.add (local.get $c) (i32.const 64)))
+              (br $sixteens)))
+          (block $quads_done
+            (loop $quads
+              (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $cb)))
+              (local.set $a0 (v128.const i32x4 0 0 0 0))
+              (if (local.get $hasBias) (then (local.set $a0 (v128.load align=4 (i32.add (local.get $bias) (local.get $c))))))
+              (local.set $r (i32.add (local.get $base) (local.get $c)))
+              (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+              (local.set $ky (local.get $ky0))
+              (block $rows_done
+                (loop $rows
+                  (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                  (local.set $at (local.get $r))
+                  (local.set $kat (local.get $kr))
+                  (local.set $kx (local.get $kx0))
+                  (block $cols_done
+                    (loop $cols
+                      (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                      (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load align=4 (local.get $at)) (v128.load align=4 (local.get $kat)))))
+                      (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                      (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br $cols)))
+                  (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                  (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br $rows)))
+              (local.set $a0 (v128.bitselect (local.get $lo4) (local.get $a0) (f32x4.lt (local.get $a0) (local.get $lo4))))
+              (v128.store align=4 (i32.add (local.get $out) (local.get $c))
+                (v128.bitselect (local.get $hi4) (local.get $a0) (f32x4.gt (local.get $a0) (local.get $hi4))))
+              (local.set $c (i32.add (local.get $c) (i32.const 16)))
+              (br $quads)))
+          (block $singles_done
+            (loop $singles
+              (br_if $singles_done (i32.ge_u (local.get $c) (local.get $cb)))
+              (local.set $s (f32.const 0))
+              (if (local.get $hasBias) (then (local.set $s (f32.load (i32.add (local.get $bias) (local.get $c))))))
+              (local.set $r (i32.add (local.get $base) (local.get $c)))
+              (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+              (local.set $ky (local.get $ky0))
+              (block $rows_done
+                (loop $rows
+                  (br_if $rows_done (i32.ge_s (local.get $ky) (local.get $ky1)))
+                  (local.set $at (local.get $r))
+                  (local.set $kat (local.get $kr))
+                  (local.set $kx (local.get $kx0))
+                  (block $cols_done
+                    (loop $cols
+                      (br_if $cols_done (i32.ge_s (local.get $kx) (local.get $kx1)))
+                      (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $at)) (f32.load (local.get $kat)))))
+                      (local.set $at (i32.add (local.get $at) (local.get $xStep)))
+                      (local.set $kat (i32.add (local.get $kat) (local.get $cb)))
+                      (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                      (br $cols)))
+                  (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+                  (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br $rows)))
+              (f32.store (i32.add (local.get $out) (local.get $c))
+                (f32x4.extract_lane 0 (call $clamp4 (f32x4.splat (local.get $s)) (local.get $lo4) (local.get $hi4))))
+              (local.set $c (i32.add (local.get $c) (i32.const 4)))
+              (br $singles)))))
         (local.set $out (i32.add (local.get $out) (local.get $cb)))
         ;; next pixel: ox, then oy, then the next image
         (local.set $ox (i32.add (local.get $ox) (i32.const 1)))

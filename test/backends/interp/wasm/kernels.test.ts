@@ -20,7 +20,7 @@ import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { recurrentForward } from '../../../../src/backends/interp/grad/recurrent.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
-import { activate, add, conv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, depthwiseConv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { conv2dPooled, convShape } from '../../../../src/backends/interp/kernels/conv.js';
 import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
@@ -281,6 +281,48 @@ describe('2-D max pooling', () => {
     [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
     const [wasm, reference] = both(() => maxPool2d(x, { size: [2, 2], padding: 'same' }));
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+});
+
+describe('depthwise convolution', () => {
+  // 3x3 at stride 1 with channels in fours takes four pixels of a row at a time where their
+  // windows lie inside x, one at a time elsewhere (edges, a row's last pixels, other shapes).
+  const ROUNDING = 1e-6;
+  it.each([
+    [[2, 9, 14, 24], [3, 3], [1, 1], 'same', 'relu6', true],
+    [[1, 8, 11, 12], [3, 3], [1, 1], 'valid', 'linear', false],
+    [[1, 6, 10, 4], [3, 3], [1, 1], 'same', 'relu', true],
+    [[1, 7, 9, 6], [3, 3], [1, 1], 'same', 'linear', true], // channels not in fours: one pixel at a time
+    [[1, 9, 12, 8], [3, 3], [2, 2], 'same', 'relu6', true],
+  ] as [number[], [number, number], [number, number], Padding, Activation, boolean][])('x %j, kernel %j, stride %j, %s, %s, bias %s', (shape, [kh, kw], stride, padding, activation, hasBias) => {
+    const x = randTensor(shape, rng);
+    const kernel = randTensor([kh, kw, shape[3], 1], rng);
+    const bias = hasBias ? randTensor([shape[3]], rng) : null;
+    const opts = { stride, padding, activation };
+    const [wasm, reference] = both(() => depthwiseConv2d(x, kernel, bias, opts));
+    // relu and relu6 only clamp: |x| and |kernel| bound the sums' rounding either way
+    const magnitudes = depthwiseConv2d(magnitude(x), magnitude(kernel), bias && magnitude(bias), { stride, padding });
+    expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
+  });
+
+  it('gives the same bits on 1 and 2 threads, where the threads\' slices move pixels between the two paths', () => {
+    // 9x9 outputs: one thread runs each inner row as 0 | 1-4 | 5-8 (edge, four, edge); with two
+    // (192 channels: enough work for two), a slice that starts mid-row runs its first pixels one at a time.
+    const x = randTensor([1, 9, 9, 192], rng);
+    const kernel = randTensor([3, 3, 192, 1], rng);
+    const bias = randTensor([192], rng);
+    const { choice, threads } = kernelBackend();
+    setKernelBackend('wasm');
+    try {
+      setThreads(1);
+      const one = depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' });
+      setThreads(2);
+      const two = depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' });
+      expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i]))).toBe(-1);
+    } finally {
+      setKernelBackend(choice);
+      setThreads(threads);
+    }
   });
 });
 
