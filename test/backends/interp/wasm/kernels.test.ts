@@ -52,6 +52,21 @@ function both(run: () => Tensor): [Tensor, Tensor] {
   }
 }
 
+/** `run` on the WebAssembly kernels on 1 thread, then on 2. */
+function onOneAndTwoThreads<T>(run: () => T): [T, T] {
+  const { choice, threads } = kernelBackend();
+  setKernelBackend('auto');
+  try {
+    setThreads(1);
+    const one = run();
+    setThreads(2);
+    return [one, run()];
+  } finally {
+    setKernelBackend(choice);
+    setThreads(threads);
+  }
+}
+
 describe('conv2d packing im2col rows from the input', () => {
   const cases: [number[], number[], [number, number], [number, number], Padding][] = [
     // [B, H, W, C], [kh, kw, F], stride, dilation, padding
@@ -215,27 +230,17 @@ describe('3x3 convolutions as Winograd F(4x4, 3x3), with fast math', () => {
     const x = randTensor([4, 13, 13, 32], rng);
     const kernel = randTensor([3, 3, 32, 64], rng);
     const bias = randTensor([64], rng);
-    const { choice, threads } = kernelBackend();
-    setKernelBackend('auto');
-    try {
-      withFastMath(() => {
-        for (const [padding, activation] of [['valid', 'relu'], ['same', 'relu6'], ['valid', 'linear']] as [Padding, Activation][]) {
-          const opts = { padding, activation };
-          setThreads(1);
-          const one = conv2d(x, kernel, bias, opts);
-          setThreads(2);
-          const two = conv2d(x, kernel, bias, opts);
-          expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i])), `${padding}, ${activation}`).toBe(-1);
-          const fused = conv2dPooled(x, kernel, bias, opts);
-          const apart = maxPool2d(one, { size: [2, 2] });
-          expect(fused?.shape).toEqual(apart.shape);
-          expect(fused!.data.findIndex((v, i) => !Object.is(v, apart.data[i])), `pooled, ${padding}, ${activation}`).toBe(-1);
-        }
-      });
-    } finally {
-      setKernelBackend(choice);
-      setThreads(threads);
-    }
+    withFastMath(() => {
+      for (const [padding, activation] of [['valid', 'relu'], ['same', 'relu6'], ['valid', 'linear']] as [Padding, Activation][]) {
+        const opts = { padding, activation };
+        const [one, two] = onOneAndTwoThreads(() => conv2d(x, kernel, bias, opts));
+        expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i])), `${padding}, ${activation}`).toBe(-1);
+        const fused = onOneAndTwoThreads(() => conv2dPooled(x, kernel, bias, opts))[1];
+        const apart = maxPool2d(one, { size: [2, 2] });
+        expect(fused?.shape).toEqual(apart.shape);
+        expect(fused!.data.findIndex((v, i) => !Object.is(v, apart.data[i])), `pooled, ${padding}, ${activation}`).toBe(-1);
+      }
+    });
   });
 
   it.each(cases)('the input gradient of x %j, %i filters, %s, against col2im', (xShape, F, padding) => {
@@ -311,18 +316,8 @@ describe('depthwise convolution', () => {
     const x = randTensor([1, 9, 9, 192], rng);
     const kernel = randTensor([3, 3, 192, 1], rng);
     const bias = randTensor([192], rng);
-    const { choice, threads } = kernelBackend();
-    setKernelBackend('wasm');
-    try {
-      setThreads(1);
-      const one = depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' });
-      setThreads(2);
-      const two = depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' });
-      expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i]))).toBe(-1);
-    } finally {
-      setKernelBackend(choice);
-      setThreads(threads);
-    }
+    const [one, two] = onOneAndTwoThreads(() => depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' }));
+    expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i]))).toBe(-1);
   });
 });
 
