@@ -13,6 +13,11 @@
 // `(f32x4.relaxed_madd a b c)` too (exp4's polynomial, in Horner's form).
 // It needs WebAssembly's relaxed SIMD, which the kernel loader (gemm.ts
 // loadGemm) asks for and falls back from.
+//
+// Both modules have the small float functions of INLINED written into their
+// hot callers (Node 20's V8 does not inline WebAssembly calls, and a call
+// passing v128 values costs about a dozen vector operations): the same
+// operations in the same order, so the same bits.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
@@ -25,8 +30,7 @@ const FUSED = ['$micro', '$micro_grad_taps', '$depthwise_conv', '(export "row_pr
 function fuseMultiplyAdds(wat) {
   let out = wat;
   for (const name of FUSED) {
-    const start = out.search(new RegExp(`\\(func ${name.replace(/[$()"]/g, '\\$&')}\\s`));
-    if (start < 0) throw new Error(`no function ${name} in gemm.wat`);
+    const start = funcStart(out, name);
     const end = closing(out, start);
     let body = out.slice(start, end);
     let fused = 0;
@@ -56,6 +60,81 @@ function fuseMultiplyAdds(wat) {
     out = out.slice(0, start) + body + out.slice(end);
   }
   return out;
+}
+
+/**
+ * Each callee with the functions whose calls to it are replaced by its body:
+ * e^x in the gates and softmax (and in tanh and the sigmoid, which the
+ * recurrent cells and the activations call), tanh in the recurrent cells.
+ * In order: a callee's own calls are written out before it is.
+ */
+const INLINED = [
+  ['$exp4', ['$sigmoid4', '$tanh4', '$gelu4', '$softmax_rows', '$lstm_cell', '$gru_cell']],
+  ['$tanh4', ['$lstm_cell', '$gru_cell']],
+  ['$sigmoid4', ['$gelu_tanh4']],
+];
+
+/**
+ * The text of `wat` with INLINED's calls written out: `(call $f arg)` becomes
+ * `(block (result v128) (local.set $f.param arg) ...f's body...)`, f's
+ * parameter and locals renamed `$f.name` and declared in the caller (its
+ * copies share them: one runs to the end before the next starts). Throws
+ * where a callee has more than one parameter, returns early or calls itself
+ * in its argument, or where a caller has no call to it.
+ */
+function inlineCalls(wat) {
+  let out = wat;
+  for (const [callee, callers] of INLINED) {
+    const start = funcStart(out, callee);
+    const fn = out.slice(start, closing(out, start));
+    const { declarations, end } = splitFunc(fn);
+    const variables = declarations.filter((d) => /^\((param|local) /.test(d));
+    const body = fn.slice(end, -1);
+    if (variables.filter((d) => d.startsWith('(param')).length !== 1 || /\(return\b/.test(body)) throw new Error(`gemm.wat: ${callee} cannot be inlined`);
+    // $x -> $exp4.x, in the body and in the declarations the callers take
+    const prefix = `$${callee.slice(1)}.`;
+    const rename = (text) => variables.reduce((t, d) => t.replace(new RegExp(`\\${d.match(/\$[\w.]+/)[0]}(?![\\w.])`, 'g'), (name) => prefix + name.slice(1)), text);
+    const [parameter] = variables.map((d) => rename(d.match(/\$[\w.]+/)[0]));
+    const locals = variables.map((d) => rename(d.replace(/^\(param /, '(local '))).join(' ');
+    const renamed = rename(body);
+    for (const caller of callers) {
+      const at = funcStart(out, caller);
+      const callerEnd = closing(out, at);
+      let text = out.slice(at, callerEnd);
+      const calls = new RegExp(`\\(call \\${callee}\\s`);
+      if (!calls.test(text)) throw new Error(`gemm.wat: ${caller} has no call to ${callee}`);
+      for (let call; (call = text.search(calls)) >= 0; ) {
+        const callEnd = closing(text, call);
+        const arg = text.slice(call + `(call ${callee}`.length, callEnd - 1).trim();
+        if (calls.test(arg)) throw new Error(`gemm.wat: ${callee} called in its own argument in ${caller}`);
+        text = `${text.slice(0, call)}(block (result v128) (local.set ${parameter} ${arg})\n${renamed}\n)${text.slice(callEnd)}`;
+      }
+      const declared = splitFunc(text).end;
+      out = `${out.slice(0, at)}${text.slice(0, declared)} ${locals}${text.slice(declared)}${out.slice(callerEnd)}`;
+    }
+  }
+  return out;
+}
+
+/** Where `(func name` opens in `wat`; throws if it does not. */
+function funcStart(wat, name) {
+  const start = wat.search(new RegExp(`\\(func ${name.replace(/[$()"]/g, '\\$&')}\\s`));
+  if (start < 0) throw new Error(`no function ${name} in gemm.wat`);
+  return start;
+}
+
+/** A function's leading (export), (param), (result) and (local) declarations, and the index just past them (where its instructions start). */
+function splitFunc(fn) {
+  const declarations = [];
+  let end = fn.indexOf(' ', '(func '.length);
+  for (let at = end; ; ) {
+    const next = at + fn.slice(at).search(/\S/);
+    if (fn.startsWith(';;', next)) at = fn.indexOf('\n', next);
+    else if (/^\((export|param|result|local)\s/.test(fn.slice(next))) {
+      end = at = closing(fn, next);
+      declarations.push(fn.slice(next, end));
+    } else return { declarations, end };
+  }
 }
 
 /** The index just past the parenthesised expression that opens at `open`; a `;;` comment's parentheses (`[a, b)`) do not count. */
@@ -96,8 +175,9 @@ function assemble(file, text, wantFeatures) {
 try {
   const wat = readFileSync(`${dir}/gemm.wat`, 'utf8');
   const builds = [
-    ['gemm.wasm', assemble('gemm.wat', wat, features)],
-    ['gemm-fma.wasm', assemble('gemm.wat (fused)', fuseMultiplyAdds(wat), { ...features, relaxed_simd: true })],
+    // Fused before the calls are written out, so that exp4's copies are its fused form.
+    ['gemm.wasm', assemble('gemm.wat', inlineCalls(wat), features)],
+    ['gemm-fma.wasm', assemble('gemm.wat (fused)', inlineCalls(fuseMultiplyAdds(wat)), { ...features, relaxed_simd: true })],
   ];
   for (const [name, buffer] of builds) {
     writeFileSync(`${dir}/${name}`, buffer);
