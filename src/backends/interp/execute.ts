@@ -30,7 +30,7 @@ import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
 import { checkMemory, fusedPools, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
-import { outputBuffer, sizeOf, Tensor } from './tensor.js';
+import { copyOf, outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
 import { heap, PackedWeights, withPackedWeights } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
@@ -602,7 +602,7 @@ export class Interpreter {
     for (const out of this.graph.outputs) {
       const t = live.get(out.node)!;
       const inArena = views.has(plan.aliases.get(out.node) ?? out.node);
-      outputs[out.name] = inArena ? { shape: t.shape, data: t.data.slice() } : t;
+      outputs[out.name] = inArena ? { shape: t.shape, data: copyOf(t.data) } : t;
     }
     const stats = options.stats
       ? { layers: timings, peakActivationBytes: peak, plan: { plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes }, totalMs: performance.now() - start }

@@ -15,6 +15,7 @@
  */
 import type { Heap } from '../wasm/heap.js';
 import { blockSumsWasm, heap } from '../wasm/index.js';
+import { copyOf } from '../tensor.js';
 
 let step: Heap | null = null;
 
@@ -43,7 +44,7 @@ export function zeros(n: number): Float32Array {
 }
 
 /** A copy that outlives the step. */
-export const keep = (data: Float32Array): Float32Array => data.slice();
+export const keep = copyOf;
 
 /** Rows summed on their own before the blocks' sums are added up (see columnSums). */
 const SUM_BLOCK = 1024;
