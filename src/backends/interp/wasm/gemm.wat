@@ -1357,7 +1357,8 @@
     (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
     (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
     (local.set $kRowStep (i32.mul (local.get $kw) (local.get $cb)))
-    ;; the four-pixel path: a 3x3 kernel at stride 1 without dilation, channels in fours
+    ;; the four-pixel path: a 3x3 kernel without dilation, stride 1 along a row (any down
+    ;; the columns: a row's base address has it), channels in fours
     (local.set $fast (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
       (i32.and (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1)))
         (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3)))
@@ -1397,7 +1398,7 @@
           (i32.add (i32.mul (local.get $ky0) (local.get $kw)) (local.get $kx0)))))
         ;; four pixels ox..ox+3 of one output row whose windows (3x3, stride 1,
         ;; no dilation) lie inside x, four channels at a time: each row of taps
-        ;; loads its three kernel vectors once for the four pixels, and at
+        ;; loads its three kernel vectors once for the four pixels, and
         ;; each of the six columns of x under them once (0.75 loads a
         ;; multiply-add, against 2 for a pixel at a time). The same sums in the
         ;; same order as the pixel-at-a-time loops below, so the same bits.

@@ -299,6 +299,7 @@ describe('depthwise convolution', () => {
     [[1, 6, 10, 4], [3, 3], [1, 1], 'same', 'relu', true],
     [[1, 7, 9, 6], [3, 3], [1, 1], 'same', 'linear', true], // channels not in fours: one pixel at a time
     [[1, 9, 12, 8], [3, 3], [2, 2], 'same', 'relu6', true],
+    [[1, 11, 12, 8], [3, 3], [2, 1], 'same', 'relu6', true], // four pixels at a time along rows two apart
   ] as [number[], [number, number], [number, number], Padding, Activation, boolean][])('x %j, kernel %j, stride %j, %s, %s, bias %s', (shape, [kh, kw], stride, padding, activation, hasBias) => {
     const x = randTensor(shape, rng);
     const kernel = randTensor([kh, kw, shape[3], 1], rng);
