@@ -70,8 +70,10 @@ function fuseMultiplyAdds(wat) {
  */
 const INLINED = [
   ['$exp4', ['$sigmoid4', '$tanh4', '$gelu4', '$softmax_rows', '$lstm_cell', '$gru_cell']],
-  ['$tanh4', ['$lstm_cell', '$gru_cell']],
-  ['$sigmoid4', ['$gelu_tanh4']],
+  ['$tanh4', ['$lstm_cell', '$gru_cell', '(export "activate")']],
+  ['$sigmoid4', ['$gelu_tanh4', '(export "activate")']],
+  ['$gelu4', ['(export "activate")']],
+  ['$gelu_tanh4', ['(export "activate")']],
 ];
 
 /**
@@ -126,7 +128,8 @@ function funcStart(wat, name) {
 /** A function's leading (export), (param), (result) and (local) declarations, and the index just past them (where its instructions start). */
 function splitFunc(fn) {
   const declarations = [];
-  let end = fn.indexOf(' ', '(func '.length);
+  // past the name: `$f`, or none for a function known only by its (export "f"), which the loop takes
+  let end = fn.startsWith('(func $') ? fn.indexOf(' ', '(func '.length) : '(func'.length;
   for (let at = end; ; ) {
     const next = at + fn.slice(at).search(/\S/);
     if (fn.startsWith(';;', next)) at = fn.indexOf('\n', next);

@@ -2158,11 +2158,56 @@
   ;; (x relu6(x + 3) / 6), 6 gelu, 7 gelu's tanh approximation, as the
   ;; activation table's rows. dst may be src.
   (func (export "activate") (param $act i32) (param $src i32) (param $dst i32) (param $n i32)
-    (local $end i32) (local $v v128)
+    (local $end i32) (local $quads i32) (local $v v128)
     (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    ;; where the whole vectors end
+    (local.set $quads (i32.add (local.get $src) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $done
-      (loop $quads
-        (br_if $done (i32.gt_u (i32.add (local.get $src) (i32.const 16)) (local.get $end)))
+      ;; sigmoid, tanh and the GELUs each in a loop of its own, which calls its
+      ;; function directly: build-wasm.js writes the function out there (INLINED),
+      ;; where act4's dispatch cost two calls a vector (GELU ran 4 ns a value)
+      (if (i32.eq (local.get $act) (i32.const 1))
+        (then
+          (block $sigmoid_done
+            (loop $sigmoid
+              (br_if $sigmoid_done (i32.ge_u (local.get $src) (local.get $quads)))
+              (v128.store align=4 (local.get $dst) (call $sigmoid4 (v128.load align=4 (local.get $src))))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+              (br $sigmoid)))
+          (br $done)))
+      (if (i32.eq (local.get $act) (i32.const 2))
+        (then
+          (block $tanh_done
+            (loop $tanh
+              (br_if $tanh_done (i32.ge_u (local.get $src) (local.get $quads)))
+              (v128.store align=4 (local.get $dst) (call $tanh4 (v128.load align=4 (local.get $src))))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+              (br $tanh)))
+          (br $done)))
+      (if (i32.eq (local.get $act) (i32.const 6))
+        (then
+          (block $gelu_done
+            (loop $gelu
+              (br_if $gelu_done (i32.ge_u (local.get $src) (local.get $quads)))
+              (v128.store align=4 (local.get $dst) (call $gelu4 (v128.load align=4 (local.get $src))))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+              (br $gelu)))
+          (br $done)))
+      (if (i32.eq (local.get $act) (i32.const 7))
+        (then
+          (block $gelu_tanh_done
+            (loop $gelu_tanh
+              (br_if $gelu_tanh_done (i32.ge_u (local.get $src) (local.get $quads)))
+              (v128.store align=4 (local.get $dst) (call $gelu_tanh4 (v128.load align=4 (local.get $src))))
+              (local.set $src (i32.add (local.get $src) (i32.const 16)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+              (br $gelu_tanh)))
+          (br $done)))
+      (loop $others
+        (br_if $done (i32.ge_u (local.get $src) (local.get $quads)))
         ;; relu and relu6 written out (act4's code): a call passing a v128 costs more than they do
         (local.set $v (v128.load align=4 (local.get $src)))
         (if (i32.eqz (local.get $act))
@@ -2173,7 +2218,7 @@
         (v128.store align=4 (local.get $dst) (local.get $v))
         (local.set $src (i32.add (local.get $src) (i32.const 16)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
-        (br $quads)))
+        (br $others)))
     (block $done
       (loop $singles
         (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
