@@ -28,7 +28,7 @@ import * as K from './kernels/index.js';
 import { dimSizes, InputError } from './io.js';
 import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
-import { checkMemory, fusedPools, planMemory } from './plan.js';
+import { checkMemory, fusedAddRelus, fusedPools, planMemory } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { copyOf, outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
@@ -50,7 +50,7 @@ export interface LayerTiming {
   name: string;
   op: string;
   ms: number;
-  /** The layer whose kernel computed this one's output too (a max pool run inside its convolution); its time counts there. */
+  /** The layer whose kernel computed this one's output too (a max pool run inside its convolution, a relu inside its add); its time counts there. */
   computedIn?: string;
 }
 
@@ -381,6 +381,13 @@ export class Interpreter {
    * left to do, and `--stats` says which layer computed it.
    */
   private pooledBy = new Map<Node, Node>();
+  /**
+   * Adds whose output only a plain relu reads, with that relu (plan.ts
+   * fusedAddRelus, whose relu the memory plan makes an alias of the add): at
+   * inference the add applies the relu as it sums, and the relu takes the
+   * add's tensor.
+   */
+  private reluAfter = new Map<Node, Node>();
   private arenas = new Map<string, Arena>();
   private states = new Map<string, Tensor>();
   /**
@@ -432,6 +439,7 @@ export class Interpreter {
     graph.nodes.forEach((node, i) => [...node.inputs, ...maskReads(node)].forEach((input) => this.lastUse.set(input, i)));
     for (const out of graph.outputs) this.lastUse.set(out.node, Infinity);
     this.pooledBy = fusedPools(graph);
+    this.reluAfter = fusedAddRelus(graph);
   }
 
   /**
@@ -566,17 +574,22 @@ export class Interpreter {
         liveBytes -= t.data.byteLength;
       } else holders.set(t.data, n);
     };
-    // Pools whose convolution computed them already (pooledBy).
-    const pooled = new Map<Node, Tensor>();
+    // Pools whose convolution computed them already (pooledBy), and relus their add applied (reluAfter): the tensor, and the layer that did.
+    const computed = new Map<Node, { tensor: Tensor; by: Node }>();
     this.graph.nodes.forEach((node, i) => {
       const t0 = options.stats ? performance.now() : 0;
       const pool = training ? undefined : this.pooledBy.get(node);
       const both = pool && pooledConv(node as NodeOf<'conv2d'>, live.get(node.inputs[0])!, paramAccess(node, this.weights), views.get(pool));
+      const relu = training ? undefined : this.reluAfter.get(node);
       if (node.op === 'input') hold(node, inputs[node.name]);
       else if (both) {
-        pooled.set(pool!, both);
+        computed.set(pool!, { tensor: both, by: node });
         hold(node, both); // read by the pool alone, which takes the same tensor
-      } else if (pooled.has(node)) hold(node, pooled.get(node)!);
+      } else if (relu) {
+        const sum = K.add(node.inputs.map((n) => live.get(n)!), views.get(node), { relu: true });
+        computed.set(relu, { tensor: sum, by: node });
+        hold(node, sum); // read by the relu alone, which takes the same tensor
+      } else if (computed.has(node)) hold(node, computed.get(node)!.tensor);
       else {
         const call: Call = {
           node: node as NodeOf<OpName>,
@@ -592,7 +605,7 @@ export class Interpreter {
         hold(node, runKernel(call));
       }
       if (options.stats) {
-        const computedIn = pooled.has(node) ? node.inputs[0].name : undefined;
+        const computedIn = computed.get(node)?.by.name;
         timings.push({ name: node.name, op: node.op, ms: performance.now() - t0, ...(computedIn && { computedIn }) });
       }
       for (const input of new Set([...node.inputs, ...maskReads(node)])) if (this.lastUse.get(input) === i) release(input);

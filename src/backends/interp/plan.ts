@@ -20,7 +20,8 @@
  * node's output is live while its inputs are read, so no kernel's output
  * overlaps its inputs. At inference, a convolution that runs with the max
  * pool after it as one kernel (fusedPools) writes the pool's output while it
- * reads its own inputs: they live until the pool.
+ * reads its own inputs: they live until the pool; and a relu that runs in the
+ * add before it (fusedAddRelus) is an alias of the add.
  *
  * Also here: the memory budget (`--max-memory`). Whatever would allocate a
  * plan, a model's weights or a training run's buffers asks `checkMemory`
@@ -33,6 +34,7 @@ import { maskReads } from '../../ir/mask.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { AttrsOf } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
+import { type ActivationAttrs, isNameArgs } from '../../ops/activations.js';
 import { humanBytes } from '../../units.js';
 import { align } from './wasm/heap.js';
 import { platform } from '../../platform/index.js';
@@ -74,11 +76,12 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
   const batchOf = new Map<Node, number>();
   const root = (n: Node) => aliases.get(n) ?? n;
   const owners: Node[] = [];
+  const reluInAdd = new Set(training ? [] : fusedAddRelus(graph).values());
   graph.nodes.forEach((node, i) => {
     position.set(node, i);
     const b = node.op === 'input' ? batch : node.op === 'constant' || node.inputs.length === 0 ? 1 : Math.max(...node.inputs.map((n) => batchOf.get(n)!));
     batchOf.set(node, b);
-    if (isAlias(node, training)) aliases.set(node, root(node.inputs[0]));
+    if (isAlias(node, training) || reluInAdd.has(node)) aliases.set(node, root(node.inputs[0]));
     else if (node.op !== 'input') owners.push(node);
   });
   const last = new Map<Node, number>();
@@ -131,8 +134,7 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
  * excepted.
  */
 export function fusedPools(graph: Graph): Map<Node, Node> {
-  const readers = new Map<Node, Node[]>();
-  for (const node of graph.nodes) for (const input of new Set([...node.inputs, ...maskReads(node)])) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const readers = readersOf(graph);
   const outputs = new Set(graph.outputs.map((o) => o.node));
   const pairs = new Map<Node, Node>();
   for (const node of graph.nodes) {
@@ -145,6 +147,34 @@ export function fusedPools(graph: Graph): Map<Node, Node> {
     if (conv.rank === 2 && (conv.groups ?? 1) === 1 && p.kind === 'max' && halves) pairs.set(node, pool);
   }
   return pairs;
+}
+
+/**
+ * The adds whose output one node alone reads, a plain relu (no arguments),
+ * with that relu: at inference the add applies it in the same pass over the
+ * values (kernels/elementwise.ts add's `relu`; ResNet's blocks end so), and
+ * the relu, which then has nothing left to do, shares the add's buffer.
+ * Graph outputs excepted.
+ */
+export function fusedAddRelus(graph: Graph): Map<Node, Node> {
+  const readers = readersOf(graph);
+  const outputs = new Set(graph.outputs.map((o) => o.node));
+  const pairs = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'add' || outputs.has(node)) continue;
+    const [relu, ...others] = readers.get(node) ?? [];
+    if (!relu || others.length > 0 || relu.op !== 'relu' || relu.inputs.length !== 1) continue;
+    const { activation, args } = relu.resolved as ActivationAttrs;
+    if (isNameArgs(activation, args)) pairs.set(node, relu);
+  }
+  return pairs;
+}
+
+/** Each node's readers: the nodes that take it as an input or read it as a mask. */
+function readersOf(graph: Graph): Map<Node, Node[]> {
+  const readers = new Map<Node, Node[]>();
+  for (const node of graph.nodes) for (const input of new Set([...node.inputs, ...maskReads(node)])) readers.set(input, [...(readers.get(input) ?? []), node]);
+  return readers;
 }
 
 /**

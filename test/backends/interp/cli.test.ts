@@ -184,6 +184,16 @@ describe('dlc run', () => {
     expect(apart.stderr).not.toContain('computed in');
   });
 
+  it('--stats says which add ran the relu after it (a residual block\'s end)', () => {
+    const image = [Array.from({ length: 32 }, (_, y) => Array.from({ length: 32 }, (_, x) => [0, 1, 2].map((c) => Math.sin(y * 3 + x * 7 + c))))];
+    const input = json('residual-stats.json', { image });
+    const r = dlc('run', 'examples/residual.dl', '--input', input, '--stats');
+    expect(r.code).toBe(0);
+    for (const [relu, add] of [['relu_2', 'add'], ['relu_4', 'add_1'], ['relu_6', 'add_2']]) {
+      expect(r.stderr).toMatch(new RegExp(`\\n {2}${relu} \\(relu\\) +\\d+\\.\\d{3} ms \\(computed in ${add}\\)\\n`));
+    }
+  });
+
   it('--fast-math runs the 3x3 convolution as Winograd F(4x4, 3x3), says so, and stays within 1e-5 of the TS kernels', () => {
     // A batch of 4: 36 4x4 tiles of the second layer's 11x11 outputs, enough for F(4x4, 3x3) (gemm.ts winogradTile).
     const image = Array.from({ length: 4 }, (_, b) => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((3 * b + y * 28 + x) % 19) / 19])));

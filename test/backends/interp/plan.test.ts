@@ -14,8 +14,8 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
-import { fusedPools, planMemory } from '../../../src/backends/interp/plan.js';
-import { gemmKernel } from '../../../src/backends/interp/wasm/index.js';
+import { fusedAddRelus, fusedPools, planMemory } from '../../../src/backends/interp/plan.js';
+import { gemmKernel, kernelBackend, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
 import { graphVars, specialize } from '../../../src/ir/infer.js';
@@ -108,6 +108,21 @@ describe('the memory plan', () => {
     for (const batch of [1, 3, 64]) expectSound(graph, batch, false);
   });
 
+  it('makes a plain relu that alone reads an add an alias of it at inference (the add applies it), and no other', () => {
+    // add: fused. add_1 is read by relu_1 and add_2; relu_2 has an argument; add_3 is an output (w).
+    const source = 'model M {\n  input x: [6, 6, 4]\n  a = x -> conv2d(4, kernel = 3, padding = same)\n  fused = add(x, a) -> relu\n  s = add(fused, a)\n  shared = s -> relu\n  t = add(shared, s) -> relu(max_value = 6)\n  u = add(t, x)\n  output v = u -> relu\n  output w = u\n}\n';
+    const graph = optimize(compileText(source)).graph;
+    const named = (name: string) => graph.nodes.find((n) => n.name === name)!;
+    expect([...fusedAddRelus(graph)].map(([add, relu]) => `${add.name} ${relu.name}`)).toEqual(['add relu']);
+    const inference = planMemory(graph, 2);
+    expect([...inference.aliases].map(([alias, of]) => `${alias.name} ${of.name}`)).toEqual(['relu add']);
+    expect(inference.slots.has(named('relu'))).toBe(false);
+    // The add's buffer lives until the relu's last reader (add_1).
+    expect(inference.slots.get(named('add'))!.last).toBe(graph.nodes.indexOf(named('add_1')));
+    expect(planMemory(graph, 2, { training: true }).aliases.size).toBe(0);
+    for (const batch of [1, 3]) for (const training of [false, true]) expectSound(graph, batch, training);
+  });
+
   it('never overlaps two live activations on random models', () => {
     for (const { graph } of randomGraphs()) for (const g of forms(graph)) for (const training of [false, true]) expectSound(g, 2, training);
   });
@@ -166,6 +181,25 @@ describe('a planned run', () => {
 
   it('computes exactly what an allocating run does, on random models (batch 3)', () => {
     for (const { graph } of randomGraphs()) for (const g of forms(graph)) expectSameAsUnplanned(g, 3);
+  });
+
+  it('computes exactly what it computes with each relu apart from its add (a training-mode forward), and says which layer ran the relu', () => {
+    const graph = optimize(compileFile('examples/residual.dl').graphs[0]).graph;
+    expect(fusedAddRelus(graph).size).toBe(3); // each block's add(x, h) -> relu
+    const interp = new Interpreter(graph, initWeights(graph, { seed: 7 }));
+    const inputs = randomInputs(graph, 2, 8);
+    for (const kernels of ['auto', 'js'] as const) {
+      const { choice } = kernelBackend();
+      setKernelBackend(kernels);
+      try {
+        const fused = interp.run(inputs, { stats: true });
+        expect(fused.outputs.logits.data).toEqual(interp.run(inputs, { training: true }).outputs.logits.data);
+        const relus = fused.stats!.layers.filter((l) => l.op === 'relu' && l.computedIn);
+        expect(relus.map((l) => l.computedIn)).toEqual(['add', 'add_1', 'add_2']);
+      } finally {
+        setKernelBackend(choice);
+      }
+    }
   });
 
   it('returns outputs that the next run does not overwrite', () => {

@@ -6,7 +6,8 @@
  *   activate(x, act)        -> any of the above by name (see activation.ts)
  *   add(xs)                 -> elementwise sum of tensors of one shape; an input
  *                              with batch 1 (a constant: one example) is repeated
- *                              over the others' batch
+ *                              over the others' batch; with { relu }, relu(sum),
+ *                              in the same pass where the kernel allows
  *   concat(xs, axis)        -> join along `axis` (negative counts from the end)
  *   dropout(x, rate, rng)   -> inverted dropout: each unit zeroed with probability
  *                              `rate`, survivors scaled by 1 / (1 - rate)
@@ -37,30 +38,36 @@ export const sigmoid = (x: Tensor, out?: Float32Array): Tensor => activate(x, 's
 export const tanh = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'tanh', out);
 export const softmax = (x: Tensor, out?: Float32Array): Tensor => activate(x, 'softmax', out);
 
-export function add(xs: Tensor[], out?: Float32Array): Tensor {
+/** `relu`: the relu after the sum (the interpreter's add and relu run as one, plan.ts fusedAddRelus), the same values as apart. */
+export function add(xs: Tensor[], out?: Float32Array, { relu = false } = {}): Tensor {
   if (xs.length === 0) throw internal('add: needs at least one input');
   const differ = (a: Tensor, b: Tensor) => internal(`add: shapes ${showShape(a.shape)} and ${showShape(b.shape)} differ`);
   for (const x of xs) {
     if (x.shape.length !== xs[0].shape.length || !sameShape(x.shape.slice(1), xs[0].shape.slice(1))) throw differ(xs[0], x);
   }
-  if (xs[0].shape.length === 0) return { shape: [], data: sumInto(outputBuffer(out, 1, 'add'), xs, 1) };
+  if (xs[0].shape.length === 0) return { shape: [], data: sumInto(outputBuffer(out, 1, 'add'), xs, 1, relu) };
   const batch = Math.max(...xs.map((x) => x.shape[0]));
   const widest = xs.find((x) => x.shape[0] === batch)!;
   for (const x of xs) if (x.shape[0] !== batch && x.shape[0] !== 1) throw differ(widest, x);
   const shape = [batch, ...xs[0].shape.slice(1)];
   const n = (xs[0].data.length / Math.max(xs[0].shape[0], 1)) * batch;
-  return { shape, data: sumInto(outputBuffer(out, n, 'add'), xs, n) };
+  return { shape, data: sumInto(outputBuffer(out, n, 'add'), xs, n, relu) };
 }
 
-/** data[0, n) = the sum of xs, each repeated to fill n floats (a batch-1 input over the batch). */
-function sumInto(data: Float32Array, xs: Tensor[], n: number): Float32Array {
+/** data[0, n) = the sum of xs, each repeated to fill n floats (a batch-1 input over the batch), and relu'd with `relu`. */
+function sumInto(data: Float32Array, xs: Tensor[], n: number, relu: boolean): Float32Array {
   const first = xs[0].data;
   if (xs.length === 2 && first.length === n && xs[1].data.length === n) {
     const second = xs[1].data;
-    if (addWasm(data.subarray(0, n), first, second)) return data;
+    if (addWasm(data.subarray(0, n), first, second, relu)) return data;
     for (let i = 0; i < n; i++) data[i] = first[i] + second[i];
-    return data;
-  }
+  } else sumAll(data, xs, n);
+  if (relu) activateInto(data, data, 'relu', n, 0, 1);
+  return data;
+}
+
+/** data[0, n) = the sum of xs, each repeated to fill n floats. */
+function sumAll(data: Float32Array, xs: Tensor[], n: number): void {
   for (let t = 0; t < xs.length; t++) {
     const d = xs[t].data;
     const m = d.length;
@@ -68,7 +75,6 @@ function sumInto(data: Float32Array, xs: Tensor[], n: number): Float32Array {
     if (t === 0) for (let i = 0; i < n; i += m) data.set(d, i);
     else for (let i = 0, j = 0; i < n; i++, j = j + 1 === m ? 0 : j + 1) data[i] += d[j];
   }
-  return data;
 }
 
 export function concat(xs: Tensor[], axis: number, out?: Float32Array): Tensor {

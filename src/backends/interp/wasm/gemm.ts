@@ -111,7 +111,7 @@ export interface GemmExports {
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
   dropout_mask(u: number, from: number, to: number, n: number, threshold: number, scale: number): void;
-  add(a: number, b: number, out: number, n: number): void;
+  add(a: number, b: number, out: number, n: number, relu: number): void;
   scale(src: number, dst: number, n: number, sLo: number, sHi: number): void;
   copy_rows(dst: number, src: number, rows: number, n: number, dstStride: number, srcStride: number): void;
   column_sums(src: number, rows: number, n: number, block: number, acc: number, b0: number, b1: number): void;

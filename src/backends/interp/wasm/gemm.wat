@@ -43,7 +43,7 @@
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums, in blocks of rows)
 ;;   dropout_mask                      dropout's mask, from the stream's values drawn in JS
-;;   add, copy_rows, scale             a sum of two tensors; rows moved between strided layouts; x * s
+;;   add, copy_rows, scale             a sum of two tensors (and a relu after it); rows moved between strided layouts; x * s
 ;;   layer_norm                        layer normalisation over rows (float64 statistics)
 ;;   activate, softmax_rows            relu, sigmoid, tanh, relu6, hard_sigmoid, hard_swish, gelu; softmax per row
 ;;   lstm_cell                         one LSTM step's gate math
@@ -1975,25 +1975,31 @@
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $singles))))
 
-    ;; out[i] = a[i] + b[i], i < n (add's two inputs of one shape, a residual
-  ;; connection). One float32 rounding, as the TS loop's (a float64 sum of two
-  ;; floats rounds to the same float32). out may be a or b.
-  (func (export "add") (param $a i32) (param $b i32) (param $out i32) (param $n i32)
-    (local $i i32) (local $nb i32) (local $n4 i32)
+  ;; out[i] = a[i] + b[i], i < n (add's two inputs of one shape, a residual
+  ;; connection), and with $relu not 0, the relu after it (x < 0 ? 0 : x, as
+  ;; activate's: NaN and -0 kept) in the same pass. One float32 rounding, as
+  ;; the TS loop's (a float64 sum of two floats rounds to the same float32).
+  ;; out may be a or b.
+  (func (export "add") (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $relu i32)
+    (local $i i32) (local $nb i32) (local $n4 i32) (local $v v128) (local $x f32)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $n4 (i32.and (local.get $nb) (i32.const -16)))
     (block $done
       (loop $quads
         (br_if $done (i32.ge_u (local.get $i) (local.get $n4)))
-        (v128.store align=4 (i32.add (local.get $out) (local.get $i))
-          (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $i))) (v128.load align=4 (i32.add (local.get $b) (local.get $i)))))
+        (local.set $v (f32x4.add (v128.load align=4 (i32.add (local.get $a) (local.get $i))) (v128.load align=4 (i32.add (local.get $b) (local.get $i)))))
+        (if (local.get $relu)
+          (then (local.set $v (v128.bitselect (v128.const i32x4 0 0 0 0) (local.get $v) (f32x4.lt (local.get $v) (v128.const i32x4 0 0 0 0))))))
+        (v128.store align=4 (i32.add (local.get $out) (local.get $i)) (local.get $v))
         (local.set $i (i32.add (local.get $i) (i32.const 16)))
         (br $quads)))
     (block $done
       (loop $singles
         (br_if $done (i32.ge_u (local.get $i) (local.get $nb)))
-        (f32.store (i32.add (local.get $out) (local.get $i))
-          (f32.add (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i)))))
+        (local.set $x (f32.add (f32.load (i32.add (local.get $a) (local.get $i))) (f32.load (i32.add (local.get $b) (local.get $i)))))
+        (if (i32.and (i32.ne (local.get $relu) (i32.const 0)) (f32.lt (local.get $x) (f32.const 0)))
+          (then (local.set $x (f32.const 0))))
+        (f32.store (i32.add (local.get $out) (local.get $i)) (local.get $x))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $singles))))
 

@@ -547,16 +547,18 @@ export function maxPoolGradWasm(
 }
 
 /**
- * out = a + b elementwise (gemm.wat's add): in place when all three live in
- * the kernel's memory (the interpreter's arena), else through copies from
- * MIN_COPIED_ADD floats up. False for a smaller sum outside it, or if not in use.
+ * out = a + b elementwise (gemm.wat's add), then relu(out) in the same pass
+ * with `relu`: in place when all three live in the kernel's memory (the
+ * interpreter's arena), else through copies from MIN_COPIED_ADD floats up.
+ * False for a smaller sum outside it, or if not in use.
  */
-export function addWasm(out: Float32Array, a: Float32Array, b: Float32Array): boolean {
+export function addWasm(out: Float32Array, a: Float32Array, b: Float32Array, relu = false): boolean {
   const g = wasmKernels();
   if (!g || out.length === 0) return false;
   const at = [out, a, b].map((x) => g.heap.offsetOf(x));
   // Values are independent: slices of them on the worker pool.
-  const run = (o: number, x: number, y: number) => onThreads(g, out.length, { kernel: 'add', args: [x, y, o, 0], strides: [4, 4, 4, 0], countArg: 3, countScale: 1, items: out.length });
+  const run = (o: number, x: number, y: number) =>
+    onThreads(g, out.length, { kernel: 'add', args: [x, y, o, 0, relu ? 1 : 0], strides: [4, 4, 4, 0, 0], countArg: 3, countScale: 1, items: out.length });
   if (at.every((offset) => offset >= 0)) {
     run(at[0], at[1], at[2]);
     return true;

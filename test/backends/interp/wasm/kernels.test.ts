@@ -649,6 +649,37 @@ describe('moving and adding values in the kernel memory', () => {
     expect(addWasm(new Float32Array(555), a.data.subarray(0, 555), b.data.subarray(0, 555))).toBe(false); // the TS loop's
   });
 
+  it("a sum with the relu after it (a residual block's end) is the sum, then the relu, bit for bit: on either kernels, in the kernel memory or copied in", () => {
+    const differ = (x: Float32Array, y: Float32Array) => x.findIndex((v, i) => !Object.is(v, y[i]));
+    for (const n of [555, 4102]) { // quads and a tail; from 4,096 floats an operand outside the memory is copied in
+      const [a, b] = [randTensor([n], rng), randTensor([n], rng)];
+      [a.data[7], b.data[8], a.data[9], b.data[9], a.data[10], b.data[10]] = [NaN, -Infinity, -0, -0, -1, 0.5];
+      // [fused, apart] in one tensor: the sum with { relu }, and relu(sum) by the activation kernel
+      const fusedAndApart = (x: Tensor, y: Tensor, out?: Float32Array): Tensor => {
+        const fused = add([x, y], out, { relu: true }).data.slice();
+        const apart = activate(add([x, y]), 'relu').data;
+        return { shape: [2, n], data: Float32Array.from([...fused, ...apart]) };
+      };
+      const inMemory = () =>
+        withScratch(heap(), (take) => {
+          const [x, y] = [take(n), take(n)];
+          x.set(a.data);
+          y.set(b.data);
+          return fusedAndApart({ shape: [n], data: x }, { shape: [n], data: y }, take(n));
+        });
+      for (const run of [inMemory, () => fusedAndApart(a, b)]) {
+        const [wasm, reference] = both(run);
+        expect(differ(wasm.data.subarray(0, n), wasm.data.subarray(n))).toBe(-1);
+        expect(differ(reference.data.subarray(0, n), reference.data.subarray(n))).toBe(-1);
+        expect(differ(wasm.data, reference.data)).toBe(-1);
+        expect([wasm.data[7], wasm.data[8], wasm.data[9], wasm.data[10]]).toEqual([NaN, 0, -0, 0]); // NaN and -0 kept, as relu keeps them
+      }
+    }
+    // More than two inputs, or one repeated over the batch: summed in TS, then the relu.
+    const [x, y, z] = [randTensor([3, 5], rng), randTensor([1, 5], rng), randTensor([3, 5], rng)];
+    expect(add([x, y, z], undefined, { relu: true }).data).toEqual(activate(add([x, y, z]), 'relu').data);
+  });
+
   it("attention's query scaled by 1/sqrt(key size) is exactly the TS loop's float64 product, rounded once", () => {
     const x = randTensor([555], rng, 10); // quads and a tail
     [x.data[0], x.data[1], x.data[2], x.data[3], x.data[553]] = [NaN, -0, Infinity, 3e38, 1e-45];
