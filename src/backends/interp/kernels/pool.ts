@@ -10,15 +10,16 @@
  * Output sizes and the padding split are those of window.ts (stride defaults
  * to the pool size, as in Keras). Padded cells are not values: max ignores
  * them and the average divides by the number of real cells in the window.
- * The 1-D pools are the 2-D ones with H = 1. 2-D max pooling runs in
- * WebAssembly when it is loaded (wasm/gemm.wat's max_pool, same rule). `out`: the planned output
+ * The 1-D pools are the 2-D ones with H = 1. 2-D max pooling and global
+ * pooling without a mask run in WebAssembly when it is loaded (wasm/gemm.wat's
+ * max_pool and global_pool, same rules, same bits). `out`: the planned output
  * buffer (tensor.ts's outputBuffer).
  */
 import type { Padding } from './window.js';
 import { slidingWindow } from './window.js';
 import type { Tensor } from '../tensor.js';
 import { outputBuffer, showShape } from '../tensor.js';
-import { maxPoolWasm } from '../wasm/index.js';
+import { globalPoolWasm, maxPoolWasm } from '../wasm/index.js';
 import { internal } from '../../../diagnostics.js';
 
 export interface Pool2dOptions {
@@ -142,6 +143,7 @@ function globalPool(x: Tensor, reduce: Reduce, who: string, out?: Float32Array, 
   const cells = x.shape.slice(1, -1).reduce((n, d) => n * d, 1);
   const xd = x.data;
   const data = outputBuffer(out, B * C, who);
+  if (!mask && xd.length >= B * cells * C && globalPoolWasm(data, xd.subarray(0, B * cells * C), B, cells, C, reduce === 'max')) return { shape: [B, C], data };
   if (acc.length < C) acc = new Float64Array(C);
   const sum = acc;
   for (let b = 0; b < B; b++) {

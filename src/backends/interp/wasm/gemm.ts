@@ -110,6 +110,7 @@ export interface GemmExports {
     sh: number, sw: number, kh: number, kw: number, pt: number, pl: number, P: number, reluMask: number,
   ): void;
   relu_grad(y: number, dy: number, dx: number, n: number): void;
+  global_pool(x: number, out: number, cells: number, C: number, max: number, images: number): void;
   dropout_mask(u: number, from: number, to: number, n: number, threshold: number, scale: number): void;
   add(a: number, b: number, out: number, n: number, relu: number): void;
   scale(src: number, dst: number, n: number, sLo: number, sHi: number): void;

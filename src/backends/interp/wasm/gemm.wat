@@ -39,6 +39,7 @@
 ;; in this memory (gemm.ts's inMemory, heap.ts) instead of crossing into JS
 ;; for the work around each product, each with a TS twin in kernels/ or grad/:
 ;;   max_pool, max_pool_grad           2-D max pooling and its backward
+;;   global_pool                       global average or max pooling
 ;;   depthwise_conv, depthwise_conv_grad  depthwise convolution (one kernel per channel) and its backward
 ;;   col2im                            im2col's adjoint, for conv's input gradient
 ;;   relu_grad, column_sums            relu's backward, bias gradients (float64 sums, in blocks of rows)
@@ -1097,6 +1098,157 @@
       (i32.and (i32.eqz (i32.or (local.get $pt) (local.get $pl)))
         (i32.and (i32.le_u (i32.shl (local.get $OH) (i32.const 1)) (local.get $H))
           (i32.le_u (i32.shl (local.get $OW) (i32.const 1)) (local.get $W))))))
+
+  ;; Global pooling of `images` images of `cells` cells of C channels each, x
+  ;; [images, cells, C] -> out [images, C]: with `max` 0 each channel's mean,
+  ;; summed in float64 cell by cell and divided in float64, with `max` not 0
+  ;; its maximum, a cell kept only when greater (NaN never is, and no cell
+  ;; leaves -inf): kernels/pool.ts globalPool's loops, so the same bits.
+  ;; Sixteen channels (a cache line) at a time, then four, then one, the
+  ;; cells of a column read down it: four at a time read a quarter of each
+  ;; line, and with C a multiple of 1024 (ResNet's 2048) the lines of a
+  ;; column all fall in one L1 set, so a line was gone before the next four
+  ;; came back to it (7x7x2048: 0.15 ms, 0.09 by lines; the TS loop 0.20).
+  (func (export "global_pool") (param $x i32) (param $out i32) (param $cells i32) (param $C i32) (param $max i32) (param $images i32)
+    (local $img i32) (local $c i32) (local $p i32) (local $end i32) (local $rowBytes i32) (local $v v128)
+    (local $lo v128) (local $hi v128) (local $m v128) (local $count v128) (local $sum f64) (local $best f32) (local $e f32)
+    (local $lo1 v128) (local $hi1 v128) (local $lo2 v128) (local $hi2 v128) (local $lo3 v128) (local $hi3 v128)
+    (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $o i32)
+    (local.set $rowBytes (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $count (f64x2.splat (f64.convert_i32_u (local.get $cells))))
+    (block $images_done
+      (loop $images_loop
+        (br_if $images_done (i32.ge_u (local.get $img) (local.get $images)))
+        (local.set $end (i32.add (local.get $x) (i32.mul (local.get $cells) (local.get $rowBytes))))
+        (local.set $c (i32.const 0))
+        (block $lines_done
+          (loop $lines
+            (br_if $lines_done (i32.gt_u (i32.add (local.get $c) (i32.const 16)) (local.get $C)))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+            (if (local.get $max)
+              (then
+                (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+                (local.set $m1 (local.get $m))
+                (local.set $m2 (local.get $m))
+                (local.set $m3 (local.get $m))
+                (block $max_done
+                  (loop $max_cells
+                    (br_if $max_done (i32.ge_u (local.get $p) (local.get $end)))
+                    (local.set $v (v128.load align=4 (local.get $p)))
+                    (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+                    (local.set $v (v128.load offset=16 align=4 (local.get $p)))
+                    (local.set $m1 (v128.bitselect (local.get $v) (local.get $m1) (f32x4.gt (local.get $v) (local.get $m1))))
+                    (local.set $v (v128.load offset=32 align=4 (local.get $p)))
+                    (local.set $m2 (v128.bitselect (local.get $v) (local.get $m2) (f32x4.gt (local.get $v) (local.get $m2))))
+                    (local.set $v (v128.load offset=48 align=4 (local.get $p)))
+                    (local.set $m3 (v128.bitselect (local.get $v) (local.get $m3) (f32x4.gt (local.get $v) (local.get $m3))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+                    (br $max_cells)))
+                (v128.store align=4 (local.get $o) (local.get $m))
+                (v128.store offset=16 align=4 (local.get $o) (local.get $m1))
+                (v128.store offset=32 align=4 (local.get $o) (local.get $m2))
+                (v128.store offset=48 align=4 (local.get $o) (local.get $m3)))
+              (else
+                (local.set $lo (v128.const i64x2 0 0))
+                (local.set $hi (local.get $lo))
+                (local.set $lo1 (local.get $lo))
+                (local.set $hi1 (local.get $lo))
+                (local.set $lo2 (local.get $lo))
+                (local.set $hi2 (local.get $lo))
+                (local.set $lo3 (local.get $lo))
+                (local.set $hi3 (local.get $lo))
+                (block $sum_done
+                  (loop $sum_cells
+                    (br_if $sum_done (i32.ge_u (local.get $p) (local.get $end)))
+                    (local.set $v (v128.load align=4 (local.get $p)))
+                    (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi (f64x2.add (local.get $hi)
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $v (v128.load offset=16 align=4 (local.get $p)))
+                    (local.set $lo1 (f64x2.add (local.get $lo1) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi1 (f64x2.add (local.get $hi1)
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $v (v128.load offset=32 align=4 (local.get $p)))
+                    (local.set $lo2 (f64x2.add (local.get $lo2) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi2 (f64x2.add (local.get $hi2)
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $v (v128.load offset=48 align=4 (local.get $p)))
+                    (local.set $lo3 (f64x2.add (local.get $lo3) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi3 (f64x2.add (local.get $hi3)
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+                    (br $sum_cells)))
+                (v128.store align=4 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo) (local.get $count)))
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi) (local.get $count)))))
+                (v128.store offset=16 align=4 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo1) (local.get $count)))
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi1) (local.get $count)))))
+                (v128.store offset=32 align=4 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo2) (local.get $count)))
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi2) (local.get $count)))))
+                (v128.store offset=48 align=4 (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo3) (local.get $count)))
+                  (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi3) (local.get $count)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br $lines)))
+        (block $quads_done
+          (loop $quads
+            (br_if $quads_done (i32.gt_u (i32.add (local.get $c) (i32.const 4)) (local.get $C)))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+            (if (local.get $max)
+              (then
+                (local.set $m (v128.const f32x4 -inf -inf -inf -inf))
+                (block $max_done
+                  (loop $max_cells
+                    (br_if $max_done (i32.ge_u (local.get $p) (local.get $end)))
+                    (local.set $v (v128.load align=4 (local.get $p)))
+                    (local.set $m (v128.bitselect (local.get $v) (local.get $m) (f32x4.gt (local.get $v) (local.get $m))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+                    (br $max_cells)))
+                (v128.store align=4 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (local.get $m)))
+              (else
+                (local.set $lo (v128.const i64x2 0 0))
+                (local.set $hi (v128.const i64x2 0 0))
+                (block $sum_done
+                  (loop $sum_cells
+                    (br_if $sum_done (i32.ge_u (local.get $p) (local.get $end)))
+                    (local.set $v (v128.load align=4 (local.get $p)))
+                    (local.set $lo (f64x2.add (local.get $lo) (f64x2.promote_low_f32x4 (local.get $v))))
+                    (local.set $hi (f64x2.add (local.get $hi)
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+                    (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+                    (br $sum_cells)))
+                (v128.store align=4 (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.div (local.get $lo) (local.get $count)))
+                    (f32x4.demote_f64x2_zero (f64x2.div (local.get $hi) (local.get $count)))))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $quads)))
+        ;; the channels past the last four, one at a time
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $c) (local.get $C)))
+            (local.set $p (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $sum (f64.const 0))
+            (local.set $best (f32.const -inf))
+            (block $cells_done
+              (loop $cells_loop
+                (br_if $cells_done (i32.ge_u (local.get $p) (local.get $end)))
+                (local.set $e (f32.load (local.get $p)))
+                (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (local.get $e))))
+                (if (f32.gt (local.get $e) (local.get $best)) (then (local.set $best (local.get $e))))
+                (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
+                (br $cells_loop)))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2)))
+              (select (local.get $best) (f32.demote_f64 (f64.div (local.get $sum) (f64.convert_i32_u (local.get $cells)))) (local.get $max)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+        (local.set $x (local.get $end))
+        (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+        (local.set $img (i32.add (local.get $img) (i32.const 1)))
+        (br $images_loop))))
 
   (func (export "max_pool")
     (param $x i32) (param $out i32) (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)

@@ -452,6 +452,26 @@ export function maxPoolWasm(
   );
 }
 
+/**
+ * Global average or max pooling of x [B, cells, C] into out [B, C] in
+ * WebAssembly (gemm.wat's global_pool: the TS loops' float64 sums, so the
+ * same bits), images shared out on the threads; false if not in use.
+ */
+export function globalPoolWasm(out: Float32Array, x: Float32Array, B: number, cells: number, C: number, max: boolean): boolean {
+  const g = wasmKernels();
+  if (!g || out.length === 0) return false;
+  return inMemory(g, [x, out], ['in', 'out'], ([xAt, outAt]) =>
+    onThreads(g, x.length, {
+      kernel: 'global_pool',
+      args: [xAt, outAt, cells, C, max ? 1 : 0, 0],
+      strides: [4 * cells * C, 4 * C, 0, 0, 0, 0],
+      countArg: 5,
+      countScale: 1,
+      items: B,
+    }),
+  );
+}
+
 /** How many values of a memory-bound kernel one value of an exp-based activation is worth, for rangeThreads. */
 const TRANSCENDENTAL_COST = 8;
 /** The same for a value of layer normalisation: three float64 passes over its row. */

@@ -98,7 +98,7 @@ const SPIN_MS = 0.5;
 export const RANGE_KERNELS = [
   'max_pool', 'max_pool_grad', 'relu_grad', 'pack_b', 'col2im', 'activate', 'depthwise_conv_slice', 'conv_grad_slices', 'column_sums', 'recurrent_rows',
   'winograd_kernel', 'winograd_tiles', 'winograd4_kernel', 'winograd4_tiles', 'winograd_grad_slices', 'winograd_grad_out', 'attention_heads', 'row_product',
-  'layer_norm', 'softmax_rows', 'add', 'scale',
+  'layer_norm', 'softmax_rows', 'add', 'scale', 'global_pool',
 ] as const;
 export type RangeKernel = (typeof RANGE_KERNELS)[number];
 const CHUNK_BITS = 12;

@@ -20,7 +20,7 @@ import { conv2dBackward } from '../../../../src/backends/interp/grad/conv.js';
 import { recurrentForward } from '../../../../src/backends/interp/grad/recurrent.js';
 import { maxPool2dBackward } from '../../../../src/backends/interp/grad/pool.js';
 import { buffer, columnSums, duringStep, keep } from '../../../../src/backends/interp/grad/util.js';
-import { activate, add, conv2d, depthwiseConv2d, dropout, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
+import { activate, add, conv2d, depthwiseConv2d, dropout, globalAvgPool, globalMaxPool, gru, layerNorm, lstm, maxPool2d } from '../../../../src/backends/interp/kernels/index.js';
 import { conv2dPooled, convShape } from '../../../../src/backends/interp/kernels/conv.js';
 import { dropoutBackward } from '../../../../src/backends/interp/grad/elementwise.js';
 import { gather, scatter } from '../../../../src/backends/interp/kernels/attention.js';
@@ -286,6 +286,34 @@ describe('2-D max pooling', () => {
     [1, 2, 60].forEach((i) => (x.data[i] = -Infinity));
     const [wasm, reference] = both(() => maxPool2d(x, { size: [2, 2], padding: 'same' }));
     expect(Array.from(wasm.data)).toEqual(Array.from(reference.data));
+  });
+});
+
+describe('global pooling', () => {
+  it.each([
+    [[3, 5, 7, 22]], // 22 channels: a line of 16, a four and two alone
+    [[2, 7, 7, 1280]], // MobileNetV2's last
+    [[4, 49, 3]], // a sequence, three channels: all alone
+  ])('x %j: the mean and the max are the TS kernel\'s bits, on 1 and 2 threads', (shape) => {
+    const x = randTensor(shape, rng, 10);
+    [0, 13, 30].forEach((i) => (x.data[i] = NaN));
+    [1, 14, 60].forEach((i) => (x.data[i] = -Infinity));
+    [2, 15].forEach((i) => (x.data[i] = -0));
+    // Ties: in image 0, channels 1, 9 and 17 (a line's, a four's or one alone) are 0 in cell 0, -0 in cell 1, -1 after;
+    // the max keeps the first, 0.
+    const [cells, C] = [shape.slice(1, -1).reduce((a, b) => a * b), shape.at(-1)!];
+    for (const k of [1, 9, 17].filter((k) => k < C)) for (let cell = 0; cell < cells; cell++) x.data[cell * C + k] = cell === 0 ? 0 : cell === 1 ? -0 : -1;
+    for (const pool of [globalAvgPool, globalMaxPool]) {
+      const [wasm, reference] = both(() => pool(x));
+      expect(wasm.shape).toEqual([shape[0], shape.at(-1)]);
+      expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+      const [one, two] = onOneAndTwoThreads(() => pool(x).data);
+      expect(two).toEqual(one);
+    }
+    // NaN never wins a max: channel 0 of image 0 holds NaN and -Infinity among finite values.
+    expect(globalMaxPool(x).data[0]).not.toBeNaN();
+    if (C > 9) expect(Object.is(globalMaxPool(x).data[9], 0)).toBe(true);
+    expect(globalAvgPool(x).data[0]).toBeNaN();
   });
 });
 
