@@ -58,7 +58,7 @@
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; scripts/build-wasm.js assembles this file twice: gemm.wasm, and gemm-fma.wasm
 ;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv,
-;; row_product and exp4 fused (its FUSED list): there, a multiply-add written
+;; row_product, exp4, tanh4 and the GELUs fused (its FUSED list): there, a multiply-add written
 ;; (f32x4.add (local.get $acc) (f32x4.mul a b)), or the same in f32, or
 ;; (f32x4.add (f32x4.mul a b) c), becomes one f32x4.relaxed_madd. Written
 ;; another way, it stays two roundings.
