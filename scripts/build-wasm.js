@@ -65,7 +65,8 @@ function fuseMultiplyAdds(wat) {
 /**
  * Each callee with the functions whose calls to it are replaced by its body:
  * e^x in the gates and softmax (and in tanh and the sigmoid, which the
- * recurrent cells and the activations call), tanh in the recurrent cells.
+ * recurrent cells and the activations call), tanh in the recurrent cells,
+ * the activations in the activation kernel's loops, relu6 in the epilogues.
  * In order: a callee's own calls are written out before it is.
  */
 const INLINED = [
@@ -74,6 +75,7 @@ const INLINED = [
   ['$sigmoid4', ['$gelu_tanh4', '(export "activate")']],
   ['$gelu4', ['(export "activate")']],
   ['$gelu_tanh4', ['(export "activate")']],
+  ['$relu6_4', ['$micro', '$store', '(export "activate")', '$act4', '(export "winograd_tiles")', '(export "winograd4_tiles")']],
 ];
 
 /**

@@ -435,6 +435,14 @@ describe('activations in float32', () => {
     }
   });
 
+  it('relu6 is the TS kernel\'s bits: NaN kept, -0 made 0, clamped at 0 and 6', () => {
+    const x = spread(4000);
+    x.data.set([NaN, -0, 0, -3, -3.5, 3, 6, 6.5, Infinity, -Infinity, -1e-45, 1e-45], 12);
+    const [wasm, reference] = both(() => activate(x, 'relu6'));
+    expect(wasm.data.findIndex((v, i) => !Object.is(v, reference.data[i]))).toBe(-1);
+    expect(Array.from(wasm.data.subarray(12, 24))).toEqual([NaN, 0, 0, 0, 0, 3, 6, 6, 6, 0, 0, 1e-45].map(Math.fround));
+  });
+
   it.each([false, true])('gelu (approximate = %s) is within 4 ulp of x of the float64 kernel', (approximate) => {
     // Its output reaches 0 for negative x: the error is measured against x's size, the scale of every term.
     const x = spread(4000);
