@@ -2249,6 +2249,31 @@
   (global $EXP_P5 v128 (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1))
   (global $ONES v128 (v128.const f32x4 1 1 1 1))
   (global $EXP_BIAS v128 (v128.const i32x4 -1262485377 -1262485377 -1262485377 -1262485377))
+  ;; tanh4's and the GELUs' constants, as globals: V8 loads a v128 global in one
+  ;; instruction, and builds a v128.const it cannot keep in a register in three
+  ;; (in GELU's loop, 13 of them every four values)
+  (global $SQRT_HALF v128 (v128.const f32x4 0.70710678 0.70710678 0.70710678 0.70710678))
+  (global $ERFC_C v128 (v128.const f32x4 1.26551223 1.26551223 1.26551223 1.26551223))
+  (global $ERFC_P0 v128 (v128.const f32x4 1.00002368 1.00002368 1.00002368 1.00002368))
+  (global $ERFC_P1 v128 (v128.const f32x4 0.37409196 0.37409196 0.37409196 0.37409196))
+  (global $ERFC_P2 v128 (v128.const f32x4 0.09678418 0.09678418 0.09678418 0.09678418))
+  (global $ERFC_P3 v128 (v128.const f32x4 -0.18628806 -0.18628806 -0.18628806 -0.18628806))
+  (global $ERFC_P4 v128 (v128.const f32x4 0.27886807 0.27886807 0.27886807 0.27886807))
+  (global $ERFC_P5 v128 (v128.const f32x4 -1.13520398 -1.13520398 -1.13520398 -1.13520398))
+  (global $ERFC_P6 v128 (v128.const f32x4 1.48851587 1.48851587 1.48851587 1.48851587))
+  (global $ERFC_P7 v128 (v128.const f32x4 -0.82215223 -0.82215223 -0.82215223 -0.82215223))
+  (global $ERFC_P8 v128 (v128.const f32x4 0.17087277 0.17087277 0.17087277 0.17087277))
+  (global $TWO v128 (v128.const f32x4 2 2 2 2))
+  (global $SQRT_2_OVER_PI v128 (v128.const f32x4 0.7978845608 0.7978845608 0.7978845608 0.7978845608))
+  (global $GELU_CUBIC v128 (v128.const f32x4 0.044715 0.044715 0.044715 0.044715))
+  (global $MINUS_TWO v128 (v128.const f32x4 -2 -2 -2 -2))
+  (global $TANH_SMALL v128 (v128.const f32x4 0.625 0.625 0.625 0.625))
+  (global $TANH_P0 v128 (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
+  (global $TANH_P1 v128 (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2))
+  (global $TANH_P2 v128 (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2))
+  (global $TANH_P3 v128 (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1))
+  (global $TANH_P4 v128 (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1))
+  (global $SIGN_BIT v128 (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
 
   ;; e^x, four lanes, in float32 (Cephes' expf): x = n ln2 + r with |r| <= ln2/2
   ;; (ln2 split in two for an exact n ln2), e^r by a degree-7 polynomial, times
@@ -2294,20 +2319,20 @@
   (func $tanh4 (param $x v128) (result v128)
     (local $a v128) (local $e v128) (local $z v128) (local $p v128) (local $big v128)
     (local.set $a (f32x4.abs (local.get $x)))
-    (local.set $e (call $exp4 (f32x4.mul (local.get $a) (v128.const f32x4 -2 -2 -2 -2))))
-    (local.set $big (f32x4.div (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $e))
-      (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+    (local.set $e (call $exp4 (f32x4.mul (local.get $a) (global.get $MINUS_TWO))))
+    (local.set $big (f32x4.div (f32x4.sub (global.get $ONES) (local.get $e))
+      (f32x4.add (global.get $ONES) (local.get $e))))
     ;; the sign of x on |result|
     (local.set $big (v128.or (local.get $big)
-      (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+      (v128.and (local.get $x) (global.get $SIGN_BIT))))
     (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $p (v128.const f32x4 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3 -5.70498872745e-3))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2 2.06390887954e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2 -5.37397155531e-2)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1 1.33314422036e-1)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (v128.const f32x4 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1 -3.33332819422e-1)))
+    (local.set $p (global.get $TANH_P0))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (global.get $TANH_P1)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (global.get $TANH_P2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (global.get $TANH_P3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (global.get $TANH_P4)))
     (local.set $p (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $z)) (local.get $x)) (local.get $x)))
-    (v128.bitselect (local.get $p) (local.get $big) (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625))))
+    (v128.bitselect (local.get $p) (local.get $big) (f32x4.lt (local.get $a) (global.get $TANH_SMALL))))
 
   ;; dst[i] = act(src[i]) for i < n, four at a time then one by one; act 0 is
   ;; relu (x < 0 ? 0 : x, keeping NaN and -0), 1 sigmoid, 2 tanh, 3 relu6
@@ -2393,18 +2418,18 @@
   ;; with sigmoid4 so that it does not cancel for negative x either.
   (func $gelu4 (param $x v128) (result v128)
     (local $z v128) (local $t v128) (local $h v128)
-    (local.set $z (f32x4.mul (f32x4.abs (local.get $x)) (v128.const f32x4 0.70710678 0.70710678 0.70710678 0.70710678)))
-    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $z)))))
+    (local.set $z (f32x4.mul (f32x4.abs (local.get $x)) (global.get $SQRT_HALF)))
+    (local.set $t (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (f32x4.mul (global.get $HALF4) (local.get $z)))))
     ;; h = x erfc(z) / 2, erfc(z) = t exp(-z^2 - 1.26551223 + t (1.00002368 + t (...)))
-    (local.set $h (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x))
+    (local.set $h (f32x4.mul (f32x4.mul (global.get $HALF4) (local.get $x))
       (f32x4.mul (local.get $t) (call $exp4
-        (f32x4.add (f32x4.sub (f32x4.neg (f32x4.mul (local.get $z) (local.get $z))) (v128.const f32x4 1.26551223 1.26551223 1.26551223 1.26551223))
-          (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (v128.const f32x4 0.17087277 0.17087277 0.17087277 0.17087277)) (v128.const f32x4 -0.82215223 -0.82215223 -0.82215223 -0.82215223))) (v128.const f32x4 1.48851587 1.48851587 1.48851587 1.48851587))) (v128.const f32x4 -1.13520398 -1.13520398 -1.13520398 -1.13520398))) (v128.const f32x4 0.27886807 0.27886807 0.27886807 0.27886807))) (v128.const f32x4 -0.18628806 -0.18628806 -0.18628806 -0.18628806))) (v128.const f32x4 0.09678418 0.09678418 0.09678418 0.09678418))) (v128.const f32x4 0.37409196 0.37409196 0.37409196 0.37409196))) (v128.const f32x4 1.00002368 1.00002368 1.00002368 1.00002368))))))))
+        (f32x4.add (f32x4.sub (f32x4.neg (f32x4.mul (local.get $z) (local.get $z))) (global.get $ERFC_C))
+          (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (f32x4.add (f32x4.mul (local.get $t) (global.get $ERFC_P8)) (global.get $ERFC_P7))) (global.get $ERFC_P6))) (global.get $ERFC_P5))) (global.get $ERFC_P4))) (global.get $ERFC_P3))) (global.get $ERFC_P2))) (global.get $ERFC_P1))) (global.get $ERFC_P0))))))))
     (v128.bitselect (f32x4.sub (local.get $x) (local.get $h)) (local.get $h) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
 
   (func $gelu_tanh4 (param $x v128) (result v128)
-    (f32x4.mul (local.get $x) (call $sigmoid4 (f32x4.mul (v128.const f32x4 2 2 2 2) (f32x4.mul (v128.const f32x4 0.7978845608 0.7978845608 0.7978845608 0.7978845608)
-      (f32x4.add (local.get $x) (f32x4.mul (v128.const f32x4 0.044715 0.044715 0.044715 0.044715) (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x))))))))))
+    (f32x4.mul (local.get $x) (call $sigmoid4 (f32x4.mul (global.get $TWO) (f32x4.mul (global.get $SQRT_2_OVER_PI)
+      (f32x4.add (local.get $x) (f32x4.mul (global.get $GELU_CUBIC) (f32x4.mul (local.get $x) (f32x4.mul (local.get $x) (local.get $x))))))))))
 
   ;; relu6: min(max(x, 0), 6) as the TS kernels' Math.min and Math.max (NaN
   ;; stays, -0 becomes 0), in three instructions: pmax(x, 0) keeps NaN and -0,
