@@ -24,10 +24,20 @@
  * "runs in workers too", serialised with Function.prototype.toString, so the
  * protocol is written once.
  *
- * The job word packs (seq << 12) | next chunk; seq tells jobs apart, so a
- * worker that wakes late cannot claim a chunk of the next job with the
- * arguments of the previous one. A job's arguments are written only while
- * its word is CLOSED, and read only after a successful claim.
+ * A job's chunks are cut into one contiguous segment per thread, and each
+ * thread takes the chunks of its own segment first, then helps with the
+ * others' (`claim`). So thread i works on about the same band of the items
+ * (a convolution's pixels, a tensor's values) in one job as in the next, and
+ * finds what it wrote in its own core's cache: on this project's machine a
+ * 14x14x384 depthwise convolution took 0.077 ms on two threads when each
+ * took whichever chunk came next, which read half of its input from the
+ * other core, and 0.045 ms with segments (0.035 ms on one thread).
+ *
+ * Each segment's word packs (seq << 12) | its next chunk; seq tells jobs
+ * apart, so a worker that wakes late cannot claim a chunk of the next job
+ * with the arguments of the previous one. The job word holds seq too, and
+ * wakes the workers. A job's arguments are written only while its segments
+ * are spent, and read only after a successful claim.
  */
 import type { GemmExports } from './gemm.js';
 import { internal } from '../../../diagnostics.js';
@@ -83,7 +93,14 @@ const ARG_NAMES = [
 const RANGE = STATS + MAX_THREADS;
 const RANGE_HEAD = 8;
 const MAX_RANGE_ARGS = 16;
-const CONTROL_INTS = RANGE + RANGE_HEAD + 2 * MAX_RANGE_ARGS;
+/**
+ * A job's chunks are cut into one contiguous segment per thread, which that
+ * thread takes first (SEGMENTS: one word per thread, (seq << 12) | its next
+ * chunk; SEGMENT_ENDS: where each ends), then helps the others with theirs.
+ */
+const SEGMENTS = RANGE + RANGE_HEAD + 2 * MAX_RANGE_ARGS;
+const SEGMENT_ENDS = SEGMENTS + MAX_THREADS;
+export const CONTROL_INTS = SEGMENT_ENDS + MAX_THREADS;
 /**
  * How long a thread that waits for the control word to change checks it in
  * a loop before it sleeps in Atomics.wait. Waking a sleeping thread took
@@ -115,7 +132,7 @@ const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
  * themselves but globals. A minifier (the playground's bundle) renames outer
  * names, and the text would then name what the worker does not have.
  */
-const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, KIND, ARGS, STATS, RANGE, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
+export const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, ACTIVE, KIND, ARGS, STATS, RANGE, SEGMENTS, SEGMENT_ENDS, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
 type Layout = typeof LAYOUT;
 
 /** What a thread calls: the gemm, and the range kernels in RANGE_KERNELS's order. */
@@ -143,14 +160,44 @@ export interface RangeJob {
   perThread?: { arg: number; stride: number };
 }
 
-/** Claim the next chunk of job `seq`, or -1 when it has none left (or is over). Runs in workers too. */
-function claim(ctl: Int32Array, seq: number, L: Layout): number {
-  for (;;) {
-    const word = Atomics.load(ctl, L.JOB);
-    const next = word & L.CLOSED;
-    if (word >>> L.CHUNK_BITS !== seq || next >= ctl[L.CHUNKS]) return -1;
-    if (Atomics.compareExchange(ctl, L.JOB, word, word + 1) === word) return next;
+/**
+ * Open job `seq` of `chunks` chunks on `threads` threads (its arguments
+ * already written): thread i's segment is chunks [i * chunks / threads,
+ * (i + 1) * chunks / threads). Each segment word is first tagged with the new
+ * seq and left empty, so that a thread still taking chunks of the last job
+ * cannot claim in it while its end is rewritten, then opened. Main thread only.
+ */
+export function publish(ctl: Int32Array, seq: number, threads: number, chunks: number): void {
+  const tag = seq << CHUNK_BITS;
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i, tag | CLOSED);
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENT_ENDS + i, Math.floor(((i + 1) * chunks) / threads));
+  Atomics.store(ctl, ACTIVE, threads);
+  Atomics.store(ctl, DONE, 0);
+  Atomics.store(ctl, FAILED, 0);
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i, tag | Math.floor((i * chunks) / threads));
+  Atomics.store(ctl, JOB, tag);
+}
+
+/**
+ * Claim a chunk of job `seq` for thread `index`: the next of its own
+ * segment, else the next of the segments after it; -1 when none is left (or
+ * the job is over). A thread so takes the same band of the items in one job
+ * as in the next, where it can, and reads what it wrote from its own core's
+ * cache. Runs in workers too.
+ */
+export function claim(ctl: Int32Array, seq: number, index: number, L: Layout): number {
+  const segments = Atomics.load(ctl, L.ACTIVE);
+  for (let k = 0; k < segments; k++) {
+    const slot = L.SEGMENTS + ((index + k) % segments);
+    for (;;) {
+      const word = Atomics.load(ctl, slot);
+      const next = word & L.CLOSED;
+      if (word >>> L.CHUNK_BITS !== seq) return -1;
+      if (next >= Atomics.load(ctl, slot + L.SEGMENT_ENDS - L.SEGMENTS)) break;
+      if (Atomics.compareExchange(ctl, slot, word, word + 1) === word) return next;
+    }
   }
+  return -1;
 }
 
 /**
@@ -184,8 +231,10 @@ function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: numbe
     } else {
       const job: Record<string, number> = {};
       L.ARG_NAMES.forEach((name, i) => (job[name] = ctl[L.ARGS + i]));
-      const r0 = (chunk % job.rowChunks) * job.rowsPerChunk;
-      const p0 = Math.floor(chunk / job.rowChunks) * job.panelsPerChunk;
+      // Chunks in row order, so that a thread's segment is a band of C's rows (of a convolution's pixels).
+      const columnChunks = job.chunks / job.rowChunks;
+      const r0 = Math.floor(chunk / columnChunks) * job.rowsPerChunk;
+      const p0 = (chunk % columnChunks) * job.panelsPerChunk;
       const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
       const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
       const scratch = job.scratch + index * job.scratchStride;
@@ -221,7 +270,7 @@ for (;;) {
   }
   lastSeq = seq;
   if (index >= Atomics.load(ctl, ACTIVE)) continue;
-  for (let chunk; (chunk = claim(ctl, seq, L)) >= 0; ) runChunk(ctl, kernels, index, chunk, L);
+  for (let chunk; (chunk = claim(ctl, seq, index, L)) >= 0; ) runChunk(ctl, kernels, index, chunk, L);
 }
 `;
 
@@ -266,15 +315,12 @@ export class Pool {
     const ctl = this.ctl;
     const n = Math.min(threads, MAX_THREADS);
     this.spawn(n);
-    Atomics.store(ctl, ACTIVE, n);
-    ctl[DONE] = 0;
-    ctl[FAILED] = 0;
     this.seq = (this.seq + 1) & SEQ_MASK;
-    Atomics.store(ctl, JOB, this.seq << CHUNK_BITS);
+    publish(ctl, this.seq, n, chunks);
     Atomics.notify(ctl, JOB);
 
     const kernels = (this.kernels ??= { gemm: x.gemm, range: RANGE_KERNELS.map((name) => x[name] as (...args: number[]) => void) });
-    for (let chunk; (chunk = claim(ctl, this.seq, LAYOUT)) >= 0; ) runChunk(ctl, kernels, 0, chunk, LAYOUT);
+    for (let chunk; (chunk = claim(ctl, this.seq, 0, LAYOUT)) >= 0; ) runChunk(ctl, kernels, 0, chunk, LAYOUT);
     for (let done; (done = Atomics.load(ctl, DONE)) < chunks; ) waitChange(ctl, DONE, done, LAYOUT);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
     return ctl[FAILED] === 0;
