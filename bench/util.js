@@ -2,12 +2,14 @@
 import os from 'node:os';
 
 /**
- * Median wall time of `fn` in ms: `warmup` calls first, then enough calls to
- * fill about `budgetMs` (at least `min`, at most `max`).
+ * Median wall time of `fn` in ms: `warmup` calls first, and more until
+ * `warmupMs` have passed, then enough calls to fill about `budgetMs` (at
+ * least `min`, at most `max`).
  */
-export async function medianMs(fn, { warmup = 1, budgetMs = 2000, min = 3, max = 15 } = {}) {
+export async function medianMs(fn, { warmup = 1, warmupMs = 0, budgetMs = 2000, min = 3, max = 15 } = {}) {
   let last = 0;
-  for (let i = 0; i < warmup; i++) {
+  const start = performance.now();
+  for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) {
     const t0 = performance.now();
     await fn();
     last = performance.now() - t0;

@@ -132,13 +132,18 @@ const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
  * themselves but globals. A minifier (the playground's bundle) renames outer
  * names, and the text would then name what the worker does not have.
  */
-export const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, ACTIVE, KIND, ARGS, STATS, RANGE, SEGMENTS, SEGMENT_ENDS, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), ARG_NAMES, RANGE_KERNELS } as const;
+export const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, ACTIVE, KIND, ARGS, STATS, RANGE, SEGMENTS, SEGMENT_ENDS, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), RANGE_KERNELS,
+  /** Each gemm job argument's slot. */
+  GEMM: Object.fromEntries(ARG_NAMES.map((name, i) => [name, ARGS + i])) as Record<(typeof ARG_NAMES)[number], number>,
+} as const;
 type Layout = typeof LAYOUT;
 
 /** What a thread calls: the gemm, and the range kernels in RANGE_KERNELS's order. */
 interface Kernels {
   gemm: GemmExports['gemm'];
   range: ((...args: number[]) => void)[];
+  /** A range kernel's arguments, by their count: arrays reused from chunk to chunk. */
+  args: number[][];
 }
 
 /**
@@ -217,28 +222,29 @@ function waitChange(ctl: Int32Array, slot: number, value: number, L: Layout): vo
 /** Compute one claimed chunk on thread `index`, then count it done (failed or not). Runs in workers too. */
 function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: number, L: Layout): void {
   try {
+    // Slots read by index and an argument array reused: this runs for every chunk, and in a
+    // worker first in V8's interpreter, where a destructured subarray and a job object built
+    // name by name cost microseconds a chunk, and garbage the worker stopped to collect.
     if (ctl[L.KIND] === 1) {
       // A range kernel on its slice of the items: pointers moved by the slice's start, the count its length.
-      const [kernel, items, perChunk, countArg, countScale, argCount, threadArg, threadStride] = ctl.subarray(L.RANGE, L.RANGE + L.RANGE_HEAD);
+      const head = L.RANGE;
+      const perChunk = ctl[head + 2];
       const start = chunk * perChunk;
-      const args: number[] = [];
-      for (let k = 0; k < argCount; k++) {
-        const at = L.RANGE + L.RANGE_HEAD + k;
-        const count = k === countArg ? Math.min(perChunk, items - start) * countScale : 0;
-        args.push(ctl[at] + start * ctl[at + L.MAX_RANGE_ARGS] + count + (k === threadArg ? index * threadStride : 0));
-      }
-      kernels.range[kernel](...args);
+      const args = kernels.args[ctl[head + 5]];
+      for (let k = 0, at = head + L.RANGE_HEAD; k < args.length; k++, at++) args[k] = ctl[at] + start * ctl[at + L.MAX_RANGE_ARGS];
+      args[ctl[head + 3]] += Math.min(perChunk, ctl[head + 1] - start) * ctl[head + 4];
+      if (ctl[head + 6] >= 0) args[ctl[head + 6]] += index * ctl[head + 7];
+      kernels.range[ctl[head]].apply(undefined, args);
     } else {
-      const job: Record<string, number> = {};
-      L.ARG_NAMES.forEach((name, i) => (job[name] = ctl[L.ARGS + i]));
+      const G = L.GEMM;
       // Chunks in row order, so that a thread's segment is a band of C's rows (of a convolution's pixels).
-      const columnChunks = job.chunks / job.rowChunks;
-      const r0 = Math.floor(chunk / columnChunks) * job.rowsPerChunk;
-      const p0 = (chunk % columnChunks) * job.panelsPerChunk;
-      const r1 = Math.min(job.M, r0 + job.rowsPerChunk);
-      const p1 = Math.min(job.panels, p0 + job.panelsPerChunk);
-      const scratch = job.scratch + index * job.scratchStride;
-      kernels.gemm(job.a, job.transA, job.pb, job.c, job.bias, job.M, job.K, job.N, job.flags, r0, r1, p0, p1, scratch, job.mc);
+      const columnChunks = ctl[G.chunks] / ctl[G.rowChunks];
+      const r0 = Math.floor(chunk / columnChunks) * ctl[G.rowsPerChunk];
+      const p0 = (chunk % columnChunks) * ctl[G.panelsPerChunk];
+      const r1 = Math.min(ctl[G.M], r0 + ctl[G.rowsPerChunk]);
+      const p1 = Math.min(ctl[G.panels], p0 + ctl[G.panelsPerChunk]);
+      const scratch = ctl[G.scratch] + index * ctl[G.scratchStride];
+      kernels.gemm(ctl[G.a], ctl[G.transA], ctl[G.pb], ctl[G.c], ctl[G.bias], ctl[G.M], ctl[G.K], ctl[G.N], ctl[G.flags], r0, r1, p0, p1, scratch, ctl[G.mc]);
     }
     Atomics.add(ctl, L.STATS + index, 1);
   } catch {
@@ -258,7 +264,7 @@ const runChunk = (${runChunk.toString()});
 const { module, memory, control, index } = workerData;
 const ctl = new Int32Array(control);
 const exported = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const kernels = { gemm: exported.gemm, range: L.RANGE_KERNELS.map((name) => exported[name]) };
+const kernels = { gemm: exported.gemm, range: L.RANGE_KERNELS.map((name) => exported[name]), args: Array.from({ length: L.MAX_RANGE_ARGS + 1 }, (_, n) => new Array(n).fill(0)) };
 Atomics.add(ctl, ONLINE, 1);
 let lastSeq = -1;
 for (;;) {
@@ -319,7 +325,11 @@ export class Pool {
     publish(ctl, this.seq, n, chunks);
     Atomics.notify(ctl, JOB);
 
-    const kernels = (this.kernels ??= { gemm: x.gemm, range: RANGE_KERNELS.map((name) => x[name] as (...args: number[]) => void) });
+    const kernels = (this.kernels ??= {
+      gemm: x.gemm,
+      range: RANGE_KERNELS.map((name) => x[name] as (...args: number[]) => void),
+      args: Array.from({ length: MAX_RANGE_ARGS + 1 }, (_, n) => new Array<number>(n).fill(0)),
+    });
     for (let chunk; (chunk = claim(ctl, this.seq, 0, LAYOUT)) >= 0; ) runChunk(ctl, kernels, 0, chunk, LAYOUT);
     for (let done; (done = Atomics.load(ctl, DONE)) < chunks; ) waitChange(ctl, DONE, done, LAYOUT);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
