@@ -79,6 +79,13 @@
   (global $POOL i32 (i32.const 16))
   ;; k steps summed in float32 before the float64 sums take them
   (global $KCH i32 (i32.const 128))
+;; A product with at most this many panels in a chunk (N <= 192) reads a
+  ;; plain A's rows where they lie (micro's lda) instead of packing them
+  ;; (gemm's notes). Measured on one thread, 1x1 convolutions: K 144, N 24
+  ;; 0.607 -> 0.513 ms; K 32, N 16 0.368 -> 0.289; K 256, N 64 2.31 -> 2.18;
+  ;; N 256 even; from N 512 (K 128 to 768) packing was 2-5% faster, its one
+  ;; stream of A ahead of four rows' a K apart.
+  (global $DIRECT_PANELS i32 (i32.const 24))
   ;; whole panels pack_b packs together, row by row (its notes)
   (global $PACK_GROUP i32 (i32.const 16))
   ;; Winograd's kernel transform halves sums
@@ -308,14 +315,18 @@
   ;; With `offs` not 0 (conv_taps, K <= KCH), there is no strip: `pa` holds
   ;; the four rows' base addresses (i32), and row r's value k is read at
   ;; b_r + offs[k] (a tap table of i32 byte offsets), in the same order.
+  ;; With `lda` not 0, there is no strip either: `pa` is row 0's first value
+  ;; of an unpacked row-major A, and row r's value k is at pa + r*lda + 4k.
   (func $micro (param $pa i32) (param $pb i32) (param $K i32) (param $tile i32) (param $out i32) (param $ldc i32)
-    (param $bias i32) (param $flags i32) (param $offs i32)
+    (param $bias i32) (param $flags i32) (param $offs i32) (param $lda i32)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128) (local $a v128)
     (local $end i32) (local $chunkEnd i32) (local $single i32)
-    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $off i32)
-    (local.set $end (i32.add (local.get $pa) (i32.shl (local.get $K) (i32.const 4))))
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $off i32) (local $kShift i32)
+    ;; a k step moves pa by a packed strip's 16 bytes, or by one value of a row
+    (local.set $kShift (select (i32.const 2) (i32.const 4) (local.get $lda)))
+    (local.set $end (i32.add (local.get $pa) (i32.shl (local.get $K) (local.get $kShift))))
     (local.set $single (i32.and (i32.gt_s (local.get $K) (i32.const 0)) (i32.le_s (local.get $K) (global.get $KCH))))
     (if (i32.eqz (local.get $single))
       (then
@@ -338,7 +349,7 @@
     (block $done
       (loop $chunk
         (br_if $done (i32.ge_u (local.get $pa) (local.get $end)))
-        (local.set $chunkEnd (i32.add (local.get $pa) (i32.shl (global.get $KCH) (i32.const 4))))
+        (local.set $chunkEnd (i32.add (local.get $pa) (i32.shl (global.get $KCH) (local.get $kShift))))
         (if (i32.gt_u (local.get $chunkEnd) (local.get $end)) (then (local.set $chunkEnd (local.get $end))))
         (local.set $c00 (v128.const i32x4 0 0 0 0))
         (local.set $c01 (v128.const i32x4 0 0 0 0))
@@ -375,6 +386,30 @@
               (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
               (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
               (br_if $taps (i32.lt_u (local.get $offs) (local.get $chunkEnd)))))
+          (else (if (local.get $lda)
+          (then
+            ;; rows read where they lie: row r's value at pa + r*lda (r1..r3 hold the offsets)
+            (local.set $r1 (local.get $lda))
+            (local.set $r2 (i32.shl (local.get $lda) (i32.const 1)))
+            (local.set $r3 (i32.add (local.get $r2) (local.get $lda)))
+            (loop $k_rows
+              (local.set $b0 (v128.load offset=0 (local.get $pb)))
+              (local.set $b1 (v128.load offset=16 (local.get $pb)))
+              (local.set $a (v128.load32_splat (local.get $pa)))
+              (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $pa) (local.get $r1))))
+              (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $pa) (local.get $r2))))
+              (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $a (v128.load32_splat (i32.add (local.get $pa) (local.get $r3))))
+              (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+              (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+              (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+              (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+              (br_if $k_rows (i32.lt_u (local.get $pa) (local.get $chunkEnd)))))
           (else
         (loop $k
           ;; step k
@@ -394,7 +429,7 @@
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
           (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
           (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-          (br_if $k (i32.lt_u (local.get $pa) (local.get $chunkEnd))))))
+          (br_if $k (i32.lt_u (local.get $pa) (local.get $chunkEnd))))))))
         ;; one chunk is all of K: the float32 sums are the result
         (if (i32.and (local.get $single) (i32.ne (local.get $out) (i32.const 0)))
           (then
@@ -905,7 +940,7 @@
               (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE)))
                 (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8))))))
             (call $micro (local.get $scratch) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
-              (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (local.get $offs))
+              (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (local.get $offs) (i32.const 0))
             (if (i32.eqz (local.get $direct))
               (then
                 (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
@@ -2654,12 +2689,16 @@
     (param $r0 i32) (param $r1 i32) (param $p0 i32) (param $p1 i32) (param $scratch i32) (param $mc i32)
     (local $i0 i32) (local $ib i32) (local $ie i32) (local $p i32)
     (local $strip i32) (local $stripBytes i32) (local $tile i32) (local $mr i32) (local $nr i32)
-    (local $panel i32) (local $panelBytes i32) (local $direct i32)
+    (local $panel i32) (local $panelBytes i32) (local $direct i32) (local $inPlace i32) (local $lda i32)
     (if (i32.and (i32.eq (local.get $transA) (i32.const 2)) (i32.ne (i32.load offset=60 (local.get $a)) (i32.const 0)))
       (then
         (call $conv_taps (local.get $a) (local.get $pb) (local.get $c) (local.get $bias) (local.get $M) (local.get $K) (local.get $N)
           (local.get $flags) (local.get $r0) (local.get $r1) (local.get $p0) (local.get $p1) (local.get $scratch))
         (return)))
+    ;; With few panels, a strip's packing costs as much as a good part of its products (K = 144, N = 24:
+    ;; 36 4x4 transposes against 3 panels' 432 k steps), so a plain A's full strips are read in place
+    (local.set $inPlace (i32.and (i32.eqz (local.get $transA))
+      (i32.le_s (i32.sub (local.get $p1) (local.get $p0)) (global.get $DIRECT_PANELS))))
     (local.set $stripBytes (i32.shl (local.get $K) (i32.const 4)))
     (local.set $panelBytes (i32.shl (local.get $K) (i32.const 5)))
     (local.set $tile (i32.add (local.get $scratch)
@@ -2676,12 +2715,15 @@
         (block $packed
           (loop $pack
             (br_if $packed (i32.ge_s (local.get $i0) (local.get $ie)))
+            (if (i32.and (local.get $inPlace) (i32.le_s (i32.add (local.get $i0) (i32.const 4)) (local.get $M)))
+              (then) ;; read in place
+              (else
             (if (i32.eq (local.get $transA) (i32.const 2))
               (then (call $pack_a_conv (local.get $a) (local.get $M) (local.get $i0) (local.get $strip)))
               (else (if (i32.eq (local.get $transA) (i32.const 3))
                 (then (call $pack_at_conv (local.get $a) (local.get $M) (local.get $K) (local.get $i0) (local.get $strip)))
                 (else (call $pack_a (local.get $a) (local.get $transA) (local.get $M) (local.get $K)
-                  (local.get $i0) (local.get $strip))))))
+                  (local.get $i0) (local.get $strip))))))))
             (local.set $strip (i32.add (local.get $strip) (local.get $stripBytes)))
             (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
             (br $pack)))
@@ -2706,8 +2748,12 @@
                   (i32.const 0)
                   (i32.and (i32.eqz (i32.and (local.get $flags) (global.get $ACCUMULATE))) (i32.and (i32.le_s (local.get $K) (global.get $KCH))
                     (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))))))
-                (call $micro (local.get $strip) (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
-                  (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (i32.const 0))
+                (local.set $lda (select (i32.shl (local.get $K) (i32.const 2)) (i32.const 0)
+                  (i32.and (local.get $inPlace) (i32.eq (local.get $mr) (i32.const 4)))))
+                (call $micro
+                  (select (i32.add (local.get $a) (i32.mul (local.get $i0) (local.get $lda))) (local.get $strip) (local.get $lda))
+                  (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
+                  (i32.add (local.get $bias) (i32.shl (local.get $p) (i32.const 5))) (local.get $flags) (i32.const 0) (local.get $lda))
                 (if (i32.eqz (local.get $direct))
                   (then
                     (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)

@@ -108,6 +108,39 @@ describe.each([1, 2])('WebAssembly matmul on %i thread(s)', (threads) => {
   });
 });
 
+describe('A read in place', () => {
+  // gemm.wat reads a plain A's full strips where they lie when a chunk has at most 24 panels (N <= 192),
+  // and packs them otherwise. Each 4x8 block sums its k steps in the same order either way, so a narrow
+  // product's columns are, bit for bit, the same columns of a product too wide for that (N = 200, one thread).
+  it.each([
+    [67, 300, 192], // K past the 128-step float32 chunks, a last strip of 3 rows (packed)
+    [13, 50, 24],
+    [8, 16, 3],
+  ])('M=%i K=%i N=%i: the first N columns of the packed product, on one thread and two, with bias and relu6, accumulating', (M, K, N) => {
+    const WIDE = 200;
+    const a = randTensor([M, K], rng).data;
+    const bWide = randTensor([K, WIDE], rng).data;
+    const biasWide = randTensor([WIDE], rng).data;
+    const start = randTensor([M, WIDE], rng).data;
+    const b = new Float32Array(K * N);
+    for (let k = 0; k < K; k++) b.set(bWide.subarray(k * WIDE, k * WIDE + N), k * N);
+    const narrowStart = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) narrowStart.set(start.subarray(i * WIDE, i * WIDE + N), i * N);
+    for (const opts of [{}, { bias: biasWide, activation: 'relu6' as const }, { accumulate: true }]) {
+      const wide = start.slice();
+      expect(gemm(g, wide, a, bWide, M, K, WIDE, opts, 1)).toBe(true);
+      const want = new Float32Array(M * N);
+      for (let i = 0; i < M; i++) want.set(wide.subarray(i * WIDE, i * WIDE + N), i * N);
+      for (const threads of [1, 2]) {
+        const got = narrowStart.slice();
+        const narrowOpts = opts.bias ? { ...opts, bias: biasWide.subarray(0, N) } : opts;
+        expect(gemm(g, got, a, b, M, K, N, narrowOpts, threads)).toBe(true);
+        expect(got.findIndex((v, i) => !Object.is(v, want[i]))).toBe(-1);
+      }
+    }
+  });
+});
+
 describe('fused multiply-adds', () => {
   // c = (-1)(1) + (1 + 2^-23)(1 - 2^-23): rounded once, the second product leaves -2^-46; rounded
   // after the multiply, 1 - 2^-46 is 1 in float32, and the sum 0. Through the 4x8 block (M = 4, N = 8)
