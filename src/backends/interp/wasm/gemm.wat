@@ -57,7 +57,7 @@
 ;;   row_product                       one row of A times a stored B, read in place (a batch of one)
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp).
 ;; scripts/build-wasm.js assembles this file twice: gemm.wasm, and gemm-fma.wasm
-;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv,
+;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv (and depthwise4_s2),
 ;; row_product, exp4, tanh4 and the GELUs fused (its FUSED list): there, a multiply-add written
 ;; (f32x4.add (local.get $acc) (f32x4.mul a b)), or the same in f32, or
 ;; (f32x4.add (f32x4.mul a b) c), becomes one f32x4.relaxed_madd. Written
@@ -1512,6 +1512,86 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
 
+  ;; depthwise_conv's four pixels of an output row at stride 2 along it (a 3x3
+  ;; kernel without dilation, channels in fours, the four windows inside x):
+  ;; their windows span nine columns of x, each loaded once and used at once
+  ;; by the one or two pixels whose window has it (1 load a multiply-add,
+  ;; against 2 a pixel at a time); the same sums in the same order as
+  ;; depthwise_conv's pixel-at-a-time loops, so the same bits. `base` is the
+  ;; first window's top-left cell, `out` the first pixel's output.
+  (func $depthwise4_s2 (param $base i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
+    (param $cb i32) (param $rowStep i32) (param $kRowStep i32) (param $lo f32) (param $hi f32)
+    (local $c i32) (local $r i32) (local $kr i32) (local $ky i32) (local $at i32)
+    (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32) (local $o6 i32) (local $o7 i32) (local $o8 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $v0 v128)
+    (local $lo4 v128) (local $hi4 v128)
+    (local.set $lo4 (f32x4.splat (local.get $lo)))
+    (local.set $hi4 (f32x4.splat (local.get $hi)))
+    (local.set $o1 (local.get $cb))
+    (local.set $o2 (i32.shl (local.get $cb) (i32.const 1)))
+    (local.set $o3 (i32.mul (local.get $cb) (i32.const 3)))
+    (local.set $o4 (i32.shl (local.get $cb) (i32.const 2)))
+    (local.set $o5 (i32.mul (local.get $cb) (i32.const 5)))
+    (local.set $o6 (i32.mul (local.get $cb) (i32.const 6)))
+    (local.set $o7 (i32.mul (local.get $cb) (i32.const 7)))
+    (local.set $o8 (i32.shl (local.get $cb) (i32.const 3)))
+    (local.set $c (i32.const 0))
+    (loop $groups4s2
+      (if (local.get $hasBias)
+        (then
+          (local.set $a0 (v128.load align=4 (i32.add (local.get $bias) (local.get $c))))
+          (local.set $a1 (local.get $a0))
+          (local.set $a2 (local.get $a0))
+          (local.set $a3 (local.get $a0)))
+        (else
+          (local.set $a0 (v128.const i32x4 0 0 0 0))
+          (local.set $a1 (v128.const i32x4 0 0 0 0))
+          (local.set $a2 (v128.const i32x4 0 0 0 0))
+          (local.set $a3 (v128.const i32x4 0 0 0 0))))
+      (local.set $r (i32.add (local.get $base) (local.get $c)))
+      (local.set $kr (i32.add (local.get $k) (local.get $c)))
+      (local.set $ky (i32.const 0))
+      (loop $rows4s2
+        (local.set $k0 (v128.load align=4 (local.get $kr)))
+        (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
+        (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
+        (local.set $v0 (v128.load align=4 (local.get $r)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k0))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k1))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k2))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v0) (local.get $k0))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v0) (local.get $k1))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v0) (local.get $k2))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v0) (local.get $k0))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o5))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v0) (local.get $k1))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o6))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v0) (local.get $k2))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v0) (local.get $k0))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o7))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v0) (local.get $k1))))
+        (local.set $v0 (v128.load align=4 (i32.add (local.get $r) (local.get $o8))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v0) (local.get $k2))))
+        (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+        (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br_if $rows4s2 (i32.lt_u (local.get $ky) (i32.const 3))))
+      (local.set $at (i32.add (local.get $out) (local.get $c)))
+      (local.set $a0 (f32x4.pmax (local.get $a0) (local.get $lo4)))
+      (v128.store align=4 (local.get $at) (f32x4.pmin (local.get $a0) (local.get $hi4)))
+      (local.set $a1 (f32x4.pmax (local.get $a1) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o1)) (f32x4.pmin (local.get $a1) (local.get $hi4)))
+      (local.set $a2 (f32x4.pmax (local.get $a2) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o2)) (f32x4.pmin (local.get $a2) (local.get $hi4)))
+      (local.set $a3 (f32x4.pmax (local.get $a3) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o3)) (f32x4.pmin (local.get $a3) (local.get $hi4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 16)))
+      (br_if $groups4s2 (i32.lt_u (local.get $c) (local.get $cb)))))
+
   ;; Depthwise 2-D convolution with one kernel per channel (depth multiplier
   ;; 1), NHWC, of output pixels [p0, P) (all of them: p0 0, P = B*OH*OW), out
   ;; pointing at pixel p0's output:
@@ -1779,11 +1859,76 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
 
-  ;; depthwise_conv for a range job, whose arguments are at most 16 i32s: the
+  ;; depthwise_conv at stride 2 along the rows (3x3, no dilation, channels in
+  ;; fours: MobileNet's strided layers): four pixels of a row at a time through
+  ;; depthwise4_s2 where their windows lie inside x, each other pixel through
+  ;; depthwise_conv; any other shape goes to depthwise_conv whole. The same
+  ;; arguments as depthwise_conv. Apart from it: written into depthwise_conv,
+  ;; this path made V8 allocate the stride-1 loops' registers worse (those
+  ;; layers took 1.03-1.07 of their time).
+  (func $depthwise_conv_s2
+    (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $pt i32) (param $pl i32) (param $p0 i32) (param $P i32) (param $lo f32) (param $hi f32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32) (local $cb i32)
+    (if (i32.eqz (i32.and (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
+          (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1))))
+        (i32.and (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3))) (i32.gt_s (local.get $C) (i32.const 0)))
+          (i32.eq (local.get $sw) (i32.const 2)))))
+      (then
+        (call $depthwise_conv (local.get $x) (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out)
+          (local.get $H) (local.get $W) (local.get $C) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl)
+          (local.get $p0) (local.get $P) (local.get $lo) (local.get $hi))
+        (return)))
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    ;; pixel p0 = (b*OH + oy)*OW + ox; img is b*H, the image's first input row
+    (local.set $p (local.get $p0))
+    (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
+    (local.set $oy (i32.rem_u (i32.div_u (local.get $p0) (local.get $OW)) (local.get $OH)))
+    (local.set $img (i32.mul (i32.div_u (local.get $p0) (i32.mul (local.get $OW) (local.get $OH))) (local.get $H)))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $x0 (i32.sub (i32.shl (local.get $ox) (i32.const 1)) (local.get $pl)))
+        (if (i32.and (i32.and (i32.ge_s (local.get $y0) (i32.const 0)) (i32.le_s (i32.add (local.get $y0) (i32.const 3)) (local.get $H)))
+              (i32.and (i32.and (i32.ge_s (local.get $x0) (i32.const 0)) (i32.lt_s (i32.add (local.get $x0) (i32.const 8)) (local.get $W)))
+                (i32.and (i32.lt_s (i32.add (local.get $ox) (i32.const 3)) (local.get $OW)) (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $P)))))
+          (then
+            (call $depthwise4_s2
+              (i32.add (local.get $x) (i32.mul (local.get $cb)
+                (i32.add (i32.mul (i32.add (local.get $img) (local.get $y0)) (local.get $W)) (local.get $x0))))
+              (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out) (local.get $cb)
+              (i32.mul (local.get $W) (local.get $cb)) (i32.mul (i32.const 3) (local.get $cb)) (local.get $lo) (local.get $hi))
+            (local.set $out (i32.add (local.get $out) (i32.shl (local.get $cb) (i32.const 2))))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4))))
+          (else
+            (call $depthwise_conv (local.get $x) (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out)
+              (local.get $H) (local.get $W) (local.get $C) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+              (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl)
+              (local.get $p) (i32.add (local.get $p) (i32.const 1)) (local.get $lo) (local.get $hi))
+            (local.set $out (i32.add (local.get $out) (local.get $cb)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))))
+        ;; next row, then the next image
+        (if (i32.ge_s (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (br $pixels))))
+
+  ;; depthwise_conv (by way of depthwise_conv_s2) for a range job, whose arguments are at most 16 i32s: the
   ;; descriptor d holds depthwise_conv's first 18 arguments (out as its pixel
   ;; 0's address) then lo and hi as f32, and [p0, P) is the slice.
   (func (export "depthwise_conv_slice") (param $d i32) (param $p0 i32) (param $P i32)
-    (call $depthwise_conv
+    (call $depthwise_conv_s2
       (i32.load offset=0 (local.get $d)) (i32.load offset=4 (local.get $d)) (i32.load offset=8 (local.get $d))
       (i32.load offset=12 (local.get $d))
       (i32.add (i32.load offset=16 (local.get $d)) (i32.mul (local.get $p0) (i32.shl (i32.load offset=28 (local.get $d)) (i32.const 2))))

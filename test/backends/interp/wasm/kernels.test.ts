@@ -318,8 +318,8 @@ describe('global pooling', () => {
 });
 
 describe('depthwise convolution', () => {
-  // 3x3 at stride 1 with channels in fours takes four pixels of a row at a time where their
-  // windows lie inside x, one at a time elsewhere (edges, a row's last pixels, other shapes).
+  // 3x3 at stride 1 or 2 along the rows, with channels in fours, takes four pixels of a row at a time
+  // where their windows lie inside x, one at a time elsewhere (edges, a row's last pixels, other shapes).
   const ROUNDING = 1e-6;
   it.each([
     [[2, 9, 14, 24], [3, 3], [1, 1], 'same', 'relu6', true],
@@ -328,6 +328,8 @@ describe('depthwise convolution', () => {
     [[1, 7, 9, 6], [3, 3], [1, 1], 'same', 'linear', true], // channels not in fours: one pixel at a time
     [[1, 9, 12, 8], [3, 3], [2, 2], 'same', 'relu6', true],
     [[1, 11, 12, 8], [3, 3], [2, 1], 'same', 'relu6', true], // four pixels at a time along rows two apart
+    [[2, 13, 19, 12], [3, 3], [1, 2], 'valid', 'linear', true], // four pixels two apart along a row: 0-3 | 4-7 | 8
+    [[1, 12, 18, 16], [3, 3], [2, 2], 'same', 'relu', false], // 'same' at stride 2: no pad before, one after
   ] as [number[], [number, number], [number, number], Padding, Activation, boolean][])('x %j, kernel %j, stride %j, %s, %s, bias %s', (shape, [kh, kw], stride, padding, activation, hasBias) => {
     const x = randTensor(shape, rng);
     const kernel = randTensor([kh, kw, shape[3], 1], rng);
@@ -339,13 +341,15 @@ describe('depthwise convolution', () => {
     expectWithinRounding(wasm, reference, magnitudes, ROUNDING);
   });
 
-  it('gives the same bits on 1 and 2 threads, where the threads\' slices move pixels between the two paths', () => {
+  it.each([1, 2])('gives the same bits on 1 and 2 threads, where the threads\' slices move pixels between the two paths (stride %i)', (stride) => {
     // 9x9 outputs: one thread runs each inner row as 0 | 1-4 | 5-8 (edge, four, edge); with two
     // (192 channels: enough work for two), a slice that starts mid-row runs its first pixels one at a time.
-    const x = randTensor([1, 9, 9, 192], rng);
+    const side = stride === 1 ? 9 : 17;
+    const x = randTensor([1, side, side, 192], rng);
     const kernel = randTensor([3, 3, 192, 1], rng);
     const bias = randTensor([192], rng);
-    const [one, two] = onOneAndTwoThreads(() => depthwiseConv2d(x, kernel, bias, { padding: 'same', activation: 'relu6' }));
+    const [one, two] = onOneAndTwoThreads(() => depthwiseConv2d(x, kernel, bias, { stride: [stride, stride], padding: 'same', activation: 'relu6' }));
+    expect(one.shape).toEqual([1, 9, 9, 192]);
     expect(two.data.findIndex((v, i) => !Object.is(v, one.data[i]))).toBe(-1);
   });
 });
