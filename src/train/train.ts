@@ -202,7 +202,12 @@ export function evaluate(graph: Graph, weights: Weights, ds: Dataset, loss: Loss
   const input = graph.inputs[0].name, output = graph.outputs[0].name;
   const score = new Score(loss, ds.n);
   try {
-    for (const { x, y } of batches(ds, batch)) score.add(interpreter.run({ [input]: x }).outputs[output], y);
+    // Each batch's predictions are scored before the next: the next run writes into them.
+    let previous: Record<string, Tensor> | undefined;
+    for (const { x, y } of batches(ds, batch)) {
+      previous = interpreter.run({ [input]: x }, { into: previous }).outputs;
+      score.add(previous[output], y);
+    }
   } finally {
     interpreter.releasePackedWeights(); // training goes on with other weights: the memory goes back to its scratch
   }

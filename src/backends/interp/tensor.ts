@@ -24,6 +24,11 @@ export function tensor(shape: readonly number[], data?: Float32Array | ArrayLike
   return { shape: [...shape], data: buf };
 }
 
+/** Whether `x` is a Float32Array from any realm (a vm context's, a subclass's: instanceof tells only this realm's own). */
+export function isFloat32Array(x: unknown): x is Float32Array {
+  return ArrayBuffer.isView(x) && (x as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'Float32Array';
+}
+
 /**
  * A copy of `data` in memory of its own, for a value that leaves the kernels'
  * memory (a run's outputs, a step's gradients). Not `data.slice()`: on a view

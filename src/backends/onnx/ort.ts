@@ -8,7 +8,7 @@
  */
 import { UserError } from '../../diagnostics.js';
 import type { Graph } from '../../ir/types.js';
-import type { Tensor } from '../interp/tensor.js';
+import { isFloat32Array, type Tensor } from '../interp/tensor.js';
 import type { Weights } from '../interp/weights.js';
 import { ortMessages } from '../../diagnostics.js';
 import { exportOnnx } from './index.js';
@@ -58,19 +58,36 @@ export class OrtSession {
     return new OrtSession(graph, ort, session);
   }
 
-  async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  /**
+   * Runs the session on the interpreter's tensors. `into`, as the
+   * interpreter's run option: a previous run's outputs, which ONNX Runtime
+   * writes into (pre-allocated outputs) where their shapes match this run's.
+   */
+  async run(inputs: Record<string, Tensor>, { into }: { into?: Record<string, Tensor> } = {}): Promise<Record<string, Tensor>> {
     const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
     for (const input of this.graph.inputs) {
       const t = inputs[input.name];
       feeds[input.name] = input.type.dtype === 'int32' ? new this.ort.Tensor('int32', Int32Array.from(t.data), t.shape) : new this.ort.Tensor('float32', t.data, t.shape);
     }
-    const results = await this.session.run(feeds).catch((e: Error) => {
+    const fetches: Record<string, import('onnxruntime-node').Tensor | null> = {};
+    const given = new Map<string, Float32Array>();
+    for (const o of this.graph.outputs) {
+      const previous = into && Object.hasOwn(into, o.name) ? into[o.name] : undefined;
+      // The run's output shape: the batch of the inputs and the static rest (a dimension variable's length is not known here).
+      const shape = [inputs[this.graph.inputs[0].name]?.shape[0] ?? 1, ...o.node.type.shape.slice(1)];
+      const known = o.node.type.dtype === 'float32' && shape.every((d): d is number => typeof d === 'number');
+      const fits = known && isFloat32Array(previous?.data) && previous.data.length === (shape as number[]).reduce((a, b) => a * b, 1) && ![...given.values()].includes(previous.data);
+      fetches[o.name] = fits ? new this.ort.Tensor('float32', previous!.data, shape as number[]) : null;
+      if (fits) given.set(o.name, previous!.data);
+    }
+    const results = await this.session.run(feeds, fetches).catch((e: Error) => {
       throw new UserError(ortMessages.failed(this.graph.name, firstLine(e.message)));
     });
     const outputs: Record<string, Tensor> = Object.create(null);
     for (const o of this.graph.outputs) {
       const r = results[o.name];
-      outputs[o.name] = { shape: r.dims.map(Number), data: r.data instanceof Float32Array ? r.data : Float32Array.from(r.data as ArrayLike<number>) };
+      const data = given.get(o.name) ?? (r.data instanceof Float32Array ? r.data : Float32Array.from(r.data as ArrayLike<number>));
+      outputs[o.name] = { shape: r.dims.map(Number), data };
     }
     return outputs;
   }

@@ -20,6 +20,7 @@ import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
 import { graphVars, specialize } from '../../../src/ir/infer.js';
 import type { Dim, Graph } from '../../../src/ir/types.js';
+import type { Tensor } from '../../../src/backends/interp/tensor.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { compileText, IMAGENET_EXAMPLES } from '../../helpers.js';
 import { randomInputs, randomModel } from '../../random-models.js';
@@ -218,7 +219,7 @@ describe('a planned run', () => {
     expect(stats!.plan).toEqual({ plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes });
   });
 
-  it('allocates no float buffer after the first run at a batch size but the outputs it returns, on every example, inference and training', () => {
+  it('allocates no float buffer after the first run at a batch size but the outputs it returns, and none at all when it writes into the last ones, on every example, inference and training', () => {
     for (const { name, graph } of exampleGraphs()) {
       if (!runnable(name)) continue;
       for (const g of forms(graph)) {
@@ -227,14 +228,49 @@ describe('a planned run', () => {
           const inputs = randomInputs(g, 3, 2);
           interp.run(inputs, { training });
           let outputs = 0;
+          let fresh: Record<string, Tensor> = {};
           const floats = allocatedFloats(() => {
-            const result = interp.run(inputs, { training });
-            outputs = Object.values(result.outputs).reduce((sum, t) => sum + t.data.length, 0);
+            fresh = interp.run(inputs, { training }).outputs;
+            outputs = Object.values(fresh).reduce((sum, t) => sum + t.data.length, 0);
           });
           expect({ name, training, floats }).toEqual({ name, training, floats: outputs });
+          // Given the last outputs (`into`): the same values, in the same arrays.
+          let previous = interp.run(inputs, { training }).outputs;
+          const arrays = Object.values(previous).map((t) => t.data);
+          expect({ name, training, floats: allocatedFloats(() => (previous = interp.run(inputs, { training, into: previous }).outputs)) }).toEqual({ name, training, floats: 0 });
+          expect(Object.values(previous).map((t) => t.data)).toEqual(arrays);
+          for (const [key, t] of Object.entries(fresh)) {
+            expect(Array.from(previous[key].data), `${name} ${key}`).toEqual(Array.from(t.data)); // fresh's arrays are the counting class's
+            expect(previous[key].shape).toEqual(t.shape);
+          }
         }
       }
     }
+  });
+
+  it('writes into a given array only where it fits: another batch, a missing name, an array given for two outputs and a non-float array get copies', () => {
+    const graph = compileText('model M {\n  input x: [3]\n  h = x -> dense(4)\n  output a = h -> relu\n  output b = h -> sigmoid\n}\n');
+    const interp = new Interpreter(graph, initWeights(graph, { seed: 1 }));
+    const x = (batch: number) => ({ x: { shape: [batch, 3], data: Float32Array.from({ length: 3 * batch }, (_, i) => i / 7 - 0.5) } });
+    const expected = interp.run(x(2)).outputs;
+    const shared = new Float32Array(8).fill(NaN);
+    const given = { a: { shape: [2, 4], data: shared }, b: { shape: [2, 4], data: shared } };
+    const out = interp.run(x(2), { into: given }).outputs;
+    expect(out.a.data).toBe(shared);
+    expect(out.b.data).not.toBe(shared);
+    expect(out.a.data).toEqual(expected.a.data);
+    expect(out.b.data).toEqual(expected.b.data);
+    // Batch 3 does not fit the batch-2 arrays; `b` missing; an Int32Array is not an output's array.
+    const small = new Float32Array(8).fill(NaN);
+    const other = interp.run(x(3), { into: { a: { shape: [2, 4], data: small } } }).outputs;
+    expect(other.a.data).not.toBe(small);
+    expect(other.a.shape).toEqual([3, 4]);
+    expect(small.every(Number.isNaN)).toBe(true);
+    const ints = new Int32Array(8);
+    const third = interp.run(x(2), { into: { a: { shape: [2, 4], data: ints as unknown as Float32Array } } }).outputs;
+    expect(third.a.data).toBeInstanceOf(Float32Array);
+    expect(third.a.data).toEqual(expected.a.data);
+    expect([...ints]).toEqual(new Array(8).fill(0));
   });
 
   it('reuses one arena per batch size: repeated runs do not grow the heap', () => {

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
 import { decodeModel, ELEM, OPSET } from '../../../src/backends/onnx/builder.js';
 import { exportOnnx } from '../../../src/backends/onnx/index.js';
-import { loadOrt } from '../../../src/backends/onnx/ort.js';
+import { loadOrt, OrtSession } from '../../../src/backends/onnx/ort.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { CompileError } from '../../../src/diagnostics.js';
@@ -61,6 +61,37 @@ describe('random models from the test generator', () => {
     }
     expect(layers).toBeGreaterThan(300);
   }, 240_000);
+});
+
+describe('OrtSession.run into a previous run\'s outputs', () => {
+  it('has ONNX Runtime write into the given arrays where they fit (its pre-allocated outputs), with the values of a run without', async () => {
+    const graph = optimize(compileText('model M {\n  input x: [3]\n  h = x -> dense(4)\n  output a = h -> relu\n  output b = h -> sigmoid\n}\n')).graph;
+    const weights = initWeights(graph, { seed: 2 });
+    const session = await OrtSession.create(graph, weights, { sourcePath: 'm.dl', threads: 1 });
+    try {
+      const x = (batch: number) => ({ x: { shape: [batch, 3], data: Float32Array.from({ length: 3 * batch }, (_, i) => i / 5 - 1) } });
+      const expected = new Interpreter(graph, weights).run(x(2)).outputs;
+      const [a, b] = [new Float32Array(8).fill(NaN), new Float32Array(8).fill(NaN)];
+      const out = await session.run(x(2), { into: { a: { shape: [2, 4], data: a }, b: { shape: [2, 4], data: b } } });
+      expect(out.a.data).toBe(a);
+      expect(out.b.data).toBe(b);
+      expectClose(out.a, expected.a, 1e-6);
+      expectClose(out.b, expected.b, 1e-6);
+      // Another batch does not fit: ONNX Runtime allocates, and the given array is left alone.
+      const other = await session.run(x(3), { into: out });
+      expect(other.a.data).not.toBe(a);
+      expect(other.a.shape).toEqual([3, 4]);
+      expectClose({ shape: [2, 4], data: a }, expected.a, 1e-6);
+      // One array given for both outputs is written by one of them only.
+      const shared = new Float32Array(8);
+      const once = await session.run(x(2), { into: { a: { shape: [2, 4], data: shared }, b: { shape: [2, 4], data: shared } } });
+      expect(once.a.data).toBe(shared);
+      expect(once.b.data).not.toBe(shared);
+      expectClose(once.b, expected.b, 1e-6);
+    } finally {
+      await session.release();
+    }
+  });
 });
 
 describe('the written file, decoded with ONNX\'s schema', () => {
