@@ -70,8 +70,9 @@ function fuseMultiplyAdds(wat) {
  * In order: a callee's own calls are written out before it is.
  */
 const INLINED = [
-  ['$exp4', ['$sigmoid4', '$tanh4', '$gelu4', '$softmax_rows', '$lstm_cell', '$gru_cell']],
-  ['$tanh4', ['$lstm_cell', '$gru_cell', '(export "activate")']],
+  ['$exp4', ['$sigmoid4', '$tanh4', '$tanh_gate4', '$gelu4', '$softmax_rows', '$lstm_cell', '$gru_cell']],
+  ['$tanh4', ['(export "activate")']],
+  ['$tanh_gate4', ['$lstm_cell', '$gru_cell']],
   ['$sigmoid4', ['$gelu_tanh4', '(export "activate")']],
   ['$gelu4', ['(export "activate")']],
   ['$gelu_tanh4', ['(export "activate")']],

@@ -224,7 +224,7 @@ function gruStepWasm({ xw, row, stride, zh, h, rows, units, gates, recurrentBias
   );
 }
 
-/** lstmStep in gemm.wat's lstm_cell (float32, exp and tanh within 2 ulp); false if not in use. */
+/** lstmStep in gemm.wat's lstm_cell (float32: exp within 2 ulp, the gates' tanh within 1.5e-7); false if not in use. zh is scratch: the cell writes the gates' values into it. */
 function lstmStepWasm({ xw, row, stride, zh, h, c, rows, units, gates }: Step): boolean {
   const k = wasmKernels();
   if (!k || units % 4 !== 0 || rows === 0) return false;
