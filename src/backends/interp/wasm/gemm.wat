@@ -588,6 +588,140 @@
       (f32x4.demote_f64x2_zero (v128.load offset=352 (local.get $tile)))
       (f32x4.demote_f64x2_zero (v128.load offset=368 (local.get $tile)))))))
 
+;; One row of a strip against four panels: the 32 values row[0..31] =
+  ;; a . panels[p .. p+3], for the rows of a last strip that M leaves short
+  ;; (M % 4: a 7x7 map at batch 1 has 49 rows, a dense layer at batch 2 two).
+  ;; The 4x8 block there multiplies zero rows too (3 of 4 at M = 49), and one
+  ;; row against one panel has two accumulators, whose chains of dependent
+  ;; multiply-adds leave the core idle; against four panels, eight, as micro.
+  ;; `a` is the row's first value in a packed strip (values 16 bytes apart),
+  ;; `pb` the first panel's (the others `panelBytes` on). The sums are
+  ;; micro's, in the same order (float32 over KCH steps, then float64), so
+  ;; each value has the bits it has in the 4x8 block. Out: float32 [4][8] at
+  ;; `tile` (one panel's 8 values a 32-byte row, as store reads a one-row
+  ;; tile), above it float64 sums (256 bytes).
+  (func $micro_row (param $a i32) (param $pb i32) (param $panelBytes i32) (param $K i32) (param $tile i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $av v128) (local $end i32) (local $chunkEnd i32) (local $single i32)
+    (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $q i32)
+    (local.set $p1 (local.get $panelBytes))
+    (local.set $p2 (i32.shl (local.get $panelBytes) (i32.const 1)))
+    (local.set $p3 (i32.add (local.get $p2) (local.get $panelBytes)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $K) (i32.const 4))))
+    (local.set $single (i32.and (i32.gt_s (local.get $K) (i32.const 0)) (i32.le_s (local.get $K) (global.get $KCH))))
+    (if (i32.eqz (local.get $single))
+      (then (memory.fill (i32.add (local.get $tile) (i32.const 128)) (i32.const 0) (i32.const 256))))
+    (block $done
+      (loop $chunk
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $chunkEnd (i32.add (local.get $a) (i32.shl (global.get $KCH) (i32.const 4))))
+        (if (i32.gt_u (local.get $chunkEnd) (local.get $end)) (then (local.set $chunkEnd (local.get $end))))
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (loop $k
+          (local.set $av (v128.load32_splat (local.get $a)))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $av) (v128.load offset=0 (local.get $pb)))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $av) (v128.load offset=16 (local.get $pb)))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $av) (v128.load offset=0 (i32.add (local.get $pb) (local.get $p1))))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $av) (v128.load offset=16 (i32.add (local.get $pb) (local.get $p1))))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $av) (v128.load offset=0 (i32.add (local.get $pb) (local.get $p2))))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $av) (v128.load offset=16 (i32.add (local.get $pb) (local.get $p2))))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $av) (v128.load offset=0 (i32.add (local.get $pb) (local.get $p3))))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $av) (v128.load offset=16 (i32.add (local.get $pb) (local.get $p3))))))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+          (br_if $k (i32.lt_u (local.get $a) (local.get $chunkEnd))))
+        (if (local.get $single)
+          (then
+            (v128.store offset=0 (local.get $tile) (local.get $c00))
+            (v128.store offset=16 (local.get $tile) (local.get $c01))
+            (v128.store offset=32 (local.get $tile) (local.get $c10))
+            (v128.store offset=48 (local.get $tile) (local.get $c11))
+            (v128.store offset=64 (local.get $tile) (local.get $c20))
+            (v128.store offset=80 (local.get $tile) (local.get $c21))
+            (v128.store offset=96 (local.get $tile) (local.get $c30))
+            (v128.store offset=112 (local.get $tile) (local.get $c31))
+            (return)))
+        ;; the float64 sums += the chunk's, widened, as micro adds them
+        (v128.store offset=128 (local.get $tile)
+          (f64x2.add (v128.load offset=128 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c00))))
+        (v128.store offset=144 (local.get $tile)
+          (f64x2.add (v128.load offset=144 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c00) (local.get $c00)))))
+        (v128.store offset=160 (local.get $tile)
+          (f64x2.add (v128.load offset=160 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c01))))
+        (v128.store offset=176 (local.get $tile)
+          (f64x2.add (v128.load offset=176 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c01) (local.get $c01)))))
+        (v128.store offset=192 (local.get $tile)
+          (f64x2.add (v128.load offset=192 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c10))))
+        (v128.store offset=208 (local.get $tile)
+          (f64x2.add (v128.load offset=208 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c10) (local.get $c10)))))
+        (v128.store offset=224 (local.get $tile)
+          (f64x2.add (v128.load offset=224 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c11))))
+        (v128.store offset=240 (local.get $tile)
+          (f64x2.add (v128.load offset=240 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c11) (local.get $c11)))))
+        (v128.store offset=256 (local.get $tile)
+          (f64x2.add (v128.load offset=256 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c20))))
+        (v128.store offset=272 (local.get $tile)
+          (f64x2.add (v128.load offset=272 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c20) (local.get $c20)))))
+        (v128.store offset=288 (local.get $tile)
+          (f64x2.add (v128.load offset=288 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c21))))
+        (v128.store offset=304 (local.get $tile)
+          (f64x2.add (v128.load offset=304 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c21) (local.get $c21)))))
+        (v128.store offset=320 (local.get $tile)
+          (f64x2.add (v128.load offset=320 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c30))))
+        (v128.store offset=336 (local.get $tile)
+          (f64x2.add (v128.load offset=336 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c30) (local.get $c30)))))
+        (v128.store offset=352 (local.get $tile)
+          (f64x2.add (v128.load offset=352 (local.get $tile)) (f64x2.promote_low_f32x4 (local.get $c31))))
+        (v128.store offset=368 (local.get $tile)
+          (f64x2.add (v128.load offset=368 (local.get $tile))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $c31) (local.get $c31)))))
+        (br $chunk)))
+    ;; round the float64 sums to the float32 rows
+    (loop $round
+      (v128.store (i32.add (local.get $tile) (local.get $q)) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (v128.load offset=128 (i32.add (local.get $tile) (i32.shl (local.get $q) (i32.const 1)))))
+        (f32x4.demote_f64x2_zero (v128.load offset=144 (i32.add (local.get $tile) (i32.shl (local.get $q) (i32.const 1)))))))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $round (i32.lt_u (local.get $q) (i32.const 128)))))
+
+;; The `mr` (< 4) rows of a short last strip (packed at `strip`) against
+  ;; panels p .. p+3 (the first at `panel`), each row through micro_row and
+  ;; store's epilogue into C's rows i0 .. i0+mr-1.
+  (func $short_strip (param $strip i32) (param $mr i32) (param $panel i32) (param $panelBytes i32) (param $K i32)
+    (param $tile i32) (param $c i32) (param $N i32) (param $i0 i32) (param $p i32) (param $bias i32) (param $flags i32)
+    (local $r i32) (local $q i32) (local $nr i32)
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_s (local.get $r) (local.get $mr)))
+        (call $micro_row (i32.add (local.get $strip) (i32.shl (local.get $r) (i32.const 2))) (local.get $panel)
+          (local.get $panelBytes) (local.get $K) (local.get $tile))
+        (local.set $q (i32.const 0))
+        (loop $panels
+          (local.set $nr (i32.sub (local.get $N) (i32.shl (i32.add (local.get $p) (local.get $q)) (i32.const 3))))
+          (if (i32.gt_s (local.get $nr) (i32.const 8)) (then (local.set $nr (i32.const 8))))
+          (call $store (i32.add (local.get $tile) (i32.shl (local.get $q) (i32.const 5))) (local.get $c) (local.get $N)
+            (i32.add (local.get $i0) (local.get $r)) (i32.shl (i32.add (local.get $p) (local.get $q)) (i32.const 3))
+            (i32.const 1) (local.get $nr) (local.get $bias) (local.get $flags))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br_if $panels (i32.lt_u (local.get $q) (i32.const 4))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
   ;; C[i0 + r, j0 + j] = epilogue(tile[r][j]) for r < mr, j < nr (tile: float32 [4][8]).
   (func $store
     (param $tile i32) (param $c i32) (param $N i32) (param $i0 i32) (param $j0 i32)
@@ -2885,7 +3019,7 @@
     (param $r0 i32) (param $r1 i32) (param $p0 i32) (param $p1 i32) (param $scratch i32) (param $mc i32)
     (local $i0 i32) (local $ib i32) (local $ie i32) (local $p i32)
     (local $strip i32) (local $stripBytes i32) (local $tile i32) (local $mr i32) (local $nr i32)
-    (local $panel i32) (local $panelBytes i32) (local $direct i32) (local $inPlace i32) (local $lda i32) (local $run i32)
+    (local $panel i32) (local $panelBytes i32) (local $direct i32) (local $inPlace i32) (local $lda i32) (local $run i32) (local $group i32)
     (if (i32.and (i32.eq (local.get $transA) (i32.const 2)) (i32.ne (i32.load offset=60 (local.get $a)) (i32.const 0)))
       (then
         (call $conv_taps (local.get $a) (local.get $pb) (local.get $c) (local.get $bias) (local.get $M) (local.get $K) (local.get $N)
@@ -2948,6 +3082,18 @@
                   (i32.and (local.get $inPlace) (i32.eq (local.get $mr) (i32.const 4)))))
                 ;; a block straight into C takes the block's full strips after it along in the same call
                 (local.set $run (select (i32.shr_u (i32.sub (local.get $ie) (local.get $i0)) (i32.const 2)) (i32.const 1) (local.get $direct)))
+                ;; a short last strip's rows go four panels at a time (short_strip, at
+                ;; the first panel of each four from p0); a last one, two or three panels as a 4x8 block
+                (local.set $group (i32.sub (local.get $p) (i32.and (i32.sub (local.get $p) (local.get $p0)) (i32.const 3))))
+                (if (i32.and (i32.lt_s (local.get $mr) (i32.const 4))
+                      (i32.and (i32.le_s (i32.add (local.get $group) (i32.const 4)) (local.get $p1))
+                        (i32.eqz (i32.and (local.get $flags) (global.get $POOL)))))
+                  (then
+                    (if (i32.eq (local.get $p) (local.get $group))
+                      (then
+                        (call $short_strip (local.get $strip) (local.get $mr) (local.get $panel) (local.get $panelBytes) (local.get $K)
+                          (local.get $tile) (local.get $c) (local.get $N) (local.get $i0) (local.get $p) (local.get $bias) (local.get $flags)))))
+                  (else
                 (call $micro
                   (select (i32.add (local.get $a) (i32.mul (local.get $i0) (local.get $lda))) (local.get $strip) (local.get $lda))
                   (local.get $panel) (local.get $K) (local.get $tile) (local.get $direct) (i32.shl (local.get $N) (i32.const 2))
@@ -2959,7 +3105,7 @@
                   (then
                     (call $store (local.get $tile) (local.get $c) (local.get $N) (local.get $i0)
                       (i32.shl (local.get $p) (i32.const 3)) (local.get $mr) (local.get $nr)
-                      (local.get $bias) (local.get $flags))))
+                      (local.get $bias) (local.get $flags))))))
                 (local.set $strip (i32.add (local.get $strip) (local.get $stripBytes)))
                 (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
                 (br $strips)))

@@ -141,6 +141,35 @@ describe('A read in place', () => {
   });
 });
 
+describe('a short last strip (M % 4 rows)', () => {
+  // gemm.wat runs the rows of a last strip that M leaves short against four panels at a time
+  // (micro_row), and a last one to three panels as a zero-padded 4x8 block. Either way a row's
+  // sums are the 4x8 block's, in the same order: the M rows are, bit for bit, the first M rows
+  // of the product with more rows below them, which fill the last strip.
+  it.each([
+    [49, 160, 960], // a 7x7 map at batch 1 (MobileNetV2's expand layers): one row, 30 groups of four panels
+    [2, 300, 37], // K past the 128-step float32 chunks; four panels, then one of 5 columns
+    [7, 128, 64], // three rows, K one chunk exactly
+    [5, 9, 100], // 13 panels: three groups of four and one panel alone
+    [51, 33, 24], // three panels only: the 4x8 block alone
+  ])('M=%i K=%i N=%i: the rows of the product with the strip filled, on one thread and two, with bias and relu6, accumulating', (M, K, N) => {
+    const FULL = (M | 3) + 1;
+    const aFull = randTensor([FULL, K], rng).data;
+    const b = randTensor([K, N], rng).data;
+    const bias = randTensor([N], rng).data;
+    const start = randTensor([FULL, N], rng).data;
+    for (const opts of [{}, { bias, activation: 'relu6' as const }, { accumulate: true }]) {
+      const full = start.slice();
+      expect(gemm(g, full, aFull, b, FULL, K, N, opts, 1)).toBe(true);
+      for (const threads of [1, 2]) {
+        const got = start.slice(0, M * N);
+        expect(gemm(g, got, aFull.subarray(0, M * K), b, M, K, N, opts, threads)).toBe(true);
+        expect(got.findIndex((v, i) => !Object.is(v, full[i]))).toBe(-1);
+      }
+    }
+  });
+});
+
 describe('fused multiply-adds', () => {
   // c = (-1)(1) + (1 + 2^-23)(1 - 2^-23): rounded once, the second product leaves -2^-46; rounded
   // after the multiply, 1 - 2^-46 is 1 in float32, and the sum 0. Through the 4x8 block (M = 4, N = 8)
