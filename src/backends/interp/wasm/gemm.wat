@@ -2958,6 +2958,10 @@
   ;; gates z, r, h); z, r = sigmoid(a + e), h~ = tanh(a_h + r e_h),
   ;; h = z h + (1 - z) h~ in place. gates (when not 0, row stride gatesStride
   ;; bytes) keeps z, r, h~, e_h for the backward. units is a multiple of 4.
+  ;; zh is scratch. A row runs in two passes, as lstm_cell's: z, r and e_h
+  ;; over the row (into zh's row), then h~ and h (each vector's path through
+  ;; r, h~ and h in one loop was too long for the core to overlap enough of
+  ;; them); the same operations on each value, so the same bits.
   (func $gru_cell (export "gru_cell")
     (param $zx i32) (param $zxStride i32) (param $zh i32) (param $rb i32) (param $h i32)
     (param $gates i32) (param $gatesStride i32) (param $rows i32) (param $units i32)
@@ -2971,18 +2975,32 @@
         (local.set $x (i32.add (local.get $zx) (i32.mul (local.get $r) (local.get $zxStride))))
         (local.set $y (i32.add (local.get $zh) (i32.mul (local.get $r) (i32.mul (local.get $ub) (i32.const 3)))))
         (local.set $b (local.get $rb))
+        ;; z, r and e_h, into zh's row at y, y + ub, y + 2ub
+        (local.set $j (i32.const 0))
+        (block $gates_done
+          (loop $gates_loop
+            (br_if $gates_done (i32.ge_u (local.get $j) (local.get $ub)))
+            (local.set $zv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $j)))
+              (f32x4.add (v128.load align=4 (i32.add (local.get $y) (local.get $j))) (v128.load align=4 (i32.add (local.get $b) (local.get $j))))))))))
+            (local.set $rv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (i32.add (i32.add (local.get $x) (local.get $ub)) (local.get $j)))
+              (f32x4.add (v128.load align=4 (i32.add (i32.add (local.get $y) (local.get $ub)) (local.get $j))) (v128.load align=4 (i32.add (i32.add (local.get $b) (local.get $ub)) (local.get $j))))))))))
+            (v128.store align=4 (i32.add (local.get $y) (local.get $j)) (local.get $zv))
+            (v128.store align=4 (i32.add (i32.add (local.get $y) (local.get $ub)) (local.get $j)) (local.get $rv))
+            (v128.store align=4 (i32.add (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1))) (local.get $j))
+              (f32x4.add
+                (v128.load align=4 (i32.add (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1))) (local.get $j)))
+                (v128.load align=4 (i32.add (i32.add (local.get $b) (i32.shl (local.get $ub) (i32.const 1))) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $gates_loop)))
+        ;; h~ and h
         (local.set $k (i32.mul (local.get $r) (local.get $ub)))
         (local.set $j (i32.const 0))
         (block $units_done
           (loop $units_loop
             (br_if $units_done (i32.ge_u (local.get $j) (local.get $ub)))
-            (local.set $zv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (local.get $x))
-              (f32x4.add (v128.load align=4 (local.get $y)) (v128.load align=4 (local.get $b)))))))))
-            (local.set $rv (f32x4.div (global.get $ONES) (f32x4.add (global.get $ONES) (call $exp4 (f32x4.neg (f32x4.add (v128.load align=4 (i32.add (local.get $x) (local.get $ub)))
-              (f32x4.add (v128.load align=4 (i32.add (local.get $y) (local.get $ub))) (v128.load align=4 (i32.add (local.get $b) (local.get $ub))))))))))
-            (local.set $ev (f32x4.add
-              (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1))))
-              (v128.load align=4 (i32.add (local.get $b) (i32.shl (local.get $ub) (i32.const 1))))))
+            (local.set $zv (v128.load align=4 (local.get $y)))
+            (local.set $rv (v128.load align=4 (i32.add (local.get $y) (local.get $ub))))
+            (local.set $ev (v128.load align=4 (i32.add (local.get $y) (i32.shl (local.get $ub) (i32.const 1)))))
             (local.set $cv (call $tanh_gate4 (f32x4.add
               (v128.load align=4 (i32.add (local.get $x) (i32.shl (local.get $ub) (i32.const 1))))
               (f32x4.mul (local.get $rv) (local.get $ev)))))
@@ -3000,7 +3018,6 @@
                 (v128.store align=4 (i32.add (local.get $gt) (i32.mul (local.get $ub) (i32.const 3))) (local.get $ev))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $y (i32.add (local.get $y) (i32.const 16)))
-            (local.set $b (i32.add (local.get $b) (i32.const 16)))
             (local.set $k (i32.add (local.get $k) (i32.const 16)))
             (local.set $j (i32.add (local.get $j) (i32.const 16)))
             (br $units_loop)))
