@@ -1814,13 +1814,15 @@
         (local.set $kbase (i32.add (local.get $k) (i32.mul (local.get $cb)
           (i32.add (i32.mul (local.get $ky0) (local.get $kw)) (local.get $kx0)))))
         ;; four pixels ox..ox+3 of one output row whose windows (3x3, stride 1,
-        ;; no dilation) lie inside x, four channels at a time: each row of taps
+        ;; no dilation) lie inside x along the row (an output row at the top or
+        ;; bottom edge takes its kernel rows inside x, ky0..ky1-1, as the
+        ;; pixel-at-a-time loops do), four channels at a time: each row of taps
         ;; loads its three kernel vectors once for the four pixels, and
         ;; each of the six columns of x under them once (0.75 loads a
         ;; multiply-add, against 2 for a pixel at a time). The same sums in the
         ;; same order as the pixel-at-a-time loops below, so the same bits.
         (if (i32.and (local.get $fast)
-              (i32.and (i32.and (i32.eqz (local.get $ky0)) (i32.eq (local.get $ky1) (i32.const 3)))
+              (i32.and (i32.lt_s (local.get $ky0) (local.get $ky1))
                 (i32.and (i32.and (i32.eqz (local.get $kx0)) (i32.lt_s (i32.add (local.get $ox) (i32.const 3)) (local.get $OW)))
                   (i32.and (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $P))
                     (i32.lt_s (i32.add (local.get $x0) (i32.const 5)) (local.get $W))))))
@@ -1840,8 +1842,8 @@
                   (local.set $a2 (v128.const i32x4 0 0 0 0))
                   (local.set $a3 (v128.const i32x4 0 0 0 0))))
               (local.set $r (i32.add (local.get $base) (local.get $c)))
-              (local.set $kr (i32.add (local.get $k) (local.get $c)))
-              (local.set $ky (i32.const 0))
+              (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
+              (local.set $ky (local.get $ky0))
               (loop $rows4
                 (local.set $k0 (v128.load align=4 (local.get $kr)))
                 (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
@@ -1867,7 +1869,7 @@
                 (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
                 (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-                (br_if $rows4 (i32.lt_u (local.get $ky) (i32.const 3))))
+                (br_if $rows4 (i32.lt_s (local.get $ky) (local.get $ky1))))
               (local.set $at (i32.add (local.get $out) (local.get $c)))
               (local.set $a0 (f32x4.pmax (local.get $a0) (local.get $lo4)))
               (v128.store align=4 (local.get $at) (f32x4.pmin (local.get $a0) (local.get $hi4)))
