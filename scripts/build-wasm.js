@@ -24,7 +24,7 @@ import wabtInit from 'wabt';
 const dir = 'src/backends/interp/wasm';
 const features = { simd: true, threads: true, bulk_memory: true };
 /** The functions whose multiply-adds gemm-fma.wasm fuses: the products' inner loops (micro_row's as micro's, so a short strip's rows keep the 4x8 block's bits), and the polynomials of e^x (softmax, sigmoid, tanh, GELU, the recurrent gates), tanh and the GELUs. */
-const FUSED = ['$micro', '$micro_row', '$micro_grad_taps', '$depthwise_conv', '$depthwise4_s2', '(export "row_product")', '$exp4', '$tanh4', '$gelu4', '$gelu_tanh4'];
+const FUSED = ['$micro', '$micro_row', '$micro_grad_taps', '$depthwise_conv', '$depthwise4_s1', '$depthwise4_s2', '(export "row_product")', '$exp4', '$tanh4', '$gelu4', '$gelu_tanh4'];
 
 /** The text of `wat` with FUSED's multiply-adds fused; throws if a function is missing or has none. */
 function fuseMultiplyAdds(wat) {

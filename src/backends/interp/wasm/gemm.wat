@@ -58,7 +58,7 @@
 ;; exp4 / sigmoid4 / tanh4 are float32 (Cephes' expf and tanhf, within 2 ulp);
 ;; the recurrent cells' tanh_gate4 is (1 - e^-2x) / (1 + e^-2x), within 1.5e-7.
 ;; scripts/build-wasm.js assembles this file twice: gemm.wasm, and gemm-fma.wasm
-;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv (and depthwise4_s2),
+;; with the multiply-adds of micro, micro_grad_taps, depthwise_conv (and depthwise4_s1, depthwise4_s2),
 ;; row_product, exp4, tanh4 and the GELUs fused (its FUSED list): there, a multiply-add written
 ;; (f32x4.add (local.get $acc) (f32x4.mul a b)), or the same in f32, or
 ;; (f32x4.add (f32x4.mul a b) c), becomes one f32x4.relaxed_madd. Written
@@ -1664,6 +1664,219 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $pixels))))
 
+  ;; depthwise_conv's four pixels of an output row at stride 1 along it (a
+  ;; 3x3 kernel without dilation, channels in fours): each row of taps loads
+  ;; its three kernel vectors once for the four pixels, and each of the six
+  ;; columns of x under them once (0.75 loads a multiply-add, against 2 a
+  ;; pixel at a time). `base` is the first window's left column (its cell x0)
+  ;; in the first kernel row inside x, `k` that kernel row, and `rows` the
+  ;; kernel rows inside x (an output row at the top or bottom edge has 2).
+  ;; `edge` 1: the first window's left column lies outside x (x0 = -1, not
+  ;; read: its pixel takes the other two); 2: the last window's right column
+  ;; does (x0 + 5 = W). The same sums in the same order as depthwise_conv's
+  ;; pixel-at-a-time loops, which skip the taps outside x, so the same bits.
+  (func $depthwise4_s1 (param $base i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
+    (param $cb i32) (param $rowStep i32) (param $rows i32) (param $edge i32) (param $lo f32) (param $hi f32)
+    (local $c i32) (local $r i32) (local $kr i32) (local $ky i32) (local $at i32) (local $kRowStep i32)
+    (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $k0 v128) (local $k1 v128) (local $k2 v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128)
+    (local $lo4 v128) (local $hi4 v128)
+    (local.set $lo4 (f32x4.splat (local.get $lo)))
+    (local.set $hi4 (f32x4.splat (local.get $hi)))
+    (local.set $kRowStep (i32.mul (local.get $cb) (i32.const 3)))
+    (local.set $o1 (local.get $cb))
+    (local.set $o2 (i32.shl (local.get $cb) (i32.const 1)))
+    (local.set $o3 (i32.mul (local.get $cb) (i32.const 3)))
+    (local.set $o4 (i32.shl (local.get $cb) (i32.const 2)))
+    (local.set $o5 (i32.mul (local.get $cb) (i32.const 5)))
+    (local.set $c (i32.const 0))
+    (loop $groups4s1
+      (if (local.get $hasBias)
+        (then
+          (local.set $a0 (v128.load align=4 (i32.add (local.get $bias) (local.get $c))))
+          (local.set $a1 (local.get $a0))
+          (local.set $a2 (local.get $a0))
+          (local.set $a3 (local.get $a0)))
+        (else
+          (local.set $a0 (v128.const i32x4 0 0 0 0))
+          (local.set $a1 (v128.const i32x4 0 0 0 0))
+          (local.set $a2 (v128.const i32x4 0 0 0 0))
+          (local.set $a3 (v128.const i32x4 0 0 0 0))))
+      (local.set $r (i32.add (local.get $base) (local.get $c)))
+      (local.set $kr (i32.add (local.get $k) (local.get $c)))
+      (local.set $ky (i32.const 0))
+      ;; one loop for each edge, so that the common one carries no test
+      (if (i32.eqz (local.get $edge))
+        (then
+            (loop $rows4s1
+              (local.set $k0 (v128.load align=4 (local.get $kr)))
+              (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
+              (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
+              (local.set $v0 (v128.load align=4 (local.get $r)))
+              (local.set $v1 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
+              (local.set $v2 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
+              (local.set $v3 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
+              (local.set $v4 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
+              (local.set $v5 (v128.load align=4 (i32.add (local.get $r) (local.get $o5))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k0))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v1) (local.get $k1))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v2) (local.get $k2))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v1) (local.get $k0))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v2) (local.get $k1))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v3) (local.get $k2))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v2) (local.get $k0))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v3) (local.get $k1))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v4) (local.get $k2))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v3) (local.get $k0))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v4) (local.get $k1))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v5) (local.get $k2))))
+              (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+              (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br_if $rows4s1 (i32.lt_u (local.get $ky) (local.get $rows)))))
+        (else (if (i32.eq (local.get $edge) (i32.const 1))
+          (then
+            (loop $rows4s1_left
+              (local.set $k0 (v128.load align=4 (local.get $kr)))
+              (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
+              (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
+              (local.set $v1 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
+              (local.set $v2 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
+              (local.set $v3 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
+              (local.set $v4 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
+              (local.set $v5 (v128.load align=4 (i32.add (local.get $r) (local.get $o5))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v1) (local.get $k1))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v2) (local.get $k2))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v1) (local.get $k0))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v2) (local.get $k1))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v3) (local.get $k2))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v2) (local.get $k0))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v3) (local.get $k1))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v4) (local.get $k2))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v3) (local.get $k0))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v4) (local.get $k1))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v5) (local.get $k2))))
+              (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+              (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br_if $rows4s1_left (i32.lt_u (local.get $ky) (local.get $rows)))))
+          (else
+            (loop $rows4s1_right
+              (local.set $k0 (v128.load align=4 (local.get $kr)))
+              (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
+              (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
+              (local.set $v0 (v128.load align=4 (local.get $r)))
+              (local.set $v1 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
+              (local.set $v2 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
+              (local.set $v3 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
+              (local.set $v4 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k0))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v1) (local.get $k1))))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v2) (local.get $k2))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v1) (local.get $k0))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v2) (local.get $k1))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v3) (local.get $k2))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v2) (local.get $k0))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v3) (local.get $k1))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v4) (local.get $k2))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v3) (local.get $k0))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v4) (local.get $k1))))
+              (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
+              (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br_if $rows4s1_right (i32.lt_u (local.get $ky) (local.get $rows))))))))
+      (local.set $at (i32.add (local.get $out) (local.get $c)))
+      (local.set $a0 (f32x4.pmax (local.get $a0) (local.get $lo4)))
+      (v128.store align=4 (local.get $at) (f32x4.pmin (local.get $a0) (local.get $hi4)))
+      (local.set $a1 (f32x4.pmax (local.get $a1) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o1)) (f32x4.pmin (local.get $a1) (local.get $hi4)))
+      (local.set $a2 (f32x4.pmax (local.get $a2) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o2)) (f32x4.pmin (local.get $a2) (local.get $hi4)))
+      (local.set $a3 (f32x4.pmax (local.get $a3) (local.get $lo4)))
+      (v128.store align=4 (i32.add (local.get $at) (local.get $o3)) (f32x4.pmin (local.get $a3) (local.get $hi4)))
+      (local.set $c (i32.add (local.get $c) (i32.const 16)))
+      (br_if $groups4s1 (i32.lt_u (local.get $c) (local.get $cb)))))
+
+  ;; depthwise_conv at stride 1 along the rows (3x3, no dilation, channels in
+  ;; fours; any stride down the columns): each output row in groups of four
+  ;; pixels through depthwise4_s1, the first and last windows of a padded row
+  ;; included (edge), and a row's last group moved back to end at its last
+  ;; pixel when two or three are left (the pixels it computes again get the
+  ;; same bits). Where a group does not fit (rows narrower than 4, windows
+  ;; past one column of padding, a slice's ends) a pixel goes through
+  ;; depthwise_conv. Against the edge pixels one at a time, on one thread:
+  ;; MobileNetV2's 7x7x960 layer alone took 0.90 of its time, 28x28 0.91,
+  ;; 56x56 and 112x112 0.96, 14x14 0.99 to 1.02; the whole model 0.987 (0.985
+  ;; on two threads). The same arguments as depthwise_conv.
+  (func $depthwise_conv_s1
+    (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
+    (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
+    (param $pt i32) (param $pl i32) (param $p0 i32) (param $P i32) (param $lo f32) (param $hi f32)
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32) (local $cb i32)
+    (local $ky0 i32) (local $ky1 i32) (local $g i32) (local $n i32)
+    (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
+    ;; pixel p0 = (b*OH + oy)*OW + ox; img is b*H, the image's first input row
+    (local.set $p (local.get $p0))
+    (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
+    (local.set $oy (i32.rem_u (i32.div_u (local.get $p0) (local.get $OW)) (local.get $OH)))
+    (local.set $img (i32.mul (i32.div_u (local.get $p0) (i32.mul (local.get $OW) (local.get $OH))) (local.get $H)))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_u (local.get $p) (local.get $P)))
+        ;; the kernel rows inside x: [ky0, ky1)
+        (local.set $y0 (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $pt)))
+        (local.set $ky0 (select (i32.sub (i32.const 0) (local.get $y0)) (i32.const 0) (i32.lt_s (local.get $y0) (i32.const 0))))
+        (local.set $ky1 (i32.sub (local.get $H) (local.get $y0)))
+        (if (i32.gt_s (local.get $ky1) (i32.const 3)) (then (local.set $ky1 (i32.const 3))))
+        ;; the group's first pixel g: this one, or, with two or three left in the row, OW - 4
+        (local.set $g (local.get $ox))
+        (if (i32.ge_s (i32.add (local.get $ox) (i32.const 3)) (local.get $OW))
+          (then (local.set $g (select (i32.sub (local.get $OW) (i32.const 4)) (i32.const -1)
+            (i32.ge_s (i32.sub (local.get $OW) (local.get $ox)) (i32.const 2))))))
+        (local.set $x0 (i32.sub (local.get $g) (local.get $pl)))
+        (if (i32.and
+              (i32.and (i32.ge_s (local.get $g) (i32.const 0)) (i32.lt_s (local.get $ky0) (local.get $ky1)))
+              (i32.and
+                ;; its windows inside x but for one column at one end
+                (i32.and (i32.ge_s (local.get $x0) (i32.const -1)) (i32.le_s (i32.add (local.get $x0) (i32.const 5)) (local.get $W)))
+                (i32.and (i32.or (i32.ge_s (local.get $x0) (i32.const 0)) (i32.lt_s (i32.add (local.get $x0) (i32.const 5)) (local.get $W)))
+                  ;; its pixels in this slice
+                  (i32.and (i32.ge_s (i32.sub (local.get $p) (i32.sub (local.get $ox) (local.get $g))) (local.get $p0))
+                    (i32.lt_u (i32.add (local.get $p) (i32.sub (i32.add (local.get $g) (i32.const 3)) (local.get $ox))) (local.get $P))))))
+          (then
+            (call $depthwise4_s1
+              (i32.add (local.get $x) (i32.mul (local.get $cb)
+                (i32.add (i32.mul (i32.add (local.get $img) (i32.add (local.get $y0) (local.get $ky0))) (local.get $W)) (local.get $x0))))
+              (i32.add (local.get $k) (i32.mul (i32.mul (local.get $ky0) (i32.const 3)) (local.get $cb)))
+              (local.get $bias) (local.get $hasBias)
+              (i32.sub (local.get $out) (i32.mul (i32.sub (local.get $ox) (local.get $g)) (local.get $cb)))
+              (local.get $cb) (i32.mul (local.get $W) (local.get $cb)) (i32.sub (local.get $ky1) (local.get $ky0))
+              (select (i32.const 1) (select (i32.const 2) (i32.const 0) (i32.eq (i32.add (local.get $x0) (i32.const 5)) (local.get $W)))
+                (i32.lt_s (local.get $x0) (i32.const 0)))
+              (local.get $lo) (local.get $hi))
+            (local.set $n (i32.sub (i32.add (local.get $g) (i32.const 4)) (local.get $ox))))
+          (else
+            (call $depthwise_conv (local.get $x) (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out)
+              (local.get $H) (local.get $W) (local.get $C) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+              (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl)
+              (local.get $p) (i32.add (local.get $p) (i32.const 1)) (local.get $lo) (local.get $hi))
+            (local.set $n (i32.const 1))))
+        (local.set $out (i32.add (local.get $out) (i32.mul (local.get $n) (local.get $cb))))
+        (local.set $ox (i32.add (local.get $ox) (local.get $n)))
+        (local.set $p (i32.add (local.get $p) (local.get $n)))
+        ;; next row, then the next image
+        (if (i32.ge_s (local.get $ox) (local.get $OW))
+          (then
+            (local.set $ox (i32.const 0))
+            (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+            (if (i32.eq (local.get $oy) (local.get $OH))
+              (then
+                (local.set $oy (i32.const 0))
+                (local.set $img (i32.add (local.get $img) (local.get $H)))))))
+        (br $pixels))))
+
   ;; depthwise_conv's four pixels of an output row at stride 2 along it (a 3x3
   ;; kernel without dilation, channels in fours, the four windows inside x):
   ;; their windows span nine columns of x, each loaded once and used at once
@@ -1753,9 +1966,10 @@
   ;; relu6: 0, 6; none: -inf, inf; NaN stays NaN). kernels/depthwise.ts holds
   ;; its TS twin. Sixteen channels at a time in four registers, then four, then
   ;; one: each value of x read is used once per tap, so the loop is bound by loads.
-  ;; A 3x3 kernel at stride 1 (MobileNet's, most depthwise layers) takes four
-  ;; pixels of a row at a time where their windows lie inside x, reusing each
-  ;; column of x loaded for the pixels whose windows share it.
+  ;; A 3x3 kernel (MobileNet's, most depthwise layers) takes four pixels of a
+  ;; row at a time instead, reusing each column of x loaded for the pixels
+  ;; whose windows share it (depthwise4_s1 and depthwise4_s2, by way of
+  ;; depthwise_conv_s1 and depthwise_conv_s2); this loop runs the others.
   (func $depthwise_conv (export "depthwise_conv")
     (param $x i32) (param $k i32) (param $bias i32) (param $hasBias i32) (param $out i32)
     (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
@@ -1766,26 +1980,12 @@
     (local $cb i32) (local $c i32) (local $base i32) (local $kbase i32) (local $r i32) (local $kr i32) (local $at i32) (local $kat i32)
     (local $xStep i32) (local $rowStep i32) (local $kRowStep i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s f32) (local $lo4 v128) (local $hi4 v128)
-    (local $fast i32) (local $o1 i32) (local $o2 i32) (local $o3 i32) (local $o4 i32) (local $o5 i32)
-    (local $k0 v128) (local $k1 v128) (local $k2 v128) (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $v4 v128) (local $v5 v128)
     (local.set $lo4 (f32x4.splat (local.get $lo)))
     (local.set $hi4 (f32x4.splat (local.get $hi)))
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $xStep (i32.mul (local.get $dw) (local.get $cb)))
     (local.set $rowStep (i32.mul (i32.mul (local.get $dh) (local.get $W)) (local.get $cb)))
     (local.set $kRowStep (i32.mul (local.get $kw) (local.get $cb)))
-    ;; the four-pixel path: a 3x3 kernel without dilation, stride 1 along a row (any down
-    ;; the columns: a row's base address has it), channels in fours
-    (local.set $fast (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
-      (i32.and (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1)))
-        (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3)))
-          (i32.and (i32.gt_s (local.get $C) (i32.const 0)) (i32.eq (local.get $sw) (i32.const 1)))))))
-    ;; column n of a row of x (and of a kernel row, and pixel n of out) is n*cb bytes on
-    (local.set $o1 (local.get $cb))
-    (local.set $o2 (i32.mul (local.get $cb) (i32.const 2)))
-    (local.set $o3 (i32.mul (local.get $cb) (i32.const 3)))
-    (local.set $o4 (i32.mul (local.get $cb) (i32.const 4)))
-    (local.set $o5 (i32.mul (local.get $cb) (i32.const 5)))
     ;; pixel p0 = (b*OH + oy)*OW + ox; img is b*H, the image's first input row
     (local.set $p (local.get $p0))
     (local.set $ox (i32.rem_u (local.get $p0) (local.get $OW)))
@@ -1813,79 +2013,6 @@
             (i32.add (local.get $x0) (i32.mul (local.get $kx0) (local.get $dw)))))))
         (local.set $kbase (i32.add (local.get $k) (i32.mul (local.get $cb)
           (i32.add (i32.mul (local.get $ky0) (local.get $kw)) (local.get $kx0)))))
-        ;; four pixels ox..ox+3 of one output row whose windows (3x3, stride 1,
-        ;; no dilation) lie inside x along the row (an output row at the top or
-        ;; bottom edge takes its kernel rows inside x, ky0..ky1-1, as the
-        ;; pixel-at-a-time loops do), four channels at a time: each row of taps
-        ;; loads its three kernel vectors once for the four pixels, and
-        ;; each of the six columns of x under them once (0.75 loads a
-        ;; multiply-add, against 2 for a pixel at a time). The same sums in the
-        ;; same order as the pixel-at-a-time loops below, so the same bits.
-        (if (i32.and (local.get $fast)
-              (i32.and (i32.lt_s (local.get $ky0) (local.get $ky1))
-                (i32.and (i32.and (i32.eqz (local.get $kx0)) (i32.lt_s (i32.add (local.get $ox) (i32.const 3)) (local.get $OW)))
-                  (i32.and (i32.lt_u (i32.add (local.get $p) (i32.const 3)) (local.get $P))
-                    (i32.lt_s (i32.add (local.get $x0) (i32.const 5)) (local.get $W))))))
-          (then
-            (local.set $c (i32.const 0))
-            (loop $groups4
-              (if (local.get $hasBias)
-                (then
-                  (local.set $at (i32.add (local.get $bias) (local.get $c)))
-                  (local.set $a0 (v128.load align=4 (local.get $at)))
-                  (local.set $a1 (local.get $a0))
-                  (local.set $a2 (local.get $a0))
-                  (local.set $a3 (local.get $a0)))
-                (else
-                  (local.set $a0 (v128.const i32x4 0 0 0 0))
-                  (local.set $a1 (v128.const i32x4 0 0 0 0))
-                  (local.set $a2 (v128.const i32x4 0 0 0 0))
-                  (local.set $a3 (v128.const i32x4 0 0 0 0))))
-              (local.set $r (i32.add (local.get $base) (local.get $c)))
-              (local.set $kr (i32.add (local.get $kbase) (local.get $c)))
-              (local.set $ky (local.get $ky0))
-              (loop $rows4
-                (local.set $k0 (v128.load align=4 (local.get $kr)))
-                (local.set $k1 (v128.load align=4 (i32.add (local.get $kr) (local.get $o1))))
-                (local.set $k2 (v128.load align=4 (i32.add (local.get $kr) (local.get $o2))))
-                (local.set $v0 (v128.load align=4 (local.get $r)))
-                (local.set $v1 (v128.load align=4 (i32.add (local.get $r) (local.get $o1))))
-                (local.set $v2 (v128.load align=4 (i32.add (local.get $r) (local.get $o2))))
-                (local.set $v3 (v128.load align=4 (i32.add (local.get $r) (local.get $o3))))
-                (local.set $v4 (v128.load align=4 (i32.add (local.get $r) (local.get $o4))))
-                (local.set $v5 (v128.load align=4 (i32.add (local.get $r) (local.get $o5))))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v0) (local.get $k0))))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v1) (local.get $k1))))
-                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $v2) (local.get $k2))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v1) (local.get $k0))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v2) (local.get $k1))))
-                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $v3) (local.get $k2))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v2) (local.get $k0))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v3) (local.get $k1))))
-                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $v4) (local.get $k2))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v3) (local.get $k0))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v4) (local.get $k1))))
-                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $v5) (local.get $k2))))
-                (local.set $r (i32.add (local.get $r) (local.get $rowStep)))
-                (local.set $kr (i32.add (local.get $kr) (local.get $kRowStep)))
-                (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
-                (br_if $rows4 (i32.lt_s (local.get $ky) (local.get $ky1))))
-              (local.set $at (i32.add (local.get $out) (local.get $c)))
-              (local.set $a0 (f32x4.pmax (local.get $a0) (local.get $lo4)))
-              (v128.store align=4 (local.get $at) (f32x4.pmin (local.get $a0) (local.get $hi4)))
-              (local.set $a1 (f32x4.pmax (local.get $a1) (local.get $lo4)))
-              (v128.store align=4 (i32.add (local.get $at) (local.get $o1)) (f32x4.pmin (local.get $a1) (local.get $hi4)))
-              (local.set $a2 (f32x4.pmax (local.get $a2) (local.get $lo4)))
-              (v128.store align=4 (i32.add (local.get $at) (local.get $o2)) (f32x4.pmin (local.get $a2) (local.get $hi4)))
-              (local.set $a3 (f32x4.pmax (local.get $a3) (local.get $lo4)))
-              (v128.store align=4 (i32.add (local.get $at) (local.get $o3)) (f32x4.pmin (local.get $a3) (local.get $hi4)))
-              (local.set $c (i32.add (local.get $c) (i32.const 16)))
-              (br_if $groups4 (i32.lt_u (local.get $c) (local.get $cb))))
-            ;; the next pixel step below moves past the fourth
-            (local.set $out (i32.add (local.get $out) (local.get $o3)))
-            (local.set $ox (i32.add (local.get $ox) (i32.const 3)))
-            (local.set $p (i32.add (local.get $p) (i32.const 3))))
-          (else
           (local.set $c (i32.const 0))
           (block $sixteens_done
             (loop $sixteens
@@ -1998,7 +2125,7 @@
               (f32.store (i32.add (local.get $out) (local.get $c))
                 (f32x4.extract_lane 0 (call $clamp4 (f32x4.splat (local.get $s)) (local.get $lo4) (local.get $hi4))))
               (local.set $c (i32.add (local.get $c) (i32.const 4)))
-              (br $singles)))))
+              (br $singles)))
         (local.set $out (i32.add (local.get $out) (local.get $cb)))
         ;; next pixel: ox, then oy, then the next image
         (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
@@ -2016,7 +2143,8 @@
   ;; depthwise_conv at stride 2 along the rows (3x3, no dilation, channels in
   ;; fours: MobileNet's strided layers): four pixels of a row at a time through
   ;; depthwise4_s2 where their windows lie inside x, each other pixel through
-  ;; depthwise_conv; any other shape goes to depthwise_conv whole. The same
+  ;; depthwise_conv; such a shape at stride 1 along the rows goes to
+  ;; depthwise_conv_s1, any other to depthwise_conv whole. The same
   ;; arguments as depthwise_conv. Apart from it: written into depthwise_conv,
   ;; this path made V8 allocate the stride-1 loops' registers worse (those
   ;; layers took 1.03-1.07 of their time).
@@ -2025,11 +2153,19 @@
     (param $H i32) (param $W i32) (param $C i32) (param $OH i32) (param $OW i32)
     (param $sh i32) (param $sw i32) (param $kh i32) (param $kw i32) (param $dh i32) (param $dw i32)
     (param $pt i32) (param $pl i32) (param $p0 i32) (param $P i32) (param $lo f32) (param $hi f32)
-    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32) (local $cb i32)
-    (if (i32.eqz (i32.and (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
-          (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1))))
-        (i32.and (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3))) (i32.gt_s (local.get $C) (i32.const 0)))
-          (i32.eq (local.get $sw) (i32.const 2)))))
+    (local $p i32) (local $ox i32) (local $oy i32) (local $img i32) (local $y0 i32) (local $x0 i32) (local $cb i32) (local $groups i32)
+    ;; a shape whose rows go in groups of four pixels: 3x3, no dilation, channels in fours
+    (local.set $groups (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3)))
+      (i32.and (i32.and (i32.eq (local.get $dh) (i32.const 1)) (i32.eq (local.get $dw) (i32.const 1)))
+        (i32.and (i32.eqz (i32.and (local.get $C) (i32.const 3))) (i32.gt_s (local.get $C) (i32.const 0))))))
+    (if (i32.and (local.get $groups) (i32.eq (local.get $sw) (i32.const 1)))
+      (then
+        (call $depthwise_conv_s1 (local.get $x) (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out)
+          (local.get $H) (local.get $W) (local.get $C) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)
+          (local.get $kh) (local.get $kw) (local.get $dh) (local.get $dw) (local.get $pt) (local.get $pl)
+          (local.get $p0) (local.get $P) (local.get $lo) (local.get $hi))
+        (return)))
+    (if (i32.eqz (i32.and (local.get $groups) (i32.eq (local.get $sw) (i32.const 2))))
       (then
         (call $depthwise_conv (local.get $x) (local.get $k) (local.get $bias) (local.get $hasBias) (local.get $out)
           (local.get $H) (local.get $W) (local.get $C) (local.get $OH) (local.get $OW) (local.get $sh) (local.get $sw)

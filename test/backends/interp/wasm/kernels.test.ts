@@ -318,13 +318,19 @@ describe('global pooling', () => {
 });
 
 describe('depthwise convolution', () => {
-  // 3x3 at stride 1 or 2 along the rows, with channels in fours, takes four pixels of a row at a time
-  // where their windows lie inside x, one at a time elsewhere (edges, a row's last pixels, other shapes).
+  // 3x3 with channels in fours takes four pixels of a row at a time: at stride 1 along the rows, in
+  // groups from the row's first pixel, a padded edge's too (its window one column short), the last group
+  // moved back to end at the row's end when two or three pixels are left; at stride 2, where the four
+  // windows lie inside x. Other pixels (a last one alone, rows narrower than 4, other shapes) one at a time.
   const ROUNDING = 1e-6;
   it.each([
-    [[2, 9, 14, 24], [3, 3], [1, 1], 'same', 'relu6', true],
-    [[1, 8, 11, 12], [3, 3], [1, 1], 'valid', 'linear', false],
-    [[1, 6, 10, 4], [3, 3], [1, 1], 'same', 'relu', true],
+    [[2, 9, 14, 24], [3, 3], [1, 1], 'same', 'relu6', true], // 0-3 (left edge) | 4-7 | 8-11 | 10-13 (right edge)
+    [[1, 8, 11, 12], [3, 3], [1, 1], 'valid', 'linear', false], // 9 outputs: 0-3 | 4-7 | 8
+    [[1, 6, 10, 4], [3, 3], [1, 1], 'same', 'relu', true], // 0-3 | 4-7 | 6-9
+    [[1, 7, 7, 8], [3, 3], [1, 1], 'same', 'relu6', true], // MobileNetV2's last maps: 0-3 | 3-6
+    [[1, 5, 4, 8], [3, 3], [1, 1], 'same', 'linear', true], // both edges in one group: one pixel at a time
+    [[1, 6, 5, 4], [3, 3], [1, 1], 'valid', 'linear', true], // 3 outputs a row: one at a time
+    [[1, 11, 7, 8], [3, 3], [2, 1], 'same', 'relu6', true], // rows two apart, each 0-3 | 3-6
     [[1, 7, 9, 6], [3, 3], [1, 1], 'same', 'linear', true], // channels not in fours: one pixel at a time
     [[1, 9, 12, 8], [3, 3], [2, 2], 'same', 'relu6', true],
     [[1, 11, 12, 8], [3, 3], [2, 1], 'same', 'relu6', true], // four pixels at a time along rows two apart
@@ -342,8 +348,8 @@ describe('depthwise convolution', () => {
   });
 
   it.each([1, 2])('gives the same bits on 1 and 2 threads, where the threads\' slices move pixels between the two paths (stride %i)', (stride) => {
-    // 9x9 outputs: one thread runs each inner row as 0 | 1-4 | 5-8 (edge, four, edge); with two
-    // (192 channels: enough work for two), a slice that starts mid-row runs its first pixels one at a time.
+    // 9x9 outputs: one thread runs each row as 0-3 | 4-7 | 8 at stride 1 (groups, then a pixel alone); with
+    // two (192 channels: enough work for two), a slice that starts mid-row runs its first pixels one at a time.
     const side = stride === 1 ? 9 : 17;
     const x = randTensor([1, side, side, 192], rng);
     const kernel = randTensor([3, 3, 192, 1], rng);
