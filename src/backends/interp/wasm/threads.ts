@@ -78,7 +78,13 @@ const ONLINE = 4;
 const KIND = 5;
 /** The job's arguments, in the order of ARG_NAMES. */
 const ARGS = 8;
-/** Chunks run by each thread, main thread first. */
+/**
+ * Ints in a cache line (64 bytes). A word that a thread writes for every
+ * chunk has a line of its own: two threads writing words of one line move it
+ * from core to core at each write, though they share no word.
+ */
+const LINE = 16;
+/** Chunks run by each thread, main thread first: thread i's count at STATS + i * LINE. */
 const STATS = 32;
 const MAX_THREADS = 64;
 const ARG_NAMES = [
@@ -90,17 +96,20 @@ const ARG_NAMES = [
  * argument count, per-thread argument (-1: none), its stride per thread], then
  * up to MAX_RANGE_ARGS arguments, then as many strides.
  */
-const RANGE = STATS + MAX_THREADS;
+const RANGE = STATS + MAX_THREADS * LINE;
 const RANGE_HEAD = 8;
 const MAX_RANGE_ARGS = 16;
 /**
  * A job's chunks are cut into one contiguous segment per thread, which that
- * thread takes first (SEGMENTS: one word per thread, (seq << 12) | its next
- * chunk; SEGMENT_ENDS: where each ends), then helps the others with theirs.
+ * thread takes first, then helps the others with theirs. Thread i's segment
+ * is a line from SEGMENTS + i * LINE: its word, (seq << 12) | its next chunk,
+ * then where it ends. Claims on one segment and on another so touch
+ * different lines (with both words in one line, each claim of the main
+ * thread and of a worker took the line from the other's core).
  */
-const SEGMENTS = RANGE + RANGE_HEAD + 2 * MAX_RANGE_ARGS;
-const SEGMENT_ENDS = SEGMENTS + MAX_THREADS;
-export const CONTROL_INTS = SEGMENT_ENDS + MAX_THREADS;
+const SEGMENTS = Math.ceil((RANGE + RANGE_HEAD + 2 * MAX_RANGE_ARGS) / LINE) * LINE;
+const SEGMENT_END = 1;
+export const CONTROL_INTS = SEGMENTS + MAX_THREADS * LINE;
 /**
  * How long a thread that waits for the control word to change checks it in
  * a loop before it sleeps in Atomics.wait. Waking a sleeping thread took
@@ -132,7 +141,7 @@ const SEQ_MASK = (1 << (31 - CHUNK_BITS)) - 1;
  * themselves but globals. A minifier (the playground's bundle) renames outer
  * names, and the text would then name what the worker does not have.
  */
-export const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, ACTIVE, KIND, ARGS, STATS, RANGE, SEGMENTS, SEGMENT_ENDS, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), RANGE_KERNELS,
+export const LAYOUT = { SPIN_MS, JOB, DONE, FAILED, ACTIVE, KIND, ARGS, STATS, RANGE, SEGMENTS, SEGMENT_END, LINE, RANGE_HEAD, MAX_RANGE_ARGS, CHUNK_BITS, CLOSED, CHUNKS: ARGS + ARG_NAMES.indexOf('chunks'), RANGE_KERNELS,
   /** Each gemm job argument's slot. */
   GEMM: Object.fromEntries(ARG_NAMES.map((name, i) => [name, ARGS + i])) as Record<(typeof ARG_NAMES)[number], number>,
 } as const;
@@ -174,12 +183,12 @@ export interface RangeJob {
  */
 export function publish(ctl: Int32Array, seq: number, threads: number, chunks: number): void {
   const tag = seq << CHUNK_BITS;
-  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i, tag | CLOSED);
-  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENT_ENDS + i, Math.floor(((i + 1) * chunks) / threads));
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i * LINE, tag | CLOSED);
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i * LINE + SEGMENT_END, Math.floor(((i + 1) * chunks) / threads));
   Atomics.store(ctl, ACTIVE, threads);
   Atomics.store(ctl, DONE, 0);
   Atomics.store(ctl, FAILED, 0);
-  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i, tag | Math.floor((i * chunks) / threads));
+  for (let i = 0; i < threads; i++) Atomics.store(ctl, SEGMENTS + i * LINE, tag | Math.floor((i * chunks) / threads));
   Atomics.store(ctl, JOB, tag);
 }
 
@@ -193,12 +202,12 @@ export function publish(ctl: Int32Array, seq: number, threads: number, chunks: n
 export function claim(ctl: Int32Array, seq: number, index: number, L: Layout): number {
   const segments = Atomics.load(ctl, L.ACTIVE);
   for (let k = 0; k < segments; k++) {
-    const slot = L.SEGMENTS + ((index + k) % segments);
+    const slot = L.SEGMENTS + ((index + k) % segments) * L.LINE;
     for (;;) {
       const word = Atomics.load(ctl, slot);
       const next = word & L.CLOSED;
       if (word >>> L.CHUNK_BITS !== seq) return -1;
-      if (next >= Atomics.load(ctl, slot + L.SEGMENT_ENDS - L.SEGMENTS)) break;
+      if (next >= Atomics.load(ctl, slot + L.SEGMENT_END)) break;
       if (Atomics.compareExchange(ctl, slot, word, word + 1) === word) return next;
     }
   }
@@ -219,7 +228,13 @@ function waitChange(ctl: Int32Array, slot: number, value: number, L: Layout): vo
   }
 }
 
-/** Compute one claimed chunk on thread `index`, then count it done (failed or not). Runs in workers too. */
+/**
+ * Compute one claimed chunk on thread `index` (a failure is noted in FAILED).
+ * A worker then counts it in DONE, which the main thread waits on; the main
+ * thread counts its own chunks where it is, since an add to DONE's line
+ * takes it from the core of the worker that counted the last. Runs in
+ * workers too.
+ */
 function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: number, L: Layout): void {
   try {
     // Slots read by index and an argument array reused: this runs for every chunk, and in a
@@ -246,12 +261,10 @@ function runChunk(ctl: Int32Array, kernels: Kernels, index: number, chunk: numbe
       const scratch = ctl[G.scratch] + index * ctl[G.scratchStride];
       kernels.gemm(ctl[G.a], ctl[G.transA], ctl[G.pb], ctl[G.c], ctl[G.bias], ctl[G.M], ctl[G.K], ctl[G.N], ctl[G.flags], r0, r1, p0, p1, scratch, ctl[G.mc]);
     }
-    Atomics.add(ctl, L.STATS + index, 1);
+    Atomics.add(ctl, L.STATS + index * L.LINE, 1);
   } catch {
     Atomics.store(ctl, L.FAILED, 1);
   }
-  Atomics.add(ctl, L.DONE, 1);
-  Atomics.notify(ctl, L.DONE);
 }
 
 /** A thread's code; the platform binds `workerData` (platform.ts startThread). */
@@ -276,7 +289,11 @@ for (;;) {
   }
   lastSeq = seq;
   if (index >= Atomics.load(ctl, ACTIVE)) continue;
-  for (let chunk; (chunk = claim(ctl, seq, index, L)) >= 0; ) runChunk(ctl, kernels, index, chunk, L);
+  for (let chunk; (chunk = claim(ctl, seq, index, L)) >= 0; ) {
+    runChunk(ctl, kernels, index, chunk, L);
+    Atomics.add(ctl, L.DONE, 1);
+    Atomics.notify(ctl, L.DONE);
+  }
 }
 `;
 
@@ -330,8 +347,10 @@ export class Pool {
       range: RANGE_KERNELS.map((name) => x[name] as (...args: number[]) => void),
       args: Array.from({ length: MAX_RANGE_ARGS + 1 }, (_, n) => new Array<number>(n).fill(0)),
     });
-    for (let chunk; (chunk = claim(ctl, this.seq, 0, LAYOUT)) >= 0; ) runChunk(ctl, kernels, 0, chunk, LAYOUT);
-    for (let done; (done = Atomics.load(ctl, DONE)) < chunks; ) waitChange(ctl, DONE, done, LAYOUT);
+    let mine = 0;
+    for (let chunk; (chunk = claim(ctl, this.seq, 0, LAYOUT)) >= 0; mine++) runChunk(ctl, kernels, 0, chunk, LAYOUT);
+    // The workers' chunks: DONE counts only theirs.
+    for (let done; (done = Atomics.load(ctl, DONE)) < chunks - mine; ) waitChange(ctl, DONE, done, LAYOUT);
     Atomics.store(ctl, JOB, (this.seq << CHUNK_BITS) | CLOSED);
     return ctl[FAILED] === 0;
   }
@@ -355,7 +374,7 @@ export class Pool {
 
   /** Chunks computed so far by each thread, the main thread first. */
   chunksByThread(): number[] {
-    return Array.from({ length: this.workers + 1 }, (_, i) => Atomics.load(this.ctl, STATS + i));
+    return Array.from({ length: this.workers + 1 }, (_, i) => Atomics.load(this.ctl, STATS + i * LINE));
   }
 
   /** Start the workers for `threads` threads now, resolving once each is up (or has failed). */
