@@ -45,6 +45,14 @@ const TIED = `model Tied {
 }
 `;
 
+// Recurrent layers: each one's input kernel W (one product over every step) and its recurrent kernel U
+// (the same at every step: packed once a call without prepack, once for all runs with it).
+const RECURRENT = `model Recurrent {
+  input x: [T, 8]
+  output h = x -> lstm(16, sequences = true) -> gru(12)
+}
+`;
+
 function prepared(text: string, seed: number) {
   let graph: Graph = selectModel(compileSource({ path: 'prepack.dl', text }));
   const weights = initWeights(graph, { seed });
@@ -88,6 +96,7 @@ describe('weights packed once (prepack)', () => {
     ['a convnet', CONVNET, 4, 4, packedFloats(72, 16) + packedFloats(16, 32) + packedFloats(2048, 10) + transformedFloats(32, 32, 2)],
     // attention's query, key, value and output kernels, and the tied head (transposed)
     ['attention and a tied head', TIED, 3, 5, 4 * packedFloats(32, 32) + packedFloats(32, 64)],
+    ['an LSTM and a GRU', RECURRENT, 3, 4, packedFloats(8, 64) + packedFloats(16, 64) + packedFloats(16, 36) + packedFloats(12, 36)],
   ])('%s: the plain interpreter\'s bits on every run, with its weights packed after the first', (_, text, batch, packedCount, floats) => {
     const { graph, weights } = prepared(text, 7);
     const plain = new Interpreter(graph, weights);

@@ -280,11 +280,13 @@ function withTransformed(opts: GemmOptions, kernel: Float32Array, s: ConvShape):
 /**
  * B [K, N] packed once for the products `matmulInto(..., { packedB })` will
  * make with it (gemm.ts prepackB), in memory from `take` (withScratch on
- * heap()); null when products of this size do not run in WebAssembly.
+ * heap()), or the running interpreter's copy packed once for all its runs
+ * (prepack: a recurrent kernel U); null when products of this size do not
+ * run in WebAssembly.
  */
 export function prepackRight(b: Float32Array, M: number, K: number, N: number, take: (floats: number) => Float32Array): PackedB | null {
   const g = productKernel(M, K, N);
-  return g && prepackB(g, b, K, N, take);
+  return g && (activePacked?.product(b, K, N, false) ?? prepackB(g, b, K, N, take));
 }
 
 /** A recurrent layer's operands for recurrentLayerWasm, all [rows, columns] row-major; G is 4 (LSTM) or 3 (GRU). */
