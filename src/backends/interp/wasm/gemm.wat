@@ -1803,8 +1803,9 @@
   ;; pixels through depthwise4_s1, the first and last windows of a padded row
   ;; included (edge), and a row's last group moved back to end at its last
   ;; pixel when two or three are left (the pixels it computes again get the
-  ;; same bits). Where a group does not fit (rows narrower than 4, windows
-  ;; past one column of padding, a slice's ends) a pixel goes through
+  ;; same bits). Where a group does not fit (rows narrower than 4, a group
+  ;; with padding at both ends, windows past one column of padding, a
+  ;; slice's ends) a pixel goes through
   ;; depthwise_conv. Against the edge pixels one at a time, on one thread:
   ;; MobileNetV2's 7x7x960 layer alone took 0.90 of its time, 28x28 0.91,
   ;; 56x56 and 112x112 0.96, 14x14 0.99 to 1.02; the whole model 0.987 (0.985
