@@ -349,7 +349,8 @@ describe('depthwise convolution', () => {
 
   it.each([1, 2])('gives the same bits on 1 and 2 threads, where the threads\' slices move pixels between the two paths (stride %i)', (stride) => {
     // 9x9 outputs: one thread runs each row as 0-3 | 4-7 | 8 at stride 1 (groups, then a pixel alone); with
-    // two (192 channels: enough work for two), a slice that starts mid-row runs its first pixels one at a time.
+    // two (192 channels: enough work for two), a slice starts and ends mid-row, so its groups start elsewhere
+    // and its last pixels go one at a time: other groups, the same bits.
     const side = stride === 1 ? 9 : 17;
     const x = randTensor([1, side, side, 192], rng);
     const kernel = randTensor([3, 3, 192, 1], rng);
