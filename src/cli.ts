@@ -369,8 +369,10 @@ function printStats(graph: Graph, stats: NonNullable<ReturnType<Interpreter['run
   for (const l of stats.layers) console.error(`  ${`${l.name} (${l.op})`.padEnd(width)}  ${l.ms.toFixed(3).padStart(9)} ms${l.computedIn ? ` ${reports.computedIn(l.computedIn)}` : ''}`);
   console.error(`  ${'total'.padEnd(width)}  ${stats.totalMs.toFixed(3).padStart(9)} ms`);
   console.error(reports.peakMemory(humanBytes(stats.peakActivationBytes)));
-  if (stats.plan)
+  if (stats.plan) {
     console.error(reports.plannedMemory(humanBytes(stats.plan.plannedBytes), humanBytes(stats.plan.naiveBytes)));
+    for (const [first, last] of stats.plan.byExample) console.error(reports.byExample(first, last));
+  }
   const k = kernelBackend();
   console.error(reports.matrixKernels(k.kernel, k.kernel === 'wasm' ? k.threads : undefined, k.note, k.fastMath, k.fused));
 }

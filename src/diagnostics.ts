@@ -775,6 +775,7 @@ export const reports = {
   computedIn: (layer: string) => `(computed in ${layer})`,
   peakMemory: (bytes: string) => `peak activation memory: ${bytes}`,
   plannedMemory: (planned: string, naive: string) => `planned activation memory: ${planned} in one arena (one buffer per activation: ${naive})`,
+  byExample: (first: string, last: string) => `an example at a time: ${first} to ${last} (its tensors stay in the caches)`,
   matrixKernels: (kernel: string, threads: number | undefined, note: string | undefined, fastMath: boolean, fused: boolean) =>
     `matrix kernels: ${kernel}${threads !== undefined ? ` (SIMD${fused ? ' with fused multiply-add' : ''}, up to ${plural(threads, 'thread')}${fastMath ? ', fast math' : ''})` : ''}${note ? ` (${note})` : ''}`,
   // `dlc train` and `dlc eval`

@@ -28,11 +28,11 @@ import * as K from './kernels/index.js';
 import { dimSizes, InputError } from './io.js';
 import { OpError } from '../../ops/op.js';
 import type { MemoryPlan } from './plan.js';
-import { checkMemory, fusedAddRelus, fusedPools, planMemory } from './plan.js';
+import { checkMemory, fusedAddRelus, fusedPools, planMemory, SEGMENT_BYTES } from './plan.js';
 import { createRng, Rng } from '../../runtime/random.js';
 import { copyOf, isFloat32Array, outputBuffer, sizeOf, Tensor } from './tensor.js';
 import { withScratch } from './wasm/heap.js';
-import { heap, PackedWeights, withPackedWeights } from './wasm/index.js';
+import { heap, kernelBackend, PackedWeights, withPackedWeights } from './wasm/index.js';
 import { bindWeights, type Weights } from './weights.js';
 import { weightName } from '../../weights/slots.js';
 import { internal, messages, UserError } from '../../diagnostics.js';
@@ -68,8 +68,12 @@ export interface RunStats {
   layers: LayerTiming[];
   /** Largest number of bytes held by live activations at once. */
   peakActivationBytes: number;
-  /** The arena this run used (plannedBytes) and what one buffer per activation would take. */
-  plan: { plannedBytes: number; naiveBytes: number };
+  /**
+   * The arena this run used (plannedBytes), what one buffer per activation
+   * would take, and the first and last layer of each stretch that ran an
+   * example at a time (plan.ts's segments).
+   */
+  plan: { plannedBytes: number; naiveBytes: number; byExample: [first: string, last: string][] };
   totalMs: number;
 }
 
@@ -377,6 +381,17 @@ interface Arena {
 
 /** Arenas kept per interpreter (batch sizes x training): evaluation runs at one batch and a last, smaller one. */
 const MAX_ARENAS = 4;
+
+/**
+ * Layers run an example at a time (plan.ts's segments) with the WebAssembly
+ * kernel on one thread: MobileNetV2 at batch 8, 0.95-0.97x the time. Not on
+ * two: each example's layer is a job a batch's eighth the size, and the
+ * worker waited for the main thread a sixth more (1.01-1.07x the time).
+ */
+function defaultSegmentBytes(): number {
+  const { kernel, threads } = kernelBackend();
+  return kernel === 'wasm' && threads === 1 ? SEGMENT_BYTES : Infinity;
+}
 /** Specializations kept per interpreter of a graph with dimension variables (one per set of lengths, oldest dropped). */
 const MAX_SPECIALIZED = 8;
 
@@ -416,6 +431,8 @@ export class Interpreter {
    * specialization makes kernels of its own, which are not packed).
    */
   private packed: PackedWeights | null = null;
+  /** Given to planMemory in place of defaultSegmentBytes (tests: 0 runs every segment that may be, Infinity none). */
+  private readonly segmentBytes?: number;
 
   /**
    * `foldInPlace`: the caller gives `weights` up to this interpreter
@@ -434,8 +451,9 @@ export class Interpreter {
   constructor(
     readonly graph: Graph,
     weights: Weights,
-    { foldInPlace = false, prepack = false }: { foldInPlace?: boolean; prepack?: boolean } = {},
+    { foldInPlace = false, prepack = false, segmentBytes }: { foldInPlace?: boolean; prepack?: boolean; segmentBytes?: number } = {},
   ) {
+    this.segmentBytes = segmentBytes;
     const packedWeights = (w: Weights) => new PackedWeights(new Set([...w.values()].map((t) => t.data)));
     if (graphVars(graph).length > 0) {
       this.specialized = new Map();
@@ -458,10 +476,11 @@ export class Interpreter {
    * (a run owns it while it runs); otherwise one ArrayBuffer per plan.
    */
   arena(batch: number, training = false): Arena {
-    const key = `${batch}/${training}`;
+    const segmentBytes = this.segmentBytes ?? defaultSegmentBytes();
+    const key = `${batch}/${training}/${segmentBytes}`;
     let arena = this.arenas.get(key);
     if (!arena) {
-      const plan = planMemory(this.graph, batch, { training });
+      const plan = planMemory(this.graph, batch, { training, segmentBytes });
       this.checkMemory(batch, plan.plannedBytes);
       const { buffer, base } = heap().arena(plan.plannedBytes) ?? { buffer: new ArrayBuffer(plan.plannedBytes), base: 0 };
       const views = new Map<Node, Float32Array>();
@@ -486,7 +505,7 @@ export class Interpreter {
         throw e;
       }
       if (this.specialized!.size >= MAX_SPECIALIZED) this.specialized!.delete(this.specialized!.keys().next().value!);
-      this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights)));
+      this.specialized!.set(key, (interpreter = new Interpreter(graph, this.weights, { segmentBytes: this.segmentBytes })));
       interpreter.packed = this.packed;
     }
     return interpreter;
@@ -551,6 +570,48 @@ export class Interpreter {
     return this.packed?.held() ?? { weights: 0, bytes: 0 };
   }
 
+  /**
+   * Runs a segment's layers (plan.ts) an example at a time: each example
+   * through all of them, then the next. A layer reads, per example, its
+   * inputs' rows of that example (a tensor of batch 1, such as a constant,
+   * whole) and writes that example's rows of its slot, or, for a layer in
+   * `perExample`, its whole slot, which holds one example. Each example gets
+   * the values a run of it alone gives: a run of the whole batch's to float32
+   * rounding (bit for bit for depthwise and 1x1 convolutions; a 3x3 one may
+   * cut one example into Winograd's tiles otherwise). Returns each layer's
+   * time in ms, summed over the examples (with `timed`).
+   */
+  private runByExample(
+    layers: Node[],
+    perExample: Set<Node>,
+    batch: number,
+    live: Map<Node, Tensor>,
+    views: Map<Node, Float32Array>,
+    compute: (node: Node, inputs: Tensor[], out: Float32Array) => Tensor,
+    timed: boolean,
+  ): number[] {
+    const ms = layers.map(() => 0);
+    const rows = (t: Tensor, b: number): Tensor => {
+      if (t.shape[0] !== batch) return t;
+      const n = t.data.length / batch;
+      return { shape: [1, ...t.shape.slice(1)], data: t.data.subarray(b * n, (b + 1) * n) };
+    };
+    const example = new Map<Node, Tensor>();
+    for (let b = 0; b < batch; b++) {
+      layers.forEach((node, k) => {
+        const t0 = timed ? performance.now() : 0;
+        const slot = views.get(node)!;
+        const n = slot.length / (perExample.has(node) ? 1 : batch);
+        const out = perExample.has(node) ? slot : slot.subarray(b * n, (b + 1) * n);
+        const result = compute(node, node.inputs.map((input) => example.get(input) ?? rows(live.get(input)!, b)), out);
+        if (result.data !== out) out.set(result.data); // the next example's pass and the layers after the segment read the slot
+        example.set(node, { shape: result.shape, data: out });
+        if (timed) ms[k] += performance.now() - t0;
+      });
+    }
+    return ms;
+  }
+
   private runGraph(inputs: Record<string, Tensor>, options: RunOptions): { outputs: Record<string, Tensor>; stats?: RunStats; state: Map<string, Tensor> } {
     const rng = createRng(options.seed ?? 0);
     const training = options.training ?? false;
@@ -586,7 +647,40 @@ export class Interpreter {
     };
     // Pools whose convolution computed them already (pooledBy), and relus their add applied (reluAfter): the tensor, and the layer that did.
     const computed = new Map<Node, { tensor: Tensor; by: Node }>();
-    this.graph.nodes.forEach((node, i) => {
+    const call = (node: Node, inputs: Tensor[], out: Float32Array | undefined): Call => ({
+      node: node as NodeOf<OpName>,
+      a: node.resolved as AttrsOf<OpName>,
+      inputs,
+      ...paramAccess(node, this.weights),
+      training,
+      rng: rng.child(node.name),
+      out,
+      updateState: training ? (name, write) => state.set(weightName(node, paramsOf(node).find((p) => p.name === name)!), this.stateBuffer(node, name, write)) : undefined,
+      ...masksOf(node, (n) => live.get(n)!),
+    });
+    const releaseInputs = (node: Node, i: number, held: (input: Node) => boolean = () => true) => {
+      for (const input of new Set([...node.inputs, ...maskReads(node)])) if (this.lastUse.get(input) === i && held(input)) release(input);
+    };
+    // The plan's segments run an example at a time (plan.ts); a run without the arena has no slots for them.
+    const segmentAt = new Map(options.arena === false ? [] : plan.segments.map((s) => [s.first, s]));
+    const nodes = this.graph.nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const segment = segmentAt.get(i);
+      if (segment) {
+        const segmentNodes = nodes.slice(segment.first, segment.last + 1);
+        // An example's tensors, with what is alive around them (an upper bound: not all at once).
+        const exampleBytes = [...segment.perExample].reduce((sum, node) => sum + views.get(node)!.byteLength, 0);
+        peak = Math.max(peak, liveBytes + exampleBytes);
+        const ms = this.runByExample(segmentNodes, segment.perExample, batch, live, views, (node, inputs, out) => runKernel(call(node, inputs, out)), options.stats ?? false);
+        segmentNodes.forEach((node, k) => {
+          if (!segment.perExample.has(node)) hold(node, { shape: [batch, ...(node.type.shape.slice(1) as number[])], data: views.get(node)! });
+          if (options.stats) timings.push({ name: node.name, op: node.op, ms: ms[k] });
+        });
+        segmentNodes.forEach((node, k) => releaseInputs(node, segment.first + k, (input) => !segment.perExample.has(input)));
+        i = segment.last;
+        continue;
+      }
+      const node = nodes[i];
       const t0 = options.stats ? performance.now() : 0;
       const pool = training ? undefined : this.pooledBy.get(node);
       const both = pool && pooledConv(node as NodeOf<'conv2d'>, live.get(node.inputs[0])!, paramAccess(node, this.weights), views.get(pool));
@@ -600,26 +694,13 @@ export class Interpreter {
         computed.set(relu, { tensor: sum, by: node });
         hold(node, sum); // read by the relu alone, which takes the same tensor
       } else if (computed.has(node)) hold(node, computed.get(node)!.tensor);
-      else {
-        const call: Call = {
-          node: node as NodeOf<OpName>,
-          a: node.resolved as AttrsOf<OpName>,
-          inputs: node.inputs.map((n) => live.get(n)!),
-          ...paramAccess(node, this.weights),
-          training,
-          rng: rng.child(node.name),
-          out: views.get(node),
-          updateState: training ? (name, write) => state.set(weightName(node, paramsOf(node).find((p) => p.name === name)!), this.stateBuffer(node, name, write)) : undefined,
-          ...masksOf(node, (n) => live.get(n)!),
-        };
-        hold(node, runKernel(call));
-      }
+      else hold(node, runKernel(call(node, node.inputs.map((n) => live.get(n)!), views.get(node))));
       if (options.stats) {
         const computedIn = computed.get(node)?.by.name;
         timings.push({ name: node.name, op: node.op, ms: performance.now() - t0, ...(computedIn && { computedIn }) });
       }
-      for (const input of new Set([...node.inputs, ...maskReads(node)])) if (this.lastUse.get(input) === i) release(input);
-    });
+      releaseInputs(node, i);
+    }
     // The arena is reused by the next run: outputs leave it as copies, into the caller's arrays when given.
     const outputs: Record<string, Tensor> = Object.create(null); // an output may be named __proto__
     const written = new Set<Float32Array>(); // an array given twice takes one output
@@ -637,7 +718,12 @@ export class Interpreter {
       } else outputs[out.name] = { shape: t.shape, data: copyOf(t.data) };
     }
     const stats = options.stats
-      ? { layers: timings, peakActivationBytes: peak, plan: { plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes }, totalMs: performance.now() - start }
+      ? {
+          layers: timings,
+          peakActivationBytes: peak,
+          plan: { plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes, byExample: [...segmentAt.values()].map((s): [string, string] => [nodes[s.first].name, nodes[s.last].name]) },
+          totalMs: performance.now() - start,
+        }
       : undefined;
     return { outputs, stats, state };
   }

@@ -16,6 +16,21 @@
  *              planner): each buffer goes at the lowest 64-byte-aligned offset
  *              where it overlaps no placed buffer whose live range meets its own
  *
+ *   segments   at inference with batch > 1, stretches of consecutive layers that
+ *              act on each example alone (convolutions, adds, activations,
+ *              pools) run one example at a time (execute.ts), around a
+ *              depthwise convolution (its speed is the memory's) that
+ *              reads or writes a tensor of at least `segmentBytes` for the
+ *              whole batch (SEGMENT_BYTES; the interpreter asks for them on
+ *              one thread only): an example's tensors then stay in the caches
+ *              from one layer to the next, where the whole batch's go out to
+ *              memory (MobileNetV2 at batch 8: 38.5 MB after its first
+ *              expansion). A
+ *              tensor made and last read inside a segment holds one example
+ *              (each example's overwrites the last's); one read after it
+ *              holds the batch and lives from the segment's first layer, and
+ *              one made before it and read in it lives to its last.
+ *
  * Inputs (and aliases of them) are the caller's and are not in the arena. A
  * node's output is live while its inputs are read, so no kernel's output
  * overlaps its inputs. At inference, a convolution that runs with the max
@@ -34,7 +49,7 @@ import { maskReads } from '../../ir/mask.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { AttrsOf } from '../../ops/index.js';
 import type { PoolAttrs } from '../../ops/pool.js';
-import { type ActivationAttrs, isNameArgs } from '../../ops/activations.js';
+import { ACTIVATION_OP_NAMES, type ActivationAttrs, isNameArgs } from '../../ops/activations.js';
 import { humanBytes } from '../../units.js';
 import { align } from './wasm/heap.js';
 import { platform } from '../../platform/index.js';
@@ -49,8 +64,21 @@ export interface Slot {
   last: number;
 }
 
+/**
+ * Layers graph.nodes[first..last] that run one example at a time: every
+ * example through all of them, then the next example. `perExample`: the
+ * layers whose slot holds one example (made and last read in the segment).
+ */
+export interface Segment {
+  first: number;
+  last: number;
+  perExample: Set<Node>;
+}
+
 export interface MemoryPlan {
   batch: number;
+  /** The stretches of layers that run an example at a time, in graph order (none in training or at batch 1). */
+  segments: Segment[];
   /** Where each node that owns arena bytes keeps its output. */
   slots: Map<Node, Slot>;
   /** For each alias, the node whose buffer it shares (never itself an alias). */
@@ -68,7 +96,27 @@ export function isAlias(node: Node, training: boolean): boolean {
   return node.op === 'flatten' || node.op === 'reshape' || (node.op === 'dropout' && !training);
 }
 
-export function planMemory(graph: Graph, batch: number, options: { training?: boolean } = {}): MemoryPlan {
+/**
+ * The batch-wide tensor size from which layers run an example at a time
+ * (segments above): well beyond what a core's level-2 cache holds (1 MiB on
+ * the machines measured). MobileNetV2 at batch 8 on one thread: its stride-2
+ * depthwise layers took 2.2-2.6x the time per example of batch 1, and 1.0x
+ * by example; 4, 8 and 12 MiB measured alike (0.95-0.97x the whole model's
+ * time), and 8 leaves its 28x28 layers, which gained nothing, out.
+ */
+export const SEGMENT_BYTES = 8 * 2 ** 20;
+
+/**
+ * The layers a segment is made around: they read and write about as many
+ * bytes as they compute multiply-adds, so their speed is the memory's, and
+ * they gained where their tensors came from the caches (above). Pools gained
+ * nothing measurable (ResNet-50 at batch 8: 0.998x the time; Inception v3:
+ * 1.004x), nor did DenseNet's relus before its 1x1 convolutions (1.01-1.03x).
+ */
+const DEPTHWISE_OPS = new Set<string>(['depthwise_conv2d', 'fused_depthwise_conv2d']);
+
+/** `segmentBytes`: SEGMENT_BYTES but for tests (0: every stretch that may, Infinity: none). */
+export function planMemory(graph: Graph, batch: number, options: { training?: boolean; segmentBytes?: number } = {}): MemoryPlan {
   const training = options.training ?? false;
   const end = graph.nodes.length;
   const position = new Map<Node, number>();
@@ -93,11 +141,23 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
     }
   }
 
+  const exampleFloats = (node: Node) => node.type.shape.slice(1).reduce((n: number, d) => n * ((d as number | null) ?? 1), 1);
+  const segments =
+    training || batch === 1 ? [] : segmentsOf(graph, (node) => batchOf.get(node) === batch && !aliases.has(node), (node) => batchOf.get(node)! * exampleFloats(node) * 4, options.segmentBytes ?? SEGMENT_BYTES);
   const slots = new Map<Node, Slot>();
   for (const node of owners) {
     const first = position.get(node)!;
-    const floats = batchOf.get(node)! * node.type.shape.slice(1).reduce((n: number, d) => n * ((d as number | null) ?? 1), 1);
-    slots.set(node, { offset: 0, floats, first, last: last.get(node) ?? first });
+    slots.set(node, { offset: 0, floats: batchOf.get(node)! * exampleFloats(node), first, last: last.get(node) ?? first });
+  }
+  for (const segment of segments) {
+    for (const [node, slot] of slots) {
+      if (slot.first >= segment.first && slot.first <= segment.last) {
+        if (slot.last <= segment.last) {
+          slot.floats /= batch; // every example's in the same bytes
+          segment.perExample.add(node);
+        } else slot.first = segment.first; // written example by example from the segment's start
+      } else if (slot.first < segment.first && slot.last >= segment.first) slot.last = Math.max(slot.last, segment.last); // read by every example's pass
+    }
   }
 
   // Largest first; each at the lowest gap among the placed slots that are alive with it.
@@ -117,13 +177,63 @@ export function planMemory(graph: Graph, batch: number, options: { training?: bo
     plannedBytes = Math.max(plannedBytes, offset + bytes);
   }
 
+  // Whole batches, as a run without the arena allocates them (segments need the arena).
   let naiveBytes = 0;
+  for (const node of owners) naiveBytes += batchOf.get(node)! * exampleFloats(node) * 4;
   const alive = new Array<number>(end + 1).fill(0);
   for (const slot of slots.values()) {
-    naiveBytes += slot.floats * 4;
     for (let i = slot.first; i <= slot.last; i++) alive[i] += align(slot.floats * 4);
   }
-  return { batch, slots, aliases, plannedBytes, naiveBytes, liveBytes: Math.max(0, ...alive) };
+  return { batch, segments, slots, aliases, plannedBytes, naiveBytes, liveBytes: Math.max(0, ...alive) };
+}
+
+/** Ops whose output for an example depends on that example alone, and whose kernels write into the planned buffer. */
+const PER_EXAMPLE_OPS = new Set<string>([
+  'conv1d',
+  'conv2d',
+  'fused_conv1d',
+  'fused_conv2d',
+  'separable_conv2d',
+  'fused_separable_conv2d',
+  ...DEPTHWISE_OPS,
+  'add',
+  'maxpool',
+  'avgpool',
+  ...ACTIVATION_OP_NAMES,
+]);
+
+/**
+ * The segments of an inference graph: maximal runs of consecutive layers of
+ * PER_EXAMPLE_OPS over the whole batch (`wholeBatch`), without the layers
+ * that run fused with a neighbour (fusedPools, fusedAddRelus: the pair's
+ * kernel reads or writes both), trimmed at both ends to the layers around a
+ * depthwise convolution (DEPTHWISE_OPS) that reads or writes at least
+ * `minBytes` (`bytes`: a node's output for the whole batch): that layer, the
+ * one that makes its input and the one that reads its output. They are what
+ * an example at a time speeds up, where its tensors come from the caches; a
+ * product-bound layer (a 3x3 convolution) gains nothing and may lose (ResNet-50
+ * at batch 8, one thread: 1.04x the time with its blocks by example).
+ * Kept if two or more layers are left.
+ */
+function segmentsOf(graph: Graph, wholeBatch: (node: Node) => boolean, bytes: (node: Node) => number, minBytes: number): Segment[] {
+  const paired = new Set([...fusedPools(graph), ...fusedAddRelus(graph)].flat());
+  const runs = (node: Node) => PER_EXAMPLE_OPS.has(node.op) && wholeBatch(node) && !paired.has(node) && maskReads(node).length === 0;
+  const heavy = new Set(graph.nodes.filter((node) => runs(node) && DEPTHWISE_OPS.has(node.op) && [node, ...node.inputs].some((n) => bytes(n) >= minBytes)));
+  const readers = readersOf(graph);
+  const near = (node: Node) => heavy.has(node) || node.inputs.some((n) => heavy.has(n)) || (readers.get(node) ?? []).some((n) => heavy.has(n));
+  const segments: Segment[] = [];
+  const nodes = graph.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    if (!runs(nodes[i])) continue;
+    let end = i;
+    while (end + 1 < nodes.length && runs(nodes[end + 1])) end++;
+    let [first, last] = [i, end];
+    while (first <= last && !near(nodes[first])) first++;
+    while (last >= first && !near(nodes[last])) last--;
+    if (last > first) segments.push({ first, last, perExample: new Set() });
+    i = end;
+  }
+  return segments;
 }
 
 /**

@@ -194,6 +194,21 @@ describe('dlc run', () => {
     }
   });
 
+  it('--stats on one thread says which layers ran an example at a time, whose values are a whole-batch run\'s on two, bit for bit', () => {
+    // The depthwise layer reads 256x256x32 floats an image: 16.8 MB for the two, past plan.ts's SEGMENT_BYTES.
+    const model = file('by-example.dl', 'model Segmented {\n  input image: [256, 256, 1]\n  output y = image -> conv2d(32, kernel = 1, activation = relu) -> depthwise_conv2d(kernel = 3, padding = same, activation = relu6) -> conv2d(8, kernel = 1) -> global_avgpool\n}\n');
+    const image = Array.from({ length: 2 }, (_, b) => Array.from({ length: 256 }, (_, y) => Array.from({ length: 256 }, (_, x) => [Math.sin(b + y * 0.37 + x * 0.11)])));
+    const input = json('by-example.json', { image });
+    const one = dlc('run', model, '--input', input, '--stats', '--json', '--threads', '1');
+    expect(one.code).toBe(0);
+    expect(one.stderr).toContain('\nan example at a time: conv2d to conv2d_1 (its tensors stay in the caches)\n');
+    const two = dlc('run', model, '--input', input, '--stats', '--json', '--threads', '2');
+    expect(two.code).toBe(0);
+    expect(two.stderr).not.toContain('an example at a time');
+    expect(JSON.parse(one.stdout).y).toHaveLength(2);
+    expect(JSON.parse(one.stdout)).toEqual(JSON.parse(two.stdout));
+  });
+
   it('--fast-math runs the 3x3 convolution as Winograd F(4x4, 3x3), says so, and stays within 1e-5 of the TS kernels', () => {
     // A batch of 4: 36 4x4 tiles of the second layer's 11x11 outputs, enough for F(4x4, 3x3) (gemm.ts winogradTile).
     const image = Array.from({ length: 4 }, (_, b) => Array.from({ length: 28 }, (_, y) => Array.from({ length: 28 }, (_, x) => [((3 * b + y * 28 + x) % 19) / 19])));

@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { lossAndGradients } from '../../../src/backends/interp/autodiff.js';
 import { Interpreter } from '../../../src/backends/interp/execute.js';
 import { fusedAddRelus, fusedPools, planMemory } from '../../../src/backends/interp/plan.js';
-import { gemmKernel, kernelBackend, setKernelBackend } from '../../../src/backends/interp/wasm/index.js';
+import { gemmKernel, kernelBackend, setKernelBackend, setThreads } from '../../../src/backends/interp/wasm/index.js';
 import { initWeights } from '../../../src/backends/interp/weights.js';
 import { compileFile } from '../../../src/compile.js';
 import { graphVars, specialize } from '../../../src/ir/infer.js';
@@ -34,8 +34,8 @@ const randomGraphs = () => Array.from({ length: 40 }, (_, i) => ({ name: `random
 /** Both forms `dlc run` may execute. */
 const forms = (g: Graph) => [g, optimize(g).graph];
 
-function expectSound(graph: Graph, batch: number, training: boolean): void {
-  const plan = planMemory(graph, batch, { training });
+function expectSound(graph: Graph, batch: number, training: boolean, segmentBytes?: number): void {
+  const plan = planMemory(graph, batch, { training, segmentBytes });
   const slots = [...plan.slots.values()];
   for (const s of slots) {
     expect(s.offset % 64).toBe(0);
@@ -128,6 +128,43 @@ describe('the memory plan', () => {
     for (const { graph } of randomGraphs()) for (const g of forms(graph)) for (const training of [false, true]) expectSound(g, 2, training);
   });
 
+  it('never overlaps two live activations with every segment that may run an example at a time (segmentBytes 0)', () => {
+    let segments = 0;
+    for (const { graph } of [...exampleGraphs(), ...randomGraphs()]) {
+      for (const g of forms(graph)) {
+        expectSound(g, 3, false, 0);
+        segments += planMemory(g, 3, { segmentBytes: 0 }).segments.length;
+        // None in training, none at batch 1.
+        expect(planMemory(g, 3, { training: true, segmentBytes: 0 }).segments).toEqual([]);
+        expect(planMemory(g, 1, { segmentBytes: 0 }).segments).toEqual([]);
+      }
+    }
+    expect(segments).toBeGreaterThan(20);
+  });
+
+  it('runs MobileNetV2 at batch 8 from its first layer to its first 28x28 one an example at a time: one example\'s bytes for what is made and read there', () => {
+    const graph = optimize(compileFile('examples/mobilenet_v2.dl').graphs[0]).graph;
+    const plan = planMemory(graph, 8);
+    const name = (i: number) => graph.nodes[i].name;
+    // conv2d (the stem) to the 1x1 convolution after the last depthwise layer that reads a 56x56x144 tensor (14.5 MB for 8 images).
+    expect(plan.segments.map((s) => `${name(s.first)}..${name(s.last)}`)).toEqual(['conv2d..conv2d_7']);
+    const [segment] = plan.segments;
+    for (let i = segment.first; i <= segment.last; i++) {
+      const node = graph.nodes[i];
+      const slot = plan.slots.get(node)!;
+      const example = (node.type.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+      // Read after the segment: the add's left input (conv2d_3, the residual), the segment's last layer.
+      const batchWide = slot.last > segment.last;
+      expect({ name: node.name, floats: slot.floats }).toEqual({ name: node.name, floats: batchWide ? 8 * example : example });
+      expect(segment.perExample.has(node)).toBe(!batchWide);
+      if (batchWide) expect(slot.first).toBe(segment.first);
+    }
+    expect(plan.plannedBytes).toBeLessThan(0.25 * planMemory(graph, 8, { segmentBytes: Infinity }).plannedBytes);
+    for (const batch of [1, 8]) for (const training of [false, true]) expectSound(graph, batch, training);
+    expect(planMemory(graph, 1).segments).toEqual([]);
+    expect(planMemory(graph, 8, { training: true }).segments).toEqual([]);
+  });
+
   it('reuses memory: the MNIST convnet at batch 64 plans well under one buffer per activation', () => {
     const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
     const plan = planMemory(graph, 64);
@@ -173,6 +210,24 @@ function allocatedFloats(fn: () => void): number {
   return floats;
 }
 
+/**
+ * A segment's every case: a tensor made before it (a layernorm's) and
+ * last read by its first layer, whose bytes the later layers' must not take
+ * while a later example still reads it, the input read inside it, pools, standalone
+ * activations, a separable convolution, an add of a tensor to itself, a
+ * graph output made inside it, and a dropout (an alias) after.
+ */
+const BY_EXAMPLE = `model ByExample {
+  input x: [12, 12, 4]
+  a = x -> layernorm
+  b = a -> conv2d(16, kernel = 1) -> depthwise_conv2d(kernel = 3, padding = same) -> relu -> maxpool(2)
+  c = b -> separable_conv2d(8, kernel = 3, padding = same) -> depthwise_conv2d(kernel = 3, stride = 2, padding = same, activation = relu6)
+  output early = add(c, c)
+  d = add(c, x -> conv2d(8, kernel = 4, stride = 4))
+  output late = d -> elu -> dropout(0.5) -> flatten -> dense(3)
+}
+`;
+
 describe('a planned run', () => {
   // fully_connected: 16 billion weights, planned, never run; the ImageNet models: a minute of runs each.
   const runnable = (name: string) => name !== 'fully_connected.dl' && !IMAGENET_EXAMPLES.includes(name);
@@ -203,6 +258,55 @@ describe('a planned run', () => {
     }
   });
 
+  it('computes an example at a time (segmentBytes 0) what a run of the whole batch does, on every example and random models, at 1 and 2 threads', () => {
+    const threadsBefore = kernelBackend().threads;
+    try {
+      for (const threads of [1, 2]) {
+        setThreads(threads);
+        const cases = [
+          ...exampleGraphs().filter(({ name }) => runnable(name)),
+          ...randomGraphs(),
+          { name: 'mobilenet_v2.dl', graph: compileFile('examples/mobilenet_v2.dl').graphs[0] },
+          { name: 'by example', graph: compileText(BY_EXAMPLE) },
+        ];
+        for (const { name, graph } of cases) {
+          for (const g of forms(graph)) {
+            if (planMemory(g, 3, { segmentBytes: 0 }).segments.length === 0) continue;
+            const weights = initWeights(g, { seed: 3 });
+            const inputs = randomInputs(g, 3, 4);
+            const byExample = new Interpreter(g, weights, { segmentBytes: 0 }).run(inputs);
+            const whole = new Interpreter(g, weights, { segmentBytes: Infinity }).run(inputs);
+            for (const [output, t] of Object.entries(whole.outputs)) {
+              const got = byExample.outputs[output];
+              expect(got.shape).toEqual(t.shape);
+              // A 3x3 convolution of a few pixels may take another kernel for one example than for three (Winograd's
+              // tiles, a strip of rows): the same values to float32 rounding. A depthwise or 1x1 one, the same bits.
+              const scale = Math.max(1, ...t.data.map(Math.abs));
+              const worst = t.data.reduce((m, v, i) => Math.max(m, Math.abs(v - got.data[i])), 0);
+              expect({ name, output, threads, worst: worst <= 1e-5 * scale }).toEqual({ name, output, threads, worst: true });
+              if (name === 'mobilenet_v2.dl') expect(got.data).toEqual(t.data);
+            }
+          }
+        }
+      }
+    } finally {
+      setThreads(threadsBefore);
+    }
+  });
+
+  it('runs a segment with the planned arena and allocates no float buffer with `into`, and --stats times its layers once each', () => {
+    const graph = optimize(compileFile('examples/mobilenet.dl').graphs[0]).graph;
+    expect(planMemory(graph, 2, { segmentBytes: 0 }).segments.length).toBeGreaterThan(0);
+    const interp = new Interpreter(graph, initWeights(graph, { seed: 1 }), { segmentBytes: 0 });
+    const inputs = randomInputs(graph, 2, 2);
+    let previous = interp.run(inputs).outputs;
+    expect(allocatedFloats(() => (previous = interp.run(inputs, { into: previous }).outputs))).toBe(0);
+    const { stats } = interp.run(inputs, { stats: true });
+    expect(stats!.layers.map((l) => l.name)).toEqual(graph.nodes.map((n) => n.name));
+    const { segments } = planMemory(graph, 2, { segmentBytes: 0 });
+    expect(stats!.plan.byExample).toEqual(segments.map((s) => [graph.nodes[s.first].name, graph.nodes[s.last].name]));
+  });
+
   it('returns outputs that the next run does not overwrite', () => {
     const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
     const interp = new Interpreter(graph, initWeights(graph, { seed: 1 }));
@@ -216,7 +320,7 @@ describe('a planned run', () => {
     const graph = optimize(compileFile('examples/mnist_convnet.dl').graphs[0]).graph;
     const { stats } = new Interpreter(graph, initWeights(graph, { seed: 1 })).run(randomInputs(graph, 64, 1), { stats: true });
     const plan = planMemory(graph, 64);
-    expect(stats!.plan).toEqual({ plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes });
+    expect(stats!.plan).toEqual({ plannedBytes: plan.plannedBytes, naiveBytes: plan.naiveBytes, byExample: [] });
   });
 
   it('allocates no float buffer after the first run at a batch size but the outputs it returns, and none at all when it writes into the last ones, on every example, inference and training', () => {
