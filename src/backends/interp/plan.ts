@@ -25,11 +25,11 @@
  *              one thread only): an example's tensors then stay in the caches
  *              from one layer to the next, where the whole batch's go out to
  *              memory (MobileNetV2 at batch 8: 38.5 MB after its first
- *              expansion). A
- *              tensor made and last read inside a segment holds one example
- *              (each example's overwrites the last's); one read after it
- *              holds the batch and lives from the segment's first layer, and
- *              one made before it and read in it lives to its last.
+ *              expansion). A tensor made and last read inside a segment
+ *              holds one example (each example's overwrites the last's); one
+ *              read after it holds the batch and lives from the segment's
+ *              first layer, and one made before it and read in it lives to
+ *              its last.
  *
  * Inputs (and aliases of them) are the caller's and are not in the arena. A
  * node's output is live while its inputs are read, so no kernel's output
