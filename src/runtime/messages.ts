@@ -44,6 +44,12 @@ export const jsonInputMessages = {
   ragged: (name: string, at: string, expected: number, got: string) => `input "${name}" is ragged at ${at}: expected ${expected} entries, got ${got}`,
 };
 
+/** Whether every value is finite; a plain loop (ResNet-50's 25.6M weights: `some` with a callback took ~10x as long). */
+function allFinite(data: Float32Array): boolean {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
+  return true;
+}
+
 /** What is wrong with a weights file's tensors for a model; empty when they fit. Each problem is one line. */
 export function weightProblems(specs: Iterable<{ readonly name: string; readonly shape: readonly number[] }>, tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>): string[] {
   const problems: string[] = [];
@@ -53,7 +59,7 @@ export function weightProblems(specs: Iterable<{ readonly name: string; readonly
     const t = tensors.get(name);
     if (!t) problems.push(`weights file has no tensor ${shown(name)} (expected shape ${showShape(shape)})`);
     else if (t.shape.join() !== shape.join()) problems.push(`tensor ${shown(name)} has shape ${showShape(t.shape)} but the model needs ${showShape(shape)}`);
-    else if (t.data.some((x) => !Number.isFinite(x))) problems.push(`tensor ${shown(name)} contains NaN or infinite values`);
+    else if (!allFinite(t.data)) problems.push(`tensor ${shown(name)} contains NaN or infinite values`);
   }
   const extra = [...tensors.keys()].filter((n) => !expected.has(n));
   if (extra.length > 0) problems.push(`weights file has tensors this model does not use: ${extra.slice(0, 5).map(shown).join(', ')}${extra.length > 5 ? ', ...' : ''}`);
