@@ -12,7 +12,7 @@
  * Not here: the runtime's invariant failures (init.ts, random.ts), which are
  * not messages about a user's mistake.
  */
-import { showShape } from './tensor.js';
+import { allFinite, showShape } from './tensor.js';
 
 /** Inputs; `needs` and `has` are shapes as text, the batch shown as `batch`. */
 export const inputMessages = {
@@ -43,12 +43,6 @@ export const jsonInputMessages = {
   notWhole: (name: string, at: string, value: number) => `input "${name}"${at} must be a whole number (integer token id), got ${value}`,
   ragged: (name: string, at: string, expected: number, got: string) => `input "${name}" is ragged at ${at}: expected ${expected} entries, got ${got}`,
 };
-
-/** Whether every value is finite; a plain loop (ResNet-50's 25.6M weights: `some` with a callback took ~10x as long). */
-function allFinite(data: Float32Array): boolean {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
-  return true;
-}
 
 /** What is wrong with a weights file's tensors for a model; empty when they fit. Each problem is one line. */
 export function weightProblems(specs: Iterable<{ readonly name: string; readonly shape: readonly number[] }>, tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>): string[] {

@@ -17,6 +17,7 @@ import { lossAndGradients, type StepResult } from '../backends/interp/autodiff.j
 import { Interpreter } from '../backends/interp/execute.js';
 import { accuracy as accuracyOf, lossAndGrad } from '../backends/interp/losses.js';
 import { createRng, shuffled } from '../runtime/random.js';
+import { allFinite } from '../runtime/tensor.js';
 import { checkMemory, planMemory } from '../backends/interp/plan.js';
 import { initWeights, weightSlots, Weights } from '../backends/interp/weights.js';
 import { slotCount } from '../runtime/optimizers.js';
@@ -259,6 +260,6 @@ function copyWeights(weights: Weights, into?: Weights): Weights {
 }
 
 function firstNonFinite(weights: Weights): string | undefined {
-  for (const [name, t] of weights) for (const x of t.data) if (!Number.isFinite(x)) return name;
+  for (const [name, t] of weights) if (!allFinite(t.data)) return name;
   return undefined;
 }

@@ -86,6 +86,16 @@ describe('training', () => {
     }
   });
 
+  it('a step whose loss is finite but whose update overflows a weight stops there and names the weight', () => {
+    // sgd's step lr * g passes float32's 3.4e38 at lr = 1e39: the loss of that step (computed before it) is finite.
+    const file = source('overflow.dl', `model Over {\n  input x: [2]\n  output y = x -> dense(1)\n}\ntrain Over {\n  data = xor()\n  loss = mse\n  optimizer = sgd(lr = 1e39)\n  epochs = 2\n  batch = 4\n}\n`);
+    const { graph, config, data } = prepareTraining(file);
+    const run = train(graph, config, data);
+    expect(run.stopped!.message).toMatch(/^training stopped in epoch 1 at batch 1\/1: weight 'dense\.(kernel|bias)' became NaN or infinite; /);
+    expect(run.updates).toBe(0);
+    for (const [, t] of run.weights) expect(t.data.every(Number.isFinite)).toBe(true);
+  });
+
   it('a diverging run stops with a message and keeps the last finite weights', async () => {
     const file = source('diverge.dl', `model Boom {\n  input x: [2]\n  output y = x -> dense(8) -> relu -> dense(1)\n}\ntrain Boom {\n  data = xor()\n  loss = mse\n  optimizer = sgd(lr = 100)\n  epochs = 20\n  batch = 4\n}\n`);
     const output = join(dir, 'boom.safetensors');
