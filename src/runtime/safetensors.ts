@@ -105,7 +105,9 @@ export function encodeSafetensors(tensors: Map<string, WeightTensor>, metadata?:
   bytes.fill(0x20, 8 + json.length, 8 + headerLength); // pad with spaces, as the reference does
   let at = 8 + headerLength;
   for (const name of names) {
-    const { data } = tensors.get(name)!;
+    // A plain array from JavaScript (or a Float32Array of another realm) is copied into one here: its bytes are what is written.
+    const given = tensors.get(name)!.data;
+    const data = given instanceof Float32Array ? given : Float32Array.from(given);
     if (LITTLE_ENDIAN) bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     else for (const [i, x] of data.entries()) view.setFloat32(at + 4 * i, x, true);
     at += data.byteLength;

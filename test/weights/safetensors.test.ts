@@ -67,6 +67,14 @@ describe('layout', () => {
     expect(encodeSafetensors(tensors, { format: 'pt' })).toEqual(expected);
   });
 
+  it('writes a plain array (a JavaScript caller\'s) as the same float32 bytes', () => {
+    const plain = new Map([
+      ['b', { shape: [2], data: [1, -2] as unknown as Float32Array }],
+      ['a', { shape: [], data: [0.5] as unknown as Float32Array }],
+    ]);
+    expect(encodeSafetensors(plain, { format: 'pt' })).toEqual(expected);
+  });
+
   it('reads the hand-made file', () => {
     const { tensors, metadata } = decodeSafetensors(expected);
     expect([...tensors.keys()]).toEqual(['a', 'b']);
